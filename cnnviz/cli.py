@@ -1,0 +1,433 @@
+"""The command line: cnnviz [gui] | train | evaluate | predict | summary | filter | kernels | data.
+
+Every failure a user can cause prints one clear line to stderr and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, exit code 1."""
+
+
+def _add_data_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", metavar="DIR",
+                   help="folder holding mnist/ and fashion-mnist/ (default: $CNNVIZ_DATA_DIR, "
+                        "then the per-user cache folder)")
+
+
+def _add_model_choice(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--model", default=None, metavar="NAME",
+                   help="a shipped model: cnnviz (default), lecture-keras, lecture-deep, "
+                        "cnnviz-fashion")
+    g.add_argument("--weights", metavar="FILE", help="a .safetensors file written by cnnviz train")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="cnnviz",
+        description="See inside convolutional neural networks. With no command, opens the app.")
+    parser.add_argument("--version", action="version", version=f"cnnviz {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("gui", help="open the desktop app (the default)")
+    p.add_argument("image", nargs="?", help="an image to open at start")
+    _add_data_dir(p)
+
+    p = sub.add_parser("train", help="train a network on MNIST or Fashion-MNIST")
+    p.add_argument("--arch", default="cnnviz", help="cnnviz, lecture-keras or lecture-deep")
+    p.add_argument("--dataset", default="mnist", choices=["mnist", "fashion-mnist"])
+    p.add_argument("--epochs", type=int, default=15)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--optimizer", choices=["sgd", "adam"], default="adam")
+    p.add_argument("--lr", type=float, default=None,
+                   help="learning rate (default 0.003 for adam, 0.01 for sgd)")
+    p.add_argument("--schedule", choices=["onecycle", "constant"], default=None,
+                   help="learning-rate schedule (default onecycle for adam, constant for sgd)")
+    p.add_argument("--no-augment", action="store_true",
+                   help="train on the images as they are (no shifts, rotations, thickness)")
+    p.add_argument("--limit", type=int, default=None, metavar="N",
+                   help="train on the first N training images only (quick experiments)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", "-o", required=True, metavar="FILE",
+                   help="where to write the .safetensors weights")
+    _add_data_dir(p)
+
+    p = sub.add_parser("evaluate", help="test accuracy, per-class accuracy, confusion matrix")
+    _add_model_choice(p)
+    p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default=None,
+                   help="default: the dataset the model was trained on")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    _add_data_dir(p)
+
+    p = sub.add_parser("predict", help="read the digit in one or more image files")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    _add_model_choice(p)
+    p.add_argument("--json", action="store_true", help="print a JSON list, one object per image")
+
+    p = sub.add_parser("summary", help="layers, output shapes and parameter counts")
+    p.add_argument("arch", nargs="?", default=None, help="cnnviz, lecture-keras or lecture-deep")
+    p.add_argument("--weights", metavar="FILE", help="summarise the network in a weights file")
+
+    p = sub.add_parser("filter", help="apply a kernel (and activation, pooling) to an image")
+    p.add_argument("image")
+    p.add_argument("--kernel", required=True,
+                   help="a preset name (see `cnnviz kernels`) or values like '0 -1 0; -1 5 -1; 0 -1 0'")
+    p.add_argument("--stride", default="1", help="S or SH,SW")
+    p.add_argument("--padding", default="0", help="P or PH,PW (zero padding)")
+    p.add_argument("--activation", default="none",
+                   help="none, relu, leaky_relu, elu, tanh, sigmoid")
+    p.add_argument("--pool", default=None, metavar="KIND:SIZE:STRIDE",
+                   help="pooling after the activation, e.g. max:2:2 (kinds: max, min, avg)")
+    p.add_argument("--per-channel", action="store_true",
+                   help="filter each colour channel on its own (default: sum over channels "
+                        "like a conv layer)")
+    p.add_argument("--out", "-o", required=True,
+                   help="OUT.npy keeps raw float values; OUT.png a normalised picture")
+
+    sub.add_parser("kernels", help="list the kernel presets")
+
+    p = sub.add_parser("data", help="find, check or download the datasets")
+    p.add_argument("action", choices=["where", "verify", "download"])
+    p.add_argument("dataset", nargs="?", default="mnist", choices=["mnist", "fashion-mnist"])
+    _add_data_dir(p)
+    return parser
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def _open_model(args):
+    from .core.weights import WeightsError, load_shipped, load_weights
+
+    try:
+        if getattr(args, "weights", None):
+            return load_weights(args.weights)
+        return load_shipped(getattr(args, "model", None) or "cnnviz")
+    except WeightsError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _load_data(dataset, split, data_dir):
+    from .core.data import DataError, load_split
+
+    try:
+        return load_split(dataset, split, data_dir)
+    except DataError as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_train(args) -> int:
+    import torch
+    from tqdm import tqdm
+
+    from . import __version__
+    from .core.data import dataset_checksums, get_dataset_info
+    from .core.models import ArchitectureError, build_model
+    from .core.training import TrainConfig, pick_device, train
+    from .core.weights import save_weights
+
+    if args.epochs < 1 or args.batch_size < 1:
+        raise CliError("--epochs and --batch-size must be at least 1")
+    lr = args.lr if args.lr is not None else (0.003 if args.optimizer == "adam" else 0.01)
+    if not lr > 0:
+        raise CliError("--lr must be positive")
+    schedule = args.schedule or ("onecycle" if args.optimizer == "adam" else "constant")
+    try:
+        model = build_model(args.arch, seed=args.seed)
+    except ArchitectureError as exc:
+        raise CliError(str(exc)) from None
+    out = Path(args.out)
+    if out.suffix != ".safetensors":
+        raise CliError("--out must end in .safetensors")
+    x_train, y_train = _load_data(args.dataset, "train", args.data_dir)
+    x_test, y_test = _load_data(args.dataset, "test", args.data_dir)
+    if args.limit:
+        x_train, y_train = x_train[:args.limit], y_train[:args.limit]
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size,
+                         optimizer=args.optimizer, lr=lr, schedule=schedule,
+                         augment=not args.no_augment, seed=args.seed)
+    device = pick_device()
+    info = get_dataset_info(args.dataset)
+    print(f"Training {args.arch} on {args.dataset} ({len(x_train):,} images) for "
+          f"{args.epochs} epochs on {device.type}, {torch.get_num_threads()} threads; "
+          f"{args.optimizer} lr {lr:g} ({schedule}), batch {args.batch_size}, "
+          f"augment {'on' if config.augment else 'off'}, seed {args.seed}", flush=True)
+
+    bar = None
+
+    def on_batch(i, total, loss):
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="batch", leave=False, dynamic_ncols=True,
+                       disable=not sys.stderr.isatty())
+        bar.update(1)
+        if i % 20 == 0:
+            bar.set_postfix(loss=f"{loss:.4f}")
+
+    def card_for(result_epochs, seconds):
+        last = result_epochs[-1]
+        return {
+            "model_name": args.arch if args.dataset == "mnist" else f"{args.arch}-{args.dataset}",
+            "architecture": args.arch,
+            "dataset": args.dataset,
+            "classes": list(info.classes),
+            "dataset_sha256": dataset_checksums(args.dataset),
+            "train_images": int(len(x_train)),
+            "epochs": last.epoch,
+            "batch_size": args.batch_size,
+            "optimizer": args.optimizer,
+            "lr": lr,
+            "schedule": schedule,
+            "augment": config.augment,
+            "seed": args.seed,
+            "test_accuracy": last.test_accuracy,
+            "test_loss": last.test_loss,
+            "training_seconds": round(seconds, 1),
+            "seconds_per_epoch": [round(e.seconds, 1) for e in result_epochs],
+            "device": device.type,
+            "versions": {"cnnviz": __version__, "torch": torch.__version__,
+                         "python": platform.python_version()},
+            "command": "cnnviz " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else None,
+        }
+
+    started = time.perf_counter()
+    epochs_done = []
+
+    def on_epoch(res, model):
+        nonlocal bar
+        if bar is not None:
+            bar.close()
+            bar = None
+        epochs_done.append(res)
+        print(f"epoch {res.epoch:>3}/{args.epochs}  loss {res.train_loss:.4f}  "
+              f"train acc {res.train_accuracy:.4f}  test loss {res.test_loss:.4f}  "
+              f"test acc {res.test_accuracy:.4f}  {res.seconds:.1f} s", flush=True)
+        # Saved after every epoch, so a crash or Ctrl-C keeps the last complete epoch.
+        save_weights(model, out, card_for(epochs_done, time.perf_counter() - started))
+
+    result = train(model, x_train, y_train, config, x_test, y_test,
+                   on_batch=on_batch, on_epoch=on_epoch, device=device)
+    if bar is not None:
+        bar.close()
+    if result.interrupted:
+        if epochs_done:
+            print(f"Stopped. Kept epoch {epochs_done[-1].epoch} in {out}", file=sys.stderr)
+        else:
+            print("Stopped before the first epoch finished; nothing written.", file=sys.stderr)
+        return 130
+    print(f"Done in {result.seconds:.1f} s; test accuracy "
+          f"{result.epochs[-1].test_accuracy:.4f}. Wrote {out}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .core.training import evaluate
+
+    loaded = _open_model(args)
+    dataset = args.dataset or loaded.card.get("dataset", "mnist")
+    x, y = _load_data(dataset, "test", args.data_dir)
+    t0 = time.perf_counter()
+    m = evaluate(loaded.model, x, y)
+    seconds = time.perf_counter() - t0
+    if args.json:
+        out = {k: v for k, v in m.items() if k != "predictions"}
+        out.update(model=loaded.name, dataset=dataset, seconds=round(seconds, 2))
+        print(json.dumps(out))
+        return 0
+    classes = loaded.classes
+    print(f"Model {loaded.name} on the {dataset} test set ({m['count']:,} images, {seconds:.1f} s)")
+    print(f"Accuracy: {m['accuracy'] * 100:.2f}%  ({round(m['accuracy'] * m['count']):,} right, "
+          f"{m['count'] - round(m['accuracy'] * m['count'])} wrong)   mean loss {m['loss']:.4f}")
+    print("\nPer class:")
+    for i, acc in enumerate(m["per_class_accuracy"]):
+        print(f"  {classes[i]:>12}  {acc * 100:6.2f}%")
+    print("\nConfusion matrix (rows: true class, columns: predicted):")
+    print("      " + "".join(f"{i:>6}" for i in range(10)))
+    for i, row in enumerate(m["confusion"]):
+        print(f"{i:>6}" + "".join(f"{v:>6}" for v in row))
+    return 0
+
+
+def cmd_summary(args) -> int:
+    from .core.models import ArchitectureError, format_summary, get_architecture
+
+    if args.weights:
+        loaded = _open_model(args)
+        print(format_summary(loaded.model.arch))
+        return 0
+    try:
+        print(format_summary(get_architecture(args.arch or "cnnviz")))
+    except ArchitectureError as exc:
+        raise CliError(str(exc)) from None
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from .core.images import ImageError, load_image
+    from .core.preprocess import preprocess_digit
+
+    loaded = _open_model(args)
+    results, failed = [], False
+    for name in args.images:
+        try:
+            image = load_image(name)
+            prep = preprocess_digit(image)
+            probs = loaded.model.predict_proba(prep.image[None])[0]
+            results.append({"file": name, "prediction": int(probs.argmax()),
+                            "probabilities": [round(float(p), 6) for p in probs]})
+        except ImageError as exc:
+            failed = True
+            results.append({"file": name, "error": str(exc)})
+    if args.json:
+        print(json.dumps(results))
+    else:
+        classes = loaded.classes
+        for r in results:
+            if "error" in r:
+                print(f"{r['file']}: error: {r['error']}")
+                continue
+            top = sorted(range(10), key=lambda i: -r["probabilities"][i])[:3]
+            tops = ", ".join(f"{classes[i]} {r['probabilities'][i] * 100:.1f}%" for i in top)
+            print(f"{r['file']}: {classes[r['prediction']]}   ({tops})")
+    return 1 if failed else 0
+
+
+def cmd_kernels(args) -> int:
+    from .core.kernels import PRESETS, format_kernel
+
+    for preset in PRESETS.values():
+        print(f"{preset.name}  ({preset.values.shape[0]}x{preset.values.shape[1]})  "
+              f"{preset.description}")
+        for line in format_kernel(preset.values).splitlines():
+            print(f"    {line}")
+        print()
+    return 0
+
+
+def _parse_pair(text: str, what: str) -> tuple[int, int]:
+    try:
+        parts = [int(p) for p in text.replace("x", ",").split(",")]
+    except ValueError:
+        raise CliError(f"--{what} must be a whole number or two like 2,1; got {text!r}") from None
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2:
+        raise CliError(f"--{what} takes one or two numbers, got {text!r}")
+    return parts[0], parts[1]
+
+
+def cmd_filter(args) -> int:
+    import numpy as np
+
+    from .core import ops
+    from .core.images import ImageError, load_image, save_image
+    from .core.kernels import KernelError, kernel_from_text_or_preset
+
+    try:
+        kernel = kernel_from_text_or_preset(args.kernel)
+    except KernelError as exc:
+        raise CliError(str(exc)) from None
+    stride = _parse_pair(args.stride, "stride")
+    padding = _parse_pair(args.padding, "padding")
+    out = Path(args.out)
+    if out.suffix.lower() not in (".npy", ".png"):
+        raise CliError("--out must end in .npy (raw values) or .png (picture)")
+    try:
+        image = load_image(args.image).astype(np.float32)
+    except ImageError as exc:
+        raise CliError(str(exc)) from None
+    pool = None
+    if args.pool:
+        bits = args.pool.split(":")
+        try:
+            kind = bits[0]
+            size = int(bits[1]) if len(bits) > 1 else 2
+            pstride = int(bits[2]) if len(bits) > 2 else size
+        except ValueError:
+            raise CliError(f"--pool must look like max:2:2, got {args.pool!r}") from None
+        pool = (kind, size, pstride)
+    try:
+        result = ops.filter_image(image, kernel, stride=stride, padding=padding,
+                                  activation=args.activation, pool=pool,
+                                  per_channel=args.per_channel)
+    except ops.ShapeError as exc:
+        raise CliError(str(exc)) from None
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if out.suffix.lower() == ".npy":
+        np.save(out, result)
+    else:
+        try:
+            save_image(out, result, normalize=True)
+        except ImageError as exc:
+            raise CliError(str(exc)) from None
+    shape = "x".join(map(str, result.shape))
+    print(f"{args.image} -> {out}  ({shape}, min {float(result.min()):g}, max {float(result.max()):g})")
+    return 0
+
+
+def cmd_data(args) -> int:
+    from .core.data import DataError, dataset_path, get_dataset_info, resolve_data_dir, verify_file
+
+    info = get_dataset_info(args.dataset)
+    folder = resolve_data_dir(args.data_dir) / info.key
+    if args.action == "where":
+        print(folder)
+        return 0
+    if args.action == "download":
+        from .core.download import DownloadError, download_dataset
+
+        try:
+            download_dataset(args.dataset, args.data_dir, progress=sys.stderr.isatty())
+        except (DownloadError, DataError) as exc:
+            raise CliError(str(exc)) from None
+    bad = 0
+    for part, expected in info.files.items():
+        path = dataset_path(args.dataset, part, args.data_dir)
+        try:
+            verify_file(path, expected)
+            print(f"ok       {path}")
+        except DataError as exc:
+            bad += 1
+            print(f"problem  {exc}")
+    return 1 if bad else 0
+
+
+def run_gui(args) -> int:
+    from .ui.app import run_app
+
+    return run_app(image=getattr(args, "image", None), data_dir=getattr(args, "data_dir", None))
+
+
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
+            "summary": cmd_summary, "kernels": cmd_kernels, "filter": cmd_filter,
+            "data": cmd_data, "gui": run_gui}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "gui"
+    try:
+        return COMMANDS[command](args)
+    except CliError as exc:
+        print(f"cnnviz {command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1

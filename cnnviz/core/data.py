@@ -1,0 +1,204 @@
+"""MNIST and Fashion-MNIST: where the files live, checksums, and the IDX reader.
+
+The data folder is chosen by (1) an explicit argument (the CLI's --data-dir), (2) the
+CNNVIZ_DATA_DIR environment variable, (3) a per-user cache folder. It is laid out like
+this:  <data dir>/mnist/train-images-idx3-ubyte.gz ... and <data dir>/fashion-mnist/...
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ENV_VAR = "CNNVIZ_DATA_DIR"
+
+
+class DataError(RuntimeError):
+    """A dataset that is missing, damaged or not what it claims to be."""
+
+
+@dataclass(frozen=True)
+class DatasetFile:
+    name: str
+    size: int  # bytes of the .gz file
+    sha256: str  # of the .gz file
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    key: str  # folder name: "mnist" or "fashion-mnist"
+    title: str
+    classes: tuple[str, ...]
+    files: dict[str, DatasetFile]  # "train-images", "train-labels", "test-images", "test-labels"
+    mirrors: tuple[str, ...]  # base URLs, each followed by the file name
+    mean: float  # training pixel mean / std, scaled to [0, 1]
+    std: float
+
+
+def _files(sizes_and_hashes) -> dict[str, DatasetFile]:
+    keys = ("train-images", "train-labels", "test-images", "test-labels")
+    names = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+    return {k: DatasetFile(n, s, h) for k, n, (s, h) in zip(keys, names, sizes_and_hashes)}
+
+
+DATASETS: dict[str, DatasetInfo] = {
+    "mnist": DatasetInfo(
+        key="mnist",
+        title="MNIST handwritten digits",
+        classes=tuple(str(d) for d in range(10)),
+        files=_files([
+            (9912422, "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"),
+            (28881, "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"),
+            (1648877, "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"),
+            (4542, "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"),
+        ]),
+        mirrors=("https://ossci-datasets.s3.amazonaws.com/mnist/",
+                 "https://storage.googleapis.com/cvdf-datasets/mnist/"),
+        mean=0.1307, std=0.3081,
+    ),
+    "fashion-mnist": DatasetInfo(
+        key="fashion-mnist",
+        title="Fashion-MNIST (Zalando)",
+        classes=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                 "Sneaker", "Bag", "Ankle boot"),
+        files=_files([
+            (26421880, "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84"),
+            (29515, "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845"),
+            (4422102, "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073"),
+            (5148, "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"),
+        ]),
+        mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+        mean=0.2860, std=0.3530,
+    ),
+}
+
+
+def get_dataset_info(name: str) -> DatasetInfo:
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise DataError(f"unknown dataset {name!r} (known: {', '.join(DATASETS)})") from None
+
+
+def user_cache_dir() -> Path:
+    """The per-user cache folder, following each platform's convention."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "cnnviz" / "data"
+
+
+def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
+    """Option first, then $CNNVIZ_DATA_DIR, then the per-user cache folder."""
+    if data_dir:
+        return Path(data_dir).expanduser()
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    return user_cache_dir()
+
+
+def dataset_path(dataset: str, part: str, data_dir=None) -> Path:
+    info = get_dataset_info(dataset)
+    return resolve_data_dir(data_dir) / info.key / info.files[part].name
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_file(path: Path, expected: DatasetFile) -> None:
+    """Raise DataError unless the file has the published size and SHA-256."""
+    if not path.is_file():
+        raise DataError(f"missing file {path}")
+    size = path.stat().st_size
+    if size != expected.size:
+        raise DataError(f"{path} has {size:,} bytes, expected {expected.size:,} "
+                        "(truncated or not the official file)")
+    if sha256_of(path) != expected.sha256:
+        raise DataError(f"{path} does not match its published SHA-256 checksum (damaged file)")
+
+
+def missing_message(dataset: str, data_dir=None) -> str:
+    folder = resolve_data_dir(data_dir) / get_dataset_info(dataset).key
+    return (f"The {dataset} files are not in {folder}. Run `cnnviz data download {dataset}`, "
+            f"or point --data-dir or ${ENV_VAR} at a folder holding {dataset}/ with the four "
+            "official .gz files.")
+
+
+def _read_idx(path: Path, magic: int, item_shape: tuple[int, ...]) -> np.ndarray:
+    """Read an IDX file (gzip or raw) and check its header against what we expect."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as fh:
+            raw = fh.read()
+    except (OSError, EOFError) as exc:
+        raise DataError(f"cannot read {path}: {exc}") from None
+    header_len = 4 + 4 * (1 + len(item_shape))
+    if len(raw) < header_len:
+        raise DataError(f"{path} is too short to be an IDX file")
+    header = np.frombuffer(raw, ">u4", count=1 + 1 + len(item_shape))
+    if int(header[0]) != magic:
+        raise DataError(f"{path}: IDX magic number {int(header[0])}, expected {magic}")
+    count = int(header[1])
+    dims = tuple(int(v) for v in header[2:])
+    if dims != item_shape:
+        raise DataError(f"{path}: items of shape {dims}, expected {item_shape}")
+    expected = count * int(np.prod(item_shape, dtype=np.int64))
+    if len(raw) - header_len != expected:
+        raise DataError(f"{path}: holds {len(raw) - header_len:,} data bytes, header says {expected:,}")
+    return np.frombuffer(raw, np.uint8, offset=header_len).reshape((count, *item_shape))
+
+
+def _find(dataset: str, part: str, data_dir) -> Path:
+    path = dataset_path(dataset, part, data_dir)
+    if path.is_file():
+        return path
+    raw = path.with_suffix("")  # the same file unpacked
+    if raw.is_file():
+        return raw
+    raise DataError(missing_message(dataset, data_dir))
+
+
+def load_split(dataset: str = "mnist", split: str = "test", data_dir=None,
+               verify: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Images (N, 28, 28) uint8 and labels (N,) uint8 of the train or test split.
+
+    With verify=True the .gz files are checked against the published SHA-256 first.
+    """
+    if split not in ("train", "test"):
+        raise DataError(f"split must be 'train' or 'test', got {split!r}")
+    info = get_dataset_info(dataset)
+    paths = {}
+    for kind in ("images", "labels"):
+        part = f"{split}-{kind}"
+        path = _find(dataset, part, data_dir)
+        if verify and path.suffix == ".gz":
+            verify_file(path, info.files[part])
+        paths[kind] = path
+    images = _read_idx(paths["images"], 2051, (28, 28))
+    labels = _read_idx(paths["labels"], 2049, ())
+    if len(images) != len(labels):
+        raise DataError(f"{len(images)} images but {len(labels)} labels in the {split} split")
+    if labels.size and labels.max() >= len(info.classes):
+        raise DataError(f"label {labels.max()} out of range in the {split} split")
+    return images, labels
+
+
+def dataset_checksums(dataset: str) -> dict[str, str]:
+    """The published SHA-256 of each file, recorded in model cards."""
+    return {f.name: f.sha256 for f in get_dataset_info(dataset).files.values()}

@@ -1,0 +1,210 @@
+"""Training and evaluation, as plain functions (after pytorch/examples mnist/main.py).
+
+`train()` reports progress through callbacks so the command line can draw a progress bar
+and the app can draw live curves; it never prints.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .models import Network
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 15
+    batch_size: int = 128
+    optimizer: str = "adam"  # or "sgd"
+    lr: float = 3e-3
+    schedule: str = "onecycle"  # or "constant"
+    augment: bool = True
+    seed: int = 0
+    weight_decay: float = 0.0
+
+
+@dataclass
+class EpochResult:
+    epoch: int  # 1-based
+    train_loss: float
+    train_accuracy: float
+    test_loss: float | None
+    test_accuracy: float | None
+    seconds: float
+
+
+@dataclass
+class TrainResult:
+    epochs: list[EpochResult] = field(default_factory=list)
+    interrupted: bool = False
+    seconds: float = 0.0
+
+
+def pick_device() -> torch.device:
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def to_tensor(images: np.ndarray) -> torch.Tensor:
+    """uint8 (N, 28, 28) -> float32 (N, 1, 28, 28) in [0, 1]."""
+    return torch.from_numpy(np.array(images, dtype=np.float32)).div_(255.0).unsqueeze(1)
+
+
+def augment_batch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Random small affine changes and stroke thickness, as people's drawings vary.
+
+    Rotation +-12 degrees, scale 0.85-1.15, shift +-2.5 px, shear +-0.15; a third of the
+    batch gets thicker strokes (3x3 max filter), a sixth thinner ones (3x3 min filter).
+    """
+    b = x.shape[0]
+
+    def uniform(lo, hi):
+        return torch.rand(b, generator=generator) * (hi - lo) + lo
+
+    angle = uniform(-12, 12) * math.pi / 180
+    scale = uniform(0.85, 1.15)
+    shear = uniform(-0.15, 0.15)
+    tx, ty = uniform(-2.5, 2.5) * 2 / 28, uniform(-2.5, 2.5) * 2 / 28
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos, -sin + shear, tx], 1),
+                         torch.stack([sin, cos, ty], 1)], 1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    out = F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
+    choice = torch.rand(b, generator=generator)
+    thick = choice < 1 / 3
+    thin = choice > 5 / 6
+    if thick.any():
+        out[thick] = F.max_pool2d(out[thick], 3, 1, 1) * 0.85 + out[thick] * 0.15
+    if thin.any():
+        out[thin] = -F.max_pool2d(-out[thin], 3, 1, 1) * 0.5 + out[thin] * 0.5
+    return out.clamp_(0, 1)
+
+
+@torch.no_grad()
+def evaluate(model: Network, images: np.ndarray | torch.Tensor, labels: np.ndarray,
+             batch_size: int = 1000, device: torch.device | None = None) -> dict:
+    """Accuracy, mean loss, per-class accuracy, confusion matrix and predictions."""
+    device = device or next(model.parameters()).device
+    x = images if isinstance(images, torch.Tensor) else to_tensor(images)
+    y = torch.as_tensor(np.asarray(labels, dtype=np.int64))
+    model.eval()
+    preds, loss_sum = [], 0.0
+    for start in range(0, len(x), batch_size):
+        xb = x[start:start + batch_size].to(device)
+        yb = y[start:start + batch_size].to(device)
+        logits = model(xb)
+        loss_sum += F.cross_entropy(logits, yb, reduction="sum").item()
+        preds.append(logits.argmax(1).cpu())
+    pred = torch.cat(preds).numpy() if preds else np.zeros(0, np.int64)
+    truth = y.numpy()
+    n_classes = 10
+    confusion = np.zeros((n_classes, n_classes), np.int64)
+    np.add.at(confusion, (truth, pred), 1)
+    per_class = confusion.diagonal() / np.maximum(confusion.sum(1), 1)
+    return {
+        "accuracy": float((pred == truth).mean()) if len(truth) else float("nan"),
+        "loss": loss_sum / max(len(truth), 1),
+        "per_class_accuracy": per_class.tolist(),
+        "confusion": confusion.tolist(),
+        "predictions": pred,
+        "count": int(len(truth)),
+    }
+
+
+def train(model: Network, train_images: np.ndarray, train_labels: np.ndarray,
+          config: TrainConfig, test_images: np.ndarray | None = None,
+          test_labels: np.ndarray | None = None,
+          on_batch: Callable[[int, int, float], None] | None = None,
+          on_epoch: Callable[[EpochResult, Network], None] | None = None,
+          should_stop: Callable[[], bool] | None = None,
+          device: torch.device | None = None) -> TrainResult:
+    """Train in place. on_batch(batch_index, batches_per_epoch, loss); on_epoch(result, model).
+
+    Stops early (result.interrupted) when should_stop() is true or on KeyboardInterrupt;
+    the model then holds the weights of the last complete epoch.
+    """
+    device = device or pick_device()
+    torch.manual_seed(config.seed)
+    gen = torch.Generator().manual_seed(config.seed)
+    channels_last = device.type == "cpu"  # ~1.8x faster convolutions on CPU
+    model.to(device)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    x_all = to_tensor(train_images)
+    y_all = torch.as_tensor(np.asarray(train_labels, dtype=np.int64))
+    x_test = to_tensor(test_images) if test_images is not None else None
+    n = len(x_all)
+    steps = max(1, math.ceil(n / config.batch_size))
+    params = model.parameters()
+    if config.optimizer == "sgd":
+        opt = torch.optim.SGD(params, lr=config.lr, momentum=0.0, weight_decay=config.weight_decay)
+    elif config.optimizer == "adam":
+        opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    else:
+        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {config.optimizer!r}")
+    sched = None
+    if config.schedule == "onecycle":
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr,
+                                                    total_steps=config.epochs * steps)
+    elif config.schedule != "constant":
+        raise ValueError(f"schedule must be 'onecycle' or 'constant', got {config.schedule!r}")
+
+    result = TrainResult()
+    started = time.perf_counter()
+    last_good = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    try:
+        for epoch in range(1, config.epochs + 1):
+            t0 = time.perf_counter()
+            model.train()
+            order = torch.randperm(n, generator=gen)
+            loss_sum, correct = 0.0, 0
+            for b in range(steps):
+                if should_stop and should_stop():
+                    raise KeyboardInterrupt
+                idx = order[b * config.batch_size:(b + 1) * config.batch_size]
+                xb, yb = x_all[idx], y_all[idx]
+                if config.augment:
+                    xb = augment_batch(xb, gen)
+                xb, yb = xb.to(device), yb.to(device)
+                if channels_last:
+                    xb = xb.contiguous(memory_format=torch.channels_last)
+                logits = model(xb)
+                loss = F.cross_entropy(logits, yb)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                if sched is not None:
+                    sched.step()
+                loss_sum += loss.item() * len(idx)
+                correct += (logits.argmax(1) == yb).sum().item()
+                if on_batch:
+                    on_batch(b, steps, loss.item())
+            test_loss = test_acc = None
+            if x_test is not None:
+                metrics = evaluate(model, x_test, test_labels, device=device)
+                test_loss, test_acc = metrics["loss"], metrics["accuracy"]
+            epoch_result = EpochResult(epoch, loss_sum / n, correct / n, test_loss, test_acc,
+                                       time.perf_counter() - t0)
+            result.epochs.append(epoch_result)
+            last_good = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            if on_epoch:
+                on_epoch(epoch_result, model)
+    except KeyboardInterrupt:
+        result.interrupted = True
+        model.load_state_dict(last_good)
+    finally:
+        model.to(memory_format=torch.contiguous_format)
+        model.to("cpu")
+        model.eval()
+        result.seconds = time.perf_counter() - started
+    return result

@@ -1,0 +1,165 @@
+"""Weight files: safetensors with the architecture and a model card in its header.
+
+safetensors holds raw tensors and a JSON header, nothing executable, so opening a file
+can never run code (a pickle-based .pt file can). Files are written atomically: a crash
+or Ctrl-C mid-write never leaves a half file under the final name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+
+from .models import Architecture, ArchitectureError, Network
+
+FORMAT = "cnnviz-weights/1"
+MAX_FILE_BYTES = 512 * 1024 * 1024
+
+# The shipped models: name -> (file in cnnviz/weights/, what it is)
+SHIPPED = {
+    "cnnviz": ("cnnviz-mnist.safetensors", "cnnviz default model, MNIST"),
+    "lecture-keras": ("lecture-keras-mnist.safetensors", "the lecture's Keras model, MNIST"),
+    "lecture-deep": ("lecture-deep-mnist.safetensors", "the lecture's 4-layer deep CNN, MNIST"),
+    "cnnviz-fashion": ("cnnviz-fashion-mnist.safetensors", "cnnviz default model, Fashion-MNIST"),
+}
+
+
+class WeightsError(ValueError):
+    """A weights file that cannot be used; the message says why in plain words."""
+
+
+@dataclass
+class LoadedModel:
+    model: Network
+    card: dict  # training facts: dataset, checksums, epochs, seed, accuracy, versions, ...
+    path: Path | None
+
+    @property
+    def name(self) -> str:
+        return self.card.get("model_name") or self.model.arch.name
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.card.get("classes") or [str(i) for i in range(10)])
+
+
+def save_weights(model: Network, path: str | os.PathLike, card: dict | None = None) -> Path:
+    path = Path(path)
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    metadata = {"format": FORMAT, "architecture": model.arch.to_json(),
+                "card": json.dumps(card or {})}
+    data = st_save(tensors, metadata=metadata)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _read_header(raw: bytes) -> dict:
+    """The safetensors JSON header, read by hand so bad files get our own message."""
+    if len(raw) < 8:
+        raise WeightsError("the file is too short to be a weights file")
+    n = int.from_bytes(raw[:8], "little")
+    if n <= 0 or n > min(len(raw) - 8, 100_000_000):
+        if raw[:2] == b"\x80\x02" or raw[:1] == b"\x80" or raw[:2] == b"PK":
+            raise WeightsError("this is a pickle-based PyTorch file (.pt/.pth); cnnviz only "
+                               "opens .safetensors files, which cannot run code when opened")
+        raise WeightsError("not a safetensors weights file (its header is missing or damaged)")
+    try:
+        header = json.loads(raw[8:8 + n])
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise WeightsError("the file's header is damaged (not valid JSON)") from None
+    if not isinstance(header, dict):
+        raise WeightsError("the file's header is damaged")
+    return header
+
+
+def load_weights_bytes(raw: bytes, path: Path | None = None) -> LoadedModel:
+    header = _read_header(raw)
+    meta = header.get("__metadata__") or {}
+    if meta.get("format") != FORMAT or "architecture" not in meta:
+        raise WeightsError("this safetensors file was not written by cnnviz "
+                           "(it has no cnnviz architecture description)")
+    try:
+        arch = Architecture.from_json(meta["architecture"])
+    except ArchitectureError as exc:
+        raise WeightsError(f"the file's architecture is invalid: {exc}") from None
+    try:
+        card = json.loads(meta.get("card") or "{}")
+        if not isinstance(card, dict):
+            card = {}
+    except json.JSONDecodeError:
+        card = {}
+    try:
+        tensors = st_load(raw)
+    except (SafetensorError, ValueError, RuntimeError, OSError) as exc:
+        raise WeightsError(f"the file's tensor data is damaged or truncated ({exc})") from None
+    model = Network(arch)
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    extra = sorted(set(tensors) - set(expected))
+    if missing or extra:
+        raise WeightsError(f"the tensors do not fit the architecture {arch.name!r} "
+                           f"(missing: {missing[:3]}, unexpected: {extra[:3]})")
+    for key, value in tensors.items():
+        want = expected[key]
+        if tuple(value.shape) != tuple(want.shape):
+            raise WeightsError(f"tensor {key} has shape {tuple(value.shape)}, the architecture "
+                               f"needs {tuple(want.shape)}")
+        if value.is_floating_point() and not torch.isfinite(value).all():
+            raise WeightsError(f"tensor {key} holds NaN or infinite values")
+    model.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
+    model.eval()
+    return LoadedModel(model, card, path)
+
+
+def load_weights(path: str | os.PathLike) -> LoadedModel:
+    """Open a cnnviz .safetensors file; raise WeightsError with a plain reason if unusable."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise WeightsError(f"the file is {size / 2**20:.0f} MB, larger than any cnnviz "
+                               "model; refusing to load it")
+        raw = path.read_bytes()
+    except WeightsError:
+        raise
+    except FileNotFoundError:
+        raise WeightsError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise WeightsError(f"{path} is a folder, not a weights file") from None
+    except OSError as exc:
+        raise WeightsError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return load_weights_bytes(raw, path)
+
+
+def shipped_weights_path(name: str) -> Path:
+    if name not in SHIPPED:
+        raise WeightsError(f"no shipped model named {name!r} (shipped: {', '.join(SHIPPED)})")
+    ref = resources.files("cnnviz") / "weights" / SHIPPED[name][0]
+    return Path(str(ref))
+
+
+def load_shipped(name: str = "cnnviz") -> LoadedModel:
+    path = shipped_weights_path(name)
+    if not path.is_file():
+        raise WeightsError(f"the shipped model {name!r} is missing from the installation "
+                           f"({path})")
+    return load_weights(path)
