@@ -1,0 +1,160 @@
+"""The one place that owns threads.
+
+LatestRequestRunner runs a function on its own worker thread. While the user draws,
+requests arrive faster than they can be served, so only the newest pending request is
+kept (older ones are dropped unstarted) and a result whose generation is older than the
+newest request is dropped too. Results reach the GUI thread through Qt signals (queued
+across threads), so slots may touch widgets.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+
+class LatestRequestRunner(QObject):
+    """submit(fn, *args) -> generation. Emits finished(generation, result) or
+    failed(generation, message) on the GUI thread, only for the newest request."""
+
+    finished = Signal(int, object)
+    failed = Signal(int, str)
+    busy_changed = Signal(bool)
+
+    def __init__(self, name: str = "worker", parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._name = name
+        self._cond = threading.Condition()
+        self._pending: tuple[int, Callable, tuple] | None = None
+        self._generation = 0
+        self._running = False
+        self._stopping = False
+        self._thread = threading.Thread(target=self._loop, name=f"cnnviz-{name}", daemon=True)
+        self._thread.start()
+        # Emitting on our own signals from the worker thread: Qt queues them to this
+        # object's (GUI) thread. The extra hop drops results that went stale in transit.
+        self._deliver_ok.connect(self._on_deliver_ok)
+        self._deliver_err.connect(self._on_deliver_err)
+
+    _deliver_ok = Signal(int, object)
+    _deliver_err = Signal(int, str)
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def submit(self, fn: Callable, *args) -> int:
+        with self._cond:
+            if self._stopping:
+                return self._generation
+            self._generation += 1
+            self._pending = (self._generation, fn, args)  # replaces any unstarted request
+            self._cond.notify_all()
+            return self._generation
+
+    def is_idle(self) -> bool:
+        with self._cond:
+            return self._pending is None and not self._running
+
+    def join(self, timeout: float = 10.0) -> bool:
+        """Wait until no request is pending or running (for tests and shutdown).
+        Results still have to pass through the Qt event loop to be delivered."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._pending is not None or self._running:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Drop pending work, let the running job finish, and stop the thread."""
+        with self._cond:
+            self._stopping = True
+            self._pending = None
+            self._cond.notify_all()
+        self._thread.join(timeout)
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                generation, fn, args = self._pending
+                self._pending = None
+                self._running = True
+            try:
+                result = fn(*args)
+            except Exception as exc:  # reported to the GUI as a message, never a crash
+                detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+                self._emit_safely(self._deliver_err, generation, detail)
+            else:
+                self._emit_safely(self._deliver_ok, generation, result)
+            with self._cond:
+                self._running = False
+                self._cond.notify_all()
+
+    def _emit_safely(self, signal, generation, payload) -> None:
+        if self._stopping:
+            return
+        try:
+            signal.emit(generation, payload)
+        except RuntimeError:  # the QObject was deleted while we worked
+            pass
+
+    def _on_deliver_ok(self, generation: int, result: object) -> None:
+        if generation == self._generation and not self._stopping:
+            self.finished.emit(generation, result)
+
+    def _on_deliver_err(self, generation: int, message: str) -> None:
+        if generation == self._generation and not self._stopping:
+            self.failed.emit(generation, message)
+
+
+class AnalysisController(QObject):
+    """Runs cnnviz.core.inference.analyze on a worker whenever the image or model
+    changes, and publishes the newest result on the AppState (GUI thread)."""
+
+    analysis_failed = Signal(str)
+
+    def __init__(self, state, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.runner = LatestRequestRunner("analysis", self)
+        self.runner.finished.connect(self._on_finished)
+        self.runner.failed.connect(self._on_failed)
+        state.image_changed.connect(self._on_input_changed)
+        state.model_changed.connect(self._on_input_changed)
+
+    def request(self) -> int | None:
+        from cnnviz.core.inference import analyze
+
+        if self.state.image is None or self.state.model is None:
+            return None
+        # The model object is only read by the worker; a model switch makes a new one.
+        return self.runner.submit(analyze, self.state.model.model, self.state.image)
+
+    def _on_input_changed(self, *_args) -> None:
+        self.request()
+
+    def _on_finished(self, _generation: int, analysis) -> None:
+        self.state.publish_analysis(analysis)
+
+    def _on_failed(self, _generation: int, message: str) -> None:
+        self.analysis_failed.emit(message)
+
+    def join(self, timeout: float = 10.0) -> bool:
+        return self.runner.join(timeout)
+
+    def shutdown(self) -> None:
+        self.runner.shutdown()

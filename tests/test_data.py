@@ -1,0 +1,87 @@
+"""The data folder setting and the IDX reader, against the published facts about MNIST."""
+
+import gzip
+import shutil
+
+import numpy as np
+import pytest
+
+from cnnviz.core.data import (
+    ENV_VAR,
+    DataError,
+    get_dataset_info,
+    load_split,
+    resolve_data_dir,
+    verify_file,
+)
+
+
+def test_data_dir_order(monkeypatch, tmp_path):
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "env"))
+    assert resolve_data_dir(tmp_path / "opt") == tmp_path / "opt"  # the option wins
+    assert resolve_data_dir() == tmp_path / "env"  # then the environment
+    monkeypatch.delenv(ENV_VAR)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert resolve_data_dir() == tmp_path / "cache" / "cnnviz" / "data"  # then the cache
+
+
+def test_mnist_published_facts(mnist_test, mnist_train):
+    # From shared/data/README.md: label counts and first labels of the official release.
+    xt, yt = mnist_test
+    assert xt.shape == (10000, 28, 28) and xt.dtype == np.uint8
+    assert list(yt[:10]) == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+    assert list(np.bincount(yt)) == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    x, y = mnist_train
+    assert list(y[:10]) == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    assert list(np.bincount(y)) == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    assert abs(x.mean() / 255 - 0.1307) < 1e-4 and abs((x / 255).std() - 0.3081) < 1e-4
+
+
+def _copy_mnist(tmp_path, mnist_test):
+    src = resolve_data_dir() / "mnist"
+    dst = tmp_path / "mnist"
+    dst.mkdir()
+    for f in get_dataset_info("mnist").files.values():
+        if f.name.startswith("t10k"):
+            shutil.copy(src / f.name, dst / f.name)
+    return dst
+
+
+def test_missing_dataset_message(tmp_path):
+    with pytest.raises(DataError) as info:
+        load_split("mnist", "test", tmp_path)
+    assert "cnnviz data download" in str(info.value) and str(tmp_path) in str(info.value)
+
+
+def test_truncated_file_refused(tmp_path, mnist_test):
+    dst = _copy_mnist(tmp_path, mnist_test)
+    f = dst / "t10k-labels-idx1-ubyte.gz"
+    f.write_bytes(f.read_bytes()[:-100])
+    with pytest.raises(DataError, match="truncated"):
+        load_split("mnist", "test", tmp_path)
+
+
+def test_corrupted_file_refused(tmp_path, mnist_test):
+    dst = _copy_mnist(tmp_path, mnist_test)
+    f = dst / "t10k-labels-idx1-ubyte.gz"
+    raw = bytearray(f.read_bytes())
+    raw[100] ^= 0xFF
+    f.write_bytes(bytes(raw))
+    with pytest.raises(DataError, match="checksum"):
+        verify_file(f, get_dataset_info("mnist").files["test-labels"])
+
+
+def test_raw_idx_files_and_header_checks(tmp_path, mnist_test):
+    dst = _copy_mnist(tmp_path, mnist_test)
+    for gz in dst.glob("*.gz"):  # unpacked files are read too
+        gz.with_suffix("").write_bytes(gzip.decompress(gz.read_bytes()))
+        gz.unlink()
+    x, y = load_split("mnist", "test", tmp_path)
+    np.testing.assert_array_equal(x, mnist_test[0])
+    # swap the files: the magic numbers tell them apart
+    img, lab = dst / "t10k-images-idx3-ubyte", dst / "t10k-labels-idx1-ubyte"
+    img.rename(tmp_path / "tmp")
+    lab.rename(img)
+    (tmp_path / "tmp").rename(lab)
+    with pytest.raises(DataError, match="magic"):
+        load_split("mnist", "test", tmp_path)

@@ -1,0 +1,144 @@
+"""Weight files: exact round trip, and every kind of bad file refused with a clear
+message, executing nothing."""
+
+import json
+import os
+import pickle
+import struct
+
+import numpy as np
+import pytest
+import torch
+
+from cnnviz.core.models import build_model
+from cnnviz.core.weights import SHIPPED, WeightsError, load_shipped, load_weights, save_weights
+
+
+@pytest.fixture
+def saved(tmp_path):
+    model = build_model("lecture-keras", seed=3)
+    path = save_weights(model, tmp_path / "m.safetensors", {"epochs": 2, "seed": 3})
+    return model, path
+
+
+def test_round_trip_is_exact(saved):
+    model, path = saved
+    loaded = load_weights(path)
+    assert loaded.card == {"epochs": 2, "seed": 3}
+    assert loaded.model.arch == model.arch
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, loaded.model.state_dict()[key]), key
+    x = np.random.default_rng(0).random((4, 28, 28), dtype=np.float32)
+    np.testing.assert_array_equal(model.predict_proba(x), loaded.model.predict_proba(x))
+
+
+def test_round_trip_keeps_batchnorm_statistics(tmp_path):
+    model = build_model("cnnviz", seed=0)
+    model.train()
+    model(torch.rand(8, 1, 28, 28))  # moves the running mean/var away from their defaults
+    path = save_weights(model, tmp_path / "bn.safetensors")
+    loaded = load_weights(path).model
+    assert torch.equal(model.layers["bn1"].running_mean, loaded.layers["bn1"].running_mean)
+    assert not torch.equal(loaded.layers["bn1"].running_mean, torch.zeros(32))
+
+
+def test_no_partial_file_left_after_failed_write(tmp_path, monkeypatch):
+    model = build_model("lecture-keras")
+    target = tmp_path / "w.safetensors"
+
+    def broken_fsync(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(OSError):
+        save_weights(model, target)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_truncated_file(saved, tmp_path):
+    _, path = saved
+    raw = path.read_bytes()
+    bad = tmp_path / "trunc.safetensors"
+    bad.write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(WeightsError, match="damaged or truncated"):
+        load_weights(bad)
+
+
+def test_garbage_and_empty_files(tmp_path):
+    for name, data in [("empty", b""), ("text", b"hello, I am not weights at all"),
+                       ("zeros", bytes(1000))]:
+        p = tmp_path / f"{name}.safetensors"
+        p.write_bytes(data)
+        with pytest.raises(WeightsError):
+            load_weights(p)
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(WeightsError, match="no such file"):
+        load_weights(tmp_path / "nope.safetensors")
+    with pytest.raises(WeightsError, match="folder"):
+        load_weights(tmp_path)
+
+
+class _Evil:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_hostile_pickle_executes_nothing(tmp_path):
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "evil.safetensors"
+    evil.write_bytes(pickle.dumps(_Evil(marker)))
+    with pytest.raises(WeightsError, match="pickle"):
+        load_weights(evil)
+    pt = tmp_path / "evil.pt"
+    torch.save({"x": _Evil(marker)}, pt)  # a zip-based torch file holding the same payload
+    with pytest.raises(WeightsError):
+        load_weights(pt)
+    assert not marker.exists()
+
+
+def test_file_for_another_architecture(tmp_path):
+    deep = build_model("lecture-deep")
+    path = save_weights(deep, tmp_path / "deep.safetensors")
+    raw = bytearray(path.read_bytes())
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    # Claim it is the Keras architecture: the tensors no longer fit.
+    keras = build_model("lecture-keras").arch.to_json()
+    header["__metadata__"]["architecture"] = keras
+    new_header = json.dumps(header).encode()
+    new_header += b" " * (-len(new_header) % 8)
+    forged = tmp_path / "forged.safetensors"
+    forged.write_bytes(struct.pack("<Q", len(new_header)) + new_header + bytes(raw[8 + n:]))
+    with pytest.raises(WeightsError, match="do not fit the architecture"):
+        load_weights(forged)
+
+
+def test_safetensors_without_cnnviz_header(tmp_path):
+    from safetensors.torch import save_file
+
+    p = tmp_path / "other.safetensors"
+    save_file({"w": torch.zeros(3)}, p)
+    with pytest.raises(WeightsError, match="not written by cnnviz"):
+        load_weights(p)
+
+
+def test_nan_weights_refused(tmp_path):
+    model = build_model("lecture-keras")
+    with torch.no_grad():
+        model.layers["conv1"].weight[0, 0, 0, 0] = float("nan")
+    path = save_weights(model, tmp_path / "nan.safetensors")
+    with pytest.raises(WeightsError, match="NaN"):
+        load_weights(path)
+
+
+@pytest.mark.parametrize("name", list(SHIPPED))
+def test_shipped_files_load(name):
+    loaded = load_shipped(name)
+    assert loaded.card["dataset"] in ("mnist", "fashion-mnist")
+    assert loaded.card["seed"] == 0 and loaded.card["epochs"] >= 1
+    assert len(loaded.classes) == 10
