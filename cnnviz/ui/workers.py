@@ -9,6 +9,7 @@ across threads), so slots may touch widgets.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import traceback
@@ -107,10 +108,8 @@ class LatestRequestRunner(QObject):
     def _emit_safely(self, signal, generation, payload) -> None:
         if self._stopping:
             return
-        try:
+        with contextlib.suppress(RuntimeError):  # the QObject was deleted while we worked
             signal.emit(generation, payload)
-        except RuntimeError:  # the QObject was deleted while we worked
-            pass
 
     def _on_deliver_ok(self, generation: int, result: object) -> None:
         if generation == self._generation and not self._stopping:
