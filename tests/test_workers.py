@@ -1,0 +1,59 @@
+"""The one module that owns threads: newest request wins, stale results are dropped,
+errors become messages, shutdown really stops the thread."""
+
+import threading
+
+import pytest
+
+from cnnviz.ui.workers import LatestRequestRunner
+
+
+@pytest.fixture
+def runner(qtbot):
+    r = LatestRequestRunner("test")
+    yield r
+    r.shutdown()
+
+
+def test_latest_request_wins_and_stale_results_are_dropped(qtbot, runner):
+    gate = threading.Event()
+    started = []
+
+    def job(i):
+        started.append(i)
+        if i == 1:
+            gate.wait(5)  # hold the worker busy while newer requests arrive
+        return i * 10
+
+    delivered = []
+    runner.finished.connect(lambda g, res: delivered.append((g, res)))
+    runner.submit(job, 1)
+    qtbot.waitUntil(lambda: started == [1])
+    for i in range(2, 7):
+        runner.submit(job, i)  # each replaces the previous unstarted one
+    gate.set()
+    assert runner.join(5)
+    qtbot.waitUntil(lambda: delivered == [(6, 60)])
+    assert started == [1, 6]  # 2..5 never ran; 1's result was stale and dropped
+
+
+def test_errors_are_reported_not_raised(qtbot, runner):
+    def bad():
+        raise ValueError("kernel too big")
+
+    with qtbot.waitSignal(runner.failed, timeout=5000) as blocker:
+        runner.submit(bad)
+    assert "kernel too big" in blocker.args[1]
+    # the worker survives and serves the next request
+    with qtbot.waitSignal(runner.finished, timeout=5000) as blocker:
+        runner.submit(lambda: 42)
+    assert blocker.args[1] == 42
+
+
+def test_shutdown_stops_the_thread(qtbot):
+    r = LatestRequestRunner("stop")
+    assert r.is_alive()
+    r.submit(lambda: None)
+    r.shutdown()
+    assert not r.is_alive()
+    assert r.submit(lambda: None) == r.generation  # ignored after shutdown
