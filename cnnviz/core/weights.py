@@ -65,6 +65,7 @@ def save_weights(model: Network, path: str | os.PathLike, card: dict | None = No
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a weights file is for sharing
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
