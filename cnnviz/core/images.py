@@ -1,0 +1,323 @@
+"""Loading and saving pictures as numpy arrays, safely.
+
+load_image gives float32 pixel values 0..255 (the lecture's pixel values): (H, W) for a grey
+picture, (H, W, 3) for a colour one. Whatever is wrong with a file (missing, empty, cut
+short, not a picture, absurdly large) comes back as an ImageError with a plain message
+naming the file, never as a traceback; the pixel count is checked from the file header
+before any pixel is decoded, so a small file claiming a huge picture cannot eat the memory.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_PIXELS = 50_000_000
+
+# Extension -> Pillow format name for save_image.
+SAVE_FORMATS = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".bmp": "BMP",
+    ".webp": "WEBP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+}
+
+_GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
+
+
+class ImageError(ValueError):
+    """A picture that cannot be opened or saved; the message says why in plain words."""
+
+
+# ----- loading -------------------------------------------------------------------------------
+
+
+def _describe_size(name: str, width: int, height: int) -> str:
+    mp = width * height / 1e6
+    mp_text = f"{mp:,.0f}" if mp >= 10 else f"{mp:,.1f}"
+    return (f"{name} is {width}x{height} = {mp_text} megapixels; cnnviz opens images up to "
+            f"{MAX_PIXELS / 1e6:g} megapixels")
+
+
+def _probe_size(data: io.BytesIO) -> tuple[int, int] | None:
+    """The (width, height) in a header that Pillow refused as a decompression bomb.
+
+    Pillow's own check fires inside Image.open, before we can read the size; this parses the
+    header with the same format plugins but without that check, only to word the message.
+    """
+    try:
+        Image.init()
+        data.seek(0)
+        prefix = data.read(16)
+        for fmt in Image.ID:
+            factory, accept = Image.OPEN[fmt]
+            if accept:
+                ok = accept(prefix)
+                if not ok or isinstance(ok, str):
+                    continue
+            data.seek(0)
+            try:
+                im = factory(data, "")
+            except Exception:
+                continue
+            return im.size
+    except Exception:
+        return None
+    return None
+
+
+def _read_source(source) -> tuple[bytes, str]:
+    """The file's bytes and a name for messages."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), "the image data"
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"load_image takes a file path or bytes, not {type(source).__name__}")
+    path = Path(source).expanduser()
+    name = path.name or str(path)
+    try:
+        if path.is_dir():
+            raise ImageError(f"{name} is a folder, not an image file")
+        size = path.stat().st_size
+        if size == 0:
+            raise ImageError(f"{name} is empty (0 bytes)")
+        with open(path, "rb") as fh:
+            return fh.read(), name
+    except FileNotFoundError:
+        raise ImageError(f"{name}: no such file ({path})") from None
+    except PermissionError:
+        raise ImageError(f"{name} cannot be read: permission denied") from None
+    except IsADirectoryError:
+        raise ImageError(f"{name} is a folder, not an image file") from None
+    except MemoryError:
+        raise ImageError(f"{name} is too large to read into memory") from None
+    except OSError as exc:
+        raise ImageError(f"{name} cannot be read: {exc.strerror or exc}") from None
+
+
+def _over_white(values: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Composite colour values (0..255) with alpha (0..255) over a white background."""
+    a = alpha.astype(np.float32) / 255.0
+    if values.ndim == 3:
+        a = a[..., None]
+    return values.astype(np.float32) * a + 255.0 * (1.0 - a)
+
+
+def _scale_wide(values: np.ndarray) -> np.ndarray:
+    """Grey values of a 32-bit image ("I" or "F" mode) to 0..255.
+
+    "I": 0..65535 (16-bit data as some formats hand it over) is scaled by 255/65535;
+    "F": 0..1 is scaled by 255, 0..255 kept; anything else is stretched min..max to 0..255.
+    """
+    v = values.astype(np.float64)
+    finite = np.isfinite(v)
+    if not finite.all():
+        v = np.where(finite, v, 0.0)
+    lo, hi = (float(v.min()), float(v.max())) if v.size else (0.0, 0.0)
+    if values.dtype.kind == "f":
+        if lo >= 0 and hi <= 1.0:
+            return (v * 255.0).astype(np.float32)
+        if lo >= 0 and hi <= 255.0:
+            return v.astype(np.float32)
+    elif lo >= 0 and hi <= 65535:
+        return (v * (255.0 / 65535.0)).astype(np.float32)
+    if hi > lo:
+        return ((v - lo) * (255.0 / (hi - lo))).astype(np.float32)
+    return np.zeros(v.shape, np.float32)
+
+
+def _to_array(im: Image.Image) -> np.ndarray:
+    """A decoded Pillow image to float32 0..255: (H, W) for grey modes, (H, W, 3) for colour."""
+    mode = im.mode
+    if mode == "1":
+        return np.asarray(im.convert("L"), dtype=np.float32)
+    if mode == "L":
+        return np.asarray(im, dtype=np.float32)
+    if mode in ("LA", "La"):
+        la = np.asarray(im.convert("LA") if mode == "La" else im)
+        return _over_white(la[..., 0], la[..., 1])
+    if mode.startswith("I;16"):
+        return np.asarray(im).astype(np.float32) * np.float32(255.0 / 65535.0)
+    if mode in ("I", "F"):
+        return _scale_wide(np.asarray(im))
+    if mode in ("P", "PA"):
+        has_alpha = mode == "PA" or "transparency" in im.info
+        rgba = np.asarray(im.convert("RGBA" if has_alpha else "RGB"))
+        rgb = _over_white(rgba[..., :3], rgba[..., 3]) if has_alpha else rgba.astype(np.float32)
+        if (rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all():
+            return np.ascontiguousarray(rgb[..., 0])  # a grey palette is a grey picture
+        return rgb
+    if mode in ("RGBA", "RGBa"):
+        rgba = np.asarray(im.convert("RGBA") if mode == "RGBa" else im)
+        return _over_white(rgba[..., :3], rgba[..., 3])
+    if mode == "RGB":
+        return np.asarray(im, dtype=np.float32)
+    # CMYK, YCbCr, LAB, HSV, RGBX, 16-bit colour ...: let Pillow convert to RGB.
+    if "A" in mode and mode not in ("LAB",):
+        rgba = np.asarray(im.convert("RGBA"))
+        return _over_white(rgba[..., :3], rgba[..., 3])
+    return np.asarray(im.convert("RGB"), dtype=np.float32)
+
+
+def _damaged(name: str, exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if "truncated" in text.lower():
+        return f"{name} is cut short (truncated): the end of the file is missing"
+    return f"{name} cannot be decoded, the file is damaged ({text})"
+
+
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    """ITU-R 601 luma, as Pillow's "L" conversion, without rounding to whole numbers."""
+    return (rgb[..., 0] * np.float32(0.299) + rgb[..., 1] * np.float32(0.587)
+            + rgb[..., 2] * np.float32(0.114)).astype(np.float32)
+
+
+def load_image(source: str | os.PathLike | bytes, *, mode: str = "auto") -> np.ndarray:
+    """Open a picture file (or its bytes) as float32 values 0..255.
+
+    mode="auto": (H, W) for grey pictures, (H, W, 3) for colour; "grey" always (H, W)
+    (ITU-R 601 luma, like Pillow's "L"); "rgb" always (H, W, 3). Transparent pixels are
+    put over white (a dark digit drawn on a transparent background stays dark on white);
+    photos are turned upright from their EXIF orientation; a GIF gives its first frame.
+    Raises ImageError with a plain-words reason for anything that is not a usable picture.
+    """
+    if mode == "gray":
+        mode = "grey"
+    if mode not in ("auto", "grey", "rgb"):
+        raise ValueError(f"mode must be 'auto', 'grey' or 'rgb', not {mode!r}")
+    data, name = _read_source(source)
+    if not data:
+        raise ImageError(f"{name} is empty (0 bytes)")
+    buffer = io.BytesIO(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pillow's remarks about odd metadata are not errors
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            im = Image.open(buffer)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            size = _probe_size(buffer)
+            if size is not None:
+                raise ImageError(_describe_size(name, *size)) from None
+            found = re.search(r"\((\d+) pixels\)", str(exc))
+            pixels = f"{int(found.group(1)) / 1e6:,.0f} megapixels" if found else "too large"
+            raise ImageError(f"{name} is {pixels}; cnnviz opens images up to "
+                             f"{MAX_PIXELS / 1e6:g} megapixels") from None
+        except UnidentifiedImageError:
+            raise ImageError(f"{name} is not a picture cnnviz can read (PNG, JPEG, BMP, GIF, "
+                             "WebP and TIFF work)") from None
+        except Exception as exc:  # a damaged header can raise almost anything inside Pillow
+            raise ImageError(_damaged(name, exc)) from None
+        try:
+            width, height = im.size
+            if width <= 0 or height <= 0:
+                raise ImageError(f"{name} has no pixels ({width}x{height})")
+            if width * height > MAX_PIXELS:
+                raise ImageError(_describe_size(name, width, height))
+            try:
+                im.seek(0)  # the first frame of an animation
+                im.load()
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+                raise ImageError(_describe_size(name, width, height)) from None
+            except MemoryError:
+                raise ImageError(f"{name} is too large to decode in the available memory") from None
+            except Exception as exc:
+                raise ImageError(_damaged(name, exc)) from None
+            try:
+                upright = ImageOps.exif_transpose(im)
+            except Exception:  # broken EXIF: use the picture as stored
+                upright = im
+            if upright is not None:
+                im = upright
+            try:
+                array = _to_array(im)
+            except MemoryError:
+                raise ImageError(f"{name} is too large to convert in the available memory") from None
+            except ImageError:
+                raise
+            except Exception as exc:
+                raise ImageError(f"{name} has a pixel format cnnviz cannot convert "
+                                 f"({im.mode}): {exc}") from None
+        finally:
+            im.close()
+    if mode == "grey" and array.ndim == 3:
+        array = _luma(array)
+    elif mode == "rgb" and array.ndim == 2:
+        array = np.repeat(array[..., None], 3, axis=2)
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+# ----- saving --------------------------------------------------------------------------------
+
+
+def to_uint8(array: np.ndarray, *, normalize: bool = False) -> np.ndarray:
+    """(H, W) or (H, W, 3) values to uint8: clipped to 0..255 and rounded, or with
+    normalize=True stretched so the smallest value is 0 and the largest 255 (a constant
+    picture becomes all 0)."""
+    a = np.asarray(array)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[..., 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] != 3):
+        raise ImageError(f"an image must be (H, W), (H, W, 1) or (H, W, 3), not {a.shape}")
+    if a.shape[0] == 0 or a.shape[1] == 0:
+        raise ImageError(f"an image needs at least one pixel, got shape {a.shape}")
+    if a.dtype == np.bool_:
+        a = a.astype(np.float32) * 255
+    if not np.issubdtype(a.dtype, np.number):
+        raise ImageError(f"image values must be numbers, not {a.dtype}")
+    a = a.astype(np.float64)
+    if np.isnan(a).any():
+        raise ImageError("the image has NaN (not-a-number) values; cannot save it")
+    if normalize:
+        if np.isinf(a).any():
+            raise ImageError("the image has infinite values; cannot stretch it to 0..255")
+        lo, hi = float(a.min()), float(a.max())
+        a = (a - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(a)
+    return np.clip(np.rint(a), 0, 255).astype(np.uint8)
+
+
+def save_image(path: str | os.PathLike, array: np.ndarray, *, normalize: bool = False) -> Path:
+    """Write (H, W), (H, W, 1) or (H, W, 3) values as a picture; the format comes from the
+    extension (.png, .jpg/.jpeg, .bmp, .webp, .tif/.tiff).
+
+    normalize=False clips to 0..255 and rounds; normalize=True maps min..max to 0..255.
+    The file is written atomically: a failure never leaves half a file under the name.
+    """
+    path = Path(path).expanduser()
+    fmt = SAVE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        known = ", ".join(sorted(SAVE_FORMATS))
+        raise ImageError(f"cannot save {path.name}: unknown picture type "
+                         f"{path.suffix or '(no extension)'!r}; use one of {known}")
+    pixels = to_uint8(array, normalize=normalize)
+    im = Image.fromarray(pixels, "L" if pixels.ndim == 2 else "RGB")
+    options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise ImageError(f"cannot save {path.name} in {folder}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            im.save(fh, format=fmt, **options)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a picture is for sharing
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ImageError(f"cannot save {path.name}: {exc.strerror or exc}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+

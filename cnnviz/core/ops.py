@@ -1,0 +1,453 @@
+"""The lecture's arithmetic, exactly: output sizes, convolution, activations, pooling,
+parameter counts. Pure numpy, so a notebook gets the same numbers the window shows.
+
+Conventions (the lecture's and torch's):
+- "convolution" is cross-correlation: the kernel is not flipped, output[r, c] is
+  sum(window * kernel) where the window's top-left is (r * stride - padding, c * stride - padding).
+- padding is zeros, the same amount on both sides of an axis.
+- stride and padding are an int or a (rows, cols) pair.
+- images here are channels FIRST, (C, H, W), except in filter_image, which takes an image as
+  loaded from a file, (H, W) or (H, W, C).
+
+Memory: convolution and pooling loop over the kh*kw kernel taps and add up strided slices
+of the (padded) input, so a 4000x3000 photo needs memory in the order of its output, never
+a (Ho, Wo, kh, kw) sliding-window copy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "ACTIVATIONS", "POOL_KINDS", "AxisSize", "ShapeError", "WindowProducts", "activate",
+    "conv2d", "conv2d_per_channel", "conv_params", "dense_params", "filter_image",
+    "output_axis", "output_shape", "output_size", "pool2d", "pool_axis", "softmax",
+    "window_products",
+]
+
+
+class ShapeError(ValueError):
+    """Numbers that do not fit together (kernel, stride, padding, input); the message says
+    which numbers and why, in plain words, on one line."""
+
+
+# --------------------------------------------------------------------------- sizes
+
+
+@dataclass(frozen=True)
+class AxisSize:
+    """One axis of (W - F + 2P) / S + 1, with the working shown."""
+
+    size: int
+    kernel: int
+    stride: int
+    padding: int
+    exact: float  # (W - F + 2P) / S + 1 as a float (nan when the stride is 0)
+    value: int | None  # the whole output size, or None when impossible
+    problem: str | None  # why it is impossible, in plain words
+    formula: str  # e.g. "(28 - 3 + 2×0) / 1 + 1 = 26"
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def _num(v: float) -> str:
+    """26 -> '26', 2.3333 -> '2.33' (how the formula shows a result)."""
+    if math.isnan(v):
+        return "undefined"
+    if float(v).is_integer():
+        return str(int(v))
+    text = f"{v:.2f}".rstrip("0").rstrip(".")
+    return text if not float(text).is_integer() else f"{v:.4g}"  # never show 2.999 as "3"
+
+
+def _as_int(v, what: str) -> int:
+    """Accept ints (and numpy ints, and floats that are whole); refuse the rest."""
+    if isinstance(v, bool):
+        raise ShapeError(f"{what} must be a whole number, got {v!r}")
+    try:
+        i = int(v)
+    except (TypeError, ValueError):
+        raise ShapeError(f"{what} must be a whole number, got {v!r}") from None
+    if i != v:
+        raise ShapeError(f"{what} must be a whole number, got {v!r}")
+    return i
+
+
+def _pair(v, what: str) -> tuple[int, int]:
+    """An int or a (rows, cols) pair -> (rows, cols)."""
+    if isinstance(v, (tuple, list, np.ndarray)):
+        if len(v) != 2:
+            raise ShapeError(f"{what} takes one number or two (rows, columns), got {tuple(v)!r}")
+        return _as_int(v[0], what), _as_int(v[1], what)
+    i = _as_int(v, what)
+    return i, i
+
+
+def _bad_numbers(size: int, kernel: int, stride: int, padding: int, word: str) -> str | None:
+    if stride < 1:
+        return f"stride must be at least 1 (got {stride})"
+    if padding < 0:
+        return f"padding cannot be negative (got {padding})"
+    if size < 1:
+        return f"the input must be at least 1 pixel (got {size})"
+    if kernel < 1:
+        return f"the {word} must be at least 1 pixel (got {kernel})"
+    if kernel > size + 2 * padding:
+        return (f"the {kernel}-pixel {word} is larger than the {size}-pixel input plus padding "
+                f"{padding} ({size + 2 * padding} pixels in all)")
+    return None
+
+
+def _divisors_near(n: int, target: int, count: int = 4) -> list[int]:
+    """Up to `count` divisors of n closest to target, ascending (strides that fit exactly)."""
+    divs = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    divs = sorted(set(divs + [n // d for d in divs]))
+    return sorted(sorted(divs, key=lambda d: (abs(d - target), d))[:count])
+
+
+def _or_list(items: list[int]) -> str:
+    words = [str(i) for i in items]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def output_axis(size: int, kernel: int, stride: int = 1, padding: int = 0) -> AxisSize:
+    """(W - F + 2P) / S + 1 for one axis. Never raises for impossible numbers (a zero stride,
+    a kernel too big, a fractional result): it reports them in .problem. Only values that are
+    not whole numbers at all (1.5, "two") raise ShapeError."""
+    size, kernel = _as_int(size, "the input size"), _as_int(kernel, "the kernel size")
+    stride, padding = _as_int(stride, "stride"), _as_int(padding, "padding")
+    span = size - kernel + 2 * padding  # how far the kernel can travel
+    exact = span / stride + 1 if stride != 0 else math.nan
+    formula = f"({size} - {kernel} + 2×{padding}) / {stride} + 1 = {_num(exact)}"
+    problem = _bad_numbers(size, kernel, stride, padding, "kernel")
+    if problem is None and span % stride:
+        tries = f"stride {_or_list(_divisors_near(span, stride))}"
+        # The smallest extra padding that makes it fit at the stride the user asked for.
+        for p in range(padding + 1, padding + stride + 1):
+            if (size - kernel + 2 * p) % stride == 0:
+                tries += f" (or keep stride {stride} with padding {p})"
+                break
+        problem = (f"{formula} is not a whole number: the kernel does not fit the input evenly "
+                   f"at stride {stride}; try {tries}")
+    value = int(span // stride + 1) if problem is None else None
+    return AxisSize(size, kernel, stride, padding, exact, value, problem, formula)
+
+
+def output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, exact: bool = True) -> int:
+    """The output size of one axis. exact=True: the lecture's rule, the division must come
+    out whole (else ShapeError). exact=False: floor like torch (a ragged edge is dropped)."""
+    axis = output_axis(size, kernel, stride, padding)
+    if axis.value is not None:
+        return axis.value
+    bad = _bad_numbers(axis.size, axis.kernel, axis.stride, axis.padding, "kernel")
+    if exact or bad:
+        raise ShapeError(axis.problem)
+    return (axis.size - axis.kernel + 2 * axis.padding) // axis.stride + 1
+
+
+def output_shape(in_hw, kernel_hw, stride=(1, 1), padding=(0, 0), exact: bool = True) -> tuple[int, int]:
+    """(Ho, Wo) for an (H, W) input; an error names the axis (height or width)."""
+    sizes, kernels = _pair(in_hw, "the input size"), _pair(kernel_hw, "the kernel size")
+    strides, pads = _pair(stride, "stride"), _pair(padding, "padding")
+    out = []
+    for axis, n, k, s, p in zip(("height", "width"), sizes, kernels, strides, pads):
+        try:
+            out.append(output_size(n, k, s, p, exact=exact))
+        except ShapeError as exc:
+            raise ShapeError(f"{axis}: {exc}") from None
+    return out[0], out[1]
+
+
+def pool_axis(size: int, window: int, stride: int | None = None, padding: int = 0) -> AxisSize:
+    """Pooled size of one axis, floored like torch and Keras (11 -> 5 for 2x2 stride 2).
+
+    A problem only when the numbers are bad: output < 1, stride < 1, negative padding or
+    padding more than half the window (torch's rule)."""
+    size, window = _as_int(size, "the input size"), _as_int(window, "the pooling window")
+    stride = window if stride is None else _as_int(stride, "stride")
+    padding = _as_int(padding, "padding")
+    span = size - window + 2 * padding
+    exact = span / stride + 1 if stride != 0 else math.nan
+    problem = _bad_numbers(size, window, stride, padding, "pooling window")
+    if problem is None and padding > window // 2:
+        problem = (f"padding {padding} is more than half the {window}-pixel pooling window; "
+                   f"torch allows at most {window // 2}")
+    if problem is None and span % stride:
+        # Floor: the last (span % stride) rows or columns never start a window of their own.
+        value = span // stride + 1
+        formula = f"⌊({size} - {window} + 2×{padding}) / {stride}⌋ + 1 = {value}"
+    else:
+        value = int(span // stride + 1) if problem is None else None
+        formula = f"({size} - {window} + 2×{padding}) / {stride} + 1 = {_num(exact)}"
+    return AxisSize(size, window, stride, padding, exact, value, problem, formula)
+
+
+# --------------------------------------------------------------------------- convolution
+
+
+def _float_dtype(x: np.ndarray) -> np.dtype:
+    """float32 if the input image is float32 (keeps big photos small), else float64."""
+    return np.dtype(np.float32) if x.dtype == np.float32 else np.dtype(np.float64)
+
+
+def _tap(xp: np.ndarray, i: int, j: int, ho: int, wo: int, sh: int, sw: int) -> np.ndarray:
+    """The input pixels that kernel tap (i, j) meets at every output position: a strided
+    view of the padded input, (..., Ho, Wo), no copy."""
+    return xp[..., i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
+
+
+def _pad(x: np.ndarray, ph: int, pw: int, value: float = 0.0) -> np.ndarray:
+    """Pad the last two axes (a copy only when there is padding)."""
+    if ph == 0 and pw == 0:
+        return x
+    widths = [(0, 0)] * (x.ndim - 2) + [(ph, ph), (pw, pw)]
+    return np.pad(x, widths, mode="constant", constant_values=value)
+
+
+def conv2d(x, kernel, stride=1, padding=0, bias=0.0, exact: bool = False) -> np.ndarray:
+    """Cross-correlation with zero padding, the way CNN layers (and the lecture) do it.
+
+    x (H, W)    with kernel (kh, kw)       -> (Ho, Wo)
+    x (C, H, W) with kernel (C, kh, kw)    -> (Ho, Wo)     summed over channels
+    x (C, H, W) with kernel (F, C, kh, kw) -> (F, Ho, Wo)  one map per filter
+    x (C, H, W) with kernel (kh, kw)       -> (Ho, Wo)     the same kernel on every channel, summed
+    bias: a number, or one per filter. Output sizes floor like torch unless exact=True
+    (then ShapeError when (W - F + 2P) / S + 1 is not whole).
+    """
+    x = np.asarray(x)
+    k = np.asarray(kernel)
+    if x.ndim not in (2, 3):
+        raise ShapeError(f"the image must be (H, W) or (C, H, W), got shape {x.shape}")
+    if k.ndim not in (2, 3, 4):
+        raise ShapeError(f"the kernel must be (kh, kw), (C, kh, kw) or (F, C, kh, kw), got shape {k.shape}")
+    dtype = _float_dtype(x)
+    if x.ndim == 3 and k.ndim == 2:
+        # The same kernel on every channel, summed = the kernel on the channel sum (linearity);
+        # summing first keeps one (H, W) plane in memory instead of C.
+        x = x.sum(axis=0, dtype=dtype)
+    xc = x[None] if x.ndim == 2 else x  # (C, H, W)
+    k4 = k.reshape((1,) * (4 - k.ndim) + k.shape)  # (F, C, kh, kw)
+    c, h, w = xc.shape
+    f, kc, kh, kw = k4.shape
+    if kc != c:
+        raise ShapeError(f"the kernel has {kc} channel(s) but the image has {c}; they must match")
+    (sh, sw), (ph, pw) = _pair(stride, "stride"), _pair(padding, "padding")
+    ho, wo = output_shape((h, w), (kh, kw), (sh, sw), (ph, pw), exact=exact)
+
+    xp = _pad(xc.astype(dtype, copy=False), ph, pw)  # (C, H + 2ph, W + 2pw)
+    k4 = k4.astype(dtype, copy=False)
+    out = np.zeros((f, ho, wo), dtype=dtype)  # (F, Ho, Wo)
+    if f == 1 and c == 1:
+        # The common case (one grey image, one kernel): in place, one scratch plane.
+        tmp = np.empty((ho, wo), dtype=dtype)
+        for i in range(kh):
+            for j in range(kw):
+                np.multiply(_tap(xp[0], i, j, ho, wo, sh, sw), k4[0, 0, i, j], out=tmp)
+                out[0] += tmp
+    else:
+        for i in range(kh):
+            for j in range(kw):
+                # (F, C) weights of this tap times (C, Ho, Wo) pixels -> (F, Ho, Wo)
+                out += np.tensordot(k4[:, :, i, j], _tap(xp, i, j, ho, wo, sh, sw), axes=(1, 0))
+    b = np.asarray(bias, dtype=dtype)
+    if b.ndim == 1:
+        if b.shape[0] != f:
+            raise ShapeError(f"{b.shape[0]} bias values for {f} filter(s); give one per filter")
+        out += b[:, None, None]
+    elif b.ndim == 0:
+        if b != 0:
+            out += b
+    else:
+        raise ShapeError(f"bias must be a number or one number per filter, got shape {b.shape}")
+    return out if k.ndim == 4 else out[0]
+
+
+def conv2d_per_channel(x, kernel2d, stride=1, padding=0, exact: bool = False) -> np.ndarray:
+    """Each channel filtered on its own with the same 2-D kernel (a colour photo stays colour).
+    x (C, H, W) or (H, W) -> (C, Ho, Wo)."""
+    x = np.asarray(x)
+    k = np.asarray(kernel2d)
+    if k.ndim != 2:
+        raise ShapeError(f"per-channel filtering takes one 2-D kernel, got shape {k.shape}")
+    xc = x[None] if x.ndim == 2 else x
+    if xc.ndim != 3:
+        raise ShapeError(f"the image must be (H, W) or (C, H, W), got shape {x.shape}")
+    # One channel at a time: memory stays at one output plane of scratch.
+    return np.stack([conv2d(plane, k, stride, padding, exact=exact) for plane in xc])
+
+
+@dataclass(frozen=True, eq=False)
+class WindowProducts:
+    """What one output pixel is made of, as the lecture's Recap slides show it."""
+
+    top: int  # the window's top-left in INPUT coordinates (negative inside the padding)
+    left: int
+    window: np.ndarray  # (kh, kw) or (C, kh, kw) input values, zeros where padding
+    products: np.ndarray  # window * kernel, same shape
+    total: float  # products.sum(): the output pixel (no bias)
+
+
+def window_products(x, kernel, stride, padding, row: int, col: int) -> WindowProducts:
+    """The window under output pixel (row, col), its products with the kernel and their sum.
+    x (H, W) with kernel (kh, kw); or x (C, H, W) with kernel (C, kh, kw) or (kh, kw)."""
+    x = np.asarray(x, dtype=np.float64)
+    k = np.asarray(kernel, dtype=np.float64)
+    if x.ndim not in (2, 3) or k.ndim not in (2, 3):
+        raise ShapeError(f"window_products takes (H, W) or (C, H, W) with a 2-D or 3-D kernel, "
+                         f"got {x.shape} and {k.shape}")
+    if k.ndim == 3 and (x.ndim != 3 or k.shape[0] != x.shape[0]):
+        raise ShapeError(f"the kernel has {k.shape[0]} channel(s) but the image shape is {x.shape}")
+    (sh, sw), (ph, pw) = _pair(stride, "stride"), _pair(padding, "padding")
+    kh, kw = k.shape[-2:]
+    h, w = x.shape[-2:]
+    ho, wo = output_shape((h, w), (kh, kw), (sh, sw), (ph, pw), exact=False)
+    if not (0 <= row < ho and 0 <= col < wo):
+        raise IndexError(f"output pixel ({row}, {col}) is outside the {ho}x{wo} output")
+    top, left = row * sh - ph, col * sw - pw
+    window = np.zeros(x.shape[:-2] + (kh, kw))  # zeros stand for the padding
+    r0, r1 = max(top, 0), min(top + kh, h)  # the part of the window inside the image
+    c0, c1 = max(left, 0), min(left + kw, w)
+    window[..., r0 - top:r1 - top, c0 - left:c1 - left] = x[..., r0:r1, c0:c1]
+    products = window * k  # a 2-D kernel broadcasts over channels
+    return WindowProducts(top, left, window, products, float(products.sum()))
+
+
+# --------------------------------------------------------------------------- activations
+
+ACTIVATIONS = ("none", "relu", "leaky_relu", "elu", "tanh", "sigmoid")
+
+
+def _float_array(x) -> np.ndarray:
+    a = np.asarray(x)
+    return a if a.dtype in (np.float32, np.float64) else a.astype(np.float64)
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    # exp of -|x| never overflows: 1 / (1 + e) for x >= 0, e / (1 + e) for x < 0.
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+def activate(x, kind: str, *, negative_slope: float = 0.01, alpha: float = 1.0) -> np.ndarray:
+    """Apply an activation elementwise. kind: one of ACTIVATIONS."""
+    name = str(kind).strip().lower().replace("-", "_")
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {kind!r}; choose one of: {', '.join(ACTIVATIONS)}")
+    a = _float_array(x)
+    if name == "none":
+        return a.copy()
+    if name == "relu":
+        return np.maximum(a, 0)  # max(0, x)
+    if name == "leaky_relu":
+        return np.where(a >= 0, a, a * a.dtype.type(negative_slope))
+    if name == "elu":
+        # expm1 of min(x, 0) so large positive x never overflows in the unused branch.
+        return np.where(a > 0, a, a.dtype.type(alpha) * np.expm1(np.minimum(a, 0)))
+    if name == "tanh":
+        return np.tanh(a)
+    return _sigmoid(a)
+
+
+def softmax(x, axis: int = -1) -> np.ndarray:
+    """exp(x) / sum(exp(x)), shifted by the max first so values like 1000 do not overflow."""
+    a = _float_array(x)
+    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+# --------------------------------------------------------------------------- pooling
+
+POOL_KINDS = ("max", "min", "avg")
+
+
+def pool2d(x, kind: str = "max", size=2, stride=None, padding=0) -> np.ndarray:
+    """Max, min or average pooling of (H, W) or (C, H, W), floored like torch and Keras.
+
+    Padding like torch: max ignores it (pads with -inf), min pads with +inf, avg counts the
+    padded zeros (torch's count_include_pad=True)."""
+    name = str(kind).strip().lower()
+    if name not in POOL_KINDS:
+        raise ValueError(f"unknown pooling {kind!r}; choose one of: {', '.join(POOL_KINDS)}")
+    x = np.asarray(x)
+    if x.ndim not in (2, 3):
+        raise ShapeError(f"pooling takes (H, W) or (C, H, W), got shape {x.shape}")
+    (kh, kw) = _pair(size, "pooling size")
+    (sh, sw) = (kh, kw) if stride is None else _pair(stride, "pooling stride")
+    (ph, pw) = _pair(padding, "padding")
+    h, w = x.shape[-2:]
+    dims = []
+    for axis, n, k, s, p in (("height", h, kh, sh, ph), ("width", w, kw, sw, pw)):
+        a = pool_axis(n, k, s, p)
+        if a.problem:
+            raise ShapeError(f"pooling {axis}: {a.problem}")
+        dims.append(a.value)
+    ho, wo = dims
+    dtype = _float_dtype(x)
+    fill = {"max": -np.inf, "min": np.inf, "avg": 0.0}[name]
+    xp = _pad(x.astype(dtype, copy=False), ph, pw, fill)  # (..., H + 2ph, W + 2pw)
+    out = _tap(xp, 0, 0, ho, wo, sh, sw).copy()  # (..., Ho, Wo)
+    combine = {"max": np.maximum, "min": np.minimum, "avg": np.add}[name]
+    for i in range(kh):
+        for j in range(kw):
+            if i or j:
+                combine(out, _tap(xp, i, j, ho, wo, sh, sw), out=out)
+    if name == "avg":
+        out /= kh * kw  # padded zeros count, like torch's default
+    return out
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def conv_params(kh: int, kw: int, c_in: int, c_out: int, bias: bool = True) -> int:
+    """((kh * kw * depth) + bias) * filters: the lecture's rule (3x3x3, 16 filters -> 448)."""
+    return (kh * kw * c_in + (1 if bias else 0)) * c_out
+
+
+def dense_params(n_in: int, n_out: int, bias: bool = True) -> int:
+    """(inputs + bias) * outputs: (9216 + 1) * 128 = 1,179,776."""
+    return (n_in + (1 if bias else 0)) * n_out
+
+
+# --------------------------------------------------------------------------- whole pipeline
+
+
+def filter_image(image, kernel, stride=1, padding=0, activation: str = "none", pool=None,
+                 per_channel: bool = False) -> np.ndarray:
+    """Filter an image as loaded from a file: conv (exact sizes, the lecture's rule), then
+    activation, then optional pooling.
+
+    image: (H, W) grey or (H, W, C) colour, channels LAST. kernel: (kh, kw).
+    Colour: summed over channels like a conv layer -> (Ho, Wo); per_channel -> (Ho, Wo, C).
+    pool: None or (kind, size) or (kind, size, stride); kind "none" means no pooling.
+    """
+    img = np.asarray(image)
+    k = np.asarray(kernel)
+    if k.ndim != 2:
+        raise ShapeError(f"the kernel must be 2-D (rows x columns), got shape {k.shape}")
+    if img.ndim not in (2, 3):
+        raise ShapeError(f"the image must be (H, W) grey or (H, W, C) colour, got shape {img.shape}")
+    # Check the cheap choices before the expensive convolution.
+    activate(np.zeros(1), activation)
+    if pool is not None:
+        pool = tuple(pool)
+        if len(pool) not in (2, 3):
+            raise ValueError(f"pool must be (kind, size) or (kind, size, stride), got {pool!r}")
+        if str(pool[0]).strip().lower() == "none":
+            pool = None
+        elif str(pool[0]).strip().lower() not in POOL_KINDS:
+            raise ValueError(f"unknown pooling {pool[0]!r}; choose one of: none, {', '.join(POOL_KINDS)}")
+    chw = img if img.ndim == 2 else np.moveaxis(img, -1, 0)  # (H, W) or (C, H, W) view
+    if per_channel and img.ndim == 3:
+        out = conv2d_per_channel(chw, k, stride, padding, exact=True)  # (C, Ho, Wo)
+    else:
+        out = conv2d(chw, k, stride, padding, exact=True)  # (Ho, Wo)
+    out = activate(out, activation)
+    if pool is not None:
+        out = pool2d(out, pool[0], pool[1], pool[2] if len(pool) == 3 else None)
+    return np.moveaxis(out, 0, -1) if out.ndim == 3 else out  # back to channels last

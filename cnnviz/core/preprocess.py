@@ -1,0 +1,344 @@
+"""Any picture of a digit -> the 28x28 input an MNIST network expects, step by step.
+
+MNIST digits were size-normalised to fit a 20x20 box (aspect ratio kept, anti-aliased) and
+centred by centre of mass in a 28x28 frame, white ink on black. A drawing or a photo goes
+through the same steps, and each step is kept (with a picture and a one-sentence reason) so
+the app can show how the network's input was made:
+
+    grey -> invert -> clean -> crop -> thicken -> scale -> center
+
+numpy and Pillow only. Huge photos are shrunk first (to at most WORK_SIZE pixels a side), so
+a 12-megapixel photo takes tens of milliseconds, a 280x280 drawing about a millisecond.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+SIZE = 28  # the network's input, pixels a side
+BOX = 20  # MNIST's digits fit a 20x20 box inside it
+CENTER = 14.0  # MNIST centres of mass (row, column) lie within 14 +- 0.5 (pixel indices)
+WORK_SIZE = 640  # larger inputs are shrunk to about this many pixels a side first
+INK_THRESHOLD_CLEAN = 0.02  # ink for the crop in a noiseless picture (photos: above the noise)
+# Stroke width in 28x28 pixels as _stroke_width measures it (2 x area / perimeter, which
+# reads low: MNIST's test digits give 1.26 / 1.75 / 2.53 at the 10th / 50th / 90th
+# percentile). Strokes thinner than THIN_STROKE (thinner than ~90% of MNIST) are thickened
+# to TARGET_STROKE. Measured on 2000 MNIST test digits redrawn as pen strokes at 280x280: with
+# a 3 px pen the lecture's Keras model goes from 82.6% to 95.1% correct, the deep one from
+# 93.4% to 97.9%, cnnviz's (trained with thickness changes) from 98.7% to 98.9%; with the
+# pad's 20 px brush nothing changes (the strokes are already MNIST-like).
+THIN_STROKE = 1.3
+TARGET_STROKE = 2.0
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R 601, as Pillow's "L"
+
+
+@dataclass
+class Step:
+    key: str  # "grey", "invert", "clean", "crop", "thicken", "scale", "center"
+    title: str  # short, for a caption
+    explanation: str  # one plain sentence, for a tooltip
+    image: np.ndarray  # float32 0..1; white ink on black except "grey" (the input as seen)
+
+
+@dataclass
+class DigitInput:
+    image: np.ndarray  # (28, 28) float32 in [0, 1], white ink on black: what the network sees
+    steps: list[Step] = field(default_factory=list)
+    inverted: bool = False  # the input was dark ink on a light background
+    empty: bool = False  # no ink found: image is all zeros (the caller can say "draw something")
+    bbox: tuple[int, int, int, int] | None = None  # ink (top, left, bottom, right) in the input
+    # pixels; bottom and right are exclusive, as in image[top:bottom, left:right]
+
+
+# ----- small numpy tools ---------------------------------------------------------------------
+
+
+def _to_grey(image: np.ndarray) -> tuple[np.ndarray, int]:
+    """(H, W), (H, W, 1|3|4) uint8 or 0..255 floats -> grey 0..1 float32, shrunk so the
+    longest side is at most about WORK_SIZE. Returns (grey, shrink factor)."""
+    a = np.asarray(image)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[..., 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)):
+        raise ValueError(f"a digit image must be (H, W) or (H, W, 3), not {a.shape}")
+    if a.shape[0] < 1 or a.shape[1] < 1:
+        raise ValueError(f"a digit image needs at least one pixel, got {a.shape}")
+    if a.dtype == np.bool_:
+        a = a.astype(np.float32) * 255
+    h, w = a.shape[:2]
+    factor = max(1, math.ceil(max(h, w) / WORK_SIZE))
+    step = max(1, factor // 3)  # for big shrinks, sample every step-th pixel first (fast)...
+    if step > 1:
+        a = a[::step, ::step]
+    reduce = max(1, math.ceil(max(a.shape[:2]) / WORK_SIZE))  # ...then average blocks
+    if a.ndim == 3:
+        alpha = None
+        if a.shape[2] == 4:
+            alpha = a[..., 3].astype(np.float32) / 255.0
+            a = a[..., :3]
+        grey = a.astype(np.float32, copy=False) @ _LUMA
+        if alpha is not None:
+            grey = grey * alpha + 255.0 * (1.0 - alpha)  # transparent -> white paper
+    else:
+        grey = a.astype(np.float32)
+    if not np.isfinite(grey).all():
+        grey = np.nan_to_num(grey, nan=0.0, posinf=255.0, neginf=0.0)
+    if reduce > 1:
+        grey = np.asarray(Image.fromarray(np.ascontiguousarray(grey, np.float32), "F").reduce(reduce))
+    grey = np.clip(grey * np.float32(1 / 255), 0.0, 1.0).astype(np.float32)
+    return grey, step * reduce
+
+
+def _tile_background(v: np.ndarray) -> np.ndarray | float:
+    """A smooth estimate of the paper's level (ink is bright here), from the 20th percentile
+    of tiles; small pictures get one level for all."""
+    h, w = v.shape
+    tiles = 6
+    if min(h, w) < 6 * 24:
+        return float(np.percentile(v, 20))
+    th, tw = h // tiles, w // tiles
+    grid = v[: th * tiles, : tw * tiles].reshape(tiles, th, tiles, tw).transpose(0, 2, 1, 3)
+    levels = np.percentile(grid.reshape(tiles, tiles, -1), 20, axis=2).astype(np.float32)
+    # The lowest level among neighbouring tiles: a tile mostly covered by ink is not paper.
+    padded = np.pad(levels, 1, mode="edge")
+    levels = np.min([padded[i:i + tiles, j:j + tiles] for i in range(3) for j in range(3)], axis=0)
+    if float(levels.max() - levels.min()) < 0.02:
+        return float(levels.mean())
+    small = Image.fromarray(levels, "F")
+    return np.asarray(small.resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32)
+
+
+def _clean(v: np.ndarray) -> tuple[np.ndarray, float, str]:
+    """Paper to 0 and ink to about 1.
+
+    Returns (cleaned, ink threshold, explanation); the threshold (above the paper's noise)
+    is what counts as ink for the crop, or 0 when no ink was found."""
+    background = _tile_background(v)
+    r = v - background
+    sample = r if r.size <= 65536 else r.ravel()[:: r.size // 65536 + 1]
+    mid = float(np.median(sample))
+    sigma = 1.4826 * float(np.median(np.abs(sample - mid)))  # noise of the paper
+    floor = mid + 3.0 * sigma
+    strong = r[r > floor + max(0.1, 3.0 * sigma)]
+    if strong.size == 0:
+        return np.zeros_like(v), 0.0, "No ink was found: the picture is one even shade."
+    ink = float(np.percentile(strong, 99))
+    if ink - floor < 0.05:
+        return np.zeros_like(v), 0.0, "No ink was found: there is too little contrast."
+    if sigma == 0.0 and floor == 0.0 and np.ndim(background) == 0 and background == 0.0:
+        # Already black paper without noise (a drawing, an MNIST digit): kept as it is,
+        # unless the ink is dim (a grey pen), which is brightened to white.
+        if ink >= 0.9:
+            return v.copy(), INK_THRESHOLD_CLEAN, ("Not needed: the background is already "
+                                                   "black and the ink white.")
+        out = np.clip(v * np.float32(1.0 / ink), 0.0, 1.0)
+        return out.astype(np.float32), INK_THRESHOLD_CLEAN, ("The background is black but the "
+                                                             "ink was dim, so it was brightened "
+                                                             "to white.")
+    scale = 1.0 / (ink - floor)
+    out = np.clip((r - np.float32(floor)) * np.float32(scale), 0.0, 1.0).astype(np.float32)
+    threshold = max(INK_THRESHOLD_CLEAN, min(0.5, 0.1 + 3.0 * sigma * scale))
+    return out, threshold, ("The paper's shade was subtracted and the contrast stretched, so "
+                            "the background is black and the ink white, like MNIST.")
+
+
+def _runs(profile: np.ndarray) -> list[tuple[int, int, float]]:
+    """Runs of non-zero entries: (start, stop, mass)."""
+    on = profile > 0
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(np.int8), [0]])))
+    return [(int(a), int(b), float(profile[a:b].sum())) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def _span(profile: np.ndarray) -> tuple[int, int] | None:
+    """The extent of the ink along one axis, leaving out small specks far from the digit:
+    starting from the heaviest run of ink, a neighbouring run joins if it is substantial
+    (2% of the ink) or close (within 30% of the extent so far)."""
+    runs = _runs(profile)
+    if not runs:
+        return None
+    total = sum(m for _, _, m in runs)
+    i = j = max(range(len(runs)), key=lambda k: runs[k][2])
+    lo, hi = runs[i][0], runs[i][1]
+    while True:
+        options = []
+        if i > 0:
+            options.append((lo - runs[i - 1][1], runs[i - 1][2], -1))
+        if j < len(runs) - 1:
+            options.append((runs[j + 1][0] - hi, runs[j + 1][2], 1))
+        options = [o for o in options if o[1] >= 0.02 * total or o[0] <= max(2, 0.3 * (hi - lo))]
+        if not options:
+            return lo, hi
+        _, _, side = min(options)
+        if side < 0:
+            i -= 1
+            lo = runs[i][0]
+        else:
+            j += 1
+            hi = runs[j][1]
+
+
+def _ink_box(clean: np.ndarray, threshold: float) -> tuple[int, int, int, int] | None:
+    mask = clean > threshold
+    if not mask.any():
+        return None
+    weights = np.where(mask, clean, 0.0)
+    rows = _span(weights.sum(axis=1))
+    cols = _span(weights.sum(axis=0))
+    if rows is None or cols is None:
+        return None
+    return rows[0], cols[0], rows[1], cols[1]
+
+
+def _stroke_width(patch: np.ndarray) -> float:
+    """Mean stroke width in the patch's pixels: 2 x area / perimeter of the ink (> 0.5).
+
+    For a stroke of width d and length L this is d L / (L + d), about d."""
+    mask = patch > 0.5
+    area = int(mask.sum())
+    if area == 0:
+        return 0.0
+    m = np.pad(mask, 1).astype(np.int8)
+    perimeter = int(np.abs(np.diff(m, axis=0)).sum() + np.abs(np.diff(m, axis=1)).sum())
+    return 2.0 * area / max(perimeter, 1)
+
+
+def _dilate(a: np.ndarray, radius: int) -> np.ndarray:
+    """Grey-level dilation with an octagon of the given radius (3x3 squares and crosses)."""
+    out = a
+    for i in range(radius):
+        p = np.pad(out, 1)
+        cross = np.maximum.reduce([p[1:-1, 1:-1], p[:-2, 1:-1], p[2:, 1:-1], p[1:-1, :-2], p[1:-1, 2:]])
+        if i % 2 == 0:
+            out = cross
+        else:
+            q = np.pad(cross, 1)
+            out = np.maximum.reduce([cross, q[:-2, :-2], q[:-2, 2:], q[2:, :-2], q[2:, 2:]])
+    return out
+
+
+def _resize(a: np.ndarray, height: int, width: int) -> np.ndarray:
+    if a.shape == (height, width):
+        return a.astype(np.float32, copy=True)
+    im = Image.fromarray(np.ascontiguousarray(a, np.float32), "F")
+    out = np.asarray(im.resize((width, height), Image.Resampling.LANCZOS), dtype=np.float32)
+    return np.clip(out, 0.0, 1.0)
+
+
+def _place(patch: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    """Put the patch in a 28x28 frame, its centre of mass on CENTER by whole-pixel shifts
+    (as MNIST was made), but never pushing ink out of the frame."""
+    h, w = patch.shape
+    mass = float(patch.sum())
+    if mass > 0:
+        cy = float((patch.sum(axis=1) * np.arange(h)).sum()) / mass
+        cx = float((patch.sum(axis=0) * np.arange(w)).sum()) / mass
+    else:
+        cy, cx = (h - 1) / 2, (w - 1) / 2
+    top = min(max(math.floor(CENTER - cy + 0.5), 0), SIZE - h)
+    left = min(max(math.floor(CENTER - cx + 0.5), 0), SIZE - w)
+    out = np.zeros((SIZE, SIZE), np.float32)
+    out[top:top + h, left:left + w] = patch
+    return out, (top, left)
+
+
+# ----- the pipeline ----------------------------------------------------------------------
+
+
+def preprocess_digit(image: np.ndarray, *, invert: bool | str = "auto",
+                     already_centered: bool = False, thicken: bool = True) -> DigitInput:
+    """A picture of one digit -> the 28x28 MNIST-style network input, with every step.
+
+    image: (H, W) or (H, W, 3) values 0..255 (as load_image gives) or uint8, any size.
+    invert: "auto" (decided from the border: a light border means dark ink on light paper),
+    True or False. already_centered: the input is already an MNIST-style digit (for example
+    a test image): only grey, invert and clean are applied, then it is resized to 28x28.
+    thicken: strokes much thinner than MNIST's are thickened (a thin pen on a big pad).
+    """
+    if invert not in ("auto", True, False):
+        raise ValueError(f"invert must be 'auto', True or False, not {invert!r}")
+    grey, factor = _to_grey(image)
+    steps = [Step("grey", "Grey", "The picture as shades of grey from black (0) to white (1)."
+                  + (f" It was shrunk {factor}x first to keep this fast." if factor > 1 else ""),
+                  grey)]
+
+    # Invert: MNIST is white ink on black.
+    h, w = grey.shape
+    ring = max(1, min(h, w) // 50)
+    border = np.concatenate([grey[:ring].ravel(), grey[-ring:].ravel(),
+                             grey[:, :ring].ravel(), grey[:, -ring:].ravel()])
+    border_level = float(np.median(border))
+    flip = border_level > 0.5 if invert == "auto" else bool(invert)
+    if flip:
+        v = 1.0 - grey
+        why = ("Dark ink on a light background was flipped to white on black, like MNIST."
+               if invert == "auto" else "The picture was flipped to white on black, as asked.")
+    else:
+        v = grey.copy()
+        why = ("Not needed: the ink is already light on a dark background, like MNIST."
+               if invert == "auto" else "Not flipped, as asked.")
+    steps.append(Step("invert", "Invert" if flip else "Invert (not needed)", why, v))
+
+    cleaned, threshold, why = _clean(v)
+    title = "Clean (not needed)" if why.startswith("Not needed") else "Clean"
+    steps.append(Step("clean", title, why, cleaned))
+
+    box = _ink_box(cleaned, threshold) if threshold > 0 else None
+    if box is None:
+        blank = np.zeros((SIZE, SIZE), np.float32)
+        nothing = "No ink was found, so there is nothing to do here."
+        steps += [Step("crop", "Crop", nothing, blank), Step("thicken", "Thicken", nothing, blank),
+                  Step("scale", "Scale", nothing, blank), Step("center", "Center", nothing, blank)]
+        return DigitInput(image=blank, steps=steps, inverted=flip, empty=True, bbox=None)
+    top, left, bottom, right = box
+    bbox = (top * factor, left * factor, min(bottom * factor, np.shape(image)[0]),
+            min(right * factor, np.shape(image)[1]))
+
+    if already_centered:
+        out = _resize(cleaned, SIZE, SIZE)
+        same = "Skipped: the input is already an MNIST-style digit."
+        steps += [Step("crop", "Crop (skipped)", same, cleaned),
+                  Step("thicken", "Thicken (skipped)", same, cleaned),
+                  Step("scale", "Scale" if out.shape != cleaned.shape else "Scale (skipped)",
+                       "Resized to 28×28." if cleaned.shape != (SIZE, SIZE) else same, out),
+                  Step("center", "Center (skipped)", same, out)]
+        return DigitInput(image=out, steps=steps, inverted=flip, empty=not out.any(), bbox=bbox)
+
+    crop = cleaned[top:bottom, left:right]
+    ch, cw = crop.shape
+    steps.append(Step("crop", "Crop", f"Cut to the ink's bounding box ({cw}×{ch} pixels).", crop))
+
+    # Thicken: stroke width in final (28x28) pixels, if this crop were scaled to the box.
+    longest = max(ch, cw)
+    width28 = _stroke_width(crop) * BOX / longest
+    if thicken and 0 < width28 < THIN_STROKE and longest >= 2 * BOX:
+        # Grow by r on each side: (width + 2r) * BOX / (longest + 2r) = TARGET_STROKE.
+        target = TARGET_STROKE / BOX
+        width_px = width28 * longest / BOX
+        radius = max(1, round((target * longest - width_px) / (2 * (1 - target))))
+        crop = _dilate(np.pad(crop, radius), radius)
+        ch, cw = crop.shape
+        longest = max(ch, cw)
+        steps.append(Step("thicken", "Thicken",
+                          "The strokes were much thinner than MNIST's, so they were widened "
+                          f"by {radius} pixels on each side to match.", crop))
+    else:
+        reason = ("Not needed: the strokes are about as wide as MNIST's." if thicken
+                  else "Not applied, as asked.")
+        steps.append(Step("thicken", "Thicken (not needed)" if thicken else "Thicken (off)",
+                          reason, crop))
+
+    # Scale the longest side to 20 pixels, keeping the aspect ratio.
+    sh = max(1, min(BOX, round(ch * BOX / longest)))
+    sw = max(1, min(BOX, round(cw * BOX / longest)))
+    patch = _resize(crop, sh, sw)
+    steps.append(Step("scale", "Scale", f"Resized to {sw}×{sh} pixels so the longest side is "
+                      f"{BOX}, like MNIST's {BOX}×{BOX} box (aspect ratio kept, smoothed).", patch))
+
+    out, (py, px) = _place(patch)
+    steps.append(Step("center", "Center", "Placed in a 28×28 frame so the centre of mass of the "
+                      "ink is in the middle, as in MNIST.", out))
+    return DigitInput(image=out, steps=steps, inverted=flip, empty=not out.any(), bbox=bbox)

@@ -1,0 +1,340 @@
+"""cnnviz.core.filtering: the kernel explorer's pipeline (conv -> activation -> pooling)
+checked against torch.nn.functional, its plain-words errors, the lecture's worked examples,
+and the hover explanations (window products, pooling sources, receptive fields)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from cnnviz.app_state import KernelSettings
+from cnnviz.core import ops
+from cnnviz.core.filtering import (
+    LECTURE_EXAMPLES,
+    explain_conv_pixel,
+    explain_pool_pixel,
+    fmt_number,
+    input_window,
+    preview,
+    run_pipeline,
+)
+
+RNG = np.random.default_rng(1234)
+
+TORCH_ACT = {
+    "none": lambda t: t,
+    "relu": F.relu,
+    "leaky_relu": lambda t: F.leaky_relu(t, 0.01),
+    "elu": F.elu,
+    "tanh": torch.tanh,
+    "sigmoid": torch.sigmoid,
+}
+
+
+def torch_pipeline(image, s: KernelSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The reference: torch's conv2d (summed over channels, or grouped per channel), its
+    activations and pooling (min pooling as -max_pool(-x))."""
+    img = np.asarray(image, dtype=np.float64)
+    x = torch.tensor(img[None, None] if img.ndim == 2 else np.moveaxis(img, -1, 0)[None])  # (1, C, H, W)
+    c = x.shape[1]
+    k = torch.tensor(np.asarray(s.kernel, dtype=np.float64))
+    if c > 1 and s.per_channel:
+        conv = F.conv2d(x, k.expand(c, 1, *k.shape).contiguous(), stride=s.stride, padding=s.padding,
+                        groups=c)[0]  # (C, Ho, Wo)
+    else:
+        conv = F.conv2d(x, k.expand(1, c, *k.shape).contiguous(), stride=s.stride,
+                        padding=s.padding)[0, 0]  # (Ho, Wo)
+    act = TORCH_ACT[s.activation](conv)
+    pooled = None
+    if s.pool_kind != "none":
+        a = act[None] if act.ndim == 2 else act  # (C, H, W)
+        if s.pool_kind == "max":
+            p = F.max_pool2d(a, s.pool_size, s.pool_stride)
+        elif s.pool_kind == "min":
+            p = -F.max_pool2d(-a, s.pool_size, s.pool_stride)
+        else:
+            p = F.avg_pool2d(a, s.pool_size, s.pool_stride)
+        pooled = (p[0] if act.ndim == 2 else p).numpy()
+    return conv.numpy(), act.numpy(), pooled
+
+
+CASES = [
+    # (image shape, kernel shape, stride, padding, activation, pool kind, pool size, pool stride)
+    ((28, 28), (3, 3), (1, 1), (0, 0), "relu", "max", 2, 2),
+    ((28, 28), (3, 3), (1, 1), (1, 1), "leaky_relu", "avg", 2, 2),
+    ((30, 31), (2, 3), (3, 2), (1, 0), "elu", "min", 3, 2),
+    ((17, 12), (5, 1), (2, 1), (2, 0), "tanh", "max", 2, 1),
+    ((9, 9), (1, 1), (1, 1), (0, 0), "sigmoid", "none", 2, 2),
+    ((10, 14), (7, 7), (1, 1), (3, 3), "none", "avg", 3, 3),
+]
+
+
+@pytest.mark.parametrize("colour", ["grey", "summed", "per_channel"])
+@pytest.mark.parametrize("case", CASES)
+def test_pipeline_matches_torch(case, colour):
+    shape, kshape, stride, padding, act, pool, psize, pstride = case
+    image = RNG.uniform(0, 255, shape + ((3,) if colour != "grey" else ()))
+    kernel = RNG.normal(size=kshape)
+    s = KernelSettings(kernel=kernel, stride=stride, padding=padding, activation=act, pool_kind=pool,
+                       pool_size=psize, pool_stride=pstride, per_channel=colour == "per_channel")
+    r = run_pipeline(image, s)
+    assert r.error is None, r.error
+    assert r.colour_mode == colour
+    conv, activated, pooled = torch_pipeline(image, s)
+    np.testing.assert_allclose(r.conv, conv, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(r.activated, activated, rtol=1e-10, atol=1e-9)
+    if pool == "none":
+        assert r.pooled is None and r.pool_rows is None and not r.pool_formulas
+        assert r.final is r.activated
+    else:
+        np.testing.assert_allclose(r.pooled, pooled, rtol=1e-10, atol=1e-9)
+        assert r.final is r.pooled
+        assert (r.pool_rows.value, r.pool_cols.value) == r.pooled.shape[-2:]
+    # Shapes: summed colour gives one map, per channel one map per channel.
+    assert r.conv.ndim == (3 if colour == "per_channel" else 2)
+    assert (r.conv_rows.value, r.conv_cols.value) == r.conv.shape[-2:]
+    # The input as used: grey (H, W), colour channels first (C, H, W).
+    assert r.input.shape == (shape if colour == "grey" else (3,) + shape)
+
+
+def test_float32_photo_matches_torch():
+    image = RNG.uniform(0, 255, (121, 161, 3)).astype(np.float32)
+    s = KernelSettings(kernel=np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], float),
+                       stride=(2, 2), padding=(1, 1), activation="relu", pool_kind="max")
+    r = run_pipeline(image, s)
+    assert r.error is None and r.conv.dtype == np.float32  # a photo stays float32 (memory)
+    conv, act, pooled = torch_pipeline(image, s)
+    np.testing.assert_allclose(r.conv, conv, rtol=1e-5, atol=1e-2)
+    np.testing.assert_allclose(r.pooled, pooled, rtol=1e-5, atol=1e-2)
+    assert r.seconds > 0 and set(r.timings) == {"conv", "activation", "pool"}
+
+
+def test_keyword_changes_override_settings():
+    image = RNG.uniform(0, 255, (27, 27))
+    r = run_pipeline(image, KernelSettings(), stride=(2, 2), padding=(1, 1), pool_kind="none")
+    assert r.settings.stride == (2, 2) and r.conv.shape == (14, 14) and r.pooled is None
+    assert KernelSettings().stride == (1, 1)  # the defaults were not changed
+
+
+def test_formulas_with_current_numbers():
+    r = run_pipeline(np.zeros((28, 28)), KernelSettings())  # sharpen 3x3, ReLU, max pool 2x2 s2
+    assert r.formulas == [
+        "Output height = (28 − 3 + 2×0) / 1 + 1 = 26",
+        "Output width = (28 − 3 + 2×0) / 1 + 1 = 26",
+        "Pooled height = ⌊(26 − 2) / 2⌋ + 1 = 13",
+        "Pooled width = ⌊(26 − 2) / 2⌋ + 1 = 13",
+    ]
+    assert r.conv_formulas == r.formulas[:2] and r.pool_formulas == r.formulas[2:]
+    # Pooling floors: 13 -> 6 with 2x2 stride 2 (Keras and torch drop the last row).
+    r = run_pipeline(np.zeros((27, 27)), KernelSettings(), stride=(2, 2), padding=(1, 1))
+    assert "Output height = (27 − 3 + 2×1) / 2 + 1 = 14" in r.formulas
+    r = run_pipeline(np.zeros((15, 15)), KernelSettings())
+    assert "Pooled width = ⌊(13 − 2) / 2⌋ + 1 = 6" in r.formulas
+    assert r.pooled.shape == (6, 6)
+
+
+# --------------------------------------------------------------------------- impossible settings
+
+
+def test_fractional_output_size_is_explained():
+    # The lecture's rule: (W - F + 2P) / S + 1 must be whole. (5 - 2 + 0) / 2 + 1 = 2.5.
+    r = run_pipeline(np.zeros((5, 5)), KernelSettings(kernel=np.ones((2, 2)), stride=(2, 2)))
+    assert r.error is not None and not r.ok
+    assert "2.5" in r.error and "(5 − 2 + 2×0) / 2 + 1" in r.error and "stride 2" in r.error
+    assert "not a whole number" in r.error and "height" in r.error
+    assert r.conv is None and r.activated is None and r.pooled is None
+    # The formula is still there to show, with its fractional value.
+    assert r.formulas[0] == "Output height = (5 − 2 + 2×0) / 2 + 1 = 2.5"
+    assert r.conv_rows.problem and r.conv_rows.exact == 2.5
+
+
+def test_fractional_width_only_names_the_width():
+    r = run_pipeline(np.zeros((27, 28)), KernelSettings(), stride=(2, 2))
+    # rows: (27 - 3) / 2 + 1 = 13 fits; columns: (28 - 3) / 2 + 1 = 13.5 does not.
+    assert r.conv_rows.ok and not r.conv_cols.ok
+    assert "width" in r.error and "13.5" in r.error and "28" in r.error
+
+
+def test_kernel_larger_than_input():
+    r = run_pipeline(np.zeros((5, 5)), KernelSettings(kernel=np.ones((7, 2))))
+    assert "7-pixel kernel is larger than the 5-pixel input" in r.error
+    # With enough padding it fits: (5 - 7 + 2×1) / 1 + 1 = 1.
+    r = run_pipeline(np.zeros((5, 5)), KernelSettings(kernel=np.ones((7, 2)), padding=(1, 0),
+                                                      pool_kind="none"))
+    assert r.error is None and r.conv.shape == (1, 4)
+
+
+def test_pooling_problems_keep_the_convolution():
+    # Pool window 4 on a 3x3 conv output.
+    r = run_pipeline(np.zeros((5, 5)), KernelSettings(pool_size=4, pool_stride=4))
+    assert r.error.startswith("Pooling") and "4-pixel pooling window" in r.error and "3-pixel" in r.error
+    assert r.conv is not None and r.activated is not None and r.pooled is None
+    # Padding more than half the pooling window (torch refuses it too).
+    r = run_pipeline(np.zeros((8, 8)), KernelSettings(pool_size=2, pool_stride=2), pool_padding=2)
+    assert "padding 2" in r.error and "2-pixel pooling window" in r.error and "at most 1" in r.error
+    with pytest.raises(RuntimeError):
+        F.max_pool2d(torch.zeros(1, 1, 6, 6), 2, 2, padding=2)
+
+
+def test_pooling_padding_matches_torch():
+    image = RNG.normal(size=(12, 12))
+    s = KernelSettings(kernel=np.ones((3, 3)), activation="none", pool_kind="max", pool_size=3,
+                       pool_stride=2)
+    r = run_pipeline(image, s, pool_padding=1)
+    assert r.error is None
+    conv = torch.tensor(r.conv)[None, None]
+    np.testing.assert_allclose(r.pooled, F.max_pool2d(conv, 3, 2, padding=1)[0, 0].numpy())
+    assert r.formulas[2] == "Pooled height = ⌊(10 − 3 + 2×1) / 2⌋ + 1 = 5"
+
+
+@pytest.mark.parametrize("settings, image, words", [
+    (KernelSettings(activation="swish"), np.zeros((8, 8)), ["swish", "relu"]),
+    (KernelSettings(pool_kind="median"), np.zeros((8, 8)), ["median", "max"]),
+    (KernelSettings(kernel=np.array([[1.0, np.nan]])), np.zeros((8, 8)), ["finite"]),
+    (KernelSettings(kernel=np.ones(3)), np.zeros((8, 8)), ["rows and columns", "(3,)"]),
+    (KernelSettings(), np.zeros((8, 8, 5)), ["shape (8, 8, 5)"]),
+    (KernelSettings(), np.zeros((0, 8)), ["empty"]),
+])
+def test_bad_choices_are_plain_errors(settings, image, words):
+    r = run_pipeline(image, settings)
+    assert r.error and r.conv is None
+    for w in words:
+        assert w in r.error
+
+
+def test_colour_inputs_rgba_and_single_channel():
+    rgb = RNG.uniform(0, 255, (10, 10, 3))
+    rgba = np.concatenate([rgb, np.full((10, 10, 1), 255.0)], axis=-1)
+    a, b = run_pipeline(rgb, KernelSettings()), run_pipeline(rgba, KernelSettings())
+    np.testing.assert_array_equal(a.conv, b.conv)  # alpha is not a colour channel
+    single = run_pipeline(rgb[..., :1], KernelSettings())
+    assert single.colour_mode == "grey"
+    np.testing.assert_allclose(single.conv, run_pipeline(rgb[..., 0], KernelSettings()).conv)
+
+
+# --------------------------------------------------------------------------- lecture examples
+
+
+@pytest.mark.parametrize("key", list(LECTURE_EXAMPLES))
+def test_lecture_examples_reproduce_the_slides(key):
+    ex = LECTURE_EXAMPLES[key]
+    r = run_pipeline(ex.image, ex.settings())
+    assert r.error is None
+    np.testing.assert_array_equal(r.final, ex.expected)
+    conv, act, pooled = torch_pipeline(ex.image, ex.settings())
+    np.testing.assert_array_equal(pooled if pooled is not None else act, ex.expected)
+    if ex.slide_shows is not None:  # the slide's own numbers are wrong there, and we say why
+        assert not np.array_equal(ex.slide_shows, ex.expected) and ex.note
+
+
+def test_lecture_examples_content():
+    ex = LECTURE_EXAMPLES
+    np.testing.assert_array_equal(ex["what-is-the-output"].kernel, [[0, 1, 0], [1, 0, -1], [0, 1, 0]])
+    np.testing.assert_array_equal(ex["what-is-the-output"].expected, [[2, 1, -1], [-1, 1, 3], [2, 1, 1]])
+    np.testing.assert_array_equal(ex["stride-2"].expected, [[2, -1], [2, 1]])
+    np.testing.assert_array_equal(ex["stride-laplacian-1"].expected,
+                                  [[692, -315, -6], [-680, -194, 305], [153, -59, -86]])
+    np.testing.assert_array_equal(ex["stride-laplacian-2"].expected, [[692, -6], [153, -86]])
+    np.testing.assert_array_equal(ex["grey-vertical-edge"].kernel, [[1, 0, -1]] * 3)
+    np.testing.assert_array_equal(ex["grey-vertical-edge"].expected, [[3, 3, 0]] * 3)
+    np.testing.assert_array_equal(ex["max-pool"].expected, [[123, 253], [187, 165]])
+    assert ex["max-pool"].stage == "pool" and ex["stride-2"].stage == "conv"
+    # The stride slide's 6x6 grid cannot be the input: 6x6 with a 3x3 kernel gives 4x4.
+    assert ops.output_shape((6, 6), (3, 3)) == (4, 4)
+    assert ex["stride-laplacian-1"].image.shape == (5, 5)
+    for e in ex.values():
+        assert e.name and e.slide and e.description
+        assert not e.image.flags.writeable  # shared by everyone
+
+
+# --------------------------------------------------------------------------- hover explanations
+
+
+def test_recap_slide_products():
+    ex = LECTURE_EXAMPLES["what-is-the-output"]
+    r = run_pipeline(ex.image, ex.settings())
+    px = explain_conv_pixel(r, 0, 0)
+    assert px.total == 2 and px.value == 2 and (px.top, px.left) == (0, 0)
+    assert px.text == "(1×0) + (0×1) + (1×0) + (1×1) + (0×0) + (0×−1) + (0×0) + (1×1) + (1×0) = 2"
+    assert explain_conv_pixel(r, 0, 1).total == 1
+
+
+@pytest.mark.parametrize("colour", ["grey", "summed", "per_channel"])
+def test_conv_pixel_matches_window_products(colour):
+    shape = (11, 13) + ((3,) if colour != "grey" else ())
+    image = RNG.integers(0, 256, shape).astype(np.float64)
+    s = KernelSettings(kernel=RNG.integers(-3, 4, (3, 2)).astype(float), stride=(2, 3),
+                       padding=(1, 2), per_channel=colour == "per_channel", pool_kind="none")
+    r = run_pipeline(image, s)
+    assert r.error is None
+    ho, wo = r.conv.shape[-2:]
+    for row, col in [(0, 0), (ho - 1, wo - 1), (ho // 2, 0), (0, wo - 1)]:
+        for ch in ([0, 2] if colour == "per_channel" else [None]):
+            px = explain_conv_pixel(r, row, col, ch)
+            x = r.input[ch] if ch is not None else r.input
+            wp = ops.window_products(x, s.kernel, s.stride, s.padding, row, col)
+            assert (px.top, px.left) == (wp.top, wp.left)
+            np.testing.assert_array_equal(px.window, wp.window)
+            np.testing.assert_array_equal(px.products, wp.products)
+            assert px.total == pytest.approx(wp.total) == pytest.approx(px.value)
+    if colour == "summed":
+        assert "sum over channels" in explain_conv_pixel(r, 0, 0).text
+    with pytest.raises(IndexError):
+        explain_conv_pixel(r, ho, 0)
+
+
+def test_pool_pixel_names_its_source():
+    ex = LECTURE_EXAMPLES["max-pool"]
+    r = run_pipeline(ex.image, ex.settings())
+    px = explain_pool_pixel(r, 0, 1)
+    assert px.value == 253 and px.source == (1, 3)
+    np.testing.assert_array_equal(px.values, [[1, 34], [222, 253]])
+    assert px.text == "max(1, 34, 222, 253) = 253 (from row 1, column 3)"
+    r = run_pipeline(ex.image, ex.settings().with_changes(pool_kind="min"))
+    assert explain_pool_pixel(r, 0, 1).value == 1 and explain_pool_pixel(r, 0, 1).source == (0, 2)
+    r = run_pipeline(ex.image, ex.settings().with_changes(pool_kind="avg"))
+    px = explain_pool_pixel(r, 1, 0)
+    assert px.value == pytest.approx((45 + 122 + 21 + 187) / 4) and px.source is None
+    assert px.text.startswith("mean(45, 122, 21, 187)")
+
+
+@pytest.mark.parametrize("stage", ["conv", "pool"])
+def test_input_window_is_the_receptive_field(stage):
+    # Every input pixel inside the window changes the output pixel; none outside does.
+    s = KernelSettings(kernel=np.arange(1, 7, dtype=float).reshape(2, 3), stride=(2, 1), padding=(1, 1),
+                       activation="none", pool_kind="avg" if stage == "pool" else "none",
+                       pool_size=2, pool_stride=2)
+    image = np.zeros((10, 8))
+    base = run_pipeline(image, s)
+    out = base.pooled if stage == "pool" else base.conv
+    row, col = out.shape[0] - 1, 1
+    top, left, height, width = input_window(base, stage, row, col)
+    inside = np.zeros(image.shape, bool)
+    inside[max(top, 0):top + height, max(left, 0):left + width] = True
+    for r in range(image.shape[0]):
+        for c in range(image.shape[1]):
+            bumped = image.copy()
+            bumped[r, c] = 1.0
+            res = run_pipeline(bumped, s)
+            changed = (res.pooled if stage == "pool" else res.conv)[row, col] != 0
+            assert changed == inside[r, c], (r, c)
+
+
+def test_preview_block_means_and_levels():
+    a = RNG.normal(size=(1003, 2001)).astype(np.float32)
+    p = preview(a, max_side=800)
+    assert p.factor == 3 and p.array.shape == (335, 667) and p.shape == a.shape
+    np.testing.assert_allclose(p.array[0, 0], a[:3, :3].mean(), rtol=1e-5)
+    np.testing.assert_allclose(p.array[-1, -1], a[1002:, 1998:].mean(), rtol=1e-5)
+    assert p.levels == (float(a.min()), float(a.max()))  # levels of the full array
+    small = preview(np.arange(6.0).reshape(2, 3))
+    assert small.factor == 1 and small.array.shape == (2, 3)
+    colour = preview(RNG.uniform(0, 255, (3, 1600, 900)), max_side=800, colour=True)
+    assert colour.factor == 2 and colour.array.shape == (800, 450, 3)
+
+
+def test_fmt_number():
+    assert fmt_number(2.0) == "2" and fmt_number(-3) == "−3" and fmt_number(13.5) == "13.5"
+    assert fmt_number(1 / 9) == "0.1111" and fmt_number(2.99999999) != "3"

@@ -1,0 +1,395 @@
+"""cnnviz.core.ops against independent references: torch.nn.functional, literal loops and
+hand-worked numbers. Never against its own output."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cnnviz.core import ops
+
+SETTINGS = settings(max_examples=150, deadline=None)
+
+
+def t(a) -> torch.Tensor:
+    return torch.tensor(np.asarray(a), dtype=torch.float64)
+
+
+# --------------------------------------------------------------------------- conv2d vs torch
+
+
+@st.composite
+def conv_case(draw, channels=False):
+    """A valid (floor-mode) convolution: input, kernel, stride and padding per axis."""
+    kh, kw = draw(st.integers(1, 11)), draw(st.integers(1, 11))
+    ph, pw = draw(st.integers(0, 3)), draw(st.integers(0, 3))
+    sh, sw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    h = draw(st.integers(max(1, kh - 2 * ph), kh + 10))
+    w = draw(st.integers(max(1, kw - 2 * pw), kw + 10))
+    c = draw(st.integers(1, 3)) if channels else 1
+    f = draw(st.integers(1, 3)) if channels else 1
+    seed = draw(st.integers(0, 2**32 - 1))
+    return (h, w, kh, kw, sh, sw, ph, pw, c, f, seed)
+
+
+@SETTINGS
+@given(conv_case())
+def test_conv2d_grey_matches_torch(case):
+    h, w, kh, kw, sh, sw, ph, pw, _, _, seed = case
+    rng = np.random.default_rng(seed)
+    x, k = rng.normal(size=(h, w)), rng.normal(size=(kh, kw))
+    got = ops.conv2d(x, k, stride=(sh, sw), padding=(ph, pw))
+    ref = F.conv2d(t(x)[None, None], t(k)[None, None], stride=(sh, sw), padding=(ph, pw))[0, 0].numpy()
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-10)
+
+
+@SETTINGS
+@given(conv_case(channels=True), st.sampled_from(["filters", "one-filter", "shared-2d"]))
+def test_conv2d_channels_and_filters_match_torch(case, form):
+    h, w, kh, kw, sh, sw, ph, pw, c, f, seed = case
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(c, h, w))  # (C, H, W)
+    if form == "filters":
+        k4 = rng.normal(size=(f, c, kh, kw))
+        bias = rng.normal(size=f)
+        got = ops.conv2d(x, k4, stride=(sh, sw), padding=(ph, pw), bias=bias)  # (F, Ho, Wo)
+        ref = F.conv2d(t(x)[None], t(k4), t(bias), stride=(sh, sw), padding=(ph, pw))[0].numpy()
+    elif form == "one-filter":
+        k3 = rng.normal(size=(c, kh, kw))
+        got = ops.conv2d(x, k3, stride=(sh, sw), padding=(ph, pw), bias=0.5)  # (Ho, Wo)
+        ref = F.conv2d(t(x)[None], t(k3)[None], stride=(sh, sw), padding=(ph, pw))[0, 0].numpy() + 0.5
+    else:
+        k2 = rng.normal(size=(kh, kw))  # the same kernel on every channel, summed
+        got = ops.conv2d(x, k2, stride=(sh, sw), padding=(ph, pw))
+        weight = t(k2)[None, None].repeat(1, c, 1, 1)
+        ref = F.conv2d(t(x)[None], weight, stride=(sh, sw), padding=(ph, pw))[0, 0].numpy()
+    np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-9)
+
+
+@SETTINGS
+@given(conv_case(channels=True))
+def test_conv2d_per_channel_matches_torch_groups(case):
+    h, w, kh, kw, sh, sw, ph, pw, c, _, seed = case
+    rng = np.random.default_rng(seed)
+    x, k = rng.normal(size=(c, h, w)), rng.normal(size=(kh, kw))
+    got = ops.conv2d_per_channel(x, k, stride=(sh, sw), padding=(ph, pw))
+    weight = t(k)[None, None].repeat(c, 1, 1, 1)  # (C, 1, kh, kw): one kernel per channel
+    ref = F.conv2d(t(x)[None], weight, stride=(sh, sw), padding=(ph, pw), groups=c)[0].numpy()
+    assert got.shape == ref.shape
+    np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-9)
+
+
+def test_conv2d_float32_stays_float32_and_ints_are_exact():
+    x32 = np.random.default_rng(0).normal(size=(9, 8)).astype(np.float32)
+    k = np.array([[1, 2], [3, 4]])
+    got = ops.conv2d(x32, k)
+    assert got.dtype == np.float32
+    ref = F.conv2d(torch.tensor(x32)[None, None], torch.tensor(k, dtype=torch.float32)[None, None])
+    np.testing.assert_allclose(got, ref[0, 0].numpy(), rtol=1e-5, atol=1e-5)
+    xi = np.arange(30, dtype=np.uint8).reshape(5, 6) * 7
+    got = ops.conv2d(xi, k)
+    assert got.dtype == np.float64
+    want = [[sum(int(xi[r + i, c + j]) * int(k[i, j]) for i in range(2) for j in range(2))
+             for c in range(5)] for r in range(4)]
+    np.testing.assert_array_equal(got, want)
+
+
+def test_conv2d_exact_refuses_ragged_and_floor_matches_torch():
+    x = np.random.default_rng(1).normal(size=(28, 29))
+    k = np.ones((3, 3))
+    with pytest.raises(ops.ShapeError, match="height.*whole number"):
+        ops.conv2d(x, k, stride=2, exact=True)
+    got = ops.conv2d(x, k, stride=2)  # floors: (28 - 3) / 2 + 1 = 13.5 -> 13
+    ref = F.conv2d(t(x)[None, None], t(k)[None, None], stride=2)[0, 0].numpy()
+    assert got.shape == (13, 14)
+    np.testing.assert_allclose(got, ref, rtol=1e-12)
+    assert ops.conv2d(x, k, stride=(1, 2), exact=True).shape == (26, 14)
+
+
+def test_conv2d_bad_shapes_say_why():
+    with pytest.raises(ops.ShapeError, match="2 channel.*3"):
+        ops.conv2d(np.zeros((3, 5, 5)), np.zeros((2, 3, 3)))
+    with pytest.raises(ops.ShapeError, match="larger than the 4-pixel input"):
+        ops.conv2d(np.zeros((4, 9)), np.zeros((5, 5)))
+    with pytest.raises(ops.ShapeError, match="stride must be at least 1"):
+        ops.conv2d(np.zeros((5, 5)), np.zeros((3, 3)), stride=(1, 0))
+    with pytest.raises(ops.ShapeError, match="padding cannot be negative"):
+        ops.conv2d(np.zeros((5, 5)), np.zeros((3, 3)), padding=-1)
+    with pytest.raises(ops.ShapeError, match="whole number"):
+        ops.conv2d(np.zeros((5, 5)), np.zeros((3, 3)), stride=1.5)
+    with pytest.raises(ops.ShapeError, match="one per filter"):
+        ops.conv2d(np.zeros((1, 5, 5)), np.zeros((2, 1, 3, 3)), bias=[1.0, 2.0, 3.0])
+
+
+def test_conv2d_memory_lean_on_a_12_megapixel_photo():
+    rng = np.random.default_rng(0)
+    image = rng.random((3000, 4000), dtype=np.float32)  # 48 MB
+    kernel = np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=np.float64)
+    tracemalloc.start()
+    try:
+        out = ops.conv2d(image, kernel, padding=1)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert out.shape == (3000, 4000) and out.dtype == np.float32
+    # A sliding-window copy would need 9x the image; taps over strided slices need about 3x
+    # (padded copy, output, one scratch plane).
+    assert peak < 4 * image.nbytes, f"peak {peak / 1e6:.0f} MB for a {image.nbytes / 1e6:.0f} MB image"
+    crop = image[999:1011, 1999:2011]  # rows 1000..1009 of the padded output need 999..1010
+    ref = F.conv2d(torch.tensor(crop)[None, None], torch.tensor(kernel, dtype=torch.float32)[None, None])
+    np.testing.assert_allclose(out[1000:1010, 2000:2010], ref[0, 0].numpy(), rtol=1e-5, atol=1e-5)
+    # The padded corner: zeros outside the photo.
+    corner = 5 * image[0, 0] - image[0, 1] - image[1, 0]
+    assert out[0, 0] == pytest.approx(corner, rel=1e-5)
+
+
+# --------------------------------------------------------------------------- sizes
+
+
+def test_output_axis_whole():
+    a = ops.output_axis(28, 3, 1, 0)
+    assert (a.size, a.kernel, a.stride, a.padding) == (28, 3, 1, 0)
+    assert a.value == 26 and a.exact == 26.0 and a.problem is None
+    assert a.formula == "(28 - 3 + 2×0) / 1 + 1 = 26"
+    assert ops.output_axis(5, 3, 1, 1).formula == "(5 - 3 + 2×1) / 1 + 1 = 5"
+
+
+def test_output_axis_fractional_suggests_fixes():
+    a = ops.output_axis(7, 3, 3, 0)
+    assert a.value is None and a.exact == pytest.approx(7 / 3)
+    assert a.formula == "(7 - 3 + 2×0) / 3 + 1 = 2.33"
+    assert "2.33 is not a whole number" in a.problem
+    assert "stride 1, 2 or 4" in a.problem  # the strides that divide 7 - 3 = 4
+    assert "padding 1" in a.problem  # (7 - 3 + 2) / 3 + 1 = 3
+    assert ops.output_axis(7, 3, 1, 0).value == ops.output_axis(7, 3, 3, 1).value + 2  # 5 and 3
+    with pytest.raises(ops.ShapeError, match="not a whole number"):
+        ops.output_size(7, 3, 3)
+    assert ops.output_size(7, 3, 3, exact=False) == 2  # floor, like torch
+    assert F.conv2d(torch.zeros(1, 1, 7, 7), torch.zeros(1, 1, 3, 3), stride=3).shape[-1] == 2
+
+
+def test_output_axis_kernel_too_big_zero_stride_negative_padding():
+    a = ops.output_axis(3, 5, 1, 0)
+    assert a.value is None and a.exact == -1
+    assert a.problem.startswith("the 5-pixel kernel is larger than the 3-pixel input plus padding 0")
+    assert ops.output_axis(3, 5, 1, 1).value == 1  # padding 1 makes room: 3 + 2 = 5
+    a = ops.output_axis(7, 3, 0, 0)
+    assert a.value is None and np.isnan(a.exact) and a.problem == "stride must be at least 1 (got 0)"
+    a = ops.output_axis(7, 3, -2, 0)
+    assert "stride must be at least 1" in a.problem
+    a = ops.output_axis(7, 3, 1, -1)
+    assert a.value is None and a.problem == "padding cannot be negative (got -1)"
+    for bad in [(3, 5, 1, 0), (7, 3, 0, 0), (7, 3, 1, -1)]:
+        with pytest.raises(ops.ShapeError):
+            ops.output_size(*bad, exact=False)  # floor mode still refuses bad numbers
+
+
+def test_output_shape_names_the_axis():
+    assert ops.output_shape((28, 28), (3, 3)) == (26, 26)
+    assert ops.output_shape((10, 28), 3, (1, 2), 0, exact=False) == (8, 13)
+    with pytest.raises(ops.ShapeError, match=r"^width: \(28 - 3 \+ 2×0\) / 2 \+ 1 = 13.5 is not a whole"):
+        ops.output_shape((10, 28), (3, 3), (1, 2))
+    with pytest.raises(ops.ShapeError, match="^height: the 3-pixel kernel is larger"):
+        ops.output_shape((2, 28), (3, 3))
+    assert issubclass(ops.ShapeError, ValueError)
+
+
+def test_pool_axis_floor_and_problems():
+    a = ops.pool_axis(11, 2, 2, 0)
+    assert a.value == 5 and a.formula == "⌊(11 - 2 + 2×0) / 2⌋ + 1 = 5" and a.problem is None
+    assert ops.pool_axis(12, 2).formula == "(12 - 2 + 2×0) / 2 + 1 = 6"
+    a = ops.pool_axis(5, 3, 1, 2)
+    assert a.value is None and "more than half" in a.problem and "torch" in a.problem
+    assert "larger" in ops.pool_axis(1, 3, 1, 0).problem
+    assert "at least 1" in ops.pool_axis(8, 2, 0).problem
+    assert torch.nn.functional.max_pool2d(torch.zeros(1, 1, 11, 11), 2).shape[-1] == 5
+
+
+# --------------------------------------------------------------------------- pooling vs torch
+
+
+@st.composite
+def pool_case(draw):
+    kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    sh, sw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    ph, pw = draw(st.integers(0, kh // 2)), draw(st.integers(0, kw // 2))
+    h = draw(st.integers(max(1, kh - 2 * ph), kh + 10))
+    w = draw(st.integers(max(1, kw - 2 * pw), kw + 10))
+    c = draw(st.integers(0, 3))  # 0: an (H, W) image
+    return h, w, kh, kw, sh, sw, ph, pw, c, draw(st.integers(0, 2**32 - 1))
+
+
+@SETTINGS
+@given(pool_case(), st.sampled_from(ops.POOL_KINDS))
+def test_pool2d_matches_torch(case, kind):
+    h, w, kh, kw, sh, sw, ph, pw, c, seed = case
+    x = np.random.default_rng(seed).normal(size=(c, h, w) if c else (h, w))
+    xt = t(x)[None] if c else t(x)[None, None]
+    args = dict(kernel_size=(kh, kw), stride=(sh, sw), padding=(ph, pw))
+    if kind == "max":
+        ref = F.max_pool2d(xt, **args)
+    elif kind == "min":
+        ref = -F.max_pool2d(-xt, **args)
+    else:
+        ref = F.avg_pool2d(xt, **args)  # count_include_pad=True
+    ref = ref[0].numpy() if c else ref[0, 0].numpy()
+    got = ops.pool2d(x, kind, (kh, kw), (sh, sw), (ph, pw))
+    assert got.shape == ref.shape
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_pool2d_padding_semantics_by_hand():
+    x = np.array([[-1.0, -2.0], [-3.0, -4.0]])
+    # Max ignores the padding (it is -inf), so an all-negative image keeps its values.
+    np.testing.assert_array_equal(ops.pool2d(x, "max", 2, 1, 1), [[-1, -1, -2], [-1, -1, -2], [-3, -3, -4]])
+    np.testing.assert_array_equal(ops.pool2d(-x, "min", 2, 1, 1), [[1, 1, 2], [1, 1, 2], [3, 3, 4]])
+    # Average counts the padded zeros: the corner window holds -1 and three zeros.
+    assert ops.pool2d(x, "avg", 2, 1, 1)[0, 0] == -0.25
+
+
+def test_pool2d_errors():
+    with pytest.raises(ops.ShapeError, match="larger"):
+        ops.pool2d(np.zeros((2, 2)), "max", 3)
+    with pytest.raises(ops.ShapeError, match="stride must be at least 1"):
+        ops.pool2d(np.zeros((4, 4)), "max", 2, 0)
+    with pytest.raises(ops.ShapeError, match="more than half"):
+        ops.pool2d(np.zeros((4, 4)), "max", 2, 2, 2)
+    with pytest.raises(ValueError, match="median.*max, min, avg"):
+        ops.pool2d(np.zeros((4, 4)), "median")
+
+
+# --------------------------------------------------------------------------- activations vs torch
+
+
+@SETTINGS
+@given(st.lists(st.floats(-800, 800, allow_nan=False), min_size=1, max_size=40),
+       st.floats(0.001, 0.5), st.floats(0.1, 3.0))
+def test_activations_match_torch(values, slope, alpha):
+    x = np.array(values)
+    xt = t(x)
+    np.testing.assert_array_equal(ops.activate(x, "relu"), torch.relu(xt).numpy())
+    np.testing.assert_allclose(ops.activate(x, "leaky_relu", negative_slope=slope),
+                               F.leaky_relu(xt, slope).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ops.activate(x, "elu", alpha=alpha), F.elu(xt, alpha).numpy(),
+                               rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(ops.activate(x, "tanh"), torch.tanh(xt).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ops.activate(x, "sigmoid"), torch.sigmoid(xt).numpy(), rtol=1e-12, atol=1e-300)
+    np.testing.assert_array_equal(ops.activate(x, "none"), x)
+
+
+def test_sigmoid_and_softmax_with_large_values():
+    x = np.array([-1000.0, -30.0, 0.0, 30.0, 1000.0])
+    with np.errstate(over="raise", invalid="raise"):  # no overflow warnings either
+        s = ops.activate(x, "sigmoid")
+        sm = ops.softmax(np.array([1000.0, 999.0, 990.0]))
+    np.testing.assert_allclose(s, torch.sigmoid(t(x)).numpy(), rtol=1e-12)
+    assert s[0] == 0.0 and s[-1] == 1.0
+    np.testing.assert_allclose(sm, torch.softmax(t([1000.0, 999.0, 990.0]), 0).numpy(), rtol=1e-12)
+    assert sm.sum() == pytest.approx(1.0)
+
+
+@SETTINGS
+@given(st.integers(1, 4), st.integers(1, 6), st.integers(0, 2**32 - 1), st.sampled_from([0, 1, -1]))
+def test_softmax_matches_torch(rows, cols, seed, axis):
+    x = np.random.default_rng(seed).normal(scale=300, size=(rows, cols))
+    np.testing.assert_allclose(ops.softmax(x, axis=axis), torch.softmax(t(x), dim=axis).numpy(),
+                               rtol=1e-10, atol=1e-300)
+
+
+def test_activation_float32_and_unknown_kind():
+    x = np.array([-2.0, 3.0], dtype=np.float32)
+    for kind in ops.ACTIVATIONS:
+        assert ops.activate(x, kind).dtype == np.float32, kind
+    with pytest.raises(ValueError, match="'swish'.*none, relu, leaky_relu, elu, tanh, sigmoid"):
+        ops.activate(x, "swish")
+
+
+# --------------------------------------------------------------------------- window_products
+
+
+def test_window_products_at_padded_corner():
+    x = np.arange(1, 31, dtype=np.float64).reshape(5, 6)
+    k = np.arange(-4, 5, dtype=np.float64).reshape(3, 3)
+    padded = np.zeros((9, 10))
+    padded[2:7, 2:8] = x  # padding 2 all round, written out by hand
+    wp = ops.window_products(x, k, 1, 2, 0, 0)
+    assert (wp.top, wp.left) == (-2, -2)
+    np.testing.assert_array_equal(wp.window, padded[0:3, 0:3])
+    np.testing.assert_array_equal(wp.window, [[0, 0, 0], [0, 0, 0], [0, 0, 1]])
+    np.testing.assert_array_equal(wp.products, padded[0:3, 0:3] * k)
+    assert wp.total == 4.0  # only x[0, 0] = 1 meets the kernel's last weight, 4
+    # Stride (2, 3) with padding (1, 2): output (1, 2) starts at input (1, 4).
+    wp = ops.window_products(x, k, (2, 3), (1, 2), 1, 2)
+    assert (wp.top, wp.left) == (1, 4)
+    np.testing.assert_array_equal(wp.window, padded[1 + 2:4 + 2, 4 + 2:7 + 2])
+    ref = F.conv2d(t(x)[None, None], t(k)[None, None], stride=(2, 3), padding=(1, 2))[0, 0].numpy()
+    assert wp.total == pytest.approx(ref[1, 2])
+
+
+def test_window_products_multichannel_sums_channels():
+    rng = np.random.default_rng(2)
+    x, k = rng.normal(size=(3, 6, 7)), rng.normal(size=(3, 3, 3))
+    ref = F.conv2d(t(x)[None], t(k)[None], padding=1)[0, 0].numpy()
+    wp = ops.window_products(x, k, 1, 1, 0, 6)
+    assert wp.window.shape == wp.products.shape == (3, 3, 3)
+    assert (wp.top, wp.left) == (-1, 5)
+    np.testing.assert_array_equal(wp.window[:, 0, :], 0)  # the row above the image
+    np.testing.assert_array_equal(wp.window[:, :, 2], 0)  # the column right of it
+    np.testing.assert_array_equal(wp.window[:, 1:, :2], x[:, 0:2, 5:7])
+    assert wp.total == pytest.approx(ref[0, 6])
+    with pytest.raises(IndexError):
+        ops.window_products(x, k, 1, 1, 6, 0)
+
+
+# --------------------------------------------------------------------------- filter_image
+
+
+def test_filter_image_colour_summed_and_per_channel_match_torch():
+    rng = np.random.default_rng(5)
+    img = rng.integers(0, 256, (13, 17, 3)).astype(np.float32)  # (H, W, C) as loaded
+    k = np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=np.float64)
+    x = torch.tensor(img).permute(2, 0, 1)[None].double()  # (1, C, H, W)
+    kt = t(k)[None, None]
+    summed = F.conv2d(x, kt.repeat(1, 3, 1, 1), padding=1)  # like a conv layer: (1, 1, H, W)
+    ref = F.max_pool2d(torch.relu(summed), 2, 2)[0, 0].numpy()
+    got = ops.filter_image(img, k, stride=1, padding=1, activation="relu", pool=("max", 2, 2))
+    assert got.shape == (6, 8)
+    np.testing.assert_allclose(got, ref, rtol=1e-5)
+    per = F.conv2d(x, kt.repeat(3, 1, 1, 1), stride=(2, 1), groups=3)[0].permute(1, 2, 0).numpy()
+    got = ops.filter_image(img, k, stride=(2, 1), per_channel=True)
+    assert got.shape == (6, 15, 3)  # channels last again
+    np.testing.assert_allclose(got, per, rtol=1e-5)
+    grey = img[..., 0]
+    got = ops.filter_image(grey, k, activation="tanh", pool=("avg", 3))
+    ref = F.avg_pool2d(torch.tanh(F.conv2d(t(grey)[None, None], kt)), 3)[0, 0].numpy()
+    np.testing.assert_allclose(got, ref, rtol=1e-5)
+
+
+def test_filter_image_uses_the_lectures_exact_rule():
+    img = np.zeros((28, 28), dtype=np.float32)
+    with pytest.raises(ops.ShapeError, match="whole number"):
+        ops.filter_image(img, np.ones((3, 3)), stride=2)
+    with pytest.raises(ValueError, match="swish"):
+        ops.filter_image(img, np.ones((3, 3)), activation="swish")
+    with pytest.raises(ValueError, match="median"):
+        ops.filter_image(img, np.ones((3, 3)), pool=("median", 2, 2))
+    assert ops.filter_image(img, np.ones((3, 3)), pool=("none", 2, 2)).shape == (26, 26)
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+@SETTINGS
+@given(st.integers(1, 11), st.integers(1, 11), st.integers(1, 8), st.integers(1, 8), st.booleans())
+def test_param_counts_match_torch(kh, kw, c_in, c_out, bias):
+    conv = torch.nn.Conv2d(c_in, c_out, (kh, kw), bias=bias)
+    assert ops.conv_params(kh, kw, c_in, c_out, bias) == sum(p.numel() for p in conv.parameters())
+    dense = torch.nn.Linear(kh * kw, c_out, bias=bias)
+    assert ops.dense_params(kh * kw, c_out, bias) == sum(p.numel() for p in dense.parameters())
