@@ -1,0 +1,188 @@
+"""Start-up time and memory while drawing.
+
+1. Time to first window: `run_app()` in a fresh subprocess (offscreen Qt), timed from the
+   moment the process is spawned until the window is shown, and until the first prediction
+   is on screen. Repeated a few times (the first run pays for cold disk caches).
+2. Memory: resident set size (RSS) of a window after 100 and after 10,000 simulated pen
+   strokes on the drawing pad (mouse events -> pad.changed -> state.set_image -> analysis on
+   the worker -> explorers redraw), processing events after each stroke. Flat numbers mean
+   nothing grows per stroke (the undo history is bounded, stale results are dropped).
+
+Prints figures; asserts nothing about time.
+
+    python benchmarks/bench_startup.py [--runs 3] [--strokes 10000] [--input-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CHILD = r"""
+import json, sys, time
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+app = QApplication(sys.argv)
+QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, sys.argv[1])
+marks = {"qt_ready": time.time()}
+
+def probe():
+    windows = [w for w in app.topLevelWidgets() if w.objectName() == "cnnviz_main_window"]
+    if windows and windows[0].isVisible():
+        w = windows[0]
+        marks.setdefault("shown", time.time())
+        if w.state.analysis is not None and w.input_panel.prediction_label.text() not in ("", "–"):
+            marks["first_prediction"] = time.time()
+            print(json.dumps(marks), flush=True)
+            w.close()
+            return
+    QTimer.singleShot(5, probe)
+
+QTimer.singleShot(0, probe)
+from cnnviz.ui.app import run_app
+sys.exit(run_app())
+"""
+
+
+def rss_mib() -> float:
+    """Current resident set size in MiB (Linux /proc; peak RSS elsewhere)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            pages = int(fh.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, AttributeError):
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / (2**20 if sys.platform == "darwin" else 2**10)
+
+
+def time_startup(runs: int) -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
+    print(f"Time to first window (run_app in a new process, offscreen), {runs} runs:")
+    shown, predicted = [], []
+    for i in range(runs):
+        with tempfile.TemporaryDirectory() as settings_dir:
+            t0 = time.time()
+            proc = subprocess.run([sys.executable, "-c", CHILD, settings_dir], env=env, cwd=ROOT,
+                                  capture_output=True, text=True, timeout=300)
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+        if proc.returncode != 0 or not lines:
+            print(f"  run {i + 1}: failed (exit {proc.returncode})\n{proc.stderr[-2000:]}")
+            return
+        marks = json.loads(lines[-1])
+        shown.append(marks["shown"] - t0)
+        predicted.append(marks["first_prediction"] - t0)
+        print(f"  run {i + 1}: Qt ready {marks['qt_ready'] - t0:5.2f} s, window shown "
+              f"{shown[-1]:5.2f} s, first prediction on screen {predicted[-1]:5.2f} s")
+    shown.sort()
+    predicted.sort()
+    print(f"  median: window shown {shown[len(shown) // 2]:.2f} s, first prediction "
+          f"{predicted[len(predicted) // 2]:.2f} s")
+
+
+def memory_while_drawing(total: int, input_only: bool) -> None:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QPoint, QSettings, Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    settings_dir = tempfile.mkdtemp(prefix="cnnviz-bench-")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir)
+    app.setOrganizationName("cnnviz-bench")
+
+    from cnnviz.app_state import AppState
+    from cnnviz.core.weights import load_shipped
+
+    state = AppState()
+    if input_only:
+        from cnnviz.ui.input_panel import InputPanel
+        from cnnviz.ui.workers import AnalysisController
+
+        controller = AnalysisController(state)
+        widget = InputPanel(state, controller)
+        state.set_model(load_shipped("cnnviz"))
+        what = "input panel + analysis worker"
+    else:
+        from cnnviz.ui.main_window import MainWindow
+
+        widget = MainWindow(state)
+        widget.load_defaults()
+        controller = widget.controller
+        what = "whole main window (both explorers)"
+    widget.resize(1366, 768)
+    widget.show()
+    pad = widget.pad if input_only else widget.input_panel.pad
+    analyses = []
+    state.analysis_ready.connect(lambda a: analyses.append(1))
+    side = min(pad.width(), pad.height())
+    x0, y0 = (pad.width() - side) // 2, (pad.height() - side) // 2
+
+    def one_stroke(k: int) -> None:
+        if k % 20 == 0:
+            pad.clear()
+        fx = 0.2 + 0.6 * ((k * 7) % 10) / 10
+        pts = [QPoint(int(x0 + side * (fx + 0.05 * (j % 3))), int(y0 + side * (0.15 + 0.09 * j)))
+               for j in range(8)]
+        QTest.mousePress(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[0])
+        for p in pts[1:]:
+            QTest.mouseMove(pad, p)
+            app.processEvents()
+        QTest.mouseRelease(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[-1])
+        app.processEvents()
+
+    def settle() -> float:
+        controller.join(30)
+        for _ in range(5):
+            app.processEvents()
+        gc.collect()
+        return rss_mib()
+
+    print(f"\nMemory while drawing ({what}, offscreen 1366x768):")
+    base = settle()
+    print(f"  after start-up:        RSS {base:7.1f} MiB")
+    t0 = time.perf_counter()
+    done = 0
+    checkpoints = sorted({100, 1000, total} & set(range(1, total + 1)))
+    for mark in checkpoints:
+        while done < mark:
+            one_stroke(done)
+            done += 1
+        rss = settle()
+        rate = done / (time.perf_counter() - t0)
+        print(f"  after {done:6,d} strokes: RSS {rss:7.1f} MiB  ({rate:5.0f} strokes/s, "
+              f"{len(analyses):,} analyses shown, undo depth {pad.undo_depth()})")
+    widget.close()
+    if input_only:
+        controller.shutdown()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3, help="start-up runs (default 3)")
+    parser.add_argument("--strokes", type=int, default=10_000, help="strokes to draw (default 10000)")
+    parser.add_argument("--input-only", action="store_true",
+                        help="draw on the input panel alone (no explorers): the pad's own pipeline")
+    parser.add_argument("--skip-startup", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_startup:
+        time_startup(args.runs)
+    memory_while_drawing(args.strokes, args.input_only)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Start the cnnviz window: `cnnviz` (or `cnnviz gui [IMAGE]`) ends up here."""
+
+from __future__ import annotations
+
+import sys
+from importlib import resources
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import QApplication
+
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
+
+
+def app_icon() -> QIcon:
+    """The app icon (cnnviz/resources/icon.svg), rendered at the usual sizes.
+
+    Read through importlib.resources, so it works from an installed wheel too. An empty icon
+    if the file or Qt's SVG module is missing (never a reason not to start)."""
+    try:
+        from PySide6.QtSvg import QSvgRenderer
+
+        data = resources.files("cnnviz").joinpath("resources", "icon.svg").read_bytes()
+    except (ImportError, OSError):
+        return QIcon()
+    renderer = QSvgRenderer(QByteArray(data))
+    if not renderer.isValid():
+        return QIcon()
+    icon = QIcon()
+    for size in ICON_SIZES:
+        image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        renderer.render(painter)
+        painter.end()
+        icon.addPixmap(QPixmap.fromImage(image))
+    return icon
+
+
+def run_app(image: str | None = None, data_dir: str | None = None) -> int:
+    """Open the main window (with the shipped model and a real MNIST digit, or `image`) and
+    run the event loop. Returns the exit code."""
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setOrganizationName("cnnviz")
+    app.setApplicationName("cnnviz")
+    app.setWindowIcon(app_icon())
+
+    from .main_window import MainWindow  # after QApplication: widgets need it
+
+    window = MainWindow(data_dir=data_dir)
+    window.load_defaults()
+    window.show()
+    if image:
+        window.open_image_file(image)
+    try:
+        return app.exec()
+    finally:
+        window.shutdown()

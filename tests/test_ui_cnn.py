@@ -1,0 +1,471 @@
+"""The CNN explorer tab with a real AppState, AnalysisController and shipped model:
+predictions and feature maps follow the input, every layer shows the right maps the right
+way up, kernels match the torch weights, bad weight files are refused."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtWidgets import QMessageBox
+
+from cnnviz.app_state import AppState
+from cnnviz.core.inference import analyze
+from cnnviz.core.samples import default_sample
+from cnnviz.core.weights import load_shipped, shipped_weights_path
+from cnnviz.ui import cnn_explorer as cnn_module
+from cnnviz.ui.cnn_explorer import CnnExplorer, block_of
+from cnnviz.ui.workers import AnalysisController
+
+
+@pytest.fixture(scope="module")
+def cnnviz_model():
+    return load_shipped("cnnviz")
+
+
+@pytest.fixture
+def env(qtbot, cnnviz_model):
+    state = AppState()
+    controller = AnalysisController(state)
+    state.set_model(cnnviz_model)
+    explorer = CnnExplorer(state, controller)
+    qtbot.addWidget(explorer)
+    explorer.resize(1100, 800)
+    explorer.show()
+    yield state, controller, explorer
+    explorer.shutdown()
+    controller.shutdown()
+
+
+def show(qtbot, env, image):
+    """Give the explorer an input and wait until it has drawn the analysis of it."""
+    state, controller, explorer = env
+    before = explorer.update_count
+    state.set_image(np.asarray(image, dtype=np.float32), "test")
+    assert controller.join(20)
+    qtbot.waitUntil(lambda: explorer.update_count > before
+                    and explorer.analysis is state.analysis, timeout=10000)
+    return state.analysis
+
+
+def pad(img28) -> np.ndarray:
+    """A 28x28 digit as the drawing pad delivers it: 280x280, white ink on black."""
+    return np.kron(np.asarray(img28, np.float32), np.ones((10, 10), np.float32))
+
+
+def vertical_bar() -> np.ndarray:
+    canvas = np.zeros((280, 280), np.float32)
+    canvas[40:240, 125:150] = 255.0
+    return canvas
+
+
+def stage(explorer, name=None):
+    grid = explorer.grid
+    return grid.stages[0] if name is None else grid.stage(name)
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def test_a_new_drawing_changes_the_answer_and_the_maps(qtbot, env):
+    _, _, explorer = env
+    first = show(qtbot, env, vertical_bar())
+    assert explorer.digit_label.text() == str(first.prediction)
+    maps_before = stage(explorer).image_item.image.copy()
+
+    three, _ = default_sample()
+    second = show(qtbot, env, pad(three))
+    assert second.prediction == 3
+    assert explorer.digit_label.text() == "3"
+    assert first.prediction != second.prediction
+    maps_after = stage(explorer).image_item.image
+    assert maps_after.shape == maps_before.shape
+    assert not np.allclose(np.nan_to_num(maps_after), np.nan_to_num(maps_before))
+    # the probability bars show this analysis, the answer highlighted
+    np.testing.assert_allclose(explorer.prob_plot.values, second.probabilities)
+    assert explorer.prob_plot._top == 3
+    assert "%" in explorer.prob_label.text()
+
+
+def test_a_real_mnist_three_is_read_as_3(qtbot, env, mnist_test):
+    images, labels = mnist_test
+    i = int(np.flatnonzero(labels == 3)[0])
+    analysis = show(qtbot, env, pad(images[i]))
+    assert analysis.prediction == 3
+    assert env[2].digit_label.text() == "3"
+
+
+def test_an_empty_pad_asks_for_a_digit(qtbot, env):
+    _, _, explorer = env
+    analysis = show(qtbot, env, np.zeros((280, 280), np.float32))
+    assert analysis.digit.empty
+    assert explorer.digit_label.text() == "—"
+    assert "Draw a digit" in explorer.prob_label.text()
+    assert not explorer.prob_plot.values.any()
+
+
+def test_every_layer_shows_all_its_outputs(qtbot, env):
+    state, _, explorer = env
+    analysis = show(qtbot, env, pad(default_sample()[0]))
+    assert state.layer == "conv1"  # the first conv layer is selected at the start
+    for info in analysis.layer_infos:
+        state.set_layer(info.name)
+        assert explorer.strip.cards[info.name].is_selected()
+        assert sum(card.is_selected() for card in explorer.strip.cards.values()) == 1
+        value = analysis.layer(info.name)
+        if value.ndim == 3:
+            assert explorer.pages.currentWidget() is explorer.grid
+            s = stage(explorer)
+            assert s.name == info.name and s.geometry.n == value.shape[0]
+            for c in (0, value.shape[0] - 1):
+                np.testing.assert_allclose(s.map_array(c), value[c], rtol=1e-6)
+        else:
+            assert explorer.pages.currentWidget() is explorer.bars
+            np.testing.assert_allclose(explorer.bars.values, value, rtol=1e-6)
+    state.set_layer("conv1")
+    s = stage(explorer)
+    assert s.geometry.n == 32 and s.map_array(31).shape == (26, 26)
+    assert "26" in explorer.info_label.text() and "320" in explorer.info_label.text()
+
+
+def test_the_input_card_and_the_cards_say_shape_and_parameters(qtbot, env):
+    state, _, explorer = env
+    show(qtbot, env, pad(default_sample()[0]))
+    cards = explorer.strip.cards
+    assert list(cards)[0] == "input" and cards["input"].shape_label.text() == "1×28×28"
+    assert cards["conv1"].kind_label.text() == "Conv 32 3x3 s1 p0"
+    assert cards["conv1"].shape_label.text() == "32×26×26"
+    assert cards["conv1"].params_label.text() == "320 params"
+    assert cards["conv2"].params_label.text() == "9,248 params"
+    assert "max(0, x)" in cards["relu1"].toolTip()
+    assert "only during the training" in cards["dropout1"].toolTip()
+    assert "(1,024 + 1) × 128" in cards["dense1"].toolTip()
+    total = sum(i.parameters for i in state.model.model.layer_infos)
+    assert f"{total:,}" in explorer.strip.total_label.text()
+    qtbot.mouseClick(cards["pool1"], Qt.MouseButton.LeftButton)
+    assert state.layer == "pool1"
+    qtbot.keyClick(explorer.strip, Qt.Key.Key_Right)
+    assert state.layer == "conv3"
+    qtbot.keyClick(explorer.strip, Qt.Key.Key_Left)
+    assert state.layer == "pool1"
+    assert stage(explorer).geometry.n == 32 and stage(explorer).map_array(0).shape == (12, 12)
+
+
+def test_feature_maps_are_drawn_the_right_way_up(qtbot, env):
+    """Ink only near the top-left corner of the network input: every conv1 map differs
+    from its flat background only near its own top-left corner, on screen too."""
+    state, _, explorer = env
+    img = np.zeros((28, 28), np.float32)
+    img[1:8, 1:4] = 1.0  # an asymmetric blob: taller than wide, top-left
+    img[1:3, 4:6] = 1.0
+    before = explorer.update_count
+    state.publish_analysis(analyze(state.model.model, img, preprocess=False))
+    assert explorer.update_count == before + 1
+    s = stage(explorer, "conv1")
+    near = far = tall = wide = 0.0
+    for c in range(32):
+        shown = s.map_array(c)
+        dev = np.abs(shown - shown[-1, -1])  # the far corner sees no ink: the bias alone
+        near = max(near, float(dev[0:5, 0:5].max()))
+        far = max(far, float(dev[-12:, -12:].max()))
+        tall = max(tall, float(dev[6:8, 0:3].max()))  # the blob reaches down...
+        wide = max(wide, float(dev[0:2, 7:10].max()))  # ...but not far to the right
+    assert near > 0.1 and far < 1e-5
+    assert tall > 0.1 and wide < 1e-5  # not transposed
+    # row 0 is drawn above the last row, column 0 left of the last column
+    top, bottom = s.scene_point(0, row=0, col=0), s.scene_point(0, row=25, col=0)
+    right = s.scene_point(0, row=0, col=25)
+    assert top.y() < bottom.y() and top.x() < right.x()
+    # and pointing at the top-left pixel on screen reads map pixel (0, 0)
+    events = []
+    explorer.grid.hovered.connect(lambda *args: events.append(args))
+    view_pos = explorer.grid.mapFromScene(s.scene_point(3, row=0, col=0))
+    qtbot.mouseMove(explorer.grid.viewport(), QPoint(view_pos.x(), view_pos.y()))
+    qtbot.waitUntil(lambda: any(e[:4] == ("conv1", 3, 0, 0) for e in events))
+    value = state.analysis.layer("conv1")[3, 0, 0]
+    assert any(e[:4] == ("conv1", 3, 0, 0) and abs(e[4] - value) < 1e-5 for e in events)
+    assert "map 3 · row 0, column 0" in explorer.hover_label.text()
+
+
+def test_shared_and_per_map_colour_scales(qtbot, env):
+    _, _, explorer = env
+    analysis = show(qtbot, env, pad(default_sample()[0]))
+    data = analysis.layer("conv1")
+    s = stage(explorer, "conv1")
+    assert explorer.shared_scale.isChecked()
+    lo, hi = s.levels
+    assert lo == -hi and hi >= np.abs(data).max()
+    assert tuple(s.colorbar.levels()) == pytest.approx(s.levels)
+    np.testing.assert_allclose(s.map_array(7), data[7], rtol=1e-6)
+
+    explorer.shared_scale.setChecked(False)
+    s = stage(explorer, "conv1")
+    assert s.levels == (-1.0, 1.0)
+    assert tuple(s.colorbar.levels()) == pytest.approx((-1.0, 1.0))
+    for c in (0, 7):
+        np.testing.assert_allclose(s.map_array(c), data[c] / np.abs(data[c]).max(), rtol=1e-5)
+    assert s.levels != (lo, hi)
+
+
+def test_clicking_a_map_shows_the_kernel_that_made_it(qtbot, env):
+    state, _, explorer = env
+    analysis = show(qtbot, env, pad(default_sample()[0]))
+    net = state.model.model
+    grid = explorer.grid
+    s = stage(explorer, "conv1")
+    pos = grid.mapFromScene(s.scene_point(5))
+    qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(pos.x(), pos.y()))
+    detail = explorer.detail
+    assert explorer.channel == 5
+    assert detail.kernel_layer == "conv1" and detail.kernel_channel == 5
+    weight = net.layers["conv1"].weight.detach().numpy()[5]  # (1, 3, 3)
+    np.testing.assert_allclose(detail.kernels.weights, weight)
+    assert detail.kernels.numbers() == [f"{v:.2f}" for v in weight.ravel()]
+    bias = float(net.layers["conv1"].bias.detach()[5])
+    assert f"{bias:.4g}" in detail.kernel_caption.text()
+    np.testing.assert_allclose(detail.map_value, analysis.layer("conv1")[5])
+    assert "(input ⋆ kernel) + bias" in detail.explain.text()
+
+    # a ReLU map of the second block: the kernel of conv2 that feeds it, 32 kernels of 3x3
+    state.set_layer("relu2")
+    s = stage(explorer, "relu2")
+    pos = grid.mapFromScene(s.scene_point(7))
+    qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(pos.x(), pos.y()))
+    assert detail.kernel_layer == "conv2" and detail.kernel_channel == 7
+    np.testing.assert_allclose(detail.kernels.weights,
+                               net.layers["conv2"].weight.detach().numpy()[7])
+    assert detail.kernels.weights.shape == (32, 3, 3)
+    assert "sum over the 32 input maps" in detail.explain.text()
+    assert "bn2" in detail.explain.text() and "relu2" in detail.explain.text()
+    np.testing.assert_allclose(detail.map_value, analysis.layer("relu2")[7])
+
+
+def test_block_stages_side_by_side(qtbot, env):
+    state, _, explorer = env
+    analysis = show(qtbot, env, pad(default_sample()[0]))
+    infos = analysis.layer_infos
+    assert block_of(infos, "relu2") == ["conv2", "bn2", "relu2", "pool1"]
+    assert block_of(infos, "conv1") == ["conv1", "bn1", "relu1"]
+    assert block_of(infos, "flatten") == [] and block_of(infos, "input") == []
+    state.set_layer("relu2")
+    explorer.show_block.setChecked(True)
+    names = [s.name for s in explorer.grid.stages]
+    assert names == ["conv2", "bn2", "relu2", "pool1"]
+    for name in names:
+        s = explorer.grid.stage(name)
+        np.testing.assert_allclose(s.map_array(4), analysis.layer(name)[4], rtol=1e-6)
+    # the same channel sits at the same place in every stage
+    assert len({s.geometry.cols for s in explorer.grid.stages}) == 1
+    explorer.show_block.setChecked(False)
+    assert [s.name for s in explorer.grid.stages] == ["relu2"]
+
+
+def test_flat_layers_are_bars(qtbot, env):
+    state, _, explorer = env
+    analysis = show(qtbot, env, pad(default_sample()[0]))
+    state.set_layer("softmax")
+    assert explorer.bars._names == state.model.classes
+    np.testing.assert_allclose(explorer.bars.values, analysis.probabilities, rtol=1e-6)
+    state.set_layer("flatten")
+    assert explorer.bars.values.size == 1024
+    state.set_layer("dense1")
+    explorer.bars.bar_clicked.emit(9)
+    net = state.model.model
+    np.testing.assert_allclose(explorer.detail.unit_bars.values,
+                               net.layers["dense1"].weight.detach().numpy()[9], rtol=1e-6)
+
+
+def test_model_picker_lists_shipped_models(qtbot, env):
+    state, _, explorer = env
+    texts = [explorer.model_combo.itemText(i) for i in range(explorer.model_combo.count())]
+    acc = 100 * state.model.card["test_accuracy"]
+    assert f"cnnviz — MNIST, {acc:.1f}%" in texts
+    assert explorer.model_combo.currentText().startswith("cnnviz — MNIST")
+    assert cnn_module.OPEN_ITEM in texts
+
+
+def test_fashion_model_names_its_classes_and_layers_follow_model_changes(qtbot, env):
+    state, _, explorer = env
+    show(qtbot, env, pad(default_sample()[0]))
+    state.set_layer("pool2")
+    combo = explorer.model_combo
+    row = next(i for i in range(combo.count()) if combo.itemText(i).startswith("lecture-keras"))
+    combo.setCurrentIndex(row)
+    combo.activated.emit(row)
+    assert state.model.name == "lecture-keras"
+    assert state.layer == "pool2"  # kept: lecture-keras has a pool2 too
+    state.set_layer("relu1")
+    row = next(i for i in range(combo.count()) if combo.itemText(i).startswith("cnnviz-fashion"))
+    combo.activated.emit(row)
+    assert "Fashion" in combo.currentText()
+    assert "Trouser" in explorer.prob_plot._names
+    assert state.layer == "relu1"
+    assert explorer.controller.join(20)
+    qtbot.waitUntil(lambda: explorer.analysis is state.analysis and state.analysis is not None)
+    assert len(explorer.analysis.layer_infos) == len(state.model.model.layer_infos)
+    # a layer name the new model lacks: back to its first conv layer
+    state.set_layer("bn1")
+    row = next(i for i in range(combo.count()) if combo.itemText(i).startswith("lecture-keras"))
+    combo.activated.emit(row)
+    assert state.layer == "conv1"
+
+
+def test_missing_shipped_model_is_shown_disabled(qtbot, monkeypatch, cnnviz_model):
+    # the same dict cnnviz.core.weights.load_shipped reads
+    monkeypatch.setitem(cnn_module.SHIPPED, "ghost",
+                        ("ghost-mnist.safetensors", "a model that was never trained"))
+    state = AppState()
+    controller = AnalysisController(state)
+    state.set_model(cnnviz_model)
+    explorer = CnnExplorer(state, controller)
+    qtbot.addWidget(explorer)
+    combo = explorer.model_combo
+    row = next(i for i in range(combo.count()) if combo.itemText(i).startswith("ghost"))
+    assert not combo.model().item(row).isEnabled()
+    assert "missing" in combo.itemData(row, Qt.ItemDataRole.ToolTipRole)
+    explorer.shutdown()
+
+
+class _Marker:
+    """Unpickling this creates a file: proof that a loader ran the pickle."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+@pytest.fixture
+def warnings(monkeypatch):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning",
+                        staticmethod(lambda parent, title, text, *a, **k: shown.append(text)))
+    return shown
+
+
+def test_a_hostile_pickle_file_is_refused(qtbot, env, tmp_path, warnings):
+    state, _, explorer = env
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "model.safetensors"
+    evil.write_bytes(pickle.dumps(_Marker(str(marker)), protocol=2))
+    before, combo_text = state.model, explorer.model_combo.currentText()
+    assert explorer.load_weights_file(evil) is False
+    assert state.model is before
+    assert explorer.model_combo.currentText() == combo_text
+    assert len(warnings) == 1 and "pickle" in warnings[0] and "kept" in warnings[0]
+    assert not marker.exists()
+
+
+def test_a_damaged_file_is_refused(qtbot, env, tmp_path, warnings):
+    state, _, explorer = env
+    raw = shipped_weights_path("cnnviz").read_bytes()
+    broken = tmp_path / "broken.safetensors"
+    broken.write_bytes(raw[: len(raw) // 2])
+    before = state.model
+    assert explorer.load_weights_file(broken) is False
+    assert state.model is before
+    assert len(warnings) == 1 and "broken.safetensors" in warnings[0]
+    assert "damaged" in warnings[0] or "truncated" in warnings[0]
+    assert explorer.load_weights_file(tmp_path / "nothing-here.safetensors") is False
+    assert state.model is before and len(warnings) == 2
+
+
+def test_opening_a_good_file_makes_it_the_model(qtbot, env, tmp_path, warnings):
+    state, _, explorer = env
+    mine = tmp_path / "my-model.safetensors"
+    shutil.copy(shipped_weights_path("lecture-deep"), mine)
+    assert explorer.load_weights_file(mine) is True
+    assert not warnings
+    assert state.model.name == "lecture-deep" and state.model.path == mine
+    assert "my-model.safetensors" in explorer.model_combo.currentText()
+    assert [c for c in explorer.strip.cards] == ["input"] + [
+        i.name for i in state.model.model.layer_infos]
+
+
+def test_export_status_and_settings(qtbot, env, tmp_path):
+    state, controller, explorer = env
+    with qtbot.waitSignal(explorer.status_message, timeout=10000) as blocker:
+        state.set_image(pad(default_sample()[0]), "test")
+    assert "update" in blocker.args[0] and "model" in blocker.args[0]
+    assert controller.join(20)
+    qtbot.waitUntil(lambda: explorer.analysis is state.analysis)
+    state.set_layer("relu1")
+    stem, array = explorer.export_array()
+    assert stem == "cnnviz-relu1"
+    np.testing.assert_array_equal(array, state.analysis.layer("relu1"))
+
+    explorer.shared_scale.setChecked(False)
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    explorer.save_settings(settings)
+    settings.sync()
+
+    state2 = AppState()
+    controller2 = AnalysisController(state2)
+    state2.set_model(state.model)
+    other = CnnExplorer(state2, controller2)
+    qtbot.addWidget(other)
+    other.restore_settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    assert not other.shared_scale.isChecked()
+    assert state2.layer == "relu1" and other.layer == "relu1"
+    other.shutdown()
+    assert not controller2.runner.is_alive()
+
+
+def test_shutdown_leaves_no_running_worker(qtbot, env):
+    state, controller, explorer = env
+    show(qtbot, env, pad(default_sample()[0]))
+    explorer.shutdown()
+    assert not controller.runner.is_alive()
+    # later events are ignored, not drawn into a closing window
+    count = explorer.update_count
+    state.publish_analysis(state.analysis)
+    assert explorer.update_count == count
+
+
+def test_an_unusual_architecture_non_square_maps_stride_padding(qtbot, env, tmp_path, warnings):
+    """A model the user trained: non-square kernels (so non-square maps), stride and
+    padding, tanh and average pooling. Its maps are shown un-transposed and the cards work
+    the lecture's formulas with its numbers."""
+    from cnnviz.core.models import (
+        Activation,
+        Architecture,
+        Conv,
+        Dense,
+        Flatten,
+        Pool,
+        build_model,
+    )
+    from cnnviz.core.weights import save_weights
+
+    arch = Architecture(name="odd", description="test", layers=(
+        Conv(6, (3, 5)), Activation("tanh"), Pool("avg", 2, 2),
+        Conv(4, (3, 4), (2, 2), (1, 1)), Activation("relu"),
+        Flatten(), Dense(10), Activation("softmax")))
+    path = save_weights(build_model(arch, seed=1), tmp_path / "odd.safetensors",
+                        {"dataset": "mnist", "test_accuracy": 0.5})
+    state, _, explorer = env
+    assert explorer.load_weights_file(path), warnings
+    assert "odd" in explorer.model_combo.currentText()
+    analysis = show(qtbot, env, pad(default_sample()[0]))
+    assert state.layer == "conv1"
+    s = stage(explorer, "conv1")
+    value = analysis.layer("conv1")
+    assert value.shape == (6, 26, 24)
+    for c in range(6):
+        np.testing.assert_allclose(s.map_array(c), value[c], rtol=1e-6)
+    cards = explorer.strip.cards
+    assert "rows (28 + 2×0 − 3) / 1 + 1 = 26" in cards["conv1"].toolTip()
+    assert "columns (28 + 2×0 − 5) / 1 + 1 = 24" in cards["conv1"].toolTip()
+    assert "rows (13 + 2×1 − 3) / 2 + 1 = 7" in cards["conv2"].toolTip()
+    assert "columns (12 + 2×1 − 4) / 2 + 1 = 6" in cards["conv2"].toolTip()
+    assert "((3×4×6) + 1) × 4 = 292" in cards["conv2"].toolTip()
+    assert "between −1 and 1" in cards["tanh1"].toolTip()
+    state.set_layer("pool1")
+    assert stage(explorer).map_array(5).shape == (13, 12)
+    explorer.grid.map_clicked.emit("pool1", 5)
+    assert explorer.detail.kernel_layer == "conv1"
+    assert explorer.detail.kernels.weights.shape == (1, 3, 5)

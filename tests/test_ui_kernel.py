@@ -1,0 +1,482 @@
+"""The kernel explorer tab (offscreen): every control changes the output, and what is drawn
+matches torch.nn.functional; impossible numbers are explained and the last valid result
+stays; bad kernel cells are refused; hovering explains a pixel; big photos never block the
+GUI thread; settings survive a restart."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSettings, Qt, QTimer
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from cnnviz.app_state import AppState, KernelSettings
+from cnnviz.core.kernels import PRESETS
+from cnnviz.core.samples import default_sample
+from cnnviz.ui.kernel_explorer import SOURCE_IMAGE, SOURCE_NETWORK, KernelExplorer
+from cnnviz.ui.kernel_grid import KernelGrid
+
+TORCH_ACT = {"none": lambda t: t, "relu": F.relu, "leaky_relu": lambda t: F.leaky_relu(t, 0.01),
+             "elu": F.elu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
+
+
+def reference(image, s: KernelSettings):
+    """torch's answer for what the panels should show: (conv, activation, pooled or None)."""
+    img = np.asarray(image, dtype=np.float64)
+    x = torch.tensor(img[None, None] if img.ndim == 2 else np.moveaxis(img, -1, 0)[None])
+    c = x.shape[1]
+    k = torch.tensor(np.asarray(s.kernel, dtype=np.float64))
+    if c > 1 and s.per_channel:
+        conv = F.conv2d(x, k.expand(c, 1, *k.shape).contiguous(), stride=s.stride,
+                        padding=s.padding, groups=c)[0]
+    else:
+        conv = F.conv2d(x, k.expand(1, c, *k.shape).contiguous(), stride=s.stride,
+                        padding=s.padding)[0, 0]
+    act = TORCH_ACT[s.activation](conv)
+    pooled = None
+    if s.pool_kind != "none":
+        a = act[None] if act.ndim == 2 else act
+        if s.pool_kind == "max":
+            p = F.max_pool2d(a, s.pool_size, s.pool_stride)
+        elif s.pool_kind == "min":
+            p = -F.max_pool2d(-a, s.pool_size, s.pool_stride)
+        else:
+            p = F.avg_pool2d(a, s.pool_size, s.pool_stride)
+        pooled = (p[0] if act.ndim == 2 else p).numpy()
+    return conv.numpy(), act.numpy(), pooled
+
+
+def wait(qtbot, ex, timeout=20000):
+    qtbot.waitUntil(ex.is_idle, timeout=timeout)
+
+
+@pytest.fixture
+def env(qtbot):
+    state = AppState()
+    image, _ = default_sample()
+    state.set_image(np.asarray(image, dtype=np.float32), "sample")
+    ex = KernelExplorer(state)
+    qtbot.addWidget(ex)
+    ex.resize(1100, 800)
+    ex.show()
+    wait(qtbot, ex)
+    yield state, ex
+    ex.shutdown()
+
+
+def check_panels(ex, image, settings=None):
+    """The arrays drawn in the conv / activation / pooling panels are torch's."""
+    s = settings or ex.state.kernel
+    conv, act, pooled = reference(image, s)
+    np.testing.assert_allclose(ex.conv_panel.array, conv, rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(ex.act_panel.array, act, rtol=1e-5, atol=1e-3)
+    if pooled is None:
+        assert ex.pool_panel.array is None
+    else:
+        np.testing.assert_allclose(ex.pool_panel.array, pooled, rtol=1e-5, atol=1e-3)
+    return conv, act, pooled
+
+
+def choose(combo, data):
+    """Pick an item as a user would (activated is only sent for user choices)."""
+    i = combo.findData(data)
+    assert i >= 0, data
+    combo.setCurrentIndex(i)
+    combo.activated.emit(i)
+
+
+def hover(qtbot, panel, row, col):
+    """Mouse moves over pixel (row, col) of a panel through Qt's event path (the view, its
+    scene, pyqtgraph's sigMouseMoved and the panel's hovered signal). pyqtgraph drops moves
+    that come less than 10 ms apart, so the move is repeated until the panel reports it."""
+    scene = panel.plot.vb.mapViewToScene(QRectF(col, row, 1, 1).center())
+    point = QPointF(panel.view.mapFromScene(scene))
+    viewport = panel.view.viewport()
+    seen = []
+
+    def slot(r, c):
+        seen.append((r, c))
+
+    def moved():
+        event = QMouseEvent(QEvent.Type.MouseMove, point, QPointF(viewport.mapToGlobal(point)),
+                            Qt.MouseButton.NoButton, Qt.MouseButton.NoButton,
+                            Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(viewport, event)
+        return (row, col) in seen
+
+    panel.hovered.connect(slot)
+    try:
+        qtbot.waitUntil(moved, timeout=5000)
+    finally:
+        panel.hovered.disconnect(slot)
+
+
+# --------------------------------------------------------------------------- controls
+
+
+def test_default_view_matches_torch(env):
+    state, ex = env
+    conv, _act, pooled = check_panels(ex, state.image)
+    assert conv.shape == (26, 26) and pooled.shape == (13, 13)
+    assert "26×26" in ex.conv_panel.title() and "13×13" in ex.pool_panel.title()
+    assert "28×28" in ex.input_panel.title() and "3×3" in ex.kernel_panel.title()
+    np.testing.assert_array_equal(ex.input_panel.array, state.image)  # upright, unchanged
+    np.testing.assert_array_equal(ex.kernel_panel.array, state.kernel.kernel)
+    assert ex.export_array()[0] == "kernel-output"
+    np.testing.assert_allclose(ex.export_array()[1], pooled, rtol=1e-5, atol=1e-3)
+    assert not ex.colour_combo.isEnabled()  # a grey image has no colour mode
+
+
+def test_each_control_changes_the_output(qtbot, env):
+    state, ex = env
+    steps = [
+        lambda: choose(ex.preset_combo, "edge-all"),
+        lambda: ex.grid.cell(1, 1).setText("9"),
+        lambda: ex.stride_spins[0].setValue(5),  # linked: columns follow; (28 - 3) / 5 + 1 = 6
+        lambda: ex.padding_spins[1].setValue(1),  # linked: (28 - 3 + 2) / 1 + 1 = 28
+        lambda: ex.activation_combo.setCurrentIndex(ex.activation_combo.findData("tanh")),
+        lambda: ex.pool_combo.setCurrentIndex(ex.pool_combo.findData("avg")),
+        lambda: ex.pool_size_spin.setValue(3),
+        lambda: ex.pool_stride_spin.setValue(3),
+        lambda: ex.pool_combo.setCurrentIndex(ex.pool_combo.findData("min")),
+        lambda: ex.activation_combo.setCurrentIndex(ex.activation_combo.findData("leaky_relu")),
+        lambda: ex.pool_combo.setCurrentIndex(ex.pool_combo.findData("none")),
+    ]
+    def shown():
+        return [None if p.array is None else p.array.copy()
+                for p in (ex.conv_panel, ex.act_panel, ex.pool_panel)]
+
+    def differs(a, b):
+        if a is None or b is None:
+            return (a is None) != (b is None)
+        return a.shape != b.shape or not np.allclose(a, b)
+
+    before = shown()
+    for i, step in enumerate(steps):
+        if i == 3:
+            ex.stride_spins[0].setValue(1)
+            wait(qtbot, ex)
+        count = ex.update_count
+        step()
+        qtbot.waitUntil(lambda c=count: ex.update_count > c and ex.is_idle(), timeout=20000)
+        assert ex.view.result.error is None, ex.view.result.error
+        check_panels(ex, state.image)
+        now = shown()
+        assert any(differs(a, b) for a, b in zip(now, before)), f"step {i} changed nothing"
+        before = now
+    s = state.kernel
+    assert s.preset_key is None and s.kernel[1, 1] == 9 and s.stride == (1, 1) and s.padding == (1, 1)
+    assert s.activation == "leaky_relu" and s.pool_kind == "none" and s.pool_size == 3
+    assert ex.preset_combo.currentData() == "custom"
+    assert ex.pool_panel.title().startswith("⑤ no pooling")
+
+
+def test_preset_shows_description_and_fractions(qtbot, env):
+    _state, ex = env
+    choose(ex.preset_combo, "box-blur")
+    wait(qtbot, ex)
+    assert ex.preset_label.text() == PRESETS["box-blur"].description
+    assert ex.grid.cell(0, 0).text() == "1/9"
+    assert ex.numbers["kernel"].visible_texts()[:1] == ["1/9"]
+    np.testing.assert_allclose(ex.state.kernel.kernel, np.full((3, 3), 1 / 9))
+
+
+def test_sharpen_stride_2_formula_and_title(qtbot, env):
+    state, ex = env
+    choose(ex.preset_combo, "sharpen")
+    wait(qtbot, ex)
+    # Sharpen then 2x2 max pooling: the pooled size is 13.
+    assert "Pooled height = ⌊(26 − 2) / 2⌋ + 1 = 13" in ex.formula_text()
+    assert "13</b>" in ex.formula_label.text()
+    # Stride 2 on 28 wide with a 3-wide kernel: (28 - 3 + 2×0) / 2 + 1 = 13.5, impossible.
+    ex.stride_spins[0].setValue(2)
+    wait(qtbot, ex)
+    assert "13.5" in ex.formula_label.text() and "13.5" in ex.banner.text()
+    # On a 27x27 input it is (27 - 3 + 2×0) / 2 + 1 = 13.
+    state.set_image(np.asarray(state.image)[:27, :27].copy(), "crop")
+    wait(qtbot, ex)
+    assert ex.banner.isHidden()
+    assert "Output width = (27 − 3 + 2×0) / 2 + 1 = 13" in ex.formula_text()
+    assert "13</b>" in ex.formula_label.text() and "13.5" not in ex.formula_label.text()
+    assert "13×13" in ex.conv_panel.title() and ex.conv_panel.array.shape == (13, 13)
+    check_panels(ex, state.image)
+
+
+def test_impossible_stride_shows_banner_and_keeps_last_result(qtbot, env):
+    _state, ex = env
+    ex.set_source("lecture:what-is-the-output")
+    wait(qtbot, ex)
+    ex.grid.rows_spin.setValue(2)
+    ex.grid.cols_spin.setValue(2)  # a 2x2 kernel: (5 - 2) / 1 + 1 = 4
+    wait(qtbot, ex)
+    assert ex.conv_panel.array.shape == (4, 4) and ex.banner.isHidden()
+    kept = [p.array.copy() for p in (ex.conv_panel, ex.act_panel)]
+    ex.stride_spins[0].setValue(2)  # (5 - 2) / 2 + 1 = 2.5
+    wait(qtbot, ex)
+    assert ex.banner.isVisible()
+    text = ex.banner.text()
+    assert "(5 − 2 + 2×0) / 2 + 1 = 2.5" in text and "not a whole number" in text
+    assert "last valid result" in text
+    for panel, old in zip((ex.conv_panel, ex.act_panel), kept):
+        np.testing.assert_array_equal(panel.array, old)
+        assert panel.title().endswith("last valid result")
+        assert panel.image_item.opacity() < 1
+    assert "2.5" in ex.formula_label.text() and "#c62828" in ex.formula_label.text()
+    ex.stride_spins[0].setValue(3)  # (5 - 2) / 3 + 1 = 2: fits again
+    wait(qtbot, ex)
+    assert ex.banner.isHidden() and ex.conv_panel.array.shape == (2, 2)
+    assert not ex.conv_panel.title().endswith("last valid result")
+    assert ex.conv_panel.image_item.opacity() == 1
+
+
+def test_bad_kernel_cell_is_marked_and_not_used(qtbot, env):
+    state, ex = env
+    kernel_before = state.kernel.kernel.copy()
+    count = ex.update_count
+    cell = ex.grid.cell(0, 1)
+    cell.setText("abc")
+    assert "d32f2f" in cell.styleSheet()
+    assert "not a number" in cell.toolTip() and "Row 1, column 2" in cell.toolTip()
+    assert ex.grid.problem() and ex.grid.problem_label.isVisible()
+    np.testing.assert_array_equal(state.kernel.kernel, kernel_before)
+    assert ex.is_idle() and ex.update_count == count  # nothing recomputed
+    cell.setText("1/4")
+    wait(qtbot, ex)
+    assert cell.styleSheet() == "" and not ex.grid.problem()
+    assert state.kernel.kernel[0, 1] == 0.25 and ex.update_count > count
+
+
+def test_kernel_grid_alone(qtbot):
+    grid = KernelGrid([[1, 2], [3, 4]])
+    qtbot.addWidget(grid)
+    seen = []
+    grid.kernel_changed.connect(seen.append)
+    assert grid.shape() == (2, 2) and grid.text() == "1 2; 3 4"
+    grid.cols_spin.setValue(3)  # new cells start at 0
+    np.testing.assert_array_equal(seen[-1], [[1, 2, 0], [3, 4, 0]])
+    grid.cell(1, 2).setText("1/0")
+    assert "divides by zero" in grid.cell(1, 2).toolTip() and len(seen) == 1
+    grid.cell(1, 2).setText("−1/16")  # a typographic minus, as pasted from slides
+    np.testing.assert_array_equal(seen[-1], [[1, 2, 0], [3, 4, -1 / 16]])
+    assert grid.text() == "1 2 0; 3 4 -1/16"
+    grid.set_kernel(PRESETS["gaussian-blur"].values)
+    assert grid.cell(1, 1).text() == "1/4" and grid.cell(0, 0).text() == "1/16"
+    assert len(seen) == 2  # set_kernel does not echo
+    with pytest.raises(ValueError):
+        grid.set_kernel(np.ones((8, 8)))
+
+
+# --------------------------------------------------------------------------- hover
+
+
+def test_hover_shows_recap_products_and_window(qtbot, env):
+    _state, ex = env
+    ex.set_source("lecture:what-is-the-output")
+    wait(qtbot, ex)
+    np.testing.assert_array_equal(ex.conv_panel.array, [[2, 1, -1], [-1, 1, 3], [2, 1, 1]])
+    assert "Matches the slide" in ex.info_label.text()
+    assert ex.numbers["conv"].visible_texts()[:3] == ["2", "1", "−1"]
+    hover(qtbot, ex.conv_panel, 0, 0)
+    assert "Convolution output (0, 0)" in ex.detail_label.text()
+    text = ex.detail_label.text()
+    assert "(1×0) + (0×1) + (1×0) + (1×1) + (0×0) + (0×−1) + (0×0) + (1×1) + (1×0) = 2" in text
+    assert ex.window_rect.isVisible() and ex.window_rect.rect() == QRectF(0, 0, 3, 3)
+    hover(qtbot, ex.conv_panel, 1, 2)
+    assert "Convolution output (1, 2)" in ex.detail_label.text()
+    assert ex.window_rect.rect() == QRectF(2, 1, 3, 3) and "= 3" in ex.detail_label.text()
+
+
+def test_hover_window_reaches_into_padding(qtbot, env):
+    _state, ex = env
+    ex.set_source("lecture:padding-1")
+    wait(qtbot, ex)
+    # The input is drawn with its ring of zeros: 7x7, the image at (1, 1).
+    assert ex.input_panel.array.shape == (7, 7) and "zero padding" in ex.input_panel.title()
+    assert ex.image_rect.rect() == QRectF(1, 1, 5, 5)
+    ex._on_hover("conv", 0, 0)
+    assert ex.window_rect.rect() == QRectF(0, 0, 3, 3)  # input rows/cols -1..1
+    assert "padding" in ex.detail_label.text() and "= 1" in ex.detail_label.text()
+
+
+def test_hover_pool_and_activation(qtbot, env):
+    _state, ex = env
+    ex.set_source("lecture:max-pool")
+    wait(qtbot, ex)
+    np.testing.assert_array_equal(ex.pool_panel.array, [[123, 253], [187, 165]])
+    ex._on_hover("pool", 0, 1)
+    text = ex.detail_label.text()
+    assert "max(1, 34, 222, 253) = 253 (from row 1, column 3)" in text
+    assert ex.pool_rect.isVisible() and ex.pool_rect.rect() == QRectF(2, 0, 2, 2)
+    assert ex.pixel_rects["activation"].rect() == QRectF(3, 1, 1, 1)
+    assert ex.window_rect.rect() == QRectF(2, 0, 2, 2)  # receptive field on the input
+    ex.activation_combo.setCurrentIndex(ex.activation_combo.findData("relu"))
+    wait(qtbot, ex)
+    ex._on_hover("activation", 0, 1)
+    assert "ReLU(123) = max(0, 123) = 123" in ex.detail_label.text()
+    ex._on_hover("pool", -1, -1)
+    assert not ex.window_rect.isVisible() and "Point at a pixel" in ex.detail_label.text()
+
+
+# --------------------------------------------------------------------------- colour
+
+
+def test_colour_summed_and_per_channel(qtbot, env):
+    state, ex = env
+    rgb = np.random.default_rng(0).uniform(0, 255, (20, 24, 3)).astype(np.float32)
+    state.set_image(rgb, "colour")
+    wait(qtbot, ex)
+    assert ex.colour_combo.isEnabled() and not ex.channel_combo.isEnabled()
+    assert ex.view.result.colour_mode == "summed" and ex.conv_panel.array.ndim == 2
+    check_panels(ex, rgb)
+    ex.colour_combo.setCurrentIndex(1)  # each channel alone
+    wait(qtbot, ex)
+    r = ex.view.result
+    assert state.kernel.per_channel and r.colour_mode == "per_channel"
+    assert r.conv.shape == (3, 18, 22) and r.pooled.shape == (3, 9, 11)
+    assert ex.conv_panel.array.shape == (18, 22, 3)  # drawn as colour
+    assert "3×18×22" in ex.conv_panel.title()
+    conv, act, pooled = reference(rgb, state.kernel)
+    np.testing.assert_allclose(r.conv, conv, rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(r.pooled, pooled, rtol=1e-5, atol=1e-3)
+    ex.channel_combo.setCurrentIndex(ex.channel_combo.findData("1"))  # green only
+    wait(qtbot, ex)
+    np.testing.assert_allclose(ex.conv_panel.array, conv[1], rtol=1e-5, atol=1e-3)
+    assert "3×18×22 · G" in ex.conv_panel.title()
+    ex._on_hover("conv", 2, 3)
+    assert "G: " in ex.detail_label.text()
+
+
+def test_network_input_source(qtbot, env):
+    from cnnviz.core.inference import analyze
+    from cnnviz.core.weights import load_shipped
+
+    state, ex = env
+    model = ex.source_combo.model()
+    assert not model.item(ex.source_combo.findData(SOURCE_NETWORK)).isEnabled()
+    analysis = analyze(load_shipped("cnnviz").model, state.image)
+    state.publish_analysis(analysis)
+    assert model.item(ex.source_combo.findData(SOURCE_NETWORK)).isEnabled()
+    choose(ex.source_combo, SOURCE_NETWORK)
+    wait(qtbot, ex)
+    np.testing.assert_allclose(ex.view.result.input, analysis.digit.image * 255, rtol=1e-6)
+    check_panels(ex, analysis.digit.image * 255)
+
+
+# --------------------------------------------------------------------------- big photos
+
+
+def test_big_photo_does_not_block_the_gui(qtbot, env):
+    state, ex = env
+    photo = np.random.default_rng(1).uniform(0, 255, (3000, 4000, 3)).astype(np.float32)
+    ticks = {"all": 0, "busy": 0, "bar": False}
+
+    def tick():
+        ticks["all"] += 1
+        if not ex.is_idle():
+            ticks["busy"] += 1
+            ticks["bar"] |= ex.busy_bar.isVisible()
+
+    timer = QTimer()
+    timer.timeout.connect(tick)
+    timer.start(10)
+    state.set_image(photo, "photo")  # returns at once: the work is on the worker
+    qtbot.waitUntil(ex.is_idle, timeout=180000)
+    timer.stop()
+    r = ex.view.result
+    print(f"\n12 MP colour photo: pipeline {1000 * r.seconds:.0f} ms, with previews "
+          f"{1000 * ex.view.seconds:.0f} ms, drawing {1000 * ex.last_draw_seconds:.0f} ms; "
+          f"GUI timer ticks while working: {ticks['busy']}")
+    assert ticks["busy"] >= 3  # the event loop kept running while the worker computed
+    assert ticks["bar"] and ex.busy_bar.isHidden()  # the busy bar came and went
+    assert r.conv.shape == (2998, 3998)
+    assert "2998×3998" in ex.conv_panel.title() and "(shown at 1/" in ex.conv_panel.title()
+    assert max(ex.conv_panel.array.shape) <= 800
+    # Hover reports exact values of the full array.
+    ex._on_hover("conv", 100, 200)
+    f = ex.view.conv.preview.factor
+    row, col = 100 * f + f // 2, 200 * f + f // 2
+    window = photo[row:row + 3, col:col + 3].sum(axis=-1)
+    exact = float((window * state.kernel.kernel).sum())
+    assert abs(float(r.conv[row, col]) - exact) < 1e-2
+    assert f"Convolution output ({row}, {col})" in ex.detail_label.text()
+
+
+def test_latest_request_wins_while_typing(qtbot, env):
+    state, ex = env
+    for v in ("1", "2", "3", "4", "5"):
+        ex.grid.cell(1, 1).setText(v)
+    wait(qtbot, ex)
+    assert ex.view.result.kernel[1, 1] == 5 and state.kernel.kernel[1, 1] == 5
+    check_panels(ex, state.image)
+
+
+# --------------------------------------------------------------------------- contract
+
+
+def test_settings_round_trip(qtbot, env, tmp_path):
+    state, ex = env
+    choose(ex.preset_combo, "gaussian-blur")
+    ex.padding_spins[0].setValue(1)
+    ex.pool_combo.setCurrentIndex(ex.pool_combo.findData("avg"))
+    ex.activation_combo.setCurrentIndex(ex.activation_combo.findData("sigmoid"))
+    choose(ex.source_combo, "lecture:stride-2")  # sets the slide's kernel, stride and pooling
+    ex.stride_spins[0].setValue(1)
+    wait(qtbot, ex)
+    settings = QSettings(str(tmp_path / "k.ini"), QSettings.Format.IniFormat)
+    ex.save_settings(settings)
+    settings.sync()
+    assert settings.value("KernelExplorer/kernel") == "0 1 0; 1 0 -1; 0 1 0"
+    saved = state.kernel
+
+    state2 = AppState()
+    state2.set_image(np.asarray(state.image), "sample")
+    ex2 = KernelExplorer(state2)
+    qtbot.addWidget(ex2)
+    ex2.restore_settings(QSettings(str(tmp_path / "k.ini"), QSettings.Format.IniFormat))
+    wait(qtbot, ex2)
+    s = state2.kernel
+    np.testing.assert_array_equal(s.kernel, saved.kernel)
+    assert (s.stride, s.padding, s.activation, s.pool_kind, s.pool_size, s.pool_stride) == (
+        saved.stride, saved.padding, saved.activation, saved.pool_kind, saved.pool_size,
+        saved.pool_stride)
+    assert ex2.source() == "lecture:stride-2" and ex2.stride_spins[0].value() == 1
+    ex2.shutdown()
+
+    # Broken values are ignored, never a crash.
+    bad = QSettings(str(tmp_path / "bad.ini"), QSettings.Format.IniFormat)
+    for key, value in (("kernel", "1 2; x"), ("stride", "0,99"), ("activation", "nope"),
+                       ("pool_size", "big"), ("source", "lecture:nope")):
+        bad.setValue(f"KernelExplorer/{key}", value)
+    ex.restore_settings(bad)
+    wait(qtbot, ex)
+    assert ex.source() == SOURCE_IMAGE and state.kernel.activation in ("sigmoid", "none")
+
+
+def test_status_message_and_shutdown(qtbot, env):
+    state, ex = env
+    with qtbot.waitSignal(ex.status_message, timeout=20000) as blocker:
+        ex.stride_spins[0].setValue(5)
+    assert "ms" in blocker.args[0] and "28×28" in blocker.args[0]
+    wait(qtbot, ex)
+    ex.shutdown()
+    assert not ex.runner.is_alive()
+    count = ex.update_count
+    state.set_image(np.zeros((10, 10), np.float32), "after")  # no longer listening
+    state.set_kernel(KernelSettings())
+    assert ex.update_count == count
+    ex.shutdown()  # twice is fine
+
+
+def test_no_image_yet(qtbot):
+    state = AppState()
+    ex = KernelExplorer(state)
+    qtbot.addWidget(ex)
+    assert "No image yet" in ex.formula_label.text() and ex.is_idle()
+    assert ex.export_array() is None
+    ex.set_source("lecture:grey-vertical-edge")
+    wait(qtbot, ex)
+    np.testing.assert_array_equal(ex.conv_panel.array, [[3, 3, 0]] * 3)
+    ex.shutdown()
