@@ -210,6 +210,33 @@ def test_live_updates_are_paced_to_the_analysis(qtbot, window):
     assert wait_analysis(qtbot, window) is state.analysis
 
 
+def test_hidden_tab_does_no_work_while_drawing_and_catches_up_when_shown(qtbot, window):
+    """Drawing with the CNN explorer in front must not filter and redraw the hidden kernel
+    explorer on every pen step (two cores are shared with the model); it shows the newest
+    input once its tab is opened, and the same holds the other way round."""
+    panel, state, pad = window.input_panel, window.state, window.input_panel.pad
+    kernel, cnn = window.kernel_explorer, window.cnn_explorer
+    assert window.tabs.currentIndex() == 0
+    wait_analysis(qtbot, window)
+    kernel.join()
+    requests_before = kernel.runner.generation
+    panel.clear()
+    draw(pad, pad_points(pad, [(0.5, 0.15), (0.5, 0.5), (0.5, 0.85)]))
+    wait_analysis(qtbot, window)
+    assert kernel.runner.generation == requests_before  # nothing computed for the hidden tab
+    window.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: kernel.runner.generation > requests_before and kernel.is_idle())
+    assert kernel.view.result.input.shape == state.image.shape
+    np.testing.assert_allclose(kernel.view.result.input, state.image)
+
+    cnn_updates = cnn.update_count
+    draw(pad, pad_points(pad, [(0.2, 0.5), (0.8, 0.5)]))
+    analysis = wait_analysis(qtbot, window)
+    assert cnn.update_count == cnn_updates and cnn.analysis is not analysis
+    window.tabs.setCurrentIndex(0)
+    assert cnn.update_count == cnn_updates + 1 and cnn.analysis is analysis
+
+
 def test_empty_pad_says_draw_a_digit(qtbot, window):
     wait_analysis(qtbot, window)
     window.clear_action.trigger()

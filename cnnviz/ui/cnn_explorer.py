@@ -131,6 +131,8 @@ class CnnExplorer(QWidget):
         self.last_update_finished = 0.0
         self.update_count = 0
         self._shut = False
+        self._active = True  # False while the tab is hidden: results are kept, not drawn
+        self._redraw_when_active = False
         self._build_ui()
         self._load_shipped_entries()
         state.model_changed.connect(self._on_model_changed)
@@ -549,11 +551,24 @@ class CnnExplorer(QWidget):
     # ------------------------------------------------------------------------------------
     # live updates
 
+    def set_active(self, active: bool) -> None:
+        """The main window calls this when the tab is shown or hidden. While hidden, new
+        results are not drawn (the pad's own answer still updates); the newest one is drawn
+        when the tab comes back."""
+        self._active = active
+        if active and self._redraw_when_active:
+            self._redraw_when_active = False
+            if self.state.analysis is not None:
+                self._on_analysis(self.state.analysis)
+
     def _on_analysis(self, analysis) -> None:
         if self._shut or self._model is None:
             return
         if list(analysis.layer_infos) != list(self._model.model.layer_infos):
             return  # a result for a model that is no longer chosen
+        if not self._active:
+            self._redraw_when_active = True
+            return
         t0 = time.perf_counter()
         self.analysis = analysis
         self._draw_answer(analysis)

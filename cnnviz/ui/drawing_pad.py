@@ -303,8 +303,9 @@ class DrawingPad(QWidget):
         self._last_mid = p
         self._origin = None  # the picture is no longer exactly the loaded image
         self._pristine = False
-        if not erase:
+        if not erase and self._empty:
             self._empty = False
+            self.update()  # the whole pad: the empty-pad hint must go, not just the dab's rect
         self._paint_path(None, p, self._widths[0])
         self._schedule_changed()
 

@@ -434,6 +434,8 @@ class KernelExplorer(QWidget):
         self._shown: dict[str, tuple[FilterResult, StageView]] = {}  # what each panel shows
         self._stale: set[str] = set()
         self._hover: tuple[str, int, int] | None = None
+        self._active = True  # False while the tab is hidden: inputs are noted, not computed
+        self._refresh_when_active = False
 
         self._busy_timer = QTimer(self)
         self._busy_timer.setSingleShot(True)
@@ -862,20 +864,35 @@ class KernelExplorer(QWidget):
                             self.state.analysis is not None else
                             "Appears once a model has analysed the current image.")
 
+    def set_active(self, active: bool) -> None:
+        """The main window calls this when the tab is shown or hidden. While hidden, a new
+        input is only noted: filtering and drawing for an unseen tab would take CPU from the
+        live drawing loop. The newest input is computed when the tab comes back."""
+        self._active = active
+        if active and self._refresh_when_active:
+            self._refresh_when_active = False
+            self.request()
+
     def _on_image_changed(self, _image, _source: str) -> None:
         if self._shut:
             return
         self._update_enabled()
         if self._source == SOURCE_IMAGE:
             self._input_cache = None
-            self.request()
+            self._request_if_active()
 
     def _on_analysis(self, _analysis) -> None:
         if self._shut:
             return
         self._update_source_items()
         if self._source == SOURCE_NETWORK:
+            self._request_if_active()
+
+    def _request_if_active(self) -> None:
+        if self._active:
             self.request()
+        else:
+            self._refresh_when_active = True
 
     # ================================================================= computing
 

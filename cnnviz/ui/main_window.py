@@ -727,6 +727,8 @@ class MainWindow(QMainWindow):
             self.explorer_status_label.setText(text)
 
     def _on_tab_changed(self, index: int) -> None:
+        for i, explorer in enumerate(self.explorers):
+            explorer.set_active(i == index)
         if 0 <= index < len(self.tab_actions):
             self.tab_actions[index].setChecked(True)
         self.explorer_status_label.setText(self._explorer_status.get(index, ""))
