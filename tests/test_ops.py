@@ -155,7 +155,6 @@ def test_conv2d_memory_lean_on_a_12_megapixel_photo():
 
 def test_output_axis_whole():
     a = ops.output_axis(28, 3, 1, 0)
-    assert (a.size, a.kernel, a.stride, a.padding) == (28, 3, 1, 0)
     assert a.value == 26 and a.exact == 26.0 and a.problem is None
     assert a.formula == "(28 - 3 + 2×0) / 1 + 1 = 26"
     assert ops.output_axis(5, 3, 1, 1).formula == "(5 - 3 + 2×1) / 1 + 1 = 5"
@@ -171,8 +170,9 @@ def test_output_axis_fractional_suggests_fixes():
     assert ops.output_axis(7, 3, 1, 0).value == ops.output_axis(7, 3, 3, 1).value + 2  # 5 and 3
     with pytest.raises(ops.ShapeError, match="not a whole number"):
         ops.output_size(7, 3, 3)
-    assert ops.output_size(7, 3, 3, exact=False) == 2  # floor, like torch
-    assert F.conv2d(torch.zeros(1, 1, 7, 7), torch.zeros(1, 1, 3, 3), stride=3).shape[-1] == 2
+    # exact=False floors, like torch
+    torch_size = F.conv2d(torch.zeros(1, 1, 7, 7), torch.zeros(1, 1, 3, 3), stride=3).shape[-1]
+    assert ops.output_size(7, 3, 3, exact=False) == torch_size == 2
 
 
 def test_output_axis_kernel_too_big_zero_stride_negative_padding():
@@ -209,7 +209,7 @@ def test_pool_axis_floor_and_problems():
     assert a.value is None and "more than half" in a.problem and "torch" in a.problem
     assert "larger" in ops.pool_axis(1, 3, 1, 0).problem
     assert "at least 1" in ops.pool_axis(8, 2, 0).problem
-    assert torch.nn.functional.max_pool2d(torch.zeros(1, 1, 11, 11), 2).shape[-1] == 5
+    assert ops.pool_axis(11, 2).value == F.max_pool2d(torch.zeros(1, 1, 11, 11), 2).shape[-1]
 
 
 # --------------------------------------------------------------------------- pooling vs torch
@@ -393,3 +393,136 @@ def test_param_counts_match_torch(kh, kw, c_in, c_out, bias):
     assert ops.conv_params(kh, kw, c_in, c_out, bias) == sum(p.numel() for p in conv.parameters())
     dense = torch.nn.Linear(kh * kw, c_out, bias=bias)
     assert ops.dense_params(kh * kw, c_out, bias) == sum(p.numel() for p in dense.parameters())
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: ops.conv_params(3, 3, -1, 4), "input channels.*at least 1.*-1"),
+    (lambda: ops.conv_params(0, 3, 1, 4), "kernel height.*at least 1"),
+    (lambda: ops.conv_params(3, 3, 1, 2.5), "filters.*whole number.*2.5"),
+    (lambda: ops.dense_params(9.5, 3), "inputs.*whole number.*9.5"),
+    (lambda: ops.dense_params(10, -2), "outputs.*at least 1.*-2"),
+    (lambda: ops.dense_params(10, 2, bias="yes"), "bias.*True or False"),
+])
+def test_param_counts_refuse_impossible_layers(call, words):
+    with pytest.raises(ValueError, match=words):
+        call()
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan"), 1e400])
+def test_sizes_refuse_infinity_with_a_shape_error(value):
+    # int(inf) raises OverflowError and int(nan) ValueError: both must read as plain words.
+    with pytest.raises(ops.ShapeError, match="whole number"):
+        ops.output_size(value, 3)
+    with pytest.raises(ops.ShapeError, match="whole number"):
+        ops.output_axis(28, 3, value)
+    with pytest.raises(ops.ShapeError, match="whole number"):
+        ops.pool_axis(28, 2, 2, value)
+
+
+@pytest.mark.parametrize("kind", [None, 3, ["relu"]])
+def test_activate_refuses_a_kind_that_is_not_a_name(kind):
+    with pytest.raises(ValueError, match="activation must be one of.*relu"):
+        ops.activate(np.zeros(3), kind)
+
+
+# --------------------------------------------------------------------------- softmax activation
+
+
+def test_softmax_activation_over_each_map_matches_torch():
+    rng = np.random.default_rng(11)
+    grey = rng.normal(scale=50, size=(5, 7))
+    got = ops.activate(grey, "softmax")  # (H, W): one distribution over all 35 values
+    ref = torch.softmax(t(grey).flatten(), 0).reshape(5, 7).numpy()
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-300)
+    maps = rng.normal(scale=50, size=(3, 4, 6))
+    got = ops.activate(maps, "softmax")  # (C, H, W): one distribution per channel
+    ref = torch.softmax(t(maps).reshape(3, -1), 1).reshape(3, 4, 6).numpy()
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-300)
+    x32 = rng.normal(scale=1000, size=(6, 6)).astype(np.float32)
+    with np.errstate(over="raise", invalid="raise"):
+        got = ops.activate(x32, "softmax")
+    assert got.dtype == np.float32
+    ref = torch.softmax(torch.tensor(x32).flatten(), 0).reshape(6, 6).numpy()
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-30)
+
+
+def test_filter_image_softmax_matches_torch():
+    rng = np.random.default_rng(12)
+    img = rng.integers(0, 256, (9, 11, 3)).astype(np.float32)
+    k = np.array([[1, 0, -1]] * 3, dtype=np.float64)
+    got = ops.filter_image(img, k, activation="softmax", per_channel=True)  # (Ho, Wo, C)
+    conv = F.conv2d(torch.tensor(img).permute(2, 0, 1)[None].double(), t(k)[None, None].repeat(3, 1, 1, 1),
+                    groups=3)[0]  # (C, Ho, Wo)
+    ref = torch.softmax(conv.reshape(3, -1), 1).reshape(conv.shape).permute(1, 2, 0).numpy()
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-30)
+
+
+# --------------------------------------------------------------------------- limits and overflow
+
+
+def test_padding_that_makes_a_huge_output_is_refused_before_allocating():
+    img = np.zeros((25, 25), np.float32)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ops.ShapeError) as info:
+            ops.conv2d(img, np.ones((3, 3)), padding=1_000_000)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000  # nothing near the 4-terapixel padded image was allocated
+    message = str(info.value)
+    assert "2000025x2000025" in message and "50,000,000" in message
+    # 25 + 2 x 4000 = 8025: 64,400,625 pixels, over the cap, is refused as well ...
+    with pytest.raises(ops.ShapeError, match="8025x8025 = 64,400,625 pixels"):
+        ops.filter_image(img, np.ones((3, 3)), padding=4000)
+    # ... by the per-channel path too.
+    with pytest.raises(ops.ShapeError, match="50,000,000"):
+        ops.conv2d_per_channel(np.zeros((3, 25, 25), np.float32), np.ones((3, 3)), padding=4000)
+
+
+def test_size_limit_boundary():
+    # 10000 x 5000 = 50,000,000 exactly is allowed; one more row of padding is not.
+    assert ops.size_problem((10_000, 4_998), (0, 1), (10_000, 5_000)) is None
+    problem = ops.size_problem((10_000, 4_998), (1, 1), (10_000, 5_000))
+    assert problem == ("padding 1 makes the padded input 10002x5000 = 50,010,000 pixels; "
+                       "cnnviz filters images up to 50,000,000 pixels")
+    problem = ops.size_problem((100, 100), (0, 0), (8000, 7000))
+    assert problem == "the output would be 8000x7000 = 56,000,000 pixels; cnnviz filters images up to 50,000,000 pixels"
+    # A small padded image filters as before.
+    img = np.arange(12, dtype=np.float64).reshape(3, 4)
+    out = ops.conv2d(img, np.ones((1, 1)), padding=2)
+    np.testing.assert_array_equal(out, F.pad(t(img), (2, 2, 2, 2)).numpy())
+
+
+def test_the_filter_cap_is_the_image_loaders_cap():
+    from cnnviz.core import images
+
+    assert ops.MAX_PIXELS == images.MAX_PIXELS
+
+
+def test_large_kernel_values_do_not_overflow_float32():
+    # 1e39 does not fit float32 (max 3.4e38): computing a float32 photo in float32 gave inf
+    # and nan. The result is 1e39 times a pixel sum, well inside float64.
+    img = np.random.default_rng(3).integers(0, 256, (6, 7)).astype(np.float32)
+    k = np.full((3, 3), 1e39)
+    with np.errstate(all="raise"):  # no RuntimeWarning may leak
+        got = ops.filter_image(img, k)
+    ref = F.conv2d(t(img)[None, None], t(k)[None, None])[0, 0].numpy()
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, ref, rtol=1e-12)
+    # A kernel near float32's range times 255 overflows float32 too: computed in float64.
+    k = np.array([[3e36, -3e36]])
+    got = ops.conv2d(img, k)
+    ref = F.conv2d(t(img)[None, None], t(k)[None, None])[0, 0].numpy()
+    np.testing.assert_allclose(got, ref, rtol=1e-12)
+    # Small values keep the photo's float32 (memory).
+    assert ops.conv2d(img, np.ones((3, 3))).dtype == np.float32
+
+
+def test_a_result_too_large_for_float64_is_a_clear_error():
+    img = np.full((4, 4), 255.0, np.float32)
+    with np.errstate(all="raise"), pytest.raises(ops.NotFiniteError, match="too large.*1e\\+308"):
+        ops.filter_image(img, np.full((3, 3), 1e308))
+    with pytest.raises(ops.NotFiniteError, match="not finite"):
+        ops.conv2d(np.array([[1.0, np.nan], [0.0, 1.0]]), np.ones((1, 1)))
+    assert issubclass(ops.NotFiniteError, ValueError)

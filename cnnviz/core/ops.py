@@ -11,7 +11,11 @@ Conventions (the lecture's and torch's):
 
 Memory: convolution and pooling loop over the kh*kw kernel taps and add up strided slices
 of the (padded) input, so a 4000x3000 photo needs memory in the order of its output, never
-a (Ho, Wo, kh, kw) sliding-window copy.
+a (Ho, Wo, kh, kw) sliding-window copy. The padded input and the output may each be at most
+MAX_PIXELS pixels per channel (the image loader's cap), checked before anything is allocated.
+
+Precision: a float32 photo is filtered in float32 unless the kernel is large enough to
+overflow it (then float64); a result that is still not finite raises NotFiniteError.
 """
 
 from __future__ import annotations
@@ -22,16 +26,24 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
-    "ACTIVATIONS", "POOL_KINDS", "AxisSize", "ShapeError", "WindowProducts", "activate",
-    "conv2d", "conv2d_per_channel", "conv_params", "dense_params", "filter_image",
-    "output_axis", "output_shape", "output_size", "pool2d", "pool_axis", "softmax",
-    "window_products",
+    "ACTIVATIONS", "MAX_PIXELS", "POOL_KINDS", "AxisSize", "NotFiniteError", "ShapeError",
+    "WindowProducts", "activate", "conv2d", "conv2d_per_channel", "conv_params", "dense_params",
+    "filter_image", "output_axis", "output_shape", "output_size", "pool2d", "pool_axis",
+    "size_problem", "softmax", "window_products",
 ]
+
+# The most pixels per channel a padded input or an output may have: the same cap as
+# cnnviz.core.images.MAX_PIXELS, so a huge padding cannot ask for terabytes.
+MAX_PIXELS = 50_000_000
 
 
 class ShapeError(ValueError):
     """Numbers that do not fit together (kernel, stride, padding, input); the message says
     which numbers and why, in plain words, on one line."""
+
+
+class NotFiniteError(ValueError):
+    """A result that is not a finite number (overflow, or inf / nan in the input)."""
 
 
 # --------------------------------------------------------------------------- sizes
@@ -71,7 +83,7 @@ def _as_int(v, what: str) -> int:
         raise ShapeError(f"{what} must be a whole number, got {v!r}")
     try:
         i = int(v)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
         raise ShapeError(f"{what} must be a whole number, got {v!r}") from None
     if i != v:
         raise ShapeError(f"{what} must be a whole number, got {v!r}")
@@ -187,12 +199,64 @@ def pool_axis(size: int, window: int, stride: int | None = None, padding: int = 
     return AxisSize(size, window, stride, padding, exact, value, problem, formula)
 
 
+def size_problem(in_hw, padding, out_hw) -> str | None:
+    """Why an (H, W) input with this padding, giving an (Ho, Wo) output, is too large to
+    filter (more than MAX_PIXELS per channel), or None. Pure arithmetic: nothing allocated."""
+    (h, w), (ph, pw), (ho, wo) = in_hw, padding, out_hw
+    limit = f"cnnviz filters images up to {MAX_PIXELS:,} pixels"
+    hp, wp = h + 2 * ph, w + 2 * pw
+    if hp * wp > MAX_PIXELS:
+        pad = f"{ph}" if ph == pw else f"({ph}, {pw})"
+        return f"padding {pad} makes the padded input {hp}x{wp} = {hp * wp:,} pixels; {limit}"
+    if ho * wo > MAX_PIXELS:
+        return f"the output would be {ho}x{wo} = {ho * wo:,} pixels; {limit}"
+    return None
+
+
 # --------------------------------------------------------------------------- convolution
 
 
 def _float_dtype(x: np.ndarray) -> np.dtype:
     """float32 if the input image is float32 (keeps big photos small), else float64."""
     return np.dtype(np.float32) if x.dtype == np.float32 else np.dtype(np.float64)
+
+
+# Results up to this size are computed in float32 for a float32 photo: far below float32's
+# 3.4e38, so pooling sums and activations after the convolution cannot overflow either.
+_FLOAT32_SAFE = 1e30
+
+
+def _abs_max(a: np.ndarray) -> float:
+    """max |a| without an |a| copy of a big photo (nan when a holds nan)."""
+    if a.size == 0:
+        return 0.0
+    with np.errstate(invalid="ignore"):
+        return float(max(np.max(a), -np.min(a)))
+
+
+def _conv_dtype(x: np.ndarray, k4: np.ndarray, bias, repeat: int) -> np.dtype:
+    """The working precision: the input's (float32 keeps big photos small) unless the result
+    could reach float32's range; |result| <= sum|kernel| * max|x| * repeat + |bias|."""
+    if _float_dtype(x) != np.float32:
+        return np.dtype(np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        k_sum = float(np.abs(k4.astype(np.float64)).sum(axis=(1, 2, 3)).max())
+        b_max = float(np.abs(np.asarray(bias, dtype=np.float64)).max(initial=0.0))
+        bound = k_sum * _abs_max(x) * repeat + b_max
+    return np.dtype(np.float32) if bound <= _FLOAT32_SAFE else np.dtype(np.float64)
+
+
+def _check_finite(out: np.ndarray, x: np.ndarray, k: np.ndarray) -> None:
+    """NotFiniteError, in plain words, when the result holds inf or nan."""
+    if np.isfinite(out).all():
+        return
+    if not (np.isfinite(x).all() and np.isfinite(k).all()):
+        raise NotFiniteError("the result is not finite: the image or the kernel holds a value "
+                             "that is not a finite number (inf or nan)")
+    raise NotFiniteError(f"the result is too large to compute: kernel values up to "
+                         f"{_abs_max(np.asarray(k, np.float64)):.3g} times pixel values up to "
+                         f"{_abs_max(x):.3g} go past the largest number a computer stores "
+                         f"({np.finfo(np.float64).max:.3g}); use smaller kernel values")
 
 
 def _tap(xp: np.ndarray, i: int, j: int, ho: int, wo: int, sh: int, sw: int) -> np.ndarray:
@@ -217,7 +281,8 @@ def conv2d(x, kernel, stride=1, padding=0, bias=0.0, exact: bool = False) -> np.
     x (C, H, W) with kernel (F, C, kh, kw) -> (F, Ho, Wo)  one map per filter
     x (C, H, W) with kernel (kh, kw)       -> (Ho, Wo)     the same kernel on every channel, summed
     bias: a number, or one per filter. Output sizes floor like torch unless exact=True
-    (then ShapeError when (W - F + 2P) / S + 1 is not whole).
+    (then ShapeError when (W - F + 2P) / S + 1 is not whole, or when the padded input or the
+    output would be more than MAX_PIXELS). NotFiniteError when the result is not finite.
     """
     x = np.asarray(x)
     k = np.asarray(kernel)
@@ -225,20 +290,33 @@ def conv2d(x, kernel, stride=1, padding=0, bias=0.0, exact: bool = False) -> np.
         raise ShapeError(f"the image must be (H, W) or (C, H, W), got shape {x.shape}")
     if k.ndim not in (2, 3, 4):
         raise ShapeError(f"the kernel must be (kh, kw), (C, kh, kw) or (F, C, kh, kw), got shape {k.shape}")
-    dtype = _float_dtype(x)
-    if x.ndim == 3 and k.ndim == 2:
+    summed = x.ndim == 3 and k.ndim == 2
+    k4 = k.reshape((1,) * (4 - k.ndim) + k.shape)  # (F, C, kh, kw)
+    c, (h, w) = (x.shape[0] if x.ndim == 3 and not summed else 1), x.shape[-2:]
+    f, kc, kh, kw = k4.shape
+    if kc != c:
+        raise ShapeError(f"the kernel has {kc} channel(s) but the image has {x.shape[0]}; they must match")
+    (sh, sw), (ph, pw) = _pair(stride, "stride"), _pair(padding, "padding")
+    ho, wo = output_shape((h, w), (kh, kw), (sh, sw), (ph, pw), exact=exact)
+    too_big = size_problem((h, w), (ph, pw), (ho, wo))
+    if too_big:  # before any allocation
+        raise ShapeError(too_big)
+    dtype = _conv_dtype(x, k4, bias, x.shape[0] if summed else 1)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, in words
+        out = _conv(x, k4, summed, dtype, (sh, sw), (ph, pw), (ho, wo), bias)
+    _check_finite(out, x, k)
+    return out if k.ndim == 4 else out[0]
+
+
+def _conv(x, k4, summed, dtype, stride, padding, out_hw, bias) -> np.ndarray:
+    """conv2d's arithmetic, numbers already checked: (F, Ho, Wo) in dtype."""
+    (sh, sw), (ph, pw), (ho, wo) = stride, padding, out_hw
+    if summed:
         # The same kernel on every channel, summed = the kernel on the channel sum (linearity);
         # summing first keeps one (H, W) plane in memory instead of C.
         x = x.sum(axis=0, dtype=dtype)
     xc = x[None] if x.ndim == 2 else x  # (C, H, W)
-    k4 = k.reshape((1,) * (4 - k.ndim) + k.shape)  # (F, C, kh, kw)
-    c, h, w = xc.shape
-    f, kc, kh, kw = k4.shape
-    if kc != c:
-        raise ShapeError(f"the kernel has {kc} channel(s) but the image has {c}; they must match")
-    (sh, sw), (ph, pw) = _pair(stride, "stride"), _pair(padding, "padding")
-    ho, wo = output_shape((h, w), (kh, kw), (sh, sw), (ph, pw), exact=exact)
-
+    f, c, kh, kw = k4.shape
     xp = _pad(xc.astype(dtype, copy=False), ph, pw)  # (C, H + 2ph, W + 2pw)
     k4 = k4.astype(dtype, copy=False)
     out = np.zeros((f, ho, wo), dtype=dtype)  # (F, Ho, Wo)
@@ -264,7 +342,7 @@ def conv2d(x, kernel, stride=1, padding=0, bias=0.0, exact: bool = False) -> np.
             out += b
     else:
         raise ShapeError(f"bias must be a number or one number per filter, got shape {b.shape}")
-    return out if k.ndim == 4 else out[0]
+    return out
 
 
 def conv2d_per_channel(x, kernel2d, stride=1, padding=0, exact: bool = False) -> np.ndarray:
@@ -319,7 +397,7 @@ def window_products(x, kernel, stride, padding, row: int, col: int) -> WindowPro
 
 # --------------------------------------------------------------------------- activations
 
-ACTIVATIONS = ("none", "relu", "leaky_relu", "elu", "tanh", "sigmoid")
+ACTIVATIONS = ("none", "relu", "leaky_relu", "elu", "tanh", "sigmoid", "softmax")
 
 
 def _float_array(x) -> np.ndarray:
@@ -334,8 +412,15 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
 
 
 def activate(x, kind: str, *, negative_slope: float = 0.01, alpha: float = 1.0) -> np.ndarray:
-    """Apply an activation elementwise. kind: one of ACTIVATIONS."""
-    name = str(kind).strip().lower().replace("-", "_")
+    """Apply an activation. kind: one of ACTIVATIONS.
+
+    All but softmax work value by value. softmax turns a whole feature map into one
+    probability distribution: exp(x) / sum(exp(x)) over ALL values of an (H, W) map (or of a
+    1-D array), and over each channel's (H, W) map separately for (C, H, W) (every channel
+    sums to 1), like torch.softmax on the flattened map."""
+    if not isinstance(kind, str):
+        raise ValueError(f"the activation must be one of: {', '.join(ACTIVATIONS)}; got {kind!r}")
+    name = kind.strip().lower().replace("-", "_")
     if name not in ACTIVATIONS:
         raise ValueError(f"unknown activation {kind!r}; choose one of: {', '.join(ACTIVATIONS)}")
     a = _float_array(x)
@@ -350,13 +435,19 @@ def activate(x, kind: str, *, negative_slope: float = 0.01, alpha: float = 1.0) 
         return np.where(a > 0, a, a.dtype.type(alpha) * np.expm1(np.minimum(a, 0)))
     if name == "tanh":
         return np.tanh(a)
+    if name == "softmax":
+        if a.ndim <= 2:
+            return softmax(a.reshape(-1)).reshape(a.shape)
+        flat = a.reshape(a.shape[:-2] + (-1,))  # one row of H * W values per channel
+        return softmax(flat, axis=-1).reshape(a.shape)
     return _sigmoid(a)
 
 
 def softmax(x, axis: int = -1) -> np.ndarray:
     """exp(x) / sum(exp(x)), shifted by the max first so values like 1000 do not overflow."""
     a = _float_array(x)
-    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+    with np.errstate(over="ignore"):  # a - max is <= 0; far below it, exp gives 0, as it should
+        e = np.exp(a - np.max(a, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
@@ -404,14 +495,31 @@ def pool2d(x, kind: str = "max", size=2, stride=None, padding=0) -> np.ndarray:
 # --------------------------------------------------------------------------- parameters
 
 
+def _count(v, what: str) -> int:
+    """A layer size: a whole number of at least 1 (ValueError in plain words otherwise)."""
+    i = _as_int(v, what)
+    if i < 1:
+        raise ShapeError(f"{what} must be at least 1, got {i}")
+    return i
+
+
+def _bias_flag(bias) -> int:
+    if not isinstance(bias, (bool, np.bool_)):
+        raise ValueError(f"bias must be True or False, got {bias!r}")
+    return 1 if bias else 0
+
+
 def conv_params(kh: int, kw: int, c_in: int, c_out: int, bias: bool = True) -> int:
     """((kh * kw * depth) + bias) * filters: the lecture's rule (3x3x3, 16 filters -> 448)."""
-    return (kh * kw * c_in + (1 if bias else 0)) * c_out
+    kh, kw = _count(kh, "the kernel height"), _count(kw, "the kernel width")
+    c_in, c_out = _count(c_in, "the number of input channels"), _count(c_out, "the number of filters")
+    return (kh * kw * c_in + _bias_flag(bias)) * c_out
 
 
 def dense_params(n_in: int, n_out: int, bias: bool = True) -> int:
     """(inputs + bias) * outputs: (9216 + 1) * 128 = 1,179,776."""
-    return (n_in + (1 if bias else 0)) * n_out
+    n_in, n_out = _count(n_in, "the number of inputs"), _count(n_out, "the number of outputs")
+    return (n_in + _bias_flag(bias)) * n_out
 
 
 # --------------------------------------------------------------------------- whole pipeline
@@ -447,7 +555,11 @@ def filter_image(image, kernel, stride=1, padding=0, activation: str = "none", p
         out = conv2d_per_channel(chw, k, stride, padding, exact=True)  # (C, Ho, Wo)
     else:
         out = conv2d(chw, k, stride, padding, exact=True)  # (Ho, Wo)
-    out = activate(out, activation)
-    if pool is not None:
-        out = pool2d(out, pool[0], pool[1], pool[2] if len(pool) == 3 else None)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below, in words
+        out = activate(out, activation)
+        if pool is not None:
+            out = pool2d(out, pool[0], pool[1], pool[2] if len(pool) == 3 else None)
+    if not np.isfinite(out).all():
+        raise NotFiniteError("the result is too large to compute after the activation and "
+                             "pooling; use smaller kernel values")
     return np.moveaxis(out, 0, -1) if out.ndim == 3 else out  # back to channels last
