@@ -32,6 +32,13 @@ def mnist_test():
 
 
 @pytest.fixture(scope="session")
+def fashion_test():
+    """(images, labels) of the real Fashion-MNIST test set."""
+    _need_data("fashion-mnist")
+    return load_split("fashion-mnist", "test")
+
+
+@pytest.fixture(scope="session")
 def mnist_train():
     _need_data("mnist")
     return load_split("mnist", "train")

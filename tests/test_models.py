@@ -93,6 +93,17 @@ def test_invalid_architectures_name_the_layer(layers, words):
     ({"layers": [{"type": "conv", "filters": 1024, "kernel": 3},
                  {"type": "conv", "filters": 1024, "kernel": 15},
                  {"type": "flatten"}, {"type": "dense", "units": 10}]}, ["parameters"]),
+    # 1,290 parameters but a 64x6028x6028 map: predict would need gigabytes
+    ({"layers": [{"type": "conv", "filters": 64, "kernel": 3, "padding": 3000},
+                 {"type": "pool", "size": 1, "stride": 10000}, {"type": "flatten"},
+                 {"type": "dense", "units": 10}]}, ["layer 1 (conv1)", "padding 0 to 16"]),
+    ({"layers": [{"type": "conv", "filters": 1024, "kernel": 1, "padding": 16},
+                 {"type": "conv", "filters": 1024, "kernel": 1, "padding": 16},
+                 {"type": "flatten"}, {"type": "dense", "units": 10}]},
+     ["layer 2 (conv2)", "1024x92x92", "values, more than"]),
+    ({"layers": [{"type": "conv", "filters": 8, "kernel": 3},
+                 {"type": "pool", "size": 2, "stride": 10**6}, {"type": "flatten"},
+                 {"type": "dense", "units": 10}]}, ["layer 2 (pool1)", "stride 1 to 16"]),
 ])
 def test_hostile_descriptions_rejected_before_building(data, words):
     with pytest.raises(ArchitectureError) as info:

@@ -89,11 +89,6 @@ def test_shipped_lecture_models(mnist_test, name, floor):
     assert evaluate(load_shipped(name).model, xt, yt)["accuracy"] >= floor
 
 
-def test_shipped_fashion_model():
-    from cnnviz.core.data import DataError, load_split
-
-    try:
-        xt, yt = load_split("fashion-mnist", "test")
-    except DataError:
-        pytest.skip("fashion-mnist files not found")
+def test_shipped_fashion_model(fashion_test):
+    xt, yt = fashion_test
     assert evaluate(load_shipped("cnnviz-fashion").model, xt, yt)["accuracy"] >= 0.90

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.core.models import build_model
+from cnnviz.core.models import Architecture, Conv, Dense, Flatten, Network, build_model
 from cnnviz.core.weights import SHIPPED, WeightsError, load_shipped, load_weights, save_weights
 
 
@@ -116,6 +116,59 @@ def test_file_for_another_architecture(tmp_path):
     forged.write_bytes(struct.pack("<Q", len(new_header)) + new_header + bytes(raw[8 + n:]))
     with pytest.raises(WeightsError, match="do not fit the architecture"):
         load_weights(forged)
+
+
+def _forge(path, tmp_path, edit) -> object:
+    """A copy of a cnnviz weights file whose JSON header was changed by edit(header)."""
+    raw = path.read_bytes()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    edit(header)
+    new_header = json.dumps(header).encode()
+    new_header += b" " * (-len(new_header) % 8)
+    forged = tmp_path / "forged.safetensors"
+    forged.write_bytes(struct.pack("<Q", len(new_header)) + new_header + raw[8 + n:])
+    return forged
+
+
+@pytest.mark.parametrize("edit, words", [
+    (lambda h: h.update(__metadata__=["format"]), "not written by cnnviz"),
+    (lambda h: h["__metadata__"].update(architecture={"layers": []}), "not all text"),
+    (lambda h: h["__metadata__"].update(architecture=7), "not all text"),
+    (lambda h: h["__metadata__"].update(card={"epochs": 2}), "not all text"),
+])
+def test_header_with_wrong_types_is_refused(saved, tmp_path, edit, words):
+    _, path = saved
+    with pytest.raises(WeightsError, match=words):
+        load_weights(_forge(path, tmp_path, edit))
+
+
+@pytest.mark.parametrize("card", ["not json {", "[1, 2]", json.dumps({"classes": [1, 2]})])
+def test_damaged_card_is_dropped_not_fatal(saved, tmp_path, card):
+    _, path = saved
+
+    def edit(header):
+        header["__metadata__"]["card"] = card
+
+    loaded = load_weights(_forge(path, tmp_path, edit))
+    assert loaded.classes == [str(i) for i in range(10)]  # a bad class list falls back too
+    np.testing.assert_allclose(loaded.model.predict_proba(np.zeros((1, 28, 28), np.float32)).sum(), 1,
+                               rtol=1e-5)
+
+
+@pytest.mark.parametrize("layers, input_shape, words", [
+    ([Conv(4, (3, 3)), Flatten(), Dense(10)], (3, 28, 28), "3x28x28 inputs"),
+    ([Conv(4, (3, 3)), Flatten(), Dense(10)], (1, 32, 32), "1x32x32 inputs"),
+    ([Conv(4, (3, 3)), Flatten(), Dense(5)], (1, 28, 28), "5 outputs"),
+    ([Conv(4, (3, 3)), Flatten(), Dense(12)], (1, 28, 28), "12 outputs"),
+])
+def test_model_that_cannot_read_digits_is_refused(tmp_path, layers, input_shape, words):
+    """A well-formed file for a network predict and the app could not run (wrong input size or
+    class count) is refused when opened, not with a traceback when first used."""
+    model = Network(Architecture("odd", "", tuple(layers), input_shape))
+    path = save_weights(model, tmp_path / "odd.safetensors")
+    with pytest.raises(WeightsError, match=words):
+        load_weights(path)
 
 
 def test_safetensors_without_cnnviz_header(tmp_path):

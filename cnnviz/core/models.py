@@ -24,7 +24,10 @@ MAX_LAYERS = 64
 MAX_CHANNELS = 1024
 MAX_UNITS = 65536
 MAX_KERNEL = 15
+MAX_STRIDE = 16
+MAX_PADDING = 16
 MAX_PARAMETERS = 50_000_000
+MAX_LAYER_VALUES = 8_000_000  # one image's output of one layer (32 MB of float32)
 
 
 class ArchitectureError(ValueError):
@@ -271,8 +274,9 @@ def summarize(arch: Architecture) -> list[LayerInfo]:
                 fail(f"filters must be 1 to {MAX_CHANNELS}, got {spec.filters}")
             if not all(0 < k <= MAX_KERNEL for k in spec.kernel):
                 fail(f"kernel must be 1 to {MAX_KERNEL}, got {spec.kernel}")
-            if not all(s > 0 for s in spec.stride) or not all(p >= 0 for p in spec.padding):
-                fail(f"stride must be positive and padding not negative, got "
+            if not all(0 < s <= MAX_STRIDE for s in spec.stride) \
+                    or not all(0 <= p <= MAX_PADDING for p in spec.padding):
+                fail(f"stride must be 1 to {MAX_STRIDE} and padding 0 to {MAX_PADDING}, got "
                      f"stride {spec.stride}, padding {spec.padding}")
             c, h, w = shape
             out = []
@@ -294,8 +298,9 @@ def summarize(arch: Architecture) -> list[LayerInfo]:
                 fail("pooling needs a feature map, but the input here is flat")
             if spec.kind not in POOL_KINDS:
                 fail(f"pooling must be one of {', '.join(POOL_KINDS)}, got {spec.kind!r}")
-            if not (0 < spec.size <= MAX_KERNEL and spec.stride > 0):
-                fail(f"pool size must be 1 to {MAX_KERNEL} and stride positive")
+            if not (0 < spec.size <= MAX_KERNEL and 0 < spec.stride <= MAX_STRIDE):
+                fail(f"pool size must be 1 to {MAX_KERNEL} and stride 1 to {MAX_STRIDE}, got "
+                     f"size {spec.size}, stride {spec.stride}")
             c, h, w = shape
             if h < spec.size or w < spec.size:
                 fail(f"pool size {spec.size} is larger than the {h}x{w} input")
@@ -331,6 +336,10 @@ def summarize(arch: Architecture) -> list[LayerInfo]:
         total += params
         if total > MAX_PARAMETERS:
             fail(f"more than {MAX_PARAMETERS:,} parameters")
+        values = int(np.prod(shape, dtype=np.int64))
+        if values > MAX_LAYER_VALUES:  # a hostile header must not make predict allocate GBs
+            fail(f"its output {'x'.join(map(str, shape))} has {values:,} values, more than "
+                 f"the {MAX_LAYER_VALUES:,} cnnviz allows per layer")
         infos.append(LayerInfo(name, spec.type, label, shape, params))
     if len(shape) != 1:
         raise ArchitectureError("the network must end in a flat output (Flatten, Dense)")

@@ -19,9 +19,11 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from .models import Architecture, ArchitectureError, Network
+from .models import Architecture, ArchitectureError, Network, summarize
 
 FORMAT = "cnnviz-weights/1"
+INPUT_SHAPE = (1, 28, 28)  # what every model cnnviz opens must take ...
+CLASSES = 10  # ... and give
 MAX_FILE_BYTES = 512 * 1024 * 1024
 
 # The shipped models: name -> (file in cnnviz/weights/, what it is)
@@ -95,19 +97,26 @@ def _read_header(raw: bytes) -> dict:
 def load_weights_bytes(raw: bytes, path: Path | None = None) -> LoadedModel:
     header = _read_header(raw)
     meta = header.get("__metadata__") or {}
-    if meta.get("format") != FORMAT or "architecture" not in meta:
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT or "architecture" not in meta:
         raise WeightsError("this safetensors file was not written by cnnviz "
                            "(it has no cnnviz architecture description)")
+    if not all(isinstance(v, str) for v in meta.values()):  # safetensors allows text only
+        raise WeightsError("the file's header is damaged (its metadata is not all text)")
     try:
         arch = Architecture.from_json(meta["architecture"])
     except ArchitectureError as exc:
         raise WeightsError(f"the file's architecture is invalid: {exc}") from None
-    try:
+    check_runs_on_digits(arch)
+    try:  # the card is informative only: a damaged one is dropped, never fatal
         card = json.loads(meta.get("card") or "{}")
         if not isinstance(card, dict):
             card = {}
-    except json.JSONDecodeError:
+    except (TypeError, json.JSONDecodeError):
         card = {}
+    classes = card.get("classes")
+    if not (isinstance(classes, list) and len(classes) == CLASSES
+            and all(isinstance(c, str) for c in classes)):
+        card.pop("classes", None)  # LoadedModel.classes falls back to "0".."9"
     try:
         tensors = st_load(raw)
     except (SafetensorError, ValueError, RuntimeError, OSError) as exc:
@@ -129,6 +138,17 @@ def load_weights_bytes(raw: bytes, path: Path | None = None) -> LoadedModel:
     model.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
     model.eval()
     return LoadedModel(model, card, path)
+
+
+def check_runs_on_digits(arch: Architecture) -> None:
+    """The app, predict and evaluate feed 1x28x28 images and read 10 class scores."""
+    if tuple(arch.input_shape) != INPUT_SHAPE:
+        raise WeightsError(f"the model expects {'x'.join(map(str, arch.input_shape))} inputs; "
+                           f"cnnviz feeds {'x'.join(map(str, INPUT_SHAPE))} images (MNIST-sized, grey)")
+    outputs = summarize(arch)[-1].output_shape
+    if outputs != (CLASSES,):
+        raise WeightsError(f"the model has {outputs[0]} outputs; cnnviz needs {CLASSES}, "
+                           "one per digit (or Fashion-MNIST class)")
 
 
 def load_weights(path: str | os.PathLike) -> LoadedModel:
