@@ -30,6 +30,8 @@ TORCH_ACT = {
     "elu": F.elu,
     "tanh": torch.tanh,
     "sigmoid": torch.sigmoid,
+    # one distribution over each (H, W) map: the whole map for grey, per channel for colour
+    "softmax": lambda t: torch.softmax(t.flatten(-2), -1).reshape(t.shape),
 }
 
 
@@ -68,6 +70,7 @@ CASES = [
     ((17, 12), (5, 1), (2, 1), (2, 0), "tanh", "max", 2, 1),
     ((9, 9), (1, 1), (1, 1), (0, 0), "sigmoid", "none", 2, 2),
     ((10, 14), (7, 7), (1, 1), (3, 3), "none", "avg", 3, 3),
+    ((12, 11), (3, 2), (1, 1), (1, 0), "softmax", "max", 2, 2),
 ]
 
 
@@ -108,14 +111,20 @@ def test_float32_photo_matches_torch():
     conv, act, pooled = torch_pipeline(image, s)
     np.testing.assert_allclose(r.conv, conv, rtol=1e-5, atol=1e-2)
     np.testing.assert_allclose(r.pooled, pooled, rtol=1e-5, atol=1e-2)
-    assert r.seconds > 0 and set(r.timings) == {"conv", "activation", "pool"}
+    assert set(r.timings) == {"conv", "activation", "pool"}
 
 
 def test_keyword_changes_override_settings():
     image = RNG.uniform(0, 255, (27, 27))
-    r = run_pipeline(image, KernelSettings(), stride=(2, 2), padding=(1, 1), pool_kind="none")
-    assert r.settings.stride == (2, 2) and r.conv.shape == (14, 14) and r.pooled is None
-    assert KernelSettings().stride == (1, 1)  # the defaults were not changed
+    base = KernelSettings()
+    r = run_pipeline(image, base, stride=(2, 2), padding=(1, 1), pool_kind="none")
+    assert r.pooled is None
+    # The keywords took effect: the result is torch's stride-2, padding-1 convolution.
+    conv, _, _ = torch_pipeline(image, base.with_changes(stride=(2, 2), padding=(1, 1)))
+    np.testing.assert_allclose(r.conv, conv, rtol=1e-10, atol=1e-9)
+    # ... and the settings passed in were not changed: without keywords, stride 1 again.
+    conv1, _, _ = torch_pipeline(image, base)
+    np.testing.assert_allclose(run_pipeline(image, base).conv, conv1, rtol=1e-10, atol=1e-9)
 
 
 def test_formulas_with_current_numbers():
@@ -338,3 +347,61 @@ def test_preview_block_means_and_levels():
 def test_fmt_number():
     assert fmt_number(2.0) == "2" and fmt_number(-3) == "−3" and fmt_number(13.5) == "13.5"
     assert fmt_number(1 / 9) == "0.1111" and fmt_number(2.99999999) != "3"
+
+
+# --------------------------------------------------------------------------- limits, overflow, softmax
+
+
+def test_huge_padding_is_a_plain_error_before_allocating():
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        r = run_pipeline(np.zeros((25, 25)), KernelSettings(), padding=(4000, 4000))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000  # the 64-megapixel padded image was never made
+    assert r.error is not None and r.conv is None
+    assert "8025×8025 = 64,400,625 pixels" in r.error and "50,000,000" in r.error
+    # The formula is still shown, with its (large but whole) result.
+    assert r.formulas[0] == "Output height = (25 − 3 + 2×4000) / 1 + 1 = 8023"
+    r = run_pipeline(np.zeros((25, 25)), KernelSettings(), padding=(1_000_000, 1_000_000))
+    assert "2000025×2000025" in r.error
+
+
+def test_kernel_values_too_large_for_float32_still_match_torch():
+    image = RNG.uniform(0, 255, (9, 9)).astype(np.float32)
+    s = KernelSettings(kernel=np.full((3, 3), 1e39), activation="none", pool_kind="max")
+    with np.errstate(all="raise"):  # no RuntimeWarning may leak
+        r = run_pipeline(image, s)
+    assert r.error is None, r.error
+    conv, _, pooled = torch_pipeline(image, s)
+    np.testing.assert_allclose(r.conv, conv, rtol=1e-12)
+    np.testing.assert_allclose(r.pooled, pooled, rtol=1e-12)
+
+
+def test_a_result_that_overflows_float64_is_a_plain_error():
+    s = KernelSettings(kernel=np.full((3, 3), 1e308), activation="none", pool_kind="avg")
+    with np.errstate(all="raise"):
+        r = run_pipeline(np.full((6, 6), 255.0), s)
+    assert r.error is not None and "too large" in r.error and r.conv is None
+    # Finite convolution values whose average pooling overflows: caught at the pooling.
+    s = KernelSettings(kernel=np.array([[1.7e308]]), activation="none", pool_kind="avg")
+    with np.errstate(all="raise"):
+        r = run_pipeline(np.ones((4, 4)), s)
+    assert r.error is not None and "too large" in r.error and r.conv is not None and r.pooled is None
+
+
+def test_softmax_is_offered_and_explained():
+    from cnnviz.core.filtering import ACTIVATION_NAMES, activation_text
+
+    assert set(ACTIVATION_NAMES) == set(ops.ACTIVATIONS)  # every activation has a name to show
+    r = run_pipeline(RNG.uniform(0, 255, (8, 8, 3)), KernelSettings(activation="softmax",
+                                                                    per_channel=True))
+    assert r.error is None
+    # One distribution per channel, as torch.softmax over each flattened map gives.
+    ref = torch.softmax(torch.tensor(r.conv).flatten(-2), -1).reshape(r.conv.shape).numpy()
+    np.testing.assert_allclose(r.activated, ref, rtol=1e-10, atol=1e-300)
+    text = activation_text("softmax", 2.0, 0.25)
+    assert text.startswith("softmax(2) = e^2 / ") and text.endswith("= 0.25")

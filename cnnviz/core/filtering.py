@@ -22,6 +22,7 @@ array for drawing).
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -39,7 +40,7 @@ __all__ = [
 
 ACTIVATION_NAMES = {
     "none": "none", "relu": "ReLU", "leaky_relu": "leaky ReLU", "elu": "ELU",
-    "tanh": "tanh", "sigmoid": "sigmoid",
+    "tanh": "tanh", "sigmoid": "sigmoid", "softmax": "softmax",
 }
 POOL_NAMES = {"none": "none", "max": "max", "min": "min", "avg": "average"}
 AXIS_WORDS = ("height", "width")
@@ -133,8 +134,9 @@ def _pool_formula(axis: AxisSize, word: str) -> str:
 
 
 def _typeset(text: str) -> str:
-    """ops' problems use ASCII ' - '; ours use the minus sign, like the formulas."""
-    return text.replace(" - ", f" {MINUS} ")
+    """ops' problems use ASCII ' - ' and '8025x8025'; ours use the minus and times signs,
+    like the formulas."""
+    return re.sub(r"(?<=\d)x(?=\d)", "×", text.replace(" - ", f" {MINUS} "))
 
 
 def _as_input(image) -> tuple[np.ndarray, str | None]:
@@ -161,6 +163,10 @@ def _check_kernel(kernel) -> tuple[np.ndarray, str | None]:
     if not np.all(np.isfinite(k)):
         return k, "the kernel holds a value that is not a finite number"
     return k, None
+
+
+_TOO_LARGE = ("The {} gives numbers too large to compute (past the largest number a computer "
+              "stores, about 1.8e308); use smaller kernel values")
 
 
 def run_pipeline(image, settings: KernelSettings | None = None, *, pool_padding: int = 0,
@@ -209,16 +215,26 @@ def run_pipeline(image, settings: KernelSettings | None = None, *, pool_padding:
             return done(f"Convolution, output {word} ({what}): {_typeset(a.problem)}", rows=axes[0],
                         cols=axes[1])
 
+    too_big = ops.size_problem((h, w), settings.padding, (axes[0].value, axes[1].value))
+    if too_big:  # said before a byte of the huge padded image is allocated
+        return done(f"Convolution: {_typeset(too_big)}", rows=axes[0], cols=axes[1])
+
     # -- convolution (cross-correlation, zero padding), then the activation.
     t = time.perf_counter()
-    if colour_mode == "per_channel":
-        conv = ops.conv2d_per_channel(x, k, settings.stride, settings.padding, exact=True)  # (C, Ho, Wo)
-    else:
-        conv = ops.conv2d(x, k, settings.stride, settings.padding, exact=True)  # (Ho, Wo)
+    try:
+        if colour_mode == "per_channel":
+            conv = ops.conv2d_per_channel(x, k, settings.stride, settings.padding, exact=True)  # (C, Ho, Wo)
+        else:
+            conv = ops.conv2d(x, k, settings.stride, settings.padding, exact=True)  # (Ho, Wo)
+    except ops.NotFiniteError as exc:
+        return done(f"Convolution: {exc}", rows=axes[0], cols=axes[1])
     timings["conv"] = time.perf_counter() - t
     t = time.perf_counter()
-    act = conv if activation == "none" else ops.activate(conv, activation)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported in words below
+        act = conv if activation == "none" else ops.activate(conv, activation)
     timings["activation"] = time.perf_counter() - t
+    if not np.isfinite(act).all():
+        return done(_TOO_LARGE.format("activation"), conv, None, None, axes[0], axes[1])
     if pool_kind == "none":
         return done(None, conv, act, None, axes[0], axes[1])
 
@@ -235,8 +251,12 @@ def run_pipeline(image, settings: KernelSettings | None = None, *, pool_padding:
             return done(f"Pooling, pooled {word}: {_typeset(a.problem)}", conv, act, None,
                         axes[0], axes[1], paxes[0], paxes[1])
     t = time.perf_counter()
-    pooled = ops.pool2d(act, pool_kind, settings.pool_size, settings.pool_stride, pool_padding)
+    with np.errstate(over="ignore", invalid="ignore"):
+        pooled = ops.pool2d(act, pool_kind, settings.pool_size, settings.pool_stride, pool_padding)
     timings["pool"] = time.perf_counter() - t
+    if not np.isfinite(pooled).all():
+        return done(_TOO_LARGE.format("pooling"), conv, act, None, axes[0], axes[1], paxes[0],
+                    paxes[1])
     return done(None, conv, act, pooled, axes[0], axes[1], paxes[0], paxes[1])
 
 
@@ -395,6 +415,8 @@ def activation_text(kind: str, x: float, y: float) -> str:
         return f"tanh({a}) = {b}"
     if kind == "sigmoid":
         return f"sigmoid({a}) = 1 / (1 + e^{MINUS}{a}) = {b}".replace(f"{MINUS}{MINUS}", "")
+    if kind == "softmax":  # one value's share of its whole map (of its channel's map)
+        return f"softmax({a}) = e^{a} / (sum of e^v over every value v of the map) = {b}"
     return f"no activation: {b}"
 
 
