@@ -67,6 +67,12 @@ def test_parse_cell_bad(text, words):
     ("1/4 x 1 1; 1 1", [[0.25, 0.25], [0.25, 0.25]]),
     ("[[1, 0, -1], [0, 0, 0], [-1, 0, 1]]", [[1, 0, -1], [0, 0, 0], [-1, 0, 1]]),
     ("0.5 * [[2, 4]]", [[1, 2]]),
+    # MATLAB style: rows split by ';' inside one pair of brackets
+    ("[1 2; 3 4]", [[1, 2], [3, 4]]),
+    ("[1, 2\n3, 4]", [[1, 2], [3, 4]]),
+    ("1/4 * [1 1; 1 1]", [[0.25, 0.25], [0.25, 0.25]]),
+    ("[[1, 2,], [3, 4,]]", [[1, 2], [3, 4]]),  # a trailing comma, as Python lists allow
+    ("2 * 3", [[6]]),  # an explicit '*' is a product, even of one value
 ])
 def test_parse_kernel_good(text, want):
     got = parse_kernel(text)
@@ -88,6 +94,16 @@ def test_parse_kernel_good(text, want):
     ("[[1, 2], [3, 4]", "brackets do not match"),
     ("[[1, 2]] 5", "unexpected text '5' outside the brackets"),
     ("abc * 1 2", "the scale factor in front: 'abc' is not a number"),
+    # "x" between two numbers reads as a size (or hex), not as a one-value kernel
+    ("0x10", "'0x10' looks like a size"),
+    ("3x3", "'3x3' looks like a size"),
+    ("2 x 3", "'2 x 3' looks like a size"),
+    ("5 × 5", "'5 × 5' looks like a size"),
+    # an empty cell between commas is a missing value, not nothing
+    ("1,,2", "row 1, column 2: a value is missing between two commas"),
+    ("1 2; 3, ,4", "row 2, column 2: a value is missing between two commas"),
+    (",1 2", "row 1, column 1: a value is missing"),
+    ("[1 2; 3]", "row 2 has 1 value but row 1 has 2"),
 ])
 def test_parse_kernel_bad(text, words):
     with pytest.raises(KernelError) as info:

@@ -171,44 +171,69 @@ def parse_cell(text: str) -> float:
 
 
 # "1/9 * 1 1 1; ..." or "1/16 x [[1,2,1],...]": a scale factor in front of the whole kernel.
-_SCALE = re.compile(r"^\s*([^\s*x×;,\[\]]+)\s*[*x×]\s*(\S.*)$", re.S)
+_SCALE = re.compile(r"^\s*([^\s*x×;,\[\]]+)\s*([*x×])\s*(\S.*)$", re.S)
 
 
 def _rows(body: str) -> list[str]:
-    """Split kernel text into row strings: ';' or newlines, or numpy-style [[...], [...]]."""
+    """Split kernel text into row strings: ';' or newlines, numpy-style [[...], [...]] or
+    MATLAB-style [1 2; 3 4]."""
     if "[" in body or "]" in body:
         if body.count("[") != body.count("]"):
             raise KernelError("the brackets do not match; write rows like [[0, -1, 0], [-1, 5, -1]] "
                               "or 0 -1 0; -1 5 -1")
-        rows = re.findall(r"\[([^\[\]]*)\]", body)  # the innermost brackets are the rows
+        groups = re.findall(r"\[([^\[\]]*)\]", body)  # the innermost brackets hold the rows
         rest = re.sub(r"\[[^\[\]]*\]", "", body)
         if re.sub(r"[\s,;\[\]]", "", rest):
             raise KernelError(f"unexpected text {rest.strip(' ,;[]')!r} outside the brackets")
-        return rows
+        # A group is one numpy row, or several MATLAB rows split by ';' or new lines.
+        return [row for group in groups for row in re.split(r"[;\n]", group)]
     return re.split(r"[;\n]", body)
+
+
+def _cells(raw: str, r: int) -> list[str]:
+    """One row's value texts; an empty cell between commas is an error, not skipped."""
+    text = raw.strip()
+    if text.endswith(","):  # "1, 2, 3," as Python lists allow
+        text = text[:-1].rstrip()
+    if not text:
+        return []
+    cells = re.split(r"\s*,\s*|\s+", text)
+    for c, cell in enumerate(cells, start=1):
+        if not cell:
+            where = ("before the first comma" if c == 1 else
+                     "after the last comma" if c == len(cells) else "between two commas")
+            raise KernelError(f"row {r}, column {c}: a value is missing {where}; {_EXAMPLES}")
+    return cells
 
 
 def parse_kernel(text: str) -> np.ndarray:
     """Kernel text -> (kh, kw) float64. Rows are separated by ';' or new lines, values by
     spaces and/or commas; fractions like 1/9 are fine, and so is a leading scale factor
-    ("1/16 * 1 2 1; 2 4 2; 1 2 1"). Up to 11x11."""
+    ("1/16 * 1 2 1; 2 4 2; 1 2 1"). Brackets as numpy ([[1, 2], [3, 4]]) or MATLAB
+    ([1 2; 3 4]) writes them are fine too. Up to 11x11."""
     body = str(text)
     if not body.strip():
         raise KernelError("the kernel is empty; type rows of numbers like 0 -1 0; -1 5 -1; 0 -1 0")
     scale = 1.0
     match = _SCALE.match(body)
     if match:
+        # "3x3", "2 x 3", "0x10": a size, a product or hex, not a kernel; a scale written
+        # with "x" must be followed by a kernel of more than one value.
+        if match.group(2) in "x×" and re.fullmatch(r"[^\s;,\[\]]+", match.group(3).strip()):
+            raise KernelError(f"{body.strip()!r} looks like a size, not a kernel; type the "
+                              "kernel's values, like 0 -1 0; -1 5 -1; 0 -1 0 (a scale factor "
+                              "goes in front: 1/9 * 1 1 1; 1 1 1; 1 1 1)")
         try:
             scale = parse_cell(match.group(1))
         except KernelError as exc:
             raise KernelError(f"the scale factor in front: {exc}") from None
-        body = match.group(2)
+        body = match.group(3)
     rows: list[list[float]] = []
     for raw in _rows(body):
-        cells = [c for c in re.split(r"[\s,]+", raw.strip()) if c]
+        r = len(rows) + 1
+        cells = _cells(raw, r)
         if not cells:
             continue  # blank lines and a trailing ';' are harmless
-        r = len(rows) + 1
         values = []
         for c, cell in enumerate(cells, start=1):
             try:
