@@ -6,14 +6,21 @@ from __future__ import annotations
 import io
 import os
 import struct
-import time
+import tracemalloc
 import zlib
 
 import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from cnnviz.core.images import MAX_PIXELS, ImageError, load_image, save_image
+from cnnviz.core.images import (
+    MAX_FILE_BYTES,
+    MAX_PIXELS,
+    ImageError,
+    load_image,
+    save_image,
+    write_atomically,
+)
 
 
 def gradient(h=24, w=32) -> np.ndarray:
@@ -102,6 +109,53 @@ def test_grey_plus_alpha_goes_over_white(tmp_path):
     Image.fromarray(la, "LA").save(path)
     expected = la[..., 0] * (la[..., 1] / 255.0) + 255.0 * (1 - la[..., 1] / 255.0)
     np.testing.assert_allclose(load_image(path), expected, atol=1e-3)
+
+
+def _png(width: int, height: int, depth: int, colour_type: int, rows: list[bytes],
+         extra: bytes = b"") -> bytes:
+    """A hand-made PNG: rows are the filtered scanlines (filter byte first)."""
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + extra
+            + _chunk(b"IDAT", zlib.compress(b"".join(rows))) + _chunk(b"IEND", b""))
+
+
+def _sub_filtered(raw: bytes, bpp: int) -> bytes:
+    """PNG filter 1 (Sub): each byte minus the byte one pixel to its left."""
+    out = bytes((raw[i] - (raw[i - bpp] if i >= bpp else 0)) % 256 for i in range(len(raw)))
+    return b"\x01" + out
+
+
+def test_sixteen_bit_grey_plus_alpha_keeps_precision():
+    # Pillow hands 16-bit grey+alpha over as 8-bit RGBA; cnnviz must give (H, W) grey at
+    # full precision, over white like an 8-bit grey+alpha PNG.
+    grey = np.array([[30000, 30001, 65535, 1], [0, 40000, 257, 12345]], dtype=np.int64)
+    alpha = np.array([[65535, 65535, 32768, 0], [65535, 1000, 65535, 40000]], dtype=np.int64)
+    rows = []
+    for r in range(2):
+        raw = b"".join(struct.pack(">HH", int(g), int(a)) for g, a in zip(grey[r], alpha[r]))
+        rows.append(b"\0" + raw if r == 0 else _sub_filtered(raw, 4))  # both filter kinds
+    out = load_image(_png(4, 2, 16, 4, rows))
+    a = alpha / 65535.0
+    expected = grey * (255.0 / 65535.0) * a + 255.0 * (1 - a)
+    assert out.shape == (2, 4) and out.dtype == np.float32
+    np.testing.assert_allclose(out, expected, rtol=1e-6, atol=1e-4)
+    assert out[0, 0] != out[0, 1]  # 30000 and 30001 differ (8 bits would merge them)
+
+
+def test_sixteen_and_eight_bit_grey_with_a_transparent_value_go_over_white():
+    values = [30000, 500, 30001, 65535]
+    trns = _chunk(b"tRNS", struct.pack(">H", 500))
+    out = load_image(_png(4, 1, 16, 0, [b"\0" + struct.pack(">4H", *values)], trns))
+    assert out.shape == (1, 4)
+    np.testing.assert_allclose(out[0], [30000 * 255 / 65535, 255.0, 30001 * 255 / 65535, 255.0],
+                               rtol=1e-6)
+    trns = _chunk(b"tRNS", struct.pack(">H", 100))
+    out = load_image(_png(3, 1, 8, 0, [b"\0" + bytes([0, 100, 200])], trns))
+    assert out.tolist() == [[0.0, 255.0, 200.0]]
+    # Two-bit grey: the transparent value 2 is the stored sample, shown as 170.
+    trns = _chunk(b"tRNS", struct.pack(">H", 2))
+    out = load_image(_png(4, 1, 2, 0, [b"\0" + bytes([0b00011011])], trns))
+    assert out.tolist() == [[0.0, 85.0, 255.0, 255.0]]
 
 
 def test_transparent_rgba_dark_digit_becomes_dark_on_white(tmp_path):
@@ -206,15 +260,28 @@ def test_oversized_header_refused_before_decoding(tmp_path, width, height):
     assert width * height > MAX_PIXELS
     path = tmp_path / "bomb.png"
     path.write_bytes(_png_claiming(width, height))
-    t0 = time.perf_counter()
-    with pytest.raises(ImageError) as info:
-        load_image(path)
-    assert time.perf_counter() - t0 < 1.0
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImageError) as info:
+            load_image(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000  # refused from the header: no pixel buffer was made
     message = str(info.value)
-    assert "bomb.png" in message and f"{width}x{height}" in message
-    assert "50 megapixels" in message
+    assert "bomb.png" in message and f"{width}x{height} = {width * height:,} pixels" in message
+    assert "up to 50,000,000 pixels" in message
     if width == 20000:
         assert "400 megapixels" in message
+
+
+def test_one_pixel_over_the_cap_says_the_exact_count():
+    # 50,000,001 pixels rounds to "50 megapixels", the cap itself: the exact count must show.
+    with pytest.raises(ImageError) as info:
+        load_image(_png_claiming(50_000_001, 1))
+    message = str(info.value)
+    assert "50000001x1 = 50,000,001 pixels" in message and "up to 50,000,000 pixels" in message
+    assert "50 megapixels;" not in message  # never "50 megapixels; ... up to 50 megapixels"
 
 
 def test_hand_made_png_decodes():
@@ -267,6 +334,19 @@ def test_png_cut_inside_header(tmp_path):
     path = tmp_path / "short.png"
     path.write_bytes(_png_claiming(10, 10)[:20])
     _expect_error(path, "short.png")
+
+
+def test_huge_file_refused_before_reading(tmp_path):
+    path = tmp_path / "huge.png"
+    with open(path, "wb") as fh:  # sparse: costs no disk space
+        fh.truncate(MAX_FILE_BYTES + 1)
+    tracemalloc.start()
+    try:
+        message = _expect_error(path, "huge.png", f"{MAX_FILE_BYTES + 1:,} bytes", "512 MB")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000, message  # the file was not read into memory
 
 
 def test_missing_file_and_folder(tmp_path):
@@ -347,3 +427,38 @@ def test_save_overwrites_atomically(tmp_path):
     save_image(path, np.full((4, 4), 200.0))
     assert (load_image(path) == 200).all()
     assert [p.name for p in tmp_path.iterdir()] == ["same.png"]
+
+
+def test_save_into_a_missing_folder_names_it_and_creates_nothing(tmp_path):
+    target = tmp_path / "no" / "such" / "out.png"
+    with pytest.raises(ImageError) as info:
+        save_image(target, np.zeros((2, 2)))
+    message = str(info.value)
+    assert f"the folder {tmp_path / 'no' / 'such'} does not exist" in message and "out.png" in message
+    assert list(tmp_path.iterdir()) == []  # no folder made behind the user's back
+
+
+def test_save_onto_a_folder_or_inside_a_file(tmp_path):
+    (tmp_path / "d.png").mkdir()
+    with pytest.raises(ImageError, match="d.png is a folder"):
+        save_image(tmp_path / "d.png", np.zeros((2, 2)))
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(ImageError, match="is a file, not a folder"):
+        save_image(tmp_path / "f" / "o.png", np.zeros((2, 2)))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.png", "f"]
+
+
+def test_write_atomically_keeps_the_old_file_on_failure(tmp_path):
+    target = tmp_path / "x.NPY"
+    target.write_bytes(b"old")
+
+    def half_then_fail(fh):
+        fh.write(b"half")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(ImageError, match="cannot save x.NPY: No space left on device"):
+        write_atomically(target, half_then_fail)
+    assert target.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["x.NPY"]
+    assert write_atomically(target, lambda fh: np.save(fh, np.arange(3))) == target
+    np.testing.assert_array_equal(np.load(target), np.arange(3))  # the exact name, no ".npy" added
+    assert [p.name for p in tmp_path.iterdir()] == ["x.NPY"]

@@ -3,23 +3,30 @@
 load_image gives float32 pixel values 0..255 (the lecture's pixel values): (H, W) for a grey
 picture, (H, W, 3) for a colour one. Whatever is wrong with a file (missing, empty, cut
 short, not a picture, absurdly large) comes back as an ImageError with a plain message
-naming the file, never as a traceback; the pixel count is checked from the file header
-before any pixel is decoded, so a small file claiming a huge picture cannot eat the memory.
+naming the file, never as a traceback; the file size is checked before it is opened and the
+pixel count from the file header before any pixel is decoded, so neither a huge file nor a
+small file claiming a huge picture can eat the memory. Pillow reads straight from the file.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_PIXELS = 50_000_000
+# The largest image FILE opened: a 50-megapixel picture, even uncompressed 16-bit colour
+# (300 MB), fits; a multi-gigabyte file is refused before a byte of it is read.
+MAX_FILE_BYTES = 512 * 1024 * 1024
 
 # Extension -> Pillow format name for save_image.
 SAVE_FORMATS = {
@@ -42,14 +49,20 @@ class ImageError(ValueError):
 # ----- loading -------------------------------------------------------------------------------
 
 
-def _describe_size(name: str, width: int, height: int) -> str:
-    mp = width * height / 1e6
+def _too_many_pixels(name: str, pixels: int, size: str = "") -> str:
+    """The exact count, so 50,000,001 never reads as "50 megapixels; up to 50 megapixels"."""
+    mp = pixels / 1e6
     mp_text = f"{mp:,.0f}" if mp >= 10 else f"{mp:,.1f}"
-    return (f"{name} is {width}x{height} = {mp_text} megapixels; cnnviz opens images up to "
-            f"{MAX_PIXELS / 1e6:g} megapixels")
+    about = "" if mp_text == f"{MAX_PIXELS / 1e6:,.0f}" else f" ({mp_text} megapixels)"
+    return (f"{name} is {size}{pixels:,} pixels{about}; cnnviz opens images up to "
+            f"{MAX_PIXELS:,} pixels ({MAX_PIXELS / 1e6:g} megapixels)")
 
 
-def _probe_size(data: io.BytesIO) -> tuple[int, int] | None:
+def _describe_size(name: str, width: int, height: int) -> str:
+    return _too_many_pixels(name, width * height, f"{width}x{height} = ")
+
+
+def _probe_size(data: BinaryIO) -> tuple[int, int] | None:
     """The (width, height) in a header that Pillow refused as a decompression bomb.
 
     Pillow's own check fires inside Image.open, before we can read the size; this parses the
@@ -76,10 +89,13 @@ def _probe_size(data: io.BytesIO) -> tuple[int, int] | None:
     return None
 
 
-def _read_source(source) -> tuple[bytes, str]:
-    """The file's bytes and a name for messages."""
+def _open_source(source) -> tuple[BinaryIO, str]:
+    """A binary stream of the picture (the open file itself, never a copy in memory) and a
+    name for messages. The caller closes the stream."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source), "the image data"
+        if len(source) == 0:
+            raise ImageError("the image data is empty (0 bytes)")
+        return io.BytesIO(bytes(source)), "the image data"
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(f"load_image takes a file path or bytes, not {type(source).__name__}")
     path = Path(source).expanduser()
@@ -90,8 +106,10 @@ def _read_source(source) -> tuple[bytes, str]:
         size = path.stat().st_size
         if size == 0:
             raise ImageError(f"{name} is empty (0 bytes)")
-        with open(path, "rb") as fh:
-            return fh.read(), name
+        if size > MAX_FILE_BYTES:
+            raise ImageError(f"{name} is {size:,} bytes ({size / 2**30:.1f} GB); cnnviz opens image "
+                             f"files up to {MAX_FILE_BYTES // 2**20} MB")
+        return open(path, "rb"), name  # noqa: SIM115 (load_image closes it)
     except FileNotFoundError:
         raise ImageError(f"{name}: no such file ({path})") from None
     except PermissionError:
@@ -135,18 +153,56 @@ def _scale_wide(values: np.ndarray) -> np.ndarray:
     return np.zeros(v.shape, np.float32)
 
 
-def _to_array(im: Image.Image) -> np.ndarray:
-    """A decoded Pillow image to float32 0..255: (H, W) for grey modes, (H, W, 3) for colour."""
+def _grey_la16(raw: np.ndarray) -> np.ndarray:
+    """16-bit grey+alpha read as raw bytes (H, W, 4) = L high, L low, A high, A low (see
+    _raw_la16) -> (H, W) grey 0..255 over white, at full precision."""
+    b = raw.astype(np.float64)
+    grey = (b[..., 0] * 256 + b[..., 1]) * (255.0 / 65535.0)
+    alpha = (b[..., 2] * 256 + b[..., 3]) / 65535.0
+    return (grey * alpha + 255.0 * (1.0 - alpha)).astype(np.float32)
+
+
+def _raw_la16(im: Image.Image) -> bool:
+    """Pillow decodes a 16-bit grey+alpha PNG to 8-bit RGBA ("LA;16B" -> "RGBA"), dropping
+    the low byte of every value. Decoding the same bytes with the plain "RGBA" unpacker (the
+    same 4 bytes per pixel, so PNG's unfiltering is the same) keeps all 16 bits: the
+    channels then hold L high, L low, A high, A low. True when the tiles were switched."""
+    if im.format != "PNG" or im.mode != "RGBA" or not im.tile:
+        return False
+    if not all(isinstance(t[3], str) and t[3] == "LA;16B" for t in im.tile):
+        return False
+    im.tile = [(t[0], t[1], t[2], "RGBA") for t in im.tile]
+    return True
+
+
+def _transparent_value(im: Image.Image, rawmode: str | None) -> float | None:
+    """The grey value a PNG's tRNS chunk makes transparent, scaled like the decoded pixels
+    ("L;2" stores 0..3 and decodes to 0..255), or None."""
+    t = im.info.get("transparency")
+    if not isinstance(t, int) or isinstance(t, bool):
+        return None
+    if im.mode == "L" and rawmode and rawmode.startswith("L;") and rawmode[2:].isdigit():
+        bits = int(rawmode[2:])
+        return float(t * 255 // ((1 << bits) - 1)) if bits < 8 else float(t)
+    return float(t)
+
+
+def _to_array(im: Image.Image, transparent: float | None = None) -> np.ndarray:
+    """A decoded Pillow image to float32 0..255: (H, W) for grey modes, (H, W, 3) for colour.
+    transparent: a grey value (tRNS) to put over white, as stored in the decoded pixels."""
     mode = im.mode
     if mode == "1":
         return np.asarray(im.convert("L"), dtype=np.float32)
     if mode == "L":
-        return np.asarray(im, dtype=np.float32)
+        grey = np.asarray(im, dtype=np.float32)
+        return np.where(grey == transparent, 255.0, grey).astype(np.float32) if transparent is not None else grey
     if mode in ("LA", "La"):
         la = np.asarray(im.convert("LA") if mode == "La" else im)
         return _over_white(la[..., 0], la[..., 1])
     if mode.startswith("I;16"):
-        return np.asarray(im).astype(np.float32) * np.float32(255.0 / 65535.0)
+        raw = np.asarray(im)
+        grey = raw.astype(np.float32) * np.float32(255.0 / 65535.0)
+        return np.where(raw == transparent, np.float32(255.0), grey) if transparent is not None else grey
     if mode in ("I", "F"):
         return _scale_wide(np.asarray(im))
     if mode in ("P", "PA"):
@@ -194,11 +250,8 @@ def load_image(source: str | os.PathLike | bytes, *, mode: str = "auto") -> np.n
         mode = "grey"
     if mode not in ("auto", "grey", "rgb"):
         raise ValueError(f"mode must be 'auto', 'grey' or 'rgb', not {mode!r}")
-    data, name = _read_source(source)
-    if not data:
-        raise ImageError(f"{name} is empty (0 bytes)")
-    buffer = io.BytesIO(data)
-    with warnings.catch_warnings():
+    buffer, name = _open_source(source)
+    with buffer, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Pillow's remarks about odd metadata are not errors
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -208,9 +261,10 @@ def load_image(source: str | os.PathLike | bytes, *, mode: str = "auto") -> np.n
             if size is not None:
                 raise ImageError(_describe_size(name, *size)) from None
             found = re.search(r"\((\d+) pixels\)", str(exc))
-            pixels = f"{int(found.group(1)) / 1e6:,.0f} megapixels" if found else "too large"
-            raise ImageError(f"{name} is {pixels}; cnnviz opens images up to "
-                             f"{MAX_PIXELS / 1e6:g} megapixels") from None
+            if found:
+                raise ImageError(_too_many_pixels(name, int(found.group(1)))) from None
+            raise ImageError(f"{name} is too large; cnnviz opens images up to "
+                             f"{MAX_PIXELS:,} pixels") from None
         except UnidentifiedImageError:
             raise ImageError(f"{name} is not a picture cnnviz can read (PNG, JPEG, BMP, GIF, "
                              "WebP and TIFF work)") from None
@@ -224,6 +278,8 @@ def load_image(source: str | os.PathLike | bytes, *, mode: str = "auto") -> np.n
                 raise ImageError(_describe_size(name, width, height))
             try:
                 im.seek(0)  # the first frame of an animation
+                rawmode = im.tile[0][3] if im.tile and isinstance(im.tile[0][3], str) else None
+                la16 = _raw_la16(im)
                 im.load()
             except (Image.DecompressionBombError, Image.DecompressionBombWarning):
                 raise ImageError(_describe_size(name, width, height)) from None
@@ -238,7 +294,8 @@ def load_image(source: str | os.PathLike | bytes, *, mode: str = "auto") -> np.n
             if upright is not None:
                 im = upright
             try:
-                array = _to_array(im)
+                array = (_grey_la16(np.asarray(im)) if la16
+                         else _to_array(im, _transparent_value(im, rawmode)))
             except MemoryError:
                 raise ImageError(f"{name} is too large to convert in the available memory") from None
             except ImageError:
@@ -280,7 +337,10 @@ def to_uint8(array: np.ndarray, *, normalize: bool = False) -> np.ndarray:
         if np.isinf(a).any():
             raise ImageError("the image has infinite values; cannot stretch it to 0..255")
         lo, hi = float(a.min()), float(a.max())
-        a = (a - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(a)
+        span = hi - lo
+        if span == math.inf:  # values near ±1.8e308: halve everything so the span fits
+            a, lo, span = a / 2, lo / 2, hi / 2 - lo / 2
+        a = (a - lo) * (255.0 / span) if span > 0 else np.zeros_like(a)
     return np.clip(np.rint(a), 0, 255).astype(np.uint8)
 
 
@@ -300,18 +360,34 @@ def save_image(path: str | os.PathLike, array: np.ndarray, *, normalize: bool = 
     pixels = to_uint8(array, normalize=normalize)
     im = Image.fromarray(pixels, "L" if pixels.ndim == 2 else "RGB")
     options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
+    return write_atomically(path, lambda fh: im.save(fh, format=fmt, **options))
+
+
+def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
+    """Write a file through write(binary file) under a temporary name, then rename it into
+    place: a failure never leaves half a file, and an old file stays until the new one is
+    complete. The name is used exactly as given (np.save on a path would add ".npy").
+
+    The folder must exist (it is never created behind the user's back): ImageError naming
+    it otherwise, and for a target that is a folder, or any other failure to write."""
+    path = Path(path).expanduser()
     folder = path.parent
+    if path.is_dir():
+        raise ImageError(f"cannot save {path.name}: {path} is a folder")
+    if not folder.exists():
+        raise ImageError(f"cannot save {path.name}: the folder {folder} does not exist")
+    if not folder.is_dir():
+        raise ImageError(f"cannot save {path.name}: {folder} is a file, not a folder")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
     except OSError as exc:
         raise ImageError(f"cannot save {path.name} in {folder}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            im.save(fh, format=fmt, **options)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a picture is for sharing
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; an output is for sharing
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
