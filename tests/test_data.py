@@ -83,5 +83,57 @@ def test_raw_idx_files_and_header_checks(tmp_path, mnist_test):
     img.rename(tmp_path / "tmp")
     lab.rename(img)
     (tmp_path / "tmp").rename(lab)
-    with pytest.raises(DataError, match="magic"):
+    with pytest.raises(DataError, match="bytes, expected"):  # the checksums catch it first
         load_split("mnist", "test", tmp_path)
+    with pytest.raises(DataError, match="magic"):  # without them, the header does
+        load_split("mnist", "test", tmp_path, verify=False)
+
+
+def _unpack(dst):
+    for gz in dst.glob("*.gz"):
+        gz.with_suffix("").write_bytes(gzip.decompress(gz.read_bytes()))
+        gz.unlink()
+
+
+def test_unpacked_files_are_verified_against_the_decompressed_checksums(tmp_path, mnist_test):
+    dst = _copy_mnist(tmp_path, mnist_test)
+    _unpack(dst)
+    info = get_dataset_info("mnist")
+    raw = dst / "t10k-labels-idx1-ubyte"
+    verify_file(raw, info.files["test-labels"])  # the published SHA-256 of the unpacked file
+    assert info.files["test-labels"].raw_size == raw.stat().st_size == 10_008
+    data = bytearray(raw.read_bytes())
+    data[8 + 17] = (data[8 + 17] + 1) % 10  # one label changed: still a valid IDX file
+    raw.write_bytes(bytes(data))
+    with pytest.raises(DataError, match="does not match its published SHA-256"):
+        verify_file(raw, info.files["test-labels"])
+    with pytest.raises(DataError, match="t10k-labels-idx1-ubyte does not match"):
+        load_split("mnist", "test", tmp_path)
+    raw.write_bytes(bytes(data[:-5]))
+    with pytest.raises(DataError, match="10,003 bytes, expected 10,008"):
+        load_split("mnist", "test", tmp_path)
+
+
+def test_decompressed_checksums_match_the_shared_checksums_file():
+    # The shared data folder's CHECKSUMS lists the SHA-256 of every unpacked file.
+    import re
+
+    folder = resolve_data_dir()
+    for dataset in ("mnist", "fashion-mnist"):
+        sums = folder / dataset / "CHECKSUMS"
+        if not sums.is_file():
+            pytest.skip(f"no {sums}")
+        listed = dict(re.findall(r"SHA256 \((\S+)\) = (\w+)", sums.read_text()))
+        for f in get_dataset_info(dataset).files.values():
+            assert listed[f.name] == f.sha256
+            assert listed[f.name[:-3]] == f.raw_sha256
+
+
+def test_damaged_gzip_without_verification_is_a_data_error(tmp_path, mnist_test):
+    dst = _copy_mnist(tmp_path, mnist_test)
+    f = dst / "t10k-labels-idx1-ubyte.gz"
+    raw = bytearray(f.read_bytes())
+    raw[100] ^= 0xFF  # inside the deflate stream: zlib.error, not OSError
+    f.write_bytes(bytes(raw))
+    with pytest.raises(DataError, match="t10k-labels-idx1-ubyte.gz.*damaged"):
+        load_split("mnist", "test", tmp_path, verify=False)

@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import os
 import sys
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,12 @@ class DatasetFile:
     name: str
     size: int  # bytes of the .gz file
     sha256: str  # of the .gz file
+    raw_size: int  # bytes of the unpacked IDX file (the name without .gz)
+    raw_sha256: str  # of the unpacked IDX file
+
+    @property
+    def raw_name(self) -> str:
+        return self.name.removesuffix(".gz")
 
 
 @dataclass(frozen=True)
@@ -41,11 +48,14 @@ class DatasetInfo:
     std: float
 
 
-def _files(sizes_and_hashes) -> dict[str, DatasetFile]:
+def _files(sizes_and_hashes, raw_hashes) -> dict[str, DatasetFile]:
     keys = ("train-images", "train-labels", "test-images", "test-labels")
     names = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
              "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
-    return {k: DatasetFile(n, s, h) for k, n, (s, h) in zip(keys, names, sizes_and_hashes)}
+    # Unpacked sizes: a 16-byte header + 60,000 or 10,000 images of 28x28; 8 + one byte a label.
+    raw_sizes = (16 + 60_000 * 784, 8 + 60_000, 16 + 10_000 * 784, 8 + 10_000)
+    return {k: DatasetFile(n, s, h, rs, rh) for k, n, (s, h), rs, rh in
+            zip(keys, names, sizes_and_hashes, raw_sizes, raw_hashes)}
 
 
 DATASETS: dict[str, DatasetInfo] = {
@@ -58,6 +68,11 @@ DATASETS: dict[str, DatasetInfo] = {
             (28881, "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"),
             (1648877, "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"),
             (4542, "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"),
+        ], [  # SHA-256 of the unpacked files (shared/data/mnist/CHECKSUMS)
+            "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+            "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+            "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+            "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
         ]),
         mirrors=("https://ossci-datasets.s3.amazonaws.com/mnist/",
                  "https://storage.googleapis.com/cvdf-datasets/mnist/"),
@@ -73,6 +88,11 @@ DATASETS: dict[str, DatasetInfo] = {
             (29515, "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845"),
             (4422102, "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073"),
             (5148, "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"),
+        ], [  # SHA-256 of the unpacked files (shared/data/fashion-mnist/CHECKSUMS)
+            "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+            "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+            "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+            "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
         ]),
         mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
         mean=0.2860, std=0.3530,
@@ -122,15 +142,28 @@ def sha256_of(path: Path) -> str:
 
 
 def verify_file(path: Path, expected: DatasetFile) -> None:
-    """Raise DataError unless the file has the published size and SHA-256."""
+    """Raise DataError unless the file has the published size and SHA-256: of the .gz file,
+    or of the unpacked IDX file when the path does not end in .gz."""
+    path = Path(path)
     if not path.is_file():
         raise DataError(f"missing file {path}")
+    packed = path.suffix == ".gz"
+    want_size = expected.size if packed else expected.raw_size
+    want_sha = expected.sha256 if packed else expected.raw_sha256
     size = path.stat().st_size
-    if size != expected.size:
-        raise DataError(f"{path} has {size:,} bytes, expected {expected.size:,} "
+    if size != want_size:
+        raise DataError(f"{path} has {size:,} bytes, expected {want_size:,} "
                         "(truncated or not the official file)")
-    if sha256_of(path) != expected.sha256:
+    if sha256_of(path) != want_sha:
         raise DataError(f"{path} does not match its published SHA-256 checksum (damaged file)")
+
+
+def find_file(dataset: str, part: str, data_dir=None) -> Path:
+    """The file of one part as it is on disk: the .gz file, else the same file unpacked
+    (no .gz), else the .gz path (missing; verify_file says so)."""
+    path = dataset_path(dataset, part, data_dir)
+    raw = path.with_suffix("")
+    return raw if not path.is_file() and raw.is_file() else path
 
 
 def missing_message(dataset: str, data_dir=None) -> str:
@@ -146,7 +179,10 @@ def _read_idx(path: Path, magic: int, item_shape: tuple[int, ...]) -> np.ndarray
     try:
         with opener(path, "rb") as fh:
             raw = fh.read()
-    except (OSError, EOFError) as exc:
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:  # cut short or corrupted inside
+        raise DataError(f"cannot read {path}: the file is damaged ({exc}); download it again "
+                        "with `cnnviz data download`") from None
+    except OSError as exc:
         raise DataError(f"cannot read {path}: {exc}") from None
     header_len = 4 + 4 * (1 + len(item_shape))
     if len(raw) < header_len:
@@ -165,12 +201,9 @@ def _read_idx(path: Path, magic: int, item_shape: tuple[int, ...]) -> np.ndarray
 
 
 def _find(dataset: str, part: str, data_dir) -> Path:
-    path = dataset_path(dataset, part, data_dir)
+    path = find_file(dataset, part, data_dir)
     if path.is_file():
         return path
-    raw = path.with_suffix("")  # the same file unpacked
-    if raw.is_file():
-        return raw
     raise DataError(missing_message(dataset, data_dir))
 
 
@@ -178,7 +211,8 @@ def load_split(dataset: str = "mnist", split: str = "test", data_dir=None,
                verify: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Images (N, 28, 28) uint8 and labels (N,) uint8 of the train or test split.
 
-    With verify=True the .gz files are checked against the published SHA-256 first.
+    With verify=True each file is checked against its published SHA-256 first (of the .gz
+    file, or of the unpacked file when only that is there).
     """
     if split not in ("train", "test"):
         raise DataError(f"split must be 'train' or 'test', got {split!r}")
@@ -187,7 +221,7 @@ def load_split(dataset: str = "mnist", split: str = "test", data_dir=None,
     for kind in ("images", "labels"):
         part = f"{split}-{kind}"
         path = _find(dataset, part, data_dir)
-        if verify and path.suffix == ".gz":
+        if verify:
             verify_file(path, info.files[part])
         paths[kind] = path
     images = _read_idx(paths["images"], 2051, (28, 28))
