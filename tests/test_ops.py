@@ -526,3 +526,10 @@ def test_a_result_too_large_for_float64_is_a_clear_error():
     with pytest.raises(ops.NotFiniteError, match="not finite"):
         ops.conv2d(np.array([[1.0, np.nan], [0.0, 1.0]]), np.ones((1, 1)))
     assert issubclass(ops.NotFiniteError, ValueError)
+
+
+def test_pool_size_zero_blames_the_size_not_the_stride():
+    # With no stride given the stride is the size; a 0 size must not read "stride must be ...".
+    with pytest.raises(ops.ShapeError, match="the pooling window must be at least 1 pixel \\(got 0\\)"):
+        ops.pool2d(np.zeros((4, 4)), "max", 0)
+    assert ops.pool_axis(8, 0).problem == "the pooling window must be at least 1 pixel (got 0)"

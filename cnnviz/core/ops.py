@@ -101,14 +101,15 @@ def _pair(v, what: str) -> tuple[int, int]:
 
 
 def _bad_numbers(size: int, kernel: int, stride: int, padding: int, word: str) -> str | None:
+    # The kernel first: a pooling stride defaults to the window, so a 0 window is the cause.
+    if kernel < 1:
+        return f"the {word} must be at least 1 pixel (got {kernel})"
     if stride < 1:
         return f"stride must be at least 1 (got {stride})"
     if padding < 0:
         return f"padding cannot be negative (got {padding})"
     if size < 1:
         return f"the input must be at least 1 pixel (got {size})"
-    if kernel < 1:
-        return f"the {word} must be at least 1 pixel (got {kernel})"
     if kernel > size + 2 * padding:
         return (f"the {kernel}-pixel {word} is larger than the {size}-pixel input plus padding "
                 f"{padding} ({size + 2 * padding} pixels in all)")
