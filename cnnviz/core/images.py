@@ -363,6 +363,20 @@ def save_image(path: str | os.PathLike, array: np.ndarray, *, normalize: bool = 
     return write_atomically(path, lambda fh: im.save(fh, format=fmt, **options))
 
 
+def output_problem(path: str | os.PathLike) -> str | None:
+    """Why a file cannot be written at path (a folder there, a missing folder), or None;
+    cheap, so a command can say it before hours of work rather than after."""
+    path = Path(path).expanduser()
+    folder = path.parent
+    if path.is_dir():
+        return f"cannot save {path.name}: {path} is a folder"
+    if not folder.exists():
+        return f"cannot save {path.name}: the folder {folder} does not exist"
+    if not folder.is_dir():
+        return f"cannot save {path.name}: {folder} is a file, not a folder"
+    return None
+
+
 def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
     """Write a file through write(binary file) under a temporary name, then rename it into
     place: a failure never leaves half a file, and an old file stays until the new one is
@@ -372,12 +386,9 @@ def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], object
     it otherwise, and for a target that is a folder, or any other failure to write."""
     path = Path(path).expanduser()
     folder = path.parent
-    if path.is_dir():
-        raise ImageError(f"cannot save {path.name}: {path} is a folder")
-    if not folder.exists():
-        raise ImageError(f"cannot save {path.name}: the folder {folder} does not exist")
-    if not folder.is_dir():
-        raise ImageError(f"cannot save {path.name}: {folder} is a file, not a folder")
+    problem = output_problem(path)
+    if problem:
+        raise ImageError(problem)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
     except OSError as exc:
