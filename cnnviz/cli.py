@@ -88,14 +88,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stride", default="1", help="S or SH,SW")
     p.add_argument("--padding", default="0", help="P or PH,PW (zero padding)")
     p.add_argument("--activation", default="none",
-                   help="none, relu, leaky_relu, elu, tanh, sigmoid")
-    p.add_argument("--pool", default=None, metavar="KIND:SIZE:STRIDE",
-                   help="pooling after the activation, e.g. max:2:2 (kinds: max, min, avg)")
+                   help="none, relu, leaky_relu, elu, tanh, sigmoid or softmax (softmax: over "
+                        "the whole output map, per channel with --per-channel)")
+    p.add_argument("--pool", default=None, metavar="KIND:SIZE[:STRIDE]",
+                   help="pooling after the activation, e.g. max:2:2 (kinds: max, min, avg; the "
+                        "stride defaults to the size; 'none' for no pooling)")
     p.add_argument("--per-channel", action="store_true",
                    help="filter each colour channel on its own (default: sum over channels "
                         "like a conv layer)")
     p.add_argument("--out", "-o", required=True,
-                   help="OUT.npy keeps raw float values; OUT.png a normalised picture")
+                   help="OUT.npy keeps raw float values; OUT.png a normalised picture (the "
+                        "folder must exist)")
 
     sub.add_parser("kernels", help="list the kernel presets")
 
@@ -306,13 +309,17 @@ def cmd_predict(args) -> int:
 
 
 def cmd_kernels(args) -> int:
-    from .core.kernels import PRESETS, format_kernel
+    from .core.kernels import ALIASES, PRESETS, format_kernel
 
+    print("Pass the name at the start of a line to --kernel, e.g. "
+          "cnnviz filter IMAGE --kernel sharpen -o out.png\n")
     for preset in PRESETS.values():
-        print(f"{preset.name}  ({preset.values.shape[0]}x{preset.values.shape[1]})  "
-              f"{preset.description}")
+        aliases = [a for a, key in ALIASES.items() if key == preset.key]
+        also = f"  (also: {', '.join(aliases)})" if aliases else ""
+        print(f"{preset.key}  {preset.name}, {preset.values.shape[0]}x{preset.values.shape[1]}{also}")
+        print(f"    {preset.description}")
         for line in format_kernel(preset.values).splitlines():
-            print(f"    {line}")
+            print(f"        {line}")
         print()
     return 0
 
@@ -329,11 +336,44 @@ def _parse_pair(text: str, what: str) -> tuple[int, int]:
     return parts[0], parts[1]
 
 
+def _parse_pool(text: str | None) -> tuple[str, int, int] | None:
+    """--pool KIND[:SIZE[:STRIDE]] -> (kind, size, stride), or None for no pooling."""
+    from .core.ops import POOL_KINDS
+
+    if text is None:
+        return None
+    example = "like max:2:2 (KIND:SIZE:STRIDE), or none"
+    if not text.strip():
+        raise CliError(f"--pool is empty; give the pooling {example}")
+    bits = [b.strip() for b in text.split(":")]
+    if len(bits) > 3:
+        raise CliError(f"--pool takes at most KIND:SIZE:STRIDE (three parts), got {text!r}")
+    kind = bits[0].lower()
+    if kind == "none":
+        if len(bits) > 1:
+            raise CliError(f"--pool none takes no size or stride, got {text!r}")
+        return None
+    if kind not in POOL_KINDS:
+        raise CliError(f"--pool: unknown pooling {bits[0]!r}; choose one of: none, {', '.join(POOL_KINDS)}")
+    numbers = []
+    for what, bit in zip(("size", "stride"), bits[1:]):
+        try:
+            n = int(bit)
+        except ValueError:
+            raise CliError(f"--pool {what} must be a whole number, got {bit!r}; write the pooling "
+                           f"{example}") from None
+        if n < 1:
+            raise CliError(f"--pool: the pooling {what} must be at least 1 (got {n})")
+        numbers.append(n)
+    size = numbers[0] if numbers else 2
+    return kind, size, numbers[1] if len(numbers) > 1 else size
+
+
 def cmd_filter(args) -> int:
     import numpy as np
 
     from .core import ops
-    from .core.images import ImageError, load_image, save_image
+    from .core.images import ImageError, load_image, output_problem, save_image, write_atomically
     from .core.kernels import KernelError, kernel_from_text_or_preset
 
     try:
@@ -342,45 +382,41 @@ def cmd_filter(args) -> int:
         raise CliError(str(exc)) from None
     stride = _parse_pair(args.stride, "stride")
     padding = _parse_pair(args.padding, "padding")
-    out = Path(args.out)
+    pool = _parse_pool(args.pool)
+    out = Path(args.out).expanduser()
     if out.suffix.lower() not in (".npy", ".png"):
         raise CliError("--out must end in .npy (raw values) or .png (picture)")
+    problem = output_problem(out)  # said now, not after the filtering
+    if problem:
+        raise CliError(problem)
     try:
         image = load_image(args.image).astype(np.float32)
     except ImageError as exc:
         raise CliError(str(exc)) from None
-    pool = None
-    if args.pool:
-        bits = args.pool.split(":")
-        try:
-            kind = bits[0]
-            size = int(bits[1]) if len(bits) > 1 else 2
-            pstride = int(bits[2]) if len(bits) > 2 else size
-        except ValueError:
-            raise CliError(f"--pool must look like max:2:2, got {args.pool!r}") from None
-        pool = (kind, size, pstride)
     try:
         result = ops.filter_image(image, kernel, stride=stride, padding=padding,
                                   activation=args.activation, pool=pool,
                                   per_channel=args.per_channel)
-    except ops.ShapeError as exc:
+    except ValueError as exc:  # ShapeError, NotFiniteError, an unknown activation
         raise CliError(str(exc)) from None
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
-    if out.suffix.lower() == ".npy":
-        np.save(out, result)
-    else:
-        try:
+    except MemoryError:
+        raise CliError(f"not enough memory to filter {args.image}; try a smaller image or "
+                       "less padding") from None
+    try:
+        if out.suffix.lower() == ".npy":
+            # The exact name (np.save on a path would add ".npy"), never half a file.
+            write_atomically(out, lambda fh: np.save(fh, result))
+        else:
             save_image(out, result, normalize=True)
-        except ImageError as exc:
-            raise CliError(str(exc)) from None
+    except ImageError as exc:
+        raise CliError(str(exc)) from None
     shape = "x".join(map(str, result.shape))
     print(f"{args.image} -> {out}  ({shape}, min {float(result.min()):g}, max {float(result.max()):g})")
     return 0
 
 
 def cmd_data(args) -> int:
-    from .core.data import DataError, dataset_path, get_dataset_info, resolve_data_dir, verify_file
+    from .core.data import DataError, find_file, get_dataset_info, resolve_data_dir, verify_file
 
     info = get_dataset_info(args.dataset)
     folder = resolve_data_dir(args.data_dir) / info.key
@@ -396,7 +432,7 @@ def cmd_data(args) -> int:
             raise CliError(str(exc)) from None
     bad = 0
     for part, expected in info.files.items():
-        path = dataset_path(args.dataset, part, args.data_dir)
+        path = find_file(args.dataset, part, args.data_dir)  # the .gz file, else unpacked
         try:
             verify_file(path, expected)
             print(f"ok       {path}")

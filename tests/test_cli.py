@@ -120,6 +120,21 @@ def test_kernels_lists_lecture_presets():
         assert name.lower() in out.stdout.lower()
 
 
+def test_kernels_shows_the_names_kernel_accepts(capsys):
+    from cnnviz.core.kernels import ALIASES, PRESETS, kernel_from_text_or_preset
+
+    assert main(["kernels"]) == 0
+    out = capsys.readouterr().out
+    heads = [line.split()[0] for line in out.splitlines() if line and not line.startswith(" ")]
+    listed = [h for h in heads if h in PRESETS]
+    assert listed == list(PRESETS)  # every preset, by the key --kernel takes, in order
+    for key in listed:  # ... and each key really is accepted by --kernel
+        np.testing.assert_array_equal(kernel_from_text_or_preset(key), PRESETS[key].values)
+    for alias, key in ALIASES.items():  # aliases shown on their preset's line
+        line = next(line for line in out.splitlines() if line.startswith(key + " "))
+        assert alias in line, line
+
+
 def test_filter_npy_matches_torch(tmp_path):
     import torch
 
@@ -158,6 +173,14 @@ def test_filter_colour_png_and_per_channel(tmp_path):
     (["--kernel", "sharpen", "--stride", "zero"], "--stride"),
     (["--kernel", "sharpen", "--pool", "max:x"], "--pool"),
     (["--kernel", "sharpen", "--activation", "swish"], "swish"),
+    (["--kernel", "sharpen", "--pool", "max:2:2:7"], "--pool takes at most KIND:SIZE:STRIDE"),
+    (["--kernel", "sharpen", "--pool", "max:0"], "pooling size must be at least 1 (got 0)"),
+    (["--kernel", "sharpen", "--pool", "max:2:0"], "pooling stride must be at least 1 (got 0)"),
+    (["--kernel", "sharpen", "--pool", ""], "--pool is empty"),
+    (["--kernel", "sharpen", "--pool", "median:2"], "'median'"),
+    (["--kernel", "sharpen", "--padding", "1000000"], "50,000,000 pixels"),
+    (["--kernel", "sharpen", "--padding", "4000"], "8028x8028 = 64,448,784 pixels"),
+    (["--kernel", "3x3"], "looks like a size"),
 ])
 def test_filter_bad_arguments_one_clear_line(tmp_path, args, words):
     Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "z.png")
@@ -165,6 +188,83 @@ def test_filter_bad_arguments_one_clear_line(tmp_path, args, words):
     assert out.returncode == 1, out.stdout
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert words.lower() in out.stderr.lower()
+
+
+def test_filter_large_kernel_values_match_torch_without_warnings(tmp_path):
+    import torch
+
+    img = np.random.default_rng(2).integers(0, 256, (9, 10), dtype=np.uint8)
+    Image.fromarray(img).save(tmp_path / "g.png")
+    out = run_cli("filter", str(tmp_path / "g.png"), "--kernel", "1e39", "-o", str(tmp_path / "o.npy"))
+    assert out.returncode == 0 and out.stderr == "", out.stderr  # no RuntimeWarning either
+    got = np.load(tmp_path / "o.npy")
+    ref = torch.tensor(img, dtype=torch.float64) * 1e39  # a 1x1 kernel scales every pixel
+    np.testing.assert_allclose(got, ref.numpy(), rtol=1e-12)
+    # Past float64 (255 x 1e308 x 2): one clear line, no RuntimeWarning, no file.
+    out = run_cli("filter", str(tmp_path / "g.png"), "--kernel", "1e308 1e308", "-o", str(tmp_path / "x.npy"))
+    assert out.returncode == 1 and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert "too large" in out.stderr and "Warning" not in out.stderr
+    assert not (tmp_path / "x.npy").exists()
+
+
+def test_filter_softmax_activation_matches_torch(tmp_path, capsys):
+    import torch
+
+    img = np.random.default_rng(4).integers(0, 256, (8, 9), dtype=np.uint8)
+    Image.fromarray(img).save(tmp_path / "g.png")
+    assert main(["filter", str(tmp_path / "g.png"), "--kernel", "1/255 * 1 -1", "--activation",
+                 "softmax", "-o", str(tmp_path / "o.npy")]) == 0
+    conv = torch.tensor(img, dtype=torch.float64)
+    conv = (conv[:, :-1] - conv[:, 1:]) / 255
+    ref = torch.softmax(conv.flatten(), 0).reshape(conv.shape)
+    np.testing.assert_allclose(np.load(tmp_path / "o.npy"), ref.numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["o.npy", "o.png"])
+def test_filter_output_in_a_missing_folder_is_one_line(tmp_path, capsys, name):
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "z.png")
+    target = tmp_path / "missing" / name
+    assert main(["filter", str(tmp_path / "z.png"), "--kernel", "sharpen", "-o", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"the folder {tmp_path / 'missing'} does not exist" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["z.png"]  # nothing created
+
+
+@pytest.mark.parametrize("name", ["d.npy", "d.png"])
+def test_filter_output_that_is_a_folder_is_one_line(tmp_path, capsys, name):
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "z.png")
+    (tmp_path / name).mkdir()
+    assert main(["filter", str(tmp_path / "z.png"), "--kernel", "sharpen", "-o", str(tmp_path / name)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{tmp_path / name} is a folder" in err
+
+
+def test_filter_output_name_is_used_exactly_and_printed(tmp_path, capsys):
+    img = np.random.default_rng(3).integers(0, 256, (8, 8), dtype=np.uint8)
+    Image.fromarray(img).save(tmp_path / "z.png")
+    target = tmp_path / "OUT.NPY"
+    assert main(["filter", str(tmp_path / "z.png"), "--kernel", "identity", "-o", str(target)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["OUT.NPY", "z.png"]  # not OUT.NPY.npy
+    np.testing.assert_array_equal(np.load(target), img[1:-1, 1:-1])
+    assert f"-> {target}  (6x6" in capsys.readouterr().out
+    target = tmp_path / "pic.PNG"
+    assert main(["filter", str(tmp_path / "z.png"), "--kernel", "identity", "-o", str(target)]) == 0
+    assert f"-> {target}  (6x6" in capsys.readouterr().out
+    assert Image.open(target).size == (6, 6)
+
+
+def test_filter_pool_none_and_default_stride(tmp_path, capsys):
+    img = np.random.default_rng(5).integers(0, 256, (10, 10), dtype=np.uint8)
+    Image.fromarray(img).save(tmp_path / "z.png")
+    assert main(["filter", str(tmp_path / "z.png"), "--kernel", "identity", "--pool", "none",
+                 "-o", str(tmp_path / "a.npy")]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), img[1:-1, 1:-1])
+    assert main(["filter", str(tmp_path / "z.png"), "--kernel", "identity", "--pool", "MAX:3",
+                 "-o", str(tmp_path / "b.npy")]) == 0  # stride defaults to the size
+    import torch
+
+    ref = torch.nn.functional.max_pool2d(torch.tensor(img[1:-1, 1:-1], dtype=torch.float64)[None], 3)
+    np.testing.assert_array_equal(np.load(tmp_path / "b.npy"), ref[0].numpy())
 
 
 def test_filter_unreadable_image(tmp_path):
@@ -178,6 +278,30 @@ def test_data_where_and_verify(tmp_path):
     assert out.stdout.strip() == str(tmp_path / "mnist")
     out = run_cli("data", "verify", "--data-dir", str(tmp_path))
     assert out.returncode == 1 and "missing file" in out.stdout
+
+
+def test_data_verify_checks_unpacked_files(tmp_path, capsys, mnist_test):
+    import gzip
+
+    from cnnviz.core.data import get_dataset_info, resolve_data_dir
+
+    src, dst = resolve_data_dir() / "mnist", tmp_path / "mnist"
+    dst.mkdir()
+    for f in get_dataset_info("mnist").files.values():
+        if f.name.startswith("t10k"):  # the test split unpacked, the train split as .gz
+            (dst / f.raw_name).write_bytes(gzip.decompress((src / f.name).read_bytes()))
+        else:
+            (dst / f.name).symlink_to(src / f.name)
+    assert main(["data", "verify", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"ok       {dst / 't10k-images-idx3-ubyte'}" in out and "problem" not in out
+    raw = dst / "t10k-labels-idx1-ubyte"
+    data = bytearray(raw.read_bytes())
+    data[20] = (data[20] + 1) % 10
+    raw.write_bytes(bytes(data))
+    assert main(["data", "verify", "--data-dir", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert f"problem  {raw} does not match its published SHA-256" in out
 
 
 def test_ctrl_c_keeps_last_complete_epoch(tmp_path, mnist_test):
