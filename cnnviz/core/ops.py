@@ -556,11 +556,13 @@ def filter_image(image, kernel, stride=1, padding=0, activation: str = "none", p
         out = conv2d_per_channel(chw, k, stride, padding, exact=True)  # (C, Ho, Wo)
     else:
         out = conv2d(chw, k, stride, padding, exact=True)  # (Ho, Wo)
-    with np.errstate(over="ignore", invalid="ignore"):  # reported below, in words
-        out = activate(out, activation)
-        if pool is not None:
+    # conv2d refused non-finite results and activations keep finite values finite; only
+    # average pooling's sums can still overflow.
+    out = activate(out, activation)
+    if pool is not None:
+        with np.errstate(over="ignore", invalid="ignore"):  # reported below, in words
             out = pool2d(out, pool[0], pool[1], pool[2] if len(pool) == 3 else None)
-    if not np.isfinite(out).all():
-        raise NotFiniteError("the result is too large to compute after the activation and "
-                             "pooling; use smaller kernel values")
+        if not np.isfinite(out).all():
+            raise NotFiniteError("average pooling gives numbers too large to compute; use "
+                                 "smaller kernel values")
     return np.moveaxis(out, 0, -1) if out.ndim == 3 else out  # back to channels last
