@@ -343,7 +343,7 @@ class MainWindow(QMainWindow):
         for label in (self.explorer_status_label, self.input_status_label, self.model_status_label):
             label.setContentsMargins(6, 0, 6, 0)
             bar.addPermanentWidget(label)
-        bar.showMessage("Ready: draw a digit on the pad, or open or drop an image", 6000)
+        bar.showMessage("Ready: draw on the pad, or open or drop an image", 6000)
 
     # ----- defaults, settings ----------------------------------------------------------------
 
@@ -709,16 +709,17 @@ class MainWindow(QMainWindow):
         card = loaded.card
         acc = card.get("test_accuracy")
         dataset = DATASET_TITLES.get(card.get("dataset"), card.get("dataset") or "")
-        acc_text = f" · {acc:.2%} on the {dataset} test set" if isinstance(acc, (int, float)) else ""
+        acc_text = f" · {acc:.2%} ({dataset} test)" if isinstance(acc, (int, float)) else ""
         self.model_status_label.setText(f"Model: <b>{loaded.name}</b>{acc_text}")
+        on_test = f"{acc:.2%} right on the {dataset} test set. " if isinstance(acc, (int, float)) else ""
         self.model_status_label.setToolTip(
-            f"{getattr(loaded.model.arch, 'description', '')}\nHelp › About cnnviz shows the "
-            "full model card.")
+            f"{on_test}{getattr(loaded.model.arch, 'description', '')}\nHelp › About cnnviz shows "
+            "the full model card.")
 
     def _on_image_changed(self, image, source: str) -> None:
         text = f"Input: {source}" if source else ""
         metrics = self.input_status_label.fontMetrics()
-        self.input_status_label.setText(metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, 360))
+        self.input_status_label.setText(metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, 260))
         self.input_status_label.setToolTip(text)
 
     def _on_explorer_status(self, index: int, text: str) -> None:
