@@ -1,6 +1,8 @@
 """Architectures as data: summaries against Keras's and the lecture's published counts,
 and against torch's own parameter count; errors that name the bad layer; tracing."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -62,6 +64,15 @@ def test_summary_agrees_with_torch(name):
 def test_json_round_trip():
     for arch in ARCHITECTURES.values():
         assert Architecture.from_json(arch.to_json()) == arch
+
+
+def test_a_named_architecture_read_from_a_file_gets_the_current_description():
+    """Files keep the description they were saved with; the About box and tooltips should use
+    this version's wording for a named architecture (a custom one keeps its own)."""
+    old = replace(ARCHITECTURES["cnnviz"], description="worded by an older cnnviz")
+    assert Architecture.from_json(old.to_json()).description == ARCHITECTURES["cnnviz"].description
+    custom = replace(old, layers=old.layers[:-3] + (Dense(10),))
+    assert Architecture.from_json(custom.to_json()).description == "worded by an older cnnviz"
 
 
 def _arch(*layers):
