@@ -11,6 +11,11 @@ moment the explorer's feature-map view has been painted for that step, which inc
 the worker's preprocessing + inference, the queued delivery to the GUI thread, the
 explorer's update and the paint.
 
+--window: the whole main window instead (1366x768, a laptop screen): real mouse events
+on the drawing pad, and the clock stops when the feature-map grid has painted the result
+of that pen step, in the same pass that repaints the pad, the preprocessing strip, the
+answer and the probability bars. This is what a user feels.
+
 --rate 0 (default): the next step starts when the previous one is on screen (latency).
 --rate N: steps arrive N times per second whether or not the GUI kept up (a fast pen;
 the newest request wins, older ones are dropped): reports how many were shown and the
@@ -67,7 +72,11 @@ def main() -> None:
     ap.add_argument("--block", action="store_true", help="show the whole conv block")
     ap.add_argument("--per-map", action="store_true", help="per-map colour scale")
     ap.add_argument("--rate", type=float, default=0.0, help="pen steps per second (0: wait)")
+    ap.add_argument("--window", action="store_true", help="the whole window, real mouse events")
     args = ap.parse_args()
+    if args.window:
+        run_window(args)
+        return
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     state = AppState()
@@ -183,6 +192,89 @@ def main() -> None:
                       ("paint", "paint")):
         print(f"  {what:34s} {pct(shown_ms[key], 50):6.1f} / {pct(shown_ms[key], 95):6.1f}")
     explorer.shutdown()
+
+
+def run_window(args) -> None:
+    """Mouse events on the pad of a real MainWindow -> every visible plot repainted."""
+    from PySide6.QtCore import QPoint, QSettings, Qt
+    from PySide6.QtTest import QTest
+
+    from cnnviz.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)  # never the user's settings
+    import tempfile
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
+    app.setOrganizationName("cnnviz-bench")
+    window = MainWindow(AppState())
+    window.state.set_model(load_shipped(args.model))
+    window.load_defaults()
+    window.resize(1366, 768)
+    window.show()
+    state, controller = window.state, window.controller
+    explorer = window.cnn_explorer
+    infos = state.model.model.layer_infos
+    layer = args.layer or max((i for i in infos if len(i.output_shape) == 3),
+                              key=lambda i: int(np.prod(i.output_shape))).name
+    state.set_layer(layer)
+    explorer.show_block.setChecked(args.block)
+    pad = window.input_panel.pad
+    window.input_panel.clear()
+
+    sq = pad._square()
+    pts = pen_path(args.strokes + 21)
+    widget_pts = [QPoint(int(sq.x() + x / 280 * sq.width()), int(sq.y() + y / 280 * sq.height()))
+                  for y, x in pts]
+    frame: dict = {}
+    shown: list[float] = []
+    loop = QEventLoop()
+
+    def on_image(_image, _source):
+        if "t0" in frame and "gen" not in frame:
+            frame["gen"] = controller.runner.generation
+
+    def on_finished(generation, _analysis):
+        if frame.get("gen") == generation:
+            frame["delivered"] = True
+
+    def on_painted():
+        if frame.get("delivered") and "done" not in frame:
+            frame["done"] = True
+            QTimer.singleShot(0, finish)  # the rest of the window paints in the same pass
+
+    def finish():
+        shown.append(time.perf_counter() - frame["t0"])
+        loop.quit()
+
+    state.image_changed.connect(on_image)
+    controller.runner.finished.connect(on_finished)
+    explorer.grid.painted.connect(on_painted)
+    guard = QTimer()
+    guard.setSingleShot(True)
+    guard.timeout.connect(loop.quit)
+
+    QTest.mousePress(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, widget_pts[0])
+    t_start = 0.0
+    for i, p in enumerate(widget_pts[1:], 1):
+        if i == 21:  # after 20 warm-up steps
+            shown.clear()
+            t_start = time.perf_counter()
+        frame.clear()
+        frame["t0"] = time.perf_counter()
+        QTest.mouseMove(pad, p)
+        guard.start(5000)
+        loop.exec()
+        guard.stop()
+    wall = time.perf_counter() - t_start
+    QTest.mouseRelease(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, widget_pts[-1])
+    ms = [1e3 * t for t in shown]
+    c, h, w = state.analysis.layer(layer).shape
+    print(f"whole window 1366x768 offscreen, model {args.model}, CNN explorer on {layer} "
+          f"({c}x{h}x{w}{', whole block' if args.block else ''}), {os.cpu_count()} CPU cores")
+    print(f"{args.strokes} mouse moves on the pad: {len(shown)} frames in {wall:.1f} s")
+    print("latency mouse move -> pad, strip, answer, bars and feature maps painted (ms): "
+          f"p50 {pct(ms, 50):.1f}  p95 {pct(ms, 95):.1f}  max {max(ms or [0]):.1f}")
+    window.close()
 
 
 if __name__ == "__main__":
