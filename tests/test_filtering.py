@@ -147,23 +147,87 @@ def test_formulas_with_current_numbers():
 # --------------------------------------------------------------------------- impossible settings
 
 
-def test_fractional_output_size_is_explained():
-    # The lecture's rule: (W - F + 2P) / S + 1 must be whole. (5 - 2 + 0) / 2 + 1 = 2.5.
-    r = run_pipeline(np.zeros((5, 5)), KernelSettings(kernel=np.ones((2, 2)), stride=(2, 2)))
-    assert r.error is not None and not r.ok
-    assert "2.5" in r.error and "(5 − 2 + 2×0) / 2 + 1" in r.error and "stride 2" in r.error
-    assert "not a whole number" in r.error and "height" in r.error
-    assert r.conv is None and r.activated is None and r.pooled is None
-    # The formula is still there to show, with its fractional value.
-    assert r.formulas[0] == "Output height = (5 − 2 + 2×0) / 2 + 1 = 2.5"
-    assert r.conv_rows.problem and r.conv_rows.exact == 2.5
+FLOOR_CASES = [
+    # (image shape, kernel shape, stride, padding): (W - F + 2P) / S + 1 is not whole somewhere
+    ((28, 28), (3, 3), (2, 2), (0, 0)),  # the acceptance scenario: sharpen, stride 2 -> 13.5
+    ((280, 280), (3, 3), (2, 2), (0, 0)),  # the drawing pad
+    ((28, 28), (3, 3), (3, 3), (2, 2)),
+    ((27, 28), (3, 3), (2, 2), (0, 0)),  # only the width is floored
+    ((30, 31), (2, 3), (4, 3), (1, 0)),  # two rows left out, one of them padding
+    ((5, 5), (2, 2), (2, 2), (0, 0)),
+]
+
+
+@pytest.mark.parametrize("colour", ["grey", "per_channel"])
+@pytest.mark.parametrize("shape, kshape, stride, padding", FLOOR_CASES)
+def test_fractional_sizes_floor_like_torch(shape, kshape, stride, padding, colour):
+    image = RNG.uniform(0, 255, shape + ((3,) if colour != "grey" else ()))
+    s = KernelSettings(kernel=RNG.normal(size=kshape), stride=stride, padding=padding,
+                       activation="relu", pool_kind="max", per_channel=colour == "per_channel")
+    r = run_pipeline(image, s)
+    assert r.error is None, r.error
+    conv, act, pooled = torch_pipeline(image, s)  # torch floors
+    np.testing.assert_allclose(r.conv, conv, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(r.pooled, pooled, rtol=1e-10, atol=1e-9)
+    assert (r.conv_rows.value, r.conv_cols.value) == r.conv.shape[-2:]
+    # Each floored axis has a note and a floor in its formula; whole axes have neither.
+    for axis, a in enumerate((r.conv_rows, r.conv_cols)):
+        span = shape[axis] - kshape[axis] + 2 * padding[axis]
+        assert r.floored[axis] == bool(span % stride[axis])
+        assert ("⌊" in r.formulas[axis]) == r.floored[axis]
+        first_unused = a.value * stride[axis] - padding[axis] + kshape[axis] - stride[axis]
+        if r.floored[axis]:  # the rows no window reaches, up to the padded edge
+            assert r.left_out(axis) == (first_unused, shape[axis] + padding[axis] - 1)
+        else:
+            assert r.left_out(axis) is None
+    assert r.notes and all("not a whole number" in n and "PyTorch and Keras" in n for n in r.notes)
+
+
+def test_floor_note_for_the_acceptance_scenario():
+    """Sharpen with stride 2 on a 28x28 digit: 13.5 is floored to 13 and the note says why,
+    which row and column are left out, and that no padding can make it whole."""
+    r = run_pipeline(np.zeros((28, 28)), KernelSettings(), stride=(2, 2))
+    assert r.ok and r.conv.shape == (13, 13) and r.pooled.shape == (6, 6)
+    assert r.formulas[0] == "Output height = (28 − 3 + 2×0) / 2 + 1 = 13.5 → ⌊13.5⌋ = 13"
+    [note] = r.notes  # one note for both axes: the numbers are the same
+    assert note.startswith("Output height and width: (28 − 3 + 2×0) / 2 + 1 = 13.5 is not a "
+                           "whole number")
+    assert "the last row (row 27) and the last column (column 27) are left out: ⌊13.5⌋ = 13" in note
+    assert "no padding can make it whole" in note and "stride 2 is even" in note
+    assert "stride 1 or 5" in note and "277" not in note
+    # Every fix it names does make the size whole.
+    for change in ({"stride": (1, 1)}, {"stride": (5, 5)}, {"kernel": np.ones((2, 2))},
+                   {"kernel": np.ones((4, 4))}):
+        settings = KernelSettings(stride=(2, 2)).with_changes(**change)
+        assert not run_pipeline(np.zeros((28, 28)), settings).notes, change
+
+
+def test_floor_note_names_a_padding_that_works():
+    r = run_pipeline(np.zeros((28, 28)), KernelSettings(), stride=(3, 3))  # 9.333
+    [note] = r.notes
+    assert "padding 1 ((28 − 3 + 2×1) / 3 + 1 = 10)" in note and "no padding" not in note
+    fixed = run_pipeline(np.zeros((28, 28)), KernelSettings(), stride=(3, 3), padding=(1, 1))
+    assert fixed.notes == [] and fixed.conv.shape == (10, 10)
+    # Padding that lands only in the zeros: the note says so.
+    r = run_pipeline(np.zeros((28, 28)), KernelSettings(), stride=(2, 2), padding=(1, 1))
+    assert "row 28, padding zeros only" in r.notes[0]
 
 
 def test_fractional_width_only_names_the_width():
     r = run_pipeline(np.zeros((27, 28)), KernelSettings(), stride=(2, 2))
-    # rows: (27 - 3) / 2 + 1 = 13 fits; columns: (28 - 3) / 2 + 1 = 13.5 does not.
-    assert r.conv_rows.ok and not r.conv_cols.ok
-    assert "width" in r.error and "13.5" in r.error and "28" in r.error
+    # rows: (27 - 3) / 2 + 1 = 13 fits; columns: (28 - 3) / 2 + 1 = 13.5 is floored.
+    assert r.ok and r.floored == (False, True)
+    [note] = r.notes
+    assert note.startswith("Output width: (28 − 3 + 2×0) / 2 + 1 = 13.5")
+    assert "the last column (column 27) is left out" in note and "row" not in note.split(".")[0]
+
+
+def test_impossible_sizes_stay_errors():
+    # A kernel larger than the padded input cannot be floored into anything.
+    r = run_pipeline(np.zeros((5, 5)), KernelSettings(kernel=np.ones((7, 7))), stride=(2, 2))
+    assert r.error and "larger than" in r.error and r.conv is None and not r.notes
+    r = run_pipeline(np.zeros((5, 5)), KernelSettings(), stride=(0, 0))
+    assert r.error and "stride must be at least 1" in r.error and r.conv is None
 
 
 def test_kernel_larger_than_input():

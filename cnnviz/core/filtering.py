@@ -5,8 +5,14 @@ Qt-free (the kernel explorer tab and notebooks share it):
 
     result = run_pipeline(image, KernelSettings(kernel=..., stride=(2, 2)))
     result.error            # None, or a plain sentence with the numbers in it
+    result.notes            # remarks that did not stop the work (a size that was floored)
     result.conv, result.activated, result.pooled
-    result.formulas         # ["Output height = (28 − 3 + 2×0) / 2 + 1 = 13.5", ...]
+    result.formulas         # ["Output height = (28 − 3 + 2×0) / 2 + 1 = 13.5 → ⌊13.5⌋ = 13", ...]
+
+Sizes that are not whole: (W - F + 2P) / S + 1 = 13.5 is floored like PyTorch and Keras (the
+last rows or columns the kernel cannot reach are left out), and a note says so in words, with
+a setting that would make it whole, as the lecture's rule asks. Only numbers that cannot work
+at all (a kernel larger than the padded input, stride 0, an output too large) are errors.
 
 Shapes: image (H, W) grey or (H, W, 3) colour, 0..255 (channels LAST, as loaded from a
 file); result.input is (H, W) grey or (C, H, W) colour (channels FIRST, as a conv layer
@@ -24,7 +30,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -35,7 +41,7 @@ from .ops import AxisSize
 __all__ = [
     "ACTIVATION_NAMES", "LECTURE_EXAMPLES", "POOL_NAMES", "ConvPixel", "FilterResult",
     "LectureExample", "PoolPixel", "Preview", "activation_text", "explain_conv_pixel",
-    "explain_pool_pixel", "fmt_number", "input_window", "preview", "run_pipeline",
+    "explain_pool_pixel", "floor_note", "fmt_number", "input_window", "preview", "run_pipeline",
 ]
 
 ACTIVATION_NAMES = {
@@ -90,10 +96,28 @@ class FilterResult:
     pool_padding: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     seconds: float = 0.0  # the whole pipeline
+    notes: list[str] = field(default_factory=list)  # remarks that did not stop the work
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def floored(self) -> tuple[bool, bool]:
+        """(rows, columns): True where (W - F + 2P) / S + 1 was not whole and was floored."""
+        return tuple(a is not None and a.value is not None and a.value != a.exact
+                     for a in (self.conv_rows, self.conv_cols))
+
+    def left_out(self, axis: int) -> tuple[int, int] | None:
+        """(first, last) input rows (axis 0) or columns (axis 1), padding included (so they
+        may pass the image's edge), that no kernel window reaches because the size was
+        floored; None when every row or column is used."""
+        a = (self.conv_rows, self.conv_cols)[axis]
+        if a is None or a.value is None:
+            return None
+        last_used = (a.value - 1) * a.stride - a.padding + a.kernel - 1
+        end = a.size + a.padding - 1  # the last row of the padded input
+        return (last_used + 1, end) if last_used < end else None
 
     @property
     def pooling(self) -> bool:
@@ -116,10 +140,99 @@ class FilterResult:
         return [f for f in self.formulas if f.startswith("Pooled")]
 
 
-def _conv_formula(axis: AxisSize, word: str) -> str:
-    """'Output height = (28 − 3 + 2×0) / 1 + 1 = 26' (the lecture's formula, this axis)."""
-    return (f"Output {word} = ({axis.size} {MINUS} {axis.kernel} + 2×{axis.padding}) / "
+def _conv_formula(axis: AxisSize, word: str, floored: int | None = None) -> str:
+    """'Output height = (28 − 3 + 2×0) / 1 + 1 = 26' (the lecture's formula, this axis);
+    with `floored`, '… = 13.5 → ⌊13.5⌋ = 13' (what torch and Keras compute)."""
+    text = (f"Output {word} = ({axis.size} {MINUS} {axis.kernel} + 2×{axis.padding}) / "
             f"{axis.stride} + 1 = {fmt_number(axis.exact, 6)}")
+    if floored is not None:
+        text += f" → ⌊{fmt_number(axis.exact, 6)}⌋ = {floored}"
+    return text
+
+
+def _or_words(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _nearest(candidates, target: int, count: int) -> list[int]:
+    """Up to `count` candidates closest to target (ties: the smaller), ascending."""
+    return sorted(sorted(candidates, key=lambda v: (abs(v - target), v))[:count])
+
+
+def _whole_fixes(n: int, k: int, s: int, p: int, both: bool, word: str) -> str:
+    """What would make (n - k + 2p) / s + 1 whole, nearest first: padding (or why no padding
+    can), stride, kernel size. Each one is checked, never guessed."""
+    span = n - k + 2 * p
+    which = "" if both else f" for the {'rows' if word == 'height' else 'columns'}"
+    fixes = []
+    no_pad = ""
+    if s % 2 == 0 and (n - k) % 2:
+        # 2P is even, so n - k + 2P stays odd: never a multiple of an even stride.
+        no_pad = (f"no padding can make it whole here ({n} {MINUS} {k} = {n - k} is odd, padding "
+                  f"adds an even number, 2×P, and stride {s} is even); ")
+    else:
+        pads = [q for q in range(0, p + s + 1) if q != p and (n - k + 2 * q) % s == 0]
+        q = _nearest(pads, p, 1)[0]
+        fixes.append(f"padding {q}{which} (({n} {MINUS} {k} + 2×{q}) / {s} + 1 = "
+                     f"{(n - k + 2 * q) // s + 1})")
+    # Small strides only: a stride of 277 "fits" a 280 image but teaches nothing.
+    strides = [d for d in range(1, min(span, max(10, 2 * s)) + 1) if span % d == 0 and d != s]
+    fixes.append("stride " + _or_words([str(d) for d in _nearest(strides, s, 2)]) + which)
+    sizes = _nearest([f for f in range(1, n + 2 * p + 1) if f != k and (n - f + 2 * p) % s == 0],
+                     k, 2)
+    if sizes:
+        fixes.append("a " + _or_words([f"{f}×{f}" for f in sizes]) + " kernel" if both else
+                     f"a kernel {_or_words([str(f) for f in sizes])} "
+                     f"{'tall' if word == 'height' else 'wide'}")
+    return f"{no_pad}any one of these would: {'; '.join(fixes)}"
+
+
+def _left_out_words(n: int, p: int, first: int, last: int, unit: str) -> str:
+    """'the last row (row 27)', 'the last 2 columns (columns 26…27)', '(padding zeros only)'."""
+    count = last - first + 1
+    what = f"the last {unit}" if count == 1 else f"the last {count} {unit}s"
+    where = f"{unit} {first}" if count == 1 else f"{unit}s {first}…{last}"
+    if first >= n:
+        where += ", padding zeros only"
+    elif last >= n:
+        where += f"; from {n} on it is padding"
+    return f"{what} ({where})"
+
+
+def floor_note(result: FilterResult) -> list[str]:
+    """The notes for conv sizes that were floored: what happened, in words, and what would
+    make the size whole (one note when both axes have the same numbers)."""
+    axes = []
+    for axis, (a, word, unit) in enumerate(zip((result.conv_rows, result.conv_cols),
+                                              ("height", "width"), ("row", "column"))):
+        if result.floored[axis]:
+            axes.append((a, word, unit, result.left_out(axis)))
+    if not axes:
+        return []
+    same = len(axes) == 2 and (
+        (axes[0][0].size, axes[0][0].kernel, axes[0][0].stride, axes[0][0].padding)
+        == (axes[1][0].size, axes[1][0].kernel, axes[1][0].stride, axes[1][0].padding))
+    if same:
+        (a, _w, _u, rows), (_a, _w2, _u2, cols) = axes
+        entries = [("Output height and width", a, True, "height",
+                    f"{_left_out_words(a.size, a.padding, *rows, 'row')} and "
+                    f"{_left_out_words(a.size, a.padding, *cols, 'column')} are")]
+    else:
+        entries = []
+        for a, word, unit, gone in axes:
+            entries.append((f"Output {word}", a, False, word,
+                            f"{_left_out_words(a.size, a.padding, *gone, unit)} "
+                            f"{'is' if gone[0] == gone[1] else 'are'}"))
+    notes = []
+    for head, a, both, word, gone in entries:
+        exact = fmt_number(a.exact, 6)
+        fixes = _whole_fixes(a.size, a.kernel, a.stride, a.padding, both, word)
+        notes.append(
+            f"{head}: ({a.size} {MINUS} {a.kernel} + 2×{a.padding}) / {a.stride} + 1 = {exact} "
+            f"is not a whole number: the kernel's last step would hang over the edge, so, like "
+            f"PyTorch and Keras, {gone} left out: ⌊{exact}⌋ = {a.value}. The lecture's rule asks "
+            f"for a whole number; {fixes}.")
+    return notes
 
 
 def _pool_formula(axis: AxisSize, word: str) -> str:
@@ -175,8 +288,9 @@ def run_pipeline(image, settings: KernelSettings | None = None, *, pool_padding:
     override its fields, e.g. run_pipeline(img, stride=(2, 2))).
 
     Never raises for impossible numbers: the result's `error` says what does not fit
-    (a fractional output size, a kernel larger than the padded input, pooling that does
-    not fit), and the stages that could be computed are still there."""
+    (a kernel larger than the padded input, a stride of 0, pooling that does not fit, a
+    result too large), and the stages that could be computed are still there. A size that
+    is not whole is floored like torch and Keras, and `notes` says so in words."""
     start = time.perf_counter()
     settings = (settings or KernelSettings()).with_changes(**changes) if changes else (
         settings or KernelSettings())
@@ -187,8 +301,11 @@ def run_pipeline(image, settings: KernelSettings | None = None, *, pool_padding:
     timings: dict[str, float] = {}
 
     def done(error, conv=None, act=None, pooled=None, rows=None, cols=None, prow=None, pcol=None):
-        return FilterResult(x, k, settings, colour_mode, conv, act, pooled, rows, cols, prow, pcol,
-                            formulas, error, pool_padding, timings, time.perf_counter() - start)
+        result = FilterResult(x, k, settings, colour_mode, conv, act, pooled, rows, cols, prow,
+                              pcol, formulas, error, pool_padding, timings,
+                              time.perf_counter() - start)
+        result.notes.extend(floor_note(result))
+        return result
 
     problem = problem or kproblem
     activation = str(settings.activation).strip().lower().replace("-", "_")
@@ -208,12 +325,21 @@ def run_pipeline(image, settings: KernelSettings | None = None, *, pool_padding:
                 zip((h, w), k.shape, settings.stride, settings.padding)]
     except ops.ShapeError as exc:
         return done(f"convolution: {exc}")
-    formulas.extend(_conv_formula(a, word) for a, word in zip(axes, AXIS_WORDS))
-    for a, word in zip(axes, AXIS_WORDS):
-        if a.problem:
+    floors: list[int | None] = []
+    for a in axes:
+        try:  # a fraction floors like torch; a kernel that cannot fit at all stays an error
+            floors.append(None if a.ok else ops.output_size(a.size, a.kernel, a.stride,
+                                                            a.padding, exact=False))
+        except ops.ShapeError:
+            floors.append(None)
+    formulas.extend(_conv_formula(a, word, f) for a, word, f in zip(axes, AXIS_WORDS, floors))
+    for a, word, f in zip(axes, AXIS_WORDS, floors):
+        if a.problem and f is None:
             what = "rows" if word == "height" else "columns"
             return done(f"Convolution, output {word} ({what}): {_typeset(a.problem)}", rows=axes[0],
                         cols=axes[1])
+    # Floored axes become whole sizes (what torch computes), the working kept in the formula.
+    axes = [a if f is None else replace(a, value=f, problem=None) for a, f in zip(axes, floors)]
 
     too_big = ops.size_problem((h, w), settings.padding, (axes[0].value, axes[1].value))
     if too_big:  # said before a byte of the huge padded image is allocated
@@ -223,9 +349,9 @@ def run_pipeline(image, settings: KernelSettings | None = None, *, pool_padding:
     t = time.perf_counter()
     try:
         if colour_mode == "per_channel":
-            conv = ops.conv2d_per_channel(x, k, settings.stride, settings.padding, exact=True)  # (C, Ho, Wo)
+            conv = ops.conv2d_per_channel(x, k, settings.stride, settings.padding)  # (C, Ho, Wo)
         else:
-            conv = ops.conv2d(x, k, settings.stride, settings.padding, exact=True)  # (Ho, Wo)
+            conv = ops.conv2d(x, k, settings.stride, settings.padding)  # (Ho, Wo), floored
     except ops.NotFiniteError as exc:
         return done(f"Convolution: {exc}", rows=axes[0], cols=axes[1])
     timings["conv"] = time.perf_counter() - t
