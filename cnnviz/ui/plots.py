@@ -8,14 +8,25 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import (
+    QGraphicsRectItem,
+    QLabel,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True, background="w", foreground="k")
 
 # Diverging for signed values (conv outputs, kernels), sequential for the rest.
 SIGNED_CMAP = pg.colormap.get("CET-D1")  # blue-white-red
 UNSIGNED_CMAP = pg.colormap.get("CET-L1")  # black to white, like the digits themselves
+
+FRAME_PEN = QColor("#8a8a8a")  # mid grey: visible against black cells, white cells and the page
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def symmetric_levels(array: np.ndarray) -> tuple[float, float]:
@@ -41,11 +52,36 @@ def pick_colormap(array: np.ndarray):
     return SIGNED_CMAP if array.size and float(np.nanmin(array)) < 0 else UNSIGNED_CMAP
 
 
-class ImagePanel(QWidget):
-    """Title (with the array's shape), an upright image, and optionally a colour bar.
+class ExtentAxis(pg.AxisItem):
+    """An axis that puts ticks only along the image, not over the empty margin that the
+    locked aspect ratio adds around it (a 28-pixel image is labelled 0…25, not −10…40)."""
 
-    hovered(row, col) is emitted as the mouse moves over a pixel; left(-1, -1) when it leaves.
-    clicked(row, col) on a left click.
+    extent: tuple[float, float] | None = None
+
+    def set_extent(self, extent: tuple[float, float] | None) -> None:
+        if extent != self.extent:
+            self.extent = extent
+            self.picture = None  # re-draw the ticks
+            self.update()
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph override)
+        if self.extent is None or maxVal <= minVal:
+            return super().tickValues(minVal, maxVal, size)
+        lo, hi = max(minVal, self.extent[0]), min(maxVal, self.extent[1])
+        if hi <= lo:
+            return []
+        # Same tick spacing as the whole axis would have: scale the pixel length too.
+        return super().tickValues(lo, hi, size * (hi - lo) / (maxVal - minVal))
+
+
+class ImagePanel(QWidget):
+    """Title (with the array's shape), an upright image in a thin frame, and optionally a
+    colour bar; or, with show_message(), a short centred text instead of empty axes.
+
+    hovered(row, col) is emitted as the mouse moves over a pixel of the array shown;
+    (-1, -1) when it leaves. clicked(row, col) on a left click. The image may be placed on
+    any rectangle of the plot (set_array(rect=...)), e.g. a shrunk photo on its full-size
+    pixel coordinates; row and col are always indices into the array shown.
     """
 
     hovered = Signal(int, int)
@@ -54,48 +90,128 @@ class ImagePanel(QWidget):
     def __init__(self, title: str = "", colorbar: bool = True, parent: QWidget | None = None):
         super().__init__(parent)
         self._title = title
+        self._message = ""
+        self.title_label = QLabel()
+        self.title_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title_label.setWordWrap(True)  # a long title takes two lines, never widens the panel
+        self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+        font = self.title_label.font()
+        font.setPointSizeF(9)
+        self.title_label.setFont(font)
+
         self.view = pg.GraphicsLayoutWidget()
-        self.view.setMinimumSize(80, 80)
-        self.plot = self.view.addPlot()
+        self.view.setMinimumSize(80, 60)
+        self.axes = {"left": ExtentAxis("left"), "bottom": ExtentAxis("bottom")}
+        self.plot = self.view.addPlot(axisItems=self.axes)
         self.plot.setAspectLocked(True)
         self.plot.invertY(True)  # row 0 at the top, like the input
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(False, False)
-        self.plot.getAxis("left").setWidth(28)
+        self.plot.getAxis("left").setWidth(34)  # room for "3000", the rows of a photo
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image_item)
+        self.frame = QGraphicsRectItem()
+        pen = QPen(FRAME_PEN)
+        pen.setCosmetic(True)
+        pen.setWidthF(1.0)
+        self.frame.setPen(pen)
+        self.frame.setZValue(4)  # above the image, below numbers and outlines
+        self.frame.hide()
+        self.plot.addItem(self.frame, ignoreBounds=True)
+        self.image_item.sigImageChanged.connect(self._fit_frame)
         self.colorbar = None
         if colorbar:
             self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=UNSIGNED_CMAP, width=12,
                                             interactive=False)
             self.colorbar.setImageItem(self.image_item, insert_in=self.plot)
+
+        self.message_label = QLabel()
+        self.message_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message_label.setWordWrap(True)
+        self.message_label.setStyleSheet("QLabel { color: #555; background: white; padding: 8px; }")
+        self.message_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.message_label)
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view)
+        layout.setSpacing(0)
+        layout.addWidget(self.title_label)
+        layout.addWidget(self.stack, 1)
+        self.setStyleSheet("ImagePanel { background: white; }")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self._shape = (0, 0)
+        self._rect: QRectF | None = None
         self.array: np.ndarray | None = None
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.plot.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         self._last_hover = (-1, -1)
         self.set_title(title)
 
+    # ----------------------------------------------------------------- title and message
+
     def set_title(self, text: str) -> None:
         self._title = text
-        self.plot.setTitle(text, size="9pt")
+        self.title_label.setText(text)
+        self.title_label.setToolTip(text.replace("<br>", " "))
 
     def title(self) -> str:
         return self._title
 
+    def show_message(self, text: str, title: str | None = None) -> None:
+        """Nothing to draw: a short centred text instead of an empty plot with made-up axes."""
+        self._message = text
+        self.message_label.setText(text)
+        self.stack.setCurrentWidget(self.message_label)
+        self.image_item.clear()
+        self.frame.hide()
+        self.array = None
+        self._shape = (0, 0)
+        if title is not None:
+            self.set_title(title)
+        if self._last_hover != (-1, -1):
+            self._last_hover = (-1, -1)
+            self.hovered.emit(-1, -1)
+
+    def message(self) -> str:
+        """The text shown instead of the plot, or "" while the plot is shown."""
+        return self._message
+
+    # ----------------------------------------------------------------- the image
+
+    def data_rect(self) -> QRectF:
+        """Where the image lies in plot coordinates (its pixels are 1 × 1 unless placed
+        on another rectangle with set_array(rect=...))."""
+        return self.image_item.mapRectToParent(self.image_item.boundingRect())
+
+    def _fit_frame(self) -> None:
+        if self.image_item.image is None:
+            self.frame.hide()
+            for axis in self.axes.values():
+                axis.set_extent(None)
+            return
+        r = self.data_rect()
+        self.frame.setRect(r)
+        self.frame.show()
+        self.axes["bottom"].set_extent((r.left(), r.right()))
+        self.axes["left"].set_extent((r.top(), r.bottom()))
+
     def set_array(self, array: np.ndarray, title: str | None = None,
-                  levels: tuple[float, float] | None = None, cmap=None) -> None:
+                  levels: tuple[float, float] | None = None, cmap=None,
+                  rect: QRectF | tuple[float, float, float, float] | None = None) -> None:
         """Show a 2-D array (or (H, W, 3) 0..255 colour). Levels default to the data's range,
-        symmetric around zero for signed data."""
+        symmetric around zero for signed data. rect: (x, y, width, height) the image covers
+        in plot coordinates (default: one unit per pixel from (0, 0))."""
         array = np.asarray(array)
         self.array = array
+        self._message = ""
+        self.stack.setCurrentWidget(self.view)
+        rect = QRectF(*rect) if isinstance(rect, tuple) else rect
         if array.ndim == 3:  # colour
-            self.image_item.setImage(np.clip(array, 0, 255).astype(np.uint8), autoLevels=False,
-                                     levels=(0, 255))
+            image = np.clip(array, 0, 255).astype(np.uint8)
+            levels = (0, 255)
             if self.colorbar is not None:
                 self.colorbar.hide()
         else:
@@ -103,25 +219,37 @@ class ImagePanel(QWidget):
                 cmap = pick_colormap(array)
             if levels is None:
                 levels = symmetric_levels(array) if cmap is SIGNED_CMAP else auto_levels(array)
-            shown = np.nan_to_num(array.astype(np.float32, copy=False))
+            # float32 draws faster; values beyond its range (a kernel weight of 1e40) would
+            # turn to inf there, so those stay float64.
+            big = max(abs(levels[0]), abs(levels[1])) >= FLOAT32_MAX / 4
+            image = np.nan_to_num(array.astype(np.float64 if big else np.float32, copy=False))
             if self.colorbar is not None:
                 self.colorbar.show()
                 self.colorbar.setColorMap(cmap)
                 self.colorbar.setLevels(levels)
             else:
                 self.image_item.setColorMap(cmap)
-            self.image_item.setImage(shown, autoLevels=False, levels=levels)
+        self.image_item.setImage(image, autoLevels=False, levels=levels)
+        if rect is None:
+            self.image_item.resetTransform()
+        else:
+            self.image_item.setRect(rect)
+        self._fit_frame()
         shape = array.shape[:2]
-        if shape != self._shape:
-            self._shape = shape
-            self.plot.setRange(xRange=(0, shape[1]), yRange=(0, shape[0]), padding=0.02)
+        placed = self.data_rect()
+        if shape != self._shape or placed != self._rect:
+            self._shape, self._rect = shape, placed
+            self.plot.setRange(rect=placed, padding=0.02)
         if title is not None:
             self.set_title(title)
 
+    # ----------------------------------------------------------------- pointing
+
     def pixel_at(self, scene_pos: QPointF) -> tuple[int, int]:
-        if self.array is None or not self.plot.sceneBoundingRect().contains(scene_pos):
+        """(row, col) of the array pixel under a scene point, or (-1, -1)."""
+        if self.array is None or not self.plot.vb.sceneBoundingRect().contains(scene_pos):
             return -1, -1
-        p = self.plot.vb.mapSceneToView(scene_pos)
+        p = self.image_item.mapFromScene(scene_pos)  # image coordinates: x = column, y = row
         row, col = int(np.floor(p.y())), int(np.floor(p.x()))
         h, w = self.array.shape[:2]
         if 0 <= row < h and 0 <= col < w:
