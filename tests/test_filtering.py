@@ -469,3 +469,24 @@ def test_softmax_is_offered_and_explained():
     np.testing.assert_allclose(r.activated, ref, rtol=1e-10, atol=1e-300)
     text = activation_text("softmax", 2.0, 0.25)
     assert text.startswith("softmax(2) = e^2 / ") and text.endswith("= 0.25")
+
+
+def test_resize_centred_keeps_the_centre():
+    from cnnviz.core.filtering import resize_centred
+
+    sharpen = np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], float)
+    grown = resize_centred(sharpen, 5, 5)
+    np.testing.assert_array_equal(grown[1:4, 1:4], sharpen)
+    assert grown.sum() == sharpen.sum() and grown[2, 2] == 5
+    # Centred means the same output, one pixel less on each side (nothing shifted).
+    image = RNG.uniform(0, 255, (12, 14))
+    small = run_pipeline(image, KernelSettings(kernel=sharpen, pool_kind="none"))
+    big = run_pipeline(image, KernelSettings(kernel=grown, pool_kind="none"))
+    np.testing.assert_allclose(big.conv, small.conv[1:-1, 1:-1], rtol=1e-12)
+    # One step at a time, 3 -> 7 and back, ends where it started; so does 3 -> 4 -> 3.
+    k = sharpen
+    for n in (4, 5, 6, 7, 6, 5, 4, 3):
+        k = resize_centred(k, n, n)
+    np.testing.assert_array_equal(k, sharpen)
+    np.testing.assert_array_equal(resize_centred(sharpen, 7, 7)[2:5, 2:5], sharpen)
+    np.testing.assert_array_equal(resize_centred(sharpen, 1, 3), [[-1, 5, -1]])

@@ -41,7 +41,8 @@ from .ops import AxisSize
 __all__ = [
     "ACTIVATION_NAMES", "LECTURE_EXAMPLES", "POOL_NAMES", "ConvPixel", "FilterResult",
     "LectureExample", "PoolPixel", "Preview", "activation_text", "explain_conv_pixel",
-    "explain_pool_pixel", "floor_note", "fmt_number", "input_window", "preview", "run_pipeline",
+    "explain_pool_pixel", "floor_note", "fmt_number", "input_window", "preview", "resize_centred",
+    "run_pipeline",
 ]
 
 ACTIVATION_NAMES = {
@@ -381,6 +382,24 @@ def run_pipeline(image, settings: KernelSettings | None = None, *, pool_padding:
     if pool_kind == "avg" and not np.isfinite(pooled).all():  # only a sum can overflow
         return done(_TOO_LARGE, conv, act, None, axes[0], axes[1], paxes[0], paxes[1])
     return done(None, conv, act, pooled, axes[0], axes[1], paxes[0], paxes[1])
+
+
+def resize_centred(kernel, rows: int, cols: int) -> np.ndarray:
+    """A kernel grown with zeros or cropped to rows × cols, its centre kept in place, so a
+    3×3 sharpen grown to 5×5 still sharpens around the same pixel (not shifted by one).
+
+    The centre of an n-long axis is index (n - 1) // 2 (the lower middle when n is even),
+    so growing one step at a time from 3 to 7 and back ends where it started."""
+    k = np.asarray(kernel, dtype=np.float64)
+    out = np.zeros((rows, cols))
+    src, dst = [], []
+    for n_old, n_new in zip(k.shape, (rows, cols)):
+        shift = (n_new - 1) // 2 - (n_old - 1) // 2  # where old index 0 lands in the new grid
+        lo, hi = max(0, -shift), min(n_old, n_new - shift)
+        src.append(slice(lo, max(lo, hi)))
+        dst.append(slice(lo + shift, max(lo, hi) + shift))
+    out[tuple(dst)] = k[tuple(src)]
+    return out
 
 
 # --------------------------------------------------------------------------- what made a pixel

@@ -1,23 +1,85 @@
 """An editable kernel: a grid of cells (1x1 up to 7x7, rows and columns chosen apart) that
-take numbers and fractions like 1/9. A cell that is not a number is marked red with the
-reason in its tooltip and is not used: the last good kernel stays in force."""
+take numbers and fractions like 1/9.
+
+A cell is used when its editing is finished (Enter, Tab, clicking elsewhere) or after a short
+pause in typing, never on each keystroke: typing "1/0" must not put 1 in force on the way.
+A cell that is not a number is marked red with the reason and is not used; the message says
+what counts in its place. Changing the size keeps the kernel centred (zeros added or cut
+evenly around it)."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
-from ..core.filtering import fmt_number
+from ..core.filtering import fmt_number, resize_centred
 from ..core.kernels import KernelError, parse_cell
 
 MAX_SIDE = 7
+CELL_WIDTH = 36
+CELL_SPACING = 2
+APPLY_DELAY_MS = 800  # a pause in typing this long applies the cell
 BAD_STYLE = "QLineEdit { border: 2px solid #d32f2f; background: #ffebee; }"
 CELL_TIP = ("Row {r}, column {c} of the kernel: one weight. Type a number (2, -0.5) or a fraction "
-            "(1/9). \"A convolution is a weighted sum of the pixel values of the image as the "
+            "(1/9); it is used when you press Enter or Tab, click elsewhere, or pause typing. "
+            "\"A convolution is a weighted sum of the pixel values of the image as the "
             "window slides across the whole image.\"")
+HINT = "Numbers or fractions (1/9). A cell is used after Enter, Tab or a pause in typing."
+HINT_STYLE = "color: #666;"
+PROBLEM_STYLE = "color: #c62828;"
+LIMIT_STYLE = "color: #8a5300;"
+
+
+class LimitSpinBox(QSpinBox):
+    """A spin box that lets a number past its limits be typed and, when editing finishes,
+    sets the nearest limit and says so (limited(message)) instead of silently dropping keys.
+
+    what: the name the message uses ("the kernel size"); note: an optional sentence added."""
+
+    limited = Signal(str)
+
+    def __init__(self, what: str, note: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self._what = what
+        self._note = note
+
+    def _number(self, text: str) -> str:
+        body = text
+        if self.prefix() and body.startswith(self.prefix()):
+            body = body[len(self.prefix()):]
+        if self.suffix() and body.endswith(self.suffix()):
+            body = body[:-len(self.suffix())]
+        return body.strip()
+
+    def validate(self, text: str, pos: int):  # Qt override
+        result = super().validate(text, pos)
+        state = result[0] if isinstance(result, tuple) else result
+        if state == QValidator.State.Invalid and self._number(text).isdigit():
+            return QValidator.State.Intermediate, text, pos  # let it be typed; fixup clamps it
+        return result
+
+    def fixup(self, text: str) -> str:  # Qt override: editing finished on an out-of-range value
+        number = self._number(text)
+        if not number.isdigit():
+            return text
+        typed = int(number)
+        used = min(max(typed, self.minimum()), self.maximum())
+        if used != typed:
+            self.limited.emit(f"{self._what.capitalize()} goes from {self.minimum()} to "
+                              f"{self.maximum()} here: {typed} became {used}.{self._note}")
+        return f"{self.prefix()}{used}{self.suffix()}"
 
 
 def _fraction(v: float) -> str | None:
@@ -64,58 +126,79 @@ class KernelGrid(QWidget):
         self._kernel = np.zeros((3, 3)) if kernel is None else np.array(kernel, dtype=np.float64)
         self._filling = False
         self._problem = ""
+        self._notice = ""  # a limit that was hit, shown until the next edit
+        self._notice_fresh = False
+        self._apply_timer = QTimer(self)
+        self._apply_timer.setSingleShot(True)
+        self._apply_timer.setInterval(APPLY_DELAY_MS)
+        self._apply_timer.timeout.connect(self.apply_now)
 
-        self.rows_spin = QSpinBox()
-        self.cols_spin = QSpinBox()
+        self.rows_spin = LimitSpinBox("the kernel size")
+        self.cols_spin = LimitSpinBox("the kernel size")
         for spin, word in ((self.rows_spin, "rows"), (self.cols_spin, "columns")):
             spin.setRange(1, MAX_SIDE)
-            spin.setToolTip(f"How many {word} the kernel has (1 to {MAX_SIDE}). Kernels need not be "
-                            "square: 1×3 or 3×1 kernels find edges in one direction only. "
-                            "\"CONV layers should be small size such as 3 × 3, 5 × 5, or 1 × 1.\"")
+            spin.setToolTip(f"How many {word} the kernel has: 1 to {MAX_SIDE}. Kernels need not be "
+                            "square: 1×3 or 3×1 kernels find edges in one direction only. Growing "
+                            "or shrinking keeps the kernel centred (zeros are added or cut on both "
+                            "sides). \"CONV layers should be small size such as 3 × 3, 5 × 5, or "
+                            "1 × 1.\" A kernel larger than the image can be tried on the lecture's "
+                            "5×5 examples (Input › Source).")
             spin.valueChanged.connect(self._on_size_changed)
+            spin.limited.connect(self._show_limit)
         size_row = QHBoxLayout()
         size_row.setContentsMargins(0, 0, 0, 0)
-        size_row.addWidget(QLabel("Size"))
+        size_label = QLabel("Size")
+        size_label.setToolTip(self.rows_spin.toolTip())
+        size_row.addWidget(size_label)
         size_row.addWidget(self.rows_spin)
         times = QLabel("×")
         times.setAlignment(Qt.AlignmentFlag.AlignCenter)
         size_row.addWidget(times)
         size_row.addWidget(self.cols_spin)
+        limit = QLabel(f"(up to {MAX_SIDE}×{MAX_SIDE})")
+        limit.setStyleSheet(HINT_STYLE)
+        limit.setToolTip(self.rows_spin.toolTip())
+        size_row.addWidget(limit)
         size_row.addStretch(1)
 
         self.cells: list[list[QLineEdit]] = []
-        grid = QGridLayout()
-        grid.setSpacing(2)
+        cell_area = QWidget()
+        grid = QGridLayout(cell_area)
+        grid.setSpacing(CELL_SPACING)
         grid.setContentsMargins(0, 0, 0, 0)
+        # Room for the widest kernel always: the column never grows (or cuts) when it widens.
+        cell_area.setMinimumWidth(MAX_SIDE * CELL_WIDTH + (MAX_SIDE - 1) * CELL_SPACING)
         for r in range(MAX_SIDE):
             row = []
             for c in range(MAX_SIDE):
                 cell = QLineEdit("0")
                 cell.setAlignment(Qt.AlignmentFlag.AlignCenter)
-                cell.setFixedWidth(38)
+                cell.setFixedWidth(CELL_WIDTH)
                 cell.setToolTip(CELL_TIP.format(r=r + 1, c=c + 1))
-                cell.textChanged.connect(self._on_text_changed)
-                grid.addWidget(cell, r, c)
+                cell.textEdited.connect(self._on_text_edited)
+                cell.editingFinished.connect(self.apply_now)
+                grid.addWidget(cell, r, c, Qt.AlignmentFlag.AlignLeft)
                 row.append(cell)
             self.cells.append(row)
-        grid_box = QHBoxLayout()
-        grid_box.setContentsMargins(0, 0, 0, 0)
-        grid_box.addLayout(grid)
-        grid_box.addStretch(1)
+        grid.setColumnStretch(MAX_SIDE, 1)
 
         self.sum_label = QLabel()
         self.sum_label.setToolTip("The sum of all weights. 1 keeps the image's brightness (blurs, "
                                   "sharpen, identity); 0 turns flat areas black (edge detectors).")
-        self.problem_label = QLabel()
+        # One place, always there, for the typing hint, a bad cell or a limit: nothing below
+        # it moves when a message comes or goes.
+        self.problem_label = QLabel(HINT)
         self.problem_label.setWordWrap(True)
-        self.problem_label.setStyleSheet("color: #c62828;")
-        self.problem_label.hide()
+        self.problem_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.problem_label.setStyleSheet(HINT_STYLE)
+        lines = 4
+        self.problem_label.setFixedHeight(self.problem_label.fontMetrics().lineSpacing() * lines + 4)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
         layout.addLayout(size_row)
-        layout.addLayout(grid_box)
+        layout.addWidget(cell_area)
         layout.addWidget(self.sum_label)
         layout.addWidget(self.problem_label)
         self.set_kernel(self._kernel)
@@ -135,6 +218,19 @@ class KernelGrid(QWidget):
     def problem(self) -> str:
         return self._problem
 
+    def message(self) -> str:
+        """What the message line says now (the hint, a bad cell or a limit)."""
+        return self.problem_label.text()
+
+    def pending(self) -> bool:
+        """True while typed text waits to be applied (editing not finished yet)."""
+        return self._apply_timer.isActive()
+
+    def apply_now(self) -> None:
+        """Use what the cells say now (Enter, Tab, focus out or the typing pause)."""
+        self._apply_timer.stop()
+        self._read_cells(emit=True)
+
     def set_kernel(self, values) -> None:
         """Show these values (fractions like 1/9 written as fractions when exact). Emits
         nothing: the caller already knows the kernel."""
@@ -143,6 +239,19 @@ class KernelGrid(QWidget):
             k = k[None]
         if k.ndim != 2 or not (1 <= k.shape[0] <= MAX_SIDE and 1 <= k.shape[1] <= MAX_SIDE):
             raise ValueError(f"the kernel grid holds 1×1 to {MAX_SIDE}×{MAX_SIDE}; got shape {k.shape}")
+        self._apply_timer.stop()  # typed text is replaced, so nothing is left to apply
+        self._notice = ""
+        self._fill(k)
+        self._kernel = k
+        self._read_cells(emit=False)
+
+    def text(self) -> str:
+        """The kernel in force as text parse_kernel reads back exactly: '0 -1 0; -1 5 -1; 0 -1 0'."""
+        return "; ".join(" ".join(row) for row in cell_texts(self._kernel))
+
+    # ----------------------------------------------------------------- internals
+
+    def _fill(self, k: np.ndarray) -> None:
         texts = cell_texts(k)
         self._filling = True
         try:
@@ -156,38 +265,37 @@ class KernelGrid(QWidget):
                     cell.setVisible(inside)
         finally:
             self._filling = False
-        self._kernel = k
-        self._read_cells(emit=False)
-
-    def text(self) -> str:
-        """The kernel in force as text parse_kernel reads back exactly: '0 -1 0; -1 5 -1; 0 -1 0'."""
-        return "; ".join(" ".join(row) for row in cell_texts(self._kernel))
-
-    # ----------------------------------------------------------------- internals
 
     def _on_size_changed(self, _value: int) -> None:
         if self._filling:
             return
-        rows, cols = self.shape()
-        for r in range(MAX_SIDE):
-            for c in range(MAX_SIDE):
-                cell = self.cells[r][c]
-                inside = r < rows and c < cols
-                if inside and not cell.isVisibleTo(self):
-                    # A newly shown cell starts from the kernel in force, or 0.
-                    old = self._kernel
-                    self._filling = True
-                    cell.setText(format_cell(old[r, c]) if r < old.shape[0] and c < old.shape[1] else "0")
-                    self._filling = False
-                cell.setVisible(inside)
+        if not self._notice_fresh:  # a new size that hit no limit: the old notice is done
+            self._notice = ""
+        # Typed values first (they may be mid-pause), then grow or crop around the centre.
+        self._apply_timer.stop()
+        self._read_cells(emit=False, shape=self._kernel.shape)
+        resized = resize_centred(self._kernel, *self.shape())
+        self._fill(resized)
         self._read_cells(emit=True)
 
-    def _on_text_changed(self, _text: str) -> None:
+    def _on_text_edited(self, _text: str) -> None:
         if not self._filling:
-            self._read_cells(emit=True)
+            self._notice = ""
+            self._apply_timer.start()  # restarts: applied after a pause, not per keystroke
 
-    def _read_cells(self, emit: bool) -> None:
-        rows, cols = self.shape()
+    def _show_limit(self, message: str) -> None:
+        # Said where the eye is, until the next edit (the size change it causes comes next).
+        self._notice = message
+        self._notice_fresh = True
+        QTimer.singleShot(0, self._notice_settled)
+        self.problem_label.setText(message)
+        self.problem_label.setStyleSheet(LIMIT_STYLE)
+
+    def _notice_settled(self) -> None:
+        self._notice_fresh = False
+
+    def _read_cells(self, emit: bool, shape: tuple[int, int] | None = None) -> None:
+        rows, cols = shape or self.shape()
         values = np.zeros((rows, cols))
         first = ""
         for r in range(rows):
@@ -196,7 +304,12 @@ class KernelGrid(QWidget):
                 try:
                     values[r, c] = parse_cell(cell.text())
                 except KernelError as exc:
-                    message = f"Row {r + 1}, column {c + 1}: {exc}. This cell is not used until it is fixed."
+                    if self._kernel.shape == (rows, cols):
+                        kept = f"this cell still counts as {format_cell(self._kernel[r, c])}"
+                    else:
+                        kept = (f"the kernel in force stays the "
+                                f"{self._kernel.shape[0]}×{self._kernel.shape[1]} one")
+                    message = f"Row {r + 1}, column {c + 1}: {exc}. Not used: {kept} until it is fixed."
                     cell.setStyleSheet(BAD_STYLE)
                     cell.setToolTip(message)
                     first = first or message
@@ -205,10 +318,14 @@ class KernelGrid(QWidget):
                         cell.setStyleSheet("")
                         cell.setToolTip(CELL_TIP.format(r=r + 1, c=c + 1))
         if first:
-            self.problem_label.setText(f"{first} The kernel in force is still the last good one.")
-            self.problem_label.show()
-        else:
-            self.problem_label.hide()
+            self.problem_label.setText(first)
+            self.problem_label.setStyleSheet(PROBLEM_STYLE)
+        elif self._notice:
+            self.problem_label.setText(self._notice)
+            self.problem_label.setStyleSheet(LIMIT_STYLE)
+        elif self.problem_label.text() != HINT:
+            self.problem_label.setText(HINT)
+            self.problem_label.setStyleSheet(HINT_STYLE)
         if first != self._problem:
             self._problem = first
             self.problem_changed.emit(first)
