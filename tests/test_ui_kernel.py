@@ -5,18 +5,28 @@ GUI thread; settings survive a restart."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSettings, Qt, QTimer
 from PySide6.QtGui import QMouseEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from cnnviz.app_state import AppState, KernelSettings
+from cnnviz.core.filtering import ACTIVATION_NAMES, LECTURE_EXAMPLES
 from cnnviz.core.kernels import PRESETS
 from cnnviz.core.samples import default_sample
-from cnnviz.ui.kernel_explorer import SOURCE_IMAGE, SOURCE_NETWORK, KernelExplorer
+from cnnviz.ui.kernel_explorer import (
+    MAX_PADDING,
+    MAX_STRIDE,
+    SOURCE_IMAGE,
+    SOURCE_NETWORK,
+    KernelExplorer,
+)
 from cnnviz.ui.kernel_grid import KernelGrid
 
 TORCH_ACT = {"none": lambda t: t, "relu": F.relu, "leaky_relu": lambda t: F.leaky_relu(t, 0.01),
@@ -80,6 +90,18 @@ def check_panels(ex, image, settings=None):
     return conv, act, pooled
 
 
+def type_into(widget, text, enter=True):
+    """Type into a cell or a spin box as a user would: select all, keys, then Enter."""
+    line = widget.lineEdit() if hasattr(widget, "lineEdit") else widget
+    line.selectAll()
+    if text.isascii():
+        QTest.keyClicks(line, text)
+    else:  # QTest cannot type "−": paste it, as from a slide (an edit, like typing)
+        line.insert(text)
+    if enter:
+        QTest.keyClick(line, Qt.Key.Key_Return)
+
+
 def choose(combo, data):
     """Pick an item as a user would (activated is only sent for user choices)."""
     i = combo.findData(data)
@@ -134,7 +156,7 @@ def test_each_control_changes_the_output(qtbot, env):
     state, ex = env
     steps = [
         lambda: choose(ex.preset_combo, "edge-all"),
-        lambda: ex.grid.cell(1, 1).setText("9"),
+        lambda: type_into(ex.grid.cell(1, 1), "9"),
         lambda: ex.stride_spins[0].setValue(5),  # linked: columns follow; (28 - 3) / 5 + 1 = 6
         lambda: ex.padding_spins[1].setValue(1),  # linked: (28 - 3 + 2) / 1 + 1 = 28
         lambda: ex.activation_combo.setCurrentIndex(ex.activation_combo.findData("tanh")),
@@ -184,50 +206,73 @@ def test_preset_shows_description_and_fractions(qtbot, env):
     np.testing.assert_allclose(ex.state.kernel.kernel, np.full((3, 3), 1 / 9))
 
 
-def test_sharpen_stride_2_formula_and_title(qtbot, env):
+def test_sharpen_stride_2_is_floored_and_explained(qtbot, env):
+    """The acceptance scenario: a 28×28 digit, Sharpen, stride 2. (28 − 3) / 2 + 1 = 13.5 is
+    not whole: the panels show what torch computes (13×13), an amber note (not a red error)
+    says why and what would make it whole, and the left-out row and column are marked."""
     state, ex = env
     choose(ex.preset_combo, "sharpen")
     wait(qtbot, ex)
-    # Sharpen then 2x2 max pooling: the pooled size is 13.
     assert "Pooled height = ⌊(26 − 2) / 2⌋ + 1 = 13" in ex.formula_text()
-    assert "13</b>" in ex.formula_label.text()
-    # Stride 2 on 28 wide with a 3-wide kernel: (28 - 3 + 2×0) / 2 + 1 = 13.5, impossible.
-    ex.stride_spins[0].setValue(2)
+    assert ex.note_label.isHidden() and not any(i.isVisible() for i in ex.left_out_rects)
+    type_into(ex.stride_spins[0], "2")  # linked: the columns follow
     wait(qtbot, ex)
-    assert "13.5" in ex.formula_label.text() and "13.5" in ex.banner.text()
-    # On a 27x27 input it is (27 - 3 + 2×0) / 2 + 1 = 13.
+    assert ex.banner.isHidden() and ex.note_label.isVisible()
+    note = ex.note_label.text()
+    assert "(28 − 3 + 2×0) / 2 + 1 = 13.5 is not a whole number" in note
+    assert "⌊13.5⌋ = 13" in note and "PyTorch and Keras" in note
+    assert "no padding can make it whole" in note and "stride 1 or 5" in note
+    assert "Output height = (28 − 3 + 2×0) / 2 + 1 = 13.5 → ⌊13.5⌋ = 13" in ex.formula_text()
+    assert "13</b>" in ex.formula_label.text() and "#c62828" not in ex.formula_label.text()
+    assert "13×13" in ex.conv_panel.title() and "last valid" not in ex.conv_panel.title()
+    assert ex.conv_panel.image_item.opacity() == 1
+    conv, _act, pooled = check_panels(ex, state.image)
+    assert conv.shape == (13, 13) and pooled.shape == (6, 6)
+    # Row 27 and column 27 are never under the kernel: marked on the input, said on hover.
+    rows, cols = ex.left_out_rects
+    assert rows.isVisible() and rows.rect() == QRectF(0, 27, 28, 1)
+    assert cols.isVisible() and cols.rect() == QRectF(27, 0, 1, 28)
+    ex._on_hover("input", 27, 5)
+    assert "Left out" in ex.detail_label.text()
+    ex._on_hover("input", 26, 5)
+    assert "Left out" not in ex.detail_label.text()
+    ex._on_hover("conv", 12, 3)
+    assert "input rows 27…27 are left out" in ex.detail_label.text()
+    # On a 27×27 input it is (27 − 3 + 2×0) / 2 + 1 = 13: whole, no note, nothing left out.
     state.set_image(np.asarray(state.image)[:27, :27].copy(), "crop")
     wait(qtbot, ex)
-    assert ex.banner.isHidden()
+    assert ex.note_label.isHidden() and not any(i.isVisible() for i in ex.left_out_rects)
     assert "Output width = (27 − 3 + 2×0) / 2 + 1 = 13" in ex.formula_text()
-    assert "13</b>" in ex.formula_label.text() and "13.5" not in ex.formula_label.text()
-    assert "13×13" in ex.conv_panel.title() and ex.conv_panel.array.shape == (13, 13)
+    assert "⌊" not in ex.formula_text().splitlines()[0]
     check_panels(ex, state.image)
 
 
-def test_impossible_stride_shows_banner_and_keeps_last_result(qtbot, env):
+def test_impossible_sizes_show_banner_and_keep_last_result(qtbot, env):
     _state, ex = env
     ex.set_source("lecture:what-is-the-output")
     wait(qtbot, ex)
-    ex.grid.rows_spin.setValue(2)
-    ex.grid.cols_spin.setValue(2)  # a 2x2 kernel: (5 - 2) / 1 + 1 = 4
+    type_into(ex.grid.rows_spin, "2")
+    type_into(ex.grid.cols_spin, "2")  # a 2x2 kernel: (5 - 2) / 1 + 1 = 4
     wait(qtbot, ex)
     assert ex.conv_panel.array.shape == (4, 4) and ex.banner.isHidden()
-    kept = [p.array.copy() for p in (ex.conv_panel, ex.act_panel)]
-    ex.stride_spins[0].setValue(2)  # (5 - 2) / 2 + 1 = 2.5
+    type_into(ex.stride_spins[0], "2")  # (5 - 2) / 2 + 1 = 2.5: floored to 2, not an error
     wait(qtbot, ex)
-    assert ex.banner.isVisible()
+    assert ex.banner.isHidden() and ex.note_label.isVisible() and "⌊2.5⌋ = 2" in ex.note_label.text()
+    check_panels(ex, LECTURE_EXAMPLES["what-is-the-output"].image)
+    kept = [p.array.copy() for p in (ex.conv_panel, ex.act_panel)]
+    type_into(ex.grid.rows_spin, "7")  # a 7-row kernel on a 5-row image: cannot work at all
+    wait(qtbot, ex)
+    assert ex.banner.isVisible() and ex.note_label.isHidden()
     text = ex.banner.text()
-    assert "(5 − 2 + 2×0) / 2 + 1 = 2.5" in text and "not a whole number" in text
-    assert "last valid result" in text
+    assert "7-pixel kernel is larger than the 5-pixel input" in text and "last valid result" in text
     for panel, old in zip((ex.conv_panel, ex.act_panel), kept):
         np.testing.assert_array_equal(panel.array, old)
         assert panel.title().endswith("last valid result")
         assert panel.image_item.opacity() < 1
-    assert "2.5" in ex.formula_label.text() and "#c62828" in ex.formula_label.text()
-    ex.stride_spins[0].setValue(3)  # (5 - 2) / 3 + 1 = 2: fits again
+    assert "#c62828" in ex.formula_label.text()
+    type_into(ex.padding_spins[0], "1")  # (5 - 7 + 2×1) / 2 + 1 = 1: fits again
     wait(qtbot, ex)
-    assert ex.banner.isHidden() and ex.conv_panel.array.shape == (2, 2)
+    assert ex.banner.isHidden() and ex.conv_panel.array.shape[0] == 1
     assert not ex.conv_panel.title().endswith("last valid result")
     assert ex.conv_panel.image_item.opacity() == 1
 
@@ -237,16 +282,51 @@ def test_bad_kernel_cell_is_marked_and_not_used(qtbot, env):
     kernel_before = state.kernel.kernel.copy()
     count = ex.update_count
     cell = ex.grid.cell(0, 1)
-    cell.setText("abc")
+    type_into(cell, "abc")
     assert "d32f2f" in cell.styleSheet()
     assert "not a number" in cell.toolTip() and "Row 1, column 2" in cell.toolTip()
-    assert ex.grid.problem() and ex.grid.problem_label.isVisible()
+    # The message says what is in force instead: that cell's last good value, −1.
+    assert "still counts as -1" in ex.grid.message() and ex.grid.problem()
     np.testing.assert_array_equal(state.kernel.kernel, kernel_before)
     assert ex.is_idle() and ex.update_count == count  # nothing recomputed
-    cell.setText("1/4")
+    type_into(cell, "1/4")
     wait(qtbot, ex)
     assert cell.styleSheet() == "" and not ex.grid.problem()
     assert state.kernel.kernel[0, 1] == 0.25 and ex.update_count > count
+
+
+@pytest.mark.parametrize("typed, reason", [("1/0", "divides by zero"), ("1e400", "not a finite")])
+def test_cells_apply_when_typing_stops_not_per_keystroke(qtbot, env, typed, reason):
+    """Typing '1/0' must never put the 1 in force on the way, nor '1e400' its 1e40."""
+    state, ex = env
+    before = state.kernel.kernel.copy()
+    seen = []
+    ex.grid.kernel_changed.connect(seen.append)
+    cell = ex.grid.cell(0, 0)
+    type_into(cell, typed, enter=False)
+    assert ex.grid.pending() and not ex.is_idle() and not seen
+    np.testing.assert_array_equal(state.kernel.kernel, before)
+    qtbot.waitUntil(lambda: not ex.grid.pending(), timeout=5000)  # the pause applies it
+    assert not seen and reason in ex.grid.message()
+    assert "still counts as 0" in ex.grid.message()  # true: the top-left weight is still 0
+    np.testing.assert_array_equal(state.kernel.kernel, before)
+    # A finished edit applies at once: Enter.
+    type_into(cell, "2")
+    assert len(seen) == 1 and seen[0][0, 0] == 2 and state.kernel.kernel[0, 0] == 2
+
+
+def test_huge_kernel_values_draw_without_overflow(qtbot, env):
+    state, ex = env
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow RuntimeWarning may print
+        type_into(ex.grid.cell(0, 0), "1e40")
+        wait(qtbot, ex)
+        ex.grab()  # paint every panel
+    conv = ex.view.result.conv
+    assert np.isfinite(conv).all() and np.abs(conv).max() > 1e40
+    shown = ex.conv_panel.image_item.image
+    assert np.isfinite(shown).all() and len(np.unique(shown)) > 2  # not one solid colour
+    check_panels(ex, state.image)
 
 
 def test_kernel_grid_alone(qtbot):
@@ -255,18 +335,214 @@ def test_kernel_grid_alone(qtbot):
     seen = []
     grid.kernel_changed.connect(seen.append)
     assert grid.shape() == (2, 2) and grid.text() == "1 2; 3 4"
-    grid.cols_spin.setValue(3)  # new cells start at 0
-    np.testing.assert_array_equal(seen[-1], [[1, 2, 0], [3, 4, 0]])
-    grid.cell(1, 2).setText("1/0")
-    assert "divides by zero" in grid.cell(1, 2).toolTip() and len(seen) == 1
-    grid.cell(1, 2).setText("−1/16")  # a typographic minus, as pasted from slides
-    np.testing.assert_array_equal(seen[-1], [[1, 2, 0], [3, 4, -1 / 16]])
-    assert grid.text() == "1 2 0; 3 4 -1/16"
+    grid.cols_spin.setValue(3)  # grown around the centre: the new column goes on the left
+    np.testing.assert_array_equal(seen[-1], [[0, 1, 2], [0, 3, 4]])
+    type_into(grid.cell(1, 0), "1/0")
+    assert "divides by zero" in grid.cell(1, 0).toolTip() and len(seen) == 1
+    type_into(grid.cell(1, 0), "−1/16")  # a typographic minus, as pasted from slides
+    np.testing.assert_array_equal(seen[-1], [[0, 1, 2], [-1 / 16, 3, 4]])
+    assert grid.text() == "0 1 2; -1/16 3 4"
     grid.set_kernel(PRESETS["gaussian-blur"].values)
     assert grid.cell(1, 1).text() == "1/4" and grid.cell(0, 0).text() == "1/16"
     assert len(seen) == 2  # set_kernel does not echo
     with pytest.raises(ValueError):
         grid.set_kernel(np.ones((8, 8)))
+
+
+def test_growing_a_kernel_keeps_it_centred_and_says_so(qtbot, env):
+    state, ex = env
+    choose(ex.preset_combo, "sharpen")
+    wait(qtbot, ex)
+    conv3 = ex.conv_panel.array.copy()  # 26×26
+    type_into(ex.grid.rows_spin, "5")
+    type_into(ex.grid.cols_spin, "5")
+    wait(qtbot, ex)
+    k = state.kernel.kernel
+    assert k.shape == (5, 5) and k[2, 2] == 5 and k[1, 2] == -1 and k[0].sum() == 0
+    # Centred: the same sums, one pixel less on every side, nothing shifted.
+    np.testing.assert_allclose(ex.conv_panel.array, conv3[1:-1, 1:-1], rtol=1e-6, atol=1e-4)
+    assert ex.preset_combo.currentText() == "Custom: Sharpen, 5×5"
+    assert ex.preset_label.text().startswith("Sharpen in a 5×5 grid of zeros")
+    type_into(ex.grid.rows_spin, "3")
+    type_into(ex.grid.cols_spin, "3")
+    wait(qtbot, ex)
+    np.testing.assert_array_equal(state.kernel.kernel, PRESETS["sharpen"].values)
+    assert ex.preset_combo.currentData() == "sharpen" and state.kernel.preset_key == "sharpen"
+    type_into(ex.grid.cell(1, 1), "6")
+    wait(qtbot, ex)
+    assert ex.preset_combo.currentText() == "Custom (changed Sharpen)"
+    assert "changed from Sharpen" in ex.preset_label.text()
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def _right_edge_in(widget, scroll) -> int:
+    """How far a widget's right edge lies inside the scroll area's viewport (negative: cut)."""
+    viewport = scroll.viewport()
+    right = widget.mapTo(viewport, widget.rect().topRight()).x()
+    return viewport.width() - right
+
+
+@pytest.mark.parametrize("size", [(1030, 620), (1400, 860)])  # the tab at 1366×768 and 1600×1000
+def test_controls_fit_with_a_7x7_kernel(qtbot, env, size):
+    _state, ex = env
+    ex.resize(*size)
+    type_into(ex.grid.rows_spin, "7")
+    type_into(ex.grid.cols_spin, "7")
+    wait(qtbot, ex)
+    qtbot.waitUntil(lambda: ex.grid.cell(6, 6).isVisible())
+    scroll = ex.controls_scroll
+    assert not scroll.horizontalScrollBar().isVisible()  # it fits: nothing to scroll sideways
+    for widget in (ex.grid.cell(0, 6), ex.grid.cell(6, 6), ex.stride_spins[1], ex.padding_spins[1],
+                   ex.source_combo, ex.preset_combo, ex.activation_combo, ex.pool_combo,
+                   ex.pool_stride_spin):
+        assert _right_edge_in(widget, scroll) >= 0, widget
+
+
+def _edit_width(combo) -> int:
+    from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
+
+    option = QStyleOptionComboBox()
+    combo.initStyleOption(option)
+    return combo.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                        QStyle.SubControl.SC_ComboBoxEditField, combo).width()
+
+
+def test_dropdown_texts_fit_their_boxes(qtbot, env):
+    _state, ex = env
+    for combo in (ex.source_combo, ex.colour_combo, ex.channel_combo, ex.preset_combo,
+                  ex.activation_combo, ex.pool_combo):
+        fm = combo.fontMetrics()
+        room = _edit_width(combo)
+        for i in range(combo.count()):
+            text = combo.itemText(i)
+            assert fm.horizontalAdvance(text) <= room, (text, room)
+    # The full names are still there, in the items' tooltips.
+    i = ex.source_combo.findData("lecture:seven-by-seven-stride-2")
+    assert "7×7 image, 3×3 filter, stride 2" in ex.source_combo.itemData(i, Qt.ItemDataRole.ToolTipRole)
+
+
+def test_controls_stay_put_when_texts_change(qtbot, env):
+    """The Size and Stride boxes do not jump when the kernel's description or a cell's
+    error message changes length."""
+    _state, ex = env
+    wait(qtbot, ex)
+    qtbot.wait(1)  # let the layout settle once
+
+    def places():
+        QApplication.processEvents()
+        root = ex.controls_scroll.widget()
+        return [w.mapTo(root, w.rect().topLeft()).y() for w in
+                (ex.grid.rows_spin, ex.stride_spins[0], ex.padding_spins[0], ex.activation_combo)]
+
+    start = places()
+    for key in ("lecture-example", "edge-all", "identity", "sharpen"):
+        choose(ex.preset_combo, key)
+        assert places() == start, key
+    type_into(ex.grid.cell(1, 1), "7")  # now custom, "changed from Sharpen"
+    assert places() == start
+    type_into(ex.grid.cell(0, 0), "1/0")  # a bad cell and its message
+    assert ex.grid.problem() and places() == start
+    type_into(ex.padding_spins[0], "999")  # a limit and its message
+    assert places() == start
+
+
+def test_limits_are_said_not_silent(qtbot, env):
+    _state, ex = env
+    type_into(ex.grid.rows_spin, "9")
+    assert ex.grid.rows_spin.value() == 7
+    assert "from 1 to 7 here: 9 became 7" in ex.grid.message()
+    type_into(ex.padding_spins[0], "999")
+    wait(qtbot, ex)
+    assert ex.padding_spins[0].value() == MAX_PADDING == ex.state.kernel.padding[0]
+    assert f"999 became {MAX_PADDING}" in ex.limits_label.text()
+    assert f"0 to {MAX_PADDING}" in ex.padding_spins[0].toolTip()
+    assert f"1 to {MAX_STRIDE}" in ex.stride_spins[0].toolTip()
+    assert "1 to 7" in ex.grid.rows_spin.toolTip() and "lecture" in ex.grid.rows_spin.toolTip()
+
+
+def test_activation_combo_offers_every_core_activation(qtbot, env):
+    state, ex = env
+    offered = [ex.activation_combo.itemData(i) for i in range(ex.activation_combo.count())]
+    assert offered == list(ACTIVATION_NAMES)  # softmax included, from the core's list
+    for i in range(ex.activation_combo.count()):
+        assert ex.activation_combo.itemData(i, Qt.ItemDataRole.ToolTipRole)
+    i = ex.activation_combo.findData("softmax")
+    assert "sums to 1" in ex.activation_combo.itemText(i)
+    ex.activation_combo.setCurrentIndex(i)
+    wait(qtbot, ex)
+    conv = torch.tensor(ex.view.result.conv)
+    expected = torch.softmax(conv.flatten(), 0).reshape(conv.shape).numpy()
+    np.testing.assert_allclose(ex.act_panel.array, expected, rtol=1e-6, atol=1e-12)
+    assert ex.act_panel.array.sum() == pytest.approx(1.0)
+
+
+def test_pool_tooltip_per_kind(qtbot, env):
+    _state, ex = env
+    tips = {}
+    for kind in ("max", "min", "avg"):
+        ex.pool_combo.setCurrentIndex(ex.pool_combo.findData(kind))
+        wait(qtbot, ex)
+        tips[kind] = ex.pool_panel.toolTip()
+    assert "largest" in tips["max"] and "smallest" in tips["min"]
+    assert "mean" in tips["avg"] and "was kept" not in tips["avg"]
+
+
+def test_empty_panels_say_why_instead_of_empty_axes(qtbot, tmp_path):
+    """After a restart with settings that cannot work (a 7×7 kernel on the 5×5 slide
+    image), the output panels say so in words; 'no pooling' is words too."""
+    settings = QSettings(str(tmp_path / "k.ini"), QSettings.Format.IniFormat)
+    settings.setValue("KernelExplorer/source", "lecture:what-is-the-output")
+    settings.setValue("KernelExplorer/kernel", "; ".join(["1 1 1 1 1 1 1"] * 7))
+    settings.setValue("KernelExplorer/pool_kind", "max")
+    state = AppState()
+    ex = KernelExplorer(state)
+    qtbot.addWidget(ex)
+    ex.resize(1030, 620)
+    ex.show()
+    ex.restore_settings(settings)
+    wait(qtbot, ex)
+    assert ex.banner.isVisible() and "larger than" in ex.banner.text()
+    for panel in (ex.conv_panel, ex.act_panel, ex.pool_panel):
+        assert "Nothing to show yet" in panel.message() and panel.array is None
+        assert panel.stack.currentWidget() is panel.message_label  # no axes at all
+    assert ex.input_panel.message() == "" and ex.input_panel.array is not None
+    ex.pool_combo.setCurrentIndex(ex.pool_combo.findData("none"))
+    type_into(ex.grid.rows_spin, "3")
+    type_into(ex.grid.cols_spin, "3")
+    wait(qtbot, ex)
+    assert ex.conv_panel.message() == "" and ex.conv_panel.array.shape == (3, 3)
+    assert "No pooling" in ex.pool_panel.message() and ex.pool_panel.title() == "⑤ no pooling"
+    ex.shutdown()
+
+
+def test_images_are_framed_upright_and_axes_fit_them(qtbot, env):
+    state, ex = env
+    # An asymmetric image: a bright top-left corner and a dark rest, taller than wide.
+    img = np.zeros((20, 12), np.float32)
+    img[:3, :2] = 255
+    state.set_image(img, "asymmetric")
+    wait(qtbot, ex)
+    for panel, (h, w) in ((ex.input_panel, (20, 12)), (ex.conv_panel, (18, 10))):
+        item = panel.image_item
+        top_left = item.mapToScene(QPointF(0.5, 0.5))
+        bottom_right = item.mapToScene(QPointF(w - 0.5, h - 0.5))
+        assert top_left.x() < bottom_right.x() and top_left.y() < bottom_right.y()  # up is up
+        assert panel.frame.isVisible() and panel.frame.rect() == QRectF(0, 0, w, h)
+        vb = panel.plot.vb
+        (x0, x1), (y0, y1) = vb.viewRange()
+        assert y0 < -1 or x0 < -1  # the locked aspect adds a margin on one side ...
+        ticks = [v for _spacing, values in panel.axes["bottom"].tickValues(x0, x1, vb.width())
+                 for v in values] + [v for _spacing, values in
+                                     panel.axes["left"].tickValues(y0, y1, vb.height())
+                                     for v in values]
+        assert ticks and all(0 <= v <= max(h, w) for v in ticks)  # ... but no ticks there
+    assert ex.input_panel.array[0, 0] == 255 and ex.input_panel.array[-1, -1] == 0
+    # The kernel shown upright too: sharpen's asymmetric cousin, Sobel X (negative on the left).
+    choose(ex.preset_combo, "sobel-x")
+    wait(qtbot, ex)
+    np.testing.assert_array_equal(ex.kernel_panel.array, PRESETS["sobel-x"].values)
 
 
 # --------------------------------------------------------------------------- hover
@@ -295,9 +571,11 @@ def test_hover_window_reaches_into_padding(qtbot, env):
     wait(qtbot, ex)
     # The input is drawn with its ring of zeros: 7x7, the image at (1, 1).
     assert ex.input_panel.array.shape == (7, 7) and "zero padding" in ex.input_panel.title()
-    assert ex.image_rect.rect() == QRectF(1, 1, 5, 5)
+    # Drawn on the image's own coordinates: the padding ring lies at −1 and 5.
+    assert ex.input_panel.data_rect() == QRectF(-1, -1, 7, 7)
+    assert ex.image_rect.rect() == QRectF(0, 0, 5, 5)
     ex._on_hover("conv", 0, 0)
-    assert ex.window_rect.rect() == QRectF(0, 0, 3, 3)  # input rows/cols -1..1
+    assert ex.window_rect.rect() == QRectF(-1, -1, 3, 3)  # input rows/cols -1..1
     assert "padding" in ex.detail_label.text() and "= 1" in ex.detail_label.text()
 
 
@@ -394,6 +672,11 @@ def test_big_photo_does_not_block_the_gui(qtbot, env):
     assert r.conv.shape == (2998, 3998)
     assert "2998×3998" in ex.conv_panel.title() and "(shown at 1/" in ex.conv_panel.title()
     assert max(ex.conv_panel.array.shape) <= 800
+    # The axes count real pixels: the 1/5 preview lies on the photo's full 4000×3000.
+    assert ex.input_panel.data_rect() == QRectF(0, 0, 4000, 3000)
+    rect = ex.conv_panel.data_rect()
+    f = ex.view.conv.preview.factor
+    assert abs(rect.width() - 3998) < f and abs(rect.height() - 2998) < f
     # Hover reports exact values of the full array.
     ex._on_hover("conv", 100, 200)
     f = ex.view.conv.preview.factor

@@ -1,11 +1,14 @@
 """The kernel explorer tab: one kernel on one image, the lecture's way.
 
 Left: the controls (input source, kernel preset and editable grid, stride, padding,
-activation, pooling, colour mode). Right: the output-size formula with the current numbers,
-a red banner when the numbers do not fit, and five live panels: input ⊛ kernel ->
-convolution -> activation -> pooling. Point at any output pixel to see the input window it
-came from (outlined on the input, padding included) and its products written out like the
-lecture's Recap slides.
+activation, pooling, colour mode), in a column wide enough for a 7×7 kernel that scrolls when
+the window is short. Right: the output-size formula with the current numbers, an amber note
+when (W − F + 2P) / S + 1 is not whole (the size is floored like PyTorch and Keras, and the
+rows and columns left out are marked on the input), a red banner when the numbers cannot work
+at all, and five live panels: input ⊛ kernel -> convolution -> activation -> pooling. Point at
+any output pixel to see the input window it came from (outlined on the input, padding
+included) and its products written out like the lecture's Recap slides. Every panel's axes
+are in the array's own pixel coordinates (a shrunk photo keeps its full-size numbers).
 
 All arithmetic is cnnviz.core.filtering (Qt-free). It runs on a LatestRequestRunner, so a
 12-megapixel photo never freezes the window: the newest request wins while the user types,
@@ -35,7 +38,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QScrollArea,
     QSizePolicy,
-    QSpinBox,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -55,7 +58,7 @@ from ..core.filtering import (
     run_pipeline,
 )
 from ..core.kernels import PRESETS, KernelError, parse_kernel
-from .kernel_grid import MAX_SIDE, KernelGrid, cell_texts
+from .kernel_grid import HINT_STYLE, LIMIT_STYLE, MAX_SIDE, KernelGrid, LimitSpinBox, cell_texts
 from .plots import SIGNED_CMAP, UNSIGNED_CMAP, ImagePanel
 from .workers import LatestRequestRunner
 
@@ -64,7 +67,13 @@ SMALL = 16  # arrays up to 16 x 16 show their numbers in the cells, like the sli
 PAD_SHOWN = 64  # grey inputs up to this size are drawn with their zero padding
 PREVIEW_SIDE = 800  # larger arrays are drawn as block means, at most this many pixels a side
 BUSY_DELAY_MS = 150
-MAX_STRIDE, MAX_PADDING, MAX_POOL = 10, 5, 8
+# Padding up to 30 lets a 7×7 kernel meet far more zeros than pixels on a 28×28 digit; a
+# kernel larger than the image itself can be tried on the lecture's 5×5 inputs.
+MAX_STRIDE, MAX_PADDING, MAX_POOL = 10, 30, 8
+
+CONTROLS_WIDTH = 290  # at least; more if the fonts need it (see _build_ui)
+CUSTOM_TEXT = "Custom (your own numbers)"
+LIMITS_TEXT = f"Stride 1 to {MAX_STRIDE}, padding 0 to {MAX_PADDING}."
 
 SOURCE_IMAGE = "image"
 SOURCE_NETWORK = "network"
@@ -73,13 +82,57 @@ CUSTOM = "custom"
 CHANNEL_VIEWS = ("all", "0", "1", "2")
 
 POOL_ITEMS = (("none", "None"), ("max", "Max"), ("min", "Min"), ("avg", "Average"))
-ACTIVATION_ITEMS = (("none", "None (keep the convolution output)"), ("relu", "ReLU: max(0, x)"),
-                    ("leaky_relu", "Leaky ReLU (0.01 x below 0)"), ("elu", "ELU"),
-                    ("tanh", "tanh (between −1 and 1)"), ("sigmoid", "Sigmoid (between 0 and 1)"))
+# Short texts that fit the combo box; the whole explanation is each item's tooltip.
+_ACTIVATION_WORDS = {
+    "none": ("None", "No activation: the convolution output goes on unchanged."),
+    "relu": ("ReLU: max(0, x)", "ReLU: \"Change all negative values to zero, leave all positive "
+             "value alone\": f(x) = max(0, x)."),
+    "leaky_relu": ("Leaky ReLU", "Leaky ReLU: like ReLU, but a negative value is multiplied by "
+                   "0.01 instead of becoming 0."),
+    "elu": ("ELU", "ELU (exponential linear unit): x above 0; e^x − 1 below 0, so negative values "
+            "bend smoothly towards −1."),
+    "tanh": ("tanh (−1 to 1)", "Tangent hyperbolic: \"Its output always lies between -1 and 1 no "
+             "matter what inputs are\"."),
+    "sigmoid": ("Sigmoid (0 to 1)", "Sigmoid: \"Its output always lies between 0 and 1 no matter "
+                "what inputs are\"."),
+    "softmax": ("Softmax (sums to 1)", "Softmax: e^x divided by the sum of e^v over the whole "
+                "feature map, so every value lies between 0 and 1 and each map adds up to 1 (each "
+                "colour channel's map on its own). A network uses it on its last layer to turn "
+                "its 10 scores into probabilities."),
+}
+# Filled from the core's list, so a new activation there shows up here too.
+ACTIVATION_ITEMS = tuple((key, *_ACTIVATION_WORDS.get(key, (name[:1].upper() + name[1:], name)))
+                         for key, name in ACTIVATION_NAMES.items())
+# Lecture examples, short enough for the Source box (the full name is the item's tooltip).
+LECTURE_SHORT = {
+    "what-is-the-output": "Recap: 5×5, stride 1",
+    "stride-2": "Stride 2 (5×5)",
+    "padding-1": "Padding 1 (5×5)",
+    "seven-by-seven-stride-2": "7×7, stride 2",
+    "stride-laplacian-1": "Laplacian, stride 1",
+    "stride-laplacian-2": "Laplacian, stride 2",
+    "grey-vertical-edge": "Vertical edge (5×5)",
+    "max-pool": "Max pooling (4×4)",
+}
+POOL_TIPS = {
+    "max": "The max pooled output. Point at a pixel to see the values its window held and which "
+           "one was kept (the largest).",
+    "min": "The min pooled output. Point at a pixel to see the values its window held and which "
+           "one was kept (the smallest).",
+    "avg": "The average pooled output. Point at a pixel to see the values its window held and "
+           "their mean (every value counts; none is picked).",
+    "none": "Pooling is off: choose max, min or average under Activation and pooling.",
+}
 
 WINDOW_PEN = QColor("#ff8f00")  # the window that made the pixel under the mouse
 POOL_PEN = QColor("#00a152")
 PAD_PEN = QColor("#6d4c41")
+LEFT_OUT_PEN = QColor("#e65100")  # rows and columns a floored size leaves out
+NOTE_STYLE = ("QLabel { background: #fff3e0; color: #4e3400; border: 1px solid #ffb74d; "
+              "padding: 5px; border-radius: 4px; }")
+ERROR_STYLE = ("QLabel { background: #c62828; color: white; font-weight: bold; padding: 6px; "
+               "border-radius: 4px; }")
+FLOOR_COLOUR = "#a15c00"  # a floored formula: amber, not the red of an error
 
 TIP_SOURCE = ("What to filter. The current image at full size (what you drew or opened), the "
               "28×28 input the network sees (after preprocessing; once a model has analysed the "
@@ -89,12 +142,14 @@ TIP_PRESET = ("A ready-made kernel. The lecture's \"Detected features\" table (i
               "edge detectors, sharpen, box blur, Gaussian blur) and a few classics. "
               "\"Convolution Filters or Kernels detect features in images.\" Edit any cell to "
               "make your own.")
-TIP_STRIDE = ("Stride: how many pixels the kernel moves between outputs. \"The stride is a step of "
-              "sliding of small matrix over the image\"; \"Larger stride has less overlap\" and a "
-              "smaller output: (W − F + 2P) / S + 1. The division must come out whole.")
-TIP_PADDING = ("Zero padding: rings of zeros added around the image before the kernel slides, so "
-               "the edges get their own outputs and the size can stay the same "
-               "(5×5 with padding 1 and a 3×3 kernel stays 5×5).")
+TIP_STRIDE = (f"Stride (1 to {MAX_STRIDE}): how many pixels the kernel moves between outputs. "
+              "\"The stride is a step of sliding of small matrix over the image\"; \"Larger stride "
+              "has less overlap\" and a smaller output: (W − F + 2P) / S + 1. When that is not a "
+              "whole number, the last rows or columns the kernel cannot reach are left out, like "
+              "PyTorch and Keras do, and a note says what would make it whole.")
+TIP_PADDING = (f"Zero padding (0 to {MAX_PADDING}): rings of zeros added around the image before "
+               "the kernel slides, so the edges get their own outputs and the size can stay the "
+               "same (5×5 with padding 1 and a 3×3 kernel stays 5×5).")
 TIP_LINK = "Use the same stride and padding for rows and columns (square steps, like the slides)."
 TIP_ACTIVATION = ("The activation applied to every convolution output. \"Activation function is "
                   "used to introduce non-linearity in the system.\" ReLU: \"Change all negative "
@@ -104,8 +159,8 @@ TIP_POOL = ("Pooling: \"a process of subsample (shrink the image) to reduce the 
             "Max keeps the largest value of each window, min the smallest, average the mean. "
             "\"Typically, we use 2 × 2 kernel and stride of 2.\" Sizes are floored like Keras and "
             "torch: ⌊(W − F) / S⌋ + 1.")
-TIP_POOL_SIZE = "The pooling window's side (2 means 2×2 blocks)."
-TIP_POOL_STRIDE = ("How far the pooling window moves. \"A big stride in the pooling layer leads to "
+TIP_POOL_SIZE = f"The pooling window's side, 1 to {MAX_POOL} (2 means 2×2 blocks)."
+TIP_POOL_STRIDE = (f"How far the pooling window moves, 1 to {MAX_POOL}. \"A big stride in the pooling layer leads to "
                    "high information loss\"; \"In practice a stride of 2 was found to be effective.\"")
 TIP_COLOUR = ("Colour images: \"Convolution on Color Image\" sums the kernel's response over the "
               "red, green and blue channels into ONE feature map, like a conv layer; or filter each "
@@ -208,7 +263,8 @@ class CellNumbers:
         self.texts: list[str] = []
         self.colours: list[bool] = []  # True: black text
         self.shape = (0, 0)
-        self._placed: tuple[int, int] = (0, 0)
+        self.origin = (0.0, 0.0)  # plot coordinates of cell (0, 0)'s top-left corner
+        self._placed: tuple = ()
         self._px = 0
         self._shown = 0  # how many items are visible and up to date
         panel.plot.vb.sigResized.connect(self._apply)
@@ -221,8 +277,10 @@ class CellNumbers:
     def visible_texts(self) -> list[str]:
         return [item.textItem.toPlainText() for item in self.items[:self._shown]]
 
-    def show(self, texts: list[list[str]], values: np.ndarray, cmap, levels) -> None:
+    def show(self, texts: list[list[str]], values: np.ndarray, cmap, levels,
+             origin: tuple[float, float] = (0.0, 0.0)) -> None:
         rows, cols = len(texts), len(texts[0]) if texts else 0
+        self.origin = origin
         lo, hi = levels
         span = (hi - lo) or 1.0
         rgba = cmap.map(np.clip((np.asarray(values, np.float64) - lo) / span, 0, 1).ravel(),
@@ -258,7 +316,7 @@ class CellNumbers:
             self.items.append(item)
         font = QFont()
         font.setPixelSize(px)
-        refresh = self._shown != n or self._placed != self.shape
+        refresh = self._shown != n or self._placed != (self.shape, self.origin)
         for i, item in enumerate(self.items):
             if i >= n:
                 if item.isVisible():
@@ -268,64 +326,20 @@ class CellNumbers:
                 r, c = divmod(i, cols)
                 item.setText(self.texts[i])
                 item.setColor(QColor("black") if self.colours[i] else QColor("white"))
-                item.setPos(c + 0.5, r + 0.5)
+                item.setPos(self.origin[0] + c + 0.5, self.origin[1] + r + 0.5)
             if refresh or px != self._px:
                 item.setFont(font)
             item.show()
-        self._px, self._placed, self._shown = px, self.shape, n
-
-
-TITLE_CHARS = 34  # about what fits above a panel at the window's default size
-
-
-def fit_title(text: str) -> str:
-    """Long titles go on two lines (at the last space that keeps the first line short)."""
-    if len(text) <= TITLE_CHARS or "<br>" in text:
-        return text
-    # Prefer to break before a bracket or after a comma, else at a space.
-    cut = text.rfind(" — ", 0, TITLE_CHARS + 1)
-    if cut <= 0:
-        cut = text.rfind(" (", 0, TITLE_CHARS + 1)
-    if cut <= 0:
-        cut = text.rfind(", ", 0, TITLE_CHARS) + 1
-    if cut <= 0:
-        cut = text.rfind(" ", 0, TITLE_CHARS)
-    if cut <= 0:
-        return text
-    return text[:cut] + "<br>" + text[cut + 1:]
-
-
-def _cap_title_width(label) -> None:
-    """pyqtgraph's LabelItem makes the title's width the plot's minimum width, so a long title
-    pushes the colour bar out of the panel. Keep its height, drop its width claim."""
-    if getattr(label, "_cnnviz_capped", False):
-        return
-    original = label.updateMin
-
-    def update_min() -> None:
-        original()
-        label.setMinimumWidth(0)
-        hints = getattr(label, "_sizeHint", None)
-        if isinstance(hints, dict):
-            for key in (Qt.SizeHint.MinimumSize, Qt.SizeHint.PreferredSize):
-                if key in hints:
-                    hints[key] = (0, hints[key][1])
-        label.updateGeometry()
-
-    label.updateMin = update_min
-    label._cnnviz_capped = True
-    update_min()
+        self._px, self._placed, self._shown = px, (self.shape, self.origin), n
 
 
 def set_panel_title(panel: ImagePanel, text: str) -> None:
-    """A panel title that never widens the panel; long ones take two lines. The text (with
-    its line break as <br>) is the panel's title(); the tooltip has it on one line."""
-    _cap_title_width(panel.plot.titleLabel)
-    panel.set_title(fit_title(text))
-    panel.plot.titleLabel.setToolTip(text.replace("<br>", " "))
+    """The panel's title (it wraps to the panel's width; the tooltip has it whole)."""
+    panel.set_title(text)
 
 
-def _rect_item(color: QColor, width: float = 2.5, dashed: bool = False, fill: bool = False):
+def _rect_item(color: QColor, width: float = 2.5, dashed: bool = False, fill: bool = False,
+               alpha: int = 50):
     item = QGraphicsRectItem()
     pen = QPen(color)
     pen.setWidthF(width)
@@ -335,7 +349,7 @@ def _rect_item(color: QColor, width: float = 2.5, dashed: bool = False, fill: bo
     item.setPen(pen)
     if fill:
         c = QColor(color)
-        c.setAlpha(50)
+        c.setAlpha(alpha)
         item.setBrush(QBrush(c))
     item.setZValue(10)
     item.hide()
@@ -429,6 +443,8 @@ class KernelExplorer(QWidget):
         self._syncing = False
         self._shut = False
         self._source = SOURCE_IMAGE
+        self._origin_preset: str | None = None  # the preset the kernel came from
+        self._limit_fresh = False  # a limit message was just shown
         self._network_cache: tuple[object, np.ndarray] | None = None
         self._input_cache: tuple[object, StageView] | None = None  # big inputs: (image, view)
         self._shown: dict[str, tuple[FilterResult, StageView]] = {}  # what each panel shows
@@ -467,9 +483,10 @@ class KernelExplorer(QWidget):
         self.source_combo.addItem("Network input (28×28)", SOURCE_NETWORK)
         self.source_combo.insertSeparator(2)
         for ex in LECTURE_EXAMPLES.values():
-            self.source_combo.addItem(f"Lecture: {ex.name}", LECTURE_PREFIX + ex.key)
+            self.source_combo.addItem(f"Lecture: {LECTURE_SHORT.get(ex.key, ex.name)}",
+                                      LECTURE_PREFIX + ex.key)
             self.source_combo.setItemData(self.source_combo.count() - 1,
-                                          f"Slide \"{ex.slide}\". {ex.description}",
+                                          f"{ex.name}. Slide \"{ex.slide}\". {ex.description}",
                                           Qt.ItemDataRole.ToolTipRole)
         self.source_combo.setToolTip(TIP_SOURCE)
         self.source_combo.activated.connect(self._on_source_activated)
@@ -497,14 +514,15 @@ class KernelExplorer(QWidget):
             self.preset_combo.addItem(p.name, p.key)
             self.preset_combo.setItemData(self.preset_combo.count() - 1, p.description,
                                           Qt.ItemDataRole.ToolTipRole)
-        self.preset_combo.addItem("Custom (your own numbers)", CUSTOM)
+        self.preset_combo.addItem(CUSTOM_TEXT, CUSTOM)
         self.preset_combo.setToolTip(TIP_PRESET)
         self.preset_combo.activated.connect(self._on_preset_activated)
         kcol.addWidget(self.preset_combo)
         self.preset_label = QLabel()
         self.preset_label.setWordWrap(True)
+        self.preset_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.preset_label.setStyleSheet("color: #555;")
-        kcol.addWidget(self.preset_label)
+        kcol.addWidget(self.preset_label)  # its height is reserved in _reserve_text_space
         self.grid = KernelGrid(self.state.kernel.kernel if self._fits(self.state.kernel.kernel) else None)
         self.grid.kernel_changed.connect(self._on_grid_changed)
         kcol.addWidget(self.grid)
@@ -516,8 +534,8 @@ class KernelExplorer(QWidget):
         grid.setContentsMargins(6, 6, 6, 6)
         grid.addWidget(QLabel("rows"), 0, 1, Qt.AlignmentFlag.AlignCenter)
         grid.addWidget(QLabel("columns"), 0, 2, Qt.AlignmentFlag.AlignCenter)
-        self.stride_spins = (QSpinBox(), QSpinBox())
-        self.padding_spins = (QSpinBox(), QSpinBox())
+        self.stride_spins = (LimitSpinBox("stride"), LimitSpinBox("stride"))
+        self.padding_spins = (LimitSpinBox("padding"), LimitSpinBox("padding"))
         for r, (word, spins, low, high, tip) in enumerate(
                 (("Stride", self.stride_spins, 1, MAX_STRIDE, TIP_STRIDE),
                  ("Padding", self.padding_spins, 0, MAX_PADDING, TIP_PADDING)), start=1):
@@ -528,11 +546,21 @@ class KernelExplorer(QWidget):
                 spin.setRange(low, high)
                 spin.setToolTip(tip)
                 spin.valueChanged.connect(lambda _v, s=spins, i=c: self._on_pair_changed(s, i))
+                spin.limited.connect(self._show_limit)
                 grid.addWidget(spin, r, c + 1)
         self.link_check = QCheckBox("Same for rows and columns")
         self.link_check.setChecked(True)
         self.link_check.setToolTip(TIP_LINK)
         grid.addWidget(self.link_check, 3, 0, 1, 3)
+        # The limits, always in view; a number typed past one is named here (two lines kept
+        # free, so nothing below moves when that happens).
+        self.limits_label = QLabel(LIMITS_TEXT)
+        self.limits_label.setWordWrap(True)
+        self.limits_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.limits_label.setStyleSheet(HINT_STYLE)
+        self.limits_label.setFixedHeight(2 * self.limits_label.fontMetrics().lineSpacing() + 4)
+        self.limits_label.setToolTip(TIP_STRIDE + "\n\n" + TIP_PADDING)
+        grid.addWidget(self.limits_label, 4, 0, 1, 3)
         col.addWidget(box)
 
         # -- activation and pooling
@@ -540,8 +568,10 @@ class KernelExplorer(QWidget):
         form = QFormLayout(box)
         form.setContentsMargins(6, 6, 6, 6)
         self.activation_combo = _combo()
-        for key, text in ACTIVATION_ITEMS:
+        for key, text, tip in ACTIVATION_ITEMS:
             self.activation_combo.addItem(text, key)
+            self.activation_combo.setItemData(self.activation_combo.count() - 1, tip,
+                                              Qt.ItemDataRole.ToolTipRole)
         self.activation_combo.setToolTip(TIP_ACTIVATION)
         self.activation_combo.currentIndexChanged.connect(self._on_control_changed)
         form.addRow("Activation", self.activation_combo)
@@ -552,16 +582,17 @@ class KernelExplorer(QWidget):
         self.pool_combo.currentIndexChanged.connect(self._on_control_changed)
         form.addRow("Pooling", self.pool_combo)
         prow = QHBoxLayout()
-        self.pool_size_spin = QSpinBox()
+        self.pool_size_spin = LimitSpinBox("the pooling size")
         self.pool_size_spin.setRange(1, MAX_POOL)
         self.pool_size_spin.setToolTip(TIP_POOL_SIZE)
         self.pool_size_spin.setPrefix("size ")
-        self.pool_stride_spin = QSpinBox()
+        self.pool_stride_spin = LimitSpinBox("the pooling stride")
         self.pool_stride_spin.setRange(1, MAX_POOL)
         self.pool_stride_spin.setToolTip(TIP_POOL_STRIDE)
         self.pool_stride_spin.setPrefix("stride ")
         for spin in (self.pool_size_spin, self.pool_stride_spin):
             spin.valueChanged.connect(self._on_control_changed)
+            spin.limited.connect(lambda text: self.status_message.emit(text))
             prow.addWidget(spin)
         form.addRow("Window", prow)
         col.addWidget(box)
@@ -571,8 +602,12 @@ class KernelExplorer(QWidget):
         scroll.setWidget(controls)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFixedWidth(280)
+        # Wide enough for everything (a 7×7 kernel included) beside a vertical scroll bar;
+        # should a font make it wider still, a horizontal bar appears instead of a cut.
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        bar = scroll.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        scroll.setFixedWidth(max(controls.minimumSizeHint().width(), CONTROLS_WIDTH) + bar + 2)
+        self.controls_scroll = scroll
 
         # -- right side: formula, banner, panels, details
         self.formula_label = QLabel()
@@ -588,12 +623,19 @@ class KernelExplorer(QWidget):
             "size, P the padding and S the stride, for the rows (height) and the columns (width). "
             "\"To guarantee the integer output size\" the division must come out whole. "
             "Pooling floors it, like Keras and torch.")
-        self.banner = QLabel()
+        self.banner = QLabel()  # red: the numbers cannot work; the panels keep the last result
         self.banner.setWordWrap(True)
         self.banner.setTextFormat(Qt.TextFormat.PlainText)
-        self.banner.setStyleSheet("QLabel { background: #c62828; color: white; font-weight: bold; "
-                                  "padding: 6px; border-radius: 4px; }")
+        self.banner.setStyleSheet(ERROR_STYLE)
         self.banner.hide()
+        self.note_label = QLabel()  # amber: computed, but not the way the lecture's rule asks
+        self.note_label.setWordWrap(True)
+        self.note_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.note_label.setStyleSheet(NOTE_STYLE)
+        self.note_label.setToolTip("(W − F + 2P) / S + 1 is not a whole number. PyTorch and Keras "
+                                   "then floor it: the rows and columns the kernel cannot reach "
+                                   "(marked in orange on the input) are left out.")
+        self.note_label.hide()
 
         self.input_panel = ImagePanel("① input")
         self.kernel_panel = ImagePanel("② kernel")
@@ -610,8 +652,7 @@ class KernelExplorer(QWidget):
             "conv": "The convolution output (feature map). Point at a pixel to see its sum of "
                     "products, as on the lecture's Recap slides.",
             "activation": "The activation applied to every convolution output.",
-            "pool": "The pooled output. Point at a pixel to see which values its window held and "
-                    "which one was kept.",
+            "pool": POOL_TIPS["max"],
         }
         self.numbers = {}
         self._tips = tips
@@ -625,17 +666,16 @@ class KernelExplorer(QWidget):
         self.image_rect = _rect_item(PAD_PEN, width=1.5, dashed=True)
         self.input_panel.plot.addItem(self.window_rect)
         self.input_panel.plot.addItem(self.image_rect)
+        # The rows and columns a floored size leaves out (no window ever covers them).
+        self.left_out_rects = (_rect_item(LEFT_OUT_PEN, 1.5, dashed=True, fill=True, alpha=90),
+                               _rect_item(LEFT_OUT_PEN, 1.5, dashed=True, fill=True, alpha=90))
+        for item in self.left_out_rects:
+            self.input_panel.plot.addItem(item, ignoreBounds=True)
         self.pixel_rects = {}
         for key in ("conv", "activation", "pool"):
             item = _rect_item(WINDOW_PEN, width=2.5)
             self.panels[key].plot.addItem(item)
             self.pixel_rects[key] = item
-        self.pool_message = pg.TextItem("No pooling.\nChoose max, min or\naverage on the left.",
-                                        color=QColor("#555"), anchor=(0.5, 0.5))
-        self.pool_message.hide()
-        self.pool_panel.plot.addItem(self.pool_message, ignoreBounds=True)
-        self.pool_panel.plot.vb.sigRangeChanged.connect(self._centre_pool_message)
-        self.pool_panel.plot.vb.sigResized.connect(self._centre_pool_message)
         self.pool_rect = _rect_item(POOL_PEN, width=2.5, fill=True)
         self.act_panel.plot.addItem(self.pool_rect)
 
@@ -677,6 +717,7 @@ class KernelExplorer(QWidget):
         right.setSpacing(4)
         right.addWidget(self.formula_label)
         right.addWidget(self.banner)
+        right.addWidget(self.note_label)
         right.addWidget(self.panel_grid, 1)
         right.addLayout(bottom)
 
@@ -701,8 +742,7 @@ class KernelExplorer(QWidget):
                                          or not np.array_equal(s.kernel, self.grid.kernel())):
                 self.grid.set_kernel(s.kernel)
             key = s.preset_key if s.preset_key in PRESETS else self._matching_preset(s.kernel)
-            self.preset_combo.setCurrentIndex(self.preset_combo.findData(key or CUSTOM))
-            self._show_preset_text(key)
+            self._show_preset(key, s.kernel)
             for spins, pair in ((self.stride_spins, s.stride), (self.padding_spins, s.padding)):
                 for spin, v in zip(spins, pair):
                     spin.setValue(int(v))
@@ -725,14 +765,83 @@ class KernelExplorer(QWidget):
                 return p.key
         return None
 
-    def _show_preset_text(self, key: str | None) -> None:
+    @staticmethod
+    def _grown_preset(kernel) -> str | None:
+        """The preset this kernel is, grown with a centred border of zeros (or None)."""
+        k = np.asarray(kernel)
+        for p in PRESETS.values():
+            if (p.values.shape != k.shape and all(a >= b for a, b in zip(k.shape, p.values.shape))
+                    and np.array_equal(filtering.resize_centred(p.values, *k.shape), k)):
+                return p.key
+        return None
+
+    def _preset_texts(self, key: str | None, kernel) -> tuple[str, str, str]:
+        """(description, tooltip, text of the Custom item) for the kernel in force."""
         if key in PRESETS:
             p = PRESETS[key]
-            self.preset_label.setText(p.description)
-            self.preset_label.setToolTip(f"Source: {p.source}")
-        else:
-            self.preset_label.setText("Your own kernel: type numbers or fractions (1/9) in the cells.")
-            self.preset_label.setToolTip("")
+            return p.description, f"Source: {p.source}", CUSTOM_TEXT
+        k = np.asarray(kernel)
+        grown = self._grown_preset(k)
+        if grown is not None:
+            p = PRESETS[grown]
+            size, small = shape_text(k.shape), shape_text(p.values.shape)
+            return (f"{p.name} in a {size} grid of zeros: the zeros add nothing to any sum, but "
+                    f"the bigger window makes the output smaller. Pick {p.name} to go back "
+                    f"to {small}.", p.description, f"Custom: {p.name}, {size}")
+        origin = PRESETS.get(self._origin_preset or "")
+        if origin is not None:
+            return (f"Your own numbers, changed from {origin.name}. Pick a preset above to "
+                    "start again.", "", f"Custom (changed {origin.name})")
+        return "Your own kernel: type numbers or fractions (1/9) in the cells.", "", CUSTOM_TEXT
+
+    def _show_preset(self, key: str | None, kernel) -> None:
+        """Combo and description for the kernel in force: a preset, a preset grown with
+        zeros, or numbers changed from one, said in words (never a silent "Custom")."""
+        if key in PRESETS:
+            self._origin_preset = key
+        text, tip, custom = self._preset_texts(key, kernel)
+        custom_index = self.preset_combo.findData(CUSTOM)
+        self.preset_combo.setItemText(custom_index, custom)
+        self.preset_combo.setItemData(custom_index, text, Qt.ItemDataRole.ToolTipRole)
+        self.preset_combo.setCurrentIndex(self.preset_combo.findData(key if key in PRESETS else CUSTOM))
+        self.preset_label.setText(text)
+        self.preset_label.setToolTip(tip)
+
+    def _reserve_text_space(self) -> None:
+        """Keep the preset description as tall as its longest text, so the Size boxes and
+        everything under them stay put when the kernel changes (the column's width is fixed)."""
+        width = self.preset_label.width()
+        if width < 50:
+            return
+        fm = self.preset_label.fontMetrics()
+        longest = max(PRESETS.values(), key=lambda p: len(p.name))
+        texts = [p.description for p in PRESETS.values()]
+        saved = self._origin_preset
+        try:
+            self._origin_preset = longest.key
+            texts.append(self._preset_texts(None, np.zeros((1, 1)))[0])
+            grown = filtering.resize_centred(longest.values, MAX_SIDE, MAX_SIDE)
+            texts.append(self._preset_texts(None, grown)[0])
+        finally:
+            self._origin_preset = saved
+        flags = int(Qt.TextFlag.TextWordWrap)
+        height = max(fm.boundingRect(0, 0, width, 10_000, flags, t).height() for t in texts)
+        if self.preset_label.minimumHeight() != height:
+            self.preset_label.setFixedHeight(height)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self._reserve_text_space)  # after the layout gave the label its width
+
+    def _show_limit(self, text: str) -> None:
+        # Kept through the value change it causes (which comes next), cleared by a later one.
+        self._limit_fresh = True
+        QTimer.singleShot(0, self._limit_settled)
+        self.limits_label.setText(text)
+        self.limits_label.setStyleSheet(LIMIT_STYLE)
+
+    def _limit_settled(self) -> None:
+        self._limit_fresh = False
 
     def settings_from_controls(self) -> KernelSettings:
         kernel = self.grid.kernel()
@@ -761,6 +870,9 @@ class KernelExplorer(QWidget):
     def _on_pair_changed(self, spins, index: int) -> None:
         if self._syncing:
             return
+        if self.limits_label.text() != LIMITS_TEXT and not self._limit_fresh:
+            self.limits_label.setText(LIMITS_TEXT)  # a later change: the limit note is done
+            self.limits_label.setStyleSheet(HINT_STYLE)
         if self.link_check.isChecked():
             other = spins[1 - index]
             if other.value() != spins[index].value():
@@ -775,15 +887,13 @@ class KernelExplorer(QWidget):
             self._syncing = True
             self.grid.set_kernel(PRESETS[key].values)
             self._syncing = False
-        self._show_preset_text(key if key in PRESETS else None)
+        self._show_preset(key if key in PRESETS else None, self.grid.kernel())
         self._commit()
 
     def _on_grid_changed(self, kernel) -> None:
         if self._syncing:
             return
-        key = self._matching_preset(kernel)
-        self.preset_combo.setCurrentIndex(self.preset_combo.findData(key or CUSTOM))
-        self._show_preset_text(key)
+        self._show_preset(self._matching_preset(kernel), kernel)
         self._commit()
 
     def _on_state_kernel(self, settings: KernelSettings) -> None:
@@ -924,8 +1034,10 @@ class KernelExplorer(QWidget):
         return self._requested
 
     def is_idle(self) -> bool:
-        """True when the newest request's result has been drawn (for tests)."""
-        return self._delivered >= self._requested and self.runner.is_idle()
+        """True when the newest request's result has been drawn and no typed kernel cell
+        waits to be applied (for tests)."""
+        return (self._delivered >= self._requested and self.runner.is_idle()
+                and not self.grid.pending())
 
     def join(self, timeout: float = 30.0) -> bool:
         return self.runner.join(timeout)
@@ -974,11 +1086,20 @@ class KernelExplorer(QWidget):
     def _show_empty(self) -> None:
         self.formula_label.setText("No image yet: draw a digit, open an image, or pick a lecture "
                                    "example under Input › Source.")
-        for panel in self.panels.values():
-            panel.image_item.clear()
-        for n in self.numbers.values():
-            n.clear()
+        titles = {"input": "① input", "kernel": "② kernel", "conv": "③ convolution",
+                  "activation": "④ activation", "pool": "⑤ pooling"}
+        for key, panel in self.panels.items():
+            if key != "kernel":
+                panel.show_message("No image yet." if key == "input" else "", titles[key])
+                self.numbers[key].clear()
+        k = np.asarray(self.state.kernel.kernel, dtype=np.float64)
+        if k.ndim == 2 and k.size:
+            self._draw_kernel(k)  # the kernel is there even without an image
+        self._shown.clear()
         self.banner.hide()
+        self.note_label.hide()
+        for item in self.left_out_rects:
+            item.hide()
 
     def _show_banner(self, text: str) -> None:
         self.banner.setText(text)
@@ -1000,47 +1121,44 @@ class KernelExplorer(QWidget):
             if stage is not None:
                 self._draw_stage(key, r, stage, title)
             elif key == "pool" and not r.pooling and r.conv is not None:
-                panel.image_item.clear()
-                panel.array = None
                 self.numbers[key].clear()
-                if panel.colorbar is not None:
-                    panel.colorbar.hide()  # set_array shows it again
-                set_panel_title(panel, "⑤ no pooling")
-                self.pool_message.setPos(*self._view_centre(panel))
-                self.pool_message.show()
+                panel.show_message("No pooling.\nChoose max, min or average under "
+                                   "Activation and pooling.", "⑤ no pooling")
+                panel.setToolTip(POOL_TIPS["none"])
                 self._shown.pop(key, None)
                 self._set_stale(key, False)
             elif key in self._shown:
                 self._set_stale(key, True)
-            else:
-                set_panel_title(panel, f"{title}: nothing valid yet")
+            else:  # nothing valid to show: say so, not empty axes running −1.5…1.5
+                self.numbers[key].clear()
+                panel.show_message("Nothing to show yet: these numbers do not fit (see the red "
+                                   "message above).", title)
         if r.error:
             self._show_banner(f"{r.error}. The panels show the last valid result.")
         else:
             self.banner.hide()
+        # A floored size is a remark, not an error: the panels show what torch computes.
+        if r.notes:
+            self.note_label.setText("\n".join(r.notes))
+            self.note_label.show()
+        else:
+            self.note_label.hide()
         self._update_info(view)
         if self._hover is not None:
             self._on_hover(*self._hover)
 
-    def _centre_pool_message(self, *_args) -> None:
-        if self.pool_message.isVisible():
-            self.pool_message.setPos(*self._view_centre(self.pool_panel))
-
-    @staticmethod
-    def _view_centre(panel: ImagePanel) -> tuple[float, float]:
-        (x0, x1), (y0, y1) = panel.plot.vb.viewRange()
-        return (x0 + x1) / 2, (y0 + y1) / 2
-
     def _draw_formulas(self, r: FilterResult) -> None:
-        def line(label, formulas, axes):
+        def line(label, formulas, axes, floored=(False, False)):
             parts = []
-            for text, axis in zip(formulas, axes):
+            for text, axis, floor in zip(formulas, axes, floored):
                 bad = axis is not None and axis.problem
                 t = html.escape(text)
+                head, _, value = t.rpartition("= ")
                 if bad:
                     t = f"<span style='color:#c62828'>{t} ✗</span>"
+                elif floor:  # '13.5 → ⌊13.5⌋ = 13': amber, the size in bold
+                    t = f"<span style='color:{FLOOR_COLOUR}'>{head}= <b>{value}</b></span>"
                 else:
-                    head, _, value = t.rpartition("= ")
                     t = f"{head}= <b>{value}</b>"
                 parts.append(t.replace(" ", "&nbsp;"))  # wrap between formulas, not inside
             return f"<b>{label}</b>&nbsp; " + " &nbsp;·&nbsp; ".join(parts)
@@ -1048,7 +1166,7 @@ class KernelExplorer(QWidget):
         self._formula_plain = "\n".join(r.formulas)
         lines = [self._pipeline_text(r)]
         if r.conv_formulas:
-            lines.append(line("Convolution", r.conv_formulas, (r.conv_rows, r.conv_cols)))
+            lines.append(line("Convolution", r.conv_formulas, (r.conv_rows, r.conv_cols), r.floored))
         if r.pool_formulas:
             lines.append(line("Pooling", r.pool_formulas, (r.pool_rows, r.pool_cols)))
         self.formula_label.setText("<br>".join(lines))
@@ -1074,6 +1192,16 @@ class KernelExplorer(QWidget):
                          f"s{s.pool_stride} → {pooled}")
         return "<span style='color:#37474f'>" + html.escape("  ⟶  ".join(parts)) + "</span>"
 
+    @staticmethod
+    def _placement(stage: StageView) -> QRectF:
+        """Where a stage's preview lies in the full array's pixel coordinates: the axes
+        count real pixels (a photo shown at 1/5 still reads 0…3000), and the padding drawn
+        around a small input lies at −P…0."""
+        p = stage.preview
+        h, w = p.array.shape[:2]
+        oy, ox = stage.offset
+        return QRectF(-ox, -oy, w * p.factor, h * p.factor)
+
     def _draw_input(self, view: ViewData) -> None:
         panel, stage, r = self.input_panel, view.input, view.result
         p = stage.preview
@@ -1084,27 +1212,45 @@ class KernelExplorer(QWidget):
             title += f" + zero padding → {shape_text(p.shape)}"
         if p.factor > 1:
             title += f" (shown at 1/{p.factor})"
+        place = self._placement(stage)
         if p.array.ndim == 3:
-            panel.set_array(p.array)
+            panel.set_array(p.array, rect=place)
             self.numbers["input"].clear()
         else:
             cmap, levels = UNSIGNED_CMAP, (min(p.levels[0], 0.0), max(p.levels[1], 1.0))
-            panel.set_array(p.array, levels=levels, cmap=cmap)
-            self._draw_numbers("input", p, cmap, levels)
+            panel.set_array(p.array, levels=levels, cmap=cmap, rect=place)
+            self._draw_numbers("input", p, cmap, levels, (place.x(), place.y()))
         set_panel_title(panel, title)
-        ph, pw = stage.offset
         h, w = r.input.shape[-2:]
+        ph, pw = r.settings.padding
         if stage.offset != (0, 0):
-            self.image_rect.setRect(QRectF(pw, ph, w, h))  # the real image inside its padding
+            self.image_rect.setRect(QRectF(0, 0, w, h))  # the real image inside its padding
             self.image_rect.show()
-        elif any(r.settings.padding):
-            f = p.factor
-            sp = r.settings.padding
-            self.image_rect.setRect(QRectF(-sp[1] / f, -sp[0] / f, (w + 2 * sp[1]) / f, (h + 2 * sp[0]) / f))
+        elif ph or pw:  # padding not drawn (a big image): outline where it would reach
+            self.image_rect.setRect(QRectF(-pw, -ph, w + 2 * pw, h + 2 * ph))
             self.image_rect.show()
         else:
             self.image_rect.hide()
+        self._draw_left_out(r)
         self._shown["input"] = (r, stage)
+
+    def _draw_left_out(self, r: FilterResult) -> None:
+        """Mark the rows and columns a floored size leaves out (in input coordinates)."""
+        h, w = r.input.shape[-2:]
+        ph, pw = r.settings.padding
+        rows, cols = (r.left_out(0), r.left_out(1)) if r.conv is not None else (None, None)
+        item_r, item_c = self.left_out_rects
+        if rows is not None:
+            item_r.setRect(QRectF(-pw, rows[0], w + 2 * pw, rows[1] - rows[0] + 1))
+            item_r.setToolTip(f"Rows {rows[0]}…{rows[1]} are left out: no kernel window reaches "
+                              "them, because the output size was floored (see the note above).")
+        if cols is not None:
+            item_c.setRect(QRectF(cols[0], -ph, cols[1] - cols[0] + 1, h + 2 * ph))
+            item_c.setToolTip(f"Columns {cols[0]}…{cols[1]} are left out: no kernel window "
+                              "reaches them, because the output size was floored (see the note "
+                              "above).")
+        item_r.setVisible(rows is not None)
+        item_c.setVisible(cols is not None)
 
     def _draw_kernel(self, kernel: np.ndarray) -> None:
         m = float(np.abs(kernel).max()) or 1.0
@@ -1124,35 +1270,35 @@ class KernelExplorer(QWidget):
             extras.append("block peaks")
         if extras:
             text += f" ({', '.join(extras)})"
-        tip = self._tips[key]
+        tip = POOL_TIPS.get(r.settings.pool_kind, POOL_TIPS["max"]) if key == "pool" else self._tips[key]
         if p.peaks:
             tip += (" Drawn shrunk: each block shows its strongest value, so thin edges stay "
                     "visible. Pointing still reads the exact full-size values.")
         elif p.factor > 1:
             tip += (" Drawn shrunk (each block averaged); pointing still reads the exact "
                     "full-size values.")
+        place = self._placement(stage)
         if p.array.ndim == 3:
             lo, hi = p.levels
             if lo < 0 or hi > 255:
                 tip += " Drawn as colour: values below 0 or above 255 are clipped for display."
-            panel.set_array(p.array)
+            panel.set_array(p.array, rect=place)
             self.numbers[key].clear()
         else:
             cmap, levels = colour_for(p.levels)
-            panel.set_array(p.array, levels=levels, cmap=cmap)
+            panel.set_array(p.array, levels=levels, cmap=cmap, rect=place)
             self._draw_numbers(key, p, cmap, levels)
         set_panel_title(panel, text)
         panel.setToolTip(tip)
         self._shown[key] = (r, stage)
         self._set_stale(key, False)
-        if key == "pool":
-            self.pool_message.hide()
 
-    def _draw_numbers(self, key: str, p: Preview, cmap, levels) -> None:
+    def _draw_numbers(self, key: str, p: Preview, cmap, levels,
+                      origin: tuple[float, float] = (0.0, 0.0)) -> None:
         a = p.array
         if p.factor == 1 and a.ndim == 2 and max(a.shape) <= SMALL:
             texts = [[fmt_number(v, 3) for v in row] for row in a]
-            self.numbers[key].show(texts, a, cmap, levels)
+            self.numbers[key].show(texts, a, cmap, levels, origin)
         else:
             self.numbers[key].clear()
 
@@ -1161,7 +1307,7 @@ class KernelExplorer(QWidget):
         panel.image_item.setOpacity(0.35 if stale else 1.0)
         for item in self.numbers[key].items:
             item.setOpacity(0.35 if stale else 1.0)
-        title = panel.title().replace("<br>", " ")
+        title = panel.title()
         mark = " — last valid result"
         if stale and key not in self._stale:
             set_panel_title(panel, title + mark)
@@ -1223,12 +1369,11 @@ class KernelExplorer(QWidget):
             rr, cc = min(rr, h - 1), min(cc, w - 1)
         return rr, cc
 
-    def _panel_rect(self, key: str, top: float, left: float, height: float, width: float) -> QRectF:
-        """Full-array coordinates -> the rectangle on a panel (previews are scaled, padding offset)."""
-        _r, stage = self._shown[key]
-        f = stage.preview.factor
-        oy, ox = stage.offset
-        return QRectF((left + ox) / f, (top + oy) / f, width / f, height / f)
+    @staticmethod
+    def _panel_rect(_key: str, top: float, left: float, height: float, width: float) -> QRectF:
+        """Full-array coordinates -> the rectangle on a panel: the same numbers, since every
+        panel is drawn on its full array's pixel coordinates (see _placement)."""
+        return QRectF(left, top, width, height)
 
     def _clear_hover(self) -> None:
         self._hover = None
@@ -1277,11 +1422,12 @@ class KernelExplorer(QWidget):
             return
         top, left, height, width = input_window(r, stage, row, col)
         rect = self._panel_rect("input", top, left, height, width)
-        if self._shown["input"][1].preview.factor > 1 and (rect.width() < 4 or rect.height() < 4):
+        f = self._shown["input"][1].preview.factor
+        if f > 1 and (rect.width() < 4 * f or rect.height() < 4 * f):
             # A few pixels of a shrunk photo: draw at least 4 screen-image pixels, centred on
             # the window, so it can be found (the text gives the exact rows and columns).
             centre = rect.center()
-            rect = QRectF(0, 0, max(rect.width(), 4), max(rect.height(), 4))
+            rect = QRectF(0, 0, max(rect.width(), 4 * f), max(rect.height(), 4 * f))
             rect.moveCenter(centre)
         self.window_rect.setRect(rect)
         self.window_rect.show()
@@ -1305,6 +1451,13 @@ class KernelExplorer(QWidget):
             out.append(f"{label}{html.escape(where)}")
             out.append(f"<span style='font-family:monospace'>{html.escape(label + px.text)}"
                        .replace("\n", "<br>") + "</span>")
+        ho, wo = r.conv.shape[-2:]
+        for axis, last, unit in ((0, row == ho - 1, "rows"), (1, col == wo - 1, "columns")):
+            gone = r.left_out(axis)
+            if last and gone is not None:  # the window stops here; the rest never gets one
+                out.append(f"<span style='color:{FLOOR_COLOUR}'>This is the last window: input "
+                           f"{unit} {gone[0]}…{gone[1]} are left out (the size was floored, "
+                           "like PyTorch and Keras).</span>")
         return "<br>".join(out)
 
     def _activation_text(self, r: FilterResult, stage: StageView, row: int, col: int) -> str:
@@ -1341,13 +1494,19 @@ class KernelExplorer(QWidget):
     @staticmethod
     def _input_text(r: FilterResult, row: int, col: int) -> str:
         h, w = r.input.shape[-2:]
+        rows, cols = (r.left_out(0), r.left_out(1)) if r.conv is not None else (None, None)
+        gone = ""
+        if (rows and rows[0] <= row <= rows[1]) or (cols and cols[0] <= col <= cols[1]):
+            gone = (f"<br><span style='color:{FLOOR_COLOUR}'>Left out: no kernel window reaches "
+                    "this pixel, because (W − F + 2P) / S + 1 was not whole and was floored "
+                    "(see the note above).</span>")
         if not (0 <= row < h and 0 <= col < w):
-            return f"<b>Padding ({row}, {col})</b>: a zero added around the image."
+            return f"<b>Padding ({row}, {col})</b>: a zero added around the image.{gone}"
         if r.input.ndim == 3:
             values = ", ".join(f"{n} {fmt_number(v)}" for n, v in
                                zip(filtering.channel_names(r.input.shape[0]), r.input[:, row, col]))
-            return f"<b>Input ({row}, {col})</b>: {values}"
-        return f"<b>Input ({row}, {col})</b> = {fmt_number(r.input[row, col])}"
+            return f"<b>Input ({row}, {col})</b>: {values}{gone}"
+        return f"<b>Input ({row}, {col})</b> = {fmt_number(r.input[row, col])}{gone}"
 
     # ================================================================= contract
 
