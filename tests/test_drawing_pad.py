@@ -209,3 +209,27 @@ def test_pen_pressure_changes_width_a_little(qtbot, pad):
         widths.append(int((pad.image()[140] > 127).sum()))
     light, firm = widths
     assert light < firm <= 2 * light  # 70% .. 130% of the brush
+
+
+def test_eraser_restores_the_pictures_own_background(qtbot, pad):
+    """Erasing on an opened off-white picture paints its paper's grey, not pure white (a
+    bright band) or the ink's opposite."""
+    paper = np.full((280, 280), 232, np.float32)
+    paper[60:220, 130:150] = 25  # a dark stroke
+    pad.set_image(paper)
+    assert pad.ink() == 0
+    stroke(qtbot, pad, [(140, 140), (140, 141)], button=Qt.MouseButton.RightButton)
+    image = pad.image()
+    assert abs(image[140, 140] - 232) <= 1  # the stroke is gone, to the paper's level
+    assert abs(image[140, 100] - 232) <= 1  # around it, unchanged paper
+    pad.undo()
+    assert pad.image()[140, 140] == 25
+    # a dark photo: the eraser paints its dark grey, and a cleared pad erases to black
+    pad.set_image(np.full((100, 100), 40, np.float32))
+    stroke(qtbot, pad, [(40, 40), (200, 40)])
+    stroke(qtbot, pad, [(120, 40), (121, 40)], button=Qt.MouseButton.RightButton)
+    assert abs(pad.image()[40, 120] - 40) <= 1
+    pad.clear()
+    stroke(qtbot, pad, [(40, 40), (200, 40)])
+    stroke(qtbot, pad, [(120, 40), (121, 40)], button=Qt.MouseButton.RightButton)
+    assert pad.image()[40, 120] == 0

@@ -8,7 +8,8 @@ pressure changes the width a little. The right mouse button (or a pen's eraser e
 The pad shows any image too (a file, a gallery digit), scaled to fit with its aspect ratio
 kept, so the user can draw over it; the ink then takes the colour opposite to the
 picture's background (dark ink on light paper), so drawing over a photo of a digit on
-paper adds strokes that look like the rest of the digit.
+paper adds strokes that look like the rest of the digit, and the eraser paints the picture's
+own background level (off-white paper stays off-white, with no bright band).
 
 Signals:
   changed(np.ndarray)  the user changed the picture (a stroke in progress, undo, clear),
@@ -104,6 +105,7 @@ class _Snapshot:
     origin: object
     base: str | None
     ink: int
+    paper: int
     empty: bool
     pristine: bool
 
@@ -117,6 +119,7 @@ class DrawingPad(QWidget):
         self._canvas = QImage(PAD_SIZE, PAD_SIZE, QImage.Format.Format_Grayscale8)
         self._canvas.fill(0)
         self._ink = 255  # white ink on black; 0 when the picture has a light background
+        self._paper = 0  # the background's grey level: what the eraser paints
         self._empty = True
         self._origin: object = None  # what set_image was given, until the user draws
         self._base: str | None = None  # label of the picture the drawing started from
@@ -176,6 +179,10 @@ class DrawingPad(QWidget):
         """The ink's grey level: 255 (white on black) or 0 (dark ink on a light picture)."""
         return self._ink
 
+    def paper(self) -> int:
+        """The background's grey level (0 for a blank pad): what the eraser paints."""
+        return self._paper
+
     def brush_size(self) -> float:
         return self._brush
 
@@ -207,6 +214,7 @@ class DrawingPad(QWidget):
         snap = self._undo.pop()
         self._canvas = snap.canvas
         self._origin, self._base, self._ink = snap.origin, snap.base, snap.ink
+        self._paper = snap.paper
         self._empty, self._pristine = snap.empty, snap.pristine
         self.update()
         self._emit_now()
@@ -215,11 +223,12 @@ class DrawingPad(QWidget):
     def clear(self) -> None:
         """Blank the pad (black), white ink. Undoable."""
         self._finish_stroke(emit=False)
-        if self._empty and self._origin is None and self._ink == 255:
+        if self._empty and self._origin is None and self._ink == 255 and self._paper == 0:
             return
         self._push_undo()
         self._canvas.fill(0)
         self._ink, self._empty, self._origin, self._base = 255, True, None, None
+        self._paper = 0
         self._pristine = False
         self.update()
         self._emit_now()
@@ -242,6 +251,7 @@ class DrawingPad(QWidget):
         border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
         background = int(np.median(border))
         self._ink = 0 if background > 127 else 255
+        self._paper = background
         fitted = array_to_qimage(grey).scaled(
             PAD_SIZE, PAD_SIZE, Qt.AspectRatioMode.KeepAspectRatio,
             Qt.TransformationMode.SmoothTransformation if max(h, w) != PAD_SIZE
@@ -261,7 +271,7 @@ class DrawingPad(QWidget):
 
     def _push_undo(self) -> None:
         self._undo.append(_Snapshot(self._canvas.copy(), self._origin, self._base, self._ink,
-                                    self._empty, self._pristine))
+                                    self._paper, self._empty, self._pristine))
 
     def _trim_origins(self) -> None:
         """Forget the oldest full-resolution originals once they add up to ORIGIN_BUDGET
@@ -296,7 +306,7 @@ class DrawingPad(QWidget):
         self._finish_stroke(emit=False)
         self._push_undo()
         self._stroking = True
-        self._stroke_colour = (255 - self._ink) if erase else self._ink
+        self._stroke_colour = self._paper if erase else self._ink
         p = self._to_canvas(pos)
         self._points = [p]
         self._widths = [self._width_for(pressure)]
