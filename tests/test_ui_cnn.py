@@ -469,3 +469,13 @@ def test_an_unusual_architecture_non_square_maps_stride_padding(qtbot, env, tmp_
     explorer.grid.map_clicked.emit("pool1", 5)
     assert explorer.detail.kernel_layer == "conv1"
     assert explorer.detail.kernels.weights.shape == (1, 3, 5)
+
+
+def test_softmax_is_not_explained_as_adding_non_linearity(cnnviz_model):
+    from cnnviz.ui.network_strip import describe_layers
+
+    text = next(t for t in describe_layers(cnnviz_model.model) if t.label == "Softmax")
+    assert "non-linearity" not in text.explanation
+    assert "probabilities" in text.explanation and "add up to 1" in text.explanation
+    relu = next(t for t in describe_layers(cnnviz_model.model) if t.label == "ReLU")
+    assert "non-linearity" in relu.explanation  # the lecture's words stay where they fit

@@ -113,10 +113,12 @@ def _describe(info, spec, in_shape) -> LayerText:
             "tanh": "Tanh: “its output always lies between −1 and 1 no matter what inputs are”.",
             "sigmoid": "Sigmoid: “its output always lies between 0 and 1 no matter what inputs "
                        "are”.",
-            "softmax": "Softmax: turns the 10 scores into probabilities that add up to 1: "
-                       "p_i = e^(z_i) / Σ_j e^(z_j). The largest is the network's answer.",
+            "softmax": f"Softmax: turns the {shape[0]} scores into probabilities that add up "
+                       "to 1: p_i = e^(z_i) / Σ_j e^(z_j). The largest is the network's answer.",
         }.get(what, f"Activation {what}.")
-        explanation += " “Activation function is used to introduce non-linearity in the system.”"
+        if what != "softmax":  # the lecture's reason for activations is not what softmax is for
+            explanation += (" “Activation function is used to introduce non-linearity in the "
+                            "system.”")
     elif kind == "pool":
         size, stride, what = spec.size, spec.stride, spec.kind
         shape_formula = (f"({in_shape[1]} − {size}) / {stride} + 1 = {shape[1]}, "
