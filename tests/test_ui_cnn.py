@@ -471,6 +471,36 @@ def test_an_unusual_architecture_non_square_maps_stride_padding(qtbot, env, tmp_
     assert explorer.detail.kernels.weights.shape == (1, 3, 5)
 
 
+# ----- layout and wording (user test, round 4) ------------------------------------------
+
+
+def choose(explorer, prefix):
+    """Pick a model in the explorer's combo, as the user does."""
+    combo = explorer.model_combo
+    row = next(i for i in range(combo.count()) if combo.itemText(i).startswith(prefix))
+    combo.setCurrentIndex(row)
+    combo.activated.emit(row)
+
+
+def plain(label) -> str:
+    """A label's text as the user reads it (rich text rendered to plain)."""
+    from PySide6.QtGui import QTextDocument
+
+    doc = QTextDocument()
+    doc.setHtml(label.text())
+    return doc.toPlainText()
+
+
+def settle(qtbot, widget):
+    """Let layouts and the grid's delayed relayout finish (no fixed sleep)."""
+    from PySide6.QtWidgets import QApplication
+
+    qtbot.waitExposed(widget)
+    for _ in range(5):  # layout requests post more layout requests: a few rounds
+        QApplication.sendPostedEvents()
+        QApplication.processEvents()
+
+
 def test_softmax_is_not_explained_as_adding_non_linearity(cnnviz_model):
     from cnnviz.ui.network_strip import describe_layers
 
@@ -479,3 +509,97 @@ def test_softmax_is_not_explained_as_adding_non_linearity(cnnviz_model):
     assert "probabilities" in text.explanation and "add up to 1" in text.explanation
     relu = next(t for t in describe_layers(cnnviz_model.model) if t.label == "ReLU")
     assert "non-linearity" in relu.explanation  # the lecture's words stay where they fit
+
+
+# ----- the input side with a Fashion-MNIST model --------------------------------------
+
+
+@pytest.fixture
+def panel_env(qtbot):
+    from cnnviz.ui.input_panel import InputPanel
+
+    def make(model_name="cnnviz-fashion", data_dir=None):
+        state = AppState()
+        controller = AnalysisController(state)
+        state.set_model(load_shipped(model_name))
+        panel = InputPanel(state, controller, data_dir=data_dir)
+        qtbot.addWidget(panel)
+        panel.resize(360, 760)
+        panel.show()
+        made.append((panel, controller))
+        return state, controller, panel
+
+    made = []
+    yield make
+    for panel, controller in made:
+        panel.close_gallery()
+        controller.shutdown()
+
+
+def analysed(qtbot, controller, state, image, source="test"):
+    state.set_image(np.asarray(image, np.float32), source)
+    assert controller.join(20)
+    qtbot.waitUntil(lambda: state.analysis is not None
+                    and state.analysis.digit.image is not None, timeout=10000)
+    return state.analysis
+
+
+def test_fashion_answer_is_the_class_name(qtbot, panel_env):
+    state, controller, panel = panel_env()
+    analysis = analysed(qtbot, controller, state, pad(default_sample()[0]))
+    name = state.model.classes[analysis.prediction]
+    assert len(name) > 3  # (the MNIST 3 reads as Sandal: a long name, once shown as "5")
+    qtbot.waitUntil(lambda: name in panel.prediction_text.text())
+    assert panel.prediction_label.text() == name
+    assert panel.prediction_label.font().pointSizeF() < panel._big_font.pointSizeF()
+
+
+def test_fashion_wording_and_samples(qtbot, panel_env, fashion_test):
+    state, controller, panel = panel_env()
+    assert "Draw or open a picture" in panel.hint.text()
+    assert "digit" not in panel.hint.text()
+    assert panel.random_button.text() == "Random image"
+    panel.pad.clear()
+    analysed(qtbot, controller, state, np.zeros((280, 280), np.float32), "empty pad")
+    qtbot.waitUntil(lambda: panel.prediction_text.text() == "Draw or open a picture")
+    dialog = panel.gallery()
+    assert dialog.dataset == "fashion-mnist" and dialog.list.count() == 300
+    images, labels = fashion_test
+    item = dialog.list.item(0)
+    assert item.text() in state.model.classes
+    with qtbot.waitSignal(dialog.digit_picked) as picked:
+        dialog.pick(0)
+    image, source = picked.args
+    assert source.startswith("Fashion-MNIST test image #")
+    i = int(source.split("#")[1].split(",")[0])
+    np.testing.assert_array_equal(images[i], image)
+    assert item.text() == state.model.classes[labels[i]]
+
+
+def test_fashion_without_its_files_says_only_mnist_ships(qtbot, panel_env, tmp_path):
+    state, controller, panel = panel_env(data_dir=str(tmp_path / "nothing-here"))
+    assert "Only MNIST digits ship with cnnviz" in panel.hint.text()
+    assert "cnnviz data download fashion-mnist" in panel.hint.text()
+    with qtbot.waitSignal(panel.message) as said:
+        panel.random_digit()
+    assert "only MNIST samples ship with cnnviz" in said.args[0]
+    dialog = panel.gallery()
+    assert dialog.dataset == "mnist" and "Only MNIST digits ship" in dialog.intro.text()
+    # an MNIST model: digits, no note
+    choose_mnist = load_shipped("cnnviz")
+    state.set_model(choose_mnist)
+    assert "Draw a digit" in panel.hint.text() and "Only MNIST" not in panel.hint.text()
+    assert "Only MNIST" not in dialog.intro.text()
+
+
+def test_preprocessing_captions_fit_a_narrow_panel(qtbot, panel_env):
+    state, controller, panel = panel_env("cnnviz")
+    panel.resize(300, 760)
+    analysed(qtbot, controller, state, pad(default_sample()[0]))
+    qtbot.waitUntil(lambda: len(panel._steps) >= 5)
+    settle(qtbot, panel)
+    for view in panel._steps + [panel.network_input]:
+        caption = view.caption
+        fm = caption.fontMetrics()
+        for word in caption.text().split():
+            assert fm.horizontalAdvance(word) <= caption.width(), (word, caption.width())

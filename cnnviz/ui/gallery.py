@@ -1,9 +1,10 @@
-"""Real test digits to try: a gallery of the 300 shipped MNIST test digits, and a random pick.
+"""Real test images to try: a gallery (the 300 shipped MNIST test digits, or 300 Fashion-MNIST
+test images for a Fashion-MNIST model when the data folder has them), and a random pick.
 
-The gallery is not modal: clicking a digit sets the input at once, so you can click through
-digits and watch the network's answer change; double-click uses a digit and closes.
-"Random test digit" draws from all 10,000 test images when the data folder has them
-(cnnviz data download), otherwise from the 300 shipped ones.
+The gallery is not modal: clicking a picture sets the input at once, so you can click through
+them and watch the network's answer change; double-click uses one and closes.
+"Random test digit" draws from all 10,000 test images of the model's dataset when the data
+folder has them (cnnviz data download), otherwise from the 300 shipped MNIST digits.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .drawing_pad import array_to_qimage
 
 THUMB = 56  # pixels per thumbnail side (2x MNIST)
 ALL = 10  # the "All" filter button's id (QButtonGroup ids must not be negative)
+PER_CLASS = 30  # gallery pictures per class taken from a full test split
 
 
 DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
@@ -58,6 +60,29 @@ class TestDigits:
         self.rng = np.random.default_rng(seed)
         self._splits: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
         self.note = ""  # where the last pick came from, in words
+
+    def available(self, dataset: str) -> bool:
+        """Whether the data folder has `dataset`'s test files (a cheap look, nothing read)."""
+        from cnnviz.core.data import DataError, find_file
+
+        if dataset in self._splits:
+            return self._splits[dataset] is not None
+        try:
+            return all(find_file(dataset, part, self.data_dir).is_file()
+                       for part in ("test-images", "test-labels"))
+        except (DataError, OSError, ValueError):
+            return False
+
+    def gallery_samples(self, dataset: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The first PER_CLASS test images of each class of `dataset` (images, labels, index
+        in the test split), or None when the data folder lacks them."""
+        full = self._full_split(dataset) if dataset in DATASET_NAMES else None
+        if full is None:
+            return None
+        images, labels = full
+        index = np.concatenate([np.flatnonzero(labels == k)[:PER_CLASS]
+                                for k in range(int(labels.max()) + 1)])
+        return images[index], labels[index], index
 
     def _full_split(self, dataset: str) -> tuple[np.ndarray, np.ndarray] | None:
         if dataset not in self._splits:
@@ -88,13 +113,16 @@ class TestDigits:
         label = int(labels[i])
         self.note = f"one of the {len(labels)} MNIST test digits shipped with cnnviz"
         if dataset != "mnist":
-            self.note += (f" ({DATASET_NAMES[dataset]} files not found: run "
-                          f"`cnnviz data download {dataset}`)")
+            # say plainly why a clothes model is shown a digit, and how to get its images
+            self.note = (f"an MNIST digit: only MNIST samples ship with cnnviz, and the "
+                         f"{DATASET_NAMES[dataset]} test files are not in the data folder "
+                         f"(run `cnnviz data download {dataset}`)")
         return images[i].astype(np.float32), sample_source(int(index[i]), label), label
 
 
 class GalleryDialog(QDialog):
-    """A grid of the shipped MNIST test digits with their true labels, filterable by digit.
+    """A grid of real test pictures with their true labels, filterable by class: the shipped
+    MNIST digits, or (set_samples) 30 per class of another dataset's test split.
 
     digit_picked(image (28, 28) float32 0..255, source text) on a click.
     """
@@ -103,33 +131,18 @@ class GalleryDialog(QDialog):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("MNIST test digits")
         self.setModal(False)
-        self._images, self._labels, self._index = load_samples()
         layout = QVBoxLayout(self)
-        intro = QLabel(
-            f"{len(self._labels)} real handwritten digits from the MNIST test set (the network "
-            "never saw them while training). The number under each is its true label.<br>"
-            "<b>Click</b> a digit to make it the input; <b>double-click</b> to use it and close.")
-        intro.setWordWrap(True)
-        layout.addWidget(intro)
+        self.intro = QLabel()
+        self.intro.setWordWrap(True)
+        layout.addWidget(self.intro)
 
-        filters = QHBoxLayout()
-        filters.addWidget(QLabel("Show:"))
+        self.filters = QHBoxLayout()
+        self.filters.addWidget(QLabel("Show:"))
         self.filter_group = QButtonGroup(self)
         self.filter_group.setExclusive(True)
-        for key, text in [(ALL, "All")] + [(d, str(d)) for d in range(10)]:
-            button = QToolButton()
-            button.setText(text)
-            button.setCheckable(True)
-            button.setMinimumWidth(34 if key != ALL else 44)
-            button.setToolTip("Show all digits" if key == ALL else f"Show only the digits labelled {key}")
-            self.filter_group.addButton(button, key)
-            filters.addWidget(button)
-        filters.addStretch(1)
-        self.filter_group.button(ALL).setChecked(True)
         self.filter_group.idClicked.connect(self.set_filter)
-        layout.addLayout(filters)
+        layout.addLayout(self.filters)
 
         self.list = QListWidget()
         self.list.setViewMode(QListView.ViewMode.IconMode)
@@ -137,19 +150,8 @@ class GalleryDialog(QDialog):
         self.list.setMovement(QListView.Movement.Static)
         self.list.setUniformItemSizes(True)
         self.list.setIconSize(QSize(THUMB, THUMB))
-        self.list.setGridSize(QSize(THUMB + 18, THUMB + 26))
         self.list.setSpacing(2)
         self.list.setSelectionMode(QListWidget.SelectionMode.SingleSelection)
-        self.list.setToolTip("Click a digit to use it as the input")
-        for i in range(len(self._labels)):
-            pixmap = QPixmap.fromImage(array_to_qimage(self._images[i])).scaled(
-                THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.FastTransformation)  # crisp pixels, like the network sees
-            item = QListWidgetItem(QIcon(pixmap), str(int(self._labels[i])))
-            item.setData(Qt.ItemDataRole.UserRole, i)
-            item.setToolTip(sample_source(int(self._index[i]), int(self._labels[i])))
-            item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
-            self.list.addItem(item)
         self.list.itemClicked.connect(self._on_item_clicked)
         self.list.itemActivated.connect(self._on_item_activated)  # Enter key
         self.list.itemDoubleClicked.connect(lambda _item: self.accept())
@@ -160,9 +162,69 @@ class GalleryDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.resize(820, 600)
+        self.dataset = ""
+        images, labels, index = load_samples()
+        self.set_samples("mnist", images, labels, index)
+
+    def set_samples(self, dataset: str, images: np.ndarray, labels: np.ndarray,
+                    index: np.ndarray, note: str = "") -> None:
+        """Show these test pictures (index: their numbers in the test split). note: a line
+        under the introduction (why these pictures and not others)."""
+        self.dataset = dataset
+        self._images, self._labels, self._index = images, labels, index
+        title = DATASET_NAMES.get(dataset, dataset)
+        self._title = title
+        self._names = CLASS_NAMES.get(dataset)
+        what = "handwritten digits" if self._names is None else "pictures"
+        self.setWindowTitle(f"{title} test {'digits' if self._names is None else 'images'}")
+        self.intro.setText(
+            f"{len(labels)} real {what} from the {title} test set (the network never saw them "
+            "while training). The label under each is its true class.<br>"
+            "<b>Click</b> one to make it the input; <b>double-click</b> to use it and close."
+            + (f"<br><i>{note}</i>" if note else ""))
+        self._fill_filters()
+        names = self._names
+        width = THUMB + 18 if names is None else max(THUMB + 18, 84)  # room for "Ankle boot"
+        self.list.setGridSize(QSize(width, THUMB + 26))
+        self.list.setToolTip("Click a picture to use it as the input")
+        self.list.clear()
+        self._last_pick = -1
+        for i in range(len(labels)):
+            pixmap = QPixmap.fromImage(array_to_qimage(images[i])).scaled(
+                THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.FastTransformation)  # crisp pixels, like the network sees
+            label = int(labels[i])
+            item = QListWidgetItem(QIcon(pixmap), names[label] if names else str(label))
+            item.setData(Qt.ItemDataRole.UserRole, i)
+            item.setToolTip(self._source(i))
+            item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
+            self.list.addItem(item)
+
+    def _fill_filters(self) -> None:
+        for button in self.filter_group.buttons():
+            self.filter_group.removeButton(button)
+            self.filters.removeWidget(button)
+            button.deleteLater()
+        while self.filters.count() > 1:  # the old stretch (the "Show:" label stays)
+            self.filters.takeAt(self.filters.count() - 1)
+        names = self._names or [str(d) for d in range(10)]
+        for key, text in [(ALL, "All")] + list(enumerate(names)):
+            button = QToolButton()
+            button.setText(text)
+            button.setCheckable(True)
+            button.setMinimumWidth(34 if key != ALL else 44)
+            button.setToolTip("Show all of them" if key == ALL
+                              else f"Show only the pictures labelled {text}")
+            self.filter_group.addButton(button, key)
+            self.filters.addWidget(button)
+        self.filters.addStretch(1)
+        self.filter_group.button(ALL).setChecked(True)
+
+    def _source(self, i: int) -> str:
+        return sample_source(int(self._index[i]), int(self._labels[i]), self._title, self._names)
 
     def set_filter(self, digit: int) -> None:
-        """Show only digits labelled `digit` (-1 or ALL: all of them)."""
+        """Show only pictures labelled `digit` (-1 or ALL: all of them)."""
         digit = -1 if digit in (-1, ALL) else digit
         button = self.filter_group.button(ALL if digit < 0 else digit)
         if button is not None and not button.isChecked():
@@ -176,10 +238,8 @@ class GalleryDialog(QDialog):
         return sum(not self.list.item(r).isHidden() for r in range(self.list.count()))
 
     def pick(self, i: int) -> None:
-        """Use shipped sample i as the input."""
-        label = int(self._labels[i])
-        self.digit_picked.emit(self._images[i].astype(np.float32),
-                               sample_source(int(self._index[i]), label))
+        """Use picture i of the gallery as the input."""
+        self.digit_picked.emit(self._images[i].astype(np.float32), self._source(i))
 
     def _on_item_clicked(self, item: QListWidgetItem) -> None:
         self._last_pick = int(item.data(Qt.ItemDataRole.UserRole))

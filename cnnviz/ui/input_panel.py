@@ -8,6 +8,9 @@ picture the input (state.set_image(pad.image(), "your drawing")), live, as the p
 
 from __future__ import annotations
 
+import html
+from dataclasses import dataclass
+
 import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QKeySequence, QPainter, QPaintEvent, QPen, QShortcut
@@ -23,16 +26,78 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.samples import load_samples
 from .drawing_pad import DEFAULT_BRUSH, MAX_BRUSH, MIN_BRUSH, DrawingPad, array_to_qimage
-from .gallery import GalleryDialog, TestDigits
+from .gallery import DATASET_NAMES, GalleryDialog, TestDigits
 
 PACE_TIMEOUT_MS = 400  # while drawing, send the newest picture at least this often
+NETWORK_INPUT_LINES = ["Result", "28×28"]  # short enough for the narrowest column
 
 PREPROCESS_HELP = (
     "MNIST digits were size-normalised to fit a 20×20 box (aspect ratio kept) and centred by "
     "their centre of mass in a 28×28 frame, white ink on black. A drawing or a photo goes "
     "through the same steps before the network sees it; otherwise it would read it badly. "
-    "Hover over a step to see what it does.")
+    "Hover over a step to see what it does; a grey step was not needed for this picture.")
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What the input side asks for: digits for an MNIST model, any picture for a model of
+    another dataset (a Fashion-MNIST model reads clothes, not digits)."""
+
+    dataset: str  # "mnist" or "fashion-mnist"
+    prompt: str  # an empty pad
+    heading: str  # above the pad (rich text)
+    pad_hint: str  # grey text on the empty pad
+    nothing: str  # a picture in which preprocessing found nothing to read
+    random: str  # the Random button
+
+
+DIGITS = Wording("mnist", "Draw a digit", "<b>Draw a digit</b>: the network reads it as you draw.",
+                 "Draw a digit here", "No digit found in this picture", "Random digit")
+
+
+def model_dataset(model) -> str:
+    """The dataset a model was trained on, as gallery.DATASET_NAMES keys it ("mnist" when the
+    model card does not say)."""
+    dataset = str(model.card.get("dataset") or "mnist") if model is not None else "mnist"
+    return dataset if dataset in DATASET_NAMES else "mnist"
+
+
+def wording(model) -> Wording:
+    dataset = model_dataset(model)
+    if dataset == "mnist":
+        return DIGITS
+    return Wording(dataset, "Draw or open a picture",
+                   "<b>Draw or open a picture</b>: the network reads it as you draw.",
+                   "Draw or open a picture here", "Nothing found in this picture",
+                   "Random image")
+
+
+def percent(p: float) -> str:
+    """A probability as a percentage that never claims certainty: the softmax never reaches
+    exactly 100% (or 0%), so 0.99996 is ">99.9%", not "100.0%"."""
+    if p >= 0.9995:
+        return ">99.9%"
+    if 0.0 < p < 0.0005:
+        return "<0.1%"
+    return f"{100 * p:.1f}%"
+
+
+def blank_input(digit) -> bool:
+    """True when the picture itself is blank (a cleared pad), as opposed to a picture in which
+    preprocessing found no ink (DigitInput.empty is True for both)."""
+    steps = digit.steps
+    return not steps or not np.any(steps[0].image)
+
+
+def nothing_to_read(digit, words: Wording) -> tuple[str, str]:
+    """(short answer, longer explanation) for an analysis whose DigitInput is empty."""
+    if blank_input(digit):
+        return words.prompt, "The pad is empty: there is nothing to read yet."
+    return words.nothing, ("Preprocessing found no strokes that stand out from the "
+                           "background, so there is nothing to read. Try a picture with more "
+                           "contrast, or draw on the pad.")
 
 
 class ArrayView(QWidget):
@@ -74,15 +139,51 @@ class ArrayView(QWidget):
         painter.end()
 
 
+class FitCaption(QLabel):
+    """A caption of one or more short lines, each cut with "…" when the column is narrower
+    than the word (word wrap would split "needed)" over the column's edge)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._lines: list[str] = []
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def set_lines(self, lines: list[str]) -> None:
+        self._lines = list(lines)
+        self._fit()
+
+    def lines(self) -> list[str]:
+        return list(self._lines)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(0, self.fontMetrics().height() * max(1, len(self._lines)))
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        fm = self.fontMetrics()
+        width = max((fm.horizontalAdvance(line) for line in self._lines), default=0)
+        return QSize(width, fm.height() * max(1, len(self._lines)))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        fm = self.fontMetrics()
+        width = max(1, self.width())
+        text = "\n".join(fm.elidedText(line, Qt.TextElideMode.ElideRight, width)
+                         for line in self._lines)
+        if text != self.text():
+            self.setText(text)
+
+
 class StepView(QWidget):
     """One preprocessing step: its picture over its title; the explanation is the tooltip."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.picture = ArrayView(52)
-        self.caption = QLabel()
+        self.caption = FitCaption()
         self.caption.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-        self.caption.setWordWrap(True)
         font = self.caption.font()
         font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
         self.caption.setFont(font)
@@ -92,7 +193,7 @@ class StepView(QWidget):
         layout.addWidget(self.picture)
         layout.addWidget(self.caption, 1)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.setMinimumWidth(36)
+        self.setMinimumWidth(28)  # seven steps fit the narrowest input panel (280 px)
         self.key = ""
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
@@ -103,11 +204,13 @@ class StepView(QWidget):
         super().resizeEvent(event)
 
     def set_step(self, key: str, title: str, explanation: str, image: np.ndarray | None,
-                 tooltip: str | None = None) -> None:
-        """image: float 0..1 (preprocessing's convention)."""
+                 tooltip: str | None = None, lines: list[str] | None = None) -> None:
+        """image: float 0..1 (preprocessing's convention). lines: the caption (default: the
+        title without its note in brackets)."""
         self.key = key
-        self.caption.setText(title)
-        # a step that did nothing ("Invert (not needed)") is shown in grey
+        # a step that did nothing ("Invert (not needed)") is shown in grey, with one short
+        # word under it; the tooltip gives the whole title and why
+        self.caption.set_lines(lines or [title.split(" (")[0]])
         self.caption.setStyleSheet("color: gray;" if "(" in title else "")
         self.picture.set_array(image, (0.0, 1.0))
         size = "" if image is None else f" ({image.shape[1]}×{image.shape[0]})"
@@ -147,11 +250,11 @@ class InputPanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(6)
 
-        self.hint = QLabel("<b>Draw a digit</b>: the network reads it as you draw.")
+        self.hint = QLabel(DIGITS.heading)
         self.hint.setWordWrap(True)
         self.hint.setToolTip("Left button, pen or finger draws; right button erases.\n"
                              "Or open an image (Ctrl+O), drop a file here, paste (Ctrl+V), "
-                             "or pick a real MNIST digit from the gallery.")
+                             "or pick a real test picture from the gallery.")
         layout.addWidget(self.hint)
 
         self.pad = DrawingPad()
@@ -162,10 +265,13 @@ class InputPanel(QWidget):
         answer = QHBoxLayout()
         answer.setSpacing(10)
         self.prediction_label = QLabel("–")
-        big = QFont(self.prediction_label.font())
-        big.setPointSizeF(big.pointSizeF() * 2.4)
-        big.setBold(True)
-        self.prediction_label.setFont(big)
+        base = self.prediction_label.font().pointSizeF()
+        self._big_font = QFont(self.prediction_label.font())
+        self._big_font.setPointSizeF(base * 2.4)
+        self._big_font.setBold(True)
+        self._name_font = QFont(self._big_font)  # a class name ("Sandal", "T-shirt/top")
+        self._name_font.setPointSizeF(base * 1.3)
+        self.prediction_label.setFont(self._big_font)
         self.prediction_label.setMinimumWidth(self.prediction_label.fontMetrics().horizontalAdvance("88"))
         self.prediction_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.prediction_label.setToolTip("The class with the highest softmax probability: "
@@ -212,7 +318,7 @@ class InputPanel(QWidget):
                                       "Open an image file (PNG, JPEG, BMP, …) as the input (Ctrl+O). "
                                       "Any size or colour; it is preprocessed like MNIST.",
                                       self.open_requested.emit)
-        self.random_button = self._tool("Random test digit", QStyle.StandardPixmap.SP_BrowserReload,
+        self.random_button = self._tool(DIGITS.random, QStyle.StandardPixmap.SP_BrowserReload,
                                         "A random real digit from the MNIST test set, which the "
                                         "network never saw while training (Ctrl+R)",
                                         self.random_digit)
@@ -234,7 +340,8 @@ class InputPanel(QWidget):
         line.setFrameShape(QFrame.Shape.HLine)
         line.setFrameShadow(QFrame.Shadow.Sunken)
         layout.addWidget(line)
-        strip_title = QLabel("<b>What the network sees</b> — preprocessing, as MNIST was made:")
+        strip_title = QLabel("<b>What the network sees</b> — preprocessing, as MNIST was made "
+                             "(grey: not needed):")
         strip_title.setWordWrap(True)
         strip_title.setToolTip(PREPROCESS_HELP)
         layout.addWidget(strip_title)
@@ -242,11 +349,11 @@ class InputPanel(QWidget):
         self.strip.setToolTip(PREPROCESS_HELP)
         self.strip_layout = QHBoxLayout(self.strip)
         self.strip_layout.setContentsMargins(0, 0, 0, 0)
-        self.strip_layout.setSpacing(3)
+        self.strip_layout.setSpacing(1)
         self.network_input = StepView()
         self.network_input.set_step("network-input", "Network input 28×28",
                                     "The 28×28 picture, values 0..1, that goes into the first "
-                                    "convolution layer.", None)
+                                    "convolution layer.", None, lines=NETWORK_INPUT_LINES)
         self.strip_layout.addWidget(self.network_input)
         layout.addWidget(self.strip)
         layout.addStretch(1)
@@ -255,6 +362,9 @@ class InputPanel(QWidget):
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
         self.set_brush_size(int(DEFAULT_BRUSH))
+        self.words = DIGITS
+        self._gallery_for = ""  # the dataset the gallery was filled for
+        self._apply_wording()
         state.image_changed.connect(self._on_image_changed)
         state.analysis_ready.connect(self._on_analysis)
         state.model_changed.connect(self._on_model_changed)
@@ -307,17 +417,34 @@ class InputPanel(QWidget):
         self.state.set_image(image, source)
 
     def random_digit(self) -> None:
-        model = self.state.model
-        dataset = (model.card.get("dataset") if model is not None else None) or "mnist"
-        image, source, _label = self.test_digits.random(dataset)
+        image, source, _label = self.test_digits.random(model_dataset(self.state.model))
         self.show_image(image, source)
-        self.message.emit(f"Random test digit: {self.test_digits.note}")
+        self.message.emit(f"{self.words.random}: {self.test_digits.note}")
 
     def gallery(self) -> GalleryDialog:
         if self._gallery is None:
             self._gallery = GalleryDialog(self.window())
             self._gallery.digit_picked.connect(self.show_image)
+            self._gallery_for = "mnist"
+        self._sync_gallery()
         return self._gallery
+
+    def _sync_gallery(self) -> None:
+        """Fill the gallery with test pictures of the model's dataset, or say why not."""
+        dataset = model_dataset(self.state.model)
+        if self._gallery is None or dataset == self._gallery_for:
+            return
+        self._gallery_for = dataset
+        samples = self.test_digits.gallery_samples(dataset) if dataset != "mnist" else None
+        if samples is not None:
+            self._gallery.set_samples(dataset, *samples)
+            return
+        note = ""
+        if dataset != "mnist":
+            note = (f"Only MNIST digits ship with cnnviz: the {DATASET_NAMES[dataset]} test "
+                    f"files are not in the data folder (run cnnviz data download {dataset}), "
+                    "so these are digits, which this model was not trained to read.")
+        self._gallery.set_samples("mnist", *load_samples(), note=note)
 
     def show_gallery(self) -> None:
         dialog = self.gallery()
@@ -402,15 +529,43 @@ class InputPanel(QWidget):
         self.undo_available.emit(can)
 
     def _on_model_changed(self, loaded) -> None:
+        self._apply_wording()
         if self.state.image is None:
             self._show_waiting()
+
+    def _apply_wording(self) -> None:
+        """Headings, hints and tooltips that fit the model's dataset (digits or clothes)."""
+        words = self.words = wording(self.state.model)
+        dataset = words.dataset
+        title = DATASET_NAMES.get(dataset, dataset)
+        heading = words.heading
+        shipped_only = dataset != "mnist" and not self.test_digits.available(dataset)
+        if shipped_only:
+            heading += (f"<br><span style='color:gray'>Only MNIST digits ship with cnnviz, so "
+                        f"{words.random} and the gallery give digits; run <i>cnnviz data "
+                        f"download {dataset}</i> for {title} pictures.</span>")
+        self.hint.setText(heading)
+        self.pad.set_hint(words.pad_hint)
+        self.random_button.setText(words.random)
+        what = "digit" if dataset == "mnist" else "picture"
+        tip = (f"A random real {what} from the {title} test set, which the network never saw "
+               "while training (Ctrl+R)")
+        gallery_tip = (f"Browse 300 real {title} test {what}s by label and click one to use it")
+        if shipped_only:
+            extra = (f". The {title} test files are not in the data folder and only MNIST "
+                     "digits ship with cnnviz, so for now this gives an MNIST digit.")
+            tip += extra
+            gallery_tip += extra
+        self.random_button.setToolTip(tip)
+        self.gallery_button.setToolTip(gallery_tip)
+        self._sync_gallery()
 
     def _show_waiting(self) -> None:
         self.prediction_label.setText("")
         if self.state.model is None:
             self.prediction_text.setText("No model loaded: choose one with File › Open weights…")
         else:
-            self.prediction_text.setText("Draw a digit")
+            self.prediction_text.setText(self.words.prompt)
 
     def _on_analysis_failed(self, message: str) -> None:
         self.prediction_label.setText("?")
@@ -426,19 +581,33 @@ class InputPanel(QWidget):
         digit = analysis.digit
         self._update_strip(digit)
         if digit.empty:
-            self.prediction_label.setText("")
-            self.prediction_text.setText("Draw a digit")
-            self.prediction_label.setToolTip("The pad is empty: there is nothing to read yet.")
+            short, why = nothing_to_read(digit, self.words)
+            self._set_answer("")
+            self.prediction_text.setText(short if blank_input(digit)
+                                         else f"<b>{short}</b>.<br><span style='color:gray'>"
+                                              f"{why}</span>")
+            self.prediction_label.setToolTip(why)
             return
+        self.prediction_label.setToolTip("The class with the highest softmax probability: "
+                                         "the network's answer for the input.")
         top = analysis.top3
         k, p = top[0]
         name = self._class_name(k)
-        self.prediction_label.setText(name if len(name) <= 3 else str(k))
-        others = " · ".join(f"{self._class_name(i)} {q:.1%}" for i, q in top[1:])
+        self._set_answer(name)
+        others = " · ".join(html.escape(f"{self._class_name(i)} {percent(q)}")
+                            for i, q in top[1:])  # rich text: "<0.1%" must not be a tag
         sure = "sure" if p >= 0.9 else ("fairly sure" if p >= 0.6 else "unsure")
         self.prediction_text.setText(
-            f"The network reads <b>{name}</b> — {p:.1%} ({sure}).<br>"
+            f"The network reads <b>{html.escape(name)}</b> — {html.escape(percent(p))} "
+            f"({sure}).<br>"
             f"<span style='color:gray'>Next: {others}</span>")
+
+    def _set_answer(self, name: str) -> None:
+        """The answer in large type: a digit big, a class name ("Sandal") smaller."""
+        font = self._big_font if len(name) <= 2 else self._name_font
+        if self.prediction_label.font() != font:
+            self.prediction_label.setFont(font)
+        self.prediction_label.setText(name)
 
     def _update_strip(self, digit) -> None:
         steps = list(digit.steps or [])
@@ -471,4 +640,5 @@ class InputPanel(QWidget):
         for view, step in zip(self._steps, steps):
             view.set_step(step.key, step.title, step.explanation, np.asarray(step.image))
         self.network_input.set_step("network-input", "Network input 28×28", "",
-                                    np.asarray(digit.image), tooltip=final_tip)
+                                    np.asarray(digit.image), tooltip=final_tip,
+                                    lines=NETWORK_INPUT_LINES)
