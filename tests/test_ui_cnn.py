@@ -501,6 +501,154 @@ def settle(qtbot, widget):
         QApplication.processEvents()
 
 
+def test_per_map_colour_note_is_written_once_in_the_block_view(qtbot, env):
+    """Four stages side by side with a per-map scale: one caption says what the colours
+    mean, not four that overwrite each other."""
+    from PySide6.QtWidgets import QGraphicsTextItem
+
+    state, _, explorer = env
+    show(qtbot, env, pad(default_sample()[0]))
+    state.set_layer("relu2")
+    explorer.show_block.setChecked(True)
+    explorer.shared_scale.setChecked(False)
+    settle(qtbot, explorer)
+    texts = [item for item in explorer.grid.scene().items()
+             if isinstance(item, QGraphicsTextItem) and item.isVisible()
+             and "largest |value|" in item.toPlainText()]
+    assert len(texts) == 1
+    note = texts[0].sceneBoundingRect()
+    assert note.left() >= 0 and note.right() <= explorer.grid.width()
+    explorer.shared_scale.setChecked(True)  # one scale: nothing to explain
+    assert not any(isinstance(item, QGraphicsTextItem) and item.isVisible()
+                   and "largest |value|" in item.toPlainText()
+                   for item in explorer.grid.scene().items())
+
+
+def test_the_hint_never_runs_over_the_check_boxes(qtbot, env):
+    """On a small screen the option row keeps both check boxes whole and the hover hint
+    shows what fits (cut with "…"), never text clipped under its neighbours."""
+    from PySide6.QtGui import QTextDocument
+
+    state, _, explorer = env
+    show(qtbot, env, pad(default_sample()[0]))
+    state.set_layer("relu2")  # the longest block: conv2 → bn2 → relu2 → pool1
+    explorer.resize(820, 700)
+    settle(qtbot, explorer)
+    for box in (explorer.shared_scale, explorer.show_block):
+        assert box.width() >= box.sizeHint().width(), box.text()
+    hint = explorer.hover_label
+    assert hint.geometry().left() >= explorer.show_block.geometry().right()
+    doc = QTextDocument()
+    doc.setDefaultFont(hint.font())
+    doc.setDocumentMargin(0)
+    doc.setHtml(hint.text())
+    assert doc.idealWidth() <= hint.width()
+
+
+def test_detail_panel_shows_the_whole_block_and_starts_at_the_top(qtbot, env):
+    state, _, explorer = env
+    show(qtbot, env, pad(default_sample()[0]))
+    explorer.resize(1000, 600)  # a small screen: the detail panel needs its scroll bar
+    explorer.splitter.setSizes([10000, 1])  # and is as narrow as it goes
+    state.set_layer("relu2")
+    explorer.grid.map_clicked.emit("relu2", 11)
+    settle(qtbot, explorer)
+    detail = explorer.detail
+    strip = detail.stages
+    assert list(strip.items) == ["conv2", "bn2", "relu2", "pool1"]
+    for name, item in strip.items.items():  # every stage, pool1 included, fits the strip
+        for part in (item.getViewBox(), strip.titles[name]):
+            rect = part.sceneBoundingRect()
+            assert rect.left() >= 0 and rect.right() <= strip.width() + 0.5, name
+    # scrolled down to read the kernel, then another layer: its details start at the top
+    bar = detail.verticalScrollBar()
+    assert bar.maximum() > 0
+    bar.setValue(bar.maximum())
+    state.set_layer("conv1")
+    assert bar.value() == 0
+    bar.setValue(bar.maximum())
+    choose(explorer, "lecture-deep")
+    assert state.model.name == "lecture-deep"
+    assert bar.value() == 0
+
+
+def test_dense_unit_weights_plot_is_in_view_with_its_axis(qtbot, env):
+    state, _, explorer = env
+    explorer.resize(1000, 700)
+    show(qtbot, env, pad(default_sample()[0]))
+    for layer in ("conv1", "relu2", "dense1"):  # (the long conv details came first)
+        state.set_layer(layer)
+        settle(qtbot, explorer)
+    explorer.bars.bar_clicked.emit(3)
+    settle(qtbot, explorer)
+    detail = explorer.detail
+    plot = detail.unit_bars
+    assert plot.isVisible()
+    bottom = plot.mapTo(detail.viewport(), plot.rect().bottomLeft()).y()
+    assert detail.verticalScrollBar().value() == 0
+    assert bottom <= detail.viewport().height()  # the x axis is on screen, not below it
+
+
+def test_fashion_class_names_all_readable_in_a_narrow_window(qtbot, env):
+    from PySide6.QtGui import QFontMetrics, QImage, QPainter
+
+    state, _, explorer = env
+    choose(explorer, "cnnviz-fashion")
+    explorer.resize(820, 700)
+    settle(qtbot, explorer)
+    plot = explorer.prob_plot
+    axis = plot.getAxis("bottom")
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    painter.setFont(axis.style["tickFont"])
+    _axis, _ticks, texts = axis.generateDrawSpecs(painter)
+    painter.end()
+    assert len(texts) == 10  # no name left out (T-shirt/top and Ankle boot were)
+    # names on the same line of text do not overlap (a name may start on the second line)
+    fm = QFontMetrics(axis.style["tickFont"])
+    spans = []
+    for rect, _flags, text in texts:
+        for line, part in enumerate(text.split("\n")):
+            if part:
+                half = fm.horizontalAdvance(part) / 2
+                spans.append((line, rect.center().x() - half, rect.center().x() + half, part))
+    for i, (line, left, right, part) in enumerate(spans):
+        for other in spans[i + 1:]:
+            assert other[0] != line or other[1] >= right or other[2] <= left, (part, other)
+    # shortened names still read as the class; the full name is given on hover
+    shown = [text.replace("\n", "") for _rect, _flags, text in texts]
+    for name, label in zip(state.model.classes, shown):
+        assert label == name or label.rstrip("…") and name.startswith(label.rstrip("…"))
+    assert plot.full_name(0) == "T-shirt/top"
+    explorer.prob_plot.hovered.emit(9, 0.25)
+    assert "Ankle boot" in explorer.hover_label.text()
+
+
+def test_fashion_answer_and_a_sure_answer_never_says_100_percent(qtbot, env):
+    from cnnviz.core.samples import load_samples
+
+    state, _, explorer = env
+    images, labels, _ = load_samples()
+    # the shipped digit the MNIST model is surest about
+    best = max(range(0, len(labels), 10),
+               key=lambda i: analyze(state.model.model, pad(images[i])).probabilities.max())
+    analysis = show(qtbot, env, pad(images[best]))
+    assert analysis.probabilities.max() >= 0.9995  # would round to 100.0%
+    assert "100.0%" not in plain(explorer.prob_label)
+    assert ">99.9%" in plain(explorer.prob_label)
+
+
+def test_a_picture_without_ink_says_no_digit_was_found(qtbot, env):
+    _, _, explorer = env
+    paper = np.full((900, 1200), 205.0, np.float32)  # a photo of blank paper
+    analysis = show(qtbot, env, paper)
+    assert analysis.digit.empty
+    assert "No digit found in this picture" in plain(explorer.prob_label)
+    assert "Draw a digit" not in plain(explorer.prob_label)
+    show(qtbot, env, np.zeros((280, 280), np.float32))  # a cleared pad
+    assert "Draw a digit" in plain(explorer.prob_label)
+
+
 def test_softmax_is_not_explained_as_adding_non_linearity(cnnviz_model):
     from cnnviz.ui.network_strip import describe_layers
 

@@ -12,13 +12,14 @@ off the GUI thread); an update only copies numbers into existing plot items.
 
 from __future__ import annotations
 
+import html
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QTextDocument
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -38,14 +39,17 @@ from PySide6.QtWidgets import (
 
 from ..core.weights import SHIPPED, LoadedModel, WeightsError, load_shipped, load_weights
 from .feature_maps import BarPlot, FeatureMapGrid, KernelView, StageStrip, StickyScale
+from .input_panel import DIGITS, blank_input, nothing_to_read, percent, wording
 from .network_strip import NetworkStrip, describe_layers, fmt_shape
 from .plots import SIGNED_CMAP, UNSIGNED_CMAP, ImagePanel
 
 DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 OPEN_ITEM = "Open weights file…"
 SETTINGS_GROUP = "CnnExplorer"
-MAP_HINT = "Point at a map to read its values; click one to enlarge it."
-BAR_HINT = "Point at a bar to read its value; click one for details."
+MAP_HINT = "Point at a map to read it; click one to enlarge it."
+BAR_HINT = "Point at a bar to read it; click one for details."
+BLOCK_OFF = "Show the block side by side"  # (the check box, when no block is selected)
+PROB_TITLE = "Class probabilities (softmax)"
 
 
 @dataclass
@@ -106,6 +110,41 @@ def block_of(infos, name: str) -> list[str]:
     return block
 
 
+class HintLabel(QLabel):
+    """One line of rich text that never pushes its neighbours: in a narrow row it shows as
+    much as fits, cut with "…", rather than running over the controls beside it."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self._full = ""
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt override)
+        self._full = text
+        self._fit()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        doc = QTextDocument()
+        doc.setDefaultFont(self.font())
+        doc.setDocumentMargin(0)
+        doc.setHtml(self._full)
+        shown = self._full
+        if doc.idealWidth() > self.width():
+            shown = html.escape(self.fontMetrics().elidedText(
+                doc.toPlainText(), Qt.TextElideMode.ElideRight, max(0, self.width())))
+        if shown != super().text():
+            super().setText(shown)
+
+
 class CnnExplorer(QWidget):
     """See the class docstring of the module. Contract: shutdown(), export_array(),
     save_settings / restore_settings, status_message, open_weights_dialog(),
@@ -131,6 +170,7 @@ class CnnExplorer(QWidget):
         self.last_update_finished = 0.0
         self.update_count = 0
         self._shut = False
+        self.words = DIGITS  # what the input is called (digits, or pictures of clothes)
         self._active = True  # False while the tab is hidden: results are kept, not drawn
         self._redraw_when_active = False
         self._build_ui()
@@ -192,16 +232,18 @@ class CnnExplorer(QWidget):
                                     "softmax layer: the network's answer.")
         self._set_digit_font(64)
         answer.addWidget(self.digit_label)
-        self.prob_label = QLabel("Draw a digit")
+        self.prob_label = QLabel(DIGITS.prompt)
         self.prob_label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.prob_label.setToolTip("How sure the network is: the softmax probability of its "
                                    "answer (all 10 add up to 100%).")
         answer.addWidget(self.prob_label)
         top.addLayout(answer)
 
-        self.prob_plot = BarPlot(title="Class probabilities (softmax output)", grid=False)
+        self.prob_plot = BarPlot(title=PROB_TITLE, grid=False)
         self.prob_plot.setToolTip("The softmax layer's output: one probability per class, "
-                                  "adding up to 1. The orange bar is the answer.")
+                                  "adding up to 1. The orange bar is the answer. Point at a "
+                                  "bar to read its class and probability.")
+        self.prob_plot.hovered.connect(self._on_prob_hover)
         self.prob_plot.setMinimumHeight(128)
         self.prob_plot.setMaximumHeight(140)
         self.prob_plot.getAxis("left").setLabel("p")
@@ -229,7 +271,7 @@ class CnnExplorer(QWidget):
             "weak maps show their pattern too.")
         self.shared_scale.toggled.connect(self._on_option_changed)
         options.addWidget(self.shared_scale)
-        self.show_block = QCheckBox("Show the block side by side")
+        self.show_block = QCheckBox(BLOCK_OFF)
         self._block_tooltip = (
             "Show the stages of this convolution block side by side: what the filters "
             "compute, after batch norm, after the activation (“change all negative values to "
@@ -238,11 +280,13 @@ class CnnExplorer(QWidget):
         self.show_block.setToolTip(self._block_tooltip)
         self.show_block.toggled.connect(self._on_option_changed)
         options.addWidget(self.show_block)
-        options.addStretch(1)
-        self.hover_label = QLabel(MAP_HINT)
-        self.hover_label.setMinimumWidth(220)
+        options.addSpacing(12)
+        # takes only the room the check boxes leave (cut with "…" if need be), so it never
+        # runs over them
+        self.hover_label = HintLabel(MAP_HINT)
         self.hover_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        options.addWidget(self.hover_label)
+        self.hover_label.setToolTip("What the mouse points at: layer, map, position and value.")
+        options.addWidget(self.hover_label, 1)
         root.addLayout(options)
 
         # -- the layer's output | the detail panel
@@ -417,11 +461,13 @@ class CnnExplorer(QWidget):
         self._show_message("")
         if loaded is None:
             return
+        self.words = wording(loaded)
+        self.detail.scroll_to_top()
         self.texts = describe_layers(loaded.model)
         self.strip.set_network(self.texts)
         classes = loaded.classes
         self.prob_plot.configure(len(classes), names=classes, highlight_top=True,
-                                 title="Class probabilities (softmax output)",
+                                 title=PROB_TITLE,
                                  fixed_range=(0.0, 1.05))
         self.prob_plot.set_values(np.zeros(len(classes)))
         names = [t.name for t in self.texts]
@@ -464,6 +510,7 @@ class CnnExplorer(QWidget):
             self.detail_layer = None
             self.grid.select_channel(0)
             self.bars.select(None)
+            self.detail.scroll_to_top()  # a new layer's details start at their top
         self.info_label.setText(
             f"<b>{text.name}</b> — {text.label} &nbsp;·&nbsp; <b>output {fmt_shape(text.shape)}</b>"
             f": {text.shape_formula}<br><b>parameters</b>: {text.param_formula}")
@@ -471,12 +518,11 @@ class CnnExplorer(QWidget):
         self.show_block.setEnabled(len(block) > 1)
         if len(block) > 1:
             infos = {i.name: i for i in self._infos()}
-            self.show_block.setText("Show the block side by side: "
-                                    + " → ".join(f"{n}" for n in block))
+            self.show_block.setText("Side by side: " + " → ".join(block))
             self.show_block.setToolTip(self._block_tooltip + "\nThis block: " + " → ".join(
                 f"{n} ({infos[n].label})" for n in block))
         else:
-            self.show_block.setText("Show the block side by side")
+            self.show_block.setText(BLOCK_OFF)
             self.show_block.setToolTip(self._block_tooltip + "\n(Select a layer inside a "
                                        "convolution block to use this.)")
         self.shared_scale.setEnabled(len(text.shape) == 3)
@@ -591,16 +637,23 @@ class CnnExplorer(QWidget):
         classes = self._model.classes
         probs = analysis.probabilities
         if analysis.digit.empty:
-            self._set_answer("—", 64)
-            self.prob_label.setText("Draw a digit")
+            short, why = nothing_to_read(analysis.digit, self.words)
+            blank = blank_input(analysis.digit)
+            self._set_answer("—" if blank else "", 24)  # (a 64 pt dash is a black bar)
+            # a blank pad asks for a drawing; a picture without ink says so, in bold
+            self.prob_label.setText(short if blank else f"<b>{short}</b>")
+            self.prob_label.setToolTip(why)
             self.prob_plot.set_values(np.zeros(len(classes)))
             return
+        self.prob_label.setToolTip("How sure the network is: the softmax probability of its "
+                                   "answer (all of them add up to 100%).")
         name = classes[analysis.prediction]
         self._set_answer(name, 64 if len(name) <= 2 else 24)
         runner_up = analysis.top3[1] if len(analysis.top3) > 1 else None
         extra = (f"<br><span style='color:#666'>next: {classes[runner_up[0]]} "
-                 f"{100 * runner_up[1]:.1f}%</span>" if runner_up else "")
-        self.prob_label.setText(f"<b>{100 * probs[analysis.prediction]:.1f}%</b> sure{extra}")
+                 f"{html.escape(percent(runner_up[1]))}</span>" if runner_up else "")
+        sure = html.escape(percent(probs[analysis.prediction]))  # ">99.9%" is rich text too
+        self.prob_label.setText(f"<b>{sure}</b> sure{extra}")
         self.prob_plot.set_values(probs)
 
     def _set_answer(self, text: str, points: int) -> None:
@@ -628,6 +681,15 @@ class CnnExplorer(QWidget):
             return
         self.hover_label.setText(f"{stage} · map {c} · row {row}, column {col} · "
                                  f"value <b>{value:.4g}</b>")
+
+    def _on_prob_hover(self, i: int, p: float) -> None:
+        name = self.prob_plot.full_name(i)
+        if i < 0 or name is None:
+            self.hover_label.setText(MAP_HINT if self.pages.currentWidget() is self.grid
+                                     else BAR_HINT)
+            return
+        self.hover_label.setText(f"softmax · class {i} <b>{html.escape(name)}</b> · "
+                                 f"p = <b>{p:.4g}</b> ({html.escape(percent(p))})")
 
     def _on_bar_hover(self, i: int, value: float) -> None:
         if i < 0:
@@ -856,7 +918,9 @@ class MapDetail(QScrollArea):
         self.map_panel.hovered.connect(self._on_map_hover)
         lay.addWidget(self.map_panel)
         self.unit_bars = BarPlot()
-        self.unit_bars.setMinimumHeight(180)
+        # fixed, not expanding: with room to spare it would grow past the panel's bottom and
+        # take its x axis out of sight
+        self.unit_bars.setFixedHeight(220)
         self.unit_bars.setToolTip("The weights this unit multiplies its inputs by: one bar per "
                                   "input.")
         lay.addWidget(self.unit_bars)
@@ -889,6 +953,9 @@ class MapDetail(QScrollArea):
         self.kernel_channel: int | None = None
         self._name = ""
         self._big_key = None
+
+    def scroll_to_top(self) -> None:
+        self.verticalScrollBar().setValue(0)
 
     def _show_parts(self, map_: bool, unit: bool, stages: bool, kernel: bool) -> None:
         self.map_panel.setVisible(map_)

@@ -17,12 +17,14 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QWidget
 
 from .plots import SIGNED_CMAP, UNSIGNED_CMAP
 
 GAP_X = 1  # empty columns between maps (in map pixels)
+EDGE_ROOM = 10  # pixels a bar plot's first or last x label may reach past the axis ends
+PER_MAP_NOTE = "colours: each map ÷ its own largest |value|"  # under the colour bars
 FRAME_PEN = QColor(150, 150, 150)
 SELECT_PEN = QColor(255, 140, 0)
 
@@ -207,7 +209,6 @@ class MosaicStage:
         self.data: np.ndarray | None = None  # the raw (C, H, W) values now shown
         self._scale = StickyScale()
         self._cmap = None
-        self._bar_label = ""
 
     def select(self, c: int | None) -> None:
         g = self.geometry
@@ -245,10 +246,6 @@ class MosaicStage:
         if levels != self.levels:
             self.levels = levels
             self.colorbar.setLevels(values=levels)
-        label = "" if shared else "each map ÷ its own largest |value|"
-        if self._bar_label != label:
-            self._bar_label = label
-            self.colorbar.setLabel("bottom", label)
 
     def map_array(self, c: int) -> np.ndarray:
         """Map c as displayed (the slice of the mosaic ImageItem's image)."""
@@ -288,6 +285,7 @@ class FeatureMapGrid(pg.GraphicsLayoutWidget):
         self.ci.setSpacing(2)
         self.ci.setContentsMargins(2, 2, 2, 2)
         self.stages: list[MosaicStage] = []
+        self.scale_note: pg.LabelItem | None = None  # one line under all the colour bars
         self._spec: tuple = ()
         self._selected_channel: int | None = None
         self._last_hover = None
@@ -324,6 +322,11 @@ class FeatureMapGrid(pg.GraphicsLayoutWidget):
             if prev is not None:
                 stage.signed = prev.signed
             self.stages.append(stage)
+        # What a per-map scale means, said once under all the colour bars (one caption per
+        # stage would overwrite its neighbours when the stages are side by side); the row is
+        # there only while the scale is per map, so shared maps keep the room.
+        self.scale_note = pg.LabelItem(PER_MAP_NOTE, size="8pt", color="#444")
+        self._note_shown = False
         self.ci.layout.setRowStretchFactor(1, 10)
         for i in range(len(spec)):
             self.ci.layout.setColumnStretchFactor(i, 1)
@@ -359,6 +362,12 @@ class FeatureMapGrid(pg.GraphicsLayoutWidget):
             value = arrays.get(stage.name)
             if value is not None and value.ndim == 3:
                 stage.set_data(value, shared)
+        if self.scale_note is not None and self._note_shown == shared:
+            self._note_shown = not shared
+            if shared:
+                self.ci.removeItem(self.scale_note)
+            else:
+                self.ci.addItem(self.scale_note, row=3, col=0, colspan=max(1, len(self.stages)))
 
     def select_channel(self, c: int | None) -> None:
         self._selected_channel = c
@@ -415,6 +424,26 @@ class FeatureMapGrid(pg.GraphicsLayoutWidget):
 # 1-D layers: bars
 
 
+def fit_label(name: str, room: float, fm: QFontMetrics, wrap: bool = True) -> str | None:
+    """A class name as it fits `room` pixels under its bar: whole, on two lines ("T-shirt/"
+    over "top", unless wrap is False), or cut with "…" keeping at least three letters; None
+    if nothing fits."""
+    if fm.horizontalAdvance(name) <= room:
+        return name
+    best = None
+    for i, ch in enumerate(name if wrap else ""):
+        if ch in " /-" and 0 < i < len(name) - 1:
+            first = name[:i + 1] if ch in "/-" else name[:i]
+            second = name[i + 1:]
+            wide = max(fm.horizontalAdvance(first), fm.horizontalAdvance(second))
+            if wide <= room and (best is None or wide < best[0]):
+                best = (wide, f"{first}\n{second}")
+    if best is not None:
+        return best[1]
+    cut = fm.elidedText(name, Qt.TextElideMode.ElideRight, int(room))
+    return cut if len(cut.rstrip("…")) >= 3 else None
+
+
 class BarPlot(pg.PlotWidget):
     """One bar per unit (dense, flatten, softmax). Class names on the x axis when the
     layer has one unit per class; flatten bars coloured by the map they came from.
@@ -433,6 +462,8 @@ class BarPlot(pg.PlotWidget):
         if grid:  # (grid lines make the axis repaint with every update of the bars)
             self.showGrid(y=True, alpha=0.25)
         self.getAxis("left").setWidth(44)
+        self.getAxis("bottom").setStyle(hideOverlappingLabels=EDGE_ROOM)  # keep the first "0"
+        self.getPlotItem().setContentsMargins(0, 0, 12, 0)  # room for the last bar's name
         self.bars = pg.BarGraphItem(x=np.arange(1), height=np.zeros(1), width=0.8,
                                     brush=pg.mkBrush("#4a78c2"), pen=pg.mkPen(None))
         self.addItem(self.bars)
@@ -443,6 +474,8 @@ class BarPlot(pg.PlotWidget):
         self._top = -2
         self._last = -2
         self._names: list[str] | None = None
+        self.shown_names: list[str] = []  # the x-axis labels as drawn (fitted to the width)
+        self._tick_font = QFont()
         self._selected: int | None = None
         self._base_brushes = np.array([pg.mkBrush("#4a78c2")], dtype=object)
         self.highlight_top = False
@@ -450,6 +483,7 @@ class BarPlot(pg.PlotWidget):
         self.setTitle(title, size="9pt")
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+        self.getPlotItem().vb.sigResized.connect(self._fit_names)
 
     def configure(self, n: int, names: list[str] | None = None, groups: int = 0,
                   highlight_top: bool = False, title: str = "",
@@ -473,14 +507,17 @@ class BarPlot(pg.PlotWidget):
             base[alt] = pg.mkBrush("#9bb5e0")
         self._base_brushes = base
         axis = self.getAxis("bottom")
-        if self._names:
-            axis.setTicks([[(i, s) for i, s in enumerate(self._names)]])
-        else:
-            axis.setTicks(None)
         font = QFont()
         font.setPointSizeF(8.0 if not self._names or max(len(s) for s in self._names) < 6
-                           else 7.0)
+                           else 7.5)
+        self._tick_font = font
         axis.setStyle(tickFont=font)
+        self.shown_names = []
+        if self._names:
+            self._fit_names()
+        else:
+            axis.setTicks(None)
+            axis.setHeight(None)
         width = 0.8 if n <= 200 else 1.0
         self.bars.setOpts(x=np.arange(n), height=np.zeros(n), width=width,
                           brushes=list(base))
@@ -489,6 +526,50 @@ class BarPlot(pg.PlotWidget):
             self.setYRange(*fixed_range, padding=0.02)
         self._range = (0.0, 0.0)
         self.setTitle(title, size="9pt")
+
+    def _fit_names(self, *_args) -> None:
+        """Class names under the bars, fitted to the bars' width, the first way that fits:
+        whole; whole on two alternating lines (each name then has two bars of room);
+        wrapped or shortened ("Pull…"); shortened on alternating lines; the bar's number
+        only as a last resort (a number under a clothes class reads as a digit). Hover
+        gives the full name."""
+        if not self._names or self._n <= 0:
+            return
+        fm = QFontMetrics(self._tick_font)
+        bar = self.getPlotItem().vb.width() / (self._n + 0.2)  # the x range is n + 0.2 bars
+        names = self._names
+        widths = [fm.horizontalAdvance(name) for name in names]
+        overflow = 0  # how far the first or last name may reach past the plot's ends
+
+        def staggered(labels):
+            return [s if i % 2 == 0 else f"\n{s}" for i, s in enumerate(labels)]
+
+        fitted = [fit_label(name, bar - 4, fm) for name in names]
+        if max(widths) <= bar - 4:
+            shown = list(names)
+        elif max(widths) <= 2 * bar - 6:
+            shown, overflow = staggered(names), int(np.ceil(0.4 * bar)) + 2
+        elif all(f is not None for f in fitted):
+            shown = fitted
+        else:
+            short = [fit_label(name, 2 * bar - 6, fm, wrap=False) for name in names]
+            if all(f is not None for f in short):
+                shown, overflow = staggered(short), int(np.ceil(0.4 * bar)) + 2
+            else:
+                shown = [str(i) for i in range(len(names))]
+        if shown == self.shown_names:
+            return
+        self.shown_names = shown
+        axis = self.getAxis("bottom")
+        # pyqtgraph hides a label that pokes past the axis ends unless told how far it may
+        axis.setStyle(hideOverlappingLabels=max(overflow, EDGE_ROOM))
+        axis.setTicks([list(enumerate(shown))])
+        lines = max(s.count("\n") + 1 for s in shown)
+        axis.setHeight(lines * fm.height() + 10)  # pyqtgraph sizes for one line only
+
+    def full_name(self, i: int) -> str | None:
+        """The class name of bar i (None for unnamed bars)."""
+        return self._names[i] if self._names and 0 <= i < len(self._names) else None
 
     def select(self, i: int | None) -> None:
         """Outline bar i (the unit shown in the detail panel)."""
@@ -526,7 +607,8 @@ class BarPlot(pg.PlotWidget):
             cur_lo, cur_hi = self._range
             if lo < cur_lo or hi > cur_hi or (hi - lo) < 0.5 * (cur_hi - cur_lo):
                 pad = 0.05 * ((hi - lo) or 1.0)
-                self._range = (lo - pad if lo < 0 else 0.0, hi + pad)
+                # a little room below 0 too, so the zero line and its "0" are not on the edge
+                self._range = (lo - pad if lo < 0 else -0.3 * pad, hi + pad)
                 self.setYRange(*self._range, padding=0)
 
     def _index_at(self, scene_pos) -> int:
@@ -650,12 +732,14 @@ class KernelView(pg.GraphicsLayoutWidget):
 
 class StageStrip(pg.GraphicsLayoutWidget):
     """One channel through the stages of its block (conv → BN → ReLU → pool), small,
-    side by side, each on its own scale."""
+    side by side, each on its own scale. Titles take two short lines (name, size) so four
+    stages fit the detail panel's width."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setFixedHeight(118)
-        self.ci.setSpacing(2)
+        self.setFixedHeight(124)
+        self.ci.setSpacing(0)
+        self.ci.setContentsMargins(0, 0, 0, 0)
         self._names: tuple = ()
         self._scales: dict[str, StickyScale] = {}
         self._cmaps: dict = {}
@@ -672,9 +756,10 @@ class StageStrip(pg.GraphicsLayoutWidget):
         self._cmaps = {}
         for i, name in enumerate(names):
             if i:
-                self.addLabel("→", row=1, col=2 * i - 1, size="11pt")
+                self.addLabel("→", row=1, col=2 * i - 1, size="9pt")
             self.titles[name] = self.addLabel(name, row=0, col=2 * i, size="8pt")
             vb = self.addViewBox(row=1, col=2 * i)
+            vb.setMinimumWidth(24)
             vb.setAspectLocked(True)
             vb.invertY(True)
             vb.setMouseEnabled(False, False)
@@ -682,6 +767,7 @@ class StageStrip(pg.GraphicsLayoutWidget):
             item = pg.ImageItem(axisOrder="row-major")
             vb.addItem(item)
             self.items[name] = item
+            self.ci.layout.setColumnStretchFactor(2 * i, 1)  # the maps share the width
 
     def set_maps(self, maps: dict[str, np.ndarray]) -> None:
         for name, item in self.items.items():
@@ -699,4 +785,4 @@ class StageStrip(pg.GraphicsLayoutWidget):
             if first:
                 item.getViewBox().setRange(xRange=(0, m.shape[1]), yRange=(0, m.shape[0]),
                                            padding=0.02)
-                self.titles[name].setText(f"{name} {m.shape[0]}×{m.shape[1]}", size="8pt")
+                self.titles[name].setText(f"{name}<br>{m.shape[0]}×{m.shape[1]}", size="8pt")
