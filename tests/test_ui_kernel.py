@@ -400,6 +400,19 @@ def test_controls_fit_with_a_7x7_kernel(qtbot, env, size):
         assert _right_edge_in(widget, scroll) >= 0, widget
 
 
+def test_panel_grid_picks_the_layout_with_larger_images():
+    from cnnviz.ui.kernel_explorer import best_columns, image_side
+
+    # The area beside the controls at 1366×768: two columns draw larger images than three.
+    assert image_side(540, 440, 2) > image_side(540, 440, 3)
+    assert best_columns(540, 440) == 2
+    assert best_columns(1200, 500) == 3  # a wide, low area
+    # Close calls keep the current layout: a note appearing above does not reshuffle them.
+    w, h = 640, 470
+    assert abs(image_side(w, h, 2) / image_side(w, h, 3) - 1) < 0.1
+    assert best_columns(w, h, 2) == 2 and best_columns(w, h, 3) == 3
+
+
 def _edit_width(combo) -> int:
     from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
 
@@ -530,14 +543,14 @@ def test_images_are_framed_upright_and_axes_fit_them(qtbot, env):
         bottom_right = item.mapToScene(QPointF(w - 0.5, h - 0.5))
         assert top_left.x() < bottom_right.x() and top_left.y() < bottom_right.y()  # up is up
         assert panel.frame.isVisible() and panel.frame.rect() == QRectF(0, 0, w, h)
-        vb = panel.plot.vb
-        (x0, x1), (y0, y1) = vb.viewRange()
+        (x0, _x1), (y0, _y1) = panel.plot.vb.viewRange()
         assert y0 < -1 or x0 < -1  # the locked aspect adds a margin on one side ...
-        ticks = [v for _spacing, values in panel.axes["bottom"].tickValues(x0, x1, vb.width())
-                 for v in values] + [v for _spacing, values in
-                                     panel.axes["left"].tickValues(y0, y1, vb.height())
-                                     for v in values]
-        assert ticks and all(0 <= v <= max(h, w) for v in ticks)  # ... but no ticks there
+        ticks = []
+        for name, side in (("bottom", w), ("left", h)):
+            axis = panel.axes[name]  # asked the way the axis asks when it paints
+            ticks += [(v, side) for _spacing, values in axis.tickValues(*axis.range, 200)
+                      for v in values]
+        assert ticks and all(0 <= v <= side for v, side in ticks)  # ... but no ticks there
     assert ex.input_panel.array[0, 0] == 255 and ex.input_panel.array[-1, -1] == 0
     # The kernel shown upright too: sharpen's asymmetric cousin, Sobel X (negative on the left).
     choose(ex.preset_combo, "sobel-x")

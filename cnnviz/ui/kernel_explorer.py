@@ -385,10 +385,32 @@ def _as_bool(value, default: bool = False) -> bool:
     return bool(value)
 
 
+# Room a panel needs besides its image: left axis and colour bar with its labels across,
+# title and bottom axis down (pixels, about, at the default font).
+PANEL_EXTRA_W, PANEL_EXTRA_H = 105, 55
+
+
+def image_side(width: int, height: int, columns: int) -> float:
+    """About how large (pixels a side) each panel's image can be drawn with the six boxes
+    in `columns` columns (2 or 3) of a width × height area."""
+    rows = -(-6 // columns)
+    return min(width / columns - PANEL_EXTRA_W, height / rows - PANEL_EXTRA_H)
+
+
+def best_columns(width: int, height: int, current: int = 0) -> int:
+    """2 or 3 columns, whichever draws the images larger. The current layout is kept unless
+    the other is clearly better (10%), so a note appearing above the panels does not make
+    them all jump to new places."""
+    sides = {c: image_side(width, height, c) for c in (2, 3)}
+    best = max(sides, key=lambda c: (sides[c], c))
+    if current in sides and sides[best] <= 1.1 * sides[current]:
+        return current
+    return best
+
+
 class PanelGrid(QWidget):
     """The six boxes in reading order (input, kernel, details / conv, activation, pooling):
-    three columns when the area is wide, two when it is tall (the tab beside the drawing pad
-    in the main window), so the images stay as large as the space allows."""
+    two or three columns, whichever draws the images larger (see best_columns)."""
 
     def __init__(self, widgets: list[QWidget], parent: QWidget | None = None):
         super().__init__(parent)
@@ -416,7 +438,7 @@ class PanelGrid(QWidget):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         size = event.size()
-        self._place(3 if size.width() >= 1.1 * size.height() else 2)
+        self._place(best_columns(size.width(), size.height(), self.columns))
         super().resizeEvent(event)
 
 
@@ -785,9 +807,9 @@ class KernelExplorer(QWidget):
         if grown is not None:
             p = PRESETS[grown]
             size, small = shape_text(k.shape), shape_text(p.values.shape)
-            return (f"{p.name} in a {size} grid of zeros: the zeros add nothing to any sum, but "
-                    f"the bigger window makes the output smaller. Pick {p.name} to go back "
-                    f"to {small}.", p.description, f"Custom: {p.name}, {size}")
+            return (f"{p.name} in a {size} grid of zeros: the same sums, but a bigger window, "
+                    f"so a smaller output. Pick {p.name} again for {small}.", p.description,
+                    f"Custom: {p.name}, {size}")
         origin = PRESETS.get(self._origin_preset or "")
         if origin is not None:
             return (f"Your own numbers, changed from {origin.name}. Pick a preset above to "

@@ -191,7 +191,7 @@ class KernelGrid(QWidget):
         self.problem_label.setWordWrap(True)
         self.problem_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.problem_label.setStyleSheet(HINT_STYLE)
-        lines = 4
+        lines = 3
         self.problem_label.setFixedHeight(self.problem_label.fontMetrics().lineSpacing() * lines + 4)
 
         layout = QVBoxLayout(self)
@@ -309,7 +309,7 @@ class KernelGrid(QWidget):
                     else:
                         kept = (f"the kernel in force stays the "
                                 f"{self._kernel.shape[0]}×{self._kernel.shape[1]} one")
-                    message = f"Row {r + 1}, column {c + 1}: {exc}. Not used: {kept} until it is fixed."
+                    message = f"Row {r + 1}, column {c + 1}: {exc}. Not used: {kept}."
                     cell.setStyleSheet(BAD_STYLE)
                     cell.setToolTip(message)
                     first = first or message
@@ -320,6 +320,7 @@ class KernelGrid(QWidget):
         if first:
             self.problem_label.setText(first)
             self.problem_label.setStyleSheet(PROBLEM_STYLE)
+            self.problem_label.setToolTip(first)
         elif self._notice:
             self.problem_label.setText(self._notice)
             self.problem_label.setStyleSheet(LIMIT_STYLE)

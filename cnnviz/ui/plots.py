@@ -65,13 +65,17 @@ class ExtentAxis(pg.AxisItem):
             self.update()
 
     def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph override)
-        if self.extent is None or maxVal <= minVal:
+        low, high = sorted((minVal, maxVal))  # an inverted axis (rows) passes them reversed
+        if self.extent is None or high <= low:
             return super().tickValues(minVal, maxVal, size)
-        lo, hi = max(minVal, self.extent[0]), min(maxVal, self.extent[1])
+        lo, hi = max(low, self.extent[0]), min(high, self.extent[1])
         if hi <= lo:
             return []
         # Same tick spacing as the whole axis would have: scale the pixel length too.
-        return super().tickValues(lo, hi, size * (hi - lo) / (maxVal - minVal))
+        levels = super().tickValues(lo, hi, size * (hi - lo) / (high - low))
+        # Pixel coordinates are whole numbers: no 0.5 ticks on a 3×3 kernel.
+        whole = [(spacing, values) for spacing, values in levels if spacing >= 1]
+        return whole or [(1.0, [float(v) for v in range(int(np.ceil(lo)), int(hi) + 1)])]
 
 
 class ImagePanel(QWidget):
@@ -120,6 +124,7 @@ class ImagePanel(QWidget):
         self.frame.hide()
         self.plot.addItem(self.frame, ignoreBounds=True)
         self.image_item.sigImageChanged.connect(self._fit_frame)
+        self.plot.vb.sigResized.connect(self._refit)
         self.colorbar = None
         if colorbar:
             self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=UNSIGNED_CMAP, width=12,
@@ -197,6 +202,12 @@ class ImagePanel(QWidget):
         self.frame.show()
         self.axes["bottom"].set_extent((r.left(), r.right()))
         self.axes["left"].set_extent((r.top(), r.bottom()))
+
+    def _refit(self, *_args) -> None:
+        """A new panel size (the window or the panel grid changed): the image fills the view
+        again, centred, instead of keeping the old range's corner."""
+        if self.image_item.image is not None:
+            self.plot.setRange(rect=self.data_rect(), padding=0.02)
 
     def set_array(self, array: np.ndarray, title: str | None = None,
                   levels: tuple[float, float] | None = None, cmap=None,
