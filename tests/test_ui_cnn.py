@@ -751,3 +751,10 @@ def test_preprocessing_captions_fit_a_narrow_panel(qtbot, panel_env):
         fm = caption.fontMetrics()
         for word in caption.text().split():
             assert fm.horizontalAdvance(word) <= caption.width(), (word, caption.width())
+    # one picture size for the row, so the captions line up
+    for width in (300, 347, 362):
+        panel.resize(width, 760)
+        settle(qtbot, panel)
+        views = panel._steps + [panel.network_input]
+        assert len({v.picture.height() for v in views}) == 1, width
+        assert len({v.caption.y() for v in views}) == 1, width

@@ -424,10 +424,11 @@ class FeatureMapGrid(pg.GraphicsLayoutWidget):
 # 1-D layers: bars
 
 
-def fit_label(name: str, room: float, fm: QFontMetrics, wrap: bool = True) -> str | None:
+def fit_label(name: str, room: float, fm: QFontMetrics, wrap: bool = True,
+              cut: bool = True) -> str | None:
     """A class name as it fits `room` pixels under its bar: whole, on two lines ("T-shirt/"
-    over "top", unless wrap is False), or cut with "…" keeping at least three letters; None
-    if nothing fits."""
+    over "top", if wrap), or (if cut) cut with "…" keeping at least three letters; None if
+    none of these fits."""
     if fm.horizontalAdvance(name) <= room:
         return name
     best = None
@@ -440,8 +441,10 @@ def fit_label(name: str, room: float, fm: QFontMetrics, wrap: bool = True) -> st
                 best = (wide, f"{first}\n{second}")
     if best is not None:
         return best[1]
-    cut = fm.elidedText(name, Qt.TextElideMode.ElideRight, int(room))
-    return cut if len(cut.rstrip("…")) >= 3 else None
+    if not cut:
+        return None
+    short = fm.elidedText(name, Qt.TextElideMode.ElideRight, int(room))
+    return short if len(short.rstrip("…")) >= 3 else None
 
 
 class BarPlot(pg.PlotWidget):
@@ -529,34 +532,30 @@ class BarPlot(pg.PlotWidget):
 
     def _fit_names(self, *_args) -> None:
         """Class names under the bars, fitted to the bars' width, the first way that fits:
-        whole; whole on two alternating lines (each name then has two bars of room);
-        wrapped or shortened ("Pull…"); shortened on alternating lines; the bar's number
-        only as a last resort (a number under a clothes class reads as a digit). Hover
-        gives the full name."""
+        whole; whole or on two lines ("Ankle" over "boot"); whole on two alternating lines
+        (each name then has two bars of room); shortened ("Pull…"); shortened on
+        alternating lines; the bar's number only as a last resort (a number under a clothes
+        class reads as a digit). Hover gives the full name."""
         if not self._names or self._n <= 0:
             return
         fm = QFontMetrics(self._tick_font)
         bar = self.getPlotItem().vb.width() / (self._n + 0.2)  # the x range is n + 0.2 bars
         names = self._names
-        widths = [fm.horizontalAdvance(name) for name in names]
-        overflow = 0  # how far the first or last name may reach past the plot's ends
+        stagger_overflow = int(np.ceil(0.4 * bar)) + 2  # first/last name past the plot's ends
 
-        def staggered(labels):
-            return [s if i % 2 == 0 else f"\n{s}" for i, s in enumerate(labels)]
-
-        fitted = [fit_label(name, bar - 4, fm) for name in names]
-        if max(widths) <= bar - 4:
-            shown = list(names)
-        elif max(widths) <= 2 * bar - 6:
-            shown, overflow = staggered(names), int(np.ceil(0.4 * bar)) + 2
-        elif all(f is not None for f in fitted):
-            shown = fitted
-        else:
-            short = [fit_label(name, 2 * bar - 6, fm, wrap=False) for name in names]
-            if all(f is not None for f in short):
-                shown, overflow = staggered(short), int(np.ceil(0.4 * bar)) + 2
-            else:
-                shown = [str(i) for i in range(len(names))]
+        # (room per name, how it may be fitted, on alternating lines), best first
+        ways = [(bar - 4, {"cut": False}, False),
+                (2 * bar - 6, {"wrap": False, "cut": False}, True),
+                (bar - 4, {}, False),
+                (2 * bar - 6, {"wrap": False}, True)]
+        shown, overflow = [str(i) for i in range(len(names))], 0
+        for room, how, alternate in ways:
+            labels = [fit_label(name, room, fm, **how) for name in names]
+            if all(label is not None for label in labels):
+                shown = [s if i % 2 == 0 or not alternate else f"\n{s}"
+                         for i, s in enumerate(labels)]
+                overflow = stagger_overflow if alternate else 0
+                break
         if shown == self.shown_names:
             return
         self.shown_names = shown

@@ -95,8 +95,7 @@ def nothing_to_read(digit, words: Wording) -> tuple[str, str]:
     """(short answer, longer explanation) for an analysis whose DigitInput is empty."""
     if blank_input(digit):
         return words.prompt, "The pad is empty: there is nothing to read yet."
-    return words.nothing, ("Preprocessing found no strokes that stand out from the "
-                           "background, so there is nothing to read. Try a picture with more "
+    return words.nothing, ("Nothing stands out from its background. Try a picture with more "
                            "contrast, or draw on the pad.")
 
 
@@ -196,25 +195,49 @@ class StepView(QWidget):
         self.setMinimumWidth(28)  # seven steps fit the narrowest input panel (280 px)
         self.key = ""
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        # pictures as big as the column allows (36..96 px), so a wide panel shows more detail
-        side = min(96, max(36, self.width()))
+    def set_side(self, side: int) -> None:
         if self.picture.height() != side:
             self.picture.setFixedHeight(side)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
+        strip = self.parentWidget()
+        if isinstance(strip, StepStrip):  # one picture size for the whole row
+            strip.fit_pictures()
 
     def set_step(self, key: str, title: str, explanation: str, image: np.ndarray | None,
-                 tooltip: str | None = None, lines: list[str] | None = None) -> None:
+                 tooltip: str | None = None, lines: list[str] | None = None,
+                 idle: bool = False) -> None:
         """image: float 0..1 (preprocessing's convention). lines: the caption (default: the
-        title without its note in brackets)."""
+        title without its note in brackets). idle: the step had nothing to work on."""
         self.key = key
         # a step that did nothing ("Invert (not needed)") is shown in grey, with one short
         # word under it; the tooltip gives the whole title and why
         self.caption.set_lines(lines or [title.split(" (")[0]])
-        self.caption.setStyleSheet("color: gray;" if "(" in title else "")
+        self.caption.setStyleSheet("color: gray;" if "(" in title or idle else "")
         self.picture.set_array(image, (0.0, 1.0))
         size = "" if image is None else f" ({image.shape[1]}×{image.shape[0]})"
         self.setToolTip(tooltip or f"<b>{title}</b>{size}<br>{explanation}")
+
+
+class StepStrip(QWidget):
+    """The row of preprocessing steps. All pictures get one size, as big as the narrowest
+    column allows (28..96 px): the layout's columns differ by a pixel, and pictures sized
+    each to its own column would put the captions at different heights."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.views: list[StepView] = []
+
+    def fit_pictures(self) -> None:
+        if self.views:
+            side = min(96, max(28, min(v.width() for v in self.views)))
+            for view in self.views:
+                view.set_side(side)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)  # (the layout has already placed the columns)
+        self.fit_pictures()
 
 
 class InputPanel(QWidget):
@@ -345,7 +368,7 @@ class InputPanel(QWidget):
         strip_title.setWordWrap(True)
         strip_title.setToolTip(PREPROCESS_HELP)
         layout.addWidget(strip_title)
-        self.strip = QWidget()
+        self.strip = StepStrip()
         self.strip.setToolTip(PREPROCESS_HELP)
         self.strip_layout = QHBoxLayout(self.strip)
         self.strip_layout.setContentsMargins(0, 0, 0, 0)
@@ -355,6 +378,7 @@ class InputPanel(QWidget):
                                     "The 28×28 picture, values 0..1, that goes into the first "
                                     "convolution layer.", None, lines=NETWORK_INPUT_LINES)
         self.strip_layout.addWidget(self.network_input)
+        self.strip.views = [self.network_input]
         layout.addWidget(self.strip)
         layout.addStretch(1)
 
@@ -637,8 +661,11 @@ class InputPanel(QWidget):
                 self._steps.append(view)
                 self._arrows.append(arrow)
             self.strip_layout.addWidget(self.network_input, 1)
+            self.strip.views = self._steps + [self.network_input]
         for view, step in zip(self._steps, steps):
-            view.set_step(step.key, step.title, step.explanation, np.asarray(step.image))
+            # no ink found: the steps after cleaning had nothing to do (grey, like "not needed")
+            view.set_step(step.key, step.title, step.explanation, np.asarray(step.image),
+                          idle=digit.empty and step.key not in ("grey", "invert", "clean"))
         self.network_input.set_step("network-input", "Network input 28×28", "",
                                     np.asarray(digit.image), tooltip=final_tip,
                                     lines=NETWORK_INPUT_LINES)
