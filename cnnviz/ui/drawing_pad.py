@@ -143,7 +143,7 @@ class DrawingPad(QWidget):
         self.setSizePolicy(policy)
         self.setMinimumSize(160, 160)
         self.setToolTip(
-            "Draw a digit with the left mouse button, a pen or a finger; the network reads it "
+            "Draw with the left mouse button, a pen or a finger; the network reads it "
             "as you draw.\nRight button (or a pen's eraser): erase.  Ctrl+Z: undo.  Ctrl+L or "
             "Delete: clear.\nA loaded image or gallery digit is shown here too, and you can "
             "draw over it.")
