@@ -92,3 +92,37 @@ def test_shipped_lecture_models(mnist_test, name, floor):
 def test_shipped_fashion_model(fashion_test):
     xt, yt = fashion_test
     assert evaluate(load_shipped("cnnviz-fashion").model, xt, yt)["accuracy"] >= 0.90
+
+
+def test_exploding_loss_stops_with_the_last_finite_weights(mnist_train):
+    x, y = mnist_train
+    model = build_model("lecture-keras", seed=0)
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    saved = []
+    # SGD at lr 1e10: the second batch's loss is ~1e27, the third NaN (measured)
+    cfg = TrainConfig(epochs=2, batch_size=64, optimizer="sgd", lr=1e10, schedule="constant",
+                      augment=False)
+    result = train(model, x[:512], y[:512], cfg, on_epoch=lambda res, m: saved.append(res))
+    assert result.diverged and "epoch 1" in result.diverged
+    assert not result.interrupted and result.epochs == [] and saved == []
+    for key, value in model.state_dict().items():  # back to the last finite weights
+        assert torch.equal(value, start[key]), key
+
+
+def test_weights_going_non_finite_on_an_epochs_last_batch_are_not_kept(mnist_train):
+    x, y = mnist_train
+    model = build_model("lecture-keras", seed=0)
+    saved = []
+
+    def on_batch(i, total, loss):
+        if len(saved) == 1 and i == total - 1:  # epoch 2's last step: a weight turns NaN
+            with torch.no_grad():
+                next(model.parameters()).view(-1)[0] = float("nan")
+
+    cfg = TrainConfig(epochs=3, batch_size=64, schedule="constant", augment=False)
+    result = train(model, x[:256], y[:256], cfg, on_batch=on_batch,
+                   on_epoch=lambda res, m: saved.append({k: v.clone() for k, v in m.state_dict().items()}))
+    assert result.diverged == "the weights became NaN or infinite in epoch 2"
+    assert len(saved) == len(result.epochs) == 1
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, saved[0][key]), key

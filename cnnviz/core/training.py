@@ -45,6 +45,18 @@ class TrainResult:
     epochs: list[EpochResult] = field(default_factory=list)
     interrupted: bool = False
     seconds: float = 0.0
+    # Why training stopped early because numbers blew up (the loss or a weight became NaN or
+    # infinite, usually a learning rate far too high); None otherwise.
+    diverged: str | None = None
+
+
+class _NotFinite(Exception):
+    """Internal: the loss or the weights stopped being finite numbers."""
+
+
+def _weights_finite(model: Network) -> bool:
+    return all(bool(torch.isfinite(v).all()) for v in model.state_dict().values()
+               if v.is_floating_point())
 
 
 def pick_device() -> torch.device:
@@ -131,7 +143,9 @@ def train(model: Network, train_images: np.ndarray, train_labels: np.ndarray,
     """Train in place. on_batch(batch_index, batches_per_epoch, loss); on_epoch(result, model).
 
     Stops early (result.interrupted) when should_stop() is true or on KeyboardInterrupt;
-    the model then holds the weights of the last complete epoch.
+    the model then holds the weights of the last complete epoch. Also stops (result.diverged
+    says why) when the loss or the weights become NaN or infinite, with the same weights:
+    on_epoch is never given a model holding non-finite weights.
     """
     device = device or pick_device()
     torch.manual_seed(config.seed)
@@ -180,15 +194,21 @@ def train(model: Network, train_images: np.ndarray, train_labels: np.ndarray,
                     xb = xb.contiguous(memory_format=torch.channels_last)
                 logits = model(xb)
                 loss = F.cross_entropy(logits, yb)
+                loss_value = loss.item()
+                if not math.isfinite(loss_value):  # a NaN step would ruin every weight
+                    raise _NotFinite(f"the loss became {loss_value} in epoch {epoch}, "
+                                     f"batch {b + 1}")
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
                 if sched is not None:
                     sched.step()
-                loss_sum += loss.item() * len(idx)
+                loss_sum += loss_value * len(idx)
                 correct += (logits.argmax(1) == yb).sum().item()
                 if on_batch:
-                    on_batch(b, steps, loss.item())
+                    on_batch(b, steps, loss_value)
+            if not _weights_finite(model):  # the epoch's last step; a finite loss can't tell
+                raise _NotFinite(f"the weights became NaN or infinite in epoch {epoch}")
             test_loss = test_acc = None
             if x_test is not None:
                 metrics = evaluate(model, x_test, test_labels, device=device)
@@ -201,6 +221,9 @@ def train(model: Network, train_images: np.ndarray, train_labels: np.ndarray,
                 on_epoch(epoch_result, model)
     except KeyboardInterrupt:
         result.interrupted = True
+        model.load_state_dict(last_good)
+    except _NotFinite as exc:
+        result.diverged = str(exc)
         model.load_state_dict(last_good)
     finally:
         model.to(memory_format=torch.contiguous_format)
