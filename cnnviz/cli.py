@@ -288,19 +288,26 @@ def cmd_predict(args) -> int:
         try:
             image = load_image(name)
             prep = preprocess_digit(image)
-            probs = loaded.model.predict_proba(prep.image[None])[0]
-            results.append({"file": name, "prediction": int(probs.argmax()),
-                            "probabilities": [round(float(p), 6) for p in probs]})
         except ImageError as exc:
             failed = True
             results.append({"file": name, "error": str(exc)})
+            continue
+        if prep.empty:  # an all-zero input still gets a confident answer; it means nothing
+            failed = True
+            results.append({"file": name, "error": "no digit found: the picture is blank "
+                            "(no ink stands out from the background)"})
+            continue
+        probs = loaded.model.predict_proba(prep.image[None])[0]
+        # Full precision: rounding shows small probabilities as 0.0
+        results.append({"file": name, "prediction": int(probs.argmax()),
+                        "probabilities": [float(p) for p in probs]})
     if args.json:
         print(json.dumps(results))
     else:
         classes = loaded.classes
         for r in results:
-            if "error" in r:
-                print(f"{r['file']}: error: {r['error']}")
+            if "error" in r:  # stderr, so stdout holds only results
+                print(f"{r['file']}: error: {r['error']}", file=sys.stderr)
                 continue
             top = sorted(range(10), key=lambda i: -r["probabilities"][i])[:3]
             tops = ", ".join(f"{classes[i]} {r['probabilities'][i] * 100:.1f}%" for i in top)

@@ -329,3 +329,59 @@ def test_ctrl_c_keeps_last_complete_epoch(tmp_path, mnist_test):
     card = load_weights(target).card
     assert 1 <= card["epochs"] < 50
     assert [p.name for p in tmp_path.iterdir()] == ["stop.safetensors"]
+
+
+def _blank_pictures(folder):
+    paths = {}
+    paths["white"] = folder / "white.png"
+    Image.fromarray(np.full((100, 100), 255, np.uint8)).save(paths["white"])
+    paths["one_pixel"] = folder / "one.png"
+    Image.fromarray(np.zeros((1, 1), np.uint8)).save(paths["one_pixel"])
+    paths["transparent"] = folder / "clear.png"
+    Image.fromarray(np.zeros((5, 5, 4), np.uint8), "RGBA").save(paths["transparent"])
+    paths["zero_16bit"] = folder / "i16.png"
+    Image.fromarray(np.zeros((40, 40), np.uint16)).save(paths["zero_16bit"])
+    return paths
+
+
+@pytest.mark.parametrize("kind", ["white", "one_pixel", "transparent", "zero_16bit"])
+def test_predict_blank_picture_says_no_digit_found(tmp_path, capsys, kind):
+    blank = _blank_pictures(tmp_path)[kind]
+    good = tmp_path / "digit.png"
+    want = _digit_png(good, 3)
+    assert main(["predict", str(good), str(blank)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.startswith(f"{good}: {want}") and str(blank) not in captured.out
+    assert captured.err == f"{blank}: error: no digit found: the picture is blank (no ink stands " \
+                           "out from the background)\n"
+    assert main(["predict", "--json", str(good), str(blank)]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data[0]["prediction"] == want
+    assert data[1] == {"file": str(blank), "error": "no digit found: the picture is blank "
+                                                     "(no ink stands out from the background)"}
+
+
+def test_predict_text_errors_go_to_stderr(tmp_path, capsys):
+    good = tmp_path / "digit.png"
+    want = _digit_png(good, 3)
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    assert main(["predict", str(bad), str(good)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.count("\n") == 1 and captured.out.startswith(f"{good}: {want}")
+    assert captured.err.startswith(f"{bad}: error: ") and captured.err.count("\n") == 1
+
+
+def test_predict_json_probabilities_keep_full_precision(tmp_path, capsys):
+    from cnnviz.core.images import load_image
+    from cnnviz.core.preprocess import preprocess_digit
+    from cnnviz.core.weights import load_shipped
+
+    path = tmp_path / "digit.png"
+    _digit_png(path, 0)
+    assert main(["predict", "--json", str(path)]) == 0
+    got = json.loads(capsys.readouterr().out)[0]["probabilities"]
+    model = load_shipped("cnnviz").model
+    want = model.predict_proba(preprocess_digit(load_image(path)).image[None])[0]
+    assert got == [float(p) for p in want]  # exactly, through JSON
+    assert 0 < min(p for p in got if p > 0) < 5e-7  # small values are not shown as 0.0
