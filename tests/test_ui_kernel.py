@@ -522,6 +522,8 @@ def test_empty_panels_say_why_instead_of_empty_axes(qtbot, tmp_path):
         assert panel.stack.currentWidget() is panel.message_label  # no axes at all
     assert ex.input_panel.message() == "" and ex.input_panel.array is not None
     ex.pool_combo.setCurrentIndex(ex.pool_combo.findData("none"))
+    wait(qtbot, ex)
+    assert "No pooling" in ex.pool_panel.message()  # even while the convolution cannot work
     type_into(ex.grid.rows_spin, "3")
     type_into(ex.grid.cols_spin, "3")
     wait(qtbot, ex)
@@ -551,6 +553,8 @@ def test_images_are_framed_upright_and_axes_fit_them(qtbot, env):
             ticks += [(v, side) for _spacing, values in axis.tickValues(*axis.range, 200)
                       for v in values]
         assert ticks and all(0 <= v <= side for v, side in ticks)  # ... but no ticks there
+        labels = panel.axes["bottom"].tickStrings([v for v, _ in ticks], 1, 1)
+        assert "-0" not in labels and "0" in labels
     assert ex.input_panel.array[0, 0] == 255 and ex.input_panel.array[-1, -1] == 0
     # The kernel shown upright too: sharpen's asymmetric cousin, Sobel X (negative on the left).
     choose(ex.preset_combo, "sobel-x")

@@ -1142,7 +1142,7 @@ class KernelExplorer(QWidget):
             panel = self.panels[key]
             if stage is not None:
                 self._draw_stage(key, r, stage, title)
-            elif key == "pool" and not r.pooling and r.conv is not None:
+            elif key == "pool" and not r.pooling:
                 self.numbers[key].clear()
                 panel.show_message("No pooling.\nChoose max, min or average under "
                                    "Activation and pooling.", "⑤ no pooling")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPen
 from PySide6.QtWidgets import (
     QGraphicsRectItem,
     QLabel,
@@ -66,16 +66,32 @@ class ExtentAxis(pg.AxisItem):
 
     def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph override)
         low, high = sorted((minVal, maxVal))  # an inverted axis (rows) passes them reversed
-        if self.extent is None or high <= low:
+        if self.extent is None or high <= low or size <= 0:
             return super().tickValues(minVal, maxVal, size)
         lo, hi = max(low, self.extent[0]), min(high, self.extent[1])
         if hi <= lo:
             return []
-        # Same tick spacing as the whole axis would have: scale the pixel length too.
-        levels = super().tickValues(lo, hi, size * (hi - lo) / (high - low))
-        # Pixel coordinates are whole numbers: no 0.5 ticks on a 3×3 kernel.
-        whole = [(spacing, values) for spacing, values in levels if spacing >= 1]
-        return whole or [(1.0, [float(v) for v in range(int(np.ceil(lo)), int(hi) + 1)])]
+        # Whole pixel numbers, spaced so their labels never run together ("0 5 10 15").
+        per_unit = size / (high - low)  # screen pixels per image pixel
+        font = QFontMetrics(self.style.get("tickFont") or QFont())
+        if self.orientation in ("bottom", "top"):
+            room = font.horizontalAdvance(str(int(max(abs(lo), abs(hi))))) + 10
+        else:
+            room = font.height() + 6
+        step = _nice_step(room / per_unit)
+        first = np.ceil(lo / step - 1e-9) * step
+        return [(step, [float(v) + 0.0 for v in np.arange(first, hi + 1e-9, step)])]  # no "−0"
+
+
+def _nice_step(least: float) -> float:
+    """The smallest of 1, 2, 5, 10, 20, 50, … that is at least `least` (whole pixels)."""
+    step = 1.0
+    while step < least:
+        for m in (2, 2.5, 2):  # 1 -> 2 -> 5 -> 10 -> …
+            step *= m
+            if step >= least:
+                break
+    return step
 
 
 class ImagePanel(QWidget):
@@ -201,7 +217,15 @@ class ImagePanel(QWidget):
         self.frame.setRect(r)
         self.frame.show()
         self.axes["bottom"].set_extent((r.left(), r.right()))
-        self.axes["left"].set_extent((r.top(), r.bottom()))
+        left = self.axes["left"]
+        left.set_extent((r.top(), r.bottom()))
+        # Wide enough for the longest row number ("3000" on a photo): pyqtgraph drops labels
+        # that do not fit, which left a photo's rows with only "0" and "500".
+        font = QFontMetrics(left.style.get("tickFont") or QFont())
+        longest = max((str(int(v)) for v in (r.top(), r.bottom())), key=len)
+        width = max(34, font.horizontalAdvance(longest) + 14)
+        if left.width() != width:
+            left.setWidth(width)
 
     def _refit(self, *_args) -> None:
         """A new panel size (the window or the panel grid changed): the image fills the view
