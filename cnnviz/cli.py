@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -132,7 +135,44 @@ def _load_data(dataset, split, data_dir):
         raise CliError(str(exc)) from None
 
 
+class _stop_on_ctrl_c:
+    """While training: the first Ctrl-C asks training to stop after the current batch (so
+    an epoch's file is never cut off mid-save), a second one stops at once.
+
+    Installed whatever SIGINT disposition was inherited: a process started in the
+    background by a non-interactive shell inherits SIGINT ignored and could not be stopped.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self.installed = False
+        self.previous = None
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():  # signals: main thread only
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+            self.installed = True
+        return lambda: self.requested
+
+    def __exit__(self, *exc):
+        if self.installed:
+            # None: the old handler was not set from Python; the default is the best guess
+            signal.signal(signal.SIGINT, signal.SIG_DFL if self.previous is None else self.previous)
+        return False
+
+
 def cmd_train(args) -> int:
+    # Ctrl-C from the start: during data loading it stops training before the first batch.
+    with _stop_on_ctrl_c() as stop_requested:
+        return _train(args, stop_requested)
+
+
+def _train(args, stop_requested) -> int:
     import torch
     from tqdm import tqdm
 
@@ -144,9 +184,12 @@ def cmd_train(args) -> int:
 
     if args.epochs < 1 or args.batch_size < 1:
         raise CliError("--epochs and --batch-size must be at least 1")
+    if args.limit is not None and args.limit < 1:  # 0 would mean all, -5 all but five
+        raise CliError(f"--limit must be at least 1 (got {args.limit}); leave it out to "
+                       "train on every image")
     lr = args.lr if args.lr is not None else (0.003 if args.optimizer == "adam" else 0.01)
-    if not lr > 0:
-        raise CliError("--lr must be positive")
+    if not (math.isfinite(lr) and lr > 0):  # inf or nan would only train NaN weights
+        raise CliError(f"--lr must be a positive number like 0.003 (got {lr:g})")
     schedule = args.schedule or ("onecycle" if args.optimizer == "adam" else "constant")
     try:
         model = build_model(args.arch, seed=args.seed)
@@ -155,9 +198,11 @@ def cmd_train(args) -> int:
     out = Path(args.out)
     if out.suffix != ".safetensors":
         raise CliError("--out must end in .safetensors")
+    if out.is_dir():  # said now, not after the first epoch
+        raise CliError(f"--out {out} is a folder; give a file name ending in .safetensors")
     x_train, y_train = _load_data(args.dataset, "train", args.data_dir)
     x_test, y_test = _load_data(args.dataset, "test", args.data_dir)
-    if args.limit:
+    if args.limit is not None:
         x_train, y_train = x_train[:args.limit], y_train[:args.limit]
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size,
                          optimizer=args.optimizer, lr=lr, schedule=schedule,
@@ -208,9 +253,10 @@ def cmd_train(args) -> int:
 
     started = time.perf_counter()
     epochs_done = []
+    saved_epoch = None  # the epoch really in `out`: set only once its file is complete
 
     def on_epoch(res, model):
-        nonlocal bar
+        nonlocal bar, saved_epoch
         if bar is not None:
             bar.close()
             bar = None
@@ -219,17 +265,27 @@ def cmd_train(args) -> int:
               f"train acc {res.train_accuracy:.4f}  test loss {res.test_loss:.4f}  "
               f"test acc {res.test_accuracy:.4f}  {res.seconds:.1f} s", flush=True)
         # Saved after every epoch, so a crash or Ctrl-C keeps the last complete epoch.
-        save_weights(model, out, card_for(epochs_done, time.perf_counter() - started))
+        try:
+            save_weights(model, out, card_for(epochs_done, time.perf_counter() - started))
+        except OSError as exc:
+            raise CliError(f"cannot write {out}: {exc.strerror or exc}") from None
+        saved_epoch = res.epoch
 
-    result = train(model, x_train, y_train, config, x_test, y_test,
-                   on_batch=on_batch, on_epoch=on_epoch, device=device)
+    def kept():
+        if saved_epoch is None:
+            return "nothing written (no epoch finished saving)."
+        return f"kept epoch {saved_epoch} in {out}"
+
+    result = train(model, x_train, y_train, config, x_test, y_test, on_batch=on_batch,
+                   on_epoch=on_epoch, should_stop=stop_requested, device=device)
     if bar is not None:
         bar.close()
+    if result.diverged:
+        print(f"Stopped: {result.diverged} (the learning rate {lr:g} is probably too high); "
+              f"{kept()}", file=sys.stderr)
+        return 1
     if result.interrupted:
-        if epochs_done:
-            print(f"Stopped. Kept epoch {epochs_done[-1].epoch} in {out}", file=sys.stderr)
-        else:
-            print("Stopped before the first epoch finished; nothing written.", file=sys.stderr)
+        print(f"Stopped; {kept()}", file=sys.stderr)
         return 130
     print(f"Done in {result.seconds:.1f} s; test accuracy "
           f"{result.epochs[-1].test_accuracy:.4f}. Wrote {out}")
