@@ -308,8 +308,9 @@ def cmd_evaluate(args) -> int:
         return 0
     classes = loaded.classes
     print(f"Model {loaded.name} on the {dataset} test set ({m['count']:,} images, {seconds:.1f} s)")
-    print(f"Accuracy: {m['accuracy'] * 100:.2f}%  ({round(m['accuracy'] * m['count']):,} right, "
-          f"{m['count'] - round(m['accuracy'] * m['count'])} wrong)   mean loss {m['loss']:.4f}")
+    right = round(m["accuracy"] * m["count"])
+    print(f"Accuracy: {m['accuracy'] * 100:.2f}%  ({right:,} right, "
+          f"{m['count'] - right:,} wrong)   mean loss {m['loss']:.4f}")
     print("\nPer class:")
     for i, acc in enumerate(m["per_class_accuracy"]):
         print(f"  {classes[i]:>12}  {acc * 100:6.2f}%")
@@ -324,6 +325,8 @@ def cmd_summary(args) -> int:
     from .core.models import ArchitectureError, format_summary, get_architecture
 
     if args.weights:
+        if args.arch:  # the file's own architecture would silently win
+            raise CliError(f"give an architecture name ({args.arch}) or --weights FILE, not both")
         loaded = _open_model(args)
         print(format_summary(loaded.model.arch))
         return 0

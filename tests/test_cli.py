@@ -393,6 +393,15 @@ def test_train_out_that_is_a_folder_is_refused_before_training(tmp_path, capsys)
     assert err.count("\n") == 1 and "is a folder" in err, err
 
 
+def test_summary_refuses_an_architecture_and_weights_together(capsys):
+    from cnnviz.core.weights import shipped_weights_path
+
+    assert main(["summary", "lecture-keras", "--weights", str(shipped_weights_path("cnnviz"))]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert "not both" in captured.err
+
+
 def _blank_pictures(folder):
     paths = {}
     paths["white"] = folder / "white.png"
@@ -447,3 +456,32 @@ def test_predict_json_probabilities_keep_full_precision(tmp_path, capsys):
     want = model.predict_proba(preprocess_digit(load_image(path)).image[None])[0]
     assert got == [float(p) for p in want]  # exactly, through JSON
     assert 0 < min(p for p in got if p > 0) < 5e-7  # small values are not shown as 0.0
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_refused_weights_file_is_one_line(tmp_path, capsys, command):
+    from cnnviz.core.models import Architecture, Conv, Dense, Flatten, build_model
+    from cnnviz.core.weights import save_weights
+
+    five = tmp_path / "five.safetensors"
+    save_weights(build_model(Architecture("five", "", (Conv(8, (3, 3)), Flatten(), Dense(5)))), five)
+    picture = tmp_path / "digit.png"
+    _digit_png(picture, 0)
+    extra = [str(picture)] if command == "predict" else ["--data-dir", str(tmp_path)]
+    assert main([command, "--weights", str(five), *extra]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert "the model has 5 outputs; cnnviz needs 10" in captured.err
+
+
+def test_evaluate_text_counts(tmp_path, capsys, mnist_test):
+    from cnnviz.core.models import build_model
+    from cnnviz.core.weights import save_weights
+
+    untrained = tmp_path / "u.safetensors"  # near chance: thousands wrong
+    save_weights(build_model("lecture-keras", seed=0), untrained)
+    assert main(["evaluate", "--weights", str(untrained)]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("Accuracy"))
+    right, wrong = (int(w.replace(",", "")) for w in line.split("(")[1].split()[0:3:2])
+    assert right + wrong == 10_000 and wrong > 1000
+    assert f"{wrong:,} wrong" in line
