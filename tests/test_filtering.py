@@ -192,9 +192,10 @@ def test_floor_note_for_the_acceptance_scenario():
     [note] = r.notes  # one note for both axes: the numbers are the same
     assert note.startswith("Output height and width: (28 − 3 + 2×0) / 2 + 1 = 13.5 is not a "
                            "whole number")
-    assert "the last row (row 27) and the last column (column 27) are left out: ⌊13.5⌋ = 13" in note
-    assert "no padding can make it whole" in note and "stride 2 is even" in note
-    assert "stride 1 or 5" in note and "277" not in note
+    assert "the last row and column (27) are left out: ⌊13.5⌋ = 13" in note
+    assert "Padding cannot give one here: 28 − 3 = 25 is odd" in note
+    assert "never divides by stride 2" in note
+    assert "Stride 1 or 5, or a 2×2 or 4×4 kernel, would." in note and "277" not in note
     # Every fix it names does make the size whole.
     for change in ({"stride": (1, 1)}, {"stride": (5, 5)}, {"kernel": np.ones((2, 2))},
                    {"kernel": np.ones((4, 4))}):
@@ -205,12 +206,12 @@ def test_floor_note_for_the_acceptance_scenario():
 def test_floor_note_names_a_padding_that_works():
     r = run_pipeline(np.zeros((28, 28)), KernelSettings(), stride=(3, 3))  # 9.333
     [note] = r.notes
-    assert "padding 1 ((28 − 3 + 2×1) / 3 + 1 = 10)" in note and "no padding" not in note
+    assert "Padding 1 gives one: (28 − 3 + 2×1) / 3 + 1 = 10" in note and "cannot" not in note
     fixed = run_pipeline(np.zeros((28, 28)), KernelSettings(), stride=(3, 3), padding=(1, 1))
     assert fixed.notes == [] and fixed.conv.shape == (10, 10)
     # Padding that lands only in the zeros: the note says so.
     r = run_pipeline(np.zeros((28, 28)), KernelSettings(), stride=(2, 2), padding=(1, 1))
-    assert "row 28, padding zeros only" in r.notes[0]
+    assert "the last row and column (28, padding zeros only) are left out" in r.notes[0]
 
 
 def test_fractional_width_only_names_the_width():
@@ -219,7 +220,8 @@ def test_fractional_width_only_names_the_width():
     assert r.ok and r.floored == (False, True)
     [note] = r.notes
     assert note.startswith("Output width: (28 − 3 + 2×0) / 2 + 1 = 13.5")
-    assert "the last column (column 27) is left out" in note and "row" not in note.split(".")[0]
+    assert "the last column (27) is left out" in note and "row" not in note.split(".")[0]
+    assert "Padding cannot give one here" in note and "a kernel 2 or 4 wide" in note
 
 
 def test_impossible_sizes_stay_errors():

@@ -12,7 +12,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSettings, Qt, QTimer
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtGui import QFontMetrics, QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -221,7 +221,7 @@ def test_sharpen_stride_2_is_floored_and_explained(qtbot, env):
     note = ex.note_label.text()
     assert "(28 − 3 + 2×0) / 2 + 1 = 13.5 is not a whole number" in note
     assert "⌊13.5⌋ = 13" in note and "PyTorch and Keras" in note
-    assert "no padding can make it whole" in note and "stride 1 or 5" in note
+    assert "Padding cannot give one here" in note and "Stride 1 or 5" in note
     assert "Output height = (28 − 3 + 2×0) / 2 + 1 = 13.5 → ⌊13.5⌋ = 13" in ex.formula_text()
     assert "13</b>" in ex.formula_label.text() and "#c62828" not in ex.formula_label.text()
     assert "13×13" in ex.conv_panel.title() and "last valid" not in ex.conv_panel.title()
@@ -411,6 +411,28 @@ def test_panel_grid_picks_the_layout_with_larger_images():
     w, h = 640, 470
     assert abs(image_side(w, h, 2) / image_side(w, h, 3) - 1) < 0.1
     assert best_columns(w, h, 2) == 2 and best_columns(w, h, 3) == 3
+
+
+def test_narrow_panels_give_the_colour_bar_room_to_the_image(qtbot):
+    from cnnviz.ui.plots import ImagePanel
+
+    panel = ImagePanel("conv")
+    qtbot.addWidget(panel)
+    panel.compact_below = 220  # as the explorer's panels
+    panel.set_array(np.arange(12.0).reshape(3, 4))
+    panel.resize(300, 300)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.width() == 300)
+    assert panel.colorbar_shown()
+    panel.resize(200, 300)
+    qtbot.waitUntil(lambda: panel.width() == 200)
+    assert not panel.colorbar_shown()
+    # The image's view takes the colour bar's place (about 60 pixels more).
+    qtbot.waitUntil(lambda: panel.plot.vb.width() > 200 - 34 - 30)
+    panel.resize(300, 300)
+    qtbot.waitUntil(lambda: panel.colorbar_shown())
+    panel.set_array(np.zeros((4, 4, 3)))  # colour: never a scale, whatever the width
+    assert not panel.colorbar_shown()
 
 
 def _edit_width(combo) -> int:
@@ -691,6 +713,9 @@ def test_big_photo_does_not_block_the_gui(qtbot, env):
     assert max(ex.conv_panel.array.shape) <= 800
     # The axes count real pixels: the 1/5 preview lies on the photo's full 4000×3000.
     assert ex.input_panel.data_rect() == QRectF(0, 0, 4000, 3000)
+    left = ex.input_panel.axes["left"]  # wide enough that "3000" is drawn, not dropped
+    font = QFontMetrics(left.style.get("tickFont") or left.font())
+    assert left.width() >= font.horizontalAdvance("3000") + 10
     rect = ex.conv_panel.data_rect()
     f = ex.view.conv.preview.factor
     assert abs(rect.width() - 3998) < f and abs(rect.height() - 2998) < f

@@ -165,39 +165,40 @@ def _whole_fixes(n: int, k: int, s: int, p: int, both: bool, word: str) -> str:
     can), stride, kernel size. Each one is checked, never guessed."""
     span = n - k + 2 * p
     which = "" if both else f" for the {'rows' if word == 'height' else 'columns'}"
-    fixes = []
-    no_pad = ""
-    if s % 2 == 0 and (n - k) % 2:
-        # 2P is even, so n - k + 2P stays odd: never a multiple of an even stride.
-        no_pad = (f"no padding can make it whole here ({n} {MINUS} {k} = {n - k} is odd, padding "
-                  f"adds an even number, 2×P, and stride {s} is even); ")
-    else:
-        pads = [q for q in range(0, p + s + 1) if q != p and (n - k + 2 * q) % s == 0]
-        q = _nearest(pads, p, 1)[0]
-        fixes.append(f"padding {q}{which} (({n} {MINUS} {k} + 2×{q}) / {s} + 1 = "
-                     f"{(n - k + 2 * q) // s + 1})")
     # Small strides only: a stride of 277 "fits" a 280 image but teaches nothing.
     strides = [d for d in range(1, min(span, max(10, 2 * s)) + 1) if span % d == 0 and d != s]
-    fixes.append("stride " + _or_words([str(d) for d in _nearest(strides, s, 2)]) + which)
+    others = ["stride " + _or_words([str(d) for d in _nearest(strides, s, 2)]) + which]
     sizes = _nearest([f for f in range(1, n + 2 * p + 1) if f != k and (n - f + 2 * p) % s == 0],
                      k, 2)
     if sizes:
-        fixes.append("a " + _or_words([f"{f}×{f}" for f in sizes]) + " kernel" if both else
-                     f"a kernel {_or_words([str(f) for f in sizes])} "
-                     f"{'tall' if word == 'height' else 'wide'}")
-    return f"{no_pad}any one of these would: {'; '.join(fixes)}"
+        others.append("a " + _or_words([f"{f}×{f}" for f in sizes]) + " kernel" if both else
+                      f"a kernel {_or_words([str(f) for f in sizes])} "
+                      f"{'tall' if word == 'height' else 'wide'}")
+    others_text = ", or ".join(others)
+    if s % 2 == 0 and (n - k) % 2:
+        # 2P is even, so n - k + 2P stays odd: never a multiple of an even stride.
+        subject = others_text + ("," if len(others) > 1 else "")
+        return (f"Padding cannot give one here: {n} {MINUS} {k} = {n - k} is odd, padding adds "
+                f"2×P (even), and an odd number never divides by stride {s}. "
+                f"{subject[0].upper()}{subject[1:]} would.")
+    pads = [q for q in range(0, p + s + 1) if q != p and (n - k + 2 * q) % s == 0]
+    q = _nearest(pads, p, 1)[0]
+    return (f"Padding {q}{which} gives one: ({n} {MINUS} {k} + 2×{q}) / {s} + 1 = "
+            f"{(n - k + 2 * q) // s + 1}; so would {others_text}.")
 
 
-def _left_out_words(n: int, p: int, first: int, last: int, unit: str) -> str:
-    """'the last row (row 27)', 'the last 2 columns (columns 26…27)', '(padding zeros only)'."""
-    count = last - first + 1
-    what = f"the last {unit}" if count == 1 else f"the last {count} {unit}s"
-    where = f"{unit} {first}" if count == 1 else f"{unit}s {first}…{last}"
+def _left_out_words(n: int, first: int, last: int) -> str:
+    """'(27)', '(26…27)', '(28, padding zeros only)', '(29…30; from 30 on, padding)'."""
+    where = str(first) if first == last else f"{first}…{last}"
     if first >= n:
         where += ", padding zeros only"
     elif last >= n:
-        where += f"; from {n} on it is padding"
-    return f"{what} ({where})"
+        where += f"; from {n} on, padding"
+    return f"({where})"
+
+
+def _last(count: int, unit: str) -> str:
+    return f"the last {unit}" if count == 1 else f"the last {count} {unit}s"
 
 
 def floor_note(result: FilterResult) -> list[str]:
@@ -213,26 +214,27 @@ def floor_note(result: FilterResult) -> list[str]:
     same = len(axes) == 2 and (
         (axes[0][0].size, axes[0][0].kernel, axes[0][0].stride, axes[0][0].padding)
         == (axes[1][0].size, axes[1][0].kernel, axes[1][0].stride, axes[1][0].padding))
-    if same:
-        (a, _w, _u, rows), (_a, _w2, _u2, cols) = axes
-        entries = [("Output height and width", a, True, "height",
-                    f"{_left_out_words(a.size, a.padding, *rows, 'row')} and "
-                    f"{_left_out_words(a.size, a.padding, *cols, 'column')} are")]
+    if same:  # a square case: one sentence for both axes
+        (a, _w, _u, (first, last)), _cols = axes
+        count = last - first + 1
+        units = "row and column" if count == 1 else f"{count} rows and columns"
+        gone = f"the last {units} {_left_out_words(a.size, first, last)} are"
+        entries = [("Output height and width", a, True, "height", gone)]
     else:
         entries = []
-        for a, word, unit, gone in axes:
+        for a, word, unit, (first, last) in axes:
+            count = last - first + 1
             entries.append((f"Output {word}", a, False, word,
-                            f"{_left_out_words(a.size, a.padding, *gone, unit)} "
-                            f"{'is' if gone[0] == gone[1] else 'are'}"))
+                            f"{_last(count, unit)} {_left_out_words(a.size, first, last)} "
+                            f"{'is' if count == 1 else 'are'}"))
     notes = []
     for head, a, both, word, gone in entries:
         exact = fmt_number(a.exact, 6)
-        fixes = _whole_fixes(a.size, a.kernel, a.stride, a.padding, both, word)
         notes.append(
             f"{head}: ({a.size} {MINUS} {a.kernel} + 2×{a.padding}) / {a.stride} + 1 = {exact} "
             f"is not a whole number: the kernel's last step would hang over the edge, so, like "
             f"PyTorch and Keras, {gone} left out: ⌊{exact}⌋ = {a.value}. The lecture's rule asks "
-            f"for a whole number; {fixes}.")
+            f"for a whole number. {_whole_fixes(a.size, a.kernel, a.stride, a.padding, both, word)}")
     return notes
 
 

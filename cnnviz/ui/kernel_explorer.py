@@ -72,6 +72,8 @@ BUSY_DELAY_MS = 150
 MAX_STRIDE, MAX_PADDING, MAX_POOL = 10, 30, 8
 
 CONTROLS_WIDTH = 290  # at least; more if the fonts need it (see _build_ui)
+COMPACT_PANEL = 220  # panels narrower than this leave out their colour bar
+FORMULA_BIG_FROM = 760  # tab heights from which the formulas are drawn 1.2 times larger
 CUSTOM_TEXT = "Custom (your own numbers)"
 LIMITS_TEXT = f"Stride 1 to {MAX_STRIDE}, padding 0 to {MAX_PADDING}."
 
@@ -635,9 +637,8 @@ class KernelExplorer(QWidget):
         self.formula_label = QLabel()
         self.formula_label.setTextFormat(Qt.TextFormat.RichText)
         self.formula_label.setWordWrap(True)
-        font = self.formula_label.font()
-        font.setPointSizeF(font.pointSizeF() * 1.2)
-        self.formula_label.setFont(font)
+        self._formula_points = self.formula_label.font().pointSizeF()  # the base size
+        self._fit_formula_font(1000)
         self.formula_label.setStyleSheet("QLabel { background: #f3f6fb; border: 1px solid #c5d3e8; "
                                          "border-radius: 4px; padding: 6px; }")
         self.formula_label.setToolTip(
@@ -681,6 +682,7 @@ class KernelExplorer(QWidget):
         for key, panel in self.panels.items():
             panel.setToolTip(tips[key])
             panel.setMinimumSize(150, 150)
+            panel.compact_below = COMPACT_PANEL  # small screens: the image before its scale
             self.numbers[key] = CellNumbers(panel)
             if key != "kernel":
                 panel.hovered.connect(lambda r, c, k=key: self._on_hover(k, r, c))
@@ -851,8 +853,17 @@ class KernelExplorer(QWidget):
         if self.preset_label.minimumHeight() != height:
             self.preset_label.setFixedHeight(height)
 
+    def _fit_formula_font(self, height: int) -> None:
+        """Larger formulas when there is room; at 1366×768 the panels need every line."""
+        points = self._formula_points * (1.2 if height >= FORMULA_BIG_FROM else 1.0)
+        font = self.formula_label.font()
+        if font.pointSizeF() != points:
+            font.setPointSizeF(points)
+            self.formula_label.setFont(font)
+
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
+        self._fit_formula_font(event.size().height())
         QTimer.singleShot(0, self._reserve_text_space)  # after the layout gave the label its width
 
     def _show_limit(self, text: str) -> None:

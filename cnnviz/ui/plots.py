@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPen
+from PySide6.QtGui import QColor, QFontMetrics, QPen
 from PySide6.QtWidgets import (
     QGraphicsRectItem,
     QLabel,
@@ -73,7 +73,7 @@ class ExtentAxis(pg.AxisItem):
             return []
         # Whole pixel numbers, spaced so their labels never run together ("0 5 10 15").
         per_unit = size / (high - low)  # screen pixels per image pixel
-        font = QFontMetrics(self.style.get("tickFont") or QFont())
+        font = QFontMetrics(self.style.get("tickFont") or self.font())
         if self.orientation in ("bottom", "top"):
             room = font.horizontalAdvance(str(int(max(abs(lo), abs(hi))))) + 10
         else:
@@ -142,6 +142,10 @@ class ImagePanel(QWidget):
         self.image_item.sigImageChanged.connect(self._fit_frame)
         self.plot.vb.sigResized.connect(self._refit)
         self.colorbar = None
+        self._colorbar_wanted = colorbar
+        # Narrower than this, the colour bar is left out so the image gets its room (0: never);
+        # pointing at a pixel still reads its value.
+        self.compact_below = 0
         if colorbar:
             self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=UNSIGNED_CMAP, width=12,
                                             interactive=False)
@@ -221,7 +225,7 @@ class ImagePanel(QWidget):
         left.set_extent((r.top(), r.bottom()))
         # Wide enough for the longest row number ("3000" on a photo): pyqtgraph drops labels
         # that do not fit, which left a photo's rows with only "0" and "500".
-        font = QFontMetrics(left.style.get("tickFont") or QFont())
+        font = QFontMetrics(left.style.get("tickFont") or left.font())  # what it paints with
         longest = max((str(int(v)) for v in (r.top(), r.bottom())), key=len)
         width = max(34, font.horizontalAdvance(longest) + 14)
         if left.width() != width:
@@ -244,11 +248,10 @@ class ImagePanel(QWidget):
         self._message = ""
         self.stack.setCurrentWidget(self.view)
         rect = QRectF(*rect) if isinstance(rect, tuple) else rect
+        self._colorbar_wanted = array.ndim != 3  # colour shows its own colours, no scale
         if array.ndim == 3:  # colour
             image = np.clip(array, 0, 255).astype(np.uint8)
             levels = (0, 255)
-            if self.colorbar is not None:
-                self.colorbar.hide()
         else:
             if cmap is None:
                 cmap = pick_colormap(array)
@@ -259,11 +262,11 @@ class ImagePanel(QWidget):
             big = max(abs(levels[0]), abs(levels[1])) >= FLOAT32_MAX / 4
             image = np.nan_to_num(array.astype(np.float64 if big else np.float32, copy=False))
             if self.colorbar is not None:
-                self.colorbar.show()
                 self.colorbar.setColorMap(cmap)
                 self.colorbar.setLevels(levels)
             else:
                 self.image_item.setColorMap(cmap)
+        self._show_colorbar()
         self.image_item.setImage(image, autoLevels=False, levels=levels)
         if rect is None:
             self.image_item.resetTransform()
@@ -277,6 +280,19 @@ class ImagePanel(QWidget):
             self.plot.setRange(rect=placed, padding=0.02)
         if title is not None:
             self.set_title(title)
+
+    def _show_colorbar(self) -> None:
+        if self.colorbar is None:
+            return
+        compact = bool(self.compact_below) and self.width() < self.compact_below
+        self.colorbar.setVisible(self._colorbar_wanted and not compact)
+
+    def colorbar_shown(self) -> bool:
+        return self.colorbar is not None and self.colorbar.isVisible()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._show_colorbar()
 
     # ----------------------------------------------------------------- pointing
 
