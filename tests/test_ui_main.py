@@ -430,6 +430,18 @@ def test_about_and_shortcuts(window):
     assert "Ctrl+Shift+E" in rows["Export feature maps (.npy)"]
 
 
+def test_menu_words_follow_the_model_dataset(qtbot, window):
+    from cnnviz.core.weights import load_shipped
+
+    window.state.set_model(load_shipped("cnnviz-fashion"))
+    assert window.random_action.text() == "&Random test image"
+    assert window.gallery_action.text() == "&Gallery of test images…"
+    assert "Fashion-MNIST" in window.random_action.toolTip()
+    window.state.set_model(load_shipped("cnnviz"))
+    assert window.random_action.text() == "&Random test digit"
+    wait_analysis(qtbot, window)
+
+
 def test_tab_shortcuts_switch_tabs(window):
     window.tab_actions[1].trigger()
     assert window.tabs.currentIndex() == 1

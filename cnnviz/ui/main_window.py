@@ -706,6 +706,14 @@ class MainWindow(QMainWindow):
     def _on_model_changed(self, loaded) -> None:
         if loaded is None:
             return
+        # The input panel words things for the model's dataset (digits, or clothes)
+        what = "digit" if self.input_panel.words.dataset == "mnist" else "image"
+        self.random_action.setText(f"&Random test {what}")
+        self.gallery_action.setText(f"&Gallery of test {what}s…")
+        for action, tip in ((self.random_action, self.input_panel.random_button.toolTip()),
+                            (self.gallery_action, self.input_panel.gallery_button.toolTip())):
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
         card = loaded.card
         acc = card.get("test_accuracy")
         dataset = DATASET_TITLES.get(card.get("dataset"), card.get("dataset") or "")
