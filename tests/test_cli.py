@@ -485,3 +485,12 @@ def test_evaluate_text_counts(tmp_path, capsys, mnist_test):
     right, wrong = (int(w.replace(",", "")) for w in line.split("(")[1].split()[0:3:2])
     assert right + wrong == 10_000 and wrong > 1000
     assert f"{wrong:,} wrong" in line
+
+
+def test_train_output_that_cannot_be_written_is_one_line(tmp_path, capsys, mnist_test):
+    (tmp_path / "file").write_text("")  # its "folder" is a file: only the save finds out
+    target = tmp_path / "file" / "w.safetensors"
+    assert main(["train", "--arch", "lecture-keras", "--epochs", "1", "--limit", "64",
+                 "--no-augment", "--out", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"cannot write {target}" in err, err
