@@ -237,7 +237,7 @@ def test_sharpen_stride_2_is_floored_and_explained(qtbot, env):
     ex._on_hover("input", 26, 5)
     assert "Left out" not in ex.detail_label.text()
     ex._on_hover("conv", 12, 3)
-    assert "input rows 27…27 are left out" in ex.detail_label.text()
+    assert "input row 27 is left out" in ex.detail_label.text()
     # On a 27×27 input it is (27 − 3 + 2×0) / 2 + 1 = 13: whole, no note, nothing left out.
     state.set_image(np.asarray(state.image)[:27, :27].copy(), "crop")
     wait(qtbot, ex)
@@ -539,6 +539,7 @@ def test_empty_panels_say_why_instead_of_empty_axes(qtbot, tmp_path):
     ex.restore_settings(settings)
     wait(qtbot, ex)
     assert ex.banner.isVisible() and "larger than" in ex.banner.text()
+    assert "last valid result" not in ex.banner.text()  # there is none to show
     for panel in (ex.conv_panel, ex.act_panel, ex.pool_panel):
         assert "Nothing to show yet" in panel.message() and panel.array is None
         assert panel.stack.currentWidget() is panel.message_label  # no axes at all

@@ -1167,7 +1167,10 @@ class KernelExplorer(QWidget):
                 panel.show_message("Nothing to show yet: these numbers do not fit (see the red "
                                    "message above).", title)
         if r.error:
-            self._show_banner(f"{r.error}. The panels show the last valid result.")
+            # Only claim a last valid result when a panel really shows one.
+            kept = (" The panels show the last valid result." if self._stale else
+                    " Nothing can be computed until the numbers fit.")
+            self._show_banner(f"{r.error}.{kept}")
         else:
             self.banner.hide()
         # A floored size is a remark, not an error: the panels show what torch computes.
@@ -1488,9 +1491,11 @@ class KernelExplorer(QWidget):
         for axis, last, unit in ((0, row == ho - 1, "rows"), (1, col == wo - 1, "columns")):
             gone = r.left_out(axis)
             if last and gone is not None:  # the window stops here; the rest never gets one
+                which = (f"{unit[:-1]} {gone[0]} is" if gone[0] == gone[1] else
+                         f"{unit} {gone[0]}…{gone[1]} are")
                 out.append(f"<span style='color:{FLOOR_COLOUR}'>This is the last window: input "
-                           f"{unit} {gone[0]}…{gone[1]} are left out (the size was floored, "
-                           "like PyTorch and Keras).</span>")
+                           f"{which} left out (the size was floored, like PyTorch and "
+                           "Keras).</span>")
         return "<br>".join(out)
 
     def _activation_text(self, r: FilterResult, stage: StageView, row: int, col: int) -> str:
