@@ -28,6 +28,7 @@ from cnnviz.ui.kernel_explorer import (
     KernelExplorer,
 )
 from cnnviz.ui.kernel_grid import KernelGrid
+from cnnviz.ui.plots import UNSIGNED_CMAP
 
 TORCH_ACT = {"none": lambda t: t, "relu": F.relu, "leaky_relu": lambda t: F.leaky_relu(t, 0.01),
              "elu": F.elu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
@@ -433,6 +434,16 @@ def test_narrow_panels_give_the_colour_bar_room_to_the_image(qtbot):
     qtbot.waitUntil(lambda: panel.colorbar_shown())
     panel.set_array(np.zeros((4, 4, 3)))  # colour: never a scale, whatever the width
     assert not panel.colorbar_shown()
+
+
+def test_a_map_of_equal_values_is_drawn_against_zero():
+    from cnnviz.ui.kernel_explorer import colour_for
+
+    # The 1×3 output 1 1 1 of the 7×7 slide with a 7×3 kernel: white cells, not black ones.
+    cmap, (lo, hi) = colour_for((1.0, 1.0))
+    assert cmap is UNSIGNED_CMAP and (lo, hi) == (0.0, 1.0)
+    assert colour_for((0.0, 0.0))[1] == (0.0, 1.0)  # all zeros stay black
+    assert colour_for((3.0, 7.0))[1] == (3.0, 7.0)  # otherwise the full contrast
 
 
 def _edit_width(combo) -> int:

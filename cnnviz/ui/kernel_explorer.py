@@ -251,7 +251,9 @@ def colour_for(levels: tuple[float, float]):
     if lo < 0:
         m = max(abs(lo), abs(hi)) or 1.0
         return SIGNED_CMAP, (-m, m)
-    return UNSIGNED_CMAP, (lo, hi if hi > lo else lo + 1.0)
+    if hi <= lo:  # every value the same: show it against 0 (all 1s white, all 0s black)
+        return UNSIGNED_CMAP, (min(lo, 0.0), max(lo, 1.0))
+    return UNSIGNED_CMAP, (lo, hi)
 
 
 class CellNumbers:
