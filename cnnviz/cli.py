@@ -339,14 +339,15 @@ def cmd_summary(args) -> int:
 
 def cmd_predict(args) -> int:
     from .core.images import ImageError, load_image
-    from .core.preprocess import preprocess_digit
+    from .core.preprocess import preprocess_for
 
     loaded = _open_model(args)
+    preprocess = preprocess_for(loaded.dataset)
     results, failed = [], False
     for name in args.images:
         try:
             image = load_image(name)
-            prep = preprocess_digit(image)
+            prep = preprocess(image)
         except ImageError as exc:
             failed = True
             results.append({"file": name, "error": str(exc)})

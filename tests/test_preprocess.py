@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from cnnviz.core.preprocess import BOX, CENTER, SIZE, DigitInput, preprocess_digit
+from cnnviz.core.preprocess import BOX, CENTER, SIZE, DigitInput, preprocess_digit, preprocess_for
 
 KEYS = ["grey", "invert", "clean", "crop", "thicken", "scale", "center"]
 WEIGHTS = Path(__file__).resolve().parents[1] / "cnnviz" / "weights" / "cnnviz-mnist.safetensors"
@@ -292,3 +292,50 @@ def test_bad_shapes_are_refused():
     for bad in (np.zeros(10), np.zeros((4, 4, 2)), np.zeros((0, 5))):
         with pytest.raises(ValueError):
             preprocess_digit(bad)
+
+
+# ----- Fashion-MNIST framing --------------------------------------------------------------------
+
+
+def product_photo(item: np.ndarray) -> np.ndarray:
+    """A Fashion-MNIST item as a product photo: dark on light paper, 3x bigger, off centre."""
+    big = np.asarray(Image.fromarray(item).resize((84, 84), Image.Resampling.BICUBIC), np.float32)
+    page = np.zeros((140, 120), np.float32)
+    page[30:114, 10:94] = big
+    return 255.0 - page
+
+
+def test_fashion_items_are_framed_as_fashion_mnist_was(fashion_test):
+    """Fashion-MNIST scaled each item's longest side to 28 and kept its shading; MNIST's
+    20x20 box and contrast cleaning would shrink and flatten it. Checked with the shipped
+    Fashion model, whose test accuracy on the raw images is the reference."""
+    from cnnviz.core.inference import analyze
+    from cnnviz.core.weights import load_shipped
+
+    x, y = fashion_test
+    n = 300
+    net = load_shipped("cnnviz-fashion").model
+    raw = (net.predict_proba(x[:n].astype(np.float32) / 255).argmax(1) == y[:n]).mean()
+
+    def accuracy(pictures, dataset):
+        return np.mean([analyze(net, p, dataset=dataset).prediction == label
+                        for p, label in zip(pictures, y[:n])])
+
+    as_is = [x[i].astype(np.float32) for i in range(n)]
+    photos = [product_photo(x[i]) for i in range(n)]
+    assert accuracy(as_is, "fashion-mnist") == raw  # a 28x28 image goes in unchanged
+    assert accuracy(photos, "fashion-mnist") >= raw - 0.05
+    assert accuracy(photos, "mnist") < raw - 0.15  # digit framing really is wrong for clothes
+
+
+def test_item_is_scaled_to_28_and_centred():
+    page = np.full((200, 300), 240.0, np.float32)
+    page[50:150, 100:150] = 30.0  # a dark 50 x 100 item on light paper
+    item = preprocess_for("fashion-mnist")(page)
+    assert [s.key for s in item.steps] == KEYS and item.inverted and not item.empty
+    assert ink_box(item.image, 0.5) == (28, 14)  # longest side 28, aspect ratio kept
+    cy, cx = centre_of_mass(item.image)
+    assert abs(cy - 13.5) < 0.6 and abs(cx - 13.5) < 0.6
+    assert item.bbox == (50, 100, 150, 150)
+    assert preprocess_for("fashion-mnist")(np.full((50, 40), 255.0)).empty
+    assert preprocess_for("mnist") is preprocess_digit and preprocess_for(None) is preprocess_digit

@@ -57,3 +57,31 @@ def test_shutdown_stops_the_thread(qtbot):
     r.shutdown()
     assert not r.is_alive()
     assert r.submit(lambda: None) == r.generation  # ignored after shutdown
+
+
+def test_analysis_frames_the_picture_for_the_model_dataset(qtbot):
+    """A Fashion-MNIST model gets Fashion-MNIST framing (a 28x28 picture unchanged), an MNIST
+    model MNIST's 20x20 box."""
+    import numpy as np
+
+    from cnnviz.app_state import AppState
+    from cnnviz.core.weights import load_shipped
+    from cnnviz.ui.workers import AnalysisController
+
+    state = AppState()
+    controller = AnalysisController(state)
+    try:
+        picture = np.zeros((28, 28), np.float32)
+        picture[2:26, 6:22] = 200.0  # a 16 x 24 light item filling the frame
+        results = []
+        state.analysis_ready.connect(results.append)
+        state.set_model(load_shipped("cnnviz-fashion"))
+        state.set_image(picture, "test")
+        qtbot.waitUntil(lambda: len(results) == 1)
+        np.testing.assert_allclose(results[0].digit.image, picture / 255.0, atol=1e-6)
+        state.set_model(load_shipped("cnnviz"))
+        qtbot.waitUntil(lambda: len(results) == 2)
+        rows = np.flatnonzero(results[1].digit.image.max(axis=1) > 0.3)
+        assert rows[-1] - rows[0] + 1 <= 20  # MNIST framing: into the 20x20 box
+    finally:
+        controller.shutdown()

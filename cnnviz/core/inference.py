@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .models import LayerInfo, Network
-from .preprocess import DigitInput, preprocess_digit
+from .preprocess import DigitInput, preprocess_for
 
 
 @dataclass
@@ -36,12 +36,14 @@ class Analysis:
         return [(int(i), float(self.probabilities[i])) for i in order]
 
 
-def analyze(model: Network, image: np.ndarray, *, preprocess: bool = True) -> Analysis:
+def analyze(model: Network, image: np.ndarray, *, preprocess: bool = True,
+            dataset: str | None = None) -> Analysis:
     """image: (H, W) or (H, W, 3), 0..255, any size; or a ready (28, 28) input in 0..1
-    with preprocess=False."""
+    with preprocess=False. dataset: what the model was trained on ("mnist", the default, or
+    "fashion-mnist"), which decides how a picture is framed (preprocess_for)."""
     t0 = time.perf_counter()
     if preprocess:
-        digit = preprocess_digit(image)
+        digit = preprocess_for(dataset)(image)
     else:
         ready = np.asarray(image, dtype=np.float32)
         digit = DigitInput(image=ready, steps=[], inverted=False,

@@ -50,6 +50,13 @@ class LoadedModel:
         return self.card.get("model_name") or self.model.arch.name
 
     @property
+    def dataset(self) -> str:
+        """What the model was trained on: "mnist" (also when the card does not say) or
+        "fashion-mnist"; it decides how pictures are preprocessed for it."""
+        dataset = self.card.get("dataset")
+        return dataset if dataset in ("mnist", "fashion-mnist") else "mnist"
+
+    @property
     def classes(self) -> list[str]:
         return list(self.card.get("classes") or [str(i) for i in range(10)])
 

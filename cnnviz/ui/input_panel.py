@@ -363,8 +363,7 @@ class InputPanel(QWidget):
         line.setFrameShape(QFrame.Shape.HLine)
         line.setFrameShadow(QFrame.Shadow.Sunken)
         layout.addWidget(line)
-        strip_title = QLabel("<b>What the network sees</b> — preprocessing, as MNIST was made "
-                             "(grey: not needed):")
+        self.strip_title = strip_title = QLabel()
         strip_title.setWordWrap(True)
         strip_title.setToolTip(PREPROCESS_HELP)
         layout.addWidget(strip_title)
@@ -569,6 +568,8 @@ class InputPanel(QWidget):
                         f"{words.random} and the gallery give digits; run <i>cnnviz data "
                         f"download {dataset}</i> for {title} pictures.</span>")
         self.hint.setText(heading)
+        self.strip_title.setText(f"<b>What the network sees</b> — preprocessing, as {title} was "
+                                 "made (grey: not needed):")
         self.pad.set_hint(words.pad_hint)
         self.random_button.setText(words.random)
         what = "digit" if dataset == "mnist" else "picture"

@@ -14,6 +14,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import QObject, Signal
 
@@ -141,7 +142,9 @@ class AnalysisController(QObject):
         if self.state.image is None or self.state.model is None:
             return None
         # The model object is only read by the worker; a model switch makes a new one.
-        return self.runner.submit(analyze, self.state.model.model, self.state.image)
+        loaded = self.state.model
+        return self.runner.submit(partial(analyze, dataset=loaded.dataset), loaded.model,
+                                  self.state.image)
 
     def _on_input_changed(self, *_args) -> None:
         self.request()
