@@ -555,6 +555,16 @@ def test_empty_panels_say_why_instead_of_empty_axes(qtbot, tmp_path):
         assert "Nothing to show yet" in panel.message() and panel.array is None
         assert panel.stack.currentWidget() is panel.message_label  # no axes at all
     assert ex.input_panel.message() == "" and ex.input_panel.array is not None
+    # Titles wrap inside their panel: nothing cut ("onvolution…" on a 1366×768 screen).
+    from PySide6.QtCore import QRect
+
+    QApplication.processEvents()
+    for panel in ex.panels.values():
+        label = panel.title_label
+        needed = label.fontMetrics().boundingRect(
+            QRect(0, 0, label.width(), 10_000), int(Qt.TextFlag.TextWordWrap), panel.title())
+        assert label.width() <= panel.width() and needed.width() <= label.width()
+        assert needed.height() <= label.height(), panel.title()
     ex.pool_combo.setCurrentIndex(ex.pool_combo.findData("none"))
     wait(qtbot, ex)
     assert "No pooling" in ex.pool_panel.message()  # even while the convolution cannot work
