@@ -439,7 +439,8 @@ def _parse_pool(text: str | None) -> tuple[str, int, int] | None:
 def cmd_filter(args) -> int:
     import numpy as np
 
-    from .core import ops
+    from .app_state import KernelSettings
+    from .core.filtering import ACTIVATION_NAMES, run_pipeline
     from .core.images import ImageError, load_image, output_problem, save_image, write_atomically
     from .core.kernels import KernelError, kernel_from_text_or_preset
 
@@ -460,15 +461,27 @@ def cmd_filter(args) -> int:
         image = load_image(args.image).astype(np.float32)
     except ImageError as exc:
         raise CliError(str(exc)) from None
+    if args.activation not in ACTIVATION_NAMES:
+        raise CliError(f"--activation: unknown activation {args.activation!r}; choose one of: "
+                       f"{', '.join(ACTIVATION_NAMES)}")
+    kind, size, pool_stride = pool or ("none", 2, 2)
+    settings = KernelSettings(kernel=kernel, preset_key=None, stride=stride, padding=padding,
+                              activation=args.activation, pool_kind=kind, pool_size=size,
+                              pool_stride=pool_stride, per_channel=args.per_channel)
     try:
-        result = ops.filter_image(image, kernel, stride=stride, padding=padding,
-                                  activation=args.activation, pool=pool,
-                                  per_channel=args.per_channel)
-    except ValueError as exc:  # ShapeError, NotFiniteError, an unknown activation
-        raise CliError(str(exc)) from None
+        # The kernel explorer's pipeline, so both floor a size that is not whole (like torch
+        # and Keras) and say so in the same words.
+        r = run_pipeline(image, settings)
     except MemoryError:
         raise CliError(f"not enough memory to filter {args.image}; try a smaller image or "
                        "less padding") from None
+    if r.error:
+        raise CliError(r.error)
+    for note in r.notes:
+        print(f"note: {note}", file=sys.stderr)
+    result = r.final
+    if result.ndim == 3:
+        result = np.moveaxis(result, 0, -1)  # per channel: (H, W, C), as images are stored
     try:
         if out.suffix.lower() == ".npy":
             # The exact name (np.save on a path would add ".npy"), never half a file.

@@ -169,7 +169,6 @@ def test_filter_colour_png_and_per_channel(tmp_path):
     (["--kernel", "1 2; 3"], "row 2"),
     (["--kernel", "a b c"], "not a number"),
     (["--kernel", "nosuchpreset"], "preset"),
-    (["--kernel", "sharpen", "--stride", "2"], "whole number"),
     (["--kernel", "sharpen", "--stride", "zero"], "--stride"),
     (["--kernel", "sharpen", "--pool", "max:x"], "--pool"),
     (["--kernel", "sharpen", "--activation", "swish"], "swish"),
@@ -179,7 +178,7 @@ def test_filter_colour_png_and_per_channel(tmp_path):
     (["--kernel", "sharpen", "--pool", ""], "--pool is empty"),
     (["--kernel", "sharpen", "--pool", "median:2"], "'median'"),
     (["--kernel", "sharpen", "--padding", "1000000"], "50,000,000 pixels"),
-    (["--kernel", "sharpen", "--padding", "4000"], "8028x8028 = 64,448,784 pixels"),
+    (["--kernel", "sharpen", "--padding", "4000"], "8028×8028 = 64,448,784 pixels"),
     (["--kernel", "3x3"], "looks like a size"),
 ])
 def test_filter_bad_arguments_one_clear_line(tmp_path, args, words):
@@ -188,6 +187,24 @@ def test_filter_bad_arguments_one_clear_line(tmp_path, args, words):
     assert out.returncode == 1, out.stdout
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert words.lower() in out.stderr.lower()
+
+
+def test_filter_floors_a_size_that_is_not_whole_like_torch_and_says_so(tmp_path):
+    """(28 - 3) / 2 + 1 = 13.5: like PyTorch and Keras, the last row and column are left
+    out (13x13), and a note on stderr says so; the numbers are torch's."""
+    import torch
+    import torch.nn.functional as F
+
+    pixels = np.random.default_rng(1).integers(0, 256, (28, 28)).astype(np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "g.png")
+    out = run_cli("filter", str(tmp_path / "g.png"), "--kernel", "sharpen", "--stride", "2",
+                  "-o", str(tmp_path / "o.npy"))
+    assert out.returncode == 0, out.stderr
+    assert "13.5" in out.stderr and "left out" in out.stderr and "⌊13.5⌋ = 13" in out.stderr
+    sharpen = torch.tensor([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=torch.float64)
+    expected = F.conv2d(torch.from_numpy(pixels.astype(np.float64))[None, None],
+                        sharpen[None, None], stride=2)[0, 0].numpy()
+    np.testing.assert_allclose(np.load(tmp_path / "o.npy"), expected)
 
 
 def test_filter_large_kernel_values_match_torch_without_warnings(tmp_path):

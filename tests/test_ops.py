@@ -348,41 +348,6 @@ def test_window_products_multichannel_sums_channels():
         ops.window_products(x, k, 1, 1, 6, 0)
 
 
-# --------------------------------------------------------------------------- filter_image
-
-
-def test_filter_image_colour_summed_and_per_channel_match_torch():
-    rng = np.random.default_rng(5)
-    img = rng.integers(0, 256, (13, 17, 3)).astype(np.float32)  # (H, W, C) as loaded
-    k = np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=np.float64)
-    x = torch.tensor(img).permute(2, 0, 1)[None].double()  # (1, C, H, W)
-    kt = t(k)[None, None]
-    summed = F.conv2d(x, kt.repeat(1, 3, 1, 1), padding=1)  # like a conv layer: (1, 1, H, W)
-    ref = F.max_pool2d(torch.relu(summed), 2, 2)[0, 0].numpy()
-    got = ops.filter_image(img, k, stride=1, padding=1, activation="relu", pool=("max", 2, 2))
-    assert got.shape == (6, 8)
-    np.testing.assert_allclose(got, ref, rtol=1e-5)
-    per = F.conv2d(x, kt.repeat(3, 1, 1, 1), stride=(2, 1), groups=3)[0].permute(1, 2, 0).numpy()
-    got = ops.filter_image(img, k, stride=(2, 1), per_channel=True)
-    assert got.shape == (6, 15, 3)  # channels last again
-    np.testing.assert_allclose(got, per, rtol=1e-5)
-    grey = img[..., 0]
-    got = ops.filter_image(grey, k, activation="tanh", pool=("avg", 3))
-    ref = F.avg_pool2d(torch.tanh(F.conv2d(t(grey)[None, None], kt)), 3)[0, 0].numpy()
-    np.testing.assert_allclose(got, ref, rtol=1e-5)
-
-
-def test_filter_image_uses_the_lectures_exact_rule():
-    img = np.zeros((28, 28), dtype=np.float32)
-    with pytest.raises(ops.ShapeError, match="whole number"):
-        ops.filter_image(img, np.ones((3, 3)), stride=2)
-    with pytest.raises(ValueError, match="swish"):
-        ops.filter_image(img, np.ones((3, 3)), activation="swish")
-    with pytest.raises(ValueError, match="median"):
-        ops.filter_image(img, np.ones((3, 3)), pool=("median", 2, 2))
-    assert ops.filter_image(img, np.ones((3, 3)), pool=("none", 2, 2)).shape == (26, 26)
-
-
 # --------------------------------------------------------------------------- parameters
 
 
@@ -446,17 +411,6 @@ def test_softmax_activation_over_each_map_matches_torch():
     np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-30)
 
 
-def test_filter_image_softmax_matches_torch():
-    rng = np.random.default_rng(12)
-    img = rng.integers(0, 256, (9, 11, 3)).astype(np.float32)
-    k = np.array([[1, 0, -1]] * 3, dtype=np.float64)
-    got = ops.filter_image(img, k, activation="softmax", per_channel=True)  # (Ho, Wo, C)
-    conv = F.conv2d(torch.tensor(img).permute(2, 0, 1)[None].double(), t(k)[None, None].repeat(3, 1, 1, 1),
-                    groups=3)[0]  # (C, Ho, Wo)
-    ref = torch.softmax(conv.reshape(3, -1), 1).reshape(conv.shape).permute(1, 2, 0).numpy()
-    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-30)
-
-
 # --------------------------------------------------------------------------- limits and overflow
 
 
@@ -474,7 +428,7 @@ def test_padding_that_makes_a_huge_output_is_refused_before_allocating():
     assert "2000025x2000025" in message and "50,000,000" in message
     # 25 + 2 x 4000 = 8025: 64,400,625 pixels, over the cap, is refused as well ...
     with pytest.raises(ops.ShapeError, match="8025x8025 = 64,400,625 pixels"):
-        ops.filter_image(img, np.ones((3, 3)), padding=4000)
+        ops.conv2d(img, np.ones((3, 3)), padding=4000)
     # ... by the per-channel path too.
     with pytest.raises(ops.ShapeError, match="50,000,000"):
         ops.conv2d_per_channel(np.zeros((3, 25, 25), np.float32), np.ones((3, 3)), padding=4000)
@@ -506,7 +460,7 @@ def test_large_kernel_values_do_not_overflow_float32():
     img = np.random.default_rng(3).integers(0, 256, (6, 7)).astype(np.float32)
     k = np.full((3, 3), 1e39)
     with np.errstate(all="raise"):  # no RuntimeWarning may leak
-        got = ops.filter_image(img, k)
+        got = ops.conv2d(img, k)
     ref = F.conv2d(t(img)[None, None], t(k)[None, None])[0, 0].numpy()
     assert np.isfinite(got).all()
     np.testing.assert_allclose(got, ref, rtol=1e-12)
@@ -522,7 +476,7 @@ def test_large_kernel_values_do_not_overflow_float32():
 def test_a_result_too_large_for_float64_is_a_clear_error():
     img = np.full((4, 4), 255.0, np.float32)
     with np.errstate(all="raise"), pytest.raises(ops.NotFiniteError, match="too large.*1e\\+308"):
-        ops.filter_image(img, np.full((3, 3), 1e308))
+        ops.conv2d(img, np.full((3, 3), 1e308))
     with pytest.raises(ops.NotFiniteError, match="not finite"):
         ops.conv2d(np.array([[1.0, np.nan], [0.0, 1.0]]), np.ones((1, 1)))
     assert issubclass(ops.NotFiniteError, ValueError)

@@ -6,8 +6,8 @@ Conventions (the lecture's and torch's):
   sum(window * kernel) where the window's top-left is (r * stride - padding, c * stride - padding).
 - padding is zeros, the same amount on both sides of an axis.
 - stride and padding are an int or a (rows, cols) pair.
-- images here are channels FIRST, (C, H, W), except in filter_image, which takes an image as
-  loaded from a file, (H, W) or (H, W, C).
+- images here are channels FIRST, (C, H, W). The whole filter pipeline on an image as loaded
+  from a file, with its explanations, is cnnviz.core.filtering.run_pipeline.
 
 Memory: convolution and pooling loop over the kh*kw kernel taps and add up strided slices
 of the (padded) input, so a 4000x3000 photo needs memory in the order of its output, never
@@ -28,7 +28,7 @@ import numpy as np
 __all__ = [
     "ACTIVATIONS", "MAX_PIXELS", "POOL_KINDS", "AxisSize", "NotFiniteError", "ShapeError",
     "WindowProducts", "activate", "conv2d", "conv2d_per_channel", "conv_params", "dense_params",
-    "filter_image", "output_axis", "output_shape", "output_size", "pool2d", "pool_axis",
+    "output_axis", "output_shape", "output_size", "pool2d", "pool_axis",
     "size_problem", "softmax", "window_products",
 ]
 
@@ -521,48 +521,3 @@ def dense_params(n_in: int, n_out: int, bias: bool = True) -> int:
     """(inputs + bias) * outputs: (9216 + 1) * 128 = 1,179,776."""
     n_in, n_out = _count(n_in, "the number of inputs"), _count(n_out, "the number of outputs")
     return (n_in + _bias_flag(bias)) * n_out
-
-
-# --------------------------------------------------------------------------- whole pipeline
-
-
-def filter_image(image, kernel, stride=1, padding=0, activation: str = "none", pool=None,
-                 per_channel: bool = False) -> np.ndarray:
-    """Filter an image as loaded from a file: conv (exact sizes, the lecture's rule), then
-    activation, then optional pooling.
-
-    image: (H, W) grey or (H, W, C) colour, channels LAST. kernel: (kh, kw).
-    Colour: summed over channels like a conv layer -> (Ho, Wo); per_channel -> (Ho, Wo, C).
-    pool: None or (kind, size) or (kind, size, stride); kind "none" means no pooling.
-    """
-    img = np.asarray(image)
-    k = np.asarray(kernel)
-    if k.ndim != 2:
-        raise ShapeError(f"the kernel must be 2-D (rows x columns), got shape {k.shape}")
-    if img.ndim not in (2, 3):
-        raise ShapeError(f"the image must be (H, W) grey or (H, W, C) colour, got shape {img.shape}")
-    # Check the cheap choices before the expensive convolution.
-    activate(np.zeros(1), activation)
-    if pool is not None:
-        pool = tuple(pool)
-        if len(pool) not in (2, 3):
-            raise ValueError(f"pool must be (kind, size) or (kind, size, stride), got {pool!r}")
-        if str(pool[0]).strip().lower() == "none":
-            pool = None
-        elif str(pool[0]).strip().lower() not in POOL_KINDS:
-            raise ValueError(f"unknown pooling {pool[0]!r}; choose one of: none, {', '.join(POOL_KINDS)}")
-    chw = img if img.ndim == 2 else np.moveaxis(img, -1, 0)  # (H, W) or (C, H, W) view
-    if per_channel and img.ndim == 3:
-        out = conv2d_per_channel(chw, k, stride, padding, exact=True)  # (C, Ho, Wo)
-    else:
-        out = conv2d(chw, k, stride, padding, exact=True)  # (Ho, Wo)
-    # conv2d refused non-finite results and activations keep finite values finite; only
-    # average pooling's sums can still overflow.
-    out = activate(out, activation)
-    if pool is not None:
-        with np.errstate(over="ignore", invalid="ignore"):  # reported below, in words
-            out = pool2d(out, pool[0], pool[1], pool[2] if len(pool) == 3 else None)
-        if not np.isfinite(out).all():
-            raise NotFiniteError("average pooling gives numbers too large to compute; use "
-                                 "smaller kernel values")
-    return np.moveaxis(out, 0, -1) if out.ndim == 3 else out  # back to channels last
