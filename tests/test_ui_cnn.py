@@ -758,3 +758,20 @@ def test_preprocessing_captions_fit_a_narrow_panel(qtbot, panel_env):
         views = panel._steps + [panel.network_input]
         assert len({v.picture.height() for v in views}) == 1, width
         assert len({v.caption.y() for v in views}) == 1, width
+
+
+def test_layer_thumbnails_show_the_newest_output(qtbot):
+    """Thumbnails are made when painted (cards scrolled out of view cost nothing per stroke),
+    and always from the newest output, never a stale one."""
+    from cnnviz.ui.network_strip import Thumbnail, thumbnail_image
+
+    thumb = Thumbnail()
+    qtbot.addWidget(thumb)
+    first = np.zeros((4, 6, 6), np.float32)
+    newest = np.arange(4 * 6 * 6, dtype=np.float32).reshape(4, 6, 6) - 50
+    thumb.set_value(first)
+    thumb.set_value(newest)
+    got, want = thumb.image(), thumbnail_image(newest)
+    assert got.size() == want.size() and got.colorTable() == want.colorTable()
+    assert bytes(got.constBits()) == bytes(want.constBits())
+    assert thumb.image() is got  # made once, not again on every paint

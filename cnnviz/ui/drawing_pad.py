@@ -77,8 +77,13 @@ def array_to_qimage(array: np.ndarray, value_range: tuple[float, float] | None =
             value_range = (0.0, 255.0)
     lo, hi = value_range
     if (lo, hi) != (0.0, 255.0) or a.dtype != np.uint8:
-        scale = 255.0 / (hi - lo) if hi != lo else 1.0
-        a = np.clip(np.rint((np.nan_to_num(a.astype(np.float32)) - lo) * scale), 0, 255).astype(np.uint8)
+        scale = np.float32(255.0 / (hi - lo) if hi != lo else 1.0)
+        f = a.astype(np.float32, copy=False)
+        if not np.isfinite(f).all():  # rare: the check is cheaper than always cleaning
+            f = np.nan_to_num(f)
+        f = (f - np.float32(lo)) * scale  # a new array: the in-place steps below are safe
+        np.rint(f, out=f)
+        a = np.clip(f, 0, 255, out=f).astype(np.uint8)
     if a.ndim == 3:
         a = np.ascontiguousarray(a[..., :3])
         h, w, _ = a.shape

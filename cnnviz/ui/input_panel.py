@@ -214,7 +214,9 @@ class StepView(QWidget):
         # a step that did nothing ("Invert (not needed)") is shown in grey, with one short
         # word under it; the tooltip gives the whole title and why
         self.caption.set_lines(lines or [title.split(" (")[0]])
-        self.caption.setStyleSheet("color: gray;" if "(" in title or idle else "")
+        style = "color: gray;" if "(" in title or idle else ""
+        if self.caption.styleSheet() != style:  # a style sheet change re-polishes the widget
+            self.caption.setStyleSheet(style)
         self.picture.set_array(image, (0.0, 1.0))
         size = "" if image is None else f" ({image.shape[1]}×{image.shape[0]})"
         self.setToolTip(tooltip or f"<b>{title}</b>{size}<br>{explanation}")

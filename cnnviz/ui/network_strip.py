@@ -228,26 +228,36 @@ def thumbnail_image(value: np.ndarray) -> QImage:
 
 
 class Thumbnail(QWidget):
-    """Draws a small QImage scaled to fit (nearest pixel, no smoothing: pixels stay crisp)."""
+    """Draws a layer output as a small picture scaled to fit (nearest pixel, no smoothing:
+    pixels stay crisp). The picture is made when the thumbnail is painted, so cards scrolled
+    out of view cost nothing while the pen moves."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setFixedSize(THUMB_W, THUMB_H)
-        self.image: QImage | None = None
+        self._value: np.ndarray | None = None  # the newest output, not drawn yet
+        self._image: QImage | None = None
 
-    def set_image(self, image: QImage) -> None:
-        self.image = image
+    def set_value(self, value: np.ndarray) -> None:
+        self._value = value
         self.update()
 
+    def image(self) -> QImage | None:
+        """The picture for the newest output (made now if it was not painted yet)."""
+        if self._value is not None:
+            self._image, self._value = thumbnail_image(self._value), None
+        return self._image
+
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        if self.image is None or self.image.isNull():
+        image = self.image()
+        if image is None or image.isNull():
             return
         painter = QPainter(self)
-        iw, ih = self.image.width(), self.image.height()
+        iw, ih = image.width(), image.height()
         scale = min(self.width() / iw, self.height() / ih)
         w, h = iw * scale, ih * scale
         target = QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
-        painter.drawImage(target, self.image)
+        painter.drawImage(target, image)
         painter.end()
 
 
@@ -308,7 +318,7 @@ class LayerCard(QFrame):
                                f"border-radius: 6px; }}")
 
     def set_output(self, value: np.ndarray) -> None:
-        self.thumb.set_image(thumbnail_image(value))
+        self.thumb.set_value(value)
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if event.button() == Qt.MouseButton.LeftButton:
