@@ -5,8 +5,8 @@
 1. cnnviz (default architecture, Adam + one-cycle, augmentation): seconds per epoch and
    wall time until the test accuracy first reaches 99%.
 2. lecture-keras trained as the lecture does (SGD lr 0.01, batch 128, no augmentation):
-   seconds per epoch and accuracy after 5 epochs (the lecture's Keras script took 85 s
-   for its 5 epochs on this machine and reached 95.4%).
+   seconds per epoch and accuracy after 5 epochs; benchmarks/keras_lecture.py runs the
+   lecture's own Keras script on the same machine to compare.
 3. Single-image latency of predict-with-full-trace (preprocessing + every layer's output).
 """
 
@@ -64,7 +64,7 @@ def bench_keras_like(x, y, xt, yt, epochs):
     print(f"lecture-keras (SGD 0.01, batch 128): {per_epoch:.1f} s per epoch, "
           f"{sum(r.seconds for r in result.epochs):.0f} s for {epochs} epochs, "
           f"test accuracy {result.epochs[-1].test_accuracy:.4f}  "
-          f"(lecture's Keras script here: 85 s for 5 epochs, 95.4%)")
+          f"(compare: benchmarks/keras_lecture.py runs the lecture's own Keras script)")
 
 
 def bench_trace_latency(n=300):
