@@ -339,6 +339,7 @@ def cmd_summary(args) -> int:
 
 def cmd_predict(args) -> int:
     from .core.images import ImageError, load_image
+    from .core.inference import percent
     from .core.preprocess import preprocess_for
 
     loaded = _open_model(args)
@@ -370,7 +371,7 @@ def cmd_predict(args) -> int:
                 print(f"{r['file']}: error: {r['error']}", file=sys.stderr)
                 continue
             top = sorted(range(10), key=lambda i: -r["probabilities"][i])[:3]
-            tops = ", ".join(f"{classes[i]} {r['probabilities'][i] * 100:.1f}%" for i in top)
+            tops = ", ".join(f"{classes[i]} {percent(r['probabilities'][i])}" for i in top)
             print(f"{r['file']}: {classes[r['prediction']]}   ({tops})")
     return 1 if failed else 0
 

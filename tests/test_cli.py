@@ -111,6 +111,8 @@ def test_predict_text_output(tmp_path):
     out = run_cli("predict", str(a))
     assert out.returncode == 0
     assert out.stdout.startswith(f"{a}: {want}")
+    # a softmax never reaches 100%: the top-3 says ">99.9%" / "<0.1%", as the app does
+    assert "100.0%" not in out.stdout and " 0.0%" not in out.stdout
 
 
 def test_kernels_lists_lecture_presets():

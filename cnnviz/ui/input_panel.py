@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.inference import percent
 from ..core.samples import load_samples
 from .drawing_pad import DEFAULT_BRUSH, MAX_BRUSH, MIN_BRUSH, DrawingPad, array_to_qimage
 from .gallery import DATASET_NAMES, GalleryDialog, TestDigits
@@ -72,16 +73,6 @@ def wording(model) -> Wording:
                    "<b>Draw or open a picture</b>: the network reads it as you draw.",
                    "Draw or open a picture here", "Nothing found in this picture",
                    "Random image")
-
-
-def percent(p: float) -> str:
-    """A probability as a percentage that never claims certainty: the softmax never reaches
-    exactly 100% (or 0%), so 0.99996 is ">99.9%", not "100.0%"."""
-    if p >= 0.9995:
-        return ">99.9%"
-    if 0.0 < p < 0.0005:
-        return "<0.1%"
-    return f"{100 * p:.1f}%"
 
 
 def blank_input(digit) -> bool:
