@@ -252,6 +252,32 @@ def _place(patch: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
 # ----- the pipeline ----------------------------------------------------------------------
 
 
+def _grey_and_invert(image: np.ndarray, invert: bool | str, dataset: str):
+    """The first two steps of every preprocessing: grey 0..1 (shrunk if huge), then white on
+    black like the dataset. Returns (grey, shrink factor, inverted picture, flipped, steps)."""
+    if invert not in ("auto", True, False):
+        raise ValueError(f"invert must be 'auto', True or False, not {invert!r}")
+    grey, factor = _to_grey(image)
+    steps = [Step("grey", "Grey", "The picture as shades of grey from black (0) to white (1)."
+                  + (f" It was shrunk {factor}x first to keep this fast." if factor > 1 else ""),
+                  grey)]
+    h, w = grey.shape
+    ring = max(1, min(h, w) // 50)  # a light border means a dark subject on light paper
+    border = np.concatenate([grey[:ring].ravel(), grey[-ring:].ravel(),
+                             grey[:, :ring].ravel(), grey[:, -ring:].ravel()])
+    flip = float(np.median(border)) > 0.5 if invert == "auto" else bool(invert)
+    if flip:
+        v = 1.0 - grey
+        why = (f"Dark on a light background was flipped to white on black, like {dataset}."
+               if invert == "auto" else "The picture was flipped to white on black, as asked.")
+    else:
+        v = grey.copy()
+        why = (f"Not needed: the picture is already light on a dark background, like {dataset}."
+               if invert == "auto" else "Not flipped, as asked.")
+    steps.append(Step("invert", "Invert" if flip else "Invert (not needed)", why, v))
+    return grey, factor, v, flip, steps
+
+
 def preprocess_digit(image: np.ndarray, *, invert: bool | str = "auto",
                      already_centered: bool = False, thicken: bool = True) -> DigitInput:
     """A picture of one digit -> the 28x28 MNIST-style network input, with every step.
@@ -262,30 +288,7 @@ def preprocess_digit(image: np.ndarray, *, invert: bool | str = "auto",
     a test image): only grey, invert and clean are applied, then it is resized to 28x28.
     thicken: strokes much thinner than MNIST's are thickened (a thin pen on a big pad).
     """
-    if invert not in ("auto", True, False):
-        raise ValueError(f"invert must be 'auto', True or False, not {invert!r}")
-    grey, factor = _to_grey(image)
-    steps = [Step("grey", "Grey", "The picture as shades of grey from black (0) to white (1)."
-                  + (f" It was shrunk {factor}x first to keep this fast." if factor > 1 else ""),
-                  grey)]
-
-    # Invert: MNIST is white ink on black.
-    h, w = grey.shape
-    ring = max(1, min(h, w) // 50)
-    border = np.concatenate([grey[:ring].ravel(), grey[-ring:].ravel(),
-                             grey[:, :ring].ravel(), grey[:, -ring:].ravel()])
-    border_level = float(np.median(border))
-    flip = border_level > 0.5 if invert == "auto" else bool(invert)
-    if flip:
-        v = 1.0 - grey
-        why = ("Dark ink on a light background was flipped to white on black, like MNIST."
-               if invert == "auto" else "The picture was flipped to white on black, as asked.")
-    else:
-        v = grey.copy()
-        why = ("Not needed: the ink is already light on a dark background, like MNIST."
-               if invert == "auto" else "Not flipped, as asked.")
-    steps.append(Step("invert", "Invert" if flip else "Invert (not needed)", why, v))
-
+    grey, factor, v, flip, steps = _grey_and_invert(image, invert, "MNIST")
     cleaned, threshold, why = _clean(v)
     title = "Clean (not needed)" if why.startswith("Not needed") else "Clean"
     steps.append(Step("clean", title, why, cleaned))
@@ -359,21 +362,8 @@ def preprocess_item(image: np.ndarray, *, invert: bool | str = "auto") -> DigitI
     invert, crop to the item, scale, centre; no contrast cleaning or stroke thickening, which
     are for pen strokes. A 28x28 picture is taken to be in that format already.
     """
-    if invert not in ("auto", True, False):
-        raise ValueError(f"invert must be 'auto', True or False, not {invert!r}")
-    grey, factor = _to_grey(image)
-    steps = [Step("grey", "Grey", "The picture as shades of grey from black (0) to white (1)."
-                  + (f" It was shrunk {factor}x first to keep this fast." if factor > 1 else ""),
-                  grey)]
+    grey, factor, v, flip, steps = _grey_and_invert(image, invert, "Fashion-MNIST")
     h, w = grey.shape
-    ring = max(1, min(h, w) // 50)
-    border = np.concatenate([grey[:ring].ravel(), grey[-ring:].ravel(),
-                             grey[:, :ring].ravel(), grey[:, -ring:].ravel()])
-    flip = float(np.median(border)) > 0.5 if invert == "auto" else bool(invert)
-    v = 1.0 - grey if flip else grey.copy()
-    steps.append(Step("invert", "Invert" if flip else "Invert (not needed)",
-                      "A light background was flipped to black, like Fashion-MNIST." if flip else
-                      "Not needed: the background is already dark, like Fashion-MNIST.", v))
     keep = "Not needed: Fashion-MNIST keeps the shading of the cloth."
     steps.append(Step("clean", "Clean (not needed)", keep, v))
     if (h, w) == (SIZE, SIZE):
