@@ -775,3 +775,20 @@ def test_layer_thumbnails_show_the_newest_output(qtbot):
     assert got.size() == want.size() and got.colorTable() == want.colorTable()
     assert bytes(got.constBits()) == bytes(want.constBits())
     assert thumb.image() is got  # made once, not again on every paint
+
+
+def test_a_weights_file_with_an_odd_card_opens(qtbot, env, tmp_path):
+    """A user's file whose card says "dataset": ["mnist"] opens like any other (it used to
+    raise out of the explorer's labels and the status bar)."""
+    import json
+
+    from cnnviz.core.models import build_model
+    from cnnviz.core.weights import save_weights
+
+    path = save_weights(build_model("lecture-keras", seed=1), tmp_path / "odd.safetensors",
+                        {"dataset": ["mnist"], "test_accuracy": "high"})
+    state, _controller, explorer = env
+    assert explorer.load_weights_file(path)
+    assert state.model.path == path and state.model.dataset == "mnist"
+    assert json.dumps(state.model.card) == "{}"
+    assert "MNIST" in explorer.model_combo.currentText()

@@ -195,3 +195,20 @@ def test_shipped_files_load(name):
     assert loaded.card["dataset"] in ("mnist", "fashion-mnist")
     assert loaded.card["seed"] == 0 and loaded.card["epochs"] >= 1
     assert len(loaded.classes) == 10
+
+
+@pytest.mark.parametrize("field, value", [("dataset", ["mnist"]), ("dataset", "imagenet"),
+                                          ("model_name", {"x": 1}), ("test_accuracy", "99%"),
+                                          ("command", 7)])
+def test_odd_card_values_are_dropped(saved, tmp_path, field, value):
+    """A card is informative: a value of the wrong kind is dropped when the file is read, so
+    nothing that shows the card (labels, the About box, the dataset's preprocessing) can trip
+    on it."""
+    _, path = saved
+
+    def edit(header):
+        header["__metadata__"]["card"] = json.dumps({field: value, "seed": 3})
+
+    loaded = load_weights(_forge(path, tmp_path, edit))
+    assert field not in loaded.card and loaded.card["seed"] == 3
+    assert loaded.dataset == "mnist" and loaded.name == "lecture-keras"

@@ -40,6 +40,7 @@ class DatasetFile:
 @dataclass(frozen=True)
 class DatasetInfo:
     key: str  # folder name: "mnist" or "fashion-mnist"
+    name: str  # short, for labels: "MNIST"
     title: str
     classes: tuple[str, ...]
     files: dict[str, DatasetFile]  # "train-images", "train-labels", "test-images", "test-labels"
@@ -61,6 +62,7 @@ def _files(sizes_and_hashes, raw_hashes) -> dict[str, DatasetFile]:
 DATASETS: dict[str, DatasetInfo] = {
     "mnist": DatasetInfo(
         key="mnist",
+        name="MNIST",
         title="MNIST handwritten digits",
         classes=tuple(str(d) for d in range(10)),
         files=_files([
@@ -80,6 +82,7 @@ DATASETS: dict[str, DatasetInfo] = {
     ),
     "fashion-mnist": DatasetInfo(
         key="fashion-mnist",
+        name="Fashion-MNIST",
         title="Fashion-MNIST (Zalando)",
         classes=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                  "Sneaker", "Bag", "Ankle boot"),
@@ -98,6 +101,9 @@ DATASETS: dict[str, DatasetInfo] = {
         mean=0.2860, std=0.3530,
     ),
 }
+
+
+DATASET_NAMES = {key: info.name for key, info in DATASETS.items()}  # "mnist" -> "MNIST"
 
 
 def get_dataset_info(name: str) -> DatasetInfo:

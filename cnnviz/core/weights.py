@@ -19,6 +19,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
+from .data import DATASETS
 from .models import Architecture, ArchitectureError, Network, summarize
 
 FORMAT = "cnnviz-weights/1"
@@ -54,7 +55,7 @@ class LoadedModel:
         """What the model was trained on: "mnist" (also when the card does not say) or
         "fashion-mnist"; it decides how pictures are preprocessed for it."""
         dataset = self.card.get("dataset")
-        return dataset if dataset in ("mnist", "fashion-mnist") else "mnist"
+        return dataset if isinstance(dataset, str) and dataset in DATASETS else "mnist"
 
     @property
     def classes(self) -> list[str]:
@@ -124,6 +125,13 @@ def load_weights_bytes(raw: bytes, path: Path | None = None) -> LoadedModel:
     if not (isinstance(classes, list) and len(classes) == CLASSES
             and all(isinstance(c, str) for c in classes)):
         card.pop("classes", None)  # LoadedModel.classes falls back to "0".."9"
+    if not (isinstance(card.get("dataset"), str) and card["dataset"] in DATASETS):
+        card.pop("dataset", None)  # LoadedModel.dataset falls back to "mnist"
+    for key in ("model_name", "command"):
+        if not isinstance(card.get(key), str):
+            card.pop(key, None)
+    if not isinstance(card.get("test_accuracy"), (int, float)) or isinstance(card.get("test_accuracy"), bool):
+        card.pop("test_accuracy", None)
     try:
         tensors = st_load(raw)
     except (SafetensorError, ValueError, RuntimeError, OSError) as exc:

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.data import DATASET_NAMES
 from ..core.inference import percent
 from ..core.weights import SHIPPED, LoadedModel, WeightsError, load_shipped, load_weights
 from .feature_maps import BarPlot, FeatureMapGrid, KernelView, StageStrip, StickyScale
@@ -44,7 +45,6 @@ from .input_panel import DIGITS, blank_input, nothing_to_read, wording
 from .network_strip import NetworkStrip, describe_layers, fmt_shape
 from .plots import SIGNED_CMAP, UNSIGNED_CMAP, ImagePanel
 
-DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 OPEN_ITEM = "Open weights file…"
 SETTINGS_GROUP = "CnnExplorer"
 MAP_HINT = "Point at a map to read it; click one to enlarge it."
@@ -65,7 +65,7 @@ class ModelEntry:
 
 def model_label(key: str, loaded: LoadedModel, shipped: bool) -> str:
     card = loaded.card
-    dataset = DATASET_NAMES.get(str(card.get("dataset", "")), str(card.get("dataset", "")))
+    dataset = DATASET_NAMES[loaded.dataset]
     acc = card.get("test_accuracy")
     facts = ", ".join(x for x in (dataset, f"{100 * float(acc):.1f}%"
                                   if isinstance(acc, (int, float)) else "") if x)
@@ -79,7 +79,7 @@ def model_tooltip(loaded: LoadedModel) -> str:
     acc = card.get("test_accuracy")
     if isinstance(acc, (int, float)):
         lines.append(f"Test accuracy {100 * float(acc):.2f}% on "
-                     f"{DATASET_NAMES.get(card.get('dataset'), card.get('dataset', '?'))} "
+                     f"{DATASET_NAMES[loaded.dataset]} "
                      "(images it never saw in training).")
     if loaded.path is not None:
         lines.append(f"File: {loaded.path}")

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnviz.core.data import DATASET_NAMES, DATASETS
 from cnnviz.core.samples import load_samples
 
 from .drawing_pad import array_to_qimage
@@ -35,9 +36,8 @@ ALL = 10  # the "All" filter button's id (QButtonGroup ids must not be negative)
 PER_CLASS = 30  # gallery pictures per class taken from a full test split
 
 
-DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
-CLASS_NAMES = {"fashion-mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
-                                 "Shirt", "Sneaker", "Bag", "Ankle boot")}
+# Digits are labelled by their number; other datasets by their class names ("Coat").
+CLASS_NAMES = {key: info.classes for key, info in DATASETS.items() if key != "mnist"}
 
 
 def sample_source(test_index: int, label: int, dataset_title: str = "MNIST",

@@ -26,10 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.data import DATASET_NAMES
 from ..core.inference import percent
 from ..core.samples import load_samples
 from .drawing_pad import DEFAULT_BRUSH, MAX_BRUSH, MIN_BRUSH, DrawingPad, array_to_qimage
-from .gallery import DATASET_NAMES, GalleryDialog, TestDigits
+from .gallery import GalleryDialog, TestDigits
 
 PACE_TIMEOUT_MS = 400  # while drawing, send the newest picture at least this often
 NETWORK_INPUT_LINES = ["Result", "28×28"]  # short enough for the narrowest column
@@ -59,10 +60,8 @@ DIGITS = Wording("mnist", "Draw a digit", "<b>Draw a digit</b>: the network read
 
 
 def model_dataset(model) -> str:
-    """The dataset a model was trained on, as gallery.DATASET_NAMES keys it ("mnist" when the
-    model card does not say)."""
-    dataset = str(model.card.get("dataset") or "mnist") if model is not None else "mnist"
-    return dataset if dataset in DATASET_NAMES else "mnist"
+    """The dataset a model was trained on ("mnist" when no model is loaded)."""
+    return model.dataset if model is not None else "mnist"
 
 
 def wording(model) -> Wording:

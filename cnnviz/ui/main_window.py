@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
 
 from cnnviz import __version__
 from cnnviz.app_state import AppState
+from cnnviz.core.data import DATASET_NAMES
 from cnnviz.core.images import MAX_PIXELS, ImageError, load_image
 from cnnviz.core.samples import default_sample, load_samples
 from cnnviz.core.weights import WeightsError, load_shipped
@@ -72,7 +73,6 @@ KEY_IDEAS = (
     "scores into class probabilities.")
 
 TAB_NAMES = ("cnn-explorer", "kernel-explorer")
-DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 
 
 def _icon(theme, standard: QStyle.StandardPixmap) -> QIcon:
@@ -634,7 +634,7 @@ class MainWindow(QMainWindow):
             facts = [
                 ("Model", loaded.name),
                 ("Architecture", getattr(loaded.model.arch, "description", "")),
-                ("Dataset", DATASET_TITLES.get(card.get("dataset"), card.get("dataset"))),
+                ("Dataset", DATASET_NAMES[loaded.dataset]),
                 ("Test accuracy", f"{acc:.2%}" if isinstance(acc, (int, float)) else None),
                 ("Training images", f"{card['train_images']:,}"
                  if isinstance(card.get("train_images"), int) else None),
@@ -716,7 +716,7 @@ class MainWindow(QMainWindow):
             action.setToolTip(tip)
         card = loaded.card
         acc = card.get("test_accuracy")
-        dataset = DATASET_TITLES.get(card.get("dataset"), card.get("dataset") or "")
+        dataset = DATASET_NAMES[loaded.dataset]
         acc_text = f" · {acc:.2%} ({dataset} test)" if isinstance(acc, (int, float)) else ""
         self.model_status_label.setText(f"Model: <b>{loaded.name}</b>{acc_text}")
         on_test = f"{acc:.2%} right on the {dataset} test set. " if isinstance(acc, (int, float)) else ""
