@@ -192,6 +192,7 @@ def main() -> None:
                       ("paint", "paint")):
         print(f"  {what:34s} {pct(shown_ms[key], 50):6.1f} / {pct(shown_ms[key], 95):6.1f}")
     explorer.shutdown()
+    controller.shutdown()
 
 
 def run_window(args) -> None:

@@ -327,6 +327,7 @@ def test_missing_shipped_model_is_shown_disabled(qtbot, monkeypatch, cnnviz_mode
     assert not combo.model().item(row).isEnabled()
     assert "missing" in combo.itemData(row, Qt.ItemDataRole.ToolTipRole)
     explorer.shutdown()
+    controller.shutdown()
 
 
 class _Marker:
@@ -412,14 +413,16 @@ def test_export_status_and_settings(qtbot, env, tmp_path):
     assert not other.shared_scale.isChecked()
     assert state2.layer == "relu1" and other.layer == "relu1"
     other.shutdown()
-    assert not controller2.runner.is_alive()
+    controller2.shutdown()
 
 
-def test_shutdown_leaves_no_running_worker(qtbot, env):
+def test_shutdown_leaves_the_shared_controller_to_its_owner(qtbot, env):
+    """The controller also serves the input panel: the explorer stops listening but leaves
+    the worker to whoever made it (the main window stops it on close)."""
     state, controller, explorer = env
     show(qtbot, env, pad(default_sample()[0]))
     explorer.shutdown()
-    assert not controller.runner.is_alive()
+    assert controller.runner.is_alive()
     # later events are ignored, not drawn into a closing window
     count = explorer.update_count
     state.publish_analysis(state.analysis)

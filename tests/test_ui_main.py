@@ -131,6 +131,12 @@ def test_window_opens_with_model_and_sample_and_predicts_3(qtbot, window):
     assert window.tabs.count() == 2 and window.tabs.tabText(0) == "CNN explorer"
 
 
+def test_the_default_model_is_loaded_once(window):
+    """The model picker's copy is the one in use (not a second copy of the same file)."""
+    picker = {entry.key: entry.loaded for entry in window.cnn_explorer.entries}
+    assert window.state.model is picker["cnnviz"]
+
+
 def test_default_window_fits_the_screen(window):
     avail = window.screen().availableGeometry()
     assert window.width() <= avail.width() and window.height() <= avail.height()

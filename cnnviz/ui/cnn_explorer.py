@@ -333,6 +333,14 @@ class CnnExplorer(QWidget):
                                                loaded.path, True))
         self._fill_combo()
 
+    def shipped_model(self, key: str) -> LoadedModel:
+        """A shipped model as the picker loaded it (one copy in memory); WeightsError if it
+        is missing or damaged."""
+        for entry in self.entries:
+            if entry.shipped and entry.key == key and entry.loaded is not None:
+                return entry.loaded
+        return load_shipped(key)  # raises WeightsError with the reason
+
     def _fill_combo(self) -> None:
         combo = self.model_combo
         combo.blockSignals(True)
@@ -874,14 +882,14 @@ class CnnExplorer(QWidget):
         self.state.set_model(loaded)
 
     def shutdown(self) -> None:
-        """Stop listening and stop the analysis worker (the window is closing)."""
+        """Stop listening to the state (the window is closing). The analysis controller is
+        shared with the input panel: whoever made it stops it."""
         if self._shut:
             return
         self._shut = True
         self.state.model_changed.disconnect(self._on_model_changed)
         self.state.analysis_ready.disconnect(self._on_analysis)
         self.state.layer_changed.disconnect(self._on_layer_changed)
-        self.controller.shutdown()
 
 
 def _as_bool(value) -> bool:

@@ -51,7 +51,7 @@ from cnnviz.app_state import AppState
 from cnnviz.core.data import DATASET_NAMES
 from cnnviz.core.images import MAX_PIXELS, ImageError, load_image
 from cnnviz.core.samples import default_sample, load_samples
-from cnnviz.core.weights import WeightsError, load_shipped
+from cnnviz.core.weights import WeightsError
 
 from .cnn_explorer import CnnExplorer
 from .input_panel import InputPanel
@@ -353,7 +353,7 @@ class MainWindow(QMainWindow):
         ok = True
         if self.state.model is None:
             try:
-                self.state.set_model(load_shipped("cnnviz"))
+                self.state.set_model(self.cnn_explorer.shipped_model("cnnviz"))
             except WeightsError as exc:
                 ok = False
                 self.show_model_problem(str(exc))
