@@ -126,9 +126,6 @@ class HintLabel(QLabel):
         self._full = text
         self._fit()
 
-    def full_text(self) -> str:
-        return self._full
-
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         self._fit()

@@ -159,10 +159,6 @@ class DrawingPad(QWidget):
         """The picture as (280, 280) float32 in 0..255."""
         return qimage_to_array(self._canvas).astype(np.float32)
 
-    def canvas(self) -> QImage:
-        """A copy of the 280x280 canvas."""
-        return self._canvas.copy()
-
     def is_empty(self) -> bool:
         """True when nothing has been drawn or shown since the pad was last cleared."""
         return self._empty

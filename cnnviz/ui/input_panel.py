@@ -141,9 +141,6 @@ class FitCaption(QLabel):
         self._lines = list(lines)
         self._fit()
 
-    def lines(self) -> list[str]:
-        return list(self._lines)
-
     def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
         return QSize(0, self.fontMetrics().height() * max(1, len(self._lines)))
 
@@ -473,7 +470,7 @@ class InputPanel(QWidget):
 
     # ----- state -> view ------------------------------------------------------------------
 
-    def _on_pad_changed(self, _picture: np.ndarray) -> None:
+    def _on_pad_changed(self, picture: np.ndarray) -> None:
         self._refresh_undo()
         if self.pad.is_drawing() and self._analysis_busy():
             # Pace live updates to the analysis: the worker keeps only the newest request and
@@ -484,7 +481,7 @@ class InputPanel(QWidget):
             if not self._pace_timer.isActive():
                 self._pace_timer.start()
             return
-        self._forward_pad()
+        self._forward_pad(picture)
 
     def _analysis_busy(self) -> bool:
         if self.controller is None:
@@ -499,11 +496,13 @@ class InputPanel(QWidget):
         if self._pad_pending:
             self._forward_pad()
 
-    def _forward_pad(self) -> None:
-        """Make the pad's picture the input (or, after undo, the original it shows)."""
+    def _forward_pad(self, picture: np.ndarray | None = None) -> None:
+        """Make the pad's picture the input (or, after undo, the original it shows).
+        picture: the pad's picture if the caller has it at hand (saves a copy per stroke)."""
         self._pad_pending = False
         self._pace_timer.stop()
-        picture = self.pad.image()
+        if picture is None:
+            picture = self.pad.image()
         origin = self.pad.origin()
         if origin is not None:  # undo went back to a loaded image: use it at full resolution
             image, source = origin

@@ -59,6 +59,7 @@ from ..core.filtering import (
 )
 from ..core.kernels import PRESETS, KernelError, parse_kernel
 from .kernel_grid import HINT_STYLE, LIMIT_STYLE, MAX_SIDE, KernelGrid, LimitSpinBox, cell_texts
+from .network_strip import fmt_shape
 from .plots import SIGNED_CMAP, UNSIGNED_CMAP, ImagePanel
 from .workers import LatestRequestRunner
 
@@ -240,10 +241,6 @@ def compute_view(image: np.ndarray, settings: KernelSettings, channel_view: str,
 
 
 # --------------------------------------------------------------------------- drawing helpers
-
-
-def shape_text(shape) -> str:
-    return "×".join(str(int(n)) for n in shape)
 
 
 def colour_for(levels: tuple[float, float]):
@@ -810,7 +807,7 @@ class KernelExplorer(QWidget):
         grown = self._grown_preset(k)
         if grown is not None:
             p = PRESETS[grown]
-            size, small = shape_text(k.shape), shape_text(p.values.shape)
+            size, small = fmt_shape(k.shape), fmt_shape(p.values.shape)
             return (f"{p.name} in a {size} grid of zeros: the same sums, but a bigger window, "
                     f"so a smaller output. Pick {p.name} again for {small}.", p.description,
                     f"Custom: {p.name}, {size}")
@@ -937,7 +934,7 @@ class KernelExplorer(QWidget):
         mine = self.settings_from_controls()
         if not _same_settings(mine, settings):
             if not self._fits(settings.kernel):
-                self._show_banner(f"This {shape_text(np.shape(settings.kernel))} kernel is larger than "
+                self._show_banner(f"This {fmt_shape(np.shape(settings.kernel))} kernel is larger than "
                                   f"the {MAX_SIDE}×{MAX_SIDE} the grid can edit; it is used as it is.")
             self._apply_to_controls(settings)
         self.request()
@@ -1110,10 +1107,10 @@ class KernelExplorer(QWidget):
         self.last_draw_seconds = time.perf_counter() - start
         self.update_count += 1
         r = view.result
-        shape = shape_text(r.final.shape) if r.final is not None else "—"
+        shape = fmt_shape(r.final.shape) if r.final is not None else "—"
         ms = 1000 * r.seconds
         self.status_message.emit(
-            f"Kernel: {shape_text(r.input.shape)} → {shape} in {ms:.1f} ms "
+            f"Kernel: {fmt_shape(r.input.shape)} → {shape} in {ms:.1f} ms "
             f"(+{1000 * (view.seconds - r.seconds + self.last_draw_seconds):.0f} ms drawing)")
 
     # ================================================================= drawing
@@ -1216,16 +1213,16 @@ class KernelExplorer(QWidget):
     @staticmethod
     def _pipeline_text(r: FilterResult) -> str:
         s = r.settings
-        parts = [f"input {shape_text(r.input.shape)}"]
+        parts = [f"input {fmt_shape(r.input.shape)}"]
         kh, kw = r.kernel.shape
-        conv = shape_text(r.conv.shape) if r.conv is not None else "?"
+        conv = fmt_shape(r.conv.shape) if r.conv is not None else "?"
         mode = {"summed": " summed over channels", "per_channel": " per channel"}.get(r.colour_mode, "")
         parts.append(f"conv {kh}×{kw} s{s.stride[0]},{s.stride[1]} p{s.padding[0]},{s.padding[1]}"
                      f"{mode} → {conv}")
         if s.activation != "none":
             parts.append(ACTIVATION_NAMES.get(s.activation, s.activation))
         if r.pooling:
-            pooled = shape_text(r.pooled.shape) if r.pooled is not None else "?"
+            pooled = fmt_shape(r.pooled.shape) if r.pooled is not None else "?"
             parts.append(f"{filtering.POOL_NAMES[s.pool_kind]} pool {s.pool_size}×{s.pool_size} "
                          f"s{s.pool_stride} → {pooled}")
         return "<span style='color:#37474f'>" + html.escape("  ⟶  ".join(parts)) + "</span>"
@@ -1243,11 +1240,11 @@ class KernelExplorer(QWidget):
     def _draw_input(self, view: ViewData) -> None:
         panel, stage, r = self.input_panel, view.input, view.result
         p = stage.preview
-        full = shape_text(r.input.shape if r.input.ndim == 2 else
+        full = fmt_shape(r.input.shape if r.input.ndim == 2 else
                           (r.input.shape[1], r.input.shape[2], r.input.shape[0]))
         title = f"① input {full}"
         if stage.offset != (0, 0):
-            title += f" + zero padding → {shape_text(p.shape)}"
+            title += f" + zero padding → {fmt_shape(p.shape)}"
         if p.factor > 1:
             title += f" (shown at 1/{p.factor})"
         place = self._placement(stage)
@@ -1294,13 +1291,13 @@ class KernelExplorer(QWidget):
         m = float(np.abs(kernel).max()) or 1.0
         levels = (-m, m)
         self.kernel_panel.set_array(kernel, levels=levels, cmap=SIGNED_CMAP)
-        set_panel_title(self.kernel_panel, f"② kernel {shape_text(kernel.shape)}")
+        set_panel_title(self.kernel_panel, f"② kernel {fmt_shape(kernel.shape)}")
         self.numbers["kernel"].show(cell_texts(kernel), kernel, SIGNED_CMAP, levels)
 
     def _draw_stage(self, key: str, r: FilterResult, stage: StageView, title: str) -> None:
         panel, p = self.panels[key], stage.preview
         full = {"conv": r.conv, "activation": r.activated, "pool": r.pooled}[key]
-        text = f"{title} {shape_text(full.shape)}"
+        text = f"{title} {fmt_shape(full.shape)}"
         if stage.channel is not None:
             text += f" · {filtering.channel_names(full.shape[0])[stage.channel]}"
         extras = [f"shown at 1/{p.factor}"] if p.factor > 1 else []
@@ -1658,9 +1655,4 @@ def _grid_html(a: np.ndarray, colour: str = "#1b5e20") -> str:
                                     for v in row) + "</tr>" for row in np.asarray(a)[:8])
     return (f"<table cellspacing='0' style='font-family: monospace; color: {colour}; "
             f"margin: 2px 0 4px 8px'>{rows}</table>")
-
-
-def _grid_text(a: np.ndarray) -> str:
-    rows = [" ".join(fmt_number(v) for v in row) for row in np.asarray(a)[:6]]
-    return " / ".join(rows) + (" / …" if len(a) > 6 else "")
 

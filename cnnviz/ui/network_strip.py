@@ -409,18 +409,12 @@ class NetworkStrip(QScrollArea):
         if j != i:
             self.layer_clicked.emit(names[j])
 
-    def total_parameters(self) -> int:
-        return sum(t.parameters for t in self.texts)
-
     def set_selected(self, name: str | None) -> None:
         for card_name, card in self.cards.items():
             card.set_selected(card_name == name)
         self._selected = name
         if name in self.cards:
             self.ensureWidgetVisible(self.cards[name], 40, 0)
-
-    def selected(self) -> str | None:
-        return self._selected
 
     def set_outputs(self, layers: list[tuple[str, np.ndarray]]) -> None:
         for name, value in layers:
