@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .ops import conv_params, dense_params
+
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "tanh", "sigmoid", "softmax")
 POOL_KINDS = ("max", "avg", "min")
 
@@ -292,7 +294,7 @@ def summarize(arch: Architecture) -> list[LayerInfo]:
                     fail(f"{axis}: (W - F + 2P) / S + 1 = ({size} - {k} + 2*{p}) / {s} + 1 "
                          f"= {span / s + 1:g} is not a whole number")
                 out.append(span // s + 1)
-            params = (spec.kernel[0] * spec.kernel[1] * c + 1) * spec.filters
+            params = conv_params(spec.kernel[0], spec.kernel[1], c, spec.filters)
             shape = (spec.filters, out[0], out[1])
             label = (f"Conv {spec.filters} {spec.kernel[0]}x{spec.kernel[1]}"
                      f" s{_fmt_pair(spec.stride)} p{_fmt_pair(spec.padding)}")
@@ -333,7 +335,7 @@ def summarize(arch: Architecture) -> list[LayerInfo]:
                      f"(the input here is {'x'.join(map(str, shape))})")
             if not 0 < spec.units <= MAX_UNITS:
                 fail(f"units must be 1 to {MAX_UNITS}, got {spec.units}")
-            params = (shape[0] + 1) * spec.units
+            params = dense_params(shape[0], spec.units)
             shape = (spec.units,)
             label = f"Dense {spec.units}"
         total += params
