@@ -8,7 +8,7 @@ import zlib
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
@@ -486,3 +486,27 @@ def test_settings_round_trip(qtbot, settings_sandbox, warnings, tmp_path):
     assert (second.width(), second.height()) == (700, 560)
     assert abs(second.splitter.sizes()[0] - sizes[0]) <= 2
     second.close()
+
+
+def test_window_shortcuts_work_while_a_kernel_cell_has_focus(qtbot, window, tmp_path, monkeypatch):
+    """Ctrl+E is "end of line" in an X11 text field: in a kernel cell it must still export
+    (and typing afterwards must not land in the cell); Ctrl+Z stays the field's own undo."""
+    exported = []
+    monkeypatch.setattr(window, "export_view_png", lambda *a, **k: exported.append(a))
+    window.tabs.setCurrentIndex(1)
+    cell = window.kernel_explorer.grid.cell(0, 0)
+
+    class ClaimsCtrlE(QObject):  # what QLineEdit does with Ctrl+E on X11 desktops
+        def eventFilter(self, _obj, event):  # noqa: N802
+            if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_E:
+                event.accept()
+            return False
+
+    claims = ClaimsCtrlE(cell)
+    cell.installEventFilter(claims)
+    cell.setFocus()
+    qtbot.waitUntil(cell.hasFocus)
+    QTest.keyClick(cell, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    assert exported == [()]
+    assert "Ctrl+Z" not in window.shortcuts_in_fields.window_keys()  # editing keys stay with fields
+    assert dict(window.shortcut_rows())["Full screen"].startswith("F11")

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt, QTimer, QUrl
+from PySide6.QtCore import QByteArray, QEvent, QMimeData, QObject, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -26,6 +26,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QAbstractSpinBox,
     QApplication,
     QDialog,
     QDialogButtonBox,
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
     QScrollArea,
@@ -145,6 +147,37 @@ class _FitToViewport(QWidget):
         return -1
 
 
+class WindowShortcutsInFields(QObject):
+    """A text field (a kernel cell, a spin box) claims keys like Ctrl+E (end of line on X11)
+    before the window's shortcuts see them. For the window's own shortcuts that are not
+    editing keys, this lets the shortcut win: Ctrl+E exports even while a cell is focused.
+    Undo, paste, copy, cut, select all and delete stay with the field."""
+
+    EDITING = tuple(QKeySequence.StandardKey(k) for k in (
+        QKeySequence.StandardKey.Undo, QKeySequence.StandardKey.Redo,
+        QKeySequence.StandardKey.Paste, QKeySequence.StandardKey.Copy,
+        QKeySequence.StandardKey.Cut, QKeySequence.StandardKey.SelectAll,
+        QKeySequence.StandardKey.Delete))
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+
+    def window_keys(self) -> set[str]:
+        editing = {k.toString() for key in self.EDITING for k in QKeySequence.keyBindings(key)}
+        return {k.toString() for a in self._window.findChildren(QAction)
+                for k in a.shortcuts()} - editing
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if (event.type() == QEvent.Type.ShortcutOverride
+                and isinstance(watched, (QLineEdit, QAbstractSpinBox))
+                and self._window.isAncestorOf(watched)
+                and QKeySequence(event.keyCombination()).toString() in self.window_keys()):
+            event.ignore()  # not overridden: the window's shortcut fires
+            return True
+        return False
+
+
 class MainWindow(QMainWindow):
     def __init__(self, state: AppState | None = None, data_dir: str | None = None,
                  parent: QWidget | None = None) -> None:
@@ -209,6 +242,8 @@ class MainWindow(QMainWindow):
         self.state.model_changed.connect(self._on_model_changed)
         self.state.image_changed.connect(self._on_image_changed)
         self.setAcceptDrops(True)
+        self.shortcuts_in_fields = WindowShortcutsInFields(self)
+        QApplication.instance().installEventFilter(self.shortcuts_in_fields)
         self.read_settings()
         if self.state.model is not None:
             self._on_model_changed(self.state.model)
@@ -284,7 +319,10 @@ class MainWindow(QMainWindow):
             self.tab_actions.append(action)
         self.reset_layout_action = self._action("&Reset layout", self.reset_layout, None,
                                                 "Default window size, panel widths and toolbar")
-        self.fullscreen_action = self._action("&Full screen", self.toggle_full_screen, K.FullScreen,
+        # F11 everywhere: the platform's own full-screen key is empty on some X11 desktops
+        platform_keys = [k.toString() for k in QKeySequence.keyBindings(K.FullScreen)]
+        self.fullscreen_action = self._action("&Full screen", self.toggle_full_screen,
+                                              ["F11"] + [k for k in platform_keys if k and k != "F11"],
                                               "Fill the screen (handy on a projector)")
         self.fullscreen_action.setCheckable(True)
 
@@ -458,6 +496,7 @@ class MainWindow(QMainWindow):
         if self._shut_down:
             return
         self._shut_down = True
+        QApplication.instance().removeEventFilter(self.shortcuts_in_fields)
         self.input_panel.close_gallery()
         for explorer in self.explorers:
             explorer.shutdown()

@@ -144,7 +144,7 @@ def _describe(info, spec, in_shape) -> LayerText:
             c, h, w = in_shape
             shape_formula = f"{h} × {w} × {c} = {shape[0]:,} numbers in one row"
         explanation = ("Flatten: lays the feature maps end to end as one long list of numbers "
-                       "for the fully connected layers (lecture: 12 × 12 × 64 = 9,216). Nothing "
+                       "for the fully connected layers (in the lecture's deep CNN: 12 × 12 × 64 = 9,216). Nothing "
                        "is computed.")
     else:  # dense
         n_in = in_shape[0]
