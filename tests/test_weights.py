@@ -192,6 +192,7 @@ def test_nan_weights_refused(tmp_path):
 @pytest.mark.parametrize("name", list(SHIPPED))
 def test_shipped_files_load(name):
     loaded = load_shipped(name)
+    assert loaded.name == name  # what the picker, the status bar and --model all call it
     assert loaded.card["dataset"] in ("mnist", "fashion-mnist")
     assert loaded.card["seed"] == 0 and loaded.card["epochs"] >= 1
     assert len(loaded.classes) == 10

@@ -45,10 +45,13 @@ class LoadedModel:
     model: Network
     card: dict  # training facts: dataset, checksums, epochs, seed, accuracy, versions, ...
     path: Path | None
+    shipped_as: str | None = None  # the name load_shipped knows it by ("cnnviz-fashion")
 
     @property
     def name(self) -> str:
-        return self.card.get("model_name") or self.model.arch.name
+        """How to call the model: its shipped name (what --model takes), else the name its
+        card gives, else its architecture's."""
+        return self.shipped_as or self.card.get("model_name") or self.model.arch.name
 
     @property
     def dataset(self) -> str:
@@ -198,4 +201,6 @@ def load_shipped(name: str = "cnnviz") -> LoadedModel:
     if not path.is_file():
         raise WeightsError(f"the shipped model {name!r} is missing from the installation "
                            f"({path})")
-    return load_weights(path)
+    loaded = load_weights(path)
+    loaded.shipped_as = name
+    return loaded
