@@ -827,3 +827,34 @@ def test_no_image_yet(qtbot):
     wait(qtbot, ex)
     np.testing.assert_array_equal(ex.conv_panel.array, [[3, 3, 0]] * 3)
     ex.shutdown()
+
+
+def test_panel_tooltip_never_covers_the_pixel_pointed_at(qtbot):
+    """The panel's explanation shows around the image, not over it: there it would hide the
+    very value a teacher is pointing at."""
+    from PySide6.QtCore import QEvent, QPoint
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QApplication
+
+    from cnnviz.ui.plots import ImagePanel
+
+    panel = ImagePanel("conv")
+    qtbot.addWidget(panel)
+    panel.setToolTip("The convolution output (feature map).")
+    panel.set_array(np.arange(16.0).reshape(4, 4))
+    panel.resize(300, 300)
+    panel.show()
+    qtbot.waitExposed(panel)
+    qtbot.waitUntil(lambda: panel.image_item.sceneBoundingRect().width() > 0)
+    centre = panel.view.mapFromScene(panel.image_item.sceneBoundingRect().center())
+    over = panel.mapFrom(panel.view, centre)
+    corner = QPoint(2, panel.height() - 2)  # the panel's margin, off the image
+    assert panel.is_over_image(over) and not panel.is_over_image(corner)
+
+    def tooltip_event_handled(pos) -> bool:
+        event = QHelpEvent(QEvent.Type.ToolTip, pos, panel.mapToGlobal(pos))
+        QApplication.sendEvent(panel, event)
+        return event.isAccepted()
+
+    assert not tooltip_event_handled(over)
+    assert tooltip_event_handled(corner)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QPen
 from PySide6.QtWidgets import (
     QGraphicsRectItem,
     QLabel,
     QSizePolicy,
     QStackedWidget,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -174,6 +175,22 @@ class ImagePanel(QWidget):
         self.plot.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         self._last_hover = (-1, -1)
         self.set_title(title)
+
+    def event(self, event) -> bool:  # noqa: D102 (Qt override)
+        # The panel's tooltip explains the panel; over the image itself it would cover the
+        # very pixel being pointed at (whose values the hover read-out shows), so not there.
+        if event.type() == QEvent.Type.ToolTip and self.is_over_image(event.pos()):
+            QToolTip.hideText()
+            event.ignore()
+            return True
+        return super().event(event)
+
+    def is_over_image(self, pos) -> bool:
+        """True when pos (panel coordinates) is over the drawn image."""
+        if self.array is None or self.stack.currentWidget() is not self.view:
+            return False
+        scene_pos = self.view.mapToScene(self.view.mapFrom(self, pos))
+        return self.image_item.sceneBoundingRect().contains(scene_pos)
 
     # ----------------------------------------------------------------- title and message
 
