@@ -858,3 +858,27 @@ def test_panel_tooltip_never_covers_the_pixel_pointed_at(qtbot):
 
     assert not tooltip_event_handled(over)
     assert tooltip_event_handled(corner)
+
+
+def test_a_lecture_example_gives_the_users_settings_back(qtbot, env):
+    """A lecture example brings the slide's kernel, stride and pooling; going back to the
+    user's own image brings back what they had, and the slide's kernel is called that (not
+    "changed from" whatever preset was picked before)."""
+    state, ex = env
+    mine = state.kernel.with_changes(kernel=PRESETS["box-blur"].values.copy(), preset_key="box-blur",
+                                     stride=(2, 2), activation="tanh", pool_kind="avg")
+    state.set_kernel(mine)
+    wait(qtbot, ex)
+    ex.set_source("lecture:max-pool")
+    wait(qtbot, ex)
+    assert state.kernel.pool_kind == "max" and state.kernel.kernel.shape == (1, 1)
+    assert ex.preset_combo.currentText() == "Custom (the slide's kernel)"
+    assert "Max pooling" not in ex.preset_label.text() and "slide" in ex.preset_label.text()
+    ex.set_source("lecture:grey-vertical-edge")  # from one example to another
+    wait(qtbot, ex)
+    choose(ex.source_combo, "image")
+    wait(qtbot, ex)
+    back = state.kernel
+    assert (back.preset_key, back.stride, back.activation, back.pool_kind) == ("box-blur", (2, 2), "tanh", "avg")
+    np.testing.assert_array_equal(back.kernel, PRESETS["box-blur"].values)
+    assert ex.preset_combo.currentData() == "box-blur"

@@ -467,6 +467,9 @@ class KernelExplorer(QWidget):
         self._shut = False
         self._source = SOURCE_IMAGE
         self._origin_preset: str | None = None  # the preset the kernel came from
+        # The user's own settings while a lecture example (with the slide's kernel, stride and
+        # pooling) is shown; put back when they return to their own image.
+        self._settings_before_example: KernelSettings | None = None
         self._limit_fresh = False  # a limit message was just shown
         self._network_cache: tuple[object, np.ndarray] | None = None
         self._input_cache: tuple[object, StageView] | None = None  # big inputs: (image, view)
@@ -811,6 +814,10 @@ class KernelExplorer(QWidget):
             return (f"{p.name} in a {size} grid of zeros: the same sums, but a bigger window, "
                     f"so a smaller output. Pick {p.name} again for {small}.", p.description,
                     f"Custom: {p.name}, {size}")
+        example = self._example()
+        if example is not None and np.array_equal(np.asarray(example.kernel, float), k):
+            return (f"The kernel of the slide \u201c{example.slide}\u201d.", "",
+                    "Custom (the slide's kernel)")
         origin = PRESETS.get(self._origin_preset or "")
         if origin is not None:
             return (f"Your own numbers, changed from {origin.name}. Pick a preset above to "
@@ -961,6 +968,12 @@ class KernelExplorer(QWidget):
         if key == SOURCE_NETWORK and self.state.analysis is None:
             self.status_message.emit("The network input appears once a model has analysed the image.")
             key = SOURCE_IMAGE
+        was_example = self._example() is not None
+        if apply_example and not was_example and key.startswith(LECTURE_PREFIX):
+            self._settings_before_example = self.state.kernel
+        restore = None
+        if was_example and not key.startswith(LECTURE_PREFIX):
+            restore, self._settings_before_example = self._settings_before_example, None
         self._source = key
         self._input_cache = None
         self._syncing = True
@@ -971,7 +984,10 @@ class KernelExplorer(QWidget):
         if example is not None and apply_example:
             settings = example.settings(self.state.kernel)
             key = self._matching_preset(settings.kernel)
+            self._origin_preset = None  # the slide's kernel, not an edit of the last preset
             self.state.set_kernel(settings.with_changes(preset_key=key))  # -> request()
+        elif restore is not None:
+            self.state.set_kernel(restore)  # the user's kernel, stride, pooling as they were
         else:
             self.request()
 
