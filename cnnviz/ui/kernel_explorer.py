@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -297,8 +297,15 @@ class CellNumbers:
         rows, cols = self.shape
         vb = self.panel.plot.vb
         cell = min(vb.width() / cols, vb.height() / rows)
-        longest = max((len(t) for t in self.texts), default=1)
-        return int(min(cell * 0.42, cell * 1.55 / max(longest, 1), 20))
+        px = int(min(cell * 0.42, 20))
+        if px < 8 or not self.texts:
+            return px
+        # The widest text must leave a gap to its neighbours ("1210" "1265" never touch)
+        font = QFont()
+        font.setPixelSize(px)
+        widest = max(QFontMetrics(font).horizontalAdvance(t) for t in set(self.texts))
+        room = cell * 0.8
+        return px if widest <= room else int(px * room / widest)
 
     def _apply(self, *_args) -> None:
         rows, cols = self.shape
@@ -402,7 +409,10 @@ def best_columns(width: int, height: int, current: int = 0) -> int:
     """2 or 3 columns, whichever draws the images larger. The current layout is kept unless
     the other is clearly better (10%), so a note appearing above the panels does not make
     them all jump to new places."""
-    sides = {c: image_side(width, height, c) for c in (2, 3)}
+    # Panels narrower than COMPACT_PANEL leave out their colour bar, and without it the
+    # values cannot be read: such a layout must draw images clearly (30%) larger to win.
+    sides = {c: image_side(width, height, c) / (1.3 if width / c < COMPACT_PANEL else 1.0)
+             for c in (2, 3)}
     best = max(sides, key=lambda c: (sides[c], c))
     if current in sides and sides[best] <= 1.1 * sides[current]:
         return current
