@@ -15,6 +15,7 @@ from cnnviz.core.filtering import (
     LECTURE_EXAMPLES,
     explain_conv_pixel,
     explain_pool_pixel,
+    floor_note,
     fmt_number,
     input_window,
     preview,
@@ -196,6 +197,10 @@ def test_floor_note_for_the_acceptance_scenario():
     assert "Padding cannot give one here: 28 − 3 = 25 is odd" in note
     assert "never divides by stride 2" in note
     assert "Stride 1 or 5, or a 2×2 or 4×4 kernel, would." in note and "277" not in note
+    # Where the formula is on screen already (the kernel explorer), the note leaves it out.
+    [brief] = floor_note(r, brief=True)
+    assert brief.startswith("Output height and width: 13.5 is not a whole number")
+    assert "(28 − 3" not in brief and "(27) are left out" in brief and "Stride 1 or 5" in brief
     # Every fix it names does make the size whole.
     for change in ({"stride": (1, 1)}, {"stride": (5, 5)}, {"kernel": np.ones((2, 2))},
                    {"kernel": np.ones((4, 4))}):

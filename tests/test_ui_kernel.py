@@ -220,8 +220,9 @@ def test_sharpen_stride_2_is_floored_and_explained(qtbot, env):
     wait(qtbot, ex)
     assert ex.banner.isHidden() and ex.note_label.isVisible()
     note = ex.note_label.text()
-    assert "(28 − 3 + 2×0) / 2 + 1 = 13.5 is not a whole number" in note
-    assert "⌊13.5⌋ = 13" in note and "PyTorch and Keras" in note
+    # the formula with its floor is right above the note, which says what it means
+    assert "13.5 is not a whole number" in note and "(27) are left out" in note
+    assert "PyTorch and Keras" in note and "(28 − 3" not in note
     assert "Padding cannot give one here" in note and "Stride 1 or 5" in note
     assert "Output height = (28 − 3 + 2×0) / 2 + 1 = 13.5 → ⌊13.5⌋ = 13" in ex.formula_text()
     assert "13</b>" in ex.formula_label.text() and "#c62828" not in ex.formula_label.text()
@@ -258,7 +259,8 @@ def test_impossible_sizes_show_banner_and_keep_last_result(qtbot, env):
     assert ex.conv_panel.array.shape == (4, 4) and ex.banner.isHidden()
     type_into(ex.stride_spins[0], "2")  # (5 - 2) / 2 + 1 = 2.5: floored to 2, not an error
     wait(qtbot, ex)
-    assert ex.banner.isHidden() and ex.note_label.isVisible() and "⌊2.5⌋ = 2" in ex.note_label.text()
+    assert ex.banner.isHidden() and ex.note_label.isVisible()
+    assert "2.5 is not a whole number" in ex.note_label.text() and "⌊2.5⌋ = 2" in ex.formula_text()
     check_panels(ex, LECTURE_EXAMPLES["what-is-the-output"].image)
     kept = [p.array.copy() for p in (ex.conv_panel, ex.act_panel)]
     type_into(ex.grid.rows_spin, "7")  # a 7-row kernel on a 5-row image: cannot work at all

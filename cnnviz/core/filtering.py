@@ -201,9 +201,10 @@ def _last(count: int, unit: str) -> str:
     return f"the last {unit}" if count == 1 else f"the last {count} {unit}s"
 
 
-def floor_note(result: FilterResult) -> list[str]:
+def floor_note(result: FilterResult, brief: bool = False) -> list[str]:
     """The notes for conv sizes that were floored: what happened, in words, and what would
-    make the size whole (one note when both axes have the same numbers)."""
+    make the size whole (one note when both axes have the same numbers). brief: for a
+    screen that already shows the formula, the sentence without it."""
     axes = []
     for axis, (a, word, unit) in enumerate(zip((result.conv_rows, result.conv_cols),
                                               ("height", "width"), ("row", "column"))):
@@ -230,11 +231,17 @@ def floor_note(result: FilterResult) -> list[str]:
     notes = []
     for head, a, both, word, gone in entries:
         exact = fmt_number(a.exact, 6)
+        fixes = _whole_fixes(a.size, a.kernel, a.stride, a.padding, both, word)
+        if brief:
+            notes.append(f"{head}: {exact} is not a whole number: the kernel's last step would "
+                         f"hang over the edge, so, like PyTorch and Keras, {gone} left out "
+                         f"(outlined on the input). {fixes}")
+            continue
         notes.append(
             f"{head}: ({a.size} {MINUS} {a.kernel} + 2×{a.padding}) / {a.stride} + 1 = {exact} "
             f"is not a whole number: the kernel's last step would hang over the edge, so, like "
             f"PyTorch and Keras, {gone} left out: ⌊{exact}⌋ = {a.value}. The lecture's rule asks "
-            f"for a whole number. {_whole_fixes(a.size, a.kernel, a.stride, a.padding, both, word)}")
+            f"for a whole number. {fixes}")
     return notes
 
 

@@ -1199,8 +1199,8 @@ class KernelExplorer(QWidget):
         else:
             self.banner.hide()
         # A floored size is a remark, not an error: the panels show what torch computes.
-        if r.notes:
-            self.note_label.setText("\n".join(r.notes))
+        if r.notes:  # the formula is right above: the note without it
+            self.note_label.setText("\n".join(filtering.floor_note(r, brief=True) or r.notes))
             self.note_label.show()
         else:
             self.note_label.hide()
