@@ -1,12 +1,10 @@
-"""Application-wide behaviour set up by run_app: long tooltips wrap."""
+"""Long tooltips wrap (rewritten as rich text in one pass over a window's widgets)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPoint
-from PySide6.QtGui import QHelpEvent
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from cnnviz.ui.app import TooltipWrapper, wrapped_tooltip
+from cnnviz.ui.tooltips import wrap_long_tooltips, wrapped_tooltip
 
 
 def test_long_plain_tooltips_become_wrappable_rich_text():
@@ -18,14 +16,41 @@ def test_long_plain_tooltips_become_wrappable_rich_text():
     assert wrapped_tooltip(rich) == rich
 
 
-def test_the_filter_rewrites_a_tooltip_when_it_is_about_to_show(qapp):
-    label = QLabel("x")
+def test_one_pass_wraps_every_long_tooltip_in_a_window(qtbot):
+    root = QWidget()
+    qtbot.addWidget(root)
+    layout = QVBoxLayout(root)
     long = "A tooltip long enough that, on one line, it would stretch across most of a laptop screen."
-    label.setToolTip(long)
-    wrapper = TooltipWrapper()
-    qapp.installEventFilter(wrapper)
-    try:
-        QApplication.sendEvent(label, QHelpEvent(QEvent.Type.ToolTip, QPoint(1, 1), QPoint(1, 1)))
-    finally:
-        qapp.removeEventFilter(wrapper)
-    assert label.toolTip() == wrapped_tooltip(long) != long
+    labels = [QLabel("a"), QLabel("b"), QLabel("c")]
+    for label in labels:
+        layout.addWidget(label)
+    labels[0].setToolTip(long)
+    labels[1].setToolTip("short")
+    root.setToolTip(long)
+    assert wrap_long_tooltips(root) == 2
+    assert labels[0].toolTip() == root.toolTip() == wrapped_tooltip(long) != long
+    assert labels[1].toolTip() == "short"
+    assert wrap_long_tooltips(root) == 0  # already wrapped
+
+
+def test_the_main_window_has_no_long_plain_tooltips(qtbot, tmp_path):
+    """After start-up, a first analysis and a look at each tab, as a user would hover them."""
+    from PySide6.QtCore import QSettings
+
+    from cnnviz.app_state import AppState
+    from cnnviz.ui.main_window import MainWindow
+
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
+    window = MainWindow(AppState())
+    qtbot.addWidget(window)
+    window.load_defaults()
+    window.show()
+    qtbot.waitUntil(lambda: window.state.analysis is not None)
+    for tab in (1, 0):
+        window.tabs.setCurrentIndex(tab)
+        qtbot.waitUntil(lambda: window.kernel_explorer.is_idle())
+        long_plain = [(type(w).__name__, w.toolTip()[:60]) for w in window.findChildren(QWidget)
+                      if wrapped_tooltip(w.toolTip()) != w.toolTip()]
+        assert long_plain == []
+    window.close()

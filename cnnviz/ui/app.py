@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import html
 import sys
 from importlib import resources
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, Qt
+from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
-from PySide6.QtGui import Qt as QtGuiNamespace  # mightBeRichText lives in QtGui's Qt
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
 
@@ -40,30 +38,6 @@ def app_icon() -> QIcon:
     return icon
 
 
-WRAP_TOOLTIPS_LONGER_THAN = 70  # characters; shorter tips stay on one line
-
-
-def wrapped_tooltip(text: str) -> str:
-    """A long plain-text tooltip as rich text, which Qt word-wraps (plain text it shows as one
-    line as wide as the screen). Rich text and short tips are returned as they are."""
-    if len(text) <= WRAP_TOOLTIPS_LONGER_THAN or QtGuiNamespace.mightBeRichText(text):
-        return text
-    return "<p>" + html.escape(text).replace("\n", "<br>") + "</p>"
-
-
-class TooltipWrapper(QObject):
-    """Application-wide event filter: just before any widget shows its tooltip, a long plain
-    one is rewritten by wrapped_tooltip (so no widget has to remember to do it)."""
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        if event.type() == QEvent.Type.ToolTip and isinstance(watched, QWidget):
-            tip = watched.toolTip()
-            wrapped = wrapped_tooltip(tip)
-            if wrapped != tip:
-                watched.setToolTip(wrapped)
-        return False  # never consume the event: Qt shows the (rewritten) tooltip as usual
-
-
 def run_app(image: str | None = None, data_dir: str | None = None) -> int:
     """Open the main window (with the shipped model and a real MNIST digit, or `image`) and
     run the event loop. Returns the exit code."""
@@ -71,8 +45,6 @@ def run_app(image: str | None = None, data_dir: str | None = None) -> int:
     app.setOrganizationName("cnnviz")
     app.setApplicationName("cnnviz")
     app.setWindowIcon(app_icon())
-    tooltip_wrapper = TooltipWrapper(app)
-    app.installEventFilter(tooltip_wrapper)
 
     from .main_window import MainWindow  # after QApplication: widgets need it
 

@@ -61,6 +61,7 @@ from ..core.kernels import PRESETS, KernelError, parse_kernel
 from .kernel_grid import HINT_STYLE, LIMIT_STYLE, MAX_SIDE, KernelGrid, LimitSpinBox, cell_texts
 from .network_strip import fmt_shape
 from .plots import SIGNED_CMAP, UNSIGNED_CMAP, ImagePanel
+from .tooltips import wrapped_tooltip
 from .workers import LatestRequestRunner
 
 SETTINGS_GROUP = "KernelExplorer"
@@ -845,7 +846,7 @@ class KernelExplorer(QWidget):
         self.preset_combo.setItemData(custom_index, text, Qt.ItemDataRole.ToolTipRole)
         self.preset_combo.setCurrentIndex(self.preset_combo.findData(key if key in PRESETS else CUSTOM))
         self.preset_label.setText(text)
-        self.preset_label.setToolTip(tip)
+        self.preset_label.setToolTip(wrapped_tooltip(tip))
 
     def _reserve_text_space(self) -> None:
         """Keep the preset description as tall as its longest text, so the Size boxes and
@@ -1182,7 +1183,7 @@ class KernelExplorer(QWidget):
                 self.numbers[key].clear()
                 panel.show_message("No pooling.\nChoose max, min or average under "
                                    "Activation and pooling.", "⑤ no pooling")
-                panel.setToolTip(POOL_TIPS["none"])
+                panel.setToolTip(wrapped_tooltip(POOL_TIPS["none"]))
                 self._shown.pop(key, None)
                 self._set_stale(key, False)
             elif key in self._shown:
@@ -1350,7 +1351,7 @@ class KernelExplorer(QWidget):
             panel.set_array(p.array, levels=levels, cmap=cmap, rect=place)
             self._draw_numbers(key, p, cmap, levels)
         set_panel_title(panel, text)
-        panel.setToolTip(tip)
+        panel.setToolTip(wrapped_tooltip(tip))  # set per result: the window's pass has run
         self._shown[key] = (r, stage)
         self._set_stale(key, False)
 

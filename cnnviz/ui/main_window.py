@@ -58,6 +58,7 @@ from cnnviz.core.weights import WeightsError
 from .cnn_explorer import CnnExplorer
 from .input_panel import InputPanel
 from .kernel_explorer import KernelExplorer
+from .tooltips import wrap_long_tooltips
 from .workers import AnalysisController, LatestRequestRunner
 
 IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm *.pbm);;"
@@ -151,7 +152,10 @@ class WindowShortcutsInFields(QObject):
     """A text field (a kernel cell, a spin box) claims keys like Ctrl+E (end of line on X11)
     before the window's shortcuts see them. For the window's own shortcuts that are not
     editing keys, this lets the shortcut win: Ctrl+E exports even while a cell is focused.
-    Undo, paste, copy, cut, select all and delete stay with the field."""
+    Undo, paste, copy, cut, select all and delete stay with the field.
+
+    It filters only the focused field (the one widget that gets ShortcutOverride), never the
+    whole application: an application-wide filter would run for every event of every widget."""
 
     EDITING = tuple(QKeySequence.StandardKey(k) for k in (
         QKeySequence.StandardKey.Undo, QKeySequence.StandardKey.Redo,
@@ -162,6 +166,16 @@ class WindowShortcutsInFields(QObject):
     def __init__(self, window: QMainWindow) -> None:
         super().__init__(window)
         self._window = window
+        QApplication.instance().focusChanged.connect(self._on_focus_changed)
+
+    def stop(self) -> None:
+        QApplication.instance().focusChanged.disconnect(self._on_focus_changed)
+
+    def _on_focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
+        if old is not None:
+            old.removeEventFilter(self)
+        if isinstance(new, (QLineEdit, QAbstractSpinBox)) and self._window.isAncestorOf(new):
+            new.installEventFilter(self)
 
     def window_keys(self) -> set[str]:
         editing = {k.toString() for key in self.EDITING for k in QKeySequence.keyBindings(key)}
@@ -170,8 +184,6 @@ class WindowShortcutsInFields(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
         if (event.type() == QEvent.Type.ShortcutOverride
-                and isinstance(watched, (QLineEdit, QAbstractSpinBox))
-                and self._window.isAncestorOf(watched)
                 and QKeySequence(event.keyCombination()).toString() in self.window_keys()):
             event.ignore()  # not overridden: the window's shortcut fires
             return True
@@ -243,7 +255,6 @@ class MainWindow(QMainWindow):
         self.state.image_changed.connect(self._on_image_changed)
         self.setAcceptDrops(True)
         self.shortcuts_in_fields = WindowShortcutsInFields(self)
-        QApplication.instance().installEventFilter(self.shortcuts_in_fields)
         self.read_settings()
         if self.state.model is not None:
             self._on_model_changed(self.state.model)
@@ -496,7 +507,7 @@ class MainWindow(QMainWindow):
         if self._shut_down:
             return
         self._shut_down = True
-        QApplication.instance().removeEventFilter(self.shortcuts_in_fields)
+        self.shortcuts_in_fields.stop()
         self.input_panel.close_gallery()
         for explorer in self.explorers:
             explorer.shutdown()
@@ -753,6 +764,7 @@ class MainWindow(QMainWindow):
                             (self.gallery_action, self.input_panel.gallery_button.toolTip())):
             action.setStatusTip(tip)
             action.setToolTip(tip)
+        wrap_long_tooltips(self)  # the panels reworded theirs for the model's dataset
         card = loaded.card
         acc = card.get("test_accuracy")
         dataset = DATASET_NAMES[loaded.dataset]
@@ -780,3 +792,4 @@ class MainWindow(QMainWindow):
         if 0 <= index < len(self.tab_actions):
             self.tab_actions[index].setChecked(True)
         self.explorer_status_label.setText(self._explorer_status.get(index, ""))
+        wrap_long_tooltips(self)  # the shown tab may have reworded some
