@@ -10,11 +10,11 @@ import warnings
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSettings, Qt, QTimer
 from PySide6.QtGui import QFontMetrics, QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
+from torch_reference import torch_pipeline
 
 from cnnviz.app_state import AppState, KernelSettings
 from cnnviz.core.filtering import ACTIVATION_NAMES, LECTURE_EXAMPLES
@@ -30,34 +30,10 @@ from cnnviz.ui.kernel_explorer import (
 from cnnviz.ui.kernel_grid import KernelGrid
 from cnnviz.ui.plots import UNSIGNED_CMAP
 
-TORCH_ACT = {"none": lambda t: t, "relu": F.relu, "leaky_relu": lambda t: F.leaky_relu(t, 0.01),
-             "elu": F.elu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
-
 
 def reference(image, s: KernelSettings):
     """torch's answer for what the panels should show: (conv, activation, pooled or None)."""
-    img = np.asarray(image, dtype=np.float64)
-    x = torch.tensor(img[None, None] if img.ndim == 2 else np.moveaxis(img, -1, 0)[None])
-    c = x.shape[1]
-    k = torch.tensor(np.asarray(s.kernel, dtype=np.float64))
-    if c > 1 and s.per_channel:
-        conv = F.conv2d(x, k.expand(c, 1, *k.shape).contiguous(), stride=s.stride,
-                        padding=s.padding, groups=c)[0]
-    else:
-        conv = F.conv2d(x, k.expand(1, c, *k.shape).contiguous(), stride=s.stride,
-                        padding=s.padding)[0, 0]
-    act = TORCH_ACT[s.activation](conv)
-    pooled = None
-    if s.pool_kind != "none":
-        a = act[None] if act.ndim == 2 else act
-        if s.pool_kind == "max":
-            p = F.max_pool2d(a, s.pool_size, s.pool_stride)
-        elif s.pool_kind == "min":
-            p = -F.max_pool2d(-a, s.pool_size, s.pool_stride)
-        else:
-            p = F.avg_pool2d(a, s.pool_size, s.pool_stride)
-        pooled = (p[0] if act.ndim == 2 else p).numpy()
-    return conv.numpy(), act.numpy(), pooled
+    return torch_pipeline(image, s)
 
 
 def wait(qtbot, ex, timeout=20000):

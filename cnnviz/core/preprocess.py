@@ -252,6 +252,21 @@ def _place(patch: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
 # ----- the pipeline ----------------------------------------------------------------------
 
 
+def _nothing_found(steps: list[Step], flip: bool, why: str) -> DigitInput:
+    """The remaining steps, blank, when there is nothing to crop: an empty input."""
+    blank = np.zeros((SIZE, SIZE), np.float32)
+    steps += [Step(key, title, why, blank) for key, title in
+              (("crop", "Crop"), ("thicken", "Thicken"), ("scale", "Scale"), ("center", "Center"))]
+    return DigitInput(image=blank, steps=steps, inverted=flip, empty=True, bbox=None)
+
+
+def _box_in_input(box: tuple[int, int, int, int], factor: int, image) -> tuple[int, int, int, int]:
+    """A box found on the shrunk working copy, in the input's own pixels."""
+    top, left, bottom, right = box
+    h, w = np.shape(image)[:2]
+    return top * factor, left * factor, min(bottom * factor, h), min(right * factor, w)
+
+
 def _grey_and_invert(image: np.ndarray, invert: bool | str, dataset: str):
     """The first two steps of every preprocessing: grey 0..1 (shrunk if huge), then white on
     black like the dataset. Returns (grey, shrink factor, inverted picture, flipped, steps)."""
@@ -295,14 +310,9 @@ def preprocess_digit(image: np.ndarray, *, invert: bool | str = "auto",
 
     box = _ink_box(cleaned, threshold) if threshold > 0 else None
     if box is None:
-        blank = np.zeros((SIZE, SIZE), np.float32)
-        nothing = "No ink was found, so there is nothing to do here."
-        steps += [Step("crop", "Crop", nothing, blank), Step("thicken", "Thicken", nothing, blank),
-                  Step("scale", "Scale", nothing, blank), Step("center", "Center", nothing, blank)]
-        return DigitInput(image=blank, steps=steps, inverted=flip, empty=True, bbox=None)
+        return _nothing_found(steps, flip, "No ink was found, so there is nothing to do here.")
     top, left, bottom, right = box
-    bbox = (top * factor, left * factor, min(bottom * factor, np.shape(image)[0]),
-            min(right * factor, np.shape(image)[1]))
+    bbox = _box_in_input(box, factor, image)
 
     if already_centered:
         out = _resize(cleaned, SIZE, SIZE)
@@ -374,11 +384,8 @@ def preprocess_item(image: np.ndarray, *, invert: bool | str = "auto") -> DigitI
                           bbox=(0, 0, SIZE, SIZE) if (v > ITEM_INK).any() else None)
     box = _ink_box(v, ITEM_INK)
     if box is None:
-        blank = np.zeros((SIZE, SIZE), np.float32)
-        nothing = "Nothing stands out from the background, so there is nothing to do here."
-        steps += [Step("crop", "Crop", nothing, blank), Step("thicken", "Thicken", nothing, blank),
-                  Step("scale", "Scale", nothing, blank), Step("center", "Center", nothing, blank)]
-        return DigitInput(image=blank, steps=steps, inverted=flip, empty=True, bbox=None)
+        return _nothing_found(steps, flip, "Nothing stands out from the background, so there is "
+                                           "nothing to do here.")
     top, left, bottom, right = box
     crop = v[top:bottom, left:right]
     ch, cw = crop.shape
@@ -394,9 +401,8 @@ def preprocess_item(image: np.ndarray, *, invert: bool | str = "auto") -> DigitI
     y0, x0 = (SIZE - sh) // 2, (SIZE - sw) // 2
     out[y0:y0 + sh, x0:x0 + sw] = patch
     steps.append(Step("center", "Center", "Placed in the middle of a 28×28 frame.", out))
-    bbox = (top * factor, left * factor, min(bottom * factor, np.shape(image)[0]),
-            min(right * factor, np.shape(image)[1]))
-    return DigitInput(image=out, steps=steps, inverted=flip, empty=not out.any(), bbox=bbox)
+    return DigitInput(image=out, steps=steps, inverted=flip, empty=not out.any(),
+                      bbox=_box_in_input(box, factor, image))
 
 
 def preprocess_for(dataset: str | None):
