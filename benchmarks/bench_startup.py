@@ -109,8 +109,8 @@ def memory_while_drawing(total: int, input_only: bool) -> None:
 
     state = AppState()
     if input_only:
+        from cnnviz.ui.controllers import AnalysisController
         from cnnviz.ui.input_panel import InputPanel
-        from cnnviz.ui.workers import AnalysisController
 
         controller = AnalysisController(state)
         widget = InputPanel(state, controller)

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from cnnviz.app_state import AppState  # noqa: E402
 from cnnviz.core.weights import load_shipped  # noqa: E402
 from cnnviz.ui.cnn_explorer import CnnExplorer  # noqa: E402
-from cnnviz.ui.workers import AnalysisController  # noqa: E402
+from cnnviz.ui.controllers import AnalysisController  # noqa: E402
 
 
 def pen_path(steps: int) -> np.ndarray:

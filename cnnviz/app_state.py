@@ -1,74 +1,60 @@
-"""What the user has chosen now: plain Python with change notifications, no Qt.
+"""The app state: what the user has chosen and the latest results. Evented, no Qt.
 
-Views connect to these events in their __init__ and update in small `_on_*` methods
-(the napari pattern). Everything here can be driven from a notebook or a test.
+Built on psygnal (the event library napari and ndv use): views connect to these signals
+in their __init__ and update in small `_on_*` methods; controllers set values and publish
+results. Everything here can be driven from a notebook or a test without a window.
+
+    state = AppState()
+    state.image_changed.connect(lambda image, source: ...)
+    state.set_image(array, "drawing")
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-
 import numpy as np
+from psygnal import Signal
 
+from cnnviz.core.filter_settings import KernelSettings
 
-class Event:
-    """A list of callbacks: connect(fn), disconnect(fn), emit(*args)."""
+__all__ = ["AppState", "KernelSettings", "KERNEL_SOURCE_IMAGE", "KERNEL_SOURCE_NETWORK",
+           "LECTURE_SOURCE_PREFIX"]
 
-    def __init__(self) -> None:
-        self._callbacks: list[Callable] = []
-
-    def connect(self, callback: Callable) -> None:
-        if callback not in self._callbacks:
-            self._callbacks.append(callback)
-
-    def disconnect(self, callback: Callable) -> None:
-        if callback in self._callbacks:
-            self._callbacks.remove(callback)
-
-    def emit(self, *args) -> None:
-        for callback in list(self._callbacks):
-            callback(*args)
-
-
-@dataclass(frozen=True)
-class KernelSettings:
-    """The kernel explorer's choices (stride and padding per axis: rows, columns)."""
-
-    kernel: np.ndarray = field(default_factory=lambda: np.array(
-        [[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=np.float64))
-    preset_key: str | None = "sharpen"
-    stride: tuple[int, int] = (1, 1)
-    padding: tuple[int, int] = (0, 0)
-    activation: str = "relu"  # see cnnviz.core.ops.ACTIVATIONS; "none" for no activation
-    pool_kind: str = "max"  # "none", "max", "min", "avg"
-    pool_size: int = 2
-    pool_stride: int = 2
-    per_channel: bool = False  # colour images: filter each channel alone, or sum like a conv layer
-
-    def with_changes(self, **changes) -> KernelSettings:
-        return replace(self, **changes)
+# What the kernel explorer filters: the current image, the network's 28×28 input, or a
+# lecture example ("lecture:<key>", see cnnviz.core.lecture_examples).
+KERNEL_SOURCE_IMAGE = "image"
+KERNEL_SOURCE_NETWORK = "network"
+LECTURE_SOURCE_PREFIX = "lecture:"
 
 
 class AppState:
-    """The current input image, model, kernel settings and selected layer.
+    """The current input image, model, kernel settings and selections, and the latest
+    analysis. image: (H, W) grey or (H, W, 3) colour, float32 0..255, as
+    cnnviz.core.images loads it (a drawing is white ink on black)."""
 
-    image: (H, W) grey or (H, W, 3) colour, float32 0..255, as cnnviz.core.images loads it
-    (a drawing is white ink on black; preprocessing handles either polarity).
-    """
+    image_changed = Signal(object, str)  # (image, source)
+    model_changed = Signal(object)  # (LoadedModel)
+    kernel_changed = Signal(object)  # (KernelSettings)
+    kernel_source_changed = Signal(str)  # "image", "network" or "lecture:<key>"
+    channel_view_changed = Signal(str)  # "all", "0", "1", "2" (per-channel colour view)
+    layer_changed = Signal(str)  # the CNN explorer's selected layer
+    catalogue_changed = Signal(object)  # (list of cnnviz.core.catalogue.ModelEntry)
+    analysis_ready = Signal(object)  # (cnnviz.core.inference.Analysis)
+    analysis_failed = Signal(str)
+    busy_changed = Signal(str, bool)  # (which worker, busy)
 
     def __init__(self) -> None:
-        self.image_changed = Event()  # (image, source: str)
-        self.model_changed = Event()  # (LoadedModel)
-        self.kernel_changed = Event()  # (KernelSettings)
-        self.layer_changed = Event()  # (layer name: str)
-        self.analysis_ready = Event()  # (cnnviz.core.inference.Analysis) from the worker
         self.image: np.ndarray | None = None
         self.image_source: str = ""
         self.model = None  # cnnviz.core.weights.LoadedModel
         self.kernel = KernelSettings()
+        self.kernel_source: str = KERNEL_SOURCE_IMAGE
+        # The user's own settings, kept while a lecture example replaces them.
+        self.kernel_before_lecture: KernelSettings | None = None
+        self.channel_view: str = "all"
         self.layer: str | None = None
+        self.catalogue: list = []
         self.analysis = None  # the latest cnnviz.core.inference.Analysis
+        self.analysis_error: str | None = None
 
     def set_image(self, image: np.ndarray, source: str = "") -> None:
         self.image = image
@@ -83,11 +69,30 @@ class AppState:
         self.kernel = settings
         self.kernel_changed.emit(settings)
 
+    def set_kernel_source(self, source: str) -> None:
+        if source != self.kernel_source:
+            self.kernel_source = source
+            self.kernel_source_changed.emit(source)
+
+    def set_channel_view(self, view: str) -> None:
+        if view != self.channel_view:
+            self.channel_view = view
+            self.channel_view_changed.emit(view)
+
     def set_layer(self, name: str) -> None:
         if name != self.layer:
             self.layer = name
             self.layer_changed.emit(name)
 
+    def set_catalogue(self, entries: list) -> None:
+        self.catalogue = list(entries)
+        self.catalogue_changed.emit(self.catalogue)
+
     def publish_analysis(self, analysis) -> None:
         self.analysis = analysis
+        self.analysis_error = None
         self.analysis_ready.emit(analysis)
+
+    def publish_analysis_failure(self, message: str) -> None:
+        self.analysis_error = message
+        self.analysis_failed.emit(message)

@@ -440,7 +440,7 @@ def _parse_pool(text: str | None) -> tuple[str, int, int] | None:
 def cmd_filter(args) -> int:
     import numpy as np
 
-    from .app_state import KernelSettings
+    from .core.filter_settings import KernelSettings
     from .core.filtering import ACTIVATION_NAMES, run_pipeline
     from .core.images import ImageError, load_image, output_problem, save_image, write_atomically
     from .core.kernels import KernelError, kernel_from_text_or_preset

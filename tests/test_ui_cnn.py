@@ -18,7 +18,7 @@ from cnnviz.core.samples import default_sample
 from cnnviz.core.weights import load_shipped, shipped_weights_path
 from cnnviz.ui import cnn_explorer as cnn_module
 from cnnviz.ui.cnn_explorer import CnnExplorer, block_of
-from cnnviz.ui.workers import AnalysisController
+from cnnviz.ui.controllers import AnalysisController
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,8 @@ from cnnviz.core import weights as weights_module
 from cnnviz.core.samples import load_samples
 from cnnviz.ui import main_window as main_window_module
 from cnnviz.ui.app import app_icon
+from cnnviz.ui.controllers import LatestRequestRunner
 from cnnviz.ui.main_window import MainWindow
-from cnnviz.ui.workers import LatestRequestRunner
 
 
 @pytest.fixture

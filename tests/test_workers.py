@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from cnnviz.ui.workers import LatestRequestRunner
+from cnnviz.ui.controllers import LatestRequestRunner
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_analysis_frames_the_picture_for_the_model_dataset(qtbot):
 
     from cnnviz.app_state import AppState
     from cnnviz.core.weights import load_shipped
-    from cnnviz.ui.workers import AnalysisController
+    from cnnviz.ui.controllers import AnalysisController
 
     state = AppState()
     controller = AnalysisController(state)

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..app_state import KernelSettings
 from . import ops
+from .filter_settings import KernelSettings
 from .ops import AxisSize
 
 __all__ = [

@@ -58,11 +58,11 @@ from ..core.filtering import (
     run_pipeline,
 )
 from ..core.kernels import PRESETS, KernelError, parse_kernel
+from .controllers import LatestRequestRunner
 from .kernel_grid import HINT_STYLE, LIMIT_STYLE, MAX_SIDE, KernelGrid, LimitSpinBox, cell_texts
 from .network_strip import fmt_shape
 from .plots import SIGNED_CMAP, UNSIGNED_CMAP, ImagePanel
 from .tooltips import wrapped_tooltip
-from .workers import LatestRequestRunner
 
 SETTINGS_GROUP = "KernelExplorer"
 SMALL = 16  # arrays up to 16 x 16 show their numbers in the cells, like the slides

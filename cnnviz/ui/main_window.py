@@ -56,10 +56,10 @@ from cnnviz.core.samples import default_sample, load_samples
 from cnnviz.core.weights import WeightsError
 
 from .cnn_explorer import CnnExplorer
+from .controllers import AnalysisController, LatestRequestRunner
 from .input_panel import InputPanel
 from .kernel_explorer import KernelExplorer
 from .tooltips import wrap_long_tooltips
-from .workers import AnalysisController, LatestRequestRunner
 
 IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm *.pbm);;"
                 "All files (*)")

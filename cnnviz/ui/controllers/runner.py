@@ -1,4 +1,4 @@
-"""The one place that owns threads.
+"""A worker thread where the newest request wins (the controllers' one tool for threads).
 
 LatestRequestRunner runs a function on its own worker thread. While the user draws,
 requests arrive faster than they can be served, so only the newest pending request is
@@ -14,7 +14,6 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from functools import partial
 
 from PySide6.QtCore import QObject, Signal
 
@@ -119,44 +118,3 @@ class LatestRequestRunner(QObject):
     def _on_deliver_err(self, generation: int, message: str) -> None:
         if generation == self._generation and not self._stopping:
             self.failed.emit(generation, message)
-
-
-class AnalysisController(QObject):
-    """Runs cnnviz.core.inference.analyze on a worker whenever the image or model
-    changes, and publishes the newest result on the AppState (GUI thread)."""
-
-    analysis_failed = Signal(str)
-
-    def __init__(self, state, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
-        self.runner = LatestRequestRunner("analysis", self)
-        self.runner.finished.connect(self._on_finished)
-        self.runner.failed.connect(self._on_failed)
-        state.image_changed.connect(self._on_input_changed)
-        state.model_changed.connect(self._on_input_changed)
-
-    def request(self) -> int | None:
-        from cnnviz.core.inference import analyze
-
-        if self.state.image is None or self.state.model is None:
-            return None
-        # The model object is only read by the worker; a model switch makes a new one.
-        loaded = self.state.model
-        return self.runner.submit(partial(analyze, dataset=loaded.dataset), loaded.model,
-                                  self.state.image)
-
-    def _on_input_changed(self, *_args) -> None:
-        self.request()
-
-    def _on_finished(self, _generation: int, analysis) -> None:
-        self.state.publish_analysis(analysis)
-
-    def _on_failed(self, _generation: int, message: str) -> None:
-        self.analysis_failed.emit(message)
-
-    def join(self, timeout: float = 10.0) -> bool:
-        return self.runner.join(timeout)
-
-    def shutdown(self) -> None:
-        self.runner.shutdown()
