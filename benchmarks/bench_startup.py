@@ -50,7 +50,7 @@ def probe():
     QTimer.singleShot(5, probe)
 
 QTimer.singleShot(0, probe)
-from cnnviz.ui.app import run_app
+from cnnviz.ui.window.app import run_app
 sys.exit(run_app())
 """
 
@@ -110,14 +110,14 @@ def memory_while_drawing(total: int, input_only: bool) -> None:
     state = AppState()
     if input_only:
         from cnnviz.ui.controllers import AnalysisController
-        from cnnviz.ui.input_panel import InputPanel
+        from cnnviz.ui.input.panel import InputPanel
 
         controller = AnalysisController(state)
         widget = InputPanel(state, controller)
         state.set_model(load_shipped("cnnviz"))
         what = "input panel + analysis worker"
     else:
-        from cnnviz.ui.main_window import MainWindow
+        from cnnviz.ui.window.main_window import MainWindow
 
         widget = MainWindow(state)
         widget.load_defaults()

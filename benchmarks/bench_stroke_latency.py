@@ -37,7 +37,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from cnnviz.app_state import AppState  # noqa: E402
 from cnnviz.core.weights import load_shipped  # noqa: E402
-from cnnviz.ui.cnn_explorer import CnnExplorer  # noqa: E402
+from cnnviz.ui.cnn.explorer import CnnExplorer  # noqa: E402
 from cnnviz.ui.controllers import AnalysisController  # noqa: E402
 
 
@@ -200,7 +200,7 @@ def run_window(args) -> None:
     from PySide6.QtCore import QPoint, QSettings, Qt
     from PySide6.QtTest import QTest
 
-    from cnnviz.ui.main_window import MainWindow
+    from cnnviz.ui.window.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)  # never the user's settings

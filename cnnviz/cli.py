@@ -524,7 +524,7 @@ def cmd_data(args) -> int:
 
 
 def run_gui(args) -> int:
-    from .ui.app import run_app
+    from .ui.window.app import run_app
 
     return run_app(image=getattr(args, "image", None), data_dir=getattr(args, "data_dir", None))
 

@@ -8,8 +8,8 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QInputDevice, QPointingDevice, QTabletEvent
 from PySide6.QtTest import QTest
 
-from cnnviz.ui import drawing_pad as drawing_pad_module
-from cnnviz.ui.drawing_pad import (
+from cnnviz.ui.input import drawing_pad as drawing_pad_module
+from cnnviz.ui.input.drawing_pad import (
     DEFAULT_BRUSH,
     PAD_SIZE,
     UNDO_LEVELS,

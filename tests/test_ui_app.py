@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from cnnviz.ui.tooltips import wrap_long_tooltips, wrapped_tooltip
+from cnnviz.ui.widgets.tooltips import wrap_long_tooltips, wrapped_tooltip
 
 
 def test_long_plain_tooltips_become_wrappable_rich_text():
@@ -38,7 +38,7 @@ def test_the_main_window_has_no_long_plain_tooltips(qtbot, tmp_path):
     from PySide6.QtCore import QSettings
 
     from cnnviz.app_state import AppState
-    from cnnviz.ui.main_window import MainWindow
+    from cnnviz.ui.window.main_window import MainWindow
 
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))

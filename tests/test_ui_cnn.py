@@ -16,8 +16,8 @@ from cnnviz.app_state import AppState
 from cnnviz.core.inference import analyze
 from cnnviz.core.samples import default_sample
 from cnnviz.core.weights import load_shipped, shipped_weights_path
-from cnnviz.ui import cnn_explorer as cnn_module
-from cnnviz.ui.cnn_explorer import CnnExplorer, block_of
+from cnnviz.ui.cnn import explorer as cnn_module
+from cnnviz.ui.cnn.explorer import CnnExplorer, block_of
 from cnnviz.ui.controllers import AnalysisController
 
 
@@ -653,7 +653,7 @@ def test_a_picture_without_ink_says_no_digit_was_found(qtbot, env):
 
 
 def test_softmax_is_not_explained_as_adding_non_linearity(cnnviz_model):
-    from cnnviz.ui.network_strip import describe_layers
+    from cnnviz.ui.cnn.network_strip import describe_layers
 
     text = next(t for t in describe_layers(cnnviz_model.model) if t.label == "Softmax")
     assert "non-linearity" not in text.explanation
@@ -667,7 +667,7 @@ def test_softmax_is_not_explained_as_adding_non_linearity(cnnviz_model):
 
 @pytest.fixture
 def panel_env(qtbot):
-    from cnnviz.ui.input_panel import InputPanel
+    from cnnviz.ui.input.panel import InputPanel
 
     def make(model_name="cnnviz-fashion", data_dir=None):
         state = AppState()
@@ -766,7 +766,7 @@ def test_preprocessing_captions_fit_a_narrow_panel(qtbot, panel_env):
 def test_layer_thumbnails_show_the_newest_output(qtbot):
     """Thumbnails are made when painted (cards scrolled out of view cost nothing per stroke),
     and always from the newest output, never a stale one."""
-    from cnnviz.ui.network_strip import Thumbnail, thumbnail_image
+    from cnnviz.ui.cnn.network_strip import Thumbnail, thumbnail_image
 
     thumb = Thumbnail()
     qtbot.addWidget(thumb)

@@ -20,15 +20,15 @@ from cnnviz.app_state import AppState, KernelSettings
 from cnnviz.core.filtering import ACTIVATION_NAMES, LECTURE_EXAMPLES
 from cnnviz.core.kernels import PRESETS
 from cnnviz.core.samples import default_sample
-from cnnviz.ui.kernel_explorer import (
+from cnnviz.ui.kernel.explorer import (
     MAX_PADDING,
     MAX_STRIDE,
     SOURCE_IMAGE,
     SOURCE_NETWORK,
     KernelExplorer,
 )
-from cnnviz.ui.kernel_grid import KernelGrid
-from cnnviz.ui.plots import UNSIGNED_CMAP
+from cnnviz.ui.kernel.grid import KernelGrid
+from cnnviz.ui.widgets.plots import UNSIGNED_CMAP
 
 
 def reference(image, s: KernelSettings):
@@ -380,7 +380,7 @@ def test_controls_fit_with_a_7x7_kernel(qtbot, env, size):
 
 
 def test_panel_grid_picks_the_layout_with_larger_images():
-    from cnnviz.ui.kernel_explorer import best_columns, image_side
+    from cnnviz.ui.kernel.explorer import best_columns, image_side
 
     # The area beside the controls at 1366×768: two columns draw larger images than three.
     assert image_side(540, 440, 2) > image_side(540, 440, 3)
@@ -393,7 +393,7 @@ def test_panel_grid_picks_the_layout_with_larger_images():
 
 
 def test_narrow_panels_give_the_colour_bar_room_to_the_image(qtbot):
-    from cnnviz.ui.plots import ImagePanel
+    from cnnviz.ui.widgets.plots import ImagePanel
 
     panel = ImagePanel("conv")
     qtbot.addWidget(panel)
@@ -415,7 +415,7 @@ def test_narrow_panels_give_the_colour_bar_room_to_the_image(qtbot):
 
 
 def test_a_map_of_equal_values_is_drawn_against_zero():
-    from cnnviz.ui.kernel_explorer import colour_for
+    from cnnviz.ui.kernel.explorer import colour_for
 
     # The 1×3 output 1 1 1 of the 7×7 slide with a 7×3 kernel: white cells, not black ones.
     cmap, (lo, hi) = colour_for((1.0, 1.0))
@@ -815,7 +815,7 @@ def test_panel_tooltip_never_covers_the_pixel_pointed_at(qtbot):
     from PySide6.QtGui import QHelpEvent
     from PySide6.QtWidgets import QApplication
 
-    from cnnviz.ui.plots import ImagePanel
+    from cnnviz.ui.widgets.plots import ImagePanel
 
     panel = ImagePanel("conv")
     qtbot.addWidget(panel)
@@ -868,8 +868,8 @@ def test_numbers_on_cells_never_run_into_each_other(qtbot):
     gap to its neighbours (or no numbers are drawn at all)."""
     from PySide6.QtGui import QFont, QFontMetrics
 
-    from cnnviz.ui.kernel_explorer import CellNumbers
-    from cnnviz.ui.plots import UNSIGNED_CMAP, ImagePanel
+    from cnnviz.ui.kernel.explorer import CellNumbers
+    from cnnviz.ui.widgets.plots import UNSIGNED_CMAP, ImagePanel
 
     panel = ImagePanel("pool")
     qtbot.addWidget(panel)
@@ -898,7 +898,7 @@ def test_numbers_on_cells_never_run_into_each_other(qtbot):
 
 
 def test_layout_keeps_colour_bars_unless_three_columns_are_much_larger():
-    from cnnviz.ui.kernel_explorer import COMPACT_PANEL, best_columns
+    from cnnviz.ui.kernel.explorer import COMPACT_PANEL, best_columns
 
     # 1366x768 with a note above the panels: three columns would hide every colour bar for
     # images only ~10% larger, so two columns stay.

@@ -16,10 +16,10 @@ from PySide6.QtWidgets import QMessageBox
 from cnnviz.app_state import AppState
 from cnnviz.core import weights as weights_module
 from cnnviz.core.samples import load_samples
-from cnnviz.ui import main_window as main_window_module
-from cnnviz.ui.app import app_icon
 from cnnviz.ui.controllers import LatestRequestRunner
-from cnnviz.ui.main_window import MainWindow
+from cnnviz.ui.window import main_window as main_window_module
+from cnnviz.ui.window.app import app_icon
+from cnnviz.ui.window.main_window import MainWindow
 
 
 @pytest.fixture
@@ -384,7 +384,7 @@ def test_random_digit_uses_the_full_test_set_when_available(qtbot, window, mnist
 
 
 def test_random_digit_falls_back_to_shipped_samples(qtbot, window, tmp_path):
-    from cnnviz.ui.gallery import TestDigits
+    from cnnviz.ui.input.gallery import TestDigits
 
     digits = TestDigits(data_dir=str(tmp_path / "no-data-here"), seed=1)
     image, source, label = digits.random()
@@ -397,7 +397,7 @@ def test_random_digit_falls_back_to_shipped_samples(qtbot, window, tmp_path):
 
 def test_random_pick_follows_the_model_dataset(tmp_path):
     from cnnviz.core.data import DataError, load_split
-    from cnnviz.ui.gallery import CLASS_NAMES, TestDigits
+    from cnnviz.ui.input.gallery import CLASS_NAMES, TestDigits
 
     try:
         images, labels = load_split("fashion-mnist", "test", verify=False)

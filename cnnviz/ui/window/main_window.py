@@ -55,11 +55,11 @@ from cnnviz.core.images import MAX_PIXELS, ImageError, load_image
 from cnnviz.core.samples import default_sample, load_samples
 from cnnviz.core.weights import WeightsError
 
-from .cnn_explorer import CnnExplorer
-from .controllers import AnalysisController, LatestRequestRunner
-from .input_panel import InputPanel
-from .kernel_explorer import KernelExplorer
-from .tooltips import wrap_long_tooltips
+from ..cnn.explorer import CnnExplorer
+from ..controllers import AnalysisController, LatestRequestRunner
+from ..input.panel import InputPanel
+from ..kernel.explorer import KernelExplorer
+from ..widgets.tooltips import wrap_long_tooltips
 
 IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm *.pbm);;"
                 "All files (*)")

@@ -15,7 +15,7 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
-from .plots import SIGNED_CMAP, UNSIGNED_CMAP
+from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP
 
 # Card colours by layer kind (border / light fill), so blocks are easy to see in the row.
 KIND_COLORS = {

@@ -9,7 +9,6 @@ picture the input (state.set_image(pad.image(), "your drawing")), live, as the p
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
@@ -26,11 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.data import DATASET_NAMES
-from ..core.inference import percent
-from ..core.samples import load_samples
+from ...core.data import DATASET_NAMES
+from ...core.inference import percent
+from ...core.samples import load_samples
 from .drawing_pad import DEFAULT_BRUSH, MAX_BRUSH, MIN_BRUSH, DrawingPad, array_to_qimage
 from .gallery import GalleryDialog, TestDigits
+from .wording import DIGITS, Wording, blank_input, model_dataset, nothing_to_read, wording  # noqa: F401
 
 PACE_TIMEOUT_MS = 400  # while drawing, send the newest picture at least this often
 NETWORK_INPUT_LINES = ["Result", "28×28"]  # short enough for the narrowest column
@@ -40,53 +40,6 @@ PREPROCESS_HELP = (
     "their centre of mass in a 28×28 frame, white ink on black. A drawing or a photo goes "
     "through the same steps before the network sees it; otherwise it would read it badly. "
     "Hover over a step to see what it does; a grey step was not needed for this picture.")
-
-
-@dataclass(frozen=True)
-class Wording:
-    """What the input side asks for: digits for an MNIST model, any picture for a model of
-    another dataset (a Fashion-MNIST model reads clothes, not digits)."""
-
-    dataset: str  # "mnist" or "fashion-mnist"
-    prompt: str  # an empty pad
-    heading: str  # above the pad (rich text)
-    pad_hint: str  # grey text on the empty pad
-    nothing: str  # a picture in which preprocessing found nothing to read
-    random: str  # the Random button
-
-
-DIGITS = Wording("mnist", "Draw a digit", "<b>Draw a digit</b>: the network reads it as you draw.",
-                 "Draw a digit here", "No digit found in this picture", "Random digit")
-
-
-def model_dataset(model) -> str:
-    """The dataset a model was trained on ("mnist" when no model is loaded)."""
-    return model.dataset if model is not None else "mnist"
-
-
-def wording(model) -> Wording:
-    dataset = model_dataset(model)
-    if dataset == "mnist":
-        return DIGITS
-    return Wording(dataset, "Draw or open a picture",
-                   "<b>Draw or open a picture</b>: the network reads it as you draw.",
-                   "Draw or open a picture here", "Nothing found in this picture",
-                   "Random image")
-
-
-def blank_input(digit) -> bool:
-    """True when the picture itself is blank (a cleared pad), as opposed to a picture in which
-    preprocessing found no ink (DigitInput.empty is True for both)."""
-    steps = digit.steps
-    return not steps or not np.any(steps[0].image)
-
-
-def nothing_to_read(digit, words: Wording) -> tuple[str, str]:
-    """(short answer, longer explanation) for an analysis whose DigitInput is empty."""
-    if blank_input(digit):
-        return words.prompt, "The pad is empty: there is nothing to read yet."
-    return words.nothing, ("Nothing stands out from its background. Try a picture with more "
-                           "contrast, or draw on the pad.")
 
 
 class ArrayView(QWidget):

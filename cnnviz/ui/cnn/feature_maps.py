@@ -20,7 +20,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QWidget
 
-from .plots import SIGNED_CMAP, UNSIGNED_CMAP
+from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP
 
 GAP_X = 1  # empty columns between maps (in map pixels)
 EDGE_ROOM = 10  # pixels a bar plot's first or last x label may reach past the axis ends

@@ -37,13 +37,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.data import DATASET_NAMES
-from ..core.inference import percent
-from ..core.weights import SHIPPED, LoadedModel, WeightsError, load_shipped, load_weights
+from ...core.data import DATASET_NAMES
+from ...core.inference import percent
+from ...core.weights import SHIPPED, LoadedModel, WeightsError, load_shipped, load_weights
+from ..input.wording import DIGITS, blank_input, nothing_to_read, wording
+from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP, ImagePanel
 from .feature_maps import BarPlot, FeatureMapGrid, KernelView, StageStrip, StickyScale
-from .input_panel import DIGITS, blank_input, nothing_to_read, wording
 from .network_strip import NetworkStrip, describe_layers, fmt_shape
-from .plots import SIGNED_CMAP, UNSIGNED_CMAP, ImagePanel
 
 OPEN_ITEM = "Open weights file…"
 SETTINGS_GROUP = "CnnExplorer"

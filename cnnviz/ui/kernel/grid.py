@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.filtering import fmt_number, resize_centred
-from ..core.kernels import KernelError, parse_cell
+from ...core.filtering import fmt_number, resize_centred
+from ...core.kernels import KernelError, parse_cell
 
 MAX_SIDE = 7
 CELL_WIDTH = 36

@@ -43,9 +43,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..app_state import KernelSettings
-from ..core import filtering
-from ..core.filtering import (
+from ...app_state import KernelSettings
+from ...core import filtering
+from ...core.filtering import (
     ACTIVATION_NAMES,
     LECTURE_EXAMPLES,
     FilterResult,
@@ -57,12 +57,12 @@ from ..core.filtering import (
     input_window,
     run_pipeline,
 )
-from ..core.kernels import PRESETS, KernelError, parse_kernel
-from .controllers import LatestRequestRunner
-from .kernel_grid import HINT_STYLE, LIMIT_STYLE, MAX_SIDE, KernelGrid, LimitSpinBox, cell_texts
-from .network_strip import fmt_shape
-from .plots import SIGNED_CMAP, UNSIGNED_CMAP, ImagePanel
-from .tooltips import wrapped_tooltip
+from ...core.kernels import PRESETS, KernelError, parse_kernel
+from ..cnn.network_strip import fmt_shape
+from ..controllers import LatestRequestRunner
+from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP, ImagePanel
+from ..widgets.tooltips import wrapped_tooltip
+from .grid import HINT_STYLE, LIMIT_STYLE, MAX_SIDE, KernelGrid, LimitSpinBox, cell_texts
 
 SETTINGS_GROUP = "KernelExplorer"
 SMALL = 16  # arrays up to 16 x 16 show their numbers in the cells, like the slides

@@ -1,0 +1,1 @@
+"""The input side: the drawing pad, the preprocessing strip, the answer, the gallery."""

@@ -1,0 +1,1 @@
+"""The kernel explorer screen: one kernel on one image, convolution → activation → pooling."""

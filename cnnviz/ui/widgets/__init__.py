@@ -1,0 +1,1 @@
+"""Shared small widgets: image panels with colour bars, plots, tooltips."""
