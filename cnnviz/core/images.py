@@ -231,10 +231,32 @@ def _damaged(name: str, exc: BaseException) -> str:
     return f"{name} cannot be decoded, the file is damaged ({text})"
 
 
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R 601, as Pillow's "L" conversion
+
+
 def _luma(rgb: np.ndarray) -> np.ndarray:
     """ITU-R 601 luma, as Pillow's "L" conversion, without rounding to whole numbers."""
-    return (rgb[..., 0] * np.float32(0.299) + rgb[..., 1] * np.float32(0.587)
-            + rgb[..., 2] * np.float32(0.114)).astype(np.float32)
+    r, g, b = (np.float32(w) for w in LUMA_WEIGHTS)
+    return (rgb[..., 0] * r + rgb[..., 1] * g + rgb[..., 2] * b).astype(np.float32)
+
+
+def to_grey(array: np.ndarray) -> np.ndarray:
+    """(H, W) or (H, W, 3|4) in 0..255 -> (H, W) float32 0..255: the one grey conversion
+    (luma for colour, alpha ignored; nan -> 0, +inf -> 255, -inf -> 0)."""
+    a = np.asarray(array)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[..., 0]
+    if a.ndim == 3:
+        a = _luma(a[..., :3].astype(np.float32, copy=False))
+    a = a.astype(np.float32, copy=False)
+    if not np.isfinite(a).all():
+        a = np.nan_to_num(a, nan=0.0, posinf=255.0, neginf=0.0)
+    return a
+
+
+def to_grey_uint8(array: np.ndarray) -> np.ndarray:
+    """(H, W) or (H, W, 3|4) in 0..255 -> (H, W) uint8, rounded and clipped."""
+    return np.clip(np.rint(to_grey(array)), 0, 255).astype(np.uint8)
 
 
 def load_image(source: str | os.PathLike | bytes, *, mode: str = "auto") -> np.ndarray:

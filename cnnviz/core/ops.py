@@ -27,7 +27,7 @@ import numpy as np
 
 __all__ = [
     "ACTIVATIONS", "MAX_PIXELS", "POOL_KINDS", "AxisSize", "NotFiniteError", "ShapeError",
-    "WindowProducts", "activate", "conv2d", "conv2d_per_channel", "conv_params", "dense_params",
+    "WindowProducts", "activate", "padded_window", "conv2d", "conv2d_per_channel", "conv_params", "dense_params",
     "output_axis", "output_shape", "output_size", "pool2d", "pool_axis",
     "size_problem", "softmax", "window_products",
 ]
@@ -360,6 +360,20 @@ def conv2d_per_channel(x, kernel2d, stride=1, padding=0, exact: bool = False) ->
     return np.stack([conv2d(plane, k, stride, padding, exact=exact) for plane in xc])
 
 
+def padded_window(x: np.ndarray, top: int, left: int, height: int, width: int) -> np.ndarray:
+    """The (…, height, width) block of x whose top-left is (top, left) in input pixels, with
+    zeros where it reaches into the padding (top/left may be negative, the block may pass the
+    far edge). The one padded-window crop: a kernel window, a pooling window, a receptive field."""
+    x = np.asarray(x)
+    h, w = x.shape[-2:]
+    window = np.zeros(x.shape[:-2] + (height, width), dtype=np.result_type(x.dtype, np.float32))
+    r0, r1 = max(top, 0), min(top + height, h)  # the part of the block inside the image
+    c0, c1 = max(left, 0), min(left + width, w)
+    if r0 < r1 and c0 < c1:
+        window[..., r0 - top:r1 - top, c0 - left:c1 - left] = x[..., r0:r1, c0:c1]
+    return window
+
+
 @dataclass(frozen=True, eq=False)
 class WindowProducts:
     """What one output pixel is made of, as the lecture's Recap slides show it."""
@@ -388,10 +402,7 @@ def window_products(x, kernel, stride, padding, row: int, col: int) -> WindowPro
     if not (0 <= row < ho and 0 <= col < wo):
         raise IndexError(f"output pixel ({row}, {col}) is outside the {ho}x{wo} output")
     top, left = row * sh - ph, col * sw - pw
-    window = np.zeros(x.shape[:-2] + (kh, kw))  # zeros stand for the padding
-    r0, r1 = max(top, 0), min(top + kh, h)  # the part of the window inside the image
-    c0, c1 = max(left, 0), min(left + kw, w)
-    window[..., r0 - top:r1 - top, c0 - left:c1 - left] = x[..., r0:r1, c0:c1]
+    window = padded_window(x, top, left, kh, kw)
     products = window * k  # a 2-D kernel broadcasts over channels
     return WindowProducts(top, left, window, products, float(products.sum()))
 

@@ -37,6 +37,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from cnnviz.core.images import to_grey_uint8  # noqa: F401  (re-exported for the input views)
+
 PAD_SIZE = 280  # canvas pixels per side; MNIST is 28, so one MNIST pixel = 10 pad pixels
 DEFAULT_BRUSH = 20.0  # a digit drawn to fill the pad ends up ~2 px thick in 28x28, like MNIST
 MIN_BRUSH, MAX_BRUSH = 4, 48
@@ -50,15 +52,6 @@ def _nbytes(obj) -> int:
     if isinstance(obj, (tuple, list)):
         return sum(_nbytes(o) for o in obj)
     return 0
-
-
-def to_grey_uint8(array: np.ndarray) -> np.ndarray:
-    """(H, W) or (H, W, 3|4) in 0..255 -> (H, W) uint8 (ITU-R 601 luma for colour)."""
-    a = np.asarray(array)
-    if a.ndim == 3:
-        a = a[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    a = np.nan_to_num(a.astype(np.float32, copy=False), nan=0.0, posinf=255.0, neginf=0.0)
-    return np.clip(np.rint(a), 0, 255).astype(np.uint8)
 
 
 def array_to_qimage(array: np.ndarray, value_range: tuple[float, float] | None = None) -> QImage:
