@@ -373,7 +373,7 @@ def cmd_summary(args) -> int:
 
 def cmd_predict(args) -> int:
     from .core.images import ImageError, load_image
-    from .core.inference import percent
+    from .core.formulas import percent
     from .core.preprocess import preprocess_for
 
     loaded = _open_model(args)
