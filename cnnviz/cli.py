@@ -372,8 +372,8 @@ def cmd_summary(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from .core.images import ImageError, load_image
     from .core.formulas import percent
+    from .core.images import ImageError, load_image
     from .core.preprocess import preprocess_for
 
     loaded = _open_model(args)

@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 FORBIDDEN_IN_CORE = ("PySide6", "shiboken6", "pyqtgraph", "superqt", "cnnviz.ui", "cnnviz.app_state")
 CORE = Path(__file__).resolve().parents[1] / "cnnviz" / "core"
 
