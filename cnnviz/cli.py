@@ -36,19 +36,13 @@ def _add_model_choice(p: argparse.ArgumentParser) -> None:
     g.add_argument("--weights", metavar="FILE", help="a .safetensors file written by cnnviz train")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
-
-    parser = argparse.ArgumentParser(
-        prog="cnnviz",
-        description="See inside convolutional neural networks. With no command, opens the app.")
-    parser.add_argument("--version", action="version", version=f"cnnviz {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
+def _add_gui(sub) -> None:
     p = sub.add_parser("gui", help="open the desktop app (the default)")
     p.add_argument("image", nargs="?", help="an image to open at start")
     _add_data_dir(p)
 
+
+def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train a network on MNIST or Fashion-MNIST")
     p.add_argument("--arch", default="cnnviz", help="cnnviz, lecture-keras or lecture-deep")
     p.add_argument("--dataset", default="mnist", choices=["mnist", "fashion-mnist"])
@@ -68,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where to write the .safetensors weights")
     _add_data_dir(p)
 
+
+def _add_model_commands(sub) -> None:
+    """evaluate, predict and summary: the commands that open a model."""
     p = sub.add_parser("evaluate", help="test accuracy, per-class accuracy, confusion matrix")
     _add_model_choice(p)
     p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default=None,
@@ -84,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("arch", nargs="?", default=None, help="cnnviz, lecture-keras or lecture-deep")
     p.add_argument("--weights", metavar="FILE", help="summarise the network in a weights file")
 
+
+def _add_filter(sub) -> None:
     p = sub.add_parser("filter", help="apply a kernel (and activation, pooling) to an image")
     p.add_argument("image")
     p.add_argument("--kernel", required=True,
@@ -102,13 +101,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", "-o", required=True,
                    help="OUT.npy keeps raw float values; OUT.png a normalised picture (the "
                         "folder must exist)")
-
     sub.add_parser("kernels", help="list the kernel presets")
 
+
+def _add_data(sub) -> None:
     p = sub.add_parser("data", help="find, check or download the datasets")
     p.add_argument("action", choices=["where", "verify", "download"])
     p.add_argument("dataset", nargs="?", default="mnist", choices=["mnist", "fashion-mnist"])
     _add_data_dir(p)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="cnnviz",
+        description="See inside convolutional neural networks. With no command, opens the app.")
+    parser.add_argument("--version", action="version", version=f"cnnviz {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in (_add_gui, _add_train, _add_model_commands, _add_filter, _add_data):
+        add(sub)
     return parser
 
 
@@ -475,13 +487,30 @@ def _parse_pool(text: str | None) -> tuple[str, int, int] | None:
     return kind, size, numbers[1] if len(numbers) > 1 else size
 
 
+def _write_filter_output(out: Path, result) -> None:
+    """.npy: the raw values under the exact name (np.save on a path would add ".npy");
+    .png: a picture stretched to 0..255. Never half a file."""
+    import numpy as np
+
+    from .core.files import FileProblem, write_atomically
+    from .core.images import ImageError, save_image
+
+    try:
+        if out.suffix.lower() == ".npy":
+            write_atomically(out, lambda fh: np.save(fh, result))
+        else:
+            save_image(out, result, normalize=True)
+    except (ImageError, FileProblem) as exc:
+        raise CliError(str(exc)) from None
+
+
 def cmd_filter(args) -> int:
     import numpy as np
 
-    from .core.files import FileProblem, output_problem, write_atomically
+    from .core.files import output_problem
     from .core.filter_settings import KernelSettings
     from .core.filtering import ACTIVATION_NAMES, run_pipeline
-    from .core.images import ImageError, load_image, save_image
+    from .core.images import ImageError, load_image
     from .core.kernels import KernelError, kernel_from_text_or_preset
     from .core.limits import MAX_FILTER_PADDING, MAX_FILTER_STRIDE
 
@@ -523,14 +552,7 @@ def cmd_filter(args) -> int:
     result = r.final
     if result.ndim == 3:
         result = np.moveaxis(result, 0, -1)  # per channel: (H, W, C), as images are stored
-    try:
-        if out.suffix.lower() == ".npy":
-            # The exact name (np.save on a path would add ".npy"), never half a file.
-            write_atomically(out, lambda fh: np.save(fh, result))
-        else:
-            save_image(out, result, normalize=True)
-    except (ImageError, FileProblem) as exc:
-        raise CliError(str(exc)) from None
+    _write_filter_output(out, result)
     shape = "x".join(map(str, result.shape))
     print(f"{args.image} -> {out}  ({shape}, min {float(result.min()):g}, max {float(result.max()):g})")
     return 0
