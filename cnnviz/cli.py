@@ -36,19 +36,13 @@ def _add_model_choice(p: argparse.ArgumentParser) -> None:
     g.add_argument("--weights", metavar="FILE", help="a .safetensors file written by cnnviz train")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
-
-    parser = argparse.ArgumentParser(
-        prog="cnnviz",
-        description="See inside convolutional neural networks. With no command, opens the app.")
-    parser.add_argument("--version", action="version", version=f"cnnviz {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
+def _add_gui(sub) -> None:
     p = sub.add_parser("gui", help="open the desktop app (the default)")
     p.add_argument("image", nargs="?", help="an image to open at start")
     _add_data_dir(p)
 
+
+def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train a network on MNIST or Fashion-MNIST")
     p.add_argument("--arch", default="cnnviz", help="cnnviz, lecture-keras or lecture-deep")
     p.add_argument("--dataset", default="mnist", choices=["mnist", "fashion-mnist"])
@@ -68,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where to write the .safetensors weights")
     _add_data_dir(p)
 
+
+def _add_model_commands(sub) -> None:
+    """evaluate, predict and summary: the commands that open a model."""
     p = sub.add_parser("evaluate", help="test accuracy, per-class accuracy, confusion matrix")
     _add_model_choice(p)
     p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default=None,
@@ -84,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("arch", nargs="?", default=None, help="cnnviz, lecture-keras or lecture-deep")
     p.add_argument("--weights", metavar="FILE", help="summarise the network in a weights file")
 
+
+def _add_filter(sub) -> None:
     p = sub.add_parser("filter", help="apply a kernel (and activation, pooling) to an image")
     p.add_argument("image")
     p.add_argument("--kernel", required=True,
@@ -102,13 +101,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", "-o", required=True,
                    help="OUT.npy keeps raw float values; OUT.png a normalised picture (the "
                         "folder must exist)")
-
     sub.add_parser("kernels", help="list the kernel presets")
 
+
+def _add_data(sub) -> None:
     p = sub.add_parser("data", help="find, check or download the datasets")
     p.add_argument("action", choices=["where", "verify", "download"])
     p.add_argument("dataset", nargs="?", default="mnist", choices=["mnist", "fashion-mnist"])
     _add_data_dir(p)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="cnnviz",
+        description="See inside convolutional neural networks. With no command, opens the app.")
+    parser.add_argument("--version", action="version", version=f"cnnviz {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in (_add_gui, _add_train, _add_model_commands, _add_filter, _add_data):
+        add(sub)
     return parser
 
 
@@ -172,16 +184,8 @@ def cmd_train(args) -> int:
         return _train(args, stop_requested)
 
 
-def _train(args, stop_requested) -> int:
-    import torch
-    from tqdm import tqdm
-
-    from . import __version__
-    from .core.data import dataset_checksums, get_dataset_info
-    from .core.models import ArchitectureError, build_model
-    from .core.training import TrainConfig, pick_device, train
-    from .core.weights import save_weights
-
+def _train_settings(args) -> tuple[float, str]:
+    """The learning rate and schedule, every number checked before any data is read."""
     if args.epochs < 1 or args.batch_size < 1:
         raise CliError("--epochs and --batch-size must be at least 1")
     if args.limit is not None and args.limit < 1:  # 0 would mean all, -5 all but five
@@ -190,16 +194,120 @@ def _train(args, stop_requested) -> int:
     lr = args.lr if args.lr is not None else (0.003 if args.optimizer == "adam" else 0.01)
     if not (math.isfinite(lr) and lr > 0):  # inf or nan would only train NaN weights
         raise CliError(f"--lr must be a positive number like 0.003 (got {lr:g})")
-    schedule = args.schedule or ("onecycle" if args.optimizer == "adam" else "constant")
-    try:
-        model = build_model(args.arch, seed=args.seed)
-    except ArchitectureError as exc:
-        raise CliError(str(exc)) from None
+    return lr, args.schedule or ("onecycle" if args.optimizer == "adam" else "constant")
+
+
+def _train_output(args) -> Path:
     out = Path(args.out)
     if out.suffix != ".safetensors":
         raise CliError("--out must end in .safetensors")
     if out.is_dir():  # said now, not after the first epoch
         raise CliError(f"--out {out} is a folder; give a file name ending in .safetensors")
+    return out
+
+
+class _BatchBar:
+    """The progress bar of one epoch (only on a terminal), made at its first batch."""
+
+    def __init__(self):
+        self.bar = None
+
+    def on_batch(self, i, total, loss):
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=total, unit="batch", leave=False, dynamic_ncols=True,
+                            disable=not sys.stderr.isatty())
+        self.bar.update(1)
+        if i % 20 == 0:
+            self.bar.set_postfix(loss=f"{loss:.4f}")
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+class _EpochSaver:
+    """Prints each epoch and saves the weights after it, so a crash or Ctrl-C keeps the
+    last complete epoch; `saved_epoch` is the epoch really in the file."""
+
+    def __init__(self, args, out: Path, card_facts: dict, bar: _BatchBar):
+        self.args, self.out, self.facts, self.bar = args, out, card_facts, bar
+        self.started = time.perf_counter()
+        self.epochs: list = []
+        self.saved_epoch = None  # set only once its file is complete
+
+    def card(self) -> dict:
+        last = self.epochs[-1]
+        return {**self.facts, "epochs": last.epoch, "test_accuracy": last.test_accuracy,
+                "test_loss": last.test_loss,
+                "training_seconds": round(time.perf_counter() - self.started, 1),
+                "seconds_per_epoch": [round(e.seconds, 1) for e in self.epochs]}
+
+    def on_epoch(self, res, model):
+        from .core.files import FileProblem
+        from .core.weights import save_weights
+
+        self.bar.close()
+        self.epochs.append(res)
+        print(f"epoch {res.epoch:>3}/{self.args.epochs}  loss {res.train_loss:.4f}  "
+              f"train acc {res.train_accuracy:.4f}  test loss {res.test_loss:.4f}  "
+              f"test acc {res.test_accuracy:.4f}  {res.seconds:.1f} s", flush=True)
+        try:
+            save_weights(model, self.out, self.card())
+        except FileProblem as exc:
+            raise CliError(f"cannot write {self.out}: {exc}") from None
+        except OSError as exc:
+            raise CliError(f"cannot write {self.out}: {exc.strerror or exc}") from None
+        self.saved_epoch = res.epoch
+
+    def kept(self) -> str:
+        if self.saved_epoch is None:
+            return "nothing written (no epoch finished saving)."
+        return f"kept epoch {self.saved_epoch} in {self.out}"
+
+
+def _card_facts(args, lr, schedule, config, train_images: int, device) -> dict:
+    """What a model card says about how the model was trained (the per-epoch figures are
+    added by _EpochSaver)."""
+    import torch
+
+    from . import __version__
+    from .core.data import dataset_checksums, get_dataset_info
+
+    return {
+        "model_name": args.arch if args.dataset == "mnist" else f"{args.arch}-{args.dataset}",
+        "architecture": args.arch,
+        "dataset": args.dataset,
+        "classes": list(get_dataset_info(args.dataset).classes),
+        "dataset_sha256": dataset_checksums(args.dataset),
+        "train_images": int(train_images),
+        "batch_size": args.batch_size,
+        "optimizer": args.optimizer,
+        "lr": lr,
+        "schedule": schedule,
+        "augment": config.augment,
+        "seed": args.seed,
+        "device": device.type,
+        "versions": {"cnnviz": __version__, "torch": torch.__version__,
+                     "python": platform.python_version()},
+        "command": "cnnviz " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else None,
+    }
+
+
+def _train(args, stop_requested) -> int:
+    import torch
+
+    from .core.models import ArchitectureError, build_model
+    from .core.training import TrainConfig, pick_device, train
+
+    lr, schedule = _train_settings(args)
+    try:
+        model = build_model(args.arch, seed=args.seed)
+    except ArchitectureError as exc:
+        raise CliError(str(exc)) from None
+    out = _train_output(args)
     x_train, y_train = _load_data(args.dataset, "train", args.data_dir)
     x_test, y_test = _load_data(args.dataset, "test", args.data_dir)
     if args.limit is not None:
@@ -208,84 +316,22 @@ def _train(args, stop_requested) -> int:
                          optimizer=args.optimizer, lr=lr, schedule=schedule,
                          augment=not args.no_augment, seed=args.seed)
     device = pick_device()
-    info = get_dataset_info(args.dataset)
     print(f"Training {args.arch} on {args.dataset} ({len(x_train):,} images) for "
           f"{args.epochs} epochs on {device.type}, {torch.get_num_threads()} threads; "
           f"{args.optimizer} lr {lr:g} ({schedule}), batch {args.batch_size}, "
           f"augment {'on' if config.augment else 'off'}, seed {args.seed}", flush=True)
-
-    bar = None
-
-    def on_batch(i, total, loss):
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, unit="batch", leave=False, dynamic_ncols=True,
-                       disable=not sys.stderr.isatty())
-        bar.update(1)
-        if i % 20 == 0:
-            bar.set_postfix(loss=f"{loss:.4f}")
-
-    def card_for(result_epochs, seconds):
-        last = result_epochs[-1]
-        return {
-            "model_name": args.arch if args.dataset == "mnist" else f"{args.arch}-{args.dataset}",
-            "architecture": args.arch,
-            "dataset": args.dataset,
-            "classes": list(info.classes),
-            "dataset_sha256": dataset_checksums(args.dataset),
-            "train_images": int(len(x_train)),
-            "epochs": last.epoch,
-            "batch_size": args.batch_size,
-            "optimizer": args.optimizer,
-            "lr": lr,
-            "schedule": schedule,
-            "augment": config.augment,
-            "seed": args.seed,
-            "test_accuracy": last.test_accuracy,
-            "test_loss": last.test_loss,
-            "training_seconds": round(seconds, 1),
-            "seconds_per_epoch": [round(e.seconds, 1) for e in result_epochs],
-            "device": device.type,
-            "versions": {"cnnviz": __version__, "torch": torch.__version__,
-                         "python": platform.python_version()},
-            "command": "cnnviz " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else None,
-        }
-
-    started = time.perf_counter()
-    epochs_done = []
-    saved_epoch = None  # the epoch really in `out`: set only once its file is complete
-
-    def on_epoch(res, model):
-        nonlocal bar, saved_epoch
-        if bar is not None:
-            bar.close()
-            bar = None
-        epochs_done.append(res)
-        print(f"epoch {res.epoch:>3}/{args.epochs}  loss {res.train_loss:.4f}  "
-              f"train acc {res.train_accuracy:.4f}  test loss {res.test_loss:.4f}  "
-              f"test acc {res.test_accuracy:.4f}  {res.seconds:.1f} s", flush=True)
-        # Saved after every epoch, so a crash or Ctrl-C keeps the last complete epoch.
-        try:
-            save_weights(model, out, card_for(epochs_done, time.perf_counter() - started))
-        except OSError as exc:
-            raise CliError(f"cannot write {out}: {exc.strerror or exc}") from None
-        saved_epoch = res.epoch
-
-    def kept():
-        if saved_epoch is None:
-            return "nothing written (no epoch finished saving)."
-        return f"kept epoch {saved_epoch} in {out}"
-
-    result = train(model, x_train, y_train, config, x_test, y_test, on_batch=on_batch,
-                   on_epoch=on_epoch, should_stop=stop_requested, device=device)
-    if bar is not None:
-        bar.close()
+    bar = _BatchBar()
+    saver = _EpochSaver(args, out, _card_facts(args, lr, schedule, config, len(x_train), device),
+                        bar)
+    result = train(model, x_train, y_train, config, x_test, y_test, on_batch=bar.on_batch,
+                   on_epoch=saver.on_epoch, should_stop=stop_requested, device=device)
+    bar.close()
     if result.diverged:
         print(f"Stopped: {result.diverged} (the learning rate {lr:g} is probably too high); "
-              f"{kept()}", file=sys.stderr)
+              f"{saver.kept()}", file=sys.stderr)
         return 1
     if result.interrupted:
-        print(f"Stopped; {kept()}", file=sys.stderr)
+        print(f"Stopped; {saver.kept()}", file=sys.stderr)
         return 130
     print(f"Done in {result.seconds:.1f} s; test accuracy "
           f"{result.epochs[-1].test_accuracy:.4f}. Wrote {out}")
@@ -338,8 +384,8 @@ def cmd_summary(args) -> int:
 
 
 def cmd_predict(args) -> int:
+    from .core.formulas import percent
     from .core.images import ImageError, load_image
-    from .core.inference import percent
     from .core.preprocess import preprocess_for
 
     loaded = _open_model(args)
@@ -392,7 +438,9 @@ def cmd_kernels(args) -> int:
     return 0
 
 
-def _parse_pair(text: str, what: str) -> tuple[int, int]:
+def _parse_pair(text: str, what: str, most: int) -> tuple[int, int]:
+    """--stride / --padding: one whole number or two (rows, columns), at most `most` each
+    (a shell passes any number; 1e20 must be one clear line, not minutes of arithmetic)."""
     try:
         parts = [int(p) for p in text.replace("x", ",").split(",")]
     except ValueError:
@@ -401,6 +449,8 @@ def _parse_pair(text: str, what: str) -> tuple[int, int]:
         parts *= 2
     if len(parts) != 2:
         raise CliError(f"--{what} takes one or two numbers, got {text!r}")
+    if max(parts) > most:
+        raise CliError(f"--{what} may be at most {most:,} (got {text})")
     return parts[0], parts[1]
 
 
@@ -437,20 +487,39 @@ def _parse_pool(text: str | None) -> tuple[str, int, int] | None:
     return kind, size, numbers[1] if len(numbers) > 1 else size
 
 
+def _write_filter_output(out: Path, result) -> None:
+    """.npy: the raw values under the exact name (np.save on a path would add ".npy");
+    .png: a picture stretched to 0..255. Never half a file."""
+    import numpy as np
+
+    from .core.files import FileProblem, write_atomically
+    from .core.images import ImageError, save_image
+
+    try:
+        if out.suffix.lower() == ".npy":
+            write_atomically(out, lambda fh: np.save(fh, result))
+        else:
+            save_image(out, result, normalize=True)
+    except (ImageError, FileProblem) as exc:
+        raise CliError(str(exc)) from None
+
+
 def cmd_filter(args) -> int:
     import numpy as np
 
+    from .core.files import output_problem
     from .core.filter_settings import KernelSettings
     from .core.filtering import ACTIVATION_NAMES, run_pipeline
-    from .core.images import ImageError, load_image, output_problem, save_image, write_atomically
+    from .core.images import ImageError, load_image
     from .core.kernels import KernelError, kernel_from_text_or_preset
+    from .core.limits import MAX_FILTER_PADDING, MAX_FILTER_STRIDE
 
     try:
         kernel = kernel_from_text_or_preset(args.kernel)
     except KernelError as exc:
         raise CliError(str(exc)) from None
-    stride = _parse_pair(args.stride, "stride")
-    padding = _parse_pair(args.padding, "padding")
+    stride = _parse_pair(args.stride, "stride", MAX_FILTER_STRIDE)
+    padding = _parse_pair(args.padding, "padding", MAX_FILTER_PADDING)
     pool = _parse_pool(args.pool)
     out = Path(args.out).expanduser()
     if out.suffix.lower() not in (".npy", ".png"):
@@ -483,14 +552,7 @@ def cmd_filter(args) -> int:
     result = r.final
     if result.ndim == 3:
         result = np.moveaxis(result, 0, -1)  # per channel: (H, W, C), as images are stored
-    try:
-        if out.suffix.lower() == ".npy":
-            # The exact name (np.save on a path would add ".npy"), never half a file.
-            write_atomically(out, lambda fh: np.save(fh, result))
-        else:
-            save_image(out, result, normalize=True)
-    except ImageError as exc:
-        raise CliError(str(exc)) from None
+    _write_filter_output(out, result)
     shape = "x".join(map(str, result.shape))
     print(f"{args.image} -> {out}  ({shape}, min {float(result.min()):g}, max {float(result.max()):g})")
     return 0

@@ -42,3 +42,16 @@ def fashion_test():
 def mnist_train():
     _need_data("mnist")
     return load_split("mnist", "train")
+
+
+@pytest.fixture(scope="session")
+def shipped_mnist_evaluation(mnist_test):
+    """training.evaluate() of the shipped default model ("cnnviz") on all 10,000 MNIST test
+    images, computed once a session (once per xdist worker) and shared by every test that
+    needs it: the dict evaluate returns (count, accuracy, loss, per_class_accuracy,
+    confusion, predictions). Treat it as read-only."""
+    from cnnviz.core.training import evaluate
+    from cnnviz.core.weights import load_shipped
+
+    xt, yt = mnist_test
+    return evaluate(load_shipped("cnnviz").model, xt, yt)

@@ -1,10 +1,14 @@
-"""The command line, run as a user runs it (a subprocess), plus in-process checks."""
+"""The command line. Most checks call cli.main([...]) in this process (what a subprocess
+would run, without importing torch again for each); a real subprocess only where the
+behaviour needs one: start-up, imports, signals."""
 
 import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -17,17 +21,43 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_cli(*args, env_extra=None):
+    """A real `python -m cnnviz` process (start-up, imports, signals)."""
     env = dict(os.environ, **(env_extra or {}))
     return subprocess.run([sys.executable, "-m", "cnnviz", *args], capture_output=True, text=True,
                           env=env, cwd=ROOT, timeout=300)
 
 
-def test_main_py_and_module_agree():
+def run(capsys, *args):
+    """cli.main(args) in this process: its exit code and what it printed."""
+    capsys.readouterr()  # drop anything printed before
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return SimpleNamespace(returncode=code, stdout=captured.out, stderr=captured.err)
+
+
+def test_main_py_and_the_command_agree(capsys):
     a = subprocess.run([sys.executable, "main.py", "summary", "lecture-keras"], capture_output=True,
-                       text=True, cwd=ROOT)
-    b = run_cli("summary", "lecture-keras")
+                       text=True, cwd=ROOT, timeout=300)
+    b = run(capsys, "summary", "lecture-keras")
     assert a.returncode == b.returncode == 0
     assert a.stdout == b.stdout and "Total parameters: 53,578" in a.stdout
+
+
+def test_python_m_cnnviz_starts():
+    out = run_cli("--version")
+    assert out.returncode == 0 and out.stdout.startswith("cnnviz ")
+
+
+def test_importing_the_cli_does_not_import_torch_or_qt():
+    # The window must show before torch loads (seconds): the CLI module and the GUI path up
+    # to run_app import neither torch nor pyqtgraph; the commands that need torch import it.
+    code = ("import sys, cnnviz.cli\n"
+            "cnnviz.cli.build_parser().parse_args([])\n"
+            "heavy = [m for m in ('torch', 'pyqtgraph', 'PySide6', 'numpy') if m in sys.modules]\n"
+            "assert not heavy, heavy\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
 
 
 def test_summary_of_shipped_weights(capsys):
@@ -44,39 +74,53 @@ def test_unknown_architecture_is_one_line(capsys):
     assert err.count("\n") == 0 and "unknown architecture 'resnet'" in err
 
 
-def test_evaluate_json(mnist_test):
-    out = run_cli("evaluate", "--json")
+def test_evaluate_json(capsys, monkeypatch, mnist_test, shipped_mnist_evaluation):
+    import cnnviz.core.training as training
+
+    # The 10,000-image evaluation runs once a session (conftest); here the command gets
+    # that result and must pass the model and the whole test set to it, and print it.
+    seen = []
+
+    def once_a_session(model, x, y, **kwargs):
+        seen.append((model.arch.name, len(x), len(y)))
+        return shipped_mnist_evaluation
+
+    monkeypatch.setattr(training, "evaluate", once_a_session)
+    out = run(capsys, "evaluate", "--json")
     assert out.returncode == 0, out.stderr
+    assert seen == [(seen[0][0], 10_000, 10_000)]
     data = json.loads(out.stdout)
     xt, yt = mnist_test
     assert data["count"] == 10000 and data["accuracy"] >= 0.995
+    assert data["model"] == "cnnviz" and data["dataset"] == "mnist"
     conf = np.array(data["confusion"])
+    np.testing.assert_array_equal(conf, np.asarray(shipped_mnist_evaluation["confusion"]))
     np.testing.assert_array_equal(conf.sum(1), np.bincount(yt, minlength=10))
 
 
-def test_evaluate_missing_data_message(tmp_path):
-    out = run_cli("evaluate", "--data-dir", str(tmp_path))
+def test_evaluate_missing_data_message(tmp_path, capsys):
+    out = run(capsys, "evaluate", "--data-dir", str(tmp_path))
     assert out.returncode == 1
     assert "cnnviz data download" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_train_tiny_run_and_resume_safe_output(tmp_path, mnist_test):
+def test_train_tiny_run_and_resume_safe_output(tmp_path, capsys, mnist_test):
     target = tmp_path / "tiny.safetensors"
-    out = run_cli("train", "--arch", "lecture-keras", "--epochs", "1", "--limit", "3000", "--batch-size", "64",
+    out = run(capsys, "train", "--arch", "lecture-keras", "--epochs", "1", "--limit", "3000", "--batch-size", "64",
                   "--optimizer", "adam", "--lr", "0.002", "--schedule", "constant", "--no-augment",
                   "--out", str(target))
     assert out.returncode == 0, out.stderr
     assert "epoch   1/1" in out.stdout and target.is_file()
     assert [p.name for p in tmp_path.iterdir()] == ["tiny.safetensors"]  # no temp files left
-    ev = run_cli("evaluate", "--weights", str(target), "--json")
+    ev = run(capsys, "evaluate", "--weights", str(target), "--json")
     acc = json.loads(ev.stdout)["accuracy"]
     assert acc > 0.8
 
 
-def test_train_bad_arguments(tmp_path):
-    out = run_cli("train", "--epochs", "0", "--out", str(tmp_path / "x.safetensors"))
+def test_train_bad_arguments(tmp_path, capsys):
+    out = run(capsys, "train", "--epochs", "0", "--out", str(tmp_path / "x.safetensors"))
     assert out.returncode == 1 and "at least 1" in out.stderr
-    out = run_cli("train", "--out", str(tmp_path / "x.pt"))
+    out = run(capsys, "train", "--out", str(tmp_path / "x.pt"))
     assert out.returncode == 1 and ".safetensors" in out.stderr
 
 
@@ -89,14 +133,14 @@ def _digit_png(path, index, dark_on_light=False, scale=1):
     return int(labels[index])
 
 
-def test_predict_json_with_good_and_bad_files(tmp_path):
+def test_predict_json_with_good_and_bad_files(tmp_path, capsys):
     a = tmp_path / "a.png"
     b = tmp_path / "b.jpg"
     want_a = _digit_png(a, 0)
     want_b = _digit_png(b, 57, dark_on_light=True, scale=9)  # big, dark ink on white paper
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n broken")
-    out = run_cli("predict", str(a), str(b), str(bad), "--json")
+    out = run(capsys, "predict", str(a), str(b), str(bad), "--json")
     assert out.returncode != 0  # one file was unreadable
     data = json.loads(out.stdout)
     assert [d["file"] for d in data] == [str(a), str(b), str(bad)]
@@ -105,18 +149,18 @@ def test_predict_json_with_good_and_bad_files(tmp_path):
     assert "error" in data[2] and "prediction" not in data[2]
 
 
-def test_predict_text_output(tmp_path):
+def test_predict_text_output(tmp_path, capsys):
     a = tmp_path / "digit.png"
     want = _digit_png(a, 3)
-    out = run_cli("predict", str(a))
+    out = run(capsys, "predict", str(a))
     assert out.returncode == 0
     assert out.stdout.startswith(f"{a}: {want}")
     # a softmax never reaches 100%: the top-3 says ">99.9%" / "<0.1%", as the app does
     assert "100.0%" not in out.stdout and " 0.0%" not in out.stdout
 
 
-def test_kernels_lists_lecture_presets():
-    out = run_cli("kernels")
+def test_kernels_lists_lecture_presets(capsys):
+    out = run(capsys, "kernels")
     assert out.returncode == 0
     for name in ("Identity", "Sharpen", "Box blur", "Gaussian blur", "Sobel"):
         assert name.lower() in out.stdout.lower()
@@ -137,13 +181,13 @@ def test_kernels_shows_the_names_kernel_accepts(capsys):
         assert alias in line, line
 
 
-def test_filter_npy_matches_torch(tmp_path):
+def test_filter_npy_matches_torch(tmp_path, capsys):
     import torch
 
     rng = np.random.default_rng(0)
     img = rng.integers(0, 256, (20, 30), dtype=np.uint8)
     Image.fromarray(img).save(tmp_path / "in.png")
-    out = run_cli("filter", str(tmp_path / "in.png"), "--kernel", "0 -1 0; -1 5 -1; 0 -1 0",
+    out = run(capsys, "filter", str(tmp_path / "in.png"), "--kernel", "0 -1 0; -1 5 -1; 0 -1 0",
                   "--stride", "1", "--padding", "1", "--activation", "relu", "--pool", "max:2:2",
                   "-o", str(tmp_path / "out.npy"))
     assert out.returncode == 0, out.stderr
@@ -154,16 +198,16 @@ def test_filter_npy_matches_torch(tmp_path):
     np.testing.assert_allclose(got, ref[0, 0].numpy(), rtol=1e-6)
 
 
-def test_filter_colour_png_and_per_channel(tmp_path):
+def test_filter_colour_png_and_per_channel(tmp_path, capsys):
     rgb = np.random.default_rng(1).integers(0, 256, (16, 16, 3), dtype=np.uint8)
     Image.fromarray(rgb).save(tmp_path / "c.png")
-    out = run_cli("filter", str(tmp_path / "c.png"), "--kernel", "box-blur", "--per-channel",
+    out = run(capsys, "filter", str(tmp_path / "c.png"), "--kernel", "box-blur", "--per-channel",
                   "-o", str(tmp_path / "o.npy"))
     assert out.returncode == 0, out.stderr
     got = np.load(tmp_path / "o.npy")
     assert got.shape == (14, 14, 3)
     np.testing.assert_allclose(got[0, 0], rgb[:3, :3].reshape(9, 3).mean(0), rtol=1e-5)
-    out = run_cli("filter", str(tmp_path / "c.png"), "--kernel", "sharpen", "-o", str(tmp_path / "o.png"))
+    out = run(capsys, "filter", str(tmp_path / "c.png"), "--kernel", "sharpen", "-o", str(tmp_path / "o.png"))
     assert out.returncode == 0 and Image.open(tmp_path / "o.png").size == (14, 14)
 
 
@@ -179,19 +223,23 @@ def test_filter_colour_png_and_per_channel(tmp_path):
     (["--kernel", "sharpen", "--pool", "max:2:0"], "pooling stride must be at least 1 (got 0)"),
     (["--kernel", "sharpen", "--pool", ""], "--pool is empty"),
     (["--kernel", "sharpen", "--pool", "median:2"], "'median'"),
-    (["--kernel", "sharpen", "--padding", "1000000"], "50,000,000 pixels"),
+    (["--kernel", "sharpen", "--padding", "1000000"], "--padding may be at most 10,000 (got 1000000)"),
     (["--kernel", "sharpen", "--padding", "4000"], "8028×8028 = 64,448,784 pixels"),
     (["--kernel", "3x3"], "looks like a size"),
+    (["--kernel", "sharpen", "--padding", "1e20"], "--padding must be a whole number"),
+    (["--kernel", "sharpen", "--padding", "100000000000000000000"], "--padding may be at most 10,000"),
+    (["--kernel", "sharpen", "--stride", "100000000"], "--stride may be at most 10,000"),
+    (["--kernel", "sharpen", "--stride", "1,1000000000"], "--stride may be at most 10,000"),
 ])
-def test_filter_bad_arguments_one_clear_line(tmp_path, args, words):
+def test_filter_bad_arguments_one_clear_line(tmp_path, capsys, args, words):
     Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "z.png")
-    out = run_cli("filter", str(tmp_path / "z.png"), *args, "-o", str(tmp_path / "o.npy"))
+    out = run(capsys, "filter", str(tmp_path / "z.png"), *args, "-o", str(tmp_path / "o.npy"))
     assert out.returncode == 1, out.stdout
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert words.lower() in out.stderr.lower()
 
 
-def test_filter_floors_a_size_that_is_not_whole_like_torch_and_says_so(tmp_path):
+def test_filter_floors_a_size_that_is_not_whole_like_torch_and_says_so(tmp_path, capsys):
     """(28 - 3) / 2 + 1 = 13.5: like PyTorch and Keras, the last row and column are left
     out (13x13), and a note on stderr says so; the numbers are torch's."""
     import torch
@@ -199,7 +247,7 @@ def test_filter_floors_a_size_that_is_not_whole_like_torch_and_says_so(tmp_path)
 
     pixels = np.random.default_rng(1).integers(0, 256, (28, 28)).astype(np.uint8)
     Image.fromarray(pixels).save(tmp_path / "g.png")
-    out = run_cli("filter", str(tmp_path / "g.png"), "--kernel", "sharpen", "--stride", "2",
+    out = run(capsys, "filter", str(tmp_path / "g.png"), "--kernel", "sharpen", "--stride", "2",
                   "-o", str(tmp_path / "o.npy"))
     assert out.returncode == 0, out.stderr
     assert "13.5" in out.stderr and "left out" in out.stderr and "⌊13.5⌋ = 13" in out.stderr
@@ -209,18 +257,24 @@ def test_filter_floors_a_size_that_is_not_whole_like_torch_and_says_so(tmp_path)
     np.testing.assert_allclose(np.load(tmp_path / "o.npy"), expected)
 
 
-def test_filter_large_kernel_values_match_torch_without_warnings(tmp_path):
+def test_filter_large_kernel_values_match_torch_without_warnings(tmp_path, capsys):
     import torch
 
     img = np.random.default_rng(2).integers(0, 256, (9, 10), dtype=np.uint8)
     Image.fromarray(img).save(tmp_path / "g.png")
-    out = run_cli("filter", str(tmp_path / "g.png"), "--kernel", "1e39", "-o", str(tmp_path / "o.npy"))
-    assert out.returncode == 0 and out.stderr == "", out.stderr  # no RuntimeWarning either
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning (overflow) fails the test
+        out = run(capsys, "filter", str(tmp_path / "g.png"), "--kernel", "1e39", "-o",
+                  str(tmp_path / "o.npy"))
+    assert out.returncode == 0 and out.stderr == "", out.stderr
     got = np.load(tmp_path / "o.npy")
     ref = torch.tensor(img, dtype=torch.float64) * 1e39  # a 1x1 kernel scales every pixel
     np.testing.assert_allclose(got, ref.numpy(), rtol=1e-12)
     # Past float64 (255 x 1e308 x 2): one clear line, no RuntimeWarning, no file.
-    out = run_cli("filter", str(tmp_path / "g.png"), "--kernel", "1e308 1e308", "-o", str(tmp_path / "x.npy"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = run(capsys, "filter", str(tmp_path / "g.png"), "--kernel", "1e308 1e308", "-o",
+                  str(tmp_path / "x.npy"))
     assert out.returncode == 1 and len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert "too large" in out.stderr and "Warning" not in out.stderr
     assert not (tmp_path / "x.npy").exists()
@@ -255,7 +309,7 @@ def test_filter_output_that_is_a_folder_is_one_line(tmp_path, capsys, name):
     (tmp_path / name).mkdir()
     assert main(["filter", str(tmp_path / "z.png"), "--kernel", "sharpen", "-o", str(tmp_path / name)]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and f"{tmp_path / name} is a folder" in err
+    assert err.count("\n") == 1 and str(tmp_path / name) in err and "is a folder" in err
 
 
 def test_filter_output_name_is_used_exactly_and_printed(tmp_path, capsys):
@@ -286,16 +340,16 @@ def test_filter_pool_none_and_default_stride(tmp_path, capsys):
     np.testing.assert_array_equal(np.load(tmp_path / "b.npy"), ref[0].numpy())
 
 
-def test_filter_unreadable_image(tmp_path):
+def test_filter_unreadable_image(tmp_path, capsys):
     (tmp_path / "x.png").write_bytes(b"")
-    out = run_cli("filter", str(tmp_path / "x.png"), "--kernel", "sharpen", "-o", str(tmp_path / "o.npy"))
+    out = run(capsys, "filter", str(tmp_path / "x.png"), "--kernel", "sharpen", "-o", str(tmp_path / "o.npy"))
     assert out.returncode == 1 and "Traceback" not in out.stderr
 
 
-def test_data_where_and_verify(tmp_path):
-    out = run_cli("data", "where", "--data-dir", str(tmp_path))
+def test_data_where_and_verify(tmp_path, capsys):
+    out = run(capsys, "data", "where", "--data-dir", str(tmp_path))
     assert out.stdout.strip() == str(tmp_path / "mnist")
-    out = run_cli("data", "verify", "--data-dir", str(tmp_path))
+    out = run(capsys, "data", "verify", "--data-dir", str(tmp_path))
     assert out.returncode == 1 and "missing file" in out.stdout
 
 

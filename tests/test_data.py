@@ -2,6 +2,7 @@
 
 import gzip
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,6 +24,31 @@ def test_data_dir_order(monkeypatch, tmp_path):
     monkeypatch.delenv(ENV_VAR)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert resolve_data_dir() == tmp_path / "cache" / "cnnviz" / "data"  # then the cache
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_a_relative_data_dir_is_made_absolute_where_it_is_read(monkeypatch, tmp_path, how):
+    # The README's `CNNVIZ_DATA_DIR=../shared/data`: links made to its files must not
+    # dangle, and a later chdir must not move the folder.
+    (tmp_path / "shared" / "data").mkdir(parents=True)
+    (tmp_path / "repo").mkdir()
+    monkeypatch.chdir(tmp_path / "repo")
+    monkeypatch.setenv(ENV_VAR, "../shared/data")
+    folder = resolve_data_dir("../shared/data" if how == "option" else None)
+    assert folder.is_absolute() and folder == tmp_path / "shared" / "data"
+    monkeypatch.chdir(tmp_path)
+    assert folder.is_dir()
+
+
+def test_the_cache_folder_is_the_one_the_readme_names(monkeypatch):
+    import sys
+
+    from cnnviz.core.data import user_cache_dir
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the README's Linux folder")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    assert user_cache_dir() == Path.home() / ".cache" / "cnnviz" / "data"
 
 
 def test_mnist_published_facts(mnist_test, mnist_train):

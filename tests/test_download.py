@@ -14,14 +14,16 @@ from pathlib import Path
 import pytest
 
 from cnnviz.core import download as download_module
-from cnnviz.core.data import DATASETS, verify_file
+from cnnviz.core.data import DATASETS, resolve_data_dir, verify_file
 from cnnviz.core.download import DownloadError, download_dataset
 
 INFO = DATASETS["mnist"]
 TEST_IMAGES = INFO.files["test-images"]  # 1.6 MB: the file the misbehaving servers spoil
 TEST_LABELS = INFO.files["test-labels"]
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("CNNVIZ_DATA_DIR") or REPO.parent / "shared" / "data")
+# The product's own setting (absolute even when CNNVIZ_DATA_DIR is relative), else the
+# checkout's neighbour folder.
+SHARED = resolve_data_dir() if os.environ.get("CNNVIZ_DATA_DIR") else REPO.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="module")

@@ -14,13 +14,13 @@ import pytest
 from PIL import Image, ImageFile
 
 from cnnviz.core.images import (
-    MAX_FILE_BYTES,
     MAX_PIXELS,
     ImageError,
     load_image,
     save_image,
     write_atomically,
 )
+from cnnviz.core.limits import MAX_IMAGE_FILE_BYTES
 
 
 def gradient(h=24, w=32) -> np.ndarray:
@@ -339,10 +339,10 @@ def test_png_cut_inside_header(tmp_path):
 def test_huge_file_refused_before_reading(tmp_path):
     path = tmp_path / "huge.png"
     with open(path, "wb") as fh:  # sparse: costs no disk space
-        fh.truncate(MAX_FILE_BYTES + 1)
+        fh.truncate(MAX_IMAGE_FILE_BYTES + 1)
     tracemalloc.start()
     try:
-        message = _expect_error(path, "huge.png", f"{MAX_FILE_BYTES + 1:,} bytes", "512 MB")
+        message = _expect_error(path, "huge.png", f"{MAX_IMAGE_FILE_BYTES + 1:,} bytes", "512 MB")
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -440,8 +440,9 @@ def test_save_into_a_missing_folder_names_it_and_creates_nothing(tmp_path):
 
 def test_save_onto_a_folder_or_inside_a_file(tmp_path):
     (tmp_path / "d.png").mkdir()
-    with pytest.raises(ImageError, match="d.png is a folder"):
+    with pytest.raises(ImageError) as info:
         save_image(tmp_path / "d.png", np.zeros((2, 2)))
+    assert str(tmp_path / "d.png") in str(info.value) and "is a folder" in str(info.value)
     (tmp_path / "f").write_text("x")
     with pytest.raises(ImageError, match="is a file, not a folder"):
         save_image(tmp_path / "f" / "o.png", np.zeros((2, 2)))

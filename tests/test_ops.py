@@ -156,15 +156,15 @@ def test_conv2d_memory_lean_on_a_12_megapixel_photo():
 def test_output_axis_whole():
     a = ops.output_axis(28, 3, 1, 0)
     assert a.value == 26 and a.exact == 26.0 and a.problem is None
-    assert a.formula == "(28 - 3 + 2×0) / 1 + 1 = 26"
-    assert ops.output_axis(5, 3, 1, 1).formula == "(5 - 3 + 2×1) / 1 + 1 = 5"
+    assert a.formula == "(28 − 3 + 2×0) / 1 + 1 = 26"
+    assert ops.output_axis(5, 3, 1, 1).formula == "(5 − 3 + 2×1) / 1 + 1 = 5"
 
 
 def test_output_axis_fractional_suggests_fixes():
     a = ops.output_axis(7, 3, 3, 0)
     assert a.value is None and a.exact == pytest.approx(7 / 3)
-    assert a.formula == "(7 - 3 + 2×0) / 3 + 1 = 2.33"
-    assert "2.33 is not a whole number" in a.problem
+    assert a.formula == "(7 − 3 + 2×0) / 3 + 1 = 2.33333 → ⌊2.33333⌋ = 2"
+    assert a.problem.startswith("(7 − 3 + 2×0) / 3 + 1 = 2.33333 is not a whole number")
     assert "stride 1, 2 or 4" in a.problem  # the strides that divide 7 - 3 = 4
     assert "padding 1" in a.problem  # (7 - 3 + 2) / 3 + 1 = 3
     assert ops.output_axis(7, 3, 1, 0).value == ops.output_axis(7, 3, 3, 1).value + 2  # 5 and 3
@@ -173,6 +173,37 @@ def test_output_axis_fractional_suggests_fixes():
     # exact=False floors, like torch
     torch_size = F.conv2d(torch.zeros(1, 1, 7, 7), torch.zeros(1, 1, 3, 3), stride=3).shape[-1]
     assert ops.output_size(7, 3, 3, exact=False) == torch_size == 2
+
+
+def _first_fitting_padding(size, kernel, stride, padding):
+    """The padding the hint should name, found by trying every one (slow, obviously right)."""
+    for p in range(padding + 1, padding + stride + 1):
+        if (size - kernel + 2 * p) % stride == 0:
+            return p
+    return None
+
+
+@pytest.mark.parametrize("size,kernel,stride,padding",
+                         [(7, 3, 3, 0), (28, 5, 3, 0), (28, 3, 4, 0), (29, 4, 5, 2), (100, 6, 9, 3),
+                          (10, 3, 2, 0), (27, 2, 6, 1), (28, 3, 7, 4)])
+def test_fitting_padding_hint_is_the_smallest_that_fits(size, kernel, stride, padding):
+    a = ops.output_axis(size, kernel, stride, padding)
+    want = _first_fitting_padding(size, kernel, stride, padding)
+    assert a.problem is not None  # every case here does not fit as given
+    if want is None:  # an even stride and an odd W - F: no padding fits
+        assert "keep stride" not in a.problem
+    else:
+        assert f"(or keep stride {stride} with padding {want})" in a.problem
+        assert (size - kernel + 2 * want) % stride == 0
+
+
+def test_huge_stride_hint_is_computed_not_searched():
+    # The hint used to try every padding up to the stride: 10**8 took minutes. 10**15 now
+    # only finishes if it is solved, not searched.
+    a = ops.output_axis(28, 3, 10**15 + 1, 0)
+    assert a.value is None and "keep stride" in a.problem
+    p = int(a.problem.rsplit("padding ", 1)[1].rstrip(")"))
+    assert (28 - 3 + 2 * p) % (10**15 + 1) == 0
 
 
 def test_output_axis_kernel_too_big_zero_stride_negative_padding():
@@ -194,7 +225,7 @@ def test_output_axis_kernel_too_big_zero_stride_negative_padding():
 def test_output_shape_names_the_axis():
     assert ops.output_shape((28, 28), (3, 3)) == (26, 26)
     assert ops.output_shape((10, 28), 3, (1, 2), 0, exact=False) == (8, 13)
-    with pytest.raises(ops.ShapeError, match=r"^width: \(28 - 3 \+ 2×0\) / 2 \+ 1 = 13.5 is not a whole"):
+    with pytest.raises(ops.ShapeError, match=r"^width: \(28 − 3 \+ 2×0\) / 2 \+ 1 = 13.5 is not a whole"):
         ops.output_shape((10, 28), (3, 3), (1, 2))
     with pytest.raises(ops.ShapeError, match="^height: the 3-pixel kernel is larger"):
         ops.output_shape((2, 28), (3, 3))
@@ -203,8 +234,9 @@ def test_output_shape_names_the_axis():
 
 def test_pool_axis_floor_and_problems():
     a = ops.pool_axis(11, 2, 2, 0)
-    assert a.value == 5 and a.formula == "⌊(11 - 2 + 2×0) / 2⌋ + 1 = 5" and a.problem is None
-    assert ops.pool_axis(12, 2).formula == "(12 - 2 + 2×0) / 2 + 1 = 6"
+    assert a.value == 5 and a.formula == "(11 − 2 + 2×0) / 2 + 1 = 5.5 → ⌊5.5⌋ = 5"
+    assert a.problem is None
+    assert ops.pool_axis(12, 2).formula == "(12 − 2 + 2×0) / 2 + 1 = 6"
     a = ops.pool_axis(5, 3, 1, 2)
     assert a.value is None and "more than half" in a.problem and "torch" in a.problem
     assert "larger" in ops.pool_axis(1, 3, 1, 0).problem
@@ -449,9 +481,12 @@ def test_size_limit_boundary():
 
 
 def test_the_filter_cap_is_the_image_loaders_cap():
-    from cnnviz.core import images
+    from cnnviz.core import images, limits
 
-    assert ops.MAX_PIXELS == images.MAX_PIXELS
+    assert images.MAX_PIXELS == limits.MAX_IMAGE_PIXELS
+    side = int(limits.MAX_IMAGE_PIXELS ** 0.5) + 1  # a padded input one row past the cap
+    assert ops.size_problem((side, side), (0, 0), (1, 1)) is not None
+    assert ops.size_problem((side - 1, side - 1), (0, 0), (1, 1)) is None
 
 
 def test_large_kernel_values_do_not_overflow_float32():

@@ -73,6 +73,52 @@ def test_garbage_and_empty_files(tmp_path):
             load_weights(p)
 
 
+def test_an_old_file_stays_when_a_save_fails(saved, tmp_path, monkeypatch):
+    model, path = saved
+    before = path.read_bytes()
+
+    def disk_full(fd):
+        raise OSError(28, "No space left")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        save_weights(model, path, {"epochs": 99})
+    assert path.read_bytes() == before  # the complete old file, never half of the new one
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "pipe.safetensors"
+    os.mkfifo(fifo)
+    # In a child with a deadline: reading a FIFO that nobody writes would block forever.
+    code = ("import sys\nfrom cnnviz.core.weights import WeightsError, load_weights\n"
+            "try:\n    load_weights(sys.argv[1])\nexcept WeightsError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(fifo)], capture_output=True, text=True,
+                         timeout=120, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert out.returncode == 0, out.stderr
+    assert "not a regular weights file" in out.stdout
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero here")
+def test_dev_zero_is_refused_before_reading():
+    # /dev/zero never ends: read_bytes() would fill the memory.
+    with pytest.raises(WeightsError, match="not a regular weights file"):
+        load_weights("/dev/zero")
+
+
+def test_a_file_over_the_cap_is_refused_before_reading(tmp_path, monkeypatch):
+    import cnnviz.core.weights as weights
+
+    big = tmp_path / "big.safetensors"
+    big.write_bytes(bytes(2048))
+    monkeypatch.setattr(weights, "MAX_WEIGHTS_FILE_BYTES", 1024)
+    with pytest.raises(WeightsError, match="at most"):
+        load_weights(big)
+
+
 def test_missing_file_and_folder(tmp_path):
     with pytest.raises(WeightsError, match="no such file"):
         load_weights(tmp_path / "nope.safetensors")

@@ -10,12 +10,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import platformdirs
 
 ENV_VAR = "CNNVIZ_DATA_DIR"
 
@@ -114,24 +114,23 @@ def get_dataset_info(name: str) -> DatasetInfo:
 
 
 def user_cache_dir() -> Path:
-    """The per-user cache folder, following each platform's convention."""
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "cnnviz" / "data"
+    """The per-user cache folder, following each platform's convention (platformdirs):
+    ~/.cache/cnnviz/data on Linux ($XDG_CACHE_HOME honoured), ~/Library/Caches/cnnviz/data
+    on macOS, %LOCALAPPDATA%\\cnnviz\\data on Windows (no author level, no extra "Cache")."""
+    return Path(platformdirs.user_cache_dir("cnnviz", appauthor=False, opinion=False)) / "data"
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    """Option first, then $CNNVIZ_DATA_DIR, then the per-user cache folder."""
+    """Option first, then $CNNVIZ_DATA_DIR, then the per-user cache folder; always an
+    absolute path, so a relative setting (../shared/data) means the folder it names from
+    where the setting was read, also for links made to its files and after a chdir."""
     if data_dir:
-        return Path(data_dir).expanduser()
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return Path(env).expanduser()
-    return user_cache_dir()
+        chosen = Path(data_dir).expanduser()
+    elif os.environ.get(ENV_VAR):
+        chosen = Path(os.environ[ENV_VAR]).expanduser()
+    else:
+        chosen = user_cache_dir()
+    return Path(os.path.abspath(chosen))  # lexical: ".." removed, links left as named
 
 
 def dataset_path(dataset: str, part: str, data_dir=None) -> Path:

@@ -81,12 +81,8 @@ def _finish(part: Path, final: Path, expected: DatasetFile) -> None:
             os.close(fd)
 
 
-def _fetch(url: str, part: Path, expected: DatasetFile, timeout: float, progress: bool) -> bool:
-    """One request for url into part (resuming it if it holds a prefix).
-
-    Returns True when part now holds expected.size bytes (not yet checksummed); raises
-    _MirrorError when this attempt failed, DownloadError for local problems (disk, rights).
-    """
+def _resume_offset(part: Path, expected: DatasetFile) -> int:
+    """How many bytes of the file part already holds (0 when it is not a prefix)."""
     try:
         offset = part.stat().st_size if part.exists() else 0
         if offset > expected.size:  # not a prefix of this file: start again
@@ -94,14 +90,17 @@ def _fetch(url: str, part: Path, expected: DatasetFile, timeout: float, progress
             offset = 0
     except OSError as exc:
         raise _local_error(part, exc) from None
-    if offset == expected.size:
-        return True
+    return offset
+
+
+def _request(url: str, part: Path, offset: int, timeout: float):
+    """The open response to a GET of url (from byte `offset` on); _MirrorError otherwise."""
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
     if offset:
         headers["Range"] = f"bytes={offset}-"
     request = urllib.request.Request(url, headers=headers)
     try:
-        response = urllib.request.urlopen(request, timeout=timeout)  # http/https only (checked)
+        return urllib.request.urlopen(request, timeout=timeout)  # http/https only (checked)
     except urllib.error.HTTPError as exc:
         exc.close()
         if exc.code == 416 and offset:  # our .part does not fit what the server has
@@ -115,60 +114,82 @@ def _fetch(url: str, part: Path, expected: DatasetFile, timeout: float, progress
     except (OSError, http.client.HTTPException, ValueError) as exc:
         raise _MirrorError(f"cannot connect ({exc or type(exc).__name__})", retry=True) from None
 
-    with response:
-        status = response.status
-        if status == 206 and offset:
-            found = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*",
-                                 response.headers.get("Content-Range", ""))
-            if (not found or int(found.group(1)) != offset
-                    or (found.group(3) != "*" and int(found.group(3)) != expected.size)):
-                with contextlib.suppress(OSError):
-                    part.unlink()
-                raise _MirrorError("the server answered the resume request with the wrong range; "
-                                   "starting again", retry=True)
-        elif status == 200:
-            offset = 0  # the server ignored our Range header (or we sent none): from zero
-        else:
-            raise _MirrorError(f"unexpected HTTP {status}", retry=False)
-        length = response.headers.get("Content-Length")
-        if status == 200 and length and length.strip().isdigit() and int(length) != expected.size:
-            raise _MirrorError(f"the server offers {int(length):,} bytes, expected "
-                               f"{expected.size:,} (not the official file)", retry=False)
+
+def _answer_offset(response, part: Path, offset: int, expected: DatasetFile) -> int:
+    """Where the response's body starts in the file (offset for a fitting 206, 0 for a
+    200); _MirrorError for an answer that is not the file or not the asked range."""
+    status = response.status
+    if status == 206 and offset:
+        found = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*",
+                             response.headers.get("Content-Range", ""))
+        if (not found or int(found.group(1)) != offset
+                or (found.group(3) != "*" and int(found.group(3)) != expected.size)):
+            with contextlib.suppress(OSError):
+                part.unlink()
+            raise _MirrorError("the server answered the resume request with the wrong range; "
+                               "starting again", retry=True)
+    elif status == 200:
+        offset = 0  # the server ignored our Range header (or we sent none): from zero
+    else:
+        raise _MirrorError(f"unexpected HTTP {status}", retry=False)
+    length = response.headers.get("Content-Length")
+    if status == 200 and length and length.strip().isdigit() and int(length) != expected.size:
+        raise _MirrorError(f"the server offers {int(length):,} bytes, expected "
+                           f"{expected.size:,} (not the official file)", retry=False)
+    return offset
+
+
+def _read_block(response, got: int, expected: DatasetFile) -> bytes:
+    try:
+        return response.read(BLOCK)
+    except (OSError, http.client.HTTPException) as exc:
+        raise _MirrorError(f"connection broken after {got:,} of {expected.size:,} bytes "
+                           f"({exc or type(exc).__name__})", retry=True) from None
+
+
+def _copy_body(response, fh, part: Path, got: int, expected: DatasetFile, bar) -> int:
+    """Append the response's body to fh (never past expected.size), synced; the bytes
+    part holds afterwards."""
+    while block := _read_block(response, got, expected):
+        if got + len(block) > expected.size:
+            fh.close()
+            part.unlink()
+            raise _MirrorError(f"the server sent more than the expected {expected.size:,} "
+                               "bytes (not the official file)", retry=False)
+        try:
+            fh.write(block)
+        except OSError as exc:
+            raise _local_error(part, exc) from None
+        got += len(block)
+        if bar is not None:
+            bar.update(len(block))
+    try:
+        fh.flush()
+        os.fsync(fh.fileno())
+    except OSError as exc:
+        raise _local_error(part, exc) from None
+    return got
+
+
+def _fetch(url: str, part: Path, expected: DatasetFile, timeout: float, progress: bool) -> bool:
+    """One request for url into part (resuming it if it holds a prefix).
+
+    Returns True when part now holds expected.size bytes (not yet checksummed); raises
+    _MirrorError when this attempt failed, DownloadError for local problems (disk, rights).
+    """
+    offset = _resume_offset(part, expected)
+    if offset == expected.size:
+        return True
+    with _request(url, part, offset, timeout) as response:
+        offset = _answer_offset(response, part, offset, expected)
         try:
             fh = open(part, "ab" if offset else "wb")  # noqa: SIM115 (closed by "with fh" below)
         except OSError as exc:
             raise _local_error(part, exc) from None
         bar = _progress_bar(progress, part.name[: -len(".part")], expected.size, offset)
-        got = offset
         try:
             with fh:
-                while True:
-                    try:
-                        block = response.read(BLOCK)
-                    except (OSError, http.client.HTTPException) as exc:
-                        raise _MirrorError(f"connection broken after {got:,} of "
-                                           f"{expected.size:,} bytes ({exc or type(exc).__name__})",
-                                           retry=True) from None
-                    if not block:
-                        break
-                    if got + len(block) > expected.size:
-                        fh.close()
-                        part.unlink()
-                        raise _MirrorError(f"the server sent more than the expected "
-                                           f"{expected.size:,} bytes (not the official file)",
-                                           retry=False)
-                    try:
-                        fh.write(block)
-                    except OSError as exc:
-                        raise _local_error(part, exc) from None
-                    got += len(block)
-                    if bar is not None:
-                        bar.update(len(block))
-                try:
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                except OSError as exc:
-                    raise _local_error(part, exc) from None
+                got = _copy_body(response, fh, part, offset, expected, bar)
         finally:
             if bar is not None:
                 bar.close()

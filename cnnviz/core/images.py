@@ -14,7 +14,6 @@ import io
 import math
 import os
 import re
-import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -23,10 +22,18 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-MAX_PIXELS = 50_000_000
-# The largest image FILE opened: a 50-megapixel picture, even uncompressed 16-bit colour
-# (300 MB), fits; a multi-gigabyte file is refused before a byte of it is read.
-MAX_FILE_BYTES = 512 * 1024 * 1024
+from . import files
+from .files import FileProblem, output_problem
+from .limits import MAX_IMAGE_FILE_BYTES, MAX_IMAGE_PIXELS
+
+__all__ = ["LUMA_WEIGHTS", "MAX_PIXELS", "SAVE_FORMATS", "ImageError", "load_image",
+           "output_problem", "save_image", "to_grey", "to_grey_uint8", "to_uint8",
+           "write_atomically"]
+
+# The old name (the window imports it). The largest image FILE opened is
+# MAX_IMAGE_FILE_BYTES: a 50-megapixel picture, even uncompressed 16-bit colour (300 MB),
+# fits; a multi-gigabyte file is refused before a byte of it is read.
+MAX_PIXELS = MAX_IMAGE_PIXELS
 
 # Extension -> Pillow format name for save_image.
 SAVE_FORMATS = {
@@ -53,9 +60,9 @@ def _too_many_pixels(name: str, pixels: int, size: str = "") -> str:
     """The exact count, so 50,000,001 never reads as "50 megapixels; up to 50 megapixels"."""
     mp = pixels / 1e6
     mp_text = f"{mp:,.0f}" if mp >= 10 else f"{mp:,.1f}"
-    about = "" if mp_text == f"{MAX_PIXELS / 1e6:,.0f}" else f" ({mp_text} megapixels)"
+    about = "" if mp_text == f"{MAX_IMAGE_PIXELS / 1e6:,.0f}" else f" ({mp_text} megapixels)"
     return (f"{name} is {size}{pixels:,} pixels{about}; cnnviz opens images up to "
-            f"{MAX_PIXELS:,} pixels ({MAX_PIXELS / 1e6:g} megapixels)")
+            f"{MAX_IMAGE_PIXELS:,} pixels ({MAX_IMAGE_PIXELS / 1e6:g} megapixels)")
 
 
 def _describe_size(name: str, width: int, height: int) -> str:
@@ -106,9 +113,9 @@ def _open_source(source) -> tuple[BinaryIO, str]:
         size = path.stat().st_size
         if size == 0:
             raise ImageError(f"{name} is empty (0 bytes)")
-        if size > MAX_FILE_BYTES:
+        if size > MAX_IMAGE_FILE_BYTES:
             raise ImageError(f"{name} is {size:,} bytes ({size / 2**30:.1f} GB); cnnviz opens image "
-                             f"files up to {MAX_FILE_BYTES // 2**20} MB")
+                             f"files up to {MAX_IMAGE_FILE_BYTES // 2**20} MB")
         return open(path, "rb"), name  # noqa: SIM115 (load_image closes it)
     except FileNotFoundError:
         raise ImageError(f"{name}: no such file ({path})") from None
@@ -286,7 +293,7 @@ def load_image(source: str | os.PathLike | bytes, *, mode: str = "auto") -> np.n
             if found:
                 raise ImageError(_too_many_pixels(name, int(found.group(1)))) from None
             raise ImageError(f"{name} is too large; cnnviz opens images up to "
-                             f"{MAX_PIXELS:,} pixels") from None
+                             f"{MAX_IMAGE_PIXELS:,} pixels") from None
         except UnidentifiedImageError:
             raise ImageError(f"{name} is not a picture cnnviz can read (PNG, JPEG, BMP, GIF, "
                              "WebP and TIFF work)") from None
@@ -296,7 +303,7 @@ def load_image(source: str | os.PathLike | bytes, *, mode: str = "auto") -> np.n
             width, height = im.size
             if width <= 0 or height <= 0:
                 raise ImageError(f"{name} has no pixels ({width}x{height})")
-            if width * height > MAX_PIXELS:
+            if width * height > MAX_IMAGE_PIXELS:
                 raise ImageError(_describe_size(name, width, height))
             try:
                 im.seek(0)  # the first frame of an animation
@@ -385,48 +392,10 @@ def save_image(path: str | os.PathLike, array: np.ndarray, *, normalize: bool = 
     return write_atomically(path, lambda fh: im.save(fh, format=fmt, **options))
 
 
-def output_problem(path: str | os.PathLike) -> str | None:
-    """Why a file cannot be written at path (a folder there, a missing folder), or None;
-    cheap, so a command can say it before hours of work rather than after."""
-    path = Path(path).expanduser()
-    folder = path.parent
-    if path.is_dir():
-        return f"cannot save {path.name}: {path} is a folder"
-    if not folder.exists():
-        return f"cannot save {path.name}: the folder {folder} does not exist"
-    if not folder.is_dir():
-        return f"cannot save {path.name}: {folder} is a file, not a folder"
-    return None
-
-
 def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
-    """Write a file through write(binary file) under a temporary name, then rename it into
-    place: a failure never leaves half a file, and an old file stays until the new one is
-    complete. The name is used exactly as given (np.save on a path would add ".npy").
-
-    The folder must exist (it is never created behind the user's back): ImageError naming
-    it otherwise, and for a target that is a folder, or any other failure to write."""
-    path = Path(path).expanduser()
-    folder = path.parent
-    problem = output_problem(path)
-    if problem:
-        raise ImageError(problem)
+    """cnnviz.core.files.write_atomically, its FileProblem said as an ImageError (what the
+    callers of the image functions catch)."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    except OSError as exc:
-        raise ImageError(f"cannot save {path.name} in {folder}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; an output is for sharing
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise ImageError(f"cannot save {path.name}: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
+        return files.write_atomically(path, write)
+    except FileProblem as exc:
+        raise ImageError(str(exc)) from None

@@ -11,18 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .formulas import percent  # noqa: F401 (the old home of percent; import it from formulas)
 from .models import LayerInfo, Network
 from .preprocess import DigitInput, preprocess_for
-
-
-def percent(p: float) -> str:
-    """A probability as a percentage that never claims certainty: the softmax never reaches
-    exactly 100% (or 0%), so 0.99996 is ">99.9%", not "100.0%"."""
-    if p >= 0.9995:
-        return ">99.9%"
-    if 0.0 < p < 0.0005:
-        return "<0.1%"
-    return f"{100 * p:.1f}%"
 
 
 @dataclass

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .limits import MAX_TYPED_KERNEL_SIDE
+
 __all__ = [
-    "ALIASES", "MAX_KERNEL", "PRESETS", "KernelError", "KernelPreset", "find_preset",
+    "ALIASES", "PRESETS", "KernelError", "KernelPreset", "find_preset",
     "format_kernel", "kernel_from_text_or_preset", "parse_cell", "parse_kernel",
 ]
 
-MAX_KERNEL = 11  # the largest kernel side we accept (AlexNet's first layer is 11x11)
 
 
 class KernelError(ValueError):
@@ -248,8 +249,9 @@ def parse_kernel(text: str) -> np.ndarray:
             raise KernelError(f"row {r} has {_count(len(row))} but row 1 has {len(rows[0])}; "
                               "every row needs the same number of values")
     kh, kw = len(rows), len(rows[0])
-    if kh > MAX_KERNEL or kw > MAX_KERNEL:
-        raise KernelError(f"the kernel is {kh}x{kw}; the largest allowed is {MAX_KERNEL}x{MAX_KERNEL}")
+    side = MAX_TYPED_KERNEL_SIDE  # AlexNet's first layer is 11×11
+    if kh > side or kw > side:
+        raise KernelError(f"the kernel is {kh}x{kw}; the largest allowed is {side}x{side}")
     return np.array(rows, dtype=np.float64) * scale
 
 

@@ -12,7 +12,7 @@ Conventions (the lecture's and torch's):
 Memory: convolution and pooling loop over the kh*kw kernel taps and add up strided slices
 of the (padded) input, so a 4000x3000 photo needs memory in the order of its output, never
 a (Ho, Wo, kh, kw) sliding-window copy. The padded input and the output may each be at most
-MAX_PIXELS pixels per channel (the image loader's cap), checked before anything is allocated.
+limits.MAX_IMAGE_PIXELS pixels per channel (the image loader's cap), checked before anything is allocated.
 
 Precision: a float32 photo is filtered in float32 unless the kernel is large enough to
 overflow it (then float64); a result that is still not finite raises NotFiniteError.
@@ -25,16 +25,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .formulas import size_formula
+from .limits import MAX_IMAGE_PIXELS
+
 __all__ = [
-    "ACTIVATIONS", "MAX_PIXELS", "POOL_KINDS", "AxisSize", "NotFiniteError", "ShapeError",
+    "ACTIVATIONS", "LAYER_ACTIVATIONS", "POOL_KINDS", "AxisSize", "NotFiniteError", "ShapeError",
     "WindowProducts", "activate", "padded_window", "conv2d", "conv2d_per_channel", "conv_params", "dense_params",
     "output_axis", "output_shape", "output_size", "pool2d", "pool_axis",
     "size_problem", "softmax", "window_products",
 ]
 
-# The most pixels per channel a padded input or an output may have: the same cap as
-# cnnviz.core.images.MAX_PIXELS, so a huge padding cannot ask for terabytes.
-MAX_PIXELS = 50_000_000
 
 
 class ShapeError(ValueError):
@@ -60,21 +60,11 @@ class AxisSize:
     exact: float  # (W - F + 2P) / S + 1 as a float (nan when the stride is 0)
     value: int | None  # the whole output size, or None when impossible
     problem: str | None  # why it is impossible, in plain words
-    formula: str  # e.g. "(28 - 3 + 2×0) / 1 + 1 = 26"
+    formula: str  # formulas.size_formula: "(28 − 3 + 2×0) / 1 + 1 = 26", "… = 5.5 → ⌊5.5⌋ = 5"
 
     @property
     def ok(self) -> bool:
         return self.problem is None
-
-
-def _num(v: float) -> str:
-    """26 -> '26', 2.3333 -> '2.33' (how the formula shows a result)."""
-    if math.isnan(v):
-        return "undefined"
-    if float(v).is_integer():
-        return str(int(v))
-    text = f"{v:.2f}".rstrip("0").rstrip(".")
-    return text if not float(text).is_integer() else f"{v:.4g}"  # never show 2.999 as "3"
 
 
 def _as_int(v, what: str) -> int:
@@ -128,6 +118,28 @@ def _or_list(items: list[int]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
+def _fitting_padding(size: int, kernel: int, stride: int, padding: int) -> int | None:
+    """The smallest padding above `padding` that makes (W - F + 2P) divisible by the stride,
+    or None when none can (an even stride and an odd W - F). Closed form: a stride of 1e8
+    must not mean 1e8 tries."""
+    # Solve 2P ≡ -(W - F) (mod S): with g = gcd(2, S) it has a solution iff g divides the
+    # right-hand side, and then P is fixed modulo m = S / g.
+    rhs = (kernel - size) % stride
+    g = math.gcd(2, stride)
+    if rhs % g:
+        return None
+    m = stride // g
+    target = (rhs // g) * pow(2 // g, -1, m) % m if m > 1 else 0
+    first = padding + 1
+    return first + (target - first) % m
+
+
+def _formula_up_to_result(formula: str) -> str:
+    """'(7 − 3 + 2×0) / 3 + 1 = 2.33333 → ⌊2.33333⌋ = 2' -> '… = 2.33333' (the exact value,
+    for saying that it is not whole)."""
+    return formula.split(" → ")[0]
+
+
 def output_axis(size: int, kernel: int, stride: int = 1, padding: int = 0) -> AxisSize:
     """(W - F + 2P) / S + 1 for one axis. Never raises for impossible numbers (a zero stride,
     a kernel too big, a fractional result): it reports them in .problem. Only values that are
@@ -136,17 +148,15 @@ def output_axis(size: int, kernel: int, stride: int = 1, padding: int = 0) -> Ax
     stride, padding = _as_int(stride, "stride"), _as_int(padding, "padding")
     span = size - kernel + 2 * padding  # how far the kernel can travel
     exact = span / stride + 1 if stride != 0 else math.nan
-    formula = f"({size} - {kernel} + 2×{padding}) / {stride} + 1 = {_num(exact)}"
+    formula = size_formula(size, kernel, stride, padding)
     problem = _bad_numbers(size, kernel, stride, padding, "kernel")
     if problem is None and span % stride:
         tries = f"stride {_or_list(_divisors_near(span, stride))}"
-        # The smallest extra padding that makes it fit at the stride the user asked for.
-        for p in range(padding + 1, padding + stride + 1):
-            if (size - kernel + 2 * p) % stride == 0:
-                tries += f" (or keep stride {stride} with padding {p})"
-                break
-        problem = (f"{formula} is not a whole number: the kernel does not fit the input evenly "
-                   f"at stride {stride}; try {tries}")
+        fitting = _fitting_padding(size, kernel, stride, padding)
+        if fitting is not None:  # the smallest extra padding that fits at the asked stride
+            tries += f" (or keep stride {stride} with padding {fitting})"
+        problem = (f"{_formula_up_to_result(formula)} is not a whole number: the kernel does "
+                   f"not fit the input evenly at stride {stride}; try {tries}")
     value = int(span // stride + 1) if problem is None else None
     return AxisSize(size, kernel, stride, padding, exact, value, problem, formula)
 
@@ -190,26 +200,22 @@ def pool_axis(size: int, window: int, stride: int | None = None, padding: int = 
     if problem is None and padding > window // 2:
         problem = (f"padding {padding} is more than half the {window}-pixel pooling window; "
                    f"torch allows at most {window // 2}")
-    if problem is None and span % stride:
-        # Floor: the last (span % stride) rows or columns never start a window of their own.
-        value = span // stride + 1
-        formula = f"⌊({size} - {window} + 2×{padding}) / {stride}⌋ + 1 = {value}"
-    else:
-        value = int(span // stride + 1) if problem is None else None
-        formula = f"({size} - {window} + 2×{padding}) / {stride} + 1 = {_num(exact)}"
+    # Floored: the last (span % stride) rows or columns never start a window of their own.
+    value = int(span // stride + 1) if problem is None else None
+    formula = size_formula(size, window, stride, padding)
     return AxisSize(size, window, stride, padding, exact, value, problem, formula)
 
 
 def size_problem(in_hw, padding, out_hw) -> str | None:
     """Why an (H, W) input with this padding, giving an (Ho, Wo) output, is too large to
-    filter (more than MAX_PIXELS per channel), or None. Pure arithmetic: nothing allocated."""
+    filter (more than limits.MAX_IMAGE_PIXELS per channel), or None. Pure arithmetic: nothing allocated."""
     (h, w), (ph, pw), (ho, wo) = in_hw, padding, out_hw
-    limit = f"cnnviz filters images up to {MAX_PIXELS:,} pixels"
+    limit = f"cnnviz filters images up to {MAX_IMAGE_PIXELS:,} pixels"
     hp, wp = h + 2 * ph, w + 2 * pw
-    if hp * wp > MAX_PIXELS:
+    if hp * wp > MAX_IMAGE_PIXELS:
         pad = f"{ph}" if ph == pw else f"({ph}, {pw})"
         return f"padding {pad} makes the padded input {hp}x{wp} = {hp * wp:,} pixels; {limit}"
-    if ho * wo > MAX_PIXELS:
+    if ho * wo > MAX_IMAGE_PIXELS:
         return f"the output would be {ho}x{wo} = {ho * wo:,} pixels; {limit}"
     return None
 
@@ -283,7 +289,7 @@ def conv2d(x, kernel, stride=1, padding=0, bias=0.0, exact: bool = False) -> np.
     x (C, H, W) with kernel (kh, kw)       -> (Ho, Wo)     the same kernel on every channel, summed
     bias: a number, or one per filter. Output sizes floor like torch unless exact=True
     (then ShapeError when (W - F + 2P) / S + 1 is not whole, or when the padded input or the
-    output would be more than MAX_PIXELS). NotFiniteError when the result is not finite.
+    output would be more than limits.MAX_IMAGE_PIXELS). NotFiniteError when the result is not finite.
     """
     x = np.asarray(x)
     k = np.asarray(kernel)
@@ -409,7 +415,10 @@ def window_products(x, kernel, stride, padding, row: int, col: int) -> WindowPro
 
 # --------------------------------------------------------------------------- activations
 
-ACTIVATIONS = ("none", "relu", "leaky_relu", "elu", "tanh", "sigmoid", "softmax")
+# What a network layer can apply (cnnviz.core.models reads it from here), and what the
+# filter pipeline offers: the same functions, plus "none".
+LAYER_ACTIVATIONS = ("relu", "leaky_relu", "elu", "tanh", "sigmoid", "softmax")
+ACTIVATIONS = ("none", *LAYER_ACTIVATIONS)
 
 
 def _float_array(x) -> np.ndarray:

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
+from .images import to_grey
+
 SIZE = 28  # the network's input, pixels a side
 BOX = 20  # MNIST's digits fit a 20x20 box inside it
 CENTER = 14.0  # MNIST centres of mass (row, column) lie within 14 +- 0.5 (pixel indices)
@@ -37,7 +39,6 @@ INK_THRESHOLD_CLEAN = 0.02  # ink for the crop in a noiseless picture (photos: a
 # pad's 20 px brush nothing changes (the strokes are already MNIST-like).
 THIN_STROKE = 1.3
 TARGET_STROKE = 2.0
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R 601, as Pillow's "L"
 
 
 @dataclass
@@ -79,18 +80,13 @@ def _to_grey(image: np.ndarray) -> tuple[np.ndarray, int]:
     if step > 1:
         a = a[::step, ::step]
     reduce = max(1, math.ceil(max(a.shape[:2]) / WORK_SIZE))  # ...then average blocks
-    if a.ndim == 3:
-        alpha = None
-        if a.shape[2] == 4:
-            alpha = a[..., 3].astype(np.float32) / 255.0
-            a = a[..., :3]
-        grey = a.astype(np.float32, copy=False) @ _LUMA
-        if alpha is not None:
-            grey = grey * alpha + 255.0 * (1.0 - alpha)  # transparent -> white paper
+    if a.ndim == 3 and a.shape[2] == 4:
+        alpha = a[..., 3].astype(np.float32) / 255.0
+        grey = to_grey(a[..., :3]) * alpha + 255.0 * (1.0 - alpha)  # transparent -> white paper
+        if not np.isfinite(grey).all():  # a float alpha may hold nan or inf
+            grey = np.nan_to_num(grey, nan=0.0, posinf=255.0, neginf=0.0)
     else:
-        grey = a.astype(np.float32)
-    if not np.isfinite(grey).all():
-        grey = np.nan_to_num(grey, nan=0.0, posinf=255.0, neginf=0.0)
+        grey = to_grey(a)  # the one grey conversion (luma; nan -> 0, inf -> 255)
     if reduce > 1:
         grey = np.asarray(Image.fromarray(np.ascontiguousarray(grey, np.float32), "F").reduce(reduce))
     grey = np.clip(grey * np.float32(1 / 255), 0.0, 1.0).astype(np.float32)

@@ -133,6 +133,83 @@ def evaluate(model: Network, images: np.ndarray | torch.Tensor, labels: np.ndarr
     }
 
 
+def _optimizer(model: Network, config: TrainConfig, steps: int):
+    """(optimizer, scheduler or None) for the config; ValueError for unknown names."""
+    params = model.parameters()
+    if config.optimizer == "sgd":
+        opt = torch.optim.SGD(params, lr=config.lr, momentum=0.0, weight_decay=config.weight_decay)
+    elif config.optimizer == "adam":
+        opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    else:
+        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {config.optimizer!r}")
+    if config.schedule == "onecycle":
+        return opt, torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr,
+                                                        total_steps=config.epochs * steps)
+    if config.schedule != "constant":
+        raise ValueError(f"schedule must be 'onecycle' or 'constant', got {config.schedule!r}")
+    return opt, None
+
+
+@dataclass
+class _Run:
+    """What every batch of a training run needs (the data on the host, the device, the
+    optimizer and the callbacks)."""
+
+    model: Network
+    config: TrainConfig
+    x: torch.Tensor
+    y: torch.Tensor
+    device: torch.device
+    gen: torch.Generator
+    opt: torch.optim.Optimizer
+    sched: object
+    on_batch: Callable[[int, int, float], None] | None
+    should_stop: Callable[[], bool] | None
+
+    @property
+    def steps(self) -> int:
+        return max(1, math.ceil(len(self.x) / self.config.batch_size))
+
+    def batch(self, epoch: int, b: int, idx: torch.Tensor) -> tuple[float, int]:
+        """One optimisation step: (loss, right answers). _NotFinite before a NaN step."""
+        xb, yb = self.x[idx], self.y[idx]
+        if self.config.augment:
+            xb = augment_batch(xb, self.gen)
+        xb, yb = xb.to(self.device), yb.to(self.device)
+        if self.device.type == "cpu":  # channels last: ~1.8x faster convolutions on CPU
+            xb = xb.contiguous(memory_format=torch.channels_last)
+        logits = self.model(xb)
+        loss = F.cross_entropy(logits, yb)
+        loss_value = loss.item()
+        if not math.isfinite(loss_value):  # a NaN step would ruin every weight
+            raise _NotFinite(f"the loss became {loss_value} in epoch {epoch}, batch {b + 1}")
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        if self.sched is not None:
+            self.sched.step()
+        return loss_value, int((logits.argmax(1) == yb).sum().item())
+
+    def epoch(self, epoch: int) -> tuple[float, float]:
+        """One pass over the training images: (mean loss, accuracy)."""
+        self.model.train()
+        n, size = len(self.x), self.config.batch_size
+        order = torch.randperm(n, generator=self.gen)
+        loss_sum, correct = 0.0, 0
+        for b in range(self.steps):
+            if self.should_stop and self.should_stop():
+                raise KeyboardInterrupt
+            idx = order[b * size:(b + 1) * size]
+            loss_value, right = self.batch(epoch, b, idx)
+            loss_sum += loss_value * len(idx)
+            correct += right
+            if self.on_batch:
+                self.on_batch(b, self.steps, loss_value)
+        if not _weights_finite(self.model):  # the epoch's last step; a finite loss can't tell
+            raise _NotFinite(f"the weights became NaN or infinite in epoch {epoch}")
+        return loss_sum / n, correct / n
+
+
 def train(model: Network, train_images: np.ndarray, train_labels: np.ndarray,
           config: TrainConfig, test_images: np.ndarray | None = None,
           test_labels: np.ndarray | None = None,
@@ -150,28 +227,15 @@ def train(model: Network, train_images: np.ndarray, train_labels: np.ndarray,
     device = device or pick_device()
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
-    channels_last = device.type == "cpu"  # ~1.8x faster convolutions on CPU
     model.to(device)
-    if channels_last:
+    if device.type == "cpu":
         model.to(memory_format=torch.channels_last)
     x_all = to_tensor(train_images)
     y_all = torch.as_tensor(np.asarray(train_labels, dtype=np.int64))
     x_test = to_tensor(test_images) if test_images is not None else None
-    n = len(x_all)
-    steps = max(1, math.ceil(n / config.batch_size))
-    params = model.parameters()
-    if config.optimizer == "sgd":
-        opt = torch.optim.SGD(params, lr=config.lr, momentum=0.0, weight_decay=config.weight_decay)
-    elif config.optimizer == "adam":
-        opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-    else:
-        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {config.optimizer!r}")
-    sched = None
-    if config.schedule == "onecycle":
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr,
-                                                    total_steps=config.epochs * steps)
-    elif config.schedule != "constant":
-        raise ValueError(f"schedule must be 'onecycle' or 'constant', got {config.schedule!r}")
+    steps = max(1, math.ceil(len(x_all) / config.batch_size))
+    opt, sched = _optimizer(model, config, steps)
+    run = _Run(model, config, x_all, y_all, device, gen, opt, sched, on_batch, should_stop)
 
     result = TrainResult()
     started = time.perf_counter()
@@ -179,41 +243,12 @@ def train(model: Network, train_images: np.ndarray, train_labels: np.ndarray,
     try:
         for epoch in range(1, config.epochs + 1):
             t0 = time.perf_counter()
-            model.train()
-            order = torch.randperm(n, generator=gen)
-            loss_sum, correct = 0.0, 0
-            for b in range(steps):
-                if should_stop and should_stop():
-                    raise KeyboardInterrupt
-                idx = order[b * config.batch_size:(b + 1) * config.batch_size]
-                xb, yb = x_all[idx], y_all[idx]
-                if config.augment:
-                    xb = augment_batch(xb, gen)
-                xb, yb = xb.to(device), yb.to(device)
-                if channels_last:
-                    xb = xb.contiguous(memory_format=torch.channels_last)
-                logits = model(xb)
-                loss = F.cross_entropy(logits, yb)
-                loss_value = loss.item()
-                if not math.isfinite(loss_value):  # a NaN step would ruin every weight
-                    raise _NotFinite(f"the loss became {loss_value} in epoch {epoch}, "
-                                     f"batch {b + 1}")
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                if sched is not None:
-                    sched.step()
-                loss_sum += loss_value * len(idx)
-                correct += (logits.argmax(1) == yb).sum().item()
-                if on_batch:
-                    on_batch(b, steps, loss_value)
-            if not _weights_finite(model):  # the epoch's last step; a finite loss can't tell
-                raise _NotFinite(f"the weights became NaN or infinite in epoch {epoch}")
+            train_loss, train_acc = run.epoch(epoch)
             test_loss = test_acc = None
             if x_test is not None:
                 metrics = evaluate(model, x_test, test_labels, device=device)
                 test_loss, test_acc = metrics["loss"], metrics["accuracy"]
-            epoch_result = EpochResult(epoch, loss_sum / n, correct / n, test_loss, test_acc,
+            epoch_result = EpochResult(epoch, train_loss, train_acc, test_loss, test_acc,
                                        time.perf_counter() - t0)
             result.epochs.append(epoch_result)
             last_good = {k: v.detach().clone() for k, v in model.state_dict().items()}

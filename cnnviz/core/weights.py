@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -20,12 +19,13 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from .data import DATASETS
+from .files import FileProblem, read_regular_file, write_atomically
+from .limits import MAX_WEIGHTS_FILE_BYTES
 from .models import Architecture, ArchitectureError, Network, summarize
 
 FORMAT = "cnnviz-weights/1"
 INPUT_SHAPE = (1, 28, 28)  # what every model cnnviz opens must take ...
 CLASSES = 10  # ... and give
-MAX_FILE_BYTES = 512 * 1024 * 1024
 
 # The shipped models: name -> (file in cnnviz/weights/, what it is)
 SHIPPED = {
@@ -72,18 +72,7 @@ def save_weights(model: Network, path: str | os.PathLike, card: dict | None = No
                 "card": json.dumps(card or {})}
     data = st_save(tensors, metadata=metadata)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a weights file is for sharing
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(path, lambda fh: fh.write(data))  # FileProblem (an OSError)
 
 
 def _read_header(raw: bytes) -> dict:
@@ -170,22 +159,18 @@ def check_runs_on_digits(arch: Architecture) -> None:
 
 
 def load_weights(path: str | os.PathLike) -> LoadedModel:
-    """Open a cnnviz .safetensors file; raise WeightsError with a plain reason if unusable."""
+    """Open a cnnviz .safetensors file; raise WeightsError with a plain reason if unusable.
+    A FIFO, a device (/dev/zero), a folder or a file over MAX_WEIGHTS_FILE_BYTES is refused
+    before anything is read."""
     path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        raise WeightsError(f"no such file: {path}")
+    if path.is_dir():
+        raise WeightsError(f"{path} is a folder, not a weights file")
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise WeightsError(f"the file is {size / 2**20:.0f} MB, larger than any cnnviz "
-                               "model; refusing to load it")
-        raw = path.read_bytes()
-    except WeightsError:
-        raise
-    except FileNotFoundError:
-        raise WeightsError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise WeightsError(f"{path} is a folder, not a weights file") from None
-    except OSError as exc:
-        raise WeightsError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raw = read_regular_file(path, MAX_WEIGHTS_FILE_BYTES, "weights file")
+    except FileProblem as exc:
+        raise WeightsError(str(exc)) from None
     return load_weights_bytes(raw, path)
 
 
