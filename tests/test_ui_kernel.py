@@ -17,9 +17,10 @@ from PySide6.QtWidgets import QApplication
 from torch_reference import torch_pipeline
 
 from cnnviz.app_state import AppState, KernelSettings
-from cnnviz.core.filtering import ACTIVATION_NAMES, LECTURE_EXAMPLES
 from cnnviz.core.kernels import PRESETS
+from cnnviz.core.lecture_examples import LECTURE_EXAMPLES
 from cnnviz.core.samples import default_sample
+from cnnviz.core.stage_names import ACTIVATION_NAMES
 from cnnviz.ui.kernel.explorer import (
     MAX_PADDING,
     MAX_STRIDE,
@@ -190,7 +191,7 @@ def test_sharpen_stride_2_is_floored_and_explained(qtbot, env):
     state, ex = env
     choose(ex.preset_combo, "sharpen")
     wait(qtbot, ex)
-    assert "Pooled height = ⌊(26 − 2) / 2⌋ + 1 = 13" in ex.formula_text()
+    assert "Pooled height = (26 − 2 + 2×0) / 2 + 1 = 13" in ex.formula_text()  # whole: no ⌊⌋
     assert ex.note_label.isHidden() and not any(i.isVisible() for i in ex.left_out_rects)
     type_into(ex.stride_spins[0], "2")  # linked: the columns follow
     wait(qtbot, ex)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import html
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
@@ -45,24 +44,27 @@ from PySide6.QtWidgets import (
 
 from ...app_state import KernelSettings
 from ...core import filtering
-from ...core.filtering import (
-    ACTIVATION_NAMES,
-    LECTURE_EXAMPLES,
-    FilterResult,
-    Preview,
+from ...core.filtering import FilterResult
+from ...core.formulas import fmt_number, fmt_shape
+from ...core.kernel_edits import grown_preset, matching_preset, resize_centred
+from ...core.kernel_previews import KernelView, Preview, StageView, compute_view, display_levels
+from ...core.kernels import PRESETS, KernelError, parse_kernel
+from ...core.lecture_examples import LECTURE_EXAMPLES
+from ...core.limits import MAX_GRID_KERNEL_SIDE, MAX_TYPED_PADDING, MAX_TYPED_POOL, MAX_TYPED_STRIDE
+from ...core.pixel_explanations import (
     activation_text,
+    channel_names,
     explain_conv_pixel,
     explain_pool_pixel,
-    fmt_number,
     input_window,
-    run_pipeline,
 )
-from ...core.kernels import PRESETS, KernelError, parse_kernel
-from ..cnn.network_strip import fmt_shape
+from ...core.stage_names import ACTIVATION_CHOICES, ACTIVATION_NAMES, POOL_CHOICES, POOL_NAMES
 from ..controllers import LatestRequestRunner
 from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP, ImagePanel
 from ..widgets.tooltips import wrapped_tooltip
-from .grid import HINT_STYLE, LIMIT_STYLE, MAX_SIDE, KernelGrid, LimitSpinBox, cell_texts
+from .grid import HINT_STYLE, LIMIT_STYLE, KernelGrid, LimitSpinBox, cell_texts
+
+MAX_SIDE = MAX_GRID_KERNEL_SIDE
 
 SETTINGS_GROUP = "KernelExplorer"
 SMALL = 16  # arrays up to 16 x 16 show their numbers in the cells, like the slides
@@ -71,7 +73,7 @@ PREVIEW_SIDE = 800  # larger arrays are drawn as block means, at most this many 
 BUSY_DELAY_MS = 150
 # Padding up to 30 lets a 7×7 kernel meet far more zeros than pixels on a 28×28 digit; a
 # kernel larger than the image itself can be tried on the lecture's 5×5 inputs.
-MAX_STRIDE, MAX_PADDING, MAX_POOL = 10, 30, 8
+MAX_STRIDE, MAX_PADDING, MAX_POOL = MAX_TYPED_STRIDE, MAX_TYPED_PADDING, MAX_TYPED_POOL
 
 CONTROLS_WIDTH = 290  # at least; more if the fonts need it (see _build_ui)
 COMPACT_PANEL = 220  # panels narrower than this leave out their colour bar
@@ -85,39 +87,8 @@ LECTURE_PREFIX = "lecture:"
 CUSTOM = "custom"
 CHANNEL_VIEWS = ("all", "0", "1", "2")
 
-POOL_ITEMS = (("none", "None"), ("max", "Max"), ("min", "Min"), ("avg", "Average"))
-# Short texts that fit the combo box; the whole explanation is each item's tooltip.
-_ACTIVATION_WORDS = {
-    "none": ("None", "No activation: the convolution output goes on unchanged."),
-    "relu": ("ReLU: max(0, x)", "ReLU: \"Change all negative values to zero, leave all positive "
-             "value alone\": f(x) = max(0, x)."),
-    "leaky_relu": ("Leaky ReLU", "Leaky ReLU: like ReLU, but a negative value is multiplied by "
-                   "0.01 instead of becoming 0."),
-    "elu": ("ELU", "ELU (exponential linear unit): x above 0; e^x − 1 below 0, so negative values "
-            "bend smoothly towards −1."),
-    "tanh": ("tanh (−1 to 1)", "Tangent hyperbolic: \"Its output always lies between -1 and 1 no "
-             "matter what inputs are\"."),
-    "sigmoid": ("Sigmoid (0 to 1)", "Sigmoid: \"Its output always lies between 0 and 1 no matter "
-                "what inputs are\"."),
-    "softmax": ("Softmax (sums to 1)", "Softmax: e^x divided by the sum of e^v over the whole "
-                "feature map, so every value lies between 0 and 1 and each map adds up to 1 (each "
-                "colour channel's map on its own). A network uses it on its last layer to turn "
-                "its 10 scores into probabilities."),
-}
-# Filled from the core's list, so a new activation there shows up here too.
-ACTIVATION_ITEMS = tuple((key, *_ACTIVATION_WORDS.get(key, (name[:1].upper() + name[1:], name)))
-                         for key, name in ACTIVATION_NAMES.items())
-# Lecture examples, short enough for the Source box (the full name is the item's tooltip).
-LECTURE_SHORT = {
-    "what-is-the-output": "Recap: 5×5, stride 1",
-    "stride-2": "Stride 2 (5×5)",
-    "padding-1": "Padding 1 (5×5)",
-    "seven-by-seven-stride-2": "7×7, stride 2",
-    "stride-laplacian-1": "Laplacian, stride 1",
-    "stride-laplacian-2": "Laplacian, stride 2",
-    "grey-vertical-edge": "Vertical edge (5×5)",
-    "max-pool": "Max pooling (4×4)",
-}
+POOL_ITEMS = tuple((key, c.label) for key, c in POOL_CHOICES.items())
+ACTIVATION_ITEMS = tuple((key, c.label, c.description) for key, c in ACTIVATION_CHOICES.items())
 POOL_TIPS = {
     "max": "The max pooled output. Point at a pixel to see the values its window held and which "
            "one was kept (the largest).",
@@ -175,83 +146,15 @@ TIP_CHANNEL = "Per-channel mode: show all three filtered channels as colour, or 
 # --------------------------------------------------------------------------- worker side
 
 
-@dataclass(frozen=True, eq=False)
-class StageView:
-    """One stage ready to draw: the preview, its offset (padding drawn around the input) and
-    the channel shown (per-channel mode)."""
-
-    preview: Preview
-    offset: tuple[int, int] = (0, 0)  # full-array (row, col) of the preview's pixel (0, 0) is -offset
-    channel: int | None = None  # None: all channels (colour) or a single-plane array
-
-
-@dataclass(frozen=True, eq=False)
-class ViewData:
-    """What the worker hands back: the result and drawable copies of every stage."""
-
-    result: FilterResult
-    source_key: str
-    input: StageView
-    conv: StageView | None
-    activated: StageView | None
-    pooled: StageView | None
-    seconds: float  # pipeline + previews, on the worker
-
-
-def _stage_view(array: np.ndarray | None, channel_view: str, cache: dict,
-                peaks: bool = False) -> StageView | None:
-    if array is None:
-        return None
-    if id(array) in cache:  # activation "none" hands back the conv array itself
-        return cache[id(array)]
-    if array.ndim == 3:
-        if channel_view == "all":
-            view = StageView(filtering.preview(array, PREVIEW_SIDE, colour=True, peaks=peaks))
-        else:
-            c = min(int(channel_view), array.shape[0] - 1)
-            view = StageView(filtering.preview(array[c], PREVIEW_SIDE, peaks=peaks), channel=c)
-    else:
-        view = StageView(filtering.preview(array, PREVIEW_SIDE, peaks=peaks))
-    cache[id(array)] = view
-    return view
-
-
-def compute_view(image: np.ndarray, settings: KernelSettings, channel_view: str, source_key: str,
-                 reuse: FilterResult | None = None, input_view: StageView | None = None) -> ViewData:
-    """Runs on the worker thread: the pipeline (or `reuse` when only the view changed) and
-    the previews to draw."""
-    start = time.perf_counter()
-    result = reuse if reuse is not None else run_pipeline(image, settings)
-    x = result.input
-    if input_view is None:
-        if x.ndim == 2 and max(x.shape) <= PAD_SHOWN and any(settings.padding):
-            ph, pw = settings.padding
-            padded = np.pad(x, ((ph, ph), (pw, pw)))  # the zeros the kernel slides over
-            input_view = StageView(filtering.preview(padded, PREVIEW_SIDE), offset=(ph, pw))
-        else:
-            input_view = StageView(filtering.preview(x, PREVIEW_SIDE, colour=x.ndim == 3))
-    # A kernel whose weights sum to 0 finds edges: shrink its outputs keeping each block's
-    # strongest value, or thin edges would average away. Others (blurs, sharpen) average.
-    k = result.kernel
-    peaks = bool(abs(float(k.sum())) <= 1e-9 * max(float(np.abs(k).sum()), 1e-300))
-    cache: dict = {}
-    conv = _stage_view(result.conv, channel_view, cache, peaks)
-    act = _stage_view(result.activated, channel_view, cache, peaks)
-    pooled = _stage_view(result.pooled, channel_view, cache, peaks)
-    return ViewData(result, source_key, input_view, conv, act, pooled, time.perf_counter() - start)
+ViewData = KernelView
 
 
 # --------------------------------------------------------------------------- drawing helpers
 
 
 def colour_for(levels: tuple[float, float]):
-    lo, hi = levels
-    if lo < 0:
-        m = max(abs(lo), abs(hi)) or 1.0
-        return SIGNED_CMAP, (-m, m)
-    if hi <= lo:  # every value the same: show it against 0 (all 1s white, all 0s black)
-        return UNSIGNED_CMAP, (min(lo, 0.0), max(lo, 1.0))
-    return UNSIGNED_CMAP, (lo, hi)
+    signed, shown = display_levels(levels)
+    return (SIGNED_CMAP if signed else UNSIGNED_CMAP), shown
 
 
 class CellNumbers:
@@ -520,7 +423,7 @@ class KernelExplorer(QWidget):
         self.source_combo.addItem("Network input (28×28)", SOURCE_NETWORK)
         self.source_combo.insertSeparator(2)
         for ex in LECTURE_EXAMPLES.values():
-            self.source_combo.addItem(f"Lecture: {LECTURE_SHORT.get(ex.key, ex.name)}",
+            self.source_combo.addItem(f"Lecture: {ex.short_name}",
                                       LECTURE_PREFIX + ex.key)
             self.source_combo.setItemData(self.source_combo.count() - 1,
                                           f"{ex.name}. Slide \"{ex.slide}\". {ex.description}",
@@ -796,21 +699,11 @@ class KernelExplorer(QWidget):
 
     @staticmethod
     def _matching_preset(kernel) -> str | None:
-        k = np.asarray(kernel)
-        for p in PRESETS.values():
-            if p.values.shape == k.shape and np.array_equal(p.values, k):
-                return p.key
-        return None
+        return matching_preset(kernel)
 
     @staticmethod
     def _grown_preset(kernel) -> str | None:
-        """The preset this kernel is, grown with a centred border of zeros (or None)."""
-        k = np.asarray(kernel)
-        for p in PRESETS.values():
-            if (p.values.shape != k.shape and all(a >= b for a, b in zip(k.shape, p.values.shape))
-                    and np.array_equal(filtering.resize_centred(p.values, *k.shape), k)):
-                return p.key
-        return None
+        return grown_preset(kernel)
 
     def _preset_texts(self, key: str | None, kernel) -> tuple[str, str, str]:
         """(description, tooltip, text of the Custom item) for the kernel in force."""
@@ -861,7 +754,7 @@ class KernelExplorer(QWidget):
         try:
             self._origin_preset = longest.key
             texts.append(self._preset_texts(None, np.zeros((1, 1)))[0])
-            grown = filtering.resize_centred(longest.values, MAX_SIDE, MAX_SIDE)
+            grown = resize_centred(longest.values, MAX_SIDE, MAX_SIDE)
             texts.append(self._preset_texts(None, grown)[0])
         finally:
             self._origin_preset = saved
@@ -1173,7 +1066,7 @@ class KernelExplorer(QWidget):
         stages = (("conv", view.conv, "③ convolution"), ("activation", view.activated, "④ " + (
             f"activation: {ACTIVATION_NAMES.get(r.settings.activation, r.settings.activation)}"
             if r.settings.activation != "none" else "activation: none")),
-            ("pool", view.pooled, "⑤ " + (f"{filtering.POOL_NAMES[r.settings.pool_kind]} pooling"
+            ("pool", view.pooled, "⑤ " + (f"{POOL_NAMES[r.settings.pool_kind]} pooling"
                                           if r.pooling else "pooling")))
         for key, stage, title in stages:
             panel = self.panels[key]
@@ -1250,7 +1143,7 @@ class KernelExplorer(QWidget):
             parts.append(ACTIVATION_NAMES.get(s.activation, s.activation))
         if r.pooling:
             pooled = fmt_shape(r.pooled.shape) if r.pooled is not None else "?"
-            parts.append(f"{filtering.POOL_NAMES[s.pool_kind]} pool {s.pool_size}×{s.pool_size} "
+            parts.append(f"{POOL_NAMES[s.pool_kind]} pool {s.pool_size}×{s.pool_size} "
                          f"s{s.pool_stride} → {pooled}")
         return "<span style='color:#37474f'>" + html.escape("  ⟶  ".join(parts)) + "</span>"
 
@@ -1326,7 +1219,7 @@ class KernelExplorer(QWidget):
         full = {"conv": r.conv, "activation": r.activated, "pool": r.pooled}[key]
         text = f"{title} {fmt_shape(full.shape)}"
         if stage.channel is not None:
-            text += f" · {filtering.channel_names(full.shape[0])[stage.channel]}"
+            text += f" · {channel_names(full.shape[0])[stage.channel]}"
         extras = [f"shown at 1/{p.factor}"] if p.factor > 1 else []
         if p.peaks:
             extras.append("block peaks")
@@ -1500,7 +1393,7 @@ class KernelExplorer(QWidget):
         return [stage.channel] if stage.channel is not None else list(range(r.input.shape[0]))
 
     def _conv_text(self, r: FilterResult, stage: StageView, row: int, col: int) -> str:
-        names = filtering.channel_names(r.input.shape[0]) if r.input.ndim == 3 else []
+        names = channel_names(r.input.shape[0]) if r.input.ndim == 3 else []
         out = [f"<b>Convolution output ({row}, {col})</b>"]
         for ch in self._channels(r, stage):
             px = explain_conv_pixel(r, row, col, ch)
@@ -1527,7 +1420,7 @@ class KernelExplorer(QWidget):
     def _activation_text(self, r: FilterResult, stage: StageView, row: int, col: int) -> str:
         kind = r.settings.activation
         out = [f"<b>Activation output ({row}, {col})</b>"]
-        names = filtering.channel_names(r.input.shape[0]) if r.input.ndim == 3 else []
+        names = channel_names(r.input.shape[0]) if r.input.ndim == 3 else []
         for ch in self._channels(r, stage):
             idx = (row, col) if ch is None else (ch, row, col)
             x, y = float(r.conv[idx]), float(r.activated[idx])
@@ -1538,8 +1431,8 @@ class KernelExplorer(QWidget):
 
     def _pool_text(self, r: FilterResult, stage: StageView, row: int, col: int) -> str:
         s = r.settings
-        names = filtering.channel_names(r.input.shape[0]) if r.input.ndim == 3 else []
-        out = [f"<b>Pooled output ({row}, {col})</b>: {filtering.POOL_NAMES[s.pool_kind]} of a "
+        names = channel_names(r.input.shape[0]) if r.input.ndim == 3 else []
+        out = [f"<b>Pooled output ({row}, {col})</b>: {POOL_NAMES[s.pool_kind]} of a "
                f"{s.pool_size}×{s.pool_size} window of the activation output"]
         for ch in self._channels(r, stage):
             px = explain_pool_pixel(r, row, col, ch)
@@ -1568,7 +1461,7 @@ class KernelExplorer(QWidget):
             return f"<b>Padding ({row}, {col})</b>: a zero added around the image.{gone}"
         if r.input.ndim == 3:
             values = ", ".join(f"{n} {fmt_number(v)}" for n, v in
-                               zip(filtering.channel_names(r.input.shape[0]), r.input[:, row, col]))
+                               zip(channel_names(r.input.shape[0]), r.input[:, row, col]))
             return f"<b>Input ({row}, {col})</b>: {values}{gone}"
         return f"<b>Input ({row}, {col})</b> = {fmt_number(r.input[row, col])}{gone}"
 
@@ -1633,7 +1526,7 @@ class KernelExplorer(QWidget):
                 stride=_int_pair(settings.value("stride"), current.stride, 1, MAX_STRIDE),
                 padding=_int_pair(settings.value("padding"), current.padding, 0, MAX_PADDING),
                 activation=activation if activation in ACTIVATION_NAMES else current.activation,
-                pool_kind=pool_kind if pool_kind in filtering.POOL_NAMES else current.pool_kind,
+                pool_kind=pool_kind if pool_kind in POOL_NAMES else current.pool_kind,
                 pool_size=pool_size if 1 <= pool_size <= MAX_POOL else current.pool_size,
                 pool_stride=pool_stride if 1 <= pool_stride <= MAX_POOL else current.pool_stride,
                 per_channel=_as_bool(settings.value("per_channel"), current.per_channel))

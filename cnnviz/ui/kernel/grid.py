@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.filtering import fmt_number, resize_centred
+from ...core.formulas import fmt_number
+from ...core.kernel_edits import resize_centred
 from ...core.kernels import KernelError, parse_cell
+from ...core.limits import MAX_GRID_KERNEL_SIDE
 
-MAX_SIDE = 7
+MAX_SIDE = MAX_GRID_KERNEL_SIDE
 CELL_WIDTH = 36
 CELL_SPACING = 2
 APPLY_DELAY_MS = 800  # a pause in typing this long applies the cell
