@@ -903,3 +903,34 @@ def test_layout_keeps_colour_bars_unless_three_columns_are_much_larger():
     # images only ~10% larger, so two columns stay.
     assert 540 / 3 < COMPACT_PANEL <= 540 / 2
     assert best_columns(540, 370, 2) == 2 and best_columns(540, 370, 3) == 2
+
+
+@pytest.mark.parametrize("stride, padding", [(1, 0), (2, 0), (3, 1), (4, 2), (5, 3)])
+def test_every_formula_line_shown_agrees_with_ops_and_torch(qtbot, env, stride, padding):
+    """The lines the formula bar shows (and formula_text returns) end on ops' sizes and
+    torch's conv2d / max_pool2d output shapes, with ⌊…⌋ exactly where the division is not
+    whole, for the digit with a 3×3 kernel and a 2×2 pool."""
+    from cnnviz.core import ops
+
+    state, ex = env
+    for spin, value in ((ex.controls.conv_box.stride_spins[0], stride),
+                        (ex.controls.conv_box.padding_spins[0], padding)):
+        spin.setValue(value)  # linked: the columns follow
+    wait(qtbot, ex)
+    h, w = state.image.shape
+    conv = torch.nn.functional.conv2d(torch.zeros(1, 1, h, w), torch.zeros(1, 1, 3, 3),
+                                      stride=stride, padding=padding).shape[-2:]
+    pooled = torch.nn.functional.max_pool2d(torch.zeros(1, 1, *conv), 2, 2).shape[-2:]
+    lines = ex.formula_text().splitlines()
+    assert len(lines) == 4
+    for line, n, out, word in zip(lines[:2], (h, w), conv, ("height", "width")):
+        a = ops.output_axis(n, 3, stride, padding)
+        assert line.startswith(f"Output {word} = ({n} − 3 + 2×{padding}) / {stride} + 1 = ")
+        assert line.endswith(f"= {out}") and ("⌊" in line) is (a.value is None)
+    for line, n, out, word in zip(lines[2:], conv, pooled, ("height", "width")):
+        a = ops.pool_axis(int(n), 2, 2)
+        assert line.startswith(f"Pooled {word} = ({n} − 2 + 2×0) / 2 + 1 = ")
+        assert line.endswith(f"= {out}") and a.value == out and ("⌊" in line) is bool((n - 2) % 2)
+    for line in lines:  # and the bar shows each of them, its size in bold
+        answer = line.rpartition(" = ")[2]
+        assert f"<b>{answer}</b>" in ex.formula_bar.text()
