@@ -1,6 +1,8 @@
 """cnnviz.core.filtering: the kernel explorer's pipeline (conv -> activation -> pooling)
-checked against torch.nn.functional, its plain-words errors, the lecture's worked examples,
-and the hover explanations (window products, pooling sources, receptive fields)."""
+checked against torch.nn.functional, its plain-words errors and its size formulas; and the
+modules beside it: the lecture's worked examples (core.lecture_examples), the hover
+explanations (core.pixel_explanations: window products, pooling sources, receptive fields),
+the drawable previews (core.kernel_previews) and the stages' names (core.stage_names)."""
 
 from __future__ import annotations
 
@@ -11,16 +13,10 @@ import torch.nn.functional as F
 
 from cnnviz.app_state import KernelSettings
 from cnnviz.core import ops
-from cnnviz.core.filtering import (
-    LECTURE_EXAMPLES,
-    explain_conv_pixel,
-    explain_pool_pixel,
-    floor_note,
-    fmt_number,
-    input_window,
-    preview,
-    run_pipeline,
-)
+from cnnviz.core.filtering import floor_note, run_pipeline
+from cnnviz.core.kernel_previews import preview
+from cnnviz.core.lecture_examples import LECTURE_EXAMPLES
+from cnnviz.core.pixel_explanations import explain_conv_pixel, explain_pool_pixel, input_window
 
 RNG = np.random.default_rng(1234)
 
@@ -96,16 +92,18 @@ def test_formulas_with_current_numbers():
     assert r.formulas == [
         "Output height = (28 − 3 + 2×0) / 1 + 1 = 26",
         "Output width = (28 − 3 + 2×0) / 1 + 1 = 26",
-        "Pooled height = ⌊(26 − 2) / 2⌋ + 1 = 13",
-        "Pooled width = ⌊(26 − 2) / 2⌋ + 1 = 13",
+        "Pooled height = (26 − 2 + 2×0) / 2 + 1 = 13",  # whole: no floor written
+        "Pooled width = (26 − 2 + 2×0) / 2 + 1 = 13",
     ]
     assert r.conv_formulas == r.formulas[:2] and r.pool_formulas == r.formulas[2:]
     # Pooling floors: 13 -> 6 with 2x2 stride 2 (Keras and torch drop the last row).
     r = run_pipeline(np.zeros((27, 27)), KernelSettings(), stride=(2, 2), padding=(1, 1))
     assert "Output height = (27 − 3 + 2×1) / 2 + 1 = 14" in r.formulas
     r = run_pipeline(np.zeros((15, 15)), KernelSettings())
-    assert "Pooled width = ⌊(13 − 2) / 2⌋ + 1 = 6" in r.formulas
+    assert "Pooled width = (13 − 2 + 2×0) / 2 + 1 = 6.5 → ⌊6.5⌋ = 6" in r.formulas
     assert r.pooled.shape == (6, 6)
+    torch_pooled = F.max_pool2d(torch.zeros(1, 1, 13, 13), 2, 2).shape[-2:]
+    assert tuple(torch_pooled) == (6, 6)
 
 
 # --------------------------------------------------------------------------- impossible settings
@@ -229,7 +227,8 @@ def test_pooling_padding_matches_torch():
     assert r.error is None
     conv = torch.tensor(r.conv)[None, None]
     np.testing.assert_allclose(r.pooled, F.max_pool2d(conv, 3, 2, padding=1)[0, 0].numpy())
-    assert r.formulas[2] == "Pooled height = ⌊(10 − 3 + 2×1) / 2⌋ + 1 = 5"
+    assert r.formulas[2] == "Pooled height = (10 − 3 + 2×1) / 2 + 1 = 5.5 → ⌊5.5⌋ = 5"
+    assert r.pooled.shape == F.max_pool2d(conv, 3, 2, padding=1).shape[-2:] == (5, 5)
 
 
 @pytest.mark.parametrize("settings, image, words", [
@@ -378,7 +377,9 @@ def test_preview_block_means_and_levels():
     assert colour.factor == 2 and colour.array.shape == (800, 450, 3)
 
 
-def test_fmt_number():
+def test_fmt_number_of_the_hover_texts():
+    from cnnviz.core.formulas import fmt_number
+
     assert fmt_number(2.0) == "2" and fmt_number(-3) == "−3" and fmt_number(13.5) == "13.5"
     assert fmt_number(1 / 9) == "0.1111" and fmt_number(2.99999999) != "3"
 
@@ -428,7 +429,8 @@ def test_a_result_that_overflows_float64_is_a_plain_error():
 
 
 def test_softmax_is_offered_and_explained():
-    from cnnviz.core.filtering import ACTIVATION_NAMES, activation_text
+    from cnnviz.core.filtering import ACTIVATION_NAMES
+    from cnnviz.core.pixel_explanations import activation_text
 
     assert set(ACTIVATION_NAMES) == set(ops.ACTIVATIONS)  # every activation has a name to show
     r = run_pipeline(RNG.uniform(0, 255, (8, 8, 3)), KernelSettings(activation="softmax",
@@ -442,7 +444,7 @@ def test_softmax_is_offered_and_explained():
 
 
 def test_resize_centred_keeps_the_centre():
-    from cnnviz.core.filtering import resize_centred
+    from cnnviz.core.kernel_edits import resize_centred
 
     sharpen = np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], float)
     grown = resize_centred(sharpen, 5, 5)
@@ -460,3 +462,187 @@ def test_resize_centred_keeps_the_centre():
     np.testing.assert_array_equal(k, sharpen)
     np.testing.assert_array_equal(resize_centred(sharpen, 7, 7)[2:5, 2:5], sharpen)
     np.testing.assert_array_equal(resize_centred(sharpen, 1, 3), [[-1, 5, -1]])
+
+
+# --------------------------------------------------------------------------- every formula line
+
+
+SIZE_SPREAD = [(n, k, s, p) for n in (5, 7, 11, 13, 28) for k in (1, 2, 3, 5) for s in (1, 2, 3)
+               for p in (0, 1, 2) if k <= n + 2 * p]
+
+
+@pytest.mark.parametrize("n, k, s, p", SIZE_SPREAD)
+def test_every_formula_line_agrees_with_ops_and_torch(n, k, s, p):
+    """Each line the explorer shows ends on the size ops computes and torch's conv2d and
+    max_pool2d give, writes ⌊…⌋ exactly when the division is not whole, and is written in
+    the lecture's order with the numbers in it (conv k×k stride s padding p, then a 2×2
+    pool, stride 2, on the conv output)."""
+    image = RNG.uniform(0, 255, (n, n + 1))
+    r = run_pipeline(image, KernelSettings(kernel=np.ones((k, k)), stride=(s, s), padding=(p, p),
+                                           activation="none", pool_kind="max"))
+    x = torch.zeros(1, 1, n, n + 1)
+    conv_shape = F.conv2d(x, torch.zeros(1, 1, k, k), stride=s, padding=p).shape[-2:]
+    assert r.conv.shape == tuple(conv_shape)
+    for line, size, axis in zip(r.lines("conv"), (n, n + 1), (0, 1)):
+        a = ops.output_axis(size, k, s, p)
+        assert line.text.startswith(f"Output {('height', 'width')[axis]} = ({size} − {k} + 2×{p}) "
+                                    f"/ {s} + 1 = ")
+        assert line.answer == str(conv_shape[axis]) and not line.problem
+        assert ("⌊" in line.text) is (a.value is None) is line.floored
+    if min(conv_shape) < 2:
+        assert r.error and r.error.startswith("Pooling") and r.pooled is None
+        assert [li.problem for li in r.lines("pool")] == [int(v) < 2 for v in conv_shape]
+        with pytest.raises(RuntimeError):  # torch cannot pool it either
+            F.max_pool2d(torch.zeros(1, 1, *conv_shape), 2, 2)
+        return
+    pooled_shape = F.max_pool2d(torch.zeros(1, 1, *conv_shape), 2, 2).shape[-2:]
+    assert r.pooled.shape == tuple(pooled_shape)
+    for line, size, axis in zip(r.lines("pool"), conv_shape, (0, 1)):
+        a = ops.pool_axis(int(size), 2, 2)
+        assert line.text.startswith(f"Pooled {('height', 'width')[axis]} = ({size} − 2 + 2×0) / 2 + 1")
+        assert line.answer == str(a.value) == str(pooled_shape[axis])
+        assert ("⌊" in line.text) is bool((size - 2) % 2) is line.floored
+
+
+def test_keras_second_pool_is_written_with_the_floor():
+    # lecture-keras: the second pooling takes an 11×11 map to 5×5 (5.5 floored).
+    r = run_pipeline(np.zeros((11, 11)), KernelSettings(kernel=np.ones((1, 1)), pool_kind="max"))
+    assert r.pool_formulas[0] == "Pooled height = (11 − 2 + 2×0) / 2 + 1 = 5.5 → ⌊5.5⌋ = 5"
+    assert r.pooled.shape == tuple(F.max_pool2d(torch.zeros(1, 1, 11, 11), 2, 2).shape[-2:])
+
+
+def test_size_lines_are_structured():
+    r = run_pipeline(np.zeros((28, 28)), KernelSettings(), stride=(2, 1))
+    rows, cols = r.lines("conv")
+    assert (rows.stage, rows.axis, rows.floored) == ("conv", 0, True)
+    assert (cols.axis, cols.floored) == (1, False)
+    assert rows.working == "Output height = (28 − 3 + 2×0) / 2 + 1 = 13.5 → ⌊13.5⌋"
+    assert rows.answer == "13" and cols.answer == "26"
+    assert r.formulas == [line.text for line in r.size_lines]
+
+
+# --------------------------------------------------------------------------- names, examples, previews
+
+
+def test_stage_names_are_one_table_keyed_like_ops():
+    from cnnviz.core import stage_names
+
+    assert tuple(stage_names.ACTIVATION_CHOICES) == ops.ACTIVATIONS
+    assert tuple(stage_names.POOL_CHOICES) == ("none",) + ops.POOL_KINDS
+    for table in (stage_names.ACTIVATION_CHOICES, stage_names.POOL_CHOICES):
+        assert all(c.key == key and c.name and c.label for key, c in table.items())
+    assert all(c.description for c in stage_names.ACTIVATION_CHOICES.values())
+    assert stage_names.POOL_NAMES["avg"] == "average"
+    from cnnviz.core.filtering import ACTIVATION_NAMES  # what `cnnviz filter` checks against
+
+    assert ACTIVATION_NAMES is stage_names.ACTIVATION_NAMES
+
+
+def test_lecture_examples_have_short_names_and_check_answers():
+    for e in LECTURE_EXAMPLES.values():
+        assert e.short and len(e.short_name) <= len(e.name) + 5
+        r = run_pipeline(e.image, e.settings())
+        assert e.matches(r.final)
+        assert not e.matches(None) and not e.matches(r.final + 1)
+        if e.slide_shows is not None:
+            assert not e.matches(e.slide_shows)
+
+
+def test_display_levels_and_edge_kernels():
+    from cnnviz.core.kernel_previews import display_levels, input_levels, is_edge_kernel
+
+    assert display_levels((-2.0, 5.0)) == (True, (-5.0, 5.0))
+    assert display_levels((1.0, 1.0)) == (False, (0.0, 1.0))  # one value: against 0
+    assert display_levels((0.0, 0.0)) == (False, (0.0, 1.0))
+    assert display_levels((3.0, 7.0)) == (False, (3.0, 7.0))
+    assert input_levels((0.0, 1.0)) == (0.0, 1.0) and input_levels((10.0, 200.0)) == (0.0, 200.0)
+    assert is_edge_kernel(np.array([[0, -1, 0], [-1, 4, -1], [0, -1, 0]]))
+    assert not is_edge_kernel(np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]]))
+    assert not is_edge_kernel(np.full((3, 3), 1 / 9))
+
+
+def test_compute_view_places_previews_on_full_size_pixels():
+    from cnnviz.core.kernel_previews import compute_view
+
+    photo = RNG.uniform(0, 255, (1700, 2400, 3)).astype(np.float32)
+    s = KernelSettings(kernel=np.array([[1.0, 0, -1]] * 3), activation="none",
+                       pool_kind="none")  # an edge kernel
+    view = compute_view(photo, s, "all", "image")
+    f = view.conv.preview.factor
+    assert f == 3 and view.conv.preview.peaks  # edge maps keep each block's peak
+    x, y, w, h = view.conv.extent()
+    assert (x, y) == (0, 0) and abs(w - 2398) < f and abs(h - 1698) < f
+    row, col = view.conv.full_index(100, 200)
+    assert (row, col) == (100 * f + f // 2, 200 * f + f // 2)
+    assert view.conv.full_index(10_000, 10_000) == (1697, 2397)  # clamped to the array
+    assert view.activated is view.conv  # activation none: the same array, shrunk once
+    # Only the view changed: the result is reused, not recomputed.
+    again = compute_view(photo, s, "1", "image", reuse=view.result, input_view=view.input)
+    assert again.result is view.result and again.input is view.input
+    per = compute_view(photo, s.with_changes(per_channel=True), "1", "image")
+    assert per.conv.channel == 1 and per.conv.preview.array.ndim == 2
+    np.testing.assert_allclose(per.conv.preview.array[0, 0],
+                               per.result.conv[1, :f, :f].flat[np.abs(per.result.conv[1, :f, :f]).argmax()],
+                               rtol=1e-5)
+
+
+def test_small_padded_input_is_drawn_with_its_zeros():
+    from cnnviz.core.kernel_previews import compute_view
+
+    ex = LECTURE_EXAMPLES["padding-1"]
+    view = compute_view(ex.image, ex.settings(), "all", "lecture:padding-1")
+    assert view.input.offset == (1, 1) and view.input.preview.array.shape == (7, 7)
+    assert view.input.extent() == (-1, -1, 7, 7)
+    assert view.input.full_index(0, 0) == (-1, -1)  # the padding ring
+    np.testing.assert_array_equal(view.input.preview.array[1:-1, 1:-1], ex.image)
+
+
+def test_input_pixels_and_left_out_windows():
+    from cnnviz.core.pixel_explanations import explain_input_pixel, last_window_left_out
+
+    r = run_pipeline(RNG.uniform(0, 255, (28, 28)), KernelSettings(), stride=(2, 2))
+    assert explain_input_pixel(r, 27, 5).left_out and not explain_input_pixel(r, 26, 5).left_out
+    px = explain_input_pixel(r, 3, 4)
+    assert px.values == (float(r.input[3, 4]),) and px.channels == ()
+    assert explain_input_pixel(r, -1, 0).values is None  # the padding
+    assert last_window_left_out(r, 12, 3) == [(0, (27, 27))]
+    assert last_window_left_out(r, 12, 12) == [(0, (27, 27)), (1, (27, 27))]
+    assert last_window_left_out(r, 11, 3) == []
+    colour = run_pipeline(RNG.uniform(0, 255, (6, 6, 3)), KernelSettings())
+    assert explain_input_pixel(colour, 0, 0).channels == ("R", "G", "B")
+
+
+def test_explained_channels_and_activation_pixels():
+    from cnnviz.core.pixel_explanations import explain_activation_pixel, explained_channels
+
+    grey = run_pipeline(RNG.uniform(-5, 5, (6, 6)), KernelSettings(activation="relu"))
+    assert explained_channels(grey, None) == [None]
+    x, y = float(grey.conv[1, 2]), float(grey.activated[1, 2])
+    assert y == max(0.0, x)
+    assert explain_activation_pixel(grey, 1, 2).startswith("ReLU(")
+    per = run_pipeline(RNG.uniform(0, 255, (6, 6, 3)), KernelSettings(per_channel=True))
+    assert explained_channels(per, None) == [0, 1, 2] and explained_channels(per, 1) == [1]
+
+
+def test_conv_pixel_knows_when_it_hangs_over_the_padding():
+    ex = LECTURE_EXAMPLES["padding-1"]
+    r = run_pipeline(ex.image, ex.settings())
+    corner, middle = explain_conv_pixel(r, 0, 0), explain_conv_pixel(r, 2, 2)
+    assert corner.in_padding and not middle.in_padding
+    assert (corner.top, corner.left, corner.bottom, corner.right) == (-1, -1, 1, 1)
+
+
+def test_pool_pixel_with_padding_matches_torch():
+    image = RNG.normal(size=(9, 9))
+    s = KernelSettings(kernel=np.ones((1, 1)), activation="none", pool_kind="max", pool_size=3,
+                       pool_stride=2)
+    r = run_pipeline(image, s, pool_padding=1)
+    ref = F.max_pool2d(torch.tensor(image)[None, None], 3, 2, padding=1)[0, 0].numpy()
+    np.testing.assert_allclose(r.pooled, ref)
+    px = explain_pool_pixel(r, 0, 0)  # its window starts in the padding
+    assert (px.top, px.left) == (-1, -1) and np.isnan(px.values[0]).all()
+    assert px.value == ref[0, 0] == image[px.source]
+    r = run_pipeline(image, s.with_changes(pool_kind="avg"), pool_padding=1)
+    ref = F.avg_pool2d(torch.tensor(image)[None, None], 3, 2, padding=1)[0, 0].numpy()
+    px = explain_pool_pixel(r, 0, 0)
+    assert px.values[0, 0] == 0 and px.value == pytest.approx(ref[0, 0]) == pytest.approx(px.values.mean())

@@ -12,7 +12,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnviz.core import ops
+from cnnviz.core import formulas, ops
 from cnnviz.core.kernels import PRESETS
 
 # "What is the Output?": the 5x5 binary input image and the 3x3 kernel.
@@ -243,7 +243,7 @@ def test_alexnet_first_layer():
     # ((227 - 11 + 2(0)) / 4) + 1 = 55
     axis = ops.output_axis(227, 11, stride=4)
     assert axis.value == 55 and axis.exact == 55.0
-    assert axis.formula == "(227 - 11 + 2×0) / 4 + 1 = 55"
+    assert formulas.size_formula(227, 11, 4, 0) == "(227 − 11 + 2×0) / 4 + 1 = 55"
     x = np.random.default_rng(0).normal(size=(227, 227))
     k = np.random.default_rng(1).normal(size=(11, 11))
     got = ops.conv2d(x, k, stride=4, exact=True)
@@ -269,7 +269,8 @@ def test_four_layer_cnn_output_sizes():
     assert maps.shape == (64, 12, 12) and maps.size == 9216
     # The Max Pool slide writes "n = 24, f = 0, s = 2, p = 0"; the pooling window is f = 2
     # (with f = 0 the formula would give (24 - 0) / 2 + 1 = 13, not 12).
-    assert ops.pool_axis(24, 2, 2).formula == "(24 - 2 + 2×0) / 2 + 1 = 12"
+    assert ops.pool_axis(24, 2, 2).value == 12
+    assert formulas.size_formula(24, 2, 2, 0) == "(24 − 2 + 2×0) / 2 + 1 = 12"
     x = np.random.default_rng(0).normal(size=(28, 28))
     y = ops.pool2d(ops.conv2d(ops.conv2d(x, np.ones((3, 3))), np.ones((3, 3))), "max", 2, 2)
     assert y.shape == (12, 12)
@@ -283,7 +284,8 @@ def test_keras_example_model_sizes_floor_on_pooling():
     assert ops.pool_axis(26, 2).value == 13
     assert ops.output_size(13, 3) == 11
     axis = ops.pool_axis(11, 2)
-    assert axis.value == 5 and axis.formula == "⌊(11 - 2 + 2×0) / 2⌋ + 1 = 5"
+    assert axis.value == 5 and formulas.size_formula(11, 2, 2, 0) == "(11 − 2 + 2×0) / 2 + 1 = 5.5 → ⌊5.5⌋ = 5"
+    assert F.max_pool2d(torch.zeros(1, 1, 11, 11), 2).shape[-2:] == (5, 5)
     flat = ops.pool2d(np.zeros((64, 11, 11)), "max", 2)
     assert flat.shape == (64, 5, 5) and flat.size == 1600
     # Parameters (what model.summary() prints): 640, 36,928, 16,010.

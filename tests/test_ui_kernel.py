@@ -16,17 +16,16 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from torch_reference import torch_pipeline
 
+from cnnviz.app_state import KERNEL_SOURCE_IMAGE as SOURCE_IMAGE
+from cnnviz.app_state import KERNEL_SOURCE_NETWORK as SOURCE_NETWORK
 from cnnviz.app_state import AppState, KernelSettings
-from cnnviz.core.filtering import ACTIVATION_NAMES, LECTURE_EXAMPLES
 from cnnviz.core.kernels import PRESETS
+from cnnviz.core.lecture_examples import LECTURE_EXAMPLES
+from cnnviz.core.limits import MAX_TYPED_PADDING as MAX_PADDING
+from cnnviz.core.limits import MAX_TYPED_STRIDE as MAX_STRIDE
 from cnnviz.core.samples import default_sample
-from cnnviz.ui.kernel.explorer import (
-    MAX_PADDING,
-    MAX_STRIDE,
-    SOURCE_IMAGE,
-    SOURCE_NETWORK,
-    KernelExplorer,
-)
+from cnnviz.core.stage_names import ACTIVATION_NAMES
+from cnnviz.ui.kernel.explorer import KernelExplorer
 from cnnviz.ui.kernel.grid import KernelGrid
 from cnnviz.ui.widgets.plots import UNSIGNED_CMAP
 
@@ -58,12 +57,12 @@ def check_panels(ex, image, settings=None):
     """The arrays drawn in the conv / activation / pooling panels are torch's."""
     s = settings or ex.state.kernel
     conv, act, pooled = reference(image, s)
-    np.testing.assert_allclose(ex.conv_panel.array, conv, rtol=1e-5, atol=1e-3)
-    np.testing.assert_allclose(ex.act_panel.array, act, rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(ex.stages.conv.array, conv, rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(ex.stages.activation.array, act, rtol=1e-5, atol=1e-3)
     if pooled is None:
-        assert ex.pool_panel.array is None
+        assert ex.stages.pool.array is None
     else:
-        np.testing.assert_allclose(ex.pool_panel.array, pooled, rtol=1e-5, atol=1e-3)
+        np.testing.assert_allclose(ex.stages.pool.array, pooled, rtol=1e-5, atol=1e-3)
     return conv, act, pooled
 
 
@@ -120,33 +119,33 @@ def test_default_view_matches_torch(env):
     state, ex = env
     conv, _act, pooled = check_panels(ex, state.image)
     assert conv.shape == (26, 26) and pooled.shape == (13, 13)
-    assert "26×26" in ex.conv_panel.title() and "13×13" in ex.pool_panel.title()
-    assert "28×28" in ex.input_panel.title() and "3×3" in ex.kernel_panel.title()
-    np.testing.assert_array_equal(ex.input_panel.array, state.image)  # upright, unchanged
-    np.testing.assert_array_equal(ex.kernel_panel.array, state.kernel.kernel)
+    assert "26×26" in ex.stages.conv.title() and "13×13" in ex.stages.pool.title()
+    assert "28×28" in ex.stages.input.title() and "3×3" in ex.stages.kernel.title()
+    np.testing.assert_array_equal(ex.stages.input.array, state.image)  # upright, unchanged
+    np.testing.assert_array_equal(ex.stages.kernel.array, state.kernel.kernel)
     assert ex.export_array()[0] == "kernel-output"
     np.testing.assert_allclose(ex.export_array()[1], pooled, rtol=1e-5, atol=1e-3)
-    assert not ex.colour_combo.isEnabled()  # a grey image has no colour mode
+    assert not ex.controls.input_box.colour_combo.isEnabled()  # a grey image has no colour mode
 
 
 def test_each_control_changes_the_output(qtbot, env):
     state, ex = env
     steps = [
-        lambda: choose(ex.preset_combo, "edge-all"),
+        lambda: choose(ex.controls.kernel_box.preset_combo, "edge-all"),
         lambda: type_into(ex.grid.cell(1, 1), "9"),
-        lambda: ex.stride_spins[0].setValue(5),  # linked: columns follow; (28 - 3) / 5 + 1 = 6
-        lambda: ex.padding_spins[1].setValue(1),  # linked: (28 - 3 + 2) / 1 + 1 = 28
-        lambda: ex.activation_combo.setCurrentIndex(ex.activation_combo.findData("tanh")),
-        lambda: ex.pool_combo.setCurrentIndex(ex.pool_combo.findData("avg")),
-        lambda: ex.pool_size_spin.setValue(3),
-        lambda: ex.pool_stride_spin.setValue(3),
-        lambda: ex.pool_combo.setCurrentIndex(ex.pool_combo.findData("min")),
-        lambda: ex.activation_combo.setCurrentIndex(ex.activation_combo.findData("leaky_relu")),
-        lambda: ex.pool_combo.setCurrentIndex(ex.pool_combo.findData("none")),
+        lambda: ex.controls.conv_box.stride_spins[0].setValue(5),  # linked: columns follow; (28 - 3) / 5 + 1 = 6
+        lambda: ex.controls.conv_box.padding_spins[1].setValue(1),  # linked: (28 - 3 + 2) / 1 + 1 = 28
+        lambda: ex.controls.pool_box.activation_combo.setCurrentIndex(ex.controls.pool_box.activation_combo.findData("tanh")),
+        lambda: ex.controls.pool_box.pool_combo.setCurrentIndex(ex.controls.pool_box.pool_combo.findData("avg")),
+        lambda: ex.controls.pool_box.pool_size_spin.setValue(3),
+        lambda: ex.controls.pool_box.pool_stride_spin.setValue(3),
+        lambda: ex.controls.pool_box.pool_combo.setCurrentIndex(ex.controls.pool_box.pool_combo.findData("min")),
+        lambda: ex.controls.pool_box.activation_combo.setCurrentIndex(ex.controls.pool_box.activation_combo.findData("leaky_relu")),
+        lambda: ex.controls.pool_box.pool_combo.setCurrentIndex(ex.controls.pool_box.pool_combo.findData("none")),
     ]
     def shown():
         return [None if p.array is None else p.array.copy()
-                for p in (ex.conv_panel, ex.act_panel, ex.pool_panel)]
+                for p in (ex.stages.conv, ex.stages.activation, ex.stages.pool)]
 
     def differs(a, b):
         if a is None or b is None:
@@ -156,7 +155,7 @@ def test_each_control_changes_the_output(qtbot, env):
     before = shown()
     for i, step in enumerate(steps):
         if i == 3:
-            ex.stride_spins[0].setValue(1)
+            ex.controls.conv_box.stride_spins[0].setValue(1)
             wait(qtbot, ex)
         count = ex.update_count
         step()
@@ -169,17 +168,17 @@ def test_each_control_changes_the_output(qtbot, env):
     s = state.kernel
     assert s.preset_key is None and s.kernel[1, 1] == 9 and s.stride == (1, 1) and s.padding == (1, 1)
     assert s.activation == "leaky_relu" and s.pool_kind == "none" and s.pool_size == 3
-    assert ex.preset_combo.currentData() == "custom"
-    assert ex.pool_panel.title().startswith("⑤ no pooling")
+    assert ex.controls.kernel_box.preset_combo.currentData() == "custom"
+    assert ex.stages.pool.title().startswith("⑤ no pooling")
 
 
 def test_preset_shows_description_and_fractions(qtbot, env):
     _state, ex = env
-    choose(ex.preset_combo, "box-blur")
+    choose(ex.controls.kernel_box.preset_combo, "box-blur")
     wait(qtbot, ex)
-    assert ex.preset_label.text() == PRESETS["box-blur"].description
+    assert ex.controls.kernel_box.preset_label.text() == PRESETS["box-blur"].description
     assert ex.grid.cell(0, 0).text() == "1/9"
-    assert ex.numbers["kernel"].visible_texts()[:1] == ["1/9"]
+    assert ex.stages.numbers["kernel"].visible_texts()[:1] == ["1/9"]
     np.testing.assert_allclose(ex.state.kernel.kernel, np.full((3, 3), 1 / 9))
 
 
@@ -188,38 +187,38 @@ def test_sharpen_stride_2_is_floored_and_explained(qtbot, env):
     not whole: the panels show what torch computes (13×13), an amber note (not a red error)
     says why and what would make it whole, and the left-out row and column are marked."""
     state, ex = env
-    choose(ex.preset_combo, "sharpen")
+    choose(ex.controls.kernel_box.preset_combo, "sharpen")
     wait(qtbot, ex)
-    assert "Pooled height = ⌊(26 − 2) / 2⌋ + 1 = 13" in ex.formula_text()
-    assert ex.note_label.isHidden() and not any(i.isVisible() for i in ex.left_out_rects)
-    type_into(ex.stride_spins[0], "2")  # linked: the columns follow
+    assert "Pooled height = (26 − 2 + 2×0) / 2 + 1 = 13" in ex.formula_text()  # whole: no ⌊⌋
+    assert ex.banners.note.isHidden() and not any(i.isVisible() for i in ex.stages.left_out_rects)
+    type_into(ex.controls.conv_box.stride_spins[0], "2")  # linked: the columns follow
     wait(qtbot, ex)
-    assert ex.banner.isHidden() and ex.note_label.isVisible()
-    note = ex.note_label.text()
+    assert ex.banners.error.isHidden() and ex.banners.note.isVisible()
+    note = ex.banners.note.text()
     # the formula with its floor is right above the note, which says what it means
     assert "13.5 is not a whole number" in note and "(27) are left out" in note
     assert "PyTorch and Keras" in note and "(28 − 3" not in note
     assert "Padding cannot give one here" in note and "Stride 1 or 5" in note
     assert "Output height = (28 − 3 + 2×0) / 2 + 1 = 13.5 → ⌊13.5⌋ = 13" in ex.formula_text()
-    assert "13</b>" in ex.formula_label.text() and "#c62828" not in ex.formula_label.text()
-    assert "13×13" in ex.conv_panel.title() and "last valid" not in ex.conv_panel.title()
-    assert ex.conv_panel.image_item.opacity() == 1
+    assert "13</b>" in ex.formula_bar.text() and "#c62828" not in ex.formula_bar.text()
+    assert "13×13" in ex.stages.conv.title() and "last valid" not in ex.stages.conv.title()
+    assert ex.stages.conv.image_item.opacity() == 1
     conv, _act, pooled = check_panels(ex, state.image)
     assert conv.shape == (13, 13) and pooled.shape == (6, 6)
     # Row 27 and column 27 are never under the kernel: marked on the input, said on hover.
-    rows, cols = ex.left_out_rects
+    rows, cols = ex.stages.left_out_rects
     assert rows.isVisible() and rows.rect() == QRectF(0, 27, 28, 1)
     assert cols.isVisible() and cols.rect() == QRectF(27, 0, 1, 28)
-    ex._on_hover("input", 27, 5)
-    assert "Left out" in ex.detail_label.text()
-    ex._on_hover("input", 26, 5)
-    assert "Left out" not in ex.detail_label.text()
-    ex._on_hover("conv", 12, 3)
-    assert "input row 27 is left out" in ex.detail_label.text()
+    ex.details.show_pixel("input", 27, 5)
+    assert "Left out" in ex.details.label.text()
+    ex.details.show_pixel("input", 26, 5)
+    assert "Left out" not in ex.details.label.text()
+    ex.details.show_pixel("conv", 12, 3)
+    assert "input row 27 is left out" in ex.details.label.text()
     # On a 27×27 input it is (27 − 3 + 2×0) / 2 + 1 = 13: whole, no note, nothing left out.
     state.set_image(np.asarray(state.image)[:27, :27].copy(), "crop")
     wait(qtbot, ex)
-    assert ex.note_label.isHidden() and not any(i.isVisible() for i in ex.left_out_rects)
+    assert ex.banners.note.isHidden() and not any(i.isVisible() for i in ex.stages.left_out_rects)
     assert "Output width = (27 − 3 + 2×0) / 2 + 1 = 13" in ex.formula_text()
     assert "⌊" not in ex.formula_text().splitlines()[0]
     check_panels(ex, state.image)
@@ -232,28 +231,28 @@ def test_impossible_sizes_show_banner_and_keep_last_result(qtbot, env):
     type_into(ex.grid.rows_spin, "2")
     type_into(ex.grid.cols_spin, "2")  # a 2x2 kernel: (5 - 2) / 1 + 1 = 4
     wait(qtbot, ex)
-    assert ex.conv_panel.array.shape == (4, 4) and ex.banner.isHidden()
-    type_into(ex.stride_spins[0], "2")  # (5 - 2) / 2 + 1 = 2.5: floored to 2, not an error
+    assert ex.stages.conv.array.shape == (4, 4) and ex.banners.error.isHidden()
+    type_into(ex.controls.conv_box.stride_spins[0], "2")  # (5 - 2) / 2 + 1 = 2.5: floored to 2, not an error
     wait(qtbot, ex)
-    assert ex.banner.isHidden() and ex.note_label.isVisible()
-    assert "2.5 is not a whole number" in ex.note_label.text() and "⌊2.5⌋ = 2" in ex.formula_text()
+    assert ex.banners.error.isHidden() and ex.banners.note.isVisible()
+    assert "2.5 is not a whole number" in ex.banners.note.text() and "⌊2.5⌋ = 2" in ex.formula_text()
     check_panels(ex, LECTURE_EXAMPLES["what-is-the-output"].image)
-    kept = [p.array.copy() for p in (ex.conv_panel, ex.act_panel)]
+    kept = [p.array.copy() for p in (ex.stages.conv, ex.stages.activation)]
     type_into(ex.grid.rows_spin, "7")  # a 7-row kernel on a 5-row image: cannot work at all
     wait(qtbot, ex)
-    assert ex.banner.isVisible() and ex.note_label.isHidden()
-    text = ex.banner.text()
+    assert ex.banners.error.isVisible() and ex.banners.note.isHidden()
+    text = ex.banners.error.text()
     assert "7-pixel kernel is larger than the 5-pixel input" in text and "last valid result" in text
-    for panel, old in zip((ex.conv_panel, ex.act_panel), kept):
+    for panel, old in zip((ex.stages.conv, ex.stages.activation), kept):
         np.testing.assert_array_equal(panel.array, old)
         assert panel.title().endswith("last valid result")
         assert panel.image_item.opacity() < 1
-    assert "#c62828" in ex.formula_label.text()
-    type_into(ex.padding_spins[0], "1")  # (5 - 7 + 2×1) / 2 + 1 = 1: fits again
+    assert "#c62828" in ex.formula_bar.text()
+    type_into(ex.controls.conv_box.padding_spins[0], "1")  # (5 - 7 + 2×1) / 2 + 1 = 1: fits again
     wait(qtbot, ex)
-    assert ex.banner.isHidden() and ex.conv_panel.array.shape[0] == 1
-    assert not ex.conv_panel.title().endswith("last valid result")
-    assert ex.conv_panel.image_item.opacity() == 1
+    assert ex.banners.error.isHidden() and ex.stages.conv.array.shape[0] == 1
+    assert not ex.stages.conv.title().endswith("last valid result")
+    assert ex.stages.conv.image_item.opacity() == 1
 
 
 def test_bad_kernel_cell_is_marked_and_not_used(qtbot, env):
@@ -303,7 +302,7 @@ def test_huge_kernel_values_draw_without_overflow(qtbot, env):
         ex.grab()  # paint every panel
     conv = ex.view.result.conv
     assert np.isfinite(conv).all() and np.abs(conv).max() > 1e40
-    shown = ex.conv_panel.image_item.image
+    shown = ex.stages.conv.image_item.image
     assert np.isfinite(shown).all() and len(np.unique(shown)) > 2  # not one solid colour
     check_panels(ex, state.image)
 
@@ -330,27 +329,27 @@ def test_kernel_grid_alone(qtbot):
 
 def test_growing_a_kernel_keeps_it_centred_and_says_so(qtbot, env):
     state, ex = env
-    choose(ex.preset_combo, "sharpen")
+    choose(ex.controls.kernel_box.preset_combo, "sharpen")
     wait(qtbot, ex)
-    conv3 = ex.conv_panel.array.copy()  # 26×26
+    conv3 = ex.stages.conv.array.copy()  # 26×26
     type_into(ex.grid.rows_spin, "5")
     type_into(ex.grid.cols_spin, "5")
     wait(qtbot, ex)
     k = state.kernel.kernel
     assert k.shape == (5, 5) and k[2, 2] == 5 and k[1, 2] == -1 and k[0].sum() == 0
     # Centred: the same sums, one pixel less on every side, nothing shifted.
-    np.testing.assert_allclose(ex.conv_panel.array, conv3[1:-1, 1:-1], rtol=1e-6, atol=1e-4)
-    assert ex.preset_combo.currentText() == "Custom: Sharpen, 5×5"
-    assert ex.preset_label.text().startswith("Sharpen in a 5×5 grid of zeros")
+    np.testing.assert_allclose(ex.stages.conv.array, conv3[1:-1, 1:-1], rtol=1e-6, atol=1e-4)
+    assert ex.controls.kernel_box.preset_combo.currentText() == "Custom: Sharpen, 5×5"
+    assert ex.controls.kernel_box.preset_label.text().startswith("Sharpen in a 5×5 grid of zeros")
     type_into(ex.grid.rows_spin, "3")
     type_into(ex.grid.cols_spin, "3")
     wait(qtbot, ex)
     np.testing.assert_array_equal(state.kernel.kernel, PRESETS["sharpen"].values)
-    assert ex.preset_combo.currentData() == "sharpen" and state.kernel.preset_key == "sharpen"
+    assert ex.controls.kernel_box.preset_combo.currentData() == "sharpen" and state.kernel.preset_key == "sharpen"
     type_into(ex.grid.cell(1, 1), "6")
     wait(qtbot, ex)
-    assert ex.preset_combo.currentText() == "Custom (changed Sharpen)"
-    assert "changed from Sharpen" in ex.preset_label.text()
+    assert ex.controls.kernel_box.preset_combo.currentText() == "Custom (changed Sharpen)"
+    assert "changed from Sharpen" in ex.controls.kernel_box.preset_label.text()
 
 
 # --------------------------------------------------------------------------- layout
@@ -371,16 +370,16 @@ def test_controls_fit_with_a_7x7_kernel(qtbot, env, size):
     type_into(ex.grid.cols_spin, "7")
     wait(qtbot, ex)
     qtbot.waitUntil(lambda: ex.grid.cell(6, 6).isVisible())
-    scroll = ex.controls_scroll
+    scroll = ex.controls
     assert not scroll.horizontalScrollBar().isVisible()  # it fits: nothing to scroll sideways
-    for widget in (ex.grid.cell(0, 6), ex.grid.cell(6, 6), ex.stride_spins[1], ex.padding_spins[1],
-                   ex.source_combo, ex.preset_combo, ex.activation_combo, ex.pool_combo,
-                   ex.pool_stride_spin):
+    for widget in (ex.grid.cell(0, 6), ex.grid.cell(6, 6), ex.controls.conv_box.stride_spins[1], ex.controls.conv_box.padding_spins[1],
+                   ex.controls.input_box.source_combo, ex.controls.kernel_box.preset_combo, ex.controls.pool_box.activation_combo, ex.controls.pool_box.pool_combo,
+                   ex.controls.pool_box.pool_stride_spin):
         assert _right_edge_in(widget, scroll) >= 0, widget
 
 
 def test_panel_grid_picks_the_layout_with_larger_images():
-    from cnnviz.ui.kernel.explorer import best_columns, image_side
+    from cnnviz.ui.kernel.panel_grid import best_columns, image_side
 
     # The area beside the controls at 1366×768: two columns draw larger images than three.
     assert image_side(540, 440, 2) > image_side(540, 440, 3)
@@ -415,7 +414,7 @@ def test_narrow_panels_give_the_colour_bar_room_to_the_image(qtbot):
 
 
 def test_a_map_of_equal_values_is_drawn_against_zero():
-    from cnnviz.ui.kernel.explorer import colour_for
+    from cnnviz.ui.kernel.stage_panels import colour_for
 
     # The 1×3 output 1 1 1 of the 7×7 slide with a 7×3 kernel: white cells, not black ones.
     cmap, (lo, hi) = colour_for((1.0, 1.0))
@@ -435,16 +434,16 @@ def _edit_width(combo) -> int:
 
 def test_dropdown_texts_fit_their_boxes(qtbot, env):
     _state, ex = env
-    for combo in (ex.source_combo, ex.colour_combo, ex.channel_combo, ex.preset_combo,
-                  ex.activation_combo, ex.pool_combo):
+    for combo in (ex.controls.input_box.source_combo, ex.controls.input_box.colour_combo, ex.controls.input_box.channel_combo, ex.controls.kernel_box.preset_combo,
+                  ex.controls.pool_box.activation_combo, ex.controls.pool_box.pool_combo):
         fm = combo.fontMetrics()
         room = _edit_width(combo)
         for i in range(combo.count()):
             text = combo.itemText(i)
             assert fm.horizontalAdvance(text) <= room, (text, room)
     # The full names are still there, in the items' tooltips.
-    i = ex.source_combo.findData("lecture:seven-by-seven-stride-2")
-    assert "7×7 image, 3×3 filter, stride 2" in ex.source_combo.itemData(i, Qt.ItemDataRole.ToolTipRole)
+    i = ex.controls.input_box.source_combo.findData("lecture:seven-by-seven-stride-2")
+    assert "7×7 image, 3×3 filter, stride 2" in ex.controls.input_box.source_combo.itemData(i, Qt.ItemDataRole.ToolTipRole)
 
 
 def test_controls_stay_put_when_texts_change(qtbot, env):
@@ -456,19 +455,19 @@ def test_controls_stay_put_when_texts_change(qtbot, env):
 
     def places():
         QApplication.processEvents()
-        root = ex.controls_scroll.widget()
+        root = ex.controls.widget()
         return [w.mapTo(root, w.rect().topLeft()).y() for w in
-                (ex.grid.rows_spin, ex.stride_spins[0], ex.padding_spins[0], ex.activation_combo)]
+                (ex.grid.rows_spin, ex.controls.conv_box.stride_spins[0], ex.controls.conv_box.padding_spins[0], ex.controls.pool_box.activation_combo)]
 
     start = places()
     for key in ("lecture-example", "edge-all", "identity", "sharpen"):
-        choose(ex.preset_combo, key)
+        choose(ex.controls.kernel_box.preset_combo, key)
         assert places() == start, key
     type_into(ex.grid.cell(1, 1), "7")  # now custom, "changed from Sharpen"
     assert places() == start
     type_into(ex.grid.cell(0, 0), "1/0")  # a bad cell and its message
     assert ex.grid.problem() and places() == start
-    type_into(ex.padding_spins[0], "999")  # a limit and its message
+    type_into(ex.controls.conv_box.padding_spins[0], "999")  # a limit and its message
     assert places() == start
 
 
@@ -477,38 +476,38 @@ def test_limits_are_said_not_silent(qtbot, env):
     type_into(ex.grid.rows_spin, "9")
     assert ex.grid.rows_spin.value() == 7
     assert "from 1 to 7 here: 9 became 7" in ex.grid.message()
-    type_into(ex.padding_spins[0], "999")
+    type_into(ex.controls.conv_box.padding_spins[0], "999")
     wait(qtbot, ex)
-    assert ex.padding_spins[0].value() == MAX_PADDING == ex.state.kernel.padding[0]
-    assert f"999 became {MAX_PADDING}" in ex.limits_label.text()
-    assert f"0 to {MAX_PADDING}" in ex.padding_spins[0].toolTip()
-    assert f"1 to {MAX_STRIDE}" in ex.stride_spins[0].toolTip()
+    assert ex.controls.conv_box.padding_spins[0].value() == MAX_PADDING == ex.state.kernel.padding[0]
+    assert f"999 became {MAX_PADDING}" in ex.controls.conv_box.limits_label.text()
+    assert f"0 to {MAX_PADDING}" in ex.controls.conv_box.padding_spins[0].toolTip()
+    assert f"1 to {MAX_STRIDE}" in ex.controls.conv_box.stride_spins[0].toolTip()
     assert "1 to 7" in ex.grid.rows_spin.toolTip() and "lecture" in ex.grid.rows_spin.toolTip()
 
 
 def test_activation_combo_offers_every_core_activation(qtbot, env):
     state, ex = env
-    offered = [ex.activation_combo.itemData(i) for i in range(ex.activation_combo.count())]
+    offered = [ex.controls.pool_box.activation_combo.itemData(i) for i in range(ex.controls.pool_box.activation_combo.count())]
     assert offered == list(ACTIVATION_NAMES)  # softmax included, from the core's list
-    for i in range(ex.activation_combo.count()):
-        assert ex.activation_combo.itemData(i, Qt.ItemDataRole.ToolTipRole)
-    i = ex.activation_combo.findData("softmax")
-    assert "sums to 1" in ex.activation_combo.itemText(i)
-    ex.activation_combo.setCurrentIndex(i)
+    for i in range(ex.controls.pool_box.activation_combo.count()):
+        assert ex.controls.pool_box.activation_combo.itemData(i, Qt.ItemDataRole.ToolTipRole)
+    i = ex.controls.pool_box.activation_combo.findData("softmax")
+    assert "sums to 1" in ex.controls.pool_box.activation_combo.itemText(i)
+    ex.controls.pool_box.activation_combo.setCurrentIndex(i)
     wait(qtbot, ex)
     conv = torch.tensor(ex.view.result.conv)
     expected = torch.softmax(conv.flatten(), 0).reshape(conv.shape).numpy()
-    np.testing.assert_allclose(ex.act_panel.array, expected, rtol=1e-6, atol=1e-12)
-    assert ex.act_panel.array.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(ex.stages.activation.array, expected, rtol=1e-6, atol=1e-12)
+    assert ex.stages.activation.array.sum() == pytest.approx(1.0)
 
 
 def test_pool_tooltip_per_kind(qtbot, env):
     _state, ex = env
     tips = {}
     for kind in ("max", "min", "avg"):
-        ex.pool_combo.setCurrentIndex(ex.pool_combo.findData(kind))
+        ex.controls.pool_box.pool_combo.setCurrentIndex(ex.controls.pool_box.pool_combo.findData(kind))
         wait(qtbot, ex)
-        tips[kind] = ex.pool_panel.toolTip()
+        tips[kind] = ex.stages.pool.toolTip()
     assert "largest" in tips["max"] and "smallest" in tips["min"]
     assert "mean" in tips["avg"] and "was kept" not in tips["avg"]
 
@@ -527,30 +526,30 @@ def test_empty_panels_say_why_instead_of_empty_axes(qtbot, tmp_path):
     ex.show()
     ex.restore_settings(settings)
     wait(qtbot, ex)
-    assert ex.banner.isVisible() and "larger than" in ex.banner.text()
-    assert "last valid result" not in ex.banner.text()  # there is none to show
-    for panel in (ex.conv_panel, ex.act_panel, ex.pool_panel):
+    assert ex.banners.error.isVisible() and "larger than" in ex.banners.error.text()
+    assert "last valid result" not in ex.banners.error.text()  # there is none to show
+    for panel in (ex.stages.conv, ex.stages.activation, ex.stages.pool):
         assert "Nothing to show yet" in panel.message() and panel.array is None
         assert panel.stack.currentWidget() is panel.message_label  # no axes at all
-    assert ex.input_panel.message() == "" and ex.input_panel.array is not None
+    assert ex.stages.input.message() == "" and ex.stages.input.array is not None
     # Titles wrap inside their panel: nothing cut ("onvolution…" on a 1366×768 screen).
     from PySide6.QtCore import QRect
 
     QApplication.processEvents()
-    for panel in ex.panels.values():
+    for panel in ex.stages.panels.values():
         label = panel.title_label
         needed = label.fontMetrics().boundingRect(
             QRect(0, 0, label.width(), 10_000), int(Qt.TextFlag.TextWordWrap), panel.title())
         assert label.width() <= panel.width() and needed.width() <= label.width()
         assert needed.height() <= label.height(), panel.title()
-    ex.pool_combo.setCurrentIndex(ex.pool_combo.findData("none"))
+    ex.controls.pool_box.pool_combo.setCurrentIndex(ex.controls.pool_box.pool_combo.findData("none"))
     wait(qtbot, ex)
-    assert "No pooling" in ex.pool_panel.message()  # even while the convolution cannot work
+    assert "No pooling" in ex.stages.pool.message()  # even while the convolution cannot work
     type_into(ex.grid.rows_spin, "3")
     type_into(ex.grid.cols_spin, "3")
     wait(qtbot, ex)
-    assert ex.conv_panel.message() == "" and ex.conv_panel.array.shape == (3, 3)
-    assert "No pooling" in ex.pool_panel.message() and ex.pool_panel.title() == "⑤ no pooling"
+    assert ex.stages.conv.message() == "" and ex.stages.conv.array.shape == (3, 3)
+    assert "No pooling" in ex.stages.pool.message() and ex.stages.pool.title() == "⑤ no pooling"
     ex.shutdown()
 
 
@@ -561,7 +560,7 @@ def test_images_are_framed_upright_and_axes_fit_them(qtbot, env):
     img[:3, :2] = 255
     state.set_image(img, "asymmetric")
     wait(qtbot, ex)
-    for panel, (h, w) in ((ex.input_panel, (20, 12)), (ex.conv_panel, (18, 10))):
+    for panel, (h, w) in ((ex.stages.input, (20, 12)), (ex.stages.conv, (18, 10))):
         item = panel.image_item
         top_left = item.mapToScene(QPointF(0.5, 0.5))
         bottom_right = item.mapToScene(QPointF(w - 0.5, h - 0.5))
@@ -577,11 +576,11 @@ def test_images_are_framed_upright_and_axes_fit_them(qtbot, env):
         assert ticks and all(0 <= v <= side for v, side in ticks)  # ... but no ticks there
         labels = panel.axes["bottom"].tickStrings([v for v, _ in ticks], 1, 1)
         assert "-0" not in labels and "0" in labels
-    assert ex.input_panel.array[0, 0] == 255 and ex.input_panel.array[-1, -1] == 0
+    assert ex.stages.input.array[0, 0] == 255 and ex.stages.input.array[-1, -1] == 0
     # The kernel shown upright too: sharpen's asymmetric cousin, Sobel X (negative on the left).
-    choose(ex.preset_combo, "sobel-x")
+    choose(ex.controls.kernel_box.preset_combo, "sobel-x")
     wait(qtbot, ex)
-    np.testing.assert_array_equal(ex.kernel_panel.array, PRESETS["sobel-x"].values)
+    np.testing.assert_array_equal(ex.stages.kernel.array, PRESETS["sobel-x"].values)
 
 
 # --------------------------------------------------------------------------- hover
@@ -591,17 +590,17 @@ def test_hover_shows_recap_products_and_window(qtbot, env):
     _state, ex = env
     ex.set_source("lecture:what-is-the-output")
     wait(qtbot, ex)
-    np.testing.assert_array_equal(ex.conv_panel.array, [[2, 1, -1], [-1, 1, 3], [2, 1, 1]])
-    assert "Matches the slide" in ex.info_label.text()
-    assert ex.numbers["conv"].visible_texts()[:3] == ["2", "1", "−1"]
-    hover(qtbot, ex.conv_panel, 0, 0)
-    assert "Convolution output (0, 0)" in ex.detail_label.text()
-    text = ex.detail_label.text()
+    np.testing.assert_array_equal(ex.stages.conv.array, [[2, 1, -1], [-1, 1, 3], [2, 1, 1]])
+    assert "Matches the slide" in ex.status_line.info_label.text()
+    assert ex.stages.numbers["conv"].visible_texts()[:3] == ["2", "1", "−1"]
+    hover(qtbot, ex.stages.conv, 0, 0)
+    assert "Convolution output (0, 0)" in ex.details.label.text()
+    text = ex.details.label.text()
     assert "(1×0) + (0×1) + (1×0) + (1×1) + (0×0) + (0×−1) + (0×0) + (1×1) + (1×0) = 2" in text
-    assert ex.window_rect.isVisible() and ex.window_rect.rect() == QRectF(0, 0, 3, 3)
-    hover(qtbot, ex.conv_panel, 1, 2)
-    assert "Convolution output (1, 2)" in ex.detail_label.text()
-    assert ex.window_rect.rect() == QRectF(2, 1, 3, 3) and "= 3" in ex.detail_label.text()
+    assert ex.stages.window_rect.isVisible() and ex.stages.window_rect.rect() == QRectF(0, 0, 3, 3)
+    hover(qtbot, ex.stages.conv, 1, 2)
+    assert "Convolution output (1, 2)" in ex.details.label.text()
+    assert ex.stages.window_rect.rect() == QRectF(2, 1, 3, 3) and "= 3" in ex.details.label.text()
 
 
 def test_hover_window_reaches_into_padding(qtbot, env):
@@ -609,32 +608,32 @@ def test_hover_window_reaches_into_padding(qtbot, env):
     ex.set_source("lecture:padding-1")
     wait(qtbot, ex)
     # The input is drawn with its ring of zeros: 7x7, the image at (1, 1).
-    assert ex.input_panel.array.shape == (7, 7) and "zero padding" in ex.input_panel.title()
+    assert ex.stages.input.array.shape == (7, 7) and "zero padding" in ex.stages.input.title()
     # Drawn on the image's own coordinates: the padding ring lies at −1 and 5.
-    assert ex.input_panel.data_rect() == QRectF(-1, -1, 7, 7)
-    assert ex.image_rect.rect() == QRectF(0, 0, 5, 5)
-    ex._on_hover("conv", 0, 0)
-    assert ex.window_rect.rect() == QRectF(-1, -1, 3, 3)  # input rows/cols -1..1
-    assert "padding" in ex.detail_label.text() and "= 1" in ex.detail_label.text()
+    assert ex.stages.input.data_rect() == QRectF(-1, -1, 7, 7)
+    assert ex.stages.image_rect.rect() == QRectF(0, 0, 5, 5)
+    ex.details.show_pixel("conv", 0, 0)
+    assert ex.stages.window_rect.rect() == QRectF(-1, -1, 3, 3)  # input rows/cols -1..1
+    assert "padding" in ex.details.label.text() and "= 1" in ex.details.label.text()
 
 
 def test_hover_pool_and_activation(qtbot, env):
     _state, ex = env
     ex.set_source("lecture:max-pool")
     wait(qtbot, ex)
-    np.testing.assert_array_equal(ex.pool_panel.array, [[123, 253], [187, 165]])
-    ex._on_hover("pool", 0, 1)
-    text = ex.detail_label.text()
+    np.testing.assert_array_equal(ex.stages.pool.array, [[123, 253], [187, 165]])
+    ex.details.show_pixel("pool", 0, 1)
+    text = ex.details.label.text()
     assert "max(1, 34, 222, 253) = 253 (from row 1, column 3)" in text
-    assert ex.pool_rect.isVisible() and ex.pool_rect.rect() == QRectF(2, 0, 2, 2)
-    assert ex.pixel_rects["activation"].rect() == QRectF(3, 1, 1, 1)
-    assert ex.window_rect.rect() == QRectF(2, 0, 2, 2)  # receptive field on the input
-    ex.activation_combo.setCurrentIndex(ex.activation_combo.findData("relu"))
+    assert ex.stages.pool_rect.isVisible() and ex.stages.pool_rect.rect() == QRectF(2, 0, 2, 2)
+    assert ex.stages.pixel_rects["activation"].rect() == QRectF(3, 1, 1, 1)
+    assert ex.stages.window_rect.rect() == QRectF(2, 0, 2, 2)  # receptive field on the input
+    ex.controls.pool_box.activation_combo.setCurrentIndex(ex.controls.pool_box.activation_combo.findData("relu"))
     wait(qtbot, ex)
-    ex._on_hover("activation", 0, 1)
-    assert "ReLU(123) = max(0, 123) = 123" in ex.detail_label.text()
-    ex._on_hover("pool", -1, -1)
-    assert not ex.window_rect.isVisible() and "Point at a pixel" in ex.detail_label.text()
+    ex.details.show_pixel("activation", 0, 1)
+    assert "ReLU(123) = max(0, 123) = 123" in ex.details.label.text()
+    ex.details.show_pixel("pool", -1, -1)
+    assert not ex.stages.window_rect.isVisible() and "Point at a pixel" in ex.details.label.text()
 
 
 # --------------------------------------------------------------------------- colour
@@ -645,25 +644,25 @@ def test_colour_summed_and_per_channel(qtbot, env):
     rgb = np.random.default_rng(0).uniform(0, 255, (20, 24, 3)).astype(np.float32)
     state.set_image(rgb, "colour")
     wait(qtbot, ex)
-    assert ex.colour_combo.isEnabled() and not ex.channel_combo.isEnabled()
-    assert ex.view.result.colour_mode == "summed" and ex.conv_panel.array.ndim == 2
+    assert ex.controls.input_box.colour_combo.isEnabled() and not ex.controls.input_box.channel_combo.isEnabled()
+    assert ex.view.result.colour_mode == "summed" and ex.stages.conv.array.ndim == 2
     check_panels(ex, rgb)
-    ex.colour_combo.setCurrentIndex(1)  # each channel alone
+    ex.controls.input_box.colour_combo.setCurrentIndex(1)  # each channel alone
     wait(qtbot, ex)
     r = ex.view.result
     assert state.kernel.per_channel and r.colour_mode == "per_channel"
     assert r.conv.shape == (3, 18, 22) and r.pooled.shape == (3, 9, 11)
-    assert ex.conv_panel.array.shape == (18, 22, 3)  # drawn as colour
-    assert "3×18×22" in ex.conv_panel.title()
+    assert ex.stages.conv.array.shape == (18, 22, 3)  # drawn as colour
+    assert "3×18×22" in ex.stages.conv.title()
     conv, act, pooled = reference(rgb, state.kernel)
     np.testing.assert_allclose(r.conv, conv, rtol=1e-5, atol=1e-3)
     np.testing.assert_allclose(r.pooled, pooled, rtol=1e-5, atol=1e-3)
-    ex.channel_combo.setCurrentIndex(ex.channel_combo.findData("1"))  # green only
+    ex.controls.input_box.channel_combo.setCurrentIndex(ex.controls.input_box.channel_combo.findData("1"))  # green only
     wait(qtbot, ex)
-    np.testing.assert_allclose(ex.conv_panel.array, conv[1], rtol=1e-5, atol=1e-3)
-    assert "3×18×22 · G" in ex.conv_panel.title()
-    ex._on_hover("conv", 2, 3)
-    assert "G: " in ex.detail_label.text()
+    np.testing.assert_allclose(ex.stages.conv.array, conv[1], rtol=1e-5, atol=1e-3)
+    assert "3×18×22 · G" in ex.stages.conv.title()
+    ex.details.show_pixel("conv", 2, 3)
+    assert "G: " in ex.details.label.text()
 
 
 def test_network_input_source(qtbot, env):
@@ -671,12 +670,12 @@ def test_network_input_source(qtbot, env):
     from cnnviz.core.weights import load_shipped
 
     state, ex = env
-    model = ex.source_combo.model()
-    assert not model.item(ex.source_combo.findData(SOURCE_NETWORK)).isEnabled()
+    model = ex.controls.input_box.source_combo.model()
+    assert not model.item(ex.controls.input_box.source_combo.findData(SOURCE_NETWORK)).isEnabled()
     analysis = analyze(load_shipped("cnnviz").model, state.image)
     state.publish_analysis(analysis)
-    assert model.item(ex.source_combo.findData(SOURCE_NETWORK)).isEnabled()
-    choose(ex.source_combo, SOURCE_NETWORK)
+    assert model.item(ex.controls.input_box.source_combo.findData(SOURCE_NETWORK)).isEnabled()
+    choose(ex.controls.input_box.source_combo, SOURCE_NETWORK)
     wait(qtbot, ex)
     np.testing.assert_allclose(ex.view.result.input, analysis.digit.image * 255, rtol=1e-6)
     check_panels(ex, analysis.digit.image * 255)
@@ -694,7 +693,7 @@ def test_big_photo_does_not_block_the_gui(qtbot, env):
         ticks["all"] += 1
         if not ex.is_idle():
             ticks["busy"] += 1
-            ticks["bar"] |= ex.busy_bar.isVisible()
+            ticks["bar"] |= ex.status_line.busy_bar.isVisible()
 
     timer = QTimer()
     timer.timeout.connect(tick)
@@ -707,27 +706,27 @@ def test_big_photo_does_not_block_the_gui(qtbot, env):
           f"{1000 * ex.view.seconds:.0f} ms, drawing {1000 * ex.last_draw_seconds:.0f} ms; "
           f"GUI timer ticks while working: {ticks['busy']}")
     assert ticks["busy"] >= 3  # the event loop kept running while the worker computed
-    assert ticks["bar"] and ex.busy_bar.isHidden()  # the busy bar came and went
+    assert ticks["bar"] and ex.status_line.busy_bar.isHidden()  # the busy bar came and went
     assert r.conv.shape == (2998, 3998)
-    assert "2998×3998" in ex.conv_panel.title() and "(shown at 1/" in ex.conv_panel.title()
-    assert max(ex.conv_panel.array.shape) <= 800
+    assert "2998×3998" in ex.stages.conv.title() and "(shown at 1/" in ex.stages.conv.title()
+    assert max(ex.stages.conv.array.shape) <= 800
     # The axes count real pixels: the 1/5 preview lies on the photo's full 4000×3000.
-    assert ex.input_panel.data_rect() == QRectF(0, 0, 4000, 3000)
-    left = ex.input_panel.axes["left"]  # wide enough that "3000" is drawn, not dropped
+    assert ex.stages.input.data_rect() == QRectF(0, 0, 4000, 3000)
+    left = ex.stages.input.axes["left"]  # wide enough that "3000" is drawn, not dropped
     font = QFontMetrics(left.style.get("tickFont") or left.font())
     # (pyqtgraph widens an axis when it next lays out its tick labels)
     qtbot.waitUntil(lambda: left.width() >= font.horizontalAdvance("3000") + 10)
-    rect = ex.conv_panel.data_rect()
+    rect = ex.stages.conv.data_rect()
     f = ex.view.conv.preview.factor
     assert abs(rect.width() - 3998) < f and abs(rect.height() - 2998) < f
     # Hover reports exact values of the full array.
-    ex._on_hover("conv", 100, 200)
+    ex.details.show_pixel("conv", 100, 200)
     f = ex.view.conv.preview.factor
     row, col = 100 * f + f // 2, 200 * f + f // 2
     window = photo[row:row + 3, col:col + 3].sum(axis=-1)
     exact = float((window * state.kernel.kernel).sum())
     assert abs(float(r.conv[row, col]) - exact) < 1e-2
-    assert f"Convolution output ({row}, {col})" in ex.detail_label.text()
+    assert f"Convolution output ({row}, {col})" in ex.details.label.text()
 
 
 def test_latest_request_wins_while_typing(qtbot, env):
@@ -744,12 +743,12 @@ def test_latest_request_wins_while_typing(qtbot, env):
 
 def test_settings_round_trip(qtbot, env, tmp_path):
     state, ex = env
-    choose(ex.preset_combo, "gaussian-blur")
-    ex.padding_spins[0].setValue(1)
-    ex.pool_combo.setCurrentIndex(ex.pool_combo.findData("avg"))
-    ex.activation_combo.setCurrentIndex(ex.activation_combo.findData("sigmoid"))
-    choose(ex.source_combo, "lecture:stride-2")  # sets the slide's kernel, stride and pooling
-    ex.stride_spins[0].setValue(1)
+    choose(ex.controls.kernel_box.preset_combo, "gaussian-blur")
+    ex.controls.conv_box.padding_spins[0].setValue(1)
+    ex.controls.pool_box.pool_combo.setCurrentIndex(ex.controls.pool_box.pool_combo.findData("avg"))
+    ex.controls.pool_box.activation_combo.setCurrentIndex(ex.controls.pool_box.activation_combo.findData("sigmoid"))
+    choose(ex.controls.input_box.source_combo, "lecture:stride-2")  # sets the slide's kernel, stride and pooling
+    ex.controls.conv_box.stride_spins[0].setValue(1)
     wait(qtbot, ex)
     settings = QSettings(str(tmp_path / "k.ini"), QSettings.Format.IniFormat)
     ex.save_settings(settings)
@@ -768,7 +767,7 @@ def test_settings_round_trip(qtbot, env, tmp_path):
     assert (s.stride, s.padding, s.activation, s.pool_kind, s.pool_size, s.pool_stride) == (
         saved.stride, saved.padding, saved.activation, saved.pool_kind, saved.pool_size,
         saved.pool_stride)
-    assert ex2.source() == "lecture:stride-2" and ex2.stride_spins[0].value() == 1
+    assert ex2.source() == "lecture:stride-2" and ex2.controls.conv_box.stride_spins[0].value() == 1
     ex2.shutdown()
 
     # Broken values are ignored, never a crash.
@@ -784,7 +783,7 @@ def test_settings_round_trip(qtbot, env, tmp_path):
 def test_status_message_and_shutdown(qtbot, env):
     state, ex = env
     with qtbot.waitSignal(ex.status_message, timeout=20000) as blocker:
-        ex.stride_spins[0].setValue(5)
+        ex.controls.conv_box.stride_spins[0].setValue(5)
     assert "ms" in blocker.args[0] and "28×28" in blocker.args[0]
     wait(qtbot, ex)
     ex.shutdown()
@@ -800,11 +799,11 @@ def test_no_image_yet(qtbot):
     state = AppState()
     ex = KernelExplorer(state)
     qtbot.addWidget(ex)
-    assert "No image yet" in ex.formula_label.text() and ex.is_idle()
+    assert "No image yet" in ex.formula_bar.text() and ex.is_idle()
     assert ex.export_array() is None
     ex.set_source("lecture:grey-vertical-edge")
     wait(qtbot, ex)
-    np.testing.assert_array_equal(ex.conv_panel.array, [[3, 3, 0]] * 3)
+    np.testing.assert_array_equal(ex.stages.conv.array, [[3, 3, 0]] * 3)
     ex.shutdown()
 
 
@@ -851,16 +850,16 @@ def test_a_lecture_example_gives_the_users_settings_back(qtbot, env):
     ex.set_source("lecture:max-pool")
     wait(qtbot, ex)
     assert state.kernel.pool_kind == "max" and state.kernel.kernel.shape == (1, 1)
-    assert ex.preset_combo.currentText() == "Custom (the slide's kernel)"
-    assert "Max pooling" not in ex.preset_label.text() and "slide" in ex.preset_label.text()
+    assert ex.controls.kernel_box.preset_combo.currentText() == "Custom (the slide's kernel)"
+    assert "Max pooling" not in ex.controls.kernel_box.preset_label.text() and "slide" in ex.controls.kernel_box.preset_label.text()
     ex.set_source("lecture:grey-vertical-edge")  # from one example to another
     wait(qtbot, ex)
-    choose(ex.source_combo, "image")
+    choose(ex.controls.input_box.source_combo, "image")
     wait(qtbot, ex)
     back = state.kernel
     assert (back.preset_key, back.stride, back.activation, back.pool_kind) == ("box-blur", (2, 2), "tanh", "avg")
     np.testing.assert_array_equal(back.kernel, PRESETS["box-blur"].values)
-    assert ex.preset_combo.currentData() == "box-blur"
+    assert ex.controls.kernel_box.preset_combo.currentData() == "box-blur"
 
 
 def test_numbers_on_cells_never_run_into_each_other(qtbot):
@@ -868,7 +867,7 @@ def test_numbers_on_cells_never_run_into_each_other(qtbot):
     gap to its neighbours (or no numbers are drawn at all)."""
     from PySide6.QtGui import QFont, QFontMetrics
 
-    from cnnviz.ui.kernel.explorer import CellNumbers
+    from cnnviz.ui.kernel.cell_numbers import CellNumbers
     from cnnviz.ui.widgets.plots import UNSIGNED_CMAP, ImagePanel
 
     panel = ImagePanel("pool")
@@ -898,9 +897,40 @@ def test_numbers_on_cells_never_run_into_each_other(qtbot):
 
 
 def test_layout_keeps_colour_bars_unless_three_columns_are_much_larger():
-    from cnnviz.ui.kernel.explorer import COMPACT_PANEL, best_columns
+    from cnnviz.ui.kernel.panel_grid import COMPACT_PANEL, best_columns
 
     # 1366x768 with a note above the panels: three columns would hide every colour bar for
     # images only ~10% larger, so two columns stay.
     assert 540 / 3 < COMPACT_PANEL <= 540 / 2
     assert best_columns(540, 370, 2) == 2 and best_columns(540, 370, 3) == 2
+
+
+@pytest.mark.parametrize("stride, padding", [(1, 0), (2, 0), (3, 1), (4, 2), (5, 3)])
+def test_every_formula_line_shown_agrees_with_ops_and_torch(qtbot, env, stride, padding):
+    """The lines the formula bar shows (and formula_text returns) end on ops' sizes and
+    torch's conv2d / max_pool2d output shapes, with ⌊…⌋ exactly where the division is not
+    whole, for the digit with a 3×3 kernel and a 2×2 pool."""
+    from cnnviz.core import ops
+
+    state, ex = env
+    for spin, value in ((ex.controls.conv_box.stride_spins[0], stride),
+                        (ex.controls.conv_box.padding_spins[0], padding)):
+        spin.setValue(value)  # linked: the columns follow
+    wait(qtbot, ex)
+    h, w = state.image.shape
+    conv = torch.nn.functional.conv2d(torch.zeros(1, 1, h, w), torch.zeros(1, 1, 3, 3),
+                                      stride=stride, padding=padding).shape[-2:]
+    pooled = torch.nn.functional.max_pool2d(torch.zeros(1, 1, *conv), 2, 2).shape[-2:]
+    lines = ex.formula_text().splitlines()
+    assert len(lines) == 4
+    for line, n, out, word in zip(lines[:2], (h, w), conv, ("height", "width")):
+        a = ops.output_axis(n, 3, stride, padding)
+        assert line.startswith(f"Output {word} = ({n} − 3 + 2×{padding}) / {stride} + 1 = ")
+        assert line.endswith(f"= {out}") and ("⌊" in line) is (a.value is None)
+    for line, n, out, word in zip(lines[2:], conv, pooled, ("height", "width")):
+        a = ops.pool_axis(int(n), 2, 2)
+        assert line.startswith(f"Pooled {word} = ({n} − 2 + 2×0) / 2 + 1 = ")
+        assert line.endswith(f"= {out}") and a.value == out and ("⌊" in line) is bool((n - 2) % 2)
+    for line in lines:  # and the bar shows each of them, its size in bold
+        answer = line.rpartition(" = ")[2]
+        assert f"<b>{answer}</b>" in ex.formula_bar.text()

@@ -1,7 +1,7 @@
 """One kernel on one image, the lecture's way: convolution -> activation -> pooling, with
 every size worked out by (W - F + 2P) / S + 1 and every impossible choice explained.
 
-Qt-free (the kernel explorer tab and notebooks share it):
+Qt-free (the kernel explorer tab, `cnnviz filter` and notebooks share it):
 
     result = run_pipeline(image, KernelSettings(kernel=..., stride=(2, 2)))
     result.error            # None, or a plain sentence with the numbers in it
@@ -13,22 +13,20 @@ Sizes that are not whole: (W - F + 2P) / S + 1 = 13.5 is floored like PyTorch an
 last rows or columns the kernel cannot reach are left out), and a note says so in words, with
 a setting that would make it whole, as the lecture's rule asks. Only numbers that cannot work
 at all (a kernel larger than the padded input, stride 0, an output too large) are errors.
+Every formula is written by cnnviz.core.formulas.size_formula (one style everywhere).
 
 Shapes: image (H, W) grey or (H, W, 3) colour, 0..255 (channels LAST, as loaded from a
 file); result.input is (H, W) grey or (C, H, W) colour (channels FIRST, as a conv layer
 sees it). Colour: summed over channels like a conv layer -> (Ho, Wo), or each channel
 filtered alone (settings.per_channel) -> (C, Ho, Wo).
 
-Also here: LECTURE_EXAMPLES (the slides' worked inputs, with the slides' answers), the
-"what made this pixel" helpers the explorer shows on hover (explain_conv_pixel,
-explain_pool_pixel, input_window), and preview() (a small, exact-enough copy of a huge
-array for drawing).
+Beside it: cnnviz.core.pixel_explanations (what made one output pixel),
+cnnviz.core.kernel_previews (drawable copies of huge results), cnnviz.core.lecture_examples
+(the slides' worked inputs) and cnnviz.core.stage_names (the activations' and poolings' names).
 """
 
 from __future__ import annotations
 
-import math
-import re
 import time
 from dataclasses import dataclass, field, replace
 
@@ -36,43 +34,50 @@ import numpy as np
 
 from . import ops
 from .filter_settings import KernelSettings
+from .formulas import MINUS, size_formula, typeset
 from .ops import AxisSize
+from .stage_names import ACTIVATION_NAMES
 
-__all__ = [
-    "ACTIVATION_NAMES", "LECTURE_EXAMPLES", "POOL_NAMES", "ConvPixel", "FilterResult",
-    "LectureExample", "PoolPixel", "Preview", "activation_text", "explain_conv_pixel",
-    "explain_pool_pixel", "floor_note", "fmt_number", "input_window", "preview", "resize_centred",
-    "run_pipeline",
-]
+# ACTIVATION_NAMES is re-exported for cnnviz.cli (`cnnviz filter --activation`).
+__all__ = ["ACTIVATION_NAMES", "FilterResult", "SizeLine", "floor_note", "run_pipeline"]
 
-ACTIVATION_NAMES = {
-    "none": "none", "relu": "ReLU", "leaky_relu": "leaky ReLU", "elu": "ELU",
-    "tanh": "tanh", "sigmoid": "sigmoid", "softmax": "softmax",
-}
-POOL_NAMES = {"none": "none", "max": "max", "min": "min", "avg": "average"}
 AXIS_WORDS = ("height", "width")
-
-MINUS = "\u2212"  # the typographic minus the formulas use
-
-
-def fmt_number(v: float, digits: int = 4) -> str:
-    """2 -> '2', -3.0 -> '−3', 0.11111 -> '0.1111', 13.5 -> '13.5' (formulas and cells)."""
-    v = float(v)
-    if math.isnan(v):
-        return "undefined"
-    if math.isinf(v):
-        return "∞" if v > 0 else MINUS + "∞"
-    if v.is_integer() and abs(v) < 1e15:
-        text = str(int(v))
-    else:
-        for d in range(digits, 18):  # never show 2.99999 as "3"
-            text = f"{v:.{d}g}"
-            if not float(text).is_integer():
-                break
-    return text.replace("-", MINUS)
 
 
 # --------------------------------------------------------------------------- the result
+
+
+@dataclass(frozen=True, eq=False)
+class SizeLine:
+    """One output-size formula shown: a stage ("conv" or "pool") and an axis, its numbers
+    (as computed, before any flooring) and the text."""
+
+    stage: str  # "conv" or "pool"
+    axis: int  # 0: rows (height), 1: columns (width)
+    size: AxisSize
+    text: str  # "Output height = (28 − 3 + 2×0) / 2 + 1 = 13.5 → ⌊13.5⌋ = 13"
+    floored: bool  # not whole, floored like torch and Keras
+    problem: bool  # cannot work at all (the stage was not computed)
+
+    @property
+    def working(self) -> str:
+        """The text up to the final '= ' (what the formula works out)."""
+        return self.text.rpartition(" = ")[0]
+
+    @property
+    def answer(self) -> str:
+        """The size the formula ends on ('13'; 'undefined' for stride 0)."""
+        return self.text.rpartition(" = ")[2]
+
+
+def _size_line(stage: str, axis: int, a: AxisSize, problem: bool) -> SizeLine:
+    """'Output height = (28 − 3 + 2×0) / 1 + 1 = 26', 'Pooled width = (11 − 2 + 2×0) / 2 + 1
+    = 5.5 → ⌊5.5⌋ = 5': the lecture's formula for this axis, floored like torch and Keras."""
+    label = f"{'Output' if stage == 'conv' else 'Pooled'} {AXIS_WORDS[axis]}"
+    text = f"{label} = {size_formula(a.size, a.kernel, a.stride, a.padding)}"
+    floored = (not problem and a.stride >= 1
+               and (a.size - a.kernel + 2 * a.padding) % a.stride != 0)
+    return SizeLine(stage, axis, a, text, floored, problem)
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,7 +97,7 @@ class FilterResult:
     conv_cols: AxisSize | None  # ... and the columns (width)
     pool_rows: AxisSize | None  # None without pooling or when the convolution failed
     pool_cols: AxisSize | None
-    formulas: list[str]  # one line per axis and stage, with the current numbers
+    size_lines: list[SizeLine]  # one per axis and stage, with the current numbers
     error: str | None  # the first problem, in plain words; None when all went through
     pool_padding: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
@@ -132,23 +137,21 @@ class FilterResult:
                 return a
         return None
 
+    def lines(self, stage: str) -> list[SizeLine]:
+        """The size lines of one stage ("conv" or "pool"), rows first."""
+        return [line for line in self.size_lines if line.stage == stage]
+
+    @property
+    def formulas(self) -> list[str]:
+        return [line.text for line in self.size_lines]
+
     @property
     def conv_formulas(self) -> list[str]:
-        return [f for f in self.formulas if f.startswith("Output")]
+        return [line.text for line in self.lines("conv")]
 
     @property
     def pool_formulas(self) -> list[str]:
-        return [f for f in self.formulas if f.startswith("Pooled")]
-
-
-def _conv_formula(axis: AxisSize, word: str, floored: int | None = None) -> str:
-    """'Output height = (28 − 3 + 2×0) / 1 + 1 = 26' (the lecture's formula, this axis);
-    with `floored`, '… = 13.5 → ⌊13.5⌋ = 13' (what torch and Keras compute)."""
-    text = (f"Output {word} = ({axis.size} {MINUS} {axis.kernel} + 2×{axis.padding}) / "
-            f"{axis.stride} + 1 = {fmt_number(axis.exact, 6)}")
-    if floored is not None:
-        text += f" → ⌊{fmt_number(axis.exact, 6)}⌋ = {floored}"
-    return text
+        return [line.text for line in self.lines("pool")]
 
 
 def _or_words(items: list[str]) -> str:
@@ -183,8 +186,7 @@ def _whole_fixes(n: int, k: int, s: int, p: int, both: bool, word: str) -> str:
                 f"{subject[0].upper()}{subject[1:]} would.")
     pads = [q for q in range(0, p + s + 1) if q != p and (n - k + 2 * q) % s == 0]
     q = _nearest(pads, p, 1)[0]
-    return (f"Padding {q}{which} gives one: ({n} {MINUS} {k} + 2×{q}) / {s} + 1 = "
-            f"{(n - k + 2 * q) // s + 1}; so would {others_text}.")
+    return f"Padding {q}{which} gives one: {size_formula(n, k, s, q)}; so would {others_text}."
 
 
 def _left_out_words(n: int, first: int, last: int) -> str:
@@ -201,36 +203,41 @@ def _last(count: int, unit: str) -> str:
     return f"the last {unit}" if count == 1 else f"the last {count} {unit}s"
 
 
+def _floor_entries(result: FilterResult) -> list[tuple[str, AxisSize, bool, str, str]]:
+    """(head, axis, both, word, what is left out) for each floored conv axis; one entry
+    for both axes when their numbers are the same (a square case)."""
+    axes = []
+    for axis, (a, word, unit) in enumerate(zip((result.conv_rows, result.conv_cols),
+                                              AXIS_WORDS, ("row", "column"))):
+        if result.floored[axis]:
+            axes.append((a, word, unit, result.left_out(axis)))
+    same = len(axes) == 2 and (
+        (axes[0][0].size, axes[0][0].kernel, axes[0][0].stride, axes[0][0].padding)
+        == (axes[1][0].size, axes[1][0].kernel, axes[1][0].stride, axes[1][0].padding))
+    if same:
+        (a, _w, _u, (first, last)), _cols = axes
+        count = last - first + 1
+        units = "row and column" if count == 1 else f"{count} rows and columns"
+        return [("Output height and width", a, True, "height",
+                 f"the last {units} {_left_out_words(a.size, first, last)} are")]
+    entries = []
+    for a, word, unit, (first, last) in axes:
+        count = last - first + 1
+        entries.append((f"Output {word}", a, False, word,
+                        f"{_last(count, unit)} {_left_out_words(a.size, first, last)} "
+                        f"{'is' if count == 1 else 'are'}"))
+    return entries
+
+
 def floor_note(result: FilterResult, brief: bool = False) -> list[str]:
     """The notes for conv sizes that were floored: what happened, in words, and what would
     make the size whole (one note when both axes have the same numbers). brief: for a
     screen that already shows the formula, the sentence without it."""
-    axes = []
-    for axis, (a, word, unit) in enumerate(zip((result.conv_rows, result.conv_cols),
-                                              ("height", "width"), ("row", "column"))):
-        if result.floored[axis]:
-            axes.append((a, word, unit, result.left_out(axis)))
-    if not axes:
-        return []
-    same = len(axes) == 2 and (
-        (axes[0][0].size, axes[0][0].kernel, axes[0][0].stride, axes[0][0].padding)
-        == (axes[1][0].size, axes[1][0].kernel, axes[1][0].stride, axes[1][0].padding))
-    if same:  # a square case: one sentence for both axes
-        (a, _w, _u, (first, last)), _cols = axes
-        count = last - first + 1
-        units = "row and column" if count == 1 else f"{count} rows and columns"
-        gone = f"the last {units} {_left_out_words(a.size, first, last)} are"
-        entries = [("Output height and width", a, True, "height", gone)]
-    else:
-        entries = []
-        for a, word, unit, (first, last) in axes:
-            count = last - first + 1
-            entries.append((f"Output {word}", a, False, word,
-                            f"{_last(count, unit)} {_left_out_words(a.size, first, last)} "
-                            f"{'is' if count == 1 else 'are'}"))
     notes = []
-    for head, a, both, word, gone in entries:
-        exact = fmt_number(a.exact, 6)
+    for head, a, both, word, gone in _floor_entries(result):
+        # '(28 − 3 + 2×0) / 2 + 1 = 13.5' and '⌊13.5⌋ = 13', as the formula line writes them
+        working, _, floor = size_formula(a.size, a.kernel, a.stride, a.padding).partition(" → ")
+        exact = working.rpartition(" = ")[2]
         fixes = _whole_fixes(a.size, a.kernel, a.stride, a.padding, both, word)
         if brief:
             notes.append(f"{head}: {exact} is not a whole number: the kernel's last step would "
@@ -238,28 +245,10 @@ def floor_note(result: FilterResult, brief: bool = False) -> list[str]:
                          f"(outlined on the input). {fixes}")
             continue
         notes.append(
-            f"{head}: ({a.size} {MINUS} {a.kernel} + 2×{a.padding}) / {a.stride} + 1 = {exact} "
-            f"is not a whole number: the kernel's last step would hang over the edge, so, like "
-            f"PyTorch and Keras, {gone} left out: ⌊{exact}⌋ = {a.value}. The lecture's rule asks "
-            f"for a whole number. {fixes}")
+            f"{head}: {working} is not a whole number: the kernel's last step would hang over "
+            f"the edge, so, like PyTorch and Keras, {gone} left out: {floor}. The lecture's rule "
+            f"asks for a whole number. {fixes}")
     return notes
-
-
-def _pool_formula(axis: AxisSize, word: str) -> str:
-    """'Pooled height = ⌊(26 − 2) / 2⌋ + 1 = 13': pooling floors, like torch and Keras."""
-    pad = f" + 2×{axis.padding}" if axis.padding else ""
-    if axis.value is not None:
-        shown = str(axis.value)
-    else:
-        shown = fmt_number(math.floor(axis.exact), 6) if math.isfinite(axis.exact) else "undefined"
-    return (f"Pooled {word} = ⌊({axis.size} {MINUS} {axis.kernel}{pad}) / {axis.stride}⌋ + 1 "
-            f"= {shown}")
-
-
-def _typeset(text: str) -> str:
-    """ops' problems use ASCII ' - ' and '8025x8025'; ours use the minus and times signs,
-    like the formulas."""
-    return re.sub(r"(?<=\d)x(?=\d)", "×", text.replace(" - ", f" {MINUS} "))
 
 
 def _as_input(image) -> tuple[np.ndarray, str | None]:
@@ -292,6 +281,127 @@ _TOO_LARGE = ("Average pooling gives numbers too large to compute (past the larg
               "computer stores, about 1.8e308); use smaller kernel values")
 
 
+@dataclass
+class _Work:
+    """A FilterResult being built, stage by stage."""
+
+    x: np.ndarray
+    k: np.ndarray
+    settings: KernelSettings
+    pool_padding: int
+    start: float
+    lines: list[SizeLine] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    conv: np.ndarray | None = None
+    act: np.ndarray | None = None
+    pooled: np.ndarray | None = None
+    axes: tuple = (None, None)  # conv rows, columns (floored to what torch computes)
+    paxes: tuple = (None, None)  # pool rows, columns
+
+    def done(self, error: str | None) -> FilterResult:
+        s = self.settings
+        colour = "grey" if self.x.ndim == 2 else ("per_channel" if s.per_channel else "summed")
+        result = FilterResult(self.x, self.k, s, colour, self.conv, self.act, self.pooled,
+                              *self.axes, *self.paxes, self.lines, error, self.pool_padding,
+                              self.timings, time.perf_counter() - self.start)
+        result.notes.extend(floor_note(result))
+        return result
+
+
+def _activation_key(settings: KernelSettings) -> str:
+    return str(settings.activation).strip().lower().replace("-", "_")
+
+
+def _pool_key(settings: KernelSettings) -> str:
+    return str(settings.pool_kind).strip().lower()
+
+
+def _choice_problem(settings: KernelSettings) -> str | None:
+    """An activation or pooling the pipeline does not know, in words."""
+    if _activation_key(settings) not in ops.ACTIVATIONS:
+        return (f"unknown activation {settings.activation!r}; choose one of: "
+                f"{', '.join(ops.ACTIVATIONS)}")
+    pool = _pool_key(settings)
+    if pool != "none" and pool not in ops.POOL_KINDS:
+        return f"unknown pooling {settings.pool_kind!r}; choose one of: none, {', '.join(ops.POOL_KINDS)}"
+    return None
+
+
+def _conv_sizes(work: _Work) -> str | None:
+    """The conv output size per axis, its formula lines, and the first problem. The formula
+    is worth showing even when it does not come out whole; a fraction floors like torch."""
+    s, (h, w) = work.settings, work.x.shape[-2:]
+    try:
+        axes = [ops.output_axis(n, kn, st, p) for n, kn, st, p in
+                zip((h, w), work.k.shape, s.stride, s.padding)]
+    except ops.ShapeError as exc:
+        return f"convolution: {exc}"
+    floors: list[int | None] = []
+    for a in axes:
+        try:  # a kernel that cannot fit at all stays an error
+            floors.append(None if a.ok else ops.output_size(a.size, a.kernel, a.stride,
+                                                            a.padding, exact=False))
+        except ops.ShapeError:
+            floors.append(None)
+    work.lines.extend(_size_line("conv", i, a, a.problem is not None and f is None)
+                      for i, (a, f) in enumerate(zip(axes, floors)))
+    work.axes = tuple(axes)
+    for a, word, f in zip(axes, AXIS_WORDS, floors):
+        if a.problem and f is None:
+            what = "rows" if word == "height" else "columns"
+            return f"Convolution, output {word} ({what}): {typeset(a.problem)}"
+    # Floored axes become whole sizes (what torch computes), the working kept in the formula.
+    work.axes = tuple(a if f is None else replace(a, value=f, problem=None)
+                      for a, f in zip(axes, floors))
+    too_big = ops.size_problem((h, w), s.padding, (work.axes[0].value, work.axes[1].value))
+    if too_big:  # said before a byte of the huge padded image is allocated
+        return f"Convolution: {typeset(too_big)}"
+    return None
+
+
+def _convolve(work: _Work) -> str | None:
+    """Convolution (cross-correlation, zero padding), then the activation."""
+    s = work.settings
+    t = time.perf_counter()
+    try:
+        if work.x.ndim == 3 and s.per_channel:
+            work.conv = ops.conv2d_per_channel(work.x, work.k, s.stride, s.padding)  # (C, Ho, Wo)
+        else:
+            work.conv = ops.conv2d(work.x, work.k, s.stride, s.padding)  # (Ho, Wo), floored
+    except ops.NotFiniteError as exc:
+        return f"Convolution: {exc}"
+    work.timings["conv"] = time.perf_counter() - t
+    t = time.perf_counter()
+    # conv2d refused non-finite results; every activation maps finite values to finite ones.
+    activation = _activation_key(s)
+    work.act = work.conv if activation == "none" else ops.activate(work.conv, activation)
+    work.timings["activation"] = time.perf_counter() - t
+    return None
+
+
+def _pool(work: _Work) -> str | None:
+    """Pooling of the activation output, floored like torch and Keras."""
+    s, kind = work.settings, _pool_key(work.settings)
+    try:
+        paxes = [ops.pool_axis(n, s.pool_size, s.pool_stride, work.pool_padding)
+                 for n in work.conv.shape[-2:]]
+    except ops.ShapeError as exc:
+        return f"pooling: {exc}"
+    work.lines.extend(_size_line("pool", i, a, a.problem is not None) for i, a in enumerate(paxes))
+    work.paxes = tuple(paxes)
+    for a, word in zip(paxes, AXIS_WORDS):
+        if a.problem:
+            return f"Pooling, pooled {word}: {typeset(a.problem)}"
+    t = time.perf_counter()
+    with np.errstate(over="ignore", invalid="ignore"):
+        pooled = ops.pool2d(work.act, kind, s.pool_size, s.pool_stride, work.pool_padding)
+    work.timings["pool"] = time.perf_counter() - t
+    if kind == "avg" and not np.isfinite(pooled).all():  # only a sum can overflow
+        return _TOO_LARGE
+    work.pooled = pooled
+    return None
+
+
 def run_pipeline(image, settings: KernelSettings | None = None, *, pool_padding: int = 0,
                  **changes) -> FilterResult:
     """image (H, W) or (H, W, 3) 0..255; settings a KernelSettings (keyword arguments
@@ -302,438 +412,15 @@ def run_pipeline(image, settings: KernelSettings | None = None, *, pool_padding:
     result too large), and the stages that could be computed are still there. A size that
     is not whole is floored like torch and Keras, and `notes` says so in words."""
     start = time.perf_counter()
-    settings = (settings or KernelSettings()).with_changes(**changes) if changes else (
-        settings or KernelSettings())
+    settings = settings or KernelSettings()
+    if changes:
+        settings = settings.with_changes(**changes)
     x, problem = _as_input(image)
-    k, kproblem = _check_kernel(settings.kernel)
-    colour_mode = "grey" if x.ndim == 2 else ("per_channel" if settings.per_channel else "summed")
-    formulas: list[str] = []
-    timings: dict[str, float] = {}
-
-    def done(error, conv=None, act=None, pooled=None, rows=None, cols=None, prow=None, pcol=None):
-        result = FilterResult(x, k, settings, colour_mode, conv, act, pooled, rows, cols, prow,
-                              pcol, formulas, error, pool_padding, timings,
-                              time.perf_counter() - start)
-        result.notes.extend(floor_note(result))
-        return result
-
-    problem = problem or kproblem
-    activation = str(settings.activation).strip().lower().replace("-", "_")
-    if problem is None and activation not in ops.ACTIVATIONS:
-        problem = (f"unknown activation {settings.activation!r}; choose one of: "
-                   f"{', '.join(ops.ACTIVATIONS)}")
-    pool_kind = str(settings.pool_kind).strip().lower()
-    if problem is None and pool_kind != "none" and pool_kind not in ops.POOL_KINDS:
-        problem = f"unknown pooling {settings.pool_kind!r}; choose one of: none, {', '.join(ops.POOL_KINDS)}"
-    if problem is not None:
-        return done(problem)
-
-    # -- sizes first: the formula is worth showing even when it does not come out whole.
-    h, w = x.shape[-2:]
-    try:
-        axes = [ops.output_axis(n, kn, s, p) for n, kn, s, p in
-                zip((h, w), k.shape, settings.stride, settings.padding)]
-    except ops.ShapeError as exc:
-        return done(f"convolution: {exc}")
-    floors: list[int | None] = []
-    for a in axes:
-        try:  # a fraction floors like torch; a kernel that cannot fit at all stays an error
-            floors.append(None if a.ok else ops.output_size(a.size, a.kernel, a.stride,
-                                                            a.padding, exact=False))
-        except ops.ShapeError:
-            floors.append(None)
-    formulas.extend(_conv_formula(a, word, f) for a, word, f in zip(axes, AXIS_WORDS, floors))
-    for a, word, f in zip(axes, AXIS_WORDS, floors):
-        if a.problem and f is None:
-            what = "rows" if word == "height" else "columns"
-            return done(f"Convolution, output {word} ({what}): {_typeset(a.problem)}", rows=axes[0],
-                        cols=axes[1])
-    # Floored axes become whole sizes (what torch computes), the working kept in the formula.
-    axes = [a if f is None else replace(a, value=f, problem=None) for a, f in zip(axes, floors)]
-
-    too_big = ops.size_problem((h, w), settings.padding, (axes[0].value, axes[1].value))
-    if too_big:  # said before a byte of the huge padded image is allocated
-        return done(f"Convolution: {_typeset(too_big)}", rows=axes[0], cols=axes[1])
-
-    # -- convolution (cross-correlation, zero padding), then the activation.
-    t = time.perf_counter()
-    try:
-        if colour_mode == "per_channel":
-            conv = ops.conv2d_per_channel(x, k, settings.stride, settings.padding)  # (C, Ho, Wo)
-        else:
-            conv = ops.conv2d(x, k, settings.stride, settings.padding)  # (Ho, Wo), floored
-    except ops.NotFiniteError as exc:
-        return done(f"Convolution: {exc}", rows=axes[0], cols=axes[1])
-    timings["conv"] = time.perf_counter() - t
-    t = time.perf_counter()
-    # conv2d refused non-finite results; every activation maps finite values to finite ones.
-    act = conv if activation == "none" else ops.activate(conv, activation)
-    timings["activation"] = time.perf_counter() - t
-    if pool_kind == "none":
-        return done(None, conv, act, None, axes[0], axes[1])
-
-    # -- pooling (floored like torch and Keras).
-    ho, wo = conv.shape[-2:]
-    try:
-        paxes = [ops.pool_axis(n, settings.pool_size, settings.pool_stride, pool_padding)
-                 for n in (ho, wo)]
-    except ops.ShapeError as exc:
-        return done(f"pooling: {exc}", conv, act, None, axes[0], axes[1])
-    formulas.extend(_pool_formula(a, word) for a, word in zip(paxes, AXIS_WORDS))
-    for a, word in zip(paxes, AXIS_WORDS):
-        if a.problem:
-            return done(f"Pooling, pooled {word}: {_typeset(a.problem)}", conv, act, None,
-                        axes[0], axes[1], paxes[0], paxes[1])
-    t = time.perf_counter()
-    with np.errstate(over="ignore", invalid="ignore"):
-        pooled = ops.pool2d(act, pool_kind, settings.pool_size, settings.pool_stride, pool_padding)
-    timings["pool"] = time.perf_counter() - t
-    if pool_kind == "avg" and not np.isfinite(pooled).all():  # only a sum can overflow
-        return done(_TOO_LARGE, conv, act, None, axes[0], axes[1], paxes[0], paxes[1])
-    return done(None, conv, act, pooled, axes[0], axes[1], paxes[0], paxes[1])
-
-
-def resize_centred(kernel, rows: int, cols: int) -> np.ndarray:
-    """A kernel grown with zeros or cropped to rows × cols, its centre kept in place, so a
-    3×3 sharpen grown to 5×5 still sharpens around the same pixel (not shifted by one).
-
-    The centre of an n-long axis is index (n - 1) // 2 (the lower middle when n is even),
-    so growing one step at a time from 3 to 7 and back ends where it started."""
-    k = np.asarray(kernel, dtype=np.float64)
-    out = np.zeros((rows, cols))
-    src, dst = [], []
-    for n_old, n_new in zip(k.shape, (rows, cols)):
-        shift = (n_new - 1) // 2 - (n_old - 1) // 2  # where old index 0 lands in the new grid
-        lo, hi = max(0, -shift), min(n_old, n_new - shift)
-        src.append(slice(lo, max(lo, hi)))
-        dst.append(slice(lo + shift, max(lo, hi) + shift))
-    out[tuple(dst)] = k[tuple(src)]
-    return out
-
-
-# --------------------------------------------------------------------------- what made a pixel
-
-
-@dataclass(frozen=True, eq=False)
-class ConvPixel:
-    """One conv output pixel taken apart, as the lecture's Recap slides do."""
-
-    row: int
-    col: int
-    top: int  # the window's top-left in input coordinates (negative inside the padding)
-    left: int
-    window: np.ndarray  # (kh, kw), or (C, kh, kw) for a summed colour image
-    products: np.ndarray  # window * kernel
-    total: float  # their sum = the output pixel
-    value: float  # the value in the conv output array (equal to total up to float32 rounding)
-    channel: int | None  # the channel filtered alone (per-channel mode), else None
-    kernel: np.ndarray  # (kh, kw), for the text
-
-    @property
-    def text(self) -> str:
-        """'(1×0) + (0×1) + (1×0) + … = 2' (per channel and a total for summed colour)."""
-        if self.window.ndim == 3:
-            parts = []
-            for c, name in enumerate(channel_names(self.window.shape[0])):
-                sub = float(self.products[c].sum())
-                parts.append(f"{name}: {products_text(self.window[c], self.kernel, limit=9)} "
-                             f"= {fmt_number(sub)}")
-            return "\n".join(parts) + f"\nsum over channels = {fmt_number(self.total)}"
-        return f"{products_text(self.window, self.kernel)} = {fmt_number(self.total)}"
-
-
-def channel_names(c: int) -> list[str]:
-    return ["R", "G", "B"] if c == 3 else [f"channel {i}" for i in range(c)]
-
-
-def products_text(window: np.ndarray, kernel: np.ndarray, limit: int = 25) -> str:
-    """'(1×0) + (0×1) + …' over a (kh, kw) window, row by row; long ones cut after `limit`."""
-    terms = [f"({fmt_number(a)}×{fmt_number(b)})" for a, b in zip(window.ravel(), kernel.ravel())]
-    if len(terms) > limit:
-        terms = terms[:limit] + [f"… ({len(window.ravel())} products)"]
-    return " + ".join(terms)
-
-
-def explain_conv_pixel(result: FilterResult, row: int, col: int,
-                       channel: int | None = None) -> ConvPixel:
-    """The window under conv output pixel (row, col), its products with the kernel and their
-    sum, from ops.window_products on a small crop (a 12-megapixel photo is never copied).
-    channel: per-channel mode, the channel to explain (default 0)."""
-    if result.conv is None:
-        raise ValueError("there is no convolution output to explain")
-    s, p = result.settings.stride, result.settings.padding
-    kh, kw = result.kernel.shape
-    top, left = row * s[0] - p[0], col * s[1] - p[1]
-    x = result.input
-    if result.colour_mode == "per_channel":
-        channel = 0 if channel is None else channel
-        x = x[channel]
-    else:
-        channel = None
-    h, w = x.shape[-2:]
-    ho, wo = result.conv.shape[-2:]
-    if not (0 <= row < ho and 0 <= col < wo):
-        raise IndexError(f"output pixel ({row}, {col}) is outside the {ho}×{wo} output")
-    # The window as the slides draw it: the image under the kernel, zeros in the padding.
-    window = np.zeros(x.shape[:-2] + (kh, kw))
-    r0, r1, c0, c1 = max(top, 0), min(top + kh, h), max(left, 0), min(left + kw, w)
-    window[..., r0 - top:r1 - top, c0 - left:c1 - left] = x[..., r0:r1, c0:c1]
-    wp = ops.window_products(window, result.kernel, 1, 0, 0, 0)
-    value = float(result.conv[(channel, row, col) if channel is not None else (row, col)])
-    return ConvPixel(row, col, top, left, wp.window, wp.products, wp.total, value, channel,
-                     result.kernel)
-
-
-@dataclass(frozen=True, eq=False)
-class PoolPixel:
-    """One pooled pixel: the activation values it came from and which one won."""
-
-    row: int
-    col: int
-    top: int  # window top-left in activation-output coordinates
-    left: int
-    values: np.ndarray  # (size, size) the window (padding cells as nan)
-    kind: str  # "max", "min" or "avg"
-    value: float  # the pooled output value
-    source: tuple[int, int] | None  # (row, col) in the activation output of the max/min
-
-    @property
-    def text(self) -> str:
-        vals = [v for v in self.values.ravel() if not math.isnan(v)]
-        inside = ", ".join(fmt_number(v) for v in vals[:25]) + (" …" if len(vals) > 25 else "")
-        if self.kind == "avg":
-            n = self.values.size
-            return (f"mean({inside}) = ({' + '.join(fmt_number(v) for v in vals[:25])}) / {n} "
-                    f"= {fmt_number(self.value)}")
-        where = f" (from row {self.source[0]}, column {self.source[1]})" if self.source else ""
-        return f"{self.kind}({inside}) = {fmt_number(self.value)}{where}"
-
-
-def explain_pool_pixel(result: FilterResult, row: int, col: int,
-                       channel: int | None = None) -> PoolPixel:
-    if result.pooled is None or result.activated is None:
-        raise ValueError("there is no pooled output to explain")
-    st = result.settings
-    size, stride, pad = st.pool_size, st.pool_stride, result.pool_padding
-    a = result.activated if result.activated.ndim == 2 else result.activated[channel or 0]
-    h, w = a.shape
-    top, left = row * stride - pad, col * stride - pad
-    values = np.full((size, size), np.nan)
-    r0, r1, c0, c1 = max(top, 0), min(top + size, h), max(left, 0), min(left + size, w)
-    values[r0 - top:r1 - top, c0 - left:c1 - left] = a[r0:r1, c0:c1]
-    kind = st.pool_kind
-    pooled = result.pooled if result.pooled.ndim == 2 else result.pooled[channel or 0]
-    value = float(pooled[row, col])
-    source = None
-    if kind in ("max", "min") and not np.all(np.isnan(values)):
-        i = int(np.nanargmax(values) if kind == "max" else np.nanargmin(values))
-        source = (top + i // size, left + i % size)
-    if kind == "avg":
-        values = np.where(np.isnan(values), 0.0, values)  # torch counts padded zeros
-    return PoolPixel(row, col, top, left, values, kind, value, source)
-
-
-def input_window(result: FilterResult, stage: str, row: int, col: int) -> tuple[int, int, int, int]:
-    """(top, left, height, width) in input pixels of what output pixel (row, col) of `stage`
-    ("conv", "activation" or "pool") depends on (its receptive field; may reach into the
-    padding, so top/left can be negative)."""
-    st = result.settings
-    (sh, sw), (ph, pw) = st.stride, st.padding
-    kh, kw = result.kernel.shape
-    if stage == "pool":
-        ps, pp, size = st.pool_stride, result.pool_padding, st.pool_size
-        r0, c0 = row * ps - pp, col * ps - pp
-        ho, wo = result.conv.shape[-2:] if result.conv is not None else (r0 + size, c0 + size)
-        r1, c1 = min(r0 + size, ho) - 1, min(c0 + size, wo) - 1
-        r0, c0 = max(r0, 0), max(c0, 0)
-    else:
-        r0 = r1 = row
-        c0 = c1 = col
-    top, left = r0 * sh - ph, c0 * sw - pw
-    return top, left, (r1 - r0) * sh + kh, (c1 - c0) * sw + kw
-
-
-def activation_text(kind: str, x: float, y: float) -> str:
-    """'ReLU(−3) = max(0, −3) = 0' and friends: the activation applied to one value."""
-    a, b = fmt_number(x), fmt_number(y)
-    if kind == "relu":
-        return f"ReLU({a}) = max(0, {a}) = {b}"
-    if kind == "leaky_relu":
-        return f"leaky ReLU({a}) = {a if x >= 0 else '0.01×' + a} = {b}"
-    if kind == "elu":
-        return f"ELU({a}) = {a if x > 0 else 'e^' + a + f' {MINUS} 1'} = {b}"
-    if kind == "tanh":
-        return f"tanh({a}) = {b}"
-    if kind == "sigmoid":
-        return f"sigmoid({a}) = 1 / (1 + e^{MINUS}{a}) = {b}".replace(f"{MINUS}{MINUS}", "")
-    if kind == "softmax":  # one value's share of its whole map (of its channel's map)
-        return f"softmax({a}) = e^{a} / (sum of e^v over every value v of the map) = {b}"
-    return f"no activation: {b}"
-
-
-# --------------------------------------------------------------------------- drawing huge arrays
-
-
-@dataclass(frozen=True, eq=False)
-class Preview:
-    """A copy of an array small enough to draw: every `factor` × `factor` block averaged
-    (or its strongest value kept, see preview()).
-    levels: (min, max) of the FULL array, so colours mean the same as at full size."""
-
-    array: np.ndarray  # (h, w) or (h, w, 3) channels last for colour
-    factor: int  # 1 = the array itself
-    levels: tuple[float, float]
-    shape: tuple[int, ...]  # the full array's shape
-    peaks: bool = False  # blocks keep their strongest value instead of their mean
-
-
-def _block_mean(a: np.ndarray, f: int) -> np.ndarray:
-    """(H, W, ...) -> (ceil(H / f), ceil(W / f), ...): the mean of every f × f block (the
-    ragged last row and column of blocks are kept). Reshapes are views, so no copy of a
-    12-megapixel photo is made."""
-    h, w = a.shape[:2]
-    rest = a.shape[2:]
-    h2, w2 = h // f * f, w // f * f
-    hb, wb = h2 // f, w2 // f
-    out = np.empty((math.ceil(h / f), math.ceil(w / f)) + rest, np.float32)
-    out[:hb, :wb] = a[:h2, :w2].reshape((hb, f, wb, f) + rest).mean(axis=(1, 3), dtype=np.float32)
-    if h > h2:
-        out[hb, :wb] = a[h2:, :w2].reshape((h - h2, wb, f) + rest).mean(axis=(0, 2), dtype=np.float32)
-    if w > w2:
-        out[:hb, wb] = a[:h2, w2:].reshape((hb, f, w - w2) + rest).mean(axis=(1, 2), dtype=np.float32)
-    if h > h2 and w > w2:
-        out[hb, wb] = a[h2:, w2:].mean(axis=(0, 1), dtype=np.float32)
-    return out
-
-
-def _block_peak(a: np.ndarray, f: int) -> np.ndarray:
-    """Like _block_mean, but each block keeps its value of largest magnitude (its max or its
-    min, whichever is further from 0): a one-pixel edge survives the shrinking."""
-    h, w = a.shape[:2]
-    pad_h, pad_w = -h % f, -w % f
-    if pad_h or pad_w:  # edge-replicate the ragged blocks (a copy only for those rows/columns)
-        a = np.pad(a, ((0, pad_h), (0, pad_w)) + ((0, 0),) * (a.ndim - 2), mode="edge")
-    blocks = a.reshape((a.shape[0] // f, f, a.shape[1] // f, f) + a.shape[2:])
-    hi = blocks.max(axis=(1, 3))
-    lo = blocks.min(axis=(1, 3))
-    return np.where(hi >= -lo, hi, lo).astype(np.float32)
-
-
-def preview(array: np.ndarray, max_side: int = 800, colour: bool = False,
-            peaks: bool = False) -> Preview:
-    """(H, W) or, with colour=True, (C, H, W) -> a Preview no larger than max_side a side
-    (colour comes back channels last, (h, w, C), ready to draw). Blocks are averaged, or with
-    peaks=True keep their strongest value (for edge maps, where a mean would wash edges out)."""
-    a = np.asarray(array)
-    h, w = a.shape[-2:]
-    factor = max(1, math.ceil(max(h, w) / max_side))
-    lo, hi = (float(np.nanmin(a)), float(np.nanmax(a))) if a.size else (0.0, 1.0)
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        lo, hi = 0.0, 1.0
-    small = np.moveaxis(a, 0, -1) if colour and a.ndim == 3 else a  # (H, W[, C])
-    if factor > 1:
-        small = (_block_peak if peaks else _block_mean)(small, factor)
-    return Preview(small, factor, (lo, hi), tuple(a.shape), peaks and factor > 1)
-
-
-# --------------------------------------------------------------------------- the slides
-
-
-@dataclass(frozen=True, eq=False)
-class LectureExample:
-    """A worked example from the lecture, with the slide's answer."""
-
-    key: str
-    name: str  # what the picker shows
-    slide: str  # the slide's title
-    image: np.ndarray  # (H, W) float64
-    kernel: np.ndarray  # (kh, kw)
-    stride: tuple[int, int]
-    padding: tuple[int, int]
-    pool_kind: str
-    pool_size: int
-    pool_stride: int
-    expected: np.ndarray  # the right answer (the final stage)
-    description: str
-    activation: str = "none"
-    slide_shows: np.ndarray | None = None  # what the slide prints, where that is wrong
-    note: str = ""  # why the slide's numbers differ
-
-    def settings(self, base: KernelSettings | None = None) -> KernelSettings:
-        return (base or KernelSettings()).with_changes(
-            kernel=self.kernel.copy(), preset_key=None, stride=self.stride, padding=self.padding,
-            activation=self.activation, pool_kind=self.pool_kind, pool_size=self.pool_size,
-            pool_stride=self.pool_stride, per_channel=False)
-
-    @property
-    def stage(self) -> str:
-        return "pool" if self.pool_kind != "none" else "conv"
-
-
-def _a(rows) -> np.ndarray:
-    a = np.array(rows, dtype=np.float64)
-    a.setflags(write=False)
-    return a
-
-
-_IMAGE_5x5 = _a([[1, 0, 1, 0, 1], [1, 0, 0, 1, 1], [0, 1, 1, 0, 0], [1, 0, 0, 1, 0], [0, 0, 1, 1, 0]])
-_KERNEL = _a([[0, 1, 0], [1, 0, -1], [0, 1, 0]])
-_STRIDE_IMAGE = _a([[95, 242, 186, 152, 39], [39, 14, 220, 153, 180], [5, 247, 212, 54, 46],
-                    [46, 77, 133, 110, 74], [156, 35, 74, 93, 116]])
-_LAPLACIAN = _a([[0, 1, 0], [1, -4, 1], [0, 1, 0]])
-_PADDING1 = _a([[1, 0, 0, 1, 1], [1, 2, 1, -1, 2], [1, -1, 1, 3, 1], [0, 2, 1, 1, 1],
-                [1, -1, -1, 2, 1]])
-_NONE = ("none", 2, 2)
-
-_EXAMPLE_LIST = [
-    LectureExample(
-        "what-is-the-output", "What is the Output? (5×5, stride 1)", "What is the Output? / Recap",
-        _IMAGE_5x5, _KERNEL, (1, 1), (0, 0), *_NONE, _a([[2, 1, -1], [-1, 1, 3], [2, 1, 1]]),
-        "The 5×5 binary image and the 3×3 kernel of the Recap slides: 5 − 3 + 1 = 3, a 3×3 "
-        "feature map. Point at an output pixel to see its nine products."),
-    LectureExample(
-        "stride-2", "Stride of 2 (5×5)", "Stride of 2 / Shift by 2",
-        _IMAGE_5x5, _KERNEL, (2, 2), (0, 0), *_NONE, _a([[2, -1], [2, 1]]),
-        "The same image and kernel, moving 2 pixels at a time: (5 − 3 + 2×0) / 2 + 1 = 2."),
-    LectureExample(
-        "padding-1", "Padding = 1 (5×5 → 7×7)", "Padding",
-        _IMAGE_5x5, _KERNEL, (1, 1), (1, 1), *_NONE, _PADDING1,
-        "A ring of zeros around the image keeps the output 5×5: (5 − 3 + 2×1) / 1 + 1 = 5.",
-        slide_shows=_a([[2, -1, 1, 1, 0], [2, 1, 0, 1, 2], [1, -1, 1, 0, 1], [0, 1, 2, 1, 1],
-                        [2, 0, 1, 0, 2]]),
-        note="The slide's padded 7×7 image is right but 16 of its 25 output values are not; "
-             "its top-left 3×3 is the stride-2 answer pasted in. Check any pixel by pointing at it."),
-    LectureExample(
-        "seven-by-seven-stride-2", "7×7 image, 3×3 filter, stride 2", "How many positions?",
-        _a(np.pad(_IMAGE_5x5, 1)), _KERNEL, (2, 2), (0, 0), *_NONE, _PADDING1[::2, ::2],
-        "The question after the padding slide: a 3×3 filter on the padded 7×7 image with stride 2 "
-        "lands on (7 − 3) / 2 + 1 = 3 positions per axis, 9 in all."),
-    LectureExample(
-        "stride-laplacian-1", "Stride slide: Laplacian, stride 1", "Stride",
-        _STRIDE_IMAGE, _LAPLACIAN, (1, 1), (0, 0), *_NONE,
-        _a([[692, -315, -6], [-680, -194, 305], [153, -59, -86]]),
-        "The Stride slide's 5×5 grey image and the Laplacian kernel: 242 + 39 + 220 + 247 − 4×14 = 692.",
-        note="The slide also shows a 6×6 grid (131 162 232 …); it is a frame of another figure, "
-             "partly hidden by a kernel drawn over it. A 3×3 kernel on 6×6 gives 4×4, not the "
-             "slide's 3×3: the 5×5 grid is the input that gives the slide's numbers."),
-    LectureExample(
-        "stride-laplacian-2", "Stride slide: Laplacian, stride 2", "Stride",
-        _STRIDE_IMAGE, _LAPLACIAN, (2, 2), (0, 0), *_NONE, _a([[692, -6], [153, -86]]),
-        "The same, with a 2×2 stride: every other position of the stride-1 result."),
-    LectureExample(
-        "grey-vertical-edge", "Vertical edge (grey scale)", "Convolution on Grey Scale",
-        _a([[1, 1, 0, 0, 0]] * 5), _a([[1, 0, -1]] * 3), (1, 1), (0, 0), *_NONE,
-        _a([[3, 3, 0]] * 3),
-        "Bright on the left, dark on the right: the kernel 1 0 −1 lights up where the edge is."),
-    LectureExample(
-        "max-pool", "Max pooling 2×2, stride 2 (4×4)", "Pooling: Example",
-        _a([[4, 123, 1, 34], [56, 99, 222, 253], [45, 122, 165, 12], [21, 187, 133, 124]]),
-        _a([[1]]), (1, 1), (0, 0), "max", 2, 2, _a([[123, 253], [187, 165]]),
-        "No convolution here (a 1×1 kernel of 1 copies the input): each 2×2 block keeps its "
-        "largest value. Point at a pooled pixel to see which one won.",
-        slide_shows=_a([[123, 167], [187, 165]]),
-        note="The slide prints 167 top right, but 167 is not in the image: that block holds "
-             "1, 34, 222, 253, so its max is 253."),
-]
-
-LECTURE_EXAMPLES: dict[str, LectureExample] = {e.key: e for e in _EXAMPLE_LIST}
+    k, kernel_problem = _check_kernel(settings.kernel)
+    work = _Work(x, k, settings, pool_padding, start)
+    problem = problem or kernel_problem or _choice_problem(settings)
+    if problem is None:
+        problem = _conv_sizes(work) or _convolve(work)
+    if problem is None and _pool_key(settings) != "none":
+        problem = _pool(work)
+    return work.done(problem)

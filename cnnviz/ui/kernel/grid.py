@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.filtering import fmt_number, resize_centred
+from ...core.formulas import fmt_number
+from ...core.kernel_edits import resize_centred
 from ...core.kernels import KernelError, parse_cell
+from ...core.limits import MAX_GRID_KERNEL_SIDE
 
-MAX_SIDE = 7
+MAX_SIDE = MAX_GRID_KERNEL_SIDE
 CELL_WIDTH = 36
 CELL_SPACING = 2
 APPLY_DELAY_MS = 800  # a pause in typing this long applies the cell
@@ -133,6 +135,32 @@ class KernelGrid(QWidget):
         self._apply_timer.setInterval(APPLY_DELAY_MS)
         self._apply_timer.timeout.connect(self.apply_now)
 
+        size_row = self._build_size_row()
+        cell_area = self._build_cells()
+
+        self.sum_label = QLabel()
+        self.sum_label.setToolTip("The sum of all weights. 1 keeps the image's brightness (blurs, "
+                                  "sharpen, identity); 0 turns flat areas black (edge detectors).")
+        # One place, always there, for the typing hint, a bad cell or a limit: nothing below
+        # it moves when a message comes or goes.
+        self.problem_label = QLabel(HINT)
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.problem_label.setStyleSheet(HINT_STYLE)
+        lines = 3
+        self.problem_label.setFixedHeight(self.problem_label.fontMetrics().lineSpacing() * lines + 4)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addLayout(size_row)
+        layout.addWidget(cell_area)
+        layout.addWidget(self.sum_label)
+        layout.addWidget(self.problem_label)
+        self.set_kernel(self._kernel)
+
+    def _build_size_row(self) -> QHBoxLayout:
+        """Rows × columns spin boxes and the limit, on one line."""
         self.rows_spin = LimitSpinBox("the kernel size")
         self.cols_spin = LimitSpinBox("the kernel size")
         for spin, word in ((self.rows_spin, "rows"), (self.cols_spin, "columns")):
@@ -160,7 +188,10 @@ class KernelGrid(QWidget):
         limit.setToolTip(self.rows_spin.toolTip())
         size_row.addWidget(limit)
         size_row.addStretch(1)
+        return size_row
 
+    def _build_cells(self) -> QWidget:
+        """MAX_SIDE × MAX_SIDE cells, the ones outside the kernel hidden."""
         self.cells: list[list[QLineEdit]] = []
         cell_area = QWidget()
         grid = QGridLayout(cell_area)
@@ -181,27 +212,7 @@ class KernelGrid(QWidget):
                 row.append(cell)
             self.cells.append(row)
         grid.setColumnStretch(MAX_SIDE, 1)
-
-        self.sum_label = QLabel()
-        self.sum_label.setToolTip("The sum of all weights. 1 keeps the image's brightness (blurs, "
-                                  "sharpen, identity); 0 turns flat areas black (edge detectors).")
-        # One place, always there, for the typing hint, a bad cell or a limit: nothing below
-        # it moves when a message comes or goes.
-        self.problem_label = QLabel(HINT)
-        self.problem_label.setWordWrap(True)
-        self.problem_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.problem_label.setStyleSheet(HINT_STYLE)
-        lines = 3
-        self.problem_label.setFixedHeight(self.problem_label.fontMetrics().lineSpacing() * lines + 4)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
-        layout.addLayout(size_row)
-        layout.addWidget(cell_area)
-        layout.addWidget(self.sum_label)
-        layout.addWidget(self.problem_label)
-        self.set_kernel(self._kernel)
+        return cell_area
 
     # ----------------------------------------------------------------- public
 

@@ -120,6 +120,34 @@ class ImagePanel(QWidget):
         font.setPointSizeF(9)
         self.title_label.setFont(font)
 
+        self._build_plot(colorbar)
+        self.message_label = QLabel()
+        self.message_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message_label.setWordWrap(True)
+        self.message_label.setStyleSheet("QLabel { color: #555; background: white; padding: 8px; }")
+        self.message_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.message_label)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.title_label)
+        layout.addWidget(self.stack, 1)
+        self.setStyleSheet("ImagePanel { background: white; }")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self._shape = (0, 0)
+        self._rect: QRectF | None = None
+        self.array: np.ndarray | None = None
+        self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.plot.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+        self._last_hover = (-1, -1)
+        self.set_title(title)
+
+    def _build_plot(self, colorbar: bool) -> None:
+        """The plot: an upright image in a thin frame, axes along the image only, and the
+        colour bar (optional)."""
         self.view = pg.GraphicsLayoutWidget()
         self.view.setMinimumSize(80, 60)
         self.axes = {"left": ExtentAxis("left"), "bottom": ExtentAxis("bottom")}
@@ -151,30 +179,6 @@ class ImagePanel(QWidget):
             self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=UNSIGNED_CMAP, width=12,
                                             interactive=False)
             self.colorbar.setImageItem(self.image_item, insert_in=self.plot)
-
-        self.message_label = QLabel()
-        self.message_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message_label.setWordWrap(True)
-        self.message_label.setStyleSheet("QLabel { color: #555; background: white; padding: 8px; }")
-        self.message_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.view)
-        self.stack.addWidget(self.message_label)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.title_label)
-        layout.addWidget(self.stack, 1)
-        self.setStyleSheet("ImagePanel { background: white; }")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self._shape = (0, 0)
-        self._rect: QRectF | None = None
-        self.array: np.ndarray | None = None
-        self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
-        self.plot.scene().sigMouseClicked.connect(self._on_mouse_clicked)
-        self._last_hover = (-1, -1)
-        self.set_title(title)
 
     def event(self, event) -> bool:  # noqa: D102 (Qt override)
         # The panel's tooltip explains the panel; over the image itself it would cover the

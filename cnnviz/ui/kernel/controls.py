@@ -1,0 +1,165 @@
+"""The kernel explorer's control column: the four boxes in a scroll area wide enough for a
+7×7 kernel. It shows the state's settings and publishes the user's changes to the state
+(AppState.set_kernel, set_channel_view); the source goes through the kernel controller."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QFrame, QScrollArea, QStyle, QVBoxLayout, QWidget
+
+from ...core.formulas import fmt_shape
+from ...core.kernel_edits import matching_preset
+from ...core.kernels import PRESETS
+from ...core.limits import MAX_GRID_KERNEL_SIDE
+from .control_boxes import ConvolutionBox, InputBox, KernelBox, PoolingBox
+
+CONTROLS_WIDTH = 290  # at least; more if the fonts need it
+
+
+def fits_grid(kernel) -> bool:
+    k = np.asarray(kernel)
+    return k.ndim == 2 and 1 <= k.shape[0] <= MAX_GRID_KERNEL_SIDE and 1 <= k.shape[1] <= MAX_GRID_KERNEL_SIDE
+
+
+class KernelControls(QScrollArea):
+    """Input, Kernel, Convolution, Activation and pooling. kernel_too_large(message) when the
+    state's kernel is larger than the grid can edit; status(message) for the status bar."""
+
+    kernel_too_large = Signal(str)
+    status = Signal(str)
+
+    def __init__(self, state, controller, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state, self.controller = state, controller
+        self._syncing = False
+        self.input_box = InputBox()
+        kernel = state.kernel.kernel if fits_grid(state.kernel.kernel) else None
+        self.kernel_box = KernelBox(kernel, self._example_kernel)
+        self.conv_box = ConvolutionBox()
+        self.pool_box = PoolingBox()
+        column = QWidget()
+        layout = QVBoxLayout(column)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(6)
+        for box in (self.input_box, self.kernel_box, self.conv_box, self.pool_box):
+            layout.addWidget(box)
+        layout.addStretch(1)
+        self.setWidget(column)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        # Wide enough for everything beside a vertical scroll bar; should a font make it
+        # wider still, a horizontal bar appears instead of a cut.
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self.setFixedWidth(max(column.minimumSizeHint().width(), CONTROLS_WIDTH) + bar + 2)
+        self._connect()
+        self.apply(state.kernel)
+        self.input_box.show_source(state.kernel_source)
+        self.input_box.show_channel(state.channel_view)
+        self._on_analysis()
+
+    def _connect(self) -> None:
+        for box in (self.input_box, self.kernel_box, self.conv_box, self.pool_box):
+            box.changed.connect(self._commit)
+        self.input_box.source_chosen.connect(self._on_source_chosen)
+        self.input_box.channel_chosen.connect(self._on_channel_chosen)
+        self.pool_box.limited.connect(self.status.emit)
+        self.controller.example_applied.connect(lambda _ex: self.kernel_box.forget_origin())
+        self._state_slots = ((self.state.kernel_changed, self._on_state_kernel),
+                             (self.state.kernel_source_changed, self._on_source),
+                             (self.state.channel_view_changed, self.input_box.show_channel),
+                             (self.state.image_changed, self._on_image),
+                             (self.state.analysis_ready, self._on_analysis))
+        for signal, slot in self._state_slots:
+            signal.connect(slot)
+
+    def disconnect_state(self) -> None:
+        for signal, slot in self._state_slots:
+            signal.disconnect(slot)
+
+    @property
+    def grid(self):
+        return self.kernel_box.grid
+
+    def _example_kernel(self):
+        example = self.controller.example()
+        return None if example is None else (example.kernel, example.slide)
+
+    # ----------------------------------------------------------------- state -> controls
+
+    def apply(self, s) -> None:
+        """Show settings in the controls without treating it as a user change."""
+        self._syncing = True
+        try:
+            grid = self.grid
+            if fits_grid(s.kernel) and (s.kernel.shape != grid.kernel().shape
+                                        or not np.array_equal(s.kernel, grid.kernel())):
+                grid.set_kernel(s.kernel)
+            key = s.preset_key if s.preset_key in PRESETS else matching_preset(s.kernel)
+            self.kernel_box.show_preset(key, s.kernel)
+            self.conv_box.show_values(s.stride, s.padding)
+            self.pool_box.show_values(s)
+            self.input_box.colour_combo.setCurrentIndex(1 if s.per_channel else 0)
+        finally:
+            self._syncing = False
+        self._update_enabled()
+
+    def _on_state_kernel(self, settings) -> None:
+        if settings.same_as(self.settings()):
+            return
+        if not fits_grid(settings.kernel):
+            side = MAX_GRID_KERNEL_SIDE
+            self.kernel_too_large.emit(f"This {fmt_shape(np.shape(settings.kernel))} kernel is "
+                                       f"larger than the {side}×{side} the grid can edit; it is "
+                                       "used as it is.")
+        self.apply(settings)
+
+    def _on_source(self, key: str) -> None:
+        self.input_box.show_source(key)
+        self._update_enabled()
+
+    def _on_image(self, _image, _source: str) -> None:
+        self._update_enabled()
+
+    def _on_analysis(self, *_args) -> None:
+        self.input_box.set_network_available(self.state.analysis is not None)
+
+    def _update_enabled(self) -> None:
+        image = self.controller.source_image()
+        self.input_box.set_colour(image is not None and np.ndim(image) == 3)
+
+    # ----------------------------------------------------------------- controls -> state
+
+    def settings(self):
+        """The settings the controls show."""
+        kernel = self.grid.kernel()
+        key = self.kernel_box.preset_key()
+        if key is None or PRESETS[key].values.shape != kernel.shape \
+                or not np.array_equal(PRESETS[key].values, kernel):
+            key = matching_preset(kernel)
+        stride, padding = self.conv_box.values()
+        pool = self.pool_box
+        return self.state.kernel.with_changes(
+            kernel=kernel, preset_key=key, stride=stride, padding=padding,
+            activation=pool.activation_combo.currentData(), pool_kind=pool.pool_combo.currentData(),
+            pool_size=pool.pool_size_spin.value(), pool_stride=pool.pool_stride_spin.value(),
+            per_channel=self.input_box.per_channel())
+
+    def _commit(self) -> None:
+        """The user changed a control: publish the settings (the controller recomputes)."""
+        if self._syncing:
+            return
+        self._update_enabled()
+        self.state.set_kernel(self.settings())
+
+    def _on_source_chosen(self, key: str) -> None:
+        self.controller.set_source(key)
+        self.input_box.show_source(self.state.kernel_source)  # a source not available falls back
+
+    def _on_channel_chosen(self, view: str) -> None:
+        if not self._syncing:
+            self.state.set_channel_view(view)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self.kernel_box.reserve_text_space)  # after the layout's pass
