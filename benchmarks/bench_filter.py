@@ -15,7 +15,8 @@ import time
 import numpy as np
 
 from cnnviz.app_state import KernelSettings
-from cnnviz.core.filtering import preview, run_pipeline
+from cnnviz.core.filtering import run_pipeline
+from cnnviz.core.kernel_previews import preview
 from cnnviz.core.kernels import PRESETS
 
 

@@ -89,10 +89,11 @@ def size_formula(size: int, kernel: int, stride: int, padding: int) -> str:
     head = f"({size} {MINUS} {kernel} + 2{TIMES}{padding}) / {stride} + 1"
     if stride < 1:
         return f"{head} = undefined"
+    whole = fmt_number(span // stride + 1)
     if span % stride == 0:
-        return f"{head} = {span // stride + 1}"
+        return f"{head} = {whole}"
     exact = fmt_number(span / stride + 1, 6)
-    return f"{head} = {exact} → ⌊{exact}⌋ = {span // stride + 1}"
+    return f"{head} = {exact} → ⌊{exact}⌋ = {whole}"
 
 
 def conv_params_formula(kh: int, kw: int, c_in: int, filters: int, bias: bool = True) -> str:
