@@ -43,6 +43,7 @@ class AnalysisController(QObject):
         self._requested = 0  # the newest request's generation (0: none yet)
         self._answered = 0  # the newest generation answered (result or failure)
         self._waiting = False  # an image arrived while drawing and busy; sent on the answer
+        self._busy_said = False  # the busy state last published on state.busy_changed
         self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(self._on_failed)
         state.image_changed.connect(self._on_image_changed)
@@ -79,11 +80,9 @@ class AnalysisController(QObject):
             return None
         # The model object is only read by the worker; a model switch makes a new one.
         loaded = self.state.model
-        was_busy = self.is_busy()
         self._requested = self.runner.submit(partial(analyze, dataset=loaded.dataset),
                                              loaded.model, self.state.image)
-        if not was_busy and self.is_busy():
-            self.state.busy_changed.emit(BUSY_KEY, True)
+        self._say_busy()
         return self._requested
 
     def _on_image_changed(self, *_args) -> None:
@@ -102,22 +101,26 @@ class AnalysisController(QObject):
         # Send the waiting image first, so the worker analyses it while the views draw.
         self._send_waiting()
         self.state.publish_analysis(analysis)
-        self._report_idle()
+        self._say_busy()
 
     def _on_failed(self, generation: int, message: str) -> None:
         self._answered = generation
         self._send_waiting()
         self.state.publish_analysis_failure(message)
         self.analysis_failed.emit(message)
-        self._report_idle()
+        self._say_busy()
 
     def _send_waiting(self) -> None:
         if self._waiting:
             self.request()
 
-    def _report_idle(self) -> None:
-        if not self.is_busy():
-            self.state.busy_changed.emit(BUSY_KEY, False)
+    def _say_busy(self) -> None:
+        """Publish the busy state when it changed (a waiting image sent on the answer keeps
+        the worker busy: no False-True flicker between the two)."""
+        busy = self.is_busy()
+        if busy != self._busy_said:
+            self._busy_said = busy
+            self.state.busy_changed.emit(BUSY_KEY, busy)
 
     # ----- tests and shutdown --------------------------------------------------------------
 
