@@ -41,6 +41,7 @@ class AppState:
     analysis_ready = Signal(object)  # (cnnviz.core.inference.Analysis)
     analysis_failed = Signal(str)
     busy_changed = Signal(str, bool)  # (which worker, busy)
+    drawing_changed = Signal(bool)  # a pen stroke on the pad began (True) or ended (False)
 
     def __init__(self) -> None:
         self.image: np.ndarray | None = None
@@ -55,11 +56,19 @@ class AppState:
         self.catalogue: list = []
         self.analysis = None  # the latest cnnviz.core.inference.Analysis
         self.analysis_error: str | None = None
+        # True while a pen stroke is in progress: images then arrive faster than they can
+        # be analysed, and the analysis controller paces them (cnnviz.ui.controllers).
+        self.drawing: bool = False
 
     def set_image(self, image: np.ndarray, source: str = "") -> None:
         self.image = image
         self.image_source = source
         self.image_changed.emit(image, source)
+
+    def set_drawing(self, drawing: bool) -> None:
+        if drawing != self.drawing:
+            self.drawing = drawing
+            self.drawing_changed.emit(drawing)
 
     def set_model(self, loaded) -> None:
         self.model = loaded

@@ -24,7 +24,6 @@ class LatestRequestRunner(QObject):
 
     finished = Signal(int, object)
     failed = Signal(int, str)
-    busy_changed = Signal(bool)
 
     def __init__(self, name: str = "worker", parent: QObject | None = None) -> None:
         super().__init__(parent)

@@ -88,13 +88,13 @@ def array_to_qimage(array: np.ndarray, value_range: tuple[float, float] | None =
     return image.copy()  # detach from the numpy buffer
 
 
-def qimage_to_array(image: QImage) -> np.ndarray:
-    """A Grayscale8 QImage as an (H, W) uint8 array (a copy)."""
+def qimage_to_array(image: QImage, dtype=np.uint8) -> np.ndarray:
+    """A Grayscale8 QImage as an (H, W) array of dtype (a copy, made in one pass)."""
     if image.format() != QImage.Format.Format_Grayscale8:
         image = image.convertToFormat(QImage.Format.Format_Grayscale8)
     h, w, stride = image.height(), image.width(), image.bytesPerLine()
     raw = np.frombuffer(image.constBits(), dtype=np.uint8, count=stride * h)
-    return raw.reshape(h, stride)[:, :w].copy()
+    return raw.reshape(h, stride)[:, :w].astype(dtype)
 
 
 @dataclass
@@ -130,6 +130,7 @@ class DrawingPad(QWidget):
         self._stroke_colour = 255
         self._stroking = False
         self._emit_pending = False
+        self._unpainted = QRect()  # widget pixels of ink painted on the canvas, not yet shown
         self._hover: QPointF | None = None  # widget coordinates of the brush outline
         self._hint = "Draw a digit here"
         self.setMouseTracking(True)
@@ -149,8 +150,8 @@ class DrawingPad(QWidget):
     # ----- public API -------------------------------------------------------------------
 
     def image(self) -> np.ndarray:
-        """The picture as (280, 280) float32 in 0..255."""
-        return qimage_to_array(self._canvas).astype(np.float32)
+        """The picture as (280, 280) float32 in 0..255 (a new array)."""
+        return qimage_to_array(self._canvas, np.float32)
 
     def is_empty(self) -> bool:
         """True when nothing has been drawn or shown since the pad was last cleared."""
@@ -367,7 +368,9 @@ class DrawingPad(QWidget):
             painter.drawPath(path)
             dirty = path.controlPointRect().adjusted(-width, -width, width, width)
         painter.end()
-        self.update(self._to_widget_rect(dirty))
+        rect = self._to_widget_rect(dirty)
+        self._unpainted = self._unpainted.united(rect)
+        self.update(rect)
 
     # ----- change notification -------------------------------------------------------------
 
@@ -379,6 +382,10 @@ class DrawingPad(QWidget):
 
     def _flush_changed(self) -> None:
         if self._emit_pending:
+            if not self._unpainted.isEmpty():
+                # Show the new ink now, before the picture goes to the analysis worker: a
+                # paint pass that runs while the worker holds Python's lock waits for it.
+                self.repaint(self._unpainted)
             self._emit_now()
 
     def _emit_now(self) -> None:
@@ -453,6 +460,7 @@ class DrawingPad(QWidget):
         return width
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        self._unpainted = QRect()
         painter = QPainter(self)
         painter.fillRect(event.rect(), self.palette().window())
         sq = self._square()

@@ -10,7 +10,7 @@ folder has them (cnnviz data download), otherwise from the 300 shipped MNIST dig
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -26,98 +26,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnviz.core.data import DATASET_NAMES, DATASETS
+from cnnviz.core.data import DATASET_NAMES
 from cnnviz.core.samples import load_samples
+from cnnviz.core.test_digits import CLASS_NAMES, PER_CLASS, TestDigits, sample_source
 
 from .drawing_pad import array_to_qimage
+from .wording import gallery_fallback_note
+
+# TestDigits, CLASS_NAMES, PER_CLASS and sample_source live in cnnviz.core.test_digits (no
+# Qt); they are re-exported here for the code that found them here first.
+__all__ = ["CLASS_NAMES", "PER_CLASS", "GalleryDialog", "TestDigits", "TestPictures",
+           "sample_source"]
 
 THUMB = 56  # pixels per thumbnail side (2x MNIST)
 ALL = 10  # the "All" filter button's id (QButtonGroup ids must not be negative)
-PER_CLASS = 30  # gallery pictures per class taken from a full test split
-
-
-# Digits are labelled by their number; other datasets by their class names ("Coat").
-CLASS_NAMES = {key: info.classes for key, info in DATASETS.items() if key != "mnist"}
-
-
-def sample_source(test_index: int, label: int, dataset_title: str = "MNIST",
-                  class_names=None) -> str:
-    """"MNIST test digit #1234, labelled 7" (or "Fashion-MNIST test image #5, labelled Coat")."""
-    what = "digit" if dataset_title == "MNIST" else "image"
-    name = class_names[label] if class_names else str(label)
-    return f"{dataset_title} test {what} #{test_index}, labelled {name}"
-
-
-class TestDigits:
-    """Where "Random test digit" picks from: the full test split of the model's dataset if the
-    data folder has it (MNIST: 10,000 digits; Fashion-MNIST: 10,000 clothes), else the 300
-    MNIST digits shipped with cnnviz."""
-
-    __test__ = False  # not a pytest test class
-
-    def __init__(self, data_dir: str | None = None, seed: int | None = None) -> None:
-        self.data_dir = data_dir
-        self.rng = np.random.default_rng(seed)
-        self._splits: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
-        self.note = ""  # where the last pick came from, in words
-
-    def available(self, dataset: str) -> bool:
-        """Whether the data folder has `dataset`'s test files (a cheap look, nothing read)."""
-        from cnnviz.core.data import DataError, find_file
-
-        if dataset in self._splits:
-            return self._splits[dataset] is not None
-        try:
-            return all(find_file(dataset, part, self.data_dir).is_file()
-                       for part in ("test-images", "test-labels"))
-        except (DataError, OSError, ValueError):
-            return False
-
-    def gallery_samples(self, dataset: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """The first PER_CLASS test images of each class of `dataset` (images, labels, index
-        in the test split), or None when the data folder lacks them."""
-        full = self._full_split(dataset) if dataset in DATASET_NAMES else None
-        if full is None:
-            return None
-        images, labels = full
-        index = np.concatenate([np.flatnonzero(labels == k)[:PER_CLASS]
-                                for k in range(int(labels.max()) + 1)])
-        return images[index], labels[index], index
-
-    def _full_split(self, dataset: str) -> tuple[np.ndarray, np.ndarray] | None:
-        if dataset not in self._splits:
-            from cnnviz.core.data import DataError, load_split
-
-            try:  # read once (~10 MB), then cached; no checksum pass for a random pick
-                self._splits[dataset] = load_split(dataset, "test", data_dir=self.data_dir,
-                                                   verify=False)
-            except (DataError, OSError, ValueError):
-                self._splits[dataset] = None
-        return self._splits[dataset]
-
-    def random(self, dataset: str = "mnist") -> tuple[np.ndarray, str, int]:
-        """(image (28, 28) float32 0..255, source text, label) from `dataset`'s test split."""
-        if dataset not in DATASET_NAMES:
-            dataset = "mnist"
-        full = self._full_split(dataset)
-        if full is not None:
-            images, labels = full
-            i = int(self.rng.integers(len(labels)))
-            label = int(labels[i])
-            title = DATASET_NAMES[dataset]
-            self.note = f"one of the {len(labels):,} {title} test images"
-            return (images[i].astype(np.float32),
-                    sample_source(i, label, title, CLASS_NAMES.get(dataset)), label)
-        images, labels, index = load_samples()
-        i = int(self.rng.integers(len(labels)))
-        label = int(labels[i])
-        self.note = f"one of the {len(labels)} MNIST test digits shipped with cnnviz"
-        if dataset != "mnist":
-            # say plainly why a clothes model is shown a digit, and how to get its images
-            self.note = (f"an MNIST digit: only MNIST samples ship with cnnviz, and the "
-                         f"{DATASET_NAMES[dataset]} test files are not in the data folder "
-                         f"(run `cnnviz data download {dataset}`)")
-        return images[i].astype(np.float32), sample_source(int(index[i]), label), label
 
 
 class GalleryDialog(QDialog):
@@ -250,3 +172,58 @@ class GalleryDialog(QDialog):
         if i != self._last_pick:  # some styles activate on the same click that picked it
             self._last_pick = i
             self.pick(i)
+
+
+class TestPictures(QObject):
+    """The Random button's and the gallery's source: the model's test pictures (TestDigits)
+    and the gallery window, made when first asked for and kept filled for the model's dataset.
+
+    picked(image, source): the user clicked a gallery picture.
+    """
+
+    __test__ = False  # not a pytest test class
+    picked = Signal(object, str)
+
+    def __init__(self, data_dir: str | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.digits = TestDigits(data_dir)
+        self.dialog: GalleryDialog | None = None
+        self._dataset = "mnist"  # the model's dataset
+        self._filled_for = ""  # the dataset the gallery was filled for
+
+    def shipped_only(self, dataset: str) -> bool:
+        """True when `dataset`'s own test pictures are missing (MNIST digits stand in)."""
+        return dataset != "mnist" and not self.digits.available(dataset)
+
+    def set_dataset(self, dataset: str) -> None:
+        self._dataset = dataset
+        self._fill()
+
+    def random(self) -> tuple[np.ndarray, str]:
+        """(image, source) of a random test picture of the dataset; see digits.note."""
+        image, source, _label = self.digits.random(self._dataset)
+        return image, source
+
+    def gallery(self, parent: QWidget | None) -> GalleryDialog:
+        if self.dialog is None:
+            self.dialog = GalleryDialog(parent)
+            self.dialog.digit_picked.connect(self.picked)
+            self._filled_for = "mnist"
+        self._fill()
+        return self.dialog
+
+    def close(self) -> None:
+        if self.dialog is not None:
+            self.dialog.close()
+
+    def _fill(self) -> None:
+        """Fill the gallery with test pictures of the dataset, or say why not."""
+        dataset = self._dataset
+        if self.dialog is None or dataset == self._filled_for:
+            return
+        self._filled_for = dataset
+        samples = self.digits.gallery_samples(dataset) if dataset != "mnist" else None
+        if samples is not None:
+            self.dialog.set_samples(dataset, *samples)
+        else:
+            self.dialog.set_samples("mnist", *load_samples(), note=gallery_fallback_note(dataset))

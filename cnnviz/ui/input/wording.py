@@ -1,10 +1,13 @@
-"""What the input side asks for and says when there is nothing to read, per dataset."""
+"""What the input side says: what it asks for and what it says when there is nothing to
+read, per dataset, and the longer texts of its panels (no Qt here)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+
+from cnnviz.core.data import DATASET_NAMES
 
 
 @dataclass(frozen=True)
@@ -19,9 +22,42 @@ class Wording:
     nothing: str  # a picture in which preprocessing found nothing to read
     random: str  # the Random button
 
+    @property
+    def title(self) -> str:
+        """The dataset's name as written ("MNIST", "Fashion-MNIST")."""
+        return DATASET_NAMES.get(self.dataset, self.dataset)
+
+    @property
+    def thing(self) -> str:
+        """What one test picture is: "digit" or "picture"."""
+        return "digit" if self.dataset == "mnist" else "picture"
+
 
 DIGITS = Wording("mnist", "Draw a digit", "<b>Draw a digit</b>: the network reads it as you draw.",
                  "Draw a digit here", "No digit found in this picture", "Random digit")
+
+PAD_HELP = ("Left button, pen or finger draws; right button erases.\n"
+            "Or open an image (Ctrl+O), drop a file here, paste (Ctrl+V), "
+            "or pick a real test picture from the gallery.")
+ANSWER_HELP = "The class with the highest softmax probability: the network's answer for the input."
+SOFTMAX_HELP = ("The softmax layer turns the last layer's scores into probabilities that add up "
+                "to 100%. 'Sure' is the top probability; a low value means the network hesitates.")
+NO_MODEL = "No model loaded: choose one with File › Open weights…"
+OPEN_HELP = ("Open an image file (PNG, JPEG, BMP, …) as the input (Ctrl+O). "
+             "Any size or colour; it is preprocessed like MNIST.")
+UNDO_HELP = "Undo the last stroke, clear or loaded image (Ctrl+Z)"
+CLEAR_HELP = "Clear the pad to draw a new digit (Ctrl+L or Delete)"
+
+NETWORK_INPUT_LINES = ["Result", "28×28"]  # short enough for the narrowest column
+NETWORK_INPUT_HELP = ("<b>Network input 28×28</b><br>The 28×28 picture, values 0..1, that goes "
+                      "into the first convolution layer.")
+PREPROCESS_HELP = (
+    "MNIST digits were size-normalised to fit a 20×20 box (aspect ratio kept) and centred by "
+    "their centre of mass in a 28×28 frame, white ink on black. A drawing or a photo goes "
+    "through the same steps before the network sees it; otherwise it would read it badly. "
+    "Hover over a step to see what it does; a grey step was not needed for this picture.")
+STEP_CAPTIONS = {"grey": "Grey", "invert": "Invert", "clean": "Clean", "crop": "Crop",
+                 "thicken": "Thicken", "scale": "Scale", "center": "Center"}
 
 
 def model_dataset(model) -> str:
@@ -52,3 +88,73 @@ def nothing_to_read(digit, words: Wording) -> tuple[str, str]:
         return words.prompt, "The pad is empty: there is nothing to read yet."
     return words.nothing, ("Nothing stands out from its background. Try a picture with more "
                            "contrast, or draw on the pad.")
+
+
+def confidence(p: float) -> str:
+    """How sure the network is, in a word, from its top probability."""
+    return "sure" if p >= 0.9 else ("fairly sure" if p >= 0.6 else "unsure")
+
+
+def heading(words: Wording, shipped_only: bool) -> str:
+    """Above the pad (rich text). shipped_only: the model's own test pictures are missing,
+    so Random and the gallery give MNIST digits."""
+    if not shipped_only:
+        return words.heading
+    return (words.heading + f"<br><span style='color:gray'>Only MNIST digits ship with cnnviz, "
+            f"so {words.random} and the gallery give digits; run <i>cnnviz data download "
+            f"{words.dataset}</i> for {words.title} pictures.</span>")
+
+
+def _shipped_only_note(words: Wording) -> str:
+    return (f". The {words.title} test files are not in the data folder and only MNIST "
+            "digits ship with cnnviz, so for now this gives an MNIST digit.")
+
+
+def random_tip(words: Wording, shipped_only: bool) -> str:
+    tip = (f"A random real {words.thing} from the {words.title} test set, which the network "
+           "never saw while training (Ctrl+R)")
+    return tip + (_shipped_only_note(words) if shipped_only else "")
+
+
+def gallery_tip(words: Wording, shipped_only: bool) -> str:
+    tip = f"Browse 300 real {words.title} test {words.thing}s by label and click one to use it"
+    return tip + (_shipped_only_note(words) if shipped_only else "")
+
+
+def brush_tip(default_brush: float) -> str:
+    return (f"Brush width in pad pixels (the pad is 280×280, ten per MNIST pixel). "
+            f"MNIST strokes are 2–3 pixels wide in 28×28; with about {int(default_brush)} px "
+            "a digit drawn to fill the pad ends up just as thick after preprocessing.")
+
+
+def gallery_fallback_note(dataset: str) -> str:
+    """Under the gallery's introduction when it shows MNIST digits for another dataset."""
+    if dataset == "mnist":
+        return ""
+    return (f"Only MNIST digits ship with cnnviz: the {DATASET_NAMES[dataset]} test files are "
+            f"not in the data folder (run cnnviz data download {dataset}), so these are "
+            "digits, which this model was not trained to read.")
+
+
+def step_caption(key: str) -> str:
+    """A preprocessing step's one-word caption, from its key."""
+    return STEP_CAPTIONS.get(key, key.capitalize())
+
+
+def network_input_tooltip(last_step=None) -> str:
+    """The network input's tooltip; last_step: the step that made it, when it is shown here
+    instead of in a column of its own."""
+    if last_step is None:
+        return NETWORK_INPUT_HELP
+    return NETWORK_INPUT_HELP + f"<br><br><b>{last_step.title}</b>: {last_step.explanation}"
+
+
+def pad_source(empty: bool, base: str | None, pristine: bool) -> str:
+    """Where a picture the pad made comes from, in words (the input's source line)."""
+    if empty:
+        return "empty pad"
+    if base is None:
+        return "your drawing"
+    if pristine:  # undo back to an original that was too big to keep
+        return f"{base} (the pad's 280×280 copy)"
+    return f"your drawing over {base}"

@@ -1,0 +1,81 @@
+"""The network's answer under the pad: the class in large type, and a line that says how
+sure the network is and what comes next. Visible from both tabs."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+from cnnviz.core.inference import percent
+
+from .wording import ANSWER_HELP, NO_MODEL, SOFTMAX_HELP, Wording, blank_input, confidence, nothing_to_read
+
+
+class AnswerView(QWidget):
+    """show_analysis / show_failure / show_waiting; class names come from the model."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = QLabel("–")
+        base = self.label.font().pointSizeF()
+        self.big_font = QFont(self.label.font())
+        self.big_font.setPointSizeF(base * 2.4)
+        self.big_font.setBold(True)
+        self.name_font = QFont(self.big_font)  # a class name ("Sandal", "T-shirt/top")
+        self.name_font.setPointSizeF(base * 1.3)
+        self.label.setFont(self.big_font)
+        self.label.setMinimumWidth(self.label.fontMetrics().horizontalAdvance("88"))
+        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.label.setToolTip(ANSWER_HELP)
+        self.text = QLabel("Draw a digit")
+        self.text.setWordWrap(True)
+        self.text.setTextFormat(Qt.TextFormat.RichText)
+        self.text.setToolTip(SOFTMAX_HELP)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(10)
+        layout.addWidget(self.label)
+        layout.addWidget(self.text, 1)
+
+    def show_waiting(self, model, words: Wording) -> None:
+        self.label.setText("")
+        self.text.setText(NO_MODEL if model is None else words.prompt)
+
+    def show_failure(self, message: str) -> None:
+        self.label.setText("?")
+        self.text.setText(f"<span style='color:#c0392b'>The network could not read this input: "
+                          f"{html.escape(message)}</span>")
+
+    def show_analysis(self, analysis, classes: list[str], words: Wording) -> None:
+        digit = analysis.digit
+        if digit.empty:
+            short, why = nothing_to_read(digit, words)
+            self._set_answer("")
+            self.text.setText(short if blank_input(digit)
+                              else f"<b>{short}</b>.<br><span style='color:gray'>{why}</span>")
+            self.label.setToolTip(why)
+            return
+        self.label.setToolTip(ANSWER_HELP)
+        top = analysis.top3
+        k, p = top[0]
+        name = class_name(classes, k)
+        self._set_answer(name)
+        others = " · ".join(html.escape(f"{class_name(classes, i)} {percent(q)}")
+                            for i, q in top[1:])  # rich text: "<0.1%" must not be a tag
+        self.text.setText(
+            f"The network reads <b>{html.escape(name)}</b> — {html.escape(percent(p))} "
+            f"({confidence(p)}).<br><span style='color:gray'>Next: {others}</span>")
+
+    def _set_answer(self, name: str) -> None:
+        """The answer in large type: a digit big, a class name ("Sandal") smaller."""
+        font = self.big_font if len(name) <= 2 else self.name_font
+        if self.label.font() != font:
+            self.label.setFont(font)
+        self.label.setText(name)
+
+
+def class_name(classes: list[str], k: int) -> str:
+    return classes[k] if 0 <= k < len(classes) else str(k)

@@ -1,0 +1,250 @@
+"""The preprocessing strip: how a picture becomes the network's 28x28 input, one small
+picture per step (grey -> invert -> clean -> crop -> thicken -> scale -> center), ending
+with the network input itself.
+
+Drawn on every pen move, so it is cheap: a step's picture is converted to a QImage once per
+result and scaled to its box once per result (or resize), and painted as a plain copy; the
+row of step views is rebuilt only when the list of steps changes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from .drawing_pad import array_to_qimage
+from .wording import NETWORK_INPUT_LINES, PREPROCESS_HELP, network_input_tooltip, step_caption
+
+
+class ArrayView(QWidget):
+    """A small image drawn to fit a square: crisp pixels when enlarged, smooth when shrunk."""
+
+    def __init__(self, side: int = 56, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._image: QImage | None = None
+        self._shown: QImage | None = None  # _image scaled to the box, in the screen's format
+        self._side = side
+        self.setMinimumSize(28, 28)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(side)
+
+    def set_array(self, array: np.ndarray | None,
+                  value_range: tuple[float, float] | None = None) -> None:
+        self._image = None if array is None else array_to_qimage(array, value_range)
+        self._shown = None
+        self.update()
+
+    def qimage(self) -> QImage | None:
+        return self._image
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(self._side, self._side)
+
+    def _box(self) -> QRect:
+        side = min(self.width(), self.height())
+        return QRect((self.width() - side) // 2, (self.height() - side) // 2, side, side)
+
+    def _fitted(self, side: int) -> QImage:
+        """The picture scaled to fit a side x side box (made once per picture and size)."""
+        image = self._image
+        k = min(side / image.width(), side / image.height())
+        w, h = max(1, round(image.width() * k)), max(1, round(image.height() * k))
+        if self._shown is None or self._shown.size() != QSize(w, h):
+            mode = (Qt.TransformationMode.SmoothTransformation if k < 1
+                    else Qt.TransformationMode.FastTransformation)
+            self._shown = image.scaled(w, h, Qt.AspectRatioMode.IgnoreAspectRatio,
+                                       mode).convertToFormat(QImage.Format.Format_RGB32)
+        return self._shown
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        box = self._box()
+        painter.fillRect(box, QColor(0, 0, 0))
+        if self._image is not None:
+            shown = self._fitted(box.width())
+            painter.drawImage(box.x() + (box.width() - shown.width()) // 2,
+                              box.y() + (box.height() - shown.height()) // 2, shown)
+        painter.setPen(QPen(self.palette().mid().color(), 1))
+        painter.drawRect(box.adjusted(0, 0, -1, -1))
+        painter.end()
+
+
+class FitCaption(QLabel):
+    """A caption of one or more short lines, each cut with "…" when the column is narrower
+    than the word (word wrap would split "needed)" over the column's edge)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._lines: list[str] = []
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def set_lines(self, lines: list[str]) -> None:
+        if lines != self._lines:
+            self._lines = list(lines)
+            self._fit()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(0, self.fontMetrics().height() * max(1, len(self._lines)))
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        fm = self.fontMetrics()
+        width = max((fm.horizontalAdvance(line) for line in self._lines), default=0)
+        return QSize(width, fm.height() * max(1, len(self._lines)))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        fm = self.fontMetrics()
+        width = max(1, self.width())
+        text = "\n".join(fm.elidedText(line, Qt.TextElideMode.ElideRight, width)
+                         for line in self._lines)
+        if text != self.text():
+            self.setText(text)
+
+
+class StepView(QWidget):
+    """One preprocessing step: its picture over its caption; the explanation is the tooltip.
+    A step that left the picture as it was (not needed) has a grey caption."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.picture = ArrayView(52)
+        self.caption = FitCaption()
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        font = self.caption.font()
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        self.caption.setFont(font)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.picture)
+        layout.addWidget(self.caption, 1)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(28)  # seven steps fit the narrowest input panel (280 px)
+        self.key = ""
+        self._greyed = False
+
+    def set_side(self, side: int) -> None:
+        if self.picture.height() != side:
+            self.picture.setFixedHeight(side)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        strip = self.parentWidget()
+        if isinstance(strip, StepStrip):  # one picture size for the whole row
+            strip.fit_pictures()
+
+    def show_step(self, key: str, lines: list[str], tooltip: str, image: np.ndarray | None,
+                  greyed: bool = False) -> None:
+        """image: float 0..1 (preprocessing's convention). greyed: the step did nothing."""
+        self.key = key
+        self.caption.set_lines(lines)
+        if greyed != self._greyed:  # a style sheet change re-polishes the widget: only on change
+            self._greyed = greyed
+            self.caption.setStyleSheet("color: gray;" if greyed else "")
+        self.picture.set_array(image, (0.0, 1.0))
+        self.setToolTip(tooltip)
+
+
+class StepStrip(QWidget):
+    """The row of preprocessing steps. All pictures get one size, as big as the narrowest
+    column allows (28..96 px): the layout's columns differ by a pixel, and pictures sized
+    each to its own column would put the captions at different heights."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.views: list[StepView] = []
+
+    def fit_pictures(self) -> None:
+        if self.views:
+            side = min(96, max(28, min(v.width() for v in self.views)))
+            for view in self.views:
+                view.set_side(side)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)  # (the layout has already placed the columns)
+        self.fit_pictures()
+
+
+def unchanged(before: np.ndarray | None, after: np.ndarray) -> bool:
+    """True when a step handed on the picture it was given (it was not needed)."""
+    return before is not None and before.shape == after.shape and np.array_equal(before, after)
+
+
+class PreprocessingStrip(QWidget):
+    """Title + the row of steps + the network input."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        self.title.setToolTip(PREPROCESS_HELP)
+        self.row = StepStrip()
+        self.row.setToolTip(PREPROCESS_HELP)
+        self.row_layout = QHBoxLayout(self.row)
+        self.row_layout.setContentsMargins(0, 0, 0, 0)
+        self.row_layout.setSpacing(1)
+        self.network_input = StepView()
+        self.network_input.show_step("network-input", NETWORK_INPUT_LINES,
+                                     network_input_tooltip(None), None)
+        self.row_layout.addWidget(self.network_input)
+        self.row.views = [self.network_input]
+        self.steps: list[StepView] = []
+        self._arrows: list[QLabel] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self.title)
+        layout.addWidget(self.row)
+
+    def set_dataset_title(self, title: str) -> None:
+        self.title.setText(f"<b>What the network sees</b> — preprocessing, as {title} was "
+                           "made (grey: not needed):")
+
+    def show_digit(self, digit) -> None:
+        """Draw a cnnviz.core.preprocess.DigitInput: its steps and the network input."""
+        steps = list(digit.steps or [])
+        last = steps[-1] if steps else None
+        merged = last is not None and unchanged(np.asarray(last.image), np.asarray(digit.image))
+        if merged:  # the last step made the network input: shown once, explained in its tooltip
+            steps = steps[:-1]
+        self._rebuild([s.key for s in steps])
+        before = None
+        for view, step in zip(self.steps, steps):
+            image = np.asarray(step.image)
+            # no ink found: the steps after cleaning had nothing to do (grey, like "not needed")
+            idle = digit.empty and step.key not in ("grey", "invert", "clean")
+            size = f" ({image.shape[1]}×{image.shape[0]})"
+            view.show_step(step.key, [step_caption(step.key)],
+                           f"<b>{step.title}</b>{size}<br>{step.explanation}", image,
+                           greyed=idle or unchanged(before, image))
+            before = image
+        self.network_input.show_step("network-input", NETWORK_INPUT_LINES,
+                                     network_input_tooltip(last if merged else None),
+                                     np.asarray(digit.image))
+
+    def _rebuild(self, keys: list[str]) -> None:
+        """One view (and an arrow) per step; rebuilt only when the steps themselves change."""
+        if keys == [v.key for v in self.steps]:
+            return
+        for widget in self.steps + self._arrows:
+            widget.deleteLater()
+        self.steps, self._arrows = [], []
+        self.row_layout.removeWidget(self.network_input)
+        for key in keys:
+            view = StepView()
+            view.key = key
+            arrow = QLabel("›")
+            arrow.setStyleSheet("color: gray;")
+            arrow.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
+            arrow.setContentsMargins(0, 16, 0, 0)
+            self.row_layout.addWidget(view, 1)
+            self.row_layout.addWidget(arrow)
+            self.steps.append(view)
+            self._arrows.append(arrow)
+        self.row_layout.addWidget(self.network_input, 1)
+        self.row.views = self.steps + [self.network_input]
