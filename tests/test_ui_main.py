@@ -17,7 +17,7 @@ from cnnviz.app_state import AppState
 from cnnviz.core import weights as weights_module
 from cnnviz.core.samples import load_samples
 from cnnviz.ui.controllers import LatestRequestRunner
-from cnnviz.ui.window import main_window as main_window_module
+from cnnviz.ui.window import files as window_files
 from cnnviz.ui.window.app import app_icon
 from cnnviz.ui.window.main_window import MainWindow
 
@@ -198,9 +198,9 @@ def test_live_updates_are_paced_to_the_analysis(qtbot, window):
     wait_analysis(qtbot, window)
     panel.clear()
     wait_analysis(qtbot, window)
-    panel._pace_timer.setInterval(60_000)  # only deliveries release the next picture here
-    sent, shown = [], []
-    state.image_changed.connect(lambda image, source: sent.append(source))
+    controller = window.controller
+    first_request = controller.requested
+    shown = []
     state.analysis_ready.connect(shown.append)
     pts = [QPoint(*p) for p in pad_points(pad, [(0.3 + 0.02 * k, 0.1 + 0.03 * k) for k in range(25)])]
     QTest.mousePress(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[0])
@@ -209,7 +209,7 @@ def test_live_updates_are_paced_to_the_analysis(qtbot, window):
         qtbot.wait(1)
         if k == 3:
             qtbot.waitUntil(lambda: len(shown) >= 1)  # an analysis arrives mid-stroke
-        assert len(sent) <= len(shown) + 1
+        assert controller.requested - first_request <= len(shown) + 1  # one in flight at most
     assert pad.is_drawing() and shown
     QTest.mouseRelease(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[-1])
     np.testing.assert_array_equal(state.image, pad.image())  # the final picture, at once
@@ -335,7 +335,7 @@ def test_paste_a_picture(qtbot, window, warnings, monkeypatch):
     qtbot.waitUntil(lambda: window.state.image_source == "pasted image")
     assert window.state.image.shape[:2] == (30, 40)
     # a pasted picture larger than the limit is refused the same way as a file
-    monkeypatch.setattr(main_window_module, "MAX_PIXELS", 100)
+    monkeypatch.setattr(window_files, "MAX_PIXELS", 100)
     before = window.state.image
     assert not window.open_mime_data(mime)
     assert warnings and "more than" in warnings[-1][1]
@@ -448,11 +448,45 @@ def test_menu_words_follow_the_model_dataset(qtbot, window):
     wait_analysis(qtbot, window)
 
 
-def test_tab_shortcuts_switch_tabs(window):
-    window.tab_actions[1].trigger()
-    assert window.tabs.currentIndex() == 1
-    window.tab_actions[0].trigger()
-    assert window.tabs.currentIndex() == 0
+def test_tab_shortcuts_switch_tabs(qtbot, window):
+    """Ctrl+2 and Ctrl+1 pressed on the window (not the actions triggered by hand)."""
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    window.input_panel.pad.setFocus()
+    qtbot.keyClick(window.input_panel.pad, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.tabs.currentIndex() == 1)
+    assert window.tab_actions[1].isChecked()
+    qtbot.keyClick(window.input_panel.pad, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.tabs.currentIndex() == 0)
+
+
+def test_export_over_an_existing_file_keeps_it_when_the_write_fails(qtbot, window, warnings,
+                                                                   tmp_path, monkeypatch):
+    """A full disk must not truncate the old export: the new one goes to a temporary file
+    in the same folder and replaces the old one only when complete."""
+    import errno
+
+    from cnnviz.core import files as core_files
+
+    wait_analysis(qtbot, window)
+    npy, png = tmp_path / "maps.npy", tmp_path / "view.png"
+    npy.write_bytes(b"the user's earlier export")
+    png.write_bytes(b"an earlier picture")
+
+    def full_disk(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as disk:
+        disk.setattr(core_files.os, "fsync", full_disk)
+        assert window.export_feature_maps(str(npy)) is None
+        assert window.export_view_png(str(png)) is None
+        assert npy.read_bytes() == b"the user's earlier export"
+        assert png.read_bytes() == b"an earlier picture"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["maps.npy", "view.png"]
+        assert any("No space left" in text for _title, text in warnings)
+    assert window.export_feature_maps(str(npy)) == str(npy)
+    assert np.load(npy).shape == window.current_explorer().export_array()[1].shape
 
 
 # ----- closing, settings ------------------------------------------------------------------------

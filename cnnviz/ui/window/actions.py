@@ -1,0 +1,139 @@
+"""The window's actions, menus and toolbar (after Qt for Python's application.py example:
+create_actions / create_menus / create_toolbar). Each action has a tooltip in plain words."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
+from PySide6.QtWidgets import QApplication, QStyle, QToolBar
+
+
+def _icon(theme, standard: QStyle.StandardPixmap) -> QIcon:
+    """A theme icon where the desktop has one, else Qt's built-in standard icon."""
+    fallback = QApplication.style().standardIcon(standard)
+    try:
+        return QIcon.fromTheme(theme, fallback)
+    except TypeError:  # older Qt without QIcon.ThemeIcon
+        return fallback
+
+
+def make_action(window, text: str, slot, shortcut=None, tip: str = "", icon: QIcon | None = None) -> QAction:
+    action = QAction(text, window)
+    if icon is not None:
+        action.setIcon(icon)
+    if shortcut is not None:
+        shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
+        action.setShortcuts([QKeySequence(s) for s in shortcuts])
+    if tip:
+        action.setStatusTip(tip)
+        action.setToolTip(f"{tip} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
+                          if shortcut is not None else tip)
+    action.triggered.connect(lambda _checked=False: slot())
+    return action
+
+
+def create_actions(window) -> None:
+    """The window's actions, as attributes of the window (window.open_action, …)."""
+    SP = QStyle.StandardPixmap  # noqa: N806
+    TI = QIcon.ThemeIcon  # noqa: N806
+    K = QKeySequence.StandardKey  # noqa: N806
+    window.open_action = make_action(window,
+        "&Open image…", window.open_image_dialog, K.Open,
+        "Open an image file as the input: any size, grey or colour", _icon(TI.DocumentOpen, SP.SP_DialogOpenButton))
+    window.open_weights_action = make_action(window,
+        "Open &weights…", window.open_weights, "Ctrl+Shift+O",
+        "Load a trained model (.safetensors written by cnnviz) into the CNN explorer",
+        _icon(TI.DocumentOpenRecent, SP.SP_DirOpenIcon))
+    window.paste_action = make_action(window,
+        "&Paste image", window.paste, K.Paste,
+        "Use the picture (or image file) on the clipboard as the input",
+        _icon(TI.EditPaste, SP.SP_FileDialogDetailedView))
+    window.export_png_action = make_action(window,
+        "&Export view as PNG…", lambda: window.export_view_png(), "Ctrl+E",
+        "Save a picture of the current tab as a PNG file", _icon(TI.DocumentSaveAs, SP.SP_DialogSaveButton))
+    window.export_window_action = make_action(window,
+        "Export &window as PNG…", lambda: window.export_view_png(whole_window=True), None,
+        "Save a picture of the whole window as a PNG file")
+    window.export_npy_action = make_action(window,
+        "Export feature &maps (.npy)…", lambda: window.export_feature_maps(), "Ctrl+Shift+E",
+        "Save the array shown in the current tab (e.g. a layer's feature maps) as a NumPy .npy file")
+    window.quit_action = make_action(window, "&Quit", window.close, K.Quit, "Close cnnviz",
+                                    _icon(TI.ApplicationExit, SP.SP_DialogCloseButton))
+    window.quit_action.setShortcuts([QKeySequence("Ctrl+Q")])
+    window.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+
+    window.undo_action = make_action(window, "&Undo", window.input_panel.undo, K.Undo,
+                                    "Undo the last stroke, clear or loaded image",
+                                    _icon(TI.EditUndo, SP.SP_ArrowBack))
+    window.clear_action = make_action(window, "&Clear pad", window.input_panel.clear, "Ctrl+L",
+                                     "Clear the drawing pad (Delete works too while the pad has focus)",
+                                     _icon(TI.EditClear, SP.SP_DialogResetButton))
+    window.random_action = make_action(window, "&Random test digit", window.input_panel.random_digit, "Ctrl+R",
+                                      "A random real digit from the MNIST test set",
+                                      _icon(TI.MediaPlaylistShuffle, SP.SP_BrowserReload))
+    window.gallery_action = make_action(window, "&Gallery of test digits…", window.input_panel.show_gallery,
+                                       "Ctrl+G", "Browse 300 real MNIST test digits and pick one",
+                                       _icon(TI.FolderOpen, SP.SP_FileDialogContentsView))
+
+    window.tab_group = QActionGroup(window)
+    window.tab_actions = []
+    for i, (name, key) in enumerate((("&CNN explorer", "Ctrl+1"), ("&Kernel explorer", "Ctrl+2"))):
+        action = make_action(window, name, lambda i=i: window.tabs.setCurrentIndex(i), key,
+                              f"Show the {name.replace('&', '')} tab")
+        action.setCheckable(True)
+        window.tab_group.addAction(action)
+        window.tab_actions.append(action)
+    window.reset_layout_action = make_action(window, "&Reset layout", window.reset_layout, None,
+                                            "Default window size, panel widths and toolbar")
+    # F11 everywhere: the platform's own full-screen key is empty on some X11 desktops
+    platform_keys = [k.toString() for k in QKeySequence.keyBindings(K.FullScreen)]
+    window.fullscreen_action = make_action(window, "&Full screen", window.toggle_full_screen,
+                                          ["F11"] + [k for k in platform_keys if k and k != "F11"],
+                                          "Fill the screen (handy on a projector)")
+    window.fullscreen_action.setCheckable(True)
+
+    window.shortcuts_action = make_action(window, "&Keyboard shortcuts", window.show_shortcuts, K.HelpContents,
+                                         "All keyboard shortcuts and mouse gestures")
+    window.about_action = make_action(window, "&About cnnviz", window.show_about, None,
+                                     "Version, the key ideas, and the current model's card",
+                                     _icon(TI.HelpAbout, SP.SP_MessageBoxInformation))
+    window.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+    window.about_qt_action = make_action(window, "About &Qt", QApplication.aboutQt, None,
+                                        "The Qt version cnnviz runs on")
+    window.about_qt_action.setMenuRole(QAction.MenuRole.AboutQtRole)
+
+
+def create_menus(window) -> None:
+    bar = window.menuBar()
+    file_menu = bar.addMenu("&File")
+    for a in (window.open_action, window.open_weights_action, window.paste_action, None,
+              window.export_png_action, window.export_window_action, window.export_npy_action, None,
+              window.quit_action):
+        file_menu.addSeparator() if a is None else file_menu.addAction(a)
+    edit_menu = bar.addMenu("&Edit")
+    for a in (window.undo_action, window.clear_action, None, window.random_action, window.gallery_action):
+        edit_menu.addSeparator() if a is None else edit_menu.addAction(a)
+    window.view_menu = bar.addMenu("&View")
+    for a in window.tab_actions:
+        window.view_menu.addAction(a)
+    window.view_menu.addSeparator()
+    help_menu = bar.addMenu("&Help")
+    for a in (window.shortcuts_action, None, window.about_action, window.about_qt_action):
+        help_menu.addSeparator() if a is None else help_menu.addAction(a)
+
+
+def create_toolbar(window) -> None:
+    window.toolbar = QToolBar("Main toolbar")
+    window.toolbar.setObjectName("main_toolbar")
+    window.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    window.toolbar.setMovable(True)
+    for a in (window.open_action, window.open_weights_action, window.export_png_action, None,
+              window.undo_action, window.clear_action, window.random_action, window.gallery_action, None,
+              window.about_action):
+        window.toolbar.addSeparator() if a is None else window.toolbar.addAction(a)
+    window.addToolBar(Qt.ToolBarArea.TopToolBarArea, window.toolbar)
+    toggle = window.toolbar.toggleViewAction()
+    toggle.setText("Show &toolbar")
+    toggle.setStatusTip("Show or hide the toolbar")
+    for a in (toggle, window.fullscreen_action, None, window.reset_layout_action):
+        window.view_menu.addSeparator() if a is None else window.view_menu.addAction(a)

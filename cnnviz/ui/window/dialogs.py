@@ -1,0 +1,107 @@
+"""Help › About and Help › Keyboard shortcuts."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from cnnviz import __version__
+from cnnviz.core.data import DATASET_NAMES
+
+KEY_IDEAS = (
+    "A convolution is a weighted sum of the pixel values of the image as the window slides "
+    "across the whole image. Each filter (kernel) looks at a small patch only (locality), and "
+    "the same few weights are used at every position, so a CNN needs far fewer parameters than "
+    "a fully connected network (5×5 + 1 = 26 per filter) and the patterns it learns are "
+    "translation invariant. Stacking convolution, activation (ReLU) and pooling layers builds a "
+    "hierarchy of patterns, from edges to strokes to whole digits. Each layer's output size is "
+    "(W − F + 2P) / S + 1; 2×2 pooling with stride 2 halves the width and height. At the end the "
+    "feature maps are flattened, fully connected layers combine them, and a softmax turns the "
+    "scores into class probabilities.")
+
+
+def about_text(state) -> str:
+    """Help › About: the version, the key ideas, the current model's card, the crash log."""
+    loaded = state.model
+    if loaded is None:
+        card_html = "<p><i>No model is loaded.</i></p>"
+    else:
+        card = loaded.card
+        rows = []
+        acc = card.get("test_accuracy")
+        facts = [
+            ("Model", loaded.name),
+            ("Architecture", getattr(loaded.model.arch, "description", "")),
+            ("Dataset", DATASET_NAMES[loaded.dataset]),
+            ("Test accuracy", f"{acc:.2%}" if isinstance(acc, (int, float)) else None),
+            ("Training images", f"{card['train_images']:,}"
+             if isinstance(card.get("train_images"), int) else None),
+            ("Epochs", card.get("epochs")),
+            ("Optimizer", f"{card.get('optimizer', '')} lr {card.get('lr', '')} "
+                          f"{card.get('schedule', '')}".strip() if card.get("optimizer") else None),
+            ("Augmentation", {True: "yes", False: "no"}.get(card.get("augment"))),
+            ("Seed", card.get("seed")),
+            ("Trained with", card.get("command")),
+            ("File", str(loaded.path) if loaded.path else None),
+        ]
+        for key, value in facts:
+            if value not in (None, ""):
+                rows.append(f"<tr><td><b>{key}</b></td><td>{value}</td></tr>")
+        card_html = "<table cellspacing='2'>" + "".join(rows) + "</table>"
+    return (f"<h3>cnnviz {__version__}</h3>"
+            "<p>See inside convolutional neural networks: draw a digit, pick kernels, "
+            "watch every layer.</p>"
+            f"<p><b>The key ideas.</b> {KEY_IDEAS}</p>"
+            f"<p><b>Current model</b></p>{card_html}"
+            "<p>MIT licence. Built with PySide6 (Qt), pyqtgraph, NumPy and PyTorch.</p>")
+
+
+def shortcut_rows(window) -> list[tuple[str, str]]:
+    rows = []
+    for a in (window.open_action, window.open_weights_action, window.paste_action, window.export_png_action,
+              window.export_npy_action, window.quit_action, window.undo_action, window.clear_action,
+              window.random_action, window.gallery_action, *window.tab_actions, window.fullscreen_action,
+              window.shortcuts_action):
+        keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in a.shortcuts())
+        if keys:
+            rows.append((a.text().replace("&", "").rstrip("…"), keys))
+    rows += [("Clear the pad (pad focused)", "Delete"),
+             ("Draw", "Left mouse button, pen or finger on the pad"),
+             ("Erase", "Right mouse button, or a pen's eraser end"),
+             ("Open an image", "Drop an image file on the window")]
+    return rows
+
+
+def show_shortcuts(window, rows: list[tuple[str, str]]) -> None:
+    dialog = QDialog(window)
+    dialog.setWindowTitle("Keyboard shortcuts")
+    layout = QVBoxLayout(dialog)
+    table = QTableWidget(len(rows), 2)
+    table.setHorizontalHeaderLabels(["Action", "Keys"])
+    table.verticalHeader().hide()
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    table.setAlternatingRowColors(True)
+    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    for r, (what, keys) in enumerate(rows):
+        table.setItem(r, 0, QTableWidgetItem(what))
+        table.setItem(r, 1, QTableWidgetItem(keys))
+    table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    layout.addWidget(table)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    buttons.rejected.connect(dialog.reject)
+    layout.addWidget(buttons)
+    dialog.resize(580, 470)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show()
