@@ -188,3 +188,10 @@ def stage_steps(net, upto: list[str], c: int) -> list[StageStep]:
         if text:
             steps.append(StageStep(name, text))
     return steps
+
+
+def flat_source(in_shape, i: int) -> tuple[int, int, int]:
+    """Where value i of a flatten of (C, H, W) maps came from: (map, row, column)."""
+    _c, h, w = in_shape
+    ch, rest = divmod(int(i), h * w)
+    return ch, rest // w, rest % w
