@@ -13,12 +13,12 @@ from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from cnnviz.app_state import AppState
-from cnnviz.core.inference import analyze
-from cnnviz.core.samples import default_sample
 from cnnviz.core import weights as weights_module
+from cnnviz.core.inference import analyze
+from cnnviz.core.layer_cards import ROLE_PROBABILITIES, block_of
+from cnnviz.core.samples import default_sample
 from cnnviz.core.weights import load_shipped, shipped_weights_path
 from cnnviz.ui.cnn import explorer as cnn_module
-from cnnviz.core.layer_cards import ROLE_PROBABILITIES, block_of
 from cnnviz.ui.cnn.explorer import CnnExplorer
 from cnnviz.ui.controllers import AnalysisController
 
