@@ -140,10 +140,29 @@ def test_trace_matches_forward_and_names():
     np.testing.assert_array_equal(d["relu1"], np.maximum(d["bn1"], 0))
 
 
-def test_min_pool_is_negated_max_pool():
+def test_min_pool_keeps_each_windows_smallest_value():
+    """Checked against the definition (the smallest of each 2x2 window, found by reshaping),
+    not against -max_pool2d(-x), which is how the layer is built."""
     arch = _arch(Conv(2, (3, 3)), Pool("min", 2, 2), Flatten(), Dense(3))
     model = build_model(arch, seed=0)
     d = dict(model.trace(np.random.default_rng(2).random((28, 28), dtype=np.float32)))
-    conv = torch.from_numpy(d["conv1"])[None]
-    expected = -torch.nn.functional.max_pool2d(-conv, 2, 2)[0].numpy()
-    np.testing.assert_allclose(d["pool1"], expected)
+    conv = d["conv1"]  # (2, 26, 26)
+    expected = conv.reshape(2, 13, 2, 13, 2).min(axis=(2, 4))
+    np.testing.assert_array_equal(d["pool1"], expected)
+    assert not np.array_equal(d["pool1"], conv.reshape(2, 13, 2, 13, 2).max(axis=(2, 4)))
+
+
+def test_specs_agree_with_torch_layer_by_layer():
+    """Each spec's output shape and parameter count is what its torch module really does."""
+    from cnnviz.core.layers import BatchNorm, Dropout
+
+    cases = [((3, 28, 28), Conv(5, (3, 5), (3, 1), (1, 2))), ((5, 10, 28), Pool("avg", 3, 2)),
+             ((5, 11, 11), Pool("max", 2, 2)), ((5, 6, 7), BatchNorm()), ((40,), BatchNorm()),
+             ((5, 6, 7), Activation("elu")), ((5, 6, 7), Dropout(0.3)), ((5, 6, 7), Flatten()),
+             ((210,), Dense(17))]
+    for in_shape, spec in cases:
+        module = spec.build(in_shape).eval()
+        with torch.no_grad():
+            out = module(torch.zeros((2, *in_shape)))
+        assert spec.output_shape(in_shape) == tuple(out.shape[1:]), spec
+        assert spec.parameters(in_shape) == sum(p.numel() for p in module.parameters()), spec

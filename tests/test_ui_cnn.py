@@ -13,11 +13,13 @@ from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from cnnviz.app_state import AppState
+from cnnviz.core import weights as weights_module
 from cnnviz.core.inference import analyze
+from cnnviz.core.layer_cards import ROLE_PROBABILITIES, block_of
 from cnnviz.core.samples import default_sample
 from cnnviz.core.weights import load_shipped, shipped_weights_path
 from cnnviz.ui.cnn import explorer as cnn_module
-from cnnviz.ui.cnn.explorer import CnnExplorer, block_of
+from cnnviz.ui.cnn.explorer import CnnExplorer
 from cnnviz.ui.controllers import AnalysisController
 
 
@@ -136,7 +138,7 @@ def test_the_input_card_and_the_cards_say_shape_and_parameters(qtbot, env):
     show(qtbot, env, pad(default_sample()[0]))
     cards = explorer.strip.cards
     assert list(cards)[0] == "input" and cards["input"].shape_label.text() == "1×28×28"
-    assert cards["conv1"].kind_label.text() == "Conv 32 3x3 s1 p0"
+    assert cards["conv1"].kind_label.text() == "Conv 32 3×3 s1 p0"
     assert cards["conv1"].shape_label.text() == "32×26×26"
     assert cards["conv1"].params_label.text() == "320 params"
     assert cards["conv2"].params_label.text() == "9,248 params"
@@ -315,7 +317,7 @@ def test_fashion_model_names_its_classes_and_layers_follow_model_changes(qtbot, 
 
 def test_missing_shipped_model_is_shown_disabled(qtbot, monkeypatch, cnnviz_model):
     # the same dict cnnviz.core.weights.load_shipped reads
-    monkeypatch.setitem(cnn_module.SHIPPED, "ghost",
+    monkeypatch.setitem(weights_module.SHIPPED, "ghost",
                         ("ghost-mnist.safetensors", "a model that was never trained"))
     state = AppState()
     controller = AnalysisController(state)
@@ -461,10 +463,10 @@ def test_an_unusual_architecture_non_square_maps_stride_padding(qtbot, env, tmp_
     for c in range(6):
         np.testing.assert_allclose(s.map_array(c), value[c], rtol=1e-6)
     cards = explorer.strip.cards
-    assert "rows (28 + 2×0 − 3) / 1 + 1 = 26" in cards["conv1"].toolTip()
-    assert "columns (28 + 2×0 − 5) / 1 + 1 = 24" in cards["conv1"].toolTip()
-    assert "rows (13 + 2×1 − 3) / 2 + 1 = 7" in cards["conv2"].toolTip()
-    assert "columns (12 + 2×1 − 4) / 2 + 1 = 6" in cards["conv2"].toolTip()
+    assert "rows (28 − 3 + 2×0) / 1 + 1 = 26" in cards["conv1"].toolTip()
+    assert "columns (28 − 5 + 2×0) / 1 + 1 = 24" in cards["conv1"].toolTip()
+    assert "rows (13 − 3 + 2×1) / 2 + 1 = 7" in cards["conv2"].toolTip()
+    assert "columns (12 − 4 + 2×1) / 2 + 1 = 6" in cards["conv2"].toolTip()
     assert "((3×4×6) + 1) × 4 = 292" in cards["conv2"].toolTip()
     assert "between −1 and 1" in cards["tanh1"].toolTip()
     state.set_layer("pool1")
@@ -653,12 +655,14 @@ def test_a_picture_without_ink_says_no_digit_was_found(qtbot, env):
 
 
 def test_softmax_is_not_explained_as_adding_non_linearity(cnnviz_model):
-    from cnnviz.ui.cnn.network_strip import describe_layers
+    from cnnviz.core.layer_cards import describe_layers
 
-    text = next(t for t in describe_layers(cnnviz_model.model) if t.label == "Softmax")
+    text = next(t for t in describe_layers(cnnviz_model.model) if t.role == ROLE_PROBABILITIES)
+    assert text.name == "softmax"
     assert "non-linearity" not in text.explanation
     assert "probabilities" in text.explanation and "add up to 1" in text.explanation
-    relu = next(t for t in describe_layers(cnnviz_model.model) if t.label == "ReLU")
+    relu = next(t for t in describe_layers(cnnviz_model.model)
+                if t.kind == "activation" and t.spec.kind == "relu")
     assert "non-linearity" in relu.explanation  # the lecture's words stay where they fit
 
 

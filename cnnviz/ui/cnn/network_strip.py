@@ -1,21 +1,26 @@
 """The network as a row of layer cards: name, type, output shape, parameters, and a live
 thumbnail of what the layer outputs now, so every layer's output is visible at once.
 
-The texts quote the lecture (/work/shared/seed/cnn-lecture.md): each card's tooltip says
-what the layer does and works the lecture's size and parameter formulas with this layer's
-own numbers.
+The texts are cnnviz.core.layer_cards's (from the layer specs, quoting the lecture): each
+card's tooltip says what the layer does and works the lecture's size and parameter
+formulas with this layer's own numbers.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
+from ...core.formulas import fmt_count, fmt_shape
+from ...core.layer_cards import LayerText
+from ...core.thumbnails import GAP_INDEX, thumbnail_indices
 from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP
+
+# fmt_shape is re-exported for cnnviz.ui.kernel.explorer, which imports it from here.
+__all__ = ["KIND_COLORS", "LayerCard", "NetworkStrip", "Thumbnail", "fmt_shape", "thumbnail_image",
+           "tooltip_html"]
 
 # Card colours by layer kind (border / light fill), so blocks are easy to see in the row.
 KIND_COLORS = {
@@ -33,134 +38,9 @@ KIND_COLORS = {
 THUMB_W, THUMB_H = 112, 56
 
 
-def fmt_shape(shape) -> str:
-    return "×".join(str(int(v)) for v in shape)
-
-
-@dataclass(frozen=True)
-class LayerText:
-    """What a card and the info line say about one layer."""
-
-    name: str
-    kind: str  # conv, batchnorm, activation, pool, dropout, flatten, dense, or "input"
-    label: str  # "Conv 32 3x3 s1 p0"
-    shape: tuple[int, ...]
-    in_shape: tuple[int, ...]
-    parameters: int
-    shape_formula: str  # the lecture's size rule with this layer's numbers
-    param_formula: str  # the lecture's parameter rule with this layer's numbers
-    explanation: str  # plain words, quoting the lecture
-
-
-def _spec_value(spec, key, default=None):
-    return getattr(spec, key, default) if spec is not None else default
-
-
-def describe_layers(model) -> list[LayerText]:
-    """Cards for a cnnviz.core.models.Network: the input first, then one per layer."""
-    arch = model.arch
-    in_shape = tuple(arch.input_shape)
-    texts = [LayerText(
-        "input", "input", "Input", in_shape, in_shape, 0,
-        f"{in_shape[0]} channel{'s' if in_shape[0] != 1 else ''} of {in_shape[1]}×{in_shape[2]} "
-        "pixels",
-        "no parameters",
-        "The picture the network sees: your drawing after the MNIST-style preprocessing "
-        "(cropped to the ink, scaled to fit 20×20, centred by its centre of mass in a "
-        "28×28 frame, white ink on black, values 0 to 1)."
-        + (f" Inside the network it is first normalised: (x − {arch.input_mean:g}) / "
-           f"{arch.input_std:g}." if (arch.input_mean, arch.input_std) != (0.0, 1.0) else ""))]
-    prev = in_shape
-    for info, spec in zip(model.layer_infos, arch.layers):
-        texts.append(_describe(info, spec, prev))
-        prev = tuple(info.output_shape)
-    return texts
-
-
-def _axis_formula(n: int, f: int, s: int, p: int) -> str:
-    out = (n + 2 * p - f) // s + 1
-    return f"({n} + 2×{p} − {f}) / {s} + 1 = {out}"
-
-
-def _describe(info, spec, in_shape) -> LayerText:
-    kind, shape, params = info.kind, tuple(info.output_shape), int(info.parameters)
-    shape_formula = f"{fmt_shape(in_shape)} → {fmt_shape(shape)} (same shape)"
-    param_formula = "no trainable parameters"
-    if kind == "conv":
-        (kh, kw), (sh, sw), (ph, pw) = spec.kernel, spec.stride, spec.padding
-        c_in = in_shape[0]
-        rows = _axis_formula(in_shape[1], kh, sh, ph)
-        if (in_shape[1], kh, sh, ph) == (in_shape[2], kw, sw, pw):
-            shape_formula = f"(n + 2p − f) / s + 1 = {rows}, so {fmt_shape(shape)}"
-        else:
-            shape_formula = (f"rows {rows}; columns {_axis_formula(in_shape[2], kw, sw, pw)}, "
-                             f"so {fmt_shape(shape)}")
-        param_formula = (f"((height × width × depth) + bias) × filters = "
-                         f"(({kh}×{kw}×{c_in}) + 1) × {spec.filters} = {params:,}")
-        explanation = (
-            f"Convolution: “a weighted sum of the pixel values of the image as the window slides "
-            f"across the whole image”. Each of the {spec.filters} filters holds {kh}×{kw}×{c_in} "
-            f"learned weights and one bias and makes one feature map; it looks at all {c_in} "
-            f"input map{'s' if c_in != 1 else ''} at once.")
-    elif kind == "activation":
-        what = _spec_value(spec, "kind", "relu")
-        explanation = {
-            "relu": "ReLU: “change all negative values to zero, leave all positive values "
-                    "alone”: f(x) = max(0, x).",
-            "leaky_relu": "Leaky ReLU: like ReLU, but negative values are multiplied by a small "
-                          "slope (0.01) instead of set to zero.",
-            "elu": "ELU (exponential linear unit): x for x > 0, e^x − 1 below zero.",
-            "tanh": "Tanh: “its output always lies between −1 and 1 no matter what inputs are”.",
-            "sigmoid": "Sigmoid: “its output always lies between 0 and 1 no matter what inputs "
-                       "are”.",
-            "softmax": f"Softmax: turns the {shape[0]} scores into probabilities that add up "
-                       "to 1: p_i = e^(z_i) / Σ_j e^(z_j). The largest is the network's answer.",
-        }.get(what, f"Activation {what}.")
-        if what != "softmax":  # the lecture's reason for activations is not what softmax is for
-            explanation += (" “Activation function is used to introduce non-linearity in the "
-                            "system.”")
-    elif kind == "pool":
-        size, stride, what = spec.size, spec.stride, spec.kind
-        shape_formula = (f"({in_shape[1]} − {size}) / {stride} + 1 = {shape[1]}, "
-                         f"so {fmt_shape(shape)}")
-        keep = {"max": "largest", "min": "smallest", "avg": "average"}.get(what, what)
-        explanation = (f"{what.capitalize()} pooling: “a process of subsample (shrink the image) to "
-                       f"reduce the computation”. Each {size}×{size} window (stride {stride}) keeps "
-                       f"its {keep} value, separately in each of the {shape[0]} maps.")
-    elif kind == "batchnorm":
-        channels = in_shape[0]
-        param_formula = f"γ and β per channel: 2 × {channels} = {params:,} (Keras also lists " \
-                        f"μ and σ² as {2 * channels:,} non-trainable)"
-        explanation = ("Batch normalisation: x̂ = (x − μ) / √(σ² + ε), then scaled by γ and "
-                       "shifted by β. While the app runs the model (testing), μ and σ² are the "
-                       "averages remembered from training.")
-    elif kind == "dropout":
-        explanation = (f"Dropout (p = {spec.p:g}): during training it switches off random units; "
-                       "“we randomly add dropout only during the training time, (testing time, "
-                       "we activate back all nodes)”. Here the model is being used, not trained, "
-                       "so this layer passes its input through unchanged.")
-    elif kind == "flatten":
-        if len(in_shape) == 3:
-            c, h, w = in_shape
-            shape_formula = f"{h} × {w} × {c} = {shape[0]:,} numbers in one row"
-        explanation = ("Flatten: lays the feature maps end to end as one long list of numbers "
-                       "for the fully connected layers (in the lecture's deep CNN: 12 × 12 × 64 = 9,216). Nothing "
-                       "is computed.")
-    else:  # dense
-        n_in = in_shape[0]
-        shape_formula = f"{n_in:,} inputs → {shape[0]:,} units"
-        param_formula = (f"(input nodes + bias) × output nodes = ({n_in:,} + 1) × {shape[0]:,} "
-                         f"= {params:,}")
-        explanation = ("Fully connected (dense): every unit is a weighted sum of all "
-                       f"{n_in:,} inputs plus a bias. Fully connected layers “learn global "
-                       "patterns whereas convolution layers learn local pattern”.")
-    return LayerText(info.name, kind, info.label, shape, tuple(in_shape), params, shape_formula,
-                     param_formula, explanation)
-
-
 def tooltip_html(t: LayerText) -> str:
     keras = ""
-    if len(t.shape) == 3:
+    if t.has_maps:
         c, h, w = t.shape
         keras = f" (Keras writes it {h}×{w}×{c})"
     return (f"<b>{t.name}</b> — {t.label}<br>{t.explanation}<br><br>"
@@ -175,7 +55,7 @@ def tooltip_html(t: LayerText) -> str:
 def _color_table(cmap) -> list[int]:
     lut = cmap.getLookupTable(nPts=255, alpha=False)
     table = [0xFF000000 | (int(r) << 16) | (int(g) << 8) | int(b) for r, g, b in lut]
-    return table + [0xFFFFFFFF]
+    return table + [0xFFFFFFFF] * (256 - GAP_INDEX)  # the gaps between maps: white
 
 
 _TABLES: dict[int, list[int]] = {}
@@ -188,39 +68,8 @@ def _table(cmap) -> list[int]:
     return _TABLES[key]
 
 
-def thumbnail_array(value: np.ndarray) -> tuple[np.ndarray, bool]:
-    """A small 2-D picture of a layer output (all maps side by side with 1-pixel NaN gaps,
-    or a vector folded into rows) as float32, and whether the data is signed."""
-    v = np.asarray(value, dtype=np.float32)
-    if v.ndim == 3:
-        c, h, w = v.shape
-        cols = int(np.ceil(np.sqrt(c * 2 * h / max(w, 1)))) if c > 1 else 1
-        cols = max(1, min(c, cols))
-        rows = -(-c // cols)
-        slots = np.full((rows * cols, h, w), np.nan, np.float32)
-        slots[:c] = v
-        out = np.full((rows, h + 1, cols, w + 1), np.nan, np.float32)
-        out[:, :h, :, :w] = slots.reshape(rows, cols, h, w).transpose(0, 2, 1, 3)
-        out = out.reshape(rows * (h + 1), cols * (w + 1))[:-1, :-1]
-    else:
-        n = v.size
-        cols = int(np.ceil(np.sqrt(n * 2))) if n > 16 else max(n, 1)
-        rows = -(-n // cols)
-        out = np.full(rows * cols, np.nan, np.float32)
-        out[:n] = v.ravel()
-        out = out.reshape(rows, cols)
-    signed = bool(np.nanmin(out) < 0) if out.size and np.isfinite(out).any() else False
-    return out, signed
-
-
 def thumbnail_image(value: np.ndarray) -> QImage:
-    out, signed = thumbnail_array(value)
-    finite = np.isfinite(out)
-    m = float(np.nanmax(np.abs(out))) if finite.any() else 1.0
-    m = m if m > 0 else 1.0
-    # Indices 0..254 carry the colour map; 255 is the white gap between maps.
-    scaled = (out / m + 1.0) * 127.0 if signed else out / m * 254.0
-    u8 = np.ascontiguousarray(np.where(finite, np.clip(scaled, 0, 254), 255).astype(np.uint8))
+    u8, signed = thumbnail_indices(value)
     h, w = u8.shape
     img = QImage(u8.data, w, h, u8.strides[0], QImage.Format.Format_Indexed8)
     img.setColorTable(_table(SIGNED_CMAP if signed else UNSIGNED_CMAP))
@@ -283,8 +132,7 @@ class LayerCard(QFrame):
         self.thumb = Thumbnail()
         self.thumb.setToolTip(self.toolTip())
         self.shape_label = QLabel(fmt_shape(text.shape))
-        self.params_label = QLabel(f"{text.parameters:,} params" if text.parameters
-                                   else "0 params")
+        self.params_label = QLabel(f"{fmt_count(text.parameters)} params")
         for lab in (self.title, self.kind_label, self.shape_label, self.params_label):
             lab.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         small = self.kind_label.font()
@@ -379,7 +227,7 @@ class NetworkStrip(QScrollArea):
             self.cards[text.name] = card
             self._row.addWidget(card)
         total = sum(t.parameters for t in texts)
-        self.total_label = QLabel(f"<b>Total</b><br>{total:,}<br>parameters")
+        self.total_label = QLabel(f"<b>Total</b><br>{fmt_count(total)}<br>parameters")
         self.total_label.setObjectName("layerCard")
         self.total_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.total_label.setStyleSheet("#layerCard { border: 1px solid #333; border-radius: 6px; "
@@ -387,7 +235,7 @@ class NetworkStrip(QScrollArea):
         self.total_label.setToolTip(
             "All trainable numbers (weights and biases) in the network, the sum of the cards' "
             "parameter counts — the lecture's “Total Parameters” table.\n"
-            + "\n".join(f"{t.name}: {t.parameters:,}" for t in texts if t.parameters))
+            + "\n".join(f"{t.name}: {fmt_count(t.parameters)}" for t in texts if t.parameters))
         self._row.addWidget(QLabel("="))
         self._row.addWidget(self.total_label)
         self._row.addStretch(1)

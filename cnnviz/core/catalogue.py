@@ -1,0 +1,122 @@
+"""The models the CNN explorer offers: the shipped ones (present or missing) and the
+weights files the user opened, with the label and tooltip each shows. The list lives in
+the app state (AppState.catalogue, catalogue_changed); these functions make new lists.
+
+    >>> entries = shipped_entries()
+    >>> [e.key for e in entries][:1]
+    ['cnnviz']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .data import DATASET_NAMES
+from .weights import SHIPPED, LoadedModel, WeightsError, load_shipped
+
+NOT_LOADED = "(not loaded yet)"  # a remembered file, read when it is chosen
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    key: str  # shipped name, or the resolved file path for a model the user opened
+    label: str
+    loaded: LoadedModel | None
+    path: Path | None
+    shipped: bool
+    problem: str = ""  # why it cannot be chosen (a missing shipped file)
+
+    @property
+    def missing(self) -> bool:
+        """A shipped model whose file is not there (shown, but cannot be chosen)."""
+        return self.shipped and self.loaded is None
+
+
+def _accuracy(loaded: LoadedModel) -> float | None:
+    acc = loaded.card.get("test_accuracy")
+    return float(acc) if isinstance(acc, (int, float)) else None
+
+
+def model_label(key: str, loaded: LoadedModel, shipped: bool) -> str:
+    """'cnnviz — MNIST, 99.7%'; an opened file: 'name (file.safetensors) — MNIST, …'."""
+    acc = _accuracy(loaded)
+    facts = ", ".join(x for x in (DATASET_NAMES[loaded.dataset],
+                                  f"{100 * acc:.1f}%" if acc is not None else "") if x)
+    name = key if shipped else f"{loaded.name} ({loaded.path.name if loaded.path else 'file'})"
+    return f"{name} — {facts}" if facts else name
+
+
+def model_tooltip(loaded: LoadedModel) -> str:
+    lines = [loaded.model.arch.description or loaded.name]
+    acc = _accuracy(loaded)
+    if acc is not None:
+        lines.append(f"Test accuracy {100 * acc:.2f}% on {DATASET_NAMES[loaded.dataset]} "
+                     "(images it never saw in training).")
+    if loaded.path is not None:
+        lines.append(f"File: {loaded.path}")
+    return "\n".join(lines)
+
+
+def shipped_entries() -> list[ModelEntry]:
+    """Every shipped model, loaded; a missing or damaged one as an entry that says why."""
+    entries = []
+    for key, (_filename, what) in SHIPPED.items():
+        try:
+            loaded = load_shipped(key)
+        except WeightsError as exc:
+            entries.append(ModelEntry(key, f"{key} — not installed", None, None, True,
+                                      f"{what}: {exc}"))
+        else:
+            entries.append(ModelEntry(key, model_label(key, loaded, True), loaded, loaded.path,
+                                      True))
+    return entries
+
+
+def file_key(path) -> str:
+    return str(Path(path).resolve())
+
+
+def file_entry(path, loaded: LoadedModel) -> ModelEntry:
+    key = file_key(path)
+    return ModelEntry(key, model_label(key, loaded, False), loaded, Path(path), False)
+
+
+def remembered_entry(path) -> ModelEntry:
+    """A file opened in an earlier session, not read yet."""
+    return ModelEntry(file_key(path), f"{Path(path).name} {NOT_LOADED}", None, Path(path), False)
+
+
+def model_entry(loaded: LoadedModel) -> ModelEntry:
+    """An entry for a model set from elsewhere (the main window, a test)."""
+    key = str(loaded.path) if loaded.path else loaded.name
+    return ModelEntry(key, model_label(key, loaded, False), loaded, loaded.path, False)
+
+
+def with_entry(entries: list[ModelEntry], entry: ModelEntry) -> list[ModelEntry]:
+    """The list with entry in place of an opened file of the same key, else added last."""
+    for i, e in enumerate(entries):
+        if not e.shipped and e.key == entry.key:
+            return entries[:i] + [entry] + entries[i + 1:]
+    return list(entries) + [entry]
+
+
+def index_of(entries: list[ModelEntry], loaded) -> int:
+    """Which entry holds this model (the same object, else the same file); -1 if none."""
+    for i, entry in enumerate(entries):
+        if entry.loaded is loaded:
+            return i
+    if loaded is not None and loaded.path is not None:
+        for i, entry in enumerate(entries):
+            if entry.path is not None and Path(entry.path).resolve() == Path(loaded.path).resolve():
+                return i
+    return -1
+
+
+def shipped_loaded(entries: list[ModelEntry], key: str) -> LoadedModel:
+    """A shipped model as the catalogue loaded it (one copy in memory); WeightsError if it
+    is missing or damaged."""
+    for entry in entries:
+        if entry.shipped and entry.key == key and entry.loaded is not None:
+            return entry.loaded
+    return load_shipped(key)  # raises WeightsError with the reason

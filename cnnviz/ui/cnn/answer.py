@@ -1,0 +1,95 @@
+"""The network's answer in large type, how sure it is, and the class probabilities."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from ...core.formulas import percent
+from ..input.wording import DIGITS, blank_input, nothing_to_read
+from .bar_plot import BarPlot
+
+PROB_TITLE = "Class probabilities (softmax)"
+SURE_TIP = ("How sure the network is: the softmax probability of its answer (all of them add "
+            "up to 100%).")
+
+
+class AnswerPanel(QWidget):
+    """digit_label (the answer), prob_label (how sure, the runner-up) and prob_plot (one
+    bar per class). set_classes when the model changes, show(analysis, classes, words)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        answer = QVBoxLayout()
+        answer.setSpacing(0)
+        cap = QLabel("The network reads")
+        cap.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        answer.addWidget(cap)
+        self.digit_label = QLabel("—")
+        self.digit_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.digit_label.setMinimumWidth(150)
+        self.digit_label.setToolTip("The class with the highest probability after the "
+                                    "softmax layer: the network's answer.")
+        self._set_font(64)
+        answer.addWidget(self.digit_label)
+        self.prob_label = QLabel(DIGITS.prompt)
+        self.prob_label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self.prob_label.setToolTip("How sure the network is: the softmax probability of its "
+                                   "answer (all 10 add up to 100%).")
+        answer.addWidget(self.prob_label)
+        row.addLayout(answer)
+        self.prob_plot = BarPlot(title=PROB_TITLE, grid=False)
+        self.prob_plot.setToolTip("The softmax layer's output: one probability per class, "
+                                  "adding up to 1. The orange bar is the answer. Point at a "
+                                  "bar to read its class and probability.")
+        self.prob_plot.setMinimumHeight(128)
+        self.prob_plot.setMaximumHeight(140)
+        self.prob_plot.getAxis("left").setLabel("p")
+        row.addWidget(self.prob_plot, 1)
+
+    def _set_font(self, points: int) -> None:
+        font = QFont()
+        font.setPointSize(points)
+        font.setBold(True)
+        self.digit_label.setFont(font)
+
+    def set_classes(self, classes: list[str]) -> None:
+        self.prob_plot.configure(len(classes), names=classes, highlight_top=True,
+                                 title=PROB_TITLE, fixed_range=(0.0, 1.05))
+        self.prob_plot.set_values(np.zeros(len(classes)))
+
+    def show_analysis(self, analysis, classes: list[str], words) -> None:
+        if analysis.digit.empty:
+            self._show_nothing(analysis, len(classes), words)
+            return
+        self.prob_label.setToolTip(SURE_TIP)
+        name = classes[analysis.prediction]
+        self._set_answer(name, 64 if len(name) <= 2 else 24)
+        top3 = analysis.top3
+        extra = (f"<br><span style='color:#666'>next: {classes[top3[1][0]]} "
+                 f"{html.escape(percent(top3[1][1]))}</span>" if len(top3) > 1 else "")
+        probs = analysis.probabilities
+        sure = html.escape(percent(probs[analysis.prediction]))  # ">99.9%" is rich text too
+        self.prob_label.setText(f"<b>{sure}</b> sure{extra}")
+        self.prob_plot.set_values(probs)
+
+    def _show_nothing(self, analysis, n: int, words) -> None:
+        short, why = nothing_to_read(analysis.digit, words)
+        blank = blank_input(analysis.digit)
+        self._set_answer("—" if blank else "", 24)  # (a 64 pt dash is a black bar)
+        # a blank pad asks for a drawing; a picture without ink says so, in bold
+        self.prob_label.setText(short if blank else f"<b>{short}</b>")
+        self.prob_label.setToolTip(why)
+        self.prob_plot.set_values(np.zeros(n))
+
+    def _set_answer(self, text: str, points: int) -> None:
+        if self.digit_label.font().pointSize() != points:
+            self._set_font(points)
+        if self.digit_label.text() != text:
+            self.digit_label.setText(text)

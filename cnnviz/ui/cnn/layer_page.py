@@ -1,0 +1,165 @@
+"""The selected layer in full: the info line (the lecture's formulas with this layer's
+numbers), the options (one colour scale, the block side by side) with the hover hint,
+and every feature map (FeatureMapGrid) or one bar per value (BarPlot)."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextDocument
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.formulas import fmt_count, fmt_shape
+from ...core.layer_cards import ROLE_CLASS_SCORES, ROLE_PROBABILITIES
+from .bar_plot import BarPlot
+from .feature_maps import FeatureMapGrid
+
+MAP_HINT = "Point at a map to read it; click one to enlarge it."
+BAR_HINT = "Point at a bar to read it; click one for details."
+BLOCK_OFF = "Show the block side by side"  # (the check box, when no block is selected)
+BLOCK_TIP = ("Show the stages of this convolution block side by side: what the filters "
+             "compute, after batch norm, after the activation (“change all negative values to "
+             "zero”) and after pooling (“subsample (shrink the image)”). Same map number = "
+             "same channel.")
+
+
+class HintLabel(QLabel):
+    """One line of rich text that never pushes its neighbours: in a narrow row it shows as
+    much as fits, cut with "…", rather than running over the controls beside it."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self._full = ""
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt override)
+        self._full = text
+        self._fit()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        doc = QTextDocument()
+        doc.setDefaultFont(self.font())
+        doc.setDocumentMargin(0)
+        doc.setHtml(self._full)
+        shown = self._full
+        if doc.idealWidth() > self.width():
+            shown = html.escape(self.fontMetrics().elidedText(
+                doc.toPlainText(), Qt.TextElideMode.ElideRight, max(0, self.width())))
+        if shown != super().text():
+            super().setText(shown)
+
+
+class LayerPage(QWidget):
+    """info_label, shared_scale, show_block, hover_label, and pages showing grid or bars."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        root = QVBoxLayout(self)
+        root.setContentsMargins(0, 0, 0, 0)
+        root.setSpacing(4)
+        self.info_label = QLabel("")
+        self.info_label.setWordWrap(True)
+        self.info_label.setTextFormat(Qt.TextFormat.RichText)
+        self.info_label.setToolTip("The lecture's size and parameter formulas worked with "
+                                   "this layer's numbers.")
+        root.addWidget(self.info_label)
+        root.addLayout(self._options())
+        self.pages = QStackedWidget()
+        self.grid = FeatureMapGrid()
+        self.grid.setToolTip("Every feature map of the selected layer (number = channel). "
+                             "Click a map to enlarge it and see the kernel that made it.")
+        self.bars = BarPlot()
+        self.pages.addWidget(self.grid)
+        self.pages.addWidget(self.bars)
+
+    def _options(self) -> QHBoxLayout:
+        options = QHBoxLayout()
+        self.shared_scale = QCheckBox("Same colour scale for all maps")
+        self.shared_scale.setChecked(True)
+        self.shared_scale.setToolTip(
+            "On: one colour scale for every map of the layer, so you can compare how strongly "
+            "each filter responds. Off: each map is stretched to its own largest value, so "
+            "weak maps show their pattern too.")
+        options.addWidget(self.shared_scale)
+        self.show_block = QCheckBox(BLOCK_OFF)
+        self.show_block.setToolTip(BLOCK_TIP)
+        options.addWidget(self.show_block)
+        options.addSpacing(12)
+        # takes only the room the check boxes leave (cut with "…" if need be), so it never
+        # runs over them
+        self.hover_label = HintLabel(MAP_HINT)
+        self.hover_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.hover_label.setToolTip("What the mouse points at: layer, map, position and value.")
+        options.addWidget(self.hover_label, 1)
+        return options
+
+    def idle_hint(self) -> str:
+        return MAP_HINT if self.pages.currentWidget() is self.grid else BAR_HINT
+
+    def show_layer(self, text, block: list[str], labels: dict[str, str]) -> None:
+        """The info line and the options for a newly selected layer."""
+        self.info_label.setText(
+            f"<b>{text.name}</b> — {text.label} &nbsp;·&nbsp; <b>output {fmt_shape(text.shape)}"
+            f"</b>: {text.shape_formula}<br><b>parameters</b>: {text.param_formula}")
+        self.show_block.setEnabled(len(block) > 1)
+        if len(block) > 1:
+            self.show_block.setText("Side by side: " + " → ".join(block))
+            self.show_block.setToolTip(BLOCK_TIP + "\nThis block: " + " → ".join(
+                f"{n} ({labels[n]})" for n in block))
+        else:
+            self.show_block.setText(BLOCK_OFF)
+            self.show_block.setToolTip(BLOCK_TIP + "\n(Select a layer inside a convolution "
+                                       "block to use this.)")
+        self.shared_scale.setEnabled(text.has_maps)
+
+    def show_maps(self, stages: list) -> None:
+        """stages: the LayerTexts shown side by side (one, or a whole block)."""
+        self.hover_label.setText(MAP_HINT)
+        self.pages.setCurrentWidget(self.grid)
+        one = len(stages) == 1
+        self.grid.set_stages([(t.name, f"<b>{t.name}</b> {t.label} · {fmt_shape(t.shape)}"
+                               if one else f"<b>{t.name}</b> {fmt_shape(t.shape)}", t.shape)
+                              for t in stages])
+
+    def show_bars(self, text, classes: list[str]) -> None:
+        self.hover_label.setText(BAR_HINT)
+        self.pages.setCurrentWidget(self.bars)
+        n = text.shape[0]
+        per_class = n == len(classes)
+        names, groups, top, fixed = None, 0, False, None
+        title = f"{text.name} — {text.label}: {fmt_count(n)} values"
+        if text.role == ROLE_PROBABILITIES and per_class:
+            names, top, fixed = classes, True, (0.0, 1.05)
+            title = f"{text.name}: the probability of each class"
+        elif text.role == ROLE_CLASS_SCORES and per_class:
+            names = classes
+            title = f"{text.name}: one score per class (before softmax)"
+        elif text.flattens_maps:
+            c, h, w = text.in_shape
+            groups = c
+            title = (f"flatten: the {c} maps of {h}×{w} end to end (alternate shades = next "
+                     "map)")
+        self.bars.configure(n, names=names, groups=groups, highlight_top=top, title=title,
+                            fixed_range=fixed)
+
+    def draw(self, analysis, text, stage_names: list[str]) -> None:
+        if text.has_maps:
+            self.grid.set_data({name: analysis.layer(name) for name in stage_names},
+                               self.shared_scale.isChecked())
+        else:
+            self.bars.set_values(analysis.layer(text.name))

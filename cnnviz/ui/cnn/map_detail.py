@@ -1,0 +1,204 @@
+"""The CNN explorer's detail panel: one map enlarged, the same channel through its block,
+and the learned kernel that made it with its bias and the sum it computes; for a flat
+layer, one unit and the weights into it."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+
+from ...core.mosaic import StickyScale
+from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP, ImagePanel
+from .bar_plot import BarPlot
+from .kernel_view import KernelView, StageStrip
+
+
+class MapDetail(QScrollArea):
+    """One map enlarged, the same channel through its block, and the learned kernel that
+    made it with its bias and the sum it computes. For flat layers: one unit."""
+
+    hover_text = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setMinimumWidth(300)
+        inner = QWidget()
+        lay = QVBoxLayout(inner)
+        lay.setContentsMargins(4, 0, 4, 0)
+        lay.setSpacing(3)
+        self.header = QLabel("")
+        self.header.setWordWrap(True)
+        lay.addWidget(self.header)
+        self.map_panel = ImagePanel("", colorbar=True)
+        self.map_panel.setFixedHeight(200)
+        self.map_panel.setToolTip("The chosen map, enlarged. Point at a pixel to read it.")
+        self.map_panel.hovered.connect(self._on_map_hover)
+        lay.addWidget(self.map_panel)
+        self.unit_bars = BarPlot()
+        # fixed, not expanding: with room to spare it would grow past the panel's bottom and
+        # take its x axis out of sight
+        self.unit_bars.setFixedHeight(220)
+        self.unit_bars.setToolTip("The weights this unit multiplies its inputs by: one bar per "
+                                  "input.")
+        lay.addWidget(self.unit_bars)
+        self.stage_caption = QLabel("The same channel through its block:")
+        self.stages = StageStrip()
+        self.stages.setToolTip("One channel after each stage of its block, each on its own "
+                               "colour scale: the conv output, then batch norm, the activation "
+                               "(negatives become 0) and pooling (half the size).")
+        self.kernel_caption = QLabel("")
+        self.kernel_caption.setWordWrap(True)
+        lay.addWidget(self.kernel_caption)
+        self.kernels = KernelView()
+        self.kernels.setFixedHeight(170)
+        self.kernels.setToolTip("The learned weights of this filter: one small kernel per "
+                                "input map, blue = negative, red = positive. Training chose "
+                                "these numbers.")
+        self.kernels.hovered.connect(self._on_kernel_hover)
+        lay.addWidget(self.kernels)
+        self.explain = QLabel("")
+        self.explain.setWordWrap(True)
+        self.explain.setTextFormat(Qt.TextFormat.RichText)
+        self.explain.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        lay.addWidget(self.explain)
+        lay.addWidget(self.stage_caption)
+        lay.addWidget(self.stages)
+        lay.addStretch(1)
+        self.setWidget(inner)
+        self.map_value: np.ndarray | None = None
+        self.kernel_layer: str | None = None
+        self.kernel_channel: int | None = None
+        self._name = ""
+        self._big_key = None
+        self.channel = 0
+
+    def scroll_to_top(self) -> None:
+        self.verticalScrollBar().setValue(0)
+
+    def _show_parts(self, map_: bool, unit: bool, stages: bool, kernel: bool) -> None:
+        self.map_panel.setVisible(map_)
+        self.unit_bars.setVisible(unit)
+        self.stage_caption.setVisible(stages)
+        self.stages.setVisible(stages)
+        self.kernel_caption.setVisible(kernel)
+        self.kernels.setVisible(kernel)
+
+    def show_text(self, text) -> None:
+        self.header.setText(f"<b>{text.name}</b> — {text.label}")
+        self.explain.setText(text.explanation)
+        self._show_parts(False, False, False, False)
+
+    def show_map(self, text, c: int, value: np.ndarray, stage_maps: dict) -> None:
+        self._name = text.name
+        self.map_value = value
+        self.channel = c
+        n = text.shape[0]
+        self._set_header(f"<b>{text.name} · map {c}</b> of {n} · "
+                         f"{value.shape[0]}×{value.shape[1]} · {text.label}")
+        self._set_big_map(f"{text.name}[{c}]", value)
+        has_stages = len(stage_maps) > 1
+        if has_stages:
+            self.stages.set_stages(list(stage_maps))
+            self.stages.set_maps(stage_maps)
+        self._show_parts(True, False, has_stages, self.kernels.weights is not None)
+
+    def _set_header(self, html: str) -> None:
+        if self.header.text() != html:
+            self.header.setText(html)
+
+    def _set_big_map(self, key: str, value: np.ndarray) -> None:
+        """Update the enlarged map in place: setImage, and the colour bar only when its
+        (rounded, sticky) scale changes."""
+        panel = self.map_panel
+        if key != self._big_key:
+            self._big_key = key
+            self._big_scale = StickyScale()
+            self._big_signed = False
+            self._big_levels = None
+            self._big_cmap = None
+            panel.set_title(key)
+        self._big_signed = self._big_signed or bool(value.size and float(value.min()) < 0)
+        top = self._big_scale.update(float(np.abs(value).max()) if value.size else 0.0)
+        levels = (-top, top) if self._big_signed else (0.0, top)
+        cmap = SIGNED_CMAP if self._big_signed else UNSIGNED_CMAP
+        if cmap is not self._big_cmap:
+            self._big_cmap = cmap
+            panel.colorbar.setColorMap(cmap)
+        panel.image_item.setImage(value, autoLevels=False, levels=levels)
+        if levels != self._big_levels:
+            self._big_levels = levels
+            panel.colorbar.setLevels(levels)
+        if panel.array is None or panel.array.shape != value.shape:
+            panel.plot.setRange(xRange=(0, value.shape[1]), yRange=(0, value.shape[0]),
+                                padding=0.02)
+        panel.array = value  # what hover reads
+
+    def show_kernel(self, kernel, steps, text, first_conv: bool = False, arch=None) -> None:
+        """kernel: a cnnviz.core.layer_cards.Filter (None: no conv made this map); steps:
+        the StageSteps after the conv."""
+        if kernel is None:
+            self.kernels.clear_kernels()
+            self.kernel_layer = None
+            self.kernels.setVisible(False)
+            self.kernel_caption.setVisible(False)
+            self.explain.setText(text.explanation)
+            return
+        conv, c, bias = kernel.layer, kernel.channel, kernel.bias
+        n_in, kh, kw = kernel.weight.shape
+        self.kernel_layer, self.kernel_channel = conv, c
+        self.kernels.set_kernels(kernel.weight)
+        self.bias = bias
+        self.kernel_caption.setText(
+            f"<b>Kernel that made it</b>: {conv}.weight[{c}] — {n_in} kernel"
+            f"{'s' if n_in != 1 else ''} of {kh}×{kw} (one per input map), bias b = "
+            f"<b>{bias:.4g}</b>")
+        inputs = "the input image" if first_conv else f"the {n_in} input maps"
+        norm = ""
+        if first_conv and arch is not None and (arch.input_mean, arch.input_std) != (0.0, 1.0):
+            norm = (f" (the input is first normalised: (x − {arch.input_mean:g}) / "
+                    f"{arch.input_std:g})")
+        if n_in == 1:
+            formula = f"{conv}[{c}] = (input ⋆ kernel) + bias{norm}"
+        else:
+            formula = (f"{conv}[{c}] = sum over the {n_in} input maps of "
+                       f"(input map ⋆ kernel) + bias")
+        lines = [f"This map: {formula}.",
+                 f"⋆ slides the {kh}×{kw} window across {inputs}, multiplies and adds: “a "
+                 f"weighted sum of the pixel values of the image as the window slides across the "
+                 f"whole image”. Point at a kernel cell to read its weight."]
+        lines += [f"then <b>{step.name}</b>: {step.text}" for step in steps]
+        self.explain.setText("<br>".join(lines))
+        self.kernels.setVisible(True)
+        self.kernel_caption.setVisible(True)
+
+    def show_unit(self, text, i: int, value: float, incoming, bias, label) -> None:
+        self._name = text.name
+        self.kernels.clear_kernels()
+        self.kernel_layer = None
+        what = f"class {label}" if label is not None else f"value {i}"
+        self._set_header(f"<b>{text.name} · {what}</b> = <b>{value:.4g}</b> · {text.label}")
+        if incoming is not None:
+            n = incoming.size
+            self.unit_bars.configure(n, title=f"weights into unit {i} ({n:,} inputs)")
+            self.unit_bars.set_values(incoming)
+            explain = (f"unit {i} = Σ over the {n:,} inputs of (weight × input) + bias, bias b = "
+                       f"<b>{bias:.4g}</b>. {text.explanation}")
+        else:
+            explain = text.explanation
+        self.explain.setText(explain + "<br><i>Click a bar to choose the unit shown here.</i>")
+        self._show_parts(False, incoming is not None, False, False)
+
+    def _on_map_hover(self, row: int, col: int) -> None:
+        if row < 0 or self.map_value is None:
+            return
+        self.hover_text.emit(f"{self._name} · map {self.channel} · row {row}, column {col} · "
+                             f"value <b>{float(self.map_value[row, col]):.4g}</b>")
+
+    def _on_kernel_hover(self, c: int, r: int, k: int, value: float) -> None:
+        self.hover_text.emit(f"{self.kernel_layer}.weight[{self.kernel_channel}, {c}, {r}, {k}]"
+                             f" = <b>{value:.4g}</b>")
+

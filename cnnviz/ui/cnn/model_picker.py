@@ -1,0 +1,182 @@
+"""The model picker: which trained network reads the input. Shows the state's catalogue
+(shipped models and opened files), opens weights files, and says why a file was refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
+
+from ...core import catalogue
+from ...core.weights import WeightsError, load_weights
+
+OPEN_ITEM = "Open weights file…"
+
+
+class ModelPicker(QWidget):
+    """The combo box of state.catalogue, the "Open weights file…" button and a message line.
+    Choosing an entry sets state.model; opening a file adds it to state.catalogue."""
+
+    status_message = Signal(str)
+
+    def __init__(self, state, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.state = state
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(QLabel("<b>Model</b>"))
+        self.combo = QComboBox()
+        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.combo.setToolTip("Which trained network reads your digit. The percentage is its "
+                              "accuracy on the 10,000 test images it never saw in training.")
+        self.combo.setPlaceholderText("Choose a model")
+        self.combo.activated.connect(self._on_activated)
+        box.addWidget(self.combo)
+        self.open_button = QPushButton(OPEN_ITEM)
+        self.open_button.setToolTip("Load a network you trained yourself (a cnnviz "
+                                    ".safetensors file: the architecture and the weights, "
+                                    "nothing that can run code).")
+        self.open_button.clicked.connect(self.open_weights_dialog)
+        box.addWidget(self.open_button)
+        self.message_label = QLabel("")
+        self.message_label.setStyleSheet("color: #b00020;")
+        self.message_label.setWordWrap(True)
+        self.message_label.setMaximumWidth(260)
+        box.addWidget(self.message_label)
+        box.addStretch(1)
+        state.catalogue_changed.connect(self._fill)
+        state.model_changed.connect(self._on_model_changed)
+        self._fill(state.catalogue)
+
+    def disconnect_state(self) -> None:
+        self.state.catalogue_changed.disconnect(self._fill)
+        self.state.model_changed.disconnect(self._on_model_changed)
+
+    @property
+    def entries(self) -> list[catalogue.ModelEntry]:
+        return self.state.catalogue
+
+    def show_message(self, text: str) -> None:
+        self.message_label.setText(text)
+
+    # -- the combo box --------------------------------------------------------------------
+
+    def _fill(self, entries) -> None:
+        combo = self.combo
+        combo.blockSignals(True)
+        combo.clear()
+        for i, entry in enumerate(entries):
+            combo.addItem(entry.label, i)
+            row = combo.count() - 1
+            if entry.missing:
+                combo.model().item(row).setEnabled(False)
+                tip = f"{entry.problem}. Reinstall cnnviz to get it back, or open a weights file."
+            elif entry.loaded is not None:
+                tip = catalogue.model_tooltip(entry.loaded)
+            else:
+                tip = str(entry.path)
+            combo.setItemData(row, tip, Qt.ItemDataRole.ToolTipRole)
+        combo.insertSeparator(combo.count())
+        combo.addItem(OPEN_ITEM, -1)
+        combo.setItemData(combo.count() - 1, "Choose a .safetensors weights file",
+                          Qt.ItemDataRole.ToolTipRole)
+        combo.blockSignals(False)
+        self._sync()
+
+    def _sync(self) -> None:
+        """Show the state's model as the current item (the placeholder if none)."""
+        i = catalogue.index_of(self.entries, self.state.model)
+        combo = self.combo
+        combo.blockSignals(True)
+        if i >= 0:
+            combo.setCurrentIndex(combo.findData(i))
+            loaded = self.entries[i].loaded
+            if loaded is not None:
+                combo.setToolTip(catalogue.model_tooltip(loaded))
+        else:
+            combo.setCurrentIndex(-1)
+        combo.blockSignals(False)
+
+    def _on_model_changed(self, loaded) -> None:
+        if loaded is not None and catalogue.index_of(self.entries, loaded) < 0:
+            self.state.set_catalogue(catalogue.with_entry(self.entries,
+                                                          catalogue.model_entry(loaded)))
+        self._sync()
+        self.show_message("")
+
+    def _on_activated(self, row: int) -> None:
+        data = self.combo.itemData(row)
+        if data == -1:
+            self._sync()  # show the current model until a file is chosen
+            self.open_weights_dialog()
+            return
+        if data is None or not 0 <= data < len(self.entries):
+            return
+        entry = self.entries[data]
+        if entry.loaded is None:
+            if entry.path is None or not self.load_weights_file(entry.path):
+                self._sync()
+            return
+        if entry.loaded is not self.state.model:
+            self.state.set_model(entry.loaded)
+
+    # -- files ----------------------------------------------------------------------------
+
+    def open_weights_dialog(self) -> None:
+        start = ""
+        current = self.state.model
+        i = catalogue.index_of(self.entries, current)
+        shipped = i >= 0 and self.entries[i].shipped
+        if current is not None and current.path is not None and not shipped:
+            start = str(Path(current.path).parent)
+        path, _ = QFileDialog.getOpenFileName(self, "Open weights file", start,
+                                              "cnnviz weights (*.safetensors);;All files (*)")
+        if path:
+            self.load_weights_file(path)
+
+    def load_weights_file(self, path) -> bool:
+        """Open a .safetensors file and make it the current model. On failure show why and
+        keep the current model."""
+        path = Path(path)
+        try:
+            loaded = load_weights(path)
+        except WeightsError as exc:
+            self._refuse(path, str(exc))
+            return False
+        except Exception as exc:  # never crash on a file; say what happened
+            self._refuse(path, f"unexpected error while reading it ({type(exc).__name__}: {exc})")
+            return False
+        self.state.set_catalogue(catalogue.with_entry(self.entries,
+                                                      catalogue.file_entry(path, loaded)))
+        self.state.set_model(loaded)
+        self.status_message.emit(f"Opened {path.name}: {loaded.name}")
+        return True
+
+    def load_quietly(self, path: Path) -> None:
+        """Restore a remembered file without a dialog: a problem goes to the status bar."""
+        try:
+            loaded = load_weights(path)
+        except Exception as exc:  # a remembered file may have changed or gone
+            self.status_message.emit(f"Could not reopen {path.name}: {exc}")
+            return
+        self.state.set_catalogue(catalogue.with_entry(self.entries,
+                                                      catalogue.file_entry(path, loaded)))
+        self.state.set_model(loaded)
+
+    def remember(self, paths) -> None:
+        """Files opened in an earlier session, listed but not read until chosen."""
+        entries = list(self.entries)
+        for p in paths:
+            path = Path(str(p))
+            if path.is_file() and not any(e.key == catalogue.file_key(path) for e in entries):
+                entries.append(catalogue.remembered_entry(path))
+        if len(entries) != len(self.entries):
+            self.state.set_catalogue(entries)
+
+    def _refuse(self, path: Path, reason: str) -> None:
+        current = self.state.model.name if self.state.model is not None else "none"
+        QMessageBox.warning(self, "Cannot open weights file",
+                            f"{path.name} cannot be used: {reason}.\n\n"
+                            f"The current model ({current}) is kept.")
+        self.status_message.emit(f"Not opened: {path.name}")
