@@ -41,6 +41,9 @@ def app_icon() -> QIcon:
 def run_app(image: str | None = None, data_dir: str | None = None) -> int:
     """Open the main window (with the shipped model and a real MNIST digit, or `image`) and
     run the event loop. Returns the exit code."""
+    from .crash_log import enable_crash_log
+
+    enable_crash_log()
     app = QApplication.instance() or QApplication(sys.argv)
     app.setOrganizationName("cnnviz")
     app.setApplicationName("cnnviz")

@@ -29,6 +29,18 @@ KEY_IDEAS = (
     "scores into class probabilities.")
 
 
+def _crash_log_html() -> str:
+    from html import escape
+
+    from .crash_log import crash_log_in_use
+
+    path = crash_log_in_use()
+    if path is None:
+        return ""
+    return (f"<p><b>If cnnviz ever crashes</b>, the log of what it was doing is in "
+            f"<code>{escape(str(path))}</code>; please attach it to a bug report.</p>")
+
+
 def about_text(state) -> str:
     """Help › About: the version, the key ideas, the current model's card, the crash log."""
     loaded = state.model
@@ -62,6 +74,7 @@ def about_text(state) -> str:
             "watch every layer.</p>"
             f"<p><b>The key ideas.</b> {KEY_IDEAS}</p>"
             f"<p><b>Current model</b></p>{card_html}"
+            f"{_crash_log_html()}"
             "<p>MIT licence. Built with PySide6 (Qt), pyqtgraph, NumPy and PyTorch.</p>")
 
 
