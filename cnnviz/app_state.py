@@ -33,6 +33,7 @@ class AppState:
 
     image_changed = Signal(object, str)  # (image, source)
     model_changed = Signal(object)  # (LoadedModel)
+    model_loading_changed = Signal(bool)  # the network (torch and the model) is being loaded
     kernel_changed = Signal(object)  # (KernelSettings)
     kernel_source_changed = Signal(str)  # "image", "network" or "lecture:<key>"
     channel_view_changed = Signal(str)  # "all", "0", "1", "2" (per-channel colour view)
@@ -47,6 +48,7 @@ class AppState:
         self.image: np.ndarray | None = None
         self.image_source: str = ""
         self.model = None  # cnnviz.core.weights.LoadedModel
+        self.model_loading = False  # True while start-up loads torch and the default model
         self.kernel = KernelSettings()
         self.kernel_source: str = KERNEL_SOURCE_IMAGE
         # The user's own settings, kept while a lecture example replaces them.
@@ -73,6 +75,11 @@ class AppState:
     def set_model(self, loaded) -> None:
         self.model = loaded
         self.model_changed.emit(loaded)
+
+    def set_model_loading(self, loading: bool) -> None:
+        if loading != self.model_loading:
+            self.model_loading = loading
+            self.model_loading_changed.emit(loading)
 
     def set_kernel(self, settings: KernelSettings) -> None:
         self.kernel = settings

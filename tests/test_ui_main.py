@@ -544,3 +544,31 @@ def test_window_shortcuts_work_while_a_kernel_cell_has_focus(qtbot, window, tmp_
     assert exported == [()]
     assert "Ctrl+Z" not in window.shortcuts_in_fields.window_keys()  # editing keys stay with fields
     assert dict(window.shortcut_rows())["Full screen"].startswith("F11")
+
+
+# ----- the lazy start ---------------------------------------------------------------------------
+
+
+def test_lazy_start_takes_strokes_before_the_network_and_predicts_once_it_is_loaded(
+        qtbot, settings_sandbox, warnings):
+    """The real start: window and pad first, explorers and model after (from a thread)."""
+    window = MainWindow(AppState(), lazy=True)
+    qtbot.addWidget(window)
+    state, pad = window.state, window.input_panel.pad
+    assert window.cnn_explorer is None and state.model is None
+    window.show_default_image()
+    window.show()
+    qtbot.waitExposed(window)
+    loading_seen = []
+    state.model_loading_changed.connect(loading_seen.append)
+    window.start_loading()
+    assert state.model_loading and "Loading" in window.input_panel.prediction_text.text()
+    window.input_panel.clear()
+    draw(pad, pad_points(pad, [(0.5, 0.15), (0.5, 0.5), (0.5, 0.85)]))
+    assert state.image_source == "your drawing" and state.image.any()  # the pad works already
+    assert window.current_explorer() is None and window.export_feature_maps("/nonexistent.npy") is None
+    qtbot.waitUntil(lambda: state.analysis is not None, timeout=60_000)
+    assert loading_seen == [True, False] and not state.model_loading
+    assert state.model is not None and window.cnn_explorer is not None
+    assert state.analysis.prediction == 1  # the vertical bar drawn while it loaded
+    assert window.tabs.widget(0).findChild(type(window.cnn_explorer)) is window.cnn_explorer

@@ -9,9 +9,18 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
-from cnnviz.core.inference import percent
+from cnnviz.core.formulas import percent
 
-from .wording import ANSWER_HELP, NO_MODEL, SOFTMAX_HELP, Wording, blank_input, confidence, nothing_to_read
+from .wording import (
+    ANSWER_HELP,
+    LOADING_MODEL,
+    NO_MODEL,
+    SOFTMAX_HELP,
+    Wording,
+    blank_input,
+    confidence,
+    nothing_to_read,
+)
 
 
 class AnswerView(QWidget):
@@ -40,9 +49,12 @@ class AnswerView(QWidget):
         layout.addWidget(self.label)
         layout.addWidget(self.text, 1)
 
-    def show_waiting(self, model, words: Wording) -> None:
+    def show_waiting(self, model, words: Wording, loading: bool = False) -> None:
         self.label.setText("")
-        self.text.setText(NO_MODEL if model is None else words.prompt)
+        if model is None:
+            self.text.setText(LOADING_MODEL if loading else NO_MODEL)
+        else:
+            self.text.setText(words.prompt)
 
     def show_failure(self, message: str) -> None:
         self.label.setText("?")

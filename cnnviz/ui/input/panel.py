@@ -96,6 +96,7 @@ class InputPanel(QWidget):
         self.state.analysis_ready.connect(self._on_analysis)
         self.state.analysis_failed.connect(self.answer.show_failure)
         self.state.model_changed.connect(self._on_model_changed)
+        self.state.model_loading_changed.connect(self._on_model_loading)
 
     def _show_state(self) -> None:
         state = self.state
@@ -104,7 +105,7 @@ class InputPanel(QWidget):
         if state.analysis is not None:
             self._on_analysis(state.analysis)
         else:
-            self.answer.show_waiting(state.model, self.words)
+            self.answer.show_waiting(state.model, self.words, state.model_loading)
         self._refresh_undo()
 
     # ----- actions ----------------------------------------------------------------------
@@ -185,10 +186,14 @@ class InputPanel(QWidget):
                                          f"{colour})")
         self._refresh_undo()
 
+    def _on_model_loading(self, loading: bool) -> None:
+        if self.state.analysis is None:
+            self.answer.show_waiting(self.state.model, self.words, loading)
+
     def _on_model_changed(self, _loaded) -> None:
         self._apply_wording()
         if self.state.image is None:
-            self.answer.show_waiting(self.state.model, self.words)
+            self.answer.show_waiting(self.state.model, self.words, self.state.model_loading)
 
     def _apply_wording(self) -> None:
         """Headings, hints and tooltips that fit the model's dataset (digits or clothes)."""

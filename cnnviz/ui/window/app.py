@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from importlib import resources
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication
 
@@ -51,9 +51,12 @@ def run_app(image: str | None = None, data_dir: str | None = None) -> int:
 
     from .main_window import MainWindow  # after QApplication: widgets need it
 
-    window = MainWindow(data_dir=data_dir)
-    window.load_defaults()
+    # The window and the pad first (plain Qt, well under a second); torch, pyqtgraph, the
+    # explorers and the model load on a thread after it is on screen (MainWindow.start_loading).
+    window = MainWindow(data_dir=data_dir, lazy=True)
+    window.show_default_image()
     window.show()
+    QTimer.singleShot(0, window.start_loading)
     if image:
         window.open_image_file(image)
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QMimeData, Qt, QTimer
+from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -30,17 +30,41 @@ from cnnviz.app_state import AppState
 from cnnviz.core.data import DATASET_NAMES
 from cnnviz.core.files import FileProblem
 from cnnviz.core.samples import default_sample, load_samples
-from cnnviz.core.weights import WeightsError
 
-from ..cnn.explorer import CnnExplorer
 from ..controllers import AnalysisController
 from ..input.panel import InputPanel
-from ..kernel.explorer import KernelExplorer
 from ..widgets.tooltips import wrap_long_tooltips
 from . import actions, dialogs, files, settings
 from .shortcuts import WindowShortcutsInFields
 
 TAB_NAMES = ("cnn-explorer", "kernel-explorer")
+TAB_TITLES = ("CNN explorer", "Kernel explorer")
+TAB_TIPS = ("A trained network, layer by layer: feature maps after each convolution, ReLU and "
+            "pooling, the dense layers and the softmax.",
+            "One kernel on the input: pick or type a filter, set stride, padding, activation and "
+            "pooling, and watch the output and its size (W − F + 2P) / S + 1.")
+LOADING_TEXT = "Loading the network (PyTorch, pyqtgraph and the trained model)…"
+
+
+def import_explorers() -> tuple[type, type]:
+    """The explorer classes. Importing them loads pyqtgraph and torch (seconds): a lazy
+    start does it on a thread after the window is on screen."""
+    import torch  # noqa: F401  (the slow part, first)
+
+    from ..cnn.explorer import CnnExplorer
+    from ..kernel.explorer import KernelExplorer
+
+    return CnnExplorer, KernelExplorer
+
+
+def _scrolling(widget: QWidget) -> QScrollArea:
+    """On a small screen the window may be narrower than an explorer needs: it scrolls
+    instead of pushing the window off the screen."""
+    scroll = QScrollArea()
+    scroll.setWidget(_FitToViewport(widget))
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    return scroll
 
 
 def default_sample_and_source() -> tuple[np.ndarray, str]:
@@ -71,8 +95,14 @@ class _FitToViewport(QWidget):
 
 
 class MainWindow(QMainWindow):
+    """lazy=True (the real start): the window, the pad and the menus come first; the
+    explorers, torch and the model follow from a thread (start_loading), so the window is
+    on screen in well under a second. lazy=False builds everything at once (tests)."""
+
+    _explorers_imported = Signal(object)  # (classes) or (Exception) from the import thread
+
     def __init__(self, state: AppState | None = None, data_dir: str | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, lazy: bool = False) -> None:
         super().__init__(parent)
         self.state = state if state is not None else AppState()
         self.data_dir = data_dir
@@ -90,9 +120,8 @@ class MainWindow(QMainWindow):
         self.opener.status.connect(self.statusBar().showMessage)
 
         self.input_panel = InputPanel(self.state, self.controller, self, data_dir=data_dir)
-        self.cnn_explorer = CnnExplorer(self.state, self.controller)
-        self.kernel_explorer = KernelExplorer(self.state)
-        self.explorers = (self.cnn_explorer, self.kernel_explorer)
+        self.cnn_explorer = self.kernel_explorer = None
+        self.explorers: tuple = ()
         self._build_tabs()
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("main_splitter")
@@ -119,33 +148,80 @@ class MainWindow(QMainWindow):
         if self.state.image is not None:
             self._on_image_changed(self.state.image, self.state.image_source)
         self._on_tab_changed(self.tabs.currentIndex())
+        self._explorers_imported.connect(self._on_explorers_imported)
+        if not lazy:
+            self._build_explorers(*import_explorers())
 
     # ----- construction -------------------------------------------------------------------
 
     def _build_tabs(self) -> None:
+        """Tabs with a "Loading…" page each; _build_explorers puts the explorers in."""
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        for explorer, title in zip(self.explorers, ("CNN explorer", "Kernel explorer")):
-            # On a small screen the window may be narrower than an explorer needs: it scrolls
-            # instead of pushing the window off the screen.
-            scroll = QScrollArea()
-            scroll.setWidget(_FitToViewport(explorer))
-            scroll.setWidgetResizable(True)
-            scroll.setFrameShape(QFrame.Shape.NoFrame)
-            self.tabs.addTab(scroll, title)
-        self.tabs.setTabToolTip(0, "A trained network, layer by layer: feature maps after each "
-                                   "convolution, ReLU and pooling, the dense layers and the softmax.")
-        self.tabs.setTabToolTip(1, "One kernel on the input: pick or type a filter, set stride, "
-                                   "padding, activation and pooling, and watch the output and its "
-                                   "size (W − F + 2P) / S + 1.")
+        for i, title in enumerate(TAB_TITLES):
+            page = QLabel(LOADING_TEXT)
+            page.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            page.setStyleSheet("color: #666;")
+            self.tabs.addTab(page, title)
+            self.tabs.setTabToolTip(i, TAB_TIPS[i])
+
+    def _build_explorers(self, cnn_class: type, kernel_class: type) -> None:
+        self.cnn_explorer = cnn_class(self.state, self.controller)
+        self.kernel_explorer = kernel_class(self.state)
+        self.explorers = (self.cnn_explorer, self.kernel_explorer)
+        current = self.tabs.currentIndex()
+        self.tabs.blockSignals(True)  # the current tab stays; _on_tab_changed runs once below
+        for i, explorer in enumerate(self.explorers):
+            placeholder = self.tabs.widget(i)
+            self.tabs.removeTab(i)
+            self.tabs.insertTab(i, _scrolling(explorer), TAB_TITLES[i])
+            self.tabs.setTabToolTip(i, TAB_TIPS[i])
+            placeholder.deleteLater()
+            explorer.status_message.connect(lambda text, i=i: self._on_explorer_status(i, text))
+        self.tabs.setCurrentIndex(current)
+        self.tabs.blockSignals(False)
+        settings.restore_explorers(self)
+        self._on_tab_changed(self.tabs.currentIndex())
+
+    # ----- the lazy start ---------------------------------------------------------------
+
+    def start_loading(self) -> None:
+        """Import torch, pyqtgraph and the explorers on a thread, then build them and load
+        the default model here (the GUI thread). The pad works meanwhile."""
+        import threading
+
+        self.state.set_model_loading(True)
+        self.model_status_label.setText(LOADING_TEXT)
+        self.statusBar().showMessage(LOADING_TEXT)
+
+        def work() -> None:
+            try:
+                result = import_explorers()
+            except Exception as exc:  # a broken install: said in the window, never a crash
+                result = exc
+            if not self._shut_down:
+                self._explorers_imported.emit(result)
+
+        threading.Thread(target=work, name="cnnviz-import", daemon=True).start()
+
+    def _on_explorers_imported(self, result) -> None:
+        if self._shut_down:
+            return
+        if isinstance(result, Exception):
+            self.state.set_model_loading(False)
+            self.show_model_problem(f"the network could not be loaded ({result})")
+            return
+        self._build_explorers(*result)
+        self.load_defaults()
+        self.state.set_model_loading(False)
+        if self.state.model is not None:
+            self.statusBar().showMessage("Ready: draw on the pad, or open or drop an image", 6000)
 
     def _connect(self) -> None:
         self.input_panel.open_requested.connect(self.open_image_dialog)
         self.input_panel.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.input_panel.undo_available.connect(self.undo_action.setEnabled)
         self.tabs.currentChanged.connect(self._on_tab_changed)
-        for i, explorer in enumerate(self.explorers):
-            explorer.status_message.connect(lambda text, i=i: self._on_explorer_status(i, text))
         self.controller.analysis_failed.connect(
             lambda message: self.statusBar().showMessage(f"Analysis failed: {message}", 8000))
         self.state.model_changed.connect(self._on_model_changed)
@@ -167,17 +243,23 @@ class MainWindow(QMainWindow):
     def load_defaults(self) -> bool:
         """The shipped model and a real MNIST "3", so the window is never empty.
         False (with a visible message) if the model is missing or damaged."""
+        from cnnviz.core.weights import WeightsError
+
         ok = True
-        if self.state.model is None:
+        if self.state.model is None and self.cnn_explorer is not None:
             try:
                 self.state.set_model(self.cnn_explorer.shipped_model("cnnviz"))
             except WeightsError as exc:
                 ok = False
                 self.show_model_problem(str(exc))
+        self.show_default_image()
+        return ok
+
+    def show_default_image(self) -> None:
+        """A real MNIST "3" on the pad, unless there is an input already."""
         if self.state.image is None:
             image, source = default_sample_and_source()
             self.state.set_image(image, source)
-        return ok
 
     def show_model_problem(self, reason: str) -> None:
         text = (f"No model loaded: {reason}. The kernel explorer works without one; load a "
@@ -256,9 +338,15 @@ class MainWindow(QMainWindow):
     # ----- saving (files.py) --------------------------------------------------------------
 
     def current_explorer(self):
+        """The explorer of the shown tab (None while a lazy start is still loading)."""
+        if not self.explorers:
+            return None
         return self.explorers[max(0, self.tabs.currentIndex())]
 
     def open_weights(self) -> None:
+        if self.cnn_explorer is None:
+            self.statusBar().showMessage(LOADING_TEXT + " Open weights once it is ready.", 5000)
+            return
         self.tabs.setCurrentIndex(0)
         self.cnn_explorer.open_weights_dialog()
 
@@ -274,6 +362,8 @@ class MainWindow(QMainWindow):
     def export_view_png(self, path: str | None = None, whole_window: bool = False) -> str | None:
         """Save a picture of the current tab (or the whole window) as PNG. Returns the path."""
         widget = self if whole_window else self.current_explorer()
+        if widget is None:
+            widget = self.tabs
         stem = "cnnviz-window" if whole_window else f"cnnviz-{TAB_NAMES[self.tabs.currentIndex()]}"
         if path is None:
             path = self._save_path("Export view as PNG", f"{stem}.png", "PNG images (*.png)", ".png")
@@ -291,7 +381,8 @@ class MainWindow(QMainWindow):
 
     def export_feature_maps(self, path: str | None = None) -> str | None:
         """Save the array the current tab shows (e.g. a layer's feature maps) as .npy."""
-        exported = self.current_explorer().export_array()
+        explorer = self.current_explorer()
+        exported = explorer.export_array() if explorer is not None else None
         if exported is None:
             QMessageBox.information(self, "Nothing to export",
                                     "This tab shows no array yet: draw or open an input first.")

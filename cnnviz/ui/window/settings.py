@@ -44,6 +44,12 @@ def read_settings(window) -> None:
     window.tabs.setCurrentIndex(min(max(_int(s, "window/tab", 0), 0), window.tabs.count() - 1))
     window.input_panel.set_brush_size(_int(s, "input/brush", window.input_panel.brush_size()))
     window.last_dir = str(s.value("files/last_dir", "") or "")
+    restore_explorers(window)
+
+
+def restore_explorers(window) -> None:
+    """Each explorer's own saved settings (again when a lazy start builds them)."""
+    s = QSettings()
     for explorer in window.explorers:
         try:
             explorer.restore_settings(s)
