@@ -84,3 +84,18 @@ def test_qimage_to_array_gives_the_asked_type_in_one_copy():
     assert a.dtype == np.float32 and a.shape == (3, 5) and (a == 7).all()
     a[0, 0] = 1  # a copy: the image is not changed
     assert qimage_to_array(image)[0, 0] == 7
+
+
+def test_strip_pictures_are_averaged_down_like_torch_avg_pool():
+    import torch
+
+    from cnnviz.ui.input.strip import shrink_for
+
+    rng = np.random.default_rng(0)
+    picture = rng.random((283, 201), dtype=np.float32)  # not a multiple of the block size
+    got = shrink_for(picture, 52)  # 283 // 52 = 5: 5x5 blocks, the last 3 and 1 pixels dropped
+    want = torch.nn.functional.avg_pool2d(torch.from_numpy(picture)[None, None], 5)[0, 0].numpy()
+    assert got.shape == want.shape == (56, 40)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    small = picture[:60, :40]
+    assert shrink_for(small, 52) is small  # nothing to gain: shown as it is

@@ -46,7 +46,9 @@ class AnalysisController(QObject):
         self._busy_said = False  # the busy state last published on state.busy_changed
         self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(self._on_failed)
-        state.image_changed.connect(self._on_image_changed)
+        # After every other listener (the views' own small updates): the worker then starts
+        # with the GUI thread idle instead of the two taking turns at Python's lock.
+        state.image_changed.connect(self._on_image_changed, priority=-10)
         state.model_changed.connect(self._on_model_changed)
 
     # ----- requests -------------------------------------------------------------------

@@ -2,9 +2,9 @@
 picture per step (grey -> invert -> clean -> crop -> thicken -> scale -> center), ending
 with the network input itself.
 
-Drawn on every pen move, so it is cheap: a step's picture is converted to a QImage once per
-result and scaled to its box once per result (or resize), and painted as a plain copy; the
-row of step views is rebuilt only when the list of steps changes.
+Drawn on every pen move, so it is cheap: a step's picture is converted for the screen once
+per result, when painted, already reduced to about the size of its box; the row of step
+views is rebuilt only when the list of steps changes.
 """
 
 from __future__ import annotations
@@ -19,12 +19,18 @@ from .wording import NETWORK_INPUT_LINES, PREPROCESS_HELP, network_input_tooltip
 
 
 class ArrayView(QWidget):
-    """A small image drawn to fit a square: crisp pixels when enlarged, smooth when shrunk."""
+    """A small image drawn to fit a square: crisp pixels when enlarged, smooth when shrunk.
+
+    The picture is converted for the screen when it is painted, at the size it is shown
+    (a 280x280 step in a 52 px box is first averaged down in blocks), so a step that is
+    replaced before it is painted costs nothing."""
 
     def __init__(self, side: int = 56, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._image: QImage | None = None
-        self._shown: QImage | None = None  # _image scaled to the box, in the screen's format
+        self._array: np.ndarray | None = None
+        self._range: tuple[float, float] | None = None
+        self._shown: QImage | None = None  # the picture as painted, for the box side below
+        self._shown_side = 0
         self._side = side
         self.setMinimumSize(28, 28)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -32,12 +38,14 @@ class ArrayView(QWidget):
 
     def set_array(self, array: np.ndarray | None,
                   value_range: tuple[float, float] | None = None) -> None:
-        self._image = None if array is None else array_to_qimage(array, value_range)
+        self._array = None if array is None else np.asarray(array)
+        self._range = value_range
         self._shown = None
         self.update()
 
     def qimage(self) -> QImage | None:
-        return self._image
+        """The picture at its own resolution (None: nothing shown)."""
+        return None if self._array is None else array_to_qimage(self._array, self._range)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
         return QSize(self._side, self._side)
@@ -47,28 +55,44 @@ class ArrayView(QWidget):
         return QRect((self.width() - side) // 2, (self.height() - side) // 2, side, side)
 
     def _fitted(self, side: int) -> QImage:
-        """The picture scaled to fit a side x side box (made once per picture and size)."""
-        image = self._image
-        k = min(side / image.width(), side / image.height())
-        w, h = max(1, round(image.width() * k)), max(1, round(image.height() * k))
-        if self._shown is None or self._shown.size() != QSize(w, h):
-            mode = (Qt.TransformationMode.SmoothTransformation if k < 1
-                    else Qt.TransformationMode.FastTransformation)
-            self._shown = image.scaled(w, h, Qt.AspectRatioMode.IgnoreAspectRatio,
-                                       mode).convertToFormat(QImage.Format.Format_RGB32)
+        if self._shown is None or self._shown_side != side:
+            self._shown = array_to_qimage(shrink_for(self._array, side), self._range)
+            self._shown_side = side
         return self._shown
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         painter = QPainter(self)
         box = self._box()
         painter.fillRect(box, QColor(0, 0, 0))
-        if self._image is not None:
-            shown = self._fitted(box.width())
-            painter.drawImage(box.x() + (box.width() - shown.width()) // 2,
-                              box.y() + (box.height() - shown.height()) // 2, shown)
+        if self._array is not None:
+            ih, iw = self._array.shape[:2]
+            side = box.width()
+            k = min(side / iw, side / ih)
+            w, h = max(1, round(iw * k)), max(1, round(ih * k))
+            target = QRect(box.x() + (side - w) // 2, box.y() + (side - h) // 2, w, h)
+            shown = self._fitted(side)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform,
+                                  shown.width() > w)
+            painter.drawImage(target, shown)
         painter.setPen(QPen(self.palette().mid().color(), 1))
         painter.drawRect(box.adjusted(0, 0, -1, -1))
         painter.end()
+
+
+def shrink_for(array: np.ndarray, side: int) -> np.ndarray:
+    """array averaged over f x f blocks, f the largest whole factor that keeps its longest
+    side at least `side` pixels (the painter's smooth scaling does the rest; a few edge
+    pixels beyond the last whole block are dropped, under one shown pixel)."""
+    h, w = array.shape[:2]
+    f = max(h, w) // max(1, side)
+    if f < 2 or min(h, w) < f:
+        return array
+    rows, cols = h // f, w // f
+    blocks = array[:rows * f, :cols * f].astype(np.float32, copy=False)
+    rest = array.shape[2:]
+    # two sums over neighbouring axes: four times faster than one mean over axes (1, 3)
+    summed = blocks.reshape(rows, f, cols * f, *rest).sum(axis=1)
+    return summed.reshape(rows, cols, f, *rest).sum(axis=2) * np.float32(1.0 / (f * f))
 
 
 class FitCaption(QLabel):
