@@ -1,8 +1,10 @@
 """Start-up time and memory while drawing.
 
-1. Time to first window: `run_app()` in a fresh subprocess (offscreen Qt), timed from the
-   moment the process is spawned until the window is shown, and until the first prediction
-   is on screen. Repeated a few times (the first run pays for cold disk caches).
+1. Time to first window: `run_app()` in a fresh subprocess (offscreen Qt, or a real X
+   server with QT_QPA_PLATFORM=xcb), timed from the moment the process is spawned until the
+   window is shown, until its pad takes strokes (target 1.0 s), and until the first prediction
+   is on screen; with the longest event-loop stall while torch loads (what a pen stroke would
+   wait), and each figure's ratio to the bare analyze() time of the same run. Repeated a few times (the first run pays for cold disk caches).
 2. Memory: resident set size (RSS) of a window after 100 and after 10,000 simulated pen
    strokes on the drawing pad (mouse events -> pad.changed -> state.set_image -> analysis on
    the worker -> explorers redraw), processing events after each stroke. Flat numbers mean
@@ -37,13 +39,25 @@ QSettings.setDefaultFormat(QSettings.Format.IniFormat)
 QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, sys.argv[1])
 marks = {"qt_ready": time.time()}
 
+last_tick = [None]
+gaps = []  # event-loop stalls while the network loads: how long a pen stroke would wait
+
 def probe():
+    now = time.time()
     windows = [w for w in app.topLevelWidgets() if w.objectName() == "cnnviz_main_window"]
     if windows and windows[0].isVisible():
         w = windows[0]
-        marks.setdefault("shown", time.time())
+        marks.setdefault("shown", now)
+        if w.input_panel.pad.isVisible() and w.input_panel.pad.width() > 50:
+            marks.setdefault("pad_ready", now)
+        if last_tick[0] is not None:
+            gaps.append(now - last_tick[0])
+        last_tick[0] = now
         if w.state.analysis is not None and w.input_panel.prediction_label.text() not in ("", "–"):
-            marks["first_prediction"] = time.time()
+            marks["first_prediction"] = now
+            gaps.sort()
+            marks["stall_max"] = gaps[-1] if gaps else 0.0
+            marks["stall_p95"] = gaps[int(0.95 * (len(gaps) - 1))] if gaps else 0.0
             print(json.dumps(marks), flush=True)
             w.close()
             return
@@ -68,10 +82,53 @@ def rss_mib() -> float:
         return peak / (2**20 if sys.platform == "darwin" else 2**10)
 
 
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine()
+
+
+def bare_analyze_ms(repeats: int = 50) -> float:
+    """Median time of cnnviz.core.inference.analyze on the default digit, on a worker thread
+    as the app runs it (the reference every figure is divided by, so machines compare)."""
+    import statistics
+    import threading
+
+    from cnnviz.core.inference import analyze
+    from cnnviz.core.samples import default_sample
+    from cnnviz.core.weights import load_shipped
+
+    model = load_shipped("cnnviz").model
+    digit = default_sample()[0].astype("float32")
+    times = []
+
+    def work():
+        for _ in range(5):
+            analyze(model, digit)
+        for _ in range(repeats):
+            t = time.perf_counter()
+            analyze(model, digit)
+            times.append(time.perf_counter() - t)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    return 1000 * statistics.median(times)
+
+
 def time_startup(runs: int) -> None:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
-    print(f"Time to first window (run_app in a new process, offscreen), {runs} runs:")
-    shown, predicted = [], []
+    env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+               PYTHONPATH=str(ROOT))
+    print(f"CPU: {cpu_model()} ({os.cpu_count()} cores); load average {os.getloadavg()[0]:.1f}")
+    print(f"Time from the command's start (run_app in a new process, {env['QT_QPA_PLATFORM']}), "
+          f"{runs} runs; target: window with a pad that takes strokes <= 1.0 s")
+    rows = []
     for i in range(runs):
         with tempfile.TemporaryDirectory() as settings_dir:
             t0 = time.time()
@@ -81,15 +138,19 @@ def time_startup(runs: int) -> None:
         if proc.returncode != 0 or not lines:
             print(f"  run {i + 1}: failed (exit {proc.returncode})\n{proc.stderr[-2000:]}")
             return
-        marks = json.loads(lines[-1])
-        shown.append(marks["shown"] - t0)
-        predicted.append(marks["first_prediction"] - t0)
-        print(f"  run {i + 1}: Qt ready {marks['qt_ready'] - t0:5.2f} s, window shown "
-              f"{shown[-1]:5.2f} s, first prediction on screen {predicted[-1]:5.2f} s")
-    shown.sort()
-    predicted.sort()
-    print(f"  median: window shown {shown[len(shown) // 2]:.2f} s, first prediction "
-          f"{predicted[len(predicted) // 2]:.2f} s")
+        m = json.loads(lines[-1])
+        rows.append((m["shown"] - t0, m["pad_ready"] - t0, m["first_prediction"] - t0,
+                     m["stall_max"], m["stall_p95"]))
+        print(f"  run {i + 1}: Qt ready {m['qt_ready'] - t0:5.2f} s, window shown {rows[-1][0]:5.2f} s, "
+              f"pad ready {rows[-1][1]:5.2f} s, first prediction {rows[-1][2]:5.2f} s; while loading "
+              f"the longest event-loop stall {1000 * m['stall_max']:.0f} ms (p95 "
+              f"{1000 * m['stall_p95']:.0f} ms)")
+    med = [sorted(col)[len(col) // 2] for col in zip(*rows)]
+    ref = bare_analyze_ms()
+    print(f"  median: window shown {med[0]:.2f} s, pad ready {med[1]:.2f} s (target 1.0 s), first "
+          f"prediction {med[2]:.2f} s; longest stall while loading {1000 * med[3]:.0f} ms")
+    print(f"  bare analyze() in this run: {ref:.1f} ms; ratios: pad ready {1000 * med[1] / ref:.0f}x, "
+          f"first prediction {1000 * med[2] / ref:.0f}x")
 
 
 def memory_while_drawing(total: int, input_only: bool) -> None:

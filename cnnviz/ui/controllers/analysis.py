@@ -75,11 +75,11 @@ class AnalysisController(QObject):
     def request(self) -> int | None:
         """Analyse the current image with the current model now; returns the request's
         generation, or None when there is no image or no model yet."""
-        from cnnviz.core.inference import analyze
-
         self._waiting = False
         if self.state.image is None or self.state.model is None:
             return None
+        from cnnviz.core.inference import analyze  # (torch: not before a model exists)
+
         # The model object is only read by the worker; a model switch makes a new one.
         loaded = self.state.model
         self._requested = self.runner.submit(partial(analyze, dataset=loaded.dataset),
