@@ -18,7 +18,6 @@ from ...core.layer_cards import LayerText
 from ...core.thumbnails import GAP_INDEX, thumbnail_indices
 from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP
 
-# fmt_shape is re-exported for cnnviz.ui.kernel.explorer, which imports it from here.
 __all__ = ["KIND_COLORS", "LayerCard", "NetworkStrip", "Thumbnail", "fmt_shape", "thumbnail_image",
            "tooltip_html"]
 
