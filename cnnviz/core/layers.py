@@ -73,6 +73,30 @@ def _needs_maps(in_shape, what: str) -> None:
         raise LayerError(f"{what} needs a feature map, but the input here is flat")
 
 
+class _NoParameters:
+    """A layer with nothing to learn (its parameter count is 0, said in words)."""
+
+    def parameters(self, in_shape) -> int:
+        return 0
+
+    def param_formula(self, in_shape) -> str:
+        return NO_PARAMETERS
+
+
+class _KeepsShape(_NoParameters):
+    """A layer whose output has its input's shape and that learns nothing (activation, dropout)."""
+
+    def shape_formula(self, in_shape) -> str:
+        return _same_shape(in_shape)
+
+
+class _KeepsShapeWithParameters:
+    """A layer whose output has its input's shape (batch norm: it learns γ and β)."""
+
+    def shape_formula(self, in_shape) -> str:
+        return _same_shape(in_shape)
+
+
 @dataclass(frozen=True)
 class Conv:
     filters: int
@@ -160,7 +184,7 @@ _ACTIVATION_MODULES = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "elu": nn.EL
 
 
 @dataclass(frozen=True)
-class Activation:
+class Activation(_KeepsShape):
     kind: str = "relu"
     type: str = field(default="activation", init=False)
 
@@ -190,15 +214,6 @@ class Activation:
                              f"{self.kind!r}")
         return tuple(in_shape)
 
-    def parameters(self, in_shape) -> int:
-        return 0
-
-    def shape_formula(self, in_shape) -> str:
-        return _same_shape(in_shape)
-
-    def param_formula(self, in_shape) -> str:
-        return NO_PARAMETERS
-
     def describe(self, in_shape) -> str:
         if self.ends_network:  # the lecture's reason for activations is not what softmax is for
             return (f"Softmax: turns the {in_shape[0]} scores into probabilities that add up "
@@ -227,7 +242,7 @@ _POOL_KEEPS = {"max": "largest", "min": "smallest", "avg": "average"}
 
 
 @dataclass(frozen=True)
-class Pool:
+class Pool(_NoParameters):
     kind: str = "max"
     size: int = 2
     stride: int = 2
@@ -262,16 +277,10 @@ class Pool:
         cols = ops.pool_axis(w, self.size, self.stride).value
         return (c, rows, cols)
 
-    def parameters(self, in_shape) -> int:
-        return 0
-
     def shape_formula(self, in_shape) -> str:
         square = (self.size, self.size)
         return _axes_formula(in_shape, self.output_shape(in_shape), square,
                              (self.stride, self.stride), (0, 0))
-
-    def param_formula(self, in_shape) -> str:
-        return NO_PARAMETERS
 
     def describe(self, in_shape) -> str:
         return (f"{self.kind.capitalize()} pooling: “a process of subsample (shrink the image) "
@@ -292,7 +301,7 @@ class Pool:
 
 
 @dataclass(frozen=True)
-class BatchNorm:
+class BatchNorm(_KeepsShapeWithParameters):
     type: str = field(default="batchnorm", init=False)
 
     base_name = "bn"
@@ -305,9 +314,6 @@ class BatchNorm:
 
     def parameters(self, in_shape) -> int:
         return 2 * in_shape[0]  # gamma and beta per channel (Keras adds 2 non-trainable)
-
-    def shape_formula(self, in_shape) -> str:
-        return _same_shape(in_shape)
 
     def param_formula(self, in_shape) -> str:
         c = in_shape[0]
@@ -326,7 +332,7 @@ class BatchNorm:
 
 
 @dataclass(frozen=True)
-class Dropout:
+class Dropout(_KeepsShape):
     p: float = 0.5
     type: str = field(default="dropout", init=False)
 
@@ -343,15 +349,6 @@ class Dropout:
             raise LayerError(f"dropout probability must be in [0, 1), got {self.p}")
         return tuple(in_shape)
 
-    def parameters(self, in_shape) -> int:
-        return 0
-
-    def shape_formula(self, in_shape) -> str:
-        return _same_shape(in_shape)
-
-    def param_formula(self, in_shape) -> str:
-        return NO_PARAMETERS
-
     def describe(self, in_shape) -> str:
         return (f"Dropout (p = {self.p:g}): during training it switches off random units; “we "
                 "randomly add dropout only during the training time, (testing time, we "
@@ -365,7 +362,7 @@ class Dropout:
 
 
 @dataclass(frozen=True)
-class Flatten:
+class Flatten(_NoParameters):
     type: str = field(default="flatten", init=False)
 
     base_name = "flatten"
@@ -376,18 +373,12 @@ class Flatten:
     def output_shape(self, in_shape) -> tuple[int, ...]:
         return (int(np.prod(in_shape)),)
 
-    def parameters(self, in_shape) -> int:
-        return 0
-
     def shape_formula(self, in_shape) -> str:
         if len(in_shape) != 3:
             return _same_shape(in_shape)
         c, h, w = in_shape
         n = self.output_shape(in_shape)[0]
         return f"{h} {TIMES} {w} {TIMES} {c} = {fmt_count(n)} numbers in one row"
-
-    def param_formula(self, in_shape) -> str:
-        return NO_PARAMETERS
 
     def describe(self, in_shape) -> str:
         return ("Flatten: lays the feature maps end to end as one long list of numbers for the "
