@@ -134,7 +134,7 @@ class CnnExplorer(QWidget):
         self.state.model_changed.connect(self._on_model_changed)
         self.state.analysis_ready.connect(self._on_analysis)
         self.state.layer_changed.connect(self._on_layer_changed)
-        self.controller.analysis_failed.connect(self._on_analysis_failed)
+        self.state.analysis_failed.connect(self._on_analysis_failed)
 
     # ------------------------------------------------------------------------------------
     # models

@@ -222,7 +222,7 @@ class MainWindow(QMainWindow):
         self.input_panel.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.input_panel.undo_available.connect(self.undo_action.setEnabled)
         self.tabs.currentChanged.connect(self._on_tab_changed)
-        self.controller.analysis_failed.connect(
+        self.state.analysis_failed.connect(
             lambda message: self.statusBar().showMessage(f"Analysis failed: {message}", 8000))
         self.state.model_changed.connect(self._on_model_changed)
         self.state.image_changed.connect(self._on_image_changed)
