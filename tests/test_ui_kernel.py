@@ -263,17 +263,26 @@ def test_bad_kernel_cell_is_marked_and_not_used(qtbot, env):
     type_into(cell, "abc")
     assert "d32f2f" in cell.styleSheet()
     assert "not a number" in cell.toolTip() and "Row 1, column 2" in cell.toolTip()
-    # The message says what is in force instead: that cell's last good value, −1.
-    assert "still counts as -1" in ex.grid.message() and ex.grid.problem()
+    # The message says what is really in force: the whole last kernel (not the other cells
+    # typed meanwhile, not "this cell counts as −1"), as panel ② shows it.
+    assert "No cell is used until it is fixed" in ex.grid.message() and ex.grid.problem()
+    assert "kernel in force is still 0 -1 0; -1 5 -1; 0 -1 0" in ex.grid.message()
+    assert "still counts" not in ex.grid.message()
+    type_into(ex.grid.cell(1, 1), "9")  # a good cell beside the bad one is not used either
+    np.testing.assert_array_equal(state.kernel.kernel, kernel_before)
+    np.testing.assert_array_equal(ex.stages.kernel.array, kernel_before)  # ② shows what is used
+    assert "kernel in force is still 0 -1 0; -1 5 -1; 0 -1 0" in ex.grid.message()
     np.testing.assert_array_equal(state.kernel.kernel, kernel_before)
     assert ex.is_idle() and ex.update_count == count  # nothing recomputed
     type_into(cell, "1/4")
     wait(qtbot, ex)
     assert cell.styleSheet() == "" and not ex.grid.problem()
-    assert state.kernel.kernel[0, 1] == 0.25 and ex.update_count > count
+    assert state.kernel.kernel[0, 1] == 0.25 and state.kernel.kernel[1, 1] == 9
+    assert ex.update_count > count
 
 
-@pytest.mark.parametrize("typed, reason", [("1/0", "divides by zero"), ("1e400", "not a finite")])
+@pytest.mark.parametrize("typed, reason", [("1/0", "divides by zero"), ("1e400", "not a finite"),
+                                           ("1e308", "too large")])
 def test_cells_apply_when_typing_stops_not_per_keystroke(qtbot, env, typed, reason):
     """Typing '1/0' must never put the 1 in force on the way, nor '1e400' its 1e40."""
     state, ex = env
@@ -286,25 +295,75 @@ def test_cells_apply_when_typing_stops_not_per_keystroke(qtbot, env, typed, reas
     np.testing.assert_array_equal(state.kernel.kernel, before)
     qtbot.waitUntil(lambda: not ex.grid.pending(), timeout=5000)  # the pause applies it
     assert not seen and reason in ex.grid.message()
-    assert "still counts as 0" in ex.grid.message()  # true: the top-left weight is still 0
+    assert "the kernel in force is still 0 -1 0; -1 5 -1; 0 -1 0" in ex.grid.message()
     np.testing.assert_array_equal(state.kernel.kernel, before)
     # A finished edit applies at once: Enter.
     type_into(cell, "2")
     assert len(seen) == 1 and seen[0][0, 0] == 2 and state.kernel.kernel[0, 0] == 2
 
 
-def test_huge_kernel_values_draw_without_overflow(qtbot, env):
+def test_kernel_weights_beyond_the_limit_are_refused(qtbot, env):
+    """A cell of 1e308 segfaulted the app while painting; such a weight is refused."""
     state, ex = env
+    before = state.kernel.kernel.copy()
+    for typed in ("1e308", "-2e6", "1e7/2"):
+        type_into(ex.grid.cell(0, 0), typed)
+        assert "too large" in ex.grid.message() and "1,000,000" in ex.grid.message()
+        np.testing.assert_array_equal(state.kernel.kernel, before)
+    type_into(ex.grid.cell(0, 0), "1e6")  # the limit itself is fine
+    wait(qtbot, ex)
+    assert state.kernel.kernel[0, 0] == 1e6 and not ex.grid.problem()
+    ex.grab()
+
+
+@pytest.mark.parametrize("weight", [1e40, 1e308, -1e308])
+def test_huge_kernel_values_draw_safely(qtbot, env, weight):
+    """A kernel that reaches the state another way (an old settings file, a model) is drawn
+    safely: finite levels, the pattern visible, and a note that says the values are scaled."""
+    state, ex = env
+    kernel = np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], np.float64)
+    kernel[1, 1] = weight
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no overflow RuntimeWarning may print
-        type_into(ex.grid.cell(0, 0), "1e40")
+        state.set_kernel(state.kernel.with_changes(kernel=kernel, preset_key=None))
         wait(qtbot, ex)
-        ex.grab()  # paint every panel
-    conv = ex.view.result.conv
-    assert np.isfinite(conv).all() and np.abs(conv).max() > 1e40
-    shown = ex.stages.conv.image_item.image
-    assert np.isfinite(shown).all() and len(np.unique(shown)) > 2  # not one solid colour
-    check_panels(ex, state.image)
+        ex.grab()  # paint every panel: the colour bar's axis overflowed here (a segfault)
+    assert "too large to draw" in ex.stages.kernel.note()
+    assert ex.stages.kernel.note_label.isVisibleTo(ex)
+    for key in ("kernel", "conv"):
+        panel = ex.stages.panels[key]
+        if panel.array is None:
+            continue
+        shown = panel.image_item.image
+        lo, hi = panel.image_item.levels
+        assert np.isfinite(shown).all() and np.isfinite([lo, hi]).all() and abs(hi - lo) < 1e16
+        assert len(np.unique(shown)) >= 2  # not one solid colour
+
+
+def test_plots_draw_any_values(qtbot):
+    """An image panel paints whatever it is given: ±1e308 (whose span overflows to ∞), ∞,
+    NaN, nothing finite at all."""
+    from cnnviz.ui.widgets.plots import ImagePanel
+
+    panel = ImagePanel("t")
+    qtbot.addWidget(panel)
+    panel.resize(300, 300)
+    panel.show()
+    cases = {"span overflows": np.array([[1e308, 0], [0, -1e308]]),
+             "infinite": np.array([[np.inf, 1], [2, -np.inf]]),
+             "undefined": np.array([[np.nan, 1], [2, 3]]),
+             "nothing finite": np.full((3, 3), np.nan),
+             "huge and equal": np.full((2, 2), 1e300)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for name, values in cases.items():
+            panel.set_array(values)
+            panel.grab()
+            image, (lo, hi) = panel.image_item.image, panel.image_item.levels
+            assert np.isfinite(image).all() and np.isfinite([lo, hi]).all() and hi > lo, name
+            assert panel.note(), name  # said, not silently drawn as something else
+    panel.set_array(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    assert panel.note() == "" and not panel.note_label.isVisibleTo(panel)
 
 
 def test_kernel_grid_alone(qtbot):

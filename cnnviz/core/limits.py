@@ -17,6 +17,7 @@ MAX_GRID_KERNEL_SIDE = 7  # the explorer's cell grid (larger kernels come as tex
 MAX_TYPED_STRIDE = 10
 MAX_TYPED_PADDING = 30
 MAX_TYPED_POOL = 8  # pooling window side and stride in the explorer
+MAX_KERNEL_VALUE = 1e6  # a typed or saved kernel weight, either sign (1e308 overflowed drawing)
 
 # The command line's filter: any whole number a shell can pass, checked in closed form.
 MAX_FILTER_STRIDE = 10_000

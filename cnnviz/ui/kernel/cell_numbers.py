@@ -38,10 +38,13 @@ class CellNumbers:
              origin: tuple[float, float] = (0.0, 0.0)) -> None:
         rows, cols = len(texts), len(texts[0]) if texts else 0
         self.origin = origin
-        lo, hi = levels
+        # Halved so that a span of ±1e308 does not overflow; NaN and ∞ land at the ends.
+        lo, hi = float(levels[0]) / 2, float(levels[1]) / 2
         span = (hi - lo) or 1.0
-        rgba = cmap.map(np.clip((np.asarray(values, np.float64) - lo) / span, 0, 1).ravel(),
-                        mode="float")
+        with np.errstate(all="ignore"):
+            where = (np.asarray(values, np.float64) / 2 - lo) / span
+        where = np.clip(np.nan_to_num(where, nan=0.0, posinf=1.0, neginf=0.0), 0, 1)
+        rgba = cmap.map(where.ravel(), mode="float")
         light = rgba[:, 0] * 0.299 + rgba[:, 1] * 0.587 + rgba[:, 2] * 0.114
         self.texts = [t for row in texts for t in row]
         self.colours = [bool(v > 0.55) for v in light]

@@ -158,11 +158,14 @@ class KernelExplorer(QWidget):
                          self.state.channel_view, self.controls.conv_box.link_check.isChecked())
 
     def restore_settings(self, settings: QSettings) -> None:
-        """Bring back saved choices; anything unreadable keeps its current value."""
-        restored, source, view, linked = persistence.read(settings, self.state.kernel)
+        """Bring back saved choices; anything unusable keeps its current value (and is said)."""
+        restored, source, view, linked, dropped = persistence.read(settings, self.state.kernel)
         self.controls.conv_box.link_check.setChecked(linked)
         self.state.set_channel_view(view)
         self.controller.restore(source, restored)
+        if dropped:
+            self.status_message.emit("Kernel explorer: saved settings that could not be used "
+                                     f"were reset ({', '.join(dropped)}).")
 
     def shutdown(self) -> None:
         """Stop listening to the state and stop the worker (the window is closing)."""

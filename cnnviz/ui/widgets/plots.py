@@ -6,6 +6,9 @@ top-left pixel, as in numpy, PIL and the lecture's grids.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
@@ -27,7 +30,11 @@ SIGNED_CMAP = pg.colormap.get("CET-D1")  # blue-white-red
 UNSIGNED_CMAP = pg.colormap.get("CET-L1")  # black to white, like the digits themselves
 
 FRAME_PEN = QColor("#8a8a8a")  # mid grey: visible against black cells, white cells and the page
-FLOAT32_MAX = float(np.finfo(np.float32).max)
+FLOAT64_MAX = float(np.finfo(np.float64).max)
+# Larger values are drawn divided by a power of ten: pyqtgraph's colour bar axis overflowed
+# (and crashed the app) on a range of ±1e308, and float32 ends at 3.4e38.
+MAX_DRAWN_MAGNITUDE = 1e15
+NOTE_STYLE = "QLabel { color: #8a5300; background: #fff8e1; padding: 2px 4px; }"
 
 
 def symmetric_levels(array: np.ndarray) -> tuple[float, float]:
@@ -48,9 +55,59 @@ def auto_levels(array: np.ndarray) -> tuple[float, float]:
     return lo, hi
 
 
+@dataclass(frozen=True, eq=False)
+class Drawable:
+    """What is handed to pyqtgraph: finite float32 values within finite levels.
+    scale: the values drawn are the real ones ÷ scale (1 unless they are too large to draw);
+    note: a sentence for the user when the drawing is not the values as they are."""
+
+    image: np.ndarray
+    levels: tuple[float, float]
+    scale: float = 1.0
+    note: str = ""
+
+
+def _finite_level(v: float, default: float) -> float:
+    v = float(v)
+    if math.isnan(v):
+        return default
+    return min(max(v, -FLOAT64_MAX), FLOAT64_MAX)
+
+
+def drawable(array: np.ndarray, levels: tuple[float, float]) -> Drawable:
+    """Values safe to draw whatever `array` holds (1e308, ∞, NaN): levels made finite with
+    a finite span; values beyond MAX_DRAWN_MAGNITUDE divided by a power of ten (the colour
+    bar shows the divided numbers and the note says so); ∞ drawn at the ends of the scale,
+    NaN at its low end."""
+    lo, hi = _finite_level(levels[0], 0.0), _finite_level(levels[1], 1.0)
+    lo, hi = min(lo, hi), max(lo, hi)
+    notes = []
+    scale, largest = 1.0, max(abs(lo), abs(hi))
+    if largest > MAX_DRAWN_MAGNITUDE:
+        power = int(math.floor(math.log10(largest))) - 3  # the largest drawn as 1000…9999
+        scale = 10.0 ** power
+        lo, hi = lo / scale, hi / scale
+        notes.append(f"Values up to {largest:.3g} are too large to draw as they are: the colours "
+                     f"and the colour bar show them ÷ 10^{power}. Point at a pixel for its value.")
+    if hi <= lo:
+        hi = lo + 1.0
+    with np.errstate(all="ignore"):
+        a = np.asarray(array)
+        values = a.astype(np.float64) / scale if scale != 1.0 else a.astype(np.float32, copy=False)
+        finite = np.isfinite(values)
+        if not finite.all():
+            if not np.isfinite(a).all():
+                notes.append("Some values are not finite numbers (∞ or undefined): they are "
+                             "drawn at the ends of the colour scale.")
+            values = np.nan_to_num(values, nan=lo, posinf=hi, neginf=lo)
+        image = np.clip(values, lo, hi).astype(np.float32)  # within float32 now (|v| < 1e16)
+    return Drawable(image, (float(lo), float(hi)), scale, " ".join(notes))
+
+
 def pick_colormap(array: np.ndarray):
     """Signed data gets the diverging map, non-negative data the grey one."""
-    return SIGNED_CMAP if array.size and float(np.nanmin(array)) < 0 else UNSIGNED_CMAP
+    finite = array[np.isfinite(array)] if array.size else array
+    return SIGNED_CMAP if finite.size and float(finite.min()) < 0 else UNSIGNED_CMAP
 
 
 class ExtentAxis(pg.AxisItem):
@@ -129,12 +186,21 @@ class ImagePanel(QWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.view)
         self.stack.addWidget(self.message_label)
+        # Said when the drawing is not the values as they are (too large, not finite).
+        self.note_label = QLabel()
+        self.note_label.setWordWrap(True)
+        self.note_label.setStyleSheet(NOTE_STYLE)
+        self.note_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+        self.note_label.setFont(self.title_label.font())
+        self.note_label.hide()
+        self.drawn_scale = 1.0  # the values drawn are the array's ÷ this
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.title_label)
         layout.addWidget(self.stack, 1)
+        layout.addWidget(self.note_label)
         self.setStyleSheet("ImagePanel { background: white; }")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self._shape = (0, 0)
@@ -213,6 +279,7 @@ class ImagePanel(QWidget):
         self.stack.setCurrentWidget(self.message_label)
         self.image_item.clear()
         self.frame.hide()
+        self._set_note("")
         self.array = None
         self._shape = (0, 0)
         if title is not None:
@@ -224,6 +291,16 @@ class ImagePanel(QWidget):
     def message(self) -> str:
         """The text shown instead of the plot, or "" while the plot is shown."""
         return self._message
+
+    def note(self) -> str:
+        """The note under the image ("" when the image shows the values as they are)."""
+        return self.note_label.text()
+
+    def _set_note(self, text: str) -> None:
+        if text != self.note_label.text():
+            self.note_label.setText(text)
+            self.note_label.setToolTip(text)
+        self.note_label.setVisible(bool(text))
 
     # ----------------------------------------------------------------- the image
 
@@ -271,17 +348,19 @@ class ImagePanel(QWidget):
         rect = QRectF(*rect) if isinstance(rect, tuple) else rect
         self._colorbar_wanted = array.ndim != 3  # colour shows its own colours, no scale
         if array.ndim == 3:  # colour
-            image = np.clip(array, 0, 255).astype(np.uint8)
+            with np.errstate(invalid="ignore"):
+                image = np.ascontiguousarray(np.clip(np.nan_to_num(array), 0, 255).astype(np.uint8))
             levels = (0, 255)
+            self.drawn_scale = 1.0
+            self._set_note("")
         else:
             if cmap is None:
                 cmap = pick_colormap(array)
             if levels is None:
                 levels = symmetric_levels(array) if cmap is SIGNED_CMAP else auto_levels(array)
-            # float32 draws faster; values beyond its range (a kernel weight of 1e40) would
-            # turn to inf there, so those stay float64.
-            big = max(abs(levels[0]), abs(levels[1])) >= FLOAT32_MAX / 4
-            image = np.nan_to_num(array.astype(np.float64 if big else np.float32, copy=False))
+            drawn = drawable(array, levels)
+            image, levels, self.drawn_scale = drawn.image, drawn.levels, drawn.scale
+            self._set_note(drawn.note)
             if self.colorbar is not None:
                 self.colorbar.setColorMap(cmap)
                 self.colorbar.setLevels(levels)
