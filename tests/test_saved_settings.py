@@ -42,9 +42,11 @@ def _start(qtbot) -> MainWindow:
     qtbot.addWidget(window)
     window.load_defaults()
     window.show()
+    window.resize(1600, 1000)  # large enough for every colour bar (narrow panels leave it out)
     qtbot.waitExposed(window)
     ex = window.kernel_explorer
     qtbot.waitUntil(ex.is_idle, timeout=20000)
+    assert ex.stages.kernel.colorbar_shown()
     window.grab()  # paint everything: a 1e308 kernel crashed here, in the colour bar's axis
     return window
 
