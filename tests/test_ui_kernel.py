@@ -642,6 +642,30 @@ def test_images_are_framed_upright_and_axes_fit_them(qtbot, env):
     np.testing.assert_array_equal(ex.stages.kernel.array, PRESETS["sobel-x"].values)
 
 
+def _labelled(panel, name):
+    """{label: tick position} of one axis, asked the way the axis asks when it paints."""
+    axis = panel.axes[name]
+    length = axis.geometry().width() if name == "bottom" else axis.geometry().height()
+    values = [v for _spacing, vs in axis.tickValues(*axis.range, length) for v in vs]
+    return dict(zip(axis.tickStrings(values, 1, 1), values, strict=True))
+
+
+def test_ticks_sit_at_pixel_centres_as_the_hover_counts(qtbot, env):
+    """A 5×5 output is labelled 0…4 (not 0…5 on the edges), a padded 7×7 input −1…5, each
+    label at its pixel's centre, where pointing reads that row or column."""
+    _state, ex = env
+    ex.set_source("lecture:padding-1")
+    wait(qtbot, ex)
+    ex.grab()
+    for panel, pixels in ((ex.stages.conv, range(5)), (ex.stages.input, range(-1, 6))):
+        for name in ("bottom", "left"):
+            ticks = _labelled(panel, name)
+            assert list(ticks) == [str(p) for p in pixels], (panel.title(), name)
+            assert all(ticks[str(p)] == p + 0.5 for p in pixels)
+    hover(qtbot, ex.stages.conv, 4, 2)  # the pixel labelled row 4, column 2
+    assert "(4, 2)" in ex.details.label.text() or "row 4" in ex.details.label.text().lower()
+
+
 # --------------------------------------------------------------------------- hover
 
 

@@ -111,8 +111,10 @@ def pick_colormap(array: np.ndarray):
 
 
 class ExtentAxis(pg.AxisItem):
-    """An axis that puts ticks only along the image, not over the empty margin that the
-    locked aspect ratio adds around it (a 28-pixel image is labelled 0…25, not −10…40)."""
+    """An axis that labels the image's pixels at their centres (pixel 0 spans 0…1, so its
+    tick is at 0.5, labelled "0", as the hover's 0-based rows and columns), and only along
+    the image, not over the empty margin that the locked aspect ratio adds around it (a
+    28-pixel image is labelled 0…27, not −10…40)."""
 
     extent: tuple[float, float] | None = None
 
@@ -122,23 +124,37 @@ class ExtentAxis(pg.AxisItem):
             self.picture = None  # re-draw the ticks
             self.update()
 
-    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph override)
-        low, high = sorted((minVal, maxVal))  # an inverted axis (rows) passes them reversed
+    def pixel_ticks(self, low: float, high: float, size: float) -> list[int]:
+        """The pixel numbers labelled when low…high (plot units) spans `size` screen pixels."""
+        low, high = sorted((low, high))  # an inverted axis (rows) passes them reversed
         if self.extent is None or high <= low or size <= 0:
-            return super().tickValues(minVal, maxVal, size)
-        lo, hi = max(low, self.extent[0]), min(high, self.extent[1])
-        if hi <= lo:
+            return []
+        first_pixel = max(math.ceil(self.extent[0] - 1e-9), math.ceil(low - 0.5 - 1e-9))
+        last_pixel = min(math.floor(self.extent[1] + 1e-9) - 1, math.floor(high - 0.5 + 1e-9))
+        if last_pixel < first_pixel:
             return []
         # Whole pixel numbers, spaced so their labels never run together ("0 5 10 15").
         per_unit = size / (high - low)  # screen pixels per image pixel
         font = QFontMetrics(self.style.get("tickFont") or self.font())
         if self.orientation in ("bottom", "top"):
-            room = font.horizontalAdvance(str(int(max(abs(lo), abs(hi))))) + 10
+            room = font.horizontalAdvance(str(max(abs(first_pixel), abs(last_pixel)))) + 10
         else:
             room = font.height() + 6
-        step = _nice_step(room / per_unit)
-        first = np.ceil(lo / step - 1e-9) * step
-        return [(step, [float(v) + 0.0 for v in np.arange(first, hi + 1e-9, step)])]  # no "−0"
+        step = int(_nice_step(room / per_unit))
+        start = -(-first_pixel // step) * step  # the first multiple of step
+        return list(range(start, last_pixel + 1, step))
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph override)
+        if self.extent is None or size <= 0 or maxVal == minVal:
+            return super().tickValues(minVal, maxVal, size)
+        pixels = self.pixel_ticks(minVal, maxVal, size)
+        step = float(pixels[1] - pixels[0]) if len(pixels) > 1 else 1.0
+        return [(step, [p + 0.5 for p in pixels])]  # at the pixel's centre
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
+        if self.extent is None:
+            return super().tickStrings(values, scale, spacing)
+        return [str(math.floor(v)) for v in values]  # the centre 2.5 is pixel 2
 
 
 def _nice_step(least: float) -> float:
