@@ -945,6 +945,38 @@ def test_a_lecture_example_gives_the_users_settings_back(qtbot, env):
     assert ex.controls.kernel_box.preset_combo.currentData() == "box-blur"
 
 
+def test_opening_an_image_during_a_lecture_example_switches_to_it_and_says_so(qtbot, env):
+    state, ex = env
+    mine = state.kernel.with_changes(kernel=PRESETS["box-blur"].values.copy(), preset_key="box-blur")
+    state.set_kernel(mine)
+    ex.set_source("lecture:stride-2")
+    wait(qtbot, ex)
+    photo = np.random.default_rng(3).uniform(0, 255, (30, 40)).astype(np.float32)
+    with qtbot.waitSignal(ex.status_message, timeout=5000,
+                          check_params_cb=lambda text: "replaced the lecture example" in text):
+        state.set_image(photo, "photo.png")  # what File › Open does once the file is read
+    wait(qtbot, ex)
+    assert ex.source() == SOURCE_IMAGE
+    assert ex.controls.input_box.source_combo.currentData() == SOURCE_IMAGE
+    np.testing.assert_array_equal(ex.view.result.input, photo)
+    np.testing.assert_array_equal(state.kernel.kernel, PRESETS["box-blur"].values)  # mine again
+    line = ex.status_line.info_label.text()
+    assert "The new image replaced the lecture example" in line and "Stride 2" in line
+
+
+def test_a_wrong_slide_answer_is_matched_as_the_corrected_one(qtbot, env):
+    _state, ex = env
+    ex.set_source("lecture:max-pool")
+    wait(qtbot, ex)
+    np.testing.assert_array_equal(ex.view.result.final, [[123, 253], [187, 165]])  # by hand
+    line = ex.status_line.info_label.text()
+    assert "✓ Matches the corrected answer" in line and "slide's answer" not in line
+    assert "167" in ex.details.label.text()  # the note on the slide's 167 is kept
+    ex.set_source("lecture:stride-2")  # a slide that is right keeps its words
+    wait(qtbot, ex)
+    assert "✓ Matches the slide's answer" in ex.status_line.info_label.text()
+
+
 def test_numbers_on_cells_never_run_into_each_other(qtbot):
     """Four-digit values on small cells: the font shrinks until the widest number leaves a
     gap to its neighbours (or no numbers are drawn at all)."""

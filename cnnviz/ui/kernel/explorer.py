@@ -19,6 +19,7 @@ import numpy as np
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
+from ...app_state import KERNEL_SOURCE_IMAGE
 from ...core.formulas import fmt_shape
 from ...core.kernel_previews import KernelView
 from ..controllers.kernel import KernelController
@@ -60,6 +61,10 @@ class KernelExplorer(QWidget):
         c.notice.connect(self.status_message.emit)
         self.controls.status.connect(self.status_message.emit)
         self.controls.kernel_too_large.connect(self.banners.show_error)
+        # A new picture while a lecture example is shown: the picture is what the user wants
+        # to see now (before, nothing changed and nothing was said).
+        self._had_image = state.image is not None
+        state.image_changed.connect(self._on_new_image)
         c.request()
 
     def _lay_out(self) -> None:
@@ -96,6 +101,18 @@ class KernelExplorer(QWidget):
         drawing = 1000 * (view.seconds - r.seconds + self.last_draw_seconds)
         self.status_message.emit(f"Kernel: {fmt_shape(r.input.shape)} → {shape} in "
                                  f"{1000 * r.seconds:.1f} ms (+{drawing:.0f} ms drawing)")
+
+    def _on_new_image(self, image, _source: str) -> None:
+        had, self._had_image = self._had_image, image is not None
+        example = self.controller.example()
+        if example is None or image is None or not had:  # not the first image of a start-up
+            return
+        text = (f"The new image replaced the lecture example \"{example.short_name}\" "
+                "(your own kernel and settings are back).")
+        self.status_line.show_notice(text)
+        self.controller.set_source(KERNEL_SOURCE_IMAGE)
+        self.controls.input_box.show_source(self.state.kernel_source)
+        self.status_message.emit(text)
 
     def _on_failed(self, message: str) -> None:
         self.banners.show_error(f"Filtering failed: {message}. The panels show the last valid result.")
@@ -172,5 +189,6 @@ class KernelExplorer(QWidget):
         if self._shut:
             return
         self._shut = True
+        self.state.image_changed.disconnect(self._on_new_image)
         self.controls.disconnect_state()
         self.controller.shutdown()
