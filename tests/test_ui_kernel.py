@@ -748,6 +748,37 @@ def test_colour_summed_and_per_channel(qtbot, env):
     assert "G: " in ex.details.label.text()
 
 
+def test_per_channel_colour_shows_signed_values_with_a_colour_bar(qtbot, env):
+    """Each channel alone, all three shown: a negative value is darker than 0 (it was
+    clipped to black, like 0), and a colour bar gives the scale shared by R, G and B."""
+    state, ex = env
+    rgb = np.zeros((12, 12, 3), np.float32)
+    rgb[:, 4:8, 0] = 200  # a red bar: a rising and a falling edge in R
+    state.set_image(rgb, "colour")
+    choose(ex.controls.kernel_box.preset_combo, "sobel-x")
+    ex.controls.input_box.colour_combo.setCurrentIndex(1)  # each channel alone
+    ex.controls.pool_box.pool_combo.setCurrentIndex(ex.controls.pool_box.pool_combo.findData("none"))
+    wait(qtbot, ex)
+    conv = torch.nn.functional.conv2d(torch.from_numpy(np.moveaxis(rgb, -1, 0)[:, None]),
+                                      torch.tensor(PRESETS["sobel-x"].values[None, None]
+                                                       ).float())[:, 0].numpy()
+    assert conv.min() < 0 < conv.max()  # signed: Sobel X on the red edge
+    panel = ex.stages.conv
+    ex.grab()
+    assert panel.colorbar_shown() and "one scale" in panel.title()
+    lo, hi = panel.image_item.levels
+    assert lo == -hi and hi == pytest.approx(np.abs(conv).max())
+    panel.image_item.render()
+    qimage = panel.image_item.qimage
+
+    def red_at(value):  # the drawn red of the first pixel whose R value is `value`
+        r, c = np.argwhere(np.isclose(conv[0], value))[0]
+        return qimage.pixelColor(int(c), int(r)).red()
+
+    negative, zero, positive = red_at(conv[0].min()), red_at(0.0), red_at(conv[0].max())
+    assert negative < zero < positive and 100 < zero < 160  # 0 is mid-grey, not black
+
+
 def test_network_input_source(qtbot, env):
     from cnnviz.core.inference import analyze
     from cnnviz.core.weights import load_shipped

@@ -355,15 +355,25 @@ class ImagePanel(QWidget):
                   levels: tuple[float, float] | None = None, cmap=None,
                   rect: QRectF | tuple[float, float, float, float] | None = None) -> None:
         """Show a 2-D array (or (H, W, 3) 0..255 colour). Levels default to the data's range,
-        symmetric around zero for signed data. rect: (x, y, width, height) the image covers
-        in plot coordinates (default: one unit per pixel from (0, 0))."""
+        symmetric around zero for signed data. Colour with levels: each channel's brightness
+        on that one scale (the same for R, G and B), with a colour bar saying what it means
+        (a per-channel filter's signed output, never clipped to 0…255). rect: (x, y, width,
+        height) the image covers in plot coordinates (default: one unit per pixel from (0, 0))."""
         array = np.asarray(array)
         self.array = array
         self._message = ""
         self.stack.setCurrentWidget(self.view)
         rect = QRectF(*rect) if isinstance(rect, tuple) else rect
-        self._colorbar_wanted = array.ndim != 3  # colour shows its own colours, no scale
-        if array.ndim == 3:  # colour
+        # A photo shows its own colours (no scale); channels on a scale get their bar.
+        self._colorbar_wanted = array.ndim != 3 or levels is not None
+        if array.ndim == 3 and levels is not None:  # colour channels on one shared scale
+            drawn = drawable(array, levels)
+            image, levels, self.drawn_scale = drawn.image, drawn.levels, drawn.scale
+            self._set_note(drawn.note)
+            if self.colorbar is not None:
+                self.colorbar.setColorMap(cmap or UNSIGNED_CMAP)
+                self.colorbar.setLevels(levels)
+        elif array.ndim == 3:  # colour
             with np.errstate(invalid="ignore"):
                 image = np.ascontiguousarray(np.clip(np.nan_to_num(array), 0, 255).astype(np.uint8))
             levels = (0, 255)
