@@ -653,8 +653,6 @@ def test_pool_pixel_with_padding_matches_torch():
 def test_previews_shrink_each_block_as_a_brute_force_loop_does(shape, side, peaks):
     """The quick block reductions (strided passes, ragged last blocks) against a plain loop
     over every block."""
-    from cnnviz.core.kernel_previews import preview
-
     a = np.random.default_rng(7).normal(size=shape).astype(np.float32)
     colour = a.ndim == 3
     p = preview(a, max_side=side, colour=colour, peaks=peaks)
