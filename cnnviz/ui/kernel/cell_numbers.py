@@ -52,6 +52,13 @@ class CellNumbers:
         self._shown = 0  # texts changed: refresh every item
         self._apply()
 
+    def copy_from(self, other: CellNumbers) -> None:
+        """The same numbers as another panel's (an enlarged view of it)."""
+        self.texts, self.colours = list(other.texts), list(other.colours)
+        self.shape, self.origin = other.shape, other.origin
+        self._shown = 0
+        self._apply()
+
     def _font_px(self) -> int:
         rows, cols = self.shape
         vb = self.panel.plot.vb

@@ -16,8 +16,8 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import QSettings, Signal
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from ...app_state import KERNEL_SOURCE_IMAGE
 from ...core.formulas import fmt_shape
@@ -27,6 +27,7 @@ from . import persistence
 from .banners import Banners
 from .controls import KernelControls
 from .details import PixelDetails
+from .enlarged import EnlargedPanel
 from .formula_bar import FormulaBar
 from .panel_grid import PanelGrid
 from .stage_panels import StagePanels
@@ -70,6 +71,17 @@ class KernelExplorer(QWidget):
     def _lay_out(self) -> None:
         s = self.stages
         self.panel_grid = PanelGrid([s.input, s.kernel, self.details, s.conv, s.activation, s.pool])
+        self.enlarged: dict[str, EnlargedPanel] = {}
+        for key, panel in s.panels.items():
+            panel.set_enlargeable(True)
+            panel.enlarge_requested.connect(lambda k=key: self.enlarge(k))
+        # Hides the control column (small screens, projectors): the panels take its room.
+        self.controls_toggle = QToolButton()
+        self.controls_toggle.setAutoRaise(True)
+        self.controls_toggle.setFixedWidth(16)
+        self.controls_toggle.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        self.controls_toggle.clicked.connect(lambda: self.set_controls_hidden(self.controls.isVisible()))
+        self._show_toggle_state()
         right = QVBoxLayout()
         right.setContentsMargins(0, 4, 4, 4)
         right.setSpacing(4)
@@ -79,8 +91,39 @@ class KernelExplorer(QWidget):
         right.addWidget(self.status_line)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
         layout.addWidget(self.controls)
+        layout.addWidget(self.controls_toggle)
         layout.addLayout(right, 1)
+
+    # ----------------------------------------------------------------- room on screen
+
+    def controls_hidden(self) -> bool:
+        return self.controls.isHidden()
+
+    def set_controls_hidden(self, hidden: bool) -> None:
+        self.controls.setHidden(hidden)
+        self._show_toggle_state()
+
+    def _show_toggle_state(self) -> None:
+        hidden = self.controls.isHidden()
+        self.controls_toggle.setArrowType(Qt.ArrowType.RightArrow if hidden else Qt.ArrowType.LeftArrow)
+        self.controls_toggle.setToolTip("Show the controls again." if hidden else
+                                        "Hide the controls: the panels get their room (small "
+                                        "screens, projectors). Click again to bring them back.")
+
+    def enlarge(self, key: str) -> EnlargedPanel:
+        """Panel `key` large in its own window, with mouse-wheel zoom (one window per panel)."""
+        view = self.enlarged.get(key)
+        if view is None:
+            view = EnlargedPanel(self.stages.panels[key], self.stages.numbers.get(key), self)
+            view.panel.hovered.connect(lambda r, c, k=key: self.stages.hovered.emit(k, r, c))
+            view.destroyed.connect(lambda _obj=None, k=key: self.enlarged.pop(k, None))
+            self.enlarged[key] = view
+        view.show()
+        view.raise_()
+        view.activateWindow()
+        return view
 
     # ----------------------------------------------------------------- results
 
@@ -172,11 +215,13 @@ class KernelExplorer(QWidget):
 
     def save_settings(self, settings: QSettings) -> None:
         persistence.save(settings, self.state.kernel, self.state.kernel_source,
-                         self.state.channel_view, self.controls.conv_box.link_check.isChecked())
+                         self.state.channel_view, self.controls.conv_box.link_check.isChecked(),
+                         self.controls_hidden())
 
     def restore_settings(self, settings: QSettings) -> None:
         """Bring back saved choices; anything unusable keeps its current value (and is said)."""
         restored, source, view, linked, dropped = persistence.read(settings, self.state.kernel)
+        self.set_controls_hidden(persistence.read_controls_hidden(settings, dropped))
         self.controls.conv_box.link_check.setChecked(linked)
         self.state.set_channel_view(view)
         self.controller.restore(source, restored)
@@ -189,6 +234,8 @@ class KernelExplorer(QWidget):
         if self._shut:
             return
         self._shut = True
+        for view in list(self.enlarged.values()):
+            view.close()
         self.state.image_changed.disconnect(self._on_new_image)
         self.controls.disconnect_state()
         self.controller.shutdown()

@@ -157,8 +157,7 @@ class KernelGrid(QWidget):
         self.problem_label.setWordWrap(True)
         self.problem_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.problem_label.setStyleSheet(HINT_STYLE)
-        lines = 4  # the longest: a bad cell's reason and the kernel still in force
-        self.problem_label.setFixedHeight(self.problem_label.fontMetrics().lineSpacing() * lines + 4)
+        self.set_compact(False)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -225,6 +224,12 @@ class KernelGrid(QWidget):
         return cell_area
 
     # ----------------------------------------------------------------- public
+
+    def set_compact(self, compact: bool) -> None:
+        """Lines kept for the message: 4 fit the longest (a bad cell's reason and the kernel
+        still in force), 3 on a short screen (the whole message is in its tooltip)."""
+        lines = 3 if compact else 4
+        self.problem_label.setFixedHeight(self.problem_label.fontMetrics().lineSpacing() * lines + 4)
 
     def kernel(self) -> np.ndarray:
         """The kernel in force (the last one whose every cell was a number)."""

@@ -47,7 +47,8 @@ def _as_bool(value, default: bool = False) -> bool:
     return bool(value)
 
 
-def save(settings: QSettings, s, source: str, channel_view: str, linked: bool) -> None:
+def save(settings: QSettings, s, source: str, channel_view: str, linked: bool,
+         controls_hidden: bool = False) -> None:
     settings.beginGroup(SETTINGS_GROUP)
     try:
         settings.setValue("kernel", "; ".join(" ".join(row) for row in cell_texts(s.kernel)))
@@ -62,6 +63,16 @@ def save(settings: QSettings, s, source: str, channel_view: str, linked: bool) -
         settings.setValue("source", source)
         settings.setValue("channel_view", channel_view)
         settings.setValue("linked", linked)
+        settings.setValue("controls_hidden", bool(controls_hidden))
+    finally:
+        settings.endGroup()
+
+
+def read_controls_hidden(settings: QSettings, dropped: list[str]) -> bool:
+    """Whether the control column was hidden (False when not saved or not a yes/no)."""
+    settings.beginGroup(SETTINGS_GROUP)
+    try:
+        return _checked(settings, "controls_hidden", _flag, False, dropped)
     finally:
         settings.endGroup()
 

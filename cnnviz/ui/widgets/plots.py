@@ -15,9 +15,11 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QPen
 from PySide6.QtWidgets import (
     QGraphicsRectItem,
+    QHBoxLayout,
     QLabel,
     QSizePolicy,
     QStackedWidget,
+    QToolButton,
     QToolTip,
     QVBoxLayout,
     QWidget,
@@ -180,6 +182,8 @@ class ImagePanel(QWidget):
 
     hovered = Signal(int, int)
     clicked = Signal(int, int)
+    enlarge_requested = Signal()  # a double-click on the image, or the title's ⤢ button
+    drawn = Signal()  # set_array or show_message changed what is shown (a mirror redraws)
 
     def __init__(self, title: str = "", colorbar: bool = True, parent: QWidget | None = None):
         super().__init__(parent)
@@ -211,10 +215,23 @@ class ImagePanel(QWidget):
         self.note_label.hide()
         self.drawn_scale = 1.0  # the values drawn are the array's ÷ this
 
+        self.enlarge_button = QToolButton()
+        self.enlarge_button.setText("⤢")
+        self.enlarge_button.setAutoRaise(True)
+        self.enlarge_button.setToolTip("Open this panel large, with mouse-wheel zoom (a "
+                                       "double-click on the image does the same).")
+        self.enlarge_button.clicked.connect(self.enlarge_requested.emit)
+        self.enlarge_button.hide()  # set_enlargeable(True) shows it
+        title_row = QHBoxLayout()
+        title_row.setContentsMargins(0, 0, 0, 0)
+        title_row.setSpacing(0)
+        title_row.addWidget(self.title_label, 1)
+        title_row.addWidget(self.enlarge_button, 0, Qt.AlignmentFlag.AlignTop)
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.title_label)
+        layout.addLayout(title_row)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.note_label)
         self.setStyleSheet("ImagePanel { background: white; }")
@@ -225,6 +242,9 @@ class ImagePanel(QWidget):
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.plot.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         self._last_hover = (-1, -1)
+        self._enlargeable = False
+        self._zoomable = False
+        self._drawn_args: tuple | None = None
         self.set_title(title)
 
     def _build_plot(self, colorbar: bool) -> None:
@@ -271,6 +291,25 @@ class ImagePanel(QWidget):
             return True
         return super().event(event)
 
+    def drawn_args(self) -> tuple | None:
+        """(array, levels, cmap, rect) as last given to set_array (None: a message shows),
+        so another panel can draw the same (an enlarged view)."""
+        return self._drawn_args
+
+    def set_enlargeable(self, on: bool) -> None:
+        """Offer the ⤢ button and the double-click (enlarge_requested) for this panel."""
+        self._enlargeable = on
+        self.enlarge_button.setVisible(on)
+
+    def set_zoomable(self, on: bool = True) -> None:
+        """Mouse wheel zooms around the pointer, dragging moves (an enlarged view)."""
+        self.plot.setMouseEnabled(on, on)
+        self._zoomable = on
+
+    def reset_zoom(self) -> None:
+        if self.image_item.image is not None:
+            self.plot.setRange(rect=self.data_rect(), padding=0.02)
+
     def is_over_image(self, pos) -> bool:
         """True when pos (panel coordinates) is over the drawn image."""
         if self.array is None or self.stack.currentWidget() is not self.view:
@@ -297,12 +336,14 @@ class ImagePanel(QWidget):
         self.frame.hide()
         self._set_note("")
         self.array = None
+        self._drawn_args = None
         self._shape = (0, 0)
         if title is not None:
             self.set_title(title)
         if self._last_hover != (-1, -1):
             self._last_hover = (-1, -1)
             self.hovered.emit(-1, -1)
+        self.drawn.emit()
 
     def message(self) -> str:
         """The text shown instead of the plot, or "" while the plot is shown."""
@@ -361,6 +402,7 @@ class ImagePanel(QWidget):
         height) the image covers in plot coordinates (default: one unit per pixel from (0, 0))."""
         array = np.asarray(array)
         self.array = array
+        self._drawn_args = (array, levels, cmap, rect)
         self._message = ""
         self.stack.setCurrentWidget(self.view)
         rect = QRectF(*rect) if isinstance(rect, tuple) else rect
@@ -406,6 +448,7 @@ class ImagePanel(QWidget):
             self.plot.setRange(rect=placed, padding=0.02)
         if title is not None:
             self.set_title(title)
+        self.drawn.emit()
 
     def _show_colorbar(self) -> None:
         if self.colorbar is None:
@@ -441,6 +484,9 @@ class ImagePanel(QWidget):
 
     def _on_mouse_clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
+            return
+        if event.double() and self._enlargeable and self.array is not None:
+            self.enlarge_requested.emit()
             return
         hit = self.pixel_at(event.scenePos())
         if hit != (-1, -1):
