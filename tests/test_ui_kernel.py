@@ -10,8 +10,8 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSettings, Qt, QTimer
-from PySide6.QtGui import QFontMetrics, QMouseEvent
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSettings, Qt, QTimer
+from PySide6.QtGui import QFontMetrics, QMouseEvent, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from torch_reference import torch_pipeline
@@ -1080,3 +1080,105 @@ def test_every_formula_line_shown_agrees_with_ops_and_torch(qtbot, env, stride, 
     for line in lines:  # and the bar shows each of them, its size in bold
         answer = line.rpartition(" = ")[2]
         assert f"<b>{answer}</b>" in ex.formula_bar.text()
+
+
+# --------------------------------------------------------------------------- small screens
+
+
+def _image_side(panel) -> float:
+    """The drawn image's smaller side in screen pixels."""
+    r = panel.image_item.sceneBoundingRect()
+    return min(r.width(), r.height())
+
+
+def _settle(qtbot, ex):
+    wait(qtbot, ex)
+    for _ in range(3):
+        QApplication.processEvents()
+        qtbot.wait(1)
+
+
+def test_controls_fit_a_1024x700_window_without_scrolling(qtbot, env):
+    """The tab's size at 1024×700 (714×590): every control in view, nothing to scroll."""
+    _state, ex = env
+    ex.resize(714, 590)
+    _settle(qtbot, ex)
+    scroll = ex.controls
+    assert ex.controls.compact
+    assert not scroll.verticalScrollBar().isVisible() and not scroll.horizontalScrollBar().isVisible()
+    viewport = scroll.viewport()
+    for widget in (ex.controls.pool_box.pool_stride_spin, ex.controls.pool_box.activation_combo,
+                   ex.controls.input_box.channel_combo, ex.grid.problem_label):
+        bottom = widget.mapTo(viewport, widget.rect().bottomLeft()).y()
+        assert widget.isVisibleTo(ex) and bottom <= viewport.height(), widget
+    ex.resize(1400, 900)  # room again: the full controls, with the kernel's description
+    _settle(qtbot, ex)
+    assert not ex.controls.compact and ex.controls.kernel_box.preset_label.isVisibleTo(ex)
+
+
+@pytest.mark.parametrize("size", [(714, 590), (1050, 620)])  # the tab at 1024×700 and 1366×768
+def test_maps_stay_readable_on_small_screens(qtbot, env, size):
+    """Every map at least 48 px with its colour bar; hiding the controls gives them room."""
+    _state, ex = env
+    ex.resize(*size)
+    _settle(qtbot, ex)
+    shown = [ex.stages.panels[k] for k in ("input", "kernel", "conv", "activation", "pool")]
+    before = [_image_side(p) for p in shown]
+    assert min(before) >= 48 and all(p.colorbar_shown() for p in shown)
+    ex.controls_toggle.click()
+    _settle(qtbot, ex)
+    assert ex.controls_hidden() and "Show controls" in ex.controls_toggle.text()
+    after = [_image_side(p) for p in shown]
+    assert all(p.colorbar_shown() for p in shown) and min(after) > min(before)
+    ex.controls_toggle.click()
+    assert not ex.controls_hidden()
+
+
+def test_hidden_controls_are_remembered(qtbot, env, tmp_path):
+    _state, ex = env
+    ex.set_controls_hidden(True)
+    settings = QSettings(str(tmp_path / "k.ini"), QSettings.Format.IniFormat)
+    ex.save_settings(settings)
+    settings.sync()
+    ex.set_controls_hidden(False)
+    ex.restore_settings(QSettings(str(tmp_path / "k.ini"), QSettings.Format.IniFormat))
+    assert ex.controls_hidden()
+
+
+def test_any_panel_opens_large_with_mouse_wheel_zoom(qtbot, env):
+    state, ex = env
+    panel = ex.stages.conv
+    centre = panel.view.mapFromScene(panel.image_item.sceneBoundingRect().center())
+    QTest.mouseDClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    qtbot.waitUntil(lambda: "conv" in ex.enlarged, timeout=5000)
+    big = ex.enlarged["conv"]
+    qtbot.waitExposed(big)
+    qtbot.wait(50)  # its first resizes    np.testing.assert_array_equal(big.panel.array, panel.array)
+    assert big.panel.image_item.levels == pytest.approx(panel.image_item.levels)
+    assert big.panel.title() == panel.title() and big.panel.colorbar_shown()
+    assert _image_side(big.panel) > 3 * _image_side(panel)
+    # The mouse wheel zooms in around the pointer.
+    vb = big.panel.plot.vb
+    (x0, x1), _ = vb.viewRange()
+    viewport = big.panel.view.viewport()
+    at = QPointF(big.panel.view.mapFromScene(big.panel.image_item.sceneBoundingRect().center()))
+    wheel = QWheelEvent(at, QPointF(viewport.mapToGlobal(at)), QPoint(0, 0), QPoint(0, 240),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(viewport, wheel)
+    qtbot.wait(20)
+    (z0, z1), _ = vb.viewRange()
+    assert z1 - z0 < 0.8 * (x1 - x0)
+    big.reset_button.click()
+    qtbot.wait(20)
+    (r0, r1), _ = vb.viewRange()
+    assert r1 - r0 > z1 - z0
+    # It follows the panel: a new kernel redraws it.
+    choose(ex.controls.kernel_box.preset_combo, "box-blur")
+    wait(qtbot, ex)
+    qtbot.waitUntil(lambda: np.array_equal(big.panel.array, panel.array), timeout=5000)
+    # The ⤢ button does the same for another panel; closing forgets the window.
+    ex.stages.kernel.enlarge_button.click()
+    assert "kernel" in ex.enlarged and ex.enlarged["kernel"].numbers.visible_texts()
+    big.close()
+    qtbot.waitUntil(lambda: "conv" not in ex.enlarged, timeout=5000)

@@ -16,7 +16,8 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QRect, QSettings, Qt, Signal
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from ...app_state import KERNEL_SOURCE_IMAGE
@@ -32,6 +33,36 @@ from .formula_bar import FormulaBar
 from .panel_grid import PanelGrid
 from .stage_panels import StagePanels
 from .status_line import StatusLine
+
+
+class SideToggle(QToolButton):
+    """A slim full-height button with its text written upwards (a side tab)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAutoRaise(True)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        self.setFixedWidth(self.fontMetrics().height() + 6)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def sizeHint(self):  # noqa: D102 (Qt override)
+        hint = super().sizeHint()
+        hint.setHeight(self.fontMetrics().horizontalAdvance(self.text()) + 16)
+        return hint
+
+    def minimumSizeHint(self):  # noqa: D102 (Qt override)
+        return self.sizeHint()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        if self.underMouse():
+            painter.fillRect(self.rect(), self.palette().midlight())
+        painter.setPen(self.palette().buttonText().color())
+        painter.translate(0, self.height())
+        painter.rotate(-90)  # written upwards, read with the head tilted left
+        painter.drawText(QRect(0, 0, self.height(), self.width()), Qt.AlignmentFlag.AlignCenter,
+                         self.text())
+        painter.end()
 
 
 class KernelExplorer(QWidget):
@@ -76,10 +107,7 @@ class KernelExplorer(QWidget):
             panel.set_enlargeable(True)
             panel.enlarge_requested.connect(lambda k=key: self.enlarge(k))
         # Hides the control column (small screens, projectors): the panels take its room.
-        self.controls_toggle = QToolButton()
-        self.controls_toggle.setAutoRaise(True)
-        self.controls_toggle.setFixedWidth(16)
-        self.controls_toggle.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        self.controls_toggle = SideToggle()
         self.controls_toggle.clicked.connect(lambda: self.set_controls_hidden(self.controls.isVisible()))
         self._show_toggle_state()
         right = QVBoxLayout()
@@ -107,7 +135,8 @@ class KernelExplorer(QWidget):
 
     def _show_toggle_state(self) -> None:
         hidden = self.controls.isHidden()
-        self.controls_toggle.setArrowType(Qt.ArrowType.RightArrow if hidden else Qt.ArrowType.LeftArrow)
+        # Written upwards: ▼ reads as an arrow to the right, ▲ to the left.
+        self.controls_toggle.setText("▼  Show controls" if hidden else "▲  Hide controls")
         self.controls_toggle.setToolTip("Show the controls again." if hidden else
                                         "Hide the controls: the panels get their room (small "
                                         "screens, projectors). Click again to bring them back.")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPen
 from PySide6.QtWidgets import (
     QGraphicsRectItem,
     QHBoxLayout,
@@ -36,6 +36,8 @@ FLOAT64_MAX = float(np.finfo(np.float64).max)
 # Larger values are drawn divided by a power of ten: pyqtgraph's colour bar axis overflowed
 # (and crashed the app) on a range of ±1e308, and float32 ends at 3.4e38.
 MAX_DRAWN_MAGNITUDE = 1e15
+COLORBAR_ROOM = 62  # pixels across: the bar and its longest label ("−500")
+MIN_IMAGE_SIDE = 48  # pixels: smaller, a map cannot be read (a projector, a small screen)
 NOTE_STYLE = "QLabel { color: #8a5300; background: #fff8e1; padding: 2px 4px; }"
 
 
@@ -244,6 +246,7 @@ class ImagePanel(QWidget):
         self._last_hover = (-1, -1)
         self._enlargeable = False
         self._zoomable = False
+        self._user_zoomed = False
         self._drawn_args: tuple | None = None
         self.set_title(title)
 
@@ -274,8 +277,8 @@ class ImagePanel(QWidget):
         self.plot.vb.sigResized.connect(self._refit)
         self.colorbar = None
         self._colorbar_wanted = colorbar
-        # Narrower than this, the colour bar is left out so the image gets its room (0: never);
-        # pointing at a pixel still reads its value.
+        # Narrower than this, the colour bar is left out when it would shrink the image
+        # (0: never); pointing at a pixel still reads its value.
         self.compact_below = 0
         if colorbar:
             self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=UNSIGNED_CMAP, width=12,
@@ -300,13 +303,40 @@ class ImagePanel(QWidget):
         """Offer the ⤢ button and the double-click (enlarge_requested) for this panel."""
         self._enlargeable = on
         self.enlarge_button.setVisible(on)
+        viewport = self.view.viewport()
+        (viewport.installEventFilter if on else viewport.removeEventFilter)(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
+        # The double-click is taken where Qt delivers it (pyqtgraph's own double-click
+        # depends on which item took the first press).
+        if (event.type() == QEvent.Type.MouseButtonDblClick and self._enlargeable
+                and event.button() == Qt.MouseButton.LeftButton and self.array is not None):
+            scene_pos = self.view.mapToScene(event.position().toPoint())
+            if self.image_item.sceneBoundingRect().contains(scene_pos):
+                self.enlarge_requested.emit()
+                return True
+        return super().eventFilter(watched, event)
 
     def set_zoomable(self, on: bool = True) -> None:
-        """Mouse wheel zooms around the pointer, dragging moves (an enlarged view)."""
+        """Mouse wheel zooms around the pointer, dragging moves; larger title and tick
+        labels (an enlarged view, read from across a room)."""
         self.plot.setMouseEnabled(on, on)
         self._zoomable = on
+        if on:  # a zoom the user made is kept when the window is resized
+            self.plot.vb.sigRangeChangedManually.connect(self._on_user_zoom)
+        font = self.title_label.font()
+        font.setPointSizeF(12 if on else 9)
+        self.title_label.setFont(font)
+        ticks = QFont(self.font())
+        ticks.setPointSizeF(11 if on else ticks.pointSizeF())
+        for axis in (*self.axes.values(), *([self.colorbar.axis] if self.colorbar else [])):
+            axis.setStyle(tickFont=ticks)
+
+    def _on_user_zoom(self, *_args) -> None:
+        self._user_zoomed = True
 
     def reset_zoom(self) -> None:
+        self._user_zoomed = False
         if self.image_item.image is not None:
             self.plot.setRange(rect=self.data_rect(), padding=0.02)
 
@@ -389,7 +419,7 @@ class ImagePanel(QWidget):
     def _refit(self, *_args) -> None:
         """A new panel size (the window or the panel grid changed): the image fills the view
         again, centred, instead of keeping the old range's corner."""
-        if self.image_item.image is not None:
+        if self.image_item.image is not None and not self._user_zoomed:
             self.plot.setRange(rect=self.data_rect(), padding=0.02)
 
     def set_array(self, array: np.ndarray, title: str | None = None,
@@ -450,11 +480,23 @@ class ImagePanel(QWidget):
             self.set_title(title)
         self.drawn.emit()
 
+    def _bar_costs_image_room(self) -> bool:
+        """True when the colour bar would make the image much smaller (by more than a
+        quarter, or under MIN_IMAGE_SIDE): a narrow panel whose image is set by its width.
+        An image set by the panel's height leaves room beside it for the bar."""
+        if not self.compact_below or self.width() >= self.compact_below:
+            return False
+        r = self.data_rect() if self.image_item.image is not None else QRectF(0, 0, 1, 1)
+        aspect = r.width() / r.height() if r.height() > 0 else 1.0
+        across = self.width() - self.axes["left"].width()
+        by_height = (self.stack.height() - self.axes["bottom"].height() - 4) * aspect
+        without, with_bar = min(across - 4, by_height), min(across - COLORBAR_ROOM, by_height)
+        return with_bar < max(MIN_IMAGE_SIDE, 0.75 * without)
+
     def _show_colorbar(self) -> None:
         if self.colorbar is None:
             return
-        compact = bool(self.compact_below) and self.width() < self.compact_below
-        self.colorbar.setVisible(self._colorbar_wanted and not compact)
+        self.colorbar.setVisible(self._colorbar_wanted and not self._bar_costs_image_room())
 
     def colorbar_shown(self) -> bool:
         return self.colorbar is not None and self.colorbar.isVisible()
@@ -484,9 +526,6 @@ class ImagePanel(QWidget):
 
     def _on_mouse_clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
-            return
-        if event.double() and self._enlargeable and self.array is not None:
-            self.enlarge_requested.emit()
             return
         hit = self.pixel_at(event.scenePos())
         if hit != (-1, -1):
