@@ -779,6 +779,38 @@ def test_per_channel_colour_shows_signed_values_with_a_colour_bar(qtbot, env):
     assert negative < zero < positive and 100 < zero < 160  # 0 is mid-grey, not black
 
 
+@pytest.mark.parametrize("size", [(600, 800), (1500, 2000)])  # drawn as it is; shrunk to 1/3
+def test_a_colour_photo_is_drawn_in_the_input_panel(qtbot, env, tmp_path, size):
+    """Panel ① was blank white for colour pictures (an 800×600 PNG, a 49 MP JPEG): the
+    pixels painted on screen are the picture's colours, read back from the panel."""
+    from PIL import Image
+
+    from cnnviz.core.images import load_image
+
+    state, ex = env
+    h, w = size
+    rgb = np.zeros((h, w, 3), np.uint8)
+    rgb[: h // 2] = (220, 30, 30)  # red above
+    rgb[h // 2:] = (30, 60, 220)  # blue below
+    path = tmp_path / "photo.png"
+    Image.fromarray(rgb).save(path)
+    state.set_image(load_image(path), "photo.png")  # as File › Open reads it
+    wait(qtbot, ex)
+    panel = ex.stages.input
+    shot = panel.view.grab().toImage()
+    ratio = shot.devicePixelRatio()
+
+    def painted(x, y):  # the colour on screen at image pixel (x, y)
+        at = panel.view.mapFromScene(panel.image_item.mapToScene(QPointF(x, y)))
+        return shot.pixelColor(int(at.x() * ratio), int(at.y() * ratio)).getRgb()[:3]
+
+    f = ex.view.input.preview.factor  # the drawn copy's pixels
+    ph, pw = h // f, w // f
+    for (x, y), want in (((pw / 2, ph / 4), (220, 30, 30)), ((pw / 2, 3 * ph / 4), (30, 60, 220))):
+        got = painted(x, y)
+        assert all(abs(a - b) <= 12 for a, b in zip(got, want, strict=True)), (got, want)
+
+
 def test_network_input_source(qtbot, env):
     from cnnviz.core.inference import analyze
     from cnnviz.core.weights import load_shipped
