@@ -104,7 +104,8 @@ def drawable(array: np.ndarray, levels: tuple[float, float]) -> Drawable:
                 notes.append("Some values are not finite numbers (∞ or undefined): they are "
                              "drawn at the ends of the colour scale.")
             values = np.nan_to_num(values, nan=lo, posinf=hi, neginf=lo)
-        image = np.clip(values, lo, hi).astype(np.float32)  # within float32 now (|v| < 1e16)
+        # Within float32 now (|v| < 1e16); contiguous, as Qt's image wants it.
+        image = np.ascontiguousarray(np.clip(values, lo, hi), dtype=np.float32)
     return Drawable(image, (float(lo), float(hi)), scale, " ".join(notes))
 
 
