@@ -257,6 +257,9 @@ class ImagePanel(QWidget):
         self.view = pg.GraphicsLayoutWidget()
         self.view.setMinimumSize(80, 60)
         self.axes = {"left": ExtentAxis("left"), "bottom": ExtentAxis("bottom")}
+        # The "0" under an image that fills the width sits half a label past the axis's end;
+        # it may reach into the empty corner instead of being dropped.
+        self.axes["bottom"].setStyle(hideOverlappingLabels=10)
         self.plot = self.view.addPlot(axisItems=self.axes)
         self.plot.setAspectLocked(True)
         self.plot.invertY(True)  # row 0 at the top, like the input
