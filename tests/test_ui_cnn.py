@@ -64,6 +64,18 @@ def vertical_bar() -> np.ndarray:
     return canvas
 
 
+def open_weights(qtbot, explorer, path) -> bool:
+    """Open a weights file as File › Open weights does (read on the loader's thread) and
+    wait for the answer: True when it became the model, False when it was refused."""
+    picker = explorer.picker
+    answers = []
+    picker.opened.connect(lambda *_: answers.append(True))
+    picker.refused.connect(lambda *_: answers.append(False))
+    explorer.load_weights_file(path)
+    qtbot.waitUntil(lambda: bool(answers), timeout=20000)
+    return answers[0]
+
+
 def stage(explorer, name=None):
     grid = explorer.grid
     return grid.stages[0] if name is None else grid.stage(name)
@@ -356,7 +368,7 @@ def test_a_hostile_pickle_file_is_refused(qtbot, env, tmp_path, warnings):
     evil = tmp_path / "model.safetensors"
     evil.write_bytes(pickle.dumps(_Marker(str(marker)), protocol=2))
     before, combo_text = state.model, explorer.model_combo.currentText()
-    assert explorer.load_weights_file(evil) is False
+    assert open_weights(qtbot, explorer, evil) is False
     assert state.model is before
     assert explorer.model_combo.currentText() == combo_text
     assert len(warnings) == 1 and "pickle" in warnings[0] and "kept" in warnings[0]
@@ -369,19 +381,71 @@ def test_a_damaged_file_is_refused(qtbot, env, tmp_path, warnings):
     broken = tmp_path / "broken.safetensors"
     broken.write_bytes(raw[: len(raw) // 2])
     before = state.model
-    assert explorer.load_weights_file(broken) is False
+    assert open_weights(qtbot, explorer, broken) is False
     assert state.model is before
     assert len(warnings) == 1 and "broken.safetensors" in warnings[0]
     assert "damaged" in warnings[0] or "truncated" in warnings[0]
-    assert explorer.load_weights_file(tmp_path / "nothing-here.safetensors") is False
+    assert open_weights(qtbot, explorer, tmp_path / "nothing-here.safetensors") is False
     assert state.model is before and len(warnings) == 2
+
+
+def test_a_fifo_is_refused_and_the_window_keeps_running(qtbot, env, tmp_path, warnings):
+    """File › Open weights on a FIFO froze the window for good (the read ran on the GUI
+    thread). Now it is refused with a message and the event loop runs meanwhile."""
+    import os
+
+    from PySide6.QtCore import QTimer
+
+    state, _, explorer = env
+    fifo = tmp_path / "pipe.safetensors"
+    os.mkfifo(fifo)
+    before = state.model
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(0)
+    explorer.load_weights_file(fifo)  # returns at once: nothing is read here
+    qtbot.waitUntil(lambda: bool(warnings), timeout=20000)
+    timer.stop()
+    assert ticks  # the event loop kept running
+    assert state.model is before
+    assert "pipe.safetensors" in warnings[0] and "not a regular" in warnings[0]
+    assert "kept" in warnings[0]
+
+
+def test_weights_are_read_off_the_gui_thread(qtbot, env, tmp_path, warnings, monkeypatch):
+    """A slow read (a network disk) must not stop the window: the file is read on a worker
+    while the GUI thread keeps handling events."""
+    import threading
+
+    from PySide6.QtCore import QTimer
+
+    from cnnviz.core import files as files_module
+
+    state, _, explorer = env
+    mine = tmp_path / "slow.safetensors"
+    shutil.copy(shipped_weights_path("lecture-keras"), mine)
+    released = threading.Event()
+    readers = []
+    real_read = files_module.read_regular_file
+
+    def slow_read(path, max_bytes, what="file"):
+        readers.append(threading.current_thread())
+        released.wait(20)  # until the GUI thread has run (a safety limit, not a pause)
+        return real_read(path, max_bytes, what)
+
+    monkeypatch.setattr(weights_module, "read_regular_file", slow_read)
+    QTimer.singleShot(0, released.set)  # runs only if the event loop is free
+    assert open_weights(qtbot, explorer, mine) is True
+    assert readers and readers[0] is not threading.main_thread()
+    assert state.model.path == mine and not warnings
 
 
 def test_opening_a_good_file_makes_it_the_model(qtbot, env, tmp_path, warnings):
     state, _, explorer = env
     mine = tmp_path / "my-model.safetensors"
     shutil.copy(shipped_weights_path("lecture-deep"), mine)
-    assert explorer.load_weights_file(mine) is True
+    assert open_weights(qtbot, explorer, mine) is True
     assert not warnings
     assert state.model.name == "lecture-deep" and state.model.path == mine
     assert "my-model.safetensors" in explorer.model_combo.currentText()
@@ -453,7 +517,7 @@ def test_an_unusual_architecture_non_square_maps_stride_padding(qtbot, env, tmp_
     path = save_weights(build_model(arch, seed=1), tmp_path / "odd.safetensors",
                         {"dataset": "mnist", "test_accuracy": 0.5})
     state, _, explorer = env
-    assert explorer.load_weights_file(path), warnings
+    assert open_weights(qtbot, explorer, path), warnings
     assert "odd" in explorer.model_combo.currentText()
     analysis = show(qtbot, env, pad(default_sample()[0]))
     assert state.layer == "conv1"
@@ -795,7 +859,7 @@ def test_a_weights_file_with_an_odd_card_opens(qtbot, env, tmp_path):
     path = save_weights(build_model("lecture-keras", seed=1), tmp_path / "odd.safetensors",
                         {"dataset": ["mnist"], "test_accuracy": "high"})
     state, _controller, explorer = env
-    assert explorer.load_weights_file(path)
+    assert open_weights(qtbot, explorer, path)
     assert state.model.path == path and state.model.dataset == "mnist"
     assert json.dumps(state.model.card) == "{}"
     assert "MNIST" in explorer.model_combo.currentText()

@@ -51,7 +51,8 @@ __all__ = ["BAR_HINT", "BLOCK_OFF", "MAP_HINT", "OPEN_ITEM", "PROB_TITLE", "SETT
 class CnnExplorer(QWidget):
     """See the module docstring. Contract: shutdown(), export_array(), save_settings /
     restore_settings, set_active(), shipped_model(), status_message,
-    open_weights_dialog(), load_weights_file(path) -> bool."""
+    open_weights_dialog(), load_weights_file(path) (read on a worker: picker.opened or
+    picker.refused follow)."""
 
     status_message = Signal(str)
     updated = Signal()  # after each redraw from a new analysis (tests, benchmarks)
@@ -151,10 +152,10 @@ class CnnExplorer(QWidget):
     def open_weights_dialog(self) -> None:
         self.picker.open_weights_dialog()
 
-    def load_weights_file(self, path) -> bool:
-        """Open a .safetensors file and make it the current model. On failure show why and
-        keep the current model."""
-        return self.picker.load_weights_file(path)
+    def load_weights_file(self, path) -> None:
+        """Read a .safetensors file off the GUI thread and make it the current model; on
+        failure a message says why and the current model stays."""
+        self.picker.load_weights_file(path)
 
     def _on_model_changed(self, loaded) -> None:
         if self._shut:
