@@ -718,6 +718,49 @@ def test_a_picture_without_ink_says_no_digit_was_found(qtbot, env):
     assert "Draw a digit" in plain(explorer.prob_label)
 
 
+def test_no_digit_found_leaves_the_maps_empty_with_a_note(qtbot, env):
+    """With nothing to read every map is one flat value (the biases); scaled by its own
+    largest value it showed as solid red and blue squares. Now the maps are left empty,
+    the cards grey, and a note says why; a digit brings them back."""
+    state, _, explorer = env
+    paper = np.full((900, 1200), 205.0, np.float32)  # a photo of blank paper
+    analysis = show(qtbot, env, paper)
+    assert analysis.digit.empty
+    for name, card in explorer.strip.cards.items():
+        if name != "input":
+            assert card.thumb.image() is None, name  # a grey box, no stretched constant
+    page = explorer.page
+    assert page.empty_note.isVisibleTo(explorer)
+    assert "No digit found" in plain(page.empty_note)
+    s = stage(explorer, "conv1")
+    assert np.isnan(s.map_array(0)).all() and not s.colorbar.isVisible()
+    assert "No digit found" in explorer.detail.map_panel.message()
+    state.set_layer("dense1")  # a flat layer: bars at zero, the note stays
+    assert np.all(explorer.bars.values == 0) and page.empty_note.isVisibleTo(explorer)
+    state.set_layer("conv1")
+    analysis = show(qtbot, env, pad(default_sample()[0]))
+    assert not page.empty_note.isVisibleTo(explorer)
+    s = stage(explorer, "conv1")
+    np.testing.assert_allclose(s.map_array(0), analysis.layer("conv1")[0], rtol=1e-6)
+    assert s.colorbar.isVisible() and explorer.detail.map_panel.message() == ""
+    assert explorer.strip.cards["conv1"].thumb.image() is not None
+
+
+def test_a_constant_map_keeps_the_layer_scale_when_each_map_has_its_own(qtbot):
+    from cnnviz.ui.cnn.feature_maps import FeatureMapGrid
+
+    grid = FeatureMapGrid()
+    qtbot.addWidget(grid)
+    grid.resize(600, 300)
+    grid.set_stages([("conv", "conv", (2, 4, 4))])
+    data = np.stack([np.full((4, 4), 2.0, np.float32),
+                     np.arange(16, dtype=np.float32).reshape(4, 4) / 15 * 4])
+    grid.set_data({"conv": data}, shared=False)
+    s = grid.stage("conv")
+    np.testing.assert_allclose(s.map_array(1), data[1] / 4)  # its own largest value
+    np.testing.assert_allclose(s.map_array(0), 0.5)  # 2 / the layer's 4, not a solid 1.0
+
+
 def test_softmax_is_not_explained_as_adding_non_linearity(cnnviz_model):
     from cnnviz.core.layer_cards import describe_layers
 

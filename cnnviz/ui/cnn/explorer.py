@@ -34,7 +34,7 @@ from ...core.layer_cards import (
     stage_steps,
 )
 from ...core.weights import LoadedModel
-from ..input.wording import DIGITS, wording
+from ..input.wording import DIGITS, nothing_to_read, wording
 from .answer import PROB_TITLE, AnswerPanel
 from .layer_page import BAR_HINT, BLOCK_OFF, MAP_HINT, LayerPage
 from .map_detail import MapDetail
@@ -269,7 +269,7 @@ class CnnExplorer(QWidget):
         t0 = time.perf_counter()
         self.analysis = analysis
         self.answer.show_analysis(analysis, self._model.classes, self.words)
-        self.strip.set_outputs(analysis.layers)
+        self.strip.set_outputs(analysis.layers, blank=analysis.digit.empty)
         self._draw_layer(analysis)
         self._draw_detail(analysis)
         t1 = time.perf_counter()
@@ -284,10 +284,19 @@ class CnnExplorer(QWidget):
         if not self._shut:
             self.picker.show_message(f"The model could not read this input: {message}")
 
+    def empty_note(self, analysis) -> str:
+        """What the layers say when there is nothing to read ("" when there is)."""
+        if not analysis.digit.empty:
+            return ""
+        short, _why = nothing_to_read(analysis.digit, self.words)
+        return (f"<b>{html.escape(short)}</b>: the layers have nothing to show, so the maps "
+                "are left empty. (With no ink every map would be one flat colour: only the "
+                "biases.)")
+
     def _draw_layer(self, analysis) -> None:
         text = self._text(self.layer)
         if text is not None:
-            self.page.draw(analysis, text, self._stage_names())
+            self.page.draw(analysis, text, self._stage_names(), self.empty_note(analysis))
 
     # ------------------------------------------------------------------------------------
     # hover, click, detail
@@ -349,6 +358,11 @@ class CnnExplorer(QWidget):
             self._draw_map_detail(analysis, text, value)
             return
         i = min(self.channel, value.shape[0] - 1)
+        note = self.empty_note(analysis)
+        if note:
+            self._kernel_key = None
+            self.detail.show_unit_empty(text, i, note)
+            return
         incoming = bias = None
         if text.kind == "dense":
             incoming, bias = dense_unit(self._model.model, name, i)
@@ -360,7 +374,11 @@ class CnnExplorer(QWidget):
         block = block_of(self._infos(), text.name)
         stages = block if len(block) > 1 else []
         upto = block[:block.index(text.name) + 1] if text.name in block else []
-        self.detail.show_map(text, c, value[c], {s: analysis.layer(s)[c] for s in stages})
+        note = self.empty_note(analysis)
+        if note:
+            self.detail.show_map_empty(text, c, note)
+        else:
+            self.detail.show_map(text, c, value[c], {s: analysis.layer(s)[c] for s in stages})
         conv = block[0] if block else None
         key = (id(self._model), conv, c, tuple(upto))
         if key == self._kernel_key:

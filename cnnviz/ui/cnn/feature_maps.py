@@ -141,7 +141,13 @@ class MosaicStage:
             levels = (-top, top) if self.signed else (0.0, top)
             self._slots[:g.n] = data
         else:
-            peak = np.abs(data).reshape(g.n, -1).max(axis=1)
+            flat = data.reshape(g.n, -1)
+            peak = np.abs(flat).max(axis=1)
+            # A constant map has no pattern to stretch: divided by its own value it would
+            # fill the colour range (a solid red square); it keeps the layer's scale.
+            constant = np.ptp(flat, axis=1) == 0 if flat.size else np.zeros(g.n, bool)
+            layer_peak = float(peak.max()) if peak.size else 0.0
+            peak[constant] = layer_peak
             peak[~(peak > 0)] = 1.0
             np.divide(data, peak[:, None, None], out=self._slots[:g.n])
             levels = (-1.0, 1.0) if self.signed else (0.0, 1.0)
@@ -152,9 +158,21 @@ class MosaicStage:
             self.image_item.setColorMap(cmap)
             self.colorbar.setColorMap(cmap)
         self.image_item.setImage(self._buffer, autoLevels=False, levels=levels)
+        self.colorbar.setVisible(True)
         if levels != self.levels:
             self.levels = levels
             self.colorbar.setLevels(values=levels)
+
+    def set_empty(self) -> None:
+        """Nothing to show (no digit found): the frames stay, the maps are left empty and
+        the colour bar is hidden; pointing at a map reads nothing."""
+        self.data = None
+        self._buffer[:] = np.nan
+        self.image_item.setImage(self._buffer, autoLevels=False, levels=self.levels)
+        self.colorbar.setVisible(False)
+
+    def is_empty(self) -> bool:
+        return self.data is None
 
     def map_array(self, c: int) -> np.ndarray:
         """Map c as displayed (the slice of the mosaic ImageItem's image)."""
@@ -259,9 +277,13 @@ class FeatureMapGrid(pg.GraphicsLayoutWidget):
         if not self._spec:
             return
         data = {s.name: s.data for s in self.stages}
+        empty = bool(self.stages) and all(s.data is None for s in self.stages)
         shared = getattr(self, "_shared", True)
         if self.set_stages([(n, t, s) for n, t, s, _ in self._spec]):
-            self.set_data(data, shared)
+            if empty:
+                self.set_empty()
+            else:
+                self.set_data({k: v for k, v in data.items() if v is not None}, shared)
 
     # -- updating ------------------------------------------------------------------------
 
@@ -277,6 +299,14 @@ class FeatureMapGrid(pg.GraphicsLayoutWidget):
                 self.ci.removeItem(self.scale_note)
             else:
                 self.ci.addItem(self.scale_note, row=3, col=0, colspan=max(1, len(self.stages)))
+
+    def set_empty(self) -> None:
+        """Every stage empty (no digit found: a constant map says nothing)."""
+        for stage in self.stages:
+            stage.set_empty()
+        if self.scale_note is not None and self._note_shown:
+            self._note_shown = False
+            self.ci.removeItem(self.scale_note)
 
     def select_channel(self, c: int | None) -> None:
         self._selected_channel = c

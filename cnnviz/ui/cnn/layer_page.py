@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import (
@@ -79,6 +80,14 @@ class LayerPage(QWidget):
                                    "this layer's numbers.")
         root.addWidget(self.info_label)
         root.addLayout(self._options())
+        self.empty_note = QLabel("")
+        self.empty_note.setWordWrap(True)
+        self.empty_note.setStyleSheet("color: #555; background: #f2f2f2; padding: 4px;")
+        self.empty_note.setToolTip("With nothing to read, the network's input is all zeros and "
+                                   "each layer outputs only its biases: one flat value per map, "
+                                   "which would fill the colour scale and mean nothing.")
+        self.empty_note.hide()
+        root.addWidget(self.empty_note)
         self.pages = QStackedWidget()
         self.grid = FeatureMapGrid()
         self.grid.setToolTip("Every feature map of the selected layer (number = channel). "
@@ -157,7 +166,17 @@ class LayerPage(QWidget):
         self.bars.configure(n, names=names, groups=groups, highlight_top=top, title=title,
                             fixed_range=fixed)
 
-    def draw(self, analysis, text, stage_names: list[str]) -> None:
+    def draw(self, analysis, text, stage_names: list[str], empty_note: str = "") -> None:
+        """Draw the layer's output; empty_note (no digit found): the maps are left empty, the
+        bars at zero, and the note says why."""
+        self.empty_note.setText(empty_note)
+        self.empty_note.setVisible(bool(empty_note))
+        if empty_note:
+            if text.has_maps:
+                self.grid.set_empty()
+            else:
+                self.bars.set_values(np.zeros(text.shape[0]))
+            return
         if text.has_maps:
             self.grid.set_data({name: analysis.layer(name) for name in stage_names},
                                self.shared_scale.isChecked())

@@ -106,6 +106,26 @@ class MapDetail(QScrollArea):
             self.stages.set_maps(stage_maps)
         self._show_parts(True, False, has_stages, self.kernels.weights is not None)
 
+    def show_map_empty(self, text, c: int, note: str) -> None:
+        """No digit found: the map's place says why it is empty (the kernel, learned in
+        training, is still shown)."""
+        self._name = text.name
+        self.map_value = None
+        self.channel = c
+        self._big_key = None
+        self._set_header(f"<b>{text.name} · map {c}</b> of {text.shape[0]} · {text.label}")
+        self.map_panel.show_message(note, title=f"{text.name}[{c}]")
+        self._show_parts(True, False, False, self.kernels.weights is not None)
+
+    def show_unit_empty(self, text, i: int, note: str) -> None:
+        """No digit found: a flat layer's unit has nothing to show either."""
+        self._name = text.name
+        self.kernels.clear_kernels()
+        self.kernel_layer = None
+        self._set_header(f"<b>{text.name} · value {i}</b> · {text.label}")
+        self.explain.setText(f"{note}<br>{text.explanation}")
+        self._show_parts(False, False, False, False)
+
     def _set_header(self, html: str) -> None:
         if self.header.text() != html:
             self.header.setText(html)
@@ -128,6 +148,8 @@ class MapDetail(QScrollArea):
         if cmap is not self._big_cmap:
             self._big_cmap = cmap
             panel.colorbar.setColorMap(cmap)
+        if panel.message():  # it said "nothing to show": back to the plot
+            panel.set_array(value, levels=levels, cmap=cmap)
         panel.image_item.setImage(value, autoLevels=False, levels=levels)
         if levels != self._big_levels:
             self._big_levels = levels

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from ...core.formulas import fmt_count, fmt_shape
@@ -35,6 +35,7 @@ KIND_COLORS = {
 }
 
 THUMB_W, THUMB_H = 112, 56
+BLANK_FILL = QColor(0, 0, 0, 28)  # a thumbnail with nothing to show: a faint grey box
 
 
 def tooltip_html(t: LayerText) -> str:
@@ -90,6 +91,16 @@ class Thumbnail(QWidget):
         self._value = value
         self.update()
 
+    def set_blank(self) -> None:
+        """Nothing to show (no digit found): a plain grey box, not a constant output
+        stretched to a solid colour."""
+        self._value = None
+        self._image = None
+        self.update()
+
+    def is_blank(self) -> bool:
+        return self._value is None and self._image is None
+
     def image(self) -> QImage | None:
         """The picture for the newest output (made now if it was not painted yet)."""
         if self._value is not None:
@@ -99,6 +110,9 @@ class Thumbnail(QWidget):
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
         image = self.image()
         if image is None or image.isNull():
+            painter = QPainter(self)
+            painter.fillRect(self.rect().adjusted(8, 4, -8, -4), BLANK_FILL)
+            painter.end()
             return
         painter = QPainter(self)
         iw, ih = image.width(), image.height()
@@ -263,8 +277,15 @@ class NetworkStrip(QScrollArea):
         if name in self.cards:
             self.ensureWidgetVisible(self.cards[name], 40, 0)
 
-    def set_outputs(self, layers: list[tuple[str, np.ndarray]]) -> None:
+    def set_outputs(self, layers: list[tuple[str, np.ndarray]], blank: bool = False) -> None:
+        """Each card's thumbnail from its output. blank: nothing was found to read, so the
+        layers' outputs are constants (biases) and every card but the input shows an empty
+        grey box."""
         for name, value in layers:
             card = self.cards.get(name)
-            if card is not None:
+            if card is None:
+                continue
+            if blank and name != "input":
+                card.thumb.set_blank()
+            else:
                 card.set_output(value)
