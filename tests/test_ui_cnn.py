@@ -204,6 +204,40 @@ def test_feature_maps_are_drawn_the_right_way_up(qtbot, env):
     assert "map 3 · row 0, column 0" in explorer.hover_label.text()
 
 
+def test_every_layer_card_is_on_screen_at_1440_pixels(qtbot, env):
+    """At 1440 px the cards after pool1 were off screen and the wheel did not scroll the
+    row. Now the cards fit (compact, two rows) when the explorer is tall enough, and where
+    they must scroll (a short window) the mouse wheel scrolls them (next test)."""
+    _, _, explorer = env
+    strip = explorer.strip
+    explorer.resize(1070, 790)  # the CNN tab of a 1440×900 window
+    settle(qtbot, explorer)
+    assert strip.horizontalScrollBar().maximum() == 0
+    area = strip.viewport().rect()
+    for name, card in strip.cards.items():
+        where = card.mapTo(strip.viewport(), card.rect().topLeft())
+        assert area.contains(where) and area.contains(where + card.rect().bottomRight()), name
+
+
+def test_the_mouse_wheel_scrolls_the_layer_cards(qtbot, env):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    _, _, explorer = env
+    strip = explorer.strip
+    explorer.resize(900, 600)  # short: one row that scrolls
+    settle(qtbot, explorer)
+    bar = strip.horizontalScrollBar()
+    assert bar.maximum() > 0 and bar.value() == 0
+    centre = QPointF(strip.viewport().rect().center())
+    down = QWheelEvent(centre, strip.viewport().mapToGlobal(centre), QPoint(0, 0),
+                       QPoint(0, -120), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                       Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(strip.viewport(), down)
+    assert bar.value() > 0  # a plain wheel notch scrolls the row sideways
+
+
 def test_shared_and_per_map_colour_scales(qtbot, env):
     _, _, explorer = env
     analysis = show(qtbot, env, pad(default_sample()[0]))

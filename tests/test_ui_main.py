@@ -434,6 +434,10 @@ def test_about_and_shortcuts(window):
     rows = dict(window.shortcut_rows())
     assert rows["Open image"] == "Ctrl+O" and rows["Random test digit"] == "Ctrl+R"
     assert "Ctrl+Shift+E" in rows["Export feature maps (.npy)"]
+    # the layer cards' keys and wheel are listed too (they worked but F1 did not say)
+    layer_keys = next(keys for what, keys in rows.items() if "next layer" in what)
+    assert "Left" in layer_keys and "Right" in layer_keys
+    assert any("wheel" in keys.lower() and "layer" in what for what, keys in rows.items())
 
 
 def test_menu_words_follow_the_model_dataset(qtbot, window):

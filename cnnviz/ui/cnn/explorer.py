@@ -245,6 +245,14 @@ class CnnExplorer(QWidget):
         if self.analysis is not None:
             self._draw_layer(self.analysis)
 
+    TWO_ROW_HEIGHT = 720  # this tall or more, the layer cards may wrap onto two rows
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        # Tall enough: every card on screen at once (two rows); on a short screen the maps
+        # need the height more, and the one row scrolls.
+        self.strip.set_max_rows(2 if self.height() >= self.TWO_ROW_HEIGHT else 1)
+
     # ------------------------------------------------------------------------------------
     # live updates
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from ...core.formulas import fmt_count, fmt_shape
@@ -35,6 +35,7 @@ KIND_COLORS = {
 }
 
 THUMB_W, THUMB_H = 112, 56
+COMPACT_W, COMPACT_H = 56, 28  # the thumbnail when the cards must be small to fit
 BLANK_FILL = QColor(0, 0, 0, 28)  # a thumbnail with nothing to show: a faint grey box
 
 
@@ -157,9 +158,42 @@ class LayerCard(QFrame):
         layout.addWidget(self.thumb, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.shape_label)
         layout.addWidget(self.params_label)
-        self.setFixedWidth(THUMB_W + 16)
+        self.setFixedWidth(self.width_for(False))
         self._selected = False
+        self.compact = False
         self._restyle()
+
+    def set_compact(self, compact: bool) -> None:
+        """Compact: a smaller thumbnail and no type line (the tooltip and the info line
+        under the strip still say it), so more of the network fits the width."""
+        if compact == self.compact:
+            return
+        self.compact = compact
+        w, h = (COMPACT_W, COMPACT_H) if compact else (THUMB_W, THUMB_H)
+        self.thumb.setFixedSize(w, h)
+        self.kind_label.setVisible(not compact)
+        font = self.kind_label.font()  # (the small font)
+        if compact:
+            font.setPointSizeF(max(6.5, font.pointSizeF() * 0.85))
+        self.params_label.setFont(font)
+        self.layout().setContentsMargins(*((4, 3, 4, 3) if compact else (6, 4, 6, 4)))
+        self.setFixedWidth(self.width_for(compact))
+
+    def width_for(self, compact: bool) -> int:
+        """The card's width: its thumbnail's, or its widest line's if that is wider."""
+        if not compact:
+            return THUMB_W + 16
+        small = QFontMetrics(self.params_label.font()) if self.compact else None
+        if small is None:
+            font = self.kind_label.font()
+            font.setPointSizeF(max(6.5, font.pointSizeF() * 0.85))
+            small = QFontMetrics(font)
+        bold = self.title.font()
+        bold.setBold(True)
+        widest = max(QFontMetrics(bold).horizontalAdvance(self.name),
+                     self.shape_label.fontMetrics().horizontalAdvance(self.shape_label.text()),
+                     small.horizontalAdvance(self.params_label.text()))
+        return max(COMPACT_W, widest + 2) + 8
 
     def set_selected(self, selected: bool) -> None:
         if selected != self._selected:
@@ -188,12 +222,17 @@ class LayerCard(QFrame):
 
 
 class NetworkStrip(QScrollArea):
-    """A horizontal, scrollable row: input, one card per layer, total parameters.
+    """The network as a row of cards: input, one card per layer, total parameters.
+
+    The row fits the width if it can: full-size cards; else compact cards; else compact
+    cards on two rows (when set_max_rows allows it); else one row of compact cards that
+    scrolls, with the mouse wheel too (a plain wheel turns into a sideways scroll).
 
     layer_clicked(name) when a card is clicked; set_selected(name) highlights one.
     """
 
     layer_clicked = Signal(str)
+    SPACING = 2
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -202,43 +241,47 @@ class NetworkStrip(QScrollArea):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self._inner = QWidget()
-        self._row = QHBoxLayout(self._inner)
-        self._row.setContentsMargins(4, 4, 4, 4)
-        self._row.setSpacing(2)
+        self._rows = QVBoxLayout(self._inner)
+        self._rows.setContentsMargins(4, 4, 4, 4)
+        self._rows.setSpacing(4)
         self.setWidget(self._inner)
         self.cards: dict[str, LayerCard] = {}
         self.texts: list[LayerText] = []
         self.total_label: QLabel | None = None
+        self._items: list[QWidget] = []  # cards, arrows and the total, in order
         self._selected: str | None = None
+        self.max_rows = 1
+        self.rows = 1  # how many rows the cards take now
+        self._layout_key: tuple = ()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setToolTip("The network, layer by layer, with what each layer outputs now. "
-                        "Click a layer (or use the ← → keys here) to see its output in full.")
+                        "Click a layer (or use the ← → keys here) to see its output in full; "
+                        "the mouse wheel scrolls the row when it is wider than the window.")
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
-        return QSize(800, self._card_height() + 26)
+        return QSize(800, self.height())
 
-    def _card_height(self) -> int:
+    def _card_height(self, compact: bool) -> int:
         fm = self.fontMetrics()
+        if compact:
+            return COMPACT_H + 3 * fm.height() + 18
         return THUMB_H + 4 * fm.height() + 20
 
     def set_network(self, texts: list[LayerText]) -> None:
-        while self._row.count():
-            item = self._row.takeAt(0)
-            w = item.widget()
-            if w is not None:
-                w.deleteLater()
+        for w in self._items:
+            w.setParent(None)
+            w.deleteLater()
+        self._items = []
         self.cards = {}
         self.texts = list(texts)
         for i, text in enumerate(texts):
             if i:
-                arrow = QLabel("→")
-                arrow.setStyleSheet("color: #888; font-size: 14pt;")
-                self._row.addWidget(arrow)
+                self._items.append(self._arrow("→"))
             card = LayerCard(text)
             card.clicked.connect(self.layer_clicked)
             self.cards[text.name] = card
-            self._row.addWidget(card)
+            self._items.append(card)
         total = sum(t.parameters for t in texts)
         self.total_label = QLabel(f"<b>Total</b><br>{fmt_count(total)}<br>parameters")
         self.total_label.setObjectName("layerCard")
@@ -249,15 +292,115 @@ class NetworkStrip(QScrollArea):
             "All trainable numbers (weights and biases) in the network, the sum of the cards' "
             "parameter counts — the lecture's “Total Parameters” table.\n"
             + "\n".join(f"{t.name}: {fmt_count(t.parameters)}" for t in texts if t.parameters))
-        self._row.addWidget(QLabel("="))
-        self._row.addWidget(self.total_label)
-        self._row.addStretch(1)
-        h = self._card_height()
+        self._items += [self._arrow("="), self.total_label]
+        self._selected = None
+        self._layout_key = ()
+        self._arrange()
+
+    def _arrow(self, text: str) -> QLabel:
+        arrow = QLabel(text)
+        arrow.setStyleSheet("color: #888; font-size: 11pt;")
+        arrow.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        return arrow
+
+    def set_max_rows(self, rows: int) -> None:
+        """How many rows the cards may take (the explorer allows two when it is tall)."""
+        rows = max(1, int(rows))
+        if rows != self.max_rows:
+            self.max_rows = rows
+            self._arrange()
+
+    def _row_width(self, items: list[QWidget], compact: bool) -> int:
+        width = 0
+        for w in items:
+            if isinstance(w, LayerCard):
+                width += w.width_for(compact)
+            elif isinstance(w, QLabel) and w.text() in ("→", "›"):
+                width += w.fontMetrics().horizontalAdvance("›" if compact else "→") + 2
+            else:
+                width += w.sizeHint().width()
+        return width + self.SPACING * max(0, len(items) - 1) + 8
+
+    def _split(self, rows: int) -> list[list[QWidget]]:
+        """The items in `rows` rows of about equal width (a row starts with a card, or with
+        the arrow that leads to it)."""
+        if rows <= 1:
+            return [list(self._items)]
+        per = -(-len(self.cards) // rows)  # cards per row
+        out, row, cards = [], [], 0
+        for w in self._items:
+            if isinstance(w, LayerCard):
+                if cards == per and len(out) < rows - 1:
+                    out.append(row[:-1])  # the arrow before this card starts the next row
+                    row, cards = row[-1:], 0
+                cards += 1
+            row.append(w)
+        out.append(row)
+        return out
+
+    def _arrange(self) -> None:
+        if not self._items:
+            return
+        room = self.viewport().width() if self.isVisible() else self.width()
+        compact, rows = False, 1
+        if self._row_width(self._items, False) > room:
+            compact = True
+            if self.max_rows >= 2 and self._row_width(self._items, True) > room:
+                two = self._split(2)
+                if max(self._row_width(r, True) for r in two) <= room:
+                    rows = 2
+        key = (compact, rows, len(self._items))
+        if key == self._layout_key:
+            return
+        self._layout_key = key
+        self.rows = rows
+        while self._rows.count():
+            item = self._rows.takeAt(0)
+            if item.layout() is not None:
+                while item.layout().count():
+                    item.layout().takeAt(0)
+        for card in self.cards.values():
+            card.set_compact(compact)
+        for w in self._items:  # compact: a thin "›" between the cards, the row needs the room
+            if isinstance(w, QLabel) and w.text() in ("→", "›"):
+                w.setText("›" if compact else "→")
+        h = self._card_height(compact)
         for card in self.cards.values():
             card.setFixedHeight(h)
         self.total_label.setFixedHeight(h)
-        self.setFixedHeight(h + 8 + self.horizontalScrollBar().sizeHint().height() + 4)
-        self._selected = None
+        for row_items in self._split(rows):
+            row = QHBoxLayout()
+            row.setSpacing(self.SPACING)
+            row.setContentsMargins(0, 0, 0, 0)
+            for w in row_items:
+                row.addWidget(w)
+            row.addStretch(1)
+            self._rows.addLayout(row)
+        scroll = 0 if rows > 1 else self.horizontalScrollBar().sizeHint().height() + 4
+        self.setFixedHeight(rows * h + (rows - 1) * self._rows.spacing() + 8 + scroll + 4)
+        if self._selected in self.cards:
+            self.ensureWidgetVisible(self.cards[self._selected], 40, 0)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._arrange()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        self._arrange()
+
+    def wheelEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        """A plain wheel (up/down) scrolls the row sideways; a sideways wheel or touchpad
+        swipe as it is. When the row does not scroll, the window gets the wheel."""
+        bar = self.horizontalScrollBar()
+        delta = event.angleDelta()
+        step = delta.x() if abs(delta.x()) > abs(delta.y()) else delta.y()
+        if bar.maximum() <= 0 or step == 0:
+            event.ignore()
+            return
+        # one notch (120) moves about one card
+        bar.setValue(bar.value() - int(round(step / 120 * (COMPACT_W + 16))))
+        event.accept()
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
         names = list(self.cards)
