@@ -13,6 +13,7 @@ from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from cnnviz.app_state import AppState
+from cnnviz.core import formulas
 from cnnviz.core import weights as weights_module
 from cnnviz.core.inference import analyze
 from cnnviz.core.layer_cards import ROLE_PROBABILITIES, block_of
@@ -271,9 +272,12 @@ def test_clicking_a_map_shows_the_kernel_that_made_it(qtbot, env):
     assert detail.kernel_layer == "conv1" and detail.kernel_channel == 5
     weight = net.layers["conv1"].weight.detach().numpy()[5]  # (1, 3, 3)
     np.testing.assert_allclose(detail.kernels.weights, weight)
-    assert detail.kernels.numbers() == [f"{v:.2f}" for v in weight.ravel()]
+    # the numbers as written (2 decimals, the minus sign, never "−0.00") are the weights
+    shown = [float(t.replace("−", "-")) for t in detail.kernels.numbers()]
+    np.testing.assert_allclose(shown, weight.ravel(), atol=0.005 + 1e-9)
+    assert not any(t in ("-0.00", "−0.00") for t in detail.kernels.numbers())
     bias = float(net.layers["conv1"].bias.detach()[5])
-    assert f"{bias:.4g}" in detail.kernel_caption.text()
+    assert formulas.fmt_number(bias) in detail.kernel_caption.text()
     np.testing.assert_allclose(detail.map_value, analysis.layer("conv1")[5])
     assert "(input ⋆ kernel) + bias" in detail.explain.text()
 
@@ -491,7 +495,8 @@ def test_export_status_and_settings(qtbot, env, tmp_path):
     state, controller, explorer = env
     with qtbot.waitSignal(explorer.status_message, timeout=10000) as blocker:
         state.set_image(pad(default_sample()[0]), "test")
-    assert "update" in blocker.args[0] and "model" in blocker.args[0]
+    assert blocker.args[0].startswith("Updated in ") and "(network " in blocker.args[0]
+    assert "background thread" in explorer.status_tip
     assert controller.join(20)
     qtbot.waitUntil(lambda: explorer.analysis is state.analysis)
     state.set_layer("relu1")
@@ -727,6 +732,27 @@ def test_fashion_class_names_all_readable_in_a_narrow_window(qtbot, env):
     assert "Ankle boot" in explorer.hover_label.text()
 
 
+def test_long_class_names_do_not_resize_the_probability_plot(qtbot, env):
+    """"Ankle boot" as the answer made the answer column wider than "Bag" did, and the
+    probability plot beside it changed size with every prediction."""
+    from cnnviz.core.samples import load_samples
+
+    state, _, explorer = env
+    choose(explorer, "cnnviz-fashion")
+    explorer.resize(1070, 790)
+    settle(qtbot, explorer)
+    images, labels, _ = load_samples("fashion-mnist")
+    widths, answers = set(), set()
+    for k in (9, 8, 0, 1, 5):  # Ankle boot, Bag, T-shirt/top, Trouser, Sandal
+        i = int(np.flatnonzero(labels == k)[0])
+        analysis = show(qtbot, env, images[i])
+        settle(qtbot, explorer)
+        answers.add(state.model.classes[analysis.prediction])
+        widths.add((explorer.prob_plot.width(), explorer.prob_plot.x()))
+    assert "Ankle boot" in answers and len(answers) >= 3
+    assert len(widths) == 1, widths
+
+
 def test_fashion_answer_and_a_sure_answer_never_says_100_percent(qtbot, env):
     from cnnviz.core.samples import load_samples
 
@@ -872,20 +898,54 @@ def test_fashion_wording_and_samples(qtbot, panel_env, fashion_test):
     assert item.text() == state.model.classes[labels[i]]
 
 
-def test_fashion_without_its_files_says_only_mnist_ships(qtbot, panel_env, tmp_path):
+def test_fashion_without_its_files_gets_the_shipped_fashion_images(qtbot, panel_env, tmp_path):
+    """Without a data folder a Fashion-MNIST model got MNIST digits from Random and the
+    gallery; now 100 Fashion-MNIST test images ship with cnnviz and it gets those."""
+    from cnnviz.core.samples import load_samples
+
     state, controller, panel = panel_env(data_dir=str(tmp_path / "nothing-here"))
-    assert "Only MNIST digits ship with cnnviz" in panel.hint.text()
-    assert "cnnviz data download fashion-mnist" in panel.hint.text()
+    assert "Only MNIST" not in panel.hint.text()
+    images, labels, index = load_samples("fashion-mnist")
+    assert images.shape == (100, 28, 28) and sorted(set(labels.tolist())) == list(range(10))
     with qtbot.waitSignal(panel.message) as said:
         panel.random_digit()
-    assert "only MNIST samples ship with cnnviz" in said.args[0]
+    assert "Fashion-MNIST test images shipped with cnnviz" in said.args[0]
+    image, source = state.image, state.image_source
+    assert source.startswith("Fashion-MNIST test image #")
+    i = int(source.split("#")[1].split(",")[0])
+    np.testing.assert_array_equal(image, images[list(index).index(i)])
+    assert source.endswith(state.model.classes[labels[list(index).index(i)]])
     dialog = panel.gallery()
-    assert dialog.dataset == "mnist" and "Only MNIST digits ship" in dialog.intro.text()
+    assert dialog.dataset == "fashion-mnist" and dialog.list.count() == 100
+    assert dialog.list.item(0).text() in state.model.classes
+    assert "cnnviz data download fashion-mnist" in dialog.intro.text()
     # an MNIST model: digits, no note
-    choose_mnist = load_shipped("cnnviz")
-    state.set_model(choose_mnist)
+    state.set_model(load_shipped("cnnviz"))
     assert "Draw a digit" in panel.hint.text() and "Only MNIST" not in panel.hint.text()
-    assert "Only MNIST" not in dialog.intro.text()
+    assert dialog.dataset == "mnist" and "data download" not in dialog.intro.text()
+
+
+def test_the_shipped_fashion_images_are_real_test_images(fashion_test):
+    from cnnviz.core.samples import load_samples
+
+    images, labels, index = load_samples("fashion-mnist")
+    all_images, all_labels = fashion_test
+    np.testing.assert_array_equal(images, all_images[index])
+    np.testing.assert_array_equal(labels, all_labels[index])
+    assert all((labels == k).sum() == 10 for k in range(10))
+
+
+def test_a_dataset_without_shipped_pictures_says_only_mnist_ships():
+    from cnnviz.ui.input.wording import gallery_fallback_note, heading, wording
+
+    class Model:
+        dataset = "fashion-mnist"
+
+    words = wording(Model())
+    assert "Only MNIST digits ship with cnnviz" in heading(words, True)
+    assert "cnnviz data download fashion-mnist" in heading(words, True)
+    assert "Only MNIST" not in heading(words, False)
+    assert "Only MNIST digits ship" in gallery_fallback_note("fashion-mnist")
 
 
 def test_preprocessing_captions_fit_a_narrow_panel(qtbot, panel_env):
@@ -940,3 +1000,14 @@ def test_a_weights_file_with_an_odd_card_opens(qtbot, env, tmp_path):
     assert state.model.path == path and state.model.dataset == "mnist"
     assert json.dumps(state.model.card) == "{}"
     assert "MNIST" in explorer.model_combo.currentText()
+
+
+def test_a_tiny_negative_weight_is_not_written_minus_zero(qtbot):
+    from cnnviz.ui.cnn.kernel_view import KernelView
+
+    view = KernelView()
+    qtbot.addWidget(view)
+    view.set_kernels(np.array([[[-0.003, 0.25, -0.4], [0.0, -0.0, 1.0], [2e-9, -2e-9, 0.1]]],
+                              np.float32))
+    assert view.numbers() == ["0.00", "0.25", "−0.40", "0.00", "0.00", "1.00",
+                              "0.00", "0.00", "0.10"]

@@ -428,6 +428,15 @@ def test_export_png_and_feature_maps(qtbot, window, tmp_path):
     np.testing.assert_array_equal(np.load(npy), expected)
 
 
+def test_the_status_bar_says_how_fast_in_plain_words(qtbot, window):
+    """"update 1.5 ms (model 17.7 ms)" said nothing to a user."""
+    label = window.explorer_status_label
+    qtbot.waitUntil(lambda: label.text().startswith("Updated in "), timeout=20000)
+    assert " ms (network " in label.text() and "update " not in label.text()
+    tip = label.toolTip()
+    assert "Updated in" in tip and "network" in tip and "background thread" in tip
+
+
 def test_about_and_shortcuts(window):
     text = window.about_text()
     assert "cnnviz 0.1.0" in text and "weighted sum" in text and "99.70%" in text

@@ -29,16 +29,22 @@ DENSE_PARAM_RULE = f"(N_in + 1) {TIMES} N_out"
 BATCHNORM_RULE = "x̂ = (x − μ) / √(σ² + ε)"
 
 
-def fmt_number(v: float, digits: int = 4) -> str:
+def fmt_number(v: float, digits: int = 4, decimals: int | None = None) -> str:
     """2 -> '2', -3.0 -> '−3', 0.11111 -> '0.1111', 13.5 -> '13.5', inf -> '∞'.
+    With decimals, a fixed number of decimals (a kernel cell): -0.347 -> '−0.35'.
 
     Never shows a value that is not whole as a whole number (2.99999 is not "3"), and
-    never writes "−0" for a value that rounds to zero."""
+    never writes a negative zero ("−0", "−0.00") for a value that rounds to zero."""
     v = float(v)
     if math.isnan(v):
         return "undefined"
     if math.isinf(v):
         return "∞" if v > 0 else MINUS + "∞"
+    if decimals is not None:
+        text = f"{v:.{max(0, int(decimals))}f}"
+        if float(text) == 0:
+            text = text.lstrip("-")
+        return text.replace("-", MINUS)
     if v.is_integer() and abs(v) < 1e15:
         text = str(int(v))
     else:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .data import DATASET_NAMES, DATASETS, DataError, find_file, load_split
-from .samples import load_samples
+from .samples import has_samples, load_samples
 
 PER_CLASS = 30  # gallery pictures per class taken from a full test split
 
@@ -84,13 +84,17 @@ class TestDigits:
             self.note = f"one of the {len(labels):,} {title} test images"
             return (images[i].astype(np.float32),
                     sample_source(i, label, title, CLASS_NAMES.get(dataset)), label)
-        images, labels, index = load_samples()
+        shipped = dataset if has_samples(dataset) else "mnist"  # the dataset's own, if shipped
+        images, labels, index = load_samples(shipped)
         i = int(self.rng.integers(len(labels)))
         label = int(labels[i])
-        self.note = f"one of the {len(labels)} MNIST test digits shipped with cnnviz"
-        if dataset != "mnist":
-            # say plainly why a clothes model is shown a digit, and how to get its images
+        title = DATASET_NAMES[shipped]
+        what = "digits" if shipped == "mnist" else "images"
+        self.note = f"one of the {len(labels)} {title} test {what} shipped with cnnviz"
+        if shipped != dataset:
+            # say plainly why a model of another dataset is shown a digit, and how to get its
             self.note = (f"an MNIST digit: only MNIST samples ship with cnnviz, and the "
                          f"{DATASET_NAMES[dataset]} test files are not in the data folder "
                          f"(run `cnnviz data download {dataset}`)")
-        return images[i].astype(np.float32), sample_source(int(index[i]), label), label
+        return (images[i].astype(np.float32),
+                sample_source(int(index[i]), label, title, CLASS_NAMES.get(shipped)), label)

@@ -176,7 +176,9 @@ class LayerCard(QFrame):
         if compact:
             font.setPointSizeF(max(6.5, font.pointSizeF() * 0.85))
         self.params_label.setFont(font)
-        self.layout().setContentsMargins(*((4, 3, 4, 3) if compact else (6, 4, 6, 4)))
+        # compact: the width is the widest line + 10 (a selected card's 3 px border and
+        # 2 px margin on each side), so nothing is cut even when selected
+        self.layout().setContentsMargins(*((2, 3, 2, 3) if compact else (6, 4, 6, 4)))
         self.setFixedWidth(self.width_for(compact))
 
     def width_for(self, compact: bool) -> int:
@@ -193,7 +195,7 @@ class LayerCard(QFrame):
         widest = max(QFontMetrics(bold).horizontalAdvance(self.name),
                      self.shape_label.fontMetrics().horizontalAdvance(self.shape_label.text()),
                      small.horizontalAdvance(self.params_label.text()))
-        return max(COMPACT_W, widest + 2) + 8
+        return max(COMPACT_W, widest) + 10
 
     def set_selected(self, selected: bool) -> None:
         if selected != self._selected:
@@ -269,8 +271,8 @@ class NetworkStrip(QScrollArea):
         return THUMB_H + 4 * fm.height() + 20
 
     def set_network(self, texts: list[LayerText]) -> None:
-        for w in self._items:
-            w.setParent(None)
+        for w in self._items:  # (Qt deletes them; a Python-side setParent(None) would
+            w.hide()  # hand them to Python as well: deleted twice)
             w.deleteLater()
         self._items = []
         self.cards = {}

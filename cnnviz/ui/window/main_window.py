@@ -44,6 +44,7 @@ TAB_TIPS = ("A trained network, layer by layer: feature maps after each convolut
             "One kernel on the input: pick or type a filter, set stride, padding, activation and "
             "pooling, and watch the output and its size (W − F + 2P) / S + 1.")
 LOADING_TEXT = "Loading the network (PyTorch, pyqtgraph and the trained model)…"
+STATUS_TIP = "What the current tab is doing (e.g. how long its last update took)"
 
 
 def import_explorers() -> tuple[type, type]:
@@ -230,8 +231,7 @@ class MainWindow(QMainWindow):
     def create_status_bar(self) -> None:
         bar = self.statusBar()
         self.explorer_status_label = QLabel()
-        self.explorer_status_label.setToolTip("What the current tab is doing (e.g. how long the "
-                                              "last update took)")
+        self.explorer_status_label.setToolTip(STATUS_TIP)
         self.input_status_label = QLabel()
         self.model_status_label = QLabel()
         self.model_status_label.setTextFormat(Qt.TextFormat.RichText)
@@ -478,4 +478,6 @@ class MainWindow(QMainWindow):
         if 0 <= index < len(self.tab_actions):
             self.tab_actions[index].setChecked(True)
         self.explorer_status_label.setText(self._explorer_status.get(index, ""))
+        explorer = self.current_explorer()
+        self.explorer_status_label.setToolTip(getattr(explorer, "status_tip", STATUS_TIP))
         wrap_long_tooltips(self)  # the shown tab may have reworded some
