@@ -132,7 +132,7 @@ def test_every_layer_shows_all_its_outputs(qtbot, env):
         assert sum(card.is_selected() for card in explorer.strip.cards.values()) == 1
         value = analysis.layer(info.name)
         if value.ndim == 3:
-            assert explorer.pages.currentWidget() is explorer.grid
+            assert explorer.pages.currentWidget() is explorer.page.grid_area
             s = stage(explorer)
             assert s.name == info.name and s.geometry.n == value.shape[0]
             for c in (0, value.shape[0] - 1):
@@ -237,6 +237,31 @@ def test_the_mouse_wheel_scrolls_the_layer_cards(qtbot, env):
                        Qt.ScrollPhase.NoScrollPhase, False)
     QApplication.sendEvent(strip.viewport(), down)
     assert bar.value() > 0  # a plain wheel notch scrolls the row sideways
+
+
+def test_maps_are_never_drawn_under_48_pixels_on_a_small_screen(qtbot, env):
+    """At 1366×768 the 64 maps of conv3 (and every block shown side by side) were drawn
+    about 25-35 px wide. Now they are at least 48 px and the maps scroll instead."""
+    state, _, explorer = env
+    explorer.resize(950, 640)  # the CNN tab of a 1366×768 window
+    show(qtbot, env, pad(default_sample()[0]))
+    for layer, block in (("conv3", False), ("pool2", False), ("conv2", True)):
+        explorer.show_block.setChecked(block)
+        state.set_layer(layer)
+        settle(qtbot, explorer)
+        qtbot.waitUntil(lambda: not explorer.grid._relayout.isActive())
+        settle(qtbot, explorer)
+        for s in explorer.grid.stages:
+            per_pixel = s.view.sceneBoundingRect().width() / s.view.viewRect().width()
+            assert per_pixel * s.geometry.w >= 47.5, (layer, block, per_pixel * s.geometry.w)
+    area = explorer.page.grid_area
+    assert area.verticalScrollBar().maximum() > 0  # the rest is a scroll away
+    explorer.show_block.setChecked(False)
+    state.set_layer("conv1")  # 32 maps fit without scrolling
+    settle(qtbot, explorer)
+    qtbot.waitUntil(lambda: not explorer.grid._relayout.isActive())
+    settle(qtbot, explorer)
+    assert area.verticalScrollBar().maximum() == 0
 
 
 def test_shared_and_per_map_colour_scales(qtbot, env):

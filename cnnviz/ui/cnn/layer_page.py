@@ -11,8 +11,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import (
     QCheckBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
+    QScrollArea,
     QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
@@ -93,7 +95,14 @@ class LayerPage(QWidget):
         self.grid.setToolTip("Every feature map of the selected layer (number = channel). "
                              "Click a map to enlarge it and see the kernel that made it.")
         self.bars = BarPlot()
-        self.pages.addWidget(self.grid)
+        # the maps scroll (up and down) rather than shrink below a readable size
+        self.grid_area = QScrollArea()
+        self.grid_area.setWidget(self.grid)
+        self.grid_area.setWidgetResizable(True)
+        self.grid_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.grid_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.grid.set_scroll_area(self.grid_area)
+        self.pages.addWidget(self.grid_area)
         self.pages.addWidget(self.bars)
 
     def _options(self) -> QHBoxLayout:
@@ -118,7 +127,7 @@ class LayerPage(QWidget):
         return options
 
     def idle_hint(self) -> str:
-        return MAP_HINT if self.pages.currentWidget() is self.grid else BAR_HINT
+        return MAP_HINT if self.pages.currentWidget() is self.grid_area else BAR_HINT
 
     def show_layer(self, text, block: list[str], labels: dict[str, str]) -> None:
         """The info line and the options for a newly selected layer."""
@@ -139,7 +148,7 @@ class LayerPage(QWidget):
     def show_maps(self, stages: list) -> None:
         """stages: the LayerTexts shown side by side (one, or a whole block)."""
         self.hover_label.setText(MAP_HINT)
-        self.pages.setCurrentWidget(self.grid)
+        self.pages.setCurrentWidget(self.grid_area)
         one = len(stages) == 1
         self.grid.set_stages([(t.name, f"<b>{t.name}</b> {t.label} · {fmt_shape(t.shape)}"
                                if one else f"<b>{t.name}</b> {fmt_shape(t.shape)}", t.shape)
