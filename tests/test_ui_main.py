@@ -407,10 +407,14 @@ def test_random_pick_follows_the_model_dataset(tmp_path):
     m = re.fullmatch(r"Fashion-MNIST test image #(\d+), labelled (.+)", source)
     assert m and m.group(2) == CLASS_NAMES["fashion-mnist"][label]
     np.testing.assert_array_equal(images[int(m.group(1))], image)
-    # without the files: an MNIST digit, and the note says how to get them
+    # without the files: one of the Fashion-MNIST images shipped with cnnviz (it was an
+    # MNIST digit), named by its index in the test set
     digits = TestDigits(data_dir=str(tmp_path), seed=3)
-    _image, source, _label = digits.random("fashion-mnist")
-    assert source.startswith("MNIST test digit #") and "cnnviz data download fashion-mnist" in digits.note
+    image, source, label = digits.random("fashion-mnist")
+    m = re.fullmatch(r"Fashion-MNIST test image #(\d+), labelled (.+)", source)
+    assert m and m.group(2) == CLASS_NAMES["fashion-mnist"][label]
+    np.testing.assert_array_equal(images[int(m.group(1))], image)
+    assert "shipped with cnnviz" in digits.note
 
 
 # ----- exports, help --------------------------------------------------------------------------

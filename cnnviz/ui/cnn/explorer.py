@@ -268,12 +268,16 @@ class CnnExplorer(QWidget):
             self._draw_layer(self.analysis)
 
     TWO_ROW_HEIGHT = 720  # this tall or more, the layer cards may wrap onto two rows
+    NARROW_WIDTH = 900  # narrower than this, the model picker gives up room
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         # Tall enough: every card on screen at once (two rows); on a short screen the maps
         # need the height more, and the one row scrolls.
         self.strip.set_max_rows(2 if self.height() >= self.TWO_ROW_HEIGHT else 1)
+        # Narrow (a 1024-px screen): the model's name is cut short ("cnnviz-fashion — Fa…",
+        # its tooltip has it all) so the probability plot keeps room for the class names.
+        self.picker.set_narrow(self.width() < self.NARROW_WIDTH)
 
     # ------------------------------------------------------------------------------------
     # live updates
@@ -404,9 +408,9 @@ class CnnExplorer(QWidget):
         block = block_of(self._infos(), text.name)
         stages = block if len(block) > 1 else []
         upto = block[:block.index(text.name) + 1] if text.name in block else []
-        note = self.empty_note(analysis)
-        if note:
-            self.detail.show_map_empty(text, c, note)
+        if analysis.digit.empty:
+            short, _why = nothing_to_read(analysis.digit, self.words)
+            self.detail.show_map_empty(text, c, f"{short}: nothing to show.")
         else:
             self.detail.show_map(text, c, value[c], {s: analysis.layer(s)[c] for s in stages})
         conv = block[0] if block else None

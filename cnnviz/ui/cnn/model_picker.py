@@ -69,6 +69,17 @@ class ModelPicker(QWidget):
     def entries(self) -> list[catalogue.ModelEntry]:
         return self.state.catalogue
 
+    def set_narrow(self, narrow: bool) -> None:
+        """Narrow: the combo box shows the first 16 letters or so of a model's label (the
+        rest in its tooltip and the list) instead of growing to the whole label."""
+        combo = self.combo
+        policy = (QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon if narrow
+                  else QComboBox.SizeAdjustPolicy.AdjustToContents)
+        if combo.sizeAdjustPolicy() != policy:
+            combo.setMinimumContentsLength(16 if narrow else 0)
+            combo.setSizeAdjustPolicy(policy)
+            self.setMaximumWidth(combo.sizeHint().width() + 8 if narrow else 16777215)
+
     def show_message(self, text: str) -> None:
         self.message_label.setText(text)
 

@@ -461,6 +461,13 @@ class MainWindow(QMainWindow):
             f"{on_test}{getattr(loaded.model.arch, 'description', '')}\nHelp › About cnnviz shows "
             "the full model card.")
 
+    COMPACT_STATUS_WIDTH = 1200  # narrower: the status bar leaves out "Input: …" (the
+    # input panel shows it under the pad), so its messages are not cut off
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self.input_status_label.setVisible(self.width() >= self.COMPACT_STATUS_WIDTH)
+
     def _on_image_changed(self, image, source: str) -> None:
         text = f"Input: {source}" if source else ""
         metrics = self.input_status_label.fontMetrics()
