@@ -934,7 +934,7 @@ def test_fashion_without_its_files_gets_the_shipped_fashion_images(qtbot, panel_
     assert images.shape == (100, 28, 28) and sorted(set(labels.tolist())) == list(range(10))
     with qtbot.waitSignal(panel.message) as said:
         panel.random_digit()
-    assert "Fashion-MNIST test images shipped with cnnviz" in said.args[0]
+    assert "one of 100 shipped Fashion-MNIST test images" in said.args[0]
     image, source = state.image, state.image_source
     assert source.startswith("Fashion-MNIST test image #")
     i = int(source.split("#")[1].split(",")[0])

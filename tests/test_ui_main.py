@@ -414,7 +414,7 @@ def test_random_pick_follows_the_model_dataset(tmp_path):
     m = re.fullmatch(r"Fashion-MNIST test image #(\d+), labelled (.+)", source)
     assert m and m.group(2) == CLASS_NAMES["fashion-mnist"][label]
     np.testing.assert_array_equal(images[int(m.group(1))], image)
-    assert "shipped with cnnviz" in digits.note
+    assert "one of 100 shipped Fashion-MNIST test images" in digits.note
 
 
 # ----- exports, help --------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Real test pictures to try: the full test split of a model's dataset when the data folder
-has it (MNIST: 10,000 digits; Fashion-MNIST: 10,000 clothes), else the 300 MNIST test digits
-shipped with cnnviz. No Qt: the input side's gallery and Random button use this, and so can a
+has it (MNIST: 10,000 digits; Fashion-MNIST: 10,000 clothes), else the test pictures shipped
+with cnnviz (300 MNIST digits, 100 Fashion-MNIST images). No Qt: the input side's gallery and Random button use this, and so can a
 notebook.
 
     digits = TestDigits(seed=0)
@@ -30,8 +30,8 @@ def sample_source(test_index: int, label: int, dataset_title: str = "MNIST",
 
 class TestDigits:
     """Where "Random test digit" picks from: the full test split of the model's dataset if the
-    data folder has it (MNIST: 10,000 digits; Fashion-MNIST: 10,000 clothes), else the 300
-    MNIST digits shipped with cnnviz."""
+    data folder has it (MNIST: 10,000 digits; Fashion-MNIST: 10,000 clothes), else the
+    pictures of that dataset shipped with cnnviz (MNIST digits for a dataset without any)."""
 
     __test__ = False  # not a pytest test class
 
@@ -90,7 +90,7 @@ class TestDigits:
         label = int(labels[i])
         title = DATASET_NAMES[shipped]
         what = "digits" if shipped == "mnist" else "images"
-        self.note = f"one of the {len(labels)} {title} test {what} shipped with cnnviz"
+        self.note = f"one of {len(labels)} shipped {title} test {what}"  # (fits a status bar)
         if shipped != dataset:
             # say plainly why a model of another dataset is shown a digit, and how to get its
             self.note = (f"an MNIST digit: only MNIST samples ship with cnnviz, and the "
