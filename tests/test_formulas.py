@@ -67,3 +67,9 @@ def test_fmt_number_never_writes_a_negative_zero():
     assert formulas.fmt_number(0.347, decimals=2) == "0.35"
     assert formulas.fmt_number(-2, decimals=0) == "−2"
     assert formulas.fmt_number(-1e-30) == "−1e−30"  # small is not zero
+
+
+def test_fmt_count_short():
+    assert [formulas.fmt_count_short(n) for n in (0, 320, 999, 1000, 9248, 18496, 131200,
+                                                  1179776, 2_000_000)] == \
+        ["0", "320", "999", "1k", "9.2k", "18k", "131k", "1.2M", "2M"]

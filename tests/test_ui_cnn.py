@@ -154,7 +154,12 @@ def test_the_input_card_and_the_cards_say_shape_and_parameters(qtbot, env):
     assert cards["conv1"].kind_label.text() == "Conv 32 3×3 s1 p0"
     assert cards["conv1"].shape_label.text() == "32×26×26"
     assert cards["conv1"].params_label.text() == "320 params"
+    # compact cards (a narrow window) round the count; the tooltip has it exactly
+    assert cards["conv2"].params_label.text() in ("9,248 params", "9.2k params")
+    assert "= 9,248" in cards["conv2"].toolTip()
+    cards["conv2"].set_compact(False)
     assert cards["conv2"].params_label.text() == "9,248 params"
+    assert cards["conv2"].kind_label.text() == "Conv 32 3×3 s1 p0"
     assert "max(0, x)" in cards["relu1"].toolTip()
     assert "only during the training" in cards["dropout1"].toolTip()
     assert "(1,024 + 1) × 128" in cards["dense1"].toolTip()
@@ -211,7 +216,7 @@ def test_every_layer_card_is_on_screen_at_1440_pixels(qtbot, env):
     they must scroll (a short window) the mouse wheel scrolls them (next test)."""
     _, _, explorer = env
     strip = explorer.strip
-    explorer.resize(1070, 790)  # the CNN tab of a 1440×900 window
+    explorer.resize(900, 700)  # the CNN tab of the default window on a 1440×900 screen (1296×810)
     settle(qtbot, explorer)
     assert strip.horizontalScrollBar().maximum() == 0
     area = strip.viewport().rect()

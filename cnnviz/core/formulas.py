@@ -63,6 +63,19 @@ def fmt_count(n: int) -> str:
     return f"{int(n):,}"
 
 
+def fmt_count_short(n: int) -> str:
+    """A count for a small label: 320 -> '320', 9248 -> '9.2k', 131200 -> '131k',
+    1179776 -> '1.2M' (the exact count is given beside it, e.g. in a tooltip)."""
+    n = int(n)
+    if abs(n) < 1000:
+        return str(n)
+    if abs(n) < 10_000:
+        return f"{n / 1e3:.1f}k".replace(".0k", "k")
+    if abs(n) < 1_000_000:
+        return f"{n / 1e3:.0f}k"
+    return f"{n / 1e6:.1f}M".replace(".0M", "M")
+
+
 def fmt_shape(shape) -> str:
     """(32, 26, 26) -> '32×26×26'."""
     return TIMES.join(str(int(v)) for v in shape)

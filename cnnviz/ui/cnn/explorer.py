@@ -267,7 +267,7 @@ class CnnExplorer(QWidget):
         if self.analysis is not None:
             self._draw_layer(self.analysis)
 
-    TWO_ROW_HEIGHT = 720  # this tall or more, the layer cards may wrap onto two rows
+    TWO_ROW_HEIGHT = 660  # this tall or more, the layer cards may wrap onto two rows
     NARROW_WIDTH = 900  # narrower than this, the model picker gives up room
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
-from ...core.formulas import fmt_count, fmt_shape
+from ...core.formulas import fmt_count, fmt_count_short, fmt_shape
 from ...core.layer_cards import LayerText
 from ...core.thumbnails import GAP_INDEX, thumbnail_indices
 from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP
@@ -35,7 +35,7 @@ KIND_COLORS = {
 }
 
 THUMB_W, THUMB_H = 112, 56
-COMPACT_W, COMPACT_H = 56, 28  # the thumbnail when the cards must be small to fit
+COMPACT_W, COMPACT_H = 52, 26  # the thumbnail when the cards must be small to fit
 BLANK_FILL = QColor(0, 0, 0, 28)  # a thumbnail with nothing to show: a faint grey box
 
 
@@ -164,38 +164,51 @@ class LayerCard(QFrame):
         self._restyle()
 
     def set_compact(self, compact: bool) -> None:
-        """Compact: a smaller thumbnail and no type line (the tooltip and the info line
-        under the strip still say it), so more of the network fits the width."""
+        """Compact: a smaller thumbnail, no type line and the parameter count rounded
+        ("18.5k params"; the tooltip and the info line under the strip say it exactly), so
+        more of the network fits the width."""
         if compact == self.compact:
             return
         self.compact = compact
         w, h = (COMPACT_W, COMPACT_H) if compact else (THUMB_W, THUMB_H)
         self.thumb.setFixedSize(w, h)
         self.kind_label.setVisible(not compact)
-        font = self.kind_label.font()  # (the small font)
-        if compact:
-            font.setPointSizeF(max(6.5, font.pointSizeF() * 0.85))
-        self.params_label.setFont(font)
-        # compact: the width is the widest line + 10 (a selected card's 3 px border and
-        # 2 px margin on each side), so nothing is cut even when selected
-        self.layout().setContentsMargins(*((2, 3, 2, 3) if compact else (6, 4, 6, 4)))
+        self.shape_label.setFont(self._font("shape", compact))
+        self.params_label.setFont(self._font("params", compact))
+        self.params_label.setText(self._params_text(compact))
+        # compact: the width is the widest line + 6 (a selected card's 2 px border and
+        # 1 px margin on each side), so nothing is cut even when selected
+        self.layout().setContentsMargins(*((1, 2, 1, 2) if compact else (6, 4, 6, 4)))
         self.setFixedWidth(self.width_for(compact))
+        self._restyle()
+
+    def _font(self, line: str, compact: bool) -> QFont:
+        font = QFont(self.title.font())
+        font.setBold(False)
+        size = font.pointSizeF()
+        if line == "params" or compact:
+            size = max(7.0, size * 0.9)  # the small print
+        if compact:
+            size = max(6.5, size * 0.93)
+        font.setPointSizeF(size)
+        return font
+
+    def _params_text(self, compact: bool) -> str:
+        count = fmt_count_short if compact else fmt_count
+        return f"{count(self.text.parameters)} params"
 
     def width_for(self, compact: bool) -> int:
         """The card's width: its thumbnail's, or its widest line's if that is wider."""
         if not compact:
             return THUMB_W + 16
-        small = QFontMetrics(self.params_label.font()) if self.compact else None
-        if small is None:
-            font = self.kind_label.font()
-            font.setPointSizeF(max(6.5, font.pointSizeF() * 0.85))
-            small = QFontMetrics(font)
-        bold = self.title.font()
+        bold = QFont(self.title.font())
         bold.setBold(True)
         widest = max(QFontMetrics(bold).horizontalAdvance(self.name),
-                     self.shape_label.fontMetrics().horizontalAdvance(self.shape_label.text()),
-                     small.horizontalAdvance(self.params_label.text()))
-        return max(COMPACT_W, widest) + 10
+                     QFontMetrics(self._font("shape", True)).horizontalAdvance(
+                         self.shape_label.text()),
+                     QFontMetrics(self._font("params", True)).horizontalAdvance(
+                         self._params_text(True)))
+        return max(COMPACT_W, widest) + 6
 
     def set_selected(self, selected: bool) -> None:
         if selected != self._selected:
@@ -208,7 +221,8 @@ class LayerCard(QFrame):
     def _restyle(self) -> None:
         border, fill = KIND_COLORS.get(self.text.kind, KIND_COLORS["dropout"])
         if self._selected:
-            self.setStyleSheet(f"#layerCard {{ background: {fill}; border: 3px solid {border}; "
+            width = 2 if getattr(self, "compact", False) else 3
+            self.setStyleSheet(f"#layerCard {{ background: {fill}; border: {width}px solid {border}; "
                                f"border-radius: 6px; }}")
         else:
             self.setStyleSheet(f"#layerCard {{ background: {fill}; border: 1px solid {border}; "
@@ -235,6 +249,7 @@ class NetworkStrip(QScrollArea):
 
     layer_clicked = Signal(str)
     SPACING = 2
+    COMPACT_SPACING = 4  # (compact cards have no arrows between them)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -286,6 +301,7 @@ class NetworkStrip(QScrollArea):
             self._items.append(card)
         total = sum(t.parameters for t in texts)
         self.total_label = QLabel(f"<b>Total</b><br>{fmt_count(total)}<br>parameters")
+        self._total = total
         self.total_label.setObjectName("layerCard")
         self.total_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.total_label.setStyleSheet("#layerCard { border: 1px solid #333; border-radius: 6px; "
@@ -298,6 +314,9 @@ class NetworkStrip(QScrollArea):
         self._selected = None
         self._layout_key = ()
         self._arrange()
+
+    def _total_text(self, compact: bool) -> str:
+        return f"<b>Total</b><br>{fmt_count(self._total)}<br>{'params' if compact else 'parameters'}"
 
     def _arrow(self, text: str) -> QLabel:
         arrow = QLabel(text)
@@ -317,28 +336,38 @@ class NetworkStrip(QScrollArea):
         for w in items:
             if isinstance(w, LayerCard):
                 width += w.width_for(compact)
-            elif isinstance(w, QLabel) and w.text() in ("→", "›"):
-                width += w.fontMetrics().horizontalAdvance("›" if compact else "→") + 2
+            elif self._is_arrow(w):
+                if compact:
+                    continue  # hidden
+                width += w.sizeHint().width()
+            elif w is self.total_label:
+                fm = w.fontMetrics()
+                width += max(fm.horizontalAdvance(f"{self._total:,}"),
+                             fm.horizontalAdvance("params" if compact else "parameters")) + 12
             else:
                 width += w.sizeHint().width()
-        return width + self.SPACING * max(0, len(items) - 1) + 8
+        shown = [w for w in items if not (compact and self._is_arrow(w))]
+        spacing = self.COMPACT_SPACING if compact else self.SPACING
+        return width + spacing * max(0, len(shown) - 1) + 8
 
-    def _split(self, rows: int) -> list[list[QWidget]]:
-        """The items in `rows` rows of about equal width (a row starts with a card, or with
-        the arrow that leads to it)."""
+    @staticmethod
+    def _is_arrow(w: QWidget) -> bool:
+        return isinstance(w, QLabel) and w.text() == "→"
+
+    def _split(self, rows: int, compact: bool = True) -> list[list[QWidget]]:
+        """The items on `rows` rows (one or two), split where the wider row is narrowest; the
+        second row starts with the arrow that leads to its first card."""
+        items = list(self._items)
         if rows <= 1:
-            return [list(self._items)]
-        per = -(-len(self.cards) // rows)  # cards per row
-        out, row, cards = [], [], 0
-        for w in self._items:
-            if isinstance(w, LayerCard):
-                if cards == per and len(out) < rows - 1:
-                    out.append(row[:-1])  # the arrow before this card starts the next row
-                    row, cards = row[-1:], 0
-                cards += 1
-            row.append(w)
-        out.append(row)
-        return out
+            return [items]
+        starts = [i for i, w in enumerate(items) if isinstance(w, LayerCard) and i > 0]
+        best = None
+        for i in starts:  # items[i - 1] is the arrow before card i
+            first, second = items[:i - 1], items[i - 1:]
+            wide = max(self._row_width(first, compact), self._row_width(second, compact))
+            if best is None or wide < best[0]:
+                best = (wide, [first, second])
+        return best[1] if best else [items]
 
     def _arrange(self) -> None:
         if not self._items:
@@ -347,10 +376,9 @@ class NetworkStrip(QScrollArea):
         compact, rows = False, 1
         if self._row_width(self._items, False) > room:
             compact = True
-            if self.max_rows >= 2 and self._row_width(self._items, True) > room:
-                two = self._split(2)
-                if max(self._row_width(r, True) for r in two) <= room:
-                    rows = 2
+            if (self.max_rows >= 2 and self._row_width(self._items, True) > room
+                    and max(self._row_width(r, True) for r in self._split(2)) <= room):
+                rows = 2
         key = (compact, rows, len(self._items))
         if key == self._layout_key:
             return
@@ -363,16 +391,17 @@ class NetworkStrip(QScrollArea):
                     item.layout().takeAt(0)
         for card in self.cards.values():
             card.set_compact(compact)
-        for w in self._items:  # compact: a thin "›" between the cards, the row needs the room
-            if isinstance(w, QLabel) and w.text() in ("→", "›"):
-                w.setText("›" if compact else "→")
+        for w in self._items:  # compact: no arrows between the cards (the row needs the
+            if self._is_arrow(w):  # room; the cards still read left to right)
+                w.setVisible(not compact)
+        self.total_label.setText(self._total_text(compact))
         h = self._card_height(compact)
         for card in self.cards.values():
             card.setFixedHeight(h)
         self.total_label.setFixedHeight(h)
         for row_items in self._split(rows):
             row = QHBoxLayout()
-            row.setSpacing(self.SPACING)
+            row.setSpacing(self.COMPACT_SPACING if compact else self.SPACING)
             row.setContentsMargins(0, 0, 0, 0)
             for w in row_items:
                 row.addWidget(w)
