@@ -7,14 +7,24 @@ the others wait until they are picked.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Signal
-from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QStackedWidget, QWidget
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .conv_view import ConvStepView
+from .receptive_view import ReceptiveFieldView
+from .saliency_view import SaliencyView
 
 
 def view_classes() -> list[type]:
-    return [ConvStepView]
+    return [ConvStepView, ReceptiveFieldView, SaliencyView]
 
 
 class TeachExplorer(QWidget):
@@ -37,11 +47,19 @@ class TeachExplorer(QWidget):
             item = QListWidgetItem(cls.TITLE)
             item.setToolTip(cls.TIP)
             self.list.addItem(item)
-        self.list.setMaximumWidth(190)
+        self.list.setMaximumWidth(180)
         self.list.currentRowChanged.connect(self._on_row)
+        self.about = QLabel()
+        self.about.setWordWrap(True)
+        self.about.setMaximumWidth(180)
+        self.about.setStyleSheet("color: #444;")
+        self.about.setAlignment(Qt.AlignmentFlag.AlignTop)
+        side = QVBoxLayout()
+        side.addWidget(self.list, 2)
+        side.addWidget(self.about, 3)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self.list)
+        layout.addLayout(side)
         layout.addWidget(self.stack, 1)
         self.list.setCurrentRow(0)
 
@@ -55,6 +73,7 @@ class TeachExplorer(QWidget):
         if row < 0:
             return
         self.stack.setCurrentIndex(row)
+        self.about.setText(type(self.views[row]).TIP)
         for i, view in enumerate(self.views):
             view.set_active(self.active and i == row)
 

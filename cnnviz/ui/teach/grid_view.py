@@ -152,7 +152,7 @@ class ArrayGrid(QWidget):
             for r0, c0, rr, cc in ((0, 0, rh, w), (h - rh, 0, rh, w), (0, 0, h, rw), (0, w - rw, h, rw)):
                 if rr > 0 and cc > 0:
                     p.fillRect(QRectF(x0 + c0 * size, y0 + r0 * size, cc * size, rr * size), shade)
-        if size >= 6 and h * w <= 4096:
+        if self.numbers and size >= 6 and h * w <= 4096:
             p.setPen(QPen(GRID_LINE, 1))
             for r in range(h + 1):
                 p.drawLine(QPointF(x0, y0 + r * size), QPointF(x0 + w * size, y0 + r * size))
@@ -224,3 +224,14 @@ class ArrayGrid(QWidget):
             self.update()
             if (r0, c0) != (r1, c1):
                 self.dragged.emit(min(r0, r1), min(c0, c1), max(r0, r1) + 1, max(c0, c1) + 1)
+
+
+def overlay_rgb(base: np.ndarray, heat: np.ndarray, strength: float = 0.75) -> np.ndarray:
+    """A grey picture (0..1) with a heat map (0..1, NaN: none) over it: dark red to yellow,
+    see-through where the map is low, so the strokes stay visible under it."""
+    g = np.clip(np.nan_to_num(base), 0, 1)[..., None] * np.array([255.0, 255.0, 255.0]) * 0.8
+    h = np.clip(np.nan_to_num(heat), 0, 1)[..., None]
+    colour = np.concatenate([np.full_like(h, 255.0), 255.0 * np.clip(2 * h - 0.6, 0, 1),
+                             30.0 * np.ones_like(h)], axis=-1)
+    alpha = strength * np.clip(h * 1.6, 0, 1)
+    return (g * (1 - alpha) + colour * alpha).astype(np.uint8)
