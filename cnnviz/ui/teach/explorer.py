@@ -19,12 +19,14 @@ from PySide6.QtWidgets import (
 )
 
 from .conv_view import ConvStepView
+from .invariance_view import InvarianceView
+from .pooling_view import PoolingShiftView
 from .receptive_view import ReceptiveFieldView
 from .saliency_view import SaliencyView
 
 
 def view_classes() -> list[type]:
-    return [ConvStepView, ReceptiveFieldView, SaliencyView]
+    return [ConvStepView, ReceptiveFieldView, SaliencyView, InvarianceView, PoolingShiftView]
 
 
 class TeachExplorer(QWidget):
