@@ -18,15 +18,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .bn_view import BatchNormView
 from .conv_view import ConvStepView
+from .dropout_view import DropoutView
 from .invariance_view import InvarianceView
+from .params_view import ParametersView
 from .pooling_view import PoolingShiftView
 from .receptive_view import ReceptiveFieldView
 from .saliency_view import SaliencyView
 
 
 def view_classes() -> list[type]:
-    return [ConvStepView, ReceptiveFieldView, SaliencyView, InvarianceView, PoolingShiftView]
+    return [ConvStepView, ReceptiveFieldView, SaliencyView, InvarianceView, PoolingShiftView,
+            BatchNormView, DropoutView, ParametersView]
 
 
 class TeachExplorer(QWidget):
