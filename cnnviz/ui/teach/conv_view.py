@@ -151,7 +151,7 @@ class ConvStepView(TeachView):
         for w in (self.source, self.back_button, self.play_button, self.next_button, self.speed):
             controls.addWidget(w)
         controls.addWidget(self.slider, 1)
-        grids = QGridLayout()
+        self.grids = grids = QGridLayout()
         grids.addWidget(self.input_grid, 0, 0)
         grids.addWidget(self.kernel_grid, 0, 1)
         grids.addWidget(self.conv_grid, 0, 2)
@@ -340,11 +340,14 @@ class ConvStepView(TeachView):
                 f"{hp}×{wp}, window at ({step.top}, {step.left})")
             values = ", ".join(fmt_number(v, 3) for v in step.window.ravel())
             self.sum_label.setText(f"{plan.pool_kind}({values}) = {fmt_number(step.total, 4)}")
+        second_row = (self.picture_grid.isVisibleTo(self) or plan.has_activation
+                      or plan.pooled is not None)
+        self.grids.setRowStretch(1, 1 if second_row else 0)
         self.back_button.setEnabled(t > 0)
         self.next_button.setEnabled(t < total - 1)
 
     def _on_play(self, playing: bool) -> None:
-        self.play_button.setText("⏸ Pause" if playing else "▶ Play")
+        self.play_button.setText("❚❚ Pause" if playing else "▶ Play")
         if playing:
             if self.plan is not None and self.t >= len(self.plan) - 1:
                 self.go(0)

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from cnnviz.core.formulas import fmt_number
 
-EMPTY = QColor("#f1f1f1")  # a cell not computed yet
+EMPTY = QColor("#dcdcdc")  # a cell not computed yet (or no value)
 GRID_LINE = QColor("#b8b8b8")
 NUMBERS_FROM_CELL = 20  # pixels: smaller cells show no numbers (the hover says the value)
 
