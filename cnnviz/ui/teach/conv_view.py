@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QSlider,
     QVBoxLayout,
@@ -100,6 +99,8 @@ class ConvStepView(TeachView):
         self.source.addItem("The network's 28×28 input", "network")
         self.source.addItem("A region of your picture (drag on it)", "picture")
         self.source.currentIndexChanged.connect(self._on_source)
+        self.source.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.source.setMinimumContentsLength(14)
 
         self.back_button = QPushButton("◀ Step")
         self.back_button.setToolTip("One window position back (Alt+Left)")
@@ -116,7 +117,7 @@ class ConvStepView(TeachView):
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setToolTip("Every moment of the walk: drag to any output position of the "
                                "convolution, the activation, or any pooling window")
-        self.phase_label = QLabel()
+        self.phase_label = label()
         self.back_button.clicked.connect(lambda: self.go(self.t - 1))
         self.next_button.clicked.connect(lambda: self.go(self.t + 1))
         self.play_button.toggled.connect(self._on_play)
@@ -148,9 +149,12 @@ class ConvStepView(TeachView):
         self.note_label.setStyleSheet("color: #555;")
 
         controls = QHBoxLayout()
-        for w in (self.source, self.back_button, self.play_button, self.next_button, self.speed):
-            controls.addWidget(w)
-        controls.addWidget(self.slider, 1)
+        controls.addWidget(self.source, 1)
+        controls.addWidget(self.speed)
+        walk = QHBoxLayout()
+        for w in (self.back_button, self.play_button, self.next_button):
+            walk.addWidget(w)
+        walk.addWidget(self.slider, 1)
         self.grids = grids = QGridLayout()
         grids.addWidget(self.input_grid, 0, 0)
         grids.addWidget(self.kernel_grid, 0, 1)
@@ -163,6 +167,7 @@ class ConvStepView(TeachView):
             grids.setRowStretch(i, 1) if i < 2 else None
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
+        layout.addLayout(walk)
         layout.addWidget(self.phase_label)
         layout.addLayout(grids, 1)
         layout.addWidget(self.sum_label)

@@ -68,7 +68,7 @@ class DropoutView(TeachView):
         self.plot.setLabel("bottom", "class")
         self.plot.setYRange(0, 1.05)
         self.plot.setToolTip("Blue bars: the share of samples that gave each answer; orange dots: "
-                             "the mean probability with dropout on; red line: the probability with "
+                             "the mean probability with dropout on; red triangles: the probability with "
                              "dropout off (evaluation mode), what the app shows")
         self.mask_grid = TitledGrid("Dropped units", "Black: dropped in this sample (turned off); "
                                     "white: kept (and scaled by 1 / (1 − p) so the sum stays the "
@@ -121,7 +121,8 @@ class DropoutView(TeachView):
                                           brush="#85c1e9"))
         self.plot.plot(xs, d.probabilities.mean(axis=0), pen=None, symbol="o", symbolSize=7,
                        symbolBrush="#e67e22", symbolPen=None)
-        self.plot.plot(xs, d.eval_probabilities, pen=pg.mkPen("#c0392b", width=2))
+        self.plot.plot(xs, d.eval_probabilities, pen=None, symbol="t1", symbolSize=12,
+                       symbolBrush="#c0392b", symbolPen=None)
         eval_answer = int(np.argmax(d.eval_probabilities))
         agree = float((d.answers == eval_answer).mean())
         spread = d.probabilities[:, eval_answer]

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -53,11 +54,11 @@ class TeachExplorer(QWidget):
             item = QListWidgetItem(cls.TITLE)
             item.setToolTip(cls.TIP)
             self.list.addItem(item)
-        self.list.setMaximumWidth(180)
+        self.list.setFixedWidth(160)
         self.list.currentRowChanged.connect(self._on_row)
         self.about = QLabel()
         self.about.setWordWrap(True)
-        self.about.setMaximumWidth(180)
+        self.about.setFixedWidth(160)
         self.about.setStyleSheet("color: #444;")
         self.about.setAlignment(Qt.AlignmentFlag.AlignTop)
         side = QVBoxLayout()
@@ -79,6 +80,11 @@ class TeachExplorer(QWidget):
         if row < 0:
             return
         self.stack.setCurrentIndex(row)
+        # Only the shown view's size counts (a stack is otherwise as big as its biggest page).
+        for i, view in enumerate(self.views):
+            policy = QSizePolicy.Policy.Preferred if i == row else QSizePolicy.Policy.Ignored
+            view.setSizePolicy(policy, policy)
+        self.stack.updateGeometry()
         self.about.setText(type(self.views[row]).TIP)
         for i, view in enumerate(self.views):
             view.set_active(self.active and i == row)

@@ -90,7 +90,7 @@ class InvarianceView(TeachView):
         self.dy = self._slider(-10, 10, "Shift the digit down (or up) by whole pixels")
         self.angle = self._slider(-180, 180, "Rotate the digit (degrees, counter-clockwise)")
         self.scale = self._slider(-50, 50, "Shrink or grow the digit (percent)")
-        self.raw = QCheckBox("Raw pad (no crop, no centring)")
+        self.raw = QCheckBox("Raw pad (no centring)")
         self.raw.setToolTip("Feed the network the whole pad scaled to 28×28, as drawn: the "
                             "preprocessing's centring would undo any shift you draw, so this is "
                             "the honest translation test. Draw in a corner and see.")
@@ -116,7 +116,6 @@ class InvarianceView(TeachView):
             self.value_labels.append(v)
             sliders.addWidget(v, r, 2)
         row = QHBoxLayout()
-        row.addWidget(self.raw)
         row.addWidget(QLabel("Curves for"))
         row.addWidget(self.target)
         row.addWidget(reset)
@@ -128,6 +127,7 @@ class InvarianceView(TeachView):
         self.missing.setStyleSheet("color: #a04000;")
         left = QVBoxLayout()
         left.addLayout(sliders)
+        left.addWidget(self.raw)
         left.addLayout(row)
         left.addWidget(self.input_grid, 1)
         left.addWidget(self.answers)
@@ -142,7 +142,7 @@ class InvarianceView(TeachView):
                                                 ("angle", "Rotation", "degrees"),
                                                 ("scale", "Scale", "×"))):
             w = pg.PlotWidget()
-            w.setMinimumSize(180, 130)
+            w.setMinimumSize(110, 110)
             w.setTitle(title, size="9pt")
             w.setLabel("left", "p")
             w.setLabel("bottom", unit)

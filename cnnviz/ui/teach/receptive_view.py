@@ -3,6 +3,7 @@ sees; for a dense unit or a class, its incoming weights shaped as the maps they 
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -66,12 +67,14 @@ class ReceptiveFieldView(TeachView):
         self.map_grid.grid.hovered.connect(self._on_hover)
         self.map_grid.grid.clicked.connect(self._on_hover)
         self.info = label(rich=True)
+        self.info.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["Layer", "Output", "Receptive field", "Jump"])
         self.table.setToolTip("The receptive field's size per layer: how many input pixels one "
                               "unit of the layer sees (jump: input pixels between neighbouring "
                               "units). Deeper layers see more: “spatial hierarchies of patterns”.")
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
