@@ -66,12 +66,12 @@ class BatchNormView(TeachView):
                 top.addWidget(QLabel(text))
             top.addWidget(w)
         top.addStretch(1)
-        self.mean_plot = pg.PlotWidget(title="Mean per channel: batch (bars) and running (dots)")
-        self.var_plot = pg.PlotWidget(title="Variance per channel: batch (bars) and running (dots)")
+        self.mean_plot = pg.PlotWidget(title="μ per channel: batch (bars), running (dots)")
+        self.var_plot = pg.PlotWidget(title="σ² per channel: batch (bars), running (dots)")
         for w in (self.mean_plot, self.var_plot):
             w.setMouseEnabled(False, False)
             w.hideButtons()
-            w.setMinimumSize(200, 120)
+            w.setMinimumSize(160, 110)
             w.setLabel("bottom", "channel")
             w.setToolTip("Bars: this batch's μ or σ² per channel (what training mode uses); "
                          "dots: the running statistics the network uses at test time")

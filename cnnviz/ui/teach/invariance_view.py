@@ -142,7 +142,7 @@ class InvarianceView(TeachView):
                                                 ("angle", "Rotation", "degrees"),
                                                 ("scale", "Scale", "×"))):
             w = pg.PlotWidget()
-            w.setMinimumSize(110, 110)
+            w.setMinimumSize(100, 100)
             w.setTitle(title, size="9pt")
             w.setLabel("left", "p")
             w.setLabel("bottom", unit)
