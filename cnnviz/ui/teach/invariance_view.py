@@ -151,8 +151,8 @@ class InvarianceView(TeachView):
             w.hideButtons()
             w.addLegend(offset=(-4, 4), labelTextSize="8pt") if i == 0 else None
             w.setToolTip(f"The class's probability against {title.lower()}, each applied on top "
-                         "of the sliders' setting; a digit above a point is the answer where it "
-                         "is not the class (a wrong answer)")
+                         "of the other sliders' setting (dashed: where the sliders are now); a digit "
+                         "above a point is the answer where it is not the class")
             self.plots[key] = w
             plot_grid.addWidget(w, i // 2, i % 2)
         plots_box = QWidget()
@@ -197,7 +197,8 @@ class InvarianceView(TeachView):
         target = self.target.currentData()
         target = analysis.prediction if target is None or target < 0 else int(target)
         self._target = target
-        self.submit(_work, self._cache, loaded, image, target, self._base())
+        self._asked_base = self._base()
+        self.submit(_work, self._cache, loaded, image, target, self._asked_base)
 
     def show_result(self, result) -> None:
         x, out, missing = result
@@ -221,10 +222,12 @@ class InvarianceView(TeachView):
                 legend.clear()
             for i, (name, (c, _p)) in enumerate(out.items()):
                 colour = COLOURS[i % len(COLOURS)]
-                xs, ps, answers = {"shift_x": (c.shifts, c.p_shift_x, c.answer_shift_x),
-                                   "shift_y": (c.shifts, c.p_shift_y, c.answer_shift_y),
-                                   "angle": (c.angles, c.p_angle, c.answer_angle),
-                                   "scale": (c.scales, c.p_scale, c.answer_scale)}[key]
+                b = self._asked_base
+                # on the axes: the whole transform (the sliders' setting plus the curve's step)
+                xs, ps, answers = {"shift_x": (b["dx"] + c.shifts, c.p_shift_x, c.answer_shift_x),
+                                   "shift_y": (b["dy"] + c.shifts, c.p_shift_y, c.answer_shift_y),
+                                   "angle": (b["angle"] + c.angles, c.p_angle, c.answer_angle),
+                                   "scale": (b["scale"] * c.scales, c.p_scale, c.answer_scale)}[key]
                 w.plot(xs, ps, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=4,
                        symbolBrush=colour, symbolPen=None, name=name)
                 for xv, pv, a in zip(xs, ps, answers):
@@ -232,6 +235,9 @@ class InvarianceView(TeachView):
                         t = pg.TextItem(str(int(a)), color=colour, anchor=(0.5, 1.0))
                         t.setPos(float(xv), float(pv) + 0.02)
                         w.addItem(t)
+            now = {"shift_x": b["dx"], "shift_y": b["dy"], "angle": b["angle"],
+                   "scale": b["scale"]}[key]
+            w.addItem(pg.InfiniteLine(now, angle=90, pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine)))
             w.setTitle(f"{ {'shift_x': 'Shift x', 'shift_y': 'Shift y', 'angle': 'Rotation', 'scale': 'Scale'}[key]}"
                        f": p(class {target})", size="9pt")
         self.status_message.emit(f"Invariance: {len(out)} model(s)")
