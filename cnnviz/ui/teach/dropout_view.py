@@ -61,8 +61,7 @@ class DropoutView(TeachView):
         top.addWidget(self.layer)
         top.addWidget(QLabel("sample"))
         top.addWidget(self.which, 1)
-        self.plot = pg.PlotWidget(title="How often each class was the answer (bars) · mean "
-                                  "probability with dropout (dots) · evaluation mode (line)")
+        self.plot = pg.PlotWidget(title="Answers with dropout on (bars; dots: mean p), off (▲)")
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
         self.plot.setLabel("bottom", "class")

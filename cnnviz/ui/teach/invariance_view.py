@@ -160,6 +160,7 @@ class InvarianceView(TeachView):
         layout = QHBoxLayout(self)
         layout.addWidget(left_box, 2)
         layout.addWidget(plots_box, 3)
+        left_box.setMinimumWidth(200)
         self._on_slider()
 
     def _reset(self) -> None:
