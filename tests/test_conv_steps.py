@@ -88,3 +88,17 @@ def test_too_many_positions_and_region():
     assert (t, l_) == (10, 20) and r - l_ == 10
     plan = step_plan(np.zeros((b - t, r - l_)), np.ones((3, 3)))
     assert plan.conv_out.shape == (64, 8)
+
+
+def test_a_network_filter_stepped_is_that_layer_map():
+    from cnnviz.core.conv_steps import network_filter
+    from cnnviz.core.models import build_model, get_architecture
+
+    torch.manual_seed(0)
+    net = build_model(get_architecture("lecture-keras"))
+    x = np.random.default_rng(0).uniform(0, 1, (28, 28)).astype(np.float32)
+    kernel, bias, mean, std, name = network_filter(net, 5)
+    plan = step_plan((x - mean) / std, kernel, bias=bias)
+    traced = dict(net.trace(x))[name][5]
+    np.testing.assert_allclose(plan.conv_out, traced, rtol=1e-4, atol=1e-5)
+    assert plan.step(30).total == pytest.approx(traced.ravel()[30], rel=1e-4, abs=1e-5)

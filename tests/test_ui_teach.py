@@ -80,3 +80,15 @@ def test_f1_lists_the_experiments_keys(window):
     rows = dict(window.shortcut_rows())
     assert rows.get("Experiments") == "Ctrl+4"
     assert any("Alt+P" in keys for keys in rows.values())
+
+
+def test_slide_the_window_with_the_networks_own_filter(qtbot, window):
+    view = _show(qtbot, window, "ConvStepView")
+    view.select_source("network")
+    view.kernel_box.setCurrentIndex(view.kernel_box.findData(7))
+    qtbot.waitUntil(lambda: view.is_idle() and view.plan is not None
+                    and view.plan.bias != 0, timeout=20000)
+    qtbot.wait(50)
+    conv1 = window.state.analysis.layer("conv1")[7]
+    np.testing.assert_allclose(view.plan.conv_out, conv1, rtol=1e-4, atol=1e-4)
+    assert "conv1[7]" in view.note_label.text()

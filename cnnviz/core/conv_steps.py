@@ -225,3 +225,20 @@ def region_for(shape: tuple[int, int], top: int, left: int, bottom: int, right: 
         out.append((lo, min(size, lo + span)))
     (t, b), (l_, r) = out
     return t, l_, b, r
+
+
+def network_filter(network, index: int) -> tuple[np.ndarray, float, float, float, str]:
+    """Filter `index` of a network's first conv layer (grey input): (kernel (kh, kw), bias,
+    input_mean, input_std, layer name). Stepping it over (x − mean) / std walks exactly what
+    that layer computes for map `index` (before any batch norm or activation after it)."""
+    info = next((i for i in network.layer_infos if i.kind == "conv"), None)
+    if info is None or info.name not in network.layers:
+        raise ValueError("this network has no convolution layer")
+    if info.in_shape[0] != 1:
+        raise ValueError("the first convolution does not take a grey picture")
+    layer = network.layers[info.name]
+    if not 0 <= index < layer.out_channels:
+        raise IndexError(f"{info.name} has {layer.out_channels} filters, not {index + 1}")
+    kernel = layer.weight[index, 0].detach().double().numpy().copy()
+    bias = float(layer.bias[index]) if layer.bias is not None else 0.0
+    return kernel, bias, float(network.input_mean), float(network.input_std), info.name

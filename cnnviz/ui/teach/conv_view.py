@@ -14,7 +14,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from cnnviz.core.conv_steps import MAX_STEP_POSITIONS, products_text, region_for, step_plan
+from cnnviz.core.conv_steps import (
+    MAX_STEP_POSITIONS,
+    network_filter,
+    products_text,
+    region_for,
+    step_plan,
+)
 from cnnviz.core.formulas import fmt_number, size_formula
 from cnnviz.core.images import to_grey
 from cnnviz.core.lecture_examples import LECTURE_EXAMPLES
@@ -28,10 +34,13 @@ CURRENT = QColor("#27ae60")  # the output pixel being filled
 PHASE_WORDS = {"conv": "convolution", "activation": "activation", "pool": "pooling"}
 
 
-def _prepare(source: str, image, digit, settings, region):
-    """On the worker: the grey input, the plan, and for a picture its shrunk overview."""
+def _prepare(source: str, image, digit, settings, region, network=None, filter_index=None):
+    """On the worker: the grey input, the plan, and for a picture its shrunk overview.
+    filter_index: step the network's own first-layer filter instead of the Kernel
+    explorer's kernel (over the input normalised as the network does it)."""
     overview = None
     offset = (0, 0)
+    bias, note = 0.0, ""
     if source.startswith("lecture:"):
         ex = LECTURE_EXAMPLES[source.split(":", 1)[1]]
         x = np.asarray(ex.image, float)
@@ -43,10 +52,22 @@ def _prepare(source: str, image, digit, settings, region):
                             settings.pool_stride)
         if act == "softmax":
             act = "none"  # a softmax over the map is not a per-pixel step; said in the note
+        norm = None
+        if filter_index is not None and network is not None:
+            k, bias, mean, std, name = network_filter(network, filter_index)
+            stride, padding, act, pk = (1, 1), (0, 0), "none", "none"
+            stride = tuple(network.layers[name].stride)
+            padding = tuple(network.layers[name].padding)
+            norm = (mean, std)
+            note = (f"This is {name}[{filter_index}] of the network, the map the CNN explorer "
+                    f"shows, over the input normalised as the network does it: "
+                    f"(x − {mean:g}) / {std:g}.")
         if source == "network":
             if digit is None:
                 raise ValueError("no network input yet: draw a digit first")
             x = np.asarray(digit, float)
+            if norm is not None:
+                x = (x - norm[0]) / norm[1]
         else:
             if image is None:
                 raise ValueError("no picture yet: draw or open one first")
@@ -59,9 +80,11 @@ def _prepare(source: str, image, digit, settings, region):
                 region = (max(0, h // 2 - side // 2), max(0, w // 2 - side // 2), h, w)
             t, l_, b, r = region_for((h, w), *region, k.shape, stride, padding)
             x, offset = grey[t:b, l_:r], (t, l_)
-    plan = step_plan(x, k, stride, padding, activation=act, pool_kind=pk, pool_size=ps,
-                     pool_stride=pst)
-    return plan, overview, offset
+            if norm is not None:
+                x = (x / 255.0 - norm[0]) / norm[1]
+    plan = step_plan(x, k, stride, padding, bias=bias, activation=act, pool_kind=pk,
+                     pool_size=ps, pool_stride=pst)
+    return plan, overview, offset, note
 
 
 class ConvStepView(TeachView):
@@ -82,9 +105,11 @@ class ConvStepView(TeachView):
         self.timer.timeout.connect(self._tick)
         self._build()
         self.picture_grid.setVisible(False)
+        self.kernel_box.setEnabled(False)  # a lecture example brings its own kernel
         self.listen(state.image_changed, self._on_image)
         self.listen(state.analysis_ready, self._on_analysis)
         self.listen(state.kernel_changed, self._on_kernel)
+        self.listen(state.model_changed, self._on_model)
 
     # ----- widgets
 
@@ -102,6 +127,13 @@ class ConvStepView(TeachView):
         self.source.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.source.setMinimumContentsLength(14)
 
+        self.kernel_box = QComboBox()
+        self.kernel_box.setToolTip("Which kernel slides over the network's input or your picture: "
+                                   "the Kernel explorer's (with its stride, padding, activation "
+                                   "and pooling), or one of the network's own first-layer "
+                                   "filters (then the output is exactly that feature map)")
+        self.kernel_box.addItem("Kernel explorer's kernel", None)
+        self.kernel_box.currentIndexChanged.connect(self.mark_dirty)
         self.back_button = QPushButton("◀ Step")
         self.back_button.setToolTip("One window position back (Alt+Left)")
         self.play_button = QPushButton("▶ Play")
@@ -150,6 +182,7 @@ class ConvStepView(TeachView):
 
         controls = QHBoxLayout()
         controls.addWidget(self.source, 1)
+        controls.addWidget(self.kernel_box, 1)
         controls.addWidget(self.speed)
         walk = QHBoxLayout()
         for w in (self.back_button, self.play_button, self.next_button):
@@ -198,8 +231,23 @@ class ConvStepView(TeachView):
         if not str(self.source.currentData()).startswith("lecture:"):
             self.mark_dirty()
 
+    def _on_model(self, loaded) -> None:
+        self.kernel_box.blockSignals(True)
+        while self.kernel_box.count() > 1:
+            self.kernel_box.removeItem(1)
+        info = None if loaded is None else next(
+            (i for i in loaded.model.layer_infos if i.kind == "conv"), None)
+        if info is not None and info.in_shape[0] == 1:
+            for f in range(info.output_shape[0]):
+                self.kernel_box.addItem(f"the network's {info.name} filter {f}", f)
+        self.kernel_box.setCurrentIndex(0)
+        self.kernel_box.blockSignals(False)
+        if not str(self.source.currentData()).startswith("lecture:"):
+            self.mark_dirty()
+
     def _on_source(self, *_args) -> None:
         self.picture_grid.setVisible(self.source.currentData() == "picture")
+        self.kernel_box.setEnabled(not str(self.source.currentData()).startswith("lecture:"))
         self.mark_dirty()
 
     def _on_drag(self, top, left, bottom, right) -> None:
@@ -215,11 +263,15 @@ class ConvStepView(TeachView):
     def refresh(self) -> None:
         analysis = self.state.analysis
         digit = None if analysis is None or analysis.digit.empty else analysis.digit.image
+        if self.kernel_box.count() == 1 and self.state.model is not None:
+            self._on_model(self.state.model)
+        loaded = self.state.model
         self.submit(_prepare, str(self.source.currentData()), self.state.image, digit,
-                    self.state.kernel, self.region)
+                    self.state.kernel, self.region, None if loaded is None else loaded.model,
+                    self.kernel_box.currentData())
 
     def show_result(self, result) -> None:
-        plan, self.overview, self.offset = result
+        plan, self.overview, self.offset, model_note = result
         same_walk = self.plan is not None and len(self.plan) == len(plan)
         self.plan = plan
         self.slider.blockSignals(True)
@@ -237,9 +289,10 @@ class ConvStepView(TeachView):
         self.size_label.setText(
             "Output size, rows: " + size_formula(h, k.shape[0], plan.stride[0], ph)
             + "; columns: " + size_formula(w, k.shape[1], plan.stride[1], pw))
-        notes = []
-        if self.source.currentData() != "network" and self.state.kernel.activation == "softmax" \
-                and not str(self.source.currentData()).startswith("lecture:"):
+        notes = [model_note] if model_note else []
+        lecture = str(self.source.currentData()).startswith("lecture:")
+        if not lecture and self.kernel_box.currentData() is None \
+                and self.state.kernel.activation == "softmax":
             notes.append("The Kernel explorer's softmax works on a whole map, not pixel by "
                          "pixel, so it is left out here.")
         if self.overview is not None:
