@@ -140,14 +140,30 @@ class DropoutView(TeachView):
             return
         k = min(self.which.value(), d.masks[name].shape[0] - 1)
         mask = d.masks[name][k]
-        self.mask_grid.grid.set_array(mosaic((~mask).astype(float)), signed=False, levels=(0, 1),
-                                      numbers=False)
+        shape = self._maps_shape(name, mask.size)
+        self.mask_grid.grid.set_array(mosaic((~mask).astype(float).reshape(shape)), signed=False,
+                                      levels=(0, 1), numbers=False)
         self.mask_grid.set_title(f"{name}, sample {k + 1}: {int(mask.sum())} of {mask.size} units "
                                  f"dropped ({percent(mask.mean())}; p = {d.rates[name]:g})")
         rate = d.masks[name].mean(axis=0)
-        self.rate_grid.grid.set_array(mosaic(rate), signed=False, levels=(0, 1), numbers=False)
+        self.rate_grid.grid.set_array(mosaic(rate.reshape(shape)), signed=False, levels=(0, 1),
+                                      numbers=False)
         self.rate_grid.set_title(f"How often each unit of {name} was dropped (mean "
                                  f"{percent(rate.mean())})")
+
+    def _maps_shape(self, name: str, units: int) -> tuple[int, ...]:
+        """A dropout right after a flatten of C maps of H×W: its units shown as those maps
+        (the same layout as the receptive-field view's dense weights)."""
+        loaded = self.state.model
+        infos = [] if loaded is None else list(loaded.model.layer_infos)
+        names = [i.name for i in infos]
+        if name in names:
+            j = names.index(name) - 1
+            if j >= 0 and infos[j].kind == "flatten" and len(infos[j].in_shape) == 3:
+                c, h, w = infos[j].in_shape
+                if c * h * w == units:
+                    return (c, h, w)
+        return (units,)
 
     def export_array(self):
         return None if self.samples is None else ("dropout-probabilities", self.samples.probabilities)

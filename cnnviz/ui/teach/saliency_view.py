@@ -158,7 +158,9 @@ class SaliencyView(TeachView):
         self.bar.setValue(0)
         picture = self.state.image
         progress = self.progress.emit if slow else None
-        self._asked = (target, analysis)
+        if self.input_grid.grid.values is None:
+            self.input_grid.grid.set_message("Working… (the first map loads captum: a few "
+                                             "seconds, once)")
         self.submit(_work, self._cache, loaded.model, analysis.digit.image, method, target,
                     self.layer.currentData(), picture, analysis.digit, progress)
 
