@@ -54,3 +54,22 @@ def test_percent_never_claims_certainty():
     assert formulas.percent(1e-6) == "<0.1%"
     assert formulas.percent(0.5) == "50.0%"
     assert formulas.percent(float("nan")) == "undefined"
+
+
+def test_fmt_number_never_writes_a_negative_zero():
+    import numpy as np
+
+    for v in (-0.0, np.float32(-0.0), -1e-9, -0.004, -0.0049):
+        assert formulas.fmt_number(v, decimals=2) == "0.00", v
+    assert formulas.fmt_number(-0.0) == "0" and formulas.fmt_number(np.float32(-0.0)) == "0"
+    assert formulas.fmt_number(-0.005, decimals=2) in ("0.01", "−0.01", "0.00")  # rounding
+    assert formulas.fmt_number(-0.347, decimals=2) == "−0.35"
+    assert formulas.fmt_number(0.347, decimals=2) == "0.35"
+    assert formulas.fmt_number(-2, decimals=0) == "−2"
+    assert formulas.fmt_number(-1e-30) == "−1e−30"  # small is not zero
+
+
+def test_fmt_count_short():
+    assert [formulas.fmt_count_short(n) for n in (0, 320, 999, 1000, 9248, 18496, 131200,
+                                                  1179776, 2_000_000)] == \
+        ["0", "320", "999", "1k", "9.2k", "18k", "131k", "1.2M", "2M"]

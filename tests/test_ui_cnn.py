@@ -13,6 +13,7 @@ from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from cnnviz.app_state import AppState
+from cnnviz.core import formulas
 from cnnviz.core import weights as weights_module
 from cnnviz.core.inference import analyze
 from cnnviz.core.layer_cards import ROLE_PROBABILITIES, block_of
@@ -62,6 +63,18 @@ def vertical_bar() -> np.ndarray:
     canvas = np.zeros((280, 280), np.float32)
     canvas[40:240, 125:150] = 255.0
     return canvas
+
+
+def open_weights(qtbot, explorer, path) -> bool:
+    """Open a weights file as File › Open weights does (read on the loader's thread) and
+    wait for the answer: True when it became the model, False when it was refused."""
+    picker = explorer.picker
+    answers = []
+    picker.opened.connect(lambda *_: answers.append(True))
+    picker.refused.connect(lambda *_: answers.append(False))
+    explorer.load_weights_file(path)
+    qtbot.waitUntil(lambda: bool(answers), timeout=20000)
+    return answers[0]
 
 
 def stage(explorer, name=None):
@@ -119,7 +132,7 @@ def test_every_layer_shows_all_its_outputs(qtbot, env):
         assert sum(card.is_selected() for card in explorer.strip.cards.values()) == 1
         value = analysis.layer(info.name)
         if value.ndim == 3:
-            assert explorer.pages.currentWidget() is explorer.grid
+            assert explorer.pages.currentWidget() is explorer.page.grid_area
             s = stage(explorer)
             assert s.name == info.name and s.geometry.n == value.shape[0]
             for c in (0, value.shape[0] - 1):
@@ -141,7 +154,12 @@ def test_the_input_card_and_the_cards_say_shape_and_parameters(qtbot, env):
     assert cards["conv1"].kind_label.text() == "Conv 32 3×3 s1 p0"
     assert cards["conv1"].shape_label.text() == "32×26×26"
     assert cards["conv1"].params_label.text() == "320 params"
+    # compact cards (a narrow window) round the count; the tooltip has it exactly
+    assert cards["conv2"].params_label.text() in ("9,248 params", "9.2k params")
+    assert "= 9,248" in cards["conv2"].toolTip()
+    cards["conv2"].set_compact(False)
     assert cards["conv2"].params_label.text() == "9,248 params"
+    assert cards["conv2"].kind_label.text() == "Conv 32 3×3 s1 p0"
     assert "max(0, x)" in cards["relu1"].toolTip()
     assert "only during the training" in cards["dropout1"].toolTip()
     assert "(1,024 + 1) × 128" in cards["dense1"].toolTip()
@@ -192,6 +210,65 @@ def test_feature_maps_are_drawn_the_right_way_up(qtbot, env):
     assert "map 3 · row 0, column 0" in explorer.hover_label.text()
 
 
+def test_every_layer_card_is_on_screen_at_1440_pixels(qtbot, env):
+    """At 1440 px the cards after pool1 were off screen and the wheel did not scroll the
+    row. Now the cards fit (compact, two rows) when the explorer is tall enough, and where
+    they must scroll (a short window) the mouse wheel scrolls them (next test)."""
+    _, _, explorer = env
+    strip = explorer.strip
+    explorer.resize(900, 700)  # the CNN tab of the default window on a 1440×900 screen (1296×810)
+    settle(qtbot, explorer)
+    assert strip.horizontalScrollBar().maximum() == 0
+    area = strip.viewport().rect()
+    for name, card in strip.cards.items():
+        where = card.mapTo(strip.viewport(), card.rect().topLeft())
+        assert area.contains(where) and area.contains(where + card.rect().bottomRight()), name
+
+
+def test_the_mouse_wheel_scrolls_the_layer_cards(qtbot, env):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    _, _, explorer = env
+    strip = explorer.strip
+    explorer.resize(900, 600)  # short: one row that scrolls
+    settle(qtbot, explorer)
+    bar = strip.horizontalScrollBar()
+    assert bar.maximum() > 0 and bar.value() == 0
+    centre = QPointF(strip.viewport().rect().center())
+    down = QWheelEvent(centre, strip.viewport().mapToGlobal(centre), QPoint(0, 0),
+                       QPoint(0, -120), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                       Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(strip.viewport(), down)
+    assert bar.value() > 0  # a plain wheel notch scrolls the row sideways
+
+
+def test_maps_are_never_drawn_under_48_pixels_on_a_small_screen(qtbot, env):
+    """At 1366×768 the 64 maps of conv3 (and every block shown side by side) were drawn
+    about 25-35 px wide. Now they are at least 48 px and the maps scroll instead."""
+    state, _, explorer = env
+    explorer.resize(950, 640)  # the CNN tab of a 1366×768 window
+    show(qtbot, env, pad(default_sample()[0]))
+    for layer, block in (("conv3", False), ("pool2", False), ("conv2", True)):
+        explorer.show_block.setChecked(block)
+        state.set_layer(layer)
+        settle(qtbot, explorer)
+        qtbot.waitUntil(lambda: not explorer.grid._relayout.isActive())
+        settle(qtbot, explorer)
+        for s in explorer.grid.stages:
+            per_pixel = s.view.sceneBoundingRect().width() / s.view.viewRect().width()
+            assert per_pixel * s.geometry.w >= 47.5, (layer, block, per_pixel * s.geometry.w)
+    area = explorer.page.grid_area
+    assert area.verticalScrollBar().maximum() > 0  # the rest is a scroll away
+    explorer.show_block.setChecked(False)
+    state.set_layer("conv1")  # 32 maps fit without scrolling
+    settle(qtbot, explorer)
+    qtbot.waitUntil(lambda: not explorer.grid._relayout.isActive())
+    settle(qtbot, explorer)
+    assert area.verticalScrollBar().maximum() == 0
+
+
 def test_shared_and_per_map_colour_scales(qtbot, env):
     _, _, explorer = env
     analysis = show(qtbot, env, pad(default_sample()[0]))
@@ -225,9 +302,12 @@ def test_clicking_a_map_shows_the_kernel_that_made_it(qtbot, env):
     assert detail.kernel_layer == "conv1" and detail.kernel_channel == 5
     weight = net.layers["conv1"].weight.detach().numpy()[5]  # (1, 3, 3)
     np.testing.assert_allclose(detail.kernels.weights, weight)
-    assert detail.kernels.numbers() == [f"{v:.2f}" for v in weight.ravel()]
+    # the numbers as written (2 decimals, the minus sign, never "−0.00") are the weights
+    shown = [float(t.replace("−", "-")) for t in detail.kernels.numbers()]
+    np.testing.assert_allclose(shown, weight.ravel(), atol=0.005 + 1e-9)
+    assert not any(t in ("-0.00", "−0.00") for t in detail.kernels.numbers())
     bias = float(net.layers["conv1"].bias.detach()[5])
-    assert f"{bias:.4g}" in detail.kernel_caption.text()
+    assert formulas.fmt_number(bias) in detail.kernel_caption.text()
     np.testing.assert_allclose(detail.map_value, analysis.layer("conv1")[5])
     assert "(input ⋆ kernel) + bias" in detail.explain.text()
 
@@ -356,7 +436,7 @@ def test_a_hostile_pickle_file_is_refused(qtbot, env, tmp_path, warnings):
     evil = tmp_path / "model.safetensors"
     evil.write_bytes(pickle.dumps(_Marker(str(marker)), protocol=2))
     before, combo_text = state.model, explorer.model_combo.currentText()
-    assert explorer.load_weights_file(evil) is False
+    assert open_weights(qtbot, explorer, evil) is False
     assert state.model is before
     assert explorer.model_combo.currentText() == combo_text
     assert len(warnings) == 1 and "pickle" in warnings[0] and "kept" in warnings[0]
@@ -369,19 +449,71 @@ def test_a_damaged_file_is_refused(qtbot, env, tmp_path, warnings):
     broken = tmp_path / "broken.safetensors"
     broken.write_bytes(raw[: len(raw) // 2])
     before = state.model
-    assert explorer.load_weights_file(broken) is False
+    assert open_weights(qtbot, explorer, broken) is False
     assert state.model is before
     assert len(warnings) == 1 and "broken.safetensors" in warnings[0]
     assert "damaged" in warnings[0] or "truncated" in warnings[0]
-    assert explorer.load_weights_file(tmp_path / "nothing-here.safetensors") is False
+    assert open_weights(qtbot, explorer, tmp_path / "nothing-here.safetensors") is False
     assert state.model is before and len(warnings) == 2
+
+
+def test_a_fifo_is_refused_and_the_window_keeps_running(qtbot, env, tmp_path, warnings):
+    """File › Open weights on a FIFO froze the window for good (the read ran on the GUI
+    thread). Now it is refused with a message and the event loop runs meanwhile."""
+    import os
+
+    from PySide6.QtCore import QTimer
+
+    state, _, explorer = env
+    fifo = tmp_path / "pipe.safetensors"
+    os.mkfifo(fifo)
+    before = state.model
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(0)
+    explorer.load_weights_file(fifo)  # returns at once: nothing is read here
+    qtbot.waitUntil(lambda: bool(warnings), timeout=20000)
+    timer.stop()
+    assert ticks  # the event loop kept running
+    assert state.model is before
+    assert "pipe.safetensors" in warnings[0] and "not a regular" in warnings[0]
+    assert "kept" in warnings[0]
+
+
+def test_weights_are_read_off_the_gui_thread(qtbot, env, tmp_path, warnings, monkeypatch):
+    """A slow read (a network disk) must not stop the window: the file is read on a worker
+    while the GUI thread keeps handling events."""
+    import threading
+
+    from PySide6.QtCore import QTimer
+
+    from cnnviz.core import files as files_module
+
+    state, _, explorer = env
+    mine = tmp_path / "slow.safetensors"
+    shutil.copy(shipped_weights_path("lecture-keras"), mine)
+    released = threading.Event()
+    readers = []
+    real_read = files_module.read_regular_file
+
+    def slow_read(path, max_bytes, what="file"):
+        readers.append(threading.current_thread())
+        released.wait(20)  # until the GUI thread has run (a safety limit, not a pause)
+        return real_read(path, max_bytes, what)
+
+    monkeypatch.setattr(weights_module, "read_regular_file", slow_read)
+    QTimer.singleShot(0, released.set)  # runs only if the event loop is free
+    assert open_weights(qtbot, explorer, mine) is True
+    assert readers and readers[0] is not threading.main_thread()
+    assert state.model.path == mine and not warnings
 
 
 def test_opening_a_good_file_makes_it_the_model(qtbot, env, tmp_path, warnings):
     state, _, explorer = env
     mine = tmp_path / "my-model.safetensors"
     shutil.copy(shipped_weights_path("lecture-deep"), mine)
-    assert explorer.load_weights_file(mine) is True
+    assert open_weights(qtbot, explorer, mine) is True
     assert not warnings
     assert state.model.name == "lecture-deep" and state.model.path == mine
     assert "my-model.safetensors" in explorer.model_combo.currentText()
@@ -393,7 +525,8 @@ def test_export_status_and_settings(qtbot, env, tmp_path):
     state, controller, explorer = env
     with qtbot.waitSignal(explorer.status_message, timeout=10000) as blocker:
         state.set_image(pad(default_sample()[0]), "test")
-    assert "update" in blocker.args[0] and "model" in blocker.args[0]
+    assert blocker.args[0].startswith("Updated in ") and "(network " in blocker.args[0]
+    assert "background thread" in explorer.status_tip
     assert controller.join(20)
     qtbot.waitUntil(lambda: explorer.analysis is state.analysis)
     state.set_layer("relu1")
@@ -453,7 +586,7 @@ def test_an_unusual_architecture_non_square_maps_stride_padding(qtbot, env, tmp_
     path = save_weights(build_model(arch, seed=1), tmp_path / "odd.safetensors",
                         {"dataset": "mnist", "test_accuracy": 0.5})
     state, _, explorer = env
-    assert explorer.load_weights_file(path), warnings
+    assert open_weights(qtbot, explorer, path), warnings
     assert "odd" in explorer.model_combo.currentText()
     analysis = show(qtbot, env, pad(default_sample()[0]))
     assert state.layer == "conv1"
@@ -629,6 +762,27 @@ def test_fashion_class_names_all_readable_in_a_narrow_window(qtbot, env):
     assert "Ankle boot" in explorer.hover_label.text()
 
 
+def test_long_class_names_do_not_resize_the_probability_plot(qtbot, env):
+    """"Ankle boot" as the answer made the answer column wider than "Bag" did, and the
+    probability plot beside it changed size with every prediction."""
+    from cnnviz.core.samples import load_samples
+
+    state, _, explorer = env
+    choose(explorer, "cnnviz-fashion")
+    explorer.resize(1070, 790)
+    settle(qtbot, explorer)
+    images, labels, _ = load_samples("fashion-mnist")
+    widths, answers = set(), set()
+    for k in (9, 8, 0, 1, 5):  # Ankle boot, Bag, T-shirt/top, Trouser, Sandal
+        i = int(np.flatnonzero(labels == k)[0])
+        analysis = show(qtbot, env, images[i])
+        settle(qtbot, explorer)
+        answers.add(state.model.classes[analysis.prediction])
+        widths.add((explorer.prob_plot.width(), explorer.prob_plot.x()))
+    assert "Ankle boot" in answers and len(answers) >= 3
+    assert len(widths) == 1, widths
+
+
 def test_fashion_answer_and_a_sure_answer_never_says_100_percent(qtbot, env):
     from cnnviz.core.samples import load_samples
 
@@ -652,6 +806,49 @@ def test_a_picture_without_ink_says_no_digit_was_found(qtbot, env):
     assert "Draw a digit" not in plain(explorer.prob_label)
     show(qtbot, env, np.zeros((280, 280), np.float32))  # a cleared pad
     assert "Draw a digit" in plain(explorer.prob_label)
+
+
+def test_no_digit_found_leaves_the_maps_empty_with_a_note(qtbot, env):
+    """With nothing to read every map is one flat value (the biases); scaled by its own
+    largest value it showed as solid red and blue squares. Now the maps are left empty,
+    the cards grey, and a note says why; a digit brings them back."""
+    state, _, explorer = env
+    paper = np.full((900, 1200), 205.0, np.float32)  # a photo of blank paper
+    analysis = show(qtbot, env, paper)
+    assert analysis.digit.empty
+    for name, card in explorer.strip.cards.items():
+        if name != "input":
+            assert card.thumb.image() is None, name  # a grey box, no stretched constant
+    page = explorer.page
+    assert page.empty_note.isVisibleTo(explorer)
+    assert "No digit found" in plain(page.empty_note)
+    s = stage(explorer, "conv1")
+    assert np.isnan(s.map_array(0)).all() and not s.colorbar.isVisible()
+    assert "No digit found" in explorer.detail.map_panel.message()
+    state.set_layer("dense1")  # a flat layer: bars at zero, the note stays
+    assert np.all(explorer.bars.values == 0) and page.empty_note.isVisibleTo(explorer)
+    state.set_layer("conv1")
+    analysis = show(qtbot, env, pad(default_sample()[0]))
+    assert not page.empty_note.isVisibleTo(explorer)
+    s = stage(explorer, "conv1")
+    np.testing.assert_allclose(s.map_array(0), analysis.layer("conv1")[0], rtol=1e-6)
+    assert s.colorbar.isVisible() and explorer.detail.map_panel.message() == ""
+    assert explorer.strip.cards["conv1"].thumb.image() is not None
+
+
+def test_a_constant_map_keeps_the_layer_scale_when_each_map_has_its_own(qtbot):
+    from cnnviz.ui.cnn.feature_maps import FeatureMapGrid
+
+    grid = FeatureMapGrid()
+    qtbot.addWidget(grid)
+    grid.resize(600, 300)
+    grid.set_stages([("conv", "conv", (2, 4, 4))])
+    data = np.stack([np.full((4, 4), 2.0, np.float32),
+                     np.arange(16, dtype=np.float32).reshape(4, 4) / 15 * 4])
+    grid.set_data({"conv": data}, shared=False)
+    s = grid.stage("conv")
+    np.testing.assert_allclose(s.map_array(1), data[1] / 4)  # its own largest value
+    np.testing.assert_allclose(s.map_array(0), 0.5)  # 2 / the layer's 4, not a solid 1.0
 
 
 def test_softmax_is_not_explained_as_adding_non_linearity(cnnviz_model):
@@ -731,20 +928,54 @@ def test_fashion_wording_and_samples(qtbot, panel_env, fashion_test):
     assert item.text() == state.model.classes[labels[i]]
 
 
-def test_fashion_without_its_files_says_only_mnist_ships(qtbot, panel_env, tmp_path):
+def test_fashion_without_its_files_gets_the_shipped_fashion_images(qtbot, panel_env, tmp_path):
+    """Without a data folder a Fashion-MNIST model got MNIST digits from Random and the
+    gallery; now 100 Fashion-MNIST test images ship with cnnviz and it gets those."""
+    from cnnviz.core.samples import load_samples
+
     state, controller, panel = panel_env(data_dir=str(tmp_path / "nothing-here"))
-    assert "Only MNIST digits ship with cnnviz" in panel.hint.text()
-    assert "cnnviz data download fashion-mnist" in panel.hint.text()
+    assert "Only MNIST" not in panel.hint.text()
+    images, labels, index = load_samples("fashion-mnist")
+    assert images.shape == (100, 28, 28) and sorted(set(labels.tolist())) == list(range(10))
     with qtbot.waitSignal(panel.message) as said:
         panel.random_digit()
-    assert "only MNIST samples ship with cnnviz" in said.args[0]
+    assert "one of 100 shipped Fashion-MNIST test images" in said.args[0]
+    image, source = state.image, state.image_source
+    assert source.startswith("Fashion-MNIST test image #")
+    i = int(source.split("#")[1].split(",")[0])
+    np.testing.assert_array_equal(image, images[list(index).index(i)])
+    assert source.endswith(state.model.classes[labels[list(index).index(i)]])
     dialog = panel.gallery()
-    assert dialog.dataset == "mnist" and "Only MNIST digits ship" in dialog.intro.text()
+    assert dialog.dataset == "fashion-mnist" and dialog.list.count() == 100
+    assert dialog.list.item(0).text() in state.model.classes
+    assert "cnnviz data download fashion-mnist" in dialog.intro.text()
     # an MNIST model: digits, no note
-    choose_mnist = load_shipped("cnnviz")
-    state.set_model(choose_mnist)
+    state.set_model(load_shipped("cnnviz"))
     assert "Draw a digit" in panel.hint.text() and "Only MNIST" not in panel.hint.text()
-    assert "Only MNIST" not in dialog.intro.text()
+    assert dialog.dataset == "mnist" and "data download" not in dialog.intro.text()
+
+
+def test_the_shipped_fashion_images_are_real_test_images(fashion_test):
+    from cnnviz.core.samples import load_samples
+
+    images, labels, index = load_samples("fashion-mnist")
+    all_images, all_labels = fashion_test
+    np.testing.assert_array_equal(images, all_images[index])
+    np.testing.assert_array_equal(labels, all_labels[index])
+    assert all((labels == k).sum() == 10 for k in range(10))
+
+
+def test_a_dataset_without_shipped_pictures_says_only_mnist_ships():
+    from cnnviz.ui.input.wording import gallery_fallback_note, heading, wording
+
+    class Model:
+        dataset = "fashion-mnist"
+
+    words = wording(Model())
+    assert "Only MNIST digits ship with cnnviz" in heading(words, True)
+    assert "cnnviz data download fashion-mnist" in heading(words, True)
+    assert "Only MNIST" not in heading(words, False)
+    assert "Only MNIST digits ship" in gallery_fallback_note("fashion-mnist")
 
 
 def test_preprocessing_captions_fit_a_narrow_panel(qtbot, panel_env):
@@ -795,7 +1026,18 @@ def test_a_weights_file_with_an_odd_card_opens(qtbot, env, tmp_path):
     path = save_weights(build_model("lecture-keras", seed=1), tmp_path / "odd.safetensors",
                         {"dataset": ["mnist"], "test_accuracy": "high"})
     state, _controller, explorer = env
-    assert explorer.load_weights_file(path)
+    assert open_weights(qtbot, explorer, path)
     assert state.model.path == path and state.model.dataset == "mnist"
     assert json.dumps(state.model.card) == "{}"
     assert "MNIST" in explorer.model_combo.currentText()
+
+
+def test_a_tiny_negative_weight_is_not_written_minus_zero(qtbot):
+    from cnnviz.ui.cnn.kernel_view import KernelView
+
+    view = KernelView()
+    qtbot.addWidget(view)
+    view.set_kernels(np.array([[[-0.003, 0.25, -0.4], [0.0, -0.0, 1.0], [2e-9, -2e-9, 0.1]]],
+                              np.float32))
+    assert view.numbers() == ["0.00", "0.25", "−0.40", "0.00", "0.00", "1.00",
+                              "0.00", "0.00", "0.10"]

@@ -29,16 +29,22 @@ DENSE_PARAM_RULE = f"(N_in + 1) {TIMES} N_out"
 BATCHNORM_RULE = "x̂ = (x − μ) / √(σ² + ε)"
 
 
-def fmt_number(v: float, digits: int = 4) -> str:
+def fmt_number(v: float, digits: int = 4, decimals: int | None = None) -> str:
     """2 -> '2', -3.0 -> '−3', 0.11111 -> '0.1111', 13.5 -> '13.5', inf -> '∞'.
+    With decimals, a fixed number of decimals (a kernel cell): -0.347 -> '−0.35'.
 
     Never shows a value that is not whole as a whole number (2.99999 is not "3"), and
-    never writes "−0" for a value that rounds to zero."""
+    never writes a negative zero ("−0", "−0.00") for a value that rounds to zero."""
     v = float(v)
     if math.isnan(v):
         return "undefined"
     if math.isinf(v):
         return "∞" if v > 0 else MINUS + "∞"
+    if decimals is not None:
+        text = f"{v:.{max(0, int(decimals))}f}"
+        if float(text) == 0:
+            text = text.lstrip("-")
+        return text.replace("-", MINUS)
     if v.is_integer() and abs(v) < 1e15:
         text = str(int(v))
     else:
@@ -55,6 +61,19 @@ def fmt_number(v: float, digits: int = 4) -> str:
 def fmt_count(n: int) -> str:
     """1179776 -> '1,179,776' (parameter counts, units)."""
     return f"{int(n):,}"
+
+
+def fmt_count_short(n: int) -> str:
+    """A count for a small label: 320 -> '320', 9248 -> '9.2k', 131200 -> '131k',
+    1179776 -> '1.2M' (the exact count is given beside it, e.g. in a tooltip)."""
+    n = int(n)
+    if abs(n) < 1000:
+        return str(n)
+    if abs(n) < 10_000:
+        return f"{n / 1e3:.1f}k".replace(".0k", "k")
+    if abs(n) < 1_000_000:
+        return f"{n / 1e3:.0f}k"
+    return f"{n / 1e6:.1f}M".replace(".0M", "M")
 
 
 def fmt_shape(shape) -> str:

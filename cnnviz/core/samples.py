@@ -1,6 +1,8 @@
-"""The real MNIST test digits shipped inside the package (300: 30 per class).
+"""The real test pictures shipped inside the package: 300 MNIST test digits (30 per class)
+and 100 Fashion-MNIST test images (10 per class), made by scripts/make_samples.py.
 
-They let the app open with a digit on screen and fill the gallery without any download.
+They let the app open with a digit on screen and fill the gallery and the Random button
+without any download, for a digit model and for a clothes model alike.
 """
 
 from __future__ import annotations
@@ -10,13 +12,22 @@ from importlib import resources
 
 import numpy as np
 
-SAMPLES_FILE = "mnist-test-samples.npz"
+SAMPLE_FILES = {"mnist": "mnist-test-samples.npz",
+                "fashion-mnist": "fashion-mnist-test-samples.npz"}
+SAMPLES_FILE = SAMPLE_FILES["mnist"]  # (the name it had when only MNIST shipped)
 
 
-@lru_cache(maxsize=1)
-def load_samples() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """images (300, 28, 28) uint8 white on black, labels (300,), index in the MNIST test set."""
-    with resources.files("cnnviz").joinpath("samples", SAMPLES_FILE).open("rb") as fh:
+def has_samples(dataset: str) -> bool:
+    """Whether test pictures of `dataset` ship with cnnviz."""
+    return dataset in SAMPLE_FILES
+
+
+@lru_cache(maxsize=4)
+def load_samples(dataset: str = "mnist") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """images (N, 28, 28) uint8 (MNIST: white on black), labels (N,), index in the test set.
+    KeyError for a dataset without shipped pictures (has_samples says which have)."""
+    name = SAMPLE_FILES[dataset]
+    with resources.files("cnnviz").joinpath("samples", name).open("rb") as fh:
         data = np.load(fh, allow_pickle=False)
         images, labels, index = data["images"], data["labels"], data["test_index"]
     for array in (images, labels, index):

@@ -1,6 +1,6 @@
 """Real test pictures to try: the full test split of a model's dataset when the data folder
-has it (MNIST: 10,000 digits; Fashion-MNIST: 10,000 clothes), else the 300 MNIST test digits
-shipped with cnnviz. No Qt: the input side's gallery and Random button use this, and so can a
+has it (MNIST: 10,000 digits; Fashion-MNIST: 10,000 clothes), else the test pictures shipped
+with cnnviz (300 MNIST digits, 100 Fashion-MNIST images). No Qt: the input side's gallery and Random button use this, and so can a
 notebook.
 
     digits = TestDigits(seed=0)
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .data import DATASET_NAMES, DATASETS, DataError, find_file, load_split
-from .samples import load_samples
+from .samples import has_samples, load_samples
 
 PER_CLASS = 30  # gallery pictures per class taken from a full test split
 
@@ -30,8 +30,8 @@ def sample_source(test_index: int, label: int, dataset_title: str = "MNIST",
 
 class TestDigits:
     """Where "Random test digit" picks from: the full test split of the model's dataset if the
-    data folder has it (MNIST: 10,000 digits; Fashion-MNIST: 10,000 clothes), else the 300
-    MNIST digits shipped with cnnviz."""
+    data folder has it (MNIST: 10,000 digits; Fashion-MNIST: 10,000 clothes), else the
+    pictures of that dataset shipped with cnnviz (MNIST digits for a dataset without any)."""
 
     __test__ = False  # not a pytest test class
 
@@ -84,13 +84,17 @@ class TestDigits:
             self.note = f"one of the {len(labels):,} {title} test images"
             return (images[i].astype(np.float32),
                     sample_source(i, label, title, CLASS_NAMES.get(dataset)), label)
-        images, labels, index = load_samples()
+        shipped = dataset if has_samples(dataset) else "mnist"  # the dataset's own, if shipped
+        images, labels, index = load_samples(shipped)
         i = int(self.rng.integers(len(labels)))
         label = int(labels[i])
-        self.note = f"one of the {len(labels)} MNIST test digits shipped with cnnviz"
-        if dataset != "mnist":
-            # say plainly why a clothes model is shown a digit, and how to get its images
+        title = DATASET_NAMES[shipped]
+        what = "digits" if shipped == "mnist" else "images"
+        self.note = f"one of {len(labels)} shipped {title} test {what}"  # (fits a status bar)
+        if shipped != dataset:
+            # say plainly why a model of another dataset is shown a digit, and how to get its
             self.note = (f"an MNIST digit: only MNIST samples ship with cnnviz, and the "
                          f"{DATASET_NAMES[dataset]} test files are not in the data folder "
                          f"(run `cnnviz data download {dataset}`)")
-        return images[i].astype(np.float32), sample_source(int(index[i]), label), label
+        return (images[i].astype(np.float32),
+                sample_source(int(index[i]), label, title, CLASS_NAMES.get(shipped)), label)

@@ -20,10 +20,11 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QSplitter, QVBoxLayout, QWidget
 
 from ...core import catalogue
-from ...core.formulas import percent
+from ...core.formulas import fmt_number, percent
 from ...core.layer_cards import (
     block_of,
     conv_filter,
@@ -34,7 +35,7 @@ from ...core.layer_cards import (
     stage_steps,
 )
 from ...core.weights import LoadedModel
-from ..input.wording import DIGITS, wording
+from ..input.wording import DIGITS, nothing_to_read, wording
 from .answer import PROB_TITLE, AnswerPanel
 from .layer_page import BAR_HINT, BLOCK_OFF, MAP_HINT, LayerPage
 from .map_detail import MapDetail
@@ -51,10 +52,16 @@ __all__ = ["BAR_HINT", "BLOCK_OFF", "MAP_HINT", "OPEN_ITEM", "PROB_TITLE", "SETT
 class CnnExplorer(QWidget):
     """See the module docstring. Contract: shutdown(), export_array(), save_settings /
     restore_settings, set_active(), shipped_model(), status_message,
-    open_weights_dialog(), load_weights_file(path) -> bool."""
+    open_weights_dialog(), load_weights_file(path) (read on a worker: picker.opened or
+    picker.refused follow)."""
 
     status_message = Signal(str)
     updated = Signal()  # after each redraw from a new analysis (tests, benchmarks)
+    # what its status line ("Updated in 1.5 ms (network 17.7 ms)") means, for its tooltip
+    status_tip = ("How fast the CNN explorer follows your input. “Updated in”: the time to "
+                  "draw the newest results on screen (maps, cards, bars). “network”: the time "
+                  "to prepare the picture and run it through every layer, done on a "
+                  "background thread so the window never waits for it.")
 
     def __init__(self, state, controller, parent: QWidget | None = None):
         super().__init__(parent)
@@ -151,10 +158,10 @@ class CnnExplorer(QWidget):
     def open_weights_dialog(self) -> None:
         self.picker.open_weights_dialog()
 
-    def load_weights_file(self, path) -> bool:
-        """Open a .safetensors file and make it the current model. On failure show why and
-        keep the current model."""
-        return self.picker.load_weights_file(path)
+    def load_weights_file(self, path) -> None:
+        """Read a .safetensors file off the GUI thread and make it the current model; on
+        failure a message says why and the current model stays."""
+        self.picker.load_weights_file(path)
 
     def _on_model_changed(self, loaded) -> None:
         if self._shut:
@@ -169,6 +176,7 @@ class CnnExplorer(QWidget):
         self.texts = describe_layers(loaded.model)
         self.strip.set_network(self.texts)
         self.answer.set_classes(loaded.classes)
+        self._fit_answer_width(loaded.classes)
         names = [t.name for t in self.texts]
         keep = self.state.layer if self.state.layer in names else None
         if keep is None:
@@ -178,6 +186,21 @@ class CnnExplorer(QWidget):
             self.state.set_layer(keep)  # -> _on_layer_changed
         else:
             self._select_layer(keep)
+
+    def _fit_answer_width(self, classes: list[str]) -> None:
+        """One width for the answer column, wide enough for the longest class name as the
+        answer shows it ("Ankle boot" in 24 pt): a wider answer took its room from the
+        probability plot, which then changed size with every prediction."""
+        big = QFont(self.answer.digit_label.font())
+        big.setBold(True)
+        widest = 0
+        for name in classes:
+            big.setPointSize(64 if len(name) <= 2 else 24)  # (the answer panel's two sizes)
+            widest = max(widest, QFontMetrics(big).horizontalAdvance(name))
+        width = max(150, widest + 16)
+        self.answer.digit_label.setFixedWidth(width)
+        self.answer.prob_label.setFixedWidth(width)  # "next: Pullover 12.3%" wraps, never widens
+        self.answer.prob_label.setWordWrap(True)
 
     # ------------------------------------------------------------------------------------
     # layer selection
@@ -244,6 +267,18 @@ class CnnExplorer(QWidget):
         if self.analysis is not None:
             self._draw_layer(self.analysis)
 
+    TWO_ROW_HEIGHT = 660  # this tall or more, the layer cards may wrap onto two rows
+    NARROW_WIDTH = 900  # narrower than this, the model picker gives up room
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        # Tall enough: every card on screen at once (two rows); on a short screen the maps
+        # need the height more, and the one row scrolls.
+        self.strip.set_max_rows(2 if self.height() >= self.TWO_ROW_HEIGHT else 1)
+        # Narrow (a 1024-px screen): the model's name is cut short ("cnnviz-fashion — Fa…",
+        # its tooltip has it all) so the probability plot keeps room for the class names.
+        self.picker.set_narrow(self.width() < self.NARROW_WIDTH)
+
     # ------------------------------------------------------------------------------------
     # live updates
 
@@ -268,7 +303,7 @@ class CnnExplorer(QWidget):
         t0 = time.perf_counter()
         self.analysis = analysis
         self.answer.show_analysis(analysis, self._model.classes, self.words)
-        self.strip.set_outputs(analysis.layers)
+        self.strip.set_outputs(analysis.layers, blank=analysis.digit.empty)
         self._draw_layer(analysis)
         self._draw_detail(analysis)
         t1 = time.perf_counter()
@@ -276,17 +311,26 @@ class CnnExplorer(QWidget):
         self.last_update_ms = ms
         self.last_update_started, self.last_update_finished = t0, t1
         self.update_count += 1
-        self.status_message.emit(f"update {ms:.1f} ms (model {analysis.seconds * 1e3:.1f} ms)")
+        self.status_message.emit(f"Updated in {ms:.1f} ms (network {analysis.seconds * 1e3:.1f} ms)")
         self.updated.emit()
 
     def _on_analysis_failed(self, message: str) -> None:
         if not self._shut:
             self.picker.show_message(f"The model could not read this input: {message}")
 
+    def empty_note(self, analysis) -> str:
+        """What the layers say when there is nothing to read ("" when there is)."""
+        if not analysis.digit.empty:
+            return ""
+        short, _why = nothing_to_read(analysis.digit, self.words)
+        return (f"<b>{html.escape(short)}</b>: the layers have nothing to show, so the maps "
+                "are left empty. (With no ink every map would be one flat colour: only the "
+                "biases.)")
+
     def _draw_layer(self, analysis) -> None:
         text = self._text(self.layer)
         if text is not None:
-            self.page.draw(analysis, text, self._stage_names())
+            self.page.draw(analysis, text, self._stage_names(), self.empty_note(analysis))
 
     # ------------------------------------------------------------------------------------
     # hover, click, detail
@@ -296,7 +340,7 @@ class CnnExplorer(QWidget):
             self.hover_label.setText(MAP_HINT)
             return
         self.hover_label.setText(f"{stage} · map {c} · row {row}, column {col} · "
-                                 f"value <b>{value:.4g}</b>")
+                                 f"value <b>{fmt_number(value)}</b>")
 
     def _on_prob_hover(self, i: int, p: float) -> None:
         name = self.prob_plot.full_name(i)
@@ -304,7 +348,7 @@ class CnnExplorer(QWidget):
             self.hover_label.setText(self.page.idle_hint())
             return
         self.hover_label.setText(f"softmax · class {i} <b>{html.escape(name)}</b> · "
-                                 f"p = <b>{p:.4g}</b> ({html.escape(percent(p))})")
+                                 f"p = <b>{fmt_number(p)}</b> ({html.escape(percent(p))})")
 
     def _class_of(self, text, i: int) -> str | None:
         """The class a flat layer's value i stands for (None unless one value per class)."""
@@ -323,7 +367,7 @@ class CnnExplorer(QWidget):
             where = f" = map {ch}, row {row}, column {col} of the layer before"
         label = self._class_of(text, i)
         name = f" ({label})" if label is not None else ""
-        self.hover_label.setText(f"{self.layer} · value {i}{name}{where} · <b>{value:.4g}</b>")
+        self.hover_label.setText(f"{self.layer} · value {i}{name}{where} · <b>{fmt_number(value)}</b>")
 
     def _on_map_clicked(self, stage: str, c: int) -> None:
         self.channel = c
@@ -348,6 +392,11 @@ class CnnExplorer(QWidget):
             self._draw_map_detail(analysis, text, value)
             return
         i = min(self.channel, value.shape[0] - 1)
+        note = self.empty_note(analysis)
+        if note:
+            self._kernel_key = None
+            self.detail.show_unit_empty(text, i, note)
+            return
         incoming = bias = None
         if text.kind == "dense":
             incoming, bias = dense_unit(self._model.model, name, i)
@@ -359,7 +408,11 @@ class CnnExplorer(QWidget):
         block = block_of(self._infos(), text.name)
         stages = block if len(block) > 1 else []
         upto = block[:block.index(text.name) + 1] if text.name in block else []
-        self.detail.show_map(text, c, value[c], {s: analysis.layer(s)[c] for s in stages})
+        if analysis.digit.empty:
+            short, _why = nothing_to_read(analysis.digit, self.words)
+            self.detail.show_map_empty(text, c, f"{short}: nothing to show.")
+        else:
+            self.detail.show_map(text, c, value[c], {s: analysis.layer(s)[c] for s in stages})
         conv = block[0] if block else None
         key = (id(self._model), conv, c, tuple(upto))
         if key == self._kernel_key:

@@ -14,14 +14,24 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsRectItem,
+    QScrollArea,
+    QStyle,
+    QWidget,
+)
 
 from ...core.mosaic import GAP_X, MosaicGeometry, StickyScale, band_height, best_columns
 from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP
 
 PER_MAP_NOTE = "colours: each map ÷ its own largest |value|"  # under the colour bars
+MIN_MAP_PX = 48  # maps are never drawn narrower than this: the grid scrolls instead
+MIN_GRID_H = 160
+GRID_EXTRA_H = 70  # the title, colour bar and note rows around the mosaics
 FRAME_PEN = QColor(150, 150, 150)
 SELECT_PEN = QColor(255, 140, 0)
 
@@ -141,7 +151,13 @@ class MosaicStage:
             levels = (-top, top) if self.signed else (0.0, top)
             self._slots[:g.n] = data
         else:
-            peak = np.abs(data).reshape(g.n, -1).max(axis=1)
+            flat = data.reshape(g.n, -1)
+            peak = np.abs(flat).max(axis=1)
+            # A constant map has no pattern to stretch: divided by its own value it would
+            # fill the colour range (a solid red square); it keeps the layer's scale.
+            constant = np.ptp(flat, axis=1) == 0 if flat.size else np.zeros(g.n, bool)
+            layer_peak = float(peak.max()) if peak.size else 0.0
+            peak[constant] = layer_peak
             peak[~(peak > 0)] = 1.0
             np.divide(data, peak[:, None, None], out=self._slots[:g.n])
             levels = (-1.0, 1.0) if self.signed else (0.0, 1.0)
@@ -152,9 +168,21 @@ class MosaicStage:
             self.image_item.setColorMap(cmap)
             self.colorbar.setColorMap(cmap)
         self.image_item.setImage(self._buffer, autoLevels=False, levels=levels)
+        self.colorbar.setVisible(True)
         if levels != self.levels:
             self.levels = levels
             self.colorbar.setLevels(values=levels)
+
+    def set_empty(self) -> None:
+        """Nothing to show (no digit found): the frames stay, the maps are left empty and
+        the colour bar is hidden; pointing at a map reads nothing."""
+        self.data = None
+        self._buffer[:] = np.nan
+        self.image_item.setImage(self._buffer, autoLevels=False, levels=self.levels)
+        self.colorbar.setVisible(False)
+
+    def is_empty(self) -> bool:
+        return self.data is None
 
     def map_array(self, c: int) -> np.ndarray:
         """Map c as displayed (the slice of the mosaic ImageItem's image)."""
@@ -190,7 +218,8 @@ class FeatureMapGrid(pg.GraphicsLayoutWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setMinimumSize(200, 160)
+        self.setMinimumSize(200, MIN_GRID_H)
+        self.scroll_area: QScrollArea | None = None  # set by whoever puts the grid in one
         self.ci.setSpacing(2)
         self.ci.setContentsMargins(2, 2, 2, 2)
         self.stages: list[MosaicStage] = []
@@ -213,7 +242,8 @@ class FeatureMapGrid(pg.GraphicsLayoutWidget):
         """stages: [(layer name, title, (C, H, W))]. Rebuilds only when the stages or the
         best grid for the widget's size changed; returns True if it rebuilt."""
         # one column count for all stages, so map c sits at the same place in each
-        k = self._columns_for(stages[0][2], len(stages)) if stages else 1
+        k, need = self._layout_for(stages[0][2], len(stages)) if stages else (1, 0)
+        self.setMinimumHeight(max(MIN_GRID_H, need))  # taller than the view: it scrolls
         cols = [k] * len(stages)
         spec = tuple((name, title, tuple(shape), k) for (name, title, shape), k in zip(stages, cols))
         if spec == self._spec and not force:
@@ -243,12 +273,52 @@ class FeatureMapGrid(pg.GraphicsLayoutWidget):
         self.select_channel(self._selected_channel)
         return True
 
-    def _columns_for(self, shape, n_stages: int) -> int:
+    def set_scroll_area(self, area: QScrollArea) -> None:
+        """The scroll area the grid sits in: its visible size decides the layout."""
+        self.scroll_area = area
+        area.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.Resize and self.scroll_area is not None \
+                and watched is self.scroll_area.viewport() and self._spec:
+            self._relayout.start()  # (a taller view may need no scrolling any more)
+        return False
+
+    def _room(self) -> tuple[int, int, int]:
+        """(width, height) the grid may fill without scrolling, and the width of the
+        scroll bar that appears when it must scroll (0 when it is not in a scroll area)."""
+        area = self.scroll_area
+        if area is None:
+            return self.width(), self.height(), 0
+        view = area.viewport().size()
+        bar = area.verticalScrollBar()
+        shown = bar.isVisible()
+        width = view.width() + (bar.width() if shown else 0)  # the width without the bar
+        return width, view.height(), area.style().pixelMetric(
+            QStyle.PixelMetric.PM_ScrollBarExtent)
+
+    def _layout_for(self, shape, n_stages: int) -> tuple[int, int]:
+        """(columns, height the grid needs): the column count that makes the maps largest in
+        the room there is; when that leaves them under MIN_MAP_PX wide, as many columns of
+        MIN_MAP_PX maps as the width holds, and the height they need (the grid scrolls)."""
         c, h, w = shape
-        size = self.size()
-        avail_w = max(80.0, size.width() / max(1, n_stages) - 12)
-        avail_h = max(60.0, size.height() - 70)
-        return best_columns(c, h, w, avail_w, avail_h)
+        n_stages = max(1, n_stages)
+        width, height, bar = self._room()
+        avail_w = max(80.0, width / n_stages - 12)
+        avail_h = max(60.0, height - GRID_EXTRA_H)
+        k = best_columns(c, h, w, avail_w, avail_h)
+        g = MosaicGeometry(c, h, w, k, GAP_X, band_height(h))
+        rows_h, cols_w = g.shape
+        if min(avail_w / cols_w, avail_h / rows_h) * w >= MIN_MAP_PX or self.scroll_area is None:
+            return k, 0
+        per_pixel = 1.04 * MIN_MAP_PX / w  # screen pixels per map pixel (+ the view's margin)
+        avail_w = max(80.0, (width - bar) / n_stages - 12)
+        k = int(max(1, min(c, (avail_w / per_pixel + GAP_X) // (w + GAP_X))))
+        rows = -(-c // k)
+        return k, int(np.ceil(rows * (h + band_height(h)) * per_pixel + GRID_EXTRA_H))
+
+    def _columns_for(self, shape, n_stages: int) -> int:
+        return self._layout_for(shape, n_stages)[0]
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
@@ -259,9 +329,13 @@ class FeatureMapGrid(pg.GraphicsLayoutWidget):
         if not self._spec:
             return
         data = {s.name: s.data for s in self.stages}
+        empty = bool(self.stages) and all(s.data is None for s in self.stages)
         shared = getattr(self, "_shared", True)
         if self.set_stages([(n, t, s) for n, t, s, _ in self._spec]):
-            self.set_data(data, shared)
+            if empty:
+                self.set_empty()
+            else:
+                self.set_data({k: v for k, v in data.items() if v is not None}, shared)
 
     # -- updating ------------------------------------------------------------------------
 
@@ -277,6 +351,14 @@ class FeatureMapGrid(pg.GraphicsLayoutWidget):
                 self.ci.removeItem(self.scale_note)
             else:
                 self.ci.addItem(self.scale_note, row=3, col=0, colspan=max(1, len(self.stages)))
+
+    def set_empty(self) -> None:
+        """Every stage empty (no digit found: a constant map says nothing)."""
+        for stage in self.stages:
+            stage.set_empty()
+        if self.scale_note is not None and self._note_shown:
+            self._note_shown = False
+            self.ci.removeItem(self.scale_note)
 
     def select_channel(self, c: int | None) -> None:
         self._selected_channel = c

@@ -9,6 +9,7 @@ from PySide6.QtCore import QRectF, Signal
 from PySide6.QtGui import QFont, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QWidget
 
+from ...core.formulas import fmt_number
 from ...core.mosaic import MosaicGeometry, StickyScale, best_columns
 from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP
 from .feature_maps import FRAME_PEN
@@ -85,7 +86,7 @@ class KernelView(pg.GraphicsLayoutWidget):
                 r0, c0 = g.origin(c)
                 for i in range(h):
                     for j in range(w):
-                        t = pg.TextItem(f"{weights[c, i, j]:.2f}", color=(0, 0, 0),
+                        t = pg.TextItem(fmt_number(weights[c, i, j], decimals=2), color=(0, 0, 0),
                                         anchor=(0.5, 0.5))
                         t.setFont(font)
                         t.setPos(c0 + j + 0.5, r0 + i + 0.5)

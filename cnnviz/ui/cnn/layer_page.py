@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import (
     QCheckBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
+    QScrollArea,
     QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
@@ -79,12 +82,27 @@ class LayerPage(QWidget):
                                    "this layer's numbers.")
         root.addWidget(self.info_label)
         root.addLayout(self._options())
+        self.empty_note = QLabel("")
+        self.empty_note.setWordWrap(True)
+        self.empty_note.setStyleSheet("color: #555; background: #f2f2f2; padding: 4px;")
+        self.empty_note.setToolTip("With nothing to read, the network's input is all zeros and "
+                                   "each layer outputs only its biases: one flat value per map, "
+                                   "which would fill the colour scale and mean nothing.")
+        self.empty_note.hide()
+        root.addWidget(self.empty_note)
         self.pages = QStackedWidget()
         self.grid = FeatureMapGrid()
         self.grid.setToolTip("Every feature map of the selected layer (number = channel). "
                              "Click a map to enlarge it and see the kernel that made it.")
         self.bars = BarPlot()
-        self.pages.addWidget(self.grid)
+        # the maps scroll (up and down) rather than shrink below a readable size
+        self.grid_area = QScrollArea()
+        self.grid_area.setWidget(self.grid)
+        self.grid_area.setWidgetResizable(True)
+        self.grid_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.grid_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.grid.set_scroll_area(self.grid_area)
+        self.pages.addWidget(self.grid_area)
         self.pages.addWidget(self.bars)
 
     def _options(self) -> QHBoxLayout:
@@ -109,7 +127,7 @@ class LayerPage(QWidget):
         return options
 
     def idle_hint(self) -> str:
-        return MAP_HINT if self.pages.currentWidget() is self.grid else BAR_HINT
+        return MAP_HINT if self.pages.currentWidget() is self.grid_area else BAR_HINT
 
     def show_layer(self, text, block: list[str], labels: dict[str, str]) -> None:
         """The info line and the options for a newly selected layer."""
@@ -130,7 +148,7 @@ class LayerPage(QWidget):
     def show_maps(self, stages: list) -> None:
         """stages: the LayerTexts shown side by side (one, or a whole block)."""
         self.hover_label.setText(MAP_HINT)
-        self.pages.setCurrentWidget(self.grid)
+        self.pages.setCurrentWidget(self.grid_area)
         one = len(stages) == 1
         self.grid.set_stages([(t.name, f"<b>{t.name}</b> {t.label} · {fmt_shape(t.shape)}"
                                if one else f"<b>{t.name}</b> {fmt_shape(t.shape)}", t.shape)
@@ -157,7 +175,17 @@ class LayerPage(QWidget):
         self.bars.configure(n, names=names, groups=groups, highlight_top=top, title=title,
                             fixed_range=fixed)
 
-    def draw(self, analysis, text, stage_names: list[str]) -> None:
+    def draw(self, analysis, text, stage_names: list[str], empty_note: str = "") -> None:
+        """Draw the layer's output; empty_note (no digit found): the maps are left empty, the
+        bars at zero, and the note says why."""
+        self.empty_note.setText(empty_note)
+        self.empty_note.setVisible(bool(empty_note))
+        if empty_note:
+            if text.has_maps:
+                self.grid.set_empty()
+            else:
+                self.bars.set_values(np.zeros(text.shape[0]))
+            return
         if text.has_maps:
             self.grid.set_data({name: analysis.layer(name) for name in stage_names},
                                self.shared_scale.isChecked())

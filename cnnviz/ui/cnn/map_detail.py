@@ -8,6 +8,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
+from ...core.formulas import fmt_number
 from ...core.mosaic import StickyScale
 from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP, ImagePanel
 from .bar_plot import BarPlot
@@ -106,6 +107,26 @@ class MapDetail(QScrollArea):
             self.stages.set_maps(stage_maps)
         self._show_parts(True, False, has_stages, self.kernels.weights is not None)
 
+    def show_map_empty(self, text, c: int, note: str) -> None:
+        """No digit found: the map's place says why it is empty (the kernel, learned in
+        training, is still shown)."""
+        self._name = text.name
+        self.map_value = None
+        self.channel = c
+        self._big_key = None
+        self._set_header(f"<b>{text.name} · map {c}</b> of {text.shape[0]} · {text.label}")
+        self.map_panel.show_message(note, title=f"{text.name}[{c}]")
+        self._show_parts(True, False, False, self.kernels.weights is not None)
+
+    def show_unit_empty(self, text, i: int, note: str) -> None:
+        """No digit found: a flat layer's unit has nothing to show either."""
+        self._name = text.name
+        self.kernels.clear_kernels()
+        self.kernel_layer = None
+        self._set_header(f"<b>{text.name} · value {i}</b> · {text.label}")
+        self.explain.setText(f"{note}<br>{text.explanation}")
+        self._show_parts(False, False, False, False)
+
     def _set_header(self, html: str) -> None:
         if self.header.text() != html:
             self.header.setText(html)
@@ -128,6 +149,8 @@ class MapDetail(QScrollArea):
         if cmap is not self._big_cmap:
             self._big_cmap = cmap
             panel.colorbar.setColorMap(cmap)
+        if panel.message():  # it said "nothing to show": back to the plot
+            panel.set_array(value, levels=levels, cmap=cmap)
         panel.image_item.setImage(value, autoLevels=False, levels=levels)
         if levels != self._big_levels:
             self._big_levels = levels
@@ -155,7 +178,7 @@ class MapDetail(QScrollArea):
         self.kernel_caption.setText(
             f"<b>Kernel that made it</b>: {conv}.weight[{c}] — {n_in} kernel"
             f"{'s' if n_in != 1 else ''} of {kh}×{kw} (one per input map), bias b = "
-            f"<b>{bias:.4g}</b>")
+            f"<b>{fmt_number(bias)}</b>")
         inputs = "the input image" if first_conv else f"the {n_in} input maps"
         norm = ""
         if first_conv and arch is not None and (arch.input_mean, arch.input_std) != (0.0, 1.0):
@@ -180,13 +203,13 @@ class MapDetail(QScrollArea):
         self.kernels.clear_kernels()
         self.kernel_layer = None
         what = f"class {label}" if label is not None else f"value {i}"
-        self._set_header(f"<b>{text.name} · {what}</b> = <b>{value:.4g}</b> · {text.label}")
+        self._set_header(f"<b>{text.name} · {what}</b> = <b>{fmt_number(value)}</b> · {text.label}")
         if incoming is not None:
             n = incoming.size
             self.unit_bars.configure(n, title=f"weights into unit {i} ({n:,} inputs)")
             self.unit_bars.set_values(incoming)
             explain = (f"unit {i} = Σ over the {n:,} inputs of (weight × input) + bias, bias b = "
-                       f"<b>{bias:.4g}</b>. {text.explanation}")
+                       f"<b>{fmt_number(bias)}</b>. {text.explanation}")
         else:
             explain = text.explanation
         self.explain.setText(explain + "<br><i>Click a bar to choose the unit shown here.</i>")
@@ -196,9 +219,9 @@ class MapDetail(QScrollArea):
         if row < 0 or self.map_value is None:
             return
         self.hover_text.emit(f"{self._name} · map {self.channel} · row {row}, column {col} · "
-                             f"value <b>{float(self.map_value[row, col]):.4g}</b>")
+                             f"value <b>{fmt_number(self.map_value[row, col])}</b>")
 
     def _on_kernel_hover(self, c: int, r: int, k: int, value: float) -> None:
         self.hover_text.emit(f"{self.kernel_layer}.weight[{self.kernel_channel}, {c}, {r}, {k}]"
-                             f" = <b>{value:.4g}</b>")
+                             f" = <b>{fmt_number(value)}</b>")
 

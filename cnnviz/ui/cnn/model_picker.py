@@ -9,20 +9,30 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
 from ...core import catalogue
-from ...core.weights import WeightsError, load_weights
+from ..controllers import WeightsLoader
 
 OPEN_ITEM = "Open weights file…"
 
 
 class ModelPicker(QWidget):
     """The combo box of state.catalogue, the "Open weights file…" button and a message line.
-    Choosing an entry sets state.model; opening a file adds it to state.catalogue."""
+    Choosing an entry sets state.model; opening a file adds it to state.catalogue.
+
+    Files are read and checked by a WeightsLoader on its own thread (never here: a FIFO or
+    a slow disk must not freeze the window). opened(path) once a file became the model,
+    refused(path, reason) once the refusal was said."""
 
     status_message = Signal(str)
+    opened = Signal(object)
+    refused = Signal(object, str)
 
-    def __init__(self, state, parent: QWidget | None = None):
+    def __init__(self, state, parent: QWidget | None = None,
+                 loader: WeightsLoader | None = None):
         super().__init__(parent)
         self.state = state
+        self.loader = loader if loader is not None else WeightsLoader(self)
+        self.loader.opened.connect(self._on_opened)
+        self.loader.refused.connect(self._on_refused)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(QLabel("<b>Model</b>"))
@@ -50,12 +60,25 @@ class ModelPicker(QWidget):
         self._fill(state.catalogue)
 
     def disconnect_state(self) -> None:
+        """Stop listening to the state and stop the loader's thread (the window closes)."""
         self.state.catalogue_changed.disconnect(self._fill)
         self.state.model_changed.disconnect(self._on_model_changed)
+        self.loader.shutdown()
 
     @property
     def entries(self) -> list[catalogue.ModelEntry]:
         return self.state.catalogue
+
+    def set_narrow(self, narrow: bool) -> None:
+        """Narrow: the combo box shows the first 16 letters or so of a model's label (the
+        rest in its tooltip and the list) instead of growing to the whole label."""
+        combo = self.combo
+        policy = (QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon if narrow
+                  else QComboBox.SizeAdjustPolicy.AdjustToContents)
+        if combo.sizeAdjustPolicy() != policy:
+            combo.setMinimumContentsLength(16 if narrow else 0)
+            combo.setSizeAdjustPolicy(policy)
+            self.setMaximumWidth(combo.sizeHint().width() + 8 if narrow else 16777215)
 
     def show_message(self, text: str) -> None:
         self.message_label.setText(text)
@@ -114,9 +137,11 @@ class ModelPicker(QWidget):
         if data is None or not 0 <= data < len(self.entries):
             return
         entry = self.entries[data]
-        if entry.loaded is None:
-            if entry.path is None or not self.load_weights_file(entry.path):
+        if entry.loaded is None:  # a remembered file: read now (the combo follows the answer)
+            if entry.path is None:
                 self._sync()
+            else:
+                self.load_weights_file(entry.path)
             return
         if entry.loaded is not self.state.model:
             self.state.set_model(entry.loaded)
@@ -135,34 +160,38 @@ class ModelPicker(QWidget):
         if path:
             self.load_weights_file(path)
 
-    def load_weights_file(self, path) -> bool:
-        """Open a .safetensors file and make it the current model. On failure show why and
-        keep the current model."""
+    def load_weights_file(self, path) -> None:
+        """Read and check a .safetensors file on the loader's thread; once read it becomes
+        the current model (opened), or a message says why not and the current model stays
+        (refused). Returns at once."""
         path = Path(path)
-        try:
-            loaded = load_weights(path)
-        except WeightsError as exc:
-            self._refuse(path, str(exc))
-            return False
-        except Exception as exc:  # never crash on a file; say what happened
-            self._refuse(path, f"unexpected error while reading it ({type(exc).__name__}: {exc})")
-            return False
-        self.state.set_catalogue(catalogue.with_entry(self.entries,
-                                                      catalogue.file_entry(path, loaded)))
-        self.state.set_model(loaded)
-        self.status_message.emit(f"Opened {path.name}: {loaded.name}")
-        return True
+        self.show_message("")
+        self.status_message.emit(f"Opening {path.name}…")
+        self.loader.open(path)
 
     def load_quietly(self, path: Path) -> None:
-        """Restore a remembered file without a dialog: a problem goes to the status bar."""
-        try:
-            loaded = load_weights(path)
-        except Exception as exc:  # a remembered file may have changed or gone
-            self.status_message.emit(f"Could not reopen {path.name}: {exc}")
-            return
+        """Restore a remembered file without a dialog (a problem goes to the status bar),
+        read on the loader's thread like any other."""
+        self.loader.open(Path(path), quiet=True)
+
+    def is_loading(self) -> bool:
+        return self.loader.loading is not None
+
+    def _on_opened(self, path: Path, loaded, quiet: bool) -> None:
         self.state.set_catalogue(catalogue.with_entry(self.entries,
                                                       catalogue.file_entry(path, loaded)))
         self.state.set_model(loaded)
+        if not quiet:
+            self.status_message.emit(f"Opened {path.name}: {loaded.name}")
+        self.opened.emit(path)
+
+    def _on_refused(self, path: Path, reason: str, quiet: bool) -> None:
+        self._sync()  # the combo shows the model that stays
+        if quiet:  # a remembered file may have changed or gone
+            self.status_message.emit(f"Could not reopen {path.name}: {reason}")
+        else:
+            self._refuse(path, reason)
+        self.refused.emit(path, reason)
 
     def remember(self, paths) -> None:
         """Files opened in an earlier session, listed but not read until chosen."""

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
-from ...core.formulas import fmt_count, fmt_shape
+from ...core.formulas import fmt_count, fmt_count_short, fmt_shape
 from ...core.layer_cards import LayerText
 from ...core.thumbnails import GAP_INDEX, thumbnail_indices
 from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP
@@ -35,6 +35,8 @@ KIND_COLORS = {
 }
 
 THUMB_W, THUMB_H = 112, 56
+COMPACT_W, COMPACT_H = 52, 26  # the thumbnail when the cards must be small to fit
+BLANK_FILL = QColor(0, 0, 0, 28)  # a thumbnail with nothing to show: a faint grey box
 
 
 def tooltip_html(t: LayerText) -> str:
@@ -90,6 +92,16 @@ class Thumbnail(QWidget):
         self._value = value
         self.update()
 
+    def set_blank(self) -> None:
+        """Nothing to show (no digit found): a plain grey box, not a constant output
+        stretched to a solid colour."""
+        self._value = None
+        self._image = None
+        self.update()
+
+    def is_blank(self) -> bool:
+        return self._value is None and self._image is None
+
     def image(self) -> QImage | None:
         """The picture for the newest output (made now if it was not painted yet)."""
         if self._value is not None:
@@ -99,6 +111,9 @@ class Thumbnail(QWidget):
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
         image = self.image()
         if image is None or image.isNull():
+            painter = QPainter(self)
+            painter.fillRect(self.rect().adjusted(8, 4, -8, -4), BLANK_FILL)
+            painter.end()
             return
         painter = QPainter(self)
         iw, ih = image.width(), image.height()
@@ -143,9 +158,57 @@ class LayerCard(QFrame):
         layout.addWidget(self.thumb, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.shape_label)
         layout.addWidget(self.params_label)
-        self.setFixedWidth(THUMB_W + 16)
+        self.setFixedWidth(self.width_for(False))
         self._selected = False
+        self.compact = False
         self._restyle()
+
+    def set_compact(self, compact: bool) -> None:
+        """Compact: a smaller thumbnail, no type line and the parameter count rounded
+        ("18.5k params"; the tooltip and the info line under the strip say it exactly), so
+        more of the network fits the width."""
+        if compact == self.compact:
+            return
+        self.compact = compact
+        w, h = (COMPACT_W, COMPACT_H) if compact else (THUMB_W, THUMB_H)
+        self.thumb.setFixedSize(w, h)
+        self.kind_label.setVisible(not compact)
+        self.shape_label.setFont(self._font("shape", compact))
+        self.params_label.setFont(self._font("params", compact))
+        self.params_label.setText(self._params_text(compact))
+        # compact: the width is the widest line + 6 (a selected card's 2 px border and
+        # 1 px margin on each side), so nothing is cut even when selected
+        self.layout().setContentsMargins(*((1, 2, 1, 2) if compact else (6, 4, 6, 4)))
+        self.setFixedWidth(self.width_for(compact))
+        self._restyle()
+
+    def _font(self, line: str, compact: bool) -> QFont:
+        font = QFont(self.title.font())
+        font.setBold(False)
+        size = font.pointSizeF()
+        if line == "params" or compact:
+            size = max(7.0, size * 0.9)  # the small print
+        if compact:
+            size = max(6.5, size * 0.93)
+        font.setPointSizeF(size)
+        return font
+
+    def _params_text(self, compact: bool) -> str:
+        count = fmt_count_short if compact else fmt_count
+        return f"{count(self.text.parameters)} params"
+
+    def width_for(self, compact: bool) -> int:
+        """The card's width: its thumbnail's, or its widest line's if that is wider."""
+        if not compact:
+            return THUMB_W + 16
+        bold = QFont(self.title.font())
+        bold.setBold(True)
+        widest = max(QFontMetrics(bold).horizontalAdvance(self.name),
+                     QFontMetrics(self._font("shape", True)).horizontalAdvance(
+                         self.shape_label.text()),
+                     QFontMetrics(self._font("params", True)).horizontalAdvance(
+                         self._params_text(True)))
+        return max(COMPACT_W, widest) + 6
 
     def set_selected(self, selected: bool) -> None:
         if selected != self._selected:
@@ -158,7 +221,8 @@ class LayerCard(QFrame):
     def _restyle(self) -> None:
         border, fill = KIND_COLORS.get(self.text.kind, KIND_COLORS["dropout"])
         if self._selected:
-            self.setStyleSheet(f"#layerCard {{ background: {fill}; border: 3px solid {border}; "
+            width = 2 if getattr(self, "compact", False) else 3
+            self.setStyleSheet(f"#layerCard {{ background: {fill}; border: {width}px solid {border}; "
                                f"border-radius: 6px; }}")
         else:
             self.setStyleSheet(f"#layerCard {{ background: {fill}; border: 1px solid {border}; "
@@ -174,12 +238,18 @@ class LayerCard(QFrame):
 
 
 class NetworkStrip(QScrollArea):
-    """A horizontal, scrollable row: input, one card per layer, total parameters.
+    """The network as a row of cards: input, one card per layer, total parameters.
+
+    The row fits the width if it can: full-size cards; else compact cards; else compact
+    cards on two rows (when set_max_rows allows it); else one row of compact cards that
+    scrolls, with the mouse wheel too (a plain wheel turns into a sideways scroll).
 
     layer_clicked(name) when a card is clicked; set_selected(name) highlights one.
     """
 
     layer_clicked = Signal(str)
+    SPACING = 2
+    COMPACT_SPACING = 4  # (compact cards have no arrows between them)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -188,45 +258,50 @@ class NetworkStrip(QScrollArea):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self._inner = QWidget()
-        self._row = QHBoxLayout(self._inner)
-        self._row.setContentsMargins(4, 4, 4, 4)
-        self._row.setSpacing(2)
+        self._rows = QVBoxLayout(self._inner)
+        self._rows.setContentsMargins(4, 4, 4, 4)
+        self._rows.setSpacing(4)
         self.setWidget(self._inner)
         self.cards: dict[str, LayerCard] = {}
         self.texts: list[LayerText] = []
         self.total_label: QLabel | None = None
+        self._items: list[QWidget] = []  # cards, arrows and the total, in order
         self._selected: str | None = None
+        self.max_rows = 1
+        self.rows = 1  # how many rows the cards take now
+        self._layout_key: tuple = ()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setToolTip("The network, layer by layer, with what each layer outputs now. "
-                        "Click a layer (or use the ← → keys here) to see its output in full.")
+                        "Click a layer (or use the ← → keys here) to see its output in full; "
+                        "the mouse wheel scrolls the row when it is wider than the window.")
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
-        return QSize(800, self._card_height() + 26)
+        return QSize(800, self.height())
 
-    def _card_height(self) -> int:
+    def _card_height(self, compact: bool) -> int:
         fm = self.fontMetrics()
+        if compact:
+            return COMPACT_H + 3 * fm.height() + 18
         return THUMB_H + 4 * fm.height() + 20
 
     def set_network(self, texts: list[LayerText]) -> None:
-        while self._row.count():
-            item = self._row.takeAt(0)
-            w = item.widget()
-            if w is not None:
-                w.deleteLater()
+        for w in self._items:  # (Qt deletes them; a Python-side setParent(None) would
+            w.hide()  # hand them to Python as well: deleted twice)
+            w.deleteLater()
+        self._items = []
         self.cards = {}
         self.texts = list(texts)
         for i, text in enumerate(texts):
             if i:
-                arrow = QLabel("→")
-                arrow.setStyleSheet("color: #888; font-size: 14pt;")
-                self._row.addWidget(arrow)
+                self._items.append(self._arrow("→"))
             card = LayerCard(text)
             card.clicked.connect(self.layer_clicked)
             self.cards[text.name] = card
-            self._row.addWidget(card)
+            self._items.append(card)
         total = sum(t.parameters for t in texts)
         self.total_label = QLabel(f"<b>Total</b><br>{fmt_count(total)}<br>parameters")
+        self._total = total
         self.total_label.setObjectName("layerCard")
         self.total_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.total_label.setStyleSheet("#layerCard { border: 1px solid #333; border-radius: 6px; "
@@ -235,15 +310,128 @@ class NetworkStrip(QScrollArea):
             "All trainable numbers (weights and biases) in the network, the sum of the cards' "
             "parameter counts — the lecture's “Total Parameters” table.\n"
             + "\n".join(f"{t.name}: {fmt_count(t.parameters)}" for t in texts if t.parameters))
-        self._row.addWidget(QLabel("="))
-        self._row.addWidget(self.total_label)
-        self._row.addStretch(1)
-        h = self._card_height()
+        self._items += [self._arrow("="), self.total_label]
+        self._selected = None
+        self._layout_key = ()
+        self._arrange()
+
+    def _total_text(self, compact: bool) -> str:
+        return f"<b>Total</b><br>{fmt_count(self._total)}<br>{'params' if compact else 'parameters'}"
+
+    def _arrow(self, text: str) -> QLabel:
+        arrow = QLabel(text)
+        arrow.setStyleSheet("color: #888; font-size: 11pt;")
+        arrow.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        return arrow
+
+    def set_max_rows(self, rows: int) -> None:
+        """How many rows the cards may take (the explorer allows two when it is tall)."""
+        rows = max(1, int(rows))
+        if rows != self.max_rows:
+            self.max_rows = rows
+            self._arrange()
+
+    def _row_width(self, items: list[QWidget], compact: bool) -> int:
+        width = 0
+        for w in items:
+            if isinstance(w, LayerCard):
+                width += w.width_for(compact)
+            elif self._is_arrow(w):
+                if compact:
+                    continue  # hidden
+                width += w.sizeHint().width()
+            elif w is self.total_label:
+                fm = w.fontMetrics()
+                width += max(fm.horizontalAdvance(f"{self._total:,}"),
+                             fm.horizontalAdvance("params" if compact else "parameters")) + 12
+            else:
+                width += w.sizeHint().width()
+        shown = [w for w in items if not (compact and self._is_arrow(w))]
+        spacing = self.COMPACT_SPACING if compact else self.SPACING
+        return width + spacing * max(0, len(shown) - 1) + 8
+
+    @staticmethod
+    def _is_arrow(w: QWidget) -> bool:
+        return isinstance(w, QLabel) and w.text() == "→"
+
+    def _split(self, rows: int, compact: bool = True) -> list[list[QWidget]]:
+        """The items on `rows` rows (one or two), split where the wider row is narrowest; the
+        second row starts with the arrow that leads to its first card."""
+        items = list(self._items)
+        if rows <= 1:
+            return [items]
+        starts = [i for i, w in enumerate(items) if isinstance(w, LayerCard) and i > 0]
+        best = None
+        for i in starts:  # items[i - 1] is the arrow before card i
+            first, second = items[:i - 1], items[i - 1:]
+            wide = max(self._row_width(first, compact), self._row_width(second, compact))
+            if best is None or wide < best[0]:
+                best = (wide, [first, second])
+        return best[1] if best else [items]
+
+    def _arrange(self) -> None:
+        if not self._items:
+            return
+        room = self.viewport().width() if self.isVisible() else self.width()
+        compact, rows = False, 1
+        if self._row_width(self._items, False) > room:
+            compact = True
+            if (self.max_rows >= 2 and self._row_width(self._items, True) > room
+                    and max(self._row_width(r, True) for r in self._split(2)) <= room):
+                rows = 2
+        key = (compact, rows, len(self._items))
+        if key == self._layout_key:
+            return
+        self._layout_key = key
+        self.rows = rows
+        while self._rows.count():
+            item = self._rows.takeAt(0)
+            if item.layout() is not None:
+                while item.layout().count():
+                    item.layout().takeAt(0)
+        for card in self.cards.values():
+            card.set_compact(compact)
+        for w in self._items:  # compact: no arrows between the cards (the row needs the
+            if self._is_arrow(w):  # room; the cards still read left to right)
+                w.setVisible(not compact)
+        self.total_label.setText(self._total_text(compact))
+        h = self._card_height(compact)
         for card in self.cards.values():
             card.setFixedHeight(h)
         self.total_label.setFixedHeight(h)
-        self.setFixedHeight(h + 8 + self.horizontalScrollBar().sizeHint().height() + 4)
-        self._selected = None
+        for row_items in self._split(rows):
+            row = QHBoxLayout()
+            row.setSpacing(self.COMPACT_SPACING if compact else self.SPACING)
+            row.setContentsMargins(0, 0, 0, 0)
+            for w in row_items:
+                row.addWidget(w)
+            row.addStretch(1)
+            self._rows.addLayout(row)
+        scroll = 0 if rows > 1 else self.horizontalScrollBar().sizeHint().height() + 4
+        self.setFixedHeight(rows * h + (rows - 1) * self._rows.spacing() + 8 + scroll + 4)
+        if self._selected in self.cards:
+            self.ensureWidgetVisible(self.cards[self._selected], 40, 0)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._arrange()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        self._arrange()
+
+    def wheelEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        """A plain wheel (up/down) scrolls the row sideways; a sideways wheel or touchpad
+        swipe as it is. When the row does not scroll, the window gets the wheel."""
+        bar = self.horizontalScrollBar()
+        delta = event.angleDelta()
+        step = delta.x() if abs(delta.x()) > abs(delta.y()) else delta.y()
+        if bar.maximum() <= 0 or step == 0:
+            event.ignore()
+            return
+        # one notch (120) moves about one card
+        bar.setValue(bar.value() - int(round(step / 120 * (COMPACT_W + 16))))
+        event.accept()
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
         names = list(self.cards)
@@ -263,8 +451,15 @@ class NetworkStrip(QScrollArea):
         if name in self.cards:
             self.ensureWidgetVisible(self.cards[name], 40, 0)
 
-    def set_outputs(self, layers: list[tuple[str, np.ndarray]]) -> None:
+    def set_outputs(self, layers: list[tuple[str, np.ndarray]], blank: bool = False) -> None:
+        """Each card's thumbnail from its output. blank: nothing was found to read, so the
+        layers' outputs are constants (biases) and every card but the input shows an empty
+        grey box."""
         for name, value in layers:
             card = self.cards.get(name)
-            if card is not None:
+            if card is None:
+                continue
+            if blank and name != "input":
+                card.thumb.set_blank()
+            else:
                 card.set_output(value)

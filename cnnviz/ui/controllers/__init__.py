@@ -3,5 +3,6 @@ views subscribe to the app state and to these signals, and draw."""
 
 from .analysis import AnalysisController
 from .runner import LatestRequestRunner
+from .weights import WeightsLoader
 
-__all__ = ["AnalysisController", "LatestRequestRunner"]
+__all__ = ["AnalysisController", "LatestRequestRunner", "WeightsLoader"]

@@ -1,10 +1,11 @@
-"""Real test images to try: a gallery (the 300 shipped MNIST test digits, or 300 Fashion-MNIST
-test images for a Fashion-MNIST model when the data folder has them), and a random pick.
+"""Real test images to try: a gallery (the 300 shipped MNIST test digits; for a Fashion-MNIST
+model 300 Fashion-MNIST test images when the data folder has them, else the 100 shipped with
+cnnviz), and a random pick.
 
 The gallery is not modal: clicking a picture sets the input at once, so you can click through
 them and watch the network's answer change; double-click uses one and closes.
 "Random test digit" draws from all 10,000 test images of the model's dataset when the data
-folder has them (cnnviz data download), otherwise from the 300 shipped MNIST digits.
+folder has them (cnnviz data download), otherwise from the pictures shipped for that dataset.
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz.core.data import DATASET_NAMES
-from cnnviz.core.samples import load_samples
+from cnnviz.core.samples import has_samples, load_samples
 from cnnviz.core.test_digits import CLASS_NAMES, PER_CLASS, TestDigits, sample_source
 
 from .drawing_pad import array_to_qimage
-from .wording import gallery_fallback_note
+from .wording import gallery_fallback_note, shipped_gallery_note
 
 # TestDigits, CLASS_NAMES, PER_CLASS and sample_source live in cnnviz.core.test_digits (no
 # Qt); they are re-exported here for the code that found them here first.
@@ -192,8 +193,10 @@ class TestPictures(QObject):
         self._filled_for = ""  # the dataset the gallery was filled for
 
     def shipped_only(self, dataset: str) -> bool:
-        """True when `dataset`'s own test pictures are missing (MNIST digits stand in)."""
-        return dataset != "mnist" and not self.digits.available(dataset)
+        """True when `dataset`'s own test pictures are missing: not in the data folder and
+        none shipped with cnnviz (MNIST digits stand in)."""
+        return (dataset != "mnist" and not has_samples(dataset)
+                and not self.digits.available(dataset))
 
     def set_dataset(self, dataset: str) -> None:
         self._dataset = dataset
@@ -225,5 +228,8 @@ class TestPictures(QObject):
         samples = self.digits.gallery_samples(dataset) if dataset != "mnist" else None
         if samples is not None:
             self.dialog.set_samples(dataset, *samples)
+        elif has_samples(dataset):  # the ones shipped with cnnviz (MNIST, Fashion-MNIST)
+            self.dialog.set_samples(dataset, *load_samples(dataset),
+                                    note=shipped_gallery_note(dataset))
         else:
             self.dialog.set_samples("mnist", *load_samples(), note=gallery_fallback_note(dataset))

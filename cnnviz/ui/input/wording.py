@@ -118,7 +118,7 @@ def random_tip(words: Wording, shipped_only: bool) -> str:
 
 
 def gallery_tip(words: Wording, shipped_only: bool) -> str:
-    tip = f"Browse 300 real {words.title} test {words.thing}s by label and click one to use it"
+    tip = f"Browse real {words.title} test {words.thing}s by label and click one to use it"
     return tip + (_shipped_only_note(words) if shipped_only else "")
 
 
@@ -135,6 +135,15 @@ def gallery_fallback_note(dataset: str) -> str:
     return (f"Only MNIST digits ship with cnnviz: the {DATASET_NAMES[dataset]} test files are "
             f"not in the data folder (run cnnviz data download {dataset}), so these are "
             "digits, which this model was not trained to read.")
+
+
+def shipped_gallery_note(dataset: str) -> str:
+    """Under the gallery's introduction when it shows the pictures shipped with cnnviz for a
+    dataset whose test files are not in the data folder."""
+    if dataset == "mnist":
+        return ""
+    return (f"These ship with cnnviz; run cnnviz data download {dataset} for all 10,000 "
+            f"{DATASET_NAMES[dataset]} test images.")
 
 
 def step_caption(key: str) -> str:

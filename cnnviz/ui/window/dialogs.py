@@ -88,6 +88,8 @@ def shortcut_rows(window) -> list[tuple[str, str]]:
         if keys:
             rows.append((a.text().replace("&", "").rstrip("…"), keys))
     rows += [("Clear the pad (pad focused)", "Delete"),
+             ("Previous / next layer (layer cards focused: click one)", "Left, Right"),
+             ("Scroll the layer cards", "Mouse wheel over the cards"),
              ("Draw", "Left mouse button, pen or finger on the pad"),
              ("Erase", "Right mouse button, or a pen's eraser end"),
              ("Open an image", "Drop an image file on the window")]

@@ -37,13 +37,18 @@ from ..widgets.tooltips import wrap_long_tooltips
 from . import actions, dialogs, files, settings
 from .shortcuts import WindowShortcutsInFields
 
-TAB_NAMES = ("cnn-explorer", "kernel-explorer")
+TAB_NAMES = ("cnn-explorer", "kernel-explorer", "experiments")
 TAB_TITLES = ("CNN explorer", "Kernel explorer")
 TAB_TIPS = ("A trained network, layer by layer: feature maps after each convolution, ReLU and "
             "pooling, the dense layers and the softmax.",
             "One kernel on the input: pick or type a filter, set stride, padding, activation and "
             "pooling, and watch the output and its size (W − F + 2P) / S + 1.")
 LOADING_TEXT = "Loading the network (PyTorch, pyqtgraph and the trained model)…"
+STATUS_TIP = "What the current tab is doing (e.g. how long its last update took)"
+TEACH_TITLE = "Experiments"  # the teaching views (issue 10), after the explorers
+TEACH_TIP = ("Experiments on your own drawing: slide a kernel window step by step, receptive "
+             "fields, what the network looked at, shift and rotation invariance, batch norm, "
+             "dropout, and the parameters of a fully connected layer against a conv layer.")
 
 
 def import_explorers() -> tuple[type, type]:
@@ -164,6 +169,30 @@ class MainWindow(QMainWindow):
             page.setStyleSheet("color: #666;")
             self.tabs.addTab(page, title)
             self.tabs.setTabToolTip(i, TAB_TIPS[i])
+        self.teach_explorer = None
+        self.teach_placeholder = QLabel(LOADING_TEXT)
+        self.teach_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.teach_page = self.teach_placeholder
+        self.tabs.addTab(self.teach_placeholder, TEACH_TITLE)
+        self.tabs.setTabToolTip(self.tabs.count() - 1, TEACH_TIP)
+
+    def _build_teach_tab(self) -> None:
+        """The Experiments tab in place of its placeholder, after the other explorers."""
+        from ..teach.explorer import TeachExplorer
+
+        self.teach_explorer = TeachExplorer(self.state)
+        index = self.tabs.indexOf(self.teach_placeholder)
+        self.tabs.removeTab(index)
+        self.teach_page = _scrolling(self.teach_explorer)
+        self.tabs.insertTab(index, self.teach_page, TEACH_TITLE)
+        self.tabs.setTabToolTip(index, TEACH_TIP)
+        self.teach_placeholder.deleteLater()
+        self.explorers = (*self.explorers, self.teach_explorer)
+        self.teach_explorer.status_message.connect(
+            lambda text, i=index: self._on_explorer_status(i, text))
+
+    def show_teach_tab(self) -> None:
+        self.tabs.setCurrentWidget(self.teach_page)
 
     def _build_explorers(self, cnn_class: type, kernel_class: type) -> None:
         self.cnn_explorer = cnn_class(self.state, self.controller)
@@ -178,6 +207,7 @@ class MainWindow(QMainWindow):
             self.tabs.setTabToolTip(i, TAB_TIPS[i])
             placeholder.deleteLater()
             explorer.status_message.connect(lambda text, i=i: self._on_explorer_status(i, text))
+        self._build_teach_tab()
         self.tabs.setCurrentIndex(current)
         self.tabs.blockSignals(False)
         settings.restore_explorers(self)
@@ -230,8 +260,7 @@ class MainWindow(QMainWindow):
     def create_status_bar(self) -> None:
         bar = self.statusBar()
         self.explorer_status_label = QLabel()
-        self.explorer_status_label.setToolTip("What the current tab is doing (e.g. how long the "
-                                              "last update took)")
+        self.explorer_status_label.setToolTip(STATUS_TIP)
         self.input_status_label = QLabel()
         self.model_status_label = QLabel()
         self.model_status_label.setTextFormat(Qt.TextFormat.RichText)
@@ -412,7 +441,9 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About cnnviz", self.about_text())
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
-        return dialogs.shortcut_rows(self)
+        from ..teach.shortcuts import SHORTCUT_ROWS as TEACH_ROWS
+
+        return dialogs.shortcut_rows(self) + list(TEACH_ROWS)
 
     def show_shortcuts(self) -> None:
         dialogs.show_shortcuts(self, self.shortcut_rows())
@@ -461,6 +492,13 @@ class MainWindow(QMainWindow):
             f"{on_test}{getattr(loaded.model.arch, 'description', '')}\nHelp › About cnnviz shows "
             "the full model card.")
 
+    COMPACT_STATUS_WIDTH = 1200  # narrower: the status bar leaves out "Input: …" (the
+    # input panel shows it under the pad), so its messages are not cut off
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self.input_status_label.setVisible(self.width() >= self.COMPACT_STATUS_WIDTH)
+
     def _on_image_changed(self, image, source: str) -> None:
         text = f"Input: {source}" if source else ""
         metrics = self.input_status_label.fontMetrics()
@@ -478,4 +516,6 @@ class MainWindow(QMainWindow):
         if 0 <= index < len(self.tab_actions):
             self.tab_actions[index].setChecked(True)
         self.explorer_status_label.setText(self._explorer_status.get(index, ""))
+        explorer = self.current_explorer()
+        self.explorer_status_label.setToolTip(getattr(explorer, "status_tip", STATUS_TIP))
         wrap_long_tooltips(self)  # the shown tab may have reworded some

@@ -1,0 +1,82 @@
+"""Receptive fields against torch: the non-zero region of one unit's input gradient."""
+
+import numpy as np
+import pytest
+import torch
+
+from cnnviz.core.models import (
+    Architecture,
+    Conv,
+    Dense,
+    Flatten,
+    Pool,
+    build_model,
+    get_architecture,
+)
+from cnnviz.core.receptive_field import incoming_weights, mosaic, receptive_fields, unit_field
+
+
+def _grad_box(network, name, channel, row, col):
+    """The bounding box of the input pixels whose gradient for one unit is not zero."""
+    network.eval()
+    x = torch.rand(1, 1, 28, 28, dtype=torch.float64, requires_grad=True)
+    h = (x - network.input_mean) / network.input_std
+    for layer_name, layer in network.layers.items():
+        h = layer(h)
+        if layer_name == name:
+            break
+    h[0, channel, row, col].backward()
+    nz = np.argwhere(x.grad[0, 0].numpy() != 0)
+    if nz.size == 0:
+        return None
+    return (nz[:, 0].min(), nz[:, 1].min(), nz[:, 0].max() + 1, nz[:, 1].max() + 1)
+
+
+LINEAR = Architecture("rf-linear", "conv, avg pool, strided padded conv: every pixel counts",
+                      (Conv(4, (3, 3)), Pool("avg", 2, 2), Conv(4, (5, 3), (2, 1), (2, 1)),
+                       Conv(4, (3, 3), (1, 1), (1, 1)), Flatten(), Dense(10)))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_fields_equal_the_gradient_region_of_a_linear_stack(seed):
+    torch.manual_seed(seed)
+    net = build_model(LINEAR).double()
+    fields = {f.name: f for f in receptive_fields(net.layer_infos)}
+    assert fields["conv3"].size == (3 + 1 + 4 * 2 + 2 * 4, 3 + 1 + 2 * 2 + 2 * 2)
+    rng = np.random.default_rng(seed)
+    for name, f in fields.items():
+        c, h, w = f.shape
+        for _ in range(6):
+            r, q = int(rng.integers(h)), int(rng.integers(w))
+            assert _grad_box(net, name, 0, r, q) == unit_field(f, r, q, (28, 28)), (name, r, q)
+
+
+def test_fields_contain_the_gradient_region_of_the_shipped_architecture():
+    """With ReLU and max pooling only some pixels pass a gradient, never one outside."""
+    torch.manual_seed(3)
+    net = build_model(get_architecture("cnnviz")).double()
+    fields = receptive_fields(net.layer_infos)
+    assert [f.size[0] for f in fields if f.kind == "conv"] == [3, 5, 10, 14]  # pool1 adds 1, then J = 2
+    rng = np.random.default_rng(0)
+    for f in fields:
+        c, h, w = f.shape
+        for _ in range(3):
+            ch, r, q = int(rng.integers(c)), int(rng.integers(h)), int(rng.integers(w))
+            box = _grad_box(net, f.name, ch, r, q)
+            t, l_, b, rr = unit_field(f, r, q, (28, 28))
+            if box is not None:
+                assert t <= box[0] and l_ <= box[1] and box[2] <= b and box[3] <= rr
+
+
+def test_dense_weights_as_maps():
+    net = build_model(get_architecture("lecture-keras"))
+    maps, words = incoming_weights(net, "dense1", 3)
+    assert maps.shape == (64, 5, 5) and "64 maps of 5×5" in words
+    flat = net.layers["dense1"].weight[3].detach().numpy()
+    np.testing.assert_allclose(maps.ravel(), flat)  # torch's flatten order (C, H, W)
+    big = mosaic(maps)
+    assert big.shape == (8 * 6 - 1, 8 * 6 - 1)
+    np.testing.assert_allclose(big[6:11, 0:5], maps[8])
+    deep = build_model(get_architecture("cnnviz"))
+    vec, words = incoming_weights(deep, "dense2", 0)
+    assert vec.shape == (128,)

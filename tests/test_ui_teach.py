@@ -1,0 +1,94 @@
+"""The Experiments tab in the real window: reachable, every view draws on the user's
+input, the stepping controls and the region drag work, F1 lists the keys."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnnviz.app_state import AppState
+from cnnviz.ui.window.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow(AppState())
+    qtbot.addWidget(w)
+    w.load_defaults()
+    w.show()
+    qtbot.waitExposed(w)
+    qtbot.waitUntil(lambda: w.state.analysis is not None, timeout=20000)
+    return w
+
+
+def _show(qtbot, window, name):
+    window.teach_tab_action.trigger()  # Ctrl+4
+    assert window.tabs.currentWidget() is window.teach_page
+    ex = window.teach_explorer
+    ex.show_view(name)
+    view = ex.view(name)
+    assert view.active
+    qtbot.waitUntil(view.is_idle, timeout=60000)
+    qtbot.wait(50)  # the result's queued delivery
+    return view
+
+
+def test_slide_the_window(qtbot, window):
+    view = _show(qtbot, window, "ConvStepView")
+    assert view.plan is not None and view.plan.conv_out.shape == (3, 3)  # the lecture's Recap
+    assert view.sum_label.text().endswith("= 2")
+    view.next_button.click()
+    assert view.t == 1 and view.sum_label.text().endswith("= 1")
+    view.back_button.click()
+    assert view.t == 0
+    view.play_button.click()
+    qtbot.waitUntil(lambda: view.t >= 2, timeout=10000)
+    view.play_button.click()
+    assert not view.timer.isActive()
+    view.select_source("picture")
+    qtbot.waitUntil(lambda: view.is_idle() and view.overview is not None, timeout=20000)
+    h, w = view.plan.image.shape
+    assert view.plan.conv_out.shape[0] <= 64
+    view.picture_grid.grid.dragged.emit(2, 3, 12, 14)  # a rectangle dragged on the picture
+    qtbot.waitUntil(lambda: view.is_idle() and view.plan.image.shape != (h, w), timeout=20000)
+    qtbot.wait(50)
+    f = view.overview[1]
+    assert view.offset == (2 * f, 3 * f)
+
+
+@pytest.mark.parametrize("name", ["ReceptiveFieldView", "SaliencyView", "InvarianceView",
+                                  "PoolingShiftView", "BatchNormView", "DropoutView",
+                                  "ParametersView"])
+def test_every_view_draws_on_the_input(qtbot, window, name):
+    view = _show(qtbot, window, name)
+    from cnnviz.ui.teach.grid_view import ArrayGrid
+
+    grids = view.findChildren(ArrayGrid)
+    if name == "ParametersView":
+        assert "16,959,488" in view.text.text() and "21,631" in view.text.text()
+    else:
+        assert any(g.values is not None and np.isfinite(g.values).any() for g in grids)
+    if name == "InvarianceView":
+        view.dx.setValue(4)
+        qtbot.waitUntil(view.is_idle, timeout=60000)
+        qtbot.wait(50)
+        shown = view.input_grid.grid.values
+        assert shown[:, :4].max() == 0  # shifted right: black came in on the left
+
+
+def test_f1_lists_the_experiments_keys(window):
+    rows = dict(window.shortcut_rows())
+    assert rows.get("Experiments") == "Ctrl+4"
+    assert any("Alt+P" in keys for keys in rows.values())
+
+
+def test_slide_the_window_with_the_networks_own_filter(qtbot, window):
+    view = _show(qtbot, window, "ConvStepView")
+    view.select_source("network")
+    view.kernel_box.setCurrentIndex(view.kernel_box.findData(7))
+    qtbot.waitUntil(lambda: view.is_idle() and view.plan is not None
+                    and view.plan.bias != 0, timeout=20000)
+    qtbot.wait(50)
+    conv1 = window.state.analysis.layer("conv1")[7]
+    np.testing.assert_allclose(view.plan.conv_out, conv1, rtol=1e-4, atol=1e-4)
+    assert "conv1[7]" in view.note_label.text()
