@@ -158,7 +158,15 @@ class ModelPicker(QWidget):
         try:
             loaded = load_weights(path)
         except Exception as exc:  # a remembered file may have changed or gone
-            self.status_message.emit(f"Could not reopen {path.name}: {exc}")
+            text = f"Could not reopen {path.name}: {exc}"
+            if self.state.model is None:  # at start-up: the default model, and it says so
+                try:
+                    self.state.set_model(catalogue.shipped_loaded(self.entries, "cnnviz"))
+                    text += ". The default model is used instead."
+                except WeightsError:
+                    pass  # the window says that no model could be loaded
+            self.status_message.emit(text)
+            self.show_message(text)  # after set_model, which clears the message line
             return
         self.state.set_catalogue(catalogue.with_entry(self.entries,
                                                       catalogue.file_entry(path, loaded)))
