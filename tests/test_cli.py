@@ -270,7 +270,7 @@ def test_filter_large_kernel_values_match_torch_without_warnings(tmp_path, capsy
     got = np.load(tmp_path / "o.npy")
     ref = torch.tensor(img, dtype=torch.float64) * 1e6  # a 1x1 kernel scales every pixel
     np.testing.assert_allclose(got, ref.numpy(), rtol=1e-12)
-    # Past MAX_TYPED_KERNEL_VALUE (1e39 past float32, 1e308 past float64 once summed): one
+    # Past MAX_KERNEL_VALUE (1e39 past float32, 1e308 past float64 once summed): one
     # clear line, no RuntimeWarning, no file.
     for kernel in ("1e39", "1e308 1e308"):
         with warnings.catch_warnings():

@@ -1,4 +1,4 @@
-"""Issue 8, item 8: a typed kernel is plain numbers or fractions within MAX_TYPED_KERNEL_VALUE."""
+"""Issue 8, item 8: a typed kernel is plain numbers or fractions within MAX_KERNEL_VALUE."""
 
 from __future__ import annotations
 
@@ -34,9 +34,9 @@ def test_parse_kernel_refuses_what_is_not_a_plain_number(text, words):
 
 
 def test_kernel_value_limit_is_named_and_inclusive():
-    from cnnviz.core.limits import MAX_TYPED_KERNEL_VALUE
+    from cnnviz.core.limits import MAX_KERNEL_VALUE
 
-    assert MAX_TYPED_KERNEL_VALUE == 1e6
+    assert MAX_KERNEL_VALUE == 1e6
     assert parse_cell("1e6") == 1e6 and parse_cell("-1000000") == -1e6
     np.testing.assert_array_equal(parse_kernel("2x [1 2; 3 4]"), [[2, 4], [6, 8]])
     np.testing.assert_array_equal(parse_kernel("1/4 × 1 1; 1 1"), [[0.25, 0.25], [0.25, 0.25]])

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .limits import MAX_TYPED_KERNEL_SIDE, MAX_TYPED_KERNEL_VALUE
+from .limits import MAX_KERNEL_VALUE, MAX_TYPED_KERNEL_SIDE
 
 __all__ = [
     "ALIASES", "PRESETS", "KernelError", "KernelPreset", "find_preset",
@@ -151,11 +151,11 @@ def _plain_number(text: str, shown: str) -> float:
 
 
 def _within_limit(value: float, shown: str) -> float:
-    """Values past MAX_TYPED_KERNEL_VALUE overflow the filtered result and the plots that
+    """Values past MAX_KERNEL_VALUE overflow the filtered result and the plots that
     draw it (a 1e308 cell crashed the app); no kernel anyone teaches with comes near it."""
-    if abs(value) > MAX_TYPED_KERNEL_VALUE:
+    if abs(value) > MAX_KERNEL_VALUE:
         raise KernelError(f"{shown!r} is too large; a kernel value may be at most "
-                          f"{MAX_TYPED_KERNEL_VALUE:,.0f} either side of 0")
+                          f"{MAX_KERNEL_VALUE:,.0f} either side of 0")
     return value
 
 
@@ -272,9 +272,9 @@ def parse_kernel(text: str) -> np.ndarray:
     kernel = np.array(rows, dtype=np.float64) * scale
     if scale != 1.0:
         largest = float(np.abs(kernel).max())
-        if largest > MAX_TYPED_KERNEL_VALUE:  # each value was within the limit, the product not
+        if largest > MAX_KERNEL_VALUE:  # each value was within the limit, the product not
             raise KernelError(f"the scale factor makes a value of {largest:g}; a kernel value "
-                              f"may be at most {MAX_TYPED_KERNEL_VALUE:,.0f} either side of 0")
+                              f"may be at most {MAX_KERNEL_VALUE:,.0f} either side of 0")
     return kernel
 
 

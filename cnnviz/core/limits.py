@@ -13,11 +13,11 @@ MAX_IMAGE_FILE_BYTES = 512 * 1024 * 1024
 
 # A kernel typed by a person (kernel explorer, `cnnviz filter --kernel`).
 MAX_TYPED_KERNEL_SIDE = 11  # AlexNet's first layer is 11×11
-MAX_TYPED_KERNEL_VALUE = 1e6  # either side of 0; far past any kernel taught, far below overflow
 MAX_GRID_KERNEL_SIDE = 7  # the explorer's cell grid (larger kernels come as text)
 MAX_TYPED_STRIDE = 10
 MAX_TYPED_PADDING = 30
 MAX_TYPED_POOL = 8  # pooling window side and stride in the explorer
+MAX_KERNEL_VALUE = 1e6  # a typed or saved kernel weight, either sign (1e308 overflowed drawing)
 
 # The command line's filter: any whole number a shell can pass, checked in closed form.
 MAX_FILTER_STRIDE = 10_000
