@@ -646,3 +646,27 @@ def test_pool_pixel_with_padding_matches_torch():
     ref = F.avg_pool2d(torch.tensor(image)[None, None], 3, 2, padding=1)[0, 0].numpy()
     px = explain_pool_pixel(r, 0, 0)
     assert px.values[0, 0] == 0 and px.value == pytest.approx(ref[0, 0]) == pytest.approx(px.values.mean())
+
+
+@pytest.mark.parametrize("shape, side", [((23, 17), 4), ((25, 25), 5), ((7, 30), 3), ((3, 19, 11), 4)])
+@pytest.mark.parametrize("peaks", [False, True])
+def test_previews_shrink_each_block_as_a_brute_force_loop_does(shape, side, peaks):
+    """The quick block reductions (strided passes, ragged last blocks) against a plain loop
+    over every block."""
+    a = np.random.default_rng(7).normal(size=shape).astype(np.float32)
+    colour = a.ndim == 3
+    p = preview(a, max_side=side, colour=colour, peaks=peaks)
+    f = p.factor
+    assert f > 1
+
+    def block(x):
+        if not peaks:
+            return x.mean()
+        return x.max() if x.max() >= -x.min() else x.min()
+
+    planes = a if colour else a[None]
+    h, w = planes.shape[-2:]
+    ref = np.stack([[[block(plane[i:i + f, j:j + f]) for j in range(0, w, f)]
+                     for i in range(0, h, f)] for plane in planes], axis=-1)
+    np.testing.assert_allclose(p.array, ref if colour else ref[..., 0], rtol=1e-5, atol=1e-6)
+    assert p.levels == (float(a.min()), float(a.max()))

@@ -10,8 +10,8 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSettings, Qt, QTimer
-from PySide6.QtGui import QFontMetrics, QMouseEvent
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSettings, Qt, QTimer
+from PySide6.QtGui import QFontMetrics, QMouseEvent, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from torch_reference import torch_pipeline
@@ -263,17 +263,26 @@ def test_bad_kernel_cell_is_marked_and_not_used(qtbot, env):
     type_into(cell, "abc")
     assert "d32f2f" in cell.styleSheet()
     assert "not a number" in cell.toolTip() and "Row 1, column 2" in cell.toolTip()
-    # The message says what is in force instead: that cell's last good value, −1.
-    assert "still counts as -1" in ex.grid.message() and ex.grid.problem()
+    # The message says what is really in force: the whole last kernel (not the other cells
+    # typed meanwhile, not "this cell counts as −1"), as panel ② shows it.
+    assert "No cell is used until it is fixed" in ex.grid.message() and ex.grid.problem()
+    assert "kernel in force is still 0 -1 0; -1 5 -1; 0 -1 0" in ex.grid.message()
+    assert "still counts" not in ex.grid.message()
+    type_into(ex.grid.cell(1, 1), "9")  # a good cell beside the bad one is not used either
+    np.testing.assert_array_equal(state.kernel.kernel, kernel_before)
+    np.testing.assert_array_equal(ex.stages.kernel.array, kernel_before)  # ② shows what is used
+    assert "kernel in force is still 0 -1 0; -1 5 -1; 0 -1 0" in ex.grid.message()
     np.testing.assert_array_equal(state.kernel.kernel, kernel_before)
     assert ex.is_idle() and ex.update_count == count  # nothing recomputed
     type_into(cell, "1/4")
     wait(qtbot, ex)
     assert cell.styleSheet() == "" and not ex.grid.problem()
-    assert state.kernel.kernel[0, 1] == 0.25 and ex.update_count > count
+    assert state.kernel.kernel[0, 1] == 0.25 and state.kernel.kernel[1, 1] == 9
+    assert ex.update_count > count
 
 
-@pytest.mark.parametrize("typed, reason", [("1/0", "divides by zero"), ("1e400", "not a finite")])
+@pytest.mark.parametrize("typed, reason", [("1/0", "divides by zero"), ("1e400", "not a finite"),
+                                           ("1e308", "too large")])
 def test_cells_apply_when_typing_stops_not_per_keystroke(qtbot, env, typed, reason):
     """Typing '1/0' must never put the 1 in force on the way, nor '1e400' its 1e40."""
     state, ex = env
@@ -286,25 +295,75 @@ def test_cells_apply_when_typing_stops_not_per_keystroke(qtbot, env, typed, reas
     np.testing.assert_array_equal(state.kernel.kernel, before)
     qtbot.waitUntil(lambda: not ex.grid.pending(), timeout=5000)  # the pause applies it
     assert not seen and reason in ex.grid.message()
-    assert "still counts as 0" in ex.grid.message()  # true: the top-left weight is still 0
+    assert "the kernel in force is still 0 -1 0; -1 5 -1; 0 -1 0" in ex.grid.message()
     np.testing.assert_array_equal(state.kernel.kernel, before)
     # A finished edit applies at once: Enter.
     type_into(cell, "2")
     assert len(seen) == 1 and seen[0][0, 0] == 2 and state.kernel.kernel[0, 0] == 2
 
 
-def test_huge_kernel_values_draw_without_overflow(qtbot, env):
+def test_kernel_weights_beyond_the_limit_are_refused(qtbot, env):
+    """A cell of 1e308 segfaulted the app while painting; such a weight is refused."""
     state, ex = env
+    before = state.kernel.kernel.copy()
+    for typed in ("1e308", "-2e6", "1e7/2"):
+        type_into(ex.grid.cell(0, 0), typed)
+        assert "too large" in ex.grid.message() and "1,000,000" in ex.grid.message()
+        np.testing.assert_array_equal(state.kernel.kernel, before)
+    type_into(ex.grid.cell(0, 0), "1e6")  # the limit itself is fine
+    wait(qtbot, ex)
+    assert state.kernel.kernel[0, 0] == 1e6 and not ex.grid.problem()
+    ex.grab()
+
+
+@pytest.mark.parametrize("weight", [1e40, 1e308, -1e308])
+def test_huge_kernel_values_draw_safely(qtbot, env, weight):
+    """A kernel that reaches the state another way (an old settings file, a model) is drawn
+    safely: finite levels, the pattern visible, and a note that says the values are scaled."""
+    state, ex = env
+    kernel = np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], np.float64)
+    kernel[1, 1] = weight
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no overflow RuntimeWarning may print
-        type_into(ex.grid.cell(0, 0), "1e40")
+        state.set_kernel(state.kernel.with_changes(kernel=kernel, preset_key=None))
         wait(qtbot, ex)
-        ex.grab()  # paint every panel
-    conv = ex.view.result.conv
-    assert np.isfinite(conv).all() and np.abs(conv).max() > 1e40
-    shown = ex.stages.conv.image_item.image
-    assert np.isfinite(shown).all() and len(np.unique(shown)) > 2  # not one solid colour
-    check_panels(ex, state.image)
+        ex.grab()  # paint every panel: the colour bar's axis overflowed here (a segfault)
+    assert "too large to draw" in ex.stages.kernel.note()
+    assert ex.stages.kernel.note_label.isVisibleTo(ex)
+    for key in ("kernel", "conv"):
+        panel = ex.stages.panels[key]
+        if panel.array is None:
+            continue
+        shown = panel.image_item.image
+        lo, hi = panel.image_item.levels
+        assert np.isfinite(shown).all() and np.isfinite([lo, hi]).all() and abs(hi - lo) < 1e16
+        assert len(np.unique(shown)) >= 2  # not one solid colour
+
+
+def test_plots_draw_any_values(qtbot):
+    """An image panel paints whatever it is given: ±1e308 (whose span overflows to ∞), ∞,
+    NaN, nothing finite at all."""
+    from cnnviz.ui.widgets.plots import ImagePanel
+
+    panel = ImagePanel("t")
+    qtbot.addWidget(panel)
+    panel.resize(300, 300)
+    panel.show()
+    cases = {"span overflows": np.array([[1e308, 0], [0, -1e308]]),
+             "infinite": np.array([[np.inf, 1], [2, -np.inf]]),
+             "undefined": np.array([[np.nan, 1], [2, 3]]),
+             "nothing finite": np.full((3, 3), np.nan),
+             "huge and equal": np.full((2, 2), 1e300)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for name, values in cases.items():
+            panel.set_array(values)
+            panel.grab()
+            image, (lo, hi) = panel.image_item.image, panel.image_item.levels
+            assert np.isfinite(image).all() and np.isfinite([lo, hi]).all() and hi > lo, name
+            assert panel.note(), name  # said, not silently drawn as something else
+    panel.set_array(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    assert panel.note() == "" and not panel.note_label.isVisibleTo(panel)
 
 
 def test_kernel_grid_alone(qtbot):
@@ -583,6 +642,30 @@ def test_images_are_framed_upright_and_axes_fit_them(qtbot, env):
     np.testing.assert_array_equal(ex.stages.kernel.array, PRESETS["sobel-x"].values)
 
 
+def _labelled(panel, name):
+    """{label: tick position} of one axis, asked the way the axis asks when it paints."""
+    axis = panel.axes[name]
+    length = axis.geometry().width() if name == "bottom" else axis.geometry().height()
+    values = [v for _spacing, vs in axis.tickValues(*axis.range, length) for v in vs]
+    return dict(zip(axis.tickStrings(values, 1, 1), values, strict=True))
+
+
+def test_ticks_sit_at_pixel_centres_as_the_hover_counts(qtbot, env):
+    """A 5×5 output is labelled 0…4 (not 0…5 on the edges), a padded 7×7 input −1…5, each
+    label at its pixel's centre, where pointing reads that row or column."""
+    _state, ex = env
+    ex.set_source("lecture:padding-1")
+    wait(qtbot, ex)
+    ex.grab()
+    for panel, pixels in ((ex.stages.conv, range(5)), (ex.stages.input, range(-1, 6))):
+        for name in ("bottom", "left"):
+            ticks = _labelled(panel, name)
+            assert list(ticks) == [str(p) for p in pixels], (panel.title(), name)
+            assert all(ticks[str(p)] == p + 0.5 for p in pixels)
+    hover(qtbot, ex.stages.conv, 4, 2)  # the pixel labelled row 4, column 2
+    assert "(4, 2)" in ex.details.label.text() or "row 4" in ex.details.label.text().lower()
+
+
 # --------------------------------------------------------------------------- hover
 
 
@@ -663,6 +746,69 @@ def test_colour_summed_and_per_channel(qtbot, env):
     assert "3×18×22 · G" in ex.stages.conv.title()
     ex.details.show_pixel("conv", 2, 3)
     assert "G: " in ex.details.label.text()
+
+
+def test_per_channel_colour_shows_signed_values_with_a_colour_bar(qtbot, env):
+    """Each channel alone, all three shown: a negative value is darker than 0 (it was
+    clipped to black, like 0), and a colour bar gives the scale shared by R, G and B."""
+    state, ex = env
+    rgb = np.zeros((12, 12, 3), np.float32)
+    rgb[:, 4:8, 0] = 200  # a red bar: a rising and a falling edge in R
+    state.set_image(rgb, "colour")
+    choose(ex.controls.kernel_box.preset_combo, "sobel-x")
+    ex.controls.input_box.colour_combo.setCurrentIndex(1)  # each channel alone
+    ex.controls.pool_box.pool_combo.setCurrentIndex(ex.controls.pool_box.pool_combo.findData("none"))
+    wait(qtbot, ex)
+    conv = torch.nn.functional.conv2d(torch.from_numpy(np.moveaxis(rgb, -1, 0)[:, None]),
+                                      torch.tensor(PRESETS["sobel-x"].values[None, None]
+                                                       ).float())[:, 0].numpy()
+    assert conv.min() < 0 < conv.max()  # signed: Sobel X on the red edge
+    panel = ex.stages.conv
+    ex.grab()
+    assert panel.colorbar_shown() and "one scale" in panel.title()
+    lo, hi = panel.image_item.levels
+    assert lo == -hi and hi == pytest.approx(np.abs(conv).max())
+    panel.image_item.render()
+    qimage = panel.image_item.qimage
+
+    def red_at(value):  # the drawn red of the first pixel whose R value is `value`
+        r, c = np.argwhere(np.isclose(conv[0], value))[0]
+        return qimage.pixelColor(int(c), int(r)).red()
+
+    negative, zero, positive = red_at(conv[0].min()), red_at(0.0), red_at(conv[0].max())
+    assert negative < zero < positive and 100 < zero < 160  # 0 is mid-grey, not black
+
+
+@pytest.mark.parametrize("size", [(600, 800), (1500, 2000)])  # drawn as it is; shrunk to 1/3
+def test_a_colour_photo_is_drawn_in_the_input_panel(qtbot, env, tmp_path, size):
+    """Panel ① was blank white for colour pictures (an 800×600 PNG, a 49 MP JPEG): the
+    pixels painted on screen are the picture's colours, read back from the panel."""
+    from PIL import Image
+
+    from cnnviz.core.images import load_image
+
+    state, ex = env
+    h, w = size
+    rgb = np.zeros((h, w, 3), np.uint8)
+    rgb[: h // 2] = (220, 30, 30)  # red above
+    rgb[h // 2:] = (30, 60, 220)  # blue below
+    path = tmp_path / "photo.png"
+    Image.fromarray(rgb).save(path)
+    state.set_image(load_image(path), "photo.png")  # as File › Open reads it
+    wait(qtbot, ex)
+    panel = ex.stages.input
+    shot = panel.view.grab().toImage()
+    ratio = shot.devicePixelRatio()
+
+    def painted(x, y):  # the colour on screen at image pixel (x, y)
+        at = panel.view.mapFromScene(panel.image_item.mapToScene(QPointF(x, y)))
+        return shot.pixelColor(int(at.x() * ratio), int(at.y() * ratio)).getRgb()[:3]
+
+    f = ex.view.input.preview.factor  # the drawn copy's pixels
+    ph, pw = h // f, w // f
+    for (x, y), want in (((pw / 2, ph / 4), (220, 30, 30)), ((pw / 2, 3 * ph / 4), (30, 60, 220))):
+        got = painted(x, y)
+        assert all(abs(a - b) <= 12 for a, b in zip(got, want, strict=True)), (got, want)
 
 
 def test_network_input_source(qtbot, env):
@@ -862,6 +1008,38 @@ def test_a_lecture_example_gives_the_users_settings_back(qtbot, env):
     assert ex.controls.kernel_box.preset_combo.currentData() == "box-blur"
 
 
+def test_opening_an_image_during_a_lecture_example_switches_to_it_and_says_so(qtbot, env):
+    state, ex = env
+    mine = state.kernel.with_changes(kernel=PRESETS["box-blur"].values.copy(), preset_key="box-blur")
+    state.set_kernel(mine)
+    ex.set_source("lecture:stride-2")
+    wait(qtbot, ex)
+    photo = np.random.default_rng(3).uniform(0, 255, (30, 40)).astype(np.float32)
+    with qtbot.waitSignal(ex.status_message, timeout=5000,
+                          check_params_cb=lambda text: "replaced the lecture example" in text):
+        state.set_image(photo, "photo.png")  # what File › Open does once the file is read
+    wait(qtbot, ex)
+    assert ex.source() == SOURCE_IMAGE
+    assert ex.controls.input_box.source_combo.currentData() == SOURCE_IMAGE
+    np.testing.assert_array_equal(ex.view.result.input, photo)
+    np.testing.assert_array_equal(state.kernel.kernel, PRESETS["box-blur"].values)  # mine again
+    line = ex.status_line.info_label.text()
+    assert "The new image replaced the lecture example" in line and "Stride 2" in line
+
+
+def test_a_wrong_slide_answer_is_matched_as_the_corrected_one(qtbot, env):
+    _state, ex = env
+    ex.set_source("lecture:max-pool")
+    wait(qtbot, ex)
+    np.testing.assert_array_equal(ex.view.result.final, [[123, 253], [187, 165]])  # by hand
+    line = ex.status_line.info_label.text()
+    assert "✓ Matches the corrected answer" in line and "slide's answer" not in line
+    assert "167" in ex.details.label.text()  # the note on the slide's 167 is kept
+    ex.set_source("lecture:stride-2")  # a slide that is right keeps its words
+    wait(qtbot, ex)
+    assert "✓ Matches the slide's answer" in ex.status_line.info_label.text()
+
+
 def test_numbers_on_cells_never_run_into_each_other(qtbot):
     """Four-digit values on small cells: the font shrinks until the widest number leaves a
     gap to its neighbours (or no numbers are drawn at all)."""
@@ -934,3 +1112,105 @@ def test_every_formula_line_shown_agrees_with_ops_and_torch(qtbot, env, stride, 
     for line in lines:  # and the bar shows each of them, its size in bold
         answer = line.rpartition(" = ")[2]
         assert f"<b>{answer}</b>" in ex.formula_bar.text()
+
+
+# --------------------------------------------------------------------------- small screens
+
+
+def _image_side(panel) -> float:
+    """The drawn image's smaller side in screen pixels."""
+    r = panel.image_item.sceneBoundingRect()
+    return min(r.width(), r.height())
+
+
+def _settle(qtbot, ex):
+    wait(qtbot, ex)
+    for _ in range(3):
+        QApplication.processEvents()
+        qtbot.wait(1)
+
+
+def test_controls_fit_a_1024x700_window_without_scrolling(qtbot, env):
+    """The tab's size at 1024×700 (714×590): every control in view, nothing to scroll."""
+    _state, ex = env
+    ex.resize(714, 590)
+    _settle(qtbot, ex)
+    scroll = ex.controls
+    assert ex.controls.compact
+    assert not scroll.verticalScrollBar().isVisible() and not scroll.horizontalScrollBar().isVisible()
+    viewport = scroll.viewport()
+    for widget in (ex.controls.pool_box.pool_stride_spin, ex.controls.pool_box.activation_combo,
+                   ex.controls.input_box.channel_combo, ex.grid.problem_label):
+        bottom = widget.mapTo(viewport, widget.rect().bottomLeft()).y()
+        assert widget.isVisibleTo(ex) and bottom <= viewport.height(), widget
+    ex.resize(1400, 900)  # room again: the full controls, with the kernel's description
+    _settle(qtbot, ex)
+    assert not ex.controls.compact and ex.controls.kernel_box.preset_label.isVisibleTo(ex)
+
+
+@pytest.mark.parametrize("size", [(714, 590), (1050, 620)])  # the tab at 1024×700 and 1366×768
+def test_maps_stay_readable_on_small_screens(qtbot, env, size):
+    """Every map at least 48 px with its colour bar; hiding the controls gives them room."""
+    _state, ex = env
+    ex.resize(*size)
+    _settle(qtbot, ex)
+    shown = [ex.stages.panels[k] for k in ("input", "kernel", "conv", "activation", "pool")]
+    before = [_image_side(p) for p in shown]
+    assert min(before) >= 48 and all(p.colorbar_shown() for p in shown)
+    ex.controls_toggle.click()
+    _settle(qtbot, ex)
+    assert ex.controls_hidden() and "Show controls" in ex.controls_toggle.text()
+    after = [_image_side(p) for p in shown]
+    assert all(p.colorbar_shown() for p in shown) and min(after) > min(before)
+    ex.controls_toggle.click()
+    assert not ex.controls_hidden()
+
+
+def test_hidden_controls_are_remembered(qtbot, env, tmp_path):
+    _state, ex = env
+    ex.set_controls_hidden(True)
+    settings = QSettings(str(tmp_path / "k.ini"), QSettings.Format.IniFormat)
+    ex.save_settings(settings)
+    settings.sync()
+    ex.set_controls_hidden(False)
+    ex.restore_settings(QSettings(str(tmp_path / "k.ini"), QSettings.Format.IniFormat))
+    assert ex.controls_hidden()
+
+
+def test_any_panel_opens_large_with_mouse_wheel_zoom(qtbot, env):
+    state, ex = env
+    panel = ex.stages.conv
+    centre = panel.view.mapFromScene(panel.image_item.sceneBoundingRect().center())
+    QTest.mouseDClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    qtbot.waitUntil(lambda: "conv" in ex.enlarged, timeout=5000)
+    big = ex.enlarged["conv"]
+    qtbot.waitExposed(big)
+    qtbot.wait(50)  # its first resizes    np.testing.assert_array_equal(big.panel.array, panel.array)
+    assert big.panel.image_item.levels == pytest.approx(panel.image_item.levels)
+    assert big.panel.title() == panel.title() and big.panel.colorbar_shown()
+    assert _image_side(big.panel) > 3 * _image_side(panel)
+    # The mouse wheel zooms in around the pointer.
+    vb = big.panel.plot.vb
+    (x0, x1), _ = vb.viewRange()
+    viewport = big.panel.view.viewport()
+    at = QPointF(big.panel.view.mapFromScene(big.panel.image_item.sceneBoundingRect().center()))
+    wheel = QWheelEvent(at, QPointF(viewport.mapToGlobal(at)), QPoint(0, 0), QPoint(0, 240),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(viewport, wheel)
+    qtbot.wait(20)
+    (z0, z1), _ = vb.viewRange()
+    assert z1 - z0 < 0.8 * (x1 - x0)
+    big.reset_button.click()
+    qtbot.wait(20)
+    (r0, r1), _ = vb.viewRange()
+    assert r1 - r0 > z1 - z0
+    # It follows the panel: a new kernel redraws it.
+    choose(ex.controls.kernel_box.preset_combo, "box-blur")
+    wait(qtbot, ex)
+    qtbot.waitUntil(lambda: np.array_equal(big.panel.array, panel.array), timeout=5000)
+    # The ⤢ button does the same for another panel; closing forgets the window.
+    ex.stages.kernel.enlarge_button.click()
+    assert "kernel" in ex.enlarged and ex.enlarged["kernel"].numbers.visible_texts()
+    big.close()
+    qtbot.waitUntil(lambda: "conv" not in ex.enlarged, timeout=5000)

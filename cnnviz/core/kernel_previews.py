@@ -50,36 +50,64 @@ class Preview:
     peaks: bool = False  # blocks keep their strongest value instead of their mean
 
 
-def _block_mean(a: np.ndarray, f: int) -> np.ndarray:
-    """(H, W, ...) -> (ceil(H / f), ceil(W / f), ...): the mean of every f × f block (the
-    ragged last row and column of blocks are kept). Reshapes are views, so no copy of a
-    12-megapixel photo is made."""
-    h, w = a.shape[:2]
-    rest = a.shape[2:]
-    h2, w2 = h // f * f, w // f * f
-    hb, wb = h2 // f, w2 // f
-    out = np.empty((math.ceil(h / f), math.ceil(w / f)) + rest, np.float32)
-    out[:hb, :wb] = a[:h2, :w2].reshape((hb, f, wb, f) + rest).mean(axis=(1, 3), dtype=np.float32)
-    if h > h2:
-        out[hb, :wb] = a[h2:, :w2].reshape((h - h2, wb, f) + rest).mean(axis=(0, 2), dtype=np.float32)
-    if w > w2:
-        out[:hb, wb] = a[:h2, w2:].reshape((hb, f, w - w2) + rest).mean(axis=(1, 2), dtype=np.float32)
-    if h > h2 and w > w2:
-        out[hb, wb] = a[h2:, w2:].mean(axis=(0, 1), dtype=np.float32)
+def _reduce_axis(a: np.ndarray, f: int, axis: int, op) -> np.ndarray:
+    """op (np.add, np.maximum or np.minimum) over every run of f along `axis` (0 or 1) of a
+    2-D array, the ragged last run kept: f element-wise passes over strided views (numpy's
+    own reduction over a short axis is many times slower)."""
+    n = a.shape[axis]
+    runs = -(-n // f)
+
+    def take(offset: int) -> np.ndarray:
+        return a[offset::f] if axis == 0 else a[:, offset::f]
+
+    out = np.array(take(0), dtype=np.float32)  # every run has its first element
+    for offset in range(1, f):
+        part = take(offset)
+        count = part.shape[axis]  # runs that reach this far (the ragged one may not)
+        if count == runs:
+            op(out, part, out=out)
+        elif count:
+            head = out[:count] if axis == 0 else out[:, :count]
+            op(head, part, out=head)
     return out
+
+
+def _reduce_blocks(a: np.ndarray, f: int, op) -> np.ndarray:
+    """op over every f × f block of a 2-D array: columns first, then rows."""
+    return _reduce_axis(_reduce_axis(a, f, 1, op), f, 0, op)
+
+
+def _per_plane(a: np.ndarray, shrink) -> np.ndarray:
+    """shrink each (H, W) plane of a (H, W) or channels-last (H, W, C) array."""
+    if a.ndim == 2:
+        return shrink(a)
+    return np.stack([shrink(a[..., c]) for c in range(a.shape[2])], axis=-1)
+
+
+def _block_mean(a: np.ndarray, f: int) -> np.ndarray:
+    """(H, W[, C]) -> (ceil(H / f), ceil(W / f)[, C]): the mean of every f × f block (the
+    ragged last row and column of blocks are kept, averaged over the pixels they have)."""
+    h, w = a.shape[:2]
+    rows = np.full(-(-h // f), f, np.float32)
+    cols = np.full(-(-w // f), f, np.float32)
+    rows[-1], cols[-1] = h - (len(rows) - 1) * f, w - (len(cols) - 1) * f
+    counts = rows[:, None] * cols[None, :]
+
+    def mean(plane: np.ndarray) -> np.ndarray:
+        return (_reduce_blocks(plane, f, np.add) / counts).astype(np.float32)
+
+    return _per_plane(a, mean)
 
 
 def _block_peak(a: np.ndarray, f: int) -> np.ndarray:
     """Like _block_mean, but each block keeps its value of largest magnitude (its max or its
     min, whichever is further from 0): a one-pixel edge survives the shrinking."""
-    h, w = a.shape[:2]
-    pad_h, pad_w = -h % f, -w % f
-    if pad_h or pad_w:  # edge-replicate the ragged blocks (a copy only for those rows/columns)
-        a = np.pad(a, ((0, pad_h), (0, pad_w)) + ((0, 0),) * (a.ndim - 2), mode="edge")
-    blocks = a.reshape((a.shape[0] // f, f, a.shape[1] // f, f) + a.shape[2:])
-    hi = blocks.max(axis=(1, 3))
-    lo = blocks.min(axis=(1, 3))
-    return np.where(hi >= -lo, hi, lo).astype(np.float32)
+    def peak(plane: np.ndarray) -> np.ndarray:
+        hi = _reduce_blocks(plane, f, np.maximum)
+        lo = _reduce_blocks(plane, f, np.minimum)
+        return np.where(hi >= -lo, hi, lo).astype(np.float32)
+
+    return _per_plane(a, peak)
 
 
 def preview(array: np.ndarray, max_side: int = PREVIEW_SIDE, colour: bool = False,
@@ -90,9 +118,10 @@ def preview(array: np.ndarray, max_side: int = PREVIEW_SIDE, colour: bool = Fals
     a = np.asarray(array)
     h, w = a.shape[-2:]
     factor = max(1, math.ceil(max(h, w) / max_side))
-    lo, hi = (float(np.nanmin(a)), float(np.nanmax(a))) if a.size else (0.0, 1.0)
+    lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 1.0)  # NaN: made finite below
     if not (math.isfinite(lo) and math.isfinite(hi)):
-        lo, hi = 0.0, 1.0
+        finite = a[np.isfinite(a)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     small = np.moveaxis(a, 0, -1) if colour and a.ndim == 3 else a  # (H, W[, C])
     if factor > 1:
         small = (_block_peak if peaks else _block_mean)(small, factor)

@@ -17,6 +17,7 @@ MAX_GRID_KERNEL_SIDE = 7  # the explorer's cell grid (larger kernels come as tex
 MAX_TYPED_STRIDE = 10
 MAX_TYPED_PADDING = 30
 MAX_TYPED_POOL = 8  # pooling window side and stride in the explorer
+MAX_KERNEL_VALUE = 1e6  # a typed or saved kernel weight, either sign (1e308 overflowed drawing)
 
 # The command line's filter: any whole number a shell can pass, checked in closed form.
 MAX_FILTER_STRIDE = 10_000
@@ -33,3 +34,6 @@ MAX_ARCH_PARAMETERS = 50_000_000
 MAX_LAYER_VALUES = 8_000_000  # one image's output of one layer (32 MB of float32)
 MAX_WEIGHTS_FILE_BYTES = 512 * 1024 * 1024
 MAX_HEADER_DEPTH = 32  # nesting of a weights file's JSON header
+
+# Training.
+MAX_TRAIN_SEED = 2**31 - 1  # what a spin box holds; torch.manual_seed fails past 2**64

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
 from ...core import catalogue
+from ...core.weights import WeightsError
 from ..controllers import WeightsLoader
 
 OPEN_ITEM = "Open weights file…"
@@ -187,8 +188,20 @@ class ModelPicker(QWidget):
 
     def _on_refused(self, path: Path, reason: str, quiet: bool) -> None:
         self._sync()  # the combo shows the model that stays
-        if quiet:  # a remembered file may have changed or gone
-            self.status_message.emit(f"Could not reopen {path.name}: {reason}")
+        if quiet:  # a remembered file may have changed or gone (or now computes NaN)
+            text = f"Could not reopen {path.name}: {reason}"
+            if self.state.model is None:  # at start-up: the default model, and it says so
+                try:
+                    self.state.set_model(catalogue.shipped_loaded(self.entries, "cnnviz"))
+                except WeightsError:
+                    pass  # the window says that no model could be loaded
+            current = self.state.model
+            if current is not None:
+                default = getattr(current, "shipped_as", None) == "cnnviz"
+                text += (". The default model is used instead." if default
+                         else f". {current.name} is used instead.")
+            self.status_message.emit(text)
+            self.show_message(text)  # after set_model, which clears the message line
         else:
             self._refuse(path, reason)
         self.refused.emit(path, reason)

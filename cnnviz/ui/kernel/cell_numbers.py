@@ -38,15 +38,25 @@ class CellNumbers:
              origin: tuple[float, float] = (0.0, 0.0)) -> None:
         rows, cols = len(texts), len(texts[0]) if texts else 0
         self.origin = origin
-        lo, hi = levels
+        # Halved so that a span of ±1e308 does not overflow; NaN and ∞ land at the ends.
+        lo, hi = float(levels[0]) / 2, float(levels[1]) / 2
         span = (hi - lo) or 1.0
-        rgba = cmap.map(np.clip((np.asarray(values, np.float64) - lo) / span, 0, 1).ravel(),
-                        mode="float")
+        with np.errstate(all="ignore"):
+            where = (np.asarray(values, np.float64) / 2 - lo) / span
+        where = np.clip(np.nan_to_num(where, nan=0.0, posinf=1.0, neginf=0.0), 0, 1)
+        rgba = cmap.map(where.ravel(), mode="float")
         light = rgba[:, 0] * 0.299 + rgba[:, 1] * 0.587 + rgba[:, 2] * 0.114
         self.texts = [t for row in texts for t in row]
         self.colours = [bool(v > 0.55) for v in light]
         self.shape = (rows, cols)
         self._shown = 0  # texts changed: refresh every item
+        self._apply()
+
+    def copy_from(self, other: CellNumbers) -> None:
+        """The same numbers as another panel's (an enlarged view of it)."""
+        self.texts, self.colours = list(other.texts), list(other.colours)
+        self.shape, self.origin = other.shape, other.origin
+        self._shown = 0
         self._apply()
 
     def _font_px(self) -> int:

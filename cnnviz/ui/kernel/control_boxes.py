@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QVBoxLayout,
+    QWidget,
 )
 
 from ...app_state import KERNEL_SOURCE_IMAGE, KERNEL_SOURCE_NETWORK, LECTURE_SOURCE_PREFIX
@@ -39,6 +40,16 @@ def _combo() -> QComboBox:
     combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
     combo.setMinimumContentsLength(8)
     return combo
+
+
+def _field(widget: QWidget) -> QWidget:
+    """A form field that holds one widget, or more side by side."""
+    holder = QWidget()
+    row = QHBoxLayout(holder)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(4)
+    row.addWidget(widget)
+    return holder
 
 
 def _select(combo: QComboBox, data) -> None:
@@ -73,14 +84,27 @@ class InputBox(QGroupBox):
         self.colour_combo.addItem("Each channel alone", True)
         self.colour_combo.setToolTip(w.TIP_COLOUR)
         self.colour_combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
-        form.addRow("Colour", self.colour_combo)
         self.channel_combo = _combo()
         for key, text in zip(CHANNEL_VIEWS, ("All three (colour)", "Red", "Green", "Blue")):
             self.channel_combo.addItem(text, key)
         self.channel_combo.setToolTip(w.TIP_CHANNEL)
         self.channel_combo.currentIndexChanged.connect(
             lambda _i: self.channel_chosen.emit(self.channel_combo.currentData() or "all"))
-        form.addRow("Show", self.channel_combo)
+        # Compact (a short screen): the channel shown sits beside the colour mode, one row less.
+        self._colour_row, self._show_row = _field(self.colour_combo), _field(self.channel_combo)
+        form.addRow("Colour", self._colour_row)
+        form.addRow("Show", self._show_row)
+        self._form = form
+        self.compact = False
+
+    def set_compact(self, compact: bool) -> None:
+        if compact == self.compact:
+            return
+        self.compact = compact
+        for combo in (self.colour_combo, self.channel_combo):  # two share the row's width
+            combo.setMinimumWidth(70 if compact else 0)  # texts are elided, tooltips whole
+        (self._colour_row if compact else self._show_row).layout().addWidget(self.channel_combo)
+        self._form.setRowVisible(self._show_row, not compact)
 
     def show_source(self, key: str) -> None:
         _select(self.source_combo, key)
@@ -174,6 +198,12 @@ class KernelBox(QGroupBox):
         self.preset_label.setText(text)
         self.preset_label.setToolTip(wrapped_tooltip(tip))
 
+    def set_compact(self, compact: bool) -> None:
+        """A short screen: the description is left out (the preset's tooltip and the
+        Custom item's text still say what the kernel is) and the grid's message is shorter."""
+        self.preset_label.setVisible(not compact)
+        self.grid.set_compact(compact)
+
     def reserve_text_space(self) -> None:
         """Keep the description as tall as its longest text, so everything under it stays
         put when the kernel changes (the column's width is fixed)."""
@@ -243,9 +273,16 @@ class ConvolutionBox(QGroupBox):
         self.limits_label.setWordWrap(True)
         self.limits_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.limits_label.setStyleSheet(HINT_STYLE)
-        self.limits_label.setFixedHeight(2 * self.limits_label.fontMetrics().lineSpacing() + 4)
+        self._set_limit_lines(2)
         self.limits_label.setToolTip(w.TIP_STRIDE + "\n\n" + w.TIP_PADDING)
         grid.addWidget(self.limits_label, 4, 0, 1, 3)
+
+    def _set_limit_lines(self, lines: int) -> None:
+        self.limits_label.setFixedHeight(lines * self.limits_label.fontMetrics().lineSpacing() + 4)
+
+    def set_compact(self, compact: bool) -> None:
+        """A short screen: one line for the limits (a longer limit message is in its tooltip)."""
+        self._set_limit_lines(1 if compact else 2)
 
     def values(self) -> tuple[tuple[int, int], tuple[int, int]]:
         """(stride, padding), each (rows, columns)."""
@@ -268,6 +305,7 @@ class ConvolutionBox(QGroupBox):
         self._limit_fresh = True
         QTimer.singleShot(0, self._limit_settled)
         self.limits_label.setText(text)
+        self.limits_label.setToolTip(text)
         self.limits_label.setStyleSheet(LIMIT_STYLE)
 
     def _limit_settled(self) -> None:

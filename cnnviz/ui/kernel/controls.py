@@ -39,9 +39,11 @@ class KernelControls(QScrollArea):
         self.conv_box = ConvolutionBox()
         self.pool_box = PoolingBox()
         column = QWidget()
-        layout = QVBoxLayout(column)
+        layout = self._column_layout = QVBoxLayout(column)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(6)
+        self.compact = False  # a short screen: the same controls in less height
+        self._natural_height = 0  # the column's height when not compact
         for box in (self.input_box, self.kernel_box, self.conv_box, self.pool_box):
             layout.addWidget(box)
         layout.addStretch(1)
@@ -64,6 +66,8 @@ class KernelControls(QScrollArea):
         self.input_box.source_chosen.connect(self._on_source_chosen)
         self.input_box.channel_chosen.connect(self._on_channel_chosen)
         self.pool_box.limited.connect(self.status.emit)
+        for spin in (self.grid.rows_spin, self.grid.cols_spin):  # a taller kernel may not fit
+            spin.valueChanged.connect(lambda _v: QTimer.singleShot(0, self._after_layout))
         self.controller.example_applied.connect(lambda _ex: self.kernel_box.forget_origin())
         self._state_slots = ((self.state.kernel_changed, self._on_state_kernel),
                              (self.state.kernel_source_changed, self._on_source),
@@ -160,6 +164,36 @@ class KernelControls(QScrollArea):
         if not self._syncing:
             self.state.set_channel_view(view)
 
+    # ----------------------------------------------------------------- short screens
+
+    def boxes(self):
+        return (self.input_box, self.kernel_box, self.conv_box, self.pool_box)
+
+    def set_compact(self, compact: bool) -> None:
+        """The same controls in less height (1024×700 had the pooling controls below the
+        fold): the channel beside the colour mode, no kernel description, shorter messages,
+        tighter spacing."""
+        self.compact = compact
+        for box in (self.input_box, self.kernel_box, self.conv_box):
+            box.set_compact(compact)
+        for box in self.boxes():
+            margin = 3 if compact else 6
+            box.layout().setContentsMargins(margin, margin, margin, margin)
+            box.layout().setSpacing(2 if compact else -1)
+        self._column_layout.setSpacing(2 if compact else 6)
+
+    def _fit_height(self) -> None:
+        if not self.compact:
+            self._natural_height = self.widget().sizeHint().height()
+        compact = self.viewport().height() < self._natural_height
+        if compact != self.compact:
+            self.set_compact(compact)
+
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
-        QTimer.singleShot(0, self.kernel_box.reserve_text_space)  # after the layout's pass
+        self._fit_height()
+        QTimer.singleShot(0, self._after_layout)
+
+    def _after_layout(self) -> None:
+        self.kernel_box.reserve_text_space()  # after the layout's pass
+        self._fit_height()  # the reserved text (or a bigger kernel) changed the height

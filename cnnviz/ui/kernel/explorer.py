@@ -16,9 +16,11 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import QSettings, Signal
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtCore import QRect, QSettings, Qt, Signal
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
+from ...app_state import KERNEL_SOURCE_IMAGE
 from ...core.formulas import fmt_shape
 from ...core.kernel_previews import KernelView
 from ..controllers.kernel import KernelController
@@ -26,10 +28,41 @@ from . import persistence
 from .banners import Banners
 from .controls import KernelControls
 from .details import PixelDetails
+from .enlarged import EnlargedPanel
 from .formula_bar import FormulaBar
 from .panel_grid import PanelGrid
 from .stage_panels import StagePanels
 from .status_line import StatusLine
+
+
+class SideToggle(QToolButton):
+    """A slim full-height button with its text written upwards (a side tab)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAutoRaise(True)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        self.setFixedWidth(self.fontMetrics().height() + 6)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def sizeHint(self):  # noqa: D102 (Qt override)
+        hint = super().sizeHint()
+        hint.setHeight(self.fontMetrics().horizontalAdvance(self.text()) + 16)
+        return hint
+
+    def minimumSizeHint(self):  # noqa: D102 (Qt override)
+        return self.sizeHint()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        if self.underMouse():
+            painter.fillRect(self.rect(), self.palette().midlight())
+        painter.setPen(self.palette().buttonText().color())
+        painter.translate(0, self.height())
+        painter.rotate(-90)  # written upwards, read with the head tilted left
+        painter.drawText(QRect(0, 0, self.height(), self.width()), Qt.AlignmentFlag.AlignCenter,
+                         self.text())
+        painter.end()
 
 
 class KernelExplorer(QWidget):
@@ -60,11 +93,23 @@ class KernelExplorer(QWidget):
         c.notice.connect(self.status_message.emit)
         self.controls.status.connect(self.status_message.emit)
         self.controls.kernel_too_large.connect(self.banners.show_error)
+        # A new picture while a lecture example is shown: the picture is what the user wants
+        # to see now (before, nothing changed and nothing was said).
+        self._had_image = state.image is not None
+        state.image_changed.connect(self._on_new_image)
         c.request()
 
     def _lay_out(self) -> None:
         s = self.stages
         self.panel_grid = PanelGrid([s.input, s.kernel, self.details, s.conv, s.activation, s.pool])
+        self.enlarged: dict[str, EnlargedPanel] = {}
+        for key, panel in s.panels.items():
+            panel.set_enlargeable(True)
+            panel.enlarge_requested.connect(lambda k=key: self.enlarge(k))
+        # Hides the control column (small screens, projectors): the panels take its room.
+        self.controls_toggle = SideToggle()
+        self.controls_toggle.clicked.connect(lambda: self.set_controls_hidden(self.controls.isVisible()))
+        self._show_toggle_state()
         right = QVBoxLayout()
         right.setContentsMargins(0, 4, 4, 4)
         right.setSpacing(4)
@@ -74,8 +119,40 @@ class KernelExplorer(QWidget):
         right.addWidget(self.status_line)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
         layout.addWidget(self.controls)
+        layout.addWidget(self.controls_toggle)
         layout.addLayout(right, 1)
+
+    # ----------------------------------------------------------------- room on screen
+
+    def controls_hidden(self) -> bool:
+        return self.controls.isHidden()
+
+    def set_controls_hidden(self, hidden: bool) -> None:
+        self.controls.setHidden(hidden)
+        self._show_toggle_state()
+
+    def _show_toggle_state(self) -> None:
+        hidden = self.controls.isHidden()
+        # Written upwards: ▼ reads as an arrow to the right, ▲ to the left.
+        self.controls_toggle.setText("▼  Show controls" if hidden else "▲  Hide controls")
+        self.controls_toggle.setToolTip("Show the controls again." if hidden else
+                                        "Hide the controls: the panels get their room (small "
+                                        "screens, projectors). Click again to bring them back.")
+
+    def enlarge(self, key: str) -> EnlargedPanel:
+        """Panel `key` large in its own window, with mouse-wheel zoom (one window per panel)."""
+        view = self.enlarged.get(key)
+        if view is None:
+            view = EnlargedPanel(self.stages.panels[key], self.stages.numbers.get(key), self)
+            view.panel.hovered.connect(lambda r, c, k=key: self.stages.hovered.emit(k, r, c))
+            view.destroyed.connect(lambda _obj=None, k=key: self.enlarged.pop(k, None))
+            self.enlarged[key] = view
+        view.show()
+        view.raise_()
+        view.activateWindow()
+        return view
 
     # ----------------------------------------------------------------- results
 
@@ -96,6 +173,18 @@ class KernelExplorer(QWidget):
         drawing = 1000 * (view.seconds - r.seconds + self.last_draw_seconds)
         self.status_message.emit(f"Kernel: {fmt_shape(r.input.shape)} → {shape} in "
                                  f"{1000 * r.seconds:.1f} ms (+{drawing:.0f} ms drawing)")
+
+    def _on_new_image(self, image, _source: str) -> None:
+        had, self._had_image = self._had_image, image is not None
+        example = self.controller.example()
+        if example is None or image is None or not had:  # not the first image of a start-up
+            return
+        text = (f"The new image replaced the lecture example \"{example.short_name}\" "
+                "(your own kernel and settings are back).")
+        self.status_line.show_notice(text)
+        self.controller.set_source(KERNEL_SOURCE_IMAGE)
+        self.controls.input_box.show_source(self.state.kernel_source)
+        self.status_message.emit(text)
 
     def _on_failed(self, message: str) -> None:
         self.banners.show_error(f"Filtering failed: {message}. The panels show the last valid result.")
@@ -155,19 +244,27 @@ class KernelExplorer(QWidget):
 
     def save_settings(self, settings: QSettings) -> None:
         persistence.save(settings, self.state.kernel, self.state.kernel_source,
-                         self.state.channel_view, self.controls.conv_box.link_check.isChecked())
+                         self.state.channel_view, self.controls.conv_box.link_check.isChecked(),
+                         self.controls_hidden())
 
     def restore_settings(self, settings: QSettings) -> None:
-        """Bring back saved choices; anything unreadable keeps its current value."""
-        restored, source, view, linked = persistence.read(settings, self.state.kernel)
+        """Bring back saved choices; anything unusable keeps its current value (and is said)."""
+        restored, source, view, linked, dropped = persistence.read(settings, self.state.kernel)
+        self.set_controls_hidden(persistence.read_controls_hidden(settings, dropped))
         self.controls.conv_box.link_check.setChecked(linked)
         self.state.set_channel_view(view)
         self.controller.restore(source, restored)
+        if dropped:
+            self.status_message.emit("Kernel explorer: saved settings that could not be used "
+                                     f"were reset ({', '.join(dropped)}).")
 
     def shutdown(self) -> None:
         """Stop listening to the state and stop the worker (the window is closing)."""
         if self._shut:
             return
         self._shut = True
+        for view in list(self.enlarged.values()):
+            view.close()
+        self.state.image_changed.disconnect(self._on_new_image)
         self.controls.disconnect_state()
         self.controller.shutdown()

@@ -3,8 +3,8 @@ take numbers and fractions like 1/9.
 
 A cell is used when its editing is finished (Enter, Tab, clicking elsewhere) or after a short
 pause in typing, never on each keystroke: typing "1/0" must not put 1 in force on the way.
-A cell that is not a number is marked red with the reason and is not used; the message says
-what counts in its place. Changing the size keeps the kernel centred (zeros added or cut
+A cell that is not a number is marked red with the reason, and no cell is used until it is
+fixed; the message says which kernel is in force meanwhile. Changing the size keeps the kernel centred (zeros added or cut
 evenly around it)."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from ...core.formulas import fmt_number
 from ...core.kernel_edits import resize_centred
 from ...core.kernels import KernelError, parse_cell
-from ...core.limits import MAX_GRID_KERNEL_SIDE
+from ...core.limits import MAX_GRID_KERNEL_SIDE, MAX_KERNEL_VALUE
 
 MAX_SIDE = MAX_GRID_KERNEL_SIDE
 CELL_WIDTH = 36
@@ -42,6 +42,16 @@ HINT = "Numbers or fractions (1/9). A cell is used after Enter, Tab or a pause i
 HINT_STYLE = "color: #666;"
 PROBLEM_STYLE = "color: #c62828;"
 LIMIT_STYLE = "color: #8a5300;"
+
+
+def read_weight(text: str) -> float:
+    """One cell's weight, or KernelError with the reason: a number or a fraction no larger
+    than MAX_KERNEL_VALUE either way (a weight of 1e308 overflowed the drawing)."""
+    value = parse_cell(text)
+    if abs(value) > MAX_KERNEL_VALUE:
+        raise KernelError(f"{text.strip()!r} is too large: a weight goes from "
+                          f"−{MAX_KERNEL_VALUE:,.0f} to {MAX_KERNEL_VALUE:,.0f} here")
+    return value
 
 
 class LimitSpinBox(QSpinBox):
@@ -147,8 +157,7 @@ class KernelGrid(QWidget):
         self.problem_label.setWordWrap(True)
         self.problem_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.problem_label.setStyleSheet(HINT_STYLE)
-        lines = 3
-        self.problem_label.setFixedHeight(self.problem_label.fontMetrics().lineSpacing() * lines + 4)
+        self.set_compact(False)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -215,6 +224,12 @@ class KernelGrid(QWidget):
         return cell_area
 
     # ----------------------------------------------------------------- public
+
+    def set_compact(self, compact: bool) -> None:
+        """Lines kept for the message: 4 fit the longest (a bad cell's reason and the kernel
+        still in force), 3 on a short screen (the whole message is in its tooltip)."""
+        lines = 3 if compact else 4
+        self.problem_label.setFixedHeight(self.problem_label.fontMetrics().lineSpacing() * lines + 4)
 
     def kernel(self) -> np.ndarray:
         """The kernel in force (the last one whose every cell was a number)."""
@@ -305,6 +320,14 @@ class KernelGrid(QWidget):
     def _notice_settled(self) -> None:
         self._notice_fresh = False
 
+    def _in_force(self) -> str:
+        """What is used while a cell is bad: the whole last kernel whose every cell read
+        (no cell of the new one counts, not even the good ones)."""
+        k = self._kernel
+        text = "; ".join(" ".join(row) for row in cell_texts(k))
+        shown = text if len(text) <= 40 else f"the {k.shape[0]}×{k.shape[1]} one"
+        return f"No cell is used until it is fixed: the kernel in force is still {shown} (panel ②)."
+
     def _read_cells(self, emit: bool, shape: tuple[int, int] | None = None) -> None:
         rows, cols = shape or self.shape()
         values = np.zeros((rows, cols))
@@ -313,14 +336,9 @@ class KernelGrid(QWidget):
             for c in range(cols):
                 cell = self.cells[r][c]
                 try:
-                    values[r, c] = parse_cell(cell.text())
+                    values[r, c] = read_weight(cell.text())
                 except KernelError as exc:
-                    if self._kernel.shape == (rows, cols):
-                        kept = f"this cell still counts as {format_cell(self._kernel[r, c])}"
-                    else:
-                        kept = (f"the kernel in force stays the "
-                                f"{self._kernel.shape[0]}×{self._kernel.shape[1]} one")
-                    message = f"Row {r + 1}, column {c + 1}: {exc}. Not used: {kept}."
+                    message = (f"Row {r + 1}, column {c + 1}: {exc}. {self._in_force()}")
                     cell.setStyleSheet(BAD_STYLE)
                     cell.setToolTip(message)
                     first = first or message

@@ -1,5 +1,7 @@
 """The kernel explorer's choices in QSettings (group "KernelExplorer"): written as text,
-read back with anything unreadable keeping its current value."""
+read back with every value checked. Anything out of range, of the wrong type or that could
+not be drawn (a weight of 1e308 crashed the app at every start) is dropped and the current
+value kept; dropped() says which keys were."""
 
 from __future__ import annotations
 
@@ -10,12 +12,18 @@ from ...app_state import KERNEL_SOURCE_IMAGE
 from ...core.kernel_edits import matching_preset
 from ...core.kernel_previews import CHANNEL_VIEWS
 from ...core.kernels import PRESETS, KernelError, parse_kernel
-from ...core.limits import MAX_TYPED_PADDING, MAX_TYPED_POOL, MAX_TYPED_STRIDE
+from ...core.limits import (
+    MAX_KERNEL_VALUE,
+    MAX_TYPED_PADDING,
+    MAX_TYPED_POOL,
+    MAX_TYPED_STRIDE,
+)
 from ...core.stage_names import ACTIVATION_NAMES, POOL_NAMES
 from .controls import fits_grid
 from .grid import cell_texts
 
 SETTINGS_GROUP = "KernelExplorer"
+MAX_KERNEL_TEXT = 2000  # characters: a 7×7 kernel of long fractions is far shorter
 
 
 def _int_pair(value, default: tuple[int, int], low: int, high: int) -> tuple[int, int]:
@@ -39,7 +47,8 @@ def _as_bool(value, default: bool = False) -> bool:
     return bool(value)
 
 
-def save(settings: QSettings, s, source: str, channel_view: str, linked: bool) -> None:
+def save(settings: QSettings, s, source: str, channel_view: str, linked: bool,
+         controls_hidden: bool = False) -> None:
     settings.beginGroup(SETTINGS_GROUP)
     try:
         settings.setValue("kernel", "; ".join(" ".join(row) for row in cell_texts(s.kernel)))
@@ -54,53 +63,122 @@ def save(settings: QSettings, s, source: str, channel_view: str, linked: bool) -
         settings.setValue("source", source)
         settings.setValue("channel_view", channel_view)
         settings.setValue("linked", linked)
+        settings.setValue("controls_hidden", bool(controls_hidden))
     finally:
         settings.endGroup()
 
 
-def _kernel(settings: QSettings, current) -> np.ndarray:
-    text = settings.value("kernel")
-    if text:
-        try:
-            k = parse_kernel(str(text))
-            if fits_grid(k):
-                return k
-        except KernelError:
-            pass
-    return current.kernel
-
-
-def _restored(settings: QSettings, current):
-    kernel = _kernel(settings, current)
-    preset = str(settings.value("preset", "") or "") or None
-    if preset not in PRESETS or not np.array_equal(PRESETS[preset].values, kernel):
-        preset = matching_preset(kernel)
-    activation = str(settings.value("activation", current.activation))
-    pool_kind = str(settings.value("pool_kind", current.pool_kind))
-    try:
-        pool_size = int(settings.value("pool_size", current.pool_size))
-        pool_stride = int(settings.value("pool_stride", current.pool_stride))
-    except (TypeError, ValueError):
-        pool_size, pool_stride = current.pool_size, current.pool_stride
-    return current.with_changes(
-        kernel=kernel, preset_key=preset,
-        stride=_int_pair(settings.value("stride"), current.stride, 1, MAX_TYPED_STRIDE),
-        padding=_int_pair(settings.value("padding"), current.padding, 0, MAX_TYPED_PADDING),
-        activation=activation if activation in ACTIVATION_NAMES else current.activation,
-        pool_kind=pool_kind if pool_kind in POOL_NAMES else current.pool_kind,
-        pool_size=pool_size if 1 <= pool_size <= MAX_TYPED_POOL else current.pool_size,
-        pool_stride=pool_stride if 1 <= pool_stride <= MAX_TYPED_POOL else current.pool_stride,
-        per_channel=_as_bool(settings.value("per_channel"), current.per_channel))
-
-
-def read(settings: QSettings, current) -> tuple[object, str, str, bool]:
-    """(KernelSettings, source, channel view, linked) as saved; `current` fills the gaps."""
+def read_controls_hidden(settings: QSettings, dropped: list[str]) -> bool:
+    """Whether the control column was hidden (False when not saved or not a yes/no)."""
     settings.beginGroup(SETTINGS_GROUP)
     try:
-        restored = _restored(settings, current)
-        view = str(settings.value("channel_view", "all"))
-        source = str(settings.value("source", KERNEL_SOURCE_IMAGE) or KERNEL_SOURCE_IMAGE)
-        linked = _as_bool(settings.value("linked"), True)
+        return _checked(settings, "controls_hidden", _flag, False, dropped)
     finally:
         settings.endGroup()
-    return restored, source, view if view in CHANNEL_VIEWS else "all", linked
+
+
+def usable_kernel(text) -> np.ndarray | None:
+    """A saved kernel the grid can edit and the panels can draw, or None: text only, not
+    too long, every weight a finite number within ±MAX_KERNEL_VALUE, 1×1 to 7×7."""
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_KERNEL_TEXT:
+        return None
+    try:
+        k = parse_kernel(text)
+    except (KernelError, ValueError, OverflowError):
+        return None
+    if not fits_grid(k) or not np.isfinite(k).all() or float(np.abs(k).max()) > MAX_KERNEL_VALUE:
+        return None
+    return k
+
+
+def _kernel(settings: QSettings, current, dropped: list[str]) -> np.ndarray:
+    text = settings.value("kernel")
+    if text is None:
+        return current.kernel
+    k = usable_kernel(text)
+    if k is None:
+        dropped.append("kernel")
+        return current.kernel
+    return k
+
+
+def _checked(settings: QSettings, key: str, ok, default, dropped: list[str]):
+    """settings[key] when ok(value) says it is usable; else the default (noted as dropped)."""
+    value = settings.value(key)
+    if value is None:
+        return default
+    try:
+        good = ok(value)
+    except (TypeError, ValueError, OverflowError):
+        good = None
+    if good is None:
+        dropped.append(key)
+        return default
+    return good
+
+
+def _whole(low: int, high: int):
+    def read(value):
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            return None
+        number = int(value)
+        return number if low <= number <= high else None
+    return read
+
+
+def _one_of(names):
+    return lambda value: value if isinstance(value, str) and value in names else None
+
+
+def _pair(low: int, high: int):
+    return lambda value: _int_pair(value, None, low, high)
+
+
+_FLAG_WORDS = ("1", "true", "yes", "on", "0", "false", "no", "off")
+
+
+def _flag(value):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _FLAG_WORDS:
+        return _as_bool(value)
+    return None
+
+
+def _restored(settings: QSettings, current, dropped: list[str]):
+    kernel = _kernel(settings, current, dropped)
+    preset = settings.value("preset", "")
+    preset = preset if isinstance(preset, str) and preset in PRESETS else None
+    if preset is None or not np.array_equal(PRESETS[preset].values, kernel):
+        preset = matching_preset(kernel)
+    pool = _whole(1, MAX_TYPED_POOL)
+    return current.with_changes(
+        kernel=kernel, preset_key=preset,
+        stride=_checked(settings, "stride", _pair(1, MAX_TYPED_STRIDE), current.stride, dropped),
+        padding=_checked(settings, "padding", _pair(0, MAX_TYPED_PADDING), current.padding, dropped),
+        activation=_checked(settings, "activation", _one_of(ACTIVATION_NAMES), current.activation, dropped),
+        pool_kind=_checked(settings, "pool_kind", _one_of(POOL_NAMES), current.pool_kind, dropped),
+        pool_size=_checked(settings, "pool_size", pool, current.pool_size, dropped),
+        pool_stride=_checked(settings, "pool_stride", pool, current.pool_stride, dropped),
+        per_channel=_checked(settings, "per_channel", _flag, current.per_channel, dropped))
+
+
+def _source(value):
+    if not isinstance(value, str) or len(value) > 100:
+        return None
+    return value or KERNEL_SOURCE_IMAGE
+
+
+def read(settings: QSettings, current) -> tuple[object, str, str, bool, list[str]]:
+    """(KernelSettings, source, channel view, linked, dropped keys) as saved; `current`
+    fills the gaps and replaces what cannot be used."""
+    dropped: list[str] = []
+    settings.beginGroup(SETTINGS_GROUP)
+    try:
+        restored = _restored(settings, current, dropped)
+        view = _checked(settings, "channel_view", _one_of(CHANNEL_VIEWS), "all", dropped)
+        source = _checked(settings, "source", _source, KERNEL_SOURCE_IMAGE, dropped)
+        linked = _checked(settings, "linked", _flag, True, dropped)
+    finally:
+        settings.endGroup()
+    return restored, source, view, linked, dropped

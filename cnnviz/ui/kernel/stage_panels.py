@@ -200,8 +200,11 @@ class StagePanels(QObject):
         elif p.factor > 1:
             tip += (" Drawn shrunk (each block averaged); pointing still reads the exact "
                     "full-size values.")
-        if p.array.ndim == 3 and (p.levels[0] < 0 or p.levels[1] > 255):
-            tip += " Drawn as colour: values below 0 or above 255 are clipped for display."
+        if p.array.ndim == 3:
+            tip += (" Drawn as colour, each channel (R, G, B) as bright as its value on the "
+                    "colour bar's scale, the same scale for all three")
+            tip += (": mid-grey is 0 in every channel, darker is negative (nothing is clipped)."
+                    if p.levels[0] < 0 else ".")
         return tip
 
     def _draw_stage(self, key: str, r: FilterResult, stage: StageView, title: str) -> None:
@@ -211,11 +214,14 @@ class StagePanels(QObject):
         if stage.channel is not None:
             text += f" · {channel_names(full.shape[0])[stage.channel]}"
         extras = ([f"shown at 1/{p.factor}"] if p.factor > 1 else []) + (["block peaks"] if p.peaks else [])
+        if p.array.ndim == 3:
+            extras.append("R G B on one scale" + (", grey = 0" if p.levels[0] < 0 else ""))
         if extras:
             text += f" ({', '.join(extras)})"
         place = _placement(stage)
-        if p.array.ndim == 3:
-            panel.set_array(p.array, rect=place)
+        if p.array.ndim == 3:  # per channel, all three: each channel's brightness on one scale
+            _signed, levels = display_levels(p.levels)
+            panel.set_array(p.array, levels=levels, cmap=UNSIGNED_CMAP, rect=place)
             self.numbers[key].clear()
         else:
             cmap, levels = colour_for(p.levels)

@@ -25,22 +25,35 @@ class StatusLine(QWidget):
         layout.addWidget(self.busy_bar)
         layout.addWidget(self.busy_label)
         layout.addWidget(self.info_label, 1)
+        self._notice = ""
         self.set_busy(False)
 
     def set_busy(self, busy: bool) -> None:
         self.busy_bar.setVisible(busy)
         self.busy_label.setVisible(busy)
 
+    def show_notice(self, text: str) -> None:
+        """A sentence said before the next result's line (then dropped): what just changed
+        by itself, e.g. a new image taking over from a lecture example."""
+        self._notice = text
+
     def show_result(self, seconds: float, example, matches: bool) -> None:
         if example is None:
             text, style = (f"Computed in {1000 * seconds:.1f} ms. Point at any pixel to see what "
                            "it is made of."), "color: #555;"
+        elif matches and example.slide_shows is not None:  # the slide's own numbers are wrong
+            text, style = (f"✓ Matches the corrected answer (the slide \"{example.slide}\" "
+                           "prints a wrong number: see the note beside the panels)."
+                           ), "color: #1b5e20; font-weight: bold;"
         elif matches:
             text, style = (f"✓ Matches the slide's answer (slide \"{example.slide}\")."
                            ), "color: #1b5e20; font-weight: bold;"
         else:
             text, style = ("Your settings differ from the slide's: pick the example again to get "
                            "them back."), "color: #555;"
+        if self._notice:
+            text, style = f"{self._notice} {text}", "color: #1b5e20;"
+            self._notice = ""
         self.info_label.setText(text)
         self.info_label.setStyleSheet(style)
         self.info_label.setToolTip(text)

@@ -6,15 +6,20 @@ top-left pixel, as in numpy, PIL and the lecture's grids.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPen
 from PySide6.QtWidgets import (
     QGraphicsRectItem,
+    QHBoxLayout,
     QLabel,
     QSizePolicy,
     QStackedWidget,
+    QToolButton,
     QToolTip,
     QVBoxLayout,
     QWidget,
@@ -27,7 +32,13 @@ SIGNED_CMAP = pg.colormap.get("CET-D1")  # blue-white-red
 UNSIGNED_CMAP = pg.colormap.get("CET-L1")  # black to white, like the digits themselves
 
 FRAME_PEN = QColor("#8a8a8a")  # mid grey: visible against black cells, white cells and the page
-FLOAT32_MAX = float(np.finfo(np.float32).max)
+FLOAT64_MAX = float(np.finfo(np.float64).max)
+# Larger values are drawn divided by a power of ten: pyqtgraph's colour bar axis overflowed
+# (and crashed the app) on a range of ±1e308, and float32 ends at 3.4e38.
+MAX_DRAWN_MAGNITUDE = 1e15
+COLORBAR_ROOM = 62  # pixels across: the bar and its longest label ("−500")
+MIN_IMAGE_SIDE = 48  # pixels: smaller, a map cannot be read (a projector, a small screen)
+NOTE_STYLE = "QLabel { color: #8a5300; background: #fff8e1; padding: 2px 4px; }"
 
 
 def symmetric_levels(array: np.ndarray) -> tuple[float, float]:
@@ -48,14 +59,66 @@ def auto_levels(array: np.ndarray) -> tuple[float, float]:
     return lo, hi
 
 
+@dataclass(frozen=True, eq=False)
+class Drawable:
+    """What is handed to pyqtgraph: finite float32 values within finite levels.
+    scale: the values drawn are the real ones ÷ scale (1 unless they are too large to draw);
+    note: a sentence for the user when the drawing is not the values as they are."""
+
+    image: np.ndarray
+    levels: tuple[float, float]
+    scale: float = 1.0
+    note: str = ""
+
+
+def _finite_level(v: float, default: float) -> float:
+    v = float(v)
+    if math.isnan(v):
+        return default
+    return min(max(v, -FLOAT64_MAX), FLOAT64_MAX)
+
+
+def drawable(array: np.ndarray, levels: tuple[float, float]) -> Drawable:
+    """Values safe to draw whatever `array` holds (1e308, ∞, NaN): levels made finite with
+    a finite span; values beyond MAX_DRAWN_MAGNITUDE divided by a power of ten (the colour
+    bar shows the divided numbers and the note says so); ∞ drawn at the ends of the scale,
+    NaN at its low end."""
+    lo, hi = _finite_level(levels[0], 0.0), _finite_level(levels[1], 1.0)
+    lo, hi = min(lo, hi), max(lo, hi)
+    notes = []
+    scale, largest = 1.0, max(abs(lo), abs(hi))
+    if largest > MAX_DRAWN_MAGNITUDE:
+        power = int(math.floor(math.log10(largest))) - 3  # the largest drawn as 1000…9999
+        scale = 10.0 ** power
+        lo, hi = lo / scale, hi / scale
+        notes.append(f"Values up to {largest:.3g} are too large to draw as they are: the colours "
+                     f"and the colour bar show them ÷ 10^{power}. Point at a pixel for its value.")
+    if hi <= lo:
+        hi = lo + 1.0
+    with np.errstate(all="ignore"):
+        a = np.asarray(array)
+        values = a.astype(np.float64) / scale if scale != 1.0 else a.astype(np.float32, copy=False)
+        finite = np.isfinite(values)
+        if not finite.all():
+            if not np.isfinite(a).all():
+                notes.append("Some values are not finite numbers (∞ or undefined): they are "
+                             "drawn at the ends of the colour scale.")
+            values = np.nan_to_num(values, nan=lo, posinf=hi, neginf=lo)
+        image = np.clip(values, lo, hi).astype(np.float32)  # within float32 now (|v| < 1e16)
+    return Drawable(image, (float(lo), float(hi)), scale, " ".join(notes))
+
+
 def pick_colormap(array: np.ndarray):
     """Signed data gets the diverging map, non-negative data the grey one."""
-    return SIGNED_CMAP if array.size and float(np.nanmin(array)) < 0 else UNSIGNED_CMAP
+    finite = array[np.isfinite(array)] if array.size else array
+    return SIGNED_CMAP if finite.size and float(finite.min()) < 0 else UNSIGNED_CMAP
 
 
 class ExtentAxis(pg.AxisItem):
-    """An axis that puts ticks only along the image, not over the empty margin that the
-    locked aspect ratio adds around it (a 28-pixel image is labelled 0…25, not −10…40)."""
+    """An axis that labels the image's pixels at their centres (pixel 0 spans 0…1, so its
+    tick is at 0.5, labelled "0", as the hover's 0-based rows and columns), and only along
+    the image, not over the empty margin that the locked aspect ratio adds around it (a
+    28-pixel image is labelled 0…27, not −10…40)."""
 
     extent: tuple[float, float] | None = None
 
@@ -65,23 +128,37 @@ class ExtentAxis(pg.AxisItem):
             self.picture = None  # re-draw the ticks
             self.update()
 
-    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph override)
-        low, high = sorted((minVal, maxVal))  # an inverted axis (rows) passes them reversed
+    def pixel_ticks(self, low: float, high: float, size: float) -> list[int]:
+        """The pixel numbers labelled when low…high (plot units) spans `size` screen pixels."""
+        low, high = sorted((low, high))  # an inverted axis (rows) passes them reversed
         if self.extent is None or high <= low or size <= 0:
-            return super().tickValues(minVal, maxVal, size)
-        lo, hi = max(low, self.extent[0]), min(high, self.extent[1])
-        if hi <= lo:
+            return []
+        first_pixel = max(math.ceil(self.extent[0] - 1e-9), math.ceil(low - 0.5 - 1e-9))
+        last_pixel = min(math.floor(self.extent[1] + 1e-9) - 1, math.floor(high - 0.5 + 1e-9))
+        if last_pixel < first_pixel:
             return []
         # Whole pixel numbers, spaced so their labels never run together ("0 5 10 15").
         per_unit = size / (high - low)  # screen pixels per image pixel
         font = QFontMetrics(self.style.get("tickFont") or self.font())
         if self.orientation in ("bottom", "top"):
-            room = font.horizontalAdvance(str(int(max(abs(lo), abs(hi))))) + 10
+            room = font.horizontalAdvance(str(max(abs(first_pixel), abs(last_pixel)))) + 10
         else:
             room = font.height() + 6
-        step = _nice_step(room / per_unit)
-        first = np.ceil(lo / step - 1e-9) * step
-        return [(step, [float(v) + 0.0 for v in np.arange(first, hi + 1e-9, step)])]  # no "−0"
+        step = int(_nice_step(room / per_unit))
+        start = -(-first_pixel // step) * step  # the first multiple of step
+        return list(range(start, last_pixel + 1, step))
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph override)
+        if self.extent is None or size <= 0 or maxVal == minVal:
+            return super().tickValues(minVal, maxVal, size)
+        pixels = self.pixel_ticks(minVal, maxVal, size)
+        step = float(pixels[1] - pixels[0]) if len(pixels) > 1 else 1.0
+        return [(step, [p + 0.5 for p in pixels])]  # at the pixel's centre
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
+        if self.extent is None:
+            return super().tickStrings(values, scale, spacing)
+        return [str(math.floor(v)) for v in values]  # the centre 2.5 is pixel 2
 
 
 def _nice_step(least: float) -> float:
@@ -107,6 +184,8 @@ class ImagePanel(QWidget):
 
     hovered = Signal(int, int)
     clicked = Signal(int, int)
+    enlarge_requested = Signal()  # a double-click on the image, or the title's ⤢ button
+    drawn = Signal()  # set_array or show_message changed what is shown (a mirror redraws)
 
     def __init__(self, title: str = "", colorbar: bool = True, parent: QWidget | None = None):
         super().__init__(parent)
@@ -129,12 +208,34 @@ class ImagePanel(QWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.view)
         self.stack.addWidget(self.message_label)
+        # Said when the drawing is not the values as they are (too large, not finite).
+        self.note_label = QLabel()
+        self.note_label.setWordWrap(True)
+        self.note_label.setStyleSheet(NOTE_STYLE)
+        self.note_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+        self.note_label.setFont(self.title_label.font())
+        self.note_label.hide()
+        self.drawn_scale = 1.0  # the values drawn are the array's ÷ this
+
+        self.enlarge_button = QToolButton()
+        self.enlarge_button.setText("⤢")
+        self.enlarge_button.setAutoRaise(True)
+        self.enlarge_button.setToolTip("Open this panel large, with mouse-wheel zoom (a "
+                                       "double-click on the image does the same).")
+        self.enlarge_button.clicked.connect(self.enlarge_requested.emit)
+        self.enlarge_button.hide()  # set_enlargeable(True) shows it
+        title_row = QHBoxLayout()
+        title_row.setContentsMargins(0, 0, 0, 0)
+        title_row.setSpacing(0)
+        title_row.addWidget(self.title_label, 1)
+        title_row.addWidget(self.enlarge_button, 0, Qt.AlignmentFlag.AlignTop)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.title_label)
+        layout.addLayout(title_row)
         layout.addWidget(self.stack, 1)
+        layout.addWidget(self.note_label)
         self.setStyleSheet("ImagePanel { background: white; }")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self._shape = (0, 0)
@@ -143,6 +244,10 @@ class ImagePanel(QWidget):
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.plot.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         self._last_hover = (-1, -1)
+        self._enlargeable = False
+        self._zoomable = False
+        self._user_zoomed = False
+        self._drawn_args: tuple | None = None
         self.set_title(title)
 
     def _build_plot(self, colorbar: bool) -> None:
@@ -172,8 +277,8 @@ class ImagePanel(QWidget):
         self.plot.vb.sigResized.connect(self._refit)
         self.colorbar = None
         self._colorbar_wanted = colorbar
-        # Narrower than this, the colour bar is left out so the image gets its room (0: never);
-        # pointing at a pixel still reads its value.
+        # Narrower than this, the colour bar is left out when it would shrink the image
+        # (0: never); pointing at a pixel still reads its value.
         self.compact_below = 0
         if colorbar:
             self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=UNSIGNED_CMAP, width=12,
@@ -188,6 +293,52 @@ class ImagePanel(QWidget):
             event.ignore()
             return True
         return super().event(event)
+
+    def drawn_args(self) -> tuple | None:
+        """(array, levels, cmap, rect) as last given to set_array (None: a message shows),
+        so another panel can draw the same (an enlarged view)."""
+        return self._drawn_args
+
+    def set_enlargeable(self, on: bool) -> None:
+        """Offer the ⤢ button and the double-click (enlarge_requested) for this panel."""
+        self._enlargeable = on
+        self.enlarge_button.setVisible(on)
+        viewport = self.view.viewport()
+        (viewport.installEventFilter if on else viewport.removeEventFilter)(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
+        # The double-click is taken where Qt delivers it (pyqtgraph's own double-click
+        # depends on which item took the first press).
+        if (event.type() == QEvent.Type.MouseButtonDblClick and self._enlargeable
+                and event.button() == Qt.MouseButton.LeftButton and self.array is not None):
+            scene_pos = self.view.mapToScene(event.position().toPoint())
+            if self.image_item.sceneBoundingRect().contains(scene_pos):
+                self.enlarge_requested.emit()
+                return True
+        return super().eventFilter(watched, event)
+
+    def set_zoomable(self, on: bool = True) -> None:
+        """Mouse wheel zooms around the pointer, dragging moves; larger title and tick
+        labels (an enlarged view, read from across a room)."""
+        self.plot.setMouseEnabled(on, on)
+        self._zoomable = on
+        if on:  # a zoom the user made is kept when the window is resized
+            self.plot.vb.sigRangeChangedManually.connect(self._on_user_zoom)
+        font = self.title_label.font()
+        font.setPointSizeF(12 if on else 9)
+        self.title_label.setFont(font)
+        ticks = QFont(self.font())
+        ticks.setPointSizeF(11 if on else ticks.pointSizeF())
+        for axis in (*self.axes.values(), *([self.colorbar.axis] if self.colorbar else [])):
+            axis.setStyle(tickFont=ticks)
+
+    def _on_user_zoom(self, *_args) -> None:
+        self._user_zoomed = True
+
+    def reset_zoom(self) -> None:
+        self._user_zoomed = False
+        if self.image_item.image is not None:
+            self.plot.setRange(rect=self.data_rect(), padding=0.02)
 
     def is_over_image(self, pos) -> bool:
         """True when pos (panel coordinates) is over the drawn image."""
@@ -213,17 +364,30 @@ class ImagePanel(QWidget):
         self.stack.setCurrentWidget(self.message_label)
         self.image_item.clear()
         self.frame.hide()
+        self._set_note("")
         self.array = None
+        self._drawn_args = None
         self._shape = (0, 0)
         if title is not None:
             self.set_title(title)
         if self._last_hover != (-1, -1):
             self._last_hover = (-1, -1)
             self.hovered.emit(-1, -1)
+        self.drawn.emit()
 
     def message(self) -> str:
         """The text shown instead of the plot, or "" while the plot is shown."""
         return self._message
+
+    def note(self) -> str:
+        """The note under the image ("" when the image shows the values as they are)."""
+        return self.note_label.text()
+
+    def _set_note(self, text: str) -> None:
+        if text != self.note_label.text():
+            self.note_label.setText(text)
+            self.note_label.setToolTip(text)
+        self.note_label.setVisible(bool(text))
 
     # ----------------------------------------------------------------- the image
 
@@ -255,33 +419,46 @@ class ImagePanel(QWidget):
     def _refit(self, *_args) -> None:
         """A new panel size (the window or the panel grid changed): the image fills the view
         again, centred, instead of keeping the old range's corner."""
-        if self.image_item.image is not None:
+        if self.image_item.image is not None and not self._user_zoomed:
             self.plot.setRange(rect=self.data_rect(), padding=0.02)
 
     def set_array(self, array: np.ndarray, title: str | None = None,
                   levels: tuple[float, float] | None = None, cmap=None,
                   rect: QRectF | tuple[float, float, float, float] | None = None) -> None:
         """Show a 2-D array (or (H, W, 3) 0..255 colour). Levels default to the data's range,
-        symmetric around zero for signed data. rect: (x, y, width, height) the image covers
-        in plot coordinates (default: one unit per pixel from (0, 0))."""
+        symmetric around zero for signed data. Colour with levels: each channel's brightness
+        on that one scale (the same for R, G and B), with a colour bar saying what it means
+        (a per-channel filter's signed output, never clipped to 0…255). rect: (x, y, width,
+        height) the image covers in plot coordinates (default: one unit per pixel from (0, 0))."""
         array = np.asarray(array)
         self.array = array
+        self._drawn_args = (array, levels, cmap, rect)
         self._message = ""
         self.stack.setCurrentWidget(self.view)
         rect = QRectF(*rect) if isinstance(rect, tuple) else rect
-        self._colorbar_wanted = array.ndim != 3  # colour shows its own colours, no scale
-        if array.ndim == 3:  # colour
-            image = np.clip(array, 0, 255).astype(np.uint8)
+        # A photo shows its own colours (no scale); channels on a scale get their bar.
+        self._colorbar_wanted = array.ndim != 3 or levels is not None
+        if array.ndim == 3 and levels is not None:  # colour channels on one shared scale
+            drawn = drawable(array, levels)
+            image, levels, self.drawn_scale = drawn.image, drawn.levels, drawn.scale
+            self._set_note(drawn.note)
+            if self.colorbar is not None:
+                self.colorbar.setColorMap(cmap or UNSIGNED_CMAP)
+                self.colorbar.setLevels(levels)
+        elif array.ndim == 3:  # colour
+            with np.errstate(invalid="ignore"):
+                image = np.ascontiguousarray(np.clip(np.nan_to_num(array), 0, 255).astype(np.uint8))
             levels = (0, 255)
+            self.drawn_scale = 1.0
+            self._set_note("")
         else:
             if cmap is None:
                 cmap = pick_colormap(array)
             if levels is None:
                 levels = symmetric_levels(array) if cmap is SIGNED_CMAP else auto_levels(array)
-            # float32 draws faster; values beyond its range (a kernel weight of 1e40) would
-            # turn to inf there, so those stay float64.
-            big = max(abs(levels[0]), abs(levels[1])) >= FLOAT32_MAX / 4
-            image = np.nan_to_num(array.astype(np.float64 if big else np.float32, copy=False))
+            drawn = drawable(array, levels)
+            image, levels, self.drawn_scale = drawn.image, drawn.levels, drawn.scale
+            self._set_note(drawn.note)
             if self.colorbar is not None:
                 self.colorbar.setColorMap(cmap)
                 self.colorbar.setLevels(levels)
@@ -301,12 +478,25 @@ class ImagePanel(QWidget):
             self.plot.setRange(rect=placed, padding=0.02)
         if title is not None:
             self.set_title(title)
+        self.drawn.emit()
+
+    def _bar_costs_image_room(self) -> bool:
+        """True when the colour bar would make the image much smaller (by more than a
+        quarter, or under MIN_IMAGE_SIDE): a narrow panel whose image is set by its width.
+        An image set by the panel's height leaves room beside it for the bar."""
+        if not self.compact_below or self.width() >= self.compact_below:
+            return False
+        r = self.data_rect() if self.image_item.image is not None else QRectF(0, 0, 1, 1)
+        aspect = r.width() / r.height() if r.height() > 0 else 1.0
+        across = self.width() - self.axes["left"].width()
+        by_height = (self.stack.height() - self.axes["bottom"].height() - 4) * aspect
+        without, with_bar = min(across - 4, by_height), min(across - COLORBAR_ROOM, by_height)
+        return with_bar < max(MIN_IMAGE_SIDE, 0.75 * without)
 
     def _show_colorbar(self) -> None:
         if self.colorbar is None:
             return
-        compact = bool(self.compact_below) and self.width() < self.compact_below
-        self.colorbar.setVisible(self._colorbar_wanted and not compact)
+        self.colorbar.setVisible(self._colorbar_wanted and not self._bar_costs_image_room())
 
     def colorbar_shown(self) -> bool:
         return self.colorbar is not None and self.colorbar.isVisible()

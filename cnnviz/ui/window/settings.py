@@ -1,10 +1,13 @@
 """The window's settings in QSettings: geometry, panel widths, toolbar, tab, brush, last
-folder, and each explorer's own (read at start, written in closeEvent)."""
+folder, and each explorer's own (read at start, written in closeEvent). Every value is
+checked when it is read: a hand-edited or old file can never stop (or crash) the app."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import QGuiApplication
+
+from ..input.drawing_pad import MAX_BRUSH, MIN_BRUSH
 
 
 def apply_default_geometry(window) -> None:
@@ -27,28 +30,62 @@ def apply_default_splitter(window) -> None:
     left = int(min(max(0.3 * total, 320), 470))
     window.splitter.setSizes([left, total - left])
 
+MAX_SAVED_LAYOUT_BYTES = 64 * 1024  # a window's saved geometry or layout is a few hundred bytes
+MAX_SAVED_PATH = 4096
+
+
+def _layout_bytes(s: QSettings, key: str) -> QByteArray | None:
+    """A saved geometry or layout blob, or None when there is none or it is not one."""
+    value = s.value(key)
+    if isinstance(value, QByteArray) and not value.isEmpty() and value.size() <= MAX_SAVED_LAYOUT_BYTES:
+        return value
+    return None
+
+
 def read_settings(window) -> None:
+    """Every saved value is checked as it is read: one of the wrong type, out of range or
+    unusable is dropped and the default used (the status bar says which)."""
     s = QSettings()
-    geometry = s.value("window/geometry", QByteArray())
-    if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-        window.restoreGeometry(geometry)
-    else:
+    dropped: list[str] = []
+
+    def note(key: str) -> None:
+        if s.contains(key):
+            dropped.append(key)
+
+    geometry = _layout_bytes(s, "window/geometry")
+    if geometry is None or not window.restoreGeometry(geometry):
+        note("window/geometry")
         apply_default_geometry(window)
-    window_state = s.value("window/state", QByteArray())
-    if isinstance(window_state, QByteArray) and not window_state.isEmpty():
-        window.restoreState(window_state)
-    splitter = s.value("window/splitter", QByteArray())
-    if not (isinstance(splitter, QByteArray) and not splitter.isEmpty()
-            and window.splitter.restoreState(splitter)):
+    window_state = _layout_bytes(s, "window/state")
+    if window_state is None or not window.restoreState(window_state):
+        note("window/state")
+    splitter = _layout_bytes(s, "window/splitter")
+    if splitter is None or not window.splitter.restoreState(splitter):
+        note("window/splitter")
         apply_default_splitter(window)
-    window.tabs.setCurrentIndex(min(max(_int(s, "window/tab", 0), 0), window.tabs.count() - 1))
-    window.input_panel.set_brush_size(_int(s, "input/brush", window.input_panel.brush_size()))
-    window.last_dir = str(s.value("files/last_dir", "") or "")
+    tab = _int(s, "window/tab", 0, 0, window.tabs.count() - 1)
+    if tab is None:
+        note("window/tab")
+    window.tabs.setCurrentIndex(tab or 0)
+    brush = _int(s, "input/brush", window.input_panel.brush_size(), MIN_BRUSH, MAX_BRUSH)
+    if brush is None:
+        note("input/brush")
+    else:
+        window.input_panel.set_brush_size(brush)
+    last_dir = s.value("files/last_dir", "")
+    if not isinstance(last_dir, str) or len(last_dir) > MAX_SAVED_PATH or "\0" in last_dir:
+        note("files/last_dir")
+        last_dir = ""
+    window.last_dir = last_dir
+    if dropped:
+        window.statusBar().showMessage("Saved settings that could not be used were reset: "
+                                       f"{', '.join(dropped)}.", 8000)
     restore_explorers(window)
 
 
 def restore_explorers(window) -> None:
-    """Each explorer's own saved settings (again when a lazy start builds them)."""
+    """Each explorer's own saved settings (again when a lazy start builds them); each
+    explorer checks its own values."""
     s = QSettings()
     for explorer in window.explorers:
         try:
@@ -56,11 +93,21 @@ def restore_explorers(window) -> None:
         except Exception as exc:  # old or hand-edited settings must never stop the app
             window.statusBar().showMessage(f"Some saved settings were ignored: {exc}", 8000)
 
-def _int(s: QSettings, key: str, default: int) -> int:
-    try:
-        return int(s.value(key, default))
-    except (TypeError, ValueError):
+
+def _int(s: QSettings, key: str, default: int, low: int, high: int) -> int | None:
+    """A whole number low…high saved under key; the default when none is saved; None when
+    the saved value is not one (wrong type, not whole, out of range)."""
+    value = s.value(key)
+    if value is None:
         return default
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if low <= number <= high else None
+
 
 def write_settings(window) -> None:
     s = QSettings()
