@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -191,10 +192,8 @@ class ModelPicker(QWidget):
         if quiet:  # a remembered file may have changed or gone (or now computes NaN)
             text = f"Could not reopen {path.name}: {reason}"
             if self.state.model is None:  # at start-up: the default model, and it says so
-                try:
+                with contextlib.suppress(WeightsError):  # else the window says no model loaded
                     self.state.set_model(catalogue.shipped_loaded(self.entries, "cnnviz"))
-                except WeightsError:
-                    pass  # the window says that no model could be loaded
             current = self.state.model
             if current is not None:
                 default = getattr(current, "shipped_as", None) == "cnnviz"
