@@ -6,13 +6,17 @@ Every failure a user can cause prints one clear line to stderr and exits non-zer
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
 import math
+import os
 import platform
 import signal
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 EXIT_USAGE = 2
@@ -180,17 +184,47 @@ class _stop_on_ctrl_c:
 
 def cmd_train(args) -> int:
     # Ctrl-C from the start: during data loading it stops training before the first batch.
-    with _stop_on_ctrl_c() as stop_requested:
+    with _stop_on_ctrl_c() as stop_requested, _output_held(args):
         return _train(args, stop_requested)
+
+
+@contextlib.contextmanager
+def _output_held(args):
+    """--out checked by writing next to it, then locked (OUT.lock) for the whole run so a
+    second training to the same file is refused, and cleared of what killed saves left."""
+    from .core.files import FileProblem
+    from .core.run_output import OutputLock, prepare_output
+
+    out = _train_output(args)
+    if int(os.environ.get("RANK", "0")) != 0:  # torchrun: the first process writes the file
+        yield out
+        return
+    lock = OutputLock(out)
+    try:
+        lock.acquire()
+    except FileProblem as exc:
+        raise CliError(str(exc)) from None
+    try:
+        for part in prepare_output(out):
+            print(f"note: removed {part.name}, left by a save of {out.name} that was cut short",
+                  file=sys.stderr)
+        yield out
+    finally:
+        lock.release()
 
 
 def _train_settings(args) -> tuple[float, str]:
     """The learning rate and schedule, every number checked before any data is read."""
+    from .core.limits import MAX_TRAIN_SEED
+
     if args.epochs < 1 or args.batch_size < 1:
         raise CliError("--epochs and --batch-size must be at least 1")
     if args.limit is not None and args.limit < 1:  # 0 would mean all, -5 all but five
         raise CliError(f"--limit must be at least 1 (got {args.limit}); leave it out to "
                        "train on every image")
+    if not 0 <= args.seed <= MAX_TRAIN_SEED:  # torch takes 64 bits, the lab's box 31
+        raise CliError(f"--seed must be a whole number from 0 to {MAX_TRAIN_SEED:,} "
+                       f"(got {args.seed:,})")
     lr = args.lr if args.lr is not None else (0.003 if args.optimizer == "adam" else 0.01)
     if not (math.isfinite(lr) and lr > 0):  # inf or nan would only train NaN weights
         raise CliError(f"--lr must be a positive number like 0.003 (got {lr:g})")
@@ -198,12 +232,27 @@ def _train_settings(args) -> tuple[float, str]:
 
 
 def _train_output(args) -> Path:
+    from .core.run_output import writing_problem
+
     out = Path(args.out)
     if out.suffix != ".safetensors":
         raise CliError("--out must end in .safetensors")
     if out.is_dir():  # said now, not after the first epoch
         raise CliError(f"--out {out} is a folder; give a file name ending in .safetensors")
+    problem = writing_problem(out)  # a missing, read-only or full folder: now, not later
+    if problem:
+        raise CliError(f"--out: {problem}")
     return out
+
+
+def _refuse_what_cannot_fit(args, arch, train_images: int, test_images: int, device) -> None:
+    """The memory one batch needs (estimated from the layer shapes) against what there is:
+    the out-of-memory killer would end the run without a word."""
+    from .core.memory import training_memory_problem
+
+    problem = training_memory_problem(arch, args.batch_size, train_images, test_images, device)
+    if problem:
+        raise CliError(f"--batch-size {args.batch_size}: {problem}; give a smaller --batch-size")
 
 
 class _BatchBar:
@@ -316,6 +365,7 @@ def _train(args, stop_requested) -> int:
                          optimizer=args.optimizer, lr=lr, schedule=schedule,
                          augment=not args.no_augment, seed=args.seed)
     device = pick_device()
+    _refuse_what_cannot_fit(args, model.arch, len(x_train), len(x_test), device)
     print(f"Training {args.arch} on {args.dataset} ({len(x_train):,} images) for "
           f"{args.epochs} epochs on {device.type}, {torch.get_num_threads()} threads; "
           f"{args.optimizer} lr {lr:g} ({schedule}), batch {args.batch_size}, "
@@ -596,17 +646,64 @@ COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict
             "data": cmd_data, "gui": run_gui}
 
 
+def _writing_output_failed(exc: OSError) -> bool:
+    """An error from writing standard output (> /dev/full, a disk that filled up): no file
+    name (files are opened by name; their errors carry it or are said as CliError) and an
+    error a write gives."""
+    return getattr(exc, "filename", None) is None and exc.errno in (
+        errno.ENOSPC, errno.EIO, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC))
+
+
+def _silence_stdout() -> None:
+    """Point standard output at the null device, so that Python's own flush at exit does
+    not fail again ("Exception ignored ... BrokenPipeError")."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+    except OSError:
+        pass
+
+
+def _os_error_line(exc: OSError) -> str:
+    where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+    return f"{where}{exc.strerror or exc}"
+
+
+# numpy's floating-point warnings ("overflow encountered in multiply"): every result is
+# checked and its problem said in words, so the warning would only be noise before that line.
+_NUMPY_FLOAT_WARNINGS = (r"(overflow|underflow|invalid value|divide by zero) encountered"
+                         r"|Mean of empty slice|Degrees of freedom <= 0")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command = args.command or "gui"
     try:
-        return COMMANDS[command](args)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_NUMPY_FLOAT_WARNINGS, category=RuntimeWarning)
+            code = COMMANDS[command](args)
+        sys.stdout.flush()  # a full disk is said here, not as "Exception ignored" at exit
+        return code
     except CliError as exc:
         print(f"cnnviz {command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # the reader stopped reading (| head): nothing more to say
+        _silence_stdout()
+        return 1
+    except OSError as exc:  # whatever the environment refused: one line, never a traceback
+        if _writing_output_failed(exc):
+            _silence_stdout()
+            print(f"cnnviz {command}: error: cannot write the output ({exc.strerror or exc})",
+                  file=sys.stderr)
+        else:
+            print(f"cnnviz {command}: error: {_os_error_line(exc)}", file=sys.stderr)
         return 1

@@ -264,20 +264,22 @@ def test_filter_large_kernel_values_match_torch_without_warnings(tmp_path, capsy
     Image.fromarray(img).save(tmp_path / "g.png")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a RuntimeWarning (overflow) fails the test
-        out = run(capsys, "filter", str(tmp_path / "g.png"), "--kernel", "1e39", "-o",
+        out = run(capsys, "filter", str(tmp_path / "g.png"), "--kernel", "1e6", "-o",
                   str(tmp_path / "o.npy"))
     assert out.returncode == 0 and out.stderr == "", out.stderr
     got = np.load(tmp_path / "o.npy")
-    ref = torch.tensor(img, dtype=torch.float64) * 1e39  # a 1x1 kernel scales every pixel
+    ref = torch.tensor(img, dtype=torch.float64) * 1e6  # a 1x1 kernel scales every pixel
     np.testing.assert_allclose(got, ref.numpy(), rtol=1e-12)
-    # Past float64 (255 x 1e308 x 2): one clear line, no RuntimeWarning, no file.
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        out = run(capsys, "filter", str(tmp_path / "g.png"), "--kernel", "1e308 1e308", "-o",
-                  str(tmp_path / "x.npy"))
-    assert out.returncode == 1 and len(out.stderr.strip().splitlines()) == 1, out.stderr
-    assert "too large" in out.stderr and "Warning" not in out.stderr
-    assert not (tmp_path / "x.npy").exists()
+    # Past MAX_KERNEL_VALUE (1e39 past float32, 1e308 past float64 once summed): one
+    # clear line, no RuntimeWarning, no file.
+    for kernel in ("1e39", "1e308 1e308"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out = run(capsys, "filter", str(tmp_path / "g.png"), "--kernel", kernel, "-o",
+                      str(tmp_path / "x.npy"))
+        assert out.returncode == 1 and len(out.stderr.strip().splitlines()) == 1, out.stderr
+        assert "too large" in out.stderr and "Warning" not in out.stderr
+        assert not (tmp_path / "x.npy").exists()
 
 
 def test_filter_softmax_activation_matches_torch(tmp_path, capsys):
@@ -561,9 +563,11 @@ def test_evaluate_text_counts(tmp_path, capsys, mnist_test):
 
 
 def test_train_output_that_cannot_be_written_is_one_line(tmp_path, capsys, mnist_test):
-    (tmp_path / "file").write_text("")  # its "folder" is a file: only the save finds out
+    (tmp_path / "file").write_text("")  # its "folder" is a file: said before training
     target = tmp_path / "file" / "w.safetensors"
     assert main(["train", "--arch", "lecture-keras", "--epochs", "1", "--limit", "64",
                  "--no-augment", "--out", str(target)]) == 1
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and f"cannot write {target}" in err, err
+    captured = capsys.readouterr()
+    err = captured.err
+    assert err.count("\n") == 1 and "is a file, not a folder" in err, err
+    assert "epoch" not in captured.out

@@ -155,11 +155,15 @@ def verify_file(path: Path, expected: DatasetFile) -> None:
     packed = path.suffix == ".gz"
     want_size = expected.size if packed else expected.raw_size
     want_sha = expected.sha256 if packed else expected.raw_sha256
-    size = path.stat().st_size
+    try:
+        size = path.stat().st_size
+        digest = sha256_of(path) if size == want_size else None
+    except OSError as exc:  # unreadable (permissions, an I/O error): one line, not a traceback
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
     if size != want_size:
         raise DataError(f"{path} has {size:,} bytes, expected {want_size:,} "
                         "(truncated or not the official file)")
-    if sha256_of(path) != want_sha:
+    if digest != want_sha:
         raise DataError(f"{path} does not match its published SHA-256 checksum (damaged file)")
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .limits import MAX_TYPED_KERNEL_SIDE
+from .limits import MAX_KERNEL_VALUE, MAX_TYPED_KERNEL_SIDE
 
 __all__ = [
     "ALIASES", "PRESETS", "KernelError", "KernelPreset", "find_preset",
@@ -136,13 +136,26 @@ ALIASES = {"outline": "edge-all", "laplacian": "edge-laplacian", "blur": "box-bl
 _EXAMPLES = "use numbers like 2, -0.5 or 1/9"
 
 
+# A plain decimal number: 3, -1, 0.25, .5, 1e-2. Python's float() reads more (hex-looking
+# "0x10" never, but "1_000", "٣" and full-width digits yes): a kernel cell takes only this.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def _plain_number(text: str, shown: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise KernelError(f"{shown!r} is not a number; {_EXAMPLES}") from None
+    if not _PLAIN_NUMBER.fullmatch(text):
+        raise KernelError(f"{shown!r} is not a number; {_EXAMPLES}")
+    value = float(text)
     if not math.isfinite(value):
         raise KernelError(f"{shown!r} is not a finite number; {_EXAMPLES}")
+    return _within_limit(value, shown)
+
+
+def _within_limit(value: float, shown: str) -> float:
+    """Values past MAX_KERNEL_VALUE overflow the filtered result and the plots that
+    draw it (a 1e308 cell crashed the app); no kernel anyone teaches with comes near it."""
+    if abs(value) > MAX_KERNEL_VALUE:
+        raise KernelError(f"{shown!r} is too large; a kernel value may be at most "
+                          f"{MAX_KERNEL_VALUE:,.0f} either side of 0")
     return value
 
 
@@ -164,10 +177,7 @@ def parse_cell(text: str) -> float:
         bottom = _plain_number(parts[1].strip(), shown)
         if bottom == 0:
             raise KernelError(f"{shown!r} divides by zero")
-        value = top / bottom
-        if not math.isfinite(value):
-            raise KernelError(f"{shown!r} is too large")
-        return value
+        return _within_limit(top / bottom, shown)
     return _plain_number(cleaned, shown)
 
 
@@ -217,13 +227,20 @@ def parse_kernel(text: str) -> np.ndarray:
         raise KernelError("the kernel is empty; type rows of numbers like 0 -1 0; -1 5 -1; 0 -1 0")
     scale = 1.0
     match = _SCALE.match(body)
-    if match:
+    if match and match.group(2) in "x×":
         # "3x3", "2 x 3", "0x10": a size, a product or hex, not a kernel; a scale written
         # with "x" must be followed by a kernel of more than one value.
-        if match.group(2) in "x×" and re.fullmatch(r"[^\s;,\[\]]+", match.group(3).strip()):
+        if re.fullmatch(r"[^\s;,\[\]]+", match.group(3).strip()):
             raise KernelError(f"{body.strip()!r} looks like a size, not a kernel; type the "
                               "kernel's values, like 0 -1 0; -1 5 -1; 0 -1 0 (a scale factor "
                               "goes in front: 1/9 * 1 1 1; 1 1 1; 1 1 1)")
+        # "0x10 1; 1 1" is hex 16 (or a typo), not 0 times a kernel: a scale's "x" stands
+        # apart from the kernel after it ("1/4 x 1 1; 1 1", "2x [1 2]"); otherwise the first
+        # value is read as a value, and refused as one.
+        after = body[match.end(2):match.end(2) + 1]
+        if not (after.isspace() or after == "["):
+            match = None
+    if match:
         try:
             scale = parse_cell(match.group(1))
         except KernelError as exc:
@@ -252,7 +269,13 @@ def parse_kernel(text: str) -> np.ndarray:
     side = MAX_TYPED_KERNEL_SIDE  # AlexNet's first layer is 11×11
     if kh > side or kw > side:
         raise KernelError(f"the kernel is {kh}x{kw}; the largest allowed is {side}x{side}")
-    return np.array(rows, dtype=np.float64) * scale
+    kernel = np.array(rows, dtype=np.float64) * scale
+    if scale != 1.0:
+        largest = float(np.abs(kernel).max())
+        if largest > MAX_KERNEL_VALUE:  # each value was within the limit, the product not
+            raise KernelError(f"the scale factor makes a value of {largest:g}; a kernel value "
+                              f"may be at most {MAX_KERNEL_VALUE:,.0f} either side of 0")
+    return kernel
 
 
 def _count(n: int) -> str:

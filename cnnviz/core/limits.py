@@ -34,3 +34,6 @@ MAX_ARCH_PARAMETERS = 50_000_000
 MAX_LAYER_VALUES = 8_000_000  # one image's output of one layer (32 MB of float32)
 MAX_WEIGHTS_FILE_BYTES = 512 * 1024 * 1024
 MAX_HEADER_DEPTH = 32  # nesting of a weights file's JSON header
+
+# Training.
+MAX_TRAIN_SEED = 2**31 - 1  # what a spin box holds; torch.manual_seed fails past 2**64

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .divergence import DivergenceWatch
 from .models import Network
 
 
@@ -165,6 +166,7 @@ class _Run:
     sched: object
     on_batch: Callable[[int, int, float], None] | None
     should_stop: Callable[[], bool] | None
+    watch: DivergenceWatch = field(default_factory=DivergenceWatch)  # for the whole run
 
     @property
     def steps(self) -> int:
@@ -201,6 +203,9 @@ class _Run:
                 raise KeyboardInterrupt
             idx = order[b * size:(b + 1) * size]
             loss_value, right = self.batch(epoch, b, idx)
+            blown_up = self.watch.add(loss_value)  # finite but 1,000x its lowest: diverged
+            if blown_up:
+                raise _NotFinite(f"{blown_up} in epoch {epoch}, batch {b + 1}")
             loss_sum += loss_value * len(idx)
             correct += right
             if self.on_batch:

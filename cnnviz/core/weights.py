@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as st_load
@@ -20,7 +22,7 @@ from safetensors.torch import save as st_save
 
 from .data import DATASETS
 from .files import FileProblem, read_regular_file, write_atomically
-from .limits import MAX_WEIGHTS_FILE_BYTES
+from .limits import MAX_HEADER_DEPTH, MAX_WEIGHTS_FILE_BYTES
 from .models import Architecture, ArchitectureError, Network, summarize
 
 FORMAT = "cnnviz-weights/1"
@@ -85,13 +87,65 @@ def _read_header(raw: bytes) -> dict:
             raise WeightsError("this is a pickle-based PyTorch file (.pt/.pth); cnnviz only "
                                "opens .safetensors files, which cannot run code when opened")
         raise WeightsError("not a safetensors weights file (its header is missing or damaged)")
-    try:
-        header = json.loads(raw[8:8 + n])
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise WeightsError("the file's header is damaged (not valid JSON)") from None
+    header = _json_within_depth(raw[8:8 + n], "the file's header")
+    if header is None:
+        raise WeightsError("the file's header is damaged (not valid JSON)")
     if not isinstance(header, dict):
         raise WeightsError("the file's header is damaged")
     return header
+
+
+# A JSON string, escapes included: its brackets are text, not nesting.
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+
+
+def _json_depth(text: bytes) -> int:
+    """How deeply text's arrays and objects nest, counted without parsing (a parser would
+    recurse once per level: "[[[[..." 100,000 deep is a RecursionError)."""
+    data = np.frombuffer(_JSON_STRING.sub(b'""', text), np.uint8)
+    if data.size == 0:
+        return 0
+    step = np.isin(data, (ord("["), ord("{"))).astype(np.int64)
+    step -= np.isin(data, (ord("]"), ord("}")))
+    return int(np.cumsum(step).max())
+
+
+def _json_within_depth(text: bytes | str, what: str):
+    """json.loads(text), None if it is not JSON; WeightsError if it nests deeper than
+    MAX_HEADER_DEPTH (a cnnviz header nests 3 levels, an architecture 4)."""
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
+    if _json_depth(raw) > MAX_HEADER_DEPTH:
+        raise WeightsError(f"{what} nests more than {MAX_HEADER_DEPTH} levels deep; a cnnviz "
+                           "weights file never does (damaged or made to crash readers)")
+    try:
+        return json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return None
+
+
+def _probe_pictures() -> torch.Tensor:
+    """Two fixed 28x28 test pictures: a blank page and a vertical stroke like a "1"."""
+    pictures = torch.zeros(2, *INPUT_SHAPE)
+    pictures[1, 0, 5:23, 13:15] = 1.0
+    return pictures
+
+
+@torch.no_grad()
+def check_computes_numbers(model: Network) -> None:
+    """Run the model on the probe pictures; WeightsError naming the first layer whose output
+    is NaN or infinite. Finite weights can still compute NaN (weights x1e30 overflow, a
+    negative batch-norm variance), and predict and the app would show "0 (nan%)"."""
+    model.eval()
+    h = (_probe_pictures() - model.input_mean) / model.input_std
+    if not torch.isfinite(h).all():
+        raise WeightsError("the architecture's input scaling (mean, std) gives NaN or infinite "
+                           "values on a test picture")
+    for name, layer in model.layers.items():
+        h = layer(h)
+        if not torch.isfinite(h).all():
+            raise WeightsError(f"the network computes NaN or infinite values in layer {name} on "
+                               "a test picture (a blank page, a simple stroke): its weights "
+                               "are unusable (far too large, or otherwise damaged)")
 
 
 def load_weights_bytes(raw: bytes, path: Path | None = None) -> LoadedModel:
@@ -102,16 +156,18 @@ def load_weights_bytes(raw: bytes, path: Path | None = None) -> LoadedModel:
                            "(it has no cnnviz architecture description)")
     if not all(isinstance(v, str) for v in meta.values()):  # safetensors allows text only
         raise WeightsError("the file's header is damaged (its metadata is not all text)")
+    _json_within_depth(meta["architecture"], "the file's architecture")
     try:
         arch = Architecture.from_json(meta["architecture"])
     except ArchitectureError as exc:
         raise WeightsError(f"the file's architecture is invalid: {exc}") from None
     check_runs_on_digits(arch)
-    try:  # the card is informative only: a damaged one is dropped, never fatal
-        card = json.loads(meta.get("card") or "{}")
-        if not isinstance(card, dict):
-            card = {}
-    except (TypeError, json.JSONDecodeError):
+    # The card is informative only: a damaged one is dropped, never fatal.
+    try:
+        card = _json_within_depth(meta.get("card") or "{}", "the file's model card")
+    except WeightsError:
+        card = None
+    if not isinstance(card, dict):
         card = {}
     classes = card.get("classes")
     if not (isinstance(classes, list) and len(classes) == CLASSES
@@ -142,8 +198,11 @@ def load_weights_bytes(raw: bytes, path: Path | None = None) -> LoadedModel:
                                f"needs {tuple(want.shape)}")
         if value.is_floating_point() and not torch.isfinite(value).all():
             raise WeightsError(f"tensor {key} holds NaN or infinite values")
+        if key.endswith("running_var") and bool((value < 0).any()):
+            raise WeightsError(f"tensor {key} holds negative variances (a batch-norm "
+                               "variance is never below 0)")
     model.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
-    model.eval()
+    check_computes_numbers(model)
     return LoadedModel(model, card, path)
 
 

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
 from ...core import catalogue
+from ...core.weights import WeightsError
 from ..controllers import WeightsLoader
 
 OPEN_ITEM = "Open weights file…"
@@ -187,8 +189,18 @@ class ModelPicker(QWidget):
 
     def _on_refused(self, path: Path, reason: str, quiet: bool) -> None:
         self._sync()  # the combo shows the model that stays
-        if quiet:  # a remembered file may have changed or gone
-            self.status_message.emit(f"Could not reopen {path.name}: {reason}")
+        if quiet:  # a remembered file may have changed or gone (or now computes NaN)
+            text = f"Could not reopen {path.name}: {reason}"
+            if self.state.model is None:  # at start-up: the default model, and it says so
+                with contextlib.suppress(WeightsError):  # else the window says no model loaded
+                    self.state.set_model(catalogue.shipped_loaded(self.entries, "cnnviz"))
+            current = self.state.model
+            if current is not None:
+                default = getattr(current, "shipped_as", None) == "cnnviz"
+                text += (". The default model is used instead." if default
+                         else f". {current.name} is used instead.")
+            self.status_message.emit(text)
+            self.show_message(text)  # after set_model, which clears the message line
         else:
             self._refuse(path, reason)
         self.refused.emit(path, reason)
