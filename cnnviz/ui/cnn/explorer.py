@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QSplitter, QVBoxLayout, QWidget
 
@@ -458,13 +458,17 @@ class CnnExplorer(QWidget):
         try:
             self.shared_scale.setChecked(_as_bool(settings.value("shared_scale", True)))
             self.show_block.setChecked(_as_bool(settings.value("show_block", False)))
+            # Saved values are checked as they are read: a hand-edited or damaged file must
+            # not stop the window from starting (a wrong type is dropped, the default kept).
             splitter = settings.value("splitter")
-            if splitter:
+            if isinstance(splitter, QByteArray) and not splitter.isEmpty():
                 self.splitter.restoreState(splitter)
             opened = settings.value("opened", []) or []
-            self.picker.remember([opened] if isinstance(opened, str) else opened)
+            opened = [opened] if isinstance(opened, str) else opened
+            if isinstance(opened, (list, tuple)):
+                self.picker.remember([p for p in opened if isinstance(p, str) and 0 < len(p) < 4096])
             model = settings.value("model")
-            if model:
+            if isinstance(model, str) and model and "\0" not in model:
                 self._restore_model(str(model))
             layer = settings.value("layer")
             if layer and self._text(str(layer)) is not None:
