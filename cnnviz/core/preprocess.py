@@ -254,7 +254,10 @@ SIDE_PAPER = 0.75  # a side of the picture is paper when this share of it is pap
 TIGHT_PAD = 0.25  # paper added around a tight crop, as a share of its longest side
 BAND_CONTACT = 0.6  # a dark region along this share of a side (or more) is background
 LINE_COVERAGE = 0.6  # a thin line across this share of the page is a ruled line, not ink
-COLOURFUL = 40.0  # colourfulness (Hasler and Suesstrunk, 2003) above which a picture is a photo
+# A colourful photo, not ink on paper (measured on benchmarks/user_pictures.py's 500 phone
+# photos of pen digits, up to 43.5 and 0.32, and 500 colourful scenes):
+COLOURFUL = 55.0  # colourfulness (Hasler and Suesstrunk, 2003)
+SATURATED = 0.4  # share of the middle strongly coloured
 
 
 def _otsu(values: np.ndarray) -> tuple[float, float, float, float]:
@@ -326,6 +329,30 @@ def _regions(mask: np.ndarray, least: float = 0.01) -> int:
     return int((sizes >= least * small.size).sum())
 
 
+SHARP = 7.0  # edges at least this sharp (see _sharpness) are ink or lines, not shading
+
+
+def _sharpness(grey: np.ndarray) -> float:
+    """How sharp the picture's sharpest edges are, whatever its size: the steepest change
+    between neighbours (99.5th percentile) on a copy about 64 pixels a side, times that size,
+    over the picture's range of shades. Measured on benchmarks/user_pictures.py: a page with
+    only uneven light and noise 2-6, pencil, pen and crops of digits 9 and more (a tight
+    crop at 300 pixels is the softest); ruled lines are sharp too (they are removed later)."""
+    f = max(1, math.ceil(max(grey.shape) / 64))
+    r = np.asarray(Image.fromarray(np.ascontiguousarray(grey), "F").reduce(f)) if f > 1 else grey
+    if min(r.shape) < 2:
+        return math.inf
+    lo, hi = np.percentile(r, [1, 99])
+    steep = max(float(np.percentile(np.abs(np.diff(r, axis=0)), 99.5)),
+                float(np.percentile(np.abs(np.diff(r, axis=1)), 99.5)))
+    return steep * max(r.shape) / max(float(hi - lo), 1e-3)
+
+
+def _sharp(grey: np.ndarray) -> bool:
+    """Small pictures (a 32x32 scan blown up smoothly from 8x8) always count as sharp."""
+    return max(grey.shape) <= 64 or _sharpness(grey) >= SHARP
+
+
 @dataclass
 class _Polarity:
     flip: bool  # dark ink on light paper: flip to white on black
@@ -333,6 +360,8 @@ class _Polarity:
     paper: float  # the paper's shade after the flip (0..1)
     two_tone: bool  # a clear split into ink and paper was found
     by_strokes: bool = False  # the sides could not tell; the ink's shape did
+    even: bool = False  # the border is one even shade (a drawing pad, a clean page)
+    fills: bool = False  # the ink could fill a tight crop (a few strokes, 12% or more)
 
 
 def _polarity(grey: np.ndarray, invert: bool | str) -> _Polarity:
@@ -341,8 +370,9 @@ def _polarity(grey: np.ndarray, invert: bool | str) -> _Polarity:
     Paper surrounds a digit, so the class (of Otsu's two) that fills at least three of the
     four sides is paper. When neither does (a picture cropped tightly to the digit), the
     ink is the class that forms one connected stroke, while the paper falls apart into
-    corners and holes (fewer regions; the thinner class on a tie). tight: the ink, even its
-    faint edge, reaches all four sides (the picture gets a paper border before the rest)."""
+    corners and holes (fewer regions; the thinner class on a tie). tight: the ink comes
+    within a few pixels of all four sides (the picture gets a paper border before the
+    rest)."""
     h, w = grey.shape
     ring = max(1, min(h, w) // 50)
     border = np.concatenate([grey[:ring].ravel(), grey[-ring:].ravel(),
@@ -350,14 +380,16 @@ def _polarity(grey: np.ndarray, invert: bool | str) -> _Polarity:
     if float(border.max() - border.min()) < 1e-6 and invert == "auto":
         # An even border (a drawing pad, a clean page): it is the paper.
         flip = float(border[0]) > 0.5
-        return _Polarity(flip, False, 1.0 - float(border[0]) if flip else float(border[0]), False)
+        return _Polarity(flip, False, 1.0 - float(border[0]) if flip else float(border[0]), False,
+                         even=True)
     step = max(1, int(math.sqrt(grey.size / 16384)))
     sample = grey[::step, ::step]
     t, dark_mean, light_mean, explained = _otsu(sample)
-    if light_mean - dark_mean < 0.15 or explained < 0.6:
+    if light_mean - dark_mean < 0.25 or explained < 0.6 or not _sharp(grey):
         # No clear ink and paper: the border's shade says which is paper.
         flip = float(np.median(border)) > 0.5 if invert == "auto" else bool(invert)
-        return _Polarity(flip, False, 0.0, False)
+        edge = float(np.median(border))
+        return _Polarity(flip, False, 1.0 - edge if flip else edge, False)
     light = sample >= t
     shares = _side_shares(light, max(1, ring // step))
     light_sides = sum(f >= SIDE_PAPER for f in shares)
@@ -379,17 +411,30 @@ def _polarity(grey: np.ndarray, invert: bool | str) -> _Polarity:
     # The paper's shade: the far end of its class (the class also holds the ink's soft edges).
     paper = (1.0 - float(np.percentile(sample[light], 90))) if flip \
         else float(np.percentile(sample[~light], 10))
-    # Tight: the ink reaches all four sides of the picture (even its faint edge counts:
-    # an eighth of the way from the paper's shade to the ink's).
-    faint = dark_mean + (0.88 if flip else 0.12) * (light_mean - dark_mean)
-    ink_full = (grey < faint) if flip else (grey > faint)
-    tight = min(_side_shares(ink_full, ring)) > 0
-    return _Polarity(flip, tight, paper, True, by_strokes)
+    # Tight: the ink comes within a few pixels (6% of the picture's size) of all four sides.
+    ink = ~light if flip else light
+    near = max(1, round(0.06 * min(sample.shape)))
+    reach = _side_shares(ink, near)
+    # Lines along two opposite sides at once are ruling or a table, not a digit's strokes.
+    along = (reach[0] > 0.85 and reach[1] > 0.85) or (reach[2] > 0.85 and reach[3] > 0.85)
+    # Ink along the whole of a side's outermost pixels is the table or the ruling, not a
+    # digit cropped tightly (a digit's strokes end before the corner).
+    loose = dark_mean + (0.7 if flip else 0.3) * (light_mean - dark_mean)  # a pale table too
+    full = max(_side_shares(sample < loose if flip else sample > loose, 1)) > 0.95
+    # And a digit fills much of its tight crop (15-70% ink measured on MNIST test digits);
+    # a photo's few strokes do not.
+    # The ink is one stroke or a few, not the many lines of a page.
+    fills = float(ink.mean()) >= 0.12 and _regions(ink) <= 3
+    # Last, the strokes cut the paper into pieces (corners, holes); uneven light on a blank
+    # page leaves it in one.
+    tight = fills and min(reach) > 0 and not along and not full and _regions(~ink) >= 2
+    return _Polarity(flip, tight, paper, True, by_strokes, fills=fills)
 
 
 def colourfulness(image: np.ndarray) -> float:
-    """Hasler and Suesstrunk's colourfulness of an RGB picture (0 for grey; ~15 for a photo
-    of paper with a pen digit; 60-100 for a colourful scene). Sampled: a few thousand pixels."""
+    """Hasler and Suesstrunk's colourfulness of an RGB picture (0 for grey; below 45 for our
+    phone photos of a pen digit on paper, the table included; 45-180 for a colourful scene).
+    Sampled: a few thousand pixels."""
     a = np.asarray(image)
     if a.ndim != 3 or a.shape[2] < 3:
         return 0.0
@@ -400,6 +445,28 @@ def colourfulness(image: np.ndarray) -> float:
     rg = rgb[..., 0] - rgb[..., 1]
     yb = 0.5 * (rgb[..., 0] + rgb[..., 1]) - rgb[..., 2]
     return float(math.hypot(rg.std(), yb.std()) + 0.3 * math.hypot(rg.mean(), yb.mean()))
+
+
+def saturated_share(image: np.ndarray) -> float:
+    """The share of the middle of an RGB picture (the table shows at the edges) that is
+    strongly coloured: saturation (max - min) / max above 0.3, not near black. Below 0.35
+    for our phone photos of a pen digit (a blue pen included); most colourful scenes 0.4-1."""
+    a = np.asarray(image)
+    if a.ndim != 3 or a.shape[2] < 3:
+        return 0.0
+    h, w = a.shape[:2]
+    a = a[h // 5:h - h // 5, w // 5:w - w // 5, :3]
+    step = max(1, int(math.sqrt(a.shape[0] * a.shape[1] / 8192)))
+    rgb = np.nan_to_num(a[::step, ::step].astype(np.float32))
+    if rgb.size == 0:
+        return 0.0
+    top, low = rgb.max(axis=2), rgb.min(axis=2)
+    return float((((top - low) > 0.3 * np.maximum(top, 1e-6)) & (top > 40)).mean())
+
+
+def _colourful_photo(image: np.ndarray) -> bool:
+    """A colourful scene, not ink on paper (two measures, as either alone lets some through)."""
+    return saturated_share(image) >= SATURATED or colourfulness(image) >= COLOURFUL
 
 
 def _edge_depths(mask: np.ndarray) -> np.ndarray:
@@ -415,7 +482,7 @@ SIDE_NAMES = ("top", "bottom", "left", "right")
 def _remove_bands(cleaned: np.ndarray, threshold: float) -> list[str]:
     """Ink that runs along most of a side from the edge inwards is the table (or anything
     behind the paper), not the digit: cleared in place. Returns the sides cleared."""
-    mask = cleaned > threshold
+    mask = cleaned > 0.5 * threshold  # a pale table is still no paper
     h, w = mask.shape
     found = []
     views = (lambda a: a, lambda a: a[::-1], lambda a: a.T, lambda a: a.T[::-1])
@@ -428,13 +495,10 @@ def _remove_bands(cleaned: np.ndarray, threshold: float) -> list[str]:
         typical = float(np.percentile(depth[depth > 0], 90))
         if typical >= 0.45 * across:  # half the picture is no band: leave it to the rest
             continue
-        cap = int(min(across, 1.3 * typical + 3))
-        # Each position is cleared to its own depth plus a little (the band's soft edge),
-        # never further than the band's typical depth: a digit touching it stays.
-        limit = np.minimum(depth + 2 + across // 100, cap)
-        rows = np.arange(across)[:, None]
-        target = view(cleaned)
-        target[rows < limit[None, :]] = 0.0
+        # The whole band is cleared, a little beyond its usual depth (its uneven, soft edge),
+        # never further: a digit touching it keeps the rest of its strokes.
+        cap = int(min(across, 1.3 * typical + 3 + across // 100))
+        view(cleaned)[:cap] = 0.0
         found.append(side)
     return found
 
@@ -458,15 +522,17 @@ def _remove_ruled_lines(cleaned: np.ndarray, threshold: float) -> int:
     them. Returns how many lines were cleared."""
     count = 0
     for target in (cleaned, cleaned.T):
-        mask = target > threshold
+        mask = target > 0.5 * threshold  # a faint line is a line too
         h, w = mask.shape
-        if h < 20 or w < 20:
+        if h < 60 or w < 60:  # too small for a page of ruled paper
             continue
         k = 1 + h // 200  # a hand-held photo's lines are not quite level
         c = np.cumsum(np.pad(mask, ((k + 1, k), (0, 0))).astype(np.int32), axis=0)
         near = (c[2 * k + 1:] - c[:-(2 * k + 1)]) > 0
         rows = near.mean(axis=1) >= LINE_COVERAGE
-        if not rows.any():
+        groups = int(np.count_nonzero(np.diff(np.concatenate([[0], rows.astype(np.int8), [0]])) == 1))
+        # Ruling comes as several parallel lines (a margin line, alone, only with them).
+        if groups < (1 if count else 2):
             continue
         thin = _run_lengths(mask) <= 2 * k + 3 + h // 150
         line = mask & thin & rows[:, None]
@@ -480,6 +546,48 @@ def _remove_ruled_lines(cleaned: np.ndarray, threshold: float) -> int:
         hit = line.any(axis=1)
         count += int(np.count_nonzero(np.diff(np.concatenate([[0], hit.astype(np.int8), [0]])) == 1))
     return count
+
+
+def _keep_digit(cleaned: np.ndarray, threshold: float) -> int:
+    """Keep the ink that belongs to the digit: the largest connected region of ink and what
+    lies near it or is substantial; specks, bits of lines and what touches the picture's
+    edge (background) elsewhere are cleared in place.
+    Returns how many regions were cleared (worked out on a copy at most 96 pixels a side)."""
+    mask = cleaned > threshold
+    h, w = mask.shape
+    step = max(1, math.ceil(max(h, w) / 96))
+    hs, ws = math.ceil(h / step), math.ceil(w / step)
+    padded = np.zeros((hs * step, ws * step), bool)
+    padded[:h, :w] = mask
+    small = padded.reshape(hs, step, ws, step).any(axis=(1, 3))
+    labels, n = _label(small)
+    if n == 0:
+        return 0
+    mass = np.bincount(labels.ravel(), weights=np.where(padded, 1.0, 0.0).reshape(
+        hs, step, ws, step).sum(axis=(1, 3)).ravel(), minlength=n + 1)
+    main = int(np.argmax(mass[1:])) + 1
+    ys, xs = np.nonzero(labels == main)
+    size = max(ys.max() - ys.min(), xs.max() - xs.min()) + 1
+    margin = 0.3 * size + 1
+    top, bottom, left, right = ys.min() - margin, ys.max() + margin, xs.min() - margin, xs.max() + margin
+    drop = np.zeros(n + 1, bool)
+    for k in range(1, n + 1):
+        if k == main or mass[k] >= 0.25 * mass[main]:
+            continue
+        ky, kx = np.nonzero(labels == k)
+        inside = (ky.min() <= bottom and ky.max() >= top and kx.min() <= right and kx.max() >= left)
+        edge = ky.min() == 0 or kx.min() == 0 or ky.max() == hs - 1 or kx.max() == ws - 1
+        drop[k] = not inside or edge or mass[k] < 0.03 * mass[main]
+    # Digits are tall: a main region flatter than 3% of the page (and 2 cells) is the bits of
+    # a line or a smudge, not a digit; then everything goes.
+    tall = ys.max() - ys.min() + 1 >= max(2, 0.03 * hs)
+    if not tall:
+        drop[1:] = True
+    if not drop.any():
+        return 0
+    clear = np.repeat(np.repeat(drop[labels], step, axis=0), step, axis=1)[:h, :w]
+    cleaned[clear] = 0.0
+    return int(drop.sum())
 
 
 def _plural(n: int, word: str) -> str:
@@ -496,8 +604,8 @@ def _find_ink(v: np.ndarray, tight: bool, paper: float) -> tuple[np.ndarray, flo
         # No paper border: add one, so that the paper is the majority, as in any other picture.
         pad = max(2, round(TIGHT_PAD * max(v.shape)))
         v = np.pad(v, pad, constant_values=np.float32(paper))
-        notes.append(f"The ink reaches the edges (a tight crop), so a {pad}-pixel paper border "
-                     "was added first.")
+        notes.append(f"There is little or no paper around the ink (a tight crop or a small "
+                     f"scan), so a {pad}-pixel paper border was added first.")
     cleaned, threshold, why = _clean(v)
     photo = not why.startswith(("Not needed", "The background is black"))
     if threshold > 0 and photo and not tight:
@@ -509,6 +617,9 @@ def _find_ink(v: np.ndarray, tight: bool, paper: float) -> tuple[np.ndarray, flo
         if lines:
             notes.append(f"Removed {_plural(lines, 'ruled line')} that run across the page "
                          "(the paper, not ink).")
+        specks = _keep_digit(cleaned, threshold)
+        if specks:
+            notes.append(f"Cleared {_plural(specks, 'small mark')} away from the digit.")
         if sides or lines:  # the band may have set the contrast: stretch what is left again
             rest = cleaned[cleaned > threshold]
             if rest.size:
@@ -598,17 +709,24 @@ def preprocess_digit(image: np.ndarray, *, invert: bool | str = "auto",
     steps.append(Step("invert", "Invert" if flip else ("Invert (not needed)" if invert == "auto"
                                                         else "Invert (off)"), why, v))
 
-    tight = reading.tight and not already_centered
+    # A small picture (a 32x32 scan) gets a paper border too: its digit fills it.
+    small = max(grey.shape) <= 64 and not reading.even
+    tight = (reading.tight or small) and not already_centered
+    if not reading.even and not _sharp(grey):
+        # Nothing with a sharp edge: only uneven light and noise on a blank page.
+        steps.append(Step("clean", "Clean", "No ink was found: nothing in the picture has a "
+                          "sharp edge, only uneven light and noise (a blank page).",
+                          np.zeros_like(v)))
+        return _nothing_found(steps, flip, "No ink was found, so there is nothing to do here.")
     cleaned, threshold, notes, pad = _find_ink(v, tight, reading.paper)
     box = _ink_box(cleaned, threshold) if threshold > 0 else None
-    if box is None and reading.two_tone and not tight and not already_centered:
+    if box is None and reading.fills and not tight and not already_centered:
         # Clear ink and paper, yet nothing found: most likely a crop so tight that the paper
         # is the minority. Read it again with a paper border.
         cleaned, threshold, notes, pad = _find_ink(v, True, reading.paper)
         box = _ink_box(cleaned, threshold) if threshold > 0 else None
     why = notes.pop()
-    if threshold > 0 and pad == 0 and colourfulness(image) > COLOURFUL and \
-            not why.startswith(("Not needed", "The background is black")):
+    if _colourful_photo(image):
         steps.append(Step("clean", "Clean", " ".join(notes + [why]), cleaned))
         return _nothing_found(steps, flip, "The picture is a colourful photo, not ink on paper, "
                               "so no single digit was looked for.", reason="no single digit")
