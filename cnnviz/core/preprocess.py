@@ -495,10 +495,16 @@ def _remove_bands(cleaned: np.ndarray, threshold: float) -> list[str]:
         typical = float(np.percentile(depth[depth > 0], 90))
         if typical >= 0.45 * across:  # half the picture is no band: leave it to the rest
             continue
-        # The whole band is cleared, a little beyond its usual depth (its uneven, soft edge),
-        # never further: a digit touching it keeps the rest of its strokes.
-        cap = int(min(across, 1.3 * typical + 3 + across // 100))
-        view(cleaned)[:cap] = 0.0
+        # Each position is cleared to its own depth (or the band's usual depth, where the
+        # wood's grain breaks the ink), plus its soft, uneven edge, never much further than
+        # the usual depth: a digit near or touching the band keeps the rest of its strokes.
+        margin = 2 + across // 50
+        usual = float(np.median(depth[depth > 0]))
+        cap = int(min(across, typical + margin))
+        limit = np.minimum(np.maximum(depth, usual) + margin, cap)
+        rows = np.arange(across)[:, None]
+        target = view(cleaned)
+        target[rows < limit[None, :]] = 0.0
         found.append(side)
     return found
 
