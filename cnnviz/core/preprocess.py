@@ -57,6 +57,9 @@ class DigitInput:
     empty: bool = False  # no ink found: image is all zeros (the caller can say "draw something")
     bbox: tuple[int, int, int, int] | None = None  # ink (top, left, bottom, right) in the input
     # pixels; bottom and right are exclusive, as in image[top:bottom, left:right]
+    # Why there is no digit to read, when empty: "blank" (nothing stands out from the paper)
+    # or "no single digit" (something is there, but not ink on paper: a colourful photo).
+    reason: str = ""
 
 
 # ----- small numpy tools ---------------------------------------------------------------------
@@ -245,15 +248,394 @@ def _place(patch: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
     return out, (top, left)
 
 
+# ----- finding the digit as a person would ---------------------------------------------------
+
+SIDE_PAPER = 0.75  # a side of the picture is paper when this share of it is paper-coloured
+TIGHT_PAD = 0.25  # paper added around a tight crop, as a share of its longest side
+BAND_CONTACT = 0.6  # a dark region along this share of a side (or more) is background
+LINE_COVERAGE = 0.6  # a thin line across this share of the page is a ruled line, not ink
+# A colourful photo, not ink on paper (measured on benchmarks/user_pictures.py's 500 phone
+# photos of pen digits, up to 43.5 and 0.32, and 500 colourful scenes):
+COLOURFUL = 55.0  # colourfulness (Hasler and Suesstrunk, 2003)
+SATURATED = 0.4  # share of the middle strongly coloured
+
+
+def _otsu(values: np.ndarray) -> tuple[float, float, float, float]:
+    """Otsu's two-class split of values in 0..1: (threshold, dark mean, light mean, the
+    share of the variance the split explains)."""
+    hist, edges = np.histogram(values, bins=64, range=(0.0, 1.0))
+    p = hist.astype(np.float64) / max(1, hist.sum())
+    centres = (edges[:-1] + edges[1:]) / 2
+    w0 = np.cumsum(p)
+    m = np.cumsum(p * centres)
+    total_mean, total_var = m[-1], float((p * (centres - m[-1]) ** 2).sum())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (total_mean * w0 - m) ** 2 / (w0 * (1 - w0))
+    between[~np.isfinite(between)] = 0.0
+    k = int(np.argmax(between[:-1]))
+    dark = m[k] / w0[k] if w0[k] > 0 else 0.0
+    light = (total_mean - m[k]) / (1 - w0[k]) if w0[k] < 1 else 1.0
+    return float(edges[k + 1]), float(dark), float(light), float(between[k] / total_var) if total_var > 0 else 0.0
+
+
+def _thickness(mask: np.ndarray) -> float:
+    """2 x area / perimeter of a mask, counting only boundaries inside the picture: about the
+    width of a stroke; large for a background that surrounds things."""
+    edges = int(np.count_nonzero(mask[1:] != mask[:-1]) + np.count_nonzero(mask[:, 1:] != mask[:, :-1]))
+    return 2.0 * float(mask.sum()) / edges if edges else math.inf
+
+
+def _side_shares(mask: np.ndarray, ring: int) -> list[float]:
+    """The share of each side's ring (top, bottom, left, right) that is True."""
+    return [float(mask[:ring].mean()), float(mask[-ring:].mean()),
+            float(mask[:, :ring].mean()), float(mask[:, -ring:].mean())]
+
+
+def _label(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """Connected regions (8-neighbours) of a small mask: (labels 1..n, 0 outside; n).
+    Minimum-label propagation with pointer jumping, numpy only (fine up to ~100x100)."""
+    h, w = mask.shape
+    big = h * w
+    lab = np.where(mask, np.arange(big).reshape(h, w), big)
+    while True:
+        p = np.pad(lab, 1, constant_values=big)
+        new = lab.copy()
+        for dy in range(3):
+            for dx in range(3):
+                np.minimum(new, p[dy:dy + h, dx:dx + w], out=new)
+        new[~mask] = big
+        flat = new.ravel()
+        inside = flat < big
+        for _ in range(4):  # a pixel's label is a pixel of its region: follow it
+            flat[inside] = flat[flat[inside]]
+        if np.array_equal(new, lab):
+            break
+        lab = new
+    roots, inverse = np.unique(lab.ravel(), return_inverse=True)
+    inverse = inverse.reshape(h, w) + 1
+    inverse[~mask] = 0
+    return inverse, int(len(roots) - (1 if (~mask).any() else 0))
+
+
+def _regions(mask: np.ndarray, least: float = 0.01) -> int:
+    """How many connected regions of at least `least` of the picture's area the mask holds
+    (worked out on a copy at most 64 pixels a side)."""
+    step = max(1, math.ceil(max(mask.shape) / 64))
+    small = mask[::step, ::step]
+    labels, n = _label(small)
+    if n == 0:
+        return 0
+    sizes = np.bincount(labels.ravel())[1:]
+    return int((sizes >= least * small.size).sum())
+
+
+SHARP = 7.0  # edges at least this sharp (see _sharpness) are ink or lines, not shading
+
+
+def _sharpness(grey: np.ndarray) -> float:
+    """How sharp the picture's sharpest edges are, whatever its size: the steepest change
+    between neighbours (99.5th percentile) on a copy about 64 pixels a side, times that size,
+    over the picture's range of shades. Measured on benchmarks/user_pictures.py: a page with
+    only uneven light and noise 2-6, pencil, pen and crops of digits 9 and more (a tight
+    crop at 300 pixels is the softest); ruled lines are sharp too (they are removed later)."""
+    f = max(1, math.ceil(max(grey.shape) / 64))
+    r = np.asarray(Image.fromarray(np.ascontiguousarray(grey), "F").reduce(f)) if f > 1 else grey
+    if min(r.shape) < 2:
+        return math.inf
+    lo, hi = np.percentile(r, [1, 99])
+    steep = max(float(np.percentile(np.abs(np.diff(r, axis=0)), 99.5)),
+                float(np.percentile(np.abs(np.diff(r, axis=1)), 99.5)))
+    return steep * max(r.shape) / max(float(hi - lo), 1e-3)
+
+
+def _sharp(grey: np.ndarray) -> bool:
+    """Small pictures (a 32x32 scan blown up smoothly from 8x8) always count as sharp."""
+    return max(grey.shape) <= 64 or _sharpness(grey) >= SHARP
+
+
+@dataclass
+class _Polarity:
+    flip: bool  # dark ink on light paper: flip to white on black
+    tight: bool  # the ink reaches all four sides: the picture has no paper border
+    paper: float  # the paper's shade after the flip (0..1)
+    two_tone: bool  # a clear split into ink and paper was found
+    by_strokes: bool = False  # the sides could not tell; the ink's shape did
+    even: bool = False  # the border is one even shade (a drawing pad, a clean page)
+    fills: bool = False  # the ink could fill a tight crop (a few strokes, 12% or more)
+
+
+def _polarity(grey: np.ndarray, invert: bool | str) -> _Polarity:
+    """Which shade is ink, and whether the picture is cropped tightly to it.
+
+    Paper surrounds a digit, so the class (of Otsu's two) that fills at least three of the
+    four sides is paper. When neither does (a picture cropped tightly to the digit), the
+    ink is the class that forms one connected stroke, while the paper falls apart into
+    corners and holes (fewer regions; the thinner class on a tie). tight: the ink comes
+    within a few pixels of all four sides (the picture gets a paper border before the
+    rest)."""
+    h, w = grey.shape
+    ring = max(1, min(h, w) // 50)
+    border = np.concatenate([grey[:ring].ravel(), grey[-ring:].ravel(),
+                             grey[:, :ring].ravel(), grey[:, -ring:].ravel()])
+    if float(border.max() - border.min()) < 1e-6 and invert == "auto":
+        # An even border (a drawing pad, a clean page): it is the paper.
+        flip = float(border[0]) > 0.5
+        return _Polarity(flip, False, 1.0 - float(border[0]) if flip else float(border[0]), False,
+                         even=True)
+    step = max(1, int(math.sqrt(grey.size / 16384)))
+    sample = grey[::step, ::step]
+    t, dark_mean, light_mean, explained = _otsu(sample)
+    if light_mean - dark_mean < 0.25 or explained < 0.6 or not _sharp(grey):
+        # No clear ink and paper: the border's shade says which is paper.
+        flip = float(np.median(border)) > 0.5 if invert == "auto" else bool(invert)
+        edge = float(np.median(border))
+        return _Polarity(flip, False, 1.0 - edge if flip else edge, False)
+    light = sample >= t
+    shares = _side_shares(light, max(1, ring // step))
+    light_sides = sum(f >= SIDE_PAPER for f in shares)
+    dark_sides = sum(f <= 1 - SIDE_PAPER for f in shares)
+    by_strokes = False
+    if invert != "auto":
+        flip = bool(invert)
+    elif light_sides >= 3 and light_sides > dark_sides:
+        flip = True
+    elif dark_sides >= 3 and dark_sides > light_sides:
+        flip = False
+    else:
+        by_strokes = True
+        dark_regions, light_regions = _regions(~light), _regions(light)
+        if dark_regions != light_regions:
+            flip = dark_regions < light_regions
+        else:
+            flip = _thickness(~light) < _thickness(light)
+    # The paper's shade: the far end of its class (the class also holds the ink's soft edges).
+    paper = (1.0 - float(np.percentile(sample[light], 90))) if flip \
+        else float(np.percentile(sample[~light], 10))
+    # Tight: the ink comes within a few pixels (6% of the picture's size) of all four sides.
+    ink = ~light if flip else light
+    near = max(1, round(0.06 * min(sample.shape)))
+    reach = _side_shares(ink, near)
+    # Lines along two opposite sides at once are ruling or a table, not a digit's strokes.
+    along = (reach[0] > 0.85 and reach[1] > 0.85) or (reach[2] > 0.85 and reach[3] > 0.85)
+    # Ink along the whole of a side's outermost pixels is the table or the ruling, not a
+    # digit cropped tightly (a digit's strokes end before the corner).
+    loose = dark_mean + (0.7 if flip else 0.3) * (light_mean - dark_mean)  # a pale table too
+    full = max(_side_shares(sample < loose if flip else sample > loose, 1)) > 0.95
+    # And a digit fills much of its tight crop (15-70% ink measured on MNIST test digits);
+    # a photo's few strokes do not.
+    # The ink is one stroke or a few, not the many lines of a page.
+    fills = float(ink.mean()) >= 0.12 and _regions(ink) <= 3
+    # Last, the strokes cut the paper into pieces (corners, holes); uneven light on a blank
+    # page leaves it in one.
+    tight = fills and min(reach) > 0 and not along and not full and _regions(~ink) >= 2
+    return _Polarity(flip, tight, paper, True, by_strokes, fills=fills)
+
+
+def colourfulness(image: np.ndarray) -> float:
+    """Hasler and Suesstrunk's colourfulness of an RGB picture (0 for grey; below 45 for our
+    phone photos of a pen digit on paper, the table included; 45-180 for a colourful scene).
+    Sampled: a few thousand pixels."""
+    a = np.asarray(image)
+    if a.ndim != 3 or a.shape[2] < 3:
+        return 0.0
+    step = max(1, int(math.sqrt(a.shape[0] * a.shape[1] / 8192)))
+    rgb = np.nan_to_num(a[::step, ::step, :3].astype(np.float32))
+    if a.dtype == np.bool_:
+        rgb = rgb * 255
+    rg = rgb[..., 0] - rgb[..., 1]
+    yb = 0.5 * (rgb[..., 0] + rgb[..., 1]) - rgb[..., 2]
+    return float(math.hypot(rg.std(), yb.std()) + 0.3 * math.hypot(rg.mean(), yb.mean()))
+
+
+def saturated_share(image: np.ndarray) -> float:
+    """The share of the middle of an RGB picture (the table shows at the edges) that is
+    strongly coloured: saturation (max - min) / max above 0.3, not near black. Below 0.35
+    for our phone photos of a pen digit (a blue pen included); most colourful scenes 0.4-1."""
+    a = np.asarray(image)
+    if a.ndim != 3 or a.shape[2] < 3:
+        return 0.0
+    h, w = a.shape[:2]
+    a = a[h // 5:h - h // 5, w // 5:w - w // 5, :3]
+    step = max(1, int(math.sqrt(a.shape[0] * a.shape[1] / 8192)))
+    rgb = np.nan_to_num(a[::step, ::step].astype(np.float32))
+    if rgb.size == 0:
+        return 0.0
+    top, low = rgb.max(axis=2), rgb.min(axis=2)
+    return float((((top - low) > 0.3 * np.maximum(top, 1e-6)) & (top > 40)).mean())
+
+
+def _colourful_photo(image: np.ndarray) -> bool:
+    """A colourful scene, not ink on paper (two measures, as either alone lets some through)."""
+    return saturated_share(image) >= SATURATED or colourfulness(image) >= COLOURFUL
+
+
+def _edge_depths(mask: np.ndarray) -> np.ndarray:
+    """For each column, how many pixels of ink run down from the top row without a gap."""
+    gaps = ~mask
+    first = np.argmax(gaps, axis=0)
+    return np.where(gaps.any(axis=0), first, mask.shape[0])
+
+
+SIDE_NAMES = ("top", "bottom", "left", "right")
+
+
+def _remove_bands(cleaned: np.ndarray, threshold: float) -> list[str]:
+    """Ink that runs along most of a side from the edge inwards is the table (or anything
+    behind the paper), not the digit: cleared in place. Returns the sides cleared."""
+    mask = cleaned > 0.5 * threshold  # a pale table is still no paper
+    h, w = mask.shape
+    found = []
+    views = (lambda a: a, lambda a: a[::-1], lambda a: a.T, lambda a: a.T[::-1])
+    for side, view in zip(SIDE_NAMES, views):
+        m = view(mask)
+        depth = _edge_depths(m)
+        if float((depth > 0).mean()) < BAND_CONTACT:
+            continue
+        across = m.shape[0]
+        typical = float(np.percentile(depth[depth > 0], 90))
+        if typical >= 0.45 * across:  # half the picture is no band: leave it to the rest
+            continue
+        # Each position is cleared to its own depth (or the band's usual depth, where the
+        # wood's grain breaks the ink), plus its soft, uneven edge, never much further than
+        # the usual depth: a digit near or touching the band keeps the rest of its strokes.
+        margin = 2 + across // 50
+        usual = float(np.median(depth[depth > 0]))
+        cap = int(min(across, typical + margin))
+        limit = np.minimum(np.maximum(depth, usual) + margin, cap)
+        rows = np.arange(across)[:, None]
+        target = view(cleaned)
+        target[rows < limit[None, :]] = 0.0
+        found.append(side)
+    return found
+
+
+def _run_lengths(mask: np.ndarray) -> np.ndarray:
+    """For every pixel, the length of the vertical run of True it belongs to (0 if False)."""
+    h, w = mask.shape
+    m = np.pad(mask.T, ((0, 0), (1, 0))).ravel()  # one False before each column
+    starts = m[1:] & ~m[:-1]
+    ids = np.cumsum(starts) * m[1:]
+    lengths = np.bincount(ids)
+    lengths[0] = 0
+    out = np.zeros(w * (h + 1), np.int64)
+    out[1:] = lengths[ids]  # index shift: m[1:] lines up with positions 1..
+    return out.reshape(w, h + 1)[:, 1:].T
+
+
+def _remove_ruled_lines(cleaned: np.ndarray, threshold: float) -> int:
+    """Thin lines that run across (nearly) the whole page, horizontal or vertical, are the
+    paper's ruling, not ink: cleared in place, except where a stroke of the digit crosses
+    them. Returns how many lines were cleared."""
+    count = 0
+    for target in (cleaned, cleaned.T):
+        mask = target > 0.5 * threshold  # a faint line is a line too
+        h, w = mask.shape
+        if h < 60 or w < 60:  # too small for a page of ruled paper
+            continue
+        k = 1 + h // 200  # a hand-held photo's lines are not quite level
+        c = np.cumsum(np.pad(mask, ((k + 1, k), (0, 0))).astype(np.int32), axis=0)
+        near = (c[2 * k + 1:] - c[:-(2 * k + 1)]) > 0
+        rows = near.mean(axis=1) >= LINE_COVERAGE
+        groups = int(np.count_nonzero(np.diff(np.concatenate([[0], rows.astype(np.int8), [0]])) == 1))
+        # Ruling comes as several parallel lines (a margin line, alone, only with them).
+        if groups < (1 if count else 2):
+            continue
+        thin = _run_lengths(mask) <= 2 * k + 3 + h // 150
+        line = mask & thin & rows[:, None]
+        if not line.any():
+            continue
+        # The line's soft edges (just below the ink threshold) go too.
+        grown = line.copy()
+        grown[1:] |= line[:-1]
+        grown[:-1] |= line[1:]
+        target[grown & ~(mask & ~thin)] = 0.0
+        hit = line.any(axis=1)
+        count += int(np.count_nonzero(np.diff(np.concatenate([[0], hit.astype(np.int8), [0]])) == 1))
+    return count
+
+
+def _keep_digit(cleaned: np.ndarray, threshold: float) -> int:
+    """Keep the ink that belongs to the digit: the largest connected region of ink and what
+    lies near it or is substantial; specks, bits of lines and what touches the picture's
+    edge (background) elsewhere are cleared in place.
+    Returns how many regions were cleared (worked out on a copy at most 96 pixels a side)."""
+    mask = cleaned > threshold
+    h, w = mask.shape
+    step = max(1, math.ceil(max(h, w) / 96))
+    hs, ws = math.ceil(h / step), math.ceil(w / step)
+    padded = np.zeros((hs * step, ws * step), bool)
+    padded[:h, :w] = mask
+    small = padded.reshape(hs, step, ws, step).any(axis=(1, 3))
+    labels, n = _label(small)
+    if n == 0:
+        return 0
+    mass = np.bincount(labels.ravel(), weights=np.where(padded, 1.0, 0.0).reshape(
+        hs, step, ws, step).sum(axis=(1, 3)).ravel(), minlength=n + 1)
+    main = int(np.argmax(mass[1:])) + 1
+    ys, xs = np.nonzero(labels == main)
+    size = max(ys.max() - ys.min(), xs.max() - xs.min()) + 1
+    margin = 0.3 * size + 1
+    top, bottom, left, right = ys.min() - margin, ys.max() + margin, xs.min() - margin, xs.max() + margin
+    drop = np.zeros(n + 1, bool)
+    for k in range(1, n + 1):
+        if k == main or mass[k] >= 0.25 * mass[main]:
+            continue
+        ky, kx = np.nonzero(labels == k)
+        inside = (ky.min() <= bottom and ky.max() >= top and kx.min() <= right and kx.max() >= left)
+        edge = ky.min() == 0 or kx.min() == 0 or ky.max() == hs - 1 or kx.max() == ws - 1
+        drop[k] = not inside or edge or mass[k] < 0.03 * mass[main]
+    # Digits are tall: a main region flatter than 3% of the page (and 2 cells) is the bits of
+    # a line or a smudge, not a digit; then everything goes.
+    tall = ys.max() - ys.min() + 1 >= max(2, 0.03 * hs)
+    if not tall:
+        drop[1:] = True
+    if not drop.any():
+        return 0
+    clear = np.repeat(np.repeat(drop[labels], step, axis=0), step, axis=1)[:h, :w]
+    cleaned[clear] = 0.0
+    return int(drop.sum())
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _find_ink(v: np.ndarray, tight: bool, paper: float) -> tuple[np.ndarray, float, list[str], int]:
+    """White-on-black picture -> (cleaned, ink threshold or 0, notes ending with the
+    cleaning's own explanation, paper border added). A tight crop gets a paper border first;
+    a photo loses the table along its edges and the ruled lines across its page."""
+    pad = 0
+    notes = []
+    if tight:
+        # No paper border: add one, so that the paper is the majority, as in any other picture.
+        pad = max(2, round(TIGHT_PAD * max(v.shape)))
+        v = np.pad(v, pad, constant_values=np.float32(paper))
+        notes.append(f"There is little or no paper around the ink (a tight crop or a small "
+                     f"scan), so a {pad}-pixel paper border was added first.")
+    cleaned, threshold, why = _clean(v)
+    photo = not why.startswith(("Not needed", "The background is black"))
+    if threshold > 0 and photo and not tight:
+        sides = _remove_bands(cleaned, threshold)
+        if sides:
+            notes.append("Ignored a dark band along the " + " and ".join(sides) + " edge"
+                         + ("s" if len(sides) > 1 else "") + " (the table, not ink).")
+        lines = _remove_ruled_lines(cleaned, threshold)
+        if lines:
+            notes.append(f"Removed {_plural(lines, 'ruled line')} that run across the page "
+                         "(the paper, not ink).")
+        specks = _keep_digit(cleaned, threshold)
+        if specks:
+            notes.append(f"Cleared {_plural(specks, 'small mark')} away from the digit.")
+        if sides or lines:  # the band may have set the contrast: stretch what is left again
+            rest = cleaned[cleaned > threshold]
+            if rest.size:
+                top = float(np.percentile(rest, 99))
+                if 0 < top < 0.95:
+                    np.clip(cleaned * np.float32(1 / top), 0, 1, out=cleaned)
+    return cleaned, threshold, notes + [why], pad
+
+
 # ----- the pipeline ----------------------------------------------------------------------
-
-
-def _nothing_found(steps: list[Step], flip: bool, why: str) -> DigitInput:
-    """The remaining steps, blank, when there is nothing to crop: an empty input."""
-    blank = np.zeros((SIZE, SIZE), np.float32)
-    steps += [Step(key, title, why, blank) for key, title in
-              (("crop", "Crop"), ("thicken", "Thicken"), ("scale", "Scale"), ("center", "Center"))]
-    return DigitInput(image=blank, steps=steps, inverted=flip, empty=True, bbox=None)
 
 
 def _box_in_input(box: tuple[int, int, int, int], factor: int, image) -> tuple[int, int, int, int]:
@@ -289,26 +671,79 @@ def _grey_and_invert(image: np.ndarray, invert: bool | str, dataset: str):
     return grey, factor, v, flip, steps
 
 
+def _nothing_found(steps: list[Step], flip: bool, why: str, reason: str = "blank") -> DigitInput:
+    """The remaining steps, blank, when there is nothing to crop: an empty input."""
+    blank = np.zeros((SIZE, SIZE), np.float32)
+    steps += [Step(key, title, why, blank) for key, title in
+              (("crop", "Crop"), ("thicken", "Thicken"), ("scale", "Scale"), ("center", "Center"))]
+    return DigitInput(image=blank, steps=steps, inverted=flip, empty=True, bbox=None, reason=reason)
+
+
 def preprocess_digit(image: np.ndarray, *, invert: bool | str = "auto",
                      already_centered: bool = False, thicken: bool = True) -> DigitInput:
     """A picture of one digit -> the 28x28 MNIST-style network input, with every step.
 
     image: (H, W) or (H, W, 3) values 0..255 (as load_image gives) or uint8, any size.
-    invert: "auto" (decided from the border: a light border means dark ink on light paper),
-    True or False. already_centered: the input is already an MNIST-style digit (for example
-    a test image): only grey, invert and clean are applied, then it is resized to 28x28.
+    invert: "auto" (decided from the sides: paper surrounds a digit; when the ink reaches
+    every side, a tight crop, the ink is the class that forms strokes), True or False.
+    already_centered: the input is already an MNIST-style digit (for example a test image):
+    only grey, invert and clean are applied, then it is resized to 28x28.
     thicken: strokes much thinner than MNIST's are thickened (a thin pen on a big pad).
-    """
-    grey, factor, v, flip, steps = _grey_and_invert(image, invert, "MNIST")
-    cleaned, threshold, why = _clean(v)
-    title = "Clean (not needed)" if why.startswith("Not needed") else "Clean"
-    steps.append(Step("clean", title, why, cleaned))
 
+    Photos are read as a person would: the table showing along an edge and the ruled lines
+    of notebook paper are background, not ink; a tight crop gets a paper border first; a
+    colourful photo is "no single digit" (reason), not "blank".
+    """
+    if invert not in ("auto", True, False):
+        raise ValueError(f"invert must be 'auto', True or False, not {invert!r}")
+    grey, factor = _to_grey(image)
+    steps = [Step("grey", "Grey", "The picture as shades of grey from black (0) to white (1)."
+                  + (f" It was shrunk {factor}x first to keep this fast." if factor > 1 else ""),
+                  grey)]
+    reading = _polarity(grey, invert)
+    flip = reading.flip
+    v = 1.0 - grey if flip else grey.copy()
+    if invert != "auto":
+        why = "The picture was flipped to white on black, as asked." if flip else "Not flipped, as asked."
+    elif flip:
+        why = "Dark on a light background was flipped to white on black, like MNIST."
+    else:
+        why = "Not needed: the picture is already light on a dark background, like MNIST."
+    if reading.by_strokes:
+        why = why[:-1] + (" (the ink reaches every edge, so its strokes told which shade is "
+                          "ink).")
+    steps.append(Step("invert", "Invert" if flip else ("Invert (not needed)" if invert == "auto"
+                                                        else "Invert (off)"), why, v))
+
+    # A small picture (a 32x32 scan) gets a paper border too: its digit fills it.
+    small = max(grey.shape) <= 64 and not reading.even
+    tight = (reading.tight or small) and not already_centered
+    if not reading.even and not _sharp(grey):
+        # Nothing with a sharp edge: only uneven light and noise on a blank page.
+        steps.append(Step("clean", "Clean", "No ink was found: nothing in the picture has a "
+                          "sharp edge, only uneven light and noise (a blank page).",
+                          np.zeros_like(v)))
+        return _nothing_found(steps, flip, "No ink was found, so there is nothing to do here.")
+    cleaned, threshold, notes, pad = _find_ink(v, tight, reading.paper)
     box = _ink_box(cleaned, threshold) if threshold > 0 else None
+    if box is None and reading.fills and not tight and not already_centered:
+        # Clear ink and paper, yet nothing found: most likely a crop so tight that the paper
+        # is the minority. Read it again with a paper border.
+        cleaned, threshold, notes, pad = _find_ink(v, True, reading.paper)
+        box = _ink_box(cleaned, threshold) if threshold > 0 else None
+    why = notes.pop()
+    if _colourful_photo(image):
+        steps.append(Step("clean", "Clean", " ".join(notes + [why]), cleaned))
+        return _nothing_found(steps, flip, "The picture is a colourful photo, not ink on paper, "
+                              "so no single digit was looked for.", reason="no single digit")
+    title = "Clean (not needed)" if why.startswith("Not needed") and not notes else "Clean"
+    steps.append(Step("clean", title, " ".join(notes + [why]), cleaned))
+
     if box is None:
         return _nothing_found(steps, flip, "No ink was found, so there is nothing to do here.")
     top, left, bottom, right = box
-    bbox = _box_in_input(box, factor, image)
+    bbox = _box_in_input((max(0, top - pad), max(0, left - pad), max(1, bottom - pad),
+                          max(1, right - pad)), factor, image)
 
     if already_centered:
         out = _resize(cleaned, SIZE, SIZE)
@@ -354,7 +789,8 @@ def preprocess_digit(image: np.ndarray, *, invert: bool | str = "auto",
     out, (py, px) = _place(patch)
     steps.append(Step("center", "Center", "Placed in a 28×28 frame so the centre of mass of the "
                       "ink is in the middle, as in MNIST.", out))
-    return DigitInput(image=out, steps=steps, inverted=flip, empty=not out.any(), bbox=bbox)
+    return DigitInput(image=out, steps=steps, inverted=flip, empty=not out.any(), bbox=bbox,
+                      reason="" if out.any() else "blank")
 
 
 ITEM_INK = 0.08  # what counts as part of the item (not background) for the crop, after invert
