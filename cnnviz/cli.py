@@ -58,6 +58,10 @@ def _add_train(sub) -> None:
     p.add_argument("--limit", type=int, default=None, metavar="N",
                    help="train on the first N training images only (quick experiments)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--outlier-exposure", type=float, default=0.5, metavar="W",
+                   help="weight of the loss that teaches the network to give drawn "
+                        "non-digits (letters, stars, scribbles) no confident answer, so it "
+                        "can say 'does not look like a digit' (default 0.5; 0 = off)")
     p.add_argument("--out", "-o", required=True, metavar="FILE",
                    help="where to write the .safetensors weights")
     _add_data_dir(p)
@@ -232,8 +236,10 @@ class _EpochSaver:
     """Prints each epoch and saves the weights after it, so a crash or Ctrl-C keeps the
     last complete epoch; `saved_epoch` is the epoch really in the file."""
 
-    def __init__(self, args, out: Path, card_facts: dict, bar: _BatchBar):
+    def __init__(self, args, out: Path, card_facts: dict, bar: _BatchBar, held_out=None):
         self.args, self.out, self.facts, self.bar = args, out, card_facts, bar
+        self.held_out = held_out  # images never trained on: the verdict's threshold
+        self.verdict_outliers = None  # drawn non-digits, made once
         self.started = time.perf_counter()
         self.epochs: list = []
         self.saved_epoch = None  # set only once its file is complete
@@ -251,6 +257,15 @@ class _EpochSaver:
 
         self.bar.close()
         self.epochs.append(res)
+        if self.held_out is not None and len(self.held_out):
+            from .core import verdict
+
+            if self.verdict_outliers is None:
+                self.verdict_outliers = verdict.measurement_outliers(self.args.dataset)
+            self.facts["verdict"] = verdict.calibrate_for_card(
+                model, self.held_out, self.args.dataset, outliers=self.verdict_outliers,
+                source=f"the last {len(self.held_out):,} {self.args.dataset} training images, "
+                       "kept out of training")
         print(f"epoch {res.epoch:>3}/{self.args.epochs}  loss {res.train_loss:.4f}  "
               f"train acc {res.train_accuracy:.4f}  test loss {res.test_loss:.4f}  "
               f"test acc {res.test_accuracy:.4f}  {res.seconds:.1f} s", flush=True)
@@ -288,6 +303,7 @@ def _card_facts(args, lr, schedule, config, train_images: int, device) -> dict:
         "lr": lr,
         "schedule": schedule,
         "augment": config.augment,
+        "outlier_exposure": config.outlier_exposure,
         "seed": args.seed,
         "device": device.type,
         "versions": {"cnnviz": __version__, "torch": torch.__version__,
@@ -303,6 +319,9 @@ def _train(args, stop_requested) -> int:
     from .core.training import TrainConfig, pick_device, train
 
     lr, schedule = _train_settings(args)
+    if not (math.isfinite(args.outlier_exposure) and 0 <= args.outlier_exposure <= 100):
+        raise CliError(f"--outlier-exposure must be a number from 0 to 100 (got "
+                       f"{args.outlier_exposure:g}); 0.5 is the default, 0 turns it off")
     try:
         model = build_model(args.arch, seed=args.seed)
     except ArchitectureError as exc:
@@ -310,11 +329,17 @@ def _train(args, stop_requested) -> int:
     out = _train_output(args)
     x_train, y_train = _load_data(args.dataset, "train", args.data_dir)
     x_test, y_test = _load_data(args.dataset, "test", args.data_dir)
+    from .core.verdict import HELD_OUT
+
+    held = min(HELD_OUT, len(x_train) // 10)  # the end of the training set fixes the verdict
+    held_out = x_train[len(x_train) - held:]
+    x_train, y_train = x_train[:len(x_train) - held], y_train[:len(y_train) - held]
     if args.limit is not None:
         x_train, y_train = x_train[:args.limit], y_train[:args.limit]
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size,
                          optimizer=args.optimizer, lr=lr, schedule=schedule,
-                         augment=not args.no_augment, seed=args.seed)
+                         augment=not args.no_augment, seed=args.seed,
+                         outlier_exposure=args.outlier_exposure, outlier_dataset=args.dataset)
     device = pick_device()
     print(f"Training {args.arch} on {args.dataset} ({len(x_train):,} images) for "
           f"{args.epochs} epochs on {device.type}, {torch.get_num_threads()} threads; "
@@ -322,7 +347,7 @@ def _train(args, stop_requested) -> int:
           f"augment {'on' if config.augment else 'off'}, seed {args.seed}", flush=True)
     bar = _BatchBar()
     saver = _EpochSaver(args, out, _card_facts(args, lr, schedule, config, len(x_train), device),
-                        bar)
+                        bar, held_out)
     result = train(model, x_train, y_train, config, x_test, y_test, on_batch=bar.on_batch,
                    on_epoch=saver.on_epoch, should_stop=stop_requested, device=device)
     bar.close()
