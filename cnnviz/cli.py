@@ -408,7 +408,19 @@ def cmd_summary(args) -> int:
     return 0
 
 
+def _strict_json(value) -> str:
+    """JSON without NaN or Infinity (which are not JSON): a non-finite number is refused."""
+    try:
+        return json.dumps(value, allow_nan=False)
+    except ValueError:
+        raise CliError("the result holds a number that is not finite (NaN or infinity), "
+                       "which JSON cannot carry; the model's weights are probably broken") from None
+
+
 def cmd_predict(args) -> int:
+    import numpy as np
+
+    from .core import verdict
     from .core.formulas import percent
     from .core.images import ImageError, load_image
     from .core.preprocess import preprocess_for
@@ -429,12 +441,20 @@ def cmd_predict(args) -> int:
             results.append({"file": name, "error": "no digit found: the picture is blank "
                             "(no ink stands out from the background)"})
             continue
-        probs = loaded.model.predict_proba(prep.image[None])[0]
+        logits = verdict.logits_of(loaded.model, prep.image[None])[0]
+        if not np.isfinite(logits).all():  # "0 (nan%)" would be no answer at all
+            failed = True
+            results.append({"file": name, "error": "the network's output is not a number "
+                            "(NaN or infinity): the model's weights are broken"})
+            continue
+        probs = np.exp(logits - logits.max())
+        probs /= probs.sum()
         # Full precision: rounding shows small probabilities as 0.0
         results.append({"file": name, "prediction": int(probs.argmax()),
-                        "probabilities": [float(p) for p in probs]})
+                        "probabilities": [float(p) for p in probs],
+                        "unsure": verdict.is_unsure(logits, loaded.card)})
     if args.json:
-        print(json.dumps(results))
+        print(_strict_json(results))
     else:
         classes = loaded.classes
         for r in results:
@@ -443,7 +463,8 @@ def cmd_predict(args) -> int:
                 continue
             top = sorted(range(10), key=lambda i: -r["probabilities"][i])[:3]
             tops = ", ".join(f"{classes[i]} {percent(r['probabilities'][i])}" for i in top)
-            print(f"{r['file']}: {classes[r['prediction']]}   ({tops})")
+            unsure = (f"   unsure: {verdict.not_like(loaded.dataset)}" if r["unsure"] else "")
+            print(f"{r['file']}: {classes[r['prediction']]}   ({tops}){unsure}")
     return 1 if failed else 0
 
 

@@ -35,8 +35,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-import torch.nn.functional as F
+
+# torch is imported inside the functions that need it: the app's views import the words
+# below before torch is loaded (the lazy start).
 
 SCORES = ("energy", "max_logit", "max_softmax")  # all oriented: higher = less like training
 SCORE = "energy"  # the one used (measured best; see the module docstring)
@@ -46,15 +47,17 @@ DEFAULT_MIN_PROBABILITY = 0.5  # the default rule: unsure below this top softmax
 OUTLIERS_IN_CARD = 600  # measurement-stream non-digits whose flagged share the card records
 
 # Outlier exposure during training.
-OE_BATCH_FRACTION = 0.5  # outliers per training batch, as a share of the batch's digits
-OE_POOL_MAX = 6000  # synthetic pictures drawn once per run (the training stream) ...
+OE_BATCH_FRACTION = 0.25  # outliers per training batch, as a share of the batch's digits
+OE_POOL_MAX = 4000  # synthetic pictures drawn once per run (the training stream) ...
 OE_POOL_MIN = 512  # ... and at least this many, also for a short run
 OE_POOL_SHARE = 0.1  # ... or a tenth of the training images, whichever is between
 
 
-def outlier_exposure_loss(logits: torch.Tensor) -> torch.Tensor:
+def outlier_exposure_loss(logits):
     """Cross-entropy from the outliers' softmax to the uniform distribution, minus its
     minimum log(K): 0 exactly when every outlier gets 1/K for each class."""
+    import torch.nn.functional as F
+
     return -F.log_softmax(logits, dim=1).mean(dim=1).mean() - math.log(logits.shape[1])
 
 
@@ -81,10 +84,16 @@ def scores(logits, score: str = SCORE) -> np.ndarray:
     return np.where(finite, s, np.inf)
 
 
-@torch.no_grad()
 def logits_of(model, images, batch_size: int = 1000) -> np.ndarray:
     """The logits (the scores before any softmax) of (N, 28, 28) images: uint8 0..255 or
     floats 0..1. The model is put in eval mode."""
+    import torch
+
+    with torch.no_grad():
+        return _logits(torch, model, images, batch_size)
+
+
+def _logits(torch, model, images, batch_size: int) -> np.ndarray:
     a = np.asarray(images)
     x = torch.from_numpy(a.astype(np.float32) / (255.0 if a.dtype == np.uint8 else 1.0))
     if x.ndim == 3:
@@ -191,3 +200,29 @@ def is_unsure(logits, card: dict | None) -> bool:
     """One input's (K,) logits: should the answer be distrusted?"""
     unsure, _ = unsure_scores(np.asarray(logits).reshape(-1), card)
     return bool(unsure)
+
+
+# What an unsure answer says, per dataset (the command line and the app).
+WHAT_IT_KNOWS = {"mnist": ("a digit", "digits"),
+                 "fashion-mnist": ("a piece of clothing", "clothes, shoes and bags")}
+
+
+def not_like(dataset: str | None) -> str:
+    """'does not look like a digit' (or 'like a piece of clothing' for Fashion-MNIST)."""
+    return f"does not look like {WHAT_IT_KNOWS.get(dataset or 'mnist', WHAT_IT_KNOWS['mnist'])[0]}"
+
+
+def trained_only_on(dataset: str | None) -> str:
+    """'digits' (or 'clothes, shoes and bags'): what the network was trained on."""
+    return WHAT_IT_KNOWS.get(dataset or "mnist", WHAT_IT_KNOWS["mnist"])[1]
+
+
+def unsure_help(dataset: str | None) -> str:
+    """A tooltip: why the answer says it does not look like a digit, in plain words."""
+    known = trained_only_on(dataset)
+    return (f"The network was trained only on {known}. Its softmax always shares 100% among "
+            f"its ten classes, so it names one of them for anything, even a star. cnnviz also "
+            f"checks how strongly the network responds to the input (its energy score, from "
+            f"the scores before the softmax): when that is weaker than for all but the most "
+            f"unusual real {known} it never trained on, the answer says it {not_like(dataset)}. "
+            f"The probabilities are shown unchanged.")
