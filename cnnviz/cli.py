@@ -62,6 +62,9 @@ def _add_train(sub) -> None:
                    help="weight of the loss that teaches the network to give drawn "
                         "non-digits (letters, stars, scribbles) no confident answer, so it "
                         "can say 'does not look like a digit' (default 0.5; 0 = off)")
+    p.add_argument("--init", metavar="FILE", default=None,
+                   help="start from the weights in this .safetensors file (same architecture) "
+                        "instead of random ones: fine-tuning, e.g. to add outlier exposure")
     p.add_argument("--out", "-o", required=True, metavar="FILE",
                    help="where to write the .safetensors weights")
     _add_data_dir(p)
@@ -265,7 +268,8 @@ class _EpochSaver:
             self.facts["verdict"] = verdict.calibrate_for_card(
                 model, self.held_out, self.args.dataset, outliers=self.verdict_outliers,
                 source=f"the last {len(self.held_out):,} {self.args.dataset} training images, "
-                       "kept out of training")
+                       "kept out of training" + (" (the --init weights may have seen them)"
+                                                 if self.args.init else ""))
         print(f"epoch {res.epoch:>3}/{self.args.epochs}  loss {res.train_loss:.4f}  "
               f"train acc {res.train_accuracy:.4f}  test loss {res.test_loss:.4f}  "
               f"test acc {res.test_accuracy:.4f}  {res.seconds:.1f} s", flush=True)
@@ -304,12 +308,26 @@ def _card_facts(args, lr, schedule, config, train_images: int, device) -> dict:
         "schedule": schedule,
         "augment": config.augment,
         "outlier_exposure": config.outlier_exposure,
+        "init": Path(args.init).name if args.init else None,  # fine-tuned from these weights
         "seed": args.seed,
         "device": device.type,
         "versions": {"cnnviz": __version__, "torch": torch.__version__,
                      "python": platform.python_version()},
         "command": "cnnviz " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else None,
     }
+
+
+def _initial_weights(args, model):
+    """--init: the file's network, which must have the architecture being trained."""
+    from .core.weights import WeightsError, load_weights
+
+    try:
+        start = load_weights(args.init)
+    except WeightsError as exc:
+        raise CliError(f"--init {args.init}: {exc}") from None
+    if start.model.arch.to_dict() != model.arch.to_dict():
+        raise CliError(f"--init {args.init} holds a different network than --arch {args.arch}")
+    return start.model
 
 
 def _train(args, stop_requested) -> int:
@@ -326,6 +344,8 @@ def _train(args, stop_requested) -> int:
         model = build_model(args.arch, seed=args.seed)
     except ArchitectureError as exc:
         raise CliError(str(exc)) from None
+    if args.init:
+        model = _initial_weights(args, model)
     out = _train_output(args)
     x_train, y_train = _load_data(args.dataset, "train", args.data_dir)
     x_test, y_test = _load_data(args.dataset, "test", args.data_dir)

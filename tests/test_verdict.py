@@ -32,17 +32,19 @@ def strict_loads(text: str):
 # ----- the score and the threshold --------------------------------------------------------
 
 
-def test_calibrated_threshold_is_torchs_quantile_of_the_held_out_energy():
+@pytest.mark.parametrize("score", ["max_logit", "energy"])
+def test_calibrated_threshold_is_torchs_quantile_of_the_held_out_scores(score):
     torch.manual_seed(1)
     model = build_model("lecture-keras", seed=3).eval()
     held_out = torch.rand(257, 28, 28).numpy()
-    with torch.no_grad():  # the reference: torch's own forward pass, logsumexp and quantile
-        logits = model(torch.from_numpy(held_out)[:, None])
-        energy = -torch.logsumexp(logits.double(), dim=1)
-        expected = torch.quantile(energy, 0.99).item()
-        flagged = (energy > expected).double().mean().item()
-    card = verdict.calibrate(model, held_out, quantile=0.99)
-    assert card["score"] == "energy" and card["held_out"] == 257
+    with torch.no_grad():  # the reference: torch's own forward pass, max/logsumexp, quantile
+        logits = model(torch.from_numpy(held_out)[:, None]).double()
+        s = -logits.max(dim=1).values if score == "max_logit" else -torch.logsumexp(logits, dim=1)
+        expected = torch.quantile(s, 0.99).item()
+        flagged = (s > expected).double().mean().item()
+    card = (verdict.calibrate(model, held_out, quantile=0.99) if score == verdict.SCORE
+            else verdict.calibrate(model, held_out, quantile=0.99, score=score))
+    assert card["score"] == score and card["held_out"] == 257
     assert card["threshold"] == pytest.approx(expected, rel=1e-6, abs=1e-6)
     assert card["flagged_real"] == pytest.approx(flagged)
     assert 0.0 < card["flagged_real"] <= 0.01 + 1 / 257  # at most one more than 1%
@@ -266,8 +268,9 @@ def test_cnnviz_train_stores_a_verdict_fixed_on_images_it_did_not_train_on(tmp_p
     held_out = x_train[-verdict.HELD_OUT:]  # the reference: numpy's quantile of torch's logits
     with torch.no_grad():
         logits = loaded.model(torch.from_numpy(held_out.astype(np.float32) / 255)[:, None])
-    energy = -torch.logsumexp(logits.double(), 1).numpy()
-    assert v["threshold"] == pytest.approx(np.quantile(energy, verdict.QUANTILE), rel=1e-5)
+    neg_max_logit = -logits.double().max(1).values.numpy()
+    assert v["score"] == "max_logit"
+    assert v["threshold"] == pytest.approx(np.quantile(neg_max_logit, verdict.QUANTILE), rel=1e-5)
     assert 0.0 <= v["flagged_outliers"] <= 1.0
 
 
