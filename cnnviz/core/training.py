@@ -81,8 +81,10 @@ def augment_batch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Random small affine changes and stroke thickness, as people's drawings vary.
 
     Rotation +-12 degrees, scale 0.85-1.15, shift +-2.5 px, shear +-0.15; a third of the
-    batch gets thicker strokes (3x3 max filter), a sixth thinner ones (3x3 min filter).
+    batch gets thicker strokes (3x3 max filter), a sixth thinner ones (3x3 min filter);
+    then about an eighth become low-resolution scans (cnnviz.core.augment.degrade_low_res).
     """
+    from .augment import degrade_low_res
     b = x.shape[0]
 
     def uniform(lo, hi):
@@ -104,6 +106,7 @@ def augment_batch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         out[thick] = F.max_pool2d(out[thick], 3, 1, 1) * 0.85 + out[thick] * 0.15
     if thin.any():
         out[thin] = -F.max_pool2d(-out[thin], 3, 1, 1) * 0.5 + out[thin] * 0.5
+    out = degrade_low_res(out.clamp_(0, 1), generator)  # ~12% become low-res scans (augment.py)
     return out.clamp_(0, 1)
 
 
