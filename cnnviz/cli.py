@@ -62,6 +62,10 @@ def _add_train(sub) -> None:
                    help="weight of the loss that teaches the network to give drawn "
                         "non-digits (letters, stars, scribbles) no confident answer, so it "
                         "can say 'does not look like a digit' (default 0.5; 0 = off)")
+    p.add_argument("--hold-out", type=int, default=None, metavar="N",
+                   help="keep the last N training images out of training to fix the 'does not "
+                        "look like a digit' threshold on (default 2000; 0 trains on every "
+                        "image and the model gets the default rule)")
     p.add_argument("--init", metavar="FILE", default=None,
                    help="start from the weights in this .safetensors file (same architecture) "
                         "instead of random ones: fine-tuning, e.g. to add outlier exposure")
@@ -351,7 +355,10 @@ def _train(args, stop_requested) -> int:
     x_test, y_test = _load_data(args.dataset, "test", args.data_dir)
     from .core.verdict import HELD_OUT
 
-    held = min(HELD_OUT, len(x_train) // 10)  # the end of the training set fixes the verdict
+    held = HELD_OUT if args.hold_out is None else args.hold_out
+    if not 0 <= held <= len(x_train) // 2:
+        raise CliError(f"--hold-out must be from 0 to {len(x_train) // 2:,} (got {held})")
+    # the end of the training set, never trained on, fixes the verdict's threshold
     held_out = x_train[len(x_train) - held:]
     x_train, y_train = x_train[:len(x_train) - held], y_train[:len(y_train) - held]
     if args.limit is not None:
