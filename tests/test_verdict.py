@@ -324,3 +324,22 @@ def test_the_cnn_explorers_answer_keeps_the_ten_probabilities_when_unsure(qtbot)
     np.testing.assert_array_equal(seen[-1], analysis.probabilities)
     panel.show_analysis(_unsure_analysis(False), classes, DIGITS)
     assert "does not look like" not in panel.prob_label.text()
+
+
+def test_hold_out_zero_trains_on_every_image_and_keeps_no_verdict(tmp_path, mnist_test):
+    from cnnviz.core.weights import load_weights
+
+    out = tmp_path / "all.safetensors"
+    assert main(["train", "--limit", "128", "--epochs", "1", "--batch-size", "64",
+                 "--hold-out", "0", "--outlier-exposure", "0", "--out", str(out)]) == 0
+    card = load_weights(out).card
+    assert "verdict" not in card and card["outlier_exposure"] == 0.0
+    assert verdict.rule_for(card) == verdict.DEFAULT_RULE
+
+
+def test_init_refuses_weights_of_another_network(tmp_path, capsys):
+    from cnnviz.core.weights import shipped_weights_path
+
+    code = main(["train", "--arch", "lecture-deep", "--init", str(shipped_weights_path("cnnviz")),
+                 "--out", str(tmp_path / "x.safetensors")])
+    assert code == 1 and "different network" in capsys.readouterr().err

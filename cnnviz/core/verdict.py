@@ -45,6 +45,11 @@ SCORES = ("energy", "max_logit", "max_softmax")  # all oriented: higher = less l
 SCORE = "max_logit"  # the one used (measured best; see the module docstring)
 QUANTILE = 0.995  # of held-out real scores: about 0.5% of real pictures are called unsure
 HELD_OUT = 2000  # cnnviz train keeps the last this many training images out of training
+# Digit models are also calibrated on the held-out digits made into low-resolution scans
+# (cnnviz.core.augment.degrade_low_res, as users' 8x8-upscaled pictures look): the threshold
+# is the larger of the two, so such a scan of a real digit is rarely called unsure either.
+LOW_RES_QUANTILE = 0.98
+LOW_RES_SEED = 0
 DEFAULT_MIN_PROBABILITY = 0.5  # the default rule: unsure below this top softmax probability
 OUTLIERS_IN_CARD = 600  # measurement-stream non-digits whose flagged share the card records
 
@@ -135,16 +140,40 @@ def measurement_outliers(dataset: str, n: int = OUTLIERS_IN_CARD) -> np.ndarray:
     return outlier_inputs(n, dataset, stream=STREAM_MEASURE, seed=0)[0]
 
 
+def low_res_views(images) -> np.ndarray:
+    """The pictures as low-resolution scans ((N, 28, 28) 0..1), seeded."""
+    import torch
+
+    from .augment import degrade_low_res
+
+    a = np.asarray(images)
+    x = torch.from_numpy(a.astype(np.float32) / (255.0 if a.dtype == np.uint8 else 1.0))[:, None]
+    return degrade_low_res(x, torch.Generator().manual_seed(LOW_RES_SEED), fraction=1.0)[:, 0].numpy()
+
+
 def calibrate_for_card(model, held_out_images, dataset: str = "mnist", *,
                        source: str = "held-out pictures never trained on",
                        outliers=None) -> dict:
     """What the training lab (and cnnviz train) stores as card["verdict"] after training:
-    the threshold from held_out_images ((N, 28, 28) uint8 or 0..1 floats, never trained on)
-    and the share of OUTLIERS_IN_CARD drawn non-digits it flags (pass `outliers` from
-    measurement_outliers(dataset) to draw them once for several calls)."""
+    the threshold from held_out_images ((N, 28, 28) uint8 or 0..1 floats, never trained on;
+    for a digit model the larger of that and the LOW_RES_QUANTILE of the same digits as
+    low-resolution scans) and the share of OUTLIERS_IN_CARD drawn non-digits it flags (pass
+    `outliers` from measurement_outliers(dataset) to draw them once for several calls)."""
     if outliers is None:
         outliers = measurement_outliers(dataset)
-    return calibrate(model, held_out_images, source=source, outliers=outliers)
+    card = calibrate(model, held_out_images, source=source)
+    if dataset == "mnist":
+        scans = calibrate(model, low_res_views(held_out_images), quantile=LOW_RES_QUANTILE)
+        card["thresholds"] = {"held-out": card["threshold"], "held-out as low-res scans":
+                              scans["threshold"]}
+        if scans["threshold"] > card["threshold"]:
+            card["threshold"] = scans["threshold"]
+            real = scores(logits_of(model, held_out_images), card["score"])
+            card["flagged_real"] = float(np.mean(real > card["threshold"]))
+    if len(outliers):
+        flagged = scores(logits_of(model, outliers), card["score"]) > card["threshold"]
+        card["flagged_outliers"] = float(np.mean(flagged))
+    return card
 
 
 @dataclass(frozen=True)
