@@ -62,6 +62,17 @@ def _add_train(sub) -> None:
     p.add_argument("--limit", type=int, default=None, metavar="N",
                    help="train on the first N training images only (quick experiments)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--outlier-exposure", type=float, default=0.5, metavar="W",
+                   help="weight of the loss that teaches the network to give drawn "
+                        "non-digits (letters, stars, scribbles) no confident answer, so it "
+                        "can say 'does not look like a digit' (default 0.5; 0 = off)")
+    p.add_argument("--hold-out", type=int, default=None, metavar="N",
+                   help="keep the last N training images out of training to fix the 'does not "
+                        "look like a digit' threshold on (default 2000; 0 trains on every "
+                        "image and the model gets the default rule)")
+    p.add_argument("--init", metavar="FILE", default=None,
+                   help="start from the weights in this .safetensors file (same architecture) "
+                        "instead of random ones: fine-tuning, e.g. to add outlier exposure")
     p.add_argument("--out", "-o", required=True, metavar="FILE",
                    help="where to write the .safetensors weights")
     _add_data_dir(p)
@@ -281,8 +292,10 @@ class _EpochSaver:
     """Prints each epoch and saves the weights after it, so a crash or Ctrl-C keeps the
     last complete epoch; `saved_epoch` is the epoch really in the file."""
 
-    def __init__(self, args, out: Path, card_facts: dict, bar: _BatchBar):
+    def __init__(self, args, out: Path, card_facts: dict, bar: _BatchBar, held_out=None):
         self.args, self.out, self.facts, self.bar = args, out, card_facts, bar
+        self.held_out = held_out  # images never trained on: the verdict's threshold
+        self.verdict_outliers = None  # drawn non-digits, made once
         self.started = time.perf_counter()
         self.epochs: list = []
         self.saved_epoch = None  # set only once its file is complete
@@ -300,6 +313,16 @@ class _EpochSaver:
 
         self.bar.close()
         self.epochs.append(res)
+        if self.held_out is not None and len(self.held_out):
+            from .core import verdict
+
+            if self.verdict_outliers is None:
+                self.verdict_outliers = verdict.measurement_outliers(self.args.dataset)
+            self.facts["verdict"] = verdict.calibrate_for_card(
+                model, self.held_out, self.args.dataset, outliers=self.verdict_outliers,
+                source=f"the last {len(self.held_out):,} {self.args.dataset} training images, "
+                       "kept out of training" + (" (the --init weights may have seen them)"
+                                                 if self.args.init else ""))
         print(f"epoch {res.epoch:>3}/{self.args.epochs}  loss {res.train_loss:.4f}  "
               f"train acc {res.train_accuracy:.4f}  test loss {res.test_loss:.4f}  "
               f"test acc {res.test_accuracy:.4f}  {res.seconds:.1f} s", flush=True)
@@ -337,12 +360,27 @@ def _card_facts(args, lr, schedule, config, train_images: int, device) -> dict:
         "lr": lr,
         "schedule": schedule,
         "augment": config.augment,
+        "outlier_exposure": config.outlier_exposure,
+        "init": Path(args.init).name if args.init else None,  # fine-tuned from these weights
         "seed": args.seed,
         "device": device.type,
         "versions": {"cnnviz": __version__, "torch": torch.__version__,
                      "python": platform.python_version()},
         "command": "cnnviz " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else None,
     }
+
+
+def _initial_weights(args, model):
+    """--init: the file's network, which must have the architecture being trained."""
+    from .core.weights import WeightsError, load_weights
+
+    try:
+        start = load_weights(args.init)
+    except WeightsError as exc:
+        raise CliError(f"--init {args.init}: {exc}") from None
+    if start.model.arch.to_dict() != model.arch.to_dict():
+        raise CliError(f"--init {args.init} holds a different network than --arch {args.arch}")
+    return start.model
 
 
 def _train(args, stop_requested) -> int:
@@ -352,18 +390,32 @@ def _train(args, stop_requested) -> int:
     from .core.training import TrainConfig, pick_device, train
 
     lr, schedule = _train_settings(args)
+    if not (math.isfinite(args.outlier_exposure) and 0 <= args.outlier_exposure <= 100):
+        raise CliError(f"--outlier-exposure must be a number from 0 to 100 (got "
+                       f"{args.outlier_exposure:g}); 0.5 is the default, 0 turns it off")
     try:
         model = build_model(args.arch, seed=args.seed)
     except ArchitectureError as exc:
         raise CliError(str(exc)) from None
+    if args.init:
+        model = _initial_weights(args, model)
     out = _train_output(args)
     x_train, y_train = _load_data(args.dataset, "train", args.data_dir)
     x_test, y_test = _load_data(args.dataset, "test", args.data_dir)
+    from .core.verdict import HELD_OUT
+
+    held = HELD_OUT if args.hold_out is None else args.hold_out
+    if not 0 <= held <= len(x_train) // 2:
+        raise CliError(f"--hold-out must be from 0 to {len(x_train) // 2:,} (got {held})")
+    # the end of the training set, never trained on, fixes the verdict's threshold
+    held_out = x_train[len(x_train) - held:]
+    x_train, y_train = x_train[:len(x_train) - held], y_train[:len(y_train) - held]
     if args.limit is not None:
         x_train, y_train = x_train[:args.limit], y_train[:args.limit]
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size,
                          optimizer=args.optimizer, lr=lr, schedule=schedule,
-                         augment=not args.no_augment, seed=args.seed)
+                         augment=not args.no_augment, seed=args.seed,
+                         outlier_exposure=args.outlier_exposure, outlier_dataset=args.dataset)
     device = pick_device()
     _refuse_what_cannot_fit(args, model.arch, len(x_train), len(x_test), device)
     print(f"Training {args.arch} on {args.dataset} ({len(x_train):,} images) for "
@@ -372,7 +424,7 @@ def _train(args, stop_requested) -> int:
           f"augment {'on' if config.augment else 'off'}, seed {args.seed}", flush=True)
     bar = _BatchBar()
     saver = _EpochSaver(args, out, _card_facts(args, lr, schedule, config, len(x_train), device),
-                        bar)
+                        bar, held_out)
     result = train(model, x_train, y_train, config, x_test, y_test, on_batch=bar.on_batch,
                    on_epoch=saver.on_epoch, should_stop=stop_requested, device=device)
     bar.close()
@@ -433,7 +485,19 @@ def cmd_summary(args) -> int:
     return 0
 
 
+def _strict_json(value) -> str:
+    """JSON without NaN or Infinity (which are not JSON): a non-finite number is refused."""
+    try:
+        return json.dumps(value, allow_nan=False)
+    except ValueError:
+        raise CliError("the result holds a number that is not finite (NaN or infinity), "
+                       "which JSON cannot carry; the model's weights are probably broken") from None
+
+
 def cmd_predict(args) -> int:
+    import numpy as np
+
+    from .core import verdict
     from .core.formulas import percent
     from .core.images import ImageError, load_image
     from .core.preprocess import preprocess_for
@@ -454,12 +518,20 @@ def cmd_predict(args) -> int:
             results.append({"file": name, "error": "no digit found: the picture is blank "
                             "(no ink stands out from the background)"})
             continue
-        probs = loaded.model.predict_proba(prep.image[None])[0]
+        logits = verdict.logits_of(loaded.model, prep.image[None])[0]
+        if not np.isfinite(logits).all():  # "0 (nan%)" would be no answer at all
+            failed = True
+            results.append({"file": name, "error": "the network's output is not a number "
+                            "(NaN or infinity): the model's weights are broken"})
+            continue
+        probs = np.exp(logits - logits.max())
+        probs /= probs.sum()
         # Full precision: rounding shows small probabilities as 0.0
         results.append({"file": name, "prediction": int(probs.argmax()),
-                        "probabilities": [float(p) for p in probs]})
+                        "probabilities": [float(p) for p in probs],
+                        "unsure": verdict.is_unsure(logits, loaded.card)})
     if args.json:
-        print(json.dumps(results))
+        print(_strict_json(results))
     else:
         classes = loaded.classes
         for r in results:
@@ -468,7 +540,8 @@ def cmd_predict(args) -> int:
                 continue
             top = sorted(range(10), key=lambda i: -r["probabilities"][i])[:3]
             tops = ", ".join(f"{classes[i]} {percent(r['probabilities'][i])}" for i in top)
-            print(f"{r['file']}: {classes[r['prediction']]}   ({tops})")
+            unsure = (f"   unsure: {verdict.not_like(loaded.dataset)}" if r["unsure"] else "")
+            print(f"{r['file']}: {classes[r['prediction']]}   ({tops}){unsure}")
     return 1 if failed else 0
 
 

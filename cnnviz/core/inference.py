@@ -14,6 +14,7 @@ import numpy as np
 from .formulas import percent  # noqa: F401 (the old home of percent; import it from formulas)
 from .models import LayerInfo, Network
 from .preprocess import DigitInput, preprocess_for
+from .verdict import unsure_scores
 
 
 @dataclass
@@ -24,6 +25,12 @@ class Analysis:
     probabilities: np.ndarray  # (10,)
     prediction: int
     seconds: float  # preprocessing + forward pass
+    # The verdict (cnnviz.core.verdict): True when the input does not look like what the
+    # network was trained on (a letter for a digit model), whatever the softmax says; and
+    # the score it was decided on (higher = less like the training data). An empty input
+    # is not unsure: there is nothing to judge.
+    unsure: bool = False
+    verdict_score: float = float("nan")
 
     def layer(self, name: str) -> np.ndarray:
         for layer_name, value in self.layers:
@@ -38,10 +45,11 @@ class Analysis:
 
 
 def analyze(model: Network, image: np.ndarray, *, preprocess: bool = True,
-            dataset: str | None = None) -> Analysis:
+            dataset: str | None = None, card: dict | None = None) -> Analysis:
     """image: (H, W) or (H, W, 3), 0..255, any size; or a ready (28, 28) input in 0..1
     with preprocess=False. dataset: what the model was trained on ("mnist", the default, or
-    "fashion-mnist"), which decides how a picture is framed (preprocess_for)."""
+    "fashion-mnist"), which decides how a picture is framed (preprocess_for). card: the
+    model's card, whose "verdict" decides `unsure` (without one: the default rule)."""
     t0 = time.perf_counter()
     if preprocess:
         digit = preprocess_for(dataset)(image)
@@ -53,9 +61,13 @@ def analyze(model: Network, image: np.ndarray, *, preprocess: bool = True,
     logits_or_probs = layers[-1][1]
     if model.ends_in_softmax:
         probs = logits_or_probs
+        logits = layers[-2][1]  # what went into the softmax layer
     else:
+        logits = logits_or_probs
         e = np.exp(logits_or_probs - logits_or_probs.max())
         probs = e / e.sum()
+    unsure, score = unsure_scores(logits, card)
     return Analysis(digit=digit, layers=layers, layer_infos=list(model.layer_infos),
                     probabilities=np.asarray(probs, dtype=np.float64),
-                    prediction=int(np.argmax(probs)), seconds=time.perf_counter() - t0)
+                    prediction=int(np.argmax(probs)), seconds=time.perf_counter() - t0,
+                    unsure=bool(unsure) and not digit.empty, verdict_score=float(score))

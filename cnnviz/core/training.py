@@ -29,6 +29,11 @@ class TrainConfig:
     augment: bool = True
     seed: int = 0
     weight_decay: float = 0.0
+    # Outlier exposure (cnnviz.core.verdict): the weight of the loss that pushes synthetic
+    # non-members of outlier_dataset (cnnviz.core.outliers' training stream) to a uniform
+    # softmax; 0 = off.
+    outlier_exposure: float = 0.0
+    outlier_dataset: str = "mnist"
 
 
 @dataclass
@@ -170,6 +175,7 @@ class _Run:
     on_batch: Callable[[int, int, float], None] | None
     should_stop: Callable[[], bool] | None
     watch: DivergenceWatch = field(default_factory=DivergenceWatch)  # for the whole run
+    outliers: torch.Tensor | None = None  # outlier exposure's pictures (N, 1, 28, 28)
 
     @property
     def steps(self) -> int:
@@ -180,12 +186,25 @@ class _Run:
         xb, yb = self.x[idx], self.y[idx]
         if self.config.augment:
             xb = augment_batch(xb, self.gen)
+        n_in = len(yb)
+        if self.outliers is not None:  # outlier exposure: non-digits in the same forward pass
+            from .verdict import OE_BATCH_FRACTION
+            pick = torch.randint(len(self.outliers), (max(1, round(n_in * OE_BATCH_FRACTION)),),
+                                 generator=self.gen)
+            ob = self.outliers[pick]
+            xb = torch.cat([xb, augment_batch(ob, self.gen) if self.config.augment else ob])
         xb, yb = xb.to(self.device), yb.to(self.device)
         if self.device.type == "cpu":  # channels last: ~1.8x faster convolutions on CPU
             xb = xb.contiguous(memory_format=torch.channels_last)
-        logits = self.model(xb)
+        logits_all = self.model(xb)
+        logits = logits_all[:n_in]
         loss = F.cross_entropy(logits, yb)
-        loss_value = loss.item()
+        loss_value = loss.item()  # the digits' loss is what is reported
+        if self.outliers is not None:
+            from .verdict import outlier_exposure_loss
+            loss = loss + self.config.outlier_exposure * outlier_exposure_loss(logits_all[n_in:])
+            if not math.isfinite(loss.item()):
+                loss_value = loss.item()
         if not math.isfinite(loss_value):  # a NaN step would ruin every weight
             raise _NotFinite(f"the loss became {loss_value} in epoch {epoch}, batch {b + 1}")
         self.opt.zero_grad(set_to_none=True)
@@ -243,7 +262,14 @@ def train(model: Network, train_images: np.ndarray, train_labels: np.ndarray,
     x_test = to_tensor(test_images) if test_images is not None else None
     steps = max(1, math.ceil(len(x_all) / config.batch_size))
     opt, sched = _optimizer(model, config, steps)
-    run = _Run(model, config, x_all, y_all, device, gen, opt, sched, on_batch, should_stop)
+    outliers = None
+    if config.outlier_exposure > 0:  # drawn once per run, from the training stream only
+        from .outliers import training_outliers
+        from .verdict import outlier_pool_size
+        outliers = to_tensor(training_outliers(outlier_pool_size(len(x_all)),
+                                               config.outlier_dataset, config.seed))
+    run = _Run(model, config, x_all, y_all, device, gen, opt, sched, on_batch, should_stop,
+               outliers)
 
     result = TrainResult()
     started = time.perf_counter()

@@ -10,10 +10,14 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...core.formulas import percent
+from ...core.verdict import not_like, trained_only_on, unsure_help
 from ..input.wording import DIGITS, blank_input, nothing_to_read
 from .bar_plot import BarPlot
 
 PROB_TITLE = "Class probabilities (softmax)"
+UNSURE_COLOUR = "#b35c00"  # the verdict's words (dark orange: a warning, not an error)
+DOUBTFUL_COLOUR = "#9a9a9a"  # the best guess in large type, when it should not be trusted
+ANSWER_TIP = "The class with the highest probability after the softmax layer: the network's answer."
 SURE_TIP = ("How sure the network is: the softmax probability of its answer (all of them add "
             "up to 100%).")
 
@@ -34,12 +38,13 @@ class AnswerPanel(QWidget):
         self.digit_label = QLabel("—")
         self.digit_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.digit_label.setMinimumWidth(150)
-        self.digit_label.setToolTip("The class with the highest probability after the "
-                                    "softmax layer: the network's answer.")
+        self.digit_label.setToolTip(ANSWER_TIP)
         self._set_font(64)
         answer.addWidget(self.digit_label)
         self.prob_label = QLabel(DIGITS.prompt)
         self.prob_label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self.prob_label.setWordWrap(True)
+        self.prob_label.setMaximumWidth(230)  # the verdict's sentence wraps instead of widening
         self.prob_label.setToolTip("How sure the network is: the softmax probability of its "
                                    "answer (all 10 add up to 100%).")
         answer.addWidget(self.prob_label)
@@ -68,28 +73,43 @@ class AnswerPanel(QWidget):
         if analysis.digit.empty:
             self._show_nothing(analysis, len(classes), words)
             return
-        self.prob_label.setToolTip(SURE_TIP)
         name = classes[analysis.prediction]
-        self._set_answer(name, 64 if len(name) <= 2 else 24)
+        unsure = bool(getattr(analysis, "unsure", False))
+        self._set_answer(name, 64 if len(name) <= 2 else 24, doubtful=unsure)
         top3 = analysis.top3
-        extra = (f"<br><span style='color:#666'>next: {classes[top3[1][0]]} "
+        extra = (f"<br><span style='color:#666'>next: {html.escape(classes[top3[1][0]])} "
                  f"{html.escape(percent(top3[1][1]))}</span>" if len(top3) > 1 else "")
         probs = analysis.probabilities
         sure = html.escape(percent(probs[analysis.prediction]))  # ">99.9%" is rich text too
-        self.prob_label.setText(f"<b>{sure}</b> sure{extra}")
+        if unsure:  # the verdict beside the unchanged softmax; the best guess is still named
+            dataset = words.dataset
+            self.prob_label.setToolTip(unsure_help(dataset))
+            self.digit_label.setToolTip(unsure_help(dataset))
+            self.prob_label.setText(
+                f"<span style='color:{UNSURE_COLOUR}'><b>This {not_like(dataset)}</b></span><br>"
+                f"best guess {html.escape(name)} ({sure}), but it was trained only on "
+                f"{html.escape(trained_only_on(dataset))}")
+        else:
+            self.prob_label.setToolTip(SURE_TIP)
+            self.digit_label.setToolTip(ANSWER_TIP)
+            self.prob_label.setText(f"<b>{sure}</b> sure{extra}")
         self.prob_plot.set_values(probs)
 
     def _show_nothing(self, analysis, n: int, words) -> None:
         short, why = nothing_to_read(analysis.digit, words)
         blank = blank_input(analysis.digit)
-        self._set_answer("—" if blank else "", 24)  # (a 64 pt dash is a black bar)
+        self._set_answer("—" if blank else "", 24)
+        self.digit_label.setToolTip(ANSWER_TIP)  # (a 64 pt dash is a black bar)
         # a blank pad asks for a drawing; a picture without ink says so, in bold
         self.prob_label.setText(short if blank else f"<b>{short}</b>")
         self.prob_label.setToolTip(why)
         self.prob_plot.set_values(np.zeros(n))
 
-    def _set_answer(self, text: str, points: int) -> None:
+    def _set_answer(self, text: str, points: int, doubtful: bool = False) -> None:
         if self.digit_label.font().pointSize() != points:
             self._set_font(points)
         if self.digit_label.text() != text:
             self.digit_label.setText(text)
+        style = f"color: {DOUBTFUL_COLOUR};" if doubtful else ""  # grey: not to be trusted
+        if self.digit_label.styleSheet() != style:
+            self.digit_label.setStyleSheet(style)

@@ -82,8 +82,9 @@ class AnalysisController(QObject):
 
         # The model object is only read by the worker; a model switch makes a new one.
         loaded = self.state.model
-        self._requested = self.runner.submit(partial(analyze, dataset=loaded.dataset),
-                                             loaded.model, self.state.image)
+        self._requested = self.runner.submit(
+            partial(analyze, dataset=loaded.dataset, card=loaded.card),  # card: the verdict
+            loaded.model, self.state.image)
         self._say_busy()
         return self._requested
 

@@ -10,6 +10,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from cnnviz.core.formulas import percent
+from cnnviz.core.verdict import not_like, trained_only_on, unsure_help
 
 from .wording import (
     ANSWER_HELP,
@@ -21,6 +22,9 @@ from .wording import (
     confidence,
     nothing_to_read,
 )
+
+UNSURE_COLOUR = "#b35c00"  # the verdict's words (dark orange: a warning, not an error)
+DOUBTFUL_COLOUR = "#9a9a9a"  # the best guess in large type, when it should not be trusted
 
 
 class AnswerView(QWidget):
@@ -66,27 +70,45 @@ class AnswerView(QWidget):
         if digit.empty:
             short, why = nothing_to_read(digit, words)
             self._set_answer("")
+            self.text.setToolTip(SOFTMAX_HELP)
             self.text.setText(short if blank_input(digit)
                               else f"<b>{short}</b>.<br><span style='color:gray'>{why}</span>")
             self.label.setToolTip(why)
             return
-        self.label.setToolTip(ANSWER_HELP)
         top = analysis.top3
         k, p = top[0]
         name = class_name(classes, k)
-        self._set_answer(name)
+        unsure = bool(getattr(analysis, "unsure", False))
+        self._set_answer(name, doubtful=unsure)
         others = " · ".join(html.escape(f"{class_name(classes, i)} {percent(q)}")
                             for i, q in top[1:])  # rich text: "<0.1%" must not be a tag
+        if unsure:
+            # The verdict beside the unchanged softmax: the best guess is still named.
+            self.label.setToolTip(unsure_help(words.dataset))
+            self.text.setToolTip(unsure_help(words.dataset))
+            self.text.setText(
+                f"<span style='color:{UNSURE_COLOUR}'><b>This {not_like(words.dataset)}</b></span>"
+                f" — the network's best guess is <b>{html.escape(name)}</b> "
+                f"({html.escape(percent(p))}), but it was trained only on "
+                f"{html.escape(trained_only_on(words.dataset))}."
+                f"<br><span style='color:gray'>Next: {others}</span>")
+            return
+        self.label.setToolTip(ANSWER_HELP)
+        self.text.setToolTip(SOFTMAX_HELP)
         self.text.setText(
             f"The network reads <b>{html.escape(name)}</b> — {html.escape(percent(p))} "
             f"({confidence(p)}).<br><span style='color:gray'>Next: {others}</span>")
 
-    def _set_answer(self, name: str) -> None:
-        """The answer in large type: a digit big, a class name ("Sandal") smaller."""
+    def _set_answer(self, name: str, doubtful: bool = False) -> None:
+        """The answer in large type: a digit big, a class name ("Sandal") smaller; grey when
+        the input does not look like what the network knows."""
         font = self.big_font if len(name) <= 2 else self.name_font
         if self.label.font() != font:
             self.label.setFont(font)
         self.label.setText(name)
+        style = f"color: {DOUBTFUL_COLOUR};" if doubtful else ""
+        if self.label.styleSheet() != style:
+            self.label.setStyleSheet(style)
 
 
 def class_name(classes: list[str], k: int) -> str:

@@ -1,0 +1,259 @@
+"""The verdict: does this input look like what the network was trained on?
+
+The softmax always gives ten probabilities that add up to 1, so a letter or a smiley still
+gets a digit at ">99.9% sure". The verdict is a second, honest answer beside it: "unsure"
+when the input does not look like a digit (or, for a Fashion-MNIST model, a piece of
+clothing). The softmax on screen is left as it is.
+
+How it is decided (all of it here):
+- A score from the network's logits (the scores before the softmax): the largest logit,
+  negated (MaxLogit; Hendrycks et al., 2022), so that higher means less like the training
+  data. A real digit makes one class's logit large; a star makes none large, whatever the
+  softmax then says. Measured (benchmarks/bench_verdict.py) against the energy score
+  -logsumexp(logits) (Liu et al., 2020) and the top softmax probability: at the same share
+  of real pictures flagged it flagged the most drawn non-digits, and by far the most
+  non-clothes for the Fashion-MNIST model (95% against 10% for energy after one epoch).
+- A threshold fixed when the model is trained, on real pictures the network never trained
+  on: the QUANTILE-th quantile of their scores, so about 1 - QUANTILE of real digits are
+  called unsure. It is stored in the model card as card["verdict"]:
+      {"score": "max_logit", "threshold": -9.1, "quantile": 0.995, "held_out": 2000,
+       "flagged_real": 0.005, "flagged_outliers": 0.93, "source": "..."}
+- Unsure when the score is above the threshold (or is not a finite number).
+- A model whose card has no (valid) verdict gets the default rule: unsure when the largest
+  softmax probability is below DEFAULT_MIN_PROBABILITY. Such a model was not trained to
+  tell, so this catches only inputs on which it hesitates.
+
+The network learns to give non-digits low logits by outlier exposure (Hendrycks et al.,
+2019): during training a batch of synthetic non-digits (cnnviz.core.outliers) is pushed
+towards the uniform softmax (outlier_exposure_loss), with weight TrainConfig.outlier_exposure.
+
+The training lab calls calibrate_for_card(model, held_out_images, dataset) after training
+and stores the result as card["verdict"].
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+# torch is imported inside the functions that need it: the app's views import the words
+# below before torch is loaded (the lazy start).
+
+SCORES = ("energy", "max_logit", "max_softmax")  # all oriented: higher = less like training
+SCORE = "max_logit"  # the one used (measured best; see the module docstring)
+QUANTILE = 0.995  # of held-out real scores: about 0.5% of real pictures are called unsure
+HELD_OUT = 2000  # cnnviz train keeps the last this many training images out of training
+# Digit models are also calibrated on the held-out digits made into low-resolution scans
+# (cnnviz.core.augment.degrade_low_res, as users' 8x8-upscaled pictures look): the threshold
+# is the larger of the two, so such a scan of a real digit is rarely called unsure either.
+LOW_RES_QUANTILE = 0.98
+LOW_RES_SEED = 0
+DEFAULT_MIN_PROBABILITY = 0.5  # the default rule: unsure below this top softmax probability
+OUTLIERS_IN_CARD = 600  # measurement-stream non-digits whose flagged share the card records
+
+# Outlier exposure during training.
+OE_BATCH_FRACTION = 0.25  # outliers per training batch, as a share of the batch's digits
+OE_POOL_MAX = 4000  # synthetic pictures drawn once per run (the training stream) ...
+OE_POOL_MIN = 512  # ... and at least this many, also for a short run
+OE_POOL_SHARE = 0.1  # ... or a tenth of the training images, whichever is between
+
+
+def outlier_exposure_loss(logits):
+    """Cross-entropy from the outliers' softmax to the uniform distribution, minus its
+    minimum log(K): 0 exactly when every outlier gets 1/K for each class."""
+    import torch.nn.functional as F
+
+    return -F.log_softmax(logits, dim=1).mean(dim=1).mean() - math.log(logits.shape[1])
+
+
+def outlier_pool_size(train_images: int) -> int:
+    return int(min(OE_POOL_MAX, max(OE_POOL_MIN, round(train_images * OE_POOL_SHARE))))
+
+
+def scores(logits, score: str = SCORE) -> np.ndarray:
+    """(N, K) or (K,) logits -> (N,) or () scores; higher means less like the training data.
+    A row that is not all finite scores +inf (always unsure)."""
+    z = np.asarray(logits, dtype=np.float64)
+    if score not in SCORES:
+        raise ValueError(f"unknown verdict score {score!r}; choose one of {', '.join(SCORES)}")
+    finite = np.isfinite(z).all(axis=-1)
+    z = np.where(np.isfinite(z), z, 0.0)
+    top = z.max(axis=-1)
+    lse = top + np.log(np.exp(z - top[..., None]).sum(axis=-1))
+    if score == "energy":
+        s = -lse
+    elif score == "max_logit":
+        s = -top
+    else:
+        s = -np.exp(top - lse)
+    return np.where(finite, s, np.inf)
+
+
+def logits_of(model, images, batch_size: int = 1000) -> np.ndarray:
+    """The logits (the scores before any softmax) of (N, 28, 28) images: uint8 0..255 or
+    floats 0..1. The model is put in eval mode."""
+    import torch
+
+    with torch.no_grad():
+        return _logits(torch, model, images, batch_size)
+
+
+def _logits(torch, model, images, batch_size: int) -> np.ndarray:
+    a = np.asarray(images)
+    x = torch.from_numpy(a.astype(np.float32) / (255.0 if a.dtype == np.uint8 else 1.0))
+    if x.ndim == 3:
+        x = x[:, None]
+    model.eval()
+    device = next(model.parameters()).device
+    out = [model(x[i:i + batch_size].to(device)).float().cpu()
+           for i in range(0, len(x), batch_size)]
+    return torch.cat(out).numpy() if out else np.zeros((0, 10), np.float32)
+
+
+def calibrate(model, held_out, *, score: str = SCORE, quantile: float = QUANTILE,
+              source: str = "", outliers=None) -> dict:
+    """The verdict for a model's card, fixed on held-out real pictures (never trained on):
+    the threshold is the quantile-th quantile of their scores (numpy's linear
+    interpolation). outliers: synthetic non-digits (28x28) whose flagged share is recorded."""
+    if len(held_out) == 0:
+        raise ValueError("calibrating the verdict needs at least one held-out picture")
+    real = scores(logits_of(model, held_out), score)
+    real = real[np.isfinite(real)]
+    if real.size == 0:
+        raise ValueError("the network gives no finite output on the held-out pictures")
+    threshold = float(np.quantile(real, quantile))
+    verdict = {"score": score, "threshold": threshold, "quantile": quantile,
+               "held_out": int(len(held_out)),
+               "flagged_real": float(np.mean(real > threshold)), "source": source}
+    if outliers is not None and len(outliers):
+        verdict["flagged_outliers"] = float(np.mean(scores(logits_of(model, outliers), score)
+                                                    > threshold))
+    return verdict
+
+
+def measurement_outliers(dataset: str, n: int = OUTLIERS_IN_CARD) -> np.ndarray:
+    """Non-digits (non-clothes) from the measurement stream, preprocessed for the dataset."""
+    from .outliers import STREAM_MEASURE, outlier_inputs
+
+    return outlier_inputs(n, dataset, stream=STREAM_MEASURE, seed=0)[0]
+
+
+def low_res_views(images) -> np.ndarray:
+    """The pictures as low-resolution scans ((N, 28, 28) 0..1), seeded."""
+    import torch
+
+    from .augment import degrade_low_res
+
+    a = np.asarray(images)
+    x = torch.from_numpy(a.astype(np.float32) / (255.0 if a.dtype == np.uint8 else 1.0))[:, None]
+    return degrade_low_res(x, torch.Generator().manual_seed(LOW_RES_SEED), fraction=1.0)[:, 0].numpy()
+
+
+def calibrate_for_card(model, held_out_images, dataset: str = "mnist", *,
+                       source: str = "held-out pictures never trained on",
+                       outliers=None) -> dict:
+    """What the training lab (and cnnviz train) stores as card["verdict"] after training:
+    the threshold from held_out_images ((N, 28, 28) uint8 or 0..1 floats, never trained on;
+    for a digit model the larger of that and the LOW_RES_QUANTILE of the same digits as
+    low-resolution scans) and the share of OUTLIERS_IN_CARD drawn non-digits it flags (pass
+    `outliers` from measurement_outliers(dataset) to draw them once for several calls)."""
+    if outliers is None:
+        outliers = measurement_outliers(dataset)
+    card = calibrate(model, held_out_images, source=source)
+    if dataset == "mnist":
+        scans = calibrate(model, low_res_views(held_out_images), quantile=LOW_RES_QUANTILE)
+        card["thresholds"] = {"held-out": card["threshold"], "held-out as low-res scans":
+                              scans["threshold"]}
+        if scans["threshold"] > card["threshold"]:
+            card["threshold"] = scans["threshold"]
+            real = scores(logits_of(model, held_out_images), card["score"])
+            card["flagged_real"] = float(np.mean(real > card["threshold"]))
+    if len(outliers):
+        flagged = scores(logits_of(model, outliers), card["score"]) > card["threshold"]
+        card["flagged_outliers"] = float(np.mean(flagged))
+    return card
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How a model's verdict is decided: a stored score and threshold, or the default."""
+
+    score: str  # one of SCORES
+    threshold: float  # unsure when the score is above it
+    stored: bool  # False: the default rule (the card has none)
+    held_out: int = 0
+    flagged_real: float | None = None
+
+    def describe(self, thing: str = "digit") -> str:
+        """One plain sentence for a tooltip."""
+        if not self.stored:
+            return (f"This model has no stored verdict, so it is called unsure when its top "
+                    f"probability is below {DEFAULT_MIN_PROBABILITY:.0%}.")
+        real = (f" ({self.flagged_real:.1%} of them)" if self.flagged_real is not None else "")
+        return (f"Unsure when the network's {SCORE_WORDS.get(self.score, self.score)} is "
+                f"above a threshold fixed on {self.held_out:,} real {thing}s it never trained "
+                f"on, so that only the most unusual of them{real} are called unsure.")
+
+
+SCORE_WORDS = {"energy": "energy score (−log Σ eˡᵒᵍⁱᵗ)", "max_logit": "largest logit (negated)",
+               "max_softmax": "top probability (negated)"}
+DEFAULT_RULE = Rule("max_softmax", -DEFAULT_MIN_PROBABILITY, stored=False)
+
+
+def rule_for(card: dict | None) -> Rule:
+    """The card's stored verdict when it is valid, else DEFAULT_RULE (a card from an older
+    cnnviz, another tool, or a hand-edited file)."""
+    v = card.get("verdict") if isinstance(card, dict) else None
+    if not isinstance(v, dict):
+        return DEFAULT_RULE
+    score, threshold = v.get("score"), v.get("threshold")
+    if score not in SCORES or isinstance(threshold, bool) or not isinstance(threshold, (int, float)) \
+            or not math.isfinite(threshold):
+        return DEFAULT_RULE
+    held = v.get("held_out")
+    flagged = v.get("flagged_real")
+    return Rule(score, float(threshold), stored=True,
+                held_out=held if isinstance(held, int) and not isinstance(held, bool) else 0,
+                flagged_real=float(flagged) if isinstance(flagged, (int, float))
+                and not isinstance(flagged, bool) and math.isfinite(flagged) else None)
+
+
+def unsure_scores(logits, card: dict | None) -> tuple[np.ndarray, np.ndarray]:
+    """(unsure, score) for (N, K) or (K,) logits under the card's rule."""
+    rule = rule_for(card)
+    s = scores(logits, rule.score)
+    return ~(s <= rule.threshold), s  # NaN or inf scores are unsure
+
+
+def is_unsure(logits, card: dict | None) -> bool:
+    """One input's (K,) logits: should the answer be distrusted?"""
+    unsure, _ = unsure_scores(np.asarray(logits).reshape(-1), card)
+    return bool(unsure)
+
+
+# What an unsure answer says, per dataset (the command line and the app).
+WHAT_IT_KNOWS = {"mnist": ("a digit", "digits"),
+                 "fashion-mnist": ("a piece of clothing", "clothes, shoes and bags")}
+
+
+def not_like(dataset: str | None) -> str:
+    """'does not look like a digit' (or 'like a piece of clothing' for Fashion-MNIST)."""
+    return f"does not look like {WHAT_IT_KNOWS.get(dataset or 'mnist', WHAT_IT_KNOWS['mnist'])[0]}"
+
+
+def trained_only_on(dataset: str | None) -> str:
+    """'digits' (or 'clothes, shoes and bags'): what the network was trained on."""
+    return WHAT_IT_KNOWS.get(dataset or "mnist", WHAT_IT_KNOWS["mnist"])[1]
+
+
+def unsure_help(dataset: str | None) -> str:
+    """A tooltip: why the answer says it does not look like a digit, in plain words."""
+    known = trained_only_on(dataset)
+    return (f"The network was trained only on {known}. Its softmax always shares 100% among "
+            f"its ten classes, so it names one of them for anything, even a star. cnnviz also "
+            f"checks how strongly the network responds to the input (its largest score before "
+            f"the softmax): when that is weaker than for all but the most "
+            f"unusual real {known} it never trained on, the answer says it {not_like(dataset)}. "
+            f"The probabilities are shown unchanged.")
