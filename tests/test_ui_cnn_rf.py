@@ -15,6 +15,7 @@ from PySide6.QtCore import QPoint, QPointF
 from PySide6.QtGui import QColor
 
 from cnnviz.app_state import AppState
+from cnnviz.core.formulas import fmt_number
 from cnnviz.core.receptive_field import receptive_fields, unit_field
 from cnnviz.core.samples import default_sample
 from cnnviz.core.weights import load_shipped
@@ -198,7 +199,6 @@ def test_pointing_at_a_unit_outlines_its_field_on_the_input(qtbot, env, cnnviz_m
     value = float(analysis.layer(layer)[c, row, col])
     caption = explorer.detail.field_caption.text()
     assert f"<b>{layer}</b> map {c}, row {row}, column {col}" in caption
-    from cnnviz.core.formulas import fmt_number
     assert fmt_number(value) in caption
     assert f"rows {top}–{bottom - 1}, columns {left}–{right - 1}" in caption
 
