@@ -16,6 +16,8 @@ from PySide6.QtGui import QColor
 
 from cnnviz.app_state import AppState
 from cnnviz.core.formulas import fmt_number
+from cnnviz.core.layer_cards import describe_layers
+from cnnviz.core.models import build_model, get_architecture
 from cnnviz.core.receptive_field import receptive_fields, unit_field
 from cnnviz.core.samples import default_sample
 from cnnviz.core.weights import load_shipped
@@ -248,3 +250,26 @@ def test_a_flat_layer_or_an_empty_pad_shows_no_field(qtbot, env):
     assert explorer.detail.input_panel.message()
     explorer.detail.show_field("conv2", 0, 3, 3, 0.0)
     assert not explorer.detail.field_outline.isVisible()
+
+
+@pytest.mark.parametrize("key", ["cnnviz", "lecture-keras", "lecture-deep"])
+def test_every_architecture_cards_field_matches_torch(key):
+    """The card texts (core) of each built-in architecture against the gradient box of a
+    unit whose field lies inside the picture."""
+    network = build_model(get_architecture(key))
+    texts = {t.name: t for t in describe_layers(network)}
+    shapes = {i.name: i.output_shape for i in network.layer_infos}
+    seen = 0
+    for info in network.layer_infos:
+        text = texts[info.name]
+        if info.kind not in ("conv", "pool"):
+            assert text.field_label == "" and text.field_size is None
+            continue
+        _c, h, w = shapes[info.name]
+        top, left, bottom, right = torch_field(network, info.name, h // 2, w // 2)
+        if top == 0 or left == 0 or bottom == 28 or right == 28:
+            continue  # cut by the picture's edge: the box is not the whole field
+        assert text.field_size == (bottom - top, right - left), (key, info.name)
+        assert text.field_label == f"RF {bottom - top}×{right - left}"
+        seen += 1
+    assert seen >= 3
