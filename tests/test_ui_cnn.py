@@ -184,6 +184,8 @@ def test_feature_maps_are_drawn_the_right_way_up(qtbot, env):
     before = explorer.update_count
     state.publish_analysis(analyze(state.model.model, img, preprocess=False))
     assert explorer.update_count == before + 1
+    # (a resize may still re-lay the grid out: point at the maps where they end up)
+    qtbot.waitUntil(lambda: not explorer.grid._relayout.isActive())
     s = stage(explorer, "conv1")
     near = far = tall = wide = 0.0
     for c in range(32):

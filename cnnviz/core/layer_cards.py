@@ -1,6 +1,6 @@
 """What the CNN explorer says about each layer of a network: the card texts (label, shape,
-the lecture's formulas with the layer's own numbers, plain words), the conv block a layer
-belongs to, and the learned numbers a detail panel shows (a filter's kernel and bias, a
+the lecture's formulas with the layer's own numbers, plain words, the receptive field of a
+conv or pool layer's units on the input), the conv block a layer belongs to, and the learned numbers a detail panel shows (a filter's kernel and bias, a
 dense unit's weights, a batch-norm channel's statistics).
 
 Everything comes from the layer specs' methods (cnnviz.core.layers); no Qt, no HTML.
@@ -13,11 +13,12 @@ Everything comes from the layer specs' methods (cnnviz.core.layers); no Qt, no H
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .formulas import fmt_number
+from .receptive_field import receptive_fields
 
 # What a flat layer's values are, for how the explorer labels its bars.
 ROLE_PROBABILITIES = "probabilities"  # the softmax at the end: one probability per class
@@ -40,6 +41,17 @@ class LayerText:
     explanation: str  # plain words, quoting the lecture
     role: str = ROLE_NONE  # ROLE_PROBABILITIES, ROLE_CLASS_SCORES or ROLE_NONE
     spec: object = None  # the layer spec (None for the input)
+    # conv and pool layers: the square of the input one unit sees (rows, columns), and
+    # plain words about it (the lecture's "spatial hierarchies of patterns")
+    field_size: tuple[int, int] | None = None
+    field_words: str = ""
+
+    @property
+    def field_label(self) -> str:
+        """What the card says about the receptive field: "RF 5×5" ("" when it has none)."""
+        if self.field_size is None:
+            return ""
+        return f"RF {self.field_size[0]}×{self.field_size[1]}"
 
     @property
     def has_maps(self) -> bool:
@@ -88,8 +100,47 @@ def describe_layers(model) -> list[LayerText]:
     """Cards for a cnnviz.core.models.Network: the input first, then one per layer."""
     infos = list(model.layer_infos)
     roles = _roles(infos)
-    return [input_text(model.arch)] + [layer_text(i, roles.get(i.name, ROLE_NONE))
-                                       for i in infos]
+    texts = [layer_text(i, roles.get(i.name, ROLE_NONE)) for i in infos]
+    sizes = field_sizes(infos)
+    words = _field_words(infos, tuple(model.arch.input_shape[1:]))
+    texts = [replace(t, field_size=sizes[t.name], field_words=words[t.name])
+             if t.name in sizes else t for t in texts]
+    return [input_text(model.arch)] + texts
+
+
+# ---------------------------------------------------------------------------------------
+# Receptive fields on the cards
+
+
+def field_sizes(infos) -> dict[str, tuple[int, int]]:
+    """The receptive field's size (rows, columns) of each conv and pool layer, in order
+    (cnnviz.core.receptive_field works it out; batch norm, activations and dropout keep
+    their conv's field and do not repeat it)."""
+    return {f.name: f.size for f in receptive_fields(infos) if f.kind in ("conv", "pool")}
+
+
+def _field_words(infos, input_hw: tuple[int, int]) -> dict[str, str]:
+    def square(size):
+        return f"{size[0]}×{size[1]}"
+
+    fields = [f for f in receptive_fields(infos) if f.kind in ("conv", "pool")]
+    convs = [f for f in fields if f.kind == "conv"] or fields
+    words = {}
+    for f in fields:
+        text = (f"Each unit of {f.name} is worked out from a {square(f.size)} square of the "
+                f"input picture: its receptive field (a pixel outside it cannot change the "
+                f"unit).")
+        if f.size[0] > input_hw[0] or f.size[1] > input_hw[1]:
+            text += (f" That is more than the {square(input_hw)} picture: near the edges part "
+                     f"of it is padding.")
+        if convs[0] is not convs[-1]:
+            text += (f" The lecture says CNNs “can learn spatial hierarchies of patterns”: a "
+                     f"unit of {convs[0].name} sees only {square(convs[0].size)} pixels (a bit "
+                     f"of a stroke), one of {convs[-1].name} sees {square(convs[-1].size)} (a "
+                     f"large part of the picture), so deeper layers can answer to larger "
+                     f"patterns made of the smaller ones found before them.")
+        words[f.name] = text + " Point at a unit of its maps to see its square on the input."
+    return words
 
 
 # ---------------------------------------------------------------------------------------

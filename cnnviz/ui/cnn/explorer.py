@@ -134,6 +134,7 @@ class CnnExplorer(QWidget):
         self.shared_scale.toggled.connect(self._on_option_changed)
         self.show_block.toggled.connect(self._on_option_changed)
         self.grid.hovered.connect(self._on_grid_hover)
+        self.grid.hovered.connect(self.detail.show_field)  # the unit's receptive field
         self.grid.map_clicked.connect(self._on_map_clicked)
         self.bars.hovered.connect(self._on_bar_hover)
         self.bars.bar_clicked.connect(self._on_bar_clicked)
@@ -174,6 +175,7 @@ class CnnExplorer(QWidget):
         self.words = wording(loaded)
         self.detail.scroll_to_top()
         self.texts = describe_layers(loaded.model)
+        self.detail.set_network(loaded.model.layer_infos, loaded.model.arch.input_shape)
         self.strip.set_network(self.texts)
         self.answer.set_classes(loaded.classes)
         self._fit_answer_width(loaded.classes)
@@ -406,6 +408,7 @@ class CnnExplorer(QWidget):
     def _draw_map_detail(self, analysis, text, value) -> None:
         c = min(self.channel, value.shape[0] - 1)
         block = block_of(self._infos(), text.name)
+        self.detail.set_input(None if analysis.digit.empty else analysis.layer("input")[0])
         stages = block if len(block) > 1 else []
         upto = block[:block.index(text.name) + 1] if text.name in block else []
         if analysis.digit.empty:

@@ -93,7 +93,9 @@ class LayerPage(QWidget):
         self.pages = QStackedWidget()
         self.grid = FeatureMapGrid()
         self.grid.setToolTip("Every feature map of the selected layer (number = channel). "
-                             "Click a map to enlarge it and see the kernel that made it.")
+                             "Click a map to enlarge it and see the kernel that made it. "
+                             "Pointing at a unit outlines, on the network input beside the "
+                             "enlarged map, the pixels it sees (its receptive field).")
         self.bars = BarPlot()
         # the maps scroll (up and down) rather than shrink below a readable size
         self.grid_area = QScrollArea()

@@ -1,18 +1,40 @@
-"""The CNN explorer's detail panel: one map enlarged, the same channel through its block,
-and the learned kernel that made it with its bias and the sum it computes; for a flat
-layer, one unit and the weights into it."""
+"""The CNN explorer's detail panel: one map enlarged beside the network's 28×28 input, the
+same channel through its block, and the learned kernel that made it with its bias and the
+sum it computes; for a flat layer, one unit and the weights into it.
+
+Pointing at a unit of a map (in the grid or the enlarged map) outlines its receptive field
+on the input: the square of pixels it is worked out from (cnnviz.core.receptive_field)."""
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import (
+    QFrame,
+    QGraphicsRectItem,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ...core.formulas import fmt_number
 from ...core.mosaic import StickyScale
+from ...core.receptive_field import LayerField, receptive_fields, unit_field
 from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP, ImagePanel
 from .bar_plot import BarPlot
 from .kernel_view import KernelView, StageStrip
+
+FIELD_PEN = QColor(255, 140, 0)  # the receptive field's outline: the grid's selection orange
+FIELD_HINT = ("Point at a unit of a map to outline, on the network's input, the square of "
+              "pixels it is worked out from: its receptive field.")
+INPUT_TIP = ("The network's input: your drawing after the preprocessing, 28×28. Pointing at a "
+             "unit of a map outlines its receptive field here, the pixels that unit can see: a "
+             "unit of a deeper layer sees a larger square (the lecture's “spatial hierarchies "
+             "of patterns”).")
 
 
 class MapDetail(QScrollArea):
@@ -38,7 +60,32 @@ class MapDetail(QScrollArea):
         self.map_panel.setFixedHeight(200)
         self.map_panel.setToolTip("The chosen map, enlarged. Point at a pixel to read it.")
         self.map_panel.hovered.connect(self._on_map_hover)
-        lay.addWidget(self.map_panel)
+        # beside the input it is narrow: the map before its colour bar (hover reads values)
+        self.map_panel.compact_below = 420
+        self.input_panel = ImagePanel("network input", colorbar=False)
+        self.input_panel.setFixedHeight(200)
+        self.input_panel.setToolTip(INPUT_TIP)
+        for axis in ("left", "bottom"):  # (no room for axes beside the map)
+            self.input_panel.plot.hideAxis(axis)
+        self.field_outline = QGraphicsRectItem()
+        pen = QPen(FIELD_PEN)
+        pen.setCosmetic(True)
+        pen.setWidthF(2.0)
+        self.field_outline.setPen(pen)
+        self.field_outline.setZValue(10)  # above the image and its frame
+        self.field_outline.hide()
+        self.input_panel.plot.addItem(self.field_outline, ignoreBounds=True)
+        self.map_row = QWidget()
+        row = QHBoxLayout(self.map_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(4)
+        row.addWidget(self.map_panel, 3)
+        row.addWidget(self.input_panel, 2)
+        lay.addWidget(self.map_row)
+        self.field_caption = QLabel(FIELD_HINT)
+        self.field_caption.setWordWrap(True)
+        self.field_caption.setToolTip(INPUT_TIP)
+        lay.addWidget(self.field_caption)
         self.unit_bars = BarPlot()
         # fixed, not expanding: with room to spare it would grow past the panel's bottom and
         # take its x axis out of sight
@@ -76,11 +123,18 @@ class MapDetail(QScrollArea):
         self._name = ""
         self._big_key = None
         self.channel = 0
+        self.fields: dict[str, LayerField] = {}
+        self.input_hw = (28, 28)
+        self.pointed: tuple[str, int, int, int] | None = None  # the unit whose field is shown
 
     def scroll_to_top(self) -> None:
         self.verticalScrollBar().setValue(0)
 
     def _show_parts(self, map_: bool, unit: bool, stages: bool, kernel: bool) -> None:
+        self.map_row.setVisible(map_)
+        self.field_caption.setVisible(map_)
+        if not map_:
+            self.clear_field()
         self.map_panel.setVisible(map_)
         self.unit_bars.setVisible(unit)
         self.stage_caption.setVisible(stages)
@@ -217,9 +271,58 @@ class MapDetail(QScrollArea):
 
     def _on_map_hover(self, row: int, col: int) -> None:
         if row < 0 or self.map_value is None:
+            self.clear_field()
             return
+        value = float(self.map_value[row, col])
         self.hover_text.emit(f"{self._name} · map {self.channel} · row {row}, column {col} · "
-                             f"value <b>{fmt_number(self.map_value[row, col])}</b>")
+                             f"value <b>{fmt_number(value)}</b>")
+        self.show_field(self._name, self.channel, row, col, value)
+
+    # -- the receptive field on the input ----------------------------------------------
+
+    def set_network(self, layer_infos, input_shape) -> None:
+        """The model's layers (their fields) and its input's (C, H, W)."""
+        self.fields = {f.name: f for f in receptive_fields(layer_infos)}
+        self.input_hw = tuple(input_shape[-2:])
+        self.clear_field()
+
+    def set_input(self, image: np.ndarray | None) -> None:
+        """The network's input now, (H, W) in 0…1 (None: there is none, e.g. an empty pad)."""
+        if image is None:
+            self.input_panel.show_message("nothing to read", title="network input")
+            self.clear_field()
+            return
+        self.input_panel.set_array(image, levels=(0.0, 1.0), cmap=UNSIGNED_CMAP)
+
+    def show_field(self, layer: str, c: int, row: int, col: int, value: float) -> None:
+        """Outline the receptive field of unit (row, col) of map c of a layer on the input,
+        with its value; a layer without one (stage "": the pointer left) clears it."""
+        field = self.fields.get(layer)
+        if field is None or row < 0 or self.input_panel.array is None:
+            self.clear_field()
+            return
+        top, left, bottom, right = unit_field(field, row, col, self.input_hw)
+        self.field_outline.setRect(QRectF(left, top, right - left, bottom - top))
+        self.field_outline.show()
+        self.pointed = (layer, c, row, col)
+        self.field_caption.setText(
+            f"<b>{layer}</b> map {c}, row {row}, column {col} = <b>{fmt_number(value)}</b> "
+            f"is worked out from input rows {top}–{bottom - 1}, columns {left}–{right - 1} "
+            f"({self._field_words(field, bottom - top, right - left)}).")
+
+    @staticmethod
+    def _field_words(field: LayerField, rows: int, cols: int) -> str:
+        size = f"{field.size[0]}×{field.size[1]}"
+        if (rows, cols) == tuple(field.size):
+            return f"its {size} receptive field"
+        return f"the {rows}×{cols} of its {size} receptive field inside the picture"
+
+    def clear_field(self) -> None:
+        if self.pointed is None and not self.field_outline.isVisible():
+            return
+        self.pointed = None
+        self.field_outline.hide()
+        self.field_caption.setText(FIELD_HINT)
 
     def _on_kernel_hover(self, c: int, r: int, k: int, value: float) -> None:
         self.hover_text.emit(f"{self.kernel_layer}.weight[{self.kernel_channel}, {c}, {r}, {k}]"

@@ -1,5 +1,6 @@
 """The network as a row of layer cards: name, type, output shape, parameters, and a live
-thumbnail of what the layer outputs now, so every layer's output is visible at once.
+thumbnail of what the layer outputs now, so every layer's output is visible at once; a conv
+or pool card also says how large a square of the input one of its units sees ("RF 5×5").
 
 The texts are cnnviz.core.layer_cards's (from the layer specs, quoting the lecture): each
 card's tooltip says what the layer does and works the lecture's size and parameter
@@ -46,7 +47,15 @@ def tooltip_html(t: LayerText) -> str:
         keras = f" (Keras writes it {h}×{w}×{c})"
     return (f"<b>{t.name}</b> — {t.label}<br>{t.explanation}<br><br>"
             f"<b>Output</b> {fmt_shape(t.shape)}{keras}: {t.shape_formula}<br>"
-            f"<b>Parameters</b>: {t.param_formula}<br><i>Click to see this layer's output.</i>")
+            f"<b>Parameters</b>: {t.param_formula}<br>{field_html(t)}"
+            f"<i>Click to see this layer's output.</i>")
+
+
+def field_html(t: LayerText) -> str:
+    """The tooltip's receptive-field paragraph ("" for a layer without one)."""
+    if not t.field_label:
+        return ""
+    return f"<b>Receptive field</b> {t.field_size[0]}×{t.field_size[1]}: {t.field_words}<br>"
 
 
 # ---------------------------------------------------------------------------------------
@@ -147,17 +156,22 @@ class LayerCard(QFrame):
         self.thumb.setToolTip(self.toolTip())
         self.shape_label = QLabel(fmt_shape(text.shape))
         self.params_label = QLabel(f"{fmt_count(text.parameters)} params")
-        for lab in (self.title, self.kind_label, self.shape_label, self.params_label):
+        # (on every card, empty where there is no field, so the cards' lines stay level)
+        self.field_label = QLabel(text.field_label)
+        for lab in (self.title, self.kind_label, self.shape_label, self.params_label,
+                    self.field_label):
             lab.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         small = self.kind_label.font()
         small.setPointSizeF(max(7.0, small.pointSizeF() * 0.9))
         self.kind_label.setFont(small)
         self.params_label.setFont(small)
+        self.field_label.setFont(small)
         layout.addWidget(self.title)
         layout.addWidget(self.kind_label)
         layout.addWidget(self.thumb, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.shape_label)
         layout.addWidget(self.params_label)
+        layout.addWidget(self.field_label)
         self.setFixedWidth(self.width_for(False))
         self._selected = False
         self.compact = False
@@ -176,6 +190,7 @@ class LayerCard(QFrame):
         self.shape_label.setFont(self._font("shape", compact))
         self.params_label.setFont(self._font("params", compact))
         self.params_label.setText(self._params_text(compact))
+        self.field_label.setFont(self._font("params", compact))
         # compact: the width is the widest line + 6 (a selected card's 2 px border and
         # 1 px margin on each side), so nothing is cut even when selected
         self.layout().setContentsMargins(*((1, 2, 1, 2) if compact else (6, 4, 6, 4)))
@@ -207,7 +222,9 @@ class LayerCard(QFrame):
                      QFontMetrics(self._font("shape", True)).horizontalAdvance(
                          self.shape_label.text()),
                      QFontMetrics(self._font("params", True)).horizontalAdvance(
-                         self._params_text(True)))
+                         self._params_text(True)),
+                     QFontMetrics(self._font("params", True)).horizontalAdvance(
+                         self.field_label.text()))
         return max(COMPACT_W, widest) + 6
 
     def set_selected(self, selected: bool) -> None:
@@ -281,9 +298,9 @@ class NetworkStrip(QScrollArea):
 
     def _card_height(self, compact: bool) -> int:
         fm = self.fontMetrics()
-        if compact:
-            return COMPACT_H + 3 * fm.height() + 18
-        return THUMB_H + 4 * fm.height() + 20
+        if compact:  # name, shape, parameters, receptive field
+            return COMPACT_H + 4 * fm.height() + 16
+        return THUMB_H + 5 * fm.height() + 18  # and the type
 
     def set_network(self, texts: list[LayerText]) -> None:
         for w in self._items:  # (Qt deletes them; a Python-side setParent(None) would
