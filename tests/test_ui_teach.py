@@ -92,3 +92,18 @@ def test_slide_the_window_with_the_networks_own_filter(qtbot, window):
     conv1 = window.state.analysis.layer("conv1")[7]
     np.testing.assert_allclose(view.plan.conv_out, conv1, rtol=1e-4, atol=1e-4)
     assert "conv1[7]" in view.note_label.text()
+
+
+def test_views_say_what_a_model_lacks(qtbot, window):
+    """lecture-keras has no batch norm and no dropout: the views say so (no loop, no crash)."""
+    from cnnviz.core.weights import load_shipped
+
+    window.state.set_model(load_shipped("lecture-keras"))
+    qtbot.waitUntil(lambda: window.state.analysis is not None
+                    and len(window.state.analysis.layers) == 10, timeout=20000)
+    bn = _show(qtbot, window, "BatchNormView")
+    assert "no batch-norm layer" in bn.map_grid.grid.text
+    dropout = _show(qtbot, window, "DropoutView")
+    assert dropout.mask_grid.grid.text == "this network has no dropout layers"
+    pooling = _show(qtbot, window, "PoolingShiftView")
+    assert pooling.result is not None and pooling.result.after_name == "pool1"

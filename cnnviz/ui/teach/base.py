@@ -23,6 +23,12 @@ def label(text: str = "", tip: str = "", wrap: bool = True, rich: bool = False) 
     return w
 
 
+def plain(message: str) -> str:
+    """A worker's error without Python's exception name: 'ValueError: no dropout' -> 'no dropout'."""
+    head, sep, rest = message.partition(": ")
+    return rest if sep and head.isidentifier() and head[:1].isupper() else message
+
+
 class TitledGrid(QWidget):
     """An ArrayGrid with a title above it."""
 
@@ -93,7 +99,7 @@ class TeachView(QWidget):
 
     def _on_failed(self, _generation: int, message: str) -> None:
         if not self._shut:
-            self.show_failure(message)
+            self.show_failure(plain(message))
 
     def show_result(self, result) -> None:  # pragma: no cover (each view has its own)
         raise NotImplementedError
