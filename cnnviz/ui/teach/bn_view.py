@@ -15,6 +15,8 @@ from ..widgets import plots  # noqa: F401  (pyqtgraph's row-major and white-back
 from .base import TeachView, TitledGrid, label
 
 BATCH_SIZES = (8, 32, 100, 300)
+# x̂ in a serif face: Qt's rich text misplaces the combining hat in the default sans face
+XHAT = "<span style='font-family: \"DejaVu Serif\", serif'>x\u0302</span>"
 
 
 def _test_images(dataset: str, count: int) -> tuple[np.ndarray, str]:
@@ -183,13 +185,13 @@ class BatchNormView(TeachView):
         per = n * (s.inputs[0, 0].size if s.inputs.ndim == 4 else 1)
 
         def line(f, mode, mu, var):
-            return (f"<b>{mode}</b>: x̂ = ({_n(f['x'])} {MINUS} {_n(f['mu'])}) / √({_n(f['var'])} + "
-                    f"{fmt_number(f['eps'])}) = <b>{_n(f['x_hat'])}</b>; y = γ·x̂ + β = "
+            return (f"<b>{mode}</b>: {XHAT} = ({_n(f['x'])} {MINUS} {_n(f['mu'])}) / √({_n(f['var'])} + "
+                    f"{fmt_number(f['eps'])}) = <b>{_n(f['x_hat'])}</b>; y = γ·{XHAT} + β = "
                     f"{_n(f['gamma'])} × {_n(f['x_hat'])} + {_n(f['beta'])} = <b>{_n(f['y'])}</b> "
                     f"(μ = {mu}, σ² = {var})")
 
         self.formula.setText(
-            f"{BATCHNORM_RULE} for your digit's value x = {_n(value)} ({where}):<br>"
+            f"{BATCHNORM_RULE.replace('x̂', XHAT)} for your digit's value x = {_n(value)} ({where}):<br>"
             + f"The batch: your picture and {n - 1} {self.batch_words}.<br>"
             + line(t, "Training mode", f"the batch's mean over {per:,} values",
                    "the batch's variance")
