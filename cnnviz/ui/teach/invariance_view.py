@@ -254,3 +254,8 @@ class InvarianceView(TeachView):
 
     def show_failure(self, message: str) -> None:
         self.input_grid.grid.set_message(f"Could not run the models: {message}")
+
+    def export_array(self):
+        """The 28×28 input after the sliders' shift, rotation and scale."""
+        a = self.input_grid.grid.values
+        return None if a is None else ("transformed-input", a)
