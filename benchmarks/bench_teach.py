@@ -69,7 +69,13 @@ def main() -> None:
     print(f"reference: one analyze() {1000 * reference:.1f} ms fastest, "
           f"{1000 * ref_median:.1f} ms median (load average {_load()})")
     print(f"  {'':45s} {'fastest':>9s} {'median':>9s}  fastest / analyze")
+    from cnnviz.app_state import KernelSettings
+    from cnnviz.ui.teach.conv_view import _prepare  # the view's worker function (no Qt used)
+
+    photo = np.random.default_rng(0).uniform(0, 255, (3000, 4000, 3)).astype(np.float32)
     jobs = {
+        "Slide the window: a region of a 12-MP colour photo": lambda: _prepare(
+            "picture", photo, None, KernelSettings(), (1000, 1000, 1100, 1100)),
         "Slide the window: plan for 28x28, 3x3, ReLU, pool": lambda: step_plan(
             x, np.ones((3, 3)), activation="relu", pool_kind="max"),
         "Grad-CAM (pool2)": lambda: explain(net, x, "gradcam", a.prediction, "pool2"),

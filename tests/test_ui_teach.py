@@ -11,7 +11,24 @@ from cnnviz.ui.window.main_window import MainWindow
 
 
 @pytest.fixture
-def window(qtbot):
+def settings_sandbox(qapp, tmp_path):
+    """QSettings go to a temporary folder, never the shared test or user settings (a model
+    picked here must not follow other tests)."""
+    from PySide6.QtCore import QSettings
+
+    old = (qapp.organizationName(), qapp.applicationName(), QSettings.defaultFormat())
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
+    qapp.setOrganizationName("cnnviz-test-teach")
+    qapp.setApplicationName("cnnviz-test-teach")
+    yield
+    qapp.setOrganizationName(old[0])
+    qapp.setApplicationName(old[1])
+    QSettings.setDefaultFormat(old[2])
+
+
+@pytest.fixture
+def window(qtbot, settings_sandbox):
     w = MainWindow(AppState())
     qtbot.addWidget(w)
     w.load_defaults()
@@ -28,8 +45,7 @@ def _show(qtbot, window, name):
     ex.show_view(name)
     view = ex.view(name)
     assert view.active
-    qtbot.waitUntil(view.is_idle, timeout=60000)
-    qtbot.wait(50)  # the result's queued delivery
+    qtbot.waitUntil(view.is_settled, timeout=60000)  # the newest answer is shown
     return view
 
 
@@ -46,12 +62,11 @@ def test_slide_the_window(qtbot, window):
     view.play_button.click()
     assert not view.timer.isActive()
     view.select_source("picture")
-    qtbot.waitUntil(lambda: view.is_idle() and view.overview is not None, timeout=20000)
+    qtbot.waitUntil(lambda: view.is_settled() and view.overview is not None, timeout=20000)
     h, w = view.plan.image.shape
     assert view.plan.conv_out.shape[0] <= 64
     view.picture_grid.grid.dragged.emit(2, 3, 12, 14)  # a rectangle dragged on the picture
-    qtbot.waitUntil(lambda: view.is_idle() and view.plan.image.shape != (h, w), timeout=20000)
-    qtbot.wait(50)
+    qtbot.waitUntil(lambda: view.is_settled() and view.plan.image.shape != (h, w), timeout=20000)
     f = view.overview[1]
     assert view.offset == (2 * f, 3 * f)
 
@@ -67,11 +82,11 @@ def test_every_view_draws_on_the_input(qtbot, window, name):
     if name == "ParametersView":
         assert "16,959,488" in view.text.text() and "21,631" in view.text.text()
     else:
-        assert any(g.values is not None and np.isfinite(g.values).any() for g in grids)
+        assert any(g.values is not None and np.isfinite(g.values).any() for g in grids), \
+            [g.text for g in grids]
     if name == "InvarianceView":
         view.dx.setValue(4)
-        qtbot.waitUntil(view.is_idle, timeout=60000)
-        qtbot.wait(50)
+        qtbot.waitUntil(view.is_settled, timeout=60000)
         shown = view.input_grid.grid.values
         assert shown[:, :4].max() == 0  # shifted right: black came in on the left
 
@@ -86,9 +101,23 @@ def test_slide_the_window_with_the_networks_own_filter(qtbot, window):
     view = _show(qtbot, window, "ConvStepView")
     view.select_source("network")
     view.kernel_box.setCurrentIndex(view.kernel_box.findData(7))
-    qtbot.waitUntil(lambda: view.is_idle() and view.plan is not None
+    qtbot.waitUntil(lambda: view.is_settled() and view.plan is not None
                     and view.plan.bias != 0, timeout=20000)
-    qtbot.wait(50)
     conv1 = window.state.analysis.layer("conv1")[7]
     np.testing.assert_allclose(view.plan.conv_out, conv1, rtol=1e-4, atol=1e-4)
     assert "conv1[7]" in view.note_label.text()
+
+
+def test_views_say_what_a_model_lacks(qtbot, window):
+    """lecture-keras has no batch norm and no dropout: the views say so (no loop, no crash)."""
+    from cnnviz.core.weights import load_shipped
+
+    window.state.set_model(load_shipped("lecture-keras"))
+    qtbot.waitUntil(lambda: window.state.analysis is not None
+                    and len(window.state.analysis.layers) == 10, timeout=20000)
+    bn = _show(qtbot, window, "BatchNormView")
+    assert "no batch-norm layer" in bn.map_grid.grid.text
+    dropout = _show(qtbot, window, "DropoutView")
+    assert dropout.mask_grid.grid.text == "this network has no dropout layers"
+    pooling = _show(qtbot, window, "PoolingShiftView")
+    assert pooling.result is not None and pooling.result.after_name == "pool1"

@@ -72,7 +72,7 @@ def transform(image: np.ndarray, dx: float = 0.0, dy: float = 0.0, angle: float 
     f_pil = f_ + 0.5 - 0.5 * (d_ + e_)
     out = im.transform((w, h), Image.Transform.AFFINE, (a_, b_, c_pil, d_, e_, f_pil),
                        resample=Image.Resampling.BILINEAR, fillcolor=0.0)
-    return np.asarray(out, dtype=np.float32)
+    return np.array(out, dtype=np.float32)  # a writable copy (PIL's buffer is read-only)
 
 
 def raw_pad(picture: np.ndarray, inverted: bool = False) -> np.ndarray:

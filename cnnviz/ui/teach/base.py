@@ -23,6 +23,12 @@ def label(text: str = "", tip: str = "", wrap: bool = True, rich: bool = False) 
     return w
 
 
+def plain(message: str) -> str:
+    """A worker's error without Python's exception name: 'ValueError: no dropout' -> 'no dropout'."""
+    head, sep, rest = message.partition(": ")
+    return rest if sep and head.isidentifier() and head[:1].isupper() else message
+
+
 class TitledGrid(QWidget):
     """An ArrayGrid with a title above it."""
 
@@ -63,6 +69,7 @@ class TeachView(QWidget):
         self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(self._on_failed)
         self._connections: list[tuple] = []
+        self.delivered = 0  # the generation of the last answer shown
 
     def listen(self, signal, slot) -> None:
         """Connect to a state signal (disconnected again at shutdown)."""
@@ -87,13 +94,19 @@ class TeachView(QWidget):
     def submit(self, fn, *args) -> int:
         return self.runner.submit(fn, *args)
 
-    def _on_finished(self, _generation: int, result) -> None:
+    def _on_finished(self, generation: int, result) -> None:
+        self.delivered = generation
         if not self._shut:
             self.show_result(result)
 
-    def _on_failed(self, _generation: int, message: str) -> None:
+    def _on_failed(self, generation: int, message: str) -> None:
+        self.delivered = generation
         if not self._shut:
-            self.show_failure(message)
+            self.show_failure(plain(message))
+
+    def is_settled(self) -> bool:
+        """Nothing running and the newest request's answer shown (for tests)."""
+        return self.runner.is_idle() and self.delivered == self.runner.generation
 
     def show_result(self, result) -> None:  # pragma: no cover (each view has its own)
         raise NotImplementedError

@@ -15,15 +15,32 @@ from ..widgets import plots  # noqa: F401  (pyqtgraph's row-major and white-back
 from .base import TeachView, TitledGrid, label
 
 BATCH_SIZES = (8, 32, 100, 300)
+# x̂ in a serif face: Qt's rich text misplaces the combining hat in the default sans face
+XHAT = "<span style='font-family: \"DejaVu Serif\", serif'>x\u0302</span>"
 
 
-def _work(network, digit, name, size):
+def _test_images(dataset: str, count: int) -> tuple[np.ndarray, str]:
+    """The first `count` test images of the model's dataset: the shipped 300 MNIST digits,
+    or the data folder's Fashion-MNIST test set (MNIST digits, said so, if it is missing)."""
+    from cnnviz.core.data import DATASET_NAMES, DataError, load_split
     from cnnviz.core.samples import load_samples
 
-    images, _labels, _index = load_samples()
-    batch = images[: size - 1].astype(np.float32) / 255.0
+    if dataset != "mnist":
+        try:
+            images, _labels = load_split(dataset, "test", verify=False)
+            return images[:count], f"{DATASET_NAMES[dataset]} test images"
+        except DataError:
+            words = (f"MNIST test digits ({DATASET_NAMES[dataset]}'s test files were not found; "
+                     "`cnnviz data download` fetches them)")
+            return load_samples()[0][:count], words
+    return load_samples()[0][:count], "MNIST test digits"
+
+
+def _work(network, digit, name, size, dataset):
+    images, words = _test_images(dataset, size - 1)
+    batch = images.astype(np.float32) / 255.0
     batch = np.concatenate([np.asarray(digit, np.float32)[None], batch])  # yours first
-    return batch_statistics(network, batch, name)
+    return batch_statistics(network, batch, name), words
 
 
 def _n(v: float) -> str:
@@ -40,6 +57,7 @@ class BatchNormView(TeachView):
     def __init__(self, state, parent=None) -> None:
         super().__init__(state, parent)
         self.stats = None
+        self.batch_words = ""
         self.unit = (0, 0)
         self._build()
         self.listen(state.analysis_ready, self.mark_dirty)
@@ -92,13 +110,16 @@ class BatchNormView(TeachView):
         layout.addWidget(self.formula)
 
     def _on_model(self, loaded) -> None:
+        self._fill_layers(loaded)
+        self.mark_dirty()
+
+    def _fill_layers(self, loaded) -> None:
         self.layer.blockSignals(True)
         self.layer.clear()
         if loaded is not None:
             for name in layer_names(loaded.model, "batchnorm"):
                 self.layer.addItem(name, name)
         self.layer.blockSignals(False)
-        self.mark_dirty()
 
     def refresh(self) -> None:
         loaded, analysis = self.state.model, self.state.analysis
@@ -106,16 +127,19 @@ class BatchNormView(TeachView):
             self.map_grid.grid.set_message("No model or input yet")
             return
         if self.layer.count() == 0:
-            self._on_model(loaded)
-            if self.layer.count() == 0:
-                self.map_grid.grid.set_message(f"{loaded.name} has no batch-norm layer")
-                self.formula.setText("Pick a model with batch norm (cnnviz's default has six).")
-                return
+            self._fill_layers(loaded)
+        if self.layer.count() == 0:
+            self.stats = None
+            self.map_grid.grid.set_message(f"{loaded.name} has no batch-norm layer")
+            self.formula.setText("Pick a model with batch norm (cnnviz's default has six).")
+            for w in (self.mean_plot, self.var_plot):
+                w.clear()
             return
         self.submit(_work, loaded.model, analysis.digit.image, self.layer.currentData(),
-                    int(self.size.currentData()))
+                    int(self.size.currentData()), loaded.dataset)
 
-    def show_result(self, stats) -> None:
+    def show_result(self, result) -> None:
+        stats, self.batch_words = result
         self.stats = stats
         c = stats.batch_mean.size
         self.channel.setRange(0, c - 1)
@@ -161,13 +185,14 @@ class BatchNormView(TeachView):
         per = n * (s.inputs[0, 0].size if s.inputs.ndim == 4 else 1)
 
         def line(f, mode, mu, var):
-            return (f"<b>{mode}</b>: x̂ = ({_n(f['x'])} {MINUS} {_n(f['mu'])}) / √({_n(f['var'])} + "
-                    f"{fmt_number(f['eps'])}) = <b>{_n(f['x_hat'])}</b>; y = γ·x̂ + β = "
+            return (f"<b>{mode}</b>: {XHAT} = ({_n(f['x'])} {MINUS} {_n(f['mu'])}) / √({_n(f['var'])} + "
+                    f"{fmt_number(f['eps'])}) = <b>{_n(f['x_hat'])}</b>; y = γ·{XHAT} + β = "
                     f"{_n(f['gamma'])} × {_n(f['x_hat'])} + {_n(f['beta'])} = <b>{_n(f['y'])}</b> "
                     f"(μ = {mu}, σ² = {var})")
 
         self.formula.setText(
-            f"{BATCHNORM_RULE} for your digit's value x = {_n(value)} ({where}):<br>"
+            f"{BATCHNORM_RULE.replace('x̂', XHAT)} for your digit's value x = {_n(value)} ({where}):<br>"
+            + f"The batch: your picture and {n - 1} {self.batch_words}.<br>"
             + line(t, "Training mode", f"the batch's mean over {per:,} values",
                    "the batch's variance")
             + "<br>" + line(e, "Evaluation mode", "the running mean", "the running variance")

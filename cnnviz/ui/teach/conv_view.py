@@ -427,6 +427,13 @@ class ConvStepView(TeachView):
             return
         self.go(self.t + 1)
 
+    def export_array(self):
+        """The whole feature map of the walk (the stage shown last: pooled if there is one)."""
+        if self.plan is None:
+            return None
+        return ("stepped-" + ("pooled" if self.plan.pooled is not None else "feature-map"),
+                self.plan.pooled if self.plan.pooled is not None else self.plan.conv_out)
+
     def shutdown(self) -> None:
         self.timer.stop()
         super().shutdown()

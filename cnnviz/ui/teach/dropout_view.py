@@ -101,6 +101,8 @@ class DropoutView(TeachView):
     def show_failure(self, message: str) -> None:
         self.samples = None
         self.mask_grid.grid.set_message(message)
+        self.rate_grid.grid.set_message("")
+        self.plot.clear()
         self.summary.setText(f"{message}: pick a model with dropout (cnnviz's default has two).")
 
     def show_result(self, d) -> None:

@@ -54,7 +54,9 @@ def _load_comparisons(cache: dict) -> tuple[dict, list[str]]:
 
 def _work(cache, current, image, target, base):
     comparisons, missing = _load_comparisons(cache)
-    models = {current.name: current, **{n: m for n, m in comparisons.items() if n != current.name}}
+    # only models that read the same kind of picture (no MNIST models for a Fashion one)
+    models = {current.name: current, **{n: m for n, m in comparisons.items()
+                                        if n != current.name and m.dataset == current.dataset}}
     x = transform(image, **base)
     out = {}
     for name, loaded in models.items():
@@ -213,9 +215,16 @@ class InvarianceView(TeachView):
                         f"<b>{answer}</b> ({percent(probs[answer])}); class {target}: "
                         f"{percent(probs[target])}")
         self.answers.setText("<br>".join(rows))
-        self.missing.setText(("Missing comparison models: " + "; ".join(missing)
-                              + ". scripts/train_shipped.sh trains them; the curves show the "
-                              "models that are there.") if missing else "")
+        if self.state.model is not None and self.state.model.dataset != "mnist":
+            text = ("The comparison models read MNIST digits, so they are left out for a model "
+                    "of another dataset.")
+        elif missing:
+            text = ("Missing comparison models: " + "; ".join(missing) + ". "
+                    "scripts/train_shipped.sh trains them; the curves show the models that are "
+                    "there.")
+        else:
+            text = ""
+        self.missing.setText(text)
         for key, w in self.plots.items():
             w.clear()
             legend = w.plotItem.legend
@@ -245,3 +254,8 @@ class InvarianceView(TeachView):
 
     def show_failure(self, message: str) -> None:
         self.input_grid.grid.set_message(f"Could not run the models: {message}")
+
+    def export_array(self):
+        """The 28×28 input after the sliders' shift, rotation and scale."""
+        a = self.input_grid.grid.values
+        return None if a is None else ("transformed-input", a)

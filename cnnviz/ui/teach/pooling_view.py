@@ -75,6 +75,8 @@ class PoolingShiftView(TeachView):
 
     def show_failure(self, message: str) -> None:
         self.result = None
+        for grid in self.grids.values():
+            grid.grid.set_message("")
         self.grids["before"].grid.set_message(message)
         self.summary.setText("")
 

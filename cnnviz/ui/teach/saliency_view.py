@@ -145,7 +145,7 @@ class SaliencyView(TeachView):
             self.input_grid.grid.set_message("No model or input yet")
             return
         if self.target.count() == 0:
-            self._on_model(loaded)
+            self._on_model(loaded)  # fills the pickers, then runs this again (once)
             return
         if analysis.digit.empty:
             self.input_grid.grid.set_message("Draw something first")
@@ -194,7 +194,10 @@ class SaliencyView(TeachView):
 
     def show_failure(self, message: str) -> None:
         self.bar.hide()
+        for grid in (self.picture_grid, self.raw_grid):
+            grid.grid.set_message("")
         self.input_grid.grid.set_message(f"Could not compute the map: {message}")
+        self.timing.setText("")
 
     def export_array(self):
         a = self.raw_grid.grid.values
