@@ -68,7 +68,7 @@ def test_the_fast_preset_trains_with_its_own_recipe(capsys, tmp_path, monkeypatc
             card["schedule"], card["augment"], card["adam_beta1"]) == (
         recipe.epochs, recipe.batch_size, recipe.optimizer, recipe.lr, recipe.schedule,
         recipe.augment, recipe.adam_beta1)
-    assert "for 1 epochs" in done.stdout and "batch 512" in done.stdout
+    assert "for 1 epochs" in done.stdout and f"batch {recipe.batch_size}," in done.stdout
 
 
 def test_bad_arch_and_device_are_one_line(capsys, tmp_path):
