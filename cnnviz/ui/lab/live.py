@@ -1,0 +1,274 @@
+"""What the lab shows while a network trains: the loss and accuracy curves (pyqtgraph), the
+progress bar with elapsed time and time left, the first convolution's filters, and the
+user's drawing read by the network being trained. Views only: they draw what the training
+controller's signals carry, at most every REDRAW_MS."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+
+from cnnviz.core.formulas import percent
+
+from ..cnn.bar_plot import BarPlot
+from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP
+from . import wording as W
+
+REDRAW_MS = 100  # curves are redrawn at most this often, however fast batches arrive
+LOSS_PEN = pg.mkPen("#1f77b4", width=1)
+TEST_PEN = pg.mkPen("#d62728", width=2)
+TRAIN_ACC_PEN = pg.mkPen("#7f7f7f", width=1, style=Qt.PenStyle.DashLine)
+
+
+def clock(seconds: float | None) -> str:
+    """75 -> '1:15', 3725 -> '1:02:05'; None or not finite -> '…'."""
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return "…"
+    s = int(round(seconds))
+    h, rest = divmod(s, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def filter_mosaic(weights: np.ndarray, gap: int = 1) -> np.ndarray:
+    """(out, in, kh, kw) conv weights -> one 2-D picture of the out filters (input channel
+    0), each scaled to its own largest magnitude (so a faint filter shows its pattern),
+    with gap-pixel zero borders. Rows of about sqrt(out) filters."""
+    w = np.asarray(weights, dtype=np.float32)
+    if w.ndim == 4:
+        w = w[:, 0]
+    n, kh, kw = w.shape
+    cols = max(1, int(math.ceil(math.sqrt(n))))
+    rows = int(math.ceil(n / cols))
+    out = np.zeros((rows * (kh + gap) + gap, cols * (kw + gap) + gap), np.float32)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        peak = float(np.abs(w[i]).max()) or 1.0
+        y, x = gap + r * (kh + gap), gap + c * (kw + gap)
+        out[y:y + kh, x:x + kw] = w[i] / peak
+    return out
+
+
+def _plot(title: str, y_label: str, tip: str) -> pg.PlotWidget:
+    plot = pg.PlotWidget(title=title)
+    plot.setToolTip(tip)
+    plot.setMinimumHeight(150)
+    plot.setMenuEnabled(False)
+    plot.showGrid(x=True, y=True, alpha=0.25)
+    plot.getAxis("bottom").setLabel("epoch")
+    plot.getAxis("left").setLabel(y_label)
+    plot.addLegend(offset=(-8, 8))
+    return plot
+
+
+class Curves(QWidget):
+    """The loss (per batch, and the test loss per epoch) and accuracy (per epoch) curves."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.loss_plot = _plot("Loss", "cross-entropy", W.LOSS_TIP)
+        self.batch_curve = self.loss_plot.plot([], [], pen=LOSS_PEN, name="training (each batch)")
+        self.test_loss_curve = self.loss_plot.plot([], [], pen=TEST_PEN, symbol="o", symbolSize=6,
+                                                   symbolBrush="#d62728", name="test (each epoch)")
+        self.acc_plot = _plot("Accuracy", "right answers", W.ACC_TIP)
+        self.acc_plot.setYRange(0, 1, padding=0.02)
+        self.acc_plot.getAxis("left").setTicks([[(v / 10, f"{v * 10}%") for v in range(0, 11, 2)]])
+        self.test_acc_curve = self.acc_plot.plot([], [], pen=TEST_PEN, symbol="o", symbolSize=6,
+                                                 symbolBrush="#d62728", name="test")
+        self.train_acc_curve = self.acc_plot.plot([], [], pen=TRAIN_ACC_PEN, name="training")
+        row.addWidget(self.loss_plot, 1)
+        row.addWidget(self.acc_plot, 1)
+        self.clear()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REDRAW_MS)
+        self._timer.timeout.connect(self.redraw)
+
+    def clear(self) -> None:
+        self.batch_x: list[float] = []
+        self.batch_loss: list[float] = []
+        self.epoch_x: list[float] = []
+        self.test_loss: list[float] = []
+        self.test_acc: list[float] = []
+        self.train_acc: list[float] = []
+        self.epoch_offset = 0  # epochs of earlier runs of the same network ("train more")
+        self.redraw()
+
+    def continue_run(self) -> None:
+        """The next run trains the same network on: its epochs count on from here."""
+        self.epoch_offset = len(self.epoch_x)
+
+    def add_batch(self, event: dict) -> None:
+        batches = max(1, int(event.get("batches", 1)))
+        x = self.epoch_offset + int(event.get("epoch", 1)) - 1 + (int(event.get("batch", 0)) + 1) / batches
+        loss = float(event.get("loss", float("nan")))
+        if math.isfinite(loss):
+            self.batch_x.append(x)
+            self.batch_loss.append(loss)
+        self._schedule()
+
+    def add_epoch(self, event: dict) -> None:
+        self.epoch_x.append(float(self.epoch_offset + int(event.get("epoch", len(self.epoch_x) + 1))))
+        for values, key in ((self.test_loss, "test_loss"), (self.test_acc, "test_accuracy"),
+                            (self.train_acc, "train_accuracy")):
+            value = event.get(key)
+            values.append(float(value) if value is not None else float("nan"))
+        self.redraw()
+
+    def _schedule(self) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def redraw(self) -> None:
+        self.batch_curve.setData(np.asarray(self.batch_x), np.asarray(self.batch_loss))
+        self.test_loss_curve.setData(np.asarray(self.epoch_x), np.asarray(self.test_loss))
+        self.test_acc_curve.setData(np.asarray(self.epoch_x), np.asarray(self.test_acc))
+        self.train_acc_curve.setData(np.asarray(self.epoch_x), np.asarray(self.train_acc))
+
+    def last_test_accuracy(self) -> float | None:
+        return self.test_acc[-1] if self.test_acc else None
+
+
+class Progress(QProgressBar):
+    """Batches done of the run, with 'epoch 2 of 5 · batch 120 of 469 · 0:42 so far · about
+    1:05 left'."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setToolTip(W.PROGRESS_TIP)
+        self.setTextVisible(True)
+        self.epochs = 1
+        self.reset_run(1)
+
+    def reset_run(self, epochs: int) -> None:
+        self.epochs = max(1, epochs)
+        self.setRange(0, 1000)
+        self.setValue(0)
+        self.setFormat("Not started")
+
+    def show_batch(self, event: dict) -> None:
+        epoch = int(event.get("epoch", 1))
+        batch, batches = int(event.get("batch", 0)) + 1, max(1, int(event.get("batches", 1)))
+        epochs = int(event.get("epochs", self.epochs))
+        done = ((epoch - 1) * batches + batch) / (max(1, epochs) * batches)
+        self.setValue(int(round(1000 * min(1.0, done))))
+        self.setFormat(f"epoch {epoch} of {epochs} · batch {batch} of {batches} · "
+                       f"{clock(event.get('elapsed_s'))} so far · about "
+                       f"{clock(event.get('eta_s'))} left")
+
+    def show_text(self, text: str, full: bool | None = None) -> None:
+        if full:
+            self.setValue(1000)
+        self.setFormat(text)
+
+
+class FilterView(pg.GraphicsLayoutWidget):
+    """The first convolution's filters as one mosaic, redrawn as they change."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setToolTip(W.FILTERS_TIP)
+        self.setMinimumSize(160, 150)
+        self.title = self.addLabel("First convolution's filters", row=0, col=0)
+        self.view = self.addViewBox(row=1, col=0, lockAspect=True, invertY=True,
+                                    enableMouse=False)
+        self.image = pg.ImageItem()
+        self.image.setColorMap(SIGNED_CMAP)
+        self.view.addItem(self.image)
+        self.shape: tuple | None = None
+        self.message = pg.TextItem("Filters appear when training starts", color="#666",
+                                   anchor=(0.5, 0.5))
+        self.view.addItem(self.message)
+
+    def show_weights(self, weights: np.ndarray) -> None:
+        w = np.asarray(weights)
+        if w.ndim != 4 or not w.size:
+            return
+        mosaic = filter_mosaic(w)
+        self.message.setVisible(False)
+        self.image.setImage(mosaic, levels=(-1.0, 1.0), autoLevels=False)
+        if self.shape != mosaic.shape:
+            self.shape = mosaic.shape
+            self.view.autoRange(padding=0.02)
+        kh, kw = w.shape[2:]
+        self.title.setText(f"First convolution's {w.shape[0]} filters ({kh}×{kw})")
+
+    def show_none(self, text: str) -> None:
+        self.image.clear()
+        self.shape = None
+        self.message.setText(text)
+        self.message.setPos(0, 0)
+        self.message.setVisible(True)
+        self.view.setRange(xRange=(-1, 1), yRange=(-1, 1))
+
+
+class ProbeView(QWidget):
+    """The user's drawing as the network reads it, its answer and the ten probabilities."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setToolTip(W.PROBE_TIP)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        left = QVBoxLayout()
+        cap = QLabel("Your drawing, read by this network")
+        cap.setWordWrap(True)
+        left.addWidget(cap)
+        self.input_view = pg.GraphicsLayoutWidget()
+        self.input_view.setFixedSize(84, 84)
+        box = self.input_view.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
+        self.input_image = pg.ImageItem()
+        self.input_image.setColorMap(UNSIGNED_CMAP)
+        box.addItem(self.input_image)
+        self._box = box
+        left.addWidget(self.input_view)
+        self.answer = QLabel("—")
+        font = QFont()
+        font.setPointSize(28)
+        font.setBold(True)
+        self.answer.setFont(font)
+        self.answer.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        left.addWidget(self.answer)
+        self.sure = QLabel("")
+        self.sure.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        left.addWidget(self.sure)
+        left.addStretch(1)
+        row.addLayout(left)
+        self.bars = BarPlot(title="Probabilities", grid=False)
+        self.bars.setMinimumHeight(120)
+        row.addWidget(self.bars, 1)
+        self.classes: list[str] = []
+        self.set_classes([str(i) for i in range(10)])
+
+    def set_classes(self, classes: list[str]) -> None:
+        if classes == self.classes:
+            return
+        self.classes = list(classes)
+        self.bars.configure(len(classes), names=classes, highlight_top=True,
+                            title="Probabilities", fixed_range=(0.0, 1.05))
+        self.bars.set_values(np.zeros(len(classes)))
+
+    def show_input(self, image28: np.ndarray) -> None:
+        self.input_image.setImage(np.asarray(image28, np.float32), levels=(0.0, 1.0),
+                                  autoLevels=False)
+        self._box.autoRange(padding=0)
+
+    def show_answer(self, probabilities: np.ndarray, prediction: int) -> None:
+        p = np.asarray(probabilities, dtype=np.float64)
+        if p.shape != (len(self.classes),) or not 0 <= prediction < len(self.classes):
+            return
+        self.answer.setText(self.classes[prediction])
+        self.sure.setText(f"{percent(float(p[prediction]))} sure")
+        self.bars.set_values(p)
+
+    def clear(self) -> None:
+        self.answer.setText("—")
+        self.sure.setText("")
+        self.bars.set_values(np.zeros(len(self.classes)))
