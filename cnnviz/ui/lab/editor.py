@@ -10,6 +10,7 @@ check_layers, redrawn on every change.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt, Signal
@@ -46,10 +47,10 @@ from cnnviz.core.models import ARCHITECTURES, Architecture, ArchitectureError
 
 from . import wording as W
 from .fields import LayerFields
+from .rich_cells import RICH_ROLE, RichTextDelegate
 
 COLUMNS = ("#", "Layer", "Output", "Parameters", "How (the lecture's formulas)")
 BAD_BG = QColor("#fde2e1")
-HINT_FG = QColor("#9a6700")
 DEFAULT_PRESET = "lecture-keras"
 
 
@@ -137,6 +138,8 @@ class ArchitectureEditor(QWidget):
         header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setMinimumHeight(180)
+        self.table.setItemDelegateForColumn(len(COLUMNS) - 1, RichTextDelegate(self.table))
+        header.sectionResized.connect(lambda *_a: self.table.resizeRowsToContents())
         self.table.itemSelectionChanged.connect(self._on_row_selected)
         root.addWidget(self.table, 1)
         root.addLayout(self._build_buttons())
@@ -327,6 +330,8 @@ class ArchitectureEditor(QWidget):
         spec = parse_layer(text)
         layers = list(self.state.layers)
         at = self.state.row + 1 if self.state.row >= 0 else len(layers)
+        if self.state.row < 0 and layers and getattr(layers[-1], "ends_network", False):
+            at = len(layers) - 1  # nothing selected: before the closing softmax
         layers.insert(at, spec)
         self._push(self._with_layers(layers, at), f"Add {title}")
 
@@ -456,10 +461,10 @@ class ArchitectureEditor(QWidget):
                 item.setText(text)
                 item.setToolTip(tip)
                 item.setBackground(BAD_BG if c.problem else QColor(0, 0, 0, 0))
-                item.setForeground(HINT_FG if (col == 4 and c.hints and not c.problem)
-                                   else QColor("#b00020") if (col == 4 and c.problem)
-                                   else QColor("#000000") if c.output_shape is not None
+                item.setForeground(QColor("#000000") if c.output_shape is not None or c.problem
                                    else QColor("#888888"))
+                if col == 4:
+                    item.setData(RICH_ROLE, self._how_html(c))
                 if col in (2, 3):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         table.clearSelection()
@@ -478,6 +483,21 @@ class ArchitectureEditor(QWidget):
             lines.append(c.param_formula)
         lines += [f"⚑ {h}" for h in c.hints]
         return "\n".join(lines)
+
+    @staticmethod
+    def _how_html(c) -> str:
+        def esc(text: str) -> str:
+            return html.escape(text).replace("\n", "<br>")
+
+        if c.problem:
+            return f"<span style='color:#b00020'><b>✗ Cannot work:</b> {esc(c.problem)}</span>"
+        if c.output_shape is None:
+            return "<span style='color:#888'>(unknown until the layer before works)</span>"
+        parts = [esc(c.shape_formula)]
+        if c.parameters:
+            parts.append(esc(c.param_formula))
+        parts += [f"<span style='color:#9a6700'>⚑ {esc(h)}</span>" for h in c.hints]
+        return "<br>".join(parts)
 
     @staticmethod
     def _row_tip(c) -> str:

@@ -183,16 +183,13 @@ class FilterView(pg.GraphicsLayoutWidget):
         self.image.setColorMap(SIGNED_CMAP)
         self.view.addItem(self.image)
         self.shape: tuple | None = None
-        self.message = pg.TextItem("Filters appear when training starts", color="#666",
-                                   anchor=(0.5, 0.5))
-        self.view.addItem(self.message)
+        self.show_none("Filters appear when training starts")
 
     def show_weights(self, weights: np.ndarray) -> None:
         w = np.asarray(weights)
         if w.ndim != 4 or not w.size:
             return
         mosaic = filter_mosaic(w)
-        self.message.setVisible(False)
         self.image.setImage(mosaic, levels=(-1.0, 1.0), autoLevels=False)
         if self.shape != mosaic.shape:
             self.shape = mosaic.shape
@@ -203,10 +200,7 @@ class FilterView(pg.GraphicsLayoutWidget):
     def show_none(self, text: str) -> None:
         self.image.clear()
         self.shape = None
-        self.message.setText(text)
-        self.message.setPos(0, 0)
-        self.message.setVisible(True)
-        self.view.setRange(xRange=(-1, 1), yRange=(-1, 1))
+        self.title.setText(text)
 
 
 class ProbeView(QWidget):

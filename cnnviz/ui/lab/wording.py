@@ -154,3 +154,11 @@ DOWNLOAD_TIP = ("Download the four official files from the public mirrors (about
                 "MNIST, 30 MB for Fashion-MNIST), each checked against its published SHA-256.")
 CHOOSE_FOLDER_TIP = ("Choose a folder that holds mnist/ or fashion-mnist/ with the four "
                      "official .gz files.")
+
+# Help › Keyboard shortcuts (after the window's own rows)
+SHORTCUT_ROWS = (
+    ("Undo / redo a network edit (training lab's editor)", "Ctrl+Z / Ctrl+Shift+Z"),
+    ("Use the network's one-line text (training lab)", "Enter in the text field"),
+    ("Keep the trained network under its name (training lab)", "Enter in the name field"),
+    ("See a confusion cell's test images (training lab)", "Click the cell"),
+)

@@ -37,24 +37,27 @@ from ..widgets.tooltips import wrap_long_tooltips
 from . import actions, dialogs, files, settings
 from .shortcuts import WindowShortcutsInFields
 
-TAB_NAMES = ("cnn-explorer", "kernel-explorer")
-TAB_TITLES = ("CNN explorer", "Kernel explorer")
+TAB_NAMES = ("cnn-explorer", "kernel-explorer", "training-lab")
+TAB_TITLES = ("CNN explorer", "Kernel explorer", "Training lab")
 TAB_TIPS = ("A trained network, layer by layer: feature maps after each convolution, ReLU and "
             "pooling, the dense layers and the softmax.",
             "One kernel on the input: pick or type a filter, set stride, padding, activation and "
-            "pooling, and watch the output and its size (W − F + 2P) / S + 1.")
+            "pooling, and watch the output and its size (W − F + 2P) / S + 1.",
+            "Build a network layer by layer, train it on MNIST or Fashion-MNIST and watch it "
+            "learn: loss curves, filters, your drawing's answer, the confusion matrix.")
 LOADING_TEXT = "Loading the network (PyTorch, pyqtgraph and the trained model)…"
 
 
-def import_explorers() -> tuple[type, type]:
+def import_explorers() -> tuple[type, type, type]:
     """The explorer classes. Importing them loads pyqtgraph and torch (seconds): a lazy
     start does it on a thread after the window is on screen."""
     import torch  # noqa: F401  (the slow part, first)
 
     from ..cnn.explorer import CnnExplorer
     from ..kernel.explorer import KernelExplorer
+    from ..lab.explorer import TrainingLab
 
-    return CnnExplorer, KernelExplorer
+    return CnnExplorer, KernelExplorer, TrainingLab
 
 
 def _scrolling(widget: QWidget) -> QScrollArea:
@@ -120,7 +123,7 @@ class MainWindow(QMainWindow):
         self.opener.status.connect(self.statusBar().showMessage)
 
         self.input_panel = InputPanel(self.state, self.controller, self, data_dir=data_dir)
-        self.cnn_explorer = self.kernel_explorer = None
+        self.cnn_explorer = self.kernel_explorer = self.lab = None
         self.explorers: tuple = ()
         self._build_tabs()
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -165,10 +168,12 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(page, title)
             self.tabs.setTabToolTip(i, TAB_TIPS[i])
 
-    def _build_explorers(self, cnn_class: type, kernel_class: type) -> None:
+    def _build_explorers(self, cnn_class: type, kernel_class: type, lab_class: type) -> None:
         self.cnn_explorer = cnn_class(self.state, self.controller)
         self.kernel_explorer = kernel_class(self.state)
-        self.explorers = (self.cnn_explorer, self.kernel_explorer)
+        self.lab = lab_class(self.state, data_dir=self.data_dir)
+        self.lab.show_explorer.connect(lambda: self.tabs.setCurrentIndex(0))
+        self.explorers = (self.cnn_explorer, self.kernel_explorer, self.lab)
         current = self.tabs.currentIndex()
         self.tabs.blockSignals(True)  # the current tab stays; _on_tab_changed runs once below
         for i, explorer in enumerate(self.explorers):
@@ -412,7 +417,9 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About cnnviz", self.about_text())
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
-        return dialogs.shortcut_rows(self)
+        from ..lab.wording import SHORTCUT_ROWS
+
+        return dialogs.shortcut_rows(self) + list(SHORTCUT_ROWS)
 
     def show_shortcuts(self) -> None:
         dialogs.show_shortcuts(self, self.shortcut_rows())
