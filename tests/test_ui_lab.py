@@ -10,6 +10,7 @@ import random
 import numpy as np
 import pytest
 import torch
+from lab_fakes import ScriptedJob  # (tests/ is on sys.path)
 
 from cnnviz.app_state import AppState
 from cnnviz.core.arch_text import parse_architecture
@@ -19,8 +20,6 @@ from cnnviz.core.models import ARCHITECTURES, Architecture, Network
 from cnnviz.ui.lab.editor import ArchitectureEditor
 from cnnviz.ui.lab.explorer import TrainingLab
 from cnnviz.ui.lab.live import clock, filter_mosaic
-
-from lab_fakes import ScriptedJob  # (tests/ is on sys.path)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ training step happens on a worker; the GUI thread only copies what arrives.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import traceback
@@ -343,10 +344,8 @@ class TrainingController(QObject):
 
     def _close_job(self) -> None:
         if self.job is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing must never stop the app closing
                 self.job.close()
-            except Exception:  # closing must never stop the app from closing
-                pass
             self.job = None
 
     # ----- the network being trained, as a model -------------------------------------------
