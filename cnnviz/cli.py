@@ -44,11 +44,14 @@ def _add_gui(sub) -> None:
 
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train a network on MNIST or Fashion-MNIST")
-    p.add_argument("--arch", default="cnnviz", help="cnnviz, lecture-keras or lecture-deep")
+    p.add_argument("--arch", default="cnnviz", metavar="NAME|FILE.json|TEXT", help=ARCH_HELP)
     p.add_argument("--dataset", default="mnist", choices=["mnist", "fashion-mnist"])
-    p.add_argument("--epochs", type=int, default=15)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--optimizer", choices=["sgd", "adam"], default="adam")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="passes over the training set (default: the preset's recipe; 15)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="images per step (default: the preset's recipe; 128)")
+    p.add_argument("--optimizer", choices=["sgd", "adam"], default=None,
+                   help="default: the preset's recipe (adam)")
     p.add_argument("--lr", type=float, default=None,
                    help="learning rate (default 0.003 for adam, 0.01 for sgd)")
     p.add_argument("--schedule", choices=["onecycle", "constant"], default=None,
@@ -58,9 +61,20 @@ def _add_train(sub) -> None:
     p.add_argument("--limit", type=int, default=None, metavar="N",
                    help="train on the first N training images only (quick experiments)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"],
+                   help="where to train: auto picks a CUDA GPU, then Apple's MPS, then the CPU")
+    p.add_argument("--nproc", type=int, default=1, metavar="N",
+                   help="train with N processes on this machine (torch.distributed "
+                        "DistributedDataParallel; gloo on CPU, NCCL on GPUs); under torchrun "
+                        "the processes come from torchrun instead")
     p.add_argument("--out", "-o", required=True, metavar="FILE",
                    help="where to write the .safetensors weights")
     _add_data_dir(p)
+
+
+ARCH_HELP = ("a preset (cnnviz, lecture-keras, lecture-deep, fast, all-conv, fully-connected), "
+             "a .json file (the layout of a weights file's header), or the layers as text, "
+             "e.g. 'conv 64 3, relu, maxpool 2, flatten, dense 10'")
 
 
 def _add_model_commands(sub) -> None:
@@ -78,7 +92,9 @@ def _add_model_commands(sub) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per image")
 
     p = sub.add_parser("summary", help="layers, output shapes and parameter counts")
-    p.add_argument("arch", nargs="?", default=None, help="cnnviz, lecture-keras or lecture-deep")
+    p.add_argument("arch", nargs="?", default=None, metavar="ARCH", help=ARCH_HELP)
+    p.add_argument("--arch", dest="arch_option", default=None, metavar="NAME|FILE.json|TEXT",
+                   help="the same as the ARCH argument")
     p.add_argument("--weights", metavar="FILE", help="summarise the network in a weights file")
 
 
@@ -296,15 +312,60 @@ def _card_facts(args, lr, schedule, config, train_images: int, device) -> dict:
     }
 
 
+def _train_architecture(args):
+    """--arch as the editor reads it (a preset, a .json file or the text form), and the
+    settings left out filled from the preset's own recipe: `cnnviz train --arch fast
+    --out FILE` trains the way the fast preset is meant to be trained."""
+    from .core.arch_text import resolve_architecture
+    from .core.models import ArchitectureError
+    from .core.training import recipe_for
+
+    try:
+        arch = resolve_architecture(args.arch)
+    except ArchitectureError as exc:
+        raise CliError(str(exc)) from None
+    recipe = recipe_for(arch.name)
+    if args.optimizer is None:  # the recipe's optimizer comes with its lr and schedule
+        args.optimizer = recipe.optimizer
+        args.lr = recipe.lr if args.lr is None else args.lr
+        args.schedule = args.schedule or recipe.schedule
+    args.epochs = recipe.epochs if args.epochs is None else args.epochs
+    args.batch_size = recipe.batch_size if args.batch_size is None else args.batch_size
+    args.arch = arch.name  # what the card and the messages call it
+    return arch, recipe
+
+
+def _train_device(args):
+    from .core.training import resolve_device
+
+    try:
+        return resolve_device(args.device)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
 def _train(args, stop_requested) -> int:
+    import os
+    from dataclasses import replace
+
     import torch
 
+    from .core.arch_text import format_architecture
     from .core.models import ArchitectureError, build_model
-    from .core.training import TrainConfig, pick_device, train
+    from .core.training import train
 
+    started = time.perf_counter()
+    arch, recipe = _train_architecture(args)
     lr, schedule = _train_settings(args)
+    if args.nproc < 1:
+        raise CliError(f"--nproc must be at least 1 (got {args.nproc})")
+    device = _train_device(args)
+    if args.nproc > 1 or int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        from .core.distributed import train_distributed_cli
+
+        return train_distributed_cli(args, arch, lr, schedule, device, CliError)
     try:
-        model = build_model(args.arch, seed=args.seed)
+        model = build_model(arch, seed=args.seed)
     except ArchitectureError as exc:
         raise CliError(str(exc)) from None
     out = _train_output(args)
@@ -312,17 +373,21 @@ def _train(args, stop_requested) -> int:
     x_test, y_test = _load_data(args.dataset, "test", args.data_dir)
     if args.limit is not None:
         x_train, y_train = x_train[:args.limit], y_train[:args.limit]
-    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size,
-                         optimizer=args.optimizer, lr=lr, schedule=schedule,
-                         augment=not args.no_augment, seed=args.seed)
-    device = pick_device()
+    config = replace(recipe, epochs=args.epochs, batch_size=args.batch_size,
+                     optimizer=args.optimizer, lr=lr, schedule=schedule,
+                     augment=recipe.augment and not args.no_augment, seed=args.seed)
+    if config.optimizer != recipe.optimizer:
+        config.adam_beta1 = 0.9
     print(f"Training {args.arch} on {args.dataset} ({len(x_train):,} images) for "
           f"{args.epochs} epochs on {device.type}, {torch.get_num_threads()} threads; "
           f"{args.optimizer} lr {lr:g} ({schedule}), batch {args.batch_size}, "
           f"augment {'on' if config.augment else 'off'}, seed {args.seed}", flush=True)
+    facts = _card_facts(args, lr, schedule, config, len(x_train), device)
+    facts["layers"] = format_architecture(arch)
+    if config.optimizer == "adam":
+        facts["adam_beta1"] = config.adam_beta1
     bar = _BatchBar()
-    saver = _EpochSaver(args, out, _card_facts(args, lr, schedule, config, len(x_train), device),
-                        bar)
+    saver = _EpochSaver(args, out, facts, bar)
     result = train(model, x_train, y_train, config, x_test, y_test, on_batch=bar.on_batch,
                    on_epoch=saver.on_epoch, should_stop=stop_requested, device=device)
     bar.close()
@@ -333,7 +398,8 @@ def _train(args, stop_requested) -> int:
     if result.interrupted:
         print(f"Stopped; {saver.kept()}", file=sys.stderr)
         return 130
-    print(f"Done in {result.seconds:.1f} s; test accuracy "
+    print(f"Done in {result.seconds:.1f} s of training ({time.perf_counter() - started:.1f} s "
+          f"since the command started); test accuracy "
           f"{result.epochs[-1].test_accuracy:.4f}. Wrote {out}")
     return 0
 
@@ -368,8 +434,12 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_summary(args) -> int:
-    from .core.models import ArchitectureError, format_summary, get_architecture
+    from .core.arch_text import format_architecture, resolve_architecture
+    from .core.models import ArchitectureError, format_summary
 
+    if args.arch and args.arch_option and args.arch != args.arch_option:
+        raise CliError("give the architecture once (as ARCH or --arch), not both")
+    args.arch = args.arch or args.arch_option
     if args.weights:
         if args.arch:  # the file's own architecture would silently win
             raise CliError(f"give an architecture name ({args.arch}) or --weights FILE, not both")
@@ -377,9 +447,11 @@ def cmd_summary(args) -> int:
         print(format_summary(loaded.model.arch))
         return 0
     try:
-        print(format_summary(get_architecture(args.arch or "cnnviz")))
+        arch = resolve_architecture(args.arch or "cnnviz")
     except ArchitectureError as exc:
         raise CliError(str(exc)) from None
+    print(format_summary(arch))
+    print(f"As text: {format_architecture(arch)}")
     return 0
 
 

@@ -24,6 +24,9 @@ class TrainConfig:
     batch_size: int = 128
     optimizer: str = "adam"  # or "sgd"
     lr: float = 3e-3
+    # Adam's beta1 (momentum of the gradient average): below the usual 0.9 the optimizer
+    # follows the gradient sooner, which helps a run of only a few hundred steps.
+    adam_beta1: float = 0.9
     schedule: str = "onecycle"  # or "constant"
     augment: bool = True
     seed: int = 0
@@ -57,6 +60,66 @@ class _NotFinite(Exception):
 def _weights_finite(model: Network) -> bool:
     return all(bool(torch.isfinite(v).all()) for v in model.state_dict().values()
                if v.is_floating_point())
+
+
+# A preset's own training recipe: what `cnnviz train --arch NAME` and the lab use when
+# no setting is given. Others get TrainConfig()'s defaults.
+RECIPES: dict[str, TrainConfig] = {
+    # One pass over the training set in large batches, one-cycle, Adam with a low beta1,
+    # no augmentation: 99% MNIST test accuracy in the fewest CPU seconds (the fast preset).
+    "fast": TrainConfig(epochs=1, batch_size=256, optimizer="adam", lr=0.01, adam_beta1=0.7,
+                        schedule="onecycle", augment=False, seed=0),
+}
+
+
+def recipe_for(arch_name: str) -> TrainConfig:
+    """The training settings a preset comes with (a fresh copy: callers may change it)."""
+    from dataclasses import replace
+
+    return replace(RECIPES.get(arch_name, TrainConfig()))
+
+
+def config_problem(config: TrainConfig) -> str | None:
+    """Why these settings cannot train, in words (None when they can)."""
+    if not (isinstance(config.epochs, int) and 1 <= config.epochs <= 10_000):
+        return f"epochs must be a whole number from 1 to 10,000, got {config.epochs!r}"
+    if not (isinstance(config.batch_size, int) and 1 <= config.batch_size <= 1_000_000):
+        return f"the batch size must be a whole number of at least 1, got {config.batch_size!r}"
+    if config.optimizer not in ("sgd", "adam"):
+        return f"the optimizer must be sgd or adam, got {config.optimizer!r}"
+    if config.schedule not in ("onecycle", "constant"):
+        return f"the schedule must be onecycle or constant, got {config.schedule!r}"
+    if not (math.isfinite(config.lr) and config.lr > 0):
+        return f"the learning rate must be a positive number like 0.003, got {config.lr!r}"
+    if not (0.0 <= config.adam_beta1 < 1.0):
+        return f"Adam's beta1 must be at least 0 and below 1, got {config.adam_beta1!r}"
+    if not (math.isfinite(config.weight_decay) and config.weight_decay >= 0):
+        return f"the weight decay must be 0 or more, got {config.weight_decay!r}"
+    return None
+
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """--device: auto picks what is there (CUDA, then Apple's MPS, then the CPU); asking
+    for one that is not there is a ValueError in words."""
+    if name == "auto":
+        return pick_device()
+    if name == "cpu":
+        return torch.device("cpu")
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError("--device cuda: no CUDA GPU is available here (this torch "
+                             f"{torch.__version__} build or this machine has none); use "
+                             "--device cpu or auto")
+        return torch.device("cuda")
+    if name == "mps":
+        if not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise ValueError("--device mps: Apple's Metal (MPS) is not available here; use "
+                             "--device cpu or auto")
+        return torch.device("mps")
+    raise ValueError(f"--device must be one of {', '.join(DEVICE_CHOICES)}, got {name!r}")
 
 
 def pick_device() -> torch.device:
@@ -139,7 +202,8 @@ def _optimizer(model: Network, config: TrainConfig, steps: int):
     if config.optimizer == "sgd":
         opt = torch.optim.SGD(params, lr=config.lr, momentum=0.0, weight_decay=config.weight_decay)
     elif config.optimizer == "adam":
-        opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+        opt = torch.optim.Adam(params, lr=config.lr, betas=(config.adam_beta1, 0.999),
+                               weight_decay=config.weight_decay)
     else:
         raise ValueError(f"optimizer must be 'sgd' or 'adam', got {config.optimizer!r}")
     if config.schedule == "onecycle":
