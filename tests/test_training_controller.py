@@ -47,7 +47,7 @@ def weights_of(seed: int) -> dict:
 
 def run_epoch(job: ScriptedJob, epoch: int, batches: int = 4, acc: float = 0.9, seed: int = 0):
     for b in range(batches):
-        job.push("batch", epoch=epoch, batch=b, batches=batches, loss=2.0 / (epoch + b),
+        job.push("batch", epoch=epoch, batch=b + 1, batches=batches, loss=2.0 / (epoch + b),
                  elapsed_s=1.0 * b, eta_s=3.0)
     confusion = np.diag([10] * 10)
     job.push("epoch", epoch=epoch, train_loss=0.5, train_accuracy=acc - 0.02,
@@ -113,9 +113,10 @@ def test_pause_resume_stop_and_train_more_reach_the_job(lab):
     lab.more_count.setValue(2)
     assert lab.train_more()
     assert job.calls[-1] == "more 2" and lab.controller.phase == tc.RUNNING
-    run_epoch(job, 1, acc=0.95, seed=1)  # the job counts the new run's epochs from 1
+    run_epoch(job, 2, acc=0.95, seed=1)  # the same job: its epochs count on
     lab.controller.poll()
-    assert list(lab.curves.epoch_x) == [1.0, 2.0]  # the curves count on
+    assert list(lab.curves.epoch_x) == [1.0, 2.0]
+    assert "epoch 2 of 3" in lab.progress.format()
 
 
 def test_a_failure_is_a_message_and_the_last_good_weights_stay(lab):

@@ -175,6 +175,7 @@ class TrainingController(QObject):
         self.weights_epoch = 0  # the epoch those weights finished (0: none yet)
         self.error: str | None = None
         self.following = False  # the CNN explorer shows the network being trained
+        self.same_job = False  # the last "train more" went on in the same job (its epochs count on)
         self._followed_at = 0.0
         self._follow_pending = False
         self._shut = False
@@ -225,12 +226,14 @@ class TrainingController(QObject):
         there, else a new job from the last good weights)."""
         if self.arch is None or self.settings is None or self.running or n < 1:
             return False
-        if self.job is not None and hasattr(self.job, "more_epochs") and self.error is None:
+        self.same_job = False
+        if self.job is not None and self.error is None:
             try:
                 self.job.more_epochs(n)
             except Exception as exc:  # a job that has ended cannot go on: start one below
                 self.message.emit(f"Starting a new run from the last weights ({exc}).")
             else:
+                self.same_job = True
                 self._started_at = time.monotonic()
                 self._set_phase(RUNNING)
                 self.timer.start()

@@ -263,10 +263,12 @@ class TrainingLab(QWidget):
 
     def train_more(self) -> bool:
         n = self.more_count.value()
-        self.curves.continue_run()
-        self.progress.reset_run(n)
+        done = len(self.curves.epoch_x)
         ok = self.controller.more_epochs(n)
         if ok:
+            if not self.controller.same_job:  # a new job counts its epochs from 1 again
+                self.curves.continue_run()
+            self.progress.reset_run(n, first_epoch=done + 1)
             self._say(f"Training {n} more epoch{'s' if n != 1 else ''}…")
         return ok
 

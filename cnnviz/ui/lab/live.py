@@ -106,8 +106,9 @@ class Curves(QWidget):
         self.epoch_offset = len(self.epoch_x)
 
     def add_batch(self, event: dict) -> None:
+        """A batch event (batch counts from 1 within its epoch)."""
         batches = max(1, int(event.get("batches", 1)))
-        x = self.epoch_offset + int(event.get("epoch", 1)) - 1 + (int(event.get("batch", 0)) + 1) / batches
+        x = self.epoch_offset + int(event.get("epoch", 1)) - 1 + int(event.get("batch", 1)) / batches
         loss = float(event.get("loss", float("nan")))
         if math.isfinite(loss):
             self.batch_x.append(x)
@@ -144,22 +145,25 @@ class Progress(QProgressBar):
         super().__init__(parent)
         self.setToolTip(W.PROGRESS_TIP)
         self.setTextVisible(True)
-        self.epochs = 1
         self.reset_run(1)
 
-    def reset_run(self, epochs: int) -> None:
-        self.epochs = max(1, epochs)
+    def reset_run(self, epochs: int, first_epoch: int = 1) -> None:
+        """A run of epochs epochs, numbered from first_epoch ("train more" goes on counting)."""
+        self.first_epoch = max(1, first_epoch)
+        self.last_epoch = self.first_epoch + max(1, epochs) - 1
         self.setRange(0, 1000)
         self.setValue(0)
         self.setFormat("Not started")
 
     def show_batch(self, event: dict) -> None:
-        epoch = int(event.get("epoch", 1))
-        batch, batches = int(event.get("batch", 0)) + 1, max(1, int(event.get("batches", 1)))
-        epochs = int(event.get("epochs", self.epochs))
-        done = ((epoch - 1) * batches + batch) / (max(1, epochs) * batches)
-        self.setValue(int(round(1000 * min(1.0, done))))
-        self.setFormat(f"epoch {epoch} of {epochs} · batch {batch} of {batches} · "
+        """A batch event: its epoch (counted over the whole network's training) and batch
+        (from 1), the time so far and the time left."""
+        epoch = int(event.get("epoch", self.first_epoch))
+        batch, batches = int(event.get("batch", 1)), max(1, int(event.get("batches", 1)))
+        run = self.last_epoch - self.first_epoch + 1
+        done = ((epoch - self.first_epoch) * batches + batch) / (run * batches)
+        self.setValue(int(round(1000 * min(1.0, max(0.0, done)))))
+        self.setFormat(f"epoch {epoch} of {self.last_epoch} · batch {batch} of {batches} · "
                        f"{clock(event.get('elapsed_s'))} so far · about "
                        f"{clock(event.get('eta_s'))} left")
 
