@@ -50,9 +50,27 @@ ERROR_STYLE = "color: #b00020;"
 OK_STYLE = "color: #1b5e20;"
 
 
+class _FitToViewport(QWidget):
+    """Holds a panel in a scroll area: it fills the visible area and scrolls only below its
+    minimum size (a word-wrapped label inside would make QScrollArea size it by
+    height-for-width, far taller than the view)."""
+
+    def __init__(self, child: QWidget) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(child)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt override)
+        return False
+
+    def heightForWidth(self, _width: int) -> int:  # noqa: N802 (Qt override; QScrollArea asks)
+        return -1
+
+
 def _scroll(widget: QWidget) -> QScrollArea:
     area = QScrollArea()
-    area.setWidget(widget)
+    area.setWidget(_FitToViewport(widget))
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
     return area
@@ -80,6 +98,7 @@ class TrainingLab(QWidget):
         self.controller.set_data_dir(data_dir)
         self.last_epoch: dict | None = None
         self._pending_cell: tuple[int, int] | None = None
+        self._shown_results = False
         self._shut = False
         self._build_ui()
         self._connect()
@@ -121,26 +140,34 @@ class TrainingLab(QWidget):
         self.filter_view = FilterView()
         middle.addWidget(self.filter_view, 1)
         self.probe_view = ProbeView()
-        middle.addWidget(self.probe_view, 2)
+        middle.addWidget(self.probe_view, 1)
         box.addLayout(middle, 2)
-        bottom = QHBoxLayout()
-        self.confusion = ConfusionView()
-        confusion_box = QVBoxLayout()
-        self.confusion_title = QLabel("<b>Confusion matrix</b> (test set; rows: true class, "
-                                      "columns: the network's answer): after the first epoch")
+        box.addWidget(self._build_finish())
+        self.left_tabs.addTab(self._build_results(), "3 · Confusion matrix")
+        self.left_tabs.setTabToolTip(2, W.CONFUSION_TIP)
+        right_scroll = _scroll(right)
+        # The live panels shrink with the window instead of scrolling sideways.
+        right_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        right.setMinimumWidth(420)
+        self.splitter.addWidget(right_scroll)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([540, 640])
+
+    def _build_results(self) -> QWidget:
+        page = QWidget()
+        box = QVBoxLayout(page)
+        self.confusion_title = QLabel("<b>Confusion matrix</b> on the test set: it fills in "
+                                      "after the first epoch. Rows: the true class; columns: "
+                                      "the network's answer.")
         self.confusion_title.setWordWrap(True)
         self.confusion_title.setToolTip(W.CONFUSION_TIP)
-        confusion_box.addWidget(self.confusion_title)
-        confusion_box.addWidget(self.confusion, 1)
-        bottom.addLayout(confusion_box, 1)
+        box.addWidget(self.confusion_title)
+        self.confusion = ConfusionView()
+        box.addWidget(self.confusion, 3)
         self.cell_images = CellImages()
-        bottom.addWidget(self.cell_images, 1)
-        box.addLayout(bottom, 3)
-        box.addWidget(self._build_finish())
-        self.splitter.addWidget(_scroll(right))
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 3)
-        self.splitter.setSizes([440, 660])
+        box.addWidget(self.cell_images, 2)
+        return page
 
     def _build_data_banner(self) -> QWidget:
         self.data_banner = QFrame()
@@ -162,8 +189,9 @@ class TrainingLab(QWidget):
         self.data_banner.setVisible(False)
         return self.data_banner
 
-    def _build_controls(self) -> QHBoxLayout:
-        row = QHBoxLayout()
+    def _build_controls(self) -> QVBoxLayout:
+        rows = QVBoxLayout()
+        first, second = QHBoxLayout(), QHBoxLayout()
         self.start_button = _button("Start training", W.START_TIP, self.start)
         self.pause_button = _button("Pause", W.PAUSE_TIP, self.toggle_pause)
         self.stop_button = _button("Stop", W.STOP_TIP, self.controller.stop)
@@ -174,11 +202,15 @@ class TrainingLab(QWidget):
         self.more_count.setSuffix(" epoch(s)")
         self.more_count.setToolTip(W.MORE_COUNT_TIP)
         self.follow_button = _button("Show in CNN explorer", W.FOLLOW_TIP, self.show_in_explorer)
-        for widget in (self.start_button, self.pause_button, self.stop_button, self.more_button,
-                       self.more_count, self.follow_button):
-            row.addWidget(widget)
-        row.addStretch(1)
-        return row
+        for widget in (self.start_button, self.pause_button, self.stop_button):
+            first.addWidget(widget)
+        first.addStretch(1)
+        for widget in (self.more_button, self.more_count, self.follow_button):
+            second.addWidget(widget)
+        second.addStretch(1)
+        rows.addLayout(first)
+        rows.addLayout(second)
+        return rows
 
     def _build_finish(self) -> QWidget:
         group = QGroupBox("Keep the trained network")
@@ -240,6 +272,7 @@ class TrainingLab(QWidget):
         self.probe_view.clear()
         self.cell_images.show_text("Click a cell of the matrix to see its test images.")
         self.last_epoch = None
+        self._shown_results = False
         self._arch_trained = self.editor.architecture()
         if not self._has_conv(self._arch_trained):
             self.filter_view.show_none("This network has no convolution: no filters to draw")
@@ -325,6 +358,9 @@ class TrainingLab(QWidget):
         confusion = event.get("confusion")
         if confusion is not None:
             self.confusion.show_confusion(confusion)
+            if not self._shown_results:  # once a run: the user may go back to the network
+                self._shown_results = True
+                self.left_tabs.setCurrentIndex(2)
             n = int(np.asarray(confusion).sum())
             acc = event.get("test_accuracy")
             self.confusion_title.setText(
@@ -337,9 +373,9 @@ class TrainingLab(QWidget):
                       f"right, test loss {float(event.get('test_loss', float('nan'))):.4f}.")
 
     def _on_failed(self, message: str) -> None:
-        self._say(f"<b>Training failed:</b> {html.escape(message)} The app keeps running; "
-                  "change a setting (a smaller learning rate?) and start again.", error=True,
-                  escaped=True)
+        head = "" if message.lower().startswith("training") else "<b>Training failed:</b> "
+        self._say(f"{head}{html.escape(message)} The app keeps running; change a setting "
+                  "and start again.", error=True, escaped=True)
 
     def _on_architecture_changed(self, _arch) -> None:
         if not self.controller.running:
@@ -508,8 +544,9 @@ class TrainingLab(QWidget):
         self.controller.shutdown()
 
 
-def _plain(text: str) -> str:
-    """Rich text as a status-bar line."""
+def _plain(text: str, most: int = 160) -> str:
+    """Rich text as one status-bar line (a long message is cut; the lab shows all of it)."""
     import re
 
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
+    line = " ".join(html.unescape(re.sub(r"<[^>]+>", "", text)).split())
+    return line if len(line) <= most else line[:most - 1] + "…"

@@ -58,9 +58,12 @@ def _plot(title: str, y_label: str, tip: str) -> pg.PlotWidget:
     plot = pg.PlotWidget(title=title)
     plot.setToolTip(tip)
     plot.setMinimumHeight(150)
+    plot.setMinimumWidth(180)
     plot.setMenuEnabled(False)
     plot.showGrid(x=True, y=True, alpha=0.25)
     plot.getAxis("bottom").setLabel("epoch")
+    plot.getAxis("bottom").enableAutoSIPrefix(False)  # (not "epoch (x0.001)" early on)
+    plot.getAxis("left").enableAutoSIPrefix(False)
     plot.getAxis("left").setLabel(y_label)
     plot.addLegend(offset=(-8, 8))
     return plot
@@ -132,6 +135,8 @@ class Curves(QWidget):
         self.test_loss_curve.setData(np.asarray(self.epoch_x), np.asarray(self.test_loss))
         self.test_acc_curve.setData(np.asarray(self.epoch_x), np.asarray(self.test_acc))
         self.train_acc_curve.setData(np.asarray(self.epoch_x), np.asarray(self.train_acc))
+        last = max(self.epoch_x + self.batch_x + [1.0])
+        self.acc_plot.setXRange(0, last, padding=0.03)  # from the start, like the loss
 
     def last_test_accuracy(self) -> float | None:
         return self.test_acc[-1] if self.test_acc else None
@@ -179,7 +184,7 @@ class FilterView(pg.GraphicsLayoutWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setToolTip(W.FILTERS_TIP)
-        self.setMinimumSize(160, 150)
+        self.setMinimumSize(150, 150)
         self.title = self.addLabel("First convolution's filters", row=0, col=0)
         self.view = self.addViewBox(row=1, col=0, lockAspect=True, invertY=True,
                                     enableMouse=False)
@@ -195,11 +200,15 @@ class FilterView(pg.GraphicsLayoutWidget):
             return
         mosaic = filter_mosaic(w)
         self.image.setImage(mosaic, levels=(-1.0, 1.0), autoLevels=False)
-        if self.shape != mosaic.shape:
-            self.shape = mosaic.shape
-            self.view.autoRange(padding=0.02)
+        self.shape = mosaic.shape
+        self.view.autoRange(padding=0.02)
         kh, kw = w.shape[2:]
         self.title.setText(f"First convolution's {w.shape[0]} filters ({kh}×{kw})")
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if getattr(self, "shape", None) is not None:
+            self.view.autoRange(padding=0.02)
 
     def show_none(self, text: str) -> None:
         self.image.clear()
@@ -241,6 +250,7 @@ class ProbeView(QWidget):
         row.addLayout(left)
         self.bars = BarPlot(title="Probabilities", grid=False)
         self.bars.setMinimumHeight(120)
+        self.bars.setMinimumWidth(160)
         row.addWidget(self.bars, 1)
         self.classes: list[str] = []
         self.set_classes([str(i) for i in range(10)])
