@@ -24,10 +24,8 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import numpy as np  # noqa: E402
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
-
 import bench_stroke_latency as base  # noqa: E402
+from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 
 TARGET_RATIO = 2.0  # p95 while training / p95 idle
 
