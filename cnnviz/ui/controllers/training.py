@@ -564,7 +564,14 @@ class TrainingController(QObject):
                 kept.path = path
             entry = (catalogue.user_entry(path, kept) if tag == "keep"
                      else catalogue.file_entry(path, kept))
-            self.state.set_catalogue(catalogue.with_entry(self.state.catalogue, entry))
+            entries = self.state.catalogue
+            if tag == "keep" and self._published is not None:
+                # the network shown while training now has a name: one entry, not two
+                entries = [e for e in entries if e.loaded is not self._published]
+            self.state.set_catalogue(catalogue.with_entry(entries, entry))
+            if tag == "keep" and self._published is not None and self.state.model is self._published:
+                self._published = kept
+                self.state.set_model(kept)
             self.saved.emit(tag, path)
         elif tag == "user-models":
             entries, problems = result

@@ -54,6 +54,10 @@ def filter_mosaic(weights: np.ndarray, gap: int = 1) -> np.ndarray:
     return out
 
 
+def _key(colour: str, text: str) -> str:
+    return f"<span style='color:{colour}'>━ {text}</span>"
+
+
 def _plot(title: str, y_label: str, tip: str) -> pg.PlotWidget:
     plot = pg.PlotWidget(title=title)
     plot.setToolTip(tip)
@@ -65,7 +69,6 @@ def _plot(title: str, y_label: str, tip: str) -> pg.PlotWidget:
     plot.getAxis("bottom").enableAutoSIPrefix(False)  # (not "epoch (x0.001)" early on)
     plot.getAxis("left").enableAutoSIPrefix(False)
     plot.getAxis("left").setLabel(y_label)
-    plot.addLegend(offset=(-8, 8))
     return plot
 
 
@@ -76,16 +79,18 @@ class Curves(QWidget):
         super().__init__(parent)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        self.loss_plot = _plot("Loss", "cross-entropy", W.LOSS_TIP)
-        self.batch_curve = self.loss_plot.plot([], [], pen=LOSS_PEN, name="training (each batch)")
+        self.loss_plot = _plot(f"Loss: {_key('#1f77b4', 'each training batch')} "
+                               f"{_key('#d62728', 'test, each epoch')}", "cross-entropy",
+                               W.LOSS_TIP)
+        self.batch_curve = self.loss_plot.plot([], [], pen=LOSS_PEN)
         self.test_loss_curve = self.loss_plot.plot([], [], pen=TEST_PEN, symbol="o", symbolSize=6,
-                                                   symbolBrush="#d62728", name="test (each epoch)")
-        self.acc_plot = _plot("Accuracy", "right answers", W.ACC_TIP)
-        self.acc_plot.setYRange(0, 1, padding=0.02)
-        self.acc_plot.getAxis("left").setTicks([[(v / 10, f"{v * 10}%") for v in range(0, 11, 2)]])
+                                                   symbolBrush="#d62728")
+        self.acc_plot = _plot(f"Accuracy: {_key('#d62728', 'test')} "
+                              f"{_key('#7f7f7f', 'training')}", "right answers (%)", W.ACC_TIP)
+        self.acc_plot.setYRange(0, 100, padding=0.02)
         self.test_acc_curve = self.acc_plot.plot([], [], pen=TEST_PEN, symbol="o", symbolSize=6,
-                                                 symbolBrush="#d62728", name="test")
-        self.train_acc_curve = self.acc_plot.plot([], [], pen=TRAIN_ACC_PEN, name="training")
+                                                 symbolBrush="#d62728")
+        self.train_acc_curve = self.acc_plot.plot([], [], pen=TRAIN_ACC_PEN)
         row.addWidget(self.loss_plot, 1)
         row.addWidget(self.acc_plot, 1)
         self.clear()
@@ -133,10 +138,17 @@ class Curves(QWidget):
     def redraw(self) -> None:
         self.batch_curve.setData(np.asarray(self.batch_x), np.asarray(self.batch_loss))
         self.test_loss_curve.setData(np.asarray(self.epoch_x), np.asarray(self.test_loss))
-        self.test_acc_curve.setData(np.asarray(self.epoch_x), np.asarray(self.test_acc))
-        self.train_acc_curve.setData(np.asarray(self.epoch_x), np.asarray(self.train_acc))
+        test = 100 * np.asarray(self.test_acc, dtype=float)
+        train = 100 * np.asarray(self.train_acc, dtype=float)
+        self.test_acc_curve.setData(np.asarray(self.epoch_x), test)
+        self.train_acc_curve.setData(np.asarray(self.epoch_x), train)
         last = max(self.epoch_x + self.batch_x + [1.0])
         self.acc_plot.setXRange(0, last, padding=0.03)  # from the start, like the loss
+        seen = np.concatenate([test, train])
+        seen = seen[np.isfinite(seen)]
+        # Zoomed to what was reached, so 97% against 98% shows; never above 100%.
+        low = max(0.0, float(seen.min()) - 3.0) if seen.size else 0.0
+        self.acc_plot.setYRange(low, 100, padding=0.02)
 
     def last_test_accuracy(self) -> float | None:
         return self.test_acc[-1] if self.test_acc else None
