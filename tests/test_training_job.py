@@ -1,0 +1,244 @@
+"""Training in a child process (the lab's TrainingJob), with a few hundred images: events in
+order, stop within a second of asking, pause and resume, more epochs on the same weights,
+weights that give the accuracy the epoch event says (evaluated here, independently), and
+failures as error events that keep the last good weights."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from cnnviz.core.arch_text import parse_architecture
+from cnnviz.core.data import load_split
+from cnnviz.core.models import Network
+from cnnviz.core.training import TrainConfig, to_tensor
+from cnnviz.core.training_job import TrainingJob, TrainingJobError, training_threads
+
+ARCH = parse_architecture("conv 4 3, relu, maxpool 2, flatten, dense 10", name="tiny")
+STARTUP_S = 120  # a spawned process imports torch: slow on a busy 2-core machine
+
+
+@pytest.fixture(scope="module")
+def data_dir():
+    import os
+
+    folder = os.environ.get("CNNVIZ_DATA_DIR")
+    try:
+        load_split("mnist", "test", folder)
+    except Exception:  # noqa: BLE001
+        pytest.skip("needs the MNIST files (CNNVIZ_DATA_DIR)")
+    return folder
+
+
+def collect(job: TrainingJob, until: str, deadline_s: float, log: list | None = None) -> list:
+    """Poll until an event of type `until` (or an error) arrives; every event, in order."""
+    events = [] if log is None else log
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        new = job.poll()
+        events.extend(new)
+        if any(e["type"] in (until, "error") for e in new):
+            return events
+        time.sleep(0.02)
+    raise AssertionError(f"no {until!r} event within {deadline_s} s; got "
+                         f"{[e['type'] for e in events][-10:]}")
+
+
+def job_for(data_dir, **kwargs) -> TrainingJob:
+    config = kwargs.pop("config", TrainConfig(epochs=1, batch_size=32, optimizer="adam",
+                                              lr=0.01, schedule="constant", augment=False))
+    return TrainingJob(ARCH, "mnist", data_dir, config, limit=kwargs.pop("limit", 320),
+                       test_limit=kwargs.pop("test_limit", 200), **kwargs)
+
+
+def network_with(state: dict) -> Network:
+    net = Network(ARCH)
+    net.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
+    return net.eval()
+
+
+def test_training_threads_leave_one_cpu_for_the_window():
+    assert training_threads(2) == 1 and training_threads(1) == 1 and training_threads(8) == 7
+
+
+def test_events_in_order_and_weights_give_the_reported_accuracy(data_dir):
+    job = job_for(data_dir)
+    try:
+        job.start()
+        job.set_probe(np.zeros((28, 28), np.float32))
+        events = collect(job, "finished", STARTUP_S)
+    finally:
+        job.close()
+    types = [e["type"] for e in events]
+    assert "error" not in types, events[-1]
+    assert types[0] == "started"
+    started = events[0]
+    assert (started["train_images"], started["test_images"]) == (320, 200)
+    assert started["batches_per_epoch"] == 10 and started["epochs"] == 1
+    batches = [e for e in events if e["type"] == "batch"]
+    assert [b["batch"] for b in batches] == list(range(1, 11))
+    assert all(b["batches"] == 10 and b["epoch"] == 1 and np.isfinite(b["loss"]) for b in batches)
+    assert batches[-1]["eta_s"] == pytest.approx(0.0, abs=1e-9)
+    epoch_at, weights_at = types.index("epoch"), types.index("weights")
+    assert types.index("batch") < epoch_at < weights_at < types.index("finished")
+    assert "probe" in types
+    filters = [e for e in events if e["type"] == "filters"]
+    assert filters and filters[0]["weights"].shape == (4, 1, 3, 3)
+    assert filters[0]["weights"].dtype == np.float32
+
+    epoch = events[epoch_at]
+    assert epoch["confusion"].shape == (10, 10) and epoch["confusion"].sum() == 200
+    # Independently: the weights the job kept, on the same 200 test images, with torch.
+    x_test, y_test = load_split("mnist", "test", data_dir)
+    x, y = to_tensor(x_test[:200]), torch.as_tensor(y_test[:200].astype(np.int64))
+    net = network_with(job.last_weights)
+    with torch.no_grad():
+        logits = net(x)
+    predictions = logits.argmax(1).numpy()
+    assert epoch["test_accuracy"] == pytest.approx(float((predictions == y.numpy()).mean()))
+    assert epoch["test_loss"] == pytest.approx(F.cross_entropy(logits, y).item(), rel=1e-4)
+    np.testing.assert_array_equal(epoch["test_predictions"], predictions)
+    expected = np.zeros((10, 10), np.int64)
+    np.add.at(expected, (y.numpy(), predictions), 1)
+    np.testing.assert_array_equal(epoch["confusion"], expected)
+    np.testing.assert_allclose(epoch["test_confidence"],
+                               torch.softmax(logits, 1).max(1).values.numpy(), rtol=1e-5)
+    # the last probe answer is the kept network's reading of the (blank) drawing
+    probe = [e for e in events if e["type"] == "probe"][-1]
+    with torch.no_grad():
+        expected_probe = torch.softmax(net(torch.zeros(1, 1, 28, 28)), 1)[0].numpy()
+    np.testing.assert_allclose(probe["probabilities"], expected_probe, rtol=1e-4, atol=1e-6)
+    assert job.state == "closed" and not job.is_alive
+
+
+def test_stop_takes_effect_within_a_second_and_keeps_the_last_epoch(data_dir):
+    config = TrainConfig(epochs=200, batch_size=8, optimizer="sgd", lr=0.01,
+                         schedule="constant", augment=False)
+    job = job_for(data_dir, config=config, limit=400)
+    try:
+        job.start()
+        events = collect(job, "weights", STARTUP_S)  # one epoch done: weights to keep
+        kept = job.last_weights
+        asked = time.monotonic()
+        job.stop()
+        events = collect(job, "stopped", 30, events)
+        seconds = time.monotonic() - asked
+        assert events[-1]["type"] == "stopped", events[-1]
+        assert seconds < 1.0, f"stop took {seconds:.2f} s"
+        assert job.state == "stopped" and job.is_alive  # ready for more epochs
+        # the weights kept are a complete epoch's (no later weights event came)
+        assert job.last_weights is kept
+    finally:
+        job.close()
+    assert not job.is_alive
+
+
+def test_pause_and_resume(data_dir):
+    config = TrainConfig(epochs=100, batch_size=8, optimizer="sgd", lr=0.01,
+                         schedule="constant", augment=False)
+    job = job_for(data_dir, config=config, limit=400)
+    try:
+        job.start()
+        events = collect(job, "batch", STARTUP_S)
+        job.pause()
+        events = collect(job, "paused", 30, events)
+        assert job.state == "paused"
+        last_batch = [e for e in events if e["type"] == "batch"][-1]
+        # While paused the child still reads the drawing, and trains nothing more.
+        job.set_probe(np.ones((28, 28), np.float32))
+        after = collect(job, "probe", 30)
+        assert not [e for e in after if e["type"] == "batch"]
+        job.resume()
+        after = collect(job, "resumed", 30, after)
+        after = collect(job, "batch", 30, after)
+        first = [e for e in after if e["type"] == "batch"][0]
+        assert (first["epoch"], first["batch"]) in ((last_batch["epoch"], last_batch["batch"] + 1),
+                                                    (last_batch["epoch"] + 1, 1))
+        assert job.state == "running"
+    finally:
+        job.close()
+
+
+def test_more_epochs_continue_from_the_same_weights(data_dir):
+    config = TrainConfig(epochs=1, batch_size=32, optimizer="sgd", lr=0.05,
+                         schedule="constant", augment=False, seed=3)
+    job = job_for(data_dir, config=config)
+    try:
+        job.start()
+        collect(job, "finished", STARTUP_S)
+        with pytest.raises(TrainingJobError):
+            job.more_epochs(0)
+        first = job.last_weights
+        job.more_epochs(1)
+        events = collect(job, "finished", 60)
+    finally:
+        job.close()
+    assert [e["epoch"] for e in events if e["type"] == "epoch"] == [2]
+    batch1 = next(e for e in events if e["type"] == "batch")
+    assert (batch1["epoch"], batch1["batch"]) == (2, 1)
+    # The continued session's first batch (its data order is seeded seed + 1), computed
+    # here from the first session's weights: the same loss means the same network went on.
+    x_train, y_train = load_split("mnist", "train", data_dir)
+    order = torch.randperm(320, generator=torch.Generator().manual_seed(config.seed + 1))[:32]
+    x = to_tensor(x_train[:320])[order]
+    y = torch.as_tensor(y_train[:320].astype(np.int64))[order]
+    net = network_with(first).train()
+    with torch.no_grad():
+        loss = F.cross_entropy(net(x), y).item()
+    assert batch1["loss"] == pytest.approx(loss, rel=1e-4)
+    assert job.last_weights is not first
+
+
+def test_a_nan_loss_is_an_error_event_that_keeps_the_last_good_weights(data_dir):
+    start = {k: v.numpy().copy() for k, v in Network(ARCH).state_dict().items()}
+    config = TrainConfig(epochs=1, batch_size=32, optimizer="sgd", lr=1e35,
+                         schedule="constant", augment=False)
+    job = job_for(data_dir, config=config, initial_state=start)
+    probe_image = np.random.default_rng(0).random((28, 28)).astype(np.float32)
+    try:
+        job.start()
+        events = collect(job, "error", STARTUP_S)
+        error = events[-1]
+        assert error["type"] == "error" and error["kind"] == "diverged", error
+        assert "learning rate" in error["message"] and "\n" not in error["message"]
+        assert job.state == "error" and job.last_weights is None  # no epoch completed
+        # the child kept the starting weights: its reading of a drawing is theirs
+        job.set_probe(probe_image)
+        probe = collect(job, "probe", 30)[-1]
+    finally:
+        job.close()
+    with torch.no_grad():
+        expected = torch.softmax(network_with(start)(torch.as_tensor(probe_image)[None, None]),
+                                 1)[0].numpy()
+    np.testing.assert_allclose(probe["probabilities"], expected, rtol=1e-4, atol=1e-6)
+
+
+def test_bad_settings_and_missing_data_are_error_events_without_a_process(tmp_path, data_dir):
+    job = job_for(data_dir, config=TrainConfig(lr=-1.0))
+    job.start()
+    events = job.poll()
+    assert [e["kind"] for e in events] == ["bad_setting"] and "learning rate" in events[0]["message"]
+    assert not job.is_alive
+    job = TrainingJob(ARCH, "mnist", tmp_path, TrainConfig(epochs=1))
+    job.start()
+    events = job.poll()
+    assert events[0]["type"] == "error" and events[0]["kind"] == "missing_data"
+    assert "download" in events[0]["message"]
+    assert not job.is_alive
+    job.close()
+
+
+def test_close_mid_training_ends_the_child(data_dir):
+    config = TrainConfig(epochs=100, batch_size=8, optimizer="sgd", lr=0.01,
+                         schedule="constant", augment=False)
+    job = job_for(data_dir, config=config, limit=400)
+    job.start()
+    collect(job, "batch", STARTUP_S)
+    process = job._process
+    job.close()
+    assert not process.is_alive() and not job.is_alive and job.state == "closed"
+    job.close()  # twice is fine
