@@ -316,3 +316,65 @@ def test_cell_members_against_a_loop():
             got, count = tc.cell_members(labels, predictions, confidence, t, p, 1000)
             assert count == len(want) and sorted(got.tolist()) == want
             assert list(confidence[got]) == sorted(confidence[want], reverse=True)
+
+
+# ---------------------------------------------------------------------------------------
+# For real: the lab trains a tiny network in its child process
+
+
+def test_lab_training_runs_for_real(qtbot, models_dir, monkeypatch, mnist_test):
+    """A few hundred images: the curves fill, pause, resume and stop reach the child, the
+    epoch's confusion matrix is what the published weights give on the same test images
+    (evaluated here with torch), train more goes on, the CNN explorer shows the network,
+    and closing ends the child process."""
+    from cnnviz.ui.controllers import AnalysisController
+
+    monkeypatch.setenv("CNNVIZ_DATA_DIR", "/work/shared/data")
+    state = AppState()
+    state.set_catalogue(catalogue.shipped_entries())
+    lab = TrainingLab(state)
+    qtbot.addWidget(lab)
+    lab.test_limit = 200
+    lab.editor.text_edit.setText("conv 4 3, relu, maxpool 2, flatten, dense 10")
+    assert lab.editor.apply_text()
+    lab.settings.apply({"optimizer": "adam", "lr": 0.01, "batch_size": 16, "epochs": 2,
+                        "schedule": "constant", "augment": False, "limit": 640})
+    assert lab.start()
+    job = lab.controller.job
+    qtbot.waitUntil(lambda: len(lab.curves.batch_loss) >= 3, timeout=180_000)
+    lab.pause_button.click()
+    qtbot.waitUntil(lambda: lab.controller.phase == tc.PAUSED, timeout=30_000)
+    lab.pause_button.click()
+    qtbot.waitUntil(lambda: lab.controller.phase == tc.RUNNING, timeout=30_000)
+    qtbot.waitUntil(lambda: lab.last_epoch is not None and lab.controller.weights is not None,
+                    timeout=120_000)
+    lab.stop_button.click()
+    qtbot.waitUntil(lambda: lab.controller.phase in (tc.DONE, tc.FAILED), timeout=30_000)
+    assert lab.controller.phase == tc.DONE, lab.message.text()
+    assert lab.filter_view.image.image is not None  # the first conv's 4 filters
+    # the confusion matrix shown against the weights kept, evaluated here
+    images, labels = mnist_test
+    net = lab.controller.current_model().model.eval()
+    epoch = lab.controller.epochs[lab.controller.weights_epoch - 1]
+    with torch.no_grad():
+        predicted = net(torch.tensor(images[:200]).float()[:, None] / 255).argmax(1).numpy()
+    confusion = np.zeros((10, 10), int)
+    np.add.at(confusion, (labels[:200], predicted), 1)
+    assert np.array_equal(np.asarray(epoch["confusion"]), confusion)
+    assert epoch["test_accuracy"] == pytest.approx((predicted == labels[:200]).mean())
+    shown = [[lab.confusion.item(r, c).text() for c in range(10)] for r in range(10)]
+    assert shown == [[f"{n:,}" if n else "" for n in row] for row in confusion.tolist()]
+    # train more on the same network, shown in the CNN explorer meanwhile
+    controller = AnalysisController(state)
+    before = len(lab.controller.epochs)
+    lab.more_count.setValue(1)
+    assert lab.train_more()
+    lab.show_in_explorer()
+    qtbot.waitUntil(lambda: lab.controller.phase in (tc.DONE, tc.FAILED), timeout=180_000)
+    assert len(lab.controller.epochs) == before + 1, lab.message.text()
+    qtbot.waitUntil(lambda: state.model is not None and state.model.card.get("epochs") == before + 1,
+                    timeout=10_000)
+    process = job._process if lab.controller.same_job else lab.controller.job._process
+    lab.shutdown()
+    controller.shutdown()
+    assert process is None or not process.is_alive()

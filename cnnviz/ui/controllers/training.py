@@ -383,8 +383,10 @@ class TrainingController(QObject):
             "versions": {"cnnviz": __version__, "torch": torch.__version__,
                          "python": platform.python_version()},
         }
-        if "momentum" in config:
-            card["momentum"] = config["momentum"]
+        if config.get("optimizer") == "sgd" and "sgd_momentum" in config:
+            card["momentum"] = config["sgd_momentum"]
+        if config.get("optimizer") == "adam" and "adam_beta1" in config:
+            card["adam_beta1"] = config["adam_beta1"]
         if settings is not None and settings.test_limit:
             card["test_images"] = settings.test_limit
         return {k: v for k, v in card.items() if v is not None}

@@ -109,6 +109,7 @@ class ArchitectureEditor(QWidget):
     changed(arch) after every change; set_architecture(arch) as one undoable step."""
 
     changed = Signal(object)
+    preset_chosen = Signal(str)  # the user picked a preset (its recipe may come with it)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -400,6 +401,7 @@ class ArchitectureEditor(QWidget):
         key = self.preset_combo.itemData(index)
         if key in ARCHITECTURES:
             self.choose_preset(key)
+            self.preset_chosen.emit(key)
 
     def _on_row_selected(self) -> None:
         rows = {i.row() for i in self.table.selectedIndexes()}

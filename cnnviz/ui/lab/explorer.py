@@ -99,6 +99,7 @@ class TrainingLab(QWidget):
         self.last_epoch: dict | None = None
         self._pending_cell: tuple[int, int] | None = None
         self._shown_results = False
+        self.test_limit: int | None = None  # test on the first N test images only (tests)
         self._shut = False
         self._build_ui()
         self._connect()
@@ -249,6 +250,7 @@ class TrainingLab(QWidget):
         self.confusion.cell_clicked.connect(self.show_cell)
         self.cell_images.image_chosen.connect(self.use_test_image)
         self.editor.changed.connect(self._on_architecture_changed)
+        self.editor.preset_chosen.connect(self._on_preset_chosen)
 
     # ----- the run ------------------------------------------------------------------------
 
@@ -277,7 +279,7 @@ class TrainingLab(QWidget):
         if not self._has_conv(self._arch_trained):
             self.filter_view.show_none("This network has no convolution: no filters to draw")
         ok = self.controller.start(self._arch_trained, dataset, self.controller.data_dir, config,
-                                   limit=self.settings.limit_value())
+                                   limit=self.settings.limit_value(), test_limit=self.test_limit)
         if ok:
             self._say(f"Training {html.escape(self._arch_trained.name)} on "
                       f"{DATASET_NAMES[dataset]}…")
@@ -382,6 +384,15 @@ class TrainingLab(QWidget):
             problem = self.editor.problem()
             self.start_button.setToolTip(W.START_TIP if not problem else
                                          f"{W.START_TIP} Not now: {problem}.")
+
+    def _on_preset_chosen(self, key: str) -> None:
+        """A preset with its own training recipe (the fast one) brings its settings."""
+        from cnnviz.core.training import RECIPES
+
+        if key in RECIPES:
+            self.settings.apply_recipe(RECIPES[key])
+            self._say(f"The {key} preset comes with its own training recipe: the training "
+                      "settings now follow it.")
 
     # ----- the confusion matrix's cells ---------------------------------------------------
 

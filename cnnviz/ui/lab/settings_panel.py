@@ -23,10 +23,10 @@ from cnnviz.core.training import TrainConfig
 from . import wording as W
 
 SETTINGS_GROUP = "TrainingLab"
-DEFAULTS = {"dataset": "mnist", "optimizer": "adam", "momentum": 0.0, "lr": 0.003,
+DEFAULTS = {"dataset": "mnist", "optimizer": "adam", "momentum": 0.0, "beta1": 0.9, "lr": 0.003,
             "batch_size": 128, "epochs": 3, "schedule": "onecycle", "augment": False,
             "seed": 0, "limit": 0}
-LECTURE = {"optimizer": "sgd", "momentum": 0.0, "lr": 0.01, "batch_size": 128, "epochs": 5,
+LECTURE = {"optimizer": "sgd", "momentum": 0.0, "beta1": 0.9, "lr": 0.01, "batch_size": 128, "epochs": 5,
            "schedule": "constant", "augment": False}
 _LR_FOR = {"adam": 0.003, "sgd": 0.01}
 
@@ -57,6 +57,11 @@ class TrainingSettings(QWidget):
         self.momentum.setSingleStep(0.1)
         self.momentum.setDecimals(2)
         self.momentum.setToolTip(W.MOMENTUM_TIP)
+        self.beta1 = QDoubleSpinBox()
+        self.beta1.setRange(0.0, 0.999)
+        self.beta1.setSingleStep(0.05)
+        self.beta1.setDecimals(3)
+        self.beta1.setToolTip(W.BETA1_TIP)
         self.lr = QDoubleSpinBox()
         self.lr.setDecimals(5)
         self.lr.setRange(0.00001, 1.0)
@@ -79,7 +84,8 @@ class TrainingSettings(QWidget):
         self.lecture_button.clicked.connect(lambda: self.apply(LECTURE))
         form.addRow("Dataset", self.dataset_combo)
         form.addRow("Optimizer", self.optimizer_combo)
-        form.addRow("Momentum", self.momentum)
+        form.addRow("Momentum (SGD)", self.momentum)
+        form.addRow("β1 (Adam)", self.beta1)
         form.addRow("Learning rate", self.lr)
         form.addRow("Batch size", self.batch)
         form.addRow("Epochs", self.epochs)
@@ -94,18 +100,31 @@ class TrainingSettings(QWidget):
             lambda _i: self.dataset_changed.emit(self.dataset()))
         for widget in (self.dataset_combo, self.optimizer_combo, self.schedule_combo):
             widget.currentIndexChanged.connect(lambda _i: self.changed.emit())
-        for widget in (self.momentum, self.lr, self.batch, self.epochs, self.seed, self.limit):
+        for widget in (self.momentum, self.beta1, self.lr, self.batch, self.epochs, self.seed,
+                       self.limit):
             widget.valueChanged.connect(lambda _v: self.changed.emit())
         self.augment.toggled.connect(lambda _v: self.changed.emit())
-        if not config_has("momentum"):  # an older core: plain SGD only
-            self.momentum.setEnabled(False)
-            self.momentum.setToolTip(W.MOMENTUM_TIP + " (This version trains SGD without "
-                                     "momentum.)")
 
     def _on_optimizer(self, _index: int) -> None:
         optimizer = self.optimizer_combo.currentData()
-        self.momentum.setEnabled(optimizer == "sgd" and config_has("momentum"))
+        self._enable_optimizer_fields()
         self.lr.setValue(_LR_FOR.get(optimizer, self.lr.value()))
+
+    def _enable_optimizer_fields(self) -> None:
+        optimizer = self.optimizer_combo.currentData()
+        self.momentum.setEnabled(optimizer == "sgd" and config_has("sgd_momentum"))
+        self.beta1.setEnabled(optimizer == "adam" and config_has("adam_beta1"))
+
+    def apply_recipe(self, config: TrainConfig) -> None:
+        """A preset's own training recipe (cnnviz.core.training.recipe_for) on screen."""
+        values = {"optimizer": config.optimizer, "lr": config.lr, "batch_size": config.batch_size,
+                  "epochs": config.epochs, "schedule": config.schedule, "augment": config.augment,
+                  "seed": config.seed}
+        if config_has("sgd_momentum"):
+            values["momentum"] = config.sgd_momentum
+        if config_has("adam_beta1"):
+            values["beta1"] = config.adam_beta1
+        self.apply(values)
 
     def apply(self, values: dict) -> None:
         """Put these settings on screen (keys as in DEFAULTS)."""
@@ -121,10 +140,10 @@ class TrainingSettings(QWidget):
             elif key == "augment":
                 self.augment.setChecked(bool(value))
             else:
-                {"momentum": self.momentum, "lr": self.lr, "batch_size": self.batch,
+                {"momentum": self.momentum, "beta1": self.beta1, "lr": self.lr,
+                 "batch_size": self.batch,
                  "epochs": self.epochs, "seed": self.seed, "limit": self.limit}[key].setValue(value)
-        self.momentum.setEnabled(self.optimizer_combo.currentData() == "sgd"
-                                 and config_has("momentum"))
+        self._enable_optimizer_fields()
 
     def dataset(self) -> str:
         return self.dataset_combo.currentData()
@@ -137,14 +156,17 @@ class TrainingSettings(QWidget):
                       optimizer=self.optimizer_combo.currentData(), lr=float(self.lr.value()),
                       schedule=self.schedule_combo.currentData(),
                       augment=self.augment.isChecked(), seed=self.seed.value())
-        if config_has("momentum"):
-            values["momentum"] = float(self.momentum.value()) if values["optimizer"] == "sgd" else 0.0
+        if config_has("sgd_momentum"):
+            values["sgd_momentum"] = float(self.momentum.value()) if values["optimizer"] == "sgd" else 0.0
+        if config_has("adam_beta1"):
+            values["adam_beta1"] = float(self.beta1.value())
         return TrainConfig(**values)
 
     def values(self) -> dict:
         c = self.config()
         return {"dataset": self.dataset(), "optimizer": c.optimizer,
-                "momentum": float(self.momentum.value()), "lr": c.lr, "batch_size": c.batch_size,
+                "momentum": float(self.momentum.value()), "beta1": float(self.beta1.value()),
+                "lr": c.lr, "batch_size": c.batch_size,
                 "epochs": c.epochs, "schedule": c.schedule, "augment": c.augment,
                 "seed": c.seed, "limit": self.limit.value()}
 
@@ -171,8 +193,7 @@ class TrainingSettings(QWidget):
         for widget in self.findChildren(QWidget):
             widget.setEnabled(editable)
         if editable:
-            self.momentum.setEnabled(self.optimizer_combo.currentData() == "sgd"
-                                     and config_has("momentum"))
+            self._enable_optimizer_fields()
 
 
 def _spin(low: int, high: int, tip: str) -> QSpinBox:

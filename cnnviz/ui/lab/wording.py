@@ -91,6 +91,9 @@ OPTIMIZER_TIP = ("How the weights are changed after each batch. SGD (stochastic 
                  "learns faster.")
 MOMENTUM_TIP = ("SGD's momentum: how much of the last step is kept in the next one (0 to "
                 "below 1). 0 is the lecture's Keras example (plain SGD); 0.9 is common.")
+BETA1_TIP = ("Adam's β1: how much of the past gradients its running average keeps (0.9 is "
+             "usual). Lower follows the newest gradient sooner, which helps a short run; the "
+             "fast preset's recipe uses 0.7.")
 LR_TIP = ("The learning rate: how big each step is. Too small learns slowly, too big makes "
           "the loss jump or become NaN. The lecture's Keras example uses SGD with 0.01; Adam "
           "works well around 0.001 to 0.003.")
