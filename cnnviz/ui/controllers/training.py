@@ -625,18 +625,24 @@ def _default_job_factory():
     return TrainingJob
 
 
-def _with_calibration(loaded, images, labels) -> dict:
-    """The card, with the unsure threshold when cnnviz.core.verdict can compute one (on the
-    test images, so it is the network's own honest figure)."""
+CALIBRATION_IMAGES = 2000  # test images the unsure threshold is measured on (as cnnviz train)
+
+
+def _with_calibration(loaded, images, _labels=None) -> dict:
+    """The card, with card["verdict"] (the unsure threshold) when cnnviz.core.verdict can
+    compute one: on test images, which the lab never trains on."""
     card = dict(loaded.card)
     try:
         from cnnviz.core.verdict import calibrate_for_card
     except ImportError:
         return card
+    if images is None:
+        return card
     try:
-        extra = calibrate_for_card(loaded.model, images, labels) if images is not None else None
+        verdict = calibrate_for_card(loaded.model, images[:CALIBRATION_IMAGES], loaded.dataset,
+                                     source="test images the lab never trained on")
     except Exception:  # a threshold is a nicety; the model is kept without one
-        extra = None
-    if isinstance(extra, dict):
-        card.update(extra)
+        return card
+    if isinstance(verdict, dict):
+        card["verdict"] = verdict
     return card

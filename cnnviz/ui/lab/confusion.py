@@ -83,7 +83,7 @@ class ConfusionView(QTableWidget):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                     self.setItem(r, c, item)
                 n = int(m[r, c])
-                item.setText(fmt_count(n) if n else "")
+                item.setText(str(n) if n else "")  # (no thousands comma: 1124 fits a cell)
                 item.setBackground(cell_colour(n, int(totals[r]), r == c))
                 what = "right" if r == c else "wrong"
                 item.setToolTip(f"{fmt_count(n)} test images of {self.classes[r]} read as "

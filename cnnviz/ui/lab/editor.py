@@ -49,7 +49,7 @@ from . import wording as W
 from .fields import LayerFields
 from .rich_cells import RICH_ROLE, RichTextDelegate
 
-COLUMNS = ("#", "Layer", "Output", "Parameters", "Worked out (the lecture's formulas)")
+COLUMNS = ("#", "Layer", "Output", "Parameters", "Worked out")
 BAD_BG = QColor("#fde2e1")
 DEFAULT_PRESET = "lecture-keras"
 

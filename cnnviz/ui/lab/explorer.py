@@ -136,7 +136,7 @@ class TrainingLab(QWidget):
         self.message.setTextFormat(Qt.TextFormat.RichText)
         box.addWidget(self.message)
         self.curves = Curves()
-        box.addWidget(self.curves, 3)
+        box.addWidget(self.curves, 4)
         middle = QHBoxLayout()
         self.filter_view = FilterView()
         middle.addWidget(self.filter_view, 1)

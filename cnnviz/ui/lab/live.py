@@ -61,7 +61,7 @@ def _key(colour: str, text: str) -> str:
 def _plot(title: str, y_label: str, tip: str) -> pg.PlotWidget:
     plot = pg.PlotWidget(title=title)
     plot.setToolTip(tip)
-    plot.setMinimumHeight(150)
+    plot.setMinimumHeight(140)
     plot.setMinimumWidth(180)
     plot.setMenuEnabled(False)
     plot.showGrid(x=True, y=True, alpha=0.25)
@@ -77,16 +77,22 @@ class Curves(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        self.loss_plot = _plot(f"Loss: {_key('#1f77b4', 'each training batch')} "
-                               f"{_key('#d62728', 'test, each epoch')}", "cross-entropy",
-                               W.LOSS_TIP)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        key = QLabel(f"{_key('#1f77b4', 'training loss, each batch')} &nbsp; "
+                     f"{_key('#d62728', 'test, each epoch')} &nbsp; "
+                     f"{_key('#7f7f7f', 'training accuracy, each epoch')}")
+        key.setWordWrap(True)
+        key.setToolTip(W.LOSS_TIP)
+        outer.addWidget(key)
+        row = QHBoxLayout()
+        outer.addLayout(row, 1)
+        self.loss_plot = _plot("Loss", "cross-entropy", W.LOSS_TIP)
         self.batch_curve = self.loss_plot.plot([], [], pen=LOSS_PEN)
         self.test_loss_curve = self.loss_plot.plot([], [], pen=TEST_PEN, symbol="o", symbolSize=6,
                                                    symbolBrush="#d62728")
-        self.acc_plot = _plot(f"Accuracy: {_key('#d62728', 'test')} "
-                              f"{_key('#7f7f7f', 'training')}", "right answers (%)", W.ACC_TIP)
+        self.acc_plot = _plot("Accuracy", "right answers (%)", W.ACC_TIP)
         self.acc_plot.setYRange(0, 100, padding=0.02)
         self.test_acc_curve = self.acc_plot.plot([], [], pen=TEST_PEN, symbol="o", symbolSize=6,
                                                  symbolBrush="#d62728")
@@ -196,7 +202,7 @@ class FilterView(pg.GraphicsLayoutWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setToolTip(W.FILTERS_TIP)
-        self.setMinimumSize(150, 150)
+        self.setMinimumSize(140, 110)
         self.title = self.addLabel("First convolution's filters", row=0, col=0)
         self.view = self.addViewBox(row=1, col=0, lockAspect=True, invertY=True,
                                     enableMouse=False)
@@ -237,32 +243,35 @@ class ProbeView(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         left = QVBoxLayout()
-        cap = QLabel("Your drawing, read by this network")
-        cap.setWordWrap(True)
+        left.setSpacing(2)
+        cap = QLabel("<b>Your drawing</b>,<br>read by this network")
+        cap.setToolTip(W.PROBE_TIP)
         left.addWidget(cap)
         self.input_view = pg.GraphicsLayoutWidget()
-        self.input_view.setFixedSize(84, 84)
+        self.input_view.setFixedSize(64, 64)
         box = self.input_view.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
         self.input_image = pg.ImageItem()
         self.input_image.setColorMap(UNSIGNED_CMAP)
         box.addItem(self.input_image)
         self._box = box
-        left.addWidget(self.input_view)
         self.answer = QLabel("—")
         font = QFont()
-        font.setPointSize(28)
+        font.setPointSize(26)
         font.setBold(True)
         self.answer.setFont(font)
         self.answer.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        left.addWidget(self.answer)
+        pair = QHBoxLayout()
+        pair.addWidget(self.input_view)
+        pair.addWidget(self.answer, 1)
+        left.addLayout(pair)
         self.sure = QLabel("")
         self.sure.setAlignment(Qt.AlignmentFlag.AlignCenter)
         left.addWidget(self.sure)
         left.addStretch(1)
         row.addLayout(left)
         self.bars = BarPlot(title="Probabilities", grid=False)
-        self.bars.setMinimumHeight(120)
-        self.bars.setMinimumWidth(160)
+        self.bars.setMinimumHeight(110)
+        self.bars.setMinimumWidth(150)
         row.addWidget(self.bars, 1)
         self.classes: list[str] = []
         self.set_classes([str(i) for i in range(10)])
