@@ -291,3 +291,53 @@ def test_a_confusion_cell_shows_exactly_its_test_images(qtbot, mnist_test, tmp_p
     assert np.array_equal(state.image, images[i].astype(np.float32))
     assert f"#{i}" in state.image_source and f"a {t}" in state.image_source
     lab.shutdown()
+
+
+# ---------------------------------------------------------------------------------------
+# In the window
+
+
+def test_the_lab_is_the_third_tab_with_ctrl_3_and_its_shortcuts_listed(qtbot, qapp, tmp_path,
+                                                                        monkeypatch):
+    from PySide6.QtCore import QSettings, Qt
+
+    from cnnviz.ui.window.main_window import MainWindow
+
+    monkeypatch.setenv("CNNVIZ_MODELS_DIR", str(tmp_path / "models"))
+    old = (qapp.organizationName(), QSettings.defaultFormat())
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "s"))
+    qapp.setOrganizationName("cnnviz-test-lab")
+    try:
+        window = MainWindow(AppState())
+        qtbot.addWidget(window)
+        window.load_defaults()
+        window.show()
+        qtbot.waitExposed(window)
+        assert window.tabs.count() == 3 and window.tabs.tabText(2) == "Training lab"
+        assert window.tabs.tabToolTip(2)
+        window.raise_()
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow)
+        window.input_panel.pad.setFocus()
+        qtbot.keyClick(window.input_panel.pad, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: window.tabs.currentIndex() == 2)
+        assert window.tab_actions[2].isChecked() and window.current_explorer() is window.lab
+        rows = dict(window.shortcut_rows())
+        assert rows["Training lab"] == "Ctrl+3"
+        assert any("network edit" in what for what in rows)
+        # closing the window mid-training ends the job
+        window.lab.controller._job_factory = ScriptedJob
+        ScriptedJob.made.clear()
+        monkeypatch.setenv("CNNVIZ_DATA_DIR", "/work/shared/data")
+        window.lab.set_data_dir("/work/shared/data")
+        assert window.lab.start()
+        job = ScriptedJob.made[-1]
+        job.push("started")
+        window.lab.controller.poll()
+        assert window.state.training
+        window.close()
+        assert job.closed and not window.state.training
+    finally:
+        qapp.setOrganizationName(old[0])
+        QSettings.setDefaultFormat(old[1])

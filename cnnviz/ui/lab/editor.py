@@ -14,7 +14,7 @@ import html
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtGui import QColor, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -190,14 +190,8 @@ class ArchitectureEditor(QWidget):
         self.redo_button.setEnabled(False)
         row.addWidget(self.undo_button)
         row.addWidget(self.redo_button)
-        # Ctrl+Z / Ctrl+Shift+Z inside the lab: the window's own Undo is the pad's.
-        undo = self.undo_stack.createUndoAction(self, "Undo network edit")
-        undo.setShortcut(QKeySequence.StandardKey.Undo)
-        redo = self.undo_stack.createRedoAction(self, "Redo network edit")
-        redo.setShortcut(QKeySequence.StandardKey.Redo)
-        for action in (undo, redo):
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            self.addAction(action)
+        # No Ctrl+Z here: the window's Undo (Ctrl+Z) is the pad's, and a second action on
+        # the same keys would make both ambiguous (Qt then fires neither).
         return row
 
     def _build_buttons(self) -> QHBoxLayout:

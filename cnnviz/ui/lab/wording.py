@@ -23,8 +23,8 @@ ADD_TIP = "Add a layer after the selected one (at the end when none is selected)
 REMOVE_TIP = "Remove the selected layer."
 UP_TIP = "Move the selected layer one place towards the input."
 DOWN_TIP = "Move the selected layer one place towards the output."
-UNDO_TIP = "Undo the last change to the network (Ctrl+Z while the editor has focus)."
-REDO_TIP = "Redo the change you undid (Ctrl+Shift+Z while the editor has focus)."
+UNDO_TIP = "Undo the last change to the network (a field, a layer added, removed or moved, a preset, the text or the JSON)."
+REDO_TIP = "Redo the change you undid."
 TEXT_TIP = ("The whole network as one line: comma-separated layers (-> also works), e.g. "
             "conv 64 3, relu, maxpool 2, conv 64 3, relu, maxpool 2, flatten, dense 10. "
             "Layers: conv F K [stride=S] [pad=P] (K, S, P are 3 or 3x5), maxpool K "
@@ -160,7 +160,7 @@ CHOOSE_FOLDER_TIP = ("Choose a folder that holds mnist/ or fashion-mnist/ with t
 
 # Help › Keyboard shortcuts (after the window's own rows)
 SHORTCUT_ROWS = (
-    ("Undo / redo a network edit (training lab's editor)", "Ctrl+Z / Ctrl+Shift+Z"),
+    ("Undo / redo a network edit (training lab)", "The Undo and Redo buttons by the presets"),
     ("Use the network's one-line text (training lab)", "Enter in the text field"),
     ("Keep the trained network under its name (training lab)", "Enter in the name field"),
     ("See a confusion cell's test images (training lab)", "Click the cell"),
