@@ -55,7 +55,11 @@ class ConfusionView(QTableWidget):
         for header in (self.horizontalHeader(), self.verticalHeader()):
             header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
             header.setMinimumSectionSize(22)
-        self.setMinimumSize(280, 220)
+        self.setMinimumSize(260, 220)
+        self.setTextElideMode(Qt.TextElideMode.ElideNone)  # "970" clipped, never "9…"
+        font = self.font()
+        font.setPointSizeF(max(7.0, font.pointSizeF() - 1))
+        self.setFont(font)
         self.confusion = np.zeros((10, 10), np.int64)
         self.set_classes([str(i) for i in range(10)])
         self.cellClicked.connect(lambda r, c: self.cell_clicked.emit(r, c))

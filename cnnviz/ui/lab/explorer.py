@@ -98,6 +98,7 @@ class TrainingLab(QWidget):
         self.controller.set_data_dir(data_dir)
         self.last_epoch: dict | None = None
         self._pending_cell: tuple[int, int] | None = None
+        self._cell: tuple[int, int] | None = None  # the cell whose images are shown
         self._shown_results = False
         self.test_limit: int | None = None  # test on the first N test images only (tests)
         self._shut = False
@@ -117,8 +118,8 @@ class TrainingLab(QWidget):
         self.left_tabs = QTabWidget()
         self.editor = ArchitectureEditor()
         self.settings = TrainingSettings()
-        self.left_tabs.addTab(_scroll(self.editor), "1 · Network")
-        self.left_tabs.addTab(_scroll(self.settings), "2 · Training settings")
+        self.left_tabs.addTab(_scroll(self.editor), "1 Network")
+        self.left_tabs.addTab(_scroll(self.settings), "2 Settings")
         self.left_tabs.setTabToolTip(0, "The layers of the network to train, with their shapes "
                                         "and parameter counts.")
         self.left_tabs.setTabToolTip(1, "The dataset, optimizer, learning rate, batch size, "
@@ -136,20 +137,20 @@ class TrainingLab(QWidget):
         self.message.setTextFormat(Qt.TextFormat.RichText)
         box.addWidget(self.message)
         self.curves = Curves()
-        box.addWidget(self.curves, 4)
+        box.addWidget(self.curves, 5)
         middle = QHBoxLayout()
         self.filter_view = FilterView()
         middle.addWidget(self.filter_view, 1)
         self.probe_view = ProbeView()
         middle.addWidget(self.probe_view, 1)
-        box.addLayout(middle, 2)
+        box.addLayout(middle, 4)
         box.addWidget(self._build_finish())
-        self.left_tabs.addTab(self._build_results(), "3 · Confusion matrix")
+        self.left_tabs.addTab(self._build_results(), "3 Confusion")
         self.left_tabs.setTabToolTip(2, W.CONFUSION_TIP)
         right_scroll = _scroll(right)
         # The live panels shrink with the window instead of scrolling sideways.
         right_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        right.setMinimumWidth(420)
+        right.setMinimumWidth(380)
         self.splitter.addWidget(right_scroll)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
@@ -274,6 +275,7 @@ class TrainingLab(QWidget):
         self.probe_view.clear()
         self.cell_images.show_text("Click a cell of the matrix to see its test images.")
         self.last_epoch = None
+        self._cell = None
         self._shown_results = False
         self._arch_trained = self.editor.architecture()
         if not self._has_conv(self._arch_trained):
@@ -363,6 +365,10 @@ class TrainingLab(QWidget):
             if not self._shown_results:  # once a run: the user may go back to the network
                 self._shown_results = True
                 self.left_tabs.setCurrentIndex(2)
+            if self._cell is not None:  # the chosen cell's images as this epoch reads them
+                self.show_cell(*self._cell)
+            else:
+                self.cell_images.show_text("Click a cell of the matrix to see its test images.")
             n = int(np.asarray(confusion).sum())
             acc = event.get("test_accuracy")
             self.confusion_title.setText(
@@ -397,6 +403,7 @@ class TrainingLab(QWidget):
     # ----- the confusion matrix's cells ---------------------------------------------------
 
     def show_cell(self, true: int, predicted: int) -> None:
+        self._cell = (true, predicted)
         if self.last_epoch is None or self.last_epoch.get("test_predictions") is None:
             self.cell_images.show_text("The matrix fills in after the first epoch.")
             return

@@ -202,7 +202,7 @@ class FilterView(pg.GraphicsLayoutWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setToolTip(W.FILTERS_TIP)
-        self.setMinimumSize(140, 110)
+        self.setMinimumSize(140, 140)
         self.title = self.addLabel("First convolution's filters", row=0, col=0)
         self.view = self.addViewBox(row=1, col=0, lockAspect=True, invertY=True,
                                     enableMouse=False)
@@ -270,7 +270,7 @@ class ProbeView(QWidget):
         left.addStretch(1)
         row.addLayout(left)
         self.bars = BarPlot(title="Probabilities", grid=False)
-        self.bars.setMinimumHeight(110)
+        self.bars.setMinimumHeight(140)
         self.bars.setMinimumWidth(150)
         row.addWidget(self.bars, 1)
         self.classes: list[str] = []
