@@ -83,7 +83,7 @@ def test_events_become_curves_progress_and_a_confusion_matrix(lab):
     assert list(y) == [2.0, 1.0, 2 / 3, 0.5] and x[-1] == 1.0
     assert list(lab.curves.test_acc_curve.getData()[1]) == [90.0]  # per cent
     assert lab.confusion.item(4, 4).text() == "10"
-    assert "epoch 1 of 2 · batch 4 of 4" in lab.progress.format()
+    assert "epoch 1 of 2 · batch 4/4" in lab.progress.format()
     assert lab.filter_view.image.image.shape == (8 * 4 + 1, 8 * 4 + 1)
     assert lab.controller.weights_epoch == 1
 

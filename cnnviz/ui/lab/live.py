@@ -62,7 +62,7 @@ def _plot(title: str, y_label: str, tip: str) -> pg.PlotWidget:
     plot = pg.PlotWidget(title=title)
     plot.setToolTip(tip)
     plot.setMinimumHeight(140)
-    plot.setMinimumWidth(180)
+    plot.setMinimumWidth(140)
     plot.setMenuEnabled(False)
     plot.showGrid(x=True, y=True, alpha=0.25)
     plot.getAxis("bottom").setLabel("epoch")
@@ -186,7 +186,7 @@ class Progress(QProgressBar):
         run = self.last_epoch - self.first_epoch + 1
         done = ((epoch - self.first_epoch) * batches + batch) / (run * batches)
         self.setValue(int(round(1000 * min(1.0, max(0.0, done)))))
-        self.setFormat(f"epoch {epoch} of {self.last_epoch} · batch {batch} of {batches} · "
+        self.setFormat(f"epoch {epoch} of {self.last_epoch} · batch {batch}/{batches} · "
                        f"{clock(event.get('elapsed_s'))} so far · about "
                        f"{clock(event.get('eta_s'))} left")
 
@@ -202,7 +202,7 @@ class FilterView(pg.GraphicsLayoutWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setToolTip(W.FILTERS_TIP)
-        self.setMinimumSize(140, 140)
+        self.setMinimumSize(110, 140)
         self.title = self.addLabel("First convolution's filters", row=0, col=0)
         self.view = self.addViewBox(row=1, col=0, lockAspect=True, invertY=True,
                                     enableMouse=False)
@@ -244,7 +244,8 @@ class ProbeView(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         left = QVBoxLayout()
         left.setSpacing(2)
-        cap = QLabel("<b>Your drawing</b>,<br>read by this network")
+        cap = QLabel("<b>Your drawing</b>, read by this network")
+        cap.setWordWrap(True)
         cap.setToolTip(W.PROBE_TIP)
         left.addWidget(cap)
         self.input_view = pg.GraphicsLayoutWidget()
@@ -271,7 +272,7 @@ class ProbeView(QWidget):
         row.addLayout(left)
         self.bars = BarPlot(title="Probabilities", grid=False)
         self.bars.setMinimumHeight(140)
-        self.bars.setMinimumWidth(150)
+        self.bars.setMinimumWidth(120)
         row.addWidget(self.bars, 1)
         self.classes: list[str] = []
         self.set_classes([str(i) for i in range(10)])
