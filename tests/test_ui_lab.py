@@ -341,3 +341,36 @@ def test_the_lab_is_the_third_tab_with_ctrl_3_and_its_shortcuts_listed(qtbot, qa
     finally:
         qapp.setOrganizationName(old[0])
         QSettings.setDefaultFormat(old[1])
+
+
+def test_the_network_and_settings_come_back_after_a_restart(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    settings = QSettings(str(tmp_path / "lab.ini"), QSettings.Format.IniFormat)
+    lab = TrainingLab(AppState(), job_factory=ScriptedJob)
+    qtbot.addWidget(lab)
+    lab.editor.text_edit.setText("conv 16 5 pad=2, relu, maxpool 2, flatten, dropout 0.3, dense 10")
+    assert lab.editor.apply_text()
+    lab.settings.apply({"optimizer": "sgd", "momentum": 0.9, "lr": 0.05, "epochs": 7,
+                        "dataset": "fashion-mnist", "augment": True, "seed": 42})
+    lab.save_settings(settings)
+    lab.shutdown()
+    again = TrainingLab(AppState(), job_factory=ScriptedJob)
+    qtbot.addWidget(again)
+    again.restore_settings(settings)
+    assert again.editor.text_edit.text() == ("conv 16 5 pad=2, relu, maxpool 2, flatten, "
+                                             "dropout 0.3, dense 10")
+    assert not again.editor.undo_stack.canUndo()  # the starting point, not an edit
+    config = again.settings.config()
+    assert (config.optimizer, config.sgd_momentum, config.lr, config.epochs, config.augment,
+            config.seed) == ("sgd", 0.9, 0.05, 7, True, 42)
+    assert again.settings.dataset() == "fashion-mnist"
+    settings.setValue("TrainingLab/architecture", "{not json")
+    settings.setValue("TrainingLab/epochs", "many")
+    third = TrainingLab(AppState(), job_factory=ScriptedJob)
+    qtbot.addWidget(third)
+    third.restore_settings(settings)  # a damaged setting: the defaults, no error
+    assert third.editor.architecture() == ARCHITECTURES["lecture-keras"]
+    assert third.settings.config().epochs == 3
+    again.shutdown()
+    third.shutdown()
