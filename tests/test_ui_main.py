@@ -128,7 +128,7 @@ def test_window_opens_with_model_and_sample_and_predicts_3(qtbot, window):
     assert not window.input_panel.pad.is_empty()  # the sample is shown on the pad
     # the preprocessing strip shows the steps and ends with the network input
     assert window.input_panel._steps and window.input_panel.network_input.picture.qimage() is not None
-    assert window.tabs.count() == 2 and window.tabs.tabText(0) == "CNN explorer"
+    assert window.tabs.count() == 3 and window.tabs.tabText(0) == "CNN explorer"  # + the lab
 
 
 def test_the_default_model_is_loaded_once(window):

@@ -317,6 +317,8 @@ class TrainingController(QObject):
             self.epochs.append(event)
             self.epoch_done.emit(event)
         elif kind == "weights":
+            if event.get("evaluated") is False:
+                return  # stopped while testing: keep the weights whose accuracy is known
             self.weights = event.get("state") or event.get("weights")
             self.weights_epoch = len(self.epochs)
             if self.following:

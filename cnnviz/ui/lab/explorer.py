@@ -330,7 +330,7 @@ class TrainingLab(QWidget):
         self.pause_button.setText("Resume" if phase == tc.PAUSED else "Pause")
         self.pause_button.setToolTip(W.RESUME_TIP if phase == tc.PAUSED else W.PAUSE_TIP)
         self.stop_button.setEnabled(phase in (tc.STARTING, tc.RUNNING, tc.PAUSED))
-        can_more = not running and self.controller.arch is not None and phase != tc.IDLE
+        can_more = not running and has_weights and phase != tc.IDLE
         self.more_button.setEnabled(can_more)
         self.more_count.setEnabled(can_more)
         self.follow_button.setEnabled(phase != tc.IDLE)
