@@ -184,6 +184,11 @@ def test_the_cnn_explorer_can_show_the_network_being_trained(lab):
     assert shown is not None and shown.model.arch == ARCH
     for k, v in weights_of(5).items():
         assert np.array_equal(shown.model.state_dict()[k].numpy(), v)
+    run_epoch(job, 2, seed=6)
+    lab.controller.poll()
+    lab.controller._follow_now(force=True)
+    labels = [e.label for e in lab.state.catalogue if "being trained" in e.label]
+    assert labels == ["lecture-keras — being trained, epoch 2 — MNIST, 90.0%"]  # one line
     lab.state.set_model(catalogue.shipped_loaded(lab.state.catalogue, "cnnviz"))
     assert not lab.controller.following  # the user chose another model
 

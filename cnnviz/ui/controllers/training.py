@@ -435,8 +435,23 @@ class TrainingController(QObject):
         if loaded is None:
             return
         self._followed_at = time.monotonic()
+        from cnnviz.core import catalogue
+
+        entries = [e for e in self.state.catalogue
+                   if self._published is None or e.loaded is not self._published]
         self._published = loaded
+        self.state.set_catalogue(catalogue.with_entry(entries, self._training_entry(loaded)))
         self.state.set_model(loaded)
+
+    def _training_entry(self, loaded):
+        """The model picker's line for the network being trained."""
+        from cnnviz.core.catalogue import ModelEntry
+        from cnnviz.core.data import DATASET_NAMES
+
+        acc = loaded.card.get("test_accuracy")
+        facts = DATASET_NAMES[loaded.dataset] + (f", {100 * acc:.1f}%" if acc is not None else "")
+        label = f"{self.arch.name} — being trained, epoch {self.weights_epoch} — {facts}"
+        return ModelEntry(f"training:{self.arch.name}", label, loaded, None, False)
 
     def _on_model_changed(self, loaded) -> None:
         if loaded is not self._published:
