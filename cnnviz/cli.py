@@ -344,6 +344,35 @@ def _train_device(args):
         raise CliError(str(exc)) from None
 
 
+def _train_distributed(args, arch, config, device) -> int:
+    """--nproc N (N processes here), or one process of a torchrun launch."""
+    import os
+
+    from .core.arch_text import format_architecture
+    from .core.distributed import DistributedTrainingError, run_local, setup_from, train_rank
+
+    if device.type == "mps":
+        raise CliError("--nproc runs on the CPU (gloo) or CUDA GPUs (NCCL), not on MPS; "
+                       "use --device cpu")
+    out = _train_output(args)
+    train_images = min(args.limit or 60_000, 60_000)  # both datasets have 60,000
+    facts = _card_facts(args, config.lr, config.schedule, config, train_images, device)
+    facts["layers"] = format_architecture(arch)
+    setup = setup_from(arch, config, args.dataset, args.data_dir, out, facts,
+                       limit=args.limit, device=device.type)
+    started = time.perf_counter()
+    try:
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # started by torchrun
+            train_rank(setup)
+        else:
+            run_local(setup, args.nproc)
+    except DistributedTrainingError as exc:
+        raise CliError(str(exc)) from None
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(f"Done in {time.perf_counter() - started:.1f} s. Wrote {out}")
+    return 0
+
+
 def _train(args, stop_requested) -> int:
     import os
     from dataclasses import replace
@@ -360,10 +389,13 @@ def _train(args, stop_requested) -> int:
     if args.nproc < 1:
         raise CliError(f"--nproc must be at least 1 (got {args.nproc})")
     device = _train_device(args)
+    config = replace(recipe, epochs=args.epochs, batch_size=args.batch_size,
+                     optimizer=args.optimizer, lr=lr, schedule=schedule,
+                     augment=recipe.augment and not args.no_augment, seed=args.seed)
+    if config.optimizer != recipe.optimizer:
+        config.adam_beta1 = 0.9
     if args.nproc > 1 or int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        from .core.distributed import train_distributed_cli
-
-        return train_distributed_cli(args, arch, lr, schedule, device, CliError)
+        return _train_distributed(args, arch, config, device)
     try:
         model = build_model(arch, seed=args.seed)
     except ArchitectureError as exc:
@@ -373,11 +405,6 @@ def _train(args, stop_requested) -> int:
     x_test, y_test = _load_data(args.dataset, "test", args.data_dir)
     if args.limit is not None:
         x_train, y_train = x_train[:args.limit], y_train[:args.limit]
-    config = replace(recipe, epochs=args.epochs, batch_size=args.batch_size,
-                     optimizer=args.optimizer, lr=lr, schedule=schedule,
-                     augment=recipe.augment and not args.no_augment, seed=args.seed)
-    if config.optimizer != recipe.optimizer:
-        config.adam_beta1 = 0.9
     print(f"Training {args.arch} on {args.dataset} ({len(x_train):,} images) for "
           f"{args.epochs} epochs on {device.type}, {torch.get_num_threads()} threads; "
           f"{args.optimizer} lr {lr:g} ({schedule}), batch {args.batch_size}, "

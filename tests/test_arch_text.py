@@ -276,3 +276,24 @@ def test_resolve_takes_a_preset_a_json_file_or_text(tmp_path):
         Architecture("e", "", (Flatten(), Dense(11)))))
     with pytest.raises(ArchitectureError, match="must give 10"):
         resolve_architecture(str(tmp_path / "eleven.json"))
+
+
+@pytest.mark.parametrize("name", list(ARCHITECTURES))
+def test_every_preset_has_a_description_whose_counts_are_torchs(name):
+    import re
+
+    arch = ARCHITECTURES[name]
+    assert len(arch.description) > 40
+    counted = sum(p.numel() for p in build_model(arch).parameters())
+    said = re.search(r"\(([\d,]+) parameters\)", arch.description) or re.search(
+        r"needs ([\d,]+) parameters", arch.description)
+    assert said, arch.description
+    assert int(said.group(1).replace(",", "")) == counted
+
+
+def test_the_fully_connected_preset_compares_itself_with_the_keras_cnn():
+    mlp, cnn = ARCHITECTURES["fully-connected"], ARCHITECTURES["lecture-keras"]
+    assert not any(isinstance(s, Conv) for s in mlp.layers)
+    ratio = sum(p.numel() for p in build_model(mlp).parameters()) / sum(
+        p.numel() for p in build_model(cnn).parameters())
+    assert f"{ratio:.1f} times" in mlp.description

@@ -457,12 +457,12 @@ def _hidden(layers, index: int) -> bool:
 
 
 def _followed_by(layers, index: int, kind) -> bool:
-    """Whether a `kind` layer comes after layers[index] before the next conv, pool, dense or
-    flatten (inside the same block)."""
+    """Whether a `kind` layer comes after layers[index] before the next conv, dense or
+    flatten (inside the same block; pooling may come first)."""
     for spec in layers[index + 1:]:
         if isinstance(spec, kind):
             return True
-        if isinstance(spec, (Conv, Pool, Dense, Flatten)):
+        if isinstance(spec, (Conv, Dense, Flatten)):
             return False
     return False
 

@@ -177,15 +177,16 @@ ARCHITECTURES: dict[str, Architecture] = {
     ),
     "fast": Architecture(
         name="fast",
-        description="Small and quick: Conv 16 5x5, BatchNorm, ReLU, MaxPool 2, Conv 32 5x5, "
-                    "BatchNorm, ReLU, MaxPool 2, Flatten, Dense 10 (18,474 parameters). Its "
-                    "own recipe (`cnnviz train --arch fast`) reaches 99% on the MNIST test "
-                    "set in one pass over the training images.",
-        # 5x5 kernels on small maps: few, cheap layers (the CPU time of a conv grows with
-        # its map size times its filters), and pooling early shrinks what follows.
-        layers=(Conv(16, (5, 5)), BatchNorm(), Activation("relu"), Pool("max", 2, 2),
-                Conv(32, (5, 5)), BatchNorm(), Activation("relu"), Pool("max", 2, 2),
-                Flatten(), Dense(10), Activation("softmax")),
+        description="Small and quick: Conv 16 5x5, MaxPool 2, BatchNorm, ReLU, Conv 32 5x5, "
+                    "MaxPool 2, BatchNorm, ReLU, Flatten, Dense 64 ReLU, Dense 10 (46,826 "
+                    "parameters). Its own recipe (`cnnviz train --arch fast`: one pass over "
+                    "the training images, batches of 512, Adam with beta1 0.7, one-cycle) "
+                    "reaches 99% on the MNIST test set.",
+        # Pooling right after each conv: batch norm and ReLU then work on a quarter of the
+        # values (on a CPU they cost more than the convolutions of so small a network).
+        layers=(Conv(16, (5, 5)), Pool("max", 2, 2), BatchNorm(), Activation("relu"),
+                Conv(32, (5, 5)), Pool("max", 2, 2), BatchNorm(), Activation("relu"),
+                Flatten(), Dense(64), Activation("relu"), Dense(10), Activation("softmax")),
         input_mean=0.1307,
         input_std=0.3081,
     ),
@@ -194,7 +195,7 @@ ARCHITECTURES: dict[str, Architecture] = {
         description="All convolutional (the lecture's 'To POOL or CONV?', after Springenberg "
                     "et al. 2014): no pooling; stride-2 4x4 convolutions halve the maps "
                     "instead (28 -> 14 -> 7), each followed by BatchNorm and ReLU, then "
-                    "dropout and Dense 10 (132,842 parameters).",
+                    "dropout and Dense 10 (132,586 parameters).",
         # 4x4 with stride 2 and padding 1 halves an even side exactly ((W - 4 + 2) / 2 + 1
         # = W / 2); a 3x3 kernel at stride 2 would not fit 28 evenly.
         layers=(Conv(32, (3, 3), (1, 1), (1, 1)), BatchNorm(), Activation("relu"),
