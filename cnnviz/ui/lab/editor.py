@@ -104,6 +104,26 @@ class _Edit(QUndoCommand):
         self.editor._show_state(self.before)
 
 
+class _LayerTable(QTableWidget):
+    """The layer table: the "Worked out" column fills what is left, but never narrower
+    than WORKED_OUT_MIN (a narrow window scrolls the table sideways instead of squeezing
+    the formulas into a column of single words)."""
+
+    WORKED_OUT_MIN = 230
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self.fit_last_column()
+
+    def fit_last_column(self) -> None:
+        last = self.columnCount() - 1
+        used = sum(self.columnWidth(i) for i in range(last))
+        want = max(self.WORKED_OUT_MIN, self.viewport().width() - used)
+        if self.columnWidth(last) != want:
+            self.setColumnWidth(last, want)
+            self.resizeRowsToContents()
+
+
 class ArchitectureEditor(QWidget):
     """architecture() -> the Architecture being edited (it may not work: valid() says);
     changed(arch) after every change; set_architecture(arch) as one undoable step."""
@@ -125,7 +145,7 @@ class ArchitectureEditor(QWidget):
         root = QVBoxLayout(self)
         root.setContentsMargins(0, 0, 0, 0)
         root.addLayout(self._build_top_row())
-        self.table = QTableWidget(0, len(COLUMNS))
+        self.table = _LayerTable(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setToolTip(W.TABLE_TIP)
         self.table.verticalHeader().hide()
@@ -136,7 +156,8 @@ class ArchitectureEditor(QWidget):
         header = self.table.horizontalHeader()
         for i in range(len(COLUMNS) - 1):
             header.setSectionResizeMode(i, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setMinimumHeight(180)
         self.table.setItemDelegateForColumn(len(COLUMNS) - 1, RichTextDelegate(self.table))
@@ -463,6 +484,7 @@ class ArchitectureEditor(QWidget):
                     item.setData(RICH_ROLE, self._how_html(c))
                 if col in (2, 3):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        table.fit_last_column()
         table.clearSelection()
         if 0 <= self.state.row < len(self.checks):
             table.selectRow(self.state.row)

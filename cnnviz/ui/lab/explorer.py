@@ -100,6 +100,7 @@ class TrainingLab(QWidget):
         self._pending_cell: tuple[int, int] | None = None
         self._cell: tuple[int, int] | None = None  # the cell whose images are shown
         self._shown_results = False
+        self._sized = False
         self.test_limit: int | None = None  # test on the first N test images only (tests)
         self._shut = False
         self._build_ui()
@@ -259,6 +260,14 @@ class TrainingLab(QWidget):
         self.cell_images.image_chosen.connect(self.use_test_image)
         self.editor.changed.connect(self._on_architecture_changed)
         self.editor.preset_chosen.connect(self._on_preset_chosen)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if not self._sized:  # first shown: the editor gets the room its formulas need
+            self._sized = True
+            total = sum(self.splitter.sizes()) or self.width()
+            left = int(min(max(400, 0.46 * total), total - 300))
+            self.splitter.setSizes([left, total - left])
 
     # ----- the run ------------------------------------------------------------------------
 
