@@ -8,13 +8,25 @@
    seconds per epoch and accuracy after 5 epochs; benchmarks/keras_lecture.py runs the
    lecture's own Keras script on the same machine to compare.
 3. Single-image latency of predict-with-full-trace (preprocessing + every layer's output).
+4. --fast: `cnnviz train --arch fast --out FILE` (the fast preset's own recipe), its whole
+   wall time from start to weights written and its training loop's own time, against the
+   time the lecture's own Keras script spends in fit() (benchmarks/keras_lecture.py, run
+   in the same session with a TensorFlow venv: --keras-python or $CNNVIZ_KERAS_PYTHON);
+   the target is a ratio of 0.2 or less at 99% test accuracy.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import platform
+import re
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -83,12 +95,101 @@ def bench_trace_latency(n=300):
           f"layers): p50 {p50:.2f} ms, p95 {p95:.2f} ms over {n} images")
 
 
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{v:.1f}" for v in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def children_cpu_seconds() -> float:
+    """User + system CPU seconds of the finished child processes so far: unlike wall time
+    it hardly depends on what else the (shared) machine is doing."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_keras(keras_python: str) -> float:
+    """Seconds the lecture's Keras script spends in fit() (5 epochs, SGD, batch 128)."""
+    script = Path(__file__).with_name("keras_lecture.py")
+    cpu0 = children_cpu_seconds()
+    proc = subprocess.run([keras_python, str(script)], capture_output=True, text=True,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    found = re.search(r"5 epochs in ([\d.]+) s .*test accuracy ([\d.]+)", proc.stdout)
+    if proc.returncode or not found:
+        raise SystemExit(f"the Keras script failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    print(f"  Keras: {found.group(0)}; the whole script used "
+          f"{children_cpu_seconds() - cpu0:.1f} CPU seconds", flush=True)
+    return float(found.group(1))
+
+
+def run_fast_command(xt, yt) -> tuple[float, float, float]:
+    """(whole wall time, training loop time, test accuracy evaluated here) of
+    `cnnviz train --arch fast --out FILE` with no other option."""
+    from cnnviz.core.training import evaluate
+    from cnnviz.core.weights import load_weights
+
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "fast.safetensors"
+        t0, cpu0 = time.perf_counter(), children_cpu_seconds()
+        proc = subprocess.run([sys.executable, "-m", "cnnviz", "train", "--arch", "fast",
+                               "--out", str(out)], capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        cpu = children_cpu_seconds() - cpu0
+        found = re.search(r"Done in ([\d.]+) s of training", proc.stdout)
+        if proc.returncode or not found or not out.is_file():
+            raise SystemExit(f"cnnviz train failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+        accuracy = evaluate(load_weights(out).model, xt, yt)["accuracy"]
+    print(f"  cnnviz train --arch fast: {wall:.1f} s from start to weights written, "
+          f"{float(found.group(1)):.1f} s in the training loop, {cpu:.1f} CPU seconds, test "
+          f"accuracy {accuracy:.4f}",
+          flush=True)
+    return wall, float(found.group(1)), accuracy
+
+
+def bench_fast_vs_keras(keras_python: str | None, xt, yt, repeats: int) -> None:
+    print(f"CPU: {cpu_model()}, {os.cpu_count()} cores; load average {load_average()}")
+    keras_fit = run_keras(keras_python) if keras_python else None
+    runs = [run_fast_command(xt, yt) for _ in range(repeats)]
+    wall, loop, accuracy = min(runs)  # the least disturbed run
+    print(f"load average after: {load_average()}")
+    if keras_fit is None:
+        print(f"fast preset: {wall:.1f} s wall ({loop:.1f} s training loop), accuracy "
+              f"{accuracy:.4f}; no Keras time (give --keras-python)")
+        return
+    print(f"fast preset vs the lecture's Keras fit(): {wall:.1f} s / {keras_fit:.1f} s = "
+          f"{wall / keras_fit:.3f} of the time (training loop alone: "
+          f"{loop / keras_fit:.3f}); target 0.2; test accuracy {accuracy:.4f} "
+          f"({'reaches' if accuracy >= 0.99 else 'misses'} 99%)")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="latency only, no training")
     parser.add_argument("--max-epochs", type=int, default=5)
+    parser.add_argument("--fast", action="store_true",
+                        help="only the fast preset against the lecture's Keras script")
+    parser.add_argument("--keras-python", default=os.environ.get("CNNVIZ_KERAS_PYTHON"),
+                        help="a Python with TensorFlow, for benchmarks/keras_lecture.py")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of the fast command")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    if args.fast:
+        xt, yt = load_split("mnist", "test")
+        bench_fast_vs_keras(args.keras_python, xt, yt, args.repeats)
+        return
     bench_trace_latency()
     if args.quick:
         return

@@ -441,7 +441,7 @@ def cmd_evaluate(args) -> int:
     m = evaluate(loaded.model, x, y)
     seconds = time.perf_counter() - t0
     if args.json:
-        out = {k: v for k, v in m.items() if k != "predictions"}
+        out = {k: v for k, v in m.items() if k not in ("predictions", "confidence")}
         out.update(model=loaded.name, dataset=dataset, seconds=round(seconds, 2))
         print(json.dumps(out))
         return 0

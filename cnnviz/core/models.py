@@ -180,7 +180,7 @@ ARCHITECTURES: dict[str, Architecture] = {
         description="Small and quick: Conv 16 5x5, MaxPool 2, BatchNorm, ReLU, Conv 32 5x5, "
                     "MaxPool 2, BatchNorm, ReLU, Flatten, Dense 64 ReLU, Dense 10 (46,826 "
                     "parameters). Its own recipe (`cnnviz train --arch fast`: one pass over "
-                    "the training images, batches of 512, Adam with beta1 0.7, one-cycle) "
+                    "the training images, batches of 256, Adam with beta1 0.7, one-cycle) "
                     "reaches 99% on the MNIST test set.",
         # Pooling right after each conv: batch norm and ReLU then work on a quarter of the
         # values (on a CPU they cost more than the convolutions of so small a network).

@@ -93,7 +93,7 @@ class TrainingJob:
                  data_dir: str | os.PathLike | None = None, config=None,
                  limit: int | None = None, test_limit: int | None = None,
                  initial_state: dict | None = None, threads: int | None = None,
-                 device: str = "cpu"):
+                 device: str = "cpu"):  # "auto", "cpu", "cuda" or "mps"
         from .training import TrainConfig
 
         self.architecture = architecture
@@ -424,7 +424,7 @@ class _Child:
 
         from .data import DataError, load_split
         from .models import Network
-        from .training import TrainConfig, to_tensor, train
+        from .training import TrainConfig, resolve_device, to_tensor, train
 
         setup = self.setup
         torch.set_num_threads(setup.threads)
@@ -440,7 +440,11 @@ class _Child:
             x_train, y_train = x_train[:setup.limit], y_train[:setup.limit]
         if setup.test_limit is not None:
             x_test, y_test = x_test[:setup.test_limit], y_test[:setup.test_limit]
-        self.device = torch.device(setup.device)
+        try:
+            self.device = resolve_device(setup.device)
+        except ValueError as exc:
+            self.emit("error", message=str(exc), kind="bad_setting")
+            return
         self.x_test = to_tensor(x_test)
         self.y_test = y_test
         self.y_test_numpy = np.asarray(y_test, np.int64)
@@ -459,6 +463,7 @@ class _Child:
                   batches_per_epoch=self.batches_per_epoch, epochs=config.epochs,
                   threads=torch.get_num_threads())
         self.send_filters(0)
+        self.read_probe()  # a drawing sent before the network existed: the random answer
         epochs, session = config.epochs, 0
         while epochs is not None:
             self.session_epochs, self.session_epochs_done = epochs, 0
