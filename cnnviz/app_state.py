@@ -43,6 +43,7 @@ class AppState:
     analysis_failed = Signal(str)
     busy_changed = Signal(str, bool)  # (which worker, busy)
     drawing_changed = Signal(bool)  # a pen stroke on the pad began (True) or ended (False)
+    training_changed = Signal(bool)  # the training lab started (True) or ended (False) a run
 
     def __init__(self) -> None:
         self.image: np.ndarray | None = None
@@ -61,6 +62,8 @@ class AppState:
         # True while a pen stroke is in progress: images then arrive faster than they can
         # be analysed, and the analysis controller paces them (cnnviz.ui.controllers).
         self.drawing: bool = False
+        # True while the training lab trains a network (cnnviz.ui.controllers.training).
+        self.training: bool = False
 
     def set_image(self, image: np.ndarray, source: str = "") -> None:
         self.image = image
@@ -71,6 +74,11 @@ class AppState:
         if drawing != self.drawing:
             self.drawing = drawing
             self.drawing_changed.emit(drawing)
+
+    def set_training(self, training: bool) -> None:
+        if training != self.training:
+            self.training = training
+            self.training_changed.emit(training)
 
     def set_model(self, loaded) -> None:
         self.model = loaded

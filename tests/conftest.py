@@ -55,3 +55,16 @@ def shipped_mnist_evaluation(mnist_test):
 
     xt, yt = mnist_test
     return evaluate(load_shipped("cnnviz").model, xt, yt)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _models_folder_of_the_tests(tmp_path_factory):
+    """Every window reads the user's models folder (the training lab keeps models there):
+    tests use a folder of their own, never the user's."""
+    old = os.environ.get("CNNVIZ_MODELS_DIR")
+    os.environ["CNNVIZ_MODELS_DIR"] = str(tmp_path_factory.mktemp("user-models"))
+    yield
+    if old is None:
+        os.environ.pop("CNNVIZ_MODELS_DIR", None)
+    else:
+        os.environ["CNNVIZ_MODELS_DIR"] = old

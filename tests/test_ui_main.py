@@ -129,7 +129,7 @@ def test_window_opens_with_model_and_sample_and_predicts_3(qtbot, window):
     # the preprocessing strip shows the steps and ends with the network input
     assert window.input_panel._steps and window.input_panel.network_input.picture.qimage() is not None
     titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    assert titles[:2] == ["CNN explorer", "Kernel explorer"] and "Experiments" in titles
+    assert titles == ["CNN explorer", "Kernel explorer", "Training lab", "Experiments"]
 
 
 def test_the_default_model_is_loaded_once(window):

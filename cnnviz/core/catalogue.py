@@ -120,3 +120,117 @@ def shipped_loaded(entries: list[ModelEntry], key: str) -> LoadedModel:
         if entry.shipped and entry.key == key and entry.loaded is not None:
             return entry.loaded
     return load_shipped(key)  # raises WeightsError with the reason
+
+
+# ---------------------------------------------------------------------------------------
+# The user's own models: networks trained in the lab, kept in a per-user folder so they are
+# in the model picker after a restart.
+
+MODELS_ENV_VAR = "CNNVIZ_MODELS_DIR"  # overrides the folder (tests, a shared class folder)
+MAX_USER_MODELS = 200  # files read from the folder at start (the newest first)
+MAX_MODEL_NAME = 60
+
+
+def user_models_dir() -> Path:
+    """$CNNVIZ_MODELS_DIR, else the per-user data folder's models/ (platformdirs:
+    ~/.local/share/cnnviz/models on Linux, ~/Library/Application Support/cnnviz/models on
+    macOS, %LOCALAPPDATA%\\cnnviz\\models on Windows)."""
+    import os
+
+    import platformdirs
+
+    chosen = os.environ.get(MODELS_ENV_VAR)
+    if chosen:
+        return Path(os.path.abspath(Path(chosen).expanduser()))
+    return Path(platformdirs.user_data_dir("cnnviz", appauthor=False)) / "models"
+
+
+def model_name_problem(name: str) -> str | None:
+    """Why a name cannot name a model, or None."""
+    name = name.strip()
+    if not name:
+        return "give the network a name"
+    if len(name) > MAX_MODEL_NAME:
+        return f"a name may have at most {MAX_MODEL_NAME} characters"
+    if any(ord(c) < 32 for c in name):
+        return "a name cannot hold control characters"
+    return None
+
+
+def file_stem_for(name: str) -> str:
+    """A file name stem from a model's name: letters, digits, '-' and '_' only."""
+    import re
+
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", name.strip()).strip("-_")
+    return stem[:MAX_MODEL_NAME] or "model"
+
+
+def user_model_path(name: str, folder: Path | None = None) -> Path:
+    """Where a model of this name is kept: <folder>/<stem>.safetensors, with -2, -3, ...
+    added when a file of that name is there already (a model is never replaced)."""
+    folder = Path(folder) if folder is not None else user_models_dir()
+    stem = file_stem_for(name)
+    path = folder / f"{stem}.safetensors"
+    n = 2
+    while path.exists():
+        path = folder / f"{stem}-{n}.safetensors"
+        n += 1
+    return path
+
+
+def save_user_model(model, name: str, card: dict, folder: Path | None = None) -> Path:
+    """Keep a trained network in the user's models folder (written atomically; the folder
+    is made if needed). Returns the file's path; FileProblem (an OSError) if it cannot be
+    written, ValueError for a bad name."""
+    from .files import FileProblem
+    from .weights import save_weights
+
+    problem = model_name_problem(name)
+    if problem:
+        raise ValueError(problem)
+    folder = Path(folder) if folder is not None else user_models_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FileProblem(f"cannot make the models folder {folder}: {exc.strerror or exc}") from None
+    return save_weights(model, user_model_path(name, folder), {**card, "model_name": name.strip()})
+
+
+def user_entries(folder: Path | None = None) -> tuple[list[ModelEntry], list[str]]:
+    """The models in the user's folder, loaded (newest first), and one line for each file
+    that could not be read. Reads files: call it off the GUI thread."""
+    from .weights import load_weights
+
+    folder = Path(folder) if folder is not None else user_models_dir()
+    if not folder.is_dir():
+        return [], []
+    try:
+        paths = [p for p in folder.iterdir() if p.suffix == ".safetensors" and p.is_file()]
+    except OSError as exc:
+        return [], [f"cannot list {folder}: {exc.strerror or exc}"]
+    paths.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    entries, problems = [], []
+    for path in paths[:MAX_USER_MODELS]:
+        try:
+            loaded = load_weights(path)
+        except WeightsError as exc:
+            problems.append(f"{path.name}: {exc}")
+            continue
+        entries.append(user_entry(path, loaded))
+    return entries, problems
+
+
+def user_entry(path, loaded: LoadedModel) -> ModelEntry:
+    """A model from the user's folder: 'name (yours) — MNIST, 98.9%'."""
+    acc = _accuracy(loaded)
+    facts = ", ".join(x for x in (DATASET_NAMES[loaded.dataset],
+                                  f"{100 * acc:.1f}%" if acc is not None else "") if x)
+    label = f"{loaded.name} (yours) — {facts}" if facts else f"{loaded.name} (yours)"
+    return ModelEntry(file_key(path), label, loaded, Path(path), False)
+
+
+def with_entries(entries: list[ModelEntry], extra: list[ModelEntry]) -> list[ModelEntry]:
+    """with_entry for each of extra, in order."""
+    for entry in extra:
+        entries = with_entry(entries, entry)
+    return entries

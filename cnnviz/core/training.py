@@ -352,7 +352,7 @@ def train(model: Network, train_images: np.ndarray, train_labels: np.ndarray,
         outliers = to_tensor(training_outliers(outlier_pool_size(len(x_all)),
                                                config.outlier_dataset, config.seed))
     run = _Run(model, config, x_all, y_all, device, gen, opt, sched, on_batch, should_stop,
-               outliers)
+               outliers=outliers)
 
     result = TrainResult()
     started = time.perf_counter()

@@ -77,7 +77,8 @@ def create_actions(window) -> None:
 
     window.tab_group = QActionGroup(window)
     window.tab_actions = []
-    for i, (name, key) in enumerate((("&CNN explorer", "Ctrl+1"), ("&Kernel explorer", "Ctrl+2"))):
+    for i, (name, key) in enumerate((("&CNN explorer", "Ctrl+1"), ("&Kernel explorer", "Ctrl+2"),
+                                     ("&Training lab", "Ctrl+3"))):
         action = make_action(window, name, lambda i=i: window.tabs.setCurrentIndex(i), key,
                               f"Show the {name.replace('&', '')} tab")
         action.setCheckable(True)

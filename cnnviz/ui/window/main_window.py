@@ -37,12 +37,14 @@ from ..widgets.tooltips import wrap_long_tooltips
 from . import actions, dialogs, files, settings
 from .shortcuts import WindowShortcutsInFields
 
-TAB_NAMES = ("cnn-explorer", "kernel-explorer", "experiments")
-TAB_TITLES = ("CNN explorer", "Kernel explorer")
+TAB_NAMES = ("cnn-explorer", "kernel-explorer", "training-lab", "experiments")
+TAB_TITLES = ("CNN explorer", "Kernel explorer", "Training lab")
 TAB_TIPS = ("A trained network, layer by layer: feature maps after each convolution, ReLU and "
             "pooling, the dense layers and the softmax.",
             "One kernel on the input: pick or type a filter, set stride, padding, activation and "
-            "pooling, and watch the output and its size (W − F + 2P) / S + 1.")
+            "pooling, and watch the output and its size (W − F + 2P) / S + 1.",
+            "Build a network layer by layer, train it on MNIST or Fashion-MNIST and watch it "
+            "learn: loss curves, filters, your drawing's answer, the confusion matrix.")
 LOADING_TEXT = "Loading the network (PyTorch, pyqtgraph and the trained model)…"
 STATUS_TIP = "What the current tab is doing (e.g. how long its last update took)"
 TEACH_TITLE = "Experiments"  # the teaching views (issue 10), after the explorers
@@ -51,15 +53,16 @@ TEACH_TIP = ("Experiments on your own drawing: slide a kernel window step by ste
              "dropout, and the parameters of a fully connected layer against a conv layer.")
 
 
-def import_explorers() -> tuple[type, type]:
+def import_explorers() -> tuple[type, type, type]:
     """The explorer classes. Importing them loads pyqtgraph and torch (seconds): a lazy
     start does it on a thread after the window is on screen."""
     import torch  # noqa: F401  (the slow part, first)
 
     from ..cnn.explorer import CnnExplorer
     from ..kernel.explorer import KernelExplorer
+    from ..lab.explorer import TrainingLab
 
-    return CnnExplorer, KernelExplorer
+    return CnnExplorer, KernelExplorer, TrainingLab
 
 
 def _scrolling(widget: QWidget) -> QScrollArea:
@@ -125,7 +128,7 @@ class MainWindow(QMainWindow):
         self.opener.status.connect(self.statusBar().showMessage)
 
         self.input_panel = InputPanel(self.state, self.controller, self, data_dir=data_dir)
-        self.cnn_explorer = self.kernel_explorer = None
+        self.cnn_explorer = self.kernel_explorer = self.lab = None
         self.explorers: tuple = ()
         self._build_tabs()
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -194,10 +197,12 @@ class MainWindow(QMainWindow):
     def show_teach_tab(self) -> None:
         self.tabs.setCurrentWidget(self.teach_page)
 
-    def _build_explorers(self, cnn_class: type, kernel_class: type) -> None:
+    def _build_explorers(self, cnn_class: type, kernel_class: type, lab_class: type) -> None:
         self.cnn_explorer = cnn_class(self.state, self.controller)
         self.kernel_explorer = kernel_class(self.state)
-        self.explorers = (self.cnn_explorer, self.kernel_explorer)
+        self.lab = lab_class(self.state, data_dir=self.data_dir)
+        self.lab.show_explorer.connect(lambda: self.tabs.setCurrentIndex(0))
+        self.explorers = (self.cnn_explorer, self.kernel_explorer, self.lab)
         current = self.tabs.currentIndex()
         self.tabs.blockSignals(True)  # the current tab stays; _on_tab_changed runs once below
         for i, explorer in enumerate(self.explorers):
@@ -441,9 +446,10 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About cnnviz", self.about_text())
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
+        from ..lab.wording import SHORTCUT_ROWS as LAB_ROWS
         from ..teach.shortcuts import SHORTCUT_ROWS as TEACH_ROWS
 
-        return dialogs.shortcut_rows(self) + list(TEACH_ROWS)
+        return dialogs.shortcut_rows(self) + list(LAB_ROWS) + list(TEACH_ROWS)
 
     def show_shortcuts(self) -> None:
         dialogs.show_shortcuts(self, self.shortcut_rows())

@@ -1,0 +1,665 @@
+"""The training controller: one training lab run at a time, polled, never blocking.
+
+It owns the cnnviz.core.training_job.TrainingJob (which trains off the GUI thread), a QTimer
+that polls the job's events and turns them into Qt signals, the last good weights (a
+failure keeps them), the network being trained as a model the CNN explorer can show, and
+the lab's file work: whether the data folder has the training set, the download, the test
+set for the confusion matrix's pictures, keeping a finished network in the user's models
+folder and saving it as a .safetensors file. Every file read or write, download and
+training step happens on a worker; the GUI thread only copies what arrives.
+
+    controller.start(arch, "mnist", data_dir, config)   # -> started, batch, epoch, …
+    controller.stop()                                   # within a second -> stopped
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from .runner import LatestRequestRunner
+
+POLL_MS = 50  # how often the job's events are read (each poll is a queue drain, no wait)
+FOLLOW_MIN_S = 1.5  # the CNN explorer follows the training's weights at most this often
+BUSY_KEY = "training"
+
+# What the lab is doing: the buttons and messages follow it.
+IDLE, STARTING, RUNNING, PAUSED, STOPPING, DONE, FAILED = (
+    "idle", "starting", "running", "paused", "stopping", "done", "failed")
+
+
+@dataclass
+class RunSettings:
+    """What a run was started with (the model card's training settings)."""
+
+    dataset: str
+    config: object  # cnnviz.core.training.TrainConfig
+    limit: int | None
+    test_limit: int | None
+
+
+def training_set_problem(dataset: str, data_dir) -> str | None:
+    """Why the lab cannot train on dataset from data_dir (the files are not there), or None.
+    Only looks whether the files exist (no reading)."""
+    from cnnviz.core.data import find_file, get_dataset_info, resolve_data_dir
+
+    info = get_dataset_info(dataset)
+    missing = [part for part in info.files if not find_file(dataset, part, data_dir).is_file()]
+    if not missing:
+        return None
+    folder = resolve_data_dir(data_dir) / info.key
+    what = "training set" if any(p.startswith("train") for p in missing) else "test set"
+    return (f"The {info.name} {what} is not in {folder}: the lab trains on the 60,000 "
+            f"training images and checks itself on the 10,000 test images.")
+
+
+def download_progress(dataset: str, data_dir) -> tuple[int, int]:
+    """(bytes there, bytes in all) of the dataset's four files, finished or part-downloaded."""
+    from cnnviz.core.data import get_dataset_info, resolve_data_dir
+
+    info = get_dataset_info(dataset)
+    folder = resolve_data_dir(data_dir) / info.key
+    done = 0
+    for f in info.files.values():
+        for path in (folder / f.name, folder / (f.name + ".part")):
+            try:
+                done += min(path.stat().st_size, f.size)
+                break
+            except OSError:
+                continue
+    return done, sum(f.size for f in info.files.values())
+
+
+def offline_message(exc: Exception) -> str:
+    text = str(exc)
+    words = ("urlopen", "Name or service", "Temporary failure", "Network is unreachable",
+             "timed out", "getaddrinfo", "No route", "Connection refused", "nodename")
+    if any(w in text for w in words):
+        return ("Could not reach the download mirrors: this computer seems to be offline. "
+                "Connect to the internet and try again, or choose a folder that has the "
+                f"files. ({text})")
+    return f"The download failed: {text}"
+
+
+def cell_members(labels, predictions, confidence, true: int, predicted: int,
+                 limit: int) -> tuple[np.ndarray, int]:
+    """The test images of one confusion-matrix cell: (indices, most confident first, at most
+    limit; how many there are). predictions are of the first len(predictions) test images."""
+    predictions = np.asarray(predictions)
+    labels = np.asarray(labels)[:len(predictions)]
+    members = np.flatnonzero((labels == true) & (predictions == predicted))
+    if confidence is not None and members.size:
+        order = np.argsort(-np.asarray(confidence)[members], kind="stable")
+        members = members[order]
+    return members[:limit], int(members.size)
+
+
+class _Worker(QObject):
+    """Runs one function at a time on a thread and reports done(tag, result) or
+    failed(tag, message) on the GUI thread. Unlike LatestRequestRunner nothing is ever
+    dropped: a save asked for is a save done (the lab disables its buttons meanwhile)."""
+
+    done = Signal(str, object)
+    failed = Signal(str, str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._threads: list[threading.Thread] = []
+        self._closing = False
+
+    def run(self, tag: str, fn: Callable, *args) -> None:
+        def work() -> None:
+            try:
+                result = fn(*args)
+            except Exception as exc:  # said in the lab, never a crash
+                message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+                if not self._closing:
+                    self.failed.emit(tag, message)
+            else:
+                if not self._closing:
+                    self.done.emit(tag, result)
+
+        thread = threading.Thread(target=work, name=f"cnnviz-lab-{tag}", daemon=True)
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+
+    def busy(self) -> bool:
+        return any(t.is_alive() for t in self._threads)
+
+    def join(self, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        for thread in list(self._threads):
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not self.busy()
+
+    def shutdown(self) -> None:
+        self._closing = True
+
+
+class TrainingController(QObject):
+    """See the module docstring. All signals are emitted on the GUI thread."""
+
+    phase_changed = Signal(str)  # IDLE, STARTING, RUNNING, PAUSED, STOPPING, DONE, FAILED
+    started = Signal(object)  # the start event (dict)
+    batch = Signal(object)  # epoch, batch, batches, loss, elapsed_s, eta_s
+    epoch_done = Signal(object)  # the epoch event: losses, accuracies, confusion, predictions
+    filters = Signal(object)  # the first convolution's weights (out, in, kh, kw)
+    probe = Signal(object, int)  # (probabilities, prediction) for the user's drawing
+    probe_input = Signal(object)  # the (28, 28) picture of the drawing sent to the training
+    failed = Signal(str)  # a training failure, in words (the last good weights are kept)
+    message = Signal(str)  # a sentence for the lab's status line
+    test_set_ready = Signal(object, object)  # (images (N, 28, 28) uint8, labels (N,))
+    download_progress = Signal(int, int)  # bytes there, bytes in all
+    download_finished = Signal(str)  # dataset
+    download_failed = Signal(str)  # the message (offline said as such)
+    saved = Signal(str, object)  # ("keep" or "save-as", path)
+    save_failed = Signal(str)
+
+    def __init__(self, state, parent: QObject | None = None, job_factory=None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self._job_factory = job_factory  # tests may give one; default TrainingJob
+        self.job = None
+        self.phase = IDLE
+        self.arch = None  # the Architecture of the current (or last) run
+        self.settings: RunSettings | None = None
+        self.epochs: list[dict] = []  # every epoch event of the run, in order
+        self.weights: dict | None = None  # the last good weights (state dict of numpy arrays)
+        self.weights_epoch = 0  # the epoch those weights finished (0: none yet)
+        self.error: str | None = None
+        self.following = False  # the CNN explorer shows the network being trained
+        self.same_job = False  # the last "train more" went on in the same job (its epochs count on)
+        self._followed_at = 0.0
+        self._follow_pending = False
+        self._shut = False
+        self._started_at = 0.0
+        self._download: tuple[str, object] | None = None  # (dataset, data_dir) while downloading
+        self.timer = QTimer(self)
+        self.timer.setInterval(POLL_MS)
+        self.timer.timeout.connect(self.poll)
+        self.worker = _Worker(self)
+        self.worker.done.connect(self._on_work_done)
+        self.worker.failed.connect(self._on_work_failed)
+        self.probe_runner = LatestRequestRunner("lab-probe", self)
+        self.probe_runner.finished.connect(lambda _g, image: self._send_probe(image))
+        self._test_key = None  # (dataset, data_dir) of the test set loaded or loading
+        self.test_images = self.test_labels = None
+        self._published = None  # the LoadedModel this controller last made the state's model
+        state.analysis_ready.connect(self._on_analysis)
+        state.model_changed.connect(self._on_model_changed)
+
+    # ----- the run ------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self.phase in (STARTING, RUNNING, PAUSED, STOPPING)
+
+    def _set_phase(self, phase: str) -> None:
+        if phase != self.phase:
+            self.phase = phase
+            self.state.set_training(self.running)
+            self.state.busy_changed.emit(BUSY_KEY, phase in (STARTING, RUNNING, STOPPING))
+            self.phase_changed.emit(phase)
+
+    def start(self, arch, dataset: str, data_dir, config, limit: int | None = None,
+              test_limit: int | None = None) -> bool:
+        """Train arch from random weights (seeded by config.seed). False (with a message)
+        when a run is going or the job cannot be made."""
+        if self.running:
+            self.message.emit("A training is running: stop it first.")
+            return False
+        self._close_job()
+        self.arch = arch
+        self.settings = RunSettings(dataset, config, limit, test_limit)
+        self.epochs, self.weights, self.weights_epoch, self.error = [], None, 0, None
+        return self._launch(initial_state=None)
+
+    def more_epochs(self, n: int) -> bool:
+        """Train the same network n more epochs (the job's own more_epochs when it is still
+        there, else a new job from the last good weights)."""
+        if self.arch is None or self.settings is None or self.running or n < 1:
+            return False
+        self.same_job = False
+        if self.job is not None and self.error is None:
+            try:
+                self.job.more_epochs(n)
+            except Exception as exc:  # a job that has ended cannot go on: start one below
+                self.message.emit(f"Starting a new run from the last weights ({exc}).")
+            else:
+                self.same_job = True
+                self._started_at = time.monotonic()
+                self._set_phase(RUNNING)
+                self.timer.start()
+                return True
+        from dataclasses import replace
+
+        self.settings.config = replace(self.settings.config, epochs=n)
+        self._close_job()
+        return self._launch(initial_state=self.weights)
+
+    def _launch(self, initial_state) -> bool:
+        settings = self.settings
+        try:
+            factory = self._job_factory or _default_job_factory()
+            self.job = factory(self.arch, settings.dataset, self._data_dir, settings.config,
+                               limit=settings.limit, test_limit=settings.test_limit,
+                               initial_state=initial_state)
+            self.job.start()
+        except Exception as exc:  # a bad setting: said in the lab, the app stays up
+            self.job = None
+            self._fail(f"Training could not start: {exc}")
+            return False
+        self._started_at = time.monotonic()
+        self._set_phase(STARTING)
+        self.timer.start()
+        self._send_current_probe()
+        return True
+
+    _data_dir = None
+
+    def set_data_dir(self, data_dir) -> None:
+        self._data_dir = data_dir
+
+    @property
+    def data_dir(self):
+        return self._data_dir
+
+    def pause(self) -> None:
+        if self.job is not None and self.phase == RUNNING:
+            self.job.pause()
+
+    def resume(self) -> None:
+        if self.job is not None and self.phase == PAUSED:
+            self.job.resume()
+
+    def stop(self) -> None:
+        """Ask the job to stop; 'stopped' follows within a second (the last good weights
+        are kept)."""
+        if self.job is not None and self.running:
+            self.job.stop()
+            self._set_phase(STOPPING)
+
+    def poll(self) -> None:
+        """Read the job's events (never waits) and publish each."""
+        if self.job is None:
+            self.timer.stop()
+            return
+        try:
+            events = self.job.poll()
+        except Exception as exc:
+            self._fail(f"Training stopped: {exc}")
+            return
+        for event in events:
+            self._on_event(event)
+        if self._follow_pending:
+            self._follow_now()
+
+    def _on_event(self, event: dict) -> None:
+        kind = event.get("type")
+        if kind == "started":
+            self._set_phase(RUNNING)
+            self.started.emit(event)
+        elif kind == "batch":
+            self.batch.emit(event)
+        elif kind == "filters":
+            self.filters.emit(np.asarray(event.get("weights")))
+        elif kind == "probe":
+            probs = np.asarray(event.get("probabilities"), dtype=np.float64)
+            self.probe.emit(probs, int(event.get("prediction", int(np.argmax(probs)))))
+        elif kind == "epoch":
+            self.epochs.append(event)
+            self.epoch_done.emit(event)
+        elif kind == "weights":
+            if event.get("evaluated") is False:
+                return  # stopped while testing: keep the weights whose accuracy is known
+            self.weights = event.get("state") or event.get("weights")
+            self.weights_epoch = len(self.epochs)
+            if self.following:
+                self._follow_pending = True
+        elif kind == "paused":
+            self._set_phase(PAUSED)
+        elif kind == "resumed":
+            self._set_phase(RUNNING)
+        elif kind in ("finished", "stopped"):
+            self.timer.stop()
+            self._set_phase(DONE)
+            done = len(self.epochs)
+            self.message.emit(f"Training {'finished' if kind == 'finished' else 'stopped'} "
+                              f"after {done} epoch{'s' if done != 1 else ''}."
+                              + (" Name the network to keep it." if self.weights else ""))
+            if self.following:
+                self._follow_pending = True
+        elif kind == "error":
+            self._fail(str(event.get("message") or "training failed"))
+
+    def _fail(self, message: str) -> None:
+        self.timer.stop()
+        self.error = message
+        self._set_phase(FAILED)
+        kept = (f" The weights after epoch {self.weights_epoch} are kept."
+                if self.weights is not None else "")
+        self.failed.emit(message + kept)
+
+    def _close_job(self) -> None:
+        if self.job is not None:
+            with contextlib.suppress(Exception):  # closing must never stop the app closing
+                self.job.close()
+            self.job = None
+
+    # ----- the network being trained, as a model -------------------------------------------
+
+    def run_card(self) -> dict:
+        """The model card of the current weights: architecture, dataset, accuracy, training
+        settings, seed, and the epochs' figures."""
+        import platform
+
+        import torch
+
+        from cnnviz import __version__
+        from cnnviz.core.data import dataset_checksums, get_dataset_info
+
+        settings = self.settings
+        last = self.epochs[self.weights_epoch - 1] if self.weights_epoch else {}
+        config = asdict(settings.config) if settings is not None else {}
+        card = {
+            "architecture": self.architecture_text(),
+            "dataset": settings.dataset if settings else "mnist",
+            "classes": list(get_dataset_info(settings.dataset).classes) if settings else None,
+            "dataset_sha256": dataset_checksums(settings.dataset) if settings else None,
+            "train_images": (settings.limit or 60_000) if settings else None,
+            **{k: config[k] for k in ("batch_size", "optimizer", "lr", "schedule", "augment",
+                                      "seed") if k in config},
+            "epochs": self.weights_epoch,
+            "test_accuracy": last.get("test_accuracy"),
+            "test_loss": last.get("test_loss"),
+            "seconds_per_epoch": [round(float(e.get("seconds", 0.0)), 1) for e in
+                                  self.epochs[:self.weights_epoch]],
+            "trained_in": "cnnviz training lab",
+            "versions": {"cnnviz": __version__, "torch": torch.__version__,
+                         "python": platform.python_version()},
+        }
+        if config.get("optimizer") == "sgd" and "sgd_momentum" in config:
+            card["momentum"] = config["sgd_momentum"]
+        if config.get("optimizer") == "adam" and "adam_beta1" in config:
+            card["adam_beta1"] = config["adam_beta1"]
+        if settings is not None and settings.test_limit:
+            card["test_images"] = settings.test_limit
+        return {k: v for k, v in card.items() if v is not None}
+
+    def architecture_text(self) -> str:
+        from cnnviz.core.arch_text import format_architecture
+
+        return format_architecture(self.arch) if self.arch is not None else ""
+
+    def current_model(self, name: str | None = None):
+        """The last good weights as a LoadedModel (None before the first epoch's weights)."""
+        if self.weights is None or self.arch is None:
+            return None
+        import torch
+
+        from cnnviz.core.models import Network
+        from cnnviz.core.weights import LoadedModel
+
+        net = Network(self.arch)
+        net.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in self.weights.items()})
+        net.eval()
+        card = self.run_card()
+        card["model_name"] = name or f"{self.arch.name} (training)"
+        return LoadedModel(net, card, None)
+
+    def follow(self, on: bool = True) -> bool:
+        """Show the network being trained in the CNN explorer (the state's model), and keep
+        showing its newest weights. False when there are no weights yet."""
+        self.following = on
+        if on:
+            if self.weights is None:
+                self.message.emit("No weights yet: the CNN explorer shows the network once "
+                                  "its first weights arrive.")
+                self._follow_pending = True
+                return False
+            self._follow_now(force=True)
+        return True
+
+    def _follow_now(self, force: bool = False) -> None:
+        if not force and time.monotonic() - self._followed_at < FOLLOW_MIN_S and self.running:
+            return  # again at a later poll, with the newest weights
+        self._follow_pending = False
+        loaded = self.current_model()
+        if loaded is None:
+            return
+        self._followed_at = time.monotonic()
+        from cnnviz.core import catalogue
+
+        entries = [e for e in self.state.catalogue
+                   if self._published is None or e.loaded is not self._published]
+        self._published = loaded
+        self.state.set_catalogue(catalogue.with_entry(entries, self._training_entry(loaded)))
+        self.state.set_model(loaded)
+
+    def _training_entry(self, loaded):
+        """The model picker's line for the network being trained."""
+        from cnnviz.core.catalogue import ModelEntry
+        from cnnviz.core.data import DATASET_NAMES
+
+        acc = loaded.card.get("test_accuracy")
+        facts = DATASET_NAMES[loaded.dataset] + (f", {100 * acc:.1f}%" if acc is not None else "")
+        label = f"{self.arch.name} — being trained, epoch {self.weights_epoch} — {facts}"
+        return ModelEntry(f"training:{self.arch.name}", label, loaded, None, False)
+
+    def _on_model_changed(self, loaded) -> None:
+        if loaded is not self._published:
+            self.following = False  # the user chose another model in the picker
+
+    # ----- the user's drawing, read by the network being trained ----------------------------
+
+    def _on_analysis(self, analysis) -> None:
+        if self.job is None or not self.running:
+            return
+        model = self.state.model
+        if model is not None and self.settings is not None and model.dataset == self.settings.dataset:
+            self._send_probe(analysis.digit.image)  # already framed for this dataset
+        else:
+            self._send_current_probe()
+
+    def _send_current_probe(self) -> None:
+        """The current image, preprocessed for the run's dataset on a worker."""
+        image = self.state.image
+        if image is None or self.settings is None:
+            return
+        from cnnviz.core.preprocess import preprocess_for
+
+        self.probe_runner.submit(lambda img, ds: preprocess_for(ds)(img).image, image,
+                                 self.settings.dataset)
+
+    def _send_probe(self, image28) -> None:
+        if self.job is not None and self.running:
+            image28 = np.asarray(image28, dtype=np.float32)
+            self.probe_input.emit(image28)
+            try:
+                self.job.set_probe(image28)
+            except Exception as exc:  # the probe is a nicety: never stop training for it
+                self.message.emit(f"Your drawing could not be sent to the training: {exc}")
+
+    # ----- files: the test set, the download, keeping and saving ----------------------------
+
+    def load_test_set(self, dataset: str, data_dir) -> None:
+        """The test split for the confusion matrix's pictures, read on a worker
+        (test_set_ready follows); nothing when it is loaded or loading already."""
+        key = (dataset, str(data_dir))
+        if key == self._test_key:
+            if self.test_images is not None:
+                self.test_set_ready.emit(self.test_images, self.test_labels)
+            return
+        self._test_key = key
+        self.test_images = self.test_labels = None
+        from cnnviz.core.data import load_split
+
+        self.worker.run("test-set", lambda: (key, load_split(dataset, "test", data_dir)))
+
+    def download(self, dataset: str, data_dir) -> None:
+        if self._download is not None:
+            return
+        from cnnviz.core.download import download_dataset
+
+        self._download = (dataset, data_dir)
+        self.worker.run("download", download_dataset, dataset, data_dir)
+        self._download_timer = QTimer(self)
+        self._download_timer.setInterval(250)
+        self._download_timer.timeout.connect(self._on_download_tick)
+        self._download_timer.start()
+        self._on_download_tick()
+
+    @property
+    def downloading(self) -> bool:
+        return self._download is not None
+
+    def _on_download_tick(self) -> None:
+        if self._download is not None:
+            self.download_progress.emit(*download_progress(*self._download))
+
+    def keep(self, name: str, folder=None) -> bool:
+        """Keep the last good weights in the user's models folder under name (written on a
+        worker; saved('keep', path) follows and the network joins the model picker)."""
+        from cnnviz.core.catalogue import model_name_problem, save_user_model
+
+        problem = model_name_problem(name)
+        if problem or self.weights is None:
+            self.save_failed.emit(problem or "there are no trained weights yet")
+            return False
+        loaded = self.current_model(name.strip())
+        images, labels = self.test_images, self.test_labels
+        self.worker.run("keep", lambda: (loaded, save_user_model(
+            loaded.model, name, _with_calibration(loaded, images, labels), folder)))
+        return True
+
+    def save_as(self, path, name: str) -> bool:
+        """Write the last good weights and their card to path (.safetensors), atomically."""
+        from cnnviz.core.weights import save_weights
+
+        if self.weights is None:
+            self.save_failed.emit("there are no trained weights yet")
+            return False
+        loaded = self.current_model(name.strip() or None)
+        images, labels = self.test_images, self.test_labels
+        self.worker.run("save-as", lambda: (loaded, save_weights(
+            loaded.model, path, _with_calibration(loaded, images, labels))))
+        return True
+
+    def load_user_models(self, folder=None) -> None:
+        """The models kept in the user's folder, read on a worker, added to the catalogue."""
+        from cnnviz.core.catalogue import user_entries
+
+        self.worker.run("user-models", user_entries, folder)
+
+    def _on_work_done(self, tag: str, result) -> None:
+        if self._shut:
+            return
+        from cnnviz.core import catalogue
+
+        if tag == "test-set":
+            key, (images, labels) = result
+            if key == self._test_key:
+                self.test_images, self.test_labels = images, labels
+                self.test_set_ready.emit(images, labels)
+        elif tag == "download":
+            dataset = self._download[0] if self._download else ""
+            self._end_download()
+            self.download_finished.emit(dataset)
+        elif tag in ("keep", "save-as"):
+            loaded, path = result
+            from cnnviz.core.weights import load_weights
+
+            try:  # the file as written, so the picker holds what a restart would read
+                kept = load_weights(path)
+            except Exception:
+                kept = loaded
+                kept.path = path
+            entry = (catalogue.user_entry(path, kept) if tag == "keep"
+                     else catalogue.file_entry(path, kept))
+            entries = self.state.catalogue
+            if tag == "keep" and self._published is not None:
+                # the network shown while training now has a name: one entry, not two
+                entries = [e for e in entries if e.loaded is not self._published]
+            self.state.set_catalogue(catalogue.with_entry(entries, entry))
+            if tag == "keep" and self._published is not None and self.state.model is self._published:
+                self._published = kept
+                self.state.set_model(kept)
+            self.saved.emit(tag, path)
+        elif tag == "user-models":
+            entries, problems = result
+            if entries:
+                self.state.set_catalogue(catalogue.with_entries(self.state.catalogue, entries))
+            for line in problems[:3]:
+                self.message.emit(f"A kept model could not be read: {line}")
+
+    def _on_work_failed(self, tag: str, message: str) -> None:
+        if self._shut:
+            return
+        if tag == "test-set":
+            self._test_key = None
+            self.message.emit(f"The test pictures could not be read: {message}")
+        elif tag == "download":
+            self._end_download()
+            self.download_failed.emit(offline_message(Exception(message)))
+        elif tag in ("keep", "save-as"):
+            self.save_failed.emit(message)
+        elif tag == "user-models":
+            self.message.emit(f"Your kept models could not be read: {message}")
+
+    def _end_download(self) -> None:
+        self._download = None
+        timer = getattr(self, "_download_timer", None)
+        if timer is not None:
+            timer.stop()
+
+    # ----- shutdown ------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """End a running training cleanly (the window is closing). Safe to call twice."""
+        if self._shut:
+            return
+        self._shut = True
+        self.timer.stop()
+        self._end_download()
+        self._close_job()
+        self.probe_runner.shutdown(timeout=1.0)
+        self.worker.shutdown()
+        self.state.analysis_ready.disconnect(self._on_analysis)
+        self.state.model_changed.disconnect(self._on_model_changed)
+        self.state.set_training(False)
+
+
+def _default_job_factory():
+    from cnnviz.core.training_job import TrainingJob
+
+    return TrainingJob
+
+
+CALIBRATION_IMAGES = 2000  # test images the unsure threshold is measured on (as cnnviz train)
+
+
+def _with_calibration(loaded, images, _labels=None) -> dict:
+    """The card, with card["verdict"] (the unsure threshold) when cnnviz.core.verdict can
+    compute one: on test images, which the lab never trains on."""
+    card = dict(loaded.card)
+    try:
+        from cnnviz.core.verdict import calibrate_for_card
+    except ImportError:
+        return card
+    if images is None:
+        return card
+    try:
+        verdict = calibrate_for_card(loaded.model, images[:CALIBRATION_IMAGES], loaded.dataset,
+                                     source="test images the lab never trained on")
+    except Exception:  # a threshold is a nicety; the model is kept without one
+        return card
+    if isinstance(verdict, dict):
+        card["verdict"] = verdict
+    return card

@@ -1,0 +1,586 @@
+"""The training lab tab: build a network, train it, and watch it learn.
+
+Left: the architecture editor (editor.py) and the training settings (settings_panel.py).
+Right: where the data folder lacks the training set, a banner offering the download or a
+folder; Start, Pause/Resume, Stop, Train more and Show in CNN explorer; the progress bar;
+the live curves, the first convolution's filters and the user's drawing read by the
+network being trained (live.py); after each epoch the confusion matrix and a clicked
+cell's test images (confusion.py); and, when it stops, naming and keeping the network.
+
+This class composes the panels and routes the training controller's signals to them
+(cnnviz.ui.controllers.training owns the job, the timer and every file).
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cnnviz.core.catalogue import model_name_problem, user_models_dir
+from cnnviz.core.data import DATASET_NAMES, get_dataset_info, resolve_data_dir
+from cnnviz.core.formulas import percent
+
+from ..controllers import training as tc
+from . import wording as W
+from .confusion import MAX_CELL_IMAGES, CellImages, ConfusionView
+from .editor import ArchitectureEditor
+from .live import Curves, FilterView, ProbeView, Progress
+from .settings_panel import SETTINGS_GROUP, TrainingSettings
+
+ERROR_STYLE = "color: #b00020;"
+OK_STYLE = "color: #1b5e20;"
+
+
+class _FitToViewport(QWidget):
+    """Holds a panel in a scroll area: it fills the visible area and scrolls only below its
+    minimum size (a word-wrapped label inside would make QScrollArea size it by
+    height-for-width, far taller than the view)."""
+
+    def __init__(self, child: QWidget) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(child)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt override)
+        return False
+
+    def heightForWidth(self, _width: int) -> int:  # noqa: N802 (Qt override; QScrollArea asks)
+        return -1
+
+
+def _scroll(widget: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidget(_FitToViewport(widget))
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    return area
+
+
+def _button(text: str, tip: str, slot) -> QPushButton:
+    button = QPushButton(text)
+    button.setToolTip(tip)
+    button.clicked.connect(lambda _c=False: slot())
+    return button
+
+
+class TrainingLab(QWidget):
+    """See the module docstring. Contract with the main window: status_message,
+    show_explorer (the user asked to see the network in the CNN explorer), set_active(),
+    export_array(), save_settings(), restore_settings(), shutdown()."""
+
+    status_message = Signal(str)
+    show_explorer = Signal()
+
+    def __init__(self, state, data_dir=None, parent: QWidget | None = None, job_factory=None):
+        super().__init__(parent)
+        self.state = state
+        self.controller = tc.TrainingController(state, self, job_factory=job_factory)
+        self.controller.set_data_dir(data_dir)
+        self.last_epoch: dict | None = None
+        self._pending_cell: tuple[int, int] | None = None
+        self._cell: tuple[int, int] | None = None  # the cell whose images are shown
+        self._shown_results = False
+        self._sized = False
+        self.test_limit: int | None = None  # test on the first N test images only (tests)
+        self._shut = False
+        self._build_ui()
+        self._connect()
+        self._on_phase(tc.IDLE)
+        self._check_data()
+        self.controller.load_user_models()
+
+    # ----- building -------------------------------------------------------------------
+
+    def _build_ui(self) -> None:
+        root = QHBoxLayout(self)
+        root.setContentsMargins(6, 6, 6, 6)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        root.addWidget(self.splitter)
+        self.left_tabs = QTabWidget()
+        self.editor = ArchitectureEditor()
+        self.settings = TrainingSettings()
+        self.left_tabs.addTab(_scroll(self.editor), "1 Network")
+        self.left_tabs.addTab(_scroll(self.settings), "2 Settings")
+        self.left_tabs.setTabToolTip(0, "The layers of the network to train, with their shapes "
+                                        "and parameter counts.")
+        self.left_tabs.setTabToolTip(1, "The dataset, optimizer, learning rate, batch size, "
+                                        "epochs and the rest.")
+        self.splitter.addWidget(self.left_tabs)
+        right = QWidget()
+        box = QVBoxLayout(right)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self._build_data_banner())
+        box.addLayout(self._build_controls())
+        self.progress = Progress()
+        box.addWidget(self.progress)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.RichText)
+        box.addWidget(self.message)
+        self.curves = Curves()
+        self.live_splitter = QSplitter(Qt.Orientation.Vertical)  # curves above, the rest below
+        self.live_splitter.setChildrenCollapsible(False)
+        self.live_splitter.addWidget(self.curves)
+        middle = QWidget()
+        row = QHBoxLayout(middle)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.filter_view = FilterView()
+        row.addWidget(self.filter_view, 1)
+        self.probe_view = ProbeView()
+        row.addWidget(self.probe_view, 1)
+        self.live_splitter.addWidget(middle)
+        self.live_splitter.setStretchFactor(0, 1)
+        self.live_splitter.setStretchFactor(1, 1)
+        box.addWidget(self.live_splitter, 1)
+        box.addWidget(self._build_finish())
+        self.left_tabs.addTab(self._build_results(), "3 Confusion")
+        self.left_tabs.setTabToolTip(2, W.CONFUSION_TIP)
+        right_scroll = _scroll(right)
+        # The live panels shrink with the window instead of scrolling sideways.
+        right_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        right.setMinimumWidth(300)
+        self.splitter.addWidget(right_scroll)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([540, 640])
+
+    def _build_results(self) -> QWidget:
+        page = QWidget()
+        box = QVBoxLayout(page)
+        self.confusion_title = QLabel("<b>Confusion matrix</b> on the test set: it fills in "
+                                      "after the first epoch. Rows: the true class; columns: "
+                                      "the network's answer.")
+        self.confusion_title.setWordWrap(True)
+        self.confusion_title.setToolTip(W.CONFUSION_TIP)
+        box.addWidget(self.confusion_title)
+        self.confusion = ConfusionView()
+        box.addWidget(self.confusion, 3)
+        self.cell_images = CellImages()
+        box.addWidget(self.cell_images, 2)
+        return page
+
+    def _build_data_banner(self) -> QWidget:
+        self.data_banner = QFrame()
+        self.data_banner.setStyleSheet("QFrame { background: #fff4e5; border-radius: 4px; }")
+        box = QVBoxLayout(self.data_banner)
+        self.data_label = QLabel()
+        self.data_label.setWordWrap(True)
+        box.addWidget(self.data_label)
+        row = QHBoxLayout()
+        self.download_button = _button("Download it", W.DOWNLOAD_TIP, self.download)
+        self.folder_button = _button("Choose a folder…", W.CHOOSE_FOLDER_TIP, self.choose_folder)
+        self.download_bar = QProgressBar()
+        self.download_bar.setToolTip("How much of the four files is here.")
+        self.download_bar.setVisible(False)
+        row.addWidget(self.download_button)
+        row.addWidget(self.folder_button)
+        row.addWidget(self.download_bar, 1)
+        box.addLayout(row)
+        self.data_banner.setVisible(False)
+        return self.data_banner
+
+    def _build_controls(self) -> QVBoxLayout:
+        rows = QVBoxLayout()
+        first, second = QHBoxLayout(), QHBoxLayout()
+        self.start_button = _button("Start training", W.START_TIP, self.start)
+        self.pause_button = _button("Pause", W.PAUSE_TIP, self.toggle_pause)
+        self.stop_button = _button("Stop", W.STOP_TIP, self.controller.stop)
+        self.more_button = _button("Train more", W.MORE_TIP, self.train_more)
+        self.more_count = QSpinBox()
+        self.more_count.setRange(1, 100)
+        self.more_count.setValue(1)
+        self.more_count.setSuffix(" epoch(s)")
+        self.more_count.setToolTip(W.MORE_COUNT_TIP)
+        self.follow_button = _button("Show in CNN explorer", W.FOLLOW_TIP, self.show_in_explorer)
+        for widget in (self.start_button, self.pause_button, self.stop_button):
+            first.addWidget(widget)
+        first.addStretch(1)
+        for widget in (self.more_button, self.more_count, self.follow_button):
+            second.addWidget(widget)
+        second.addStretch(1)
+        rows.addLayout(first)
+        rows.addLayout(second)
+        return rows
+
+    def _build_finish(self) -> QWidget:
+        group = QGroupBox("Keep the trained network")
+        group.setToolTip(W.NAME_TIP)
+        row = QHBoxLayout(group)
+        row.addWidget(QLabel("Name"))
+        self.name_edit = QLineEdit()
+        self.name_edit.setToolTip(W.NAME_TIP)
+        self.name_edit.setPlaceholderText("e.g. my-keras-98")
+        self.name_edit.returnPressed.connect(self.keep)
+        row.addWidget(self.name_edit, 1)
+        self.keep_button = _button("Keep in my models", W.KEEP_TIP, self.keep)
+        self.save_as_button = _button("Save as…", W.SAVE_AS_TIP, self.save_as)
+        row.addWidget(self.keep_button)
+        row.addWidget(self.save_as_button)
+        self.finish_group = group
+        return group
+
+    def _connect(self) -> None:
+        c = self.controller
+        c.phase_changed.connect(self._on_phase)
+        c.batch.connect(self._on_batch)
+        c.epoch_done.connect(self._on_epoch)
+        c.filters.connect(self.filter_view.show_weights)
+        c.probe.connect(self.probe_view.show_answer)
+        c.probe_input.connect(self.probe_view.show_input)
+        c.failed.connect(self._on_failed)
+        c.message.connect(self._say)
+        c.test_set_ready.connect(self._on_test_set)
+        c.download_progress.connect(self._on_download_progress)
+        c.download_finished.connect(self._on_download_finished)
+        c.download_failed.connect(self._on_download_failed)
+        c.saved.connect(self._on_saved)
+        c.save_failed.connect(lambda text: self._say(f"Not saved: {text}", error=True))
+        self.settings.dataset_changed.connect(lambda _d: self._check_data())
+        self.confusion.cell_clicked.connect(self.show_cell)
+        self.cell_images.image_chosen.connect(self.use_test_image)
+        self.editor.changed.connect(self._on_architecture_changed)
+        self.editor.preset_chosen.connect(self._on_preset_chosen)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if not self._sized:  # first shown: the editor gets the room its formulas need
+            self._sized = True
+            total = sum(self.splitter.sizes()) or self.width()
+            left = int(min(max(400, 0.46 * total), total - 300))
+            self.splitter.setSizes([left, total - left])
+
+    # ----- the run ------------------------------------------------------------------------
+
+    def start(self) -> bool:
+        problem = self.editor.problem()
+        if problem:
+            self._say(f"Cannot train this network: {problem}.", error=True)
+            self.left_tabs.setCurrentIndex(0)
+            return False
+        dataset = self.settings.dataset()
+        missing = tc.training_set_problem(dataset, self.controller.data_dir)
+        if missing:
+            self._check_data()
+            self._say(missing, error=True)
+            return False
+        config = self.settings.config()
+        self.curves.clear()
+        self.progress.reset_run(config.epochs)
+        self.confusion.set_classes(list(get_dataset_info(dataset).classes))
+        self.probe_view.set_classes(list(get_dataset_info(dataset).classes))
+        self.probe_view.clear()
+        self.cell_images.show_text("Click a cell of the matrix to see its test images.")
+        self.last_epoch = None
+        self._cell = None
+        self._shown_results = False
+        self._arch_trained = self.editor.architecture()
+        if not self._has_conv(self._arch_trained):
+            self.filter_view.show_none("This network has no convolution: no filters to draw")
+        ok = self.controller.start(self._arch_trained, dataset, self.controller.data_dir, config,
+                                   limit=self.settings.limit_value(), test_limit=self.test_limit)
+        if ok:
+            self._say(f"Training {html.escape(self._arch_trained.name)} on "
+                      f"{DATASET_NAMES[dataset]}…")
+            self.controller.load_test_set(dataset, self.controller.data_dir)
+        return ok
+
+    @staticmethod
+    def _has_conv(arch) -> bool:
+        return any(getattr(spec, "type", "") == "conv" for spec in arch.layers)
+
+    def toggle_pause(self) -> None:
+        if self.controller.phase == tc.PAUSED:
+            self.controller.resume()
+        else:
+            self.controller.pause()
+
+    def train_more(self) -> bool:
+        n = self.more_count.value()
+        done = len(self.curves.epoch_x)
+        ok = self.controller.more_epochs(n)
+        if ok:
+            if not self.controller.same_job:  # a new job counts its epochs from 1 again
+                self.curves.continue_run()
+            self.progress.reset_run(n, first_epoch=done + 1)
+            self._say(f"Training {n} more epoch{'s' if n != 1 else ''}…")
+        return ok
+
+    def show_in_explorer(self) -> None:
+        if self.controller.follow(True):
+            self._say("The CNN explorer shows the network being trained, with its newest "
+                      "weights.")
+            self.show_explorer.emit()
+
+    def _on_phase(self, phase: str) -> None:
+        running = phase in (tc.STARTING, tc.RUNNING, tc.PAUSED, tc.STOPPING)
+        has_weights = self.controller.weights is not None
+        self.start_button.setEnabled(not running)
+        self.pause_button.setEnabled(phase in (tc.RUNNING, tc.PAUSED))
+        self.pause_button.setText("Resume" if phase == tc.PAUSED else "Pause")
+        self.pause_button.setToolTip(W.RESUME_TIP if phase == tc.PAUSED else W.PAUSE_TIP)
+        self.stop_button.setEnabled(phase in (tc.STARTING, tc.RUNNING, tc.PAUSED))
+        can_more = not running and has_weights and phase != tc.IDLE
+        self.more_button.setEnabled(can_more)
+        self.more_count.setEnabled(can_more)
+        self.follow_button.setEnabled(phase != tc.IDLE)
+        self.editor.set_editable(not running)
+        self.settings.set_editable(not running)
+        done = phase in (tc.DONE, tc.FAILED) and has_weights
+        self.finish_group.setEnabled(done)
+        if phase == tc.STARTING:
+            self.progress.show_text("Starting: reading the training images…")
+        elif phase == tc.PAUSED:
+            self.progress.show_text(self.progress.format() + " · paused")
+        elif phase == tc.STOPPING:
+            self.progress.show_text("Stopping…")
+        elif phase == tc.DONE:
+            acc = self.curves.last_test_accuracy()
+            self.progress.show_text("Done" + (f": {percent(acc)} of the test images right"
+                                              if acc is not None else ""), full=True)
+            if done and not self.name_edit.text():
+                self.name_edit.setText(self._suggested_name())
+        if done:
+            self.name_edit.setFocus()
+
+    def _suggested_name(self) -> str:
+        base = self.controller.arch.name if self.controller.arch is not None else "my-network"
+        acc = self.curves.last_test_accuracy()
+        return f"{base}-{100 * acc:.1f}" if acc is not None else base
+
+    def _on_batch(self, event: dict) -> None:
+        self.curves.add_batch(event)
+        if self.controller.phase == tc.RUNNING:
+            self.progress.show_batch(event)
+
+    def _on_epoch(self, event: dict) -> None:
+        self.curves.add_epoch(event)
+        self.last_epoch = event
+        confusion = event.get("confusion")
+        if confusion is not None:
+            self.confusion.show_confusion(confusion)
+            if not self._shown_results:  # once a run: the user may go back to the network
+                self._shown_results = True
+                self.left_tabs.setCurrentIndex(2)
+            if self._cell is not None:  # the chosen cell's images as this epoch reads them
+                self.show_cell(*self._cell)
+            else:
+                self.cell_images.show_text("Click a cell of the matrix to see its test images.")
+            n = int(np.asarray(confusion).sum())
+            acc = event.get("test_accuracy")
+            self.confusion_title.setText(
+                f"<b>Confusion matrix</b> after epoch {len(self.curves.epoch_x)} on {n:,} test "
+                f"images ({percent(acc) if acc is not None else '?'} right). Rows: true class; "
+                "columns: the network's answer. Click a cell.")
+        acc = event.get("test_accuracy")
+        if acc is not None:
+            self._say(f"Epoch {event.get('epoch')}: {percent(float(acc))} of the test images "
+                      f"right, test loss {float(event.get('test_loss', float('nan'))):.4f}.")
+
+    def _on_failed(self, message: str) -> None:
+        head = "" if message.lower().startswith("training") else "<b>Training failed:</b> "
+        self._say(f"{head}{html.escape(message)} The app keeps running; change a setting "
+                  "and start again.", error=True, escaped=True)
+
+    def _on_architecture_changed(self, _arch) -> None:
+        if not self.controller.running:
+            problem = self.editor.problem()
+            self.start_button.setToolTip(W.START_TIP if not problem else
+                                         f"{W.START_TIP} Not now: {problem}.")
+
+    def _on_preset_chosen(self, key: str) -> None:
+        """A preset with its own training recipe (the fast one) brings its settings."""
+        from cnnviz.core.training import RECIPES
+
+        if key in RECIPES:
+            self.settings.apply_recipe(RECIPES[key])
+            self._say(f"The {key} preset comes with its own training recipe: the training "
+                      "settings now follow it.")
+
+    # ----- the confusion matrix's cells ---------------------------------------------------
+
+    def show_cell(self, true: int, predicted: int) -> None:
+        self._cell = (true, predicted)
+        if self.last_epoch is None or self.last_epoch.get("test_predictions") is None:
+            self.cell_images.show_text("The matrix fills in after the first epoch.")
+            return
+        if self.controller.test_images is None:
+            self._pending_cell = (true, predicted)
+            self.cell_images.show_text("Reading the test images…")
+            settings = self.controller.settings
+            if settings is not None:
+                self.controller.load_test_set(settings.dataset, self.controller.data_dir)
+            return
+        predictions = np.asarray(self.last_epoch["test_predictions"])
+        confidence = self.last_epoch.get("test_confidence")
+        confidence = np.asarray(confidence) if confidence is not None else None
+        indices, count = tc.cell_members(self.controller.test_labels, predictions, confidence,
+                                         true, predicted, MAX_CELL_IMAGES)
+        self.cell_images.show_cell(true, predicted, indices, self.controller.test_images,
+                                   predictions, confidence, self.confusion.classes, count)
+
+    def _on_test_set(self, _images, _labels) -> None:
+        if self._pending_cell is not None:
+            cell, self._pending_cell = self._pending_cell, None
+            self.show_cell(*cell)
+
+    def use_test_image(self, index: int) -> None:
+        images, labels = self.controller.test_images, self.controller.test_labels
+        if images is None or not 0 <= index < len(images):
+            return
+        settings = self.controller.settings
+        dataset = settings.dataset if settings is not None else "mnist"
+        name = get_dataset_info(dataset).classes[int(labels[index])]
+        self.state.set_image(images[index].astype(np.float32),
+                             f"{DATASET_NAMES[dataset]} test image #{index} (a {name})")
+        self.status_message.emit(f"Test image #{index} is the input now")
+
+    # ----- data -------------------------------------------------------------------------
+
+    def _check_data(self) -> bool:
+        problem = tc.training_set_problem(self.settings.dataset(), self.controller.data_dir)
+        self.data_banner.setVisible(problem is not None)
+        if problem:
+            self.data_label.setText(f"{problem} Download it, or choose a folder that has it.")
+        return problem is None
+
+    def download(self) -> None:
+        dataset = self.settings.dataset()
+        self.download_button.setEnabled(False)
+        self.download_bar.setVisible(True)
+        self.download_bar.setRange(0, 0)
+        self.data_label.setText(f"Downloading {DATASET_NAMES[dataset]} from its public "
+                                "mirrors, each file checked against its published SHA-256…")
+        self.controller.download(dataset, self.controller.data_dir)
+
+    def _on_download_progress(self, done: int, total: int) -> None:
+        self.download_bar.setRange(0, max(1, total))
+        self.download_bar.setValue(done)
+        self.download_bar.setFormat(f"{done / 2**20:.1f} of {total / 2**20:.1f} MB")
+
+    def _on_download_finished(self, dataset: str) -> None:
+        self.download_button.setEnabled(True)
+        self.download_bar.setVisible(False)
+        if self._check_data():
+            self._say(f"{DATASET_NAMES.get(dataset, dataset)} is here: ready to train.")
+
+    def _on_download_failed(self, message: str) -> None:
+        self.download_button.setEnabled(True)
+        self.download_bar.setVisible(False)
+        self.data_label.setText(message)
+
+    def choose_folder(self) -> None:
+        start = str(resolve_data_dir(self.controller.data_dir))
+        folder = QFileDialog.getExistingDirectory(self, "Folder with the datasets", start)
+        if folder:
+            self.set_data_dir(folder)
+
+    def set_data_dir(self, folder) -> None:
+        self.controller.set_data_dir(folder)
+        if self._check_data():
+            self._say(f"Using the data in {html.escape(str(folder))}.")
+
+    # ----- keeping --------------------------------------------------------------------------
+
+    def keep(self) -> bool:
+        name = self.name_edit.text().strip()
+        problem = model_name_problem(name)
+        if problem:
+            self._say(f"Not kept: {problem}.", error=True)
+            return False
+        self.keep_button.setEnabled(False)
+        return self.controller.keep(name)
+
+    def save_as(self, path: str | None = None) -> bool:
+        name = self.name_edit.text().strip() or self._suggested_name()
+        if path is None:
+            suggested = str(Path.home() / f"{name}.safetensors")
+            path, _ = QFileDialog.getSaveFileName(self, "Save the trained network", suggested,
+                                                  "cnnviz weights (*.safetensors)")
+            if not path:
+                return False
+        if not str(path).endswith(".safetensors"):
+            path = f"{path}.safetensors"
+        return self.controller.save_as(path, name)
+
+    def _on_saved(self, tag: str, path) -> None:
+        self.keep_button.setEnabled(True)
+        if tag == "keep":
+            self._say(f"Kept as <b>{html.escape(Path(path).stem)}</b> in "
+                      f"{html.escape(str(Path(path).parent))}: it is in the CNN explorer's "
+                      "model picker, now and after a restart.", ok=True, escaped=True)
+        else:
+            self._say(f"Saved {html.escape(str(path))}. Try <code>cnnviz evaluate --weights "
+                      f"{html.escape(str(path))}</code>.", ok=True, escaped=True)
+        self.status_message.emit(f"Saved {path}")
+
+    # ----- messages -------------------------------------------------------------------------
+
+    def _say(self, text: str, error: bool = False, ok: bool = False, escaped: bool = False) -> None:
+        self.message.setStyleSheet(ERROR_STYLE if error else OK_STYLE if ok else "")
+        self.message.setText(text if escaped or "<" in text else html.escape(text))
+        self.status_message.emit(_plain(text))
+
+    # ----- contract with the main window ----------------------------------------------------
+
+    def set_active(self, active: bool) -> None:
+        """Training goes on while the tab is hidden; the curves keep their data."""
+
+    def export_array(self) -> tuple[str, np.ndarray] | None:
+        if self.last_epoch is not None and self.last_epoch.get("confusion") is not None:
+            return "training-lab-confusion", np.asarray(self.last_epoch["confusion"])
+        if self.curves.batch_loss:
+            return "training-lab-loss", np.asarray(self.curves.batch_loss)
+        return None
+
+    def save_settings(self, settings: QSettings) -> None:
+        self.settings.save_settings(settings)
+        settings.setValue(f"{SETTINGS_GROUP}/architecture", self.editor.architecture().to_json())
+        if self.controller.data_dir:
+            settings.setValue(f"{SETTINGS_GROUP}/data_dir", str(self.controller.data_dir))
+
+    def restore_settings(self, settings: QSettings) -> None:
+        self.settings.restore_settings(settings)
+        text = settings.value(f"{SETTINGS_GROUP}/architecture")
+        if text:
+            self.editor.restore(str(text))
+        folder = settings.value(f"{SETTINGS_GROUP}/data_dir")
+        if folder and not self.controller.data_dir and Path(str(folder)).is_dir():
+            self.controller.set_data_dir(str(folder))
+        self._check_data()
+
+    def models_folder(self) -> Path:
+        return user_models_dir()
+
+    def shutdown(self) -> None:
+        if self._shut:
+            return
+        self._shut = True
+        self.controller.shutdown()
+
+
+def _plain(text: str, most: int = 160) -> str:
+    """Rich text as one status-bar line (a long message is cut; the lab shows all of it)."""
+    import re
+
+    line = " ".join(html.unescape(re.sub(r"<[^>]+>", "", text)).split())
+    return line if len(line) <= most else line[:most - 1] + "…"

@@ -1,0 +1,416 @@
+"""The training controller: a job's events become signals and curves; pause, resume, stop
+and train more reach the job; a failure keeps the last good weights; the network being
+trained can be shown in the CNN explorer; a kept network is in the user's models folder
+and in the model picker after the catalogue is made again. The events come from a
+scripted job here (every case, no timing); test_lab_training_runs_for_real trains."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from lab_fakes import ScriptedJob  # (tests/ is on sys.path)
+
+from cnnviz.app_state import AppState
+from cnnviz.core import catalogue
+from cnnviz.core.models import ARCHITECTURES, Network
+from cnnviz.core.training import TrainConfig
+from cnnviz.ui.controllers import training as tc
+from cnnviz.ui.lab.explorer import TrainingLab
+
+ARCH = ARCHITECTURES["lecture-keras"]
+
+
+@pytest.fixture
+def models_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "models"
+    monkeypatch.setenv(catalogue.MODELS_ENV_VAR, str(folder))
+    return folder
+
+
+@pytest.fixture
+def lab(qtbot, models_dir, monkeypatch):
+    monkeypatch.setenv("CNNVIZ_DATA_DIR", "/work/shared/data")
+    ScriptedJob.made.clear()
+    state = AppState()
+    state.set_catalogue(catalogue.shipped_entries())
+    widget = TrainingLab(state, job_factory=ScriptedJob)
+    qtbot.addWidget(widget)
+    yield widget
+    widget.shutdown()
+
+
+def weights_of(seed: int) -> dict:
+    torch.manual_seed(seed)
+    return {k: v.numpy().copy() for k, v in Network(ARCH).state_dict().items()}
+
+
+def run_epoch(job: ScriptedJob, epoch: int, batches: int = 4, acc: float = 0.9, seed: int = 0):
+    for b in range(batches):
+        job.push("batch", epoch=epoch, batch=b + 1, batches=batches, loss=2.0 / (epoch + b),
+                 elapsed_s=1.0 * b, eta_s=3.0)
+    confusion = np.diag([10] * 10)
+    job.push("epoch", epoch=epoch, train_loss=0.5, train_accuracy=acc - 0.02,
+             test_loss=0.3, test_accuracy=acc, confusion=confusion.tolist(),
+             test_predictions=np.repeat(np.arange(10), 10), test_confidence=np.full(100, 0.8),
+             seconds=2.0)
+    job.push("weights", state=weights_of(seed))
+
+
+def start(lab: TrainingLab) -> ScriptedJob:
+    lab.editor.choose_preset("lecture-keras")
+    lab.settings.epochs.setValue(2)
+    assert lab.start()
+    job = ScriptedJob.made[-1]
+    assert job.calls == ["start"] and job.architecture == ARCH and job.initial_state is None
+    assert isinstance(job.config, TrainConfig) and job.config.epochs == 2
+    return job
+
+
+def test_events_become_curves_progress_and_a_confusion_matrix(lab):
+    job = start(lab)
+    assert lab.controller.phase == tc.STARTING and lab.state.training
+    assert not lab.start_button.isEnabled() and not lab.editor.add_button.isEnabled()
+    job.push("started", epochs=2)
+    lab.controller.poll()
+    assert lab.controller.phase == tc.RUNNING and lab.stop_button.isEnabled()
+    run_epoch(job, 1)
+    filters = np.random.default_rng(0).normal(size=(64, 1, 3, 3)).astype(np.float32)
+    job.push("filters", weights=filters)
+    lab.controller.poll()
+    lab.curves.redraw()
+    x, y = lab.curves.batch_curve.getData()
+    assert list(y) == [2.0, 1.0, 2 / 3, 0.5] and x[-1] == 1.0
+    assert list(lab.curves.test_acc_curve.getData()[1]) == [90.0]  # per cent
+    assert lab.confusion.item(4, 4).text() == "10"
+    assert "epoch 1 of 2 · batch 4/4" in lab.progress.format()
+    assert lab.filter_view.image.image.shape == (8 * 4 + 1, 8 * 4 + 1)
+    assert lab.controller.weights_epoch == 1
+
+
+def test_pause_resume_stop_and_train_more_reach_the_job(lab):
+    job = start(lab)
+    job.push("started")
+    lab.controller.poll()
+    lab.pause_button.click()
+    job.push("paused")
+    lab.controller.poll()
+    assert lab.controller.phase == tc.PAUSED and lab.pause_button.text() == "Resume"
+    lab.pause_button.click()
+    job.push("resumed")
+    lab.controller.poll()
+    assert lab.controller.phase == tc.RUNNING
+    run_epoch(job, 1)
+    lab.controller.poll()
+    lab.stop_button.click()
+    assert lab.controller.phase == tc.STOPPING
+    job.push("stopped")
+    lab.controller.poll()
+    assert job.calls == ["start", "pause", "resume", "stop"]
+    assert lab.controller.phase == tc.DONE and not lab.state.training
+    assert lab.finish_group.isEnabled() and lab.name_edit.text() == "lecture-keras-90.0"
+    assert lab.more_button.isEnabled() and lab.start_button.isEnabled()
+    lab.more_count.setValue(2)
+    assert lab.train_more()
+    assert job.calls[-1] == "more 2" and lab.controller.phase == tc.RUNNING
+    run_epoch(job, 2, acc=0.95, seed=1)  # the same job: its epochs count on
+    lab.controller.poll()
+    assert list(lab.curves.epoch_x) == [1.0, 2.0]
+    assert "epoch 2 of 3" in lab.progress.format()
+
+
+def test_a_failure_is_a_message_and_the_last_good_weights_stay(lab):
+    job = start(lab)
+    job.push("started")
+    run_epoch(job, 1, seed=3)
+    lab.controller.poll()
+    job.push("error", message="the loss became nan in epoch 2, batch 5")
+    lab.controller.poll()
+    assert lab.controller.phase == tc.FAILED and not lab.state.training
+    assert "Training failed" in lab.message.text() and "nan" in lab.message.text()
+    assert "after epoch 1 are kept" in lab.message.text()
+    kept = lab.controller.current_model("x")
+    for k, v in weights_of(3).items():
+        assert np.array_equal(kept.model.state_dict()[k].numpy(), v)
+    assert lab.start_button.isEnabled() and lab.finish_group.isEnabled()
+
+
+def test_a_job_that_cannot_start_is_a_message(lab, qtbot):
+    class Broken(ScriptedJob):
+        def start(self):
+            raise ValueError("the batch size must be a whole number of at least 1")
+
+    lab.controller._job_factory = Broken
+    assert not lab.start()
+    assert "could not start" in lab.message.text() and "batch size" in lab.message.text()
+    assert lab.controller.phase == tc.FAILED and lab.start_button.isEnabled()
+
+
+def test_an_impossible_network_is_not_started(lab):
+    lab.editor.text_edit.setText("conv 8 3, relu, flatten, dense 10")
+    lab.editor.apply_text()
+    lab.editor.set_architecture(ARCH.__class__("x", "", ARCH.layers[:3]))
+    assert not lab.start()
+    assert "Cannot train this network" in lab.message.text()
+    assert ScriptedJob.made == []
+
+
+def test_the_drawing_is_sent_to_the_training_and_its_answer_shown(lab, qtbot):
+    job = start(lab)
+    job.push("started")
+    lab.controller.poll()
+    image = np.zeros((280, 280), np.float32)
+    image[60:220, 130:150] = 255  # a "1"
+    lab.state.set_image(image, "drawing")
+    lab.controller._send_current_probe()
+    qtbot.waitUntil(lambda: len(job.probes) >= 1, timeout=5000)
+    probe = job.probes[-1]
+    assert probe.shape == (28, 28) and probe.dtype == np.float32 and 0.5 < probe.max() <= 1.0
+    p = np.full(10, 0.02)
+    p[1] = 0.82
+    job.push("probe", probabilities=p, prediction=1)
+    lab.controller.poll()
+    assert lab.probe_view.answer.text() == "1" and "82.0%" in lab.probe_view.sure.text()
+
+
+def test_the_cnn_explorer_can_show_the_network_being_trained(lab):
+    job = start(lab)
+    job.push("started")
+    lab.controller.poll()
+    assert not lab.controller.follow(True)  # no weights yet: it follows once they come
+    run_epoch(job, 1, seed=5)
+    lab.controller.poll()
+    shown = lab.state.model
+    assert shown is not None and shown.model.arch == ARCH
+    for k, v in weights_of(5).items():
+        assert np.array_equal(shown.model.state_dict()[k].numpy(), v)
+    run_epoch(job, 2, seed=6)
+    lab.controller.poll()
+    lab.controller._follow_now(force=True)
+    labels = [e.label for e in lab.state.catalogue if "being trained" in e.label]
+    assert labels == ["lecture-keras — being trained, epoch 2 — MNIST, 90.0%"]  # one line
+    lab.state.set_model(catalogue.shipped_loaded(lab.state.catalogue, "cnnviz"))
+    assert not lab.controller.following  # the user chose another model
+
+
+def test_a_kept_network_is_in_the_folder_and_the_picker_after_a_restart(lab, qtbot, models_dir):
+    from cnnviz.ui.cnn.explorer import CnnExplorer
+    from cnnviz.ui.controllers import AnalysisController
+
+    job = start(lab)
+    job.push("started")
+    run_epoch(job, 1, acc=0.981, seed=7)
+    job.push("finished")
+    lab.controller.poll()
+    lab.name_edit.setText("my keras 98")
+    with qtbot.waitSignal(lab.controller.saved, timeout=10000):
+        assert lab.keep()
+    files = list(models_dir.glob("*.safetensors"))
+    assert [f.name for f in files] == ["my-keras-98.safetensors"]
+    assert any(e.label.startswith("my keras 98 (yours)") for e in lab.state.catalogue)
+    # a restart: a new state, the catalogue made again from the shipped models and the folder
+    entries, problems = catalogue.user_entries()
+    assert problems == [] and [e.loaded.name for e in entries] == ["my keras 98"]
+    card = entries[0].loaded.card
+    assert card["test_accuracy"] == 0.981 and card["dataset"] == "mnist"
+    assert card["architecture"] == ("conv 64 3, relu, maxpool 2, conv 64 3, relu, maxpool 2, "
+                                    "flatten, dense 10, softmax")
+    assert card["epochs"] == 1 and card["seed"] == 0 and card["optimizer"] == "adam"
+    state = AppState()
+    state.set_catalogue(catalogue.with_entries(catalogue.shipped_entries(), entries))
+    controller = AnalysisController(state)
+    explorer = CnnExplorer(state, controller)
+    qtbot.addWidget(explorer)
+    row = next(i for i in range(explorer.model_combo.count())
+               if explorer.model_combo.itemText(i).startswith("my keras 98"))
+    explorer.model_combo.setCurrentIndex(row)
+    explorer.model_combo.activated.emit(row)
+    assert state.model.name == "my keras 98"
+    for k, v in weights_of(7).items():
+        assert np.array_equal(state.model.model.state_dict()[k].numpy(), v)
+    image = np.zeros((28, 28), np.float32)
+    image[4:24, 12:16] = 255
+    state.set_image(image, "drawing")
+    qtbot.waitUntil(lambda: explorer.analysis is not None, timeout=10000)
+    assert explorer.analysis.layer("conv1").shape == (64, 26, 26)
+    explorer.shutdown()
+    controller.shutdown()
+
+
+def test_save_as_writes_a_file_cnnviz_predict_reads(lab, qtbot, tmp_path, capsys):
+    from cnnviz.core.weights import load_weights
+
+    job = start(lab)
+    job.push("started")
+    run_epoch(job, 1, seed=2)
+    job.push("finished")
+    lab.controller.poll()
+    path = tmp_path / "out.safetensors"
+    with qtbot.waitSignal(lab.controller.saved, timeout=10000):
+        assert lab.save_as(str(path))
+    loaded = load_weights(path)
+    assert loaded.card["trained_in"] == "cnnviz training lab"
+    assert loaded.card["batch_size"] == 128 and loaded.card["lr"] == pytest.approx(0.003)
+    from PIL import Image
+
+    from cnnviz.cli import main
+
+    digit = np.zeros((28, 28), np.uint8)
+    digit[4:24, 12:16] = 255
+    Image.fromarray(digit).save(tmp_path / "one.png")
+    assert main(["predict", "--weights", str(path), "--json", str(tmp_path / "one.png")]) == 0
+    out = capsys.readouterr().out
+    assert '"prediction"' in out and '"probabilities"' in out
+    # (evaluate opens --weights through the same load_weights; it reads 10,000 images)
+
+
+def test_a_bad_name_is_said_and_nothing_written(lab, models_dir):
+    job = start(lab)
+    job.push("started")
+    run_epoch(job, 1)
+    job.push("finished")
+    lab.controller.poll()
+    lab.name_edit.setText("   ")
+    assert not lab.keep()
+    assert "give the network a name" in lab.message.text()
+    assert not models_dir.exists() or not list(models_dir.iterdir())
+
+
+def test_missing_training_set_is_said_with_a_download_and_a_folder(lab, tmp_path):
+    lab.set_data_dir(tmp_path)
+    assert lab.data_banner.isVisibleTo(lab)
+    assert "training set is not in" in lab.data_label.text()
+    assert lab.download_button.toolTip() and lab.folder_button.toolTip()
+    assert not lab.start()
+    assert ScriptedJob.made == []
+    lab.set_data_dir("/work/shared/data")
+    assert not lab.data_banner.isVisibleTo(lab)
+
+
+def test_offline_download_says_so(lab, qtbot, tmp_path, monkeypatch):
+    import urllib.request
+
+    def offline(*_a, **_k):
+        raise OSError("<urlopen error [Errno -3] Temporary failure in name resolution>")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    monkeypatch.setattr("cnnviz.core.download.RETRY_DELAY_S", 0.0)
+    lab.set_data_dir(tmp_path)
+    with qtbot.waitSignal(lab.controller.download_failed, timeout=20000):
+        lab.download()
+    assert "offline" in lab.data_label.text()
+    assert lab.download_button.isEnabled()
+
+
+def test_closing_mid_training_ends_the_job(lab):
+    job = start(lab)
+    job.push("started")
+    lab.controller.poll()
+    lab.shutdown()
+    assert job.closed and not lab.state.training and not lab.controller.timer.isActive()
+
+
+def test_cell_members_against_a_loop():
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 10, 500)
+    predictions = np.where(rng.random(400) < 0.8, labels[:400], rng.integers(0, 10, 400))
+    confidence = rng.random(400)
+    for t in range(10):
+        for p in range(10):
+            want = [i for i in range(400) if labels[i] == t and predictions[i] == p]
+            got, count = tc.cell_members(labels, predictions, confidence, t, p, 1000)
+            assert count == len(want) and sorted(got.tolist()) == want
+            assert list(confidence[got]) == sorted(confidence[want], reverse=True)
+
+
+# ---------------------------------------------------------------------------------------
+# For real: the lab trains a tiny network in its child process
+
+
+def test_lab_training_runs_for_real(qtbot, models_dir, monkeypatch, mnist_test):
+    """A few hundred images: the curves fill, pause, resume and stop reach the child, the
+    epoch's confusion matrix is what the published weights give on the same test images
+    (evaluated here with torch), train more goes on, the CNN explorer shows the network,
+    and closing ends the child process."""
+    from cnnviz.ui.controllers import AnalysisController
+
+    monkeypatch.setenv("CNNVIZ_DATA_DIR", "/work/shared/data")
+    state = AppState()
+    state.set_catalogue(catalogue.shipped_entries())
+    lab = TrainingLab(state)
+    qtbot.addWidget(lab)
+    lab.test_limit = 200
+    lab.editor.text_edit.setText("conv 4 3, relu, maxpool 2, flatten, dense 10")
+    assert lab.editor.apply_text()
+    lab.settings.apply({"optimizer": "adam", "lr": 0.01, "batch_size": 16, "epochs": 2,
+                        "schedule": "constant", "augment": False, "limit": 640})
+    assert lab.start()
+    job = lab.controller.job
+    qtbot.waitUntil(lambda: len(lab.curves.batch_loss) >= 3, timeout=180_000)
+    lab.pause_button.click()
+    qtbot.waitUntil(lambda: lab.controller.phase == tc.PAUSED, timeout=30_000)
+    lab.pause_button.click()
+    qtbot.waitUntil(lambda: lab.controller.phase == tc.RUNNING, timeout=30_000)
+    qtbot.waitUntil(lambda: lab.last_epoch is not None and lab.controller.weights is not None,
+                    timeout=120_000)
+    lab.stop_button.click()
+    qtbot.waitUntil(lambda: lab.controller.phase in (tc.DONE, tc.FAILED), timeout=30_000)
+    assert lab.controller.phase == tc.DONE, lab.message.text()
+    assert lab.filter_view.image.image is not None  # the first conv's 4 filters
+    # the confusion matrix shown against the weights kept, evaluated here
+    images, labels = mnist_test
+    net = lab.controller.current_model().model.eval()
+    epoch = lab.controller.epochs[lab.controller.weights_epoch - 1]
+    with torch.no_grad():
+        predicted = net(torch.tensor(images[:200]).float()[:, None] / 255).argmax(1).numpy()
+    confusion = np.zeros((10, 10), int)
+    np.add.at(confusion, (labels[:200], predicted), 1)
+    assert np.array_equal(np.asarray(epoch["confusion"]), confusion)
+    assert epoch["test_accuracy"] == pytest.approx((predicted == labels[:200]).mean())
+    shown = [[lab.confusion.item(r, c).text() for c in range(10)] for r in range(10)]
+    assert shown == [[str(n) if n else "" for n in row] for row in confusion.tolist()]
+    # train more on the same network, shown in the CNN explorer meanwhile
+    controller = AnalysisController(state)
+    before = len(lab.controller.epochs)
+    lab.more_count.setValue(1)
+    assert lab.train_more()
+    lab.show_in_explorer()
+    qtbot.waitUntil(lambda: lab.controller.phase in (tc.DONE, tc.FAILED), timeout=180_000)
+    assert len(lab.controller.epochs) == before + 1, lab.message.text()
+    qtbot.waitUntil(lambda: state.model is not None and state.model.card.get("epochs") == before + 1,
+                    timeout=10_000)
+    process = job._process if lab.controller.same_job else lab.controller.job._process
+    lab.shutdown()
+    controller.shutdown()
+    assert process is None or not process.is_alive()
+
+
+def test_the_unsure_threshold_is_stored_when_verdict_is_there(lab, qtbot, models_dir,
+                                                              monkeypatch):
+    """cnnviz.core.verdict (another branch) may be missing; where it is, keeping a network
+    stores its calibrate_for_card result as card["verdict"], measured on test images."""
+    import sys
+    import types
+
+    calls = []
+
+    def calibrate_for_card(model, images, dataset, **kwargs):
+        calls.append((model, images.shape, dataset, kwargs))
+        return {"score": "max_logit", "threshold": 4.5, "held_out": len(images)}
+
+    fake = types.ModuleType("cnnviz.core.verdict")
+    fake.calibrate_for_card = calibrate_for_card
+    monkeypatch.setitem(sys.modules, "cnnviz.core.verdict", fake)
+    job = start(lab)  # reads the test set on a worker
+    qtbot.waitUntil(lambda: lab.controller.test_images is not None, timeout=30000)
+    job.push("started")
+    run_epoch(job, 1)
+    job.push("finished")
+    lab.controller.poll()
+    lab.name_edit.setText("calibrated")
+    with qtbot.waitSignal(lab.controller.saved, timeout=10000):
+        lab.keep()
+    [(model, shape, dataset, _kw)] = calls
+    assert shape == (tc.CALIBRATION_IMAGES, 28, 28) and dataset == "mnist"
+    kept = catalogue.user_entries()[0][0].loaded
+    assert kept.card["verdict"] == {"score": "max_logit", "threshold": 4.5, "held_out": 2000}
