@@ -37,7 +37,7 @@ class GatedAnalysis:
         self.inner = None  # when set (the real analyze), what the result is
         self._lock = threading.Lock()
 
-    def __call__(self, model, image, dataset=None):
+    def __call__(self, model, image, dataset=None, card=None):
         with self._lock:
             self.running += 1
             self.most_running = max(self.most_running, self.running)
@@ -49,7 +49,7 @@ class GatedAnalysis:
                 self.fail_next = False
                 raise ValueError(f"cannot read image {image[0, 0]:g}")
             if self.inner is not None:
-                return self.inner(model, image, dataset=dataset)
+                return self.inner(model, image, dataset=dataset, card=card)
             return SimpleNamespace(image_id=float(image[0, 0]), dataset=dataset)
         finally:
             with self._lock:

@@ -83,7 +83,8 @@ class AnalysisController(QObject):
         # The model object is only read by the worker; a model switch makes a new one.
         loaded = self.state.model
         self._requested = self.runner.submit(
-            partial(analyze, dataset=loaded.dataset, card=loaded.card),  # card: the verdict
+            # the card holds the verdict's threshold (a stand-in model may have none)
+            partial(analyze, dataset=loaded.dataset, card=getattr(loaded, "card", None)),
             loaded.model, self.state.image)
         self._say_busy()
         return self._requested
