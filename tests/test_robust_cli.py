@@ -162,7 +162,7 @@ def test_a_batch_that_cannot_fit_is_refused_before_training(tmp_path, capsys, mo
     assert out.returncode == 1 and one_line(out.stderr), out.stderr
     assert "epoch" not in out.stdout and "Training" not in out.stdout
     err = out.stderr
-    assert "--batch-size 60000: a batch of 60,000 images needs about" in err
+    assert "--batch-size 60000: a batch of 58,000 images needs about" in err
     assert "24.0 GB is available" in err and "give a smaller --batch-size" in err
     assert list(tmp_path.iterdir()) == []
 
