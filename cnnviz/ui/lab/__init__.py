@@ -1,0 +1,1 @@
+"""The training lab tab: build a network, train it, watch it learn."""
