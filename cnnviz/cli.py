@@ -614,8 +614,10 @@ def cmd_predict(args) -> int:
             continue
         if prep.empty:  # an all-zero input still gets a confident answer; it means nothing
             failed = True
-            results.append({"file": name, "error": "no digit found: the picture is blank "
-                            "(no ink stands out from the background)"})
+            why = ("there is something in the picture, but no single digit-sized shape "
+                   "(crop it to one digit)" if getattr(prep, "reason", "") == "no single digit"
+                   else "the picture is blank (no ink stands out from the background)")
+            results.append({"file": name, "error": f"no digit found: {why}"})
             continue
         logits = verdict.logits_of(loaded.model, prep.image[None])[0]
         if not np.isfinite(logits).all():  # "0 (nan%)" would be no answer at all

@@ -214,3 +214,25 @@ def test_colourful_picture_is_no_single_digit_not_blank():
 def test_a_digit_read_has_no_reason(mnist_test):
     result = preprocess_digit(mnist_test[0][0])
     assert not result.empty and result.reason == ""
+
+
+def test_predict_says_no_single_digit_for_a_colourful_picture_and_blank_for_a_blank_one(tmp_path, capsys):
+    """The command line tells the two kinds of "no digit" apart, as DigitInput.reason does."""
+    import json
+
+    from PIL import Image
+
+    from cnnviz.cli import main
+
+    rng = np.random.default_rng(3)
+    scene = np.zeros((240, 320, 3), np.uint8)
+    for _ in range(12):  # bright colourful blocks, no digit
+        y, x = rng.integers(0, 200), rng.integers(0, 280)
+        scene[y:y + 60, x:x + 70] = rng.integers(0, 256, 3)
+    Image.fromarray(scene).save(tmp_path / "scene.png")
+    Image.fromarray(np.full((200, 200), 235, np.uint8)).save(tmp_path / "blank.png")
+    assert main(["predict", "--json", str(tmp_path / "scene.png"), str(tmp_path / "blank.png")]) == 1
+    records = json.loads(capsys.readouterr().out)
+    errors = {r["file"].rsplit("/", 1)[-1]: r.get("error", "") for r in records}
+    assert "blank" in errors["blank.png"]
+    assert "blank" not in errors["scene.png"] and "no single digit" in errors["scene.png"], errors

@@ -314,7 +314,7 @@ def test_the_lab_is_the_third_tab_with_ctrl_3_and_its_shortcuts_listed(qtbot, qa
         window.load_defaults()
         window.show()
         qtbot.waitExposed(window)
-        assert window.tabs.count() == 3 and window.tabs.tabText(2) == "Training lab"
+        assert window.tabs.count() == 4 and window.tabs.tabText(2) == "Training lab"
         assert window.tabs.tabToolTip(2)
         window.raise_()
         window.activateWindow()

@@ -145,7 +145,7 @@ def test_default_window_fits_the_screen(window):
     assert left >= 280 and right > left
 
 
-def test_window_icon_is_loaded():
+def test_window_icon_is_loaded(qapp):  # a QPixmap needs the application first
     icon = app_icon()
     assert not icon.isNull()
     assert not icon.pixmap(64, 64).isNull()

@@ -35,8 +35,15 @@ def load_samples(dataset: str = "mnist") -> tuple[np.ndarray, np.ndarray, np.nda
     return images, labels, index
 
 
+# The digit the app opens with: MNIST test digit #30, a plainly written 3. (The first 3 of
+# the set, #18, is an odd one that a network trained to say "none of these" reads at 28%:
+# a poor first sight of what a CNN does, though a fine one for the gallery.)
+DEFAULT_SAMPLE_TEST_INDEX = 30
+
+
 def default_sample() -> tuple[np.ndarray, int]:
-    """The digit the app opens with: the first 3 in the shipped set."""
-    images, labels, _ = load_samples()
-    i = int(np.flatnonzero(labels == 3)[0])
+    """The digit the app opens with (DEFAULT_SAMPLE_TEST_INDEX; the first 3 if it is gone)."""
+    images, labels, index = load_samples()
+    chosen = np.flatnonzero(index == DEFAULT_SAMPLE_TEST_INDEX)
+    i = int(chosen[0]) if chosen.size else int(np.flatnonzero(labels == 3)[0])
     return images[i], int(labels[i])

@@ -87,13 +87,18 @@ def nothing_to_read(digit, words: Wording) -> tuple[str, str]:
     """(short answer, longer explanation) for an analysis whose DigitInput is empty."""
     if blank_input(digit):
         return words.prompt, "The pad is empty: there is nothing to read yet."
+    if getattr(digit, "reason", "") == "no single digit":  # something there, but no one stroke
+        return "No single " + ("digit" if words is DIGITS else "item") + " found", (
+            "There is something in this picture, but not one dark-on-light or light-on-dark "
+            "shape the size of a digit: crop the picture to one digit, or draw on the pad.")
     return words.nothing, ("Nothing stands out from its background. Try a picture with more "
                            "contrast, or draw on the pad.")
 
 
 def confidence(p: float) -> str:
-    """How sure the network is, in a word, from its top probability."""
-    return "sure" if p >= 0.9 else ("fairly sure" if p >= 0.6 else "unsure")
+    """How sure the network is, in a word, from its top probability. ("Unsure" is kept for
+    the verdict that a picture does not look like a digit, which is decided differently.)"""
+    return "sure" if p >= 0.9 else ("fairly sure" if p >= 0.6 else "not sure")
 
 
 def heading(words: Wording, shipped_only: bool) -> str:
