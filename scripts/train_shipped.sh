@@ -25,3 +25,11 @@ cnnviz train --arch lecture-deep --dataset mnist --optimizer adam --lr 0.001 --s
     --epochs 3 --no-augment --outlier-exposure 0 --hold-out 0 --seed 0 --out $W/lecture-deep-mnist.safetensors
 cnnviz train --arch cnnviz --dataset fashion-mnist --init "$BASE/cnnviz-fashion-mnist.safetensors" \
     --epochs 2 --limit 20000 --lr 0.001 --no-augment --seed 0 --out $W/cnnviz-fashion-mnist.safetensors
+# Comparison models for Experiments › Invariance (not in the model picker): a fully connected
+# network with about as many parameters as cnnviz's CNN (203,530 against 198,122), trained with
+# the same augmentation, and the cnnviz CNN trained without augmentation (a short run: 2 epochs
+# on the first 30,000 images). Neither needs the unsure verdict.
+cnnviz train --arch "flatten, dense 256, relu, dense 10" --dataset mnist --epochs 15 \
+    --outlier-exposure 0 --hold-out 0 --seed 0 --out $W/fully-connected-mnist.safetensors
+cnnviz train --arch cnnviz --dataset mnist --epochs 2 --limit 30000 --no-augment \
+    --outlier-exposure 0 --hold-out 0 --seed 0 --out $W/cnnviz-noaug-mnist.safetensors
