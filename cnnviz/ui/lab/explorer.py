@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QSplitter,
     QTabWidget,
@@ -40,6 +39,7 @@ from cnnviz.core.data import DATASET_NAMES, get_dataset_info, resolve_data_dir
 from cnnviz.core.formulas import percent
 
 from ..controllers import training as tc
+from ..widgets.scrolling import scrolling
 from . import wording as W
 from .confusion import MAX_CELL_IMAGES, CellImages, ConfusionView
 from .editor import ArchitectureEditor
@@ -48,32 +48,6 @@ from .settings_panel import SETTINGS_GROUP, TrainingSettings
 
 ERROR_STYLE = "color: #b00020;"
 OK_STYLE = "color: #1b5e20;"
-
-
-class _FitToViewport(QWidget):
-    """Holds a panel in a scroll area: it fills the visible area and scrolls only below its
-    minimum size (a word-wrapped label inside would make QScrollArea size it by
-    height-for-width, far taller than the view)."""
-
-    def __init__(self, child: QWidget) -> None:
-        super().__init__()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(child)
-
-    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt override)
-        return False
-
-    def heightForWidth(self, _width: int) -> int:  # noqa: N802 (Qt override; QScrollArea asks)
-        return -1
-
-
-def _scroll(widget: QWidget) -> QScrollArea:
-    area = QScrollArea()
-    area.setWidget(_FitToViewport(widget))
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    return area
 
 
 def _button(text: str, tip: str, slot) -> QPushButton:
@@ -119,8 +93,8 @@ class TrainingLab(QWidget):
         self.left_tabs = QTabWidget()
         self.editor = ArchitectureEditor()
         self.settings = TrainingSettings()
-        self.left_tabs.addTab(_scroll(self.editor), "1 Network")
-        self.left_tabs.addTab(_scroll(self.settings), "2 Settings")
+        self.left_tabs.addTab(scrolling(self.editor), "1 Network")
+        self.left_tabs.addTab(scrolling(self.settings), "2 Settings")
         self.left_tabs.setTabToolTip(0, "The layers of the network to train, with their shapes "
                                         "and parameter counts.")
         self.left_tabs.setTabToolTip(1, "The dataset, optimizer, learning rate, batch size, "
@@ -155,7 +129,7 @@ class TrainingLab(QWidget):
         box.addWidget(self._build_finish())
         self.left_tabs.addTab(self._build_results(), "3 Confusion")
         self.left_tabs.setTabToolTip(2, W.CONFUSION_TIP)
-        right_scroll = _scroll(right)
+        right_scroll = scrolling(right)
         # The live panels shrink with the window instead of scrolling sideways.
         right_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         right.setMinimumWidth(300)

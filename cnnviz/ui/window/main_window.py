@@ -15,14 +15,11 @@ from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import (
     QFileDialog,
-    QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QScrollArea,
     QSplitter,
     QTabWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -33,6 +30,7 @@ from cnnviz.core.samples import default_sample, load_samples
 
 from ..controllers import AnalysisController
 from ..input.panel import InputPanel
+from ..widgets.scrolling import scrolling
 from ..widgets.tooltips import wrap_long_tooltips
 from . import actions, dialogs, files, settings
 from .shortcuts import WindowShortcutsInFields
@@ -65,16 +63,6 @@ def import_explorers() -> tuple[type, type, type]:
     return CnnExplorer, KernelExplorer, TrainingLab
 
 
-def _scrolling(widget: QWidget) -> QScrollArea:
-    """On a small screen the window may be narrower than an explorer needs: it scrolls
-    instead of pushing the window off the screen."""
-    scroll = QScrollArea()
-    scroll.setWidget(_FitToViewport(widget))
-    scroll.setWidgetResizable(True)
-    scroll.setFrameShape(QFrame.Shape.NoFrame)
-    return scroll
-
-
 def default_sample_and_source() -> tuple[np.ndarray, str]:
     """The digit the app opens with, as float32 0..255, and its source text."""
     image, label = default_sample()
@@ -82,24 +70,6 @@ def default_sample_and_source() -> tuple[np.ndarray, str]:
     same = np.flatnonzero((images == image).all(axis=(1, 2)))
     number = f" #{int(index[same[0]])}" if same.size else ""
     return image.astype(np.float32), f"MNIST test digit{number} (a {label})"
-
-
-class _FitToViewport(QWidget):
-    """Holds an explorer in a scroll area: it fills the visible area exactly and scrolls only
-    when the window is smaller than the explorer's minimum size. (Without this, a word-wrapped
-    label inside makes QScrollArea size the explorer by height-for-width, taller than the view.)"""
-
-    def __init__(self, child: QWidget) -> None:
-        super().__init__()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(child)
-
-    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt override)
-        return False
-
-    def heightForWidth(self, _width: int) -> int:  # noqa: N802 (Qt override; QScrollArea asks)
-        return -1
 
 
 class MainWindow(QMainWindow):
@@ -186,7 +156,7 @@ class MainWindow(QMainWindow):
         self.teach_explorer = TeachExplorer(self.state)
         index = self.tabs.indexOf(self.teach_placeholder)
         self.tabs.removeTab(index)
-        self.teach_page = _scrolling(self.teach_explorer)
+        self.teach_page = scrolling(self.teach_explorer)
         self.tabs.insertTab(index, self.teach_page, TEACH_TITLE)
         self.tabs.setTabToolTip(index, TEACH_TIP)
         self.teach_placeholder.deleteLater()
@@ -208,7 +178,7 @@ class MainWindow(QMainWindow):
         for i, explorer in enumerate(self.explorers):
             placeholder = self.tabs.widget(i)
             self.tabs.removeTab(i)
-            self.tabs.insertTab(i, _scrolling(explorer), TAB_TITLES[i])
+            self.tabs.insertTab(i, scrolling(explorer), TAB_TITLES[i])
             self.tabs.setTabToolTip(i, TAB_TIPS[i])
             placeholder.deleteLater()
             explorer.status_message.connect(lambda text, i=i: self._on_explorer_status(i, text))
