@@ -68,3 +68,21 @@ def _models_folder_of_the_tests(tmp_path_factory):
         os.environ.pop("CNNVIZ_MODELS_DIR", None)
     else:
         os.environ["CNNVIZ_MODELS_DIR"] = old
+
+
+@pytest.fixture
+def settings_sandbox(qapp, tmp_path):
+    """QSettings go to a temporary folder under a test organisation, never the user's or
+    the other tests' (a model or tab saved in one test must not follow into the next).
+    Yields the folder."""
+    from PySide6.QtCore import QSettings
+
+    old = (qapp.organizationName(), qapp.applicationName(), QSettings.defaultFormat())
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    qapp.setOrganizationName("cnnviz-test")
+    qapp.setApplicationName("cnnviz-test")
+    yield tmp_path / "settings"
+    qapp.setOrganizationName(old[0])
+    qapp.setApplicationName(old[1])
+    QSettings.setDefaultFormat(old[2])

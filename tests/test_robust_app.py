@@ -16,20 +16,6 @@ from cnnviz.ui.window.main_window import MainWindow
 
 
 @pytest.fixture
-def settings_sandbox(qapp, tmp_path):
-    """QSettings go to a temporary folder under a test organisation, never the user's."""
-    old = (qapp.organizationName(), qapp.applicationName(), QSettings.defaultFormat())
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    qapp.setOrganizationName("cnnviz-test")
-    qapp.setApplicationName("cnnviz-test")
-    yield tmp_path / "settings"
-    qapp.setOrganizationName(old[0])
-    qapp.setApplicationName(old[1])
-    QSettings.setDefaultFormat(old[2])
-
-
-@pytest.fixture
 def warnings(monkeypatch):
     seen = []
     monkeypatch.setattr(QMessageBox, "warning", staticmethod(

@@ -16,18 +16,9 @@ from cnnviz.ui.window.main_window import MainWindow
 
 
 @pytest.fixture
-def sandbox(qapp, tmp_path, monkeypatch):
-    """QSettings go to a temporary folder under a test organisation, never the user's."""
-    old = (qapp.organizationName(), qapp.applicationName(), QSettings.defaultFormat())
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    qapp.setOrganizationName("cnnviz-test")
-    qapp.setApplicationName("cnnviz-test")
+def sandbox(settings_sandbox, monkeypatch):
+    """The settings sandbox, with warning dialogs answered at once."""
     monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *a, **k: QMessageBox.StandardButton.Ok))
-    yield
-    qapp.setOrganizationName(old[0])
-    qapp.setApplicationName(old[1])
-    QSettings.setDefaultFormat(old[2])
 
 
 def _save(values: dict) -> None:

@@ -8,7 +8,7 @@ import zlib
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
@@ -20,20 +20,6 @@ from cnnviz.ui.controllers import LatestRequestRunner
 from cnnviz.ui.window import files as window_files
 from cnnviz.ui.window.app import app_icon
 from cnnviz.ui.window.main_window import MainWindow
-
-
-@pytest.fixture
-def settings_sandbox(qapp, tmp_path, monkeypatch):
-    """QSettings go to a temporary folder under a test organisation, never the user's."""
-    old = (qapp.organizationName(), qapp.applicationName(), QSettings.defaultFormat())
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    qapp.setOrganizationName("cnnviz-test")
-    qapp.setApplicationName("cnnviz-test")
-    yield tmp_path / "settings"
-    qapp.setOrganizationName(old[0])
-    qapp.setApplicationName(old[1])
-    QSettings.setDefaultFormat(old[2])
 
 
 @pytest.fixture

@@ -11,23 +11,6 @@ from cnnviz.ui.window.main_window import MainWindow
 
 
 @pytest.fixture
-def settings_sandbox(qapp, tmp_path):
-    """QSettings go to a temporary folder, never the shared test or user settings (a model
-    picked here must not follow other tests)."""
-    from PySide6.QtCore import QSettings
-
-    old = (qapp.organizationName(), qapp.applicationName(), QSettings.defaultFormat())
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
-    qapp.setOrganizationName("cnnviz-test-teach")
-    qapp.setApplicationName("cnnviz-test-teach")
-    yield
-    qapp.setOrganizationName(old[0])
-    qapp.setApplicationName(old[1])
-    QSettings.setDefaultFormat(old[2])
-
-
-@pytest.fixture
 def window(qtbot, settings_sandbox):
     w = MainWindow(AppState())
     qtbot.addWidget(w)
