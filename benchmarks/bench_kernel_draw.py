@@ -14,26 +14,14 @@ from __future__ import annotations
 
 import math
 import os
-import platform
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
+from machine import cpu_model  # benchmarks/machine.py (the script's folder is on sys.path)
 
 from cnnviz.core.kernel_previews import PREVIEW_SIDE, preview
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
 
 # --------------------------------------------------------------------------- the reference
 

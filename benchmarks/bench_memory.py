@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import subprocess
 import sys
+
+from machine import cpu_model  # benchmarks/machine.py (the script's folder is on sys.path)
 
 CHILD = r"""
 import json, resource, sys
@@ -40,17 +41,6 @@ train(model, x, y, TrainConfig(epochs=1, batch_size=batch, optimizer="adam"),
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps({"base": base, "peak": peak}))
 """
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def main() -> None:

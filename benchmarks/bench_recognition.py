@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import cpu_model  # benchmarks/machine.py (the script's folder is on sys.path)
 from user_pictures import DIGIT_KINDS, KINDS, make_set  # noqa: E402
 
 from cnnviz.core.data import load_split  # noqa: E402
@@ -45,17 +45,6 @@ TARGETS = {
     "low_res_smooth": (0.93, None),
 }
 EMPTY_TARGETS = {"blank_page": ("blank", 1.0), "colourful_photo": ("no single digit", None)}
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def reason_of(digit) -> str:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import threading
 import time
@@ -36,6 +35,7 @@ import time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
+from machine import cpu_model  # benchmarks/machine.py (the script's folder is on sys.path)
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
@@ -71,17 +71,6 @@ def stamp(canvas: np.ndarray, y: float, x: float, radius: float = 10.0) -> None:
 
 def pct(values, q) -> float:
     return float(np.percentile(np.asarray(values), q)) if len(values) else float("nan")
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def drawing(steps: int = 120) -> np.ndarray:

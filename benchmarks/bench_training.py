@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import re
 import statistics
 import subprocess
@@ -30,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from machine import cpu_model  # benchmarks/machine.py (the script's folder is on sys.path)
 
 from cnnviz.core.data import load_split
 from cnnviz.core.inference import analyze
@@ -93,16 +93,6 @@ def bench_trace_latency(n=300):
     p50, p95 = np.percentile(times, [50, 95])
     print(f"predict with full trace (280x280 drawing -> preprocessing -> all {len(net.layer_infos)} "
           f"layers): p50 {p50:.2f} ms, p95 {p95:.2f} ms over {n} images")
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def load_average() -> str:

@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
+from machine import cpu_model  # benchmarks/machine.py (the script's folder is on sys.path)
 
 from cnnviz.core.data import load_split
 from cnnviz.core.inference import analyze
@@ -40,16 +39,6 @@ from cnnviz.core.weights import load_shipped
 
 CONFIG = TrainConfig(epochs=50, batch_size=128, optimizer="adam", lr=3e-3,
                      schedule="constant", augment=True)
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def strokes(net, canvas, seconds: float) -> list[float]:

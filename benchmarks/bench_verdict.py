@@ -29,6 +29,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # user_pictures.py beside this file
 
+from machine import cpu_model  # benchmarks/machine.py (the script's folder is on sys.path)
+
 from cnnviz.core import verdict  # noqa: E402
 from cnnviz.core.data import DataError, load_split  # noqa: E402
 from cnnviz.core.outliers import KINDS, STREAM_MEASURE, outlier_inputs  # noqa: E402
@@ -38,16 +40,6 @@ from cnnviz.core.weights import load_shipped, load_weights  # noqa: E402
 TARGET_OUTLIERS = 0.70
 TARGET_REAL = 0.02
 TARGET_USER_KIND = 0.02
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def auroc(outlier_scores: np.ndarray, real_scores: np.ndarray) -> float:
