@@ -100,15 +100,21 @@ def _tile_background(v: np.ndarray) -> np.ndarray | float:
     """A smooth estimate of the paper's level (ink is bright here), from the 20th percentile
     of tiles; small pictures get one level for all."""
     h, w = v.shape
-    tiles = 6
-    if min(h, w) < 6 * 24:
+    tiles = min(6, min(h, w) // 24)  # tiles at least 24 pixels a side
+    if tiles < 2:
         return float(np.percentile(v, 20))
     th, tw = h // tiles, w // tiles
     grid = v[: th * tiles, : tw * tiles].reshape(tiles, th, tiles, tw).transpose(0, 2, 1, 3)
     levels = np.percentile(grid.reshape(tiles, tiles, -1), 20, axis=2).astype(np.float32)
-    # The lowest level among neighbouring tiles: a tile mostly covered by ink is not paper.
+    # A tile mostly covered by ink is not paper: it takes the lowest level among its
+    # neighbours. On a small picture (fewer, larger tiles) the lowest would be paper in
+    # another light, so there a tile takes its neighbours' median when that is lower.
     padded = np.pad(levels, 1, mode="edge")
-    levels = np.min([padded[i:i + tiles, j:j + tiles] for i in range(3) for j in range(3)], axis=0)
+    around = [padded[i:i + tiles, j:j + tiles] for i in range(3) for j in range(3)]
+    if tiles == 6:
+        levels = np.min(around, axis=0)
+    else:
+        levels = np.minimum(levels, np.median(around, axis=0)).astype(np.float32)
     if float(levels.max() - levels.min()) < 0.02:
         return float(levels.mean())
     small = Image.fromarray(levels, "F")
@@ -254,6 +260,9 @@ SIDE_PAPER = 0.75  # a side of the picture is paper when this share of it is pap
 TIGHT_PAD = 0.25  # paper added around a tight crop, as a share of its longest side
 BAND_CONTACT = 0.6  # a dark region along this share of a side (or more) is background
 LINE_COVERAGE = 0.6  # a thin line across this share of the page is a ruled line, not ink
+LINE_BITS = 0.8  # ink left on the ruled lines' rows and columns, this share or more: no digit
+MIN_FILL = 0.03  # a photo's ink filling less of its box than this is noise, not strokes
+FLAT = 4.0  # a photo's ink this many times wider than tall is a bit of a line, not a digit
 # A colourful photo, not ink on paper (measured on benchmarks/user_pictures.py's 500 phone
 # photos of pen digits, up to 43.5 and 0.32, and 500 colourful scenes):
 COLOURFUL = 55.0  # colourfulness (Hasler and Suesstrunk, 2003)
@@ -386,9 +395,17 @@ def _polarity(grey: np.ndarray, invert: bool | str) -> _Polarity:
     sample = grey[::step, ::step]
     t, dark_mean, light_mean, explained = _otsu(sample)
     if light_mean - dark_mean < 0.25 or explained < 0.6 or not _sharp(grey):
-        # No clear ink and paper: the border's shade says which is paper.
-        flip = float(np.median(border)) > 0.5 if invert == "auto" else bool(invert)
+        # No clear ink and paper: the border's shade says which is paper; when the border is
+        # mid-grey (paper in shadow beside a dark table), the picture's shades do: the paper
+        # is the most of it and the ink the longer tail, darker or lighter than it.
         edge = float(np.median(border))
+        if invert != "auto":
+            flip = bool(invert)
+        elif abs(edge - 0.5) < 0.15:
+            lo, mid, hi = np.percentile(sample, [0.5, 50, 99.5])
+            flip = bool(mid - lo > hi - mid)
+        else:
+            flip = edge > 0.5
         return _Polarity(flip, False, 1.0 - edge if flip else edge, False)
     light = sample >= t
     shares = _side_shares(light, max(1, ring // step))
@@ -522,12 +539,14 @@ def _run_lengths(mask: np.ndarray) -> np.ndarray:
     return out.reshape(w, h + 1)[:, 1:].T
 
 
-def _remove_ruled_lines(cleaned: np.ndarray, threshold: float) -> int:
+def _remove_ruled_lines(cleaned: np.ndarray, threshold: float) -> tuple[int, np.ndarray]:
     """Thin lines that run across (nearly) the whole page, horizontal or vertical, are the
     paper's ruling, not ink: cleared in place, except where a stroke of the digit crosses
-    them. Returns how many lines were cleared."""
+    them. Returns how many lines were cleared and where they ran (a mask of their rows and
+    columns, a little wider than the lines)."""
     count = 0
-    for target in (cleaned, cleaned.T):
+    bands = np.zeros(cleaned.shape, bool)
+    for target, band in ((cleaned, bands), (cleaned.T, bands.T)):
         mask = target > 0.5 * threshold  # a faint line is a line too
         h, w = mask.shape
         if h < 60 or w < 60:  # too small for a page of ruled paper
@@ -551,7 +570,8 @@ def _remove_ruled_lines(cleaned: np.ndarray, threshold: float) -> int:
         target[grown & ~(mask & ~thin)] = 0.0
         hit = line.any(axis=1)
         count += int(np.count_nonzero(np.diff(np.concatenate([[0], hit.astype(np.int8), [0]])) == 1))
-    return count
+        band[np.convolve(rows, np.ones(2 * k + 5), "same") > 0] = True
+    return count, bands
 
 
 def _keep_digit(cleaned: np.ndarray, threshold: float) -> int:
@@ -596,6 +616,36 @@ def _keep_digit(cleaned: np.ndarray, threshold: float) -> int:
     return int(drop.sum())
 
 
+def _not_strokes(cleaned: np.ndarray, threshold: float, bands: np.ndarray | None) -> str:
+    """Why the ink left in a photo after the table, the ruling and the specks went is not a
+    digit's strokes ('' when it is): nearly all of it lies on the ruled lines' rows and
+    columns, or it is one or two pixels thin and long (bits of those lines), or FLAT times
+    wider than tall (digits are taller than wide), or a dot, or a scatter of noise filling
+    under MIN_FILL of its box (strokes fill more: measured on benchmarks/user_pictures.py,
+    faint pencil 5% and more, pen 14% and more)."""
+    ink = cleaned > threshold
+    total = int(np.count_nonzero(ink))
+    if total == 0:
+        return ""
+    if bands is not None and np.count_nonzero(ink & bands) >= LINE_BITS * total:
+        return "bits of the ruled lines, not a digit's strokes"
+    box = _ink_box(cleaned, threshold)
+    if box is None:
+        return ""
+    top, left, bottom, right = box
+    height, width = bottom - top, right - left
+    if min(height, width) <= 2 and max(height, width) >= 20 * min(height, width):
+        return "bits of the ruled lines, not a digit's strokes"
+    if width >= FLAT * height:
+        return "a flat mark (a bit of a line), not a digit's shape"
+    if max(height, width) < max(8, 0.03 * min(cleaned.shape)):
+        return "a dot too small to be a digit"
+    fill = float(np.count_nonzero(ink[top:bottom, left:right])) / (height * width)
+    if 0 < fill < MIN_FILL:
+        return "specks of noise, not a digit's strokes"
+    return ""
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
@@ -619,7 +669,7 @@ def _find_ink(v: np.ndarray, tight: bool, paper: float) -> tuple[np.ndarray, flo
         if sides:
             notes.append("Ignored a dark band along the " + " and ".join(sides) + " edge"
                          + ("s" if len(sides) > 1 else "") + " (the table, not ink).")
-        lines = _remove_ruled_lines(cleaned, threshold)
+        lines, bands = _remove_ruled_lines(cleaned, threshold)
         if lines:
             notes.append(f"Removed {_plural(lines, 'ruled line')} that run across the page "
                          "(the paper, not ink).")
@@ -632,6 +682,10 @@ def _find_ink(v: np.ndarray, tight: bool, paper: float) -> tuple[np.ndarray, flo
                 top = float(np.percentile(rest, 99))
                 if 0 < top < 0.95:
                     np.clip(cleaned * np.float32(1 / top), 0, 1, out=cleaned)
+        leftover = _not_strokes(cleaned, threshold, bands if lines else None)
+        if leftover:
+            cleaned[:] = 0.0
+            notes.append(f"What was left is {leftover}, so it was cleared too.")
     return cleaned, threshold, notes + [why], pad
 
 
