@@ -418,6 +418,8 @@ def _polarity(grey: np.ndarray, invert: bool | str) -> _Polarity:
         flip = True
     elif dark_sides >= 3 and dark_sides > light_sides:
         flip = False
+    elif _table_along_a_side(shares):
+        flip = True  # the light class is the paper, the dark band along one side the table
     else:
         by_strokes = True
         dark_regions, light_regions = _regions(~light), _regions(light)
@@ -446,6 +448,16 @@ def _polarity(grey: np.ndarray, invert: bool | str) -> _Polarity:
     # page leaves it in one.
     tight = fills and min(reach) > 0 and not along and not full and _regions(~ink) >= 2
     return _Polarity(flip, tight, paper, True, by_strokes, fills=fills)
+
+
+def _table_along_a_side(light_shares: list[float]) -> bool:
+    """A phone photo with the table (dark) along one side, the paper's shading leaving too
+    few sides plainly light: one side is all dark, the opposite side mostly light, and the
+    light class covers most (60%) of at least two sides. Ink strokes do not: a tight crop's
+    ink touches its sides only where its strokes end."""
+    opposite = (1, 0, 3, 2)  # top-bottom, left-right
+    band = any(f <= 0.05 and light_shares[opposite[i]] >= 0.5 for i, f in enumerate(light_shares))
+    return band and sum(f >= 0.6 for f in light_shares) >= 2
 
 
 def colourfulness(image: np.ndarray) -> float:
