@@ -4,7 +4,7 @@ the targets; asserts nothing.
     CNNVIZ_DATA_DIR=... python benchmarks/bench_recognition.py [--count 500]
         [--kinds tight_crop phone_photo ...] [--weights FILE] [--seed 0]
 
-Each kind (benchmarks/user_pictures.py) is made from MNIST *test* digits, as a user would
+Each kind (cnnviz/core/user_pictures.py) is made from MNIST *test* digits, as a user would
 make a picture: a tight crop, a phone photo, faint pencil, low-resolution scans, a blank
 page and a colourful photo. Every picture goes through cnnviz.core.inference.analyze (the
 app's preprocessing and the network), and per kind the run prints:
@@ -30,10 +30,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import cpu_model  # benchmarks/machine.py (the script's folder is on sys.path)
-from user_pictures import DIGIT_KINDS, KINDS, make_set  # noqa: E402
 
 from cnnviz.core.data import load_split  # noqa: E402
 from cnnviz.core.inference import analyze  # noqa: E402
+from cnnviz.core.user_pictures import DIGIT_KINDS, KINDS, make_set  # noqa: E402
 from cnnviz.core.weights import load_shipped, load_weights  # noqa: E402
 
 # Targets (issue 8): (least share right, most share "no digit") per digit kind.

@@ -8,7 +8,7 @@ For each model (default: the shipped cnnviz and cnnviz-fashion):
    the real preprocessing: the share of each kind called unsure (target: at least 70% over
    all kinds), under the threshold stored in the model's card (or the default rule).
 2. The model's own test set (all 10,000): the share called unsure (target: at most 2%).
-3. For an MNIST model, when benchmarks/user_pictures.py is there: pictures of MNIST test
+3. For an MNIST model: pictures of MNIST test
    digits made as users make them (tight crops, phone photos, faint pencil, low-res scans):
    the share of each kind called unsure (target: at most 2% each).
 4. The three scores compared at the same 99.5th-percentile threshold on the last 2,000
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # user_pictures.py beside this file
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # machine.py beside this file
 
 from machine import cpu_model  # benchmarks/machine.py (the script's folder is on sys.path)
 
@@ -57,11 +57,8 @@ def mark(value: float, target: float, above: bool) -> str:
 
 def user_picture_rates(loaded, count: int, data_dir) -> list[tuple[str, float, float, int]]:
     """(kind, unsure share, no-digit share, pictures) per user-picture kind, or []."""
-    try:
-        import user_pictures
-    except ImportError:
-        print("  (benchmarks/user_pictures.py is not here: user-picture kinds skipped)")
-        return []
+    from cnnviz.core import user_pictures
+
     x, y = load_split("mnist", "test", data_dir)
     prep = preprocess_for(loaded.dataset)
     rows = []

@@ -312,6 +312,7 @@ class _EpochSaver:
         self.args, self.out, self.facts, self.bar = args, out, card_facts, bar
         self.held_out = held_out  # images never trained on: the verdict's threshold
         self.verdict_outliers = None  # drawn non-digits, made once
+        self.verdict_views = None  # the held-out digits as users' pictures, made once
         self.started = time.perf_counter()
         self.epochs: list = []
         self.saved_epoch = None  # set only once its file is complete
@@ -334,8 +335,10 @@ class _EpochSaver:
 
             if self.verdict_outliers is None:
                 self.verdict_outliers = verdict.measurement_outliers(self.args.dataset)
+                self.verdict_views = verdict.user_views(self.held_out, self.args.dataset)
             self.facts["verdict"] = verdict.calibrate_for_card(
                 model, self.held_out, self.args.dataset, outliers=self.verdict_outliers,
+                views=self.verdict_views,
                 source=f"the last {len(self.held_out):,} {self.args.dataset} training images, "
                        "kept out of training" + (" (the --init weights may have seen them)"
                                                  if self.args.init else ""))

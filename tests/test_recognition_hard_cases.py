@@ -1,19 +1,14 @@
-"""The hard cases the recognition benchmark found (benchmarks/user_pictures.py, the pictures
+"""The hard cases the recognition benchmark found (cnnviz/core/user_pictures.py, the pictures
 made exactly as the benchmark makes them), each read wrongly or not at all before the
 preprocessing learnt it. The digits are MNIST test digits; the truth is their label, or "no
 digit" for a blank page."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
+from cnnviz.core import user_pictures
 from cnnviz.core.preprocess import preprocess_digit
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import user_pictures  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -398,8 +398,15 @@ def test_the_unsure_threshold_is_stored_when_verdict_is_there(lab, qtbot, models
         calls.append((model, images.shape, dataset, kwargs))
         return {"score": "max_logit", "threshold": 4.5, "held_out": len(images)}
 
+    made = []
+
+    def user_views(images, dataset, share=1.0):  # the test images as users' pictures
+        made.append((images.shape, dataset, share))
+        return {"tight_crop": np.zeros((3, 28, 28), np.float32)}
+
     fake = types.ModuleType("cnnviz.core.verdict")
     fake.calibrate_for_card = calibrate_for_card
+    fake.user_views = user_views
     monkeypatch.setitem(sys.modules, "cnnviz.core.verdict", fake)
     job = start(lab)  # reads the test set on a worker
     qtbot.waitUntil(lambda: lab.controller.test_images is not None, timeout=30000)
@@ -410,7 +417,9 @@ def test_the_unsure_threshold_is_stored_when_verdict_is_there(lab, qtbot, models
     lab.name_edit.setText("calibrated")
     with qtbot.waitSignal(lab.controller.saved, timeout=10000):
         lab.keep()
-    [(model, shape, dataset, _kw)] = calls
+    [(model, shape, dataset, kw)] = calls
     assert shape == (tc.CALIBRATION_IMAGES, 28, 28) and dataset == "mnist"
+    assert made == [((tc.CALIBRATION_IMAGES, 28, 28), "mnist", tc.CALIBRATION_SHARE)]
+    assert list(kw["views"]) == ["tight_crop"]
     kept = catalogue.user_entries()[0][0].loaded
     assert kept.card["verdict"] == {"score": "max_logit", "threshold": 4.5, "held_out": 2000}

@@ -266,15 +266,20 @@ def test_cnnviz_train_stores_a_verdict_fixed_on_images_it_did_not_train_on(tmp_p
     assert v["held_out"] == verdict.HELD_OUT and "last" in v["source"]
     x_train, _ = load_split("mnist", "train")
     held_out = x_train[-verdict.HELD_OUT:]  # the reference: numpy's quantile of torch's logits
-    scans = verdict.low_res_views(held_out)
-    with torch.no_grad():
-        logits = loaded.model(torch.from_numpy(held_out.astype(np.float32) / 255)[:, None])
-        scan_logits = loaded.model(torch.from_numpy(scans)[:, None])
-    clean = np.quantile(-logits.double().max(1).values.numpy(), verdict.QUANTILE)
-    low_res = np.quantile(-scan_logits.double().max(1).values.numpy(), verdict.LOW_RES_QUANTILE)
+    views = verdict.user_views(held_out)  # the same digits as users' pictures, preprocessed
+    assert set(views) == set(verdict.USER_PICTURES)
+
+    def quantile(images, q):
+        with torch.no_grad():
+            logits = loaded.model(torch.from_numpy(np.asarray(images, np.float32))[:, None])
+        return np.quantile(-logits.double().max(1).values.numpy(), q)
+
+    clean = quantile(held_out.astype(np.float32) / 255, verdict.QUANTILE)
+    per_kind = [quantile(images, verdict.USER_QUANTILE) for images in views.values()]
     assert v["score"] == "max_logit"
     assert v["thresholds"]["held-out"] == pytest.approx(clean, rel=1e-5)
-    assert v["threshold"] == pytest.approx(max(clean, low_res), rel=1e-5)
+    assert v["threshold"] == pytest.approx(max([clean, *per_kind]), rel=1e-5)
+    assert len(v["thresholds"]) == 1 + len(verdict.USER_PICTURES)
     assert 0.0 <= v["flagged_outliers"] <= 1.0
 
 

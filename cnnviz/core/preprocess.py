@@ -263,7 +263,7 @@ LINE_COVERAGE = 0.6  # a thin line across this share of the page is a ruled line
 LINE_BITS = 0.8  # ink left on the ruled lines' rows and columns, this share or more: no digit
 MIN_FILL = 0.03  # a photo's ink filling less of its box than this is noise, not strokes
 FLAT = 4.0  # a photo's ink this many times wider than tall is a bit of a line, not a digit
-# A colourful photo, not ink on paper (measured on benchmarks/user_pictures.py's 500 phone
+# A colourful photo, not ink on paper (measured on cnnviz/core/user_pictures.py's 500 phone
 # photos of pen digits, up to 43.5 and 0.32, and 500 colourful scenes):
 COLOURFUL = 55.0  # colourfulness (Hasler and Suesstrunk, 2003)
 SATURATED = 0.4  # share of the middle strongly coloured
@@ -344,7 +344,7 @@ SHARP = 7.0  # edges at least this sharp (see _sharpness) are ink or lines, not 
 def _sharpness(grey: np.ndarray) -> float:
     """How sharp the picture's sharpest edges are, whatever its size: the steepest change
     between neighbours (99.5th percentile) on a copy about 64 pixels a side, times that size,
-    over the picture's range of shades. Measured on benchmarks/user_pictures.py: a page with
+    over the picture's range of shades. Measured on cnnviz/core/user_pictures.py: a page with
     only uneven light and noise 2-6, pencil, pen and crops of digits 9 and more (a tight
     crop at 300 pixels is the softest); ruled lines are sharp too (they are removed later)."""
     f = max(1, math.ceil(max(grey.shape) / 64))
@@ -633,7 +633,7 @@ def _not_strokes(cleaned: np.ndarray, threshold: float, bands: np.ndarray | None
     digit's strokes ('' when it is): nearly all of it lies on the ruled lines' rows and
     columns, or it is one or two pixels thin and long (bits of those lines), or FLAT times
     wider than tall (digits are taller than wide), or a dot, or a scatter of noise filling
-    under MIN_FILL of its box (strokes fill more: measured on benchmarks/user_pictures.py,
+    under MIN_FILL of its box (strokes fill more: measured on cnnviz/core/user_pictures.py,
     faint pencil 5% and more, pen 14% and more)."""
     ink = cleaned > threshold
     total = int(np.count_nonzero(ink))

@@ -643,6 +643,10 @@ def _default_job_factory():
 
 
 CALIBRATION_IMAGES = 2000  # test images the unsure threshold is measured on (as cnnviz train)
+# Of cnnviz train's user pictures per kind (cnnviz.core.verdict.USER_PICTURES): half, so that
+# keeping a model takes seconds; made once per set of test images (they do not depend on it).
+CALIBRATION_SHARE = 0.5
+_views_cache: dict = {}
 
 
 def _with_calibration(loaded, images, _labels=None) -> dict:
@@ -656,10 +660,25 @@ def _with_calibration(loaded, images, _labels=None) -> dict:
     if images is None:
         return card
     try:
-        verdict = calibrate_for_card(loaded.model, images[:CALIBRATION_IMAGES], loaded.dataset,
+        held = images[:CALIBRATION_IMAGES]
+        views = _views_for(held, loaded.dataset)
+        verdict = calibrate_for_card(loaded.model, held, loaded.dataset, views=views,
                                      source="test images the lab never trained on")
     except Exception:  # a threshold is a nicety; the model is kept without one
         return card
     if isinstance(verdict, dict):
         card["verdict"] = verdict
     return card
+
+
+def _views_for(images, dataset: str) -> dict:
+    """cnnviz.core.verdict.user_views of these images, made once per images and dataset."""
+    import hashlib
+
+    from cnnviz.core.verdict import user_views
+
+    key = (hashlib.sha1(np.ascontiguousarray(images).tobytes()).hexdigest(), dataset)
+    if key not in _views_cache:
+        _views_cache.clear()
+        _views_cache[key] = user_views(images, dataset, share=CALIBRATION_SHARE)
+    return _views_cache[key]

@@ -1,4 +1,4 @@
-"""Pictures of MNIST test digits made the way users make pictures (numpy and Pillow only).
+"""Pictures of MNIST digits made the way users make pictures (numpy and Pillow only).
 
 Each kind turns one 28x28 MNIST digit (white on black, 0..255) into what a user would load:
 
@@ -16,8 +16,11 @@ Each kind turns one 28x28 MNIST digit (white on black, 0..255) into what a user 
     picture = make("phone_photo", digit, rng)   # (H, W) or (H, W, 3) float32 0..255
     pictures, labels = make_set("tight_crop", digits, labels, count=500, seed=0)
 
-Everything is drawn from `rng`, so a seed gives the same pictures every time. The digits
-must come from MNIST's test split (the network never trained on them).
+Everything is drawn from `rng`, so a seed gives the same pictures every time. Two users:
+benchmarks/bench_recognition.py and bench_verdict.py measure on MNIST *test* digits (the
+network never trained on them), and cnnviz.core.verdict fixes a model's "unsure" threshold
+on held-out *training* digits made into these kinds (its own seed), so a real digit a user
+photographs or scans is rarely called unsure.
 """
 
 from __future__ import annotations
