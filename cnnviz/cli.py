@@ -335,7 +335,9 @@ class _EpochSaver:
 
             if self.verdict_outliers is None:
                 self.verdict_outliers = verdict.measurement_outliers(self.args.dataset)
-                self.verdict_views = verdict.user_views(self.held_out, self.args.dataset)
+                self.verdict_views = verdict.user_views(
+                    self.held_out, self.args.dataset,
+                    share=verdict.user_share(self.facts["train_images"]))
             self.facts["verdict"] = verdict.calibrate_for_card(
                 model, self.held_out, self.args.dataset, outliers=self.verdict_outliers,
                 views=self.verdict_views,

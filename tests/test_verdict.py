@@ -266,7 +266,9 @@ def test_cnnviz_train_stores_a_verdict_fixed_on_images_it_did_not_train_on(tmp_p
     assert v["held_out"] == verdict.HELD_OUT and "last" in v["source"]
     x_train, _ = load_split("mnist", "train")
     held_out = x_train[-verdict.HELD_OUT:]  # the reference: numpy's quantile of torch's logits
-    views = verdict.user_views(held_out)  # the same digits as users' pictures, preprocessed
+    # the same digits as users' pictures, preprocessed: a 256-image run gets the least share
+    views = verdict.user_views(held_out, share=verdict.LEAST_SHARE)
+    assert verdict.user_share(256) == verdict.LEAST_SHARE and verdict.user_share(58_000) == 1.0
     assert set(views) == set(verdict.USER_PICTURES)
 
     def quantile(images, q):

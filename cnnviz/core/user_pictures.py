@@ -292,11 +292,13 @@ def make(kind: str, digit: np.ndarray | None, rng) -> np.ndarray:
 
 
 def make_set(kind: str, digits: np.ndarray, labels: np.ndarray, count: int = 500,
-             seed: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
-    """`count` pictures of `kind` from MNIST test digits picked at random (seeded) from
-    `digits`; labels are -1 for the kinds without a digit."""
+             seed: int = 0, first: int | None = None) -> tuple[list[np.ndarray], np.ndarray]:
+    """`count` pictures of `kind` from MNIST digits picked at random (seeded) from `digits`;
+    labels are -1 for the kinds without a digit. first: make only the set's first this many
+    (the same pictures, sooner)."""
     rng = np.random.default_rng([seed, KINDS.index(kind)] if kind in KINDS else seed)
     pick = rng.choice(len(digits), size=count, replace=count > len(digits))
+    pick = pick[:first] if first is not None else pick
     pictures = [make(kind, digits[i], rng) for i in pick]
     out_labels = (np.asarray(labels)[pick].astype(np.int64) if kind in DIGIT_KINDS
                   else np.full(count, -1, np.int64))

@@ -57,6 +57,14 @@ USER_PICTURES = {"tight_crop": 200, "phone_photo": 100, "faint_pencil": 200,
                  "low_res_blocky": 800, "low_res_smooth": 800}
 USER_QUANTILE = 0.995  # measured: 0.99 left 2.1-2.4% of blocky scans of test digits unsure
 USER_SEED = 1000  # the benchmarks use seeds 0, 1, 2 (and MNIST test digits, not these)
+FULL_RUN = 50_000  # a run on this many training images (or more) gets all USER_PICTURES ...
+LEAST_SHARE = 0.1  # ... a short one its share of them, at least this (a quick calibration)
+
+
+def user_share(train_images: int) -> float:
+    """The share of USER_PICTURES a run on train_images images is calibrated on: making and
+    reading them takes about 20 s, which a full run can spare and a 1-minute one cannot."""
+    return float(min(1.0, max(LEAST_SHARE, train_images / FULL_RUN)))
 DEFAULT_MIN_PROBABILITY = 0.5  # the default rule: unsure below this top softmax probability
 OUTLIERS_IN_CARD = 600  # measurement-stream non-digits whose flagged share the card records
 
