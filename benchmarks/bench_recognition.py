@@ -12,7 +12,8 @@ app's preprocessing and the network), and per kind the run prints:
     right      the answer is the MNIST label (digit kinds)
     no digit   preprocessing found nothing to read (digit.empty); for blank_page the share
                called "blank", for colourful_photo the share called "no single digit"
-    unsure     the verdict said "does not look like a digit" (analysis.unsure), once the
+    unsure     the verdict said "does not look like a digit" (analysis.unsure, under the
+               model card's stored threshold, as in the app), once the
                verdict exists; n/a before
     ms/image   preprocessing + forward pass, and that as a ratio to the network alone on a
                ready 28x28 input timed in the same run (so machines compare)
@@ -54,7 +55,7 @@ def reason_of(digit) -> str:
     return getattr(digit, "reason", "") or "blank"
 
 
-def run_kind(model, kind: str, count: int, seed: int, x, y) -> dict:
+def run_kind(model, kind: str, count: int, seed: int, x, y, card=None) -> dict:
     pictures, labels = make_set(kind, x, y, count=count, seed=seed)
     right = empty = unsure = 0
     unsure_known = True
@@ -62,7 +63,7 @@ def run_kind(model, kind: str, count: int, seed: int, x, y) -> dict:
     seconds = 0.0
     for picture, label in zip(pictures, labels):
         t0 = time.perf_counter()
-        analysis = analyze(model, picture)
+        analysis = analyze(model, picture, card=card)  # the card's verdict, as the app does
         seconds += time.perf_counter() - t0
         why = reason_of(analysis.digit)
         reasons[why] = reasons.get(why, 0) + 1
@@ -94,7 +95,8 @@ def main(argv=None) -> int:
     p.add_argument("--data-dir", default=os.environ.get("CNNVIZ_DATA_DIR"))
     args = p.parse_args(argv)
 
-    model = load_weights(args.weights).model if args.weights else load_shipped("cnnviz").model
+    loaded = load_weights(args.weights) if args.weights else load_shipped("cnnviz")
+    model = loaded.model
     x, y = load_split("mnist", "test", data_dir=args.data_dir)
     print(f"CPU: {cpu_model()}; {os.cpu_count()} cores; model: {args.weights or 'shipped cnnviz'}")
     print(f"{args.count} pictures per kind from MNIST test digits, seed {args.seed}")
@@ -103,7 +105,7 @@ def main(argv=None) -> int:
     print(f"{'kind':<16} {'right':>7} {'target':>7} {'no digit':>9} {'target':>7} "
           f"{'unsure':>7} {'ms/image':>9} {'ratio':>6}")
     for kind in args.kinds:
-        r = run_kind(model, kind, args.count, args.seed, x, y)
+        r = run_kind(model, kind, args.count, args.seed, x, y, loaded.card)
         unsure = "n/a" if r["unsure"] is None else f"{100 * r['unsure']:.1f}%"
         if kind in DIGIT_KINDS:
             least, most = TARGETS[kind]
