@@ -86,3 +86,21 @@ def settings_sandbox(qapp, tmp_path):
     qapp.setOrganizationName(old[0])
     qapp.setApplicationName(old[1])
     QSettings.setDefaultFormat(old[2])
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_on_the_gui_thread(request):
+    """A Qt test collects cyclic garbage on the GUI thread only, as the app does
+    (cnnviz.ui.gui_gc): collected on a worker thread, a Qt object's destructor can deadlock
+    with the GUI thread (the suite once hung in QLabel::setText)."""
+    if "qtbot" not in request.fixturenames and "qapp" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("qapp")  # the timer needs the application's event loop
+    from cnnviz.ui.gui_gc import GuiThreadCollector
+
+    collector = GuiThreadCollector(interval_ms=200)
+    try:
+        yield
+    finally:
+        collector.stop()

@@ -48,6 +48,9 @@ def run_app(image: str | None = None, data_dir: str | None = None) -> int:
     app.setOrganizationName("cnnviz")
     app.setApplicationName("cnnviz")
     app.setWindowIcon(app_icon())
+    from ..gui_gc import GuiThreadCollector
+
+    collector = GuiThreadCollector(app)  # garbage holding Qt objects dies on this thread
 
     from .main_window import MainWindow  # after QApplication: widgets need it
 
@@ -63,3 +66,4 @@ def run_app(image: str | None = None, data_dir: str | None = None) -> int:
         return app.exec()
     finally:
         window.shutdown()
+        collector.stop()
