@@ -9,6 +9,7 @@ the app state (AppState.catalogue, catalogue_changed); these functions make new 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,11 +95,22 @@ def model_entry(loaded: LoadedModel) -> ModelEntry:
 
 
 def with_entry(entries: list[ModelEntry], entry: ModelEntry) -> list[ModelEntry]:
-    """The list with entry in place of an opened file of the same key, else added last."""
+    """The list with entry in place of an opened file of the same key, else added last.
+    Entries that would read the same in the picker (two kept models of one name and
+    accuracy) get their file's name added."""
     for i, e in enumerate(entries):
         if not e.shipped and e.key == entry.key:
-            return entries[:i] + [entry] + entries[i + 1:]
-    return list(entries) + [entry]
+            return _distinct_labels(entries[:i] + [entry] + entries[i + 1:])
+    return _distinct_labels(list(entries) + [entry])
+
+
+def _distinct_labels(entries: list[ModelEntry]) -> list[ModelEntry]:
+    counts: dict[str, int] = {}
+    for e in entries:
+        counts[e.label] = counts.get(e.label, 0) + 1
+    return [dataclasses.replace(e, label=f"{e.label} · {Path(e.path).name}")
+            if counts[e.label] > 1 and e.path is not None and not e.shipped else e
+            for e in entries]
 
 
 def index_of(entries: list[ModelEntry], loaded) -> int:
