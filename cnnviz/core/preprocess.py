@@ -98,7 +98,7 @@ def _to_grey(image: np.ndarray) -> tuple[np.ndarray, int]:
 
 def _tile_background(v: np.ndarray) -> np.ndarray | float:
     """A smooth estimate of the paper's level (ink is bright here), from the 20th percentile
-    of tiles; small pictures get one level for all."""
+    of tiles (at least 24 pixels a side); pictures under 48 pixels get one level for all."""
     h, w = v.shape
     tiles = min(6, min(h, w) // 24)  # tiles at least 24 pixels a side
     if tiles < 2:
@@ -631,9 +631,9 @@ def _keep_digit(cleaned: np.ndarray, threshold: float) -> int:
 def _not_strokes(cleaned: np.ndarray, threshold: float, bands: np.ndarray | None) -> str:
     """Why the ink left in a photo after the table, the ruling and the specks went is not a
     digit's strokes ('' when it is): nearly all of it lies on the ruled lines' rows and
-    columns, or it is one or two pixels thin and long (bits of those lines), or FLAT times
-    wider than tall (digits are taller than wide), or a dot, or a scatter of noise filling
-    under MIN_FILL of its box (strokes fill more: measured on cnnviz/core/user_pictures.py,
+    columns or, on ruled paper, it is one or two pixels thin and long (bits of those lines),
+    or FLAT times wider than tall (digits are taller than wide), or a dot, or it fills under
+    MIN_FILL of its box and is on ruled paper or a scatter of specks (_scattered) (strokes fill more: measured on cnnviz/core/user_pictures.py,
     faint pencil 5% and more, pen 14% and more)."""
     ink = cleaned > threshold
     total = int(np.count_nonzero(ink))
@@ -646,16 +646,35 @@ def _not_strokes(cleaned: np.ndarray, threshold: float, bands: np.ndarray | None
         return ""
     top, left, bottom, right = box
     height, width = bottom - top, right - left
-    if min(height, width) <= 2 and max(height, width) >= 20 * min(height, width):
+    if bands is not None and min(height, width) <= 2 and max(height, width) >= 20 * min(height, width):
         return "bits of the ruled lines, not a digit's strokes"
     if width >= FLAT * height:
         return "a flat mark (a bit of a line), not a digit's shape"
     if max(height, width) < max(8, 0.03 * min(cleaned.shape)):
         return "a dot too small to be a digit"
     fill = float(np.count_nonzero(ink[top:bottom, left:right])) / (height * width)
-    if 0 < fill < MIN_FILL:
+    # On ruled paper what little is left is bits of lines and specks; elsewhere a thin pen
+    # line on a noisy scan fills little of its box too, so there only a scatter counts.
+    if 0 < fill < MIN_FILL and (bands is not None or _scattered(ink[top:bottom, left:right])):
         return "specks of noise, not a digit's strokes"
     return ""
+
+
+def _scattered(mask: np.ndarray) -> bool:
+    """The ink is a scatter of specks, not strokes: its largest connected piece (on a copy
+    at most 96 cells a side, which bridges a thin pen line's small gaps) holds under half of
+    it. A 1-pixel pen line on a noisy scan stays one piece."""
+    h, w = mask.shape
+    step = max(1, math.ceil(max(h, w) / 96))
+    hs, ws = math.ceil(h / step), math.ceil(w / step)
+    padded = np.zeros((hs * step, ws * step), bool)
+    padded[:h, :w] = mask
+    cells = padded.reshape(hs, step, ws, step).sum(axis=(1, 3))
+    labels, n = _label(cells > 0)
+    if n <= 1:
+        return False
+    mass = np.bincount(labels.ravel(), weights=cells.ravel().astype(np.float64), minlength=n + 1)
+    return float(mass[1:].max()) < 0.5 * float(mass[1:].sum())
 
 
 def _plural(n: int, word: str) -> str:
