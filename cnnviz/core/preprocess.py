@@ -586,6 +586,21 @@ def _remove_ruled_lines(cleaned: np.ndarray, threshold: float) -> tuple[int, np.
     return count, bands
 
 
+def _pieces(mask: np.ndarray, most: int = 96) -> tuple[np.ndarray, int, np.ndarray, int]:
+    """The connected pieces of a mask, worked out on a copy at most `most` cells a side (a
+    cell is step x step pixels; a cell with any ink is ink): (labels per cell, how many
+    pieces, each piece's ink in pixels with index 0 for none, step)."""
+    h, w = mask.shape
+    step = max(1, math.ceil(max(h, w) / most))
+    hs, ws = math.ceil(h / step), math.ceil(w / step)
+    padded = np.zeros((hs * step, ws * step), bool)
+    padded[:h, :w] = mask
+    cells = padded.reshape(hs, step, ws, step).sum(axis=(1, 3))
+    labels, n = _label(cells > 0)
+    mass = np.bincount(labels.ravel(), weights=cells.ravel().astype(np.float64), minlength=n + 1)
+    return labels, n, mass, step
+
+
 def _keep_digit(cleaned: np.ndarray, threshold: float) -> int:
     """Keep the ink that belongs to the digit: the largest connected region of ink and what
     lies near it or is substantial; specks, bits of lines and what touches the picture's
@@ -593,16 +608,10 @@ def _keep_digit(cleaned: np.ndarray, threshold: float) -> int:
     Returns how many regions were cleared (worked out on a copy at most 96 pixels a side)."""
     mask = cleaned > threshold
     h, w = mask.shape
-    step = max(1, math.ceil(max(h, w) / 96))
-    hs, ws = math.ceil(h / step), math.ceil(w / step)
-    padded = np.zeros((hs * step, ws * step), bool)
-    padded[:h, :w] = mask
-    small = padded.reshape(hs, step, ws, step).any(axis=(1, 3))
-    labels, n = _label(small)
+    labels, n, mass, step = _pieces(mask)
     if n == 0:
         return 0
-    mass = np.bincount(labels.ravel(), weights=np.where(padded, 1.0, 0.0).reshape(
-        hs, step, ws, step).sum(axis=(1, 3)).ravel(), minlength=n + 1)
+    hs, ws = labels.shape
     main = int(np.argmax(mass[1:])) + 1
     ys, xs = np.nonzero(labels == main)
     size = max(ys.max() - ys.min(), xs.max() - xs.min()) + 1
@@ -664,17 +673,8 @@ def _scattered(mask: np.ndarray) -> bool:
     """The ink is a scatter of specks, not strokes: its largest connected piece (on a copy
     at most 96 cells a side, which bridges a thin pen line's small gaps) holds under half of
     it. A 1-pixel pen line on a noisy scan stays one piece."""
-    h, w = mask.shape
-    step = max(1, math.ceil(max(h, w) / 96))
-    hs, ws = math.ceil(h / step), math.ceil(w / step)
-    padded = np.zeros((hs * step, ws * step), bool)
-    padded[:h, :w] = mask
-    cells = padded.reshape(hs, step, ws, step).sum(axis=(1, 3))
-    labels, n = _label(cells > 0)
-    if n <= 1:
-        return False
-    mass = np.bincount(labels.ravel(), weights=cells.ravel().astype(np.float64), minlength=n + 1)
-    return float(mass[1:].max()) < 0.5 * float(mass[1:].sum())
+    _, n, mass, _ = _pieces(mask)
+    return n > 1 and float(mass[1:].max()) < 0.5 * float(mass[1:].sum())
 
 
 def _plural(n: int, word: str) -> str:
