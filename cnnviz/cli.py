@@ -539,10 +539,14 @@ def _train(args, stop_requested) -> int:
 
 
 def cmd_evaluate(args) -> int:
+    from .core.network import digit_mismatch
     from .core.training import evaluate
 
     loaded = _open_model(args)
     dataset = args.dataset or loaded.card.get("dataset", "mnist")
+    mismatch = digit_mismatch(loaded.input_spec, len(loaded.classes), "evaluate")
+    if mismatch:
+        raise CliError(mismatch)
     x, y = _load_data(dataset, "test", args.data_dir)
     t0 = time.perf_counter()
     m = evaluate(loaded.model, x, y)
@@ -561,7 +565,7 @@ def cmd_evaluate(args) -> int:
     for i, acc in enumerate(m["per_class_accuracy"]):
         print(f"  {classes[i]:>12}  {acc * 100:6.2f}%")
     print("\nConfusion matrix (rows: true class, columns: predicted):")
-    print("      " + "".join(f"{i:>6}" for i in range(10)))
+    print("      " + "".join(f"{i:>6}" for i in range(len(classes))))
     for i, row in enumerate(m["confusion"]):
         print(f"{i:>6}" + "".join(f"{v:>6}" for v in row))
     return 0
@@ -604,19 +608,20 @@ def cmd_predict(args) -> int:
     from .core import verdict
     from .core.formulas import percent
     from .core.images import ImageError, load_image
-    from .core.preprocess import preprocess_for
+    from .core.inference import analyze
 
     loaded = _open_model(args)
-    preprocess = preprocess_for(loaded.dataset)
     results, failed = [], False
     for name in args.images:
         try:
-            image = load_image(name)
-            prep = preprocess(image)
-        except ImageError as exc:
+            # The app's own path: the picture framed for the network, traced, judged.
+            result = analyze(loaded.model, load_image(name), dataset=loaded.dataset,
+                             card=loaded.card)
+        except (ImageError, ValueError) as exc:
             failed = True
             results.append({"file": name, "error": str(exc)})
             continue
+        prep = result.digit
         if prep.empty:  # an all-zero input still gets a confident answer; it means nothing
             failed = True
             why = ("there is something in the picture, but no single digit-sized shape "
@@ -624,18 +629,15 @@ def cmd_predict(args) -> int:
                    else "the picture is blank (no ink stands out from the background)")
             results.append({"file": name, "error": f"no digit found: {why}"})
             continue
-        logits = verdict.logits_of(loaded.model, prep.image[None])[0]
-        if not np.isfinite(logits).all():  # "0 (nan%)" would be no answer at all
+        probs = result.probabilities
+        if not np.isfinite(probs).all():  # "0 (nan%)" would be no answer at all
             failed = True
             results.append({"file": name, "error": "the network's output is not a number "
                             "(NaN or infinity): the model's weights are broken"})
             continue
-        probs = np.exp(logits - logits.max())
-        probs /= probs.sum()
         # Full precision: rounding shows small probabilities as 0.0
-        results.append({"file": name, "prediction": int(probs.argmax()),
-                        "probabilities": [float(p) for p in probs],
-                        "unsure": verdict.is_unsure(logits, loaded.card)})
+        results.append({"file": name, "prediction": result.prediction,
+                        "probabilities": [float(p) for p in probs], "unsure": result.unsure})
     if args.json:
         print(_strict_json(results))
     else:
@@ -644,7 +646,7 @@ def cmd_predict(args) -> int:
             if "error" in r:  # stderr, so stdout holds only results
                 print(f"{r['file']}: error: {r['error']}", file=sys.stderr)
                 continue
-            top = sorted(range(10), key=lambda i: -r["probabilities"][i])[:3]
+            top = sorted(range(len(classes)), key=lambda i: -r["probabilities"][i])[:3]
             tops = ", ".join(f"{classes[i]} {percent(r['probabilities'][i])}" for i in top)
             unsure = (f"   unsure: {verdict.not_like(loaded.dataset)}" if r["unsure"] else "")
             print(f"{r['file']}: {classes[r['prediction']]}   ({tops}){unsure}")

@@ -437,8 +437,8 @@ def _hints(arch: Architecture, index: int, shape: tuple[int, ...]) -> list[str]:
         if not _followed_by(layers, index, BatchNorm):
             hints.append("Rule of thumb: batch norm (bn) should be applied if possible; "
                          "add bn after this convolution")
-        _odd_input_hint(hints, shape, spec.kernel[0], spec.stride[0], spec.kernel[1],
-                        spec.stride[1], spec.padding)
+        if len(shape) == 3:  # a size that is not whole is floored, as PyTorch and Keras do
+            hints += spec.floor_notes(shape)
     elif isinstance(spec, Pool):
         if (spec.kind, spec.size, spec.stride) != ("max", 2, 2):
             hints.append("Rule of thumb: pooling is usually max pooling with a 2×2 window "

@@ -12,17 +12,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from .formulas import percent  # noqa: F401 (the old home of percent; import it from formulas)
-from .models import LayerInfo, Network
+from .models import LayerInfo
+from .network import InspectableNetwork, fit_picture, to_network_layout
 from .preprocess import DigitInput, preprocess_for
 from .verdict import unsure_scores
 
 
 @dataclass
 class Analysis:
-    digit: DigitInput  # the preprocessing steps and the 28x28 network input
-    layers: list[tuple[str, np.ndarray]]  # ("input", (1,28,28)), ("conv1", (C,H,W)), ...
+    digit: DigitInput  # the preprocessing steps and the network input ((H, W) or (H, W, C))
+    layers: list[tuple[str, np.ndarray]]  # ("input", (C,H,W)), ("conv1", (C,H,W)), ...
     layer_infos: list[LayerInfo]  # name, label, output shape, parameters (no "input")
-    probabilities: np.ndarray  # (10,)
+    probabilities: np.ndarray  # (classes,)
     prediction: int
     seconds: float  # preprocessing + forward pass
     # The verdict (cnnviz.core.verdict): True when the input does not look like what the
@@ -44,20 +45,32 @@ class Analysis:
         return [(int(i), float(self.probabilities[i])) for i in order]
 
 
-def analyze(model: Network, image: np.ndarray, *, preprocess: bool = True,
-            dataset: str | None = None, card: dict | None = None) -> Analysis:
-    """image: (H, W) or (H, W, 3), 0..255, any size; or a ready (28, 28) input in 0..1
-    with preprocess=False. dataset: what the model was trained on ("mnist", the default, or
-    "fashion-mnist"), which decides how a picture is framed (preprocess_for). card: the
-    model's card, whose "verdict" decides `unsure` (without one: the default rule)."""
-    t0 = time.perf_counter()
-    if preprocess:
-        digit = preprocess_for(dataset)(image)
-    else:
+def prepare_input(model: InspectableNetwork, image: np.ndarray, *, preprocess: bool = True,
+                  dataset: str | None = None) -> DigitInput:
+    """A picture -> the network's input with the steps that made it. An MNIST-sized network
+    gets the digit framing of the dataset it learned (preprocess_for); any other network
+    the whole picture resized to its input (cnnviz.core.network.fit_picture)."""
+    spec = model.input_spec
+    if not preprocess:
         ready = np.asarray(image, dtype=np.float32)
-        digit = DigitInput(image=ready, steps=[], inverted=False,
-                           empty=not bool(ready.any()), bbox=None)
-    layers = model.trace(digit.image)
+        return DigitInput(image=ready, steps=[], inverted=False,
+                          empty=not bool(ready.any()), bbox=None)
+    if spec.is_digit_sized:
+        return preprocess_for(dataset)(image)
+    return fit_picture(image, spec)
+
+
+def analyze(model: InspectableNetwork, image: np.ndarray, *, preprocess: bool = True,
+            dataset: str | None = None, card: dict | None = None) -> Analysis:
+    """image: (H, W) or (H, W, 3), 0..255, any size; or, with preprocess=False, a ready
+    input in 0..1 at the network's size ((H, W), or (H, W, C) for several channels).
+    dataset: what the model was trained on ("mnist", the default, or "fashion-mnist"),
+    which decides how a picture is framed for an MNIST-sized network. card: the model's
+    card, whose "verdict" decides `unsure` (without one: the default rule, for MNIST-sized
+    networks only: for others cnnviz cannot know what their training data looked like)."""
+    t0 = time.perf_counter()
+    digit = prepare_input(model, image, preprocess=preprocess, dataset=dataset)
+    layers = model.trace(to_network_layout(digit.image, model.input_spec))
     logits_or_probs = layers[-1][1]
     if model.ends_in_softmax:
         probs = logits_or_probs
@@ -66,7 +79,8 @@ def analyze(model: Network, image: np.ndarray, *, preprocess: bool = True,
         logits = logits_or_probs
         e = np.exp(logits_or_probs - logits_or_probs.max())
         probs = e / e.sum()
-    unsure, score = unsure_scores(logits, card)
+    judged = model.input_spec.is_digit_sized or isinstance((card or {}).get("verdict"), dict)
+    unsure, score = unsure_scores(logits, card) if judged else (False, float("nan"))
     return Analysis(digit=digit, layers=layers, layer_infos=list(model.layer_infos),
                     probabilities=np.asarray(probs, dtype=np.float64),
                     prediction=int(np.argmax(probs)), seconds=time.perf_counter() - t0,

@@ -31,7 +31,6 @@ from .formulas import (
     fmt_pair,
     fmt_shape,
     size_formula,
-    typeset,
 )
 from .limits import (
     MAX_ARCH_CHANNELS,
@@ -66,6 +65,32 @@ def _axes_formula(in_shape, out_shape, kernel, stride, padding) -> str:
         return f"{SIZE_RULE} = {rows}, so {fmt_shape(out_shape)}"
     cols = size_formula(in_shape[2], kernel[1], stride[1], padding[1])
     return f"rows {rows}; columns {cols}, so {fmt_shape(out_shape)}"
+
+
+def floor_notes(in_shape, kernel, stride, padding) -> list[str]:
+    """'height: (28 − 3 + 2×0) / 2 + 1 = 13.5 → ⌊13.5⌋ = 13: not a whole number, so, like
+    PyTorch and Keras, the last row is left out' for each axis whose size is floored (one
+    line for both when their numbers are the same)."""
+    if len(in_shape) != 3:
+        return []
+    notes = []
+    axes = [(name, unit, in_shape[1 + i], kernel[i], stride[i], padding[i])
+            for i, (name, unit) in enumerate((("height", "row"), ("width", "column")))]
+    if axes[0][2:] == axes[1][2:]:
+        axes = [("height and width", "row and column", *axes[0][2:])]
+    for name, unit, size, k, s, p in axes:
+        span = size - k + 2 * p
+        if span < 0 or s < 1 or span % s == 0:
+            continue
+        left = span % s
+        what = f"the last {unit}" if left == 1 else f"the last {left} {unit}s"
+        if "and" in unit and left > 1:
+            what = f"the last {left} rows and columns"
+        notes.append(f"{name}: {size_formula(size, k, s, p)}: not a whole number, so, like "
+                     f"PyTorch and Keras, {what} of the {'padded ' if p else ''}input "
+                     f"{'get' if 'and' in unit or left > 1 else 'gets'} no step of "
+                     f"{'their' if 'and' in unit or left > 1 else 'its'} own (left out)")
+    return notes
 
 
 def _needs_maps(in_shape, what: str) -> None:
@@ -131,14 +156,16 @@ class Conv:
         out = []
         for i, axis_name in ((0, "height"), (1, "width")):
             size, k, p = in_shape[1 + i], self.kernel[i], self.padding[i]
-            axis = ops.output_axis(size, k, self.stride[i], p)
-            if axis.value is None:
-                if k > size + 2 * p:
-                    raise LayerError(f"{axis_name}: kernel {k} is larger than the padded input "
-                                     f"{size + 2 * p}")
-                raise LayerError(f"{axis_name}: {typeset(axis.problem)}")
-            out.append(axis.value)
+            if k > size + 2 * p:
+                raise LayerError(f"{axis_name}: kernel {k} is larger than the padded input "
+                                 f"{size + 2 * p}")
+            # Like PyTorch and Keras: a size that is not whole is floored (floor_notes says so).
+            out.append(ops.output_size(size, k, self.stride[i], p, exact=False))
         return (self.filters, out[0], out[1])
+
+    def floor_notes(self, in_shape) -> list[str]:
+        """Why an output size was floored, per axis (none when both divide evenly)."""
+        return floor_notes(in_shape, self.kernel, self.stride, self.padding)
 
     def parameters(self, in_shape) -> int:
         return ops.conv_params(self.kernel[0], self.kernel[1], in_shape[0], self.filters)
@@ -276,6 +303,10 @@ class Pool(_NoParameters):
         rows = ops.pool_axis(h, self.size, self.stride).value
         cols = ops.pool_axis(w, self.size, self.stride).value
         return (c, rows, cols)
+
+    def floor_notes(self, in_shape) -> list[str]:
+        square = (self.size, self.size)
+        return floor_notes(in_shape, square, (self.stride, self.stride), (0, 0))
 
     def shape_formula(self, in_shape) -> str:
         square = (self.size, self.size)
@@ -437,5 +468,5 @@ LayerSpec = Conv | Activation | Pool | BatchNorm | Dropout | Flatten | Dense
 SPEC_TYPES = {"conv": Conv, "activation": Activation, "pool": Pool, "batchnorm": BatchNorm,
               "dropout": Dropout, "flatten": Flatten, "dense": Dense}
 
-__all__ = ["LAYER_ACTIVATIONS", "POOL_KINDS", "SPEC_TYPES", "Activation", "BatchNorm",
+__all__ = ["floor_notes", "LAYER_ACTIVATIONS", "POOL_KINDS", "SPEC_TYPES", "Activation", "BatchNorm",
            "Conv", "Dense", "Dropout", "Flatten", "LayerError", "LayerSpec", "MinPool2d", "Pool"]

@@ -31,6 +31,7 @@ from .layers import (
     Pool,
 )
 from .limits import MAX_ARCH_LAYERS, MAX_ARCH_PARAMETERS, MAX_LAYER_VALUES
+from .network import InputSpec, default_class_names
 
 __all__ = ["ARCHITECTURES", "LAYER_ACTIVATIONS", "POOL_KINDS", "Activation", "Architecture",
            "ArchitectureError", "BatchNorm", "Conv", "Dense", "Dropout", "Flatten", "LayerInfo",
@@ -242,6 +243,8 @@ class LayerInfo:
     parameters: int
     spec: LayerSpec | None = None  # the spec it was made from (its formulas, description)
     in_shape: tuple[int, ...] = ()  # what the layer takes
+    # Output sizes that were floored, like PyTorch and Keras do, in words (conv and pooling)
+    notes: tuple[str, ...] = ()
 
 
 def _layer_names(layers) -> list[str]:
@@ -262,8 +265,9 @@ def _layer_info(name: str, spec: LayerSpec, in_shape: tuple[int, ...]) -> LayerI
     if values > MAX_LAYER_VALUES:  # a hostile header must not make predict allocate GBs
         raise LayerError(f"its output {'x'.join(map(str, out))} has {values:,} values, more "
                          f"than the {MAX_LAYER_VALUES:,} cnnviz allows per layer")
+    notes = getattr(spec, "floor_notes", None)
     return LayerInfo(name, spec.type, spec.label, out, spec.parameters(in_shape), spec,
-                     tuple(in_shape))
+                     tuple(in_shape), tuple(notes(in_shape)) if notes else ())
 
 
 def summarize(arch: Architecture) -> list[LayerInfo]:
@@ -314,6 +318,9 @@ def format_summary(arch: Architecture) -> str:
             lines.append("-" * (sum(widths) + 6))
     lines.append("-" * (sum(widths) + 6))
     lines.append(f"Total parameters: {fmt_count(sum(i.parameters for i in infos))}")
+    floored = [f"  {info.name}, {note}" for info in infos for note in info.notes]
+    if floored:
+        lines += ["Floored sizes:"] + floored
     return "\n".join(lines)
 
 
@@ -328,11 +335,17 @@ class Network(nn.Module):
     cross-entropy); `trace` returns every layer's output, softmax included.
     """
 
-    def __init__(self, arch: Architecture):
+    def __init__(self, arch: Architecture, class_names: list[str] | None = None,
+                 card: dict | None = None):
         super().__init__()
         infos = summarize(arch)
         self.arch = arch
         self.layer_infos = infos
+        c, h, w = (int(v) for v in arch.input_shape)
+        # The normalisation happens inside forward, so callers feed the plain 0..1 picture.
+        self.input_spec = InputSpec(c, h, w)
+        self.card: dict = card if card is not None else {}
+        self.class_names = self.names_for_outputs(class_names)
         shapes = [tuple(arch.input_shape)] + [i.output_shape for i in infos]
         self.layers = nn.ModuleDict()
         for info, spec, in_shape in zip(infos, arch.layers, shapes):
@@ -341,11 +354,19 @@ class Network(nn.Module):
         self.register_buffer("input_mean", torch.tensor(arch.input_mean), persistent=False)
         self.register_buffer("input_std", torch.tensor(arch.input_std), persistent=False)
 
+    def names_for_outputs(self, names) -> list[str]:
+        """names when there is one (a string) per output, else "0", "1", ..."""
+        outputs = int(np.prod(self.layer_infos[-1].output_shape))
+        if isinstance(names, (list, tuple)) and len(names) == outputs \
+                and all(isinstance(n, str) for n in names):
+            return [n[:60] for n in names]
+        return default_class_names(outputs)
+
     def _logit_layers(self):
         items = list(self.layers.items())
         return items[:-1] if self.ends_in_softmax else items
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) in [0, 1] -> (B, 10)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) in [0, 1] -> (B, classes)
         x = (x - self.input_mean) / self.input_std
         for _, layer in self._logit_layers():
             x = layer(x)
@@ -361,6 +382,9 @@ class Network(nn.Module):
         x = torch.as_tensor(np.asarray(image, dtype=np.float32))
         if x.ndim == 2:
             x = x[None]
+        if tuple(x.shape) != self.input_spec.shape:
+            raise ValueError(f"the network takes {'x'.join(map(str, self.input_spec.shape))} "
+                             f"inputs, not {'x'.join(map(str, x.shape))}")
         outputs = [("input", x.numpy().copy())]
         h = ((x - self.input_mean) / self.input_std)[None]
         for name, layer in self.layers.items():
@@ -370,7 +394,7 @@ class Network(nn.Module):
 
     @torch.no_grad()
     def predict_proba(self, images: np.ndarray | torch.Tensor) -> np.ndarray:
-        """(B, H, W) or (B, C, H, W) images in [0, 1] -> (B, 10) probabilities."""
+        """(B, H, W) or (B, C, H, W) images in [0, 1] -> (B, classes) probabilities."""
         self.eval()
         x = torch.as_tensor(np.asarray(images, dtype=np.float32))
         if x.ndim == 3:

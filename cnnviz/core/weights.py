@@ -26,8 +26,8 @@ from .limits import MAX_HEADER_DEPTH, MAX_WEIGHTS_FILE_BYTES
 from .models import Architecture, ArchitectureError, Network, summarize
 
 FORMAT = "cnnviz-weights/1"
-INPUT_SHAPE = (1, 28, 28)  # what every model cnnviz opens must take ...
-CLASSES = 10  # ... and give
+INPUT_SHAPE = (1, 28, 28)  # what MNIST-trained models take ...
+CLASSES = 10  # ... and give (other networks open too: their own input spec and classes)
 
 # The shipped models: name -> (file in cnnviz/weights/, what it is)
 SHIPPED = {
@@ -64,7 +64,13 @@ class LoadedModel:
 
     @property
     def classes(self) -> list[str]:
-        return list(self.card.get("classes") or [str(i) for i in range(10)])
+        """The names of the network's outputs (the network's own, from its card)."""
+        return list(self.model.class_names)
+
+    @property
+    def input_spec(self):
+        """What the network takes (cnnviz.core.network.InputSpec)."""
+        return self.model.input_spec
 
 
 def save_weights(model: Network, path: str | os.PathLike, card: dict | None = None) -> Path:
@@ -123,10 +129,14 @@ def _json_within_depth(text: bytes | str, what: str):
         return None
 
 
-def _probe_pictures() -> torch.Tensor:
-    """Two fixed 28x28 test pictures: a blank page and a vertical stroke like a "1"."""
-    pictures = torch.zeros(2, *INPUT_SHAPE)
-    pictures[1, 0, 5:23, 13:15] = 1.0
+def _probe_pictures(shape=INPUT_SHAPE) -> torch.Tensor:
+    """Two fixed test pictures of the network's (C, H, W): a blank page and a vertical
+    stroke like a "1" (for 28x28: rows 5..22, columns 13..14)."""
+    c, h, w = shape
+    pictures = torch.zeros(2, c, h, w)
+    top, bottom = round(h * 5 / 28), max(round(h * 23 / 28), round(h * 5 / 28) + 1)
+    left = round(w * 13 / 28)
+    pictures[1, :, top:bottom, left:left + max(1, round(w * 2 / 28))] = 1.0
     return pictures
 
 
@@ -136,7 +146,7 @@ def check_computes_numbers(model: Network) -> None:
     is NaN or infinite. Finite weights can still compute NaN (weights x1e30 overflow, a
     negative batch-norm variance), and predict and the app would show "0 (nan%)"."""
     model.eval()
-    h = (_probe_pictures() - model.input_mean) / model.input_std
+    h = (_probe_pictures(model.input_spec.shape) - model.input_mean) / model.input_std
     if not torch.isfinite(h).all():
         raise WeightsError("the architecture's input scaling (mean, std) gives NaN or infinite "
                            "values on a test picture")
@@ -161,7 +171,6 @@ def load_weights_bytes(raw: bytes, path: Path | None = None) -> LoadedModel:
         arch = Architecture.from_json(meta["architecture"])
     except ArchitectureError as exc:
         raise WeightsError(f"the file's architecture is invalid: {exc}") from None
-    check_runs_on_digits(arch)
     # The card is informative only: a damaged one is dropped, never fatal.
     try:
         card = _json_within_depth(meta.get("card") or "{}", "the file's model card")
@@ -169,10 +178,11 @@ def load_weights_bytes(raw: bytes, path: Path | None = None) -> LoadedModel:
         card = None
     if not isinstance(card, dict):
         card = {}
+    outputs = int(np.prod(summarize(arch)[-1].output_shape))
     classes = card.get("classes")
-    if not (isinstance(classes, list) and len(classes) == CLASSES
+    if not (isinstance(classes, list) and len(classes) == outputs
             and all(isinstance(c, str) for c in classes)):
-        card.pop("classes", None)  # LoadedModel.classes falls back to "0".."9"
+        card.pop("classes", None)  # the network's classes fall back to "0", "1", ...
     if not (isinstance(card.get("dataset"), str) and card["dataset"] in DATASETS):
         card.pop("dataset", None)  # LoadedModel.dataset falls back to "mnist"
     for key in ("model_name", "command"):
@@ -184,7 +194,7 @@ def load_weights_bytes(raw: bytes, path: Path | None = None) -> LoadedModel:
         tensors = st_load(raw)
     except (SafetensorError, ValueError, RuntimeError, OSError) as exc:
         raise WeightsError(f"the file's tensor data is damaged or truncated ({exc})") from None
-    model = Network(arch)
+    model = Network(arch, class_names=card.get("classes"), card=card)
     expected = model.state_dict()
     missing = sorted(set(expected) - set(tensors))
     extra = sorted(set(tensors) - set(expected))
@@ -204,17 +214,6 @@ def load_weights_bytes(raw: bytes, path: Path | None = None) -> LoadedModel:
     model.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
     check_computes_numbers(model)
     return LoadedModel(model, card, path)
-
-
-def check_runs_on_digits(arch: Architecture) -> None:
-    """The app, predict and evaluate feed 1x28x28 images and read 10 class scores."""
-    if tuple(arch.input_shape) != INPUT_SHAPE:
-        raise WeightsError(f"the model expects {'x'.join(map(str, arch.input_shape))} inputs; "
-                           f"cnnviz feeds {'x'.join(map(str, INPUT_SHAPE))} images (MNIST-sized, grey)")
-    outputs = summarize(arch)[-1].output_shape
-    if outputs != (CLASSES,):
-        raise WeightsError(f"the model has {outputs[0]} outputs; cnnviz needs {CLASSES}, "
-                           "one per digit (or Fashion-MNIST class)")
 
 
 def load_weights(path: str | os.PathLike) -> LoadedModel:
