@@ -205,14 +205,16 @@ def test_the_kernel_explorer_filters_the_network_input(qtbot, window, which):
     show_on(qtbot, window, loaded, marked_picture())
     kernel = window.kernel_explorer
     c, h, w = loaded.input_spec.shape
-    combo = kernel.controls.source_combo
+    combo = kernel.controls.input_box.source_combo
     index = combo.findData(KERNEL_SOURCE_NETWORK)
     assert f"{h}×{w}" in combo.itemText(index)
     with qtbot.waitSignal(kernel.controller.result_ready, timeout=20000) as blocker:
         kernel.controller.set_source(KERNEL_SOURCE_NETWORK)
-    source = blocker.args[0].result.image if hasattr(blocker.args[0].result, "image") else None
-    if source is not None:
-        assert source.shape[:2] == (h, w)
+    source = kernel.controller.source_image()
+    assert source.shape == ((h, w) if c == 1 else (h, w, c))
+    np.testing.assert_allclose(source, window.state.analysis.digit.image * 255.0, rtol=1e-6)
+    result = blocker.args[0].result
+    assert (result.conv_rows.size, result.conv_cols.size) == (h, w)  # rows are the height
 
 
 @pytest.mark.parametrize("which", list(NETWORKS))

@@ -41,8 +41,8 @@ class Explanation:
     method: str
     target: int  # the class explained
     layer: str | None  # Grad-CAM's layer
-    raw: np.ndarray  # (28, 28) captum's attribution, signed, in its own units
-    map: np.ndarray  # (28, 28) 0..1 for display: the positive part, scaled by its maximum
+    raw: np.ndarray  # (H, W) captum's attribution, signed, in its own units (channels summed)
+    map: np.ndarray  # (H, W) 0..1 for display: the positive part, scaled by its maximum
     seconds: float
 
 
@@ -75,17 +75,21 @@ class _Counter:
         return out
 
 
-def explain(network, image28: np.ndarray, method: str, target: int, layer: str | None = None,
+def explain(network, image: np.ndarray, method: str, target: int, layer: str | None = None,
             progress: Callable[[float], None] | None = None) -> Explanation:
-    """One attribution map for class `target` on a (28, 28) input in 0..1. network: an
-    eval_copy. progress(fraction) is called as integrated gradients and occlusion go."""
+    """One attribution map for class `target` on the network's input: (H, W) for one
+    channel or (C, H, W), as the network takes it (Analysis.layers[0]). network: an
+    eval_copy. progress(fraction) is called as integrated gradients and occlusion go. A
+    colour input's attribution is summed over its channels (one map per pixel)."""
     from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, Occlusion, Saliency
 
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     t0 = time.perf_counter()
     network.eval()
-    x = torch.as_tensor(np.asarray(image28, dtype=np.float32)).reshape(1, 1, *np.shape(image28))
+    a_in = np.asarray(image, dtype=np.float32)
+    x = torch.as_tensor(a_in[None, None] if a_in.ndim == 2 else a_in[None])  # (1, C, H, W)
+    channels = int(x.shape[1])
     target = int(target)
     if method == "gradcam":
         names = conv_layers(network)
@@ -113,10 +117,12 @@ def explain(network, image28: np.ndarray, method: str, target: int, layer: str |
         forward = _Counter(network, windows + 1, progress)
         with torch.no_grad():
             a = Occlusion(forward).attribute(
-                x, sliding_window_shapes=(1, OCCLUSION_WINDOW, OCCLUSION_WINDOW),
-                strides=(1, OCCLUSION_STRIDE, OCCLUSION_STRIDE), baselines=0.0, target=target,
+                x, sliding_window_shapes=(channels, OCCLUSION_WINDOW, OCCLUSION_WINDOW),
+                strides=(channels, OCCLUSION_STRIDE, OCCLUSION_STRIDE), baselines=0.0, target=target,
                 perturbations_per_eval=OCCLUSION_BATCH)
-    raw = a.detach().reshape(x.shape[-2:]).double().numpy()
+    # Grad-CAM gives one map; the others one per channel (occlusion: the same in each)
+    a = a.detach().double()
+    raw = (a[0, 0] if method in ("gradcam", "occlusion") else a[0].sum(dim=0)).numpy()
     positive = np.clip(raw, 0, None)
     top = float(positive.max())
     shown = positive / top if top > 0 else np.zeros_like(positive)
@@ -135,7 +141,8 @@ def _find(patch: np.ndarray, frame: np.ndarray) -> tuple[int, int] | None:
 
 def to_picture(map28: np.ndarray, digit, picture_hw: tuple[int, int],
                max_side: int | None = None) -> np.ndarray | None:
-    """A (28, 28) map laid back on the user's picture through the preprocessing's crop,
+    """A map on the network's input laid back on the user's picture through the
+    preprocessing's crop (or, for a picture stretched whole to the input, its stretch),
     thickening and scale: (H, W) (shrunk so the longest side is at most max_side, if given),
     NaN where the network's input did not come from. None when there was no ink."""
     from PIL import Image
@@ -148,6 +155,9 @@ def to_picture(map28: np.ndarray, digit, picture_hw: tuple[int, int],
     out_h, out_w = max(1, round(h / shrink)), max(1, round(w / shrink))
     out = np.full((out_h, out_w), np.nan)
     scaled, center, crop = steps.get("scale"), steps.get("center"), steps.get("crop")
+    if scaled is not None and center is None and crop is None:  # the whole picture, stretched
+        return np.asarray(Image.fromarray(np.ascontiguousarray(map28, np.float32), "F").resize(
+            (out_w, out_h), Image.Resampling.BILINEAR), dtype=np.float64)
     if scaled is None or center is None or crop is None:
         return None
     top, left, bottom, right = digit.bbox

@@ -31,7 +31,8 @@ from .kernel_view import KernelView, StageStrip
 FIELD_PEN = QColor(255, 140, 0)  # the receptive field's outline: the grid's selection orange
 FIELD_HINT = ("Point at a unit of a map to outline, on the network's input, the square of "
               "pixels it is worked out from: its receptive field.")
-INPUT_TIP = ("The network's input: your drawing after the preprocessing, 28×28. Pointing at a "
+INPUT_TIP = ("The network's input: your drawing after the preprocessing (28×28 for an MNIST "
+             "model). Pointing at a "
              "unit of a map outlines its receptive field here, the pixels that unit can see: a "
              "unit of a deeper layer sees a larger square (the lecture's “spatial hierarchies "
              "of patterns”).")

@@ -1,6 +1,6 @@
 """The kernel controller: what the kernel explorer filters and when, on its own worker.
 
-It owns the source (state.kernel_source: the current image, the network's 28×28 input or a
+It owns the source (state.kernel_source: the current image, the network's input or a
 lecture example), the user's settings kept while a lecture example replaces them
 (state.kernel_before_lecture), the drawable copy of a big input (reused while only the
 settings change), the reuse of a result when only the channel shown changes, and the

@@ -112,12 +112,17 @@ class InputBox(QGroupBox):
     def show_channel(self, view: str) -> None:
         _select(self.channel_combo, view)
 
-    def set_network_available(self, available: bool) -> None:
-        item = self.source_combo.model().item(self.source_combo.findData(KERNEL_SOURCE_NETWORK))
+    def set_network_available(self, available: bool, shape=(1, 28, 28)) -> None:
+        """shape: the network's input (C, H, W), which the item names."""
+        index = self.source_combo.findData(KERNEL_SOURCE_NETWORK)
+        item = self.source_combo.model().item(index)
         if item is not None:
+            c, h, wide = shape
+            size = f"{h}×{wide}" + ("" if c == 1 else f", {c} channels")
+            self.source_combo.setItemText(index, f"Network input ({size})")
             item.setEnabled(available)
-            item.setToolTip("The 28×28 image the network sees, after preprocessing." if available
-                            else "Appears once a model has analysed the current image.")
+            item.setToolTip(f"The {size} picture the network sees, after preprocessing."
+                            if available else "Appears once a model has analysed the current image.")
 
     def per_channel(self) -> bool:
         return bool(self.colour_combo.currentData())

@@ -126,7 +126,9 @@ class KernelControls(QScrollArea):
         self._update_enabled()
 
     def _on_analysis(self, *_args) -> None:
-        self.input_box.set_network_available(self.state.analysis is not None)
+        analysis = self.state.analysis
+        shape = analysis.layers[0][1].shape if analysis is not None else (1, 28, 28)
+        self.input_box.set_network_available(analysis is not None, shape)
 
     def _update_enabled(self) -> None:
         image = self.controller.source_image()

@@ -32,8 +32,8 @@ POOL_TIPS = {
 }
 
 TIP_SOURCE = ("What to filter. The current image at full size (what you drew or opened), the "
-              "28×28 input the network sees (after preprocessing; once a model has analysed the "
-              "image), or one of the lecture's worked examples, with the slide's settings and "
+              "input the network sees (28×28 for an MNIST model; after preprocessing, once a "
+              "model has analysed the image), or one of the lecture's worked examples, with the slide's settings and "
               "answer, so you can check every number of the slides.")
 TIP_PRESET = ("A ready-made kernel. The lecture's \"Detected features\" table (identity, three "
               "edge detectors, sharpen, box blur, Gaussian blur) and a few classics. "

@@ -91,6 +91,20 @@ class TeachView(QWidget):
     def refresh(self) -> None:  # pragma: no cover (each view has its own)
         raise NotImplementedError
 
+    def declined_for_digits(self, grid: ArrayGrid) -> bool:
+        """For a view tied to MNIST digits: True, with one line on `grid` naming the
+        mismatch, when the current network is not a 1×28×28, ten-class one."""
+        from cnnviz.core.network import digit_mismatch
+
+        loaded = self.state.model
+        if loaded is None:
+            return False
+        why = digit_mismatch(loaded.input_spec, len(loaded.classes), "This experiment")
+        if why:
+            grid.set_message(why)
+            self.delivered = self.runner.generation  # settled: nothing is coming
+        return why is not None
+
     def submit(self, fn, *args) -> int:
         return self.runner.submit(fn, *args)
 

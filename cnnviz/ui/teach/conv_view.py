@@ -116,12 +116,12 @@ class ConvStepView(TeachView):
     def _build(self) -> None:
         self.source = QComboBox()
         self.source.setToolTip("What to convolve: one of the lecture's worked examples (with its "
-                               "own kernel, stride, padding and pooling), the network's 28×28 "
+                               "own kernel, stride, padding and pooling), the network's input "
                                "input, or a region of your picture (drag a rectangle on it). "
                                "The last two use the Kernel explorer's kernel and settings.")
         for key, ex in LECTURE_EXAMPLES.items():
             self.source.addItem(f"Lecture: {ex.short_name}", f"lecture:{key}")
-        self.source.addItem("The network's 28×28 input", "network")
+        self.source.addItem("The network's input", "network")
         self.source.addItem("A region of your picture (drag on it)", "picture")
         self.source.currentIndexChanged.connect(self._on_source)
         self.source.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)

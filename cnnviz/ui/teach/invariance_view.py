@@ -193,6 +193,8 @@ class InvarianceView(TeachView):
 
     def refresh(self) -> None:
         loaded, analysis = self.state.model, self.state.analysis
+        if self.declined_for_digits(self.input_grid.grid):  # shifts and turns of drawn digits
+            return
         image = self._input() if loaded is not None else None
         if image is None or analysis is None:
             self.input_grid.grid.set_message("Draw a digit first")

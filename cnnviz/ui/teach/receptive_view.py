@@ -60,7 +60,7 @@ class ReceptiveFieldView(TeachView):
         top.addWidget(self.channel)
         top.addWidget(self.unit_spin)
 
-        self.input_grid = TitledGrid("Network input 28×28", "The 28×28 picture the network sees; "
+        self.input_grid = TitledGrid("Network input", "The picture the network sees (28×28 for an MNIST model); "
                                      "the orange square is the pointed-at unit's receptive field.")
         self.map_grid = TitledGrid("Feature map", "Point at a unit (or click it) to outline what "
                                    "it sees on the input.")
@@ -123,10 +123,11 @@ class ReceptiveFieldView(TeachView):
         infos = [i for i in self.state.model.model.layer_infos
                  if len(i.output_shape) == 3 or i.kind == "dense"]
         by_name = {f.name: f for f in self.fields}
+        size = self.state.model.input_spec.size_text
         self.table.setRowCount(len(infos))
         for r, info in enumerate(infos):
             f = by_name.get(info.name)
-            rf = f"{f.size[0]}×{f.size[1]}" if f else "all 28×28 (dense)"
+            rf = f"{f.size[0]}×{f.size[1]}" if f else f"all {size} (dense)"
             jump = str(f.jump[0]) if f else "—"
             for c, text in enumerate((info.name, fmt_shape(info.output_shape), rf, jump)):
                 self.table.setItem(r, c, QTableWidgetItem(text))
@@ -191,7 +192,7 @@ class ReceptiveFieldView(TeachView):
             unit = self.unit_spin.value()
             weights, words = incoming_weights(loaded.model, name, unit)
             self.input_grid.grid.set_outlines([])
-            self.input_grid.set_title("Network input 28×28")
+            self.input_grid.set_title(f"Network input {loaded.input_spec.size_text}")
             grid = mosaic(weights)
             self.map_grid.grid.set_array(grid, signed=True, numbers=weights.ndim == 1 and grid.size <= 64)
             self.map_grid.grid.set_outlines([])

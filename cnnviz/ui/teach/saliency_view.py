@@ -29,12 +29,12 @@ WORDS = {
 }
 
 
-def _work(cache: dict, network, image28, method, target, layer, picture, digit, progress):
+def _work(cache: dict, network, x, method, target, layer, picture, digit, progress):
     key = id(network)
     if cache.get("key") != key:
         cache.clear()
         cache.update(key=key, net=eval_copy(network))
-    e = explain(cache["net"], image28, method, target, layer, progress)
+    e = explain(cache["net"], x, method, target, layer, progress)
     on_picture = base = None
     if picture is not None:
         on_picture = to_picture(e.map, digit, picture.shape[:2], max_side=PICTURE_SIDE)
@@ -95,8 +95,9 @@ class SaliencyView(TeachView):
             top.addWidget(w)
         top.addWidget(self.bar)
         top.addStretch(1)
-        self.input_grid = TitledGrid("On the network's input (28×28)", "The network's 28×28 "
-                                     "input with the map over it: bright yellow = looked at most.")
+        self.input_grid = TitledGrid("On the network's input", "The network's input (28×28 "
+                                     "for an MNIST model) with the map over it: bright yellow = "
+                                     "looked at most.")
         self.picture_grid = TitledGrid("On your picture", "The same map laid back on your "
                                        "picture through the preprocessing's crop and scale.")
         self.raw_grid = TitledGrid("The attribution itself (signed)", "captum's numbers: red "
@@ -161,7 +162,7 @@ class SaliencyView(TeachView):
         if self.input_grid.grid.values is None:
             self.input_grid.grid.set_message("Working… (the first map loads captum: a few "
                                              "seconds, once)")
-        self.submit(_work, self._cache, loaded.model, analysis.digit.image, method, target,
+        self.submit(_work, self._cache, loaded.model, analysis.layers[0][1], method, target,
                     self.layer.currentData(), picture, analysis.digit, progress)
 
     def _on_progress(self, fraction: float) -> None:
@@ -172,7 +173,8 @@ class SaliencyView(TeachView):
         self.bar.hide()
         analysis = self.state.analysis
         x = analysis.digit.image
-        self.input_grid.grid.set_array(e.map, rgb=overlay_rgb(x, e.map), numbers=False)
+        grey = x.mean(axis=-1) if x.ndim == 3 else x  # a colour input: the map over its grey
+        self.input_grid.grid.set_array(e.map, rgb=overlay_rgb(grey, e.map), numbers=False)
         name = self.state.model.classes[e.target] if self.state.model else str(e.target)
         p = analysis.probabilities[e.target]
         what = f"class {name} ({percent(p)})" + (", the answer" if e.target == analysis.prediction
