@@ -13,7 +13,6 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from .data import DATASET_NAMES
 from .weights import SHIPPED, LoadedModel, WeightsError, load_shipped
 
 NOT_LOADED = "(not loaded yet)"  # a remembered file, read when it is chosen
@@ -42,7 +41,7 @@ def _accuracy(loaded: LoadedModel) -> float | None:
 def model_label(key: str, loaded: LoadedModel, shipped: bool) -> str:
     """'cnnviz — MNIST, 99.7%'; an opened file: 'name (file.safetensors) — MNIST, …'."""
     acc = _accuracy(loaded)
-    facts = ", ".join(x for x in (DATASET_NAMES[loaded.dataset],
+    facts = ", ".join(x for x in (loaded.trained_on,
                                   f"{100 * acc:.1f}%" if acc is not None else "") if x)
     name = key if shipped else f"{loaded.name} ({loaded.path.name if loaded.path else 'file'})"
     return f"{name} — {facts}" if facts else name
@@ -52,7 +51,7 @@ def model_tooltip(loaded: LoadedModel) -> str:
     lines = [loaded.model.arch.description or loaded.name]
     acc = _accuracy(loaded)
     if acc is not None:
-        lines.append(f"Test accuracy {100 * acc:.2f}% on {DATASET_NAMES[loaded.dataset]} "
+        lines.append(f"Test accuracy {100 * acc:.2f}% on {loaded.trained_on or 'its test set'} "
                      "(images it never saw in training).")
     if loaded.path is not None:
         lines.append(f"File: {loaded.path}")
@@ -235,7 +234,7 @@ def user_entries(folder: Path | None = None) -> tuple[list[ModelEntry], list[str
 def user_entry(path, loaded: LoadedModel) -> ModelEntry:
     """A model from the user's folder: 'name (yours) — MNIST, 98.9%'."""
     acc = _accuracy(loaded)
-    facts = ", ".join(x for x in (DATASET_NAMES[loaded.dataset],
+    facts = ", ".join(x for x in (loaded.trained_on,
                                   f"{100 * acc:.1f}%" if acc is not None else "") if x)
     label = f"{loaded.name} (yours) — {facts}" if facts else f"{loaded.name} (yours)"
     return ModelEntry(file_key(path), label, loaded, Path(path), False)

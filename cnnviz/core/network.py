@@ -175,7 +175,7 @@ def fit_picture(image: np.ndarray, spec: InputSpec):
         else Image.Resampling.BILINEAR), dtype=np.float32) for p in planes]
     out = np.clip(np.stack(resized, axis=-1) if colour else resized[0], 0.0, 1.0)
     h, w = a.shape[:2]
-    steps = [Step("grey", "Colour" if colour else "Grey",
+    steps = [Step("colour" if colour else "grey", "Colour" if colour else "Grey",
                   "The picture as loaded" + ("." if colour else ", in grey (the network takes one "
                                              "channel)."), seen),
              Step("scale", "Resize", f"Stretched from {w}×{h} to {spec.width}×{spec.height} "

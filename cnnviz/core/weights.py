@@ -63,6 +63,16 @@ class LoadedModel:
         return dataset if isinstance(dataset, str) and dataset in DATASETS else "mnist"
 
     @property
+    def trained_on(self) -> str:
+        """The training set's name as written ("MNIST", "Fashion-MNIST"); "" for a network
+        that is not MNIST-sized and whose card does not say."""
+        from .data import DATASET_NAMES
+
+        if "dataset" not in self.card and not self.model.input_spec.is_digit_sized:
+            return ""
+        return DATASET_NAMES[self.dataset]
+
+    @property
     def classes(self) -> list[str]:
         """The names of the network's outputs (the network's own, from its card)."""
         return list(self.model.class_names)

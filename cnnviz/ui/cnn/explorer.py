@@ -408,7 +408,7 @@ class CnnExplorer(QWidget):
     def _draw_map_detail(self, analysis, text, value) -> None:
         c = min(self.channel, value.shape[0] - 1)
         block = block_of(self._infos(), text.name)
-        self.detail.set_input(None if analysis.digit.empty else analysis.layer("input")[0])
+        self.detail.set_input(None if analysis.digit.empty else analysis.digit.image)
         stages = block if len(block) > 1 else []
         upto = block[:block.index(text.name) + 1] if text.name in block else []
         if analysis.digit.empty:

@@ -288,10 +288,15 @@ class MapDetail(QScrollArea):
         self.clear_field()
 
     def set_input(self, image: np.ndarray | None) -> None:
-        """The network's input now, (H, W) in 0…1 (None: there is none, e.g. an empty pad)."""
+        """The network's input now, (H, W) or (H, W, 3) colour in 0…1 (None: there is none,
+        e.g. an empty pad)."""
         if image is None:
             self.input_panel.show_message("nothing to read", title="network input")
             self.clear_field()
+            return
+        image = np.asarray(image)
+        if image.ndim == 3:  # a colour network's input: its own colours
+            self.input_panel.set_array(image[..., :3] * 255.0)
             return
         self.input_panel.set_array(image, levels=(0.0, 1.0), cmap=UNSIGNED_CMAP)
 

@@ -17,6 +17,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
+from cnnviz.core.network import default_class_names
+
 from .answer import AnswerView
 from .drawing_pad import MAX_BRUSH, MIN_BRUSH, DrawingPad
 from .gallery import GalleryDialog, TestPictures
@@ -200,14 +202,14 @@ class InputPanel(QWidget):
         words = self.words = wording(self.state.model)
         shipped_only = self.pictures.shipped_only(words.dataset)
         self.hint.setText(heading(words, shipped_only))
-        self.preprocessing.set_dataset_title(words.title)
+        self.preprocessing.set_dataset_title(words.title, words.resized_to)
         self.pad.set_hint(words.pad_hint)
         self.tools.set_wording(words, shipped_only)
         self.pictures.set_dataset(words.dataset)
 
     def _on_analysis(self, analysis) -> None:
         model = self.state.model
-        classes = model.classes if model is not None else [str(i) for i in range(10)]
+        classes = model.classes if model is not None else default_class_names(10)
         self.preprocessing.show_digit(analysis.digit)
         self.answer.show_analysis(analysis, classes, self.words)
 

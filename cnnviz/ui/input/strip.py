@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from .drawing_pad import array_to_qimage
-from .wording import NETWORK_INPUT_LINES, PREPROCESS_HELP, network_input_tooltip, step_caption
+from .wording import PREPROCESS_HELP, network_input_lines, network_input_tooltip, step_caption
 
 
 class ArrayView(QWidget):
@@ -213,7 +213,7 @@ class PreprocessingStrip(QWidget):
         self.row_layout.setContentsMargins(0, 0, 0, 0)
         self.row_layout.setSpacing(1)
         self.network_input = StepView()
-        self.network_input.show_step("network-input", NETWORK_INPUT_LINES,
+        self.network_input.show_step("network-input", network_input_lines(),
                                      network_input_tooltip(None), None)
         self.row_layout.addWidget(self.network_input)
         self.row.views = [self.network_input]
@@ -225,7 +225,12 @@ class PreprocessingStrip(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.row)
 
-    def set_dataset_title(self, title: str) -> None:
+    def set_dataset_title(self, title: str, resized_to: str = "") -> None:
+        """resized_to: a network that is not MNIST-sized takes the whole picture resized."""
+        if resized_to:
+            self.title.setText(f"<b>What the network sees</b> — the whole picture, resized to "
+                               f"its {resized_to} input:")
+            return
         self.title.setText(f"<b>What the network sees</b> — preprocessing, as {title} was "
                            "made (grey: not needed):")
 
@@ -241,15 +246,16 @@ class PreprocessingStrip(QWidget):
         for view, step in zip(self.steps, steps):
             image = np.asarray(step.image)
             # no ink found: the steps after cleaning had nothing to do (grey, like "not needed")
-            idle = digit.empty and step.key not in ("grey", "invert", "clean")
+            idle = digit.empty and step.key not in ("grey", "colour", "invert", "clean")
             size = f" ({image.shape[1]}×{image.shape[0]})"
             view.show_step(step.key, [step_caption(step.key)],
                            f"<b>{step.title}</b>{size}<br>{step.explanation}", image,
                            greyed=idle or unchanged(before, image))
             before = image
-        self.network_input.show_step("network-input", NETWORK_INPUT_LINES,
-                                     network_input_tooltip(last if merged else None),
-                                     np.asarray(digit.image))
+        shown = np.asarray(digit.image)
+        self.network_input.show_step("network-input", network_input_lines(shown.shape[:2]),
+                                     network_input_tooltip(last if merged else None,
+                                                           shown.shape[:2]), shown)
 
     def _rebuild(self, keys: list[str]) -> None:
         """One view (and an arrow) per step; rebuilt only when the steps themselves change."""

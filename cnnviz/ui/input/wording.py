@@ -21,6 +21,9 @@ class Wording:
     pad_hint: str  # grey text on the empty pad
     nothing: str  # a picture in which preprocessing found nothing to read
     random: str  # the Random button
+    # A network that is not MNIST-sized: its input ("3×32×32"); pictures are resized to it,
+    # not framed as the dataset's pictures were.
+    resized_to: str = ""
 
     @property
     def title(self) -> str:
@@ -49,9 +52,15 @@ OPEN_HELP = ("Open an image file (PNG, JPEG, BMP, …) as the input (Ctrl+O). "
 UNDO_HELP = "Undo the last stroke, clear or loaded image (Ctrl+Z)"
 CLEAR_HELP = "Clear the pad to draw a new digit (Ctrl+L or Delete)"
 
-NETWORK_INPUT_LINES = ["Result", "28×28"]  # short enough for the narrowest column
-NETWORK_INPUT_HELP = ("<b>Network input 28×28</b><br>The 28×28 picture, values 0..1, that goes "
-                      "into the first convolution layer.")
+def network_input_lines(hw=(28, 28)) -> list[str]:
+    """The network input's caption, short enough for the narrowest column."""
+    return ["Result", f"{hw[0]}×{hw[1]}"]
+
+
+def network_input_help(hw=(28, 28)) -> str:
+    size = f"{hw[0]}×{hw[1]}"
+    return (f"<b>Network input {size}</b><br>The {size} picture (height × width), values "
+            "0..1, that goes into the first layer.")
 PREPROCESS_HELP = (
     "MNIST digits were size-normalised to fit a 20×20 box (aspect ratio kept) and centred by "
     "their centre of mass in a 28×28 frame, white ink on black. A drawing or a photo goes "
@@ -68,6 +77,12 @@ def model_dataset(model) -> str:
 
 def wording(model) -> Wording:
     dataset = model_dataset(model)
+    spec = getattr(model, "input_spec", None)
+    if spec is not None and not spec.is_digit_sized:
+        return Wording(dataset, "Draw or open a picture",
+                       "<b>Draw or open a picture</b>: the network reads it as you draw.",
+                       "Draw or open a picture here", "Nothing found in this picture",
+                       "Random image", "×".join(map(str, spec.shape)))
     if dataset == "mnist":
         return DIGITS
     return Wording(dataset, "Draw or open a picture",
@@ -156,12 +171,12 @@ def step_caption(key: str) -> str:
     return STEP_CAPTIONS.get(key, key.capitalize())
 
 
-def network_input_tooltip(last_step=None) -> str:
+def network_input_tooltip(last_step=None, hw=(28, 28)) -> str:
     """The network input's tooltip; last_step: the step that made it, when it is shown here
-    instead of in a column of its own."""
+    instead of in a column of its own. hw: the network input's height and width."""
     if last_step is None:
-        return NETWORK_INPUT_HELP
-    return NETWORK_INPUT_HELP + f"<br><br><b>{last_step.title}</b>: {last_step.explanation}"
+        return network_input_help(hw)
+    return network_input_help(hw) + f"<br><br><b>{last_step.title}</b>: {last_step.explanation}"
 
 
 def pad_source(empty: bool, base: str | None, pristine: bool) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
@@ -15,7 +17,6 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz import __version__
-from cnnviz.core.data import DATASET_NAMES
 
 KEY_IDEAS = (
     "A convolution is a weighted sum of the pixel values of the image as the window slides "
@@ -53,7 +54,9 @@ def about_text(state) -> str:
         facts = [
             ("Model", loaded.name),
             ("Architecture", getattr(loaded.model.arch, "description", "")),
-            ("Dataset", DATASET_NAMES[loaded.dataset]),
+            ("Dataset", loaded.trained_on or None),
+            ("Input", loaded.input_spec.describe),
+            ("Classes", ", ".join(loaded.classes)),
             ("Test accuracy", f"{acc:.2%}" if isinstance(acc, (int, float)) else None),
             ("Training images", f"{card['train_images']:,}"
              if isinstance(card.get("train_images"), int) else None),
@@ -67,7 +70,7 @@ def about_text(state) -> str:
         ]
         for key, value in facts:
             if value not in (None, ""):
-                rows.append(f"<tr><td><b>{key}</b></td><td>{value}</td></tr>")
+                rows.append(f"<tr><td><b>{key}</b></td><td>{html.escape(str(value))}</td></tr>")
         card_html = "<table cellspacing='2'>" + "".join(rows) + "</table>"
     return (f"<h3>cnnviz {__version__}</h3>"
             "<p>See inside convolutional neural networks: draw a digit, pick kernels, "

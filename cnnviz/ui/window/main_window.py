@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz.app_state import AppState
-from cnnviz.core.data import DATASET_NAMES
 from cnnviz.core.files import FileProblem
 from cnnviz.core.samples import default_sample, load_samples
 
@@ -460,7 +459,7 @@ class MainWindow(QMainWindow):
         wrap_long_tooltips(self)  # the panels reworded theirs for the model's dataset
         card = loaded.card
         acc = card.get("test_accuracy")
-        dataset = DATASET_NAMES[loaded.dataset]
+        dataset = loaded.trained_on or "its"
         acc_text = f" · {acc:.2%} ({dataset} test)" if isinstance(acc, (int, float)) else ""
         self.model_status_label.setText(f"Model: <b>{loaded.name}</b>{acc_text}")
         on_test = f"{acc:.2%} right on the {dataset} test set. " if isinstance(acc, (int, float)) else ""
