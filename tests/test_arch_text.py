@@ -182,7 +182,7 @@ def test_random_valid_architectures_round_trip_and_agree_with_torch(drawn):
     ("conv x 3, flatten, dense 10", "layer 1 (conv x 3)", "number of filters"),
     ("conv 8, flatten, dense 10", "layer 1 (conv 8)", "kernel size"),
     ("conv 8 3 strde=2, flatten, dense 10", "layer 1 (conv 8 3 strde=2)", "unknown option"),
-    ("conv 8 3 stride=2, flatten, dense 10", "layer 1 (conv 8 3 stride=2)", "stride"),
+    ("conv 8 3 stride=0, flatten, dense 10", "layer 1 (conv 8 3 stride=0)", "stride"),
     ("conv 8 3, maxpool 2x3, flatten, dense 10", "layer 2 (maxpool 2x3)", "square"),
     ("conv 8 3, softmax, flatten, dense 10", "layer 2 (softmax)", "last layer"),
     ("conv 8 3,, flatten, dense 10", "layer 2 (empty)", "empty"),

@@ -48,7 +48,7 @@ def model_label(key: str, loaded: LoadedModel, shipped: bool) -> str:
 
 
 def model_tooltip(loaded: LoadedModel) -> str:
-    lines = [loaded.model.arch.description or loaded.name]
+    lines = [loaded.model.description or loaded.name]
     acc = _accuracy(loaded)
     if acc is not None:
         lines.append(f"Test accuracy {100 * acc:.2f}% on {loaded.trained_on or 'its test set'} "

@@ -1,7 +1,7 @@
 """Parameters: a fully connected layer against a convolution layer, for the current input
 and network (the lecture's "3 Layers of ANN on MNIST" and "Example with CONV").
 
-    c = compare(network.arch)     # the first conv layer and the dense layer that would replace it
+    c = compare(network)     # the first conv layer and the dense layer that would replace it
     c.dense_weights, c.conv_parameters, c.ratio
 
 The lecture's slide: 784 inputs to 32 × 26 × 26 units, "= 21,631 nodes", "784 × 21,631 =
@@ -64,11 +64,13 @@ def compare_shapes(input_shape, kernel, filters, output_shape, conv_name: str = 
         conv_params_formula(kh, kw, c, filters))
 
 
-def compare(arch) -> Comparison | None:
-    """For an architecture's first conv layer; None when it has none (a fully connected net)."""
+def compare(network_or_arch) -> Comparison | None:
+    """For a network's (or an architecture's) first conv layer; None when it has none (a
+    fully connected net)."""
     from .models import summarize
 
-    for info in summarize(arch):
+    infos = getattr(network_or_arch, "layer_infos", None)
+    for info in infos if infos is not None else summarize(network_or_arch):
         if info.kind == "conv":
             return compare_shapes(info.in_shape, info.spec.kernel, info.spec.filters,
                                   info.output_shape, info.name)

@@ -63,10 +63,13 @@ class LayerText:
         return self.kind == "flatten" and len(self.in_shape) == 3
 
 
-def input_text(arch) -> LayerText:
-    shape = tuple(arch.input_shape)
+def input_text(network) -> LayerText:
+    """The input's card, from the network's input spec (and, for cnnviz's own networks, the
+    normalisation done inside the network)."""
+    shape = tuple(network.input_spec.shape)
+    arch = getattr(network, "arch", None)
     norm = ""
-    if (arch.input_mean, arch.input_std) != (0.0, 1.0):
+    if arch is not None and (arch.input_mean, arch.input_std) != (0.0, 1.0):
         norm = (f" Inside the network it is first normalised: (x − {arch.input_mean:g}) / "
                 f"{arch.input_std:g}.")
     return LayerText(
@@ -102,10 +105,11 @@ def describe_layers(model) -> list[LayerText]:
     roles = _roles(infos)
     texts = [layer_text(i, roles.get(i.name, ROLE_NONE)) for i in infos]
     sizes = field_sizes(infos)
-    words = _field_words(infos, tuple(model.arch.input_shape[1:]))
+    spec = model.input_spec
+    words = _field_words(infos, (spec.height, spec.width))
     texts = [replace(t, field_size=sizes[t.name], field_words=words[t.name])
              if t.name in sizes else t for t in texts]
-    return [input_text(model.arch)] + texts
+    return [input_text(model)] + texts
 
 
 # ---------------------------------------------------------------------------------------

@@ -354,6 +354,11 @@ class Network(nn.Module):
         self.register_buffer("input_mean", torch.tensor(arch.input_mean), persistent=False)
         self.register_buffer("input_std", torch.tensor(arch.input_std), persistent=False)
 
+    @property
+    def description(self) -> str:
+        """What the network is, in a sentence (the architecture's description)."""
+        return self.arch.description
+
     def names_for_outputs(self, names) -> list[str]:
         """names when there is one (a string) per output, else "0", "1", ..."""
         outputs = int(np.prod(self.layer_infos[-1].output_shape))

@@ -6,6 +6,7 @@ know about a network, and nothing else.
     net.trace(x)        # [("input", (C, H, W)), ("conv1", (C, H, W)), ..., ("dense2", (K,))]
     net.class_names     # ["0", ..., "9"], or whatever the network was made to tell apart
     net.card            # training facts (dataset, accuracy, ...); {} when there are none
+    net.description     # what it is, in a sentence
 
 cnnviz's own Network (cnnviz.core.models) is the first implementation; networks read from
 other formats fill the same interface. A picture becomes a network's input through
@@ -88,6 +89,7 @@ class InspectableNetwork(Protocol):
     class_names: list[str]
     card: dict
     ends_in_softmax: bool  # the last traced layer holds probabilities, not logits
+    description: str  # what the network is, in a sentence ("" when nothing says)
 
     def trace(self, image) -> list[tuple[str, np.ndarray]]:
         """[("input", (C, H, W)), (layer name, its output without the batch axis), ...]."""

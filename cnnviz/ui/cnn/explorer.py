@@ -175,7 +175,7 @@ class CnnExplorer(QWidget):
         self.words = wording(loaded)
         self.detail.scroll_to_top()
         self.texts = describe_layers(loaded.model)
-        self.detail.set_network(loaded.model.layer_infos, loaded.model.arch.input_shape)
+        self.detail.set_network(loaded.model.layer_infos, loaded.model.input_spec.shape)
         self.strip.set_network(self.texts)
         self.answer.set_classes(loaded.classes)
         self._fit_answer_width(loaded.classes)
@@ -426,7 +426,7 @@ class CnnExplorer(QWidget):
             self.detail.show_kernel(None, [], text)
             return
         self.detail.show_kernel(conv_filter(net, conv, c), stage_steps(net, upto, c), text,
-                                first_conv=first_conv(self._infos()) == conv, arch=net.arch)
+                                first_conv=first_conv(self._infos()) == conv, arch=getattr(net, "arch", None))
 
     # ------------------------------------------------------------------------------------
     # contract with the main window

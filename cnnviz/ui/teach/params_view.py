@@ -8,7 +8,6 @@ from PySide6.QtWidgets import QVBoxLayout
 
 from cnnviz.core.fc_vs_conv import LECTURE_SLIDE, compare, compare_shapes
 from cnnviz.core.formulas import TIMES, conv_params_formula, dense_params_formula, fmt_count, fmt_shape
-from cnnviz.core.models import parameter_count
 
 from .base import TeachView, label
 
@@ -51,10 +50,10 @@ class ParametersView(TeachView):
         parts = []
         loaded = self.state.model
         if loaded is not None:
-            arch = loaded.model.arch
-            c = compare(arch)
+            c = compare(loaded.model)
+            total = sum(i.parameters for i in loaded.model.layer_infos)
             parts.append(f"<h3>The current network: {html.escape(loaded.name)} "
-                         f"({fmt_count(parameter_count(arch))} parameters in all)</h3>")
+                         f"({fmt_count(total)} parameters in all)</h3>")
             parts.append(_rows(c) if c is not None else
                          "<p>This network has no convolution layer: every layer is fully "
                          "connected.</p>")

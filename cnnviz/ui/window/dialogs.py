@@ -53,7 +53,7 @@ def about_text(state) -> str:
         acc = card.get("test_accuracy")
         facts = [
             ("Model", loaded.name),
-            ("Architecture", getattr(loaded.model.arch, "description", "")),
+            ("Architecture", loaded.model.description),
             ("Dataset", loaded.trained_on or None),
             ("Input", loaded.input_spec.describe),
             ("Classes", ", ".join(loaded.classes)),

@@ -464,7 +464,7 @@ class MainWindow(QMainWindow):
         self.model_status_label.setText(f"Model: <b>{loaded.name}</b>{acc_text}")
         on_test = f"{acc:.2%} right on the {dataset} test set. " if isinstance(acc, (int, float)) else ""
         self.model_status_label.setToolTip(
-            f"{on_test}{getattr(loaded.model.arch, 'description', '')}\nHelp › About cnnviz shows "
+            f"{on_test}{loaded.model.description}\nHelp › About cnnviz shows "
             "the full model card.")
 
     COMPACT_STATUS_WIDTH = 1200  # narrower: the status bar leaves out "Input: …" (the
