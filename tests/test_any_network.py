@@ -15,8 +15,10 @@ from cnnviz.core.inference import analyze
 from cnnviz.core.models import (
     Activation,
     Architecture,
+    BatchNorm,
     Conv,
     Dense,
+    Dropout,
     Flatten,
     Network,
     Pool,
@@ -30,8 +32,9 @@ COLOUR_CLASSES = ["cat", "dog", "bird", "fish", "frog"]
 
 def colour_network() -> LoadedModel:
     arch = Architecture("colour-5", "a 3×32×32 test network", (
-        Conv(6, (3, 3)), Activation("relu"), Pool("max", 2, 2), Conv(8, (3, 3), (2, 2)),
-        Activation("relu"), Flatten(), Dense(5)), input_shape=(3, 32, 32))
+        Conv(6, (3, 3)), BatchNorm(), Activation("relu"), Pool("max", 2, 2),
+        Conv(8, (3, 3), (2, 2)), Activation("relu"), Flatten(), Dropout(0.25), Dense(5)),
+        input_shape=(3, 32, 32))
     torch.manual_seed(1)
     card = {"classes": COLOUR_CLASSES, "model_name": "colour-5"}
     return LoadedModel(Network(arch, class_names=COLOUR_CLASSES, card=card).eval(), card, None)
@@ -124,6 +127,14 @@ def test_summary_floors_and_says_so(capsys):
     assert main(["summary", "--arch", "conv 8 3x5 stride=2, relu, maxpool 2, flatten, dense 10"]) == 0
     out = capsys.readouterr().out
     assert "8x13x12" in out and "13.5 → ⌊13.5⌋ = 13" in out and "12.5 → ⌊12.5⌋ = 12" in out
+
+
+def test_the_editor_floors_with_a_note():
+    from cnnviz.core.arch_text import check_layers, parse_architecture
+
+    checks = check_layers(parse_architecture("conv 8 3 stride=2, relu, flatten, dense 10"))
+    assert checks[0].ok and checks[0].output_shape == (8, 13, 13)
+    assert any("⌊13.5⌋ = 13" in hint and "PyTorch and Keras" in hint for hint in checks[0].hints)
 
 
 def test_predict_reads_any_network(tmp_path, capsys):
@@ -238,6 +249,10 @@ def test_every_experiment_draws_or_says_why_not(qtbot, window, which):
             assert view.input_grid.grid.values.shape[:2] == loaded.input_spec.shape[1:]
         if name == "InvarianceView":  # tied to drawn digits: one line naming the mismatch
             assert any("1×28×28" in t for t in said), said
+        if which == "colour" and name in ("BatchNormView", "DropoutView"):
+            assert drawn, (name, said)  # it has both: shown on its own input
+        if name == "DropoutView" and which == "colour":
+            assert view.samples.probabilities.shape[1] == 5
 
 
 @pytest.mark.parametrize("which", list(NETWORKS))

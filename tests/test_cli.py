@@ -535,20 +535,26 @@ def test_predict_json_probabilities_keep_full_precision(tmp_path, capsys):
     assert 0 < min(p for p in got if p > 0) < 5e-7  # small values are not shown as 0.0
 
 
-@pytest.mark.parametrize("command", ["predict", "evaluate"])
-def test_refused_weights_file_is_one_line(tmp_path, capsys, command):
+def test_a_five_class_network_predicts_but_does_not_evaluate_on_mnist(tmp_path, capsys):
+    """Any network reads a picture; evaluating on MNIST's ten digits is refused in one line."""
+    from cnnviz.core.images import load_image
     from cnnviz.core.models import Architecture, Conv, Dense, Flatten, build_model
+    from cnnviz.core.preprocess import preprocess_digit
     from cnnviz.core.weights import save_weights
 
     five = tmp_path / "five.safetensors"
-    save_weights(build_model(Architecture("five", "", (Conv(8, (3, 3)), Flatten(), Dense(5)))), five)
+    model = build_model(Architecture("five", "", (Conv(8, (3, 3)), Flatten(), Dense(5))), seed=0)
+    save_weights(model, five)
     picture = tmp_path / "digit.png"
     _digit_png(picture, 0)
-    extra = [str(picture)] if command == "predict" else ["--data-dir", str(tmp_path)]
-    assert main([command, "--weights", str(five), *extra]) == 1
+    assert main(["predict", "--json", "--weights", str(five), str(picture)]) == 0
+    (result,) = json.loads(capsys.readouterr().out)
+    want = model.predict_proba(preprocess_digit(load_image(picture)).image[None])[0]
+    np.testing.assert_allclose(result["probabilities"], want, rtol=1e-5)
+    assert main(["evaluate", "--weights", str(five), "--data-dir", str(tmp_path)]) == 1
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.count("\n") == 1
-    assert "the model has 5 outputs; cnnviz needs 10" in captured.err
+    assert "tell the ten digits apart; this one has 5 classes" in captured.err
 
 
 def test_evaluate_text_counts(tmp_path, capsys, mnist_test):

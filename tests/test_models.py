@@ -80,7 +80,7 @@ def _arch(*layers):
 
 
 @pytest.mark.parametrize("layers, words", [
-    ((Conv(8, (3, 3), (2, 2)), Flatten(), Dense(10)), ["layer 1", "conv1", "13.5", "whole number"]),
+    ((Conv(8, (3, 3), (0, 0)), Flatten(), Dense(10)), ["layer 1", "conv1", "stride"]),
     ((Conv(8, (3, 3)), Dense(10)), ["layer 2", "dense1", "Flatten"]),
     ((Conv(8, (3, 3)), Pool("max", 2, 2), Conv(8, (15, 15)), Flatten(), Dense(10)),
      ["layer 3", "conv2", "larger than the padded input"]),

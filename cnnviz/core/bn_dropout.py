@@ -35,7 +35,8 @@ def layer_names(network, kind: str) -> list[str]:
 
 @torch.no_grad()
 def _inputs_of(network, images: np.ndarray, name: str) -> torch.Tensor:
-    """What layer `name` receives for a batch of (B, 28, 28) images, in evaluation mode."""
+    """What layer `name` receives for a batch of (B, H, W) or (B, C, H, W) inputs, in
+    evaluation mode."""
     network.eval()
     x = torch.as_tensor(np.asarray(images, dtype=np.float32))
     if x.ndim == 3:
@@ -92,9 +93,9 @@ def batch_statistics(network, images: np.ndarray, name: str) -> BatchStatistics:
 
 @dataclass(frozen=True, eq=False)
 class DropoutSamples:
-    probabilities: np.ndarray  # (S, 10): each sample's class probabilities
+    probabilities: np.ndarray  # (S, classes): each sample's class probabilities
     answers: np.ndarray  # (S,)
-    eval_probabilities: np.ndarray  # (10,): dropout off, as at test time
+    eval_probabilities: np.ndarray  # (classes,): dropout off, as at test time
     masks: dict[str, np.ndarray]  # dropout layer -> (S, units) True where a unit was dropped
     rates: dict[str, float]  # dropout layer -> its p
 
@@ -105,8 +106,9 @@ class DropoutSamples:
 
 def dropout_samples(network, image: np.ndarray, samples: int = 100,
                     seed: int | None = 0) -> DropoutSamples:
-    """The (28, 28) input `samples` times through a copy of the network with only its dropout
-    layers in training mode; the model passed in is not touched."""
+    """The network's input ((H, W) or (C, H, W)) `samples` times through a copy of the
+    network with only its dropout layers in training mode; the model passed in is not
+    touched."""
     net = copy.deepcopy(network)
     net.eval()
     drops = {n: m for n, m in net.layers.items() if isinstance(m, torch.nn.Dropout)}
@@ -132,7 +134,7 @@ def dropout_samples(network, image: np.ndarray, samples: int = 100,
     try:
         if seed is not None:
             torch.manual_seed(seed)
-        x = torch.as_tensor(np.asarray(image, dtype=np.float32)).reshape(1, 1, 28, 28)
+        x = torch.as_tensor(np.asarray(image, dtype=np.float32)).reshape(1, *network.input_spec.shape)
         with torch.no_grad():
             probs = torch.softmax(net(x.repeat(samples, 1, 1, 1)), dim=1).double().numpy()
             for m in drops.values():

@@ -36,10 +36,18 @@ def _test_images(dataset: str, count: int) -> tuple[np.ndarray, str]:
     return load_samples()[0][:count], "MNIST test digits"
 
 
-def _work(network, digit, name, size, dataset):
+def _work(network, x, name, size, dataset):
+    """x: your input as the network takes it, (C, H, W)."""
+    from cnnviz.core.network import fit_picture, to_network_layout
+
     images, words = _test_images(dataset, size - 1)
-    batch = images.astype(np.float32) / 255.0
-    batch = np.concatenate([np.asarray(digit, np.float32)[None], batch])  # yours first
+    spec = network.input_spec
+    if spec.is_digit_sized:
+        batch = images.astype(np.float32)[:, None] / 255.0
+    else:  # a network of another size: the test pictures resized to its input, as yours was
+        batch = np.stack([to_network_layout(fit_picture(img, spec).image, spec) for img in images])
+        words += f", resized to {spec.size_text}"
+    batch = np.concatenate([np.asarray(x, np.float32)[None], batch])  # yours first
     return batch_statistics(network, batch, name), words
 
 
@@ -135,7 +143,7 @@ class BatchNormView(TeachView):
             for w in (self.mean_plot, self.var_plot):
                 w.clear()
             return
-        self.submit(_work, loaded.model, analysis.digit.image, self.layer.currentData(),
+        self.submit(_work, loaded.model, analysis.layers[0][1], self.layer.currentData(),
                     int(self.size.currentData()), loaded.dataset)
 
     def show_result(self, result) -> None:

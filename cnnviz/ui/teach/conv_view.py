@@ -66,6 +66,8 @@ def _prepare(source: str, image, digit, settings, region, network=None, filter_i
             if digit is None:
                 raise ValueError("no network input yet: draw a digit first")
             x = np.asarray(digit, float)
+            if x.ndim == 3:  # a colour network's input: the window slides over its grey
+                x = x.mean(axis=2)
             if norm is not None:
                 x = (x - norm[0]) / norm[1]
         else:

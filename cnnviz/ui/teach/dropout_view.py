@@ -3,6 +3,8 @@ mode; which units were dropped, and how the answer spreads against the evaluatio
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -95,7 +97,7 @@ class DropoutView(TeachView):
         if loaded is None or analysis is None or analysis.digit.empty:
             self.mask_grid.grid.set_message("Draw a digit first")
             return
-        self.submit(_work, loaded.model, analysis.digit.image, int(self.count.currentData()),
+        self.submit(_work, loaded.model, analysis.layers[0][1], int(self.count.currentData()),
                     self.seed)
 
     def show_failure(self, message: str) -> None:
@@ -124,15 +126,20 @@ class DropoutView(TeachView):
                        symbolBrush="#e67e22", symbolPen=None)
         self.plot.plot(xs, d.eval_probabilities, pen=None, symbol="t1", symbolSize=12,
                        symbolBrush="#c0392b", symbolPen=None)
+        classes = self.state.model.classes if self.state.model is not None else []
+        if len(classes) != len(xs):
+            classes = [str(i) for i in xs]
+        self.plot.getAxis("bottom").setTicks([list(enumerate(classes))])
         eval_answer = int(np.argmax(d.eval_probabilities))
         agree = float((d.answers == eval_answer).mean())
         spread = d.probabilities[:, eval_answer]
         self.summary.setText(
-            f"With dropout off (evaluation mode) the network reads <b>{eval_answer}</b> "
+            f"With dropout off (evaluation mode) the network reads "
+            f"<b>{html.escape(classes[eval_answer])}</b> "
             f"({percent(d.eval_probabilities[eval_answer])}). With dropout on, <b>{percent(agree)}"
             f"</b> of {n} samples gave the same answer; its probability ranged from "
             f"{percent(spread.min())} to {percent(spread.max())}. Batch norm stayed in evaluation "
-            "mode throughout (a batch of copies of one digit would break its statistics).")
+            "mode throughout (a batch of copies of one input would break its statistics).")
         self._draw_mask()
 
     def _draw_mask(self) -> None:
