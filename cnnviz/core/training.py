@@ -189,19 +189,20 @@ def evaluate(model: Network, images: np.ndarray | torch.Tensor, labels: np.ndarr
     y = torch.as_tensor(np.asarray(labels, dtype=np.int64))
     model.eval()
     preds, confidences, loss_sum = [], [], 0.0
+    n_classes = 10  # at least the ten digits; more when the network has more outputs
     for start in range(0, len(x), batch_size):
         if between_batches is not None:
             between_batches()
         xb = x[start:start + batch_size].to(device)
         yb = y[start:start + batch_size].to(device)
         logits = model(xb)
+        n_classes = max(n_classes, int(logits.shape[1]))
         loss_sum += F.cross_entropy(logits, yb, reduction="sum").item()
         top = torch.softmax(logits.float(), dim=1).max(1)
         preds.append(top.indices.cpu())
         confidences.append(top.values.cpu())
     pred = torch.cat(preds).numpy() if preds else np.zeros(0, np.int64)
     truth = y.numpy()
-    n_classes = 10
     confusion = np.zeros((n_classes, n_classes), np.int64)
     np.add.at(confusion, (truth, pred), 1)
     per_class = confusion.diagonal() / np.maximum(confusion.sum(1), 1)
