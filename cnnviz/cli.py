@@ -222,8 +222,11 @@ def _output_held(args):
     from .core.files import FileProblem
     from .core.run_output import OutputLock, prepare_output
 
+    from .core.distributed import launched_process
+
     out = _train_output(args)
-    if int(os.environ.get("RANK", "0")) != 0:  # torchrun: the first process writes the file
+    launcher = args.nproc > 1 and not launched_process()  # its rank 0 takes the lock
+    if int(os.environ.get("RANK", "0")) != 0 or launcher:  # the first process writes the file
         yield out
         return
     lock = OutputLock(out)
@@ -272,12 +275,15 @@ def _train_output(args) -> Path:
     return out
 
 
-def _refuse_what_cannot_fit(args, arch, train_images: int, test_images: int, device) -> None:
+def _refuse_what_cannot_fit(args, arch, train_images: int, test_images: int, device,
+                            batch_size: int | None = None, available: int | None = None) -> None:
     """The memory one batch needs (estimated from the layer shapes) against what there is:
-    the out-of-memory killer would end the run without a word."""
+    the out-of-memory killer would end the run without a word. batch_size and available:
+    one process's share of a multi-process run."""
     from .core.memory import training_memory_problem
 
-    problem = training_memory_problem(arch, args.batch_size, train_images, test_images, device)
+    problem = training_memory_problem(arch, batch_size or args.batch_size, train_images,
+                                      test_images, device, available=available)
     if problem:
         raise CliError(f"--batch-size {args.batch_size}: {problem}; give a smaller --batch-size")
 
@@ -436,43 +442,65 @@ def _train_device(args):
         raise CliError(str(exc)) from None
 
 
-def _train_distributed(args, arch, config, device) -> int:
-    """--nproc N (N processes here), or one process of a torchrun launch."""
-    import os
+def _train_in_processes(args, arch, config, device) -> int:
+    """--nproc N: the same command in N processes here (each joins the group and runs the
+    one training loop); every option is checked here first, so a mistake is said once."""
+    from .core.distributed import run_local
+    from .core.memory import available_memory_bytes
 
-    from .core.arch_text import format_architecture
-    from .core.distributed import DistributedTrainingError, run_local, setup_from, train_rank
+    if args.init:
+        _initial_weights(args, build_checked_model(arch, args.seed))
+    train_images = min(args.limit or 60_000, 60_000 - _held_out_count(args, 60_000))
+    have = available_memory_bytes()  # N processes share the memory, each with its data
+    _refuse_what_cannot_fit(args, arch, train_images, 10_000, device,
+                            batch_size=math.ceil(args.batch_size / args.nproc),
+                            available=have // args.nproc if have else None)
+    argv = [a for a in args.argv if a]
+    return run_local(_without_nproc(argv), args.nproc)
 
-    if device.type == "mps":
-        raise CliError("--nproc runs on the CPU (gloo) or CUDA GPUs (NCCL), not on MPS; "
-                       "use --device cpu")
-    out = _train_output(args)
-    train_images = min(args.limit or 60_000, 60_000)  # both datasets have 60,000
-    facts = _card_facts(args, config.lr, config.schedule, config, train_images, device)
-    facts["layers"] = format_architecture(arch)
-    setup = setup_from(arch, config, args.dataset, args.data_dir, out, facts,
-                       limit=args.limit, device=device.type)
-    started = time.perf_counter()
+
+def _without_nproc(argv: list[str]) -> list[str]:
+    """The command's own words without --nproc N (each process is one of the N)."""
+    out, skip = [], False
+    for word in argv:
+        if skip:
+            skip = False
+            continue
+        if word == "--nproc":
+            skip = True
+            continue
+        if word.startswith("--nproc="):
+            continue
+        out.append(word)
+    return out
+
+
+def build_checked_model(arch, seed):
+    from .core.models import ArchitectureError, build_model
+
     try:
-        if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # started by torchrun
-            train_rank(setup)
-        else:
-            run_local(setup, args.nproc)
-    except DistributedTrainingError as exc:
+        return build_model(arch, seed=seed)
+    except ArchitectureError as exc:
         raise CliError(str(exc)) from None
-    if int(os.environ.get("RANK", "0")) == 0:
-        print(f"Done in {time.perf_counter() - started:.1f} s. Wrote {out}")
-    return 0
+
+
+def _held_out_count(args, train_images: int) -> int:
+    """--hold-out: the last N training images, never trained on, fix the verdict's threshold."""
+    from .core.verdict import HELD_OUT
+
+    held = HELD_OUT if args.hold_out is None else args.hold_out
+    if not 0 <= held <= train_images // 2:
+        raise CliError(f"--hold-out must be from 0 to {train_images // 2:,} (got {held})")
+    return held
 
 
 def _train(args, stop_requested) -> int:
-    import os
     from dataclasses import replace
 
     import torch
 
     from .core.arch_text import format_architecture
-    from .core.models import ArchitectureError, build_model
+    from .core.distributed import join, launched_process, leave, nproc_problem
     from .core.training import train
 
     started = time.perf_counter()
@@ -481,60 +509,74 @@ def _train(args, stop_requested) -> int:
     if not (math.isfinite(args.outlier_exposure) and 0 <= args.outlier_exposure <= 100):
         raise CliError(f"--outlier-exposure must be a number from 0 to 100 (got "
                        f"{args.outlier_exposure:g}); 0.5 is the default, 0 turns it off")
-    if args.nproc < 1:
-        raise CliError(f"--nproc must be at least 1 (got {args.nproc})")
     device = _train_device(args)
+    launched = launched_process()  # one of several processes (--nproc N, or torchrun)
+    here = os.environ.get("LOCAL_WORLD_SIZE", os.environ.get("WORLD_SIZE", "1"))
+    problem = nproc_problem(int(here) if launched else args.nproc, device.type)
+    if problem:
+        raise CliError(problem)
     config = replace(recipe, epochs=args.epochs, batch_size=args.batch_size,
                      optimizer=args.optimizer, lr=lr, schedule=schedule,
                      augment=recipe.augment and not args.no_augment, seed=args.seed,
                      outlier_exposure=args.outlier_exposure, outlier_dataset=args.dataset)
     if config.optimizer != recipe.optimizer:
         config.adam_beta1 = 0.9
-    if args.nproc > 1 or int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        return _train_distributed(args, arch, config, device)
-    try:
-        model = build_model(arch, seed=args.seed)
-    except ArchitectureError as exc:
-        raise CliError(str(exc)) from None
+    if args.nproc > 1 and not launched:
+        return _train_in_processes(args, arch, config, device)
+    model = build_checked_model(arch, args.seed)
     if args.init:
         model = _initial_weights(args, model)
     out = _train_output(args)
     x_train, y_train = _load_data(args.dataset, "train", args.data_dir)
     x_test, y_test = _load_data(args.dataset, "test", args.data_dir)
-    from .core.verdict import HELD_OUT
-
-    held = HELD_OUT if args.hold_out is None else args.hold_out
-    if not 0 <= held <= len(x_train) // 2:
-        raise CliError(f"--hold-out must be from 0 to {len(x_train) // 2:,} (got {held})")
+    held = _held_out_count(args, len(x_train))
     # the end of the training set, never trained on, fixes the verdict's threshold
     held_out = x_train[len(x_train) - held:]
     x_train, y_train = x_train[:len(x_train) - held], y_train[:len(y_train) - held]
     if args.limit is not None:
         x_train, y_train = x_train[:args.limit], y_train[:args.limit]
-    _refuse_what_cannot_fit(args, model.arch, len(x_train), len(x_test), device)
-    print(f"Training {args.arch} on {args.dataset} ({len(x_train):,} images) for "
-          f"{args.epochs} epochs on {device.type}, {torch.get_num_threads()} threads; "
-          f"{args.optimizer} lr {lr:g} ({schedule}), batch {args.batch_size}, "
-          f"augment {'on' if config.augment else 'off'}, seed {args.seed}", flush=True)
-    facts = _card_facts(args, lr, schedule, config, len(x_train), device)
-    facts["layers"] = format_architecture(arch)
-    if config.optimizer == "adam":
-        facts["adam_beta1"] = config.adam_beta1
-    bar = _BatchBar()
-    saver = _EpochSaver(args, out, facts, bar, held_out)
-    result = train(model, x_train, y_train, config, x_test, y_test, on_batch=bar.on_batch,
-                   on_epoch=saver.on_epoch, should_stop=stop_requested, device=device)
-    bar.close()
+    parallel = join(device.type) if launched else None
+    try:
+        world = parallel.world if parallel else 1
+        if parallel is None:  # (a launched process was checked by its launcher)
+            _refuse_what_cannot_fit(args, model.arch, len(x_train), len(x_test), device)
+        leader = parallel is None or parallel.leader
+        if leader:
+            processes = f" in {world} processes ({'NCCL' if parallel.cuda else 'gloo'})" \
+                if parallel else ""
+            print(f"Training {args.arch} on {args.dataset} ({len(x_train):,} images) for "
+                  f"{args.epochs} epochs on {device.type}{processes}, "
+                  f"{torch.get_num_threads()} threads; {args.optimizer} lr {lr:g} ({schedule}), "
+                  f"batch {args.batch_size}, augment {'on' if config.augment else 'off'}, "
+                  f"seed {args.seed}", flush=True)
+        facts = _card_facts(args, lr, schedule, config, len(x_train), device)
+        facts["layers"] = format_architecture(arch)
+        if parallel:
+            facts["processes"] = world
+        if config.optimizer == "adam":
+            facts["adam_beta1"] = config.adam_beta1
+        bar = _BatchBar()
+        saver = _EpochSaver(args, out, facts, bar, held_out)
+        result = train(model, x_train, y_train, config, x_test, y_test, on_batch=bar.on_batch,
+                       on_epoch=saver.on_epoch, should_stop=stop_requested, device=device,
+                       parallel=parallel)
+        bar.close()
+    finally:
+        if parallel is not None:
+            leave()
     if result.diverged:
-        print(f"Stopped: {result.diverged} (the learning rate {lr:g} is probably too high); "
-              f"{saver.kept()}", file=sys.stderr)
+        if leader:
+            print(f"Stopped: {result.diverged} (the learning rate {lr:g} is probably too "
+                  f"high); {saver.kept()}", file=sys.stderr)
         return 1
     if result.interrupted:
-        print(f"Stopped; {saver.kept()}", file=sys.stderr)
+        if leader:
+            print(f"Stopped; {saver.kept()}", file=sys.stderr)
         return 130
-    print(f"Done in {result.seconds:.1f} s of training ({time.perf_counter() - started:.1f} s "
-          f"since the command started); test accuracy "
-          f"{result.epochs[-1].test_accuracy:.4f}. Wrote {out}")
+    if leader:
+        print(f"Done in {result.seconds:.1f} s of training ({time.perf_counter() - started:.1f} "
+              f"s since the command started); test accuracy "
+              f"{result.epochs[-1].test_accuracy:.4f}. Wrote {out}")
     return 0
 
 
@@ -864,6 +906,7 @@ _NUMPY_FLOAT_WARNINGS = (r"(overflow|underflow|invalid value|divide by zero) enc
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # (--nproc runs it again)
     command = args.command or "gui"
     try:
         with warnings.catch_warnings():

@@ -1,69 +1,122 @@
-"""Two training processes (torch.distributed, gloo on 127.0.0.1): each trains on its own
-half of every epoch, and the result is one valid weights file written by rank 0."""
+"""Training in two processes (torch.distributed, gloo on 127.0.0.1) runs the one training
+loop: every option works with --nproc (--init, --hold-out, --limit), a blown-up loss
+stops both processes with one message, and bad options are refused before any starts."""
 
 from __future__ import annotations
 
 import os
 
-import numpy as np
 import pytest
 import torch
 
-from cnnviz.core.arch_text import parse_architecture
+from cnnviz.cli import main
 from cnnviz.core.data import load_split
-from cnnviz.core.distributed import DistributedTrainingError, run_local, setup_from
-from cnnviz.core.training import TrainConfig
-from cnnviz.core.weights import load_weights
+from cnnviz.core.training import Parallel
+from cnnviz.core.weights import load_shipped, load_weights, shipped_weights_path
 
-ARCH = parse_architecture("conv 4 3, bn, relu, maxpool 2, flatten, dense 10", name="tiny-bn")
+TINY = "conv 4 3, bn, relu, maxpool 2, flatten, dense 10"
 
 
 @pytest.fixture(scope="module")
-def data_dir():
-    folder = os.environ.get("CNNVIZ_DATA_DIR")
-    try:
-        load_split("mnist", "test", folder)
-    except Exception:  # noqa: BLE001
-        pytest.skip("needs the MNIST files (CNNVIZ_DATA_DIR)")
-    return folder
+def data_dir(mnist_test):
+    return os.environ.get("CNNVIZ_DATA_DIR")
 
 
-def test_two_processes_each_train_on_their_half_and_write_one_file(tmp_path, data_dir):
-    logs, out_dir = tmp_path / "logs", tmp_path / "out"
-    logs.mkdir()
-    out_dir.mkdir()
-    out = out_dir / "ddp.safetensors"
-    config = TrainConfig(epochs=2, batch_size=64, optimizer="adam", lr=0.01,
-                         schedule="constant", augment=False, seed=5)
-    run_local(setup_from(ARCH, config, "mnist", data_dir, out, {"dataset": "mnist"},
-                         limit=320, shard_log_dir=logs), nproc=2)
-    for epoch in (1, 2):
-        halves = [np.load(logs / f"rank{rank}-epoch{epoch}.npy") for rank in (0, 1)]
-        assert [len(h) for h in halves] == [160, 160]
-        assert not set(halves[0]) & set(halves[1])
-        assert sorted(np.concatenate(halves)) == list(range(320))
-    # set_epoch: the second epoch is shuffled differently from the first
-    assert not np.array_equal(np.load(logs / "rank0-epoch1.npy"), np.load(logs / "rank0-epoch2.npy"))
-    assert [p.name for p in out_dir.iterdir()] == ["ddp.safetensors"]  # one file, no temp
-    loaded = load_weights(out)
-    assert loaded.model.arch.layers == ARCH.layers
-    assert loaded.card["processes"] == 2 and loaded.card["epochs"] == 2
-    # the card's accuracy is the saved network's, evaluated here on the same test set
+def train(tmp_path, data_dir, *options, arch=TINY, augment=False):
+    out = tmp_path / "out" / "ddp.safetensors"
+    out.parent.mkdir(exist_ok=True)
+    code = main(["train", "--arch", arch, "--nproc", "2", "--data-dir", str(data_dir),
+                 "--out", str(out), "--outlier-exposure", "0", *options,
+                 *([] if augment else ["--no-augment"])])
+    return code, out
+
+
+def accuracy(loaded, data_dir) -> float:
     x, y = load_split("mnist", "test", data_dir)
     with torch.no_grad():
         logits = loaded.model.eval()(torch.tensor(x, dtype=torch.float32)[:, None] / 255)
-    accuracy = float((logits.argmax(1).numpy() == y).mean())
-    assert loaded.card["test_accuracy"] == pytest.approx(accuracy)
-    assert accuracy > 0.5
+    return float((logits.argmax(1).numpy() == y).mean())
+
+
+def test_each_process_takes_its_own_share_of_every_epoch():
+    for n in (320, 321):
+        shares = [Parallel(rank, 2).share(n, seed=5, epoch=1) for rank in (0, 1)]
+        assert [len(s) for s in shares] == [(n + 1) // 2] * 2
+        assert set(shares[0].tolist()) | set(shares[1].tolist()) == set(range(n))
+        if n % 2 == 0:
+            assert not set(shares[0].tolist()) & set(shares[1].tolist())
+    # a new shuffle every epoch, the same in every process
+    assert not torch.equal(Parallel(0, 2).share(320, 5, 1), Parallel(0, 2).share(320, 5, 2))
+    assert torch.equal(Parallel(1, 2).share(320, 5, 3), Parallel(1, 2).share(320, 5, 3))
+
+
+def test_two_processes_write_one_file_with_every_image_trained_on(tmp_path, data_dir, capfd):
+    code, out = train(tmp_path, data_dir, "--epochs", "2", "--batch-size", "64",
+                      "--optimizer", "adam", "--lr", "0.01", "--schedule", "constant",
+                      "--seed", "5", "--limit", "320", "--hold-out", "0")
+    printed = capfd.readouterr()
+    assert code == 0, printed.err
+    assert printed.out.count("epoch   2/2") == 1  # one process speaks
+    assert [p.name for p in out.parent.iterdir()] == ["ddp.safetensors"]  # one file, no temp
+    loaded = load_weights(out)
+    assert loaded.card["processes"] == 2 and loaded.card["epochs"] == 2
+    assert loaded.card["train_images"] == 320
+    # the card's accuracy is the saved network's, evaluated here on the same test set
+    assert loaded.card["test_accuracy"] == pytest.approx(accuracy(loaded, data_dir))
     bn = loaded.model.layers["bn1"]
-    assert bn.num_batches_tracked.item() == 2 * 5  # 160 images in batches of 32, two epochs
+    assert bn.num_batches_tracked.item() == 2 * 5  # 160 images each, in batches of 32
     assert torch.all(bn.running_var > 0)
 
 
-def test_a_nan_loss_stops_both_processes_with_a_message(tmp_path, data_dir):
-    config = TrainConfig(epochs=1, batch_size=64, optimizer="sgd", lr=1e35,
-                         schedule="constant", augment=False)
-    with pytest.raises(DistributedTrainingError, match="NaN or infinite"):
-        run_local(setup_from(ARCH, config, "mnist", data_dir, tmp_path / "x.safetensors", {},
-                             limit=320), nproc=2)
-    assert not (tmp_path / "x.safetensors").exists()
+def test_init_and_hold_out_work_in_two_processes(tmp_path, data_dir, capfd):
+    """Fine-tuning the shipped model at a learning rate of 1e-9 keeps its accuracy (it
+    starts from its weights, not from random ones); --hold-out N trains on 60,000 − N."""
+    shipped = load_shipped("cnnviz").card["test_accuracy"]
+    code, out = train(tmp_path, data_dir, "--init", str(shipped_weights_path("cnnviz")),
+                      "--lr", "1e-9", "--optimizer", "sgd", "--schedule", "constant",
+                      "--epochs", "1", "--batch-size", "256", "--hold-out", "59000",
+                      arch="cnnviz")
+    assert code == 1 and "--hold-out must be from 0 to 30,000" in capfd.readouterr().err
+    code, out = train(tmp_path, data_dir, "--init", str(shipped_weights_path("cnnviz")),
+                      "--lr", "1e-9", "--optimizer", "sgd", "--schedule", "constant",
+                      "--epochs", "1", "--batch-size", "256", "--hold-out", "29000",
+                      arch="cnnviz", augment=True)  # as it was trained: batch norm's statistics
+    printed = capfd.readouterr()
+    assert code == 0, printed.err
+    loaded = load_weights(out)
+    assert loaded.card["train_images"] == 31_000 and loaded.card["init"]
+    assert abs(accuracy(loaded, data_dir) - shipped) <= 0.001
+    assert "verdict" in loaded.card  # calibrated on the held-out images
+
+
+def test_a_blown_up_loss_stops_both_processes_with_one_message(tmp_path, data_dir, capfd):
+    code, out = train(tmp_path, data_dir, "--epochs", "1", "--batch-size", "64",
+                      "--optimizer", "sgd", "--lr", "1e35", "--schedule", "constant",
+                      "--limit", "320", "--hold-out", "0")
+    err = capfd.readouterr().err
+    assert code == 1
+    assert err.count("Stopped:") == 1 and "probably too high" in err, err
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("options, words", [
+    (["--init", "no-such-file.safetensors"], "no such file"),
+    (["--nproc", "999"], "more than this machine's"),
+])
+def test_bad_options_are_refused_before_any_process_starts(tmp_path, data_dir, capfd,
+                                                           options, words):
+    code, out = train(tmp_path, data_dir, "--epochs", "1", "--limit", "64", *options)
+    err = capfd.readouterr().err
+    assert code == 1 and words in err and err.count("\n") == 1, err
+    assert not out.exists()
+
+
+def test_the_memory_estimate_applies_to_each_process(tmp_path, data_dir, capfd, monkeypatch):
+    from cnnviz.core import memory
+
+    monkeypatch.setattr(memory, "available_memory_bytes", lambda: 64 * 2**20)
+    code, out = train(tmp_path, data_dir, "--epochs", "1", "--batch-size", "60000",
+                      arch="cnnviz")
+    err = capfd.readouterr().err
+    assert code == 1 and "--batch-size 60000" in err and "smaller --batch-size" in err, err

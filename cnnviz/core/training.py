@@ -1,7 +1,9 @@
 """Training and evaluation, as plain functions (after pytorch/examples mnist/main.py).
 
 `train()` reports progress through callbacks so the command line can draw a progress bar
-and the app can draw live curves; it never prints.
+and the app can draw live curves; it never prints. It is the one training loop: the
+command line, the lab's training process and every process of a multi-process run
+(`parallel=`, as nanoGPT's train.py runs alone or under DDP in the same loop) use it.
 """
 
 from __future__ import annotations
@@ -62,6 +64,55 @@ class TrainResult:
 
 class _NotFinite(Exception):
     """Internal: the loss or the weights stopped being finite numbers."""
+
+
+@dataclass(frozen=True)
+class Parallel:
+    """This process's place in a multi-process run; torch.distributed is already joined
+    (cnnviz.core.distributed.join). Each process trains on its own share of every epoch
+    with batch_size / world images a step; DDP averages the gradients."""
+
+    rank: int
+    world: int
+    cuda: bool = False
+
+    @property
+    def leader(self) -> bool:
+        """Rank 0 evaluates, reports and saves."""
+        return self.rank == 0
+
+    def share(self, n: int, seed: int, epoch: int) -> torch.Tensor:
+        """This process's indices of n training images for an epoch, as torch's
+        DistributedSampler draws them: one shuffle per epoch for all, padded to a multiple
+        of the processes, every world-th from this rank."""
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(seed + epoch))
+        total = math.ceil(n / self.world) * self.world
+        if total > n:
+            order = torch.cat([order, order[:total - n]])
+        return order[self.rank:total:self.world]
+
+    def agree(self, problem: str | None, stop: bool, where: str) -> tuple[str | None, bool]:
+        """Every process learns whether any one's loss blew up or any one was asked to
+        stop, at the same step, so none waits forever for the others."""
+        import torch.distributed as dist
+
+        flags = torch.tensor([1.0 if problem else 0.0, 1.0 if stop else 0.0],
+                             device=torch.device("cuda", torch.cuda.current_device())
+                             if self.cuda else "cpu")
+        dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+        if flags[0] > 0 and problem is None:
+            problem = f"the loss of another process became NaN or infinite {where}"
+        return problem, bool(flags[1] > 0)
+
+    def total(self, *values: float) -> list[float]:
+        """The sums of these numbers over every process."""
+        import torch.distributed as dist
+
+        t = torch.tensor(values, dtype=torch.float64,
+                         device=torch.device("cuda", torch.cuda.current_device())
+                         if self.cuda else "cpu")
+        dist.all_reduce(t)
+        return t.tolist()
 
 
 def _weights_finite(model: Network) -> bool:
@@ -249,6 +300,7 @@ class _Run:
     optimizer and the callbacks)."""
 
     model: Network
+    net: torch.nn.Module  # what runs the forward pass: the model, or its DDP wrapper
     config: TrainConfig
     x: torch.Tensor
     y: torch.Tensor
@@ -260,13 +312,32 @@ class _Run:
     should_stop: Callable[[], bool] | None
     watch: DivergenceWatch = field(default_factory=DivergenceWatch)  # for the whole run
     outliers: torch.Tensor | None = None  # outlier exposure's pictures (N, 1, 28, 28)
+    parallel: Parallel | None = None
+
+    @property
+    def batch_size(self) -> int:
+        """Images per step in this process (a share of the batch in a parallel run)."""
+        world = self.parallel.world if self.parallel else 1
+        return max(1, math.ceil(self.config.batch_size / world))
+
+    @property
+    def images(self) -> int:
+        """Training images this process sees per epoch."""
+        world = self.parallel.world if self.parallel else 1
+        return math.ceil(len(self.x) / world)
 
     @property
     def steps(self) -> int:
-        return max(1, math.ceil(len(self.x) / self.config.batch_size))
+        return max(1, math.ceil(self.images / self.batch_size))
 
-    def batch(self, epoch: int, b: int, idx: torch.Tensor) -> tuple[float, int]:
-        """One optimisation step: (loss, right answers). _NotFinite before a NaN step."""
+    def order(self, epoch: int) -> torch.Tensor:
+        if self.parallel is None:
+            return torch.randperm(len(self.x), generator=self.gen)
+        return self.parallel.share(len(self.x), self.config.seed, epoch)
+
+    def batch(self, epoch: int, b: int, idx: torch.Tensor, stop: bool = False) -> tuple[float, int]:
+        """One optimisation step: (loss, right answers). _NotFinite before a NaN step;
+        KeyboardInterrupt when stop (in a parallel run: any process's) is asked."""
         xb, yb = self.x[idx], self.y[idx]
         if self.config.augment:
             xb = augment_batch(xb, self.gen)
@@ -280,7 +351,7 @@ class _Run:
         xb, yb = xb.to(self.device), yb.to(self.device)
         if self.device.type == "cpu":  # channels last: ~1.8x faster convolutions on CPU
             xb = xb.contiguous(memory_format=torch.channels_last)
-        logits_all = self.model(xb)
+        logits_all = self.net(xb)
         logits = logits_all[:n_in]
         loss = F.cross_entropy(logits, yb)
         loss_value = loss.item()  # the digits' loss is what is reported
@@ -289,8 +360,19 @@ class _Run:
             loss = loss + self.config.outlier_exposure * outlier_exposure_loss(logits_all[n_in:])
             if not math.isfinite(loss.item()):
                 loss_value = loss.item()
+        where = f"in epoch {epoch}, batch {b + 1}"
+        problem = None
         if not math.isfinite(loss_value):  # a NaN step would ruin every weight
-            raise _NotFinite(f"the loss became {loss_value} in epoch {epoch}, batch {b + 1}")
+            problem = f"the loss became {loss_value} {where}"
+        else:
+            blown_up = self.watch.add(loss_value)  # finite but 1,000x its lowest: diverged
+            problem = f"{blown_up} {where}" if blown_up else None
+        if self.parallel is not None:
+            problem, stop = self.parallel.agree(problem, stop, where)
+        if problem:
+            raise _NotFinite(problem)
+        if stop:
+            raise KeyboardInterrupt
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
@@ -300,25 +382,29 @@ class _Run:
 
     def epoch(self, epoch: int) -> tuple[float, float]:
         """One pass over the training images: (mean loss, accuracy)."""
-        self.model.train()
-        n, size = len(self.x), self.config.batch_size
-        order = torch.randperm(n, generator=self.gen)
-        loss_sum, correct = 0.0, 0
+        self.net.train()
+        size = self.batch_size
+        order = self.order(epoch)
+        loss_sum, correct, seen = 0.0, 0, 0
         for b in range(self.steps):
-            if self.should_stop and self.should_stop():
+            stop = bool(self.should_stop and self.should_stop())
+            if stop and self.parallel is None:
                 raise KeyboardInterrupt
             idx = order[b * size:(b + 1) * size]
-            loss_value, right = self.batch(epoch, b, idx)
-            blown_up = self.watch.add(loss_value)  # finite but 1,000x its lowest: diverged
-            if blown_up:
-                raise _NotFinite(f"{blown_up} in epoch {epoch}, batch {b + 1}")
+            loss_value, right = self.batch(epoch, b, idx, stop)
             loss_sum += loss_value * len(idx)
             correct += right
+            seen += len(idx)
             if self.on_batch:
                 self.on_batch(b, self.steps, loss_value)
+        if self.parallel is not None:
+            from .distributed import average_batch_norm_statistics
+
+            average_batch_norm_statistics(self.model, self.parallel.world, self.parallel.cuda)
+            loss_sum, correct, seen = self.parallel.total(loss_sum, correct, seen)
         if not _weights_finite(self.model):  # the epoch's last step; a finite loss can't tell
             raise _NotFinite(f"the weights became NaN or infinite in epoch {epoch}")
-        return loss_sum / n, correct / n
+        return loss_sum / seen, correct / seen
 
 
 def train(model: Network, train_images: np.ndarray, train_labels: np.ndarray,
@@ -327,33 +413,47 @@ def train(model: Network, train_images: np.ndarray, train_labels: np.ndarray,
           on_batch: Callable[[int, int, float], None] | None = None,
           on_epoch: Callable[[EpochResult, Network], None] | None = None,
           should_stop: Callable[[], bool] | None = None,
-          device: torch.device | None = None) -> TrainResult:
+          device: torch.device | None = None, parallel: Parallel | None = None) -> TrainResult:
     """Train in place. on_batch(batch_index, batches_per_epoch, loss); on_epoch(result, model).
 
     Stops early (result.interrupted) when should_stop() is true or on KeyboardInterrupt;
     the model then holds the weights of the last complete epoch. Also stops (result.diverged
     says why) when the loss or the weights become NaN or infinite, with the same weights:
     on_epoch is never given a model holding non-finite weights.
+
+    parallel: this process's part of a multi-process run. Every process calls train with
+    the same arguments; the model is wrapped in DistributedDataParallel, each process
+    trains on its share of each epoch, and only the leader (rank 0) evaluates and gets
+    on_batch and on_epoch, while the others wait for it.
     """
     device = device or pick_device()
     torch.manual_seed(config.seed)
-    gen = torch.Generator().manual_seed(config.seed)
+    gen = torch.Generator().manual_seed(config.seed + (parallel.rank if parallel else 0))
     model.to(device)
     if device.type == "cpu":
         model.to(memory_format=torch.channels_last)
+    net: torch.nn.Module = model
+    leader = parallel is None or parallel.leader
+    if parallel is not None:
+        from .distributed import wrap_for_parallel
+
+        net = wrap_for_parallel(model, parallel, device)
+        if not leader:
+            on_batch = on_epoch = None
     x_all = to_tensor(train_images)
     y_all = torch.as_tensor(np.asarray(train_labels, dtype=np.int64))
     x_test = to_tensor(test_images) if test_images is not None else None
-    steps = max(1, math.ceil(len(x_all) / config.batch_size))
-    opt, sched = _optimizer(model, config, steps)
+    world = parallel.world if parallel else 1
+    steps = max(1, math.ceil(math.ceil(len(x_all) / world) / math.ceil(config.batch_size / world)))
+    opt, sched = _optimizer(net, config, steps)
     outliers = None
     if config.outlier_exposure > 0:  # drawn once per run, from the training stream only
         from .outliers import training_outliers
         from .verdict import outlier_pool_size
         outliers = to_tensor(training_outliers(outlier_pool_size(len(x_all)),
                                                config.outlier_dataset, config.seed))
-    run = _Run(model, config, x_all, y_all, device, gen, opt, sched, on_batch, should_stop,
-               outliers=outliers)
+    run = _Run(model, net, config, x_all, y_all, device, gen, opt, sched, on_batch, should_stop,
+               outliers=outliers, parallel=parallel)
 
     result = TrainResult()
     started = time.perf_counter()
@@ -363,7 +463,7 @@ def train(model: Network, train_images: np.ndarray, train_labels: np.ndarray,
             t0 = time.perf_counter()
             train_loss, train_acc = run.epoch(epoch)
             test_loss = test_acc = None
-            if x_test is not None:
+            if x_test is not None and leader:
                 metrics = evaluate(model, x_test, test_labels, device=device)
                 test_loss, test_acc = metrics["loss"], metrics["accuracy"]
             epoch_result = EpochResult(epoch, train_loss, train_acc, test_loss, test_acc,
@@ -372,6 +472,10 @@ def train(model: Network, train_images: np.ndarray, train_labels: np.ndarray,
             last_good = {k: v.detach().clone() for k, v in model.state_dict().items()}
             if on_epoch:
                 on_epoch(epoch_result, model)
+            if parallel is not None:
+                import torch.distributed as dist
+
+                dist.barrier()  # the others wait while the leader evaluates and saves
     except KeyboardInterrupt:
         result.interrupted = True
         model.load_state_dict(last_good)
