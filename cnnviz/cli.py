@@ -11,7 +11,6 @@ import errno
 import json
 import math
 import os
-import platform
 import signal
 import sys
 import threading
@@ -219,10 +218,9 @@ def cmd_train(args) -> int:
 def _output_held(args):
     """--out checked by writing next to it, then locked (OUT.lock) for the whole run so a
     second training to the same file is refused, and cleared of what killed saves left."""
+    from .core.distributed import launched_process
     from .core.files import FileProblem
     from .core.run_output import OutputLock, prepare_output
-
-    from .core.distributed import launched_process
 
     out = _train_output(args)
     launcher = args.nproc > 1 and not launched_process()  # its rank 0 takes the lock
@@ -324,11 +322,9 @@ class _EpochSaver:
         self.saved_epoch = None  # set only once its file is complete
 
     def card(self) -> dict:
-        last = self.epochs[-1]
-        return {**self.facts, "epochs": last.epoch, "test_accuracy": last.test_accuracy,
-                "test_loss": last.test_loss,
-                "training_seconds": round(time.perf_counter() - self.started, 1),
-                "seconds_per_epoch": [round(e.seconds, 1) for e in self.epochs]}
+        from .core.card import with_epochs
+
+        return with_epochs(self.facts, self.epochs, time.perf_counter() - self.started)
 
     def on_epoch(self, res, model):
         from .core.files import FileProblem
@@ -367,34 +363,19 @@ class _EpochSaver:
         return f"kept epoch {self.saved_epoch} in {self.out}"
 
 
-def _card_facts(args, lr, schedule, config, train_images: int, device) -> dict:
-    """What a model card says about how the model was trained (the per-epoch figures are
-    added by _EpochSaver)."""
-    import torch
+def _card_facts(args, arch, config, train_images: int, device, processes=None) -> dict:
+    """What the model card says about how the model is trained (cnnviz.core.card; the
+    per-epoch figures are added by _EpochSaver)."""
+    from .core.arch_text import format_architecture
+    from .core.card import training_card
 
-    from . import __version__
-    from .core.data import dataset_checksums, get_dataset_info
-
-    return {
-        "model_name": args.arch if args.dataset == "mnist" else f"{args.arch}-{args.dataset}",
-        "architecture": args.arch,
-        "dataset": args.dataset,
-        "classes": list(get_dataset_info(args.dataset).classes),
-        "dataset_sha256": dataset_checksums(args.dataset),
-        "train_images": int(train_images),
-        "batch_size": args.batch_size,
-        "optimizer": args.optimizer,
-        "lr": lr,
-        "schedule": schedule,
-        "augment": config.augment,
-        "outlier_exposure": config.outlier_exposure,
-        "init": Path(args.init).name if args.init else None,  # fine-tuned from these weights
-        "seed": args.seed,
-        "device": device.type,
-        "versions": {"cnnviz": __version__, "torch": torch.__version__,
-                     "python": platform.python_version()},
-        "command": "cnnviz " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else None,
-    }
+    return training_card(
+        model_name=args.arch if args.dataset == "mnist" else f"{args.arch}-{args.dataset}",
+        architecture=args.arch, layers=format_architecture(arch),
+        dataset=args.dataset, config=config, train_images=train_images, device=device.type,
+        init=Path(args.init).name if args.init else None,  # fine-tuned from these weights
+        processes=processes,
+        command="cnnviz " + " ".join(args.argv) if args.argv[:1] == ["train"] else None)
 
 
 def _initial_weights(args, model):
@@ -499,7 +480,6 @@ def _train(args, stop_requested) -> int:
 
     import torch
 
-    from .core.arch_text import format_architecture
     from .core.distributed import join, launched_process, leave, nproc_problem
     from .core.training import train
 
@@ -549,12 +529,8 @@ def _train(args, stop_requested) -> int:
                   f"{torch.get_num_threads()} threads; {args.optimizer} lr {lr:g} ({schedule}), "
                   f"batch {args.batch_size}, augment {'on' if config.augment else 'off'}, "
                   f"seed {args.seed}", flush=True)
-        facts = _card_facts(args, lr, schedule, config, len(x_train), device)
-        facts["layers"] = format_architecture(arch)
-        if parallel:
-            facts["processes"] = world
-        if config.optimizer == "adam":
-            facts["adam_beta1"] = config.adam_beta1
+        facts = _card_facts(args, arch, config, len(x_train), device,
+                            world if parallel else None)
         bar = _BatchBar()
         saver = _EpochSaver(args, out, facts, bar, held_out)
         result = train(model, x_train, y_train, config, x_test, y_test, on_batch=bar.on_batch,

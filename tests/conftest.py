@@ -32,6 +32,14 @@ def mnist_test():
 
 
 @pytest.fixture(scope="session")
+def mnist_dir() -> str:
+    """The data folder holding the MNIST files (found as the product finds it), with the
+    same policy as the data fixtures: skipped with the reason without it, failed in CI."""
+    _need_data("mnist")
+    return str(resolve_data_dir())
+
+
+@pytest.fixture(scope="session")
 def fashion_test():
     """(images, labels) of the real Fashion-MNIST test set."""
     _need_data("fashion-mnist")

@@ -265,3 +265,20 @@ def test_export_writes_the_networks_maps(qtbot, window, which, tmp_path):
     path = window.export_feature_maps(str(tmp_path / "maps.npy"))
     assert path is not None
     np.testing.assert_allclose(np.load(path), analysis.layer(first), rtol=1e-6)
+
+
+def test_outputs_become_probabilities_in_one_place_and_never_twice():
+    from scipy.special import softmax
+
+    from cnnviz.core.network import probabilities
+
+    logits = np.array([[1000.0, 999.0, -5.0], [0.1, 0.2, 0.3]])
+    np.testing.assert_allclose(probabilities(logits), softmax(logits, axis=1), rtol=1e-12)
+    np.testing.assert_allclose(probabilities(torch.tensor(logits)).numpy(),
+                               softmax(logits, axis=1), rtol=1e-6)
+    p = softmax(logits, axis=1)
+    np.testing.assert_array_equal(probabilities(p, "probabilities"), p)  # not softmax(p)
+    q = p[1:]  # (no zeros: log(0) is not a number)
+    np.testing.assert_allclose(probabilities(np.log(q), "log-probabilities"), q, rtol=1e-12)
+    with pytest.raises(ValueError, match="logits"):
+        probabilities(p, "scores")

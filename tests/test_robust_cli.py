@@ -231,7 +231,7 @@ def _finished_pid() -> int:
     return proc.pid
 
 
-def test_a_second_training_to_the_same_out_is_refused(tmp_path, capsys):
+def test_a_second_training_to_the_same_out_is_refused(tmp_path, capsys, mnist_dir):
     target = tmp_path / "w.safetensors"
     proc = subprocess.Popen([sys.executable, "-m", "cnnviz", "train", "--arch", "lecture-keras",
                              "--epochs", "50", "--limit", "1500", "--out", str(target)],

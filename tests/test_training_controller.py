@@ -29,8 +29,8 @@ def models_dir(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def lab(qtbot, models_dir, monkeypatch):
-    monkeypatch.setenv("CNNVIZ_DATA_DIR", "/work/shared/data")
+def lab(qtbot, models_dir, monkeypatch, mnist_dir):
+    monkeypatch.setenv("CNNVIZ_DATA_DIR", mnist_dir)
     ScriptedJob.made.clear()
     state = AppState()
     state.set_catalogue(catalogue.shipped_entries())
@@ -276,14 +276,14 @@ def test_a_bad_name_is_said_and_nothing_written(lab, models_dir):
     assert not models_dir.exists() or not list(models_dir.iterdir())
 
 
-def test_missing_training_set_is_said_with_a_download_and_a_folder(lab, tmp_path):
+def test_missing_training_set_is_said_with_a_download_and_a_folder(lab, tmp_path, mnist_dir):
     lab.set_data_dir(tmp_path)
     assert lab.data_banner.isVisibleTo(lab)
     assert "training set is not in" in lab.data_label.text()
     assert lab.download_button.toolTip() and lab.folder_button.toolTip()
     assert not lab.start()
     assert ScriptedJob.made == []
-    lab.set_data_dir("/work/shared/data")
+    lab.set_data_dir(mnist_dir)
     assert not lab.data_banner.isVisibleTo(lab)
 
 
@@ -327,14 +327,14 @@ def test_cell_members_against_a_loop():
 # For real: the lab trains a tiny network in its child process
 
 
-def test_lab_training_runs_for_real(qtbot, models_dir, monkeypatch, mnist_test):
+def test_lab_training_runs_for_real(qtbot, models_dir, monkeypatch, mnist_test, mnist_dir):
     """A few hundred images: the curves fill, pause, resume and stop reach the child, the
     epoch's confusion matrix is what the published weights give on the same test images
     (evaluated here with torch), train more goes on, the CNN explorer shows the network,
     and closing ends the child process."""
     from cnnviz.ui.controllers import AnalysisController
 
-    monkeypatch.setenv("CNNVIZ_DATA_DIR", "/work/shared/data")
+    monkeypatch.setenv("CNNVIZ_DATA_DIR", mnist_dir)
     state = AppState()
     state.set_catalogue(catalogue.shipped_entries())
     lab = TrainingLab(state)

@@ -298,7 +298,7 @@ def test_a_confusion_cell_shows_exactly_its_test_images(qtbot, mnist_test, tmp_p
 
 
 def test_the_lab_is_the_third_tab_with_ctrl_3_and_its_shortcuts_listed(qtbot, qapp, tmp_path,
-                                                                        monkeypatch):
+                                                                        monkeypatch, mnist_dir):
     from PySide6.QtCore import QSettings, Qt
 
     from cnnviz.ui.window.main_window import MainWindow
@@ -329,8 +329,8 @@ def test_the_lab_is_the_third_tab_with_ctrl_3_and_its_shortcuts_listed(qtbot, qa
         # closing the window mid-training ends the job
         window.lab.controller._job_factory = ScriptedJob
         ScriptedJob.made.clear()
-        monkeypatch.setenv("CNNVIZ_DATA_DIR", "/work/shared/data")
-        window.lab.set_data_dir("/work/shared/data")
+        monkeypatch.setenv("CNNVIZ_DATA_DIR", mnist_dir)
+        window.lab.set_data_dir(mnist_dir)
         assert window.lab.start()
         job = ScriptedJob.made[-1]
         job.push("started")

@@ -262,3 +262,29 @@ def test_odd_card_values_are_dropped(saved, tmp_path, field, value):
     loaded = load_weights(_forge(path, tmp_path, edit))
     assert field not in loaded.card and loaded.card["seed"] == 3
     assert loaded.dataset == "mnist" and loaded.name == "lecture-keras"
+
+
+def test_a_card_keeps_known_fields_of_the_right_type_only():
+    """One schema (cnnviz.core.card): a number where text belongs, NaN, True for a count and
+    a class list of the wrong length are dropped; unknown fields stay."""
+    from cnnviz.core.card import read_card
+
+    card = read_card({"model_name": 7, "test_accuracy": float("nan"), "epochs": True,
+                      "seed": 3, "classes": ["a", "b"], "dataset": "mnist", "lr": 0.003,
+                      "made_by": "a newer cnnviz"}, outputs=10, datasets={"mnist"})
+    assert card == {"seed": 3, "dataset": "mnist", "lr": 0.003, "made_by": "a newer cnnviz"}
+    assert read_card(["not", "a", "card"], 10, {"mnist"}) == {}
+
+
+def test_a_training_card_and_its_epochs():
+    from cnnviz.core.card import training_card, with_epochs
+    from cnnviz.core.training import EpochResult, TrainConfig
+
+    card = training_card(dataset="mnist", config=TrainConfig(optimizer="sgd", lr=0.01),
+                         train_images=100, architecture="tiny")
+    assert card["classes"] == [str(i) for i in range(10)] and card["momentum"] == 0.0
+    assert "adam_beta1" not in card and "init" not in card
+    done = with_epochs(card, [EpochResult(1, 1.0, 0.5, 0.9, 0.6, 2.04),
+                              EpochResult(2, 0.8, 0.7, 0.7, 0.8, 1.96)], seconds=4.33)
+    assert (done["epochs"], done["test_accuracy"], done["seconds_per_epoch"],
+            done["training_seconds"]) == (2, 0.8, [2.0, 2.0], 4.3)

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .network import probabilities
+
 __all__ = ["BatchStatistics", "DropoutSamples", "batch_statistics", "dropout_samples",
            "layer_names"]
 
@@ -136,12 +138,12 @@ def dropout_samples(network, image: np.ndarray, samples: int = 100,
             torch.manual_seed(seed)
         x = torch.as_tensor(np.asarray(image, dtype=np.float32)).reshape(1, *network.input_spec.shape)
         with torch.no_grad():
-            probs = torch.softmax(net(x.repeat(samples, 1, 1, 1)), dim=1).double().numpy()
+            probs = probabilities(net(x.repeat(samples, 1, 1, 1))).double().numpy()
             for m in drops.values():
                 m.eval()
             for h in handles:
                 h.remove()
-            eval_probs = torch.softmax(net(x), dim=1)[0].double().numpy()
+            eval_probs = probabilities(net(x))[0].double().numpy()
     finally:
         torch.set_rng_state(generator_state)  # the app's other random numbers stay as they were
     return DropoutSamples(probs, probs.argmax(axis=1), eval_probs, masks,

@@ -13,7 +13,7 @@ import numpy as np
 
 from .formulas import percent  # noqa: F401 (the old home of percent; import it from formulas)
 from .models import LayerInfo
-from .network import InspectableNetwork, fit_picture, to_network_layout
+from .network import InspectableNetwork, fit_picture, probabilities, to_network_layout
 from .preprocess import DigitInput, preprocess_for
 from .verdict import unsure_scores
 
@@ -73,12 +73,11 @@ def analyze(model: InspectableNetwork, image: np.ndarray, *, preprocess: bool = 
     layers = model.trace(to_network_layout(digit.image, model.input_spec))
     logits_or_probs = layers[-1][1]
     if model.ends_in_softmax:
-        probs = logits_or_probs
+        probs = probabilities(logits_or_probs, "probabilities")
         logits = layers[-2][1]  # what went into the softmax layer
     else:
         logits = logits_or_probs
-        e = np.exp(logits_or_probs - logits_or_probs.max())
-        probs = e / e.sum()
+        probs = probabilities(logits)
     judged = model.input_spec.is_digit_sized or isinstance((card or {}).get("verdict"), dict)
     unsure, score = unsure_scores(logits, card) if judged else (False, float("nan"))
     return Analysis(digit=digit, layers=layers, layer_infos=list(model.layer_infos),

@@ -1,7 +1,6 @@
 """Layer specs with methods: each kind of layer knows, for a given input shape, its output
 shape, its parameter count, the lecture's formulas with its own numbers, its label, its
-torch module and a plain-words description (quoting the lecture,
-/work/shared/seed/cnn-lecture.md).
+torch module and a plain-words description (quoting the course's CNN lecture).
 
 Shapes are (C, H, W) for feature maps and (N,) after Flatten. The arithmetic is
 cnnviz.core.ops's (output_axis, pool_axis, conv_params, dense_params) and every formula

@@ -31,7 +31,7 @@ from .layers import (
     Pool,
 )
 from .limits import MAX_ARCH_LAYERS, MAX_ARCH_PARAMETERS, MAX_LAYER_VALUES
-from .network import InputSpec, default_class_names
+from .network import InputSpec, default_class_names, probabilities
 
 __all__ = ["ARCHITECTURES", "LAYER_ACTIVATIONS", "POOL_KINDS", "Activation", "Architecture",
            "ArchitectureError", "BatchNorm", "Conv", "Dense", "Dropout", "Flatten", "LayerInfo",
@@ -404,7 +404,7 @@ class Network(nn.Module):
         x = torch.as_tensor(np.asarray(images, dtype=np.float32))
         if x.ndim == 3:
             x = x[:, None]
-        return torch.softmax(self(x), dim=1).numpy()
+        return probabilities(self(x)).numpy()
 
 
 def build_model(arch: Architecture | str, seed: int | None = None) -> Network:

@@ -22,7 +22,8 @@ import numpy as np
 
 from .formulas import fmt_shape
 
-__all__ = ["DIGIT_INPUT", "InputSpec", "InspectableNetwork", "default_class_names",
+__all__ = ["DIGIT_INPUT", "OUTPUT_KINDS", "InputSpec", "InspectableNetwork", "default_class_names",
+           "probabilities",
            "digit_mismatch", "fit_picture", "to_network_layout"]
 
 
@@ -98,6 +99,27 @@ class InspectableNetwork(Protocol):
     def predict_proba(self, images) -> np.ndarray:
         """(B, C, H, W) inputs (or (B, H, W) for one channel) -> (B, classes)."""
         ...
+
+
+OUTPUT_KINDS = ("logits", "probabilities", "log-probabilities")
+
+
+def probabilities(outputs, kind: str = "logits"):
+    """A network's (..., classes) outputs -> probabilities, as numpy or as torch (what it
+    was given): the one place outputs become probabilities, so softmax is never applied
+    twice. kind: what the outputs are ("logits": softmax; "probabilities": as they are;
+    "log-probabilities": exp)."""
+    if kind not in OUTPUT_KINDS:
+        raise ValueError(f"outputs are one of {', '.join(OUTPUT_KINDS)}, not {kind!r}")
+    if type(outputs).__module__.split(".")[0] == "torch":
+        import torch
+
+        x = outputs.float()
+        return x if kind == "probabilities" else x.exp() if kind != "logits" else torch.softmax(x, -1)
+    from .ops import softmax
+
+    a = np.asarray(outputs, dtype=np.float64)
+    return a if kind == "probabilities" else np.exp(a) if kind != "logits" else softmax(a, axis=-1)
 
 
 def default_class_names(count: int) -> list[str]:

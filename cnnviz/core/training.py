@@ -19,6 +19,7 @@ import torch.nn.functional as F
 
 from .divergence import DivergenceWatch
 from .models import Network
+from .network import probabilities
 
 
 @dataclass
@@ -249,7 +250,7 @@ def evaluate(model: Network, images: np.ndarray | torch.Tensor, labels: np.ndarr
         logits = model(xb)
         n_classes = max(n_classes, int(logits.shape[1]))
         loss_sum += F.cross_entropy(logits, yb, reduction="sum").item()
-        top = torch.softmax(logits.float(), dim=1).max(1)
+        top = probabilities(logits).max(1)
         preds.append(top.indices.cpu())
         confidences.append(top.values.cpu())
     pred = torch.cat(preds).numpy() if preds else np.zeros(0, np.int64)

@@ -43,6 +43,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from .models import Architecture
+from .network import probabilities
 
 __all__ = ["TrainingJob", "TrainingJobError", "training_threads"]
 
@@ -350,7 +351,7 @@ class _Child:
         model.eval()
         with torch.no_grad():
             x = torch.as_tensor(self.probe, dtype=torch.float32).reshape(1, 1, 28, 28)
-            probs = torch.softmax(model(x.to(device)).float(), dim=1)[0].cpu().numpy()
+            probs = probabilities(model(x.to(device)))[0].cpu().numpy()
         model.train(was_training)
         self.emit("probe", probabilities=probs.astype(np.float32),
                   prediction=int(probs.argmax()))

@@ -20,6 +20,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
+from .card import read_card
 from .data import DATASETS
 from .files import FileProblem, read_regular_file, write_atomically
 from .limits import MAX_HEADER_DEPTH, MAX_WEIGHTS_FILE_BYTES
@@ -186,20 +187,7 @@ def load_weights_bytes(raw: bytes, path: Path | None = None) -> LoadedModel:
         card = _json_within_depth(meta.get("card") or "{}", "the file's model card")
     except WeightsError:
         card = None
-    if not isinstance(card, dict):
-        card = {}
-    outputs = int(np.prod(summarize(arch)[-1].output_shape))
-    classes = card.get("classes")
-    if not (isinstance(classes, list) and len(classes) == outputs
-            and all(isinstance(c, str) for c in classes)):
-        card.pop("classes", None)  # the network's classes fall back to "0", "1", ...
-    if not (isinstance(card.get("dataset"), str) and card["dataset"] in DATASETS):
-        card.pop("dataset", None)  # LoadedModel.dataset falls back to "mnist"
-    for key in ("model_name", "command"):
-        if not isinstance(card.get(key), str):
-            card.pop(key, None)
-    if not isinstance(card.get("test_accuracy"), (int, float)) or isinstance(card.get("test_accuracy"), bool):
-        card.pop("test_accuracy", None)
+    card = read_card(card, int(np.prod(summarize(arch)[-1].output_shape)), DATASETS)
     try:
         tensors = st_load(raw)
     except (SafetensorError, ValueError, RuntimeError, OSError) as exc:

@@ -19,7 +19,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -356,42 +356,20 @@ class TrainingController(QObject):
     # ----- the network being trained, as a model -------------------------------------------
 
     def run_card(self) -> dict:
-        """The model card of the current weights: architecture, dataset, accuracy, training
-        settings, seed, and the epochs' figures."""
-        import platform
-
-        import torch
-
-        from cnnviz import __version__
-        from cnnviz.core.data import dataset_checksums, get_dataset_info
+        """The model card of the current weights (cnnviz.core.card): architecture, dataset,
+        accuracy, training settings, seed, and the epochs' figures."""
+        from cnnviz.core.card import training_card, with_epochs
 
         settings = self.settings
-        last = self.epochs[self.weights_epoch - 1] if self.weights_epoch else {}
-        config = asdict(settings.config) if settings is not None else {}
-        card = {
-            "architecture": self.architecture_text(),
-            "dataset": settings.dataset if settings else "mnist",
-            "classes": list(get_dataset_info(settings.dataset).classes) if settings else None,
-            "dataset_sha256": dataset_checksums(settings.dataset) if settings else None,
-            "train_images": (settings.limit or 60_000) if settings else None,
-            **{k: config[k] for k in ("batch_size", "optimizer", "lr", "schedule", "augment",
-                                      "seed") if k in config},
-            "epochs": self.weights_epoch,
-            "test_accuracy": last.get("test_accuracy"),
-            "test_loss": last.get("test_loss"),
-            "seconds_per_epoch": [round(float(e.get("seconds", 0.0)), 1) for e in
-                                  self.epochs[:self.weights_epoch]],
-            "trained_in": "cnnviz training lab",
-            "versions": {"cnnviz": __version__, "torch": torch.__version__,
-                         "python": platform.python_version()},
-        }
-        if config.get("optimizer") == "sgd" and "sgd_momentum" in config:
-            card["momentum"] = config["sgd_momentum"]
-        if config.get("optimizer") == "adam" and "adam_beta1" in config:
-            card["adam_beta1"] = config["adam_beta1"]
-        if settings is not None and settings.test_limit:
-            card["test_images"] = settings.test_limit
-        return {k: v for k, v in card.items() if v is not None}
+        if settings is None:
+            return {"architecture": self.architecture_text(), "trained_in": "cnnviz training lab"}
+        card = training_card(dataset=settings.dataset, config=settings.config,
+                             train_images=settings.limit or 60_000,
+                             architecture=self.architecture_text(),
+                             test_images=settings.test_limit or None,
+                             trained_in="cnnviz training lab")
+        epochs = [{"epoch": i + 1, **e} for i, e in enumerate(self.epochs[:self.weights_epoch])]
+        return with_epochs(card, epochs)
 
     def architecture_text(self) -> str:
         from cnnviz.core.arch_text import format_architecture

@@ -1,5 +1,5 @@
-"""Every sentence the training lab shows: tooltips in plain words, quoting the lecture
-(/work/shared/seed/cnn-lecture.md) where it helps."""
+"""Every sentence the training lab shows: tooltips in plain words, quoting the course's
+CNN lecture where it helps."""
 
 from __future__ import annotations
 
