@@ -253,10 +253,13 @@ def _train_settings(args) -> tuple[float, str]:
     if not 0 <= args.seed <= MAX_TRAIN_SEED:  # torch takes 64 bits, the lab's box 31
         raise CliError(f"--seed must be a whole number from 0 to {MAX_TRAIN_SEED:,} "
                        f"(got {args.seed:,})")
-    lr = args.lr if args.lr is not None else (0.003 if args.optimizer == "adam" else 0.01)
+    from .core.training import OPTIMIZER_DEFAULTS
+
+    default_lr, default_schedule = OPTIMIZER_DEFAULTS[args.optimizer]
+    lr = args.lr if args.lr is not None else default_lr
     if not (math.isfinite(lr) and lr > 0):  # inf or nan would only train NaN weights
         raise CliError(f"--lr must be a positive number like 0.003 (got {lr:g})")
-    return lr, args.schedule or ("onecycle" if args.optimizer == "adam" else "constant")
+    return lr, args.schedule or default_schedule
 
 
 def _train_output(args) -> Path:
@@ -481,7 +484,7 @@ def _train(args, stop_requested) -> int:
     import torch
 
     from .core.distributed import join, launched_process, leave, nproc_problem
-    from .core.training import train
+    from .core.training import config_problem, train
 
     started = time.perf_counter()
     arch, recipe = _train_architecture(args)
@@ -501,6 +504,9 @@ def _train(args, stop_requested) -> int:
                      outlier_exposure=args.outlier_exposure, outlier_dataset=args.dataset)
     if config.optimizer != recipe.optimizer:
         config.adam_beta1 = 0.9
+    problem = config_problem(config)  # the lab's checks too (the flags were checked above)
+    if problem:
+        raise CliError(problem)
     if args.nproc > 1 and not launched:
         return _train_in_processes(args, arch, config, device)
     model = build_checked_model(arch, args.seed)

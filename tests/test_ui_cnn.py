@@ -9,6 +9,7 @@ import shutil
 
 import numpy as np
 import pytest
+from pages import redraws
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
@@ -46,10 +47,10 @@ def env(qtbot, cnnviz_model):
 def show(qtbot, env, image):
     """Give the explorer an input and wait until it has drawn the analysis of it."""
     state, controller, explorer = env
-    before = explorer.update_count
+    before = redraws(explorer)
     state.set_image(np.asarray(image, dtype=np.float32), "test")
     assert controller.join(20)
-    qtbot.waitUntil(lambda: explorer.update_count > before
+    qtbot.waitUntil(lambda: redraws(explorer) > before
                     and explorer.analysis is state.analysis, timeout=10000)
     return state.analysis
 
@@ -181,9 +182,9 @@ def test_feature_maps_are_drawn_the_right_way_up(qtbot, env):
     img = np.zeros((28, 28), np.float32)
     img[1:8, 1:4] = 1.0  # an asymmetric blob: taller than wide, top-left
     img[1:3, 4:6] = 1.0
-    before = explorer.update_count
+    before = redraws(explorer)
     state.publish_analysis(analyze(state.model.model, img, preprocess=False))
-    assert explorer.update_count == before + 1
+    assert redraws(explorer) == before + 1
     # (a resize may still re-lay the grid out: point at the maps where they end up)
     qtbot.waitUntil(lambda: not explorer.grid._relayout.isActive())
     s = stage(explorer, "conv1")
@@ -561,9 +562,9 @@ def test_shutdown_leaves_the_shared_controller_to_its_owner(qtbot, env):
     explorer.shutdown()
     assert controller.runner.is_alive()
     # later events are ignored, not drawn into a closing window
-    count = explorer.update_count
+    count = redraws(explorer)
     state.publish_analysis(state.analysis)
-    assert explorer.update_count == count
+    assert redraws(explorer) == count
 
 
 def test_an_unusual_architecture_non_square_maps_stride_padding(qtbot, env, tmp_path, warnings):
@@ -905,7 +906,7 @@ def test_fashion_answer_is_the_class_name(qtbot, panel_env):
     assert len(name) > 3  # (the MNIST 3 reads as Sandal: a long name, once shown as "5")
     qtbot.waitUntil(lambda: name in panel.prediction_text.text())
     assert panel.prediction_label.text() == name
-    assert panel.prediction_label.font().pointSizeF() < panel._big_font.pointSizeF()
+    assert panel.prediction_label.font().pointSizeF() < panel.answer.big_font.pointSizeF()
 
 
 def test_fashion_wording_and_samples(qtbot, panel_env, fashion_test):
@@ -984,9 +985,9 @@ def test_preprocessing_captions_fit_a_narrow_panel(qtbot, panel_env):
     state, controller, panel = panel_env("cnnviz")
     panel.resize(300, 760)
     analysed(qtbot, controller, state, pad(default_sample()[0]))
-    qtbot.waitUntil(lambda: len(panel._steps) >= 5)
+    qtbot.waitUntil(lambda: len(panel.preprocessing.steps) >= 5)
     settle(qtbot, panel)
-    for view in panel._steps + [panel.network_input]:
+    for view in panel.preprocessing.steps + [panel.network_input]:
         caption = view.caption
         fm = caption.fontMetrics()
         for word in caption.text().split():
@@ -995,7 +996,7 @@ def test_preprocessing_captions_fit_a_narrow_panel(qtbot, panel_env):
     for width in (300, 347, 362):
         panel.resize(width, 760)
         settle(qtbot, panel)
-        views = panel._steps + [panel.network_input]
+        views = panel.preprocessing.steps + [panel.network_input]
         assert len({v.picture.height() for v in views}) == 1, width
         assert len({v.caption.y() for v in views}) == 1, width
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from pages import redraws
 from PySide6.QtCore import QEvent, QPoint, QPointF
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
@@ -76,11 +77,11 @@ def env(qtbot, cnnviz_model):
 
 def show_digit(qtbot, env):
     state, controller, explorer = env
-    before = explorer.update_count
+    before = redraws(explorer)
     three, _ = default_sample()
     state.set_image(np.kron(np.asarray(three, np.float32), np.ones((10, 10), np.float32)), "test")
     assert controller.join(20)
-    qtbot.waitUntil(lambda: explorer.update_count > before
+    qtbot.waitUntil(lambda: redraws(explorer) > before
                     and explorer.analysis is state.analysis, timeout=10000)
     return state.analysis
 
@@ -246,10 +247,10 @@ def test_a_flat_layer_or_an_empty_pad_shows_no_field(qtbot, env):
     assert explorer.detail.map_row.isHidden()
     # an empty pad: nothing to read, the input view says so and no field is drawn
     state.set_layer("conv2")
-    before = explorer.update_count
+    before = redraws(explorer)
     state.set_image(np.zeros((280, 280), np.float32), "test")
     assert controller.join(20)
-    qtbot.waitUntil(lambda: explorer.update_count > before)
+    qtbot.waitUntil(lambda: redraws(explorer) > before)
     assert explorer.detail.input_panel.message()
     explorer.detail.show_field("conv2", 0, 3, 3, 0.0)
     assert not explorer.detail.field_outline.isVisible()

@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from pages import redraws
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSettings, Qt, QTimer
 from PySide6.QtGui import QFontMetrics, QMouseEvent, QWheelEvent
 from PySide6.QtTest import QTest
@@ -157,9 +158,9 @@ def test_each_control_changes_the_output(qtbot, env):
         if i == 3:
             ex.controls.conv_box.stride_spins[0].setValue(1)
             wait(qtbot, ex)
-        count = ex.update_count
+        count = redraws(ex)
         step()
-        qtbot.waitUntil(lambda c=count: ex.update_count > c and ex.is_idle(), timeout=20000)
+        qtbot.waitUntil(lambda c=count: redraws(ex) > c and ex.is_idle(), timeout=20000)
         assert ex.view.result.error is None, ex.view.result.error
         check_panels(ex, state.image)
         now = shown()
@@ -258,7 +259,7 @@ def test_impossible_sizes_show_banner_and_keep_last_result(qtbot, env):
 def test_bad_kernel_cell_is_marked_and_not_used(qtbot, env):
     state, ex = env
     kernel_before = state.kernel.kernel.copy()
-    count = ex.update_count
+    count = redraws(ex)
     cell = ex.grid.cell(0, 1)
     type_into(cell, "abc")
     assert "d32f2f" in cell.styleSheet()
@@ -273,12 +274,12 @@ def test_bad_kernel_cell_is_marked_and_not_used(qtbot, env):
     np.testing.assert_array_equal(ex.stages.kernel.array, kernel_before)  # ② shows what is used
     assert "kernel in force is still 0 -1 0; -1 5 -1; 0 -1 0" in ex.grid.message()
     np.testing.assert_array_equal(state.kernel.kernel, kernel_before)
-    assert ex.is_idle() and ex.update_count == count  # nothing recomputed
+    assert ex.is_idle() and redraws(ex) == count  # nothing recomputed
     type_into(cell, "1/4")
     wait(qtbot, ex)
     assert cell.styleSheet() == "" and not ex.grid.problem()
     assert state.kernel.kernel[0, 1] == 0.25 and state.kernel.kernel[1, 1] == 9
-    assert ex.update_count > count
+    assert redraws(ex) > count
 
 
 @pytest.mark.parametrize("typed, reason", [("1/0", "divides by zero"), ("1e400", "not a finite"),
@@ -934,10 +935,10 @@ def test_status_message_and_shutdown(qtbot, env):
     wait(qtbot, ex)
     ex.shutdown()
     assert not ex.runner.is_alive()
-    count = ex.update_count
+    count = redraws(ex)
     state.set_image(np.zeros((10, 10), np.float32), "after")  # no longer listening
     state.set_kernel(KernelSettings())
-    assert ex.update_count == count
+    assert redraws(ex) == count
     ex.shutdown()  # twice is fine
 
 

@@ -8,6 +8,7 @@ import zlib
 
 import numpy as np
 import pytest
+from pages import redraws
 from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtTest import QTest
@@ -113,7 +114,7 @@ def test_window_opens_with_model_and_sample_and_predicts_3(qtbot, window):
     assert "MNIST test digit" in window.input_status_label.toolTip()
     assert not window.input_panel.pad.is_empty()  # the sample is shown on the pad
     # the preprocessing strip shows the steps and ends with the network input
-    assert window.input_panel._steps and window.input_panel.network_input.picture.qimage() is not None
+    assert window.input_panel.preprocessing.steps and window.input_panel.network_input.picture.qimage() is not None
     titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
     assert titles == ["CNN explorer", "Kernel explorer", "Training lab", "Experiments"]
 
@@ -222,12 +223,12 @@ def test_hidden_tab_does_no_work_while_drawing_and_catches_up_when_shown(qtbot, 
     assert kernel.view.result.input.shape == state.image.shape
     np.testing.assert_allclose(kernel.view.result.input, state.image)
 
-    cnn_updates = cnn.update_count
+    cnn_updates = redraws(cnn)
     draw(pad, pad_points(pad, [(0.2, 0.5), (0.8, 0.5)]))
     analysis = wait_analysis(qtbot, window)
-    assert cnn.update_count == cnn_updates and cnn.analysis is not analysis
+    assert redraws(cnn) == cnn_updates and cnn.analysis is not analysis
     window.tabs.setCurrentIndex(0)
-    assert cnn.update_count == cnn_updates + 1 and cnn.analysis is analysis
+    assert redraws(cnn) == cnn_updates + 1 and cnn.analysis is analysis
 
 
 def test_empty_pad_says_draw_a_digit(qtbot, window):

@@ -131,6 +131,12 @@ RECIPES: dict[str, TrainConfig] = {
 }
 
 
+# The learning rate and schedule an optimizer starts from when none is given (the command
+# line and the lab's settings alike): Adam at 0.003 with one-cycle, SGD at the lecture's
+# 0.01, constant.
+OPTIMIZER_DEFAULTS = {"adam": (0.003, "onecycle"), "sgd": (0.01, "constant")}
+
+
 def recipe_for(arch_name: str) -> TrainConfig:
     """The training settings a preset comes with (a fresh copy: callers may change it)."""
     from dataclasses import replace
@@ -156,6 +162,12 @@ def config_problem(config: TrainConfig) -> str | None:
         return f"the SGD momentum must be at least 0 and below 1, got {config.sgd_momentum!r}"
     if not (math.isfinite(config.weight_decay) and config.weight_decay >= 0):
         return f"the weight decay must be 0 or more, got {config.weight_decay!r}"
+    from .limits import MAX_TRAIN_SEED
+
+    if not (isinstance(config.seed, int) and 0 <= config.seed <= MAX_TRAIN_SEED):
+        return f"the seed must be a whole number from 0 to {MAX_TRAIN_SEED:,}, got {config.seed!r}"
+    if not (math.isfinite(config.outlier_exposure) and 0 <= config.outlier_exposure <= 100):
+        return f"the outlier exposure must be from 0 to 100, got {config.outlier_exposure!r}"
     return None
 
 

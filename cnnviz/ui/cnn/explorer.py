@@ -77,7 +77,6 @@ class CnnExplorer(QWidget):
         self.last_update_ms = 0.0
         self.last_update_started = 0.0  # time.perf_counter() at the start of the last redraw
         self.last_update_finished = 0.0
-        self.update_count = 0
         self._shut = False
         self.words = DIGITS  # what the input is called (digits, or pictures of clothes)
         self._active = True  # False while the tab is hidden: results are kept, not drawn
@@ -312,7 +311,6 @@ class CnnExplorer(QWidget):
         ms = (t1 - t0) * 1e3
         self.last_update_ms = ms
         self.last_update_started, self.last_update_finished = t0, t1
-        self.update_count += 1
         self.status_message.emit(f"Updated in {ms:.1f} ms (network {analysis.seconds * 1e3:.1f} ms)")
         self.updated.emit()
 

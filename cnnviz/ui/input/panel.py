@@ -213,16 +213,6 @@ class InputPanel(QWidget):
         self.preprocessing.show_digit(analysis.digit)
         self.answer.show_analysis(analysis, classes, self.words)
 
-    # ----- for tests written before the panels were split (prefer the panels' names) ----
-
-    @property
-    def _steps(self) -> list:
-        return self.preprocessing.steps
-
-    @property
-    def _big_font(self):
-        return self.answer.big_font
-
 
 def _label(text: str, tip: str) -> QLabel:
     label = QLabel(text)

@@ -70,12 +70,12 @@ class KernelExplorer(QWidget):
     export_array(), save_settings(), restore_settings(), shutdown()."""
 
     status_message = Signal(str)
+    updated = Signal()  # after each redraw of a new result (tests, benchmarks)
 
     def __init__(self, state, parent: QWidget | None = None):
         super().__init__(parent)
         self.state = state
         self.controller = KernelController(state, self)
-        self.update_count = 0
         self.last_draw_seconds = 0.0
         self._shut = False
         self.controls = KernelControls(state, self.controller)
@@ -168,7 +168,7 @@ class KernelExplorer(QWidget):
         self.details.set_example(example)
         self.details.refresh()
         self.last_draw_seconds = time.perf_counter() - start
-        self.update_count += 1
+        self.updated.emit()
         shape = fmt_shape(r.final.shape) if r.final is not None else "—"
         drawing = 1000 * (view.seconds - r.seconds + self.last_draw_seconds)
         self.status_message.emit(f"Kernel: {fmt_shape(r.input.shape)} → {shape} in "

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz.core.data import DATASETS
-from cnnviz.core.training import TrainConfig
+from cnnviz.core.training import OPTIMIZER_DEFAULTS, TrainConfig
 
 from . import wording as W
 
@@ -28,7 +28,6 @@ DEFAULTS = {"dataset": "mnist", "optimizer": "adam", "momentum": 0.0, "beta1": 0
             "seed": 0, "limit": 0}
 LECTURE = {"optimizer": "sgd", "momentum": 0.0, "beta1": 0.9, "lr": 0.01, "batch_size": 128, "epochs": 5,
            "schedule": "constant", "augment": False}
-_LR_FOR = {"adam": 0.003, "sgd": 0.01}
 
 
 def config_has(name: str) -> bool:
@@ -108,7 +107,7 @@ class TrainingSettings(QWidget):
     def _on_optimizer(self, _index: int) -> None:
         optimizer = self.optimizer_combo.currentData()
         self._enable_optimizer_fields()
-        self.lr.setValue(_LR_FOR.get(optimizer, self.lr.value()))
+        self.lr.setValue(OPTIMIZER_DEFAULTS.get(optimizer, (self.lr.value(),))[0])
 
     def _enable_optimizer_fields(self) -> None:
         optimizer = self.optimizer_combo.currentData()
