@@ -1,11 +1,17 @@
 """The hard cases the recognition benchmark found (cnnviz/core/user_pictures.py, the pictures
-made exactly as the benchmark makes them), each read wrongly or not at all before the
-preprocessing learnt it. The digits are MNIST test digits; the truth is their label, or "no
-digit" for a blank page."""
+made exactly as the benchmark makes them, stored under tests/data/hard_cases by
+scripts/make_hard_cases.py), each read wrongly or not at all before the preprocessing
+learnt it. The digits are MNIST test digits; the truth is their label, or "no digit" for a
+blank page."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import numpy as np
 import pytest
+from PIL import Image
 
 from cnnviz.core import user_pictures
 from cnnviz.core.preprocess import preprocess_digit
@@ -18,23 +24,30 @@ def model():
     return load_shipped("cnnviz").model
 
 
-def pictures(mnist_test, kind: str, count: int, seed: int, picks: list[int]):
-    x, y = mnist_test
-    made, labels = user_pictures.make_set(kind, x, y, count=count, seed=seed, first=max(picks) + 1)
-    return [(i, made[i], int(labels[i])) for i in picks]
+HARD_CASES = Path(__file__).resolve().parent / "data" / "hard_cases"
 
 
-def test_ruled_blank_pages_with_margin_lines_are_blank(mnist_test):
+def pictures(kind: str, count: int, seed: int, picks: list[int]):
+    """The stored pictures (scripts/make_hard_cases.py made them with user_pictures, from
+    MNIST test digits): (index, picture 0..255, truth: the digit, or None for no digit)."""
+    index = {e["file"]: e["label"] for e in json.loads((HARD_CASES / "index.json").read_text())}
+    out = []
+    for i in picks:
+        name = f"{kind}-{count}-seed{seed}-{i}.png"
+        out.append((i, np.asarray(Image.open(HARD_CASES / name), np.float32), index[name]))
+    return out
+
+
+def test_ruled_blank_pages_with_margin_lines_are_blank():
     # Bits of the ruled and margin lines, noise specks and a smudge were read as 1, 5, 2, 8.
-    for i, page, _ in pictures(mnist_test, "blank_page", 500, 1,
-                               [17, 104, 175, 215, 266, 342, 436]):
+    for i, page, _ in pictures("blank_page", 500, 1, [17, 104, 175, 215, 266, 342, 436]):
         result = preprocess_digit(page)
         assert result.empty and result.reason == "blank", f"blank page {i} read as a digit"
 
 
-def test_faint_pencil_on_a_small_shaded_page_is_found(model, mnist_test):
+def test_faint_pencil_on_a_small_shaded_page_is_found(model):
     # A page under 144 px had one paper level for all of it: the shading hid the pencil.
-    for i, picture, label in pictures(mnist_test, "faint_pencil", 300, 0, [12, 37]):
+    for i, picture, label in pictures("faint_pencil", 300, 0, [12, 37]):
         result = preprocess_digit(picture)
         assert not result.empty, f"faint pencil {i} (a {label}) was called blank"
         assert int(model.predict_proba(result.image[None]).argmax()) == label
@@ -42,10 +55,10 @@ def test_faint_pencil_on_a_small_shaded_page_is_found(model, mnist_test):
 
 @pytest.mark.parametrize("count,picks", [(300, [108]), (500, [151, 269])],
                          ids=["mid-grey border", "table along a side"])
-def test_phone_photos_with_the_table_along_a_side_are_read(model, mnist_test, count, picks):
+def test_phone_photos_with_the_table_along_a_side_are_read(model, count, picks):
     # The table made the border mid-grey or left too few sides plainly paper: the paper was
     # taken for ink (or nothing was found).
-    for i, picture, label in pictures(mnist_test, "phone_photo", count, 0, picks):
+    for i, picture, label in pictures("phone_photo", count, 0, picks):
         result = preprocess_digit(picture)
         assert not result.empty, f"phone photo {i} (a {label}) was called blank"
         assert result.inverted, f"phone photo {i}: the dark ink on light paper was not flipped"
