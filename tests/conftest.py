@@ -8,20 +8,9 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
+from data_policy import need_data as _need_data  # noqa: E402 (the one data policy)
 
-from cnnviz.core.data import DataError, load_split, resolve_data_dir  # noqa: E402
-
-
-def _need_data(dataset: str) -> None:
-    try:
-        load_split(dataset, "test", verify=False)
-    except DataError as exc:
-        # In CI the data must be there (.ci/run points CNNVIZ_DATA_DIR at ../shared/data);
-        # on a user's machine without the files these tests skip with the reason.
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs the {dataset} files: {exc}")
-        pytest.skip(f"{dataset} files not found in {resolve_data_dir()}: "
-                    "set CNNVIZ_DATA_DIR or run `cnnviz data download`")
+from cnnviz.core.data import load_split  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -35,8 +24,7 @@ def mnist_test():
 def mnist_dir() -> str:
     """The data folder holding the MNIST files (found as the product finds it), with the
     same policy as the data fixtures: skipped with the reason without it, failed in CI."""
-    _need_data("mnist")
-    return str(resolve_data_dir())
+    return _need_data("mnist")
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
-import pytest
-
 from cnnviz.cli import main
 from cnnviz.core.arch_text import architecture_to_json, parse_architecture
 from cnnviz.core.models import ARCHITECTURES
@@ -92,13 +90,6 @@ def test_bad_arch_and_device_are_one_line(capsys, tmp_path):
 
 
 def monkeypatch_data_dir() -> str:
-    import os
+    from data_policy import need_data
 
-    from cnnviz.core.data import load_split
-
-    folder = os.environ.get("CNNVIZ_DATA_DIR")
-    try:
-        load_split("mnist", "test", folder)
-    except Exception:  # noqa: BLE001
-        pytest.skip("needs the MNIST files (CNNVIZ_DATA_DIR)")
-    return folder
+    return need_data("mnist")

@@ -23,15 +23,8 @@ STARTUP_S = 120  # a spawned process imports torch: slow on a busy 2-core machin
 
 
 @pytest.fixture(scope="module")
-def data_dir():
-    import os
-
-    folder = os.environ.get("CNNVIZ_DATA_DIR")
-    try:
-        load_split("mnist", "test", folder)
-    except Exception:  # noqa: BLE001
-        pytest.skip("needs the MNIST files (CNNVIZ_DATA_DIR)")
-    return folder
+def data_dir(mnist_dir):
+    return mnist_dir
 
 
 def collect(job: TrainingJob, until: str, deadline_s: float, log: list | None = None) -> list:

@@ -384,13 +384,13 @@ def test_random_digit_falls_back_to_shipped_samples(qtbot, window, tmp_path):
 
 
 def test_random_pick_follows_the_model_dataset(tmp_path):
-    from cnnviz.core.data import DataError, load_split
+    from data_policy import need_data
+
+    from cnnviz.core.data import load_split
     from cnnviz.ui.input.gallery import CLASS_NAMES, TestDigits
 
-    try:
-        images, labels = load_split("fashion-mnist", "test", verify=False)
-    except DataError as exc:
-        pytest.skip(f"no Fashion-MNIST files: {exc}")
+    need_data("fashion-mnist")
+    images, labels = load_split("fashion-mnist", "test", verify=False)
     image, source, label = TestDigits(seed=3).random("fashion-mnist")
     m = re.fullmatch(r"Fashion-MNIST test image #(\d+), labelled (.+)", source)
     assert m and m.group(2) == CLASS_NAMES["fashion-mnist"][label]
