@@ -126,15 +126,19 @@ def _parse_layer(text: str) -> LayerSpec:
         raise _Bad("the layer is empty (two commas in a row?)")
     head, rest = words[0], words[1:]
     if head == "conv":
-        usage = "conv FILTERS KERNEL [stride=S] [pad=P], e.g. conv 32 3 or conv 32 3x5 pad=1"
+        usage = ("conv FILTERS KERNEL [stride=S] [pad=P] [bias=no], e.g. conv 32 3 or "
+                 "conv 32 3x5 pad=1")
         if len(rest) < 2:
             raise _Bad(f"a convolution needs the number of filters and the kernel size: {usage}")
         filters = _whole(rest[0], "the number of filters")
         kernel = _number_pair(rest[1], "the kernel size")
-        opts = _options(rest[2:], ("stride", "pad"), usage)
+        opts = _options(rest[2:], ("stride", "pad", "bias"), usage)
         stride = _number_pair(opts.get("stride", "1"), "the stride")
         pad = _number_pair(opts.get("pad", "0"), "the padding")
-        return Conv(filters, kernel, stride, pad)
+        bias = opts.get("bias", "yes").lower()
+        if bias not in ("yes", "no", "true", "false", "1", "0"):
+            raise _Bad(f"bias is yes or no, got {opts['bias']!r}")
+        return Conv(filters, kernel, stride, pad, bias in ("yes", "true", "1"))
     if head in _POOL_WORDS:
         usage = f"{head} SIZE [stride=S], e.g. {head} 2 or {head} 3 stride=2"
         if not rest:
@@ -152,9 +156,16 @@ def _parse_layer(text: str) -> LayerSpec:
             raise _Bad(f"{head} takes no numbers")
         return Activation("leaky_relu" if head in ("leaky-relu", "leakyrelu") else head)
     if head in ("bn", "batchnorm"):
-        if rest:
-            raise _Bad("bn takes no numbers")
-        return BatchNorm()
+        options = _options(rest, ("eps",), "bn or bn eps=0.001")
+        if "eps" not in options:
+            return BatchNorm()
+        try:
+            eps = float(options["eps"])
+        except ValueError:
+            raise _Bad(f"eps must be a number like 0.001, got {options['eps']!r}") from None
+        if not 0 < eps < 1:
+            raise _Bad(f"eps must be above 0 and below 1, got {options['eps']}")
+        return BatchNorm(eps)
     if head == "flatten":
         if rest:
             raise _Bad("flatten takes no numbers")
@@ -240,6 +251,8 @@ def format_layer(spec: LayerSpec) -> str:
             text += f" stride={_pair_text(spec.stride)}"
         if tuple(spec.padding) != (0, 0):
             text += f" pad={_pair_text(spec.padding)}"
+        if not spec.bias:
+            text += " bias=no"
         return text
     if isinstance(spec, Pool):
         text = f"{spec.kind}pool {spec.size}"
@@ -247,7 +260,7 @@ def format_layer(spec: LayerSpec) -> str:
     if isinstance(spec, Activation):
         return spec.kind
     if isinstance(spec, BatchNorm):
-        return "bn"
+        return "bn" if spec.eps == BatchNorm().eps else f"bn eps={spec.eps!r}"
     if isinstance(spec, Dropout):
         return f"dropout {_probability_text(spec.p)}"
     if isinstance(spec, Flatten):

@@ -127,6 +127,7 @@ class Conv:
     kernel: tuple[int, int] = (3, 3)
     stride: tuple[int, int] = (1, 1)
     padding: tuple[int, int] = (0, 0)
+    bias: bool = True  # Keras's use_bias=False (before batch norm, which adds its own β)
     type: str = field(default="conv", init=False)
 
     base_name = "conv"
@@ -136,7 +137,8 @@ class Conv:
     @property
     def label(self) -> str:
         return (f"Conv {self.filters} {self.kernel[0]}{TIMES}{self.kernel[1]}"
-                f" s{fmt_pair(self.stride)} p{fmt_pair(self.padding)}")
+                f" s{fmt_pair(self.stride)} p{fmt_pair(self.padding)}"
+                + ("" if self.bias else " no bias"))
 
     def _check(self, in_shape) -> None:
         _needs_maps(in_shape, "a convolution")
@@ -167,15 +169,19 @@ class Conv:
         return floor_notes(in_shape, self.kernel, self.stride, self.padding)
 
     def parameters(self, in_shape) -> int:
-        return ops.conv_params(self.kernel[0], self.kernel[1], in_shape[0], self.filters)
+        return ops.conv_params(self.kernel[0], self.kernel[1], in_shape[0], self.filters,
+                               self.bias)
 
     def shape_formula(self, in_shape) -> str:
         return _axes_formula(in_shape, self.output_shape(in_shape), self.kernel, self.stride,
                              self.padding)
 
     def param_formula(self, in_shape) -> str:
-        return ("((height × width × depth) + bias) × filters = "
-                + conv_params_formula(self.kernel[0], self.kernel[1], in_shape[0], self.filters))
+        formula = conv_params_formula(self.kernel[0], self.kernel[1], in_shape[0], self.filters,
+                                      self.bias)
+        if not self.bias:
+            return f"(height × width × depth) × filters (no bias) = {formula}"
+        return f"((height × width × depth) + bias) × filters = {formula}"
 
     def describe(self, in_shape) -> str:
         (kh, kw), c_in = self.kernel, in_shape[0]
@@ -187,7 +193,8 @@ class Conv:
     step = ""  # (what it does to one channel of a block: the conv makes the channel)
 
     def build(self, in_shape) -> nn.Module:
-        return nn.Conv2d(in_shape[0], self.filters, self.kernel, self.stride, self.padding)
+        return nn.Conv2d(in_shape[0], self.filters, self.kernel, self.stride, self.padding,
+                         bias=self.bias)
 
 
 _ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU", "elu": "ELU", "tanh": "Tanh",
@@ -332,6 +339,7 @@ class Pool(_NoParameters):
 
 @dataclass(frozen=True)
 class BatchNorm(_KeepsShapeWithParameters):
+    eps: float = 1e-5  # ε in √(σ² + ε): torch's default; Keras's is 1e-3
     type: str = field(default="batchnorm", init=False)
 
     base_name = "bn"
@@ -340,6 +348,8 @@ class BatchNorm(_KeepsShapeWithParameters):
     ends_network = False
 
     def output_shape(self, in_shape) -> tuple[int, ...]:
+        if not (isinstance(self.eps, float) and 0.0 < self.eps < 1.0):
+            raise LayerError(f"batch norm's ε must be a number above 0 and below 1, got {self.eps!r}")
         return tuple(in_shape)
 
     def parameters(self, in_shape) -> int:
@@ -358,7 +368,8 @@ class BatchNorm(_KeepsShapeWithParameters):
     step = "(x − μ)/√(σ² + ε) · γ + β"
 
     def build(self, in_shape) -> nn.Module:
-        return nn.BatchNorm2d(in_shape[0]) if len(in_shape) == 3 else nn.BatchNorm1d(in_shape[0])
+        norm = nn.BatchNorm2d if len(in_shape) == 3 else nn.BatchNorm1d
+        return norm(in_shape[0], eps=self.eps)
 
 
 @dataclass(frozen=True)

@@ -120,8 +120,11 @@ def _layer_from_dict(index: int, d) -> LayerSpec:
     kind = d["type"]
     try:
         if kind == "conv":
+            bias = d.get("bias", True)
+            if not isinstance(bias, bool):
+                raise ValueError(f"bias must be true or false, got {bias!r:.20}")
             return Conv(int(d["filters"]), _pair(d.get("kernel", 3)), _pair(d.get("stride", 1)),
-                        _pair(d.get("padding", 0)))
+                        _pair(d.get("padding", 0)), bias)
         if kind == "activation":
             return Activation(str(d.get("kind", "relu")))
         if kind == "pool":
@@ -130,6 +133,8 @@ def _layer_from_dict(index: int, d) -> LayerSpec:
             return Dropout(float(d.get("p", 0.5)))
         if kind == "dense":
             return Dense(int(d["units"]))
+        if kind == "batchnorm":
+            return BatchNorm(float(d.get("eps", 1e-5)))
         return SPEC_TYPES[kind]()
     except (KeyError, TypeError, ValueError) as exc:
         raise ArchitectureError(f"layer {index + 1} ({kind}): {exc}") from None

@@ -101,8 +101,9 @@ def _read_header(raw: bytes) -> dict:
     n = int.from_bytes(raw[:8], "little")
     if n <= 0 or n > min(len(raw) - 8, 100_000_000):
         if raw[:2] == b"\x80\x02" or raw[:1] == b"\x80" or raw[:2] == b"PK":
-            raise WeightsError("this is a pickle-based PyTorch file (.pt/.pth); cnnviz only "
-                               "opens .safetensors files, which cannot run code when opened")
+            raise WeightsError("this is a pickle-based PyTorch file (.pt/.pth); cnnviz opens "
+                               ".safetensors files, which cannot run code when opened, and "
+                               "Keras .keras and .h5 files")
         raise WeightsError("not a safetensors weights file (its header is missing or damaged)")
     header = _json_within_depth(raw[8:8 + n], "the file's header")
     if header is None:
@@ -215,7 +216,8 @@ def load_weights_bytes(raw: bytes, path: Path | None = None) -> LoadedModel:
 
 
 def load_weights(path: str | os.PathLike) -> LoadedModel:
-    """Open a cnnviz .safetensors file; raise WeightsError with a plain reason if unusable.
+    """Open a cnnviz .safetensors file, or a Keras .keras or .h5 file (by its content: see
+    cnnviz.core.keras_file); raise WeightsError with a plain reason if unusable.
     A FIFO, a device (/dev/zero), a folder or a file over MAX_WEIGHTS_FILE_BYTES is refused
     before anything is read."""
     path = Path(path)
@@ -227,6 +229,16 @@ def load_weights(path: str | os.PathLike) -> LoadedModel:
         raw = read_regular_file(path, MAX_WEIGHTS_FILE_BYTES, "weights file")
     except FileProblem as exc:
         raise WeightsError(str(exc)) from None
+    from .keras_file import KerasFileError, is_hdf5, is_keras_zip, read_keras
+
+    keras_suffix = path.suffix.lower() in (".keras", ".h5", ".hdf5")
+    if is_keras_zip(raw) or is_hdf5(raw) or (keras_suffix and raw[:2] == b"PK"):
+        try:
+            loaded = read_keras(raw, path)
+        except KerasFileError as exc:
+            raise WeightsError(f"this Keras file cannot be opened: {exc}") from None
+        check_computes_numbers(loaded.model)
+        return loaded
     return load_weights_bytes(raw, path)
 
 

@@ -1,0 +1,139 @@
+"""Make the Keras test fixtures: small models saved by Keras itself, with Keras's own
+outputs for every layer beside them, so cnnviz's Keras reader is checked against the
+framework that made the files (the tests never need TensorFlow).
+
+Not part of cnnviz: run it in its own environment (made with TensorFlow 2.21.0 and Keras
+3.15.1 on Python 3.11, CPU):
+
+    python -m venv /tmp/tfenv && /tmp/tfenv/bin/pip install tensorflow-cpu
+    CNNVIZ_DATA_DIR=../shared/data /tmp/tfenv/bin/python scripts/make_keras_fixtures.py
+
+Writes tests/data/keras/NAME.keras and NAME.h5 (Keras 3's zip and its legacy HDF5 form)
+and NAME.npz: the inputs (`__input__`, as the model takes them) and each layer's output on
+the first few (`__layers_input__`), keyed by layer name, the final output on all of them
+(`__output__`: 100 MNIST test digits and 10 noise pictures for the MNIST models) and
+`__accuracy__` (Keras's own accuracy on the 10,000 MNIST test digits).
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import layers
+
+OUT = Path(__file__).resolve().parents[1] / "tests" / "data" / "keras"
+DATA = Path(os.environ.get("CNNVIZ_DATA_DIR", "../shared/data")) / "mnist"
+
+
+def idx(name: str, offset: int) -> np.ndarray:
+    return np.frombuffer(gzip.open(DATA / name).read(), np.uint8, offset=offset)
+
+
+def mnist():
+    x = idx("train-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28, 1)
+    y = idx("train-labels-idx1-ubyte.gz", 8)
+    xt = idx("t10k-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28, 1)
+    yt = idx("t10k-labels-idx1-ubyte.gz", 8)
+    return x, y, xt, yt
+
+
+def lecture() -> keras.Model:
+    """The lecture's homework network, as its Keras slide writes it."""
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.Conv2D(64, 3, activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Flatten(),
+        layers.Dense(10, activation="softmax"),
+    ], name="lecture")
+
+
+def rescaled() -> keras.Model:
+    """0..255 in (a Rescaling layer inside), 'same' padding, batch norm with Keras's
+    epsilon, average pooling, dropout, tanh, and logits out (no softmax)."""
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.Rescaling(1 / 255),
+        layers.Conv2D(8, 3, padding="same", use_bias=False),
+        layers.BatchNormalization(),
+        layers.Activation("relu"),
+        layers.AveragePooling2D(2),
+        layers.Conv2D(16, (5, 3), padding="same"),
+        layers.ReLU(),
+        layers.MaxPooling2D(2),
+        layers.Dropout(0.25),
+        layers.Flatten(),
+        layers.Dense(24, activation="tanh"),
+        layers.Dense(10),
+    ], name="rescaled")
+
+
+def colour() -> keras.Model:
+    """A 32×32 colour network with five classes (untrained: the numbers are what count)."""
+    return keras.Sequential([
+        keras.Input((32, 32, 3)),
+        layers.Conv2D(4, 3, activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Conv2D(6, 3, strides=2, activation="sigmoid"),
+        layers.Flatten(),
+        layers.Dense(5, activation="softmax"),
+    ], name="colour")
+
+
+LAYERS_ON = 3  # every layer's output on this many of the inputs (the files stay small)
+
+
+def outputs(model: keras.Model, x: np.ndarray) -> dict:
+    """The inputs, the model's final output on all of them, and every layer's output on
+    the first LAYERS_ON (2 digits and 1 noise picture for the MNIST models)."""
+    some = np.concatenate([x[:LAYERS_ON - 1], x[-1:]])
+    out = {"__input__": x.astype(np.float32), "__layers_input__": some.astype(np.float32),
+           "__output__": np.asarray(model.predict(x, verbose=0), np.float32)}
+    for layer in model.layers:
+        probe = keras.Model(model.inputs, layer.output)
+        out[layer.name] = np.asarray(probe.predict(some, verbose=0), np.float32)
+    return out
+
+
+def saved_copy(model: keras.Model, make, name: str) -> keras.Model:
+    """Both file kinds, without the optimizer's state (a homework file need not hold it):
+    a fresh, uncompiled copy of the network with the trained weights, saved and returned
+    (its layer names, conv2d_2 and so on, are the ones the files hold)."""
+    clone = make()
+    clone.set_weights(model.get_weights())
+    clone.save(OUT / f"{name}.keras")
+    clone.save(OUT / f"{name}.h5")
+    return clone
+
+
+def main() -> None:
+    keras.utils.set_random_seed(0)
+    OUT.mkdir(parents=True, exist_ok=True)
+    x, y, xt, yt = mnist()
+    rng = np.random.default_rng(0)
+    probe = np.concatenate([xt[:100], rng.integers(0, 256, (10, 28, 28, 1), dtype=np.uint8)])
+    for name, make, scale in (("lecture", lecture, 255.0), ("rescaled", rescaled, 1.0)):
+        model = make()
+        loss = ("sparse_categorical_crossentropy" if name == "lecture" else
+                keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
+        model.fit(x[:20000] / scale, y[:20000], epochs=1, batch_size=64, verbose=2)
+        accuracy = model.evaluate(xt / scale, yt, verbose=0)[1]
+        data = outputs(saved_copy(model, make, name), probe / scale)
+        data["__accuracy__"] = np.float64(accuracy)
+        np.savez_compressed(OUT / f"{name}.npz", **data)
+        print(f"{name}: accuracy {accuracy:.4f}, {model.count_params():,} parameters")
+    model = saved_copy(colour(), colour, "colour")
+    data = outputs(model, rng.random((10, 32, 32, 3), dtype=np.float32))
+    np.savez_compressed(OUT / "colour.npz", **data)
+    print(f"colour: {model.count_params():,} parameters")
+
+
+if __name__ == "__main__":
+    main()

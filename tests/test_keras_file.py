@@ -1,0 +1,195 @@
+"""Keras files read without TensorFlow, checked against Keras itself: the fixtures under
+tests/data/keras were saved by Keras 3 (scripts/make_keras_fixtures.py, in its own
+environment) with Keras's own outputs beside them, so every number here is the
+framework's, not cnnviz's.
+
+Which fixture uses which layer and option:
+
+| Layer / option                          | Fixture  |
+|-----------------------------------------|----------|
+| InputLayer, Conv2D valid + relu         | lecture  |
+| MaxPooling2D, Flatten (channels-last)   | lecture  |
+| Dense + softmax (probabilities out)     | lecture  |
+| Rescaling 1/255 (the file takes 0..255) | rescaled |
+| Conv2D 'same', no bias, 5×3 kernel      | rescaled |
+| BatchNormalization (Keras's epsilon)    | rescaled |
+| Activation, ReLU layers                 | rescaled |
+| AveragePooling2D, Dropout               | rescaled |
+| Dense + tanh, Dense logits out          | rescaled |
+| 32×32×3 input, Conv2D stride 2, sigmoid | colour   |
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from cnnviz.core.keras_file import KerasFileError, read_keras
+from cnnviz.core.weights import WeightsError, load_weights
+
+FIXTURES = Path(__file__).resolve().parent / "data" / "keras"
+NAMES = ["lecture", "rescaled", "colour"]
+TAKES_0_255 = {"rescaled"}  # a Rescaling layer inside: the file takes 0..255
+
+
+def reference(name):
+    return np.load(FIXTURES / f"{name}.npz")
+
+
+def as_ours(x: np.ndarray, name: str) -> np.ndarray:
+    """Keras's (N, H, W, C) input, in the model's convention -> cnnviz's (N, C, H, W) 0..1."""
+    scale = 255.0 if name in TAKES_0_255 else 1.0
+    return np.ascontiguousarray(x.transpose(0, 3, 1, 2) / scale, dtype=np.float32)
+
+
+@pytest.mark.parametrize("ext", [".keras", ".h5"])
+@pytest.mark.parametrize("name", NAMES)
+def test_the_final_output_agrees_with_keras(name, ext):
+    loaded = load_weights(FIXTURES / f"{name}{ext}")
+    ref = reference(name)
+    probs = loaded.model.predict_proba(as_ours(ref["__input__"], name))
+    theirs = ref["__output__"]
+    if not loaded.model.ends_in_softmax:  # the file gives logits: compare logits
+        with torch.no_grad():
+            ours = loaded.model(torch.from_numpy(as_ours(ref["__input__"], name))).numpy()
+        np.testing.assert_allclose(ours, theirs, atol=1e-4)
+    else:  # the file gives probabilities: never softmax twice
+        np.testing.assert_allclose(probs, theirs, atol=1e-4)
+    assert (probs.argmax(1) == theirs.argmax(1)).all()
+
+
+@pytest.mark.parametrize("ext", [".keras", ".h5"])
+@pytest.mark.parametrize("name", NAMES)
+def test_every_layer_agrees_with_keras(name, ext):
+    loaded = load_weights(FIXTURES / f"{name}{ext}")
+    ref = reference(name)
+    # the cnnviz layer that ends each Keras layer (a Conv2D with an activation is conv + relu)
+    last_of = {}
+    for ours, theirs in loaded.card["keras_layers"].items():
+        last_of[theirs] = ours
+    keras_layers = [k for k in ref.files if not k.startswith("__")]
+    assert set(keras_layers) <= set(last_of) | {k for k in keras_layers if "input" in k}
+    compared = 0
+    for i, x in enumerate(as_ours(ref["__layers_input__"], name)):
+        trace = dict(loaded.model.trace(x))
+        for keras_name in keras_layers:
+            theirs = ref[keras_name][i]
+            theirs = theirs.transpose(2, 0, 1) if theirs.ndim == 3 else theirs
+            ours = trace[last_of[keras_name]]
+            if keras_name.startswith("flatten"):  # Keras flattens (h, w, c), cnnviz (c, h, w)
+                c, h, w = trace[_before(loaded, last_of[keras_name])].shape
+                ours = ours.reshape(c, h, w).transpose(1, 2, 0).reshape(-1)
+            np.testing.assert_allclose(ours, theirs, atol=1e-4, err_msg=keras_name)
+            compared += 1
+    assert compared >= 3 * len(keras_layers)
+
+
+def _before(loaded, name: str) -> str:
+    names = ["input"] + [i.name for i in loaded.model.layer_infos]
+    return names[names.index(name) - 1]
+
+
+def test_accuracy_on_the_mnist_test_set_is_keras_own(mnist_test):
+    from cnnviz.core.training import evaluate
+
+    x, y = mnist_test
+    for name in ("lecture", "rescaled"):
+        loaded = load_weights(FIXTURES / f"{name}.keras")
+        keras_accuracy = float(reference(name)["__accuracy__"])
+        ours = evaluate(loaded.model, x, y)
+        assert abs(ours["accuracy"] * 10_000 - keras_accuracy * 10_000) <= 2, name
+
+
+def test_parameter_counts_are_keras_counts():
+    # count_params() as Keras printed it when it made the files
+    for name, keras_count in (("lecture", 53_578), ("colour", 1_809)):
+        loaded = load_weights(FIXTURES / f"{name}.keras")
+        assert sum(i.parameters for i in loaded.model.layer_infos) == keras_count
+    # batch norm: Keras counts its moving mean and variance too (2 × 8 non-trainable)
+    rescaled = load_weights(FIXTURES / "rescaled.keras")
+    assert sum(i.parameters for i in rescaled.model.layer_infos) + 2 * 8 == 21_130
+
+
+def test_what_the_files_say_about_their_input():
+    lecture, rescaled = (load_weights(FIXTURES / f"{n}.keras") for n in ("lecture", "rescaled"))
+    colour = load_weights(FIXTURES / "colour.h5")
+    assert lecture.input_spec.shape == (1, 28, 28) and colour.input_spec.shape == (3, 32, 32)
+    assert (lecture.model.arch.input_mean, lecture.model.arch.input_std) == (0.0, 1.0)
+    assert rescaled.model.arch.input_std == pytest.approx(1.0)  # 0..255 × 1/255 = cnnviz's 0..1
+    assert rescaled.model.layers["bn1"].eps == pytest.approx(1e-3)  # Keras's, not torch's
+    assert lecture.model.ends_in_softmax and not rescaled.model.ends_in_softmax
+    assert len(colour.classes) == 5
+
+
+def test_an_opened_keras_model_reads_a_drawn_digit(mnist_test):
+    from cnnviz.core.inference import analyze
+
+    x, y = mnist_test
+    loaded = load_weights(FIXTURES / "lecture.keras")
+    drawn = np.kron(x[0].astype(np.float32), np.ones((10, 10), np.float32))  # a 280×280 pad
+    result = analyze(loaded.model, drawn, card=loaded.card)
+    assert result.prediction == y[0]
+    assert [name for name, _ in result.layers][:3] == ["input", "conv1", "relu1"]
+
+
+def _zip(files: dict) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _lecture_with(change) -> bytes:
+    with zipfile.ZipFile(FIXTURES / "lecture.keras") as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    config = json.loads(files["config.json"])
+    change(config)
+    files["config.json"] = json.dumps(config).encode()
+    return _zip(files)
+
+
+def _replace_layer(config, index, class_name):
+    config["config"]["layers"][index]["class_name"] = class_name
+
+
+@pytest.mark.parametrize("raw, words", [
+    (lambda: _lecture_with(lambda c: _replace_layer(c, 1, "DepthwiseConv2D")),
+     "'conv2d_2' is a DepthwiseConv2D, which cnnviz does not read yet; it reads InputLayer"),
+    (lambda: _lecture_with(lambda c: c["config"]["layers"][1]["config"].update(activation="swish")),
+     "the activation 'swish' is not one cnnviz shows"),
+    (lambda: _zip({"config.json": b"{not json", "model.weights.h5": b""}), "not valid JSON"),
+    (lambda: _zip({"config.json": b"{}"}), "no model.weights.h5"),
+    (lambda: (FIXTURES / "lecture.keras").read_bytes()[:5000], "not a valid zip"),
+    (lambda: b"\x89HDF\r\n\x1a\n" + b"\0" * 100, "HDF5 data is damaged"),
+    (lambda: _lecture_with(lambda c: c.update(class_name="Lambda")), "Sequential and Functional"),
+])
+def test_unreadable_files_get_one_clear_message(tmp_path, raw, words):
+    path = tmp_path / "bad.keras"
+    path.write_bytes(raw())
+    with pytest.raises(WeightsError) as info:
+        load_weights(path)
+    assert words in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_weights_file_of_the_wrong_shape_is_named():
+    def widen(c):
+        c["config"]["layers"][1]["config"]["filters"] = 65
+    with pytest.raises(KerasFileError, match="'conv2d_2': a weight has shape"):
+        read_keras(_lecture_with(widen))
+
+
+def test_an_opened_keras_model_saves_in_cnnviz_format(tmp_path):
+    from cnnviz.core.weights import save_weights
+
+    loaded = load_weights(FIXTURES / "rescaled.h5")
+    again = load_weights(save_weights(loaded.model, tmp_path / "r.safetensors", loaded.card))
+    x = as_ours(reference("rescaled")["__input__"][:5], "rescaled")
+    np.testing.assert_allclose(again.model.predict_proba(x), loaded.model.predict_proba(x),
+                               rtol=1e-6)
