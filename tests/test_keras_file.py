@@ -193,3 +193,12 @@ def test_an_opened_keras_model_saves_in_cnnviz_format(tmp_path):
     x = as_ours(reference("rescaled")["__input__"][:5], "rescaled")
     np.testing.assert_allclose(again.model.predict_proba(x), loaded.model.predict_proba(x),
                                rtol=1e-6)
+
+
+def test_summary_says_both_parameter_counts(capsys):
+    from cnnviz.cli import main
+
+    assert main(["summary", "--weights", str(FIXTURES / "rescaled.keras")]) == 0
+    out = capsys.readouterr().out
+    assert "Total parameters: 21,114" in out and "count_params() says 21,130" in out
+    assert "no bias" in out  # the first conv has none, as in the file

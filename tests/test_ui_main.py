@@ -149,7 +149,7 @@ def test_missing_model_still_opens_with_a_message(qtbot, settings_sandbox, warni
     assert window.state.image is not None  # the digit is still there
     assert "No model" in window.model_status_label.text()
     qtbot.waitUntil(lambda: bool(warnings))
-    assert "missing" in warnings[0][1] and "Open weights" in warnings[0][1]
+    assert "missing" in warnings[0][1] and "Open model" in warnings[0][1]
     window.close()
 
 

@@ -48,6 +48,8 @@ CARD_FIELDS: dict[str, tuple[type, ...]] = {
     "command": (str,),
     "versions": (dict,),
     "verdict": (dict,),  # cnnviz.core.verdict's stored rule (checked there)
+    "made_with": (str,),  # a model made elsewhere: "Keras 3.15.1"
+    "keras_layers": (dict,),  # cnnviz layer -> the Keras layer it came from
 }
 
 

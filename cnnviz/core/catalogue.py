@@ -41,7 +41,7 @@ def _accuracy(loaded: LoadedModel) -> float | None:
 def model_label(key: str, loaded: LoadedModel, shipped: bool) -> str:
     """'cnnviz — MNIST, 99.7%'; an opened file: 'name (file.safetensors) — MNIST, …'."""
     acc = _accuracy(loaded)
-    facts = ", ".join(x for x in (loaded.trained_on,
+    facts = ", ".join(x for x in (loaded.trained_on, loaded.card.get("made_with", ""),
                                   f"{100 * acc:.1f}%" if acc is not None else "") if x)
     name = key if shipped else f"{loaded.name} ({loaded.path.name if loaded.path else 'file'})"
     return f"{name} — {facts}" if facts else name

@@ -322,7 +322,13 @@ def format_summary(arch: Architecture) -> str:
         if i == 0:
             lines.append("-" * (sum(widths) + 6))
     lines.append("-" * (sum(widths) + 6))
-    lines.append(f"Total parameters: {fmt_count(sum(i.parameters for i in infos))}")
+    total = sum(i.parameters for i in infos)
+    lines.append(f"Total parameters: {fmt_count(total)}")
+    moving = sum(2 * i.in_shape[0] for i in infos if i.kind == "batchnorm")
+    if moving:  # Keras's summary and count_params() count them; torch's do not
+        lines.append(f"(Keras's count_params() says {fmt_count(total + moving)}: it also counts "
+                     f"batch norm's moving mean and variance, {fmt_count(moving)} numbers that "
+                     "are not trained)")
     floored = [f"  {info.name}, {note}" for info in infos for note in info.notes]
     if floored:
         lines += ["Floored sizes:"] + floored

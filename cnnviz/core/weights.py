@@ -69,7 +69,8 @@ class LoadedModel:
         that is not MNIST-sized and whose card does not say."""
         from .data import DATASET_NAMES
 
-        if "dataset" not in self.card and not self.model.input_spec.is_digit_sized:
+        made_elsewhere = "made_with" in self.card  # (a Keras file does not say its data)
+        if "dataset" not in self.card and (made_elsewhere or not self.model.input_spec.is_digit_sized):
             return ""
         return DATASET_NAMES[self.dataset]
 

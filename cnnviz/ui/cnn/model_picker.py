@@ -13,7 +13,7 @@ from ...core import catalogue
 from ...core.weights import WeightsError
 from ..controllers import WeightsLoader
 
-OPEN_ITEM = "Open weights file…"
+OPEN_ITEM = "Open model file…"
 
 
 class ModelPicker(QWidget):
@@ -46,9 +46,9 @@ class ModelPicker(QWidget):
         self.combo.activated.connect(self._on_activated)
         box.addWidget(self.combo)
         self.open_button = QPushButton(OPEN_ITEM)
-        self.open_button.setToolTip("Load a network you trained yourself (a cnnviz "
-                                    ".safetensors file: the architecture and the weights, "
-                                    "nothing that can run code).")
+        self.open_button.setToolTip("Load a network you trained yourself: a cnnviz "
+                                    ".safetensors file, or your Keras homework's .keras or .h5 "
+                                    "file (read without TensorFlow; nothing in it can run code).")
         self.open_button.clicked.connect(self.open_weights_dialog)
         box.addWidget(self.open_button)
         self.message_label = QLabel("")
@@ -157,8 +157,10 @@ class ModelPicker(QWidget):
         shipped = i >= 0 and self.entries[i].shipped
         if current is not None and current.path is not None and not shipped:
             start = str(Path(current.path).parent)
-        path, _ = QFileDialog.getOpenFileName(self, "Open weights file", start,
-                                              "cnnviz weights (*.safetensors);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open model file", start,
+            "Models (*.safetensors *.keras *.h5);;cnnviz weights (*.safetensors);;"
+            "Keras models (*.keras *.h5);;All files (*)")
         if path:
             self.load_weights_file(path)
 

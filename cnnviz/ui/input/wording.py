@@ -45,7 +45,7 @@ PAD_HELP = ("Left button, pen or finger draws; right button erases.\n"
 ANSWER_HELP = "The class with the highest softmax probability: the network's answer for the input."
 SOFTMAX_HELP = ("The softmax layer turns the last layer's scores into probabilities that add up "
                 "to 100%. 'Sure' is the top probability; a low value means the network hesitates.")
-NO_MODEL = "No model loaded: choose one with File › Open weights…"
+NO_MODEL = "No model loaded: choose one with File › Open model…"
 LOADING_MODEL = "Loading the network (PyTorch and the trained model)… draw meanwhile."
 OPEN_HELP = ("Open an image file (PNG, JPEG, BMP, …) as the input (Ctrl+O). "
              "Any size or colour; it is preprocessed like MNIST.")

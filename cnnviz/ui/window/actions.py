@@ -41,8 +41,9 @@ def create_actions(window) -> None:
         "&Open image…", window.open_image_dialog, K.Open,
         "Open an image file as the input: any size, grey or colour", _icon(TI.DocumentOpen, SP.SP_DialogOpenButton))
     window.open_weights_action = make_action(window,
-        "Open &weights…", window.open_weights, "Ctrl+Shift+O",
-        "Load a trained model (.safetensors written by cnnviz) into the CNN explorer",
+        "Open &model…", window.open_weights, "Ctrl+Shift+O",
+        "Load a trained model into the CNN explorer: a cnnviz .safetensors file, or a Keras "
+        ".keras or .h5 file (read without TensorFlow)",
         _icon(TI.DocumentOpenRecent, SP.SP_DirOpenIcon))
     window.paste_action = make_action(window,
         "&Paste image", window.paste, K.Paste,

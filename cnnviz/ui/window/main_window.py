@@ -266,7 +266,7 @@ class MainWindow(QMainWindow):
 
     def show_model_problem(self, reason: str) -> None:
         text = (f"No model loaded: {reason}. The kernel explorer works without one; load a "
-                "model with File › Open weights… (Ctrl+Shift+O), or reinstall cnnviz.")
+                "model with File › Open model… (Ctrl+Shift+O), or reinstall cnnviz.")
         self.model_status_label.setText("<span style='color:#c0392b'>No model loaded</span>")
         self.model_status_label.setToolTip(text)
         self.statusBar().showMessage(text, 15000)
@@ -348,7 +348,7 @@ class MainWindow(QMainWindow):
 
     def open_weights(self) -> None:
         if self.cnn_explorer is None:
-            self.statusBar().showMessage(LOADING_TEXT + " Open weights once it is ready.", 5000)
+            self.statusBar().showMessage(LOADING_TEXT + " Open a model once it is ready.", 5000)
             return
         self.tabs.setCurrentIndex(0)
         self.cnn_explorer.open_weights_dialog()
