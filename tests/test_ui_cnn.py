@@ -1044,3 +1044,18 @@ def test_a_tiny_negative_weight_is_not_written_minus_zero(qtbot):
                               np.float32))
     assert view.numbers() == ["0.00", "0.25", "−0.40", "0.00", "0.00", "1.00",
                               "0.00", "0.00", "0.10"]
+
+
+def test_a_keras_homework_file_opens_like_a_cnnviz_one(qtbot, env):
+    """Open model reads a .keras file (no TensorFlow): the picker names it, every layer has
+    its card, and the answer is the file's network's."""
+    from pathlib import Path
+
+    state, _, explorer = env
+    keras_file = Path(__file__).resolve().parent / "data" / "keras" / "lecture.keras"
+    assert open_weights(qtbot, explorer, keras_file)
+    assert state.model.card["made_with"].startswith("Keras")
+    assert "lecture.keras" in explorer.model_combo.currentText()
+    analysis = show(qtbot, env, pad(default_sample()[0]))
+    assert list(explorer.strip.cards) == ["input"] + [i.name for i in state.model.model.layer_infos]
+    assert analysis.prediction == default_sample()[1]
