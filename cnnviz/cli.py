@@ -41,7 +41,8 @@ def _add_model_choice(p: argparse.ArgumentParser) -> None:
 
 def _add_gui(sub) -> None:
     p = sub.add_parser("gui", help="open the desktop app (the default)")
-    p.add_argument("image", nargs="?", help="an image to open at start")
+    p.add_argument("image", nargs="?", metavar="FILE", help="a picture (the input) or a model "
+                   "(cnnviz .safetensors, Keras .keras or .h5) to open at start, by its content")
     _add_data_dir(p)
 
 
@@ -887,8 +888,12 @@ _NUMPY_FLOAT_WARNINGS = (r"(overflow|underflow|invalid value|divide by zero) enc
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)  # (--nproc runs it again)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words and not words[0].startswith("-") and words[0] not in COMMANDS \
+            and Path(words[0]).exists():
+        words = ["gui", *words]  # `cnnviz FILE` opens FILE in the app, by what it is
+    args = parser.parse_args(words)
+    args.argv = words  # (--nproc runs it again)
     command = args.command or "gui"
     try:
         with warnings.catch_warnings():

@@ -95,3 +95,59 @@ def read_regular_file(path: str | os.PathLike, max_bytes: int, what: str = "file
         raise FileProblem(f"cannot read {path.name}: {exc.strerror or exc}") from None
     finally:
         os.close(fd)
+
+
+# What a file is, by its first bytes (never by its name): cnnviz opens pictures as the input
+# and models as the network, whatever the file is called.
+_PICTURE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM",
+                  b"II*\x00", b"MM\x00*")
+ACCEPTED_KINDS = ("a picture (PNG, JPEG, BMP, GIF, TIFF, WebP) or a model (a cnnviz "
+                  ".safetensors file, a Keras .keras or .h5 file)")
+
+
+MODEL_SUFFIXES = (".safetensors", ".keras", ".h5", ".hdf5", ".pt", ".pth")
+
+
+def open_as(path: str | os.PathLike) -> str | None:
+    """How cnnviz opens a file: "model" or "picture" by its content; by its name when the
+    content does not say (a damaged model is opened as one, so its message is a model's);
+    None when it is neither (the caller names ACCEPTED_KINDS)."""
+    kind = file_kind(path)
+    if kind is not None:
+        return kind
+    suffix = Path(path).suffix.lower()
+    if suffix in MODEL_SUFFIXES:
+        return "model"
+    if suffix in (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm",
+                  ".ppm", ".pbm"):
+        return "picture"
+    return None
+
+
+def file_kind(path: str | os.PathLike) -> str | None:
+    """"model", "picture" or None (not a regular file, unreadable, or neither), from the
+    file's first bytes. A FIFO or a device is never opened (reading one could block)."""
+    import stat
+
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except OSError:
+        return None
+    if head.startswith(b"\x89HDF\r\n\x1a\n"):
+        return "model"  # HDF5: a Keras .h5
+    if head.startswith(b"PK"):
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as z:
+                return "model" if "config.json" in z.namelist() else None
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return None
+    if len(head) >= 9 and head[8:9] == b"{" and 0 < int.from_bytes(head[:8], "little") < 100_000_000:
+        return "model"  # safetensors: an 8-byte header length, then its JSON
+    if head.startswith(_PICTURE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
+        return "picture"
+    return None

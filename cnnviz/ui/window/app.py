@@ -39,8 +39,9 @@ def app_icon() -> QIcon:
 
 
 def run_app(image: str | None = None, data_dir: str | None = None) -> int:
-    """Open the main window (with the shipped model and a real MNIST digit, or `image`) and
-    run the event loop. Returns the exit code."""
+    """Open the main window (with the shipped model and a real MNIST digit) and run the
+    event loop; `image`: a file to open by what it is (a picture as the input, a model as
+    the network). Returns the exit code."""
     from .crash_log import enable_crash_log
 
     enable_crash_log()
@@ -61,7 +62,7 @@ def run_app(image: str | None = None, data_dir: str | None = None) -> int:
     window.show()
     QTimer.singleShot(0, window.start_loading)
     if image:
-        window.open_image_file(image)
+        window.open_file(image)
     try:
         return app.exec()
     finally:

@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
 
         self.input_panel = InputPanel(self.state, self.controller, self, data_dir=data_dir)
         self.cnn_explorer = self.kernel_explorer = self.lab = None
+        self._model_to_open: Path | None = None  # a model asked for before the explorers exist
         self.explorers: tuple = ()
         self._build_tabs()
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -217,6 +218,9 @@ class MainWindow(QMainWindow):
             return
         self._build_explorers(*result)
         self.load_defaults()
+        if self._model_to_open is not None:  # cnnviz gui MODEL, or a model dropped meanwhile
+            self.open_model_file(self._model_to_open)
+            self._model_to_open = None
         self.state.set_model_loading(False)
         if self.state.model is not None:
             self.statusBar().showMessage("Ready: draw on the pad, or open or drop an image", 6000)
@@ -335,7 +339,15 @@ class MainWindow(QMainWindow):
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
-        if self.open_mime_data(event.mimeData()):
+        from cnnviz.core.files import open_as
+
+        mime = event.mimeData()
+        files = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
+        if files and open_as(files[0]) != "picture":  # a model, or one message naming both
+            self.open_file(files[0])
+            event.acceptProposedAction()
+            return
+        if self.open_mime_data(mime):
             event.acceptProposedAction()
 
     # ----- saving (files.py) --------------------------------------------------------------
@@ -345,6 +357,28 @@ class MainWindow(QMainWindow):
         if not self.explorers:
             return None
         return self.explorers[max(0, self.tabs.currentIndex())]
+
+    def open_file(self, path: str | Path) -> None:
+        """Open a file by what it is (its content, not its name): a model becomes the
+        network, a picture the input; anything else gets one message naming both kinds."""
+        from cnnviz.core.files import ACCEPTED_KINDS, open_as
+
+        kind = open_as(path)
+        if kind == "model":
+            self.open_model_file(path)
+        elif kind == "picture":
+            self.open_image_file(path)
+        else:
+            self.warn("Cannot open file", f"{Path(path).name} is neither {ACCEPTED_KINDS}.")
+
+    def open_model_file(self, path: str | Path) -> None:
+        """A model file becomes the network (read on the loader's thread); during the
+        lazy start it is opened as soon as the explorers are there."""
+        if self.cnn_explorer is None:
+            self._model_to_open = Path(path)
+            return
+        self.tabs.setCurrentIndex(0)
+        self.cnn_explorer.load_weights_file(path)
 
     def open_weights(self) -> None:
         if self.cnn_explorer is None:
