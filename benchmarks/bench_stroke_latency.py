@@ -42,7 +42,12 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from cnnviz.app_state import AppState  # noqa: E402
 from cnnviz.core.inference import analyze  # noqa: E402
 from cnnviz.core.preprocess import preprocess_for  # noqa: E402
-from cnnviz.core.weights import load_shipped  # noqa: E402
+from cnnviz.core.weights import SHIPPED, load_shipped, load_weights  # noqa: E402
+
+
+def _model(name: str):
+    """--model: a shipped model's name, or a model file (cnnviz or Keras)."""
+    return load_shipped(name) if name in SHIPPED else load_weights(name)
 
 TARGET_TOTAL_P95_MS = 16.0  # pen move -> every visible plot repainted, p95
 TARGET_PREPROCESS_MS = 1.0  # preprocessing a 280x280 drawing
@@ -247,7 +252,7 @@ def window_setup(args):
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
     app.setOrganizationName("cnnviz-bench")
     window = MainWindow(AppState())
-    window.state.set_model(load_shipped(args.model))
+    window.state.set_model(_model(args.model))
     window.load_defaults()
     window.resize(1366, 768)
     window.show()
@@ -278,7 +283,7 @@ def explorer_setup(args):
     app = QApplication.instance() or QApplication(sys.argv[:1])
     state = AppState()
     controller = AnalysisController(state)
-    state.set_model(load_shipped(args.model))
+    state.set_model(_model(args.model))
     explorer = CnnExplorer(state, controller)
     explorer.resize(1100, 800)
     explorer.show()
@@ -350,14 +355,14 @@ def report(args, clock: Clock, wall: float, bare: dict, state) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--strokes", type=int, default=300)
-    ap.add_argument("--model", default="cnnviz")
+    ap.add_argument("--model", default="cnnviz", help="a shipped model, or a model file")
     ap.add_argument("--layer", default=None, help="layer to show (default: most pixels)")
     ap.add_argument("--block", action="store_true", help="show the whole conv block")
     ap.add_argument("--rate", type=float, default=0.0, help="pen steps per second (0: wait)")
     ap.add_argument("--explorer-only", action="store_true", help="the CNN explorer alone")
     ap.add_argument("--window", action="store_true", help="(the default) the whole window")
     args = ap.parse_args()
-    bare = bare_figures(load_shipped(args.model))
+    bare = bare_figures(_model(args.model))
     setup = explorer_setup if args.explorer_only else window_setup
     app, state, controller, explorer, step, finish = setup(args)
     clock = Clock(state, controller, explorer.grid)
