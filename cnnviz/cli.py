@@ -36,7 +36,16 @@ def _add_model_choice(p: argparse.ArgumentParser) -> None:
     g.add_argument("--model", default=None, metavar="NAME",
                    help="a shipped model: cnnviz (default), lecture-keras, lecture-deep, "
                         "cnnviz-fashion")
-    g.add_argument("--weights", metavar="FILE", help="a .safetensors file written by cnnviz train")
+    g.add_argument("--weights", metavar="FILE", help="a model file: a .safetensors file written "
+                   "by cnnviz, or a Keras .keras or .h5 file")
+    _add_input_scale(p)
+
+
+def _add_input_scale(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--input-scale", choices=["0-1", "0-255", "mnist"], default=None,
+                   help="what a model made elsewhere takes: 0..1 (x / 255, as the lecture), "
+                        "0..255, or MNIST-normalised; default: read from the file or worked "
+                        "out on MNIST test digits")
 
 
 def _add_gui(sub) -> None:
@@ -110,7 +119,8 @@ def _add_model_commands(sub) -> None:
     p.add_argument("arch", nargs="?", default=None, metavar="ARCH", help=ARCH_HELP)
     p.add_argument("--arch", dest="arch_option", default=None, metavar="NAME|FILE.json|TEXT",
                    help="the same as the ARCH argument")
-    p.add_argument("--weights", metavar="FILE", help="summarise the network in a weights file")
+    p.add_argument("--weights", metavar="FILE", help="summarise the network in a model file")
+    _add_input_scale(p)
 
 
 def _add_filter(sub) -> None:
@@ -159,14 +169,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _open_model(args):
+    from .core.input_scale import fixed_by_file, with_input_scale
     from .core.weights import WeightsError, load_shipped, load_weights
 
     try:
         if getattr(args, "weights", None):
-            return load_weights(args.weights)
-        return load_shipped(getattr(args, "model", None) or "cnnviz")
+            loaded = load_weights(args.weights)
+        else:
+            loaded = load_shipped(getattr(args, "model", None) or "cnnviz")
     except WeightsError as exc:
         raise CliError(str(exc)) from None
+    scale = getattr(args, "input_scale", None)
+    if scale and scale != loaded.card.get("input_scale"):
+        if fixed_by_file(loaded):
+            raise CliError("--input-scale is for models made elsewhere that do not say what "
+                           "they take; this one does (cnnviz's own, or a Rescaling layer)")
+        loaded = with_input_scale(loaded, scale)
+    return loaded
 
 
 def _load_data(dataset, split, data_dir):
@@ -608,6 +627,11 @@ def cmd_summary(args) -> int:
             raise CliError(f"give an architecture name ({args.arch}) or --weights FILE, not both")
         loaded = _open_model(args)
         print(format_summary(loaded.model.arch))
+        if "input_scale" in loaded.card:
+            from .core.input_scale import WORDS
+
+            print(f"Input: {WORDS.get(loaded.card['input_scale'], loaded.card['input_scale'])}, "
+                  f"{loaded.card.get('input_scale_source', '')}")
         return 0
     try:
         arch = resolve_architecture(args.arch or "cnnviz")

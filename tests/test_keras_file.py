@@ -202,3 +202,44 @@ def test_summary_says_both_parameter_counts(capsys):
     out = capsys.readouterr().out
     assert "Total parameters: 21,114" in out and "count_params() says 21,130" in out
     assert "no bias" in out  # the first conv has none, as in the file
+
+
+def test_the_input_contract_is_read_or_worked_out():
+    """A Rescaling layer says 0..255; otherwise the convention is worked out on the shipped
+    digits: a network whose first convolution expects 0..255 (or MNIST-normalised values)
+    is recognised as such, and the lecture's own file stays 0..1."""
+    from cnnviz.core.input_scale import INPUT_SCALES, settle, with_input_scale
+
+    lecture = load_weights(FIXTURES / "lecture.keras")
+    assert lecture.card["input_scale"] == "0-1" and "300 MNIST" in lecture.card["input_scale_source"]
+    assert load_weights(FIXTURES / "rescaled.h5").card["input_scale"] == "0-255"
+    mean, std = INPUT_SCALES["mnist"]
+    for scale in ("0-255", "mnist"):
+        changed = load_weights(FIXTURES / "lecture.keras")
+        changed.card.pop("input_scale")
+        with torch.no_grad():
+            conv = changed.model.layers["conv1"]
+            if scale == "0-255":  # the same network, trained on raw pixel values
+                conv.weight /= 255.0
+            else:  # the same network, trained on (x − mean) / std
+                conv.bias += mean * conv.weight.sum(dim=(1, 2, 3))
+                conv.weight *= std
+        settled = settle(changed)
+        assert settled.card["input_scale"] == scale
+        x = as_ours(reference("lecture")["__input__"][:20], "lecture")
+        np.testing.assert_allclose(settled.model.predict_proba(x),
+                                   lecture.model.predict_proba(x), atol=1e-4)
+    back = with_input_scale(with_input_scale(lecture, "0-255"), "0-1")
+    np.testing.assert_allclose(back.model.predict_proba(x), lecture.model.predict_proba(x),
+                               rtol=1e-6)
+
+
+def test_input_scale_on_the_command_line(capsys):
+    from cnnviz.cli import main
+
+    assert main(["summary", "--weights", str(FIXTURES / "lecture.h5"), "--input-scale",
+                 "mnist"]) == 0
+    assert "Input: MNIST-normalised" in capsys.readouterr().out
+    assert main(["summary", "--weights", str(FIXTURES / "rescaled.h5"), "--input-scale",
+                 "0-1"]) == 1
+    assert "Rescaling" in capsys.readouterr().err

@@ -49,6 +49,8 @@ CARD_FIELDS: dict[str, tuple[type, ...]] = {
     "versions": (dict,),
     "verdict": (dict,),  # cnnviz.core.verdict's stored rule (checked there)
     "made_with": (str,),  # a model made elsewhere: "Keras 3.15.1"
+    "input_scale": (str,),  # what such a model takes: cnnviz.core.input_scale.INPUT_SCALES
+    "input_scale_source": (str,),  # how that was found
     "keras_layers": (dict,),  # cnnviz layer -> the Keras layer it came from
 }
 

@@ -467,5 +467,7 @@ def read_keras(raw: bytes, path: Path | None = None):
                      int(np.prod(net.layer_infos[-1].output_shape)), DATASETS)
     net.card = card
     net.eval()
-    return LoadedModel(net, card, path)
+    from .input_scale import settle
+
+    return settle(LoadedModel(net, card, path))
 
