@@ -79,14 +79,21 @@ def test_init_and_hold_out_work_in_two_processes(tmp_path, data_dir, capfd):
     assert code == 1 and "--hold-out must be from 0 to 30,000" in capfd.readouterr().err
     code, out = train(tmp_path, data_dir, "--init", str(shipped_weights_path("cnnviz")),
                       "--lr", "1e-9", "--optimizer", "sgd", "--schedule", "constant",
-                      "--epochs", "1", "--batch-size", "256", "--hold-out", "29000",
+                      "--epochs", "1", "--batch-size", "256", "--hold-out", "1500",
+                      "--limit", "3000",
                       arch="cnnviz", augment=True)  # as it was trained: batch norm's statistics
     printed = capfd.readouterr()
     assert code == 0, printed.err
     loaded = load_weights(out)
-    assert loaded.card["train_images"] == 31_000 and loaded.card["init"]
+    assert loaded.card["train_images"] == 3000 and loaded.card["init"]
     assert abs(accuracy(loaded, data_dir) - shipped) <= 0.001
-    assert "verdict" in loaded.card  # calibrated on the held-out images
+    assert loaded.card["verdict"]["held_out"] == 1500  # calibrated on the held-out images
+    # without --limit, --hold-out N trains on the other 60,000 − N
+    code, out = train(tmp_path, data_dir, "--epochs", "1", "--batch-size", "512",
+                      "--hold-out", "29000")
+    assert code == 0, capfd.readouterr().err
+    loaded = load_weights(out)
+    assert loaded.card["train_images"] == 31_000 and loaded.card["verdict"]["held_out"] == 29_000
 
 
 def test_a_blown_up_loss_stops_both_processes_with_one_message(tmp_path, data_dir, capfd):
