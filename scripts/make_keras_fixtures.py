@@ -2,13 +2,14 @@
 outputs for every layer beside them, so cnnviz's Keras reader is checked against the
 framework that made the files (the tests never need TensorFlow).
 
-Not part of cnnviz: run it in its own environment (made with TensorFlow 2.21.0 and Keras
-3.15.1 on Python 3.11, CPU):
+Not part of cnnviz: run it in its own environment (made with TensorFlow 2.21.0, Keras
+3.15.1 and tf-keras 2.21.0, Keras 2's code, on Python 3.11, CPU):
 
-    python -m venv /tmp/tfenv && /tmp/tfenv/bin/pip install tensorflow-cpu
+    python -m venv /tmp/tfenv && /tmp/tfenv/bin/pip install tensorflow-cpu tf-keras
     CNNVIZ_DATA_DIR=../shared/data /tmp/tfenv/bin/python scripts/make_keras_fixtures.py
 
-Writes tests/data/keras/NAME.keras and NAME.h5 (Keras 3's zip and its legacy HDF5 form)
+Writes tests/data/keras/NAME.keras and NAME.h5 (Keras 3's zip and its legacy HDF5 form;
+keras2.h5 as Keras 2 writes it)
 and NAME.npz: the inputs (`__input__`, as the model takes them) and each layer's output on
 the first few (`__layers_input__`), keyed by layer name, the final output on all of them
 (`__output__`: 100 MNIST test digits and 10 noise pictures for the MNIST models) and
@@ -133,6 +134,38 @@ def main() -> None:
     data = outputs(model, rng.random((10, 32, 32, 3), dtype=np.float32))
     np.savez_compressed(OUT / "colour.npz", **data)
     print(f"colour: {model.count_params():,} parameters")
+    keras2(x, y, xt, yt, probe)
+
+
+def keras2(x, y, xt, yt, probe) -> None:
+    """A legacy .h5 as Keras 2 writes it (the tf-keras package: TensorFlow <= 2.15's Keras):
+    the input shape on the first layer, weights under layer/layer/kernel:0."""
+    import tf_keras as k2
+
+    k2.utils.set_random_seed(0)
+    model = k2.Sequential([
+        k2.layers.Conv2D(8, 3, activation="relu", input_shape=(28, 28, 1)),
+        k2.layers.BatchNormalization(),
+        k2.layers.MaxPooling2D(2),
+        k2.layers.Flatten(),
+        k2.layers.Dropout(0.5),
+        k2.layers.Dense(10, activation="softmax"),
+    ], name="keras2")
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x[:10000] / 255.0, y[:10000], epochs=1, batch_size=64, verbose=2)
+    accuracy = model.evaluate(xt / 255.0, yt, verbose=0)[1]
+    model.save(OUT / "keras2.h5", include_optimizer=False)
+    some = np.concatenate([probe[:LAYERS_ON - 1], probe[-1:]]) / 255.0
+    data = {"__input__": (probe / 255.0).astype(np.float32),
+            "__layers_input__": some.astype(np.float32),
+            "__output__": np.asarray(model.predict(probe / 255.0, verbose=0), np.float32),
+            "__accuracy__": np.float64(accuracy)}
+    for layer in model.layers:
+        data[layer.name] = np.asarray(k2.Model(model.inputs, layer.output).predict(some, verbose=0),
+                                      np.float32)
+    np.savez_compressed(OUT / "keras2.npz", **data)
+    print(f"keras2 (tf-keras {k2.__version__}): accuracy {accuracy:.4f}, "
+          f"{model.count_params():,} parameters")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ Which fixture uses which layer and option:
 | AveragePooling2D, Dropout               | rescaled |
 | Dense + tanh, Dense logits out          | rescaled |
 | 32×32×3 input, Conv2D stride 2, sigmoid | colour   |
+| Keras 2's .h5 (input_shape on a layer,  | keras2   |
+|   layer/layer/kernel:0 weight names)    |          |
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from cnnviz.core.weights import WeightsError, load_weights
 
 FIXTURES = Path(__file__).resolve().parent / "data" / "keras"
 NAMES = ["lecture", "rescaled", "colour"]
+# every file: the Keras 3 models in both forms, and a legacy .h5 as Keras 2 wrote it
+FILES = [(n, ext) for n in NAMES for ext in (".keras", ".h5")] + [("keras2", ".h5")]
 TAKES_0_255 = {"rescaled"}  # a Rescaling layer inside: the file takes 0..255
 
 
@@ -48,8 +52,7 @@ def as_ours(x: np.ndarray, name: str) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(0, 3, 1, 2) / scale, dtype=np.float32)
 
 
-@pytest.mark.parametrize("ext", [".keras", ".h5"])
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name, ext", FILES)
 def test_the_final_output_agrees_with_keras(name, ext):
     loaded = load_weights(FIXTURES / f"{name}{ext}")
     ref = reference(name)
@@ -64,8 +67,7 @@ def test_the_final_output_agrees_with_keras(name, ext):
     assert (probs.argmax(1) == theirs.argmax(1)).all()
 
 
-@pytest.mark.parametrize("ext", [".keras", ".h5"])
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name, ext", FILES)
 def test_every_layer_agrees_with_keras(name, ext):
     loaded = load_weights(FIXTURES / f"{name}{ext}")
     ref = reference(name)
@@ -82,25 +84,35 @@ def test_every_layer_agrees_with_keras(name, ext):
             theirs = ref[keras_name][i]
             theirs = theirs.transpose(2, 0, 1) if theirs.ndim == 3 else theirs
             ours = trace[last_of[keras_name]]
-            if keras_name.startswith("flatten"):  # Keras flattens (h, w, c), cnnviz (c, h, w)
-                c, h, w = trace[_before(loaded, last_of[keras_name])].shape
+            maps = _flattened_maps(loaded, last_of[keras_name], trace)
+            if maps is not None:  # Keras flattens (h, w, c), cnnviz (c, h, w)
+                c, h, w = maps
                 ours = ours.reshape(c, h, w).transpose(1, 2, 0).reshape(-1)
             np.testing.assert_allclose(ours, theirs, atol=1e-4, err_msg=keras_name)
             compared += 1
     assert compared >= 3 * len(keras_layers)
 
 
-def _before(loaded, name: str) -> str:
-    names = ["input"] + [i.name for i in loaded.model.layer_infos]
-    return names[names.index(name) - 1]
+def _flattened_maps(loaded, name: str, trace):
+    """The (C, H, W) of the maps a flat layer holds in flattened order (a flatten, and what
+    follows it up to the first dense layer), or None."""
+    infos = loaded.model.layer_infos
+    names = [i.name for i in infos]
+    if name not in names:  # the input itself (a Rescaling layer)
+        return None
+    i = names.index(name)
+    start = next((k for k in range(i, -1, -1) if infos[k].kind == "flatten"), None)
+    if start is None or any(infos[k].kind == "dense" for k in range(start, i + 1)):
+        return None
+    return trace[(["input"] + names)[start]].shape
 
 
 def test_accuracy_on_the_mnist_test_set_is_keras_own(mnist_test):
     from cnnviz.core.training import evaluate
 
     x, y = mnist_test
-    for name in ("lecture", "rescaled"):
-        loaded = load_weights(FIXTURES / f"{name}.keras")
+    for name, ext in (("lecture", ".keras"), ("rescaled", ".keras"), ("keras2", ".h5")):
+        loaded = load_weights(FIXTURES / f"{name}{ext}")
         keras_accuracy = float(reference(name)["__accuracy__"])
         ours = evaluate(loaded.model, x, y)
         assert abs(ours["accuracy"] * 10_000 - keras_accuracy * 10_000) <= 2, name
@@ -111,6 +123,8 @@ def test_parameter_counts_are_keras_counts():
     for name, keras_count in (("lecture", 53_578), ("colour", 1_809)):
         loaded = load_weights(FIXTURES / f"{name}.keras")
         assert sum(i.parameters for i in loaded.model.layer_infos) == keras_count
+    keras2 = load_weights(FIXTURES / "keras2.h5")  # 13,642 with batch norm's 2 × 8 moving
+    assert sum(i.parameters for i in keras2.model.layer_infos) + 2 * 8 == 13_642
     # batch norm: Keras counts its moving mean and variance too (2 × 8 non-trainable)
     rescaled = load_weights(FIXTURES / "rescaled.keras")
     assert sum(i.parameters for i in rescaled.model.layer_infos) + 2 * 8 == 21_130
