@@ -453,14 +453,13 @@ def _train_in_processes(args, arch, config, device) -> int:
     from .core.memory import available_memory_bytes
 
     if args.init:
-        _initial_weights(args, build_checked_model(arch, args.seed))
+        _initial_weights(args, _build_model(arch, args.seed))
     train_images = min(args.limit or 60_000, 60_000 - _held_out_count(args, 60_000))
     have = available_memory_bytes()  # N processes share the memory, each with its data
     _refuse_what_cannot_fit(args, arch, train_images, 10_000, device,
                             batch_size=math.ceil(args.batch_size / args.nproc),
                             available=have // args.nproc if have else None)
-    argv = [a for a in args.argv if a]
-    return run_local(_without_nproc(argv), args.nproc)
+    return run_local(_without_nproc(args.argv), args.nproc)
 
 
 def _without_nproc(argv: list[str]) -> list[str]:
@@ -479,7 +478,7 @@ def _without_nproc(argv: list[str]) -> list[str]:
     return out
 
 
-def build_checked_model(arch, seed):
+def _build_model(arch, seed):
     from .core.models import ArchitectureError, build_model
 
     try:
@@ -529,7 +528,7 @@ def _train(args, stop_requested) -> int:
         raise CliError(problem)
     if args.nproc > 1 and not launched:
         return _train_in_processes(args, arch, config, device)
-    model = build_checked_model(arch, args.seed)
+    model = _build_model(arch, args.seed)
     if args.init:
         model = _initial_weights(args, model)
     out = _train_output(args)

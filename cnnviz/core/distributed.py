@@ -174,7 +174,7 @@ def run_local(argv: list[str], nproc: int, env: dict | None = None) -> int:
                 if p.poll() is None:
                     p.kill()
                 p.wait()
-            leader_spoke = processes[0].returncode not in (0, None) and processes[0].returncode > 0
+            leader_spoke = (processes[0].returncode or 0) > 0  # (< 0: ended by a signal)
             shown = False
             for rank, log in enumerate(logs):
                 if rank and not leader_spoke and not shown and processes[rank].returncode not in (0, None):

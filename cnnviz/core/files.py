@@ -106,6 +106,8 @@ ACCEPTED_KINDS = ("a picture (PNG, JPEG, BMP, GIF, TIFF, WebP) or a model (a cnn
 
 
 MODEL_SUFFIXES = (".safetensors", ".keras", ".h5", ".hdf5", ".pt", ".pth")
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm",
+                    ".ppm", ".pbm")
 
 
 def open_as(path: str | os.PathLike) -> str | None:
@@ -118,8 +120,7 @@ def open_as(path: str | os.PathLike) -> str | None:
     suffix = Path(path).suffix.lower()
     if suffix in MODEL_SUFFIXES:
         return "model"
-    if suffix in (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm",
-                  ".ppm", ".pbm"):
+    if suffix in PICTURE_SUFFIXES:
         return "picture"
     return None
 
@@ -136,7 +137,9 @@ def file_kind(path: str | os.PathLike) -> str | None:
             head = fh.read(64)
     except OSError:
         return None
-    if head.startswith(b"\x89HDF\r\n\x1a\n"):
+    from .keras_file import HDF5_MAGIC
+
+    if head.startswith(HDF5_MAGIC):
         return "model"  # HDF5: a Keras .h5
     if head.startswith(b"PK"):
         import zipfile

@@ -26,6 +26,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import zipfile
 from pathlib import Path
 
@@ -122,13 +123,10 @@ def _zip_weights_in_order(config: dict, by_path: dict) -> list[list[np.ndarray]]
 
 
 def _snake(name: str) -> str:
-    out = []
-    for i, ch in enumerate(name):
-        if ch.isupper() and i and (not name[i - 1].isupper() or
-                                   (i + 1 < len(name) and name[i + 1].islower())):
-            out.append("_")
-        out.append(ch.lower())
-    return "".join(out).replace("2_d", "2d")
+    """Keras's own rule for the paths (keras.src.utils.naming.to_snake_case):
+    Conv2D -> conv2d, MaxPooling2D -> max_pooling2d, BatchNormalization -> batch_normalization."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def _read_h5(raw: bytes) -> tuple[dict, list[list[np.ndarray]], str]:
@@ -183,8 +181,7 @@ def _layer_list(config) -> list[dict]:
                              f"{MAX_ARCH_LAYERS}")
     if kind != "Sequential":
         for layer in layers:
-            inbound = layer.get("inbound_nodes") or []
-            if _inbound_count(inbound) > 1:
+            if _inputs_of(layer) > 1:
                 name = (layer.get("config") or {}).get("name", "?")
                 raise KerasFileError(f"layer {name!r} ({layer.get('class_name')}) joins "
                                      "several layers (a residual or branching network); "
@@ -192,9 +189,13 @@ def _layer_list(config) -> list[dict]:
     return [x for x in layers if isinstance(x, dict)]
 
 
-def _inbound_count(inbound) -> int:
-    text = json.dumps(inbound)
-    return max(text.count('"keras_history"'), text.count("keras_history"))
+def _inputs_of(layer: dict) -> int:
+    """How many tensors a Functional layer takes: Keras 3 marks each with keras_history,
+    Keras 2 lists them as [layer name, node, tensor, kwargs] in each inbound node."""
+    inbound = layer.get("inbound_nodes") or []
+    keras2 = max((len(node) for node in inbound
+                  if isinstance(node, list) and node and isinstance(node[0], list)), default=0)
+    return max(json.dumps(inbound).count("keras_history"), keras2)
 
 
 # ----- Keras layers -> cnnviz layer specs and torch tensors ----------------------------------
@@ -229,8 +230,6 @@ class _Builder:
     """Walks the Keras layers in order, making cnnviz specs and their torch tensors."""
 
     def __init__(self, input_shape: tuple[int, int, int]):
-        from .models import Flatten  # noqa: F401 (the specs live there)
-
         self.shape: tuple[int, ...] = input_shape  # (C, H, W) or (N,)
         self.specs: list = []
         self.tensors: list[dict] = []  # per spec: torch-layout arrays by parameter name
@@ -428,7 +427,7 @@ def read_keras(raw: bytes, path: Path | None = None):
     from .models import Architecture, ArchitectureError, Network
     from .weights import LoadedModel
 
-    if is_keras_zip(raw) or raw[:2] == b"PK":  # (a damaged zip says so in _read_zip)
+    if raw[:2] == b"PK":  # a zip (a damaged one says so in _read_zip)
         config, weights, made_with = _read_zip(raw)
     elif is_hdf5(raw):
         config, weights, made_with = _read_h5(raw)

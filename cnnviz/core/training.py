@@ -92,14 +92,17 @@ class Parallel:
             order = torch.cat([order, order[:total - n]])
         return order[self.rank:total:self.world]
 
+    @property
+    def device(self) -> torch.device:
+        """Where the collectives' small tensors live (the process's GPU under NCCL)."""
+        return torch.device("cuda", torch.cuda.current_device()) if self.cuda else torch.device("cpu")
+
     def agree(self, problem: str | None, stop: bool, where: str) -> tuple[str | None, bool]:
         """Every process learns whether any one's loss blew up or any one was asked to
         stop, at the same step, so none waits forever for the others."""
         import torch.distributed as dist
 
-        flags = torch.tensor([1.0 if problem else 0.0, 1.0 if stop else 0.0],
-                             device=torch.device("cuda", torch.cuda.current_device())
-                             if self.cuda else "cpu")
+        flags = torch.tensor([1.0 if problem else 0.0, 1.0 if stop else 0.0], device=self.device)
         dist.all_reduce(flags, op=dist.ReduceOp.MAX)
         if flags[0] > 0 and problem is None:
             problem = f"the loss of another process became NaN or infinite {where}"
@@ -109,9 +112,7 @@ class Parallel:
         """The sums of these numbers over every process."""
         import torch.distributed as dist
 
-        t = torch.tensor(values, dtype=torch.float64,
-                         device=torch.device("cuda", torch.cuda.current_device())
-                         if self.cuda else "cpu")
+        t = torch.tensor(values, dtype=torch.float64, device=self.device)
         dist.all_reduce(t)
         return t.tolist()
 
@@ -307,6 +308,16 @@ def _optimizer(model: Network, config: TrainConfig, steps: int):
     return opt, None
 
 
+def _share(n: int, parallel: Parallel | None) -> int:
+    """This process's share of n (all of it without a parallel run)."""
+    return max(1, math.ceil(n / parallel.world)) if parallel else n
+
+
+def _steps(images: int, batch_size: int, parallel: Parallel | None) -> int:
+    """Optimisation steps per epoch in each process."""
+    return max(1, math.ceil(_share(images, parallel) / _share(batch_size, parallel)))
+
+
 @dataclass
 class _Run:
     """What every batch of a training run needs (the data on the host, the device, the
@@ -330,18 +341,11 @@ class _Run:
     @property
     def batch_size(self) -> int:
         """Images per step in this process (a share of the batch in a parallel run)."""
-        world = self.parallel.world if self.parallel else 1
-        return max(1, math.ceil(self.config.batch_size / world))
-
-    @property
-    def images(self) -> int:
-        """Training images this process sees per epoch."""
-        world = self.parallel.world if self.parallel else 1
-        return math.ceil(len(self.x) / world)
+        return _share(self.config.batch_size, self.parallel)
 
     @property
     def steps(self) -> int:
-        return max(1, math.ceil(self.images / self.batch_size))
+        return _steps(len(self.x), self.config.batch_size, self.parallel)
 
     def order(self, epoch: int) -> torch.Tensor:
         if self.parallel is None:
@@ -456,9 +460,7 @@ def train(model: Network, train_images: np.ndarray, train_labels: np.ndarray,
     x_all = to_tensor(train_images)
     y_all = torch.as_tensor(np.asarray(train_labels, dtype=np.int64))
     x_test = to_tensor(test_images) if test_images is not None else None
-    world = parallel.world if parallel else 1
-    steps = max(1, math.ceil(math.ceil(len(x_all) / world) / math.ceil(config.batch_size / world)))
-    opt, sched = _optimizer(net, config, steps)
+    opt, sched = _optimizer(net, config, _steps(len(x_all), config.batch_size, parallel))
     outliers = None
     if config.outlier_exposure > 0:  # drawn once per run, from the training stream only
         from .outliers import training_outliers

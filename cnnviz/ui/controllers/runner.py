@@ -56,6 +56,14 @@ class LatestRequestRunner(QObject):
             self._cond.notify_all()
             return self._generation
 
+    def cancel(self) -> int:
+        """Nothing more is wanted: an unstarted request is dropped and the answer of one
+        still running is dropped when it comes. Returns the new generation."""
+        with self._cond:
+            self._generation += 1
+            self._pending = None
+            return self._generation
+
     def is_idle(self) -> bool:
         with self._cond:
             return self._pending is None and not self._running

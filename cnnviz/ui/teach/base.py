@@ -102,7 +102,8 @@ class TeachView(QWidget):
         why = digit_mismatch(loaded.input_spec, len(loaded.classes), "This experiment")
         if why:
             grid.set_message(why)
-            self.delivered = self.runner.generation  # settled: nothing is coming
+            # an answer for the previous model still on its way must not overwrite this line
+            self.delivered = self.runner.cancel()
         return why is not None
 
     def submit(self, fn, *args) -> int:

@@ -13,13 +13,12 @@ from PySide6.QtCore import QBuffer, QIODevice, QMimeData, QObject, QUrl, Signal
 from PySide6.QtGui import QImage, QPixmap
 
 from cnnviz.core import limits
-from cnnviz.core.files import FileProblem, write_atomically
+from cnnviz.core.files import PICTURE_SUFFIXES, FileProblem, write_atomically
 from cnnviz.core.images import ImageError, load_image
 
 from ..controllers import LatestRequestRunner
 
-IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm *.pbm);;"
-                "All files (*)")
+IMAGE_FILTER = f"Images ({' '.join('*' + s for s in PICTURE_SUFFIXES)});;All files (*)"
 MAX_PIXELS = limits.MAX_IMAGE_PIXELS
 
 

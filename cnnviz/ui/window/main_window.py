@@ -343,8 +343,9 @@ class MainWindow(QMainWindow):
 
         mime = event.mimeData()
         files = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
-        if files and open_as(files[0]) != "picture":  # a model, or one message naming both
-            self.open_file(files[0])
+        kind = open_as(files[0]) if files else None
+        if files and kind != "picture":  # a model, or one message naming both kinds
+            self.open_file(files[0], kind)
             event.acceptProposedAction()
             return
         if self.open_mime_data(mime):
@@ -358,12 +359,13 @@ class MainWindow(QMainWindow):
             return None
         return self.explorers[max(0, self.tabs.currentIndex())]
 
-    def open_file(self, path: str | Path) -> None:
+    def open_file(self, path: str | Path, kind: str | None = None) -> None:
         """Open a file by what it is (its content, not its name): a model becomes the
-        network, a picture the input; anything else gets one message naming both kinds."""
+        network, a picture the input; anything else gets one message naming both kinds.
+        kind: what cnnviz.core.files.open_as already said of it."""
         from cnnviz.core.files import ACCEPTED_KINDS, open_as
 
-        kind = open_as(path)
+        kind = kind or open_as(path)
         if kind == "model":
             self.open_model_file(path)
         elif kind == "picture":
