@@ -37,6 +37,27 @@ def test_latest_request_wins_and_stale_results_are_dropped(qtbot, runner):
     assert started == [1, 6]  # 2..5 never ran; 1's result was stale and dropped
 
 
+def test_cancel_drops_the_running_and_the_waiting_request(qtbot, runner):
+    gate = threading.Event()
+    started, delivered = [], []
+    runner.finished.connect(lambda g, res: delivered.append(res))
+
+    def job(i):
+        started.append(i)
+        gate.wait(5)
+        return i
+
+    runner.submit(job, 1)
+    qtbot.waitUntil(lambda: started == [1])
+    runner.submit(job, 2)  # waits behind 1
+    runner.cancel()
+    gate.set()
+    assert runner.join(5)
+    runner.submit(job, 3)  # its answer comes after 1's would have (one queue, in order)
+    qtbot.waitUntil(lambda: delivered)
+    assert started == [1, 3] and delivered == [3]
+
+
 def test_errors_are_reported_not_raised(qtbot, runner):
     def bad():
         raise ValueError("kernel too big")
