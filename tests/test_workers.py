@@ -54,7 +54,7 @@ def test_cancel_drops_the_running_and_the_waiting_request(qtbot, runner):
     gate.set()
     assert runner.join(5)
     runner.submit(job, 3)  # its answer comes after 1's would have (one queue, in order)
-    qtbot.waitUntil(lambda: delivered)
+    qtbot.waitUntil(lambda: bool(delivered))
     assert started == [1, 3] and delivered == [3]
 
 
