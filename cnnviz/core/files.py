@@ -1,9 +1,11 @@
 """Writing files safely: the one atomic-write helper (temporary file in the same folder,
 fsync, rename), so a full disk or a crash never leaves half a file and an old file stays
-until the new one is complete. Reading: refuse what is not a regular file, with a cap."""
+until the new one is complete; a file written over keeps its permissions, and a read-only
+one is never replaced. Reading: refuse what is not a regular file, with a cap."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
@@ -30,7 +32,20 @@ def output_problem(path: str | os.PathLike) -> str | None:
         return f"cannot save {path.name}: the folder {folder} is not writable"
     if path.exists() and not path.is_file():
         return f"cannot save to {path}: it is not a regular file"
+    if path.is_file() and _read_only(path):
+        return (f"cannot save to {path}: the file is read-only (mode "
+                f"{stat.S_IMODE(path.stat().st_mode):04o}); make it writable (chmod u+w) or "
+                "choose another file")
     return None
+
+
+def _read_only(path: Path) -> bool:
+    """A file nobody may write (no write bit: as a read-only file to its owner, even root,
+    who may write anything), or one this user may not write."""
+    try:
+        return not path.stat().st_mode & 0o222 or not os.access(path, os.W_OK)
+    except OSError:
+        return False
 
 
 def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], object],
@@ -38,11 +53,15 @@ def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], object
     """Write through write(binary file) under a temporary name, then rename it into place.
 
     The name is used exactly as given (np.save on a path would add ".npy"). The folder must
-    exist (never created behind the user's back). FileProblem in plain words otherwise."""
+    exist (never created behind the user's back). A new file gets `mode`; a file written
+    over keeps its own (a private 0600 model stays private), and a read-only one is
+    refused. FileProblem in plain words otherwise."""
     path = Path(path).expanduser()
     problem = output_problem(path)
     if problem:
         raise FileProblem(problem)
+    with contextlib.suppress(OSError):
+        mode = stat.S_IMODE(path.stat().st_mode)
     folder = path.parent
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
@@ -53,7 +72,7 @@ def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], object
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode)  # mkstemp makes 0600; an output is for sharing
+        os.chmod(tmp, mode)  # mkstemp makes 0600; a new output is for sharing
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
