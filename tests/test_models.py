@@ -87,7 +87,7 @@ def _arch(*layers):
     ((Flatten(), Dense(10), Activation("softmax"), Dense(3)), ["layer 3", "softmax", "last layer"]),
     ((Conv(0, (3, 3)), Flatten(), Dense(10)), ["layer 1", "filters"]),
     ((Conv(8, (3, 3)),), ["flat output"]),
-    ((Flatten(), Dense(10), Activation("swish")), ["layer 3", "activation must be one of"]),
+    ((Flatten(), Dense(10), Activation("mish")), ["layer 3", "activation must be one of"]),
 ])
 def test_invalid_architectures_name_the_layer(layers, words):
     with pytest.raises(ArchitectureError) as info:

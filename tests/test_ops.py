@@ -339,8 +339,19 @@ def test_activation_float32_and_unknown_kind():
     x = np.array([-2.0, 3.0], dtype=np.float32)
     for kind in ops.ACTIVATIONS:
         assert ops.activate(x, kind).dtype == np.float32, kind
-    with pytest.raises(ValueError, match="'swish'.*none, relu, leaky_relu, elu, tanh, sigmoid"):
-        ops.activate(x, "swish")
+    with pytest.raises(ValueError, match="'mish'.*none, relu, leaky_relu, elu, gelu, swish"):
+        ops.activate(x, "mish")
+
+
+@pytest.mark.parametrize("kind, reference", [
+    ("gelu", lambda t: torch.nn.functional.gelu(t)),  # exact (erf) gelu, as Keras's "gelu"
+    ("swish", lambda t: torch.nn.functional.silu(t)),
+])
+def test_gelu_and_swish_match_torch(kind, reference):
+    x = np.linspace(-12, 12, 2001)
+    ours = ops.activate(x, kind)
+    theirs = reference(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(ours, theirs, atol=1e-6)  # float32 precision
 
 
 # --------------------------------------------------------------------------- window_products

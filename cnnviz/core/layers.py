@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 import torch.nn.functional as F
 from torch import nn
 
@@ -45,6 +46,25 @@ LAYER_ACTIVATIONS = tuple(kind for kind in ops.ACTIVATIONS if kind != "none")
 POOL_KINDS = ops.POOL_KINDS
 NO_PARAMETERS = "no trainable parameters"
 ACTIVATION_NOTE = " “Activation function is used to introduce non-linearity in the system.”"
+
+
+def optional(default):
+    """A spec field written to files (Architecture.to_dict) only when it differs from its
+    default, so the headers of networks that do not use it stay as they always were."""
+    return field(default=default, metadata={"optional": True})
+
+
+def spec_dict(spec) -> dict:
+    """A spec as a weights header writes it: its fields, less optional ones at their default."""
+    from dataclasses import asdict, fields
+
+    out = asdict(spec)
+    for f in fields(spec):
+        if f.metadata.get("optional"):
+            value = out[f.name]
+            if (tuple(value) if isinstance(value, list) else value) == f.default:
+                del out[f.name]
+    return out
 
 
 class LayerError(ValueError):
@@ -129,6 +149,10 @@ class Conv:
     padding: tuple[int, int] = (0, 0)
     bias: bool = True  # Keras's use_bias=False (before batch norm, which adds its own β)
     type: str = field(default="conv", init=False)
+    # Grouped (depthwise when groups = input channels) and dilated convolutions, as Keras's
+    # DepthwiseConv2D, SeparableConv2D and dilation_rate make them.
+    groups: int = optional(1)
+    dilation: tuple[int, int] = optional((1, 1))
 
     base_name = "conv"
     makes_maps = True  # a conv block starts here (cnnviz.core.layer_cards.block_of)
@@ -138,7 +162,20 @@ class Conv:
     def label(self) -> str:
         return (f"Conv {self.filters} {self.kernel[0]}{TIMES}{self.kernel[1]}"
                 f" s{fmt_pair(self.stride)} p{fmt_pair(self.padding)}"
-                + ("" if self.bias else " no bias"))
+                + ("" if self.bias else " no bias")
+                + (f" groups {self.groups}" if self.groups != 1 else "")
+                + (f" dilation {fmt_pair(self.dilation)}" if tuple(self.dilation) != (1, 1) else ""))
+
+    @property
+    def reach(self) -> tuple[int, int]:
+        """The rows and columns one output looks at: the kernel, spread by the dilation."""
+        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))  # type: ignore[return-value]
+
+    @property
+    def plain(self) -> bool:
+        """An ordinary convolution: every filter sees every input map, with no gaps (the
+        views that draw one filter's weights over the input need this)."""
+        return self.groups == 1 and tuple(self.dilation) == (1, 1)
 
     def _check(self, in_shape) -> None:
         _needs_maps(in_shape, "a convolution")
@@ -151,12 +188,18 @@ class Conv:
             raise LayerError(f"stride must be 1 to {MAX_ARCH_STRIDE} and padding 0 to "
                              f"{MAX_ARCH_PADDING}, got stride {self.stride}, padding "
                              f"{self.padding}")
+        if not (isinstance(self.groups, int) and self.groups > 0
+                and in_shape[0] % self.groups == 0 and self.filters % self.groups == 0):
+            raise LayerError(f"groups must divide both the {in_shape[0]} input maps and the "
+                             f"{self.filters} filters, got {self.groups}")
+        if not all(isinstance(d, int) and 0 < d <= MAX_ARCH_STRIDE for d in self.dilation):
+            raise LayerError(f"dilation must be 1 to {MAX_ARCH_STRIDE}, got {self.dilation}")
 
     def output_shape(self, in_shape) -> tuple[int, ...]:
         self._check(in_shape)
         out = []
         for i, axis_name in ((0, "height"), (1, "width")):
-            size, k, p = in_shape[1 + i], self.kernel[i], self.padding[i]
+            size, k, p = in_shape[1 + i], self.reach[i], self.padding[i]
             if k > size + 2 * p:
                 raise LayerError(f"{axis_name}: kernel {k} is larger than the padded input "
                                  f"{size + 2 * p}")
@@ -166,41 +209,63 @@ class Conv:
 
     def floor_notes(self, in_shape) -> list[str]:
         """Why an output size was floored, per axis (none when both divide evenly)."""
-        return floor_notes(in_shape, self.kernel, self.stride, self.padding)
+        return floor_notes(in_shape, self.reach, self.stride, self.padding)
 
     def parameters(self, in_shape) -> int:
-        return ops.conv_params(self.kernel[0], self.kernel[1], in_shape[0], self.filters,
-                               self.bias)
+        return ops.conv_params(self.kernel[0], self.kernel[1], in_shape[0] // self.groups,
+                               self.filters, self.bias)
 
     def shape_formula(self, in_shape) -> str:
-        return _axes_formula(in_shape, self.output_shape(in_shape), self.kernel, self.stride,
+        text = _axes_formula(in_shape, self.output_shape(in_shape), self.reach, self.stride,
                              self.padding)
+        if tuple(self.dilation) != (1, 1):
+            text += (f" (the {fmt_pair(self.kernel)} kernel, dilated by "
+                     f"{fmt_pair(self.dilation)}, spans F = {fmt_pair(self.reach)})")
+        return text
 
     def param_formula(self, in_shape) -> str:
-        formula = conv_params_formula(self.kernel[0], self.kernel[1], in_shape[0], self.filters,
+        depth = in_shape[0] // self.groups
+        formula = conv_params_formula(self.kernel[0], self.kernel[1], depth, self.filters,
                                       self.bias)
+        seen = "" if self.groups == 1 else f" (each filter sees {depth} of the {in_shape[0]} maps)"
         if not self.bias:
-            return f"(height × width × depth) × filters (no bias) = {formula}"
-        return f"((height × width × depth) + bias) × filters = {formula}"
+            return f"(height × width × depth) × filters (no bias) = {formula}{seen}"
+        return f"((height × width × depth) + bias) × filters = {formula}{seen}"
 
     def describe(self, in_shape) -> str:
         (kh, kw), c_in = self.kernel, in_shape[0]
-        return (f"Convolution: “a weighted sum of the pixel values of the image as the window "
+        bias = "one bias" if self.bias else "no bias"
+        if self.groups == 1:
+            sees = f"it looks at all {c_in} input map{'s' if c_in != 1 else ''} at once."
+        elif self.groups == c_in:
+            sees = (f"depthwise: each filter looks at one input map only "
+                    f"({self.filters // c_in} filter{'s' if self.filters // c_in != 1 else ''} "
+                    "per map), so the maps are not mixed here.")
+        else:
+            sees = (f"grouped: the {c_in} input maps are split into {self.groups} groups and "
+                    f"each filter looks at the {c_in // self.groups} maps of its group.")
+        text = (f"Convolution: “a weighted sum of the pixel values of the image as the window "
                 f"slides across the whole image”. Each of the {self.filters} filters holds "
-                f"{kh}×{kw}×{c_in} learned weights and one bias and makes one feature map; it "
-                f"looks at all {c_in} input map{'s' if c_in != 1 else ''} at once.")
+                f"{kh}×{kw}×{c_in // self.groups} learned weights and {bias} and makes one "
+                f"feature map; {sees}")
+        if tuple(self.dilation) != (1, 1):
+            text += (f" Dilated by {fmt_pair(self.dilation)}: the weights are spread out with "
+                     f"gaps, so each output sees a {fmt_pair(self.reach)} patch.")
+        return text
 
     step = ""  # (what it does to one channel of a block: the conv makes the channel)
 
     def build(self, in_shape) -> nn.Module:
         return nn.Conv2d(in_shape[0], self.filters, self.kernel, self.stride, self.padding,
-                         bias=self.bias)
+                         dilation=tuple(self.dilation), groups=self.groups, bias=self.bias)
 
 
-_ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU", "elu": "ELU", "tanh": "Tanh",
-                      "sigmoid": "Sigmoid", "softmax": "Softmax"}
+_ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU", "elu": "ELU", "gelu": "GELU",
+                      "swish": "Swish", "tanh": "Tanh", "sigmoid": "Sigmoid",
+                      "softmax": "Softmax"}
 _ACTIVATION_RULES = {"relu": "max(0, x)", "leaky_relu": "x if x > 0 else 0.01·x",
-                     "elu": "x if x > 0 else e^x − 1", "tanh": "tanh(x)",
+                     "elu": "x if x > 0 else e^x − 1", "gelu": "x·Φ(x)", "swish": "x·sigmoid(x)",
+                     "tanh": "tanh(x)",
                      "sigmoid": "1/(1 + e^(−x))", "softmax": "e^(z_i) / Σ_j e^(z_j)"}
 _ACTIVATION_WORDS = {
     "relu": "ReLU: “change all negative values to zero, leave all positive values alone”: "
@@ -208,18 +273,23 @@ _ACTIVATION_WORDS = {
     "leaky_relu": "Leaky ReLU: like ReLU, but negative values are multiplied by a small slope "
                   "(0.01) instead of set to zero.",
     "elu": "ELU (exponential linear unit): x for x > 0, e^x − 1 below zero.",
+    "gelu": "GELU: x·Φ(x), Φ the chance that a standard normal number is below x: close to "
+            "ReLU, but smooth, and slightly negative just below zero.",
+    "swish": "Swish (SiLU): x·sigmoid(x): close to ReLU for large |x|, smooth near zero.",
     "tanh": "Tanh: “its output always lies between −1 and 1 no matter what inputs are”.",
     "sigmoid": "Sigmoid: “its output always lies between 0 and 1 no matter what inputs are”.",
 }
-_ACTIVATION_MODULES = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "elu": nn.ELU,
+_ACTIVATION_MODULES = {"relu": nn.ReLU, "elu": nn.ELU, "gelu": nn.GELU, "swish": nn.SiLU,
                        "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
                        "softmax": lambda: nn.Softmax(dim=1)}
+LEAKY_SLOPE = 0.01  # torch's default negative slope (Keras's LeakyReLU layer: 0.3)
 
 
 @dataclass(frozen=True)
 class Activation(_KeepsShape):
     kind: str = "relu"
     type: str = field(default="activation", init=False)
+    slope: float = optional(LEAKY_SLOPE)  # leaky ReLU's slope below zero
 
     makes_maps = False
 
@@ -234,24 +304,38 @@ class Activation(_KeepsShape):
 
     @property
     def label(self) -> str:
-        return _ACTIVATION_LABELS.get(self.kind, self.kind)
+        label = _ACTIVATION_LABELS.get(self.kind, self.kind)
+        return f"{label} {self.slope:g}" if self.slope != LEAKY_SLOPE else label
 
     @property
     def rule(self) -> str:
         """What it computes, as a formula ('max(0, x)')."""
+        if self.kind == "leaky_relu":
+            return f"x if x > 0 else {self.slope:g}·x"
         return _ACTIVATION_RULES.get(self.kind, self.kind)
 
     def output_shape(self, in_shape) -> tuple[int, ...]:
         if self.kind not in LAYER_ACTIVATIONS:
             raise LayerError(f"activation must be one of {', '.join(LAYER_ACTIVATIONS)}, got "
                              f"{self.kind!r}")
+        if not (isinstance(self.slope, (int, float)) and 0.0 <= self.slope < 1.0) \
+                or (self.slope != LEAKY_SLOPE and self.kind != "leaky_relu"):
+            raise LayerError(f"a slope (0 to below 1) belongs to leaky_relu only, got "
+                             f"{self.slope!r} on {self.kind}")
         return tuple(in_shape)
 
     def describe(self, in_shape) -> str:
         if self.ends_network:  # the lecture's reason for activations is not what softmax is for
             return (f"Softmax: turns the {in_shape[0]} scores into probabilities that add up "
                     f"to 1: p_i = {self.rule}. The largest is the network's answer.")
-        return _ACTIVATION_WORDS.get(self.kind, f"Activation {self.kind}.") + ACTIVATION_NOTE
+        words = _ACTIVATION_WORDS.get(self.kind, f"Activation {self.kind}.")
+        if self.kind == "leaky_relu":
+            words = words.replace("(0.01)", f"({self.slope:g})")
+        return words + ACTIVATION_NOTE
+
+    def apply(self, values) -> np.ndarray:
+        """The activation on numbers (numpy), as the layer computes it."""
+        return ops.activate(values, self.kind, negative_slope=self.slope)
 
     @property
     def step(self) -> str:
@@ -259,6 +343,8 @@ class Activation(_KeepsShape):
         return self.rule
 
     def build(self, in_shape) -> nn.Module:
+        if self.kind == "leaky_relu":
+            return nn.LeakyReLU(self.slope)
         return _ACTIVATION_MODULES[self.kind]()
 
 
@@ -402,9 +488,30 @@ class Dropout(_KeepsShape):
         return nn.Dropout(self.p)
 
 
+class _ChannelsLast(nn.Module):
+    """Keras's layout for flat vectors: (B, C, H, W) read as (B, H, W, C) before
+    flattening or reshaping (a network read from a Keras file flattens as Keras did)."""
+
+    def __init__(self, shape: tuple[int, ...] | None):
+        super().__init__()
+        self.shape = shape  # the target in Keras's order, or None to flatten
+
+    def forward(self, x):
+        if x.ndim == 4:
+            x = x.permute(0, 2, 3, 1)
+        x = x.reshape(x.shape[0], -1) if self.shape is None else x.reshape(x.shape[0], *self.shape)
+        return x.permute(0, 3, 1, 2) if x.ndim == 4 else x
+
+
+_ORDERS = ("chw", "hwc")
+
+
 @dataclass(frozen=True)
 class Flatten(_NoParameters):
     type: str = field(default="flatten", init=False)
+    # "chw": channel after channel (torch); "hwc": pixel after pixel, each pixel's channels
+    # together (Keras's channels-last order)
+    order: str = optional("chw")
 
     base_name = "flatten"
     label = "Flatten"
@@ -412,6 +519,8 @@ class Flatten(_NoParameters):
     ends_network = False
 
     def output_shape(self, in_shape) -> tuple[int, ...]:
+        if self.order not in _ORDERS:
+            raise LayerError(f"flatten's order is chw or hwc, got {self.order!r:.20}")
         return (int(np.prod(in_shape)),)
 
     def shape_formula(self, in_shape) -> str:
@@ -422,14 +531,256 @@ class Flatten(_NoParameters):
         return f"{h} {TIMES} {w} {TIMES} {c} = {fmt_count(n)} numbers in one row"
 
     def describe(self, in_shape) -> str:
+        order = (" Pixel by pixel, each pixel's channels side by side, as Keras lays them "
+                 "out." if self.order == "hwc" else "")
         return ("Flatten: lays the feature maps end to end as one long list of numbers for the "
                 "fully connected layers (in the lecture's deep CNN: 12 × 12 × 64 = 9,216). "
-                "Nothing is computed.")
+                "Nothing is computed." + order)
 
     step = ""
 
     def build(self, in_shape) -> nn.Module:
-        return nn.Flatten()
+        return _ChannelsLast(None) if self.order == "hwc" else nn.Flatten()
+
+
+@dataclass(frozen=True)
+class Reshape(_NoParameters):
+    """Keras's Reshape: the same numbers in another shape, read and written in Keras's
+    channels-last order. shape: the output in cnnviz's layout, (C, H, W) or (N,)."""
+
+    shape: tuple[int, ...]
+    type: str = field(default="reshape", init=False)
+
+    base_name = "reshape"
+    makes_maps = False
+    ends_network = False
+
+    @property
+    def label(self) -> str:
+        return f"Reshape {fmt_shape(self.shape)}"
+
+    def output_shape(self, in_shape) -> tuple[int, ...]:
+        shape = tuple(self.shape)
+        if len(shape) not in (1, 3) or not all(isinstance(v, int) and v > 0 for v in shape):
+            raise LayerError(f"a reshape gives (C, H, W) maps or N numbers, not {shape}")
+        if int(np.prod(shape)) != int(np.prod(in_shape)):
+            raise LayerError(f"{fmt_shape(in_shape)} has {int(np.prod(in_shape)):,} numbers; "
+                             f"{fmt_shape(shape)} needs {int(np.prod(shape)):,}")
+        return shape
+
+    def shape_formula(self, in_shape) -> str:
+        return f"{fmt_shape(in_shape)} → {fmt_shape(self.shape)} (the same {fmt_count(int(np.prod(in_shape)))} numbers)"
+
+    def describe(self, in_shape) -> str:
+        return (f"Reshape: the same {fmt_count(int(np.prod(in_shape)))} numbers laid out as "
+                f"{fmt_shape(self.shape)}, in Keras's order. Nothing is computed.")
+
+    step = ""
+
+    def build(self, in_shape) -> nn.Module:
+        c_last = (self.shape[1], self.shape[2], self.shape[0]) if len(self.shape) == 3 \
+            else tuple(self.shape)
+        return _ChannelsLast(c_last)
+
+
+@dataclass(frozen=True)
+class Pad(_NoParameters):
+    """Zeros around the maps, as many as given on each side (Keras's ZeroPadding2D, and
+    'same' padding where it pads one more at the bottom or right)."""
+
+    top: int = 1
+    bottom: int = 1
+    left: int = 1
+    right: int = 1
+    type: str = field(default="pad", init=False)
+
+    base_name = "pad"
+    makes_maps = False
+    ends_network = False
+
+    @property
+    def label(self) -> str:
+        sides = (self.top, self.bottom, self.left, self.right)
+        if len(set(sides)) == 1:
+            return f"ZeroPad {self.top}"
+        return f"ZeroPad t{self.top} b{self.bottom} l{self.left} r{self.right}"
+
+    def output_shape(self, in_shape) -> tuple[int, ...]:
+        _needs_maps(in_shape, "padding")
+        sides = (self.top, self.bottom, self.left, self.right)
+        if not all(isinstance(v, int) and 0 <= v <= MAX_ARCH_PADDING for v in sides):
+            raise LayerError(f"padding must be 0 to {MAX_ARCH_PADDING} on each side, got {sides}")
+        c, h, w = in_shape
+        return (c, h + self.top + self.bottom, w + self.left + self.right)
+
+    def shape_formula(self, in_shape) -> str:
+        c, h, w = in_shape
+        _, oh, ow = self.output_shape(in_shape)
+        return (f"{h} + {self.top} + {self.bottom} = {oh} rows, {w} + {self.left} + "
+                f"{self.right} = {ow} columns, so {fmt_shape((c, oh, ow))}")
+
+    def describe(self, in_shape) -> str:
+        return (f"Zero padding: adds rows and columns of zeros around each map ({self.top} "
+                f"above, {self.bottom} below, {self.left} left, {self.right} right), so the next "
+                "convolution can reach the edges. Nothing is learned.")
+
+    step = "zeros added around the map"
+
+    def build(self, in_shape) -> nn.Module:
+        return nn.ZeroPad2d((self.left, self.right, self.top, self.bottom))
+
+
+class _GlobalPool(nn.Module):
+    def __init__(self, kind: str):
+        super().__init__()
+        self.kind = kind
+
+    def forward(self, x):
+        return x.amax(dim=(2, 3)) if self.kind == "max" else x.mean(dim=(2, 3))
+
+
+@dataclass(frozen=True)
+class GlobalPool(_NoParameters):
+    """One number per map: its largest value or its average (Keras's GlobalMaxPooling2D
+    and GlobalAveragePooling2D), instead of Flatten."""
+
+    kind: str = "avg"
+    type: str = field(default="globalpool", init=False)
+
+    base_name = "gpool"
+    makes_maps = False
+    ends_network = False
+
+    @property
+    def label(self) -> str:
+        return f"Global{self.kind.capitalize()}Pool"
+
+    def output_shape(self, in_shape) -> tuple[int, ...]:
+        _needs_maps(in_shape, "global pooling")
+        if self.kind not in ("max", "avg"):
+            raise LayerError(f"global pooling is max or avg, got {self.kind!r:.20}")
+        return (in_shape[0],)
+
+    def shape_formula(self, in_shape) -> str:
+        c, h, w = in_shape
+        return f"each {h}{TIMES}{w} map → 1 number, so {c}"
+
+    def describe(self, in_shape) -> str:
+        keeps = "largest" if self.kind == "max" else "average"
+        return (f"Global {self.kind} pooling: each of the {in_shape[0]} maps becomes one number, "
+                f"its {keeps} value, wherever in the map it is; it replaces Flatten, so the "
+                "dense layer after it sees one number per feature.")
+
+    @property
+    def step(self) -> str:
+        return f"the map's {'largest' if self.kind == 'max' else 'average'} value"
+
+    def build(self, in_shape) -> nn.Module:
+        return _GlobalPool(self.kind)
+
+
+class _SlopedReLU(nn.Module):
+    """PReLU with its slopes shaped as given ((C, 1, 1): one per channel; (C, H, W): one per
+    value; (1,): one for all), as Keras's PReLU shares them."""
+
+    def __init__(self, shape: tuple[int, ...]):
+        super().__init__()
+        self.weight = nn.Parameter(torch.full(shape, 0.25))
+
+    def forward(self, x):
+        return torch.where(x >= 0, x, self.weight * x)
+
+
+_PRELU_SHARING = ("one", "channel", "each")
+
+
+@dataclass(frozen=True)
+class PReLU(_KeepsShapeWithParameters):
+    """ReLU with a learned slope below zero: one for the layer, one per channel, or one
+    per value (Keras's PReLU with shared_axes [1, 2, 3], [1, 2], or none)."""
+
+    slopes: str = "channel"
+    type: str = field(default="prelu", init=False)
+
+    base_name = "prelu"
+    makes_maps = False
+    ends_network = False
+
+    @property
+    def label(self) -> str:
+        return "PReLU" if self.slopes == "channel" else f"PReLU ({self.slopes} slope"  \
+            + ("s)" if self.slopes == "each" else ")")
+
+    def slope_shape(self, in_shape) -> tuple[int, ...]:
+        if self.slopes == "one":
+            return (1,)
+        if self.slopes == "each":
+            return tuple(in_shape)
+        return (in_shape[0],) + (1,) * (len(in_shape) - 1)
+
+    def output_shape(self, in_shape) -> tuple[int, ...]:
+        if self.slopes not in _PRELU_SHARING:
+            raise LayerError(f"PReLU's slopes are one of {', '.join(_PRELU_SHARING)}, got "
+                             f"{self.slopes!r:.20}")
+        return tuple(in_shape)
+
+    def parameters(self, in_shape) -> int:
+        return int(np.prod(self.slope_shape(in_shape)))
+
+    def param_formula(self, in_shape) -> str:
+        n = self.parameters(in_shape)
+        return {"one": "one slope for the whole layer = 1",
+                "channel": f"one slope per channel = {fmt_count(n)}",
+                "each": f"one slope per value, {fmt_shape(in_shape)} = {fmt_count(n)}"}[self.slopes]
+
+    def describe(self, in_shape) -> str:
+        return ("PReLU (parametric ReLU): x above zero, a·x below, where the slope a is learned "
+                "in training instead of fixed at 0 (ReLU) or 0.01 (leaky ReLU)." + ACTIVATION_NOTE)
+
+    step = "x if x > 0 else a·x (a learned)"
+
+    def build(self, in_shape) -> nn.Module:
+        return _SlopedReLU(self.slope_shape(in_shape))
+
+
+NORMALIZE_EPS = 1e-7  # Keras's backend epsilon: the smallest √variance it divides by
+
+
+class _Normalize(nn.Module):
+    def __init__(self, channels: int, dims: int):
+        super().__init__()
+        shape = (channels,) + (1,) * (dims - 1)
+        self.register_buffer("mean", torch.zeros(shape))
+        self.register_buffer("variance", torch.ones(shape))
+
+    def forward(self, x):
+        return (x - self.mean) / self.variance.sqrt().clamp_min(NORMALIZE_EPS)
+
+
+@dataclass(frozen=True)
+class Normalize(_KeepsShape):
+    """(x − mean) / √variance per channel, with a mean and variance measured on the
+    training data before training (Keras's Normalization layer, after adapt())."""
+
+    type: str = field(default="normalize", init=False)
+
+    base_name = "norm"
+    label = "Normalize"
+    makes_maps = False
+    ends_network = False
+
+    def output_shape(self, in_shape) -> tuple[int, ...]:
+        return tuple(in_shape)
+
+    def describe(self, in_shape) -> str:
+        return ("Normalization: subtracts the mean and divides by the standard deviation "
+                "measured on the training pictures, per channel, so the numbers the first "
+                "layer sees are centred on 0. Nothing is learned in training.")
+
+    step = "(x − mean) / √variance"
+
+    def build(self, in_shape) -> nn.Module:
+        return _Normalize(in_shape[0], len(in_shape))
 
 
 @dataclass(frozen=True)
@@ -474,9 +825,97 @@ class Dense:
         return nn.Linear(in_shape[0], self.units)
 
 
-LayerSpec = Conv | Activation | Pool | BatchNorm | Dropout | Flatten | Dense
-SPEC_TYPES = {"conv": Conv, "activation": Activation, "pool": Pool, "batchnorm": BatchNorm,
-              "dropout": Dropout, "flatten": Flatten, "dense": Dense}
+class _Sum(nn.Module):
+    def forward(self, *xs):
+        out = xs[0]
+        for x in xs[1:]:
+            out = out + x
+        return out
 
-__all__ = ["floor_notes", "LAYER_ACTIVATIONS", "POOL_KINDS", "SPEC_TYPES", "Activation", "BatchNorm",
-           "Conv", "Dense", "Dropout", "Flatten", "LayerError", "LayerSpec", "MinPool2d", "Pool"]
+
+class _Join(nn.Module):
+    def forward(self, *xs):
+        return torch.cat(xs, dim=1)
+
+
+def _shapes_text(in_shapes) -> str:
+    return " and ".join(fmt_shape(s) for s in in_shapes)
+
+
+@dataclass(frozen=True)
+class Add(_NoParameters):
+    """Adds the outputs of two or more layers of the same shape, value by value (Keras's
+    Add: the shortcut of a residual block). Its input is a tuple of shapes."""
+
+    type: str = field(default="add", init=False)
+
+    base_name = "add"
+    label = "Add"
+    makes_maps = False
+    ends_network = False
+    joins = True  # takes several layers' outputs
+
+    def output_shape(self, in_shapes) -> tuple[int, ...]:
+        shapes = [tuple(s) for s in in_shapes]
+        if len(shapes) < 2 or len(set(shapes)) != 1:
+            raise LayerError(f"add needs two or more inputs of one shape, got {_shapes_text(shapes)}")
+        return shapes[0]
+
+    def shape_formula(self, in_shapes) -> str:
+        return f"{_shapes_text(in_shapes)} → {fmt_shape(self.output_shape(in_shapes))} (value by value)"
+
+    def describe(self, in_shapes) -> str:
+        return (f"Add: the {len(in_shapes)} inputs added value by value. In a residual block "
+                "one input is the block's own input (the shortcut), so the layers between "
+                "only learn what to change.")
+
+    step = "inputs added value by value"
+
+    def build(self, in_shapes) -> nn.Module:
+        return _Sum()
+
+
+@dataclass(frozen=True)
+class Concat(_NoParameters):
+    """Stacks the outputs of two or more layers along the channels (maps of one size), or
+    end to end (flat vectors): Keras's Concatenate on its last axis."""
+
+    type: str = field(default="concat", init=False)
+
+    base_name = "concat"
+    label = "Concatenate"
+    makes_maps = False
+    ends_network = False
+    joins = True
+
+    def output_shape(self, in_shapes) -> tuple[int, ...]:
+        shapes = [tuple(s) for s in in_shapes]
+        if len(shapes) < 2 or len({s[1:] for s in shapes}) != 1:
+            raise LayerError(f"concatenate needs two or more inputs that differ only in "
+                             f"channels, got {_shapes_text(shapes)}")
+        return (sum(s[0] for s in shapes),) + shapes[0][1:]
+
+    def shape_formula(self, in_shapes) -> str:
+        return f"{_shapes_text(in_shapes)} → {fmt_shape(self.output_shape(in_shapes))}"
+
+    def describe(self, in_shapes) -> str:
+        return (f"Concatenate: the {len(in_shapes)} inputs side by side, their channels "
+                "(or numbers) one after the other. Nothing is computed.")
+
+    step = "inputs stacked"
+
+    def build(self, in_shapes) -> nn.Module:
+        return _Join()
+
+
+LayerSpec = (Conv | Activation | Pool | BatchNorm | Dropout | Flatten | Dense | Pad | GlobalPool
+             | PReLU | Normalize | Reshape | Add | Concat)
+SPEC_TYPES = {"conv": Conv, "activation": Activation, "pool": Pool, "batchnorm": BatchNorm,
+              "dropout": Dropout, "flatten": Flatten, "dense": Dense, "pad": Pad,
+              "globalpool": GlobalPool, "prelu": PReLU, "normalize": Normalize,
+              "reshape": Reshape, "add": Add, "concat": Concat}
+
+__all__ = ["floor_notes", "LAYER_ACTIVATIONS", "POOL_KINDS", "SPEC_TYPES", "Activation", "Add",
+           "BatchNorm", "Concat", "Conv", "Dense", "Dropout", "Flatten", "GlobalPool",
+           "LayerError", "LayerSpec", "MinPool2d", "Normalize", "Pad", "PReLU", "Pool", "Reshape",
+           "optional", "spec_dict"]

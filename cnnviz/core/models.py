@@ -8,7 +8,7 @@ Shapes are (C, H, W) for feature maps and (N,) after Flatten.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -25,10 +25,15 @@ from .layers import (
     Dense,
     Dropout,
     Flatten,
+    GlobalPool,
     LayerError,
     LayerSpec,
     MinPool2d,
+    Pad,
     Pool,
+    PReLU,
+    Reshape,
+    spec_dict,
 )
 from .limits import MAX_ARCH_LAYERS, MAX_ARCH_PARAMETERS, MAX_LAYER_VALUES
 from .network import InputSpec, default_class_names, probabilities
@@ -53,16 +58,32 @@ class Architecture:
     # plain [0, 1] image the user sees.
     input_mean: float = 0.0
     input_std: float = 1.0
+    # What each layer reads, for a network that is not one chain (a residual block, joined
+    # branches): per layer, the indices of its inputs (0: the network's input, k: layer k's
+    # output, counting from 1). None: each layer reads the one before it.
+    sources: tuple[tuple[int, ...], ...] | None = None
+
+    @property
+    def is_chain(self) -> bool:
+        """Each layer reads the one before it (what the editor and the text form can say)."""
+        return self.sources is None
+
+    def sources_of(self, index: int) -> tuple[int, ...]:
+        """What layer `index` (from 0) reads: indices into [input, layer 1, layer 2, ...]."""
+        return (index,) if self.sources is None else self.sources[index]
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "name": self.name,
             "description": self.description,
             "input_shape": list(self.input_shape),
             "input_mean": self.input_mean,
             "input_std": self.input_std,
-            "layers": [asdict(layer) for layer in self.layers],
+            "layers": [spec_dict(layer) for layer in self.layers],
         }
+        if self.sources is not None:
+            out["sources"] = [list(s) for s in self.sources]
+        return out
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict())
@@ -82,7 +103,8 @@ class Architecture:
                        description=str(data.get("description", ""))[:1000],
                        layers=layers, input_shape=shape,  # type: ignore[arg-type]
                        input_mean=float(data.get("input_mean", 0.0)),
-                       input_std=float(data.get("input_std", 1.0)))
+                       input_std=float(data.get("input_std", 1.0)),
+                       sources=_sources_from(data.get("sources"), len(layers)))
         except ArchitectureError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -114,6 +136,22 @@ def _pair(value) -> tuple[int, int]:
     return int(value), int(value)
 
 
+def _sources_from(value, count: int) -> tuple[tuple[int, ...], ...] | None:
+    """A header's "sources": one list of earlier layer numbers per layer (checked)."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != count:
+        raise ArchitectureError("sources must list, for every layer, what it reads")
+    out = []
+    for i, entry in enumerate(value):
+        if not (isinstance(entry, list) and 0 < len(entry) <= MAX_ARCH_LAYERS
+                and all(type(v) is int and 0 <= v <= i for v in entry)):
+            raise ArchitectureError(f"layer {i + 1}: its sources must be numbers of earlier "
+                                    f"layers (0 is the input), got {entry!r:.60}")
+        out.append(tuple(entry))
+    return tuple(out)
+
+
 def _layer_from_dict(index: int, d) -> LayerSpec:
     if not isinstance(d, dict) or d.get("type") not in SPEC_TYPES:
         raise ArchitectureError(f"layer {index + 1}: unknown layer type {d!r:.80}")
@@ -124,9 +162,10 @@ def _layer_from_dict(index: int, d) -> LayerSpec:
             if not isinstance(bias, bool):
                 raise ValueError(f"bias must be true or false, got {bias!r:.20}")
             return Conv(int(d["filters"]), _pair(d.get("kernel", 3)), _pair(d.get("stride", 1)),
-                        _pair(d.get("padding", 0)), bias)
+                        _pair(d.get("padding", 0)), bias, groups=int(d.get("groups", 1)),
+                        dilation=_pair(d.get("dilation", 1)))
         if kind == "activation":
-            return Activation(str(d.get("kind", "relu")))
+            return Activation(str(d.get("kind", "relu")), slope=float(d.get("slope", 0.01)))
         if kind == "pool":
             return Pool(str(d.get("kind", "max")), int(d.get("size", 2)), int(d.get("stride", 2)))
         if kind == "dropout":
@@ -135,6 +174,19 @@ def _layer_from_dict(index: int, d) -> LayerSpec:
             return Dense(int(d["units"]))
         if kind == "batchnorm":
             return BatchNorm(float(d.get("eps", 1e-5)))
+        if kind == "flatten":
+            return Flatten(str(d.get("order", "chw")))
+        if kind == "pad":
+            return Pad(*(int(d[side]) for side in ("top", "bottom", "left", "right")))
+        if kind == "globalpool":
+            return GlobalPool(str(d.get("kind", "avg")))
+        if kind == "prelu":
+            return PReLU(str(d.get("slopes", "channel")))
+        if kind == "reshape":
+            shape = d["shape"]
+            if not isinstance(shape, list) or len(shape) not in (1, 3):
+                raise ValueError(f"a reshape's shape is (C, H, W) or (N,), got {shape!r:.40}")
+            return Reshape(tuple(int(v) for v in shape))
         return SPEC_TYPES[kind]()
     except (KeyError, TypeError, ValueError) as exc:
         raise ArchitectureError(f"layer {index + 1} ({kind}): {exc}") from None
@@ -250,6 +302,9 @@ class LayerInfo:
     in_shape: tuple[int, ...] = ()  # what the layer takes
     # Output sizes that were floored, like PyTorch and Keras do, in words (conv and pooling)
     notes: tuple[str, ...] = ()
+    # What it reads, for a network that is not one chain: the names of its inputs ("input"
+    # or layer names). Empty: the layer before it.
+    inputs: tuple[str, ...] = ()
 
 
 def _layer_names(layers) -> list[str]:
@@ -263,8 +318,10 @@ def _layer_names(layers) -> list[str]:
     return names
 
 
-def _layer_info(name: str, spec: LayerSpec, in_shape: tuple[int, ...]) -> LayerInfo:
-    """One layer's summary; LayerError (from the spec) when the numbers do not fit."""
+def _layer_info(name: str, spec: LayerSpec, in_shape: tuple[int, ...],
+                inputs: tuple[str, ...] = ()) -> LayerInfo:
+    """One layer's summary; LayerError (from the spec) when the numbers do not fit.
+    in_shape: for a layer that joins several (add, concatenate), the tuple of their shapes."""
     out = tuple(spec.output_shape(in_shape))
     values = int(np.prod(out, dtype=np.int64))
     if values > MAX_LAYER_VALUES:  # a hostile header must not make predict allocate GBs
@@ -272,7 +329,7 @@ def _layer_info(name: str, spec: LayerSpec, in_shape: tuple[int, ...]) -> LayerI
                          f"than the {MAX_LAYER_VALUES:,} cnnviz allows per layer")
     notes = getattr(spec, "floor_notes", None)
     return LayerInfo(name, spec.type, spec.label, out, spec.parameters(in_shape), spec,
-                     tuple(in_shape), tuple(notes(in_shape)) if notes else ())
+                     tuple(in_shape), tuple(notes(in_shape)) if notes else (), inputs)
 
 
 def summarize(arch: Architecture) -> list[LayerInfo]:
@@ -281,12 +338,23 @@ def summarize(arch: Architecture) -> list[LayerInfo]:
     Raises ArchitectureError naming the first layer that cannot be built.
     """
     shape: tuple[int, ...] = tuple(arch.input_shape)
+    shapes = [shape]
+    names = ["input", *_layer_names(arch.layers)]
     infos = []
     total = 0
-    for index, (name, spec) in enumerate(zip(_layer_names(arch.layers), arch.layers)):
+    for index, (name, spec) in enumerate(zip(names[1:], arch.layers)):
         where = f"layer {index + 1} ({name})"
+        sources = arch.sources_of(index)
         try:
-            info = _layer_info(name, spec, shape)
+            if any(s > index for s in sources):
+                raise LayerError("it reads a layer that comes after it")
+            if getattr(spec, "joins", False) != (len(sources) > 1):
+                raise LayerError("only add and concatenate read several layers" if len(sources) > 1
+                                 else "add and concatenate need two or more layers to join")
+            shape = shapes[sources[0]] if len(sources) == 1 \
+                else tuple(shapes[s] for s in sources)
+            inputs = () if arch.is_chain else tuple(names[s] for s in sources)
+            info = _layer_info(name, spec, shape, inputs)
             if spec.ends_network and (len(shape) != 1
                                                          or index != len(arch.layers) - 1):
                 raise LayerError("softmax must be the last layer, after a dense layer")
@@ -297,6 +365,7 @@ def summarize(arch: Architecture) -> list[LayerInfo]:
             raise ArchitectureError(f"{where}: more than {MAX_ARCH_PARAMETERS:,} parameters")
         infos.append(info)
         shape = info.output_shape
+        shapes.append(shape)
     if len(shape) != 1:
         raise ArchitectureError("the network must end in a flat output (Flatten, Dense)")
     return infos
@@ -306,13 +375,22 @@ def parameter_count(arch: Architecture) -> int:
     return sum(info.parameters for info in summarize(arch))
 
 
+def _before(infos: list[LayerInfo], info: LayerInfo) -> str:
+    """The name of the layer before `info` ("input" for the first)."""
+    index = infos.index(info)
+    return infos[index - 1].name if index else "input"
+
+
 def format_summary(arch: Architecture) -> str:
     infos = summarize(arch)
     rows = [("Layer", "Type", "Output shape", "Params")]
     in_shape = "x".join(map(str, arch.input_shape))
     rows.append(("input", "Input", in_shape, "0"))
     for info in infos:
-        rows.append((info.name, info.label, "x".join(map(str, info.output_shape)),
+        label = info.label + (f" ← {' + '.join(info.inputs)}" if info.inputs and
+                              (len(info.inputs) > 1 or info.inputs[0] != _before(infos, info))
+                              else "")
+        rows.append((info.name, label, "x".join(map(str, info.output_shape)),
                      fmt_count(info.parameters)))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = [f"Model: {arch.name}"]
@@ -325,10 +403,16 @@ def format_summary(arch: Architecture) -> str:
     total = sum(i.parameters for i in infos)
     lines.append(f"Total parameters: {fmt_count(total)}")
     moving = sum(2 * i.in_shape[0] for i in infos if i.kind == "batchnorm")
-    if moving:  # Keras's summary and count_params() count them; torch's do not
-        lines.append(f"(Keras's count_params() says {fmt_count(total + moving)}: it also counts "
-                     f"batch norm's moving mean and variance, {fmt_count(moving)} numbers that "
-                     "are not trained)")
+    measured = sum(2 * i.in_shape[0] + 1 for i in infos if i.kind == "normalize")
+    if moving or measured:  # Keras's summary and count_params() count them; torch's do not
+        what = " and ".join(
+            w for w, n in (("batch norm's moving mean and variance", moving),
+                           ("the Normalization layer's mean, variance and count", measured)) if n)
+        lines.append(f"(Keras's count_params() says {fmt_count(total + moving + measured)}: it "
+                     f"also counts {what}, {fmt_count(moving + measured)} numbers that are not "
+                     "trained)")
+    if not arch.is_chain:
+        lines.append("Not one chain: a layer marked ← reads the layers named there.")
     floored = [f"  {info.name}, {note}" for info in infos for note in info.notes]
     if floored:
         lines += ["Floored sizes:"] + floored
@@ -357,10 +441,10 @@ class Network(nn.Module):
         self.input_spec = InputSpec(c, h, w)
         self.card: dict = card if card is not None else {}
         self.class_names = self.names_for_outputs(class_names)
-        shapes = [tuple(arch.input_shape)] + [i.output_shape for i in infos]
         self.layers = nn.ModuleDict()
-        for info, spec, in_shape in zip(infos, arch.layers, shapes):
-            self.layers[info.name] = spec.build(in_shape)
+        for info, spec in zip(infos, arch.layers):
+            self.layers[info.name] = spec.build(info.in_shape)
+        self._sources = [arch.sources_of(i) for i in range(len(infos))]
         self.ends_in_softmax = arch.layers[-1].ends_network
         self.register_buffer("input_mean", torch.tensor(arch.input_mean), persistent=False)
         self.register_buffer("input_std", torch.tensor(arch.input_std), persistent=False)
@@ -378,15 +462,24 @@ class Network(nn.Module):
             return [n[:60] for n in names]
         return default_class_names(outputs)
 
-    def _logit_layers(self):
-        items = list(self.layers.items())
-        return items[:-1] if self.ends_in_softmax else items
+    def _run(self, x: torch.Tensor, logits: bool = False):
+        """(name, output) for every layer, in order, from the normalised input x: each layer
+        fed what its sources say (the layer before it, in a chain). logits: stop before a
+        trailing softmax."""
+        outputs = [x]
+        layers = list(self.layers.items())
+        if logits and self.ends_in_softmax:
+            layers = layers[:-1]
+        for (name, layer), sources in zip(layers, self._sources):
+            h = layer(*(outputs[s] for s in sources))
+            outputs.append(h)
+            yield name, h
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) in [0, 1] -> (B, classes)
-        x = (x - self.input_mean) / self.input_std
-        for _, layer in self._logit_layers():
-            x = layer(x)
-        return x
+        out = (x - self.input_mean) / self.input_std
+        for _, h in self._run(out, logits=True):
+            out = h  # the last layer's output is the answer
+        return out
 
     @torch.no_grad()
     def trace(self, image: np.ndarray | torch.Tensor) -> list[tuple[str, np.ndarray]]:
@@ -402,9 +495,7 @@ class Network(nn.Module):
             raise ValueError(f"the network takes {'x'.join(map(str, self.input_spec.shape))} "
                              f"inputs, not {'x'.join(map(str, x.shape))}")
         outputs = [("input", x.numpy().copy())]
-        h = ((x - self.input_mean) / self.input_std)[None]
-        for name, layer in self.layers.items():
-            h = layer(h)
+        for name, h in self._run(((x - self.input_mean) / self.input_std)[None]):
             outputs.append((name, h[0].numpy().copy()))
         return outputs
 

@@ -417,7 +417,7 @@ def window_products(x, kernel, stride, padding, row: int, col: int) -> WindowPro
 
 # What a network layer can apply (cnnviz.core.models reads it from here), and what the
 # filter pipeline offers: the same functions, plus "none".
-LAYER_ACTIVATIONS = ("relu", "leaky_relu", "elu", "tanh", "sigmoid", "softmax")
+LAYER_ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "swish", "tanh", "sigmoid", "softmax")
 ACTIVATIONS = ("none", *LAYER_ACTIVATIONS)
 
 
@@ -430,6 +430,15 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
     # exp of -|x| never overflows: 1 / (1 + e) for x >= 0, e / (1 + e) for x < 0.
     e = np.exp(-np.abs(a))
     return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+def _erf(a: np.ndarray) -> np.ndarray:
+    """The error function (Abramowitz and Stegun 7.1.26, within 1.5e-7: float32's own
+    precision), without scipy."""
+    t = 1.0 / (1.0 + 0.3275911 * np.abs(a))
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027
+                                                                           + t * 1.061405429))))
+    return (np.sign(a) * (1.0 - poly * np.exp(-a * a))).astype(a.dtype, copy=False)
 
 
 def activate(x, kind: str, *, negative_slope: float = 0.01, alpha: float = 1.0) -> np.ndarray:
@@ -456,6 +465,10 @@ def activate(x, kind: str, *, negative_slope: float = 0.01, alpha: float = 1.0) 
         return np.where(a > 0, a, a.dtype.type(alpha) * np.expm1(np.minimum(a, 0)))
     if name == "tanh":
         return np.tanh(a)
+    if name == "gelu":  # x·Φ(x), Φ the standard normal's CDF (torch's and Keras's exact gelu)
+        return (0.5 * a * (1.0 + _erf(a / np.sqrt(2.0)))).astype(a.dtype, copy=False)
+    if name == "swish":  # x·sigmoid(x), also called SiLU
+        return a * _sigmoid(a)
     if name == "softmax":
         if a.ndim <= 2:
             return softmax(a.reshape(-1)).reshape(a.shape)
