@@ -332,11 +332,16 @@ class _BatchBar:
 
 
 class _EpochSaver:
-    """Prints each epoch and saves the weights after it, so a crash or Ctrl-C keeps the
-    last complete epoch; `saved_epoch` is the epoch really in the file."""
+    """Prints each epoch and saves the weights after it to the side file (OUT.partial.
+    safetensors), so a crash or Ctrl-C keeps the last complete epoch there and OUT is
+    untouched; finish() makes the side file OUT once the run is done. `saved_epoch` is
+    the epoch really in the side file."""
 
     def __init__(self, args, out: Path, card_facts: dict, bar: _BatchBar, held_out=None):
+        from .core.run_output import partial_path
+
         self.args, self.out, self.facts, self.bar = args, out, card_facts, bar
+        self.side = partial_path(out)
         self.held_out = held_out  # images never trained on: the verdict's threshold
         self.verdict_outliers = None  # drawn non-digits, made once
         self.verdict_views = None  # the held-out digits as users' pictures, made once
@@ -373,17 +378,30 @@ class _EpochSaver:
               f"train acc {res.train_accuracy:.4f}  test loss {res.test_loss:.4f}  "
               f"test acc {res.test_accuracy:.4f}  {res.seconds:.1f} s", flush=True)
         try:
-            save_weights(model, self.out, self.card())
+            save_weights(model, self.side, self.card())
         except FileProblem as exc:
-            raise CliError(f"cannot write {self.out}: {exc}") from None
+            raise CliError(f"cannot write {self.side}: {exc}; {self.kept()}") from None
         except OSError as exc:
-            raise CliError(f"cannot write {self.out}: {exc.strerror or exc}") from None
+            raise CliError(f"cannot write {self.side}: {exc.strerror or exc}; "
+                           f"{self.kept()}") from None
         self.saved_epoch = res.epoch
 
+    def finish(self) -> None:
+        """The run is done: its side file becomes OUT (atomically; the old OUT until then)."""
+        from .core.files import FileProblem
+        from .core.run_output import promote
+
+        try:
+            promote(self.out)
+        except FileProblem as exc:
+            raise CliError(f"cannot write {self.out}: {exc}; the trained model is in "
+                           f"{self.side}") from None
+
     def kept(self) -> str:
+        unchanged = f" ({self.out} is unchanged)" if self.out.exists() else ""
         if self.saved_epoch is None:
-            return "nothing written (no epoch finished saving)."
-        return f"kept epoch {self.saved_epoch} in {self.out}"
+            return f"nothing written (no epoch finished saving){unchanged}."
+        return f"kept epoch {self.saved_epoch} in {self.side}{unchanged}"
 
 
 def _card_facts(args, arch, config, train_images: int, device, processes=None) -> dict:
@@ -575,6 +593,7 @@ def _train(args, stop_requested) -> int:
             print(f"Stopped; {saver.kept()}", file=sys.stderr)
         return 130
     if leader:
+        saver.finish()
         print(f"Done in {result.seconds:.1f} s of training ({time.perf_counter() - started:.1f} "
               f"s since the command started); test accuracy "
               f"{result.epochs[-1].test_accuracy:.4f}. Wrote {out}")

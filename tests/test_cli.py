@@ -407,10 +407,11 @@ def test_ctrl_c_keeps_last_complete_epoch(tmp_path, mnist_test, inherited):
             proc.communicate()
     assert proc.returncode == 130, err
     assert "Traceback" not in err
-    card = load_weights(target).card
+    side = tmp_path / "stop.partial.safetensors"  # --out only once the run finishes
+    card = load_weights(side).card
     assert 1 <= card["epochs"] < 50
-    assert f"kept epoch {card['epochs']} in {target}" in err  # what is really on disk
-    assert [p.name for p in tmp_path.iterdir()] == ["stop.safetensors"]
+    assert f"kept epoch {card['epochs']} in {side}" in err  # what is really on disk
+    assert [p.name for p in tmp_path.iterdir()] == ["stop.partial.safetensors"]
 
 
 def test_ctrl_c_during_a_save_reports_the_epoch_on_disk(tmp_path, capsys, monkeypatch, mnist_test):
@@ -430,8 +431,10 @@ def test_ctrl_c_during_a_save_reports_the_epoch_on_disk(tmp_path, capsys, monkey
     assert main(["train", "--arch", "lecture-keras", "--epochs", "3", "--limit", "300",
                  "--no-augment", "--out", str(target)]) == 130
     err = capsys.readouterr().err
-    assert calls == [1, 2] and weights.load_weights(target).card["epochs"] == 1
-    assert f"kept epoch 1 in {target}" in err and "epoch 2" not in err
+    side = tmp_path / "w.partial.safetensors"
+    assert calls == [1, 2] and weights.load_weights(side).card["epochs"] == 1
+    assert f"kept epoch 1 in {side}" in err and "epoch 2" not in err
+    assert not target.exists()
 
 
 def test_exploding_loss_stops_training_without_saving_nan(tmp_path, capsys, mnist_test):

@@ -84,3 +84,51 @@ def test_filter_onto_a_read_only_output_is_one_line(tmp_path, capsys):
     assert out.returncode == 1 and one_line(out.stderr), out.stderr
     assert "read-only" in out.stderr
     assert target.read_bytes() == b"keep me"
+
+
+# ------------------------------------------------------------------ a stopped run's file
+
+TINY = ["--arch", "lecture-keras", "--limit", "64", "--batch-size", "32", "--no-augment",
+        "--outlier-exposure", "0", "--hold-out", "0"]
+
+
+def test_a_stopped_run_leaves_the_good_model_and_names_its_side_file(
+        tmp_path, capsys, monkeypatch, mnist_dir):
+    """Ctrl-C after the first epoch: the model that was at --out is still there; the
+    epoch went to OUT.partial.safetensors, which the one line names."""
+    import signal
+
+    from cnnviz import cli
+    from cnnviz.core.weights import load_weights
+
+    out = tmp_path / "good.safetensors"
+    out.write_bytes(b"a good model")
+    first_epoch = cli._EpochSaver.on_epoch
+
+    def then_ctrl_c(self, res, model):
+        first_epoch(self, res, model)
+        os.kill(os.getpid(), signal.SIGINT)  # as a user's Ctrl-C, after the epoch's save
+
+    monkeypatch.setattr(cli._EpochSaver, "on_epoch", then_ctrl_c)
+    got = run(capsys, "train", *TINY, "--epochs", "3", "--data-dir", mnist_dir,
+              "--out", str(out))
+    assert got.returncode == 130
+    assert out.read_bytes() == b"a good model"
+    side = tmp_path / "good.partial.safetensors"
+    assert one_line(got.stderr) and str(side) in got.stderr, got.stderr
+    assert load_weights(side).card["epochs"] == 1
+
+
+def test_a_finished_run_replaces_the_file_and_removes_the_side_file(tmp_path, capsys, mnist_dir):
+    from cnnviz.core.weights import load_weights
+
+    out = tmp_path / "good.safetensors"
+    out.write_bytes(b"an old model")
+    if os.name == "posix":
+        out.chmod(0o600)
+    got = run(capsys, "train", *TINY, "--epochs", "1", "--data-dir", mnist_dir, "--out", str(out))
+    assert got.returncode == 0, got.stderr
+    assert load_weights(out).card["epochs"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.safetensors"]
+    if os.name == "posix":
+        assert mode_of(out) == 0o600

@@ -1,6 +1,10 @@
-"""The file a training run writes (its weights after every epoch), made safe before the
-first epoch: checked by really writing into its folder, held by one run at a time, and
-cleared of the temporary files a killed save left behind.
+"""The file a training run writes, made safe before the first epoch: checked by really
+writing into its folder, held by one run at a time, and cleared of the temporary files a
+killed save left behind.
+
+The weights of every epoch go to a side file next to it (`partial_path`: OUT.partial.
+safetensors); OUT itself is replaced only when the run finishes (`promote`), so stopping
+a run never leaves an early epoch where a good model was.
 
 `cnnviz train` uses it; the training lab can too.
 """
@@ -10,16 +14,41 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from .files import FileProblem, output_problem
+from .files import FileProblem, output_problem, write_atomically
 
 PROBE_BYTES = 64 * 1024  # a save is ~1 MB; a folder that cannot take this cannot take that
 # A lock file that holds no process id yet is being written by a run starting now; one that
 # stays empty this long was left by a run killed in that instant.
 EMPTY_LOCK_STALE_SECONDS = 10.0
+
+
+def partial_path(path: str | os.PathLike) -> Path:
+    """Where a run keeps its epochs until it finishes: OUT.partial.safetensors next to OUT
+    (the stem, ".partial", the suffix: it is still a file cnnviz opens by its name)."""
+    path = Path(path).expanduser()
+    return path.with_name(f"{path.stem}.partial{path.suffix}")
+
+
+def promote(path: str | os.PathLike) -> Path:
+    """The finished run's side file becomes `path` (written atomically, so the old file
+    stays until the new one is complete, with the old file's permissions), then the side
+    file is removed. FileProblem in words."""
+    path = Path(path).expanduser()
+    side = partial_path(path)
+    try:
+        source = open(side, "rb")  # noqa: SIM115 (closed by "with source" below)
+    except OSError as exc:
+        raise FileProblem(f"cannot read {side.name}: {exc.strerror or exc}") from None
+    with source:
+        write_atomically(path, lambda fh: shutil.copyfileobj(source, fh))
+    with contextlib.suppress(OSError):
+        side.unlink()
+    return path
 
 
 def lock_path(path: str | os.PathLike) -> Path:
@@ -151,9 +180,10 @@ class OutputLock:
 
 
 def prepare_output(path: str | os.PathLike) -> list[Path]:
-    """With the lock held: remove what killed saves of `path` left. The removed files."""
+    """With the lock held: remove what killed saves of `path` (and of its side file)
+    left. The removed files."""
     removed = []
-    for part in leftover_parts(path):
+    for part in leftover_parts(path) + leftover_parts(partial_path(path)):
         with contextlib.suppress(OSError):
             part.unlink()
             removed.append(part)
