@@ -222,7 +222,10 @@ class MainWindow(QMainWindow):
             self.open_model_file(self._model_to_open)
             self._model_to_open = None
         self.state.set_model_loading(False)
-        if self.state.model is not None:
+        notice = getattr(self, "settings_notice", "")  # a settings file repaired at start
+        if notice:
+            self.statusBar().showMessage(notice, 30000)
+        elif self.state.model is not None:
             self.statusBar().showMessage("Ready: draw on the pad, or open or drop an image", 6000)
 
     def _connect(self) -> None:

@@ -4,10 +4,13 @@ checked when it is read: a hand-edited or old file can never stop (or crash) the
 
 from __future__ import annotations
 
+import sys
+
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import QGuiApplication
 
 from ..input.drawing_pad import MAX_BRUSH, MIN_BRUSH
+from .settings_file import check_settings_files
 
 
 def apply_default_geometry(window) -> None:
@@ -42,10 +45,23 @@ def _layout_bytes(s: QSettings, key: str) -> QByteArray | None:
     return None
 
 
+def open_settings(window) -> QSettings:
+    """The app's QSettings, made only after its files were checked (settings_file.py: a
+    value Qt would decode into an abort is left out, a FIFO moved aside); what was repaired
+    is said on the status bar (kept as window.settings_notice) and on stderr."""
+    messages = check_settings_files()
+    if messages:
+        text = " ".join(messages)
+        print(f"cnnviz: {text}", file=sys.stderr)
+        window.settings_notice = text
+        window.statusBar().showMessage(text, 30000)
+    return QSettings()
+
+
 def read_settings(window) -> None:
     """Every saved value is checked as it is read: one of the wrong type, out of range or
     unusable is dropped and the default used (the status bar says which)."""
-    s = QSettings()
+    s = open_settings(window)
     dropped: list[str] = []
 
     def note(key: str) -> None:
@@ -78,8 +94,9 @@ def read_settings(window) -> None:
         last_dir = ""
     window.last_dir = last_dir
     if dropped:
-        window.statusBar().showMessage("Saved settings that could not be used were reset: "
-                                       f"{', '.join(dropped)}.", 8000)
+        notice = getattr(window, "settings_notice", "")
+        window.statusBar().showMessage(f"{notice} Saved settings that could not be used were "
+                                       f"reset: {', '.join(dropped)}.".strip(), 8000)
     restore_explorers(window)
 
 
@@ -110,7 +127,7 @@ def _int(s: QSettings, key: str, default: int, low: int, high: int) -> int | Non
 
 
 def write_settings(window) -> None:
-    s = QSettings()
+    s = open_settings(window)
     s.setValue("window/geometry", window.saveGeometry())
     s.setValue("window/state", window.saveState())
     s.setValue("window/splitter", window.splitter.saveState())
