@@ -521,7 +521,7 @@ def _train(args, stop_requested) -> int:
     import torch
 
     from .core.distributed import join, launched_process, leave, nproc_problem
-    from .core.training import config_problem, train
+    from .core.training import batch_problem, config_problem, train
 
     started = time.perf_counter()
     arch, recipe = _train_architecture(args)
@@ -542,6 +542,9 @@ def _train(args, stop_requested) -> int:
     if config.optimizer != recipe.optimizer:
         config.adam_beta1 = 0.9
     problem = config_problem(config)  # the lab's checks too (the flags were checked above)
+    if problem is None:  # batch norm after a dense layer and one image a batch
+        problem = batch_problem(arch, config, args.limit,
+                                int(os.environ["WORLD_SIZE"]) if launched else args.nproc)
     if problem:
         raise CliError(problem)
     if args.nproc > 1 and not launched:

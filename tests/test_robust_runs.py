@@ -132,3 +132,59 @@ def test_a_finished_run_replaces_the_file_and_removes_the_side_file(tmp_path, ca
     assert sorted(p.name for p in tmp_path.iterdir()) == ["good.safetensors"]
     if os.name == "posix":
         assert mode_of(out) == 0o600
+
+
+# ------------------------------------------------------------------ a last batch of one
+
+DENSE_BN = "conv 4 3, relu, maxpool 2, flatten, dense 16, bn, relu, dense 10"
+
+
+def dense_bn_model():
+    from cnnviz.core.arch_text import resolve_architecture
+    from cnnviz.core.models import build_model
+
+    return build_model(resolve_architecture(DENSE_BN), seed=0)
+
+
+def test_a_last_batch_of_one_image_trains_with_batch_norm_after_dense(mnist_test):
+    """5 images in batches of 2: the last batch holds one image, which batch norm after a
+    dense layer cannot normalise ("Expected more than 1 value per channel"): it is left
+    out of that epoch (a different image each epoch, as the order is shuffled)."""
+    from cnnviz.core.training import TrainConfig, train
+
+    x, y = mnist_test
+    steps = []
+    result = train(dense_bn_model(), x[:5], y[:5],
+                   TrainConfig(epochs=2, batch_size=2, augment=False, outlier_exposure=0),
+                   on_batch=lambda b, total, loss: steps.append(total))
+    assert len(result.epochs) == 2 and not result.diverged
+    assert steps == [2, 2, 2, 2]  # two batches of two in each epoch
+
+
+def test_batch_size_one_with_batch_norm_after_dense_is_refused_in_words(tmp_path, capsys, mnist_dir):
+    got = run(capsys, "train", "--arch", DENSE_BN, "--batch-size", "1", "--outlier-exposure",
+              "0", "--limit", "10", "--epochs", "1", "--data-dir", mnist_dir,
+              "--out", str(tmp_path / "w.safetensors"))
+    assert got.returncode == 1 and one_line(got.stderr), got.stderr
+    assert "at least 2 images" in got.stderr and "Training" not in got.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_command_line_run_whose_last_batch_is_one_image_finishes(tmp_path, capsys, mnist_dir):
+    """`--batch-size 3 --outlier-exposure 0` on the 58,000 images left after the hold-out
+    (58,000 = 3 x 19,333 + 1) failed after an epoch's work; the same with --limit 7."""
+    got = run(capsys, "train", "--arch", DENSE_BN, "--batch-size", "3", "--outlier-exposure",
+              "0", "--limit", "7", "--hold-out", "0", "--epochs", "1", "--no-augment",
+              "--data-dir", mnist_dir, "--out", str(tmp_path / "w.safetensors"))
+    assert got.returncode == 0, got.stderr
+    assert (tmp_path / "w.safetensors").is_file()
+
+
+def test_batch_size_one_with_outlier_exposure_still_trains(mnist_test):
+    """Outlier exposure adds non-digits to every batch, so batch norm sees two images."""
+    from cnnviz.core.training import TrainConfig, train
+
+    x, y = mnist_test
+    result = train(dense_bn_model(), x[:3], y[:3],
+                   TrainConfig(epochs=1, batch_size=1, augment=False, outlier_exposure=0.5))
+    assert len(result.epochs) == 1

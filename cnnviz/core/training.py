@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from .divergence import DivergenceWatch
-from .models import Network
+from .models import Architecture, ArchitectureError, Network, summarize
 from .network import probabilities
 
 
@@ -313,9 +313,60 @@ def _share(n: int, parallel: Parallel | None) -> int:
     return max(1, math.ceil(n / parallel.world)) if parallel else n
 
 
-def _steps(images: int, batch_size: int, parallel: Parallel | None) -> int:
-    """Optimisation steps per epoch in each process."""
-    return max(1, math.ceil(_share(images, parallel) / _share(batch_size, parallel)))
+def one_image_cannot_train(arch: Architecture) -> bool:
+    """Whether a training batch of a single image cannot run through this network: a batch
+    norm layer that sees one value per channel for one image (after a dense layer, or on
+    1x1 maps) has no batch to take its mean and variance over (torch: "Expected more than
+    1 value per channel when training")."""
+    try:
+        infos = summarize(arch)
+    except ArchitectureError:  # said where the network is built
+        return False
+    return any(i.kind == "batchnorm" and int(np.prod(i.in_shape[1:], dtype=np.int64)) == 1
+               for i in infos)
+
+
+def _drops_one_image(arch: Architecture, config: TrainConfig) -> bool:
+    """Whether a batch of one image is left out: with outlier exposure every batch also
+    holds at least one drawn non-digit, so batch norm always sees two pictures."""
+    return config.outlier_exposure == 0 and one_image_cannot_train(arch)
+
+
+def _steps(images: int, batch_size: int, parallel: Parallel | None,
+           drop_one: bool = False) -> int:
+    """Optimisation steps per epoch in each process. drop_one: a last batch of a single
+    image is left out (batch norm cannot train on it); the order is shuffled every epoch,
+    so it is another image each time and none is never trained on."""
+    share, size = _share(images, parallel), _share(batch_size, parallel)
+    steps = max(1, math.ceil(share / size))
+    if drop_one and steps > 1 and share % size == 1:
+        steps -= 1
+    return steps
+
+
+def steps_per_epoch(arch: Architecture, images: int, config: TrainConfig) -> int:
+    """How many batches one epoch of train() has (one process)."""
+    return _steps(images, config.batch_size, None, _drops_one_image(arch, config))
+
+
+def batch_problem(arch: Architecture, config: TrainConfig, images: int | None = None,
+                  processes: int = 1) -> str | None:
+    """Why this network cannot train with these batches, in words (None when it can):
+    batch norm after a dense layer with one image in every batch (a batch size of 1, or
+    of 1 per process, or a single training image) and no outlier exposure."""
+    if not _drops_one_image(arch, config):
+        return None
+    size = math.ceil(config.batch_size / max(1, processes))
+    if size == 1:
+        per = f" per process ({config.batch_size} over {processes})" if processes > 1 else ""
+        return (f"a batch of 1 image{per} cannot train this network: its batch norm after a "
+                "dense layer normalises over the images of a batch and needs at least 2 "
+                "images; use a batch size of 2 or more (or outlier exposure, which adds "
+                "drawn non-digits to every batch)")
+    if images is not None and math.ceil(images / max(1, processes)) == 1:
+        return ("batch norm after a dense layer needs at least 2 images per batch to "
+                "normalise over; train on 2 images or more")
+    return None
 
 
 @dataclass
@@ -337,6 +388,7 @@ class _Run:
     watch: DivergenceWatch = field(default_factory=DivergenceWatch)  # for the whole run
     outliers: torch.Tensor | None = None  # outlier exposure's pictures (N, 1, 28, 28)
     parallel: Parallel | None = None
+    drop_one: bool = False  # a last batch of one image is left out (batch norm)
 
     @property
     def batch_size(self) -> int:
@@ -345,7 +397,7 @@ class _Run:
 
     @property
     def steps(self) -> int:
-        return _steps(len(self.x), self.config.batch_size, self.parallel)
+        return _steps(len(self.x), self.config.batch_size, self.parallel, self.drop_one)
 
     def order(self, epoch: int) -> torch.Tensor:
         if self.parallel is None:
@@ -443,6 +495,11 @@ def train(model: Network, train_images: np.ndarray, train_labels: np.ndarray,
     trains on its share of each epoch, and only the leader (rank 0) evaluates and gets
     on_batch and on_epoch, while the others wait for it.
     """
+    problem = batch_problem(model.arch, config, len(train_images),
+                            parallel.world if parallel else 1)
+    if problem:
+        raise ValueError(problem)
+    drop_one = _drops_one_image(model.arch, config)
     device = device or pick_device()
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed + (parallel.rank if parallel else 0))
@@ -460,7 +517,8 @@ def train(model: Network, train_images: np.ndarray, train_labels: np.ndarray,
     x_all = to_tensor(train_images)
     y_all = torch.as_tensor(np.asarray(train_labels, dtype=np.int64))
     x_test = to_tensor(test_images) if test_images is not None else None
-    opt, sched = _optimizer(net, config, _steps(len(x_all), config.batch_size, parallel))
+    opt, sched = _optimizer(net, config, _steps(len(x_all), config.batch_size, parallel,
+                                                drop_one))
     outliers = None
     if config.outlier_exposure > 0:  # drawn once per run, from the training stream only
         from .outliers import training_outliers
@@ -468,7 +526,7 @@ def train(model: Network, train_images: np.ndarray, train_labels: np.ndarray,
         outliers = to_tensor(training_outliers(outlier_pool_size(len(x_all)),
                                                config.outlier_dataset, config.seed))
     run = _Run(model, net, config, x_all, y_all, device, gen, opt, sched, on_batch, should_stop,
-               outliers=outliers, parallel=parallel)
+               outliers=outliers, parallel=parallel, drop_one=drop_one)
 
     result = TrainResult()
     started = time.perf_counter()

@@ -32,7 +32,6 @@ the weights of the last complete epoch in the child and in the parent (`last_wei
 from __future__ import annotations
 
 import contextlib
-import math
 import multiprocessing as mp
 import os
 import queue
@@ -123,9 +122,10 @@ class TrainingJob:
         if self.state != "new":
             raise TrainingJobError("this job has already been started; make a new one")
         from .data import DATASETS, find_file, missing_message
-        from .training import config_problem
+        from .training import batch_problem, config_problem
 
-        problem = config_problem(self.config)
+        problem = config_problem(self.config) or batch_problem(self.architecture, self.config,
+                                                               self.limit)
         if problem is None and self.dataset not in DATASETS:
             problem = f"unknown dataset {self.dataset!r} (known: {', '.join(DATASETS)})"
         if problem is None and self.limit is not None and self.limit < 1:
@@ -425,7 +425,7 @@ class _Child:
 
         from .data import DataError, load_split
         from .models import Network
-        from .training import TrainConfig, resolve_device, to_tensor, train
+        from .training import TrainConfig, resolve_device, steps_per_epoch, to_tensor, train
 
         setup = self.setup
         torch.set_num_threads(setup.threads)
@@ -459,7 +459,7 @@ class _Child:
                 self.emit("error", message=f"the starting weights do not fit this network "
                                            f"({str(exc).splitlines()[0]})", kind="bad_setting")
                 return
-        self.batches_per_epoch = max(1, math.ceil(len(x_train) / config.batch_size))
+        self.batches_per_epoch = steps_per_epoch(arch, len(x_train), config)
         self.emit("started", train_images=int(len(x_train)), test_images=int(len(x_test)),
                   batches_per_epoch=self.batches_per_epoch, epochs=config.epochs,
                   threads=torch.get_num_threads())
