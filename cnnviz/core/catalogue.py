@@ -16,6 +16,7 @@ from pathlib import Path
 from .weights import SHIPPED, LoadedModel, WeightsError, load_shipped
 
 NOT_LOADED = "(not loaded yet)"  # a remembered file, read when it is chosen
+MAX_RECENT_MODELS = 20  # files opened in earlier sessions that come back in the picker
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,27 @@ def user_entry(path, loaded: LoadedModel) -> ModelEntry:
                                   f"{100 * acc:.1f}%" if acc is not None else "") if x)
     label = f"{loaded.name} (yours) — {facts}" if facts else f"{loaded.name} (yours)"
     return ModelEntry(file_key(path), label, loaded, Path(path), False)
+
+
+def recent_files(entries: list[ModelEntry]) -> list[str]:
+    """The files to offer again next time: the last MAX_RECENT_MODELS opened files (in the
+    catalogue's order), leaving out those of the user's models folder (they come back from
+    the folder by themselves)."""
+    try:
+        folder = user_models_dir().resolve()
+    except (OSError, RuntimeError):
+        folder = None
+    opened = []
+    for e in entries:
+        if e.shipped or e.path is None:
+            continue
+        try:
+            in_folder = folder is not None and Path(e.path).resolve().parent == folder
+        except (OSError, RuntimeError):
+            in_folder = False
+        if not in_folder:
+            opened.append(str(e.path))
+    return opened[-MAX_RECENT_MODELS:]
 
 
 def with_entries(entries: list[ModelEntry], extra: list[ModelEntry]) -> list[ModelEntry]:

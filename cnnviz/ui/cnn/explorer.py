@@ -450,8 +450,7 @@ class CnnExplorer(QWidget):
         if i >= 0:
             entry = self.entries[i]
             settings.setValue("model", entry.key if entry.shipped else str(entry.path))
-        settings.setValue("opened", [str(e.path) for e in self.entries
-                                     if not e.shipped and e.path is not None])
+        settings.setValue("opened", catalogue.recent_files(self.entries))
         settings.endGroup()
 
     def restore_settings(self, settings: QSettings) -> None:
@@ -466,8 +465,9 @@ class CnnExplorer(QWidget):
                 self.splitter.restoreState(splitter)
             opened = settings.value("opened", []) or []
             opened = [opened] if isinstance(opened, str) else opened
-            if isinstance(opened, (list, tuple)):
-                self.picker.remember([p for p in opened if isinstance(p, str) and 0 < len(p) < 4096])
+            if isinstance(opened, (list, tuple)):  # the most recent last: the picker keeps those
+                self.picker.remember([p for p in opened[-catalogue.MAX_RECENT_MODELS:]
+                                      if isinstance(p, str) and 0 < len(p) < 4096])
             model = settings.value("model")
             if isinstance(model, str) and model and "\0" not in model:
                 self._restore_model(str(model))

@@ -208,14 +208,23 @@ class ModelPicker(QWidget):
         self.refused.emit(path, reason)
 
     def remember(self, paths) -> None:
-        """Files opened in an earlier session, listed but not read until chosen."""
-        entries = list(self.entries)
-        for p in paths:
+        """Files opened in an earlier session, listed but not read until chosen: the last
+        catalogue.MAX_RECENT_MODELS of them, each looked at once (a set of the keys known,
+        never a comparison with every entry: a long saved list froze the start)."""
+        known = {e.key for e in self.entries}
+        added = []
+        for p in list(paths)[-catalogue.MAX_RECENT_MODELS:]:
             path = Path(str(p))
-            if path.is_file() and not any(e.key == catalogue.file_key(path) for e in entries):
-                entries.append(catalogue.remembered_entry(path))
-        if len(entries) != len(self.entries):
-            self.state.set_catalogue(entries)
+            try:
+                key = catalogue.file_key(path)
+                if key in known or not path.is_file():
+                    continue
+            except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL in the name
+                continue
+            known.add(key)
+            added.append(catalogue.remembered_entry(path))
+        if added:
+            self.state.set_catalogue([*self.entries, *added])
 
     def _refuse(self, path: Path, reason: str) -> None:
         current = self.state.model.name if self.state.model is not None else "none"
