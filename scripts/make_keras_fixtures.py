@@ -87,6 +87,50 @@ def colour() -> keras.Model:
     ], name="colour")
 
 
+def modern() -> keras.Model:
+    """The newer layers in one chain, trained briefly: Normalization first (adapted on
+    x / 255), uneven padding (ZeroPadding2D, and 'same' at stride 2 on 28 pixels pads one
+    more at the bottom and right), depthwise, separable, grouped and dilated convolutions,
+    LeakyReLU with its slope, PReLU, ELU, gelu, swish, global average pooling, logits out."""
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.Normalization(name="normalize"),
+        layers.ZeroPadding2D(((1, 2), (0, 1))),
+        layers.Conv2D(8, 3, strides=2, padding="same", activation="gelu"),
+        layers.LeakyReLU(negative_slope=0.1),
+        layers.DepthwiseConv2D(3, depth_multiplier=2, padding="same", activation="swish"),
+        layers.SeparableConv2D(16, 3, activation="relu"),
+        layers.PReLU(shared_axes=[1, 2]),
+        layers.Conv2D(16, 3, dilation_rate=2, groups=4, padding="same"),
+        layers.ELU(),
+        layers.SpatialDropout2D(0.1),
+        layers.GlobalAveragePooling2D(),
+        layers.Dense(10),
+    ], name="modern")
+
+
+def residual() -> keras.Model:
+    """A Functional graph: a residual block (Add), two branches joined (Concatenate), global
+    max pooling, and a Reshape from a flat vector back to maps; probabilities out."""
+    inputs = keras.Input((28, 28, 1))
+    x = layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
+    branch = layers.Conv2D(8, 3, padding="same")(x)
+    x = layers.Add()([x, branch])
+    x = layers.Activation("relu")(x)
+    x = layers.MaxPooling2D(2)(x)
+    wide = layers.Conv2D(4, 1, activation="tanh")(x)
+    deep = layers.Conv2D(4, 3, padding="same", activation="leaky_relu")(x)
+    x = layers.Concatenate()([wide, deep])
+    pooled = layers.GlobalMaxPooling2D()(x)
+    x = layers.Dense(16, activation="relu")(pooled)
+    x = layers.Reshape((2, 2, 4))(x)
+    x = layers.Conv2D(6, 2, activation="relu")(x)
+    x = layers.Flatten()(x)
+    both = layers.Concatenate()([x, pooled])
+    outputs = layers.Dense(10, activation="softmax")(both)
+    return keras.Model(inputs, outputs, name="residual")
+
+
 LAYERS_ON = 3  # every layer's output on this many of the inputs (the files stay small)
 
 
@@ -104,24 +148,33 @@ def outputs(model: keras.Model, x: np.ndarray) -> dict:
 
 def saved_copy(model: keras.Model, make, name: str) -> keras.Model:
     """Both file kinds, without the optimizer's state (a homework file need not hold it):
-    a fresh, uncompiled copy of the network with the trained weights, saved and returned
-    (its layer names, conv2d_2 and so on, are the ones the files hold)."""
+    a fresh, uncompiled copy of the network with the trained weights, saved; returned as
+    Keras loads it back from the .keras file (so the reference outputs are what Keras
+    computes from the file: a Normalization layer's statistics are applied on loading)."""
     clone = make()
     clone.set_weights(model.get_weights())
     clone.save(OUT / f"{name}.keras")
     clone.save(OUT / f"{name}.h5")
-    return clone
+    return keras.saving.load_model(OUT / f"{name}.keras", compile=False)
 
 
-def main() -> None:
+def main(only: list[str]) -> None:
+    """Every fixture, or only those named on the command line."""
     keras.utils.set_random_seed(0)
     OUT.mkdir(parents=True, exist_ok=True)
     x, y, xt, yt = mnist()
     rng = np.random.default_rng(0)
     probe = np.concatenate([xt[:100], rng.integers(0, 256, (10, 28, 28, 1), dtype=np.uint8)])
-    for name, make, scale in (("lecture", lecture, 255.0), ("rescaled", rescaled, 1.0)):
+    trained = (("lecture", lecture, 255.0), ("rescaled", rescaled, 1.0),
+               ("modern", modern, 255.0), ("residual", residual, 255.0))
+    for name, make, scale in trained:
+        if only and name not in only:
+            continue
+        keras.utils.set_random_seed(0)
         model = make()
-        loss = ("sparse_categorical_crossentropy" if name == "lecture" else
+        if name == "modern":
+            model.layers[0].adapt(x[:20000] / scale)
+        loss = ("sparse_categorical_crossentropy" if name in ("lecture", "residual") else
                 keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
         model.fit(x[:20000] / scale, y[:20000], epochs=1, batch_size=64, verbose=2)
@@ -130,11 +183,15 @@ def main() -> None:
         data["__accuracy__"] = np.float64(accuracy)
         np.savez_compressed(OUT / f"{name}.npz", **data)
         print(f"{name}: accuracy {accuracy:.4f}, {model.count_params():,} parameters")
-    model = saved_copy(colour(), colour, "colour")
-    data = outputs(model, rng.random((10, 32, 32, 3), dtype=np.float32))
-    np.savez_compressed(OUT / "colour.npz", **data)
-    print(f"colour: {model.count_params():,} parameters")
-    keras2(x, y, xt, yt, probe)
+    if not only or "colour" in only:
+        model = saved_copy(colour(), colour, "colour")
+        data = outputs(model, rng.random((10, 32, 32, 3), dtype=np.float32))
+        np.savez_compressed(OUT / "colour.npz", **data)
+        print(f"colour: {model.count_params():,} parameters")
+    if not only or "keras2" in only:
+        keras2(x, y, xt, yt, probe)
+    if not only or "keras2_graph" in only:
+        keras2_graph(probe)
 
 
 def keras2(x, y, xt, yt, probe) -> None:
@@ -168,5 +225,37 @@ def keras2(x, y, xt, yt, probe) -> None:
           f"{model.count_params():,} parameters")
 
 
+def keras2_graph(probe) -> None:
+    """A Functional graph as Keras 2 writes it (inbound nodes as [name, node, tensor,
+    kwargs] lists): LeakyReLU's `alpha`, PReLU with one slope per value, Add,
+    Concatenate, global average pooling (untrained: the numbers are what count)."""
+    import tf_keras as k2
+
+    k2.utils.set_random_seed(0)
+    L = k2.layers
+    inputs = k2.Input((28, 28, 1))
+    x = L.Conv2D(6, 3, padding="same")(inputs)
+    x = L.LeakyReLU(alpha=0.2)(x)
+    side = L.Conv2D(6, 1, activation="gelu")(x)
+    x = L.Add()([x, side])
+    x = L.PReLU(alpha_initializer=k2.initializers.RandomUniform(0.0, 0.5))(x)
+    x = L.Concatenate()([x, L.DepthwiseConv2D(3, padding="same", activation="swish")(x)])
+    x = L.GlobalAveragePooling2D()(x)
+    outputs = L.Dense(10, activation="softmax")(x)
+    model = k2.Model(inputs, outputs, name="keras2_graph")
+    model.save(OUT / "keras2_graph.h5", include_optimizer=False)
+    some = np.concatenate([probe[:LAYERS_ON - 1], probe[-1:]]) / 255.0
+    data = {"__input__": (probe / 255.0).astype(np.float32),
+            "__layers_input__": some.astype(np.float32),
+            "__output__": np.asarray(model.predict(probe / 255.0, verbose=0), np.float32)}
+    for layer in model.layers:
+        data[layer.name] = np.asarray(k2.Model(model.inputs, layer.output).predict(some, verbose=0),
+                                      np.float32)
+    np.savez_compressed(OUT / "keras2_graph.npz", **data)
+    print(f"keras2_graph (tf-keras {k2.__version__}): {model.count_params():,} parameters")
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])

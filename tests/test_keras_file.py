@@ -19,6 +19,23 @@ Which fixture uses which layer and option:
 | 32×32×3 input, Conv2D stride 2, sigmoid | colour   |
 | Keras 2's .h5 (input_shape on a layer,  | keras2   |
 |   layer/layer/kernel:0 weight names)    |          |
+| Normalization first (adapted, 0..1)     | modern   |
+| ZeroPadding2D (uneven sides)            | modern   |
+| Conv2D 'same' at stride 2 (pads one more| modern   |
+|   at the bottom and right), gelu        |          |
+| LeakyReLU (its slope), ELU, PReLU       | modern   |
+|   (one slope per channel)               |          |
+| DepthwiseConv2D (depth_multiplier 2,    | modern   |
+|   swish), SeparableConv2D               |          |
+| Conv2D dilation 2, groups 4             | modern   |
+| SpatialDropout2D, GlobalAveragePooling2D| modern   |
+| Functional: Add (a residual block),     | residual |
+|   Concatenate (maps and flat vectors),  |          |
+|   GlobalMaxPooling2D, Reshape to maps,  |          |
+|   leaky_relu as an activation           |          |
+| Keras 2 Functional: Add, Concatenate,   | keras2_  |
+|   LeakyReLU alpha, PReLU per value,     |  graph   |
+|   depthwise + swish, gelu               |          |
 """
 
 from __future__ import annotations
@@ -33,12 +50,14 @@ import pytest
 import torch
 
 from cnnviz.core.keras_file import KerasFileError, read_keras
+from cnnviz.core.models import format_summary
 from cnnviz.core.weights import WeightsError, load_weights
 
 FIXTURES = Path(__file__).resolve().parent / "data" / "keras"
-NAMES = ["lecture", "rescaled", "colour"]
-# every file: the Keras 3 models in both forms, and a legacy .h5 as Keras 2 wrote it
-FILES = [(n, ext) for n in NAMES for ext in (".keras", ".h5")] + [("keras2", ".h5")]
+NAMES = ["lecture", "rescaled", "colour", "modern", "residual"]
+# every file: the Keras 3 models in both forms, and legacy .h5 files as Keras 2 wrote them
+FILES = [(n, ext) for n in NAMES for ext in (".keras", ".h5")] + [("keras2", ".h5"),
+                                                                  ("keras2_graph", ".h5")]
 TAKES_0_255 = {"rescaled"}  # a Rescaling layer inside: the file takes 0..255
 
 
@@ -75,43 +94,26 @@ def test_every_layer_agrees_with_keras(name, ext):
     last_of = {}
     for ours, theirs in loaded.card["keras_layers"].items():
         last_of[theirs] = ours
-    keras_layers = [k for k in ref.files if not k.startswith("__")]
-    assert set(keras_layers) <= set(last_of) | {k for k in keras_layers if "input" in k}
+    keras_layers = [k for k in ref.files if not k.startswith("__") and "input" not in k]
+    assert set(keras_layers) <= set(last_of)
     compared = 0
     for i, x in enumerate(as_ours(ref["__layers_input__"], name)):
         trace = dict(loaded.model.trace(x))
         for keras_name in keras_layers:
             theirs = ref[keras_name][i]
             theirs = theirs.transpose(2, 0, 1) if theirs.ndim == 3 else theirs
-            ours = trace[last_of[keras_name]]
-            maps = _flattened_maps(loaded, last_of[keras_name], trace)
-            if maps is not None:  # Keras flattens (h, w, c), cnnviz (c, h, w)
-                c, h, w = maps
-                ours = ours.reshape(c, h, w).transpose(1, 2, 0).reshape(-1)
+            ours = trace[last_of[keras_name]]  # flat layers in Keras's order, as Keras has them
             np.testing.assert_allclose(ours, theirs, atol=1e-4, err_msg=keras_name)
             compared += 1
     assert compared >= 3 * len(keras_layers)
-
-
-def _flattened_maps(loaded, name: str, trace):
-    """The (C, H, W) of the maps a flat layer holds in flattened order (a flatten, and what
-    follows it up to the first dense layer), or None."""
-    infos = loaded.model.layer_infos
-    names = [i.name for i in infos]
-    if name not in names:  # the input itself (a Rescaling layer)
-        return None
-    i = names.index(name)
-    start = next((k for k in range(i, -1, -1) if infos[k].kind == "flatten"), None)
-    if start is None or any(infos[k].kind == "dense" for k in range(start, i + 1)):
-        return None
-    return trace[(["input"] + names)[start]].shape
 
 
 def test_accuracy_on_the_mnist_test_set_is_keras_own(mnist_test):
     from cnnviz.core.training import evaluate
 
     x, y = mnist_test
-    for name, ext in (("lecture", ".keras"), ("rescaled", ".keras"), ("keras2", ".h5")):
+    for name, ext in (("lecture", ".keras"), ("rescaled", ".keras"), ("keras2", ".h5"),
+                      ("modern", ".h5"), ("residual", ".keras")):
         loaded = load_weights(FIXTURES / f"{name}{ext}")
         keras_accuracy = float(reference(name)["__accuracy__"])
         ours = evaluate(loaded.model, x, y)
@@ -128,6 +130,30 @@ def test_parameter_counts_are_keras_counts():
     # batch norm: Keras counts its moving mean and variance too (2 × 8 non-trainable)
     rescaled = load_weights(FIXTURES / "rescaled.keras")
     assert sum(i.parameters for i in rescaled.model.layer_infos) + 2 * 8 == 21_130
+    # grouped, depthwise, separable and PReLU weights; Normalization's mean, variance and
+    # count are Keras's 3 non-trainable numbers
+    modern = load_weights(FIXTURES / "modern.keras")
+    assert sum(i.parameters for i in modern.model.layer_infos) + 3 == 1_437
+    assert "1,437" in format_summary(modern.model.arch)
+    residual = load_weights(FIXTURES / "residual.h5")
+    assert sum(i.parameters for i in residual.model.layer_infos) == 1_388
+    graph = load_weights(FIXTURES / "keras2_graph.h5")  # PReLU: one slope per value, 28×28×6
+    assert sum(i.parameters for i in graph.model.layer_infos) == 4_996
+
+
+def test_a_graph_keeps_its_wiring_through_a_cnnviz_file(tmp_path):
+    from cnnviz.core.weights import save_weights
+
+    residual = load_weights(FIXTURES / "residual.keras")
+    assert not residual.model.arch.is_chain
+    adds = [i for i in residual.model.layer_infos if i.kind == "add"]
+    assert len(adds) == 1 and len(adds[0].inputs) == 2
+    save_weights(residual.model, tmp_path / "residual.safetensors", card=residual.card)
+    again = load_weights(tmp_path / "residual.safetensors")
+    assert again.model.arch == residual.model.arch
+    x = as_ours(reference("residual")["__input__"], "residual")
+    np.testing.assert_allclose(again.model.predict_proba(x), reference("residual")["__output__"],
+                               atol=1e-4)
 
 
 def test_what_the_files_say_about_their_input():
@@ -174,10 +200,10 @@ def _replace_layer(config, index, class_name):
 
 
 @pytest.mark.parametrize("raw, words", [
-    (lambda: _lecture_with(lambda c: _replace_layer(c, 1, "DepthwiseConv2D")),
-     "'conv2d_2' is a DepthwiseConv2D, which cnnviz does not read yet; it reads InputLayer"),
-    (lambda: _lecture_with(lambda c: c["config"]["layers"][1]["config"].update(activation="swish")),
-     "the activation 'swish' is not one cnnviz shows"),
+    (lambda: _lecture_with(lambda c: _replace_layer(c, 1, "UpSampling2D")),
+     "'conv2d_2' is a UpSampling2D, which cnnviz does not read yet; it reads InputLayer"),
+    (lambda: _lecture_with(lambda c: c["config"]["layers"][1]["config"].update(activation="selu")),
+     "the activation 'selu' is not one cnnviz shows"),
     (lambda: _zip({"config.json": b"{not json", "model.weights.h5": b""}), "not valid JSON"),
     (lambda: _zip({"config.json": b"{}"}), "no model.weights.h5"),
     (lambda: (FIXTURES / "lecture.keras").read_bytes()[:5000], "not a valid zip"),

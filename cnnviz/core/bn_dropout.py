@@ -43,11 +43,16 @@ def _inputs_of(network, images: np.ndarray, name: str) -> torch.Tensor:
     x = torch.as_tensor(np.asarray(images, dtype=np.float32))
     if x.ndim == 3:
         x = x[:, None]
-    h = (x - network.input_mean) / network.input_std
-    for layer_name, layer in network.layers.items():
-        if layer_name == name:
-            return h
-        h = layer(h)
+    if name not in network.layers:
+        raise KeyError(name)
+    seen = []
+    hook = network.layers[name].register_forward_pre_hook(lambda _m, args: seen.append(args[0]))
+    try:
+        for layer_name, _ in network.layer_outputs((x - network.input_mean) / network.input_std):
+            if layer_name == name:
+                return seen[0]
+    finally:
+        hook.remove()
     raise KeyError(name)
 
 

@@ -7,7 +7,7 @@ model was trained on:
 - "0-255": the raw pixel values (a model trained on them, or with a Rescaling layer inside);
 - "mnist": MNIST-normalised, (x / 255 − 0.1307) / 0.3081, as pytorch/examples does.
 
-A Keras file says it when it has a Rescaling layer; otherwise `work_out` picks the
+A Keras file says it when it has a Rescaling layer or a Normalization layer first; otherwise `work_out` picks the
 convention under which the network reads the 300 MNIST test digits cnnviz ships best
 (offline, a few milliseconds), and the user can change it (`--input-scale`, the model
 card's `input_scale`).
@@ -30,10 +30,15 @@ WORDS = {"0-1": "values 0..1 (x / 255)", "0-255": "values 0..255",
          "mnist": "MNIST-normalised ((x / 255 − 0.1307) / 0.3081)"}
 
 
+FROM_FILE = "read from the file"  # how input_scale_source begins when the file says it
+
+
 def fixed_by_file(loaded) -> bool:
-    """Whether the file says what it takes (a Keras Rescaling layer), or the model is one
-    of cnnviz's own (its card's architecture carries its scaling): nothing to choose."""
-    return "made_with" not in loaded.card or bool(loaded.card.get("keras_layers", {}).get("input"))
+    """Whether the file says what it takes (a Keras Rescaling layer, or a Normalization
+    layer first, whose mean gives the units), or the model is one of cnnviz's own (its
+    card's architecture carries its scaling): nothing to choose."""
+    return "made_with" not in loaded.card \
+        or str(loaded.card.get("input_scale_source", "")).startswith(FROM_FILE)
 
 
 def with_input_scale(loaded, scale: str, source: str = "chosen by the user"):
@@ -87,9 +92,6 @@ def settle(loaded):
     """A model made elsewhere, with its input contract on its card: read from the file (a
     Rescaling layer), or worked out on the shipped digits; the LoadedModel to use."""
     if fixed_by_file(loaded):
-        if "made_with" in loaded.card:
-            loaded.card.update(input_scale="0-255", input_scale_source="read from the file "
-                               "(a Rescaling layer inside)")
         return loaded
     found = work_out(loaded)
     if found is None:

@@ -462,8 +462,9 @@ class Network(nn.Module):
             return [n[:60] for n in names]
         return default_class_names(outputs)
 
-    def _run(self, x: torch.Tensor, logits: bool = False):
-        """(name, output) for every layer, in order, from the normalised input x: each layer
+    def layer_outputs(self, x: torch.Tensor, logits: bool = False):
+        """(name, output) for every layer, in order, from the normalised input x (batched):
+        each layer
         fed what its sources say (the layer before it, in a chain). logits: stop before a
         trailing softmax."""
         outputs = [x]
@@ -477,7 +478,7 @@ class Network(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) in [0, 1] -> (B, classes)
         out = (x - self.input_mean) / self.input_std
-        for _, h in self._run(out, logits=True):
+        for _, h in self.layer_outputs(out, logits=True):
             out = h  # the last layer's output is the answer
         return out
 
@@ -495,7 +496,7 @@ class Network(nn.Module):
             raise ValueError(f"the network takes {'x'.join(map(str, self.input_spec.shape))} "
                              f"inputs, not {'x'.join(map(str, x.shape))}")
         outputs = [("input", x.numpy().copy())]
-        for name, h in self._run(((x - self.input_mean) / self.input_std)[None]):
+        for name, h in self.layer_outputs(((x - self.input_mean) / self.input_std)[None]):
             outputs.append((name, h[0].numpy().copy()))
         return outputs
 

@@ -163,9 +163,8 @@ def check_computes_numbers(model: Network) -> None:
     if not torch.isfinite(h).all():
         raise WeightsError("the architecture's input scaling (mean, std) gives NaN or infinite "
                            "values on a test picture")
-    for name, layer in model.layers.items():
-        h = layer(h)
-        if not torch.isfinite(h).all():
+    for name, out in model.layer_outputs(h):
+        if not torch.isfinite(out).all():
             raise WeightsError(f"the network computes NaN or infinite values in layer {name} on "
                                "a test picture (a blank page, a simple stroke): its weights "
                                "are unusable (far too large, or otherwise damaged)")
