@@ -13,6 +13,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from .text_safety import shown
 from .weights import SHIPPED, LoadedModel, WeightsError, load_shipped
 
 NOT_LOADED = "(not loaded yet)"  # a remembered file, read when it is chosen
@@ -49,7 +50,7 @@ def model_label(key: str, loaded: LoadedModel, shipped: bool) -> str:
 
 
 def model_tooltip(loaded: LoadedModel) -> str:
-    lines = [loaded.model.description or loaded.name]
+    lines = [shown(loaded.model.description or loaded.name, 400)]  # file text: printable, short
     acc = _accuracy(loaded)
     if acc is not None:
         lines.append(f"Test accuracy {100 * acc:.2f}% on {loaded.trained_on or 'its test set'} "

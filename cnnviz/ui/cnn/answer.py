@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...core.formulas import percent
 from ...core.verdict import not_like, trained_only_on, unsure_help
+from ..input.answer import class_name
 from ..input.wording import DIGITS, blank_input, nothing_to_read
 from .bar_plot import BarPlot
 
@@ -39,6 +40,7 @@ class AnswerPanel(QWidget):
         self.digit_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.digit_label.setMinimumWidth(150)
         self.digit_label.setToolTip(ANSWER_TIP)
+        self.digit_label.setTextFormat(Qt.TextFormat.PlainText)  # a class name from the file
         self._set_font(64)
         answer.addWidget(self.digit_label)
         self.prob_label = QLabel(DIGITS.prompt)
@@ -73,11 +75,11 @@ class AnswerPanel(QWidget):
         if analysis.digit.empty:
             self._show_nothing(analysis, len(classes), words)
             return
-        name = classes[analysis.prediction]
+        name = class_name(classes, analysis.prediction)  # printable, shortened
         unsure = bool(getattr(analysis, "unsure", False))
         self._set_answer(name, 64 if len(name) <= 2 else 24, doubtful=unsure)
         top3 = analysis.top3
-        extra = (f"<br><span style='color:#666'>next: {html.escape(classes[top3[1][0]])} "
+        extra = (f"<br><span style='color:#666'>next: {html.escape(class_name(classes, top3[1][0]))} "
                  f"{html.escape(percent(top3[1][1]))}</span>" if len(top3) > 1 else "")
         probs = analysis.probabilities
         sure = html.escape(percent(probs[analysis.prediction]))  # ">99.9%" is rich text too

@@ -9,6 +9,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QWidget
 
+from ...core.text_safety import MAX_SHOWN_CHARS, shown
+
 EDGE_ROOM = 10  # pixels a bar plot's first or last x label may reach past the axis ends
 
 
@@ -86,7 +88,7 @@ class BarPlot(pg.PlotWidget):
             return
         self._key = key
         self._n = n
-        self._names = list(names) if names else None
+        self._names = [shown(n, MAX_SHOWN_CHARS) for n in names] if names else None  # file text
         self.highlight_top = highlight_top
         self._fixed = fixed_range
         self._top = -2

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QMessageBox, QPush
 from ...core import catalogue
 from ...core.weights import WeightsError
 from ..controllers import WeightsLoader
+from ..widgets.file_text import literal, shown
 
 OPEN_ITEM = "Open model file…"
 
@@ -54,6 +55,7 @@ class ModelPicker(QWidget):
         self.message_label = QLabel("")
         self.message_label.setStyleSheet("color: #b00020;")
         self.message_label.setWordWrap(True)
+        self.message_label.setTextFormat(Qt.TextFormat.PlainText)  # may name a model from a file
         self.message_label.setMaximumWidth(260)
         box.addWidget(self.message_label)
         box.addStretch(1)
@@ -92,7 +94,7 @@ class ModelPicker(QWidget):
         combo.blockSignals(True)
         combo.clear()
         for i, entry in enumerate(entries):
-            combo.addItem(entry.label, i)
+            combo.addItem(shown(entry.label), i)  # a name from a file: shortened
             row = combo.count() - 1
             if entry.missing:
                 combo.model().item(row).setEnabled(False)
@@ -101,7 +103,7 @@ class ModelPicker(QWidget):
                 tip = catalogue.model_tooltip(entry.loaded)
             else:
                 tip = str(entry.path)
-            combo.setItemData(row, tip, Qt.ItemDataRole.ToolTipRole)
+            combo.setItemData(row, literal(tip), Qt.ItemDataRole.ToolTipRole)
         combo.insertSeparator(combo.count())
         combo.addItem(OPEN_ITEM, -1)
         combo.setItemData(combo.count() - 1, "Choose a .safetensors weights file",
@@ -118,7 +120,7 @@ class ModelPicker(QWidget):
             combo.setCurrentIndex(combo.findData(i))
             loaded = self.entries[i].loaded
             if loaded is not None:
-                combo.setToolTip(catalogue.model_tooltip(loaded))
+                combo.setToolTip(literal(catalogue.model_tooltip(loaded)))
         else:
             combo.setCurrentIndex(-1)
         combo.blockSignals(False)
@@ -186,7 +188,7 @@ class ModelPicker(QWidget):
                                                       catalogue.file_entry(path, loaded)))
         self.state.set_model(loaded)
         if not quiet:
-            self.status_message.emit(f"Opened {path.name}: {loaded.name}")
+            self.status_message.emit(f"Opened {path.name}: {shown(loaded.name)}")
         self.opened.emit(path)
 
     def _on_refused(self, path: Path, reason: str, quiet: bool) -> None:
@@ -200,7 +202,7 @@ class ModelPicker(QWidget):
             if current is not None:
                 default = getattr(current, "shipped_as", None) == "cnnviz"
                 text += (". The default model is used instead." if default
-                         else f". {current.name} is used instead.")
+                         else f". {shown(current.name)} is used instead.")
             self.status_message.emit(text)
             self.show_message(text)  # after set_model, which clears the message line
         else:
@@ -227,8 +229,8 @@ class ModelPicker(QWidget):
             self.state.set_catalogue([*self.entries, *added])
 
     def _refuse(self, path: Path, reason: str) -> None:
-        current = self.state.model.name if self.state.model is not None else "none"
+        current = shown(self.state.model.name) if self.state.model is not None else "none"
         QMessageBox.warning(self, "Cannot open weights file",
-                            f"{path.name} cannot be used: {reason}.\n\n"
-                            f"The current model ({current}) is kept.")
+                            literal(f"{path.name} cannot be used: {shown(reason, 600)}.\n\n"
+                                    f"The current model ({current}) is kept."))
         self.status_message.emit(f"Not opened: {path.name}")

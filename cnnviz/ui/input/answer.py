@@ -10,6 +10,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from cnnviz.core.formulas import percent
+from cnnviz.core.text_safety import shown
 from cnnviz.core.verdict import not_like, trained_only_on, unsure_help
 
 from .wording import (
@@ -43,6 +44,7 @@ class AnswerView(QWidget):
         self.label.setMinimumWidth(self.label.fontMetrics().horizontalAdvance("88"))
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.label.setToolTip(ANSWER_HELP)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)  # a class name from the model file
         self.text = QLabel("Draw a digit")
         self.text.setWordWrap(True)
         self.text.setTextFormat(Qt.TextFormat.RichText)
@@ -111,5 +113,8 @@ class AnswerView(QWidget):
             self.label.setStyleSheet(style)
 
 
+MAX_CLASS_NAME = 40  # characters of a class name shown (the names come from the model file)
+
+
 def class_name(classes: list[str], k: int) -> str:
-    return classes[k] if 0 <= k < len(classes) else str(k)
+    return shown(classes[k], MAX_CLASS_NAME) if 0 <= k < len(classes) else str(k)

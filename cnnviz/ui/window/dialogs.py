@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
@@ -17,6 +15,8 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz import __version__
+
+from ..widgets.file_text import as_html
 
 KEY_IDEAS = (
     "A convolution is a weighted sum of the pixel values of the image as the window slides "
@@ -70,7 +70,7 @@ def about_text(state) -> str:
         ]
         for key, value in facts:
             if value not in (None, ""):
-                rows.append(f"<tr><td><b>{key}</b></td><td>{html.escape(str(value))}</td></tr>")
+                rows.append(f"<tr><td><b>{key}</b></td><td>{as_html(value, 400)}</td></tr>")
         card_html = "<table cellspacing='2'>" + "".join(rows) + "</table>"
     return (f"<h3>cnnviz {__version__}</h3>"
             "<p>See inside convolutional neural networks: draw a digit, pick kernels, "

@@ -29,6 +29,7 @@ from cnnviz.core.samples import default_sample, load_samples
 
 from ..controllers import AnalysisController
 from ..input.panel import InputPanel
+from ..widgets.file_text import as_html, literal, shown
 from ..widgets.scrolling import scrolling
 from ..widgets.tooltips import wrap_long_tooltips
 from . import actions, dialogs, files, settings
@@ -500,11 +501,12 @@ class MainWindow(QMainWindow):
         acc = card.get("test_accuracy")
         dataset = loaded.trained_on or "its"
         acc_text = f" · {acc:.2%} ({dataset} test)" if isinstance(acc, (int, float)) else ""
-        self.model_status_label.setText(f"Model: <b>{loaded.name}</b>{acc_text}")
+        # The name and description come from the model file: escaped and shortened
+        self.model_status_label.setText(f"Model: <b>{as_html(loaded.name, 60)}</b>{acc_text}")
         on_test = f"{acc:.2%} right on the {dataset} test set. " if isinstance(acc, (int, float)) else ""
-        self.model_status_label.setToolTip(
-            f"{on_test}{loaded.model.description}\nHelp › About cnnviz shows "
-            "the full model card.")
+        self.model_status_label.setToolTip(literal(
+            f"{on_test}{shown(loaded.model.description, 400)}\nHelp › About cnnviz shows "
+            "the full model card."))
 
     COMPACT_STATUS_WIDTH = 1200  # narrower: the status bar leaves out "Input: …" (the
     # input panel shows it under the pad), so its messages are not cut off
