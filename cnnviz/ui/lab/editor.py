@@ -44,6 +44,7 @@ from cnnviz.core.arch_text import (
 from cnnviz.core.formulas import fmt_count, fmt_shape
 from cnnviz.core.limits import MAX_ARCH_LAYERS
 from cnnviz.core.models import ARCHITECTURES, Architecture, ArchitectureError
+from cnnviz.core.text_safety import shown
 
 from . import wording as W
 from .fields import LayerFields
@@ -52,6 +53,31 @@ from .rich_cells import RICH_ROLE, RichTextDelegate
 COLUMNS = ("#", "Layer", "Output", "Parameters", "Worked out")
 BAD_BG = QColor("#fde2e1")
 DEFAULT_PRESET = "lecture-keras"
+
+
+MAX_MESSAGE = 300  # characters of a parser's message shown (it may quote the pasted text)
+
+
+def read_architecture(parse, *args, **kwargs) -> tuple[Architecture | None, str]:
+    """(the architecture, "") or (None, why not in one sentence) for text typed or pasted
+    into the lab. Besides ArchitectureError, the parser lets some hostile text through as
+    other errors (an integer of more than 4,300 digits: ValueError; Infinity or 1e400 where
+    a whole number goes: OverflowError; JSON nested thousands deep: RecursionError): each
+    becomes a message here, never a traceback."""
+    try:
+        return parse(*args, **kwargs), ""
+    except ArchitectureError as exc:
+        return None, shown(str(exc), MAX_MESSAGE)
+    except RecursionError:
+        return None, "the text is nested too deep to be a network"
+    except OverflowError:
+        return None, "a number is infinite or too large where a whole number goes"
+    except ValueError as exc:
+        if "digits" in str(exc):
+            return None, "a number has more digits than any network could use"
+        return None, f"the text cannot be read ({shown(str(exc), MAX_MESSAGE)})"
+    except Exception as exc:  # whatever else hostile text finds: a message, never a crash
+        return None, f"the text cannot be read ({type(exc).__name__}: {shown(str(exc), MAX_MESSAGE)})"
 
 
 @dataclass(frozen=True)
@@ -181,6 +207,7 @@ class ArchitectureEditor(QWidget):
         root.addWidget(self.layer_notes)
         root.addLayout(self._build_text_row())
         self.text_message = QLabel()
+        self.text_message.setTextFormat(Qt.TextFormat.PlainText)  # it quotes the pasted text
         self.text_message.setWordWrap(True)
         self.text_message.setStyleSheet("color: #b00020;")
         root.addWidget(self.text_message)
@@ -273,6 +300,7 @@ class ArchitectureEditor(QWidget):
         self.apply_json_button.setToolTip(W.APPLY_JSON_TIP)
         self.apply_json_button.clicked.connect(self.apply_json)
         self.json_message = QLabel()
+        self.json_message.setTextFormat(Qt.TextFormat.PlainText)  # it quotes the pasted text
         self.json_message.setWordWrap(True)
         self.json_message.setStyleSheet("color: #b00020;")
         for widget in (self.json_edit, self.apply_json_button, self.json_message):
@@ -327,9 +355,8 @@ class ArchitectureEditor(QWidget):
     def restore(self, json_text: str) -> bool:
         """The network of an earlier session, as the starting point (no undo step). False,
         and the default kept, when the saved text is not a working network."""
-        try:
-            arch = architecture_from_json(json_text)
-        except ArchitectureError:
+        arch = read_architecture(architecture_from_json, json_text)[0]
+        if arch is None:
             return False
         preset = arch.name if arch.name in ARCHITECTURES else ""
         self.undo_stack.clear()
@@ -380,12 +407,11 @@ class ArchitectureEditor(QWidget):
         """Use the one-line text; False (with the parser's message, naming the layer) if it
         does not describe a working network."""
         s = self.state
-        try:
-            arch = parse_architecture(self.text_edit.text(), name=s.name,
-                                      description=s.description, input_shape=s.input_shape,
-                                      input_mean=s.input_mean, input_std=s.input_std)
-        except ArchitectureError as exc:
-            self.text_message.setText(f"Not used: {exc}")
+        arch, problem = read_architecture(
+            parse_architecture, self.text_edit.text(), name=s.name, description=s.description,
+            input_shape=s.input_shape, input_mean=s.input_mean, input_std=s.input_std)
+        if arch is None:
+            self.text_message.setText(f"Not used: {problem}")
             return False
         self.text_message.setText("")
         after = self._with_layers(arch.layers, -1)
@@ -394,10 +420,9 @@ class ArchitectureEditor(QWidget):
         return True
 
     def apply_json(self) -> bool:
-        try:
-            arch = architecture_from_json(self.json_edit.toPlainText())
-        except ArchitectureError as exc:
-            self.json_message.setText(f"Not used: {exc}")
+        arch, problem = read_architecture(architecture_from_json, self.json_edit.toPlainText())
+        if arch is None:
+            self.json_message.setText(f"Not used: {problem}")
             return False
         self.json_message.setText("")
         self.set_architecture(arch, "Use the JSON")
@@ -405,12 +430,7 @@ class ArchitectureEditor(QWidget):
 
     def _on_text_typed(self, text: str) -> None:
         """Say at once what is wrong with the text being typed (it is used on Enter)."""
-        try:
-            parse_architecture(text)
-        except ArchitectureError as exc:
-            self.text_message.setText(str(exc))
-        else:
-            self.text_message.setText("")
+        self.text_message.setText(read_architecture(parse_architecture, text)[1])
 
     def _on_preset_chosen(self, index: int) -> None:
         key = self.preset_combo.itemData(index)
