@@ -283,3 +283,19 @@ def test_input_scale_on_the_command_line(capsys):
     assert main(["summary", "--weights", str(FIXTURES / "rescaled.h5"), "--input-scale",
                  "0-1"]) == 1
     assert "Rescaling" in capsys.readouterr().err
+
+
+def test_the_editor_says_why_it_cannot_edit_a_network_made_elsewhere():
+    from cnnviz.core.arch_text import architecture_from_json, editing_problem, format_architecture
+    from cnnviz.core.models import ArchitectureError
+
+    residual = load_weights(FIXTURES / "residual.keras").model.arch
+    assert "not one chain" in editing_problem(residual) and "add1" in editing_problem(residual)
+    modern = load_weights(FIXTURES / "modern.keras").model.arch
+    assert "Normalize" in editing_problem(modern)
+    for arch in (residual, modern):
+        with pytest.raises(ArchitectureError, match="not be edited here|but not edited here"):
+            architecture_from_json(arch.to_json())
+        with pytest.raises(ArchitectureError):
+            format_architecture(arch)
+    assert editing_problem(load_weights(FIXTURES / "lecture.keras").model.arch) is not None  # hwc

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from cnnviz.core.layers import Add, Pad
 from cnnviz.core.models import (
     Architecture,
     Conv,
@@ -20,12 +21,8 @@ def _grad_box(network, name, channel, row, col):
     """The bounding box of the input pixels whose gradient for one unit is not zero."""
     network.eval()
     x = torch.rand(1, 1, 28, 28, dtype=torch.float64, requires_grad=True)
-    h = (x - network.input_mean) / network.input_std
-    for layer_name, layer in network.layers.items():
-        h = layer(h)
-        if layer_name == name:
-            break
-    h[0, channel, row, col].backward()
+    outputs = dict(network.layer_outputs((x - network.input_mean) / network.input_std))
+    outputs[name][0, channel, row, col].backward()
     nz = np.argwhere(x.grad[0, 0].numpy() != 0)
     if nz.size == 0:
         return None
@@ -49,6 +46,39 @@ def test_fields_equal_the_gradient_region_of_a_linear_stack(seed):
         for _ in range(6):
             r, q = int(rng.integers(h)), int(rng.integers(w))
             assert _grad_box(net, name, 0, r, q) == unit_field(f, r, q, (28, 28)), (name, r, q)
+
+
+# A graph: uneven zero padding, a dilated conv, a strided branch beside a 1×1 one, joined
+# by add (inputs 0: the picture, k: layer k)
+GRAPH = Architecture(
+    "rf-graph", "pad, dilation, two branches added: every pixel counts",
+    (Pad(2, 0, 1, 3), Conv(4, (3, 3), dilation=(2, 2)), Conv(4, (3, 3), (2, 2), (1, 1)),
+     Conv(4, (1, 1), (2, 2)), Add(), Conv(4, (3, 3), groups=2), Flatten(), Dense(10)),
+    sources=((0,), (1,), (2,), (2,), (3, 4), (5,), (6,), (7,)))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_fields_of_a_graph_equal_the_gradient_region(seed):
+    torch.manual_seed(seed)
+    net = build_model(GRAPH).double()
+    fields = {f.name: f for f in receptive_fields(net.layer_infos)}
+    assert set(fields) == {"pad1", "conv1", "conv2", "conv3", "add1", "conv4"}
+    rng = np.random.default_rng(seed)
+    for name, f in fields.items():
+        c, h, w = f.shape
+        for _ in range(6):
+            r, q = int(rng.integers(h)), int(rng.integers(w))
+            top, left, bottom, right = unit_field(f, r, q, (28, 28))
+            box = _grad_box(net, name, 0, r, q)
+            if bottom <= top or right <= left:  # the unit sees padding only
+                assert box is None, (name, r, q)
+                continue
+            t0, l0 = r * f.jump[0] + f.offset[0], q * f.jump[1] + f.offset[1]
+            if t0 >= 0 and l0 >= 0 and t0 + f.size[0] <= 28 and l0 + f.size[1] <= 28:
+                assert box == (top, left, bottom, right), (name, r, q)  # inside the picture
+            else:  # a dilated kernel's gaps may fall on the picture's edge
+                assert box is not None and top <= box[0] and left <= box[1] \
+                    and box[2] <= bottom and box[3] <= right, (name, r, q)
 
 
 def test_fields_contain_the_gradient_region_of_the_shipped_architecture():

@@ -46,7 +46,7 @@ from .limits import MAX_ARCH_LAYERS, MAX_ARCH_PARAMETERS
 from .models import ARCHITECTURES, Architecture, ArchitectureError, _layer_info, summarize
 
 __all__ = ["CLASSES", "LayerCheck", "architecture_from_json", "architecture_to_json",
-           "check_layers", "format_architecture", "format_layer", "parse_architecture",
+           "check_layers", "editing_problem", "format_architecture", "format_layer", "parse_architecture",
            "parse_layer", "resolve_architecture", "total_parameters"]
 
 CLASSES = 10  # what the last layer must give (MNIST's digits, Fashion-MNIST's classes)
@@ -243,8 +243,33 @@ def _probability_text(p: float) -> str:
     return short if float(short) == p else repr(float(p))  # exact, so the text round-trips
 
 
+_EDITABLE = (Conv, Pool, Activation, BatchNorm, Dropout, Flatten, Dense)
+
+
+def editing_problem(arch: Architecture) -> str | None:
+    """Why the editor (and the one-line text form) cannot say this network, in words; None
+    when it can. It says networks that are one chain of the layers it lists, as the
+    lecture builds them; a network made elsewhere may join branches or use other layers."""
+    if not arch.is_chain:
+        joins = [i.name for i in summarize(arch) if len(i.inputs) > 1][:3]
+        return (f"this network is not one chain of layers (it joins branches: "
+                f"{', '.join(joins)}); the editor builds chains, so it can be shown, "
+                "evaluated and saved, but not edited here")
+    for index, spec in enumerate(arch.layers):
+        plain = isinstance(spec, _EDITABLE) and not (
+            isinstance(spec, Conv) and not spec.plain) and not (
+            isinstance(spec, Flatten) and spec.order != "chw") and not (
+            isinstance(spec, Activation) and spec.slope != Activation().slope)
+        if not plain:
+            return (f"layer {index + 1} ({spec.label}) is not one the editor builds (it has "
+                    f"{_SYNTAX}); the network can be shown, evaluated and saved, but not "
+                    "edited here")
+    return None
+
+
 def format_layer(spec: LayerSpec) -> str:
-    """A spec -> its text ('conv 32 3x5 stride=2 pad=1'); parse_layer reads it back."""
+    """A spec -> its text ('conv 32 3x5 stride=2 pad=1'); parse_layer reads it back.
+    ArchitectureError for a layer the text form cannot say (editing_problem says why)."""
     if isinstance(spec, Conv):
         text = f"conv {spec.filters} {_pair_text(spec.kernel)}"
         if tuple(spec.stride) != (1, 1):
@@ -267,11 +292,15 @@ def format_layer(spec: LayerSpec) -> str:
         return "flatten"
     if isinstance(spec, Dense):
         return f"dense {spec.units}"
-    raise TypeError(f"not a layer spec: {spec!r}")
+    raise ArchitectureError(f"the text form has no words for {getattr(spec, 'label', spec)!r:.60}")
 
 
 def format_architecture(arch: Architecture) -> str:
-    """The one-line form of an architecture's layers (comma-separated)."""
+    """The one-line form of an architecture's layers (comma-separated); ArchitectureError
+    with editing_problem's words for a network the text form cannot say."""
+    problem = editing_problem(arch)
+    if problem:
+        raise ArchitectureError(problem)
     return ", ".join(format_layer(spec) for spec in arch.layers)
 
 
@@ -285,7 +314,7 @@ def architecture_from_json(text: str) -> Architecture:
     if len(text) > MAX_JSON_FILE_BYTES:
         raise ArchitectureError("the JSON text is too long to be an architecture")
     arch = Architecture.from_json(text)
-    problem = _classes_problem(arch)
+    problem = editing_problem(arch) or _classes_problem(arch)
     if problem:
         raise ArchitectureError(problem)
     return arch
@@ -417,7 +446,7 @@ def check_layers(arch: Architecture) -> list[LayerCheck]:
 def _safe_text(spec) -> str:
     try:
         return format_layer(spec)
-    except TypeError:
+    except (TypeError, ArchitectureError):
         return repr(spec)
 
 

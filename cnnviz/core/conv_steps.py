@@ -236,6 +236,12 @@ def network_filter(network, index: int) -> tuple[np.ndarray, float, float, float
         raise ValueError("this network has no convolution layer")
     if info.in_shape[0] != 1:
         raise ValueError("the first convolution does not take a grey picture")
+    if info is not network.layer_infos[0] or info.inputs not in ((), ("input",)):
+        raise ValueError(f"the first convolution ({info.name}) does not read the picture "
+                         f"itself: {network.layer_infos[0].name} comes first")
+    if not info.spec.plain:
+        raise ValueError(f"the first convolution ({info.name}) is dilated: its weights are "
+                         "spread out with gaps, so it is not one window sliding step by step")
     layer = network.layers[info.name]
     if not 0 <= index < layer.out_channels:
         raise IndexError(f"{info.name} has {layer.out_channels} filters, not {index + 1}")

@@ -37,27 +37,49 @@ class LayerField:
 
 
 def _kernel_stride_padding(spec) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]] | None:
-    if spec.type == "conv":
-        return tuple(spec.kernel), tuple(spec.stride), tuple(spec.padding)
+    if spec.type == "conv":  # a dilated kernel reaches further: its reach is its k
+        return tuple(spec.reach), tuple(spec.stride), tuple(spec.padding)
     if spec.type == "pool":
         return (spec.size, spec.size), (spec.stride, spec.stride), (0, 0)
+    if spec.type == "pad":  # zeros above and to the left move unit 0's field up and left
+        return (1, 1), (1, 1), (spec.top, spec.left)
     return None
+
+
+def _union(fields: list[tuple]) -> tuple:
+    """The field of a layer that joins several (add, concatenate): every input pixel any of
+    them sees (their jumps are the same when their maps are the same size)."""
+    if len(fields) == 1:
+        return fields[0]
+    top = min(f[2][0] for f in fields), min(f[2][1] for f in fields)
+    end = (max(f[2][0] + f[0][0] for f in fields), max(f[2][1] + f[0][1] for f in fields))
+    jump = max(f[1][0] for f in fields), max(f[1][1] for f in fields)
+    return (end[0] - top[0], end[1] - top[1]), jump, top
 
 
 def receptive_fields(layer_infos) -> list[LayerField]:
     """Every layer that makes maps (conv, pool, batch norm, activation, dropout before the
-    flatten), in order. layer_infos: cnnviz.core.models.summarize(arch) or Network.layer_infos."""
-    size, jump, offset = (1, 1), (1, 1), (0, 0)
+    flatten), in order; in a network that is not one chain, a layer's field is worked out
+    from the layers it reads (a join sees what any of its inputs sees). layer_infos:
+    cnnviz.core.models.summarize(arch) or Network.layer_infos."""
+    known = {"input": ((1, 1), (1, 1), (0, 0))}  # name -> (size, jump, offset)
+    before = "input"
     fields = []
     for info in layer_infos:
         if len(info.output_shape) != 3:
             break  # flatten and after: no maps
+        inputs = getattr(info, "inputs", ()) or (before,)
+        if any(name not in known for name in inputs):
+            break  # maps made again from flat numbers (a reshape): no field in the picture
+        size, jump, offset = _union([known[name] for name in inputs])
         ksp = _kernel_stride_padding(info.spec) if info.spec is not None else None
         if ksp is not None:
             (kh, kw), (sh, sw), (ph, pw) = ksp
             size = (size[0] + (kh - 1) * jump[0], size[1] + (kw - 1) * jump[1])
             offset = (offset[0] - ph * jump[0], offset[1] - pw * jump[1])
             jump = (jump[0] * sh, jump[1] * sw)
+        known[info.name] = (size, jump, offset)
+        before = info.name
         fields.append(LayerField(info.name, info.kind, info.label, tuple(info.output_shape),
                                  size, jump, offset))
     return fields
