@@ -110,3 +110,21 @@ def test_dense_weights_as_maps():
     deep = build_model(get_architecture("cnnviz"))
     vec, words = incoming_weights(deep, "dense2", 0)
     assert vec.shape == (128,)
+
+
+def test_dense_weights_as_maps_in_kerass_order():
+    """A Keras model flattens pixel by pixel (h, w, c): weight k of a dense unit belongs to
+    the map, row and column Keras's own Flatten put there."""
+    from pathlib import Path
+
+    from cnnviz.core.weights import load_weights
+
+    loaded = load_weights(Path(__file__).resolve().parent / "data" / "keras" / "lecture.keras")
+    net = loaded.model
+    maps, words = incoming_weights(net, "dense1", 3)
+    c, h, w = maps.shape
+    row = net.layers["dense1"].weight[3].detach().numpy()
+    # Keras's flatten of a (h, w, c) tensor: index (y·w + x)·c + ch
+    for ch, y, x in ((0, 0, 0), (5, 2, 3), (c - 1, h - 1, w - 1)):
+        assert maps[ch, y, x] == row[(y * w + x) * c + ch]
+    assert words.startswith(f"{c} maps of {h}×{w}")

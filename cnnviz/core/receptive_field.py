@@ -109,16 +109,27 @@ def incoming_weights(network, layer_name: str, unit: int) -> tuple[np.ndarray, s
         raise IndexError(f"{layer_name} has {weight.shape[0]} units, not {unit + 1}")
     row = weight[unit].astype(np.float64)
     # What the dense layer reads: walk back over dropout to the flatten, and from there to
-    # the last maps.
-    j = index - 1
+    # the last maps (following what each layer reads, in a network that is not one chain).
+    by_name = {i.name: k for k, i in enumerate(infos)}
+
+    def source(k: int) -> int:
+        reads = infos[k].inputs
+        if len(reads) == 1:
+            return by_name.get(reads[0], -1)
+        return k - 1 if not reads else -2  # -2: a join (several sources)
+
+    j = source(index)
     while j >= 0 and infos[j].kind == "dropout":
-        j -= 1
+        j = source(j)
     if j >= 0 and infos[j].kind == "flatten" and len(infos[j].in_shape) == 3:
         c, h, w = infos[j].in_shape
-        return row.reshape(c, h, w), (f"{c} maps of {h}×{w} (the flatten of "
-                                      f"{infos[j - 1].name if j > 0 else 'the input'})")
-    source = infos[j].name if j >= 0 else "the input"
-    return row, f"{row.size} values from {source}"
+        maps = row.reshape(h, w, c).transpose(2, 0, 1) if infos[j].spec.order == "hwc" \
+            else row.reshape(c, h, w)  # Keras flattened pixel by pixel
+        before = source(j)
+        return maps, (f"{c} maps of {h}×{w} (the flatten of "
+                      f"{infos[before].name if before >= 0 else 'the input'})")
+    named = infos[j].name if j >= 0 else ("the input" if j == -1 else "several layers")
+    return row, f"{row.size} values from {named}"
 
 
 def mosaic(maps: np.ndarray, gap: int = 1) -> np.ndarray:
