@@ -45,6 +45,25 @@ def create_actions(window) -> None:
         "Load a trained model into the CNN explorer: a cnnviz .safetensors file, or a Keras "
         ".keras or .h5 file (read without TensorFlow)",
         _icon(TI.DocumentOpenRecent, SP.SP_DirOpenIcon))
+    # Model › Input values: what a model made elsewhere is fed (its input contract)
+    window.input_scale_group = QActionGroup(window)
+    window.input_scale_actions = {}
+    for scale, text, tip in (
+            ("0-1", "Values 0..&1 (x / 255)", "Feed the model pixel values from 0 to 1, as the "
+             "lecture's Keras homework does (x / 255)"),
+            ("0-255", "Values 0..&255", "Feed the model the raw pixel values, 0 to 255"),
+            ("mnist", "&MNIST-normalised", "Feed the model (x / 255 − 0.1307) / 0.3081, as "
+             "PyTorch's MNIST example does")):
+        action = make_action(window, text, lambda s=scale: window.set_input_scale(s), None,
+                             tip + ". Only for models made elsewhere that do not say it "
+                             "themselves; cnnviz works it out when it opens one.")
+        action.setCheckable(True)
+        window.input_scale_group.addAction(action)
+        window.input_scale_actions[scale] = action
+    window.class_names_action = make_action(window,
+        "&Name the classes from a file…", window.name_classes_dialog, None,
+        "Name the model's outputs from a text file: one name per line, in output order "
+        "(a labels.txt from Teachable Machine or Keras works)")
     window.paste_action = make_action(window,
         "&Paste image", window.paste, K.Paste,
         "Use the picture (or image file) on the clipboard as the input",
@@ -120,6 +139,14 @@ def create_menus(window) -> None:
     edit_menu = bar.addMenu("&Edit")
     for a in (window.undo_action, window.clear_action, None, window.random_action, window.gallery_action):
         edit_menu.addSeparator() if a is None else edit_menu.addAction(a)
+    model_menu = bar.addMenu("&Model")
+    model_menu.addAction(window.open_weights_action)
+    model_menu.addSeparator()
+    window.input_scale_menu = model_menu.addMenu("&Input values")
+    window.input_scale_menu.setToolTipsVisible(True)
+    for action in window.input_scale_actions.values():
+        window.input_scale_menu.addAction(action)
+    model_menu.addAction(window.class_names_action)
     window.view_menu = bar.addMenu("&View")
     for a in window.tab_actions:
         window.view_menu.addAction(a)

@@ -386,6 +386,64 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(0)
         self.cnn_explorer.load_weights_file(path)
 
+    # ----- the model's input values and class names (Model menu) ---------------------------
+
+    def set_input_scale(self, scale: str) -> None:
+        """Feed the current model another input convention (a model made elsewhere that
+        does not say what it takes); cnnviz's own and self-describing models keep theirs."""
+        from cnnviz.core.input_scale import WORDS, fixed_by_file, with_input_scale
+
+        loaded = self.state.model
+        if loaded is None or scale == loaded.card.get("input_scale"):
+            return
+        if fixed_by_file(loaded):
+            self._sync_model_menu(loaded)
+            self.warn("Input values", "This model says what it takes (it is one of cnnviz's "
+                      "own, or its file has a Rescaling or Normalization layer), so there is "
+                      "nothing to choose.")
+            return
+        self._replace_model(with_input_scale(loaded, scale, "chosen in the app"))
+        self.statusBar().showMessage(f"The model is now fed {WORDS[scale]}.", 6000)
+
+    def name_classes_dialog(self) -> None:
+        from cnnviz.core.class_names import LabelsError, read_labels, with_class_names
+
+        loaded = self.state.model
+        if loaded is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Name the classes from a file", self._start_dir(),
+            "Text files (*.txt *.labels *.names *.csv);;All files (*)")
+        if not path:
+            return
+        self.last_dir = str(Path(path).parent)
+        try:
+            names = read_labels(path, len(loaded.classes))
+        except LabelsError as exc:
+            self.warn("Cannot name the classes", str(exc))
+            return
+        self._replace_model(with_class_names(loaded, names, Path(path).name))
+        self.statusBar().showMessage(f"Classes named from {shown(Path(path).name)}: "
+                                     f"{shown(', '.join(names))}", 8000)
+
+    def _replace_model(self, loaded) -> None:
+        """The current model's entry in the picker becomes this one, and it is shown."""
+        from cnnviz.core import catalogue
+
+        self.state.set_catalogue(catalogue.with_entry(self.state.catalogue,
+                                                      catalogue.model_entry(loaded)))
+        self.state.set_model(loaded)
+
+    def _sync_model_menu(self, loaded) -> None:
+        from cnnviz.core.input_scale import fixed_by_file
+
+        chosen = loaded.card.get("input_scale", "0-1")
+        for scale, action in self.input_scale_actions.items():
+            action.setChecked(scale == chosen)
+        self.input_scale_menu.setEnabled(not fixed_by_file(loaded))
+        self.input_scale_menu.setToolTip(
+            str(loaded.card.get("input_scale_source", "cnnviz's own model: it takes 0..1")))
+
     def open_weights(self) -> None:
         if self.cnn_explorer is None:
             self.statusBar().showMessage(LOADING_TEXT + " Open a model once it is ready.", 5000)
@@ -488,6 +546,7 @@ class MainWindow(QMainWindow):
     def _on_model_changed(self, loaded) -> None:
         if loaded is None:
             return
+        self._sync_model_menu(loaded)
         # The input panel words things for the model's dataset (digits, or clothes)
         what = "digit" if self.input_panel.words.dataset == "mnist" else "image"
         self.random_action.setText(f"&Random test {what}")
