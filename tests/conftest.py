@@ -66,6 +66,19 @@ def _models_folder_of_the_tests(tmp_path_factory):
         os.environ["CNNVIZ_MODELS_DIR"] = old
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_folder_of_the_tests(tmp_path_factory):
+    """Verdicts calibrated for opened models are cached: in a folder of the tests' own,
+    shared by the session (a model is calibrated once), never the user's."""
+    old = os.environ.get("CNNVIZ_CACHE_DIR")
+    os.environ["CNNVIZ_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("CNNVIZ_CACHE_DIR", None)
+    else:
+        os.environ["CNNVIZ_CACHE_DIR"] = old
+
+
 @pytest.fixture
 def settings_sandbox(qapp, tmp_path):
     """QSettings go to a temporary folder under a test organisation, never the user's or

@@ -28,6 +28,7 @@ from cnnviz.core.files import FileProblem
 from cnnviz.core.samples import default_sample, load_samples
 
 from ..controllers import AnalysisController
+from ..controllers.verdict import VerdictCalibrator
 from ..input.panel import InputPanel
 from ..widgets.file_text import as_html, literal, shown
 from ..widgets.scrolling import scrolling
@@ -92,6 +93,10 @@ class MainWindow(QMainWindow):
 
         self.controller = AnalysisController(self.state, self)
         self.opener = files.ImageOpener(self)
+        self.verdict_calibrator = VerdictCalibrator(data_dir, self)
+        self.verdict_calibrator.progress.connect(self._on_verdict_progress)
+        self.verdict_calibrator.ready.connect(self._on_verdict_ready)
+        self.verdict_calibrator.failed.connect(self._on_verdict_failed)
         self.image_loader = self.opener.loader  # (tests wait on it)
         self.opener.opened.connect(self._on_image_opened)
         self.opener.problem.connect(self._on_open_problem)
@@ -434,6 +439,25 @@ class MainWindow(QMainWindow):
                                                       catalogue.model_entry(loaded)))
         self.state.set_model(loaded)
 
+    VERDICT_WORK = "Working out when this model should say “unsure”"
+
+    def _on_verdict_progress(self, share: float) -> None:
+        self.statusBar().showMessage(f"{self.VERDICT_WORK} (on MNIST test digits): "
+                                     f"{share:.0%}…", 30000)
+
+    def _on_verdict_ready(self, loaded, verdict: dict) -> None:
+        """The model's own threshold: its card holds it from now on, and the current
+        picture is read again with it (only if it is still the model shown)."""
+        for card in {id(loaded.card): loaded.card, id(loaded.model.card): loaded.model.card}.values():
+            card["verdict"] = verdict
+        if self.state.model is loaded:
+            self.state.set_model(loaded)
+        self.statusBar().showMessage(
+            f"The unsure verdict is calibrated for this model ({verdict.get('source', '')}).", 8000)
+
+    def _on_verdict_failed(self, message: str) -> None:
+        self.statusBar().showMessage(f"The unsure verdict stays the default rule: {message}", 8000)
+
     def _sync_model_menu(self, loaded) -> None:
         from cnnviz.core.input_scale import fixed_by_file
 
@@ -534,6 +558,7 @@ class MainWindow(QMainWindow):
             explorer.shutdown()
         self.controller.shutdown()
         self.opener.shutdown()
+        self.verdict_calibrator.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         if not self._shut_down:
@@ -547,6 +572,8 @@ class MainWindow(QMainWindow):
         if loaded is None:
             return
         self._sync_model_menu(loaded)
+        if self.verdict_calibrator.consider(loaded):
+            self._on_verdict_progress(0.0)
         # The input panel words things for the model's dataset (digits, or clothes)
         what = "digit" if self.input_panel.words.dataset == "mnist" else "image"
         self.random_action.setText(f"&Random test {what}")

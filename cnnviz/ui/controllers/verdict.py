@@ -1,0 +1,66 @@
+"""Calibrating the unsure verdict of a digit model made elsewhere, off the GUI thread.
+
+When the window's model is a Keras file that reads MNIST-sized digits, the verdict it
+shows until now is the default rule (it hesitates); VerdictCalibrator fixes the model's
+own threshold (cnnviz.core.opened_verdict: from the cache when this file was seen before,
+else on MNIST test digits, some seconds, with progress) and answers with ready(loaded,
+verdict) for the model it was asked about.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from .runner import LatestRequestRunner
+
+
+def _calibrate(loaded, data_dir, progress):
+    from cnnviz.core import opened_verdict
+
+    key = opened_verdict.cache_key(loaded)
+    verdict = opened_verdict.cached(loaded, key)
+    if verdict is None:
+        verdict = opened_verdict.calibrate_opened(loaded, data_dir, progress)
+        opened_verdict.store(key, verdict)
+    return loaded, verdict
+
+
+class VerdictCalibrator(QObject):
+    """consider(loaded) starts a calibration when the model needs one (else cancels any
+    running one). progress(share 0..1) while it works; ready(loaded, verdict) or
+    failed(message) on the GUI thread, for the newest request only."""
+
+    ready = Signal(object, object)
+    progress = Signal(float)
+    failed = Signal(str)
+    _progress_from_worker = Signal(int, float)
+
+    def __init__(self, data_dir=None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.data_dir = data_dir
+        self.runner = LatestRequestRunner("verdict", self)
+        self.runner.finished.connect(lambda _g, result: self.ready.emit(*result))
+        self.runner.failed.connect(lambda _g, message: self.failed.emit(message))
+        self._progress_from_worker.connect(self._on_progress)
+
+    def consider(self, loaded) -> bool:
+        """Calibrate this model if it needs it; True when a calibration started."""
+        from cnnviz.core.opened_verdict import needs_calibration
+
+        if loaded is None or not needs_calibration(loaded):
+            self.runner.cancel()
+            return False
+        generation = self.runner.generation + 1
+        self.runner.submit(_calibrate, loaded, self.data_dir,
+                           lambda share: self._progress_from_worker.emit(generation, share))
+        return True
+
+    def _on_progress(self, generation: int, share: float) -> None:
+        if generation == self.runner.generation:
+            self.progress.emit(share)
+
+    def join(self, timeout: float = 60.0) -> bool:
+        return self.runner.join(timeout)
+
+    def shutdown(self) -> None:
+        self.runner.shutdown()
