@@ -229,22 +229,27 @@ class _stop_on_ctrl_c:
 
 
 def cmd_train(args) -> int:
-    # Ctrl-C from the start: during data loading it stops training before the first batch.
-    with _stop_on_ctrl_c() as stop_requested, _output_held(args):
-        return _train(args, stop_requested)
+    from .core.distributed import DistributedTrainingError, process_place
+
+    try:
+        place = process_place()  # one of several processes (--nproc N, or torchrun)?
+        # Ctrl-C from the start: during data loading it stops training before the first batch.
+        with _stop_on_ctrl_c() as stop_requested, _output_held(args, place):
+            return _train(args, stop_requested, place)
+    except DistributedTrainingError as exc:
+        raise CliError(str(exc)) from None
 
 
 @contextlib.contextmanager
-def _output_held(args):
+def _output_held(args, place):
     """--out checked by writing next to it, then locked (OUT.lock) for the whole run so a
     second training to the same file is refused, and cleared of what killed saves left."""
-    from .core.distributed import launched_process
     from .core.files import FileProblem
     from .core.run_output import OutputLock, prepare_output
 
     out = _train_output(args)
-    launcher = args.nproc > 1 and not launched_process()  # its rank 0 takes the lock
-    if int(os.environ.get("RANK", "0")) != 0 or launcher:  # the first process writes the file
+    launcher = args.nproc > 1 and place is None  # its rank 0 takes the lock
+    if (place is not None and place.rank != 0) or launcher:  # the first process writes the file
         yield out
         return
     lock = OutputLock(out)
@@ -515,12 +520,12 @@ def _held_out_count(args, train_images: int) -> int:
     return held
 
 
-def _train(args, stop_requested) -> int:
+def _train(args, stop_requested, place) -> int:
     from dataclasses import replace
 
     import torch
 
-    from .core.distributed import join, launched_process, leave, nproc_problem
+    from .core.distributed import join, leave, nproc_problem
     from .core.training import batch_problem, config_problem, train
 
     started = time.perf_counter()
@@ -530,9 +535,8 @@ def _train(args, stop_requested) -> int:
         raise CliError(f"--outlier-exposure must be a number from 0 to 100 (got "
                        f"{args.outlier_exposure:g}); 0.5 is the default, 0 turns it off")
     device = _train_device(args)
-    launched = launched_process()  # one of several processes (--nproc N, or torchrun)
-    here = os.environ.get("LOCAL_WORLD_SIZE", os.environ.get("WORLD_SIZE", "1"))
-    problem = nproc_problem(int(here) if launched else args.nproc, device.type)
+    launched = place is not None  # one of several processes (--nproc N, or torchrun)
+    problem = nproc_problem(place.local_world if launched else args.nproc, device.type)
     if problem:
         raise CliError(problem)
     config = replace(recipe, epochs=args.epochs, batch_size=args.batch_size,
@@ -544,7 +548,7 @@ def _train(args, stop_requested) -> int:
     problem = config_problem(config)  # the lab's checks too (the flags were checked above)
     if problem is None:  # batch norm after a dense layer and one image a batch
         problem = batch_problem(arch, config, args.limit,
-                                int(os.environ["WORLD_SIZE"]) if launched else args.nproc)
+                                place.world if launched else args.nproc)
     if problem:
         raise CliError(problem)
     if args.nproc > 1 and not launched:

@@ -188,3 +188,36 @@ def test_batch_size_one_with_outlier_exposure_still_trains(mnist_test):
     result = train(dense_bn_model(), x[:3], y[:3],
                    TrainConfig(epochs=1, batch_size=1, augment=False, outlier_exposure=0.5))
     assert len(result.epochs) == 1
+
+
+# ------------------------------------------------------------------ a broken process group
+
+GROUP_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR",
+                   "MASTER_PORT")
+FULL_GROUP = {"RANK": "0", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29511"}
+
+
+@pytest.mark.parametrize("env, words", [
+    ({"RANK": "abc", "WORLD_SIZE": "2"}, "RANK=abc"),
+    ({"WORLD_SIZE": "2"}, "RANK"),
+    ({"RANK": "1"}, "WORLD_SIZE"),
+    ({"LOCAL_RANK": "0"}, "RANK"),
+    ({**FULL_GROUP, "RANK": "3"}, "RANK=3"),
+    ({**FULL_GROUP, "WORLD_SIZE": "0", "RANK": "0"}, "WORLD_SIZE=0"),
+    ({**FULL_GROUP, "LOCAL_RANK": "x"}, "LOCAL_RANK=x"),
+    ({**FULL_GROUP, "LOCAL_WORLD_SIZE": "5"}, "LOCAL_WORLD_SIZE=5"),
+    ({"RANK": "0", "WORLD_SIZE": "2"}, "MASTER_ADDR"),
+    ({**FULL_GROUP, "MASTER_PORT": "http"}, "MASTER_PORT=http"),
+    ({**FULL_GROUP, "MASTER_PORT": "70000"}, "MASTER_PORT=70000"),
+])
+def test_a_broken_process_group_environment_is_one_line(tmp_path, capsys, monkeypatch,
+                                                         mnist_dir, env, words):
+    for name in GROUP_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    got = run(capsys, "train", *TINY, "--epochs", "1", "--data-dir", mnist_dir,
+              "--out", str(tmp_path / "w.safetensors"))
+    assert got.returncode == 1 and one_line(got.stderr), got.stderr
+    assert words in got.stderr and "Training" not in got.stdout
+    assert list(tmp_path.iterdir()) == []

@@ -33,11 +33,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-__all__ = ["DistributedTrainingError", "average_batch_norm_statistics", "free_port", "join",
-           "launched_process", "leave", "nproc_problem", "run_local", "wrap_for_parallel"]
+__all__ = ["DistributedTrainingError", "Place", "average_batch_norm_statistics", "free_port",
+           "join", "launched_process", "leave", "nproc_problem", "process_place", "run_local",
+           "wrap_for_parallel"]
 
 # How long a process waits for the others at a collective step before giving up.
 TIMEOUT_S = 600.0
@@ -53,9 +55,74 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Place:
+    """This process's place in a group, as torchrun (or run_local) describes it in the
+    environment."""
+
+    rank: int
+    world: int
+    local_rank: int
+    local_world: int
+    master_addr: str
+    master_port: int
+
+
+_GROUP_HINT = ("torchrun sets RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR and "
+               "MASTER_PORT for each process; unset them to train in one process")
+
+
+def _whole(name: str, default: int | None = None, lowest: int = 0,
+           below: int | None = None) -> int:
+    text = os.environ.get(name)
+    if text is None and default is not None:
+        return default
+    try:
+        value = int(text.strip())
+    except (AttributeError, ValueError):
+        raise DistributedTrainingError(f"the environment's {name}={text} is not a whole "
+                                       f"number; {_GROUP_HINT}") from None
+    if value < lowest or (below is not None and value >= below):
+        upper = f" and below {below}" if below is not None else ""
+        raise DistributedTrainingError(f"the environment's {name}={value} must be at least "
+                                       f"{lowest}{upper}; {_GROUP_HINT}")
+    return value
+
+
+def process_place() -> Place | None:
+    """This process's place in a multi-process run, read from the environment and checked
+    (DistributedTrainingError in one line when a variable is not a number, out of range,
+    or set without the others), or None: one process on its own (none set, or a group of
+    one)."""
+    env = os.environ
+    if not any(name in env for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE")):
+        return None
+    missing = [name for name in ("RANK", "WORLD_SIZE") if name not in env]
+    if missing:
+        given = ", ".join(f"{n}={env[n]}" for n in ("RANK", "WORLD_SIZE", "LOCAL_RANK",
+                                                    "LOCAL_WORLD_SIZE") if n in env)
+        raise DistributedTrainingError(f"the environment sets {given} but not "
+                                       f"{' or '.join(missing)}; {_GROUP_HINT}")
+    world = _whole("WORLD_SIZE", lowest=1)
+    rank = _whole("RANK", below=world)
+    local_world = _whole("LOCAL_WORLD_SIZE", world, lowest=1, below=world + 1)
+    local_rank = _whole("LOCAL_RANK", rank % local_world, below=local_world)
+    if world == 1:
+        return None
+    addr = env.get("MASTER_ADDR", "").strip()
+    if not addr or "MASTER_PORT" not in env:
+        absent = " and ".join(n for n in ("MASTER_ADDR", "MASTER_PORT")
+                              if not env.get(n, "").strip())
+        raise DistributedTrainingError(f"WORLD_SIZE={world} but the environment has no "
+                                       f"{absent} (where the processes meet); {_GROUP_HINT}")
+    port = _whole("MASTER_PORT", lowest=1, below=65536)
+    return Place(rank, world, local_rank, local_world, addr, port)
+
+
 def launched_process() -> bool:
-    """Whether this process is one of several (started by torchrun or by run_local)."""
-    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+    """Whether this process is one of several (started by torchrun or by run_local);
+    DistributedTrainingError when the environment says so in a way that makes no sense."""
+    return process_place() is not None
 
 
 def nproc_problem(nproc: int, device_type: str) -> str | None:
@@ -81,23 +148,32 @@ def nproc_problem(nproc: int, device_type: str) -> str | None:
 
 def join(device_type: str):
     """Join the process group RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT describe;
-    returns this process's cnnviz.core.training.Parallel."""
+    returns this process's cnnviz.core.training.Parallel. DistributedTrainingError in
+    words when the environment or the meeting fails."""
     import torch
     import torch.distributed as dist
 
     from .training import Parallel
 
-    rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
-    local_rank = int(os.environ.get("LOCAL_RANK", rank))
-    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", world))
+    place = process_place()
+    if place is None:
+        raise DistributedTrainingError(f"this process is not one of several; {_GROUP_HINT}")
     cuda = device_type == "cuda"
-    if cuda:
-        torch.cuda.set_device(local_rank)
-    else:
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_world))  # cores, shared
-    dist.init_process_group("nccl" if cuda else "gloo", rank=rank, world_size=world,
-                            timeout=timedelta(seconds=TIMEOUT_S))
-    return Parallel(rank, world, cuda)
+    try:
+        if cuda:
+            torch.cuda.set_device(place.local_rank)
+        else:  # the machine's cores, shared
+            torch.set_num_threads(max(1, (os.cpu_count() or 1) // place.local_world))
+        dist.init_process_group("nccl" if cuda else "gloo", rank=place.rank,
+                                world_size=place.world, timeout=timedelta(seconds=TIMEOUT_S))
+    except (RuntimeError, ValueError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DistributedTrainingError(
+            f"process {place.rank} of {place.world} could not join the others at "
+            f"{place.master_addr}:{place.master_port} (local rank {place.local_rank}): "
+            f"{first}") from None
+    return Parallel(place.rank, place.world, cuda)
+
 
 
 def leave() -> None:
