@@ -216,10 +216,13 @@ class _stop_on_ctrl_c:
         self.requested = True
 
     def __enter__(self):
+        from .core.parent import launcher_gone
+
         if threading.current_thread() is threading.main_thread():  # signals: main thread only
             self.previous = signal.signal(signal.SIGINT, self._handle)
             self.installed = True
-        return lambda: self.requested
+        # A process started by a launcher (--nproc N) also stops once the launcher is gone.
+        return lambda: self.requested or launcher_gone()
 
     def __exit__(self, *exc):
         if self.installed:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -221,3 +223,110 @@ def test_a_broken_process_group_environment_is_one_line(tmp_path, capsys, monkey
     assert got.returncode == 1 and one_line(got.stderr), got.stderr
     assert words in got.stderr and "Training" not in got.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ a parent that died
+
+LAB_PARENT = '''
+import sys, time
+from cnnviz.core.models import get_architecture
+from cnnviz.core.training import TrainConfig
+from cnnviz.core.training_job import TrainingJob
+
+if __name__ == "__main__":
+    job = TrainingJob(get_architecture("lecture-keras"), "mnist", sys.argv[1],
+                      TrainConfig(epochs=1000, batch_size=16, augment=False), limit=2000,
+                      test_limit=100, threads=1)
+    job.start()
+    while not any(e["type"] == "batch" for e in job.poll()):
+        time.sleep(0.05)
+    print(job._process.pid, flush=True)
+    time.sleep(600)
+'''
+
+CLI_PARENT = '''
+import os, subprocess, sys, time
+
+if __name__ == "__main__":
+    log = sys.argv[2] + ".log"  # not a pipe: a closed pipe would stop it for another reason
+    with open(log, "w") as out:
+        child = subprocess.Popen([sys.executable, "-m", "cnnviz", "train", "--arch",
+                                  "lecture-keras", "--epochs", "1000", "--limit", "2000",
+                                  "--batch-size", "16", "--hold-out", "0",
+                                  "--outlier-exposure", "0", "--data-dir", sys.argv[1],
+                                  "--out", sys.argv[2]],
+                                 env={**os.environ, "CNNVIZ_PARENT_PID": str(os.getpid())},
+                                 stdout=out, stderr=subprocess.STDOUT)
+    while "Training" not in open(log).read() and child.poll() is None:
+        time.sleep(0.05)
+    print(child.pid, flush=True)
+    time.sleep(600)
+'''
+
+
+def gone(pid: int) -> bool:
+    """The process has ended (a zombie nobody reaped counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def orphan_ends(tmp_path, script: str, *args) -> bool:
+    """Run `script` (which starts a training process and prints its id), kill it as a
+    window is killed, and say whether the training process ends within a minute."""
+    import signal
+
+    path = tmp_path / "parent.py"
+    path.write_text(script)
+    parent = subprocess.Popen([sys.executable, str(path), *map(str, args)], cwd=ROOT,
+                              env=child_env(), stdout=subprocess.PIPE, text=True)
+    pid = None
+    try:
+        pid = int(parent.stdout.readline())
+        parent.kill()  # SIGKILL: no chance to close the child
+        parent.wait()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not gone(pid):
+            time.sleep(0.2)
+        return gone(pid)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+        if pid is not None and not gone(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc")
+def test_the_labs_training_process_stops_when_the_window_is_killed(tmp_path, mnist_dir):
+    assert orphan_ends(tmp_path, LAB_PARENT, mnist_dir)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc")
+def test_a_launched_training_stops_when_its_launcher_is_killed(tmp_path, mnist_dir):
+    assert orphan_ends(tmp_path, CLI_PARENT, mnist_dir, tmp_path / "w.safetensors")
+    assert not (tmp_path / "w.safetensors").exists()  # a stopped run leaves OUT alone
+
+
+def test_the_launcher_tells_each_process_who_started_it(monkeypatch):
+    from cnnviz.core import distributed
+
+    seen = []
+
+    class Started:
+        returncode = 0
+
+        def __init__(self, argv, env, **kwargs):
+            seen.append(env)
+
+        def poll(self):
+            return 0
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(distributed.subprocess, "Popen", Started)
+    assert distributed.run_local(["train"], 2) == 0
+    assert [env["CNNVIZ_PARENT_PID"] for env in seen] == [str(os.getpid())] * 2

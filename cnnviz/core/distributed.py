@@ -227,8 +227,11 @@ def run_local(argv: list[str], nproc: int, env: dict | None = None) -> int:
     Rank 0's output is shown as it comes; another process's error is shown (once) only
     when rank 0 had nothing to say. Returns the exit code: 0, or the first failure's."""
     port = free_port()
+    from .parent import PARENT_VARIABLE
+
     base = {**os.environ, **(env or {}), "WORLD_SIZE": str(nproc),
-            "LOCAL_WORLD_SIZE": str(nproc), "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
+            "LOCAL_WORLD_SIZE": str(nproc), "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port),
+            PARENT_VARIABLE: str(os.getpid())}  # each stops when this process is killed
     processes, logs = [], []
     with tempfile.TemporaryDirectory(prefix="cnnviz-ranks-") as folder:
         for rank in range(nproc):

@@ -303,15 +303,20 @@ class _Child:
             self.read_probe()
 
     def _parent_gone(self) -> bool:
-        return self.parent is not None and not self.parent.is_alive()
+        from .parent import parent_gone
+
+        return self.parent is not None and parent_gone(self.parent.pid)
 
     def check(self) -> None:
-        """Between batches: read every waiting command; wait while paused; _Stop to stop."""
+        """Between batches: read every waiting command; wait while paused; _Stop to stop
+        (also when the window was killed: nobody would see the rest)."""
         while True:
             try:
                 self._handle(self.commands.get_nowait())
             except queue.Empty:
                 break
+        if self._parent_gone():
+            self.closing = self.stop_asked = True
         if self.paused and not self.stop_asked:
             since = time.perf_counter()
             while self.paused and not self.stop_asked:
