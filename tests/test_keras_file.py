@@ -40,6 +40,7 @@ Which fixture uses which layer and option:
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import zipfile
@@ -61,6 +62,13 @@ FILES = [(n, ext) for n in NAMES for ext in (".keras", ".h5")] + [("keras2", ".h
 TAKES_0_255 = {"rescaled"}  # a Rescaling layer inside: the file takes 0..255
 
 
+@functools.cache
+def opened(filename: str):
+    """A fixture opened once per test session (reading HDF5 starts a child process); the
+    tests only read it."""
+    return load_weights(FIXTURES / filename)
+
+
 def reference(name):
     return np.load(FIXTURES / f"{name}.npz")
 
@@ -73,7 +81,7 @@ def as_ours(x: np.ndarray, name: str) -> np.ndarray:
 
 @pytest.mark.parametrize("name, ext", FILES)
 def test_the_final_output_agrees_with_keras(name, ext):
-    loaded = load_weights(FIXTURES / f"{name}{ext}")
+    loaded = opened(f"{name}{ext}")
     ref = reference(name)
     probs = loaded.model.predict_proba(as_ours(ref["__input__"], name))
     theirs = ref["__output__"]
@@ -88,7 +96,7 @@ def test_the_final_output_agrees_with_keras(name, ext):
 
 @pytest.mark.parametrize("name, ext", FILES)
 def test_every_layer_agrees_with_keras(name, ext):
-    loaded = load_weights(FIXTURES / f"{name}{ext}")
+    loaded = opened(f"{name}{ext}")
     ref = reference(name)
     # the cnnviz layer that ends each Keras layer (a Conv2D with an activation is conv + relu)
     last_of = {}
@@ -114,7 +122,7 @@ def test_accuracy_on_the_mnist_test_set_is_keras_own(mnist_test):
     x, y = mnist_test
     for name, ext in (("lecture", ".keras"), ("rescaled", ".keras"), ("keras2", ".h5"),
                       ("modern", ".h5"), ("residual", ".keras")):
-        loaded = load_weights(FIXTURES / f"{name}{ext}")
+        loaded = opened(f"{name}{ext}")
         keras_accuracy = float(reference(name)["__accuracy__"])
         ours = evaluate(loaded.model, x, y)
         assert abs(ours["accuracy"] * 10_000 - keras_accuracy * 10_000) <= 2, name
@@ -125,26 +133,26 @@ def test_parameter_counts_are_keras_counts():
     for name, keras_count in (("lecture", 53_578), ("colour", 1_809)):
         loaded = load_weights(FIXTURES / f"{name}.keras")
         assert sum(i.parameters for i in loaded.model.layer_infos) == keras_count
-    keras2 = load_weights(FIXTURES / "keras2.h5")  # 13,642 with batch norm's 2 × 8 moving
+    keras2 = opened("keras2.h5")  # 13,642 with batch norm's 2 × 8 moving
     assert sum(i.parameters for i in keras2.model.layer_infos) + 2 * 8 == 13_642
     # batch norm: Keras counts its moving mean and variance too (2 × 8 non-trainable)
-    rescaled = load_weights(FIXTURES / "rescaled.keras")
+    rescaled = opened("rescaled.keras")
     assert sum(i.parameters for i in rescaled.model.layer_infos) + 2 * 8 == 21_130
     # grouped, depthwise, separable and PReLU weights; Normalization's mean, variance and
     # count are Keras's 3 non-trainable numbers
-    modern = load_weights(FIXTURES / "modern.keras")
+    modern = opened("modern.keras")
     assert sum(i.parameters for i in modern.model.layer_infos) + 3 == 1_437
     assert "1,437" in format_summary(modern.model.arch)
-    residual = load_weights(FIXTURES / "residual.h5")
+    residual = opened("residual.h5")
     assert sum(i.parameters for i in residual.model.layer_infos) == 1_388
-    graph = load_weights(FIXTURES / "keras2_graph.h5")  # PReLU: one slope per value, 28×28×6
+    graph = opened("keras2_graph.h5")  # PReLU: one slope per value, 28×28×6
     assert sum(i.parameters for i in graph.model.layer_infos) == 4_996
 
 
 def test_a_graph_keeps_its_wiring_through_a_cnnviz_file(tmp_path):
     from cnnviz.core.weights import save_weights
 
-    residual = load_weights(FIXTURES / "residual.keras")
+    residual = opened("residual.keras")
     assert not residual.model.arch.is_chain
     adds = [i for i in residual.model.layer_infos if i.kind == "add"]
     assert len(adds) == 1 and len(adds[0].inputs) == 2
@@ -157,8 +165,8 @@ def test_a_graph_keeps_its_wiring_through_a_cnnviz_file(tmp_path):
 
 
 def test_what_the_files_say_about_their_input():
-    lecture, rescaled = (load_weights(FIXTURES / f"{n}.keras") for n in ("lecture", "rescaled"))
-    colour = load_weights(FIXTURES / "colour.h5")
+    lecture, rescaled = (opened(f"{n}.keras") for n in ("lecture", "rescaled"))
+    colour = opened("colour.h5")
     assert lecture.input_spec.shape == (1, 28, 28) and colour.input_spec.shape == (3, 32, 32)
     assert (lecture.model.arch.input_mean, lecture.model.arch.input_std) == (0.0, 1.0)
     assert rescaled.model.arch.input_std == pytest.approx(1.0)  # 0..255 × 1/255 = cnnviz's 0..1
@@ -171,7 +179,7 @@ def test_an_opened_keras_model_reads_a_drawn_digit(mnist_test):
     from cnnviz.core.inference import analyze
 
     x, y = mnist_test
-    loaded = load_weights(FIXTURES / "lecture.keras")
+    loaded = opened("lecture.keras")
     drawn = np.kron(x[0].astype(np.float32), np.ones((10, 10), np.float32))  # a 280×280 pad
     result = analyze(loaded.model, drawn, card=loaded.card)
     assert result.prediction == y[0]
@@ -228,7 +236,7 @@ def test_a_weights_file_of_the_wrong_shape_is_named():
 def test_an_opened_keras_model_saves_in_cnnviz_format(tmp_path):
     from cnnviz.core.weights import save_weights
 
-    loaded = load_weights(FIXTURES / "rescaled.h5")
+    loaded = opened("rescaled.h5")
     again = load_weights(save_weights(loaded.model, tmp_path / "r.safetensors", loaded.card))
     x = as_ours(reference("rescaled")["__input__"][:5], "rescaled")
     np.testing.assert_allclose(again.model.predict_proba(x), loaded.model.predict_proba(x),
@@ -250,12 +258,12 @@ def test_the_input_contract_is_read_or_worked_out():
     is recognised as such, and the lecture's own file stays 0..1."""
     from cnnviz.core.input_scale import INPUT_SCALES, settle, with_input_scale
 
-    lecture = load_weights(FIXTURES / "lecture.keras")
+    lecture = opened("lecture.keras")
     assert lecture.card["input_scale"] == "0-1" and "300 MNIST" in lecture.card["input_scale_source"]
-    assert load_weights(FIXTURES / "rescaled.h5").card["input_scale"] == "0-255"
+    assert opened("rescaled.h5").card["input_scale"] == "0-255"
     mean, std = INPUT_SCALES["mnist"]
     for scale in ("0-255", "mnist"):
-        changed = load_weights(FIXTURES / "lecture.keras")
+        changed = load_weights(FIXTURES / "lecture.keras")  # changed below: its own copy
         changed.card.pop("input_scale")
         with torch.no_grad():
             conv = changed.model.layers["conv1"]
@@ -289,13 +297,52 @@ def test_the_editor_says_why_it_cannot_edit_a_network_made_elsewhere():
     from cnnviz.core.arch_text import architecture_from_json, editing_problem, format_architecture
     from cnnviz.core.models import ArchitectureError
 
-    residual = load_weights(FIXTURES / "residual.keras").model.arch
+    residual = opened("residual.keras").model.arch
     assert "not one chain" in editing_problem(residual) and "add1" in editing_problem(residual)
-    modern = load_weights(FIXTURES / "modern.keras").model.arch
+    modern = opened("modern.keras").model.arch
     assert "Normalize" in editing_problem(modern)
     for arch in (residual, modern):
         with pytest.raises(ArchitectureError, match="not be edited here|but not edited here"):
             architecture_from_json(arch.to_json())
         with pytest.raises(ArchitectureError):
             format_architecture(arch)
-    assert editing_problem(load_weights(FIXTURES / "lecture.keras").model.arch) is not None  # hwc
+    assert editing_problem(opened("lecture.keras").model.arch) is not None  # hwc
+
+
+def test_hdf5_is_read_in_a_child_so_a_crash_is_one_message(monkeypatch):
+    """HDF5 is parsed by a C library: a hostile file that crashed it would take the window
+    with it, so a child process reads it; its crash (a signal), its hang or its damage
+    comes back as one clear line."""
+    import subprocess
+
+    from cnnviz.core import hdf5_reader
+
+    raw = (FIXTURES / "keras2.h5").read_bytes()
+    contents = hdf5_reader.read_hdf5(raw)
+    assert contents.datasets["model_weights/conv2d/conv2d/kernel:0"].shape == (3, 3, 1, 8)
+    assert "Conv2D" in contents.attr("", "model_config")
+
+    def crashed(*args, **kwargs):
+        return subprocess.CompletedProcess(args, -11, b"", b"")
+
+    monkeypatch.setattr(hdf5_reader.subprocess, "run", crashed)
+    with pytest.raises(WeightsError, match="signal 11: the data is damaged"):
+        load_weights(FIXTURES / "keras2.h5")
+
+    def hung(*args, **kwargs):
+        raise subprocess.TimeoutExpired(args, hdf5_reader.CHILD_SECONDS)
+
+    monkeypatch.setattr(hdf5_reader.subprocess, "run", hung)
+    with pytest.raises(WeightsError, match="took more than"):
+        load_weights(FIXTURES / "keras2.h5")
+
+
+@pytest.mark.parametrize("damage", [
+    lambda raw: raw[:len(raw) // 2],  # cut short
+    lambda raw: raw[:600] + bytes(200) + raw[800:],  # its object headers zeroed
+])
+def test_damaged_hdf5_gets_one_message(damage, tmp_path):
+    path = tmp_path / "damaged.h5"
+    path.write_bytes(damage((FIXTURES / "keras2.h5").read_bytes()))
+    with pytest.raises(WeightsError, match="damaged|missing|no Keras model"):
+        load_weights(path)

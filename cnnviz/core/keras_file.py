@@ -77,12 +77,14 @@ def is_hdf5(raw: bytes) -> bool:
 
 
 def _h5(raw: bytes):
-    import h5py
+    """HDF5 bytes -> their datasets and attributes, read in a child process (a damaged or
+    hostile file cannot take cnnviz down with it)."""
+    from .hdf5_reader import HDF5Error, read_hdf5
 
     try:
-        return h5py.File(io.BytesIO(raw), "r")
-    except (OSError, ValueError) as exc:
-        raise KerasFileError(f"the HDF5 data is damaged ({exc})") from None
+        return read_hdf5(raw)
+    except HDF5Error as exc:
+        raise KerasFileError(str(exc)) from None
 
 
 def _read_zip(raw: bytes) -> tuple[dict, list[list[np.ndarray]], str]:
@@ -105,15 +107,15 @@ def _read_zip(raw: bytes) -> tuple[dict, list[list[np.ndarray]], str]:
             weights_raw = z.read("model.weights.h5")
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
         raise KerasFileError(f"the .keras file is not a valid zip ({exc})") from None
-    with _h5(weights_raw) as f:
-        groups = f.get("layers")
-        by_path = {}
-        if groups is not None:
-            for key in groups:
-                vars_ = groups[key].get("vars")
-                by_path[key] = [np.asarray(vars_[str(i)]) for i in range(len(vars_))] \
-                    if vars_ is not None else []
-    return config, _zip_weights_in_order(config, by_path), f"Keras {version}".strip()
+    contents = _h5(weights_raw)
+    by_path: dict[str, dict[int, np.ndarray]] = {}
+    for path, value in contents.datasets.items():  # layers/<key>/vars/<i>
+        parts = path.split("/")
+        if len(parts) == 4 and parts[0] == "layers" and parts[2] == "vars" and parts[3].isdigit():
+            by_path.setdefault(parts[1], {})[int(parts[3])] = value
+    in_order = {key: [found[i] for i in range(len(found)) if i in found]
+                for key, found in by_path.items()}
+    return config, _zip_weights_in_order(config, in_order), f"Keras {version}".strip()
 
 
 def _zip_weights_in_order(config: dict, by_path: dict) -> list[list[np.ndarray]]:
@@ -141,29 +143,30 @@ def _snake(name: str) -> str:
 
 def _read_h5(raw: bytes) -> tuple[dict, list[list[np.ndarray]], str]:
     """Legacy HDF5: attrs model_config (JSON), model_weights/<layer>/ with weight_names."""
-    with _h5(raw) as f:
-        text = f.attrs.get("model_config")
-        if text is None:
-            raise KerasFileError("this HDF5 file holds no Keras model (no model_config: "
-                                 "only weights, saved with save_weights?)")
-        if isinstance(text, bytes):
-            text = text.decode("utf-8", "replace")
-        if len(text) > _MAX_CONFIG_BYTES:
-            raise KerasFileError("its model_config is too large to be a model's")
-        config = _json(text, "model_config")
-        version = f.attrs.get("keras_version", b"")
-        version = version.decode() if isinstance(version, bytes) else str(version)
-        group = f.get("model_weights", f)
-        out = []
-        for layer in _layer_list(config):
-            name = (layer.get("config") or {}).get("name")
-            g = group.get(name) if isinstance(name, str) else None
-            names = g.attrs.get("weight_names", []) if g is not None else []
-            values = []
-            for w in names:
-                w = w.decode() if isinstance(w, bytes) else str(w)
-                values.append(np.asarray(g[w]))
-            out.append(values)
+    contents = _h5(raw)
+    text = contents.attr("", "model_config")
+    if text is None:
+        raise KerasFileError("this HDF5 file holds no Keras model (no model_config: "
+                             "only weights, saved with save_weights?)")
+    if len(text) > _MAX_CONFIG_BYTES:
+        raise KerasFileError("its model_config is too large to be a model's")
+    config = _json(text, "model_config")
+    version = contents.attr("", "keras_version") or ""
+    root = "model_weights" if contents.group("model_weights") else ""
+    out = []
+    for layer in _layer_list(config):
+        name = (layer.get("config") or {}).get("name")
+        group = f"{root}/{name}".strip("/") if isinstance(name, str) else None
+        names = _json(contents.attr(group, "weight_names") or "[]", "weight_names") \
+            if group else []
+        values = []
+        for w in names if isinstance(names, list) else []:
+            value = contents.datasets.get(f"{group}/{w}")
+            if value is None:
+                raise KerasFileError(f"layer {str(name)[:60]!r}: its weight {str(w)[:60]!r} is "
+                                     "missing from the file")
+            values.append(value)
+        out.append(values)
     return config, out, f"Keras {version}".strip()
 
 
