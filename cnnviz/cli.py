@@ -894,9 +894,15 @@ def cmd_data(args) -> int:
 
 
 def run_gui(args) -> int:
+    image = getattr(args, "image", None)
+    if image:  # said here, before a window opens only to say it
+        path = Path(image).expanduser()
+        if not path.exists():
+            raise CliError(f"cannot open {image}: no such file")
+        image = str(path)
     from .ui.window.app import run_app
 
-    return run_app(image=getattr(args, "image", None), data_dir=getattr(args, "data_dir", None))
+    return run_app(image=image, data_dir=getattr(args, "data_dir", None))
 
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
@@ -938,11 +944,22 @@ _NUMPY_FLOAT_WARNINGS = (r"(overflow|underflow|invalid value|divide by zero) enc
                          r"|Mean of empty slice|Degrees of freedom <= 0")
 
 
+def _names_a_file(word: str) -> bool:
+    """Whether the first word is a file for the app rather than a command: a file that is
+    there, or a name the app would open as a picture or a model (the one rule,
+    cnnviz.core.files.open_as), so a missing photo.png is "no such file", not "invalid
+    choice"."""
+    from .core.files import open_as
+
+    path = Path(word).expanduser()
+    return path.exists() or open_as(path) is not None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
     if words and not words[0].startswith("-") and words[0] not in COMMANDS \
-            and Path(words[0]).exists():
+            and _names_a_file(words[0]):
         words = ["gui", *words]  # `cnnviz FILE` opens FILE in the app, by what it is
     args = parser.parse_args(words)
     args.argv = words  # (--nproc runs it again)

@@ -330,3 +330,43 @@ def test_the_launcher_tells_each_process_who_started_it(monkeypatch):
     monkeypatch.setattr(distributed.subprocess, "Popen", Started)
     assert distributed.run_local(["train"], 2) == 0
     assert [env["CNNVIZ_PARENT_PID"] for env in seen] == [str(os.getpid())] * 2
+
+
+# ------------------------------------------------------------------ a picture named first
+
+
+@pytest.fixture
+def window_opens(monkeypatch):
+    """What `cnnviz FILE` asks the app to open (no window is started)."""
+    from cnnviz.ui.window import app
+
+    opened = []
+    monkeypatch.setattr(app, "run_app", lambda image=None, data_dir=None: opened.append(image) or 0)
+    return opened
+
+
+def test_a_picture_named_first_opens_the_app(tmp_path, window_opens, monkeypatch):
+    from PIL import Image
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    Image.new("L", (28, 28)).save(tmp_path / "photo.png")
+    Image.new("L", (28, 28)).save(tmp_path / "scan", format="PNG")  # a picture by its content alone
+    assert main([str(tmp_path / "photo.png")]) == 0
+    assert main(["~/photo.png"]) == 0  # quoted, so the shell left the ~ alone
+    assert main([str(tmp_path / "scan")]) == 0
+    assert window_opens == [str(tmp_path / "photo.png")] * 2 + [str(tmp_path / "scan")]
+
+
+@pytest.mark.parametrize("name", ["photo.png", "PHOTO.JPG", "model.keras"])
+def test_a_missing_picture_or_model_is_one_line_not_an_invalid_command(tmp_path, capsys,
+                                                                       window_opens, name):
+    got = run(capsys, str(tmp_path / name))
+    assert got.returncode == 1 and one_line(got.stderr), got.stderr
+    assert "no such file" in got.stderr and "invalid choice" not in got.stderr
+    assert window_opens == []
+
+
+def test_a_mistyped_command_is_still_an_invalid_choice(capsys, window_opens):
+    with pytest.raises(SystemExit):
+        main(["trian"])
+    assert "invalid choice: 'trian'" in capsys.readouterr().err and window_opens == []
