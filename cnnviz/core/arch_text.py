@@ -68,20 +68,35 @@ class _Bad(ValueError):
     """Internal: what is wrong with one layer's text (parse_architecture names the layer)."""
 
 
+_MAX_DIGITS = 9  # far past every layer's limit (1,024 filters, 65,536 units)
+
+
+def _digits_to_int(digits: str, what: str) -> int:
+    """A run of digits as a number; _Bad for more than _MAX_DIGITS of them (int() refuses
+    more than 4,300, and a message should not repeat thousands)."""
+    if len(digits) > _MAX_DIGITS:
+        raise _Bad(f"{what} has {len(digits):,} digits; no layer takes a number that large")
+    return int(digits)
+
+
+def _shown_text(text: str) -> str:
+    return repr(text) if len(text) <= 40 else repr(text[:37] + "...")
+
+
 def _number_pair(text: str, what: str) -> tuple[int, int]:
     match = _PAIR.match(text.lower())
     if not match:
         raise _Bad(f"{what} must be a whole number like 3 or two like 3x5 (rows x columns), "
-                   f"got {text!r}")
-    rows = int(match.group(1))
-    cols = int(match.group(2)) if match.group(2) else rows
+                   f"got {_shown_text(text)}")
+    rows = _digits_to_int(match.group(1), what)
+    cols = _digits_to_int(match.group(2), what) if match.group(2) else rows
     return rows, cols
 
 
 def _whole(text: str, what: str) -> int:
     if not re.fullmatch(r"\d+", text):
-        raise _Bad(f"{what} must be a whole number, got {text!r}")
-    return int(text)
+        raise _Bad(f"{what} must be a whole number, got {_shown_text(text)}")
+    return _digits_to_int(text, what)
 
 
 def _options(words: list[str], allowed: tuple[str, ...], usage: str) -> dict[str, str]:
@@ -203,6 +218,11 @@ def _split(text: str) -> list[str]:
     return parts
 
 
+def _part_words(part: str) -> str:
+    """One layer's text as a message names it: shortened (a paste may be thousands long)."""
+    return (part if len(part) <= 40 else part[:37] + "...") or "empty"
+
+
 def parse_architecture(text: str, name: str = "custom", description: str = "",
                        input_shape: tuple[int, int, int] = (1, 28, 28),
                        input_mean: float = 0.0, input_std: float = 1.0) -> Architecture:
@@ -217,13 +237,13 @@ def parse_architecture(text: str, name: str = "custom", description: str = "",
         try:
             layers.append(_parse_layer(part))
         except _Bad as exc:
-            raise ArchitectureError(f"layer {index + 1} ({part or 'empty'}): {exc}") from None
+            raise ArchitectureError(f"layer {index + 1} ({_part_words(part)}): {exc}") from None
     arch = Architecture(name=name, description=description, layers=tuple(layers),
                         input_shape=tuple(input_shape), input_mean=input_mean,
                         input_std=input_std)
     for check in check_layers(arch):
         if check.problem:
-            raise ArchitectureError(f"layer {check.index + 1} ({parts[check.index]}): "
+            raise ArchitectureError(f"layer {check.index + 1} ({_part_words(parts[check.index])}): "
                                     f"{check.problem}")
     summarize(arch)  # the models module's own rules too (limits); names the layer if not
     return arch

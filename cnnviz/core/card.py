@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import platform
+import sys
 from dataclasses import asdict
 
 __all__ = ["CARD_FIELDS", "read_card", "training_card", "with_epochs"]
@@ -111,9 +112,32 @@ def with_epochs(card: dict, epochs: list, seconds: float | None = None) -> dict:
     return {k: v for k, v in out.items() if v is not None}
 
 
+_MAX_CARD_NESTING = 64  # a card's JSON nests no deeper (the weights header's own limit is less)
+
+
+def _usable_numbers(value, depth: int = 0) -> bool:
+    """Every number in value (at any depth of its lists and dicts) is one every reader can
+    use as a float: finite, and an int no larger than a float holds. JSON's 10**400 is an
+    int, and float() of it (an accuracy, a verdict threshold) raised OverflowError."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return True
+    if isinstance(value, int):
+        return abs(value) <= sys.float_info.max  # exact: Python compares int and float exactly
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if depth >= _MAX_CARD_NESTING:
+        return False
+    if isinstance(value, (list, tuple)):
+        return all(_usable_numbers(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(_usable_numbers(v, depth + 1) for v in value.values())
+    return True
+
+
 def read_card(card, outputs: int, datasets) -> dict:
     """A card as read from a file, every field checked: unknown fields are kept as they
-    are (a newer cnnviz may write more), known ones of the wrong type are dropped; class
+    are (a newer cnnviz may write more), known ones of the wrong type are dropped, and so is
+    any field holding a number that is not finite or past a float's range; class
     names are kept only when there is one (text) per output, the dataset only when cnnviz
     knows it."""
     if not isinstance(card, dict):
@@ -126,8 +150,8 @@ def read_card(card, outputs: int, datasets) -> dict:
                 continue  # True is an int to Python, not a number to a card
             if not isinstance(value, kinds):
                 continue
-            if isinstance(value, float) and not math.isfinite(value):
-                continue
+        if not _usable_numbers(value):
+            continue  # a field with an unusable number anywhere in it, known or not
         out[key] = value
     classes = out.get("classes")
     if classes is not None and not (len(classes) == outputs

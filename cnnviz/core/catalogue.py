@@ -10,6 +10,7 @@ the app state (AppState.catalogue, catalogue_changed); these functions make new 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +37,16 @@ class ModelEntry:
 
 
 def _accuracy(loaded: LoadedModel) -> float | None:
+    """The card's test accuracy as a finite float, else None (read_card already drops a
+    number past a float's range; a card set from elsewhere may still hold one)."""
     acc = loaded.card.get("test_accuracy")
-    return float(acc) if isinstance(acc, (int, float)) else None
+    if isinstance(acc, bool) or not isinstance(acc, (int, float)):
+        return None
+    try:
+        acc = float(acc)
+    except OverflowError:
+        return None
+    return acc if math.isfinite(acc) else None
 
 
 def model_label(key: str, loaded: LoadedModel, shipped: bool) -> str:
@@ -221,16 +230,29 @@ def user_entries(folder: Path | None = None) -> tuple[list[ModelEntry], list[str
         paths = [p for p in folder.iterdir() if p.suffix == ".safetensors" and p.is_file()]
     except OSError as exc:
         return [], [f"cannot list {folder}: {exc.strerror or exc}"]
-    paths.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    paths.sort(key=_modified, reverse=True)
     entries, problems = [], []
     for path in paths[:MAX_USER_MODELS]:
+        # Each file is judged alone: whatever one raises (a refusal in words, or a mistake
+        # of cnnviz's own that a strange file found), it is one line here and the other
+        # kept models are still offered.
         try:
-            loaded = load_weights(path)
+            entries.append(user_entry(path, load_weights(path)))
         except WeightsError as exc:
             problems.append(f"{path.name}: {exc}")
-            continue
-        entries.append(user_entry(path, loaded))
+        except Exception as exc:  # noqa: BLE001 (one file must never hide the others)
+            problems.append(f"{path.name}: cannot be read ({type(exc).__name__}: "
+                            f"{shown(str(exc), 200)})")
     return entries, problems
+
+
+def _modified(path: Path) -> float:
+    """When a file was last written; 0 for one that went away meanwhile (it is then one
+    problem line when read, not a failure of the whole folder)."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def user_entry(path, loaded: LoadedModel) -> ModelEntry:

@@ -35,6 +35,7 @@ import numpy as np
 from . import ops
 from .filter_settings import KernelSettings
 from .formulas import MINUS, size_formula, typeset
+from .limits import MAX_IMAGE_PIXELS
 from .ops import AxisSize
 from .stage_names import ACTIVATION_NAMES
 
@@ -356,7 +357,39 @@ def _conv_sizes(work: _Work) -> str | None:
     too_big = ops.size_problem((h, w), s.padding, (work.axes[0].value, work.axes[1].value))
     if too_big:  # said before a byte of the huge padded image is allocated
         return f"Convolution: {typeset(too_big)}"
-    return None
+    return _per_channel_problem(work)
+
+
+def _per_channel_problem(work: _Work) -> str | None:
+    """Why a colour picture cannot be filtered channel by channel, or None: each stage then
+    holds one map per channel, and all the maps of a stage together are limited to
+    MAX_IMAGE_PIXELS values, like one map of a grey or summed filter (three 49-megapixel
+    maps per stage, with the picture, peaked at 4.5 GB). Said before anything is allocated."""
+    if work.x.ndim != 3 or not work.settings.per_channel:
+        return None
+    c, ho, wo = work.x.shape[0], work.axes[0].value, work.axes[1].value
+    values = c * ho * wo
+    if values <= MAX_IMAGE_PIXELS:
+        return None
+    return (f"Convolution: filtering each of the {c} colour channels alone makes {c} maps per "
+            f"stage, {c} × {ho:,}×{wo:,} = {values:,} values; cnnviz filters up to "
+            f"{MAX_IMAGE_PIXELS:,} values at a time. Filter the channels summed (like a conv "
+            "layer) or use a smaller picture")
+
+
+def _conv_per_channel(x: np.ndarray, k: np.ndarray, stride, padding) -> np.ndarray:
+    """Each channel of x (C, H, W) filtered alone with k -> (C, Ho, Wo), written into one
+    array as it goes (stacking a list of planes held the result twice)."""
+    out = None
+    for c, plane in enumerate(x):
+        conv = ops.conv2d(plane, k, stride, padding)
+        if out is None:
+            out = np.empty((x.shape[0],) + conv.shape, conv.dtype)
+        elif conv.dtype != out.dtype:  # a plane that needed float64: the whole result does
+            out = out.astype(np.result_type(out.dtype, conv.dtype))
+        out[c] = conv
+        del conv
+    return out
 
 
 def _convolve(work: _Work) -> str | None:
@@ -365,7 +398,7 @@ def _convolve(work: _Work) -> str | None:
     t = time.perf_counter()
     try:
         if work.x.ndim == 3 and s.per_channel:
-            work.conv = ops.conv2d_per_channel(work.x, work.k, s.stride, s.padding)  # (C, Ho, Wo)
+            work.conv = _conv_per_channel(work.x, work.k, s.stride, s.padding)  # (C, Ho, Wo)
         else:
             work.conv = ops.conv2d(work.x, work.k, s.stride, s.padding)  # (Ho, Wo), floored
     except ops.NotFiniteError as exc:

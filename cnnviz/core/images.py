@@ -344,6 +344,9 @@ def load_image(source: str | os.PathLike | bytes, *, mode: str = "auto") -> np.n
 # ----- saving --------------------------------------------------------------------------------
 
 
+_CONVERT_VALUES = 1 << 20  # values converted at a time by to_uint8
+
+
 def to_uint8(array: np.ndarray, *, normalize: bool = False) -> np.ndarray:
     """(H, W) or (H, W, 3) values to uint8: clipped to 0..255 and rounded, or with
     normalize=True stretched so the smallest value is 0 and the largest 255 (a constant
@@ -359,18 +362,35 @@ def to_uint8(array: np.ndarray, *, normalize: bool = False) -> np.ndarray:
         a = a.astype(np.float32) * 255
     if not np.issubdtype(a.dtype, np.number):
         raise ImageError(f"image values must be numbers, not {a.dtype}")
-    a = a.astype(np.float64)
-    if np.isnan(a).any():
+    if np.iscomplexobj(a):
+        a = a.real
+    rows = max(1, _CONVERT_VALUES // max(1, a[0].size))
+    blocks = [slice(r, r + rows) for r in range(0, a.shape[0], rows)]
+    # Checked and converted a block of rows at a time, in float64: a 49-megapixel colour
+    # result as whole float64 copies took gigabytes; the result is the same.
+    if any(np.isnan(a[b]).any() for b in blocks):
         raise ImageError("the image has NaN (not-a-number) values; cannot save it")
+    scale = None
     if normalize:
-        if np.isinf(a).any():
+        if any(np.isinf(a[b]).any() for b in blocks):
             raise ImageError("the image has infinite values; cannot stretch it to 0..255")
         lo, hi = float(a.min()), float(a.max())
-        span = hi - lo
-        if span == math.inf:  # values near ±1.8e308: halve everything so the span fits
-            a, lo, span = a / 2, lo / 2, hi / 2 - lo / 2
-        a = (a - lo) * (255.0 / span) if span > 0 else np.zeros_like(a)
-    return np.clip(np.rint(a), 0, 255).astype(np.uint8)
+        halve = hi - lo == math.inf  # values near ±1.8e308: halve everything so the span fits
+        if halve:
+            lo, span = lo / 2, hi / 2 - lo / 2
+        else:
+            span = hi - lo
+        scale = (lo, span, halve)
+    out = np.empty(a.shape, np.uint8)
+    for b in blocks:
+        v = a[b].astype(np.float64)
+        if scale is not None:
+            lo, span, halve = scale
+            if halve:
+                v = v / 2
+            v = (v - lo) * (255.0 / span) if span > 0 else np.zeros_like(v)
+        out[b] = np.clip(np.rint(v), 0, 255)
+    return out
 
 
 def save_image(path: str | os.PathLike, array: np.ndarray, *, normalize: bool = False) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 # Images (files and pasted pictures).
 MAX_IMAGE_PIXELS = 50_000_000  # per channel; also the padded input and output of a filter
+# (its maps together when each colour channel is filtered alone)
 MAX_IMAGE_FILE_BYTES = 512 * 1024 * 1024
 
 # A kernel typed by a person (kernel explorer, `cnnviz filter --kernel`).
@@ -33,7 +34,49 @@ MAX_ARCH_PADDING = 16
 MAX_ARCH_PARAMETERS = 50_000_000
 MAX_LAYER_VALUES = 8_000_000  # one image's output of one layer (32 MB of float32)
 MAX_WEIGHTS_FILE_BYTES = 512 * 1024 * 1024
-MAX_HEADER_DEPTH = 32  # nesting of a weights file's JSON header
+MAX_HEADER_DEPTH = 32  # nesting of a weights file's JSON header (and of an architecture's JSON)
+# A weights file's JSON header (the architecture, the card and where each tensor lies): the
+# shipped files' are 2,040 to 6,552 bytes, a 64-layer network with a card of 1,000 class
+# names about 60 KB. Checked before the header is parsed: a 99 MB header of empty objects
+# made Python build 2.8 GB of them before it could be refused.
+MAX_HEADER_BYTES = 1_000_000
+MAX_JSON_DIGITS = 100  # a whole number in a header or an architecture's JSON (cnnviz writes <= 20)
+# The work of one picture through a network: multiply-adds of its convolutions and dense
+# layers (and the values its pooling windows read), from the layer shapes, before anything
+# runs. ResNet-18 on a 224×224 picture needs 1.8e9 and ResNet-34 3.7e9; the biggest shipped
+# network (lecture-deep) 1.2e7. A 10 MB file of wide, padded convolutions inside every other
+# limit needed about 2e11: two minutes a picture. See multiply_adds.
+MAX_MULTIPLY_ADDS = 5_000_000_000
 
 # Training.
 MAX_TRAIN_SEED = 2**31 - 1  # what a spin box holds; torch.manual_seed fails past 2**64
+
+
+
+def _count(shape) -> int:
+    n = 1
+    for v in shape:
+        n *= int(v)
+    return n
+
+
+def multiply_adds(layer_infos) -> int:
+    """The multiply-adds one picture costs, from the layer shapes alone (the LayerInfos of
+    cnnviz.core.models.summarize; nothing is built or run): a convolution
+    out_h·out_w·out_c·(k_h·k_w·in_c/groups), a dense layer in·out; a pooling layer counts
+    the values its windows read (out_c·out_h·out_w·k·k, a global pooling its input), or a
+    file of pools alone would cost nothing. Every other layer works value by value, at most
+    64 × 8,000,000 values, far below the limit. Compared with MAX_MULTIPLY_ADDS."""
+    total = 0
+    for info in layer_infos:
+        spec, out = info.spec, _count(info.output_shape)
+        if info.kind == "conv":
+            kh, kw = (int(v) for v in spec.kernel)
+            total += out * kh * kw * (int(info.in_shape[0]) // int(spec.groups))
+        elif info.kind == "dense":
+            total += int(info.in_shape[0]) * out
+        elif info.kind == "pool":
+            total += out * int(spec.size) ** 2
+        elif info.kind == "globalpool":
+            total += _count(info.in_shape)
+    return total

@@ -96,18 +96,21 @@ class Architecture:
             if not isinstance(layers_data, list) or not 0 < len(layers_data) <= MAX_ARCH_LAYERS:
                 raise ArchitectureError(f"an architecture needs 1 to {MAX_ARCH_LAYERS} layers")
             layers = tuple(_layer_from_dict(i, d) for i, d in enumerate(layers_data))
-            shape = tuple(int(v) for v in data.get("input_shape", (1, 28, 28)))
+            shape = data.get("input_shape", (1, 28, 28))
+            if not isinstance(shape, (list, tuple)):
+                raise ValueError(f"the input shape is a list (C, H, W), got {_brief(shape)}")
+            shape = tuple(_whole(v, "the input shape") for v in shape)
             if len(shape) != 3 or not all(0 < v <= 4096 for v in shape):
                 raise ArchitectureError(f"bad input shape {shape}")
             arch = cls(name=str(data.get("name", "custom"))[:100],
                        description=str(data.get("description", ""))[:1000],
                        layers=layers, input_shape=shape,  # type: ignore[arg-type]
-                       input_mean=float(data.get("input_mean", 0.0)),
-                       input_std=float(data.get("input_std", 1.0)),
+                       input_mean=_real(data.get("input_mean", 0.0), "input_mean"),
+                       input_std=_real(data.get("input_std", 1.0), "input_std"),
                        sources=_sources_from(data.get("sources"), len(layers)))
         except ArchitectureError:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
             raise ArchitectureError(f"not a valid architecture description ({exc})") from None
         if not (np.isfinite(arch.input_mean) and np.isfinite(arch.input_std) and arch.input_std > 0):
             raise ArchitectureError("input normalisation must be finite with a positive std")
@@ -119,21 +122,68 @@ class Architecture:
 
     @classmethod
     def from_json(cls, text: str) -> Architecture:
+        """From its JSON (a file, pasted text, a weights header): JSON nested too deep or
+        holding an integer of too many digits is refused before it is parsed."""
+        from .json_input import JsonProblem, read_json
+
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ArchitectureError(f"architecture description is not valid JSON ({exc})") from None
+            data = read_json(text, "the architecture")
+        except JsonProblem as exc:
+            raise ArchitectureError(str(exc)) from None
         if not isinstance(data, dict):
             raise ArchitectureError("architecture description must be a JSON object")
         return cls.from_dict(data)
 
 
-def _pair(value) -> tuple[int, int]:
+def _digits(number: int) -> int:
+    """How many digits a whole number has, counted without writing it out (str() of one of
+    more than 4,300 digits is a ValueError)."""
+    number = abs(number)
+    digits = max(1, int(number.bit_length() * 0.30102999566398120))  # log10(2)
+    return digits + (number >= 10**digits)
+
+
+def _brief(value) -> str:
+    """A value as a message shows it: short (a file may hold anything)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**40:
+        return f"a number of {_digits(value):,} digits"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _whole(value, what: str) -> int:
+    """A whole number read from untrusted data: an int, or a float with nothing after the
+    point (64.0); ValueError in words for anything else (64.5, Infinity, "64", true)."""
+    if isinstance(value, float) and np.isfinite(value) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{what} must be a whole number, got {_brief(value)}")
+    if abs(value) >= 10**12:  # far past every limit; said without all its digits
+        raise ValueError(f"{what} must be a whole number of a usable size, got one of "
+                         f"{_digits(value):,} digits")
+    return value
+
+
+def _real(value, what: str) -> float:
+    """A finite number read from untrusted data; ValueError in words otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{what} must be a number, got {_brief(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = float("inf")
+    if not np.isfinite(number):
+        raise ValueError(f"{what} must be a finite number, got {_brief(value)}")
+    return number
+
+
+def _pair(value, what: str = "the value") -> tuple[int, int]:
     if isinstance(value, (list, tuple)):
         if len(value) != 2:
-            raise ValueError(f"expected two numbers, got {value!r}")
-        return int(value[0]), int(value[1])
-    return int(value), int(value)
+            raise ValueError(f"{what} must be one whole number or two, got {_brief(value)}")
+        return _whole(value[0], what), _whole(value[1], what)
+    number = _whole(value, what)
+    return number, number
 
 
 def _sources_from(value, count: int) -> tuple[tuple[int, ...], ...] | None:
@@ -147,37 +197,40 @@ def _sources_from(value, count: int) -> tuple[tuple[int, ...], ...] | None:
         if not (isinstance(entry, list) and 0 < len(entry) <= MAX_ARCH_LAYERS
                 and all(type(v) is int and 0 <= v <= i for v in entry)):
             raise ArchitectureError(f"layer {i + 1}: its sources must be numbers of earlier "
-                                    f"layers (0 is the input), got {entry!r:.60}")
+                                    f"layers (0 is the input), got {_brief(entry)}")
         out.append(tuple(entry))
     return tuple(out)
 
 
 def _layer_from_dict(index: int, d) -> LayerSpec:
     if not isinstance(d, dict) or d.get("type") not in SPEC_TYPES:
-        raise ArchitectureError(f"layer {index + 1}: unknown layer type {d!r:.80}")
+        raise ArchitectureError(f"layer {index + 1}: unknown layer type {_brief(d)}")
     kind = d["type"]
     try:
         if kind == "conv":
             bias = d.get("bias", True)
             if not isinstance(bias, bool):
-                raise ValueError(f"bias must be true or false, got {bias!r:.20}")
-            return Conv(int(d["filters"]), _pair(d.get("kernel", 3)), _pair(d.get("stride", 1)),
-                        _pair(d.get("padding", 0)), bias, groups=int(d.get("groups", 1)),
-                        dilation=_pair(d.get("dilation", 1)))
+                raise ValueError(f"bias must be true or false, got {_brief(bias)}")
+            return Conv(_whole(d["filters"], "filters"), _pair(d.get("kernel", 3), "kernel"),
+                        _pair(d.get("stride", 1), "stride"), _pair(d.get("padding", 0), "padding"),
+                        bias, groups=_whole(d.get("groups", 1), "groups"),
+                        dilation=_pair(d.get("dilation", 1), "dilation"))
         if kind == "activation":
-            return Activation(str(d.get("kind", "relu")), slope=float(d.get("slope", 0.01)))
+            return Activation(str(d.get("kind", "relu")),
+                              slope=_real(d.get("slope", 0.01), "slope"))
         if kind == "pool":
-            return Pool(str(d.get("kind", "max")), int(d.get("size", 2)), int(d.get("stride", 2)))
+            return Pool(str(d.get("kind", "max")), _whole(d.get("size", 2), "size"),
+                        _whole(d.get("stride", 2), "stride"))
         if kind == "dropout":
-            return Dropout(float(d.get("p", 0.5)))
+            return Dropout(_real(d.get("p", 0.5), "p"))
         if kind == "dense":
-            return Dense(int(d["units"]))
+            return Dense(_whole(d["units"], "units"))
         if kind == "batchnorm":
-            return BatchNorm(float(d.get("eps", 1e-5)))
+            return BatchNorm(_real(d.get("eps", 1e-5), "eps"))
         if kind == "flatten":
             return Flatten(str(d.get("order", "chw")))
         if kind == "pad":
-            return Pad(*(int(d[side]) for side in ("top", "bottom", "left", "right")))
+            return Pad(*(_whole(d[side], side) for side in ("top", "bottom", "left", "right")))
         if kind == "globalpool":
             return GlobalPool(str(d.get("kind", "avg")))
         if kind == "prelu":
@@ -185,10 +238,10 @@ def _layer_from_dict(index: int, d) -> LayerSpec:
         if kind == "reshape":
             shape = d["shape"]
             if not isinstance(shape, list) or len(shape) not in (1, 3):
-                raise ValueError(f"a reshape's shape is (C, H, W) or (N,), got {shape!r:.40}")
-            return Reshape(tuple(int(v) for v in shape))
+                raise ValueError(f"a reshape's shape is (C, H, W) or (N,), got {_brief(shape)}")
+            return Reshape(tuple(_whole(v, "a reshape's shape") for v in shape))
         return SPEC_TYPES[kind]()
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise ArchitectureError(f"layer {index + 1} ({kind}): {exc}") from None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
+import stat
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -23,7 +23,8 @@ from safetensors.torch import save as st_save
 from .card import read_card
 from .data import DATASETS
 from .files import FileProblem, read_regular_file, write_atomically
-from .limits import MAX_HEADER_DEPTH, MAX_WEIGHTS_FILE_BYTES
+from .json_input import JsonProblem, read_json
+from .limits import MAX_HEADER_BYTES, MAX_MULTIPLY_ADDS, MAX_WEIGHTS_FILE_BYTES, multiply_adds
 from .models import Architecture, ArchitectureError, Network, summarize
 
 FORMAT = "cnnviz-weights/1"
@@ -95,6 +96,15 @@ def save_weights(model: Network, path: str | os.PathLike, card: dict | None = No
     return write_atomically(path, lambda fh: fh.write(data))  # FileProblem (an OSError)
 
 
+def _header_size_problem(n: int) -> str | None:
+    """Why a header of n bytes is not read (more than a cnnviz header ever needs), or None."""
+    if n > MAX_HEADER_BYTES:
+        return (f"the file's header is {n:,} bytes; a cnnviz weights header is at most "
+                f"{MAX_HEADER_BYTES:,} (the shipped models' are under 7,000), so it is "
+                "damaged or not a cnnviz file")
+    return None
+
+
 def _read_header(raw: bytes) -> dict:
     """The safetensors JSON header, read by hand so bad files get our own message."""
     if len(raw) < 8:
@@ -106,40 +116,21 @@ def _read_header(raw: bytes) -> dict:
                                ".safetensors files, which cannot run code when opened, and "
                                "Keras .keras and .h5 files")
         raise WeightsError("not a safetensors weights file (its header is missing or damaged)")
-    header = _json_within_depth(raw[8:8 + n], "the file's header")
-    if header is None:
-        raise WeightsError("the file's header is damaged (not valid JSON)")
+    too_large = _header_size_problem(n)
+    if too_large:  # before parsing: Python's objects for 99 MB of "{}," take 2.8 GB
+        raise WeightsError(too_large)
+    header = _read_json(raw[8:8 + n], "the file's header")
     if not isinstance(header, dict):
         raise WeightsError("the file's header is damaged")
     return header
 
 
-# A JSON string, escapes included: its brackets are text, not nesting.
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
-
-
-def _json_depth(text: bytes) -> int:
-    """How deeply text's arrays and objects nest, counted without parsing (a parser would
-    recurse once per level: "[[[[..." 100,000 deep is a RecursionError)."""
-    data = np.frombuffer(_JSON_STRING.sub(b'""', text), np.uint8)
-    if data.size == 0:
-        return 0
-    step = np.isin(data, (ord("["), ord("{"))).astype(np.int64)
-    step -= np.isin(data, (ord("]"), ord("}")))
-    return int(np.cumsum(step).max())
-
-
-def _json_within_depth(text: bytes | str, what: str):
-    """json.loads(text), None if it is not JSON; WeightsError if it nests deeper than
-    MAX_HEADER_DEPTH (a cnnviz header nests 3 levels, an architecture 4)."""
-    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
-    if _json_depth(raw) > MAX_HEADER_DEPTH:
-        raise WeightsError(f"{what} nests more than {MAX_HEADER_DEPTH} levels deep; a cnnviz "
-                           "weights file never does (damaged or made to crash readers)")
+def _read_json(text: bytes | str, what: str):
+    """cnnviz.core.json_input.read_json, its problem said as a WeightsError."""
     try:
-        return json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        return None
+        return read_json(text, what)
+    except JsonProblem as exc:
+        raise WeightsError(str(exc)) from None
 
 
 def _probe_pictures(shape=INPUT_SHAPE) -> torch.Tensor:
@@ -153,11 +144,25 @@ def _probe_pictures(shape=INPUT_SHAPE) -> torch.Tensor:
     return pictures
 
 
+def check_multiply_adds(layer_infos) -> None:
+    """WeightsError when one picture through the network needs more than
+    MAX_MULTIPLY_ADDS multiply-adds (cnnviz.core.limits.multiply_adds, from the layer
+    shapes: nothing is run). Within every other limit, a 10 MB file of wide padded
+    convolutions took four minutes to open and two for every picture."""
+    work = multiply_adds(layer_infos)
+    if work > MAX_MULTIPLY_ADDS:
+        raise WeightsError(f"one picture through this network takes {work:,} multiply-adds "
+                           f"({work:.1e}); cnnviz runs networks of up to {MAX_MULTIPLY_ADDS:,} "
+                           f"({MAX_MULTIPLY_ADDS:.0e}: ResNet-18 on a 224×224 picture needs "
+                           "1.8e9), or every picture would take minutes")
+
+
 @torch.no_grad()
 def check_computes_numbers(model: Network) -> None:
     """Run the model on the probe pictures; WeightsError naming the first layer whose output
     is NaN or infinite. Finite weights can still compute NaN (weights x1e30 overflow, a
     negative batch-norm variance), and predict and the app would show "0 (nan%)"."""
+    check_multiply_adds(model.layer_infos)  # before running anything
     model.eval()
     h = (_probe_pictures(model.input_spec.shape) - model.input_mean) / model.input_std
     if not torch.isfinite(h).all():
@@ -170,6 +175,39 @@ def check_computes_numbers(model: Network) -> None:
                                "are unusable (far too large, or otherwise damaged)")
 
 
+# The types a tensor may be stored as: the network's weights and statistics are float32,
+# read from any of these floats; a batch norm's count of batches is a whole number.
+_FLOAT_TYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+_WHOLE_TYPES = (torch.int8, torch.int16, torch.int32, torch.int64)
+
+
+def _type_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def _as_the_network_keeps_it(key: str, value: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """value in the network's own dtype, or WeightsError: stored as a type that does not hold
+    such numbers (an integer or unsigned type, bool, an 8-bit float were cast without a
+    word), NaN or infinite, too large for float32 (a float64 1e300 became infinite), or a
+    negative batch-norm variance."""
+    kinds = _FLOAT_TYPES if dtype.is_floating_point else _WHOLE_TYPES
+    if value.dtype not in kinds:
+        what = "numbers with a fraction" if dtype.is_floating_point else "a whole number"
+        raise WeightsError(f"tensor {key} is stored as {_type_name(value.dtype)}; it holds "
+                           f"{what}, read from {', '.join(_type_name(k) for k in kinds)}")
+    if value.is_floating_point() and not torch.isfinite(value).all():
+        raise WeightsError(f"tensor {key} holds NaN or infinite values")
+    converted = value.to(dtype)
+    if converted.is_floating_point() and not torch.isfinite(converted).all():
+        raise WeightsError(f"tensor {key} holds values too large for {_type_name(dtype)} "
+                           f"(at most {torch.finfo(dtype).max:.1e}), the type the network "
+                           "computes in")
+    if key.endswith("running_var") and bool((converted < 0).any()):
+        raise WeightsError(f"tensor {key} holds negative variances (a batch-norm "
+                           "variance is never below 0)")
+    return converted
+
+
 def load_weights_bytes(raw: bytes, path: Path | None = None) -> LoadedModel:
     header = _read_header(raw)
     meta = header.get("__metadata__") or {}
@@ -178,17 +216,18 @@ def load_weights_bytes(raw: bytes, path: Path | None = None) -> LoadedModel:
                            "(it has no cnnviz architecture description)")
     if not all(isinstance(v, str) for v in meta.values()):  # safetensors allows text only
         raise WeightsError("the file's header is damaged (its metadata is not all text)")
-    _json_within_depth(meta["architecture"], "the file's architecture")
-    try:
+    try:  # JSON nested too deep or with a number of thousands of digits is refused there
         arch = Architecture.from_json(meta["architecture"])
     except ArchitectureError as exc:
         raise WeightsError(f"the file's architecture is invalid: {exc}") from None
+    infos = summarize(arch)
+    check_multiply_adds(infos)  # before a tensor is read or anything runs
     # The card is informative only: a damaged one is dropped, never fatal.
     try:
-        card = _json_within_depth(meta.get("card") or "{}", "the file's model card")
-    except WeightsError:
+        card = read_json(meta.get("card") or "{}", "the file's model card")
+    except JsonProblem:
         card = None
-    card = read_card(card, int(np.prod(summarize(arch)[-1].output_shape)), DATASETS)
+    card = read_card(card, int(np.prod(infos[-1].output_shape)), DATASETS)
     try:
         tensors = st_load(raw)
     except (SafetensorError, ValueError, RuntimeError, OSError) as exc:
@@ -200,19 +239,32 @@ def load_weights_bytes(raw: bytes, path: Path | None = None) -> LoadedModel:
     if missing or extra:
         raise WeightsError(f"the tensors do not fit the architecture {arch.name!r} "
                            f"(missing: {missing[:3]}, unexpected: {extra[:3]})")
+    state = {}
     for key, value in tensors.items():
         want = expected[key]
         if tuple(value.shape) != tuple(want.shape):
             raise WeightsError(f"tensor {key} has shape {tuple(value.shape)}, the architecture "
                                f"needs {tuple(want.shape)}")
-        if value.is_floating_point() and not torch.isfinite(value).all():
-            raise WeightsError(f"tensor {key} holds NaN or infinite values")
-        if key.endswith("running_var") and bool((value < 0).any()):
-            raise WeightsError(f"tensor {key} holds negative variances (a batch-norm "
-                               "variance is never below 0)")
-    model.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
+        state[key] = _as_the_network_keeps_it(key, value, want.dtype)
+    model.load_state_dict(state)
     check_computes_numbers(model)
     return LoadedModel(model, card, path)
+
+
+def _header_length(path: Path) -> int:
+    """The header length a safetensors file's first 8 bytes give, when path is a regular
+    file holding that many bytes after them; else 0 (a Keras file, a damaged one, a FIFO or
+    a device: those are judged once read, or refused by read_regular_file)."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            return 0
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return 0
+    n = int.from_bytes(head, "little") if len(head) == 8 else 0
+    return n if n <= info.st_size - 8 else 0
 
 
 def load_weights(path: str | os.PathLike) -> LoadedModel:
@@ -225,6 +277,9 @@ def load_weights(path: str | os.PathLike) -> LoadedModel:
         raise WeightsError(f"no such file: {path}")
     if path.is_dir():
         raise WeightsError(f"{path} is a folder, not a weights file")
+    too_large = _header_size_problem(_header_length(path))
+    if too_large:  # said before the rest of the file is read
+        raise WeightsError(too_large)
     try:
         raw = read_regular_file(path, MAX_WEIGHTS_FILE_BYTES, "weights file")
     except FileProblem as exc:
