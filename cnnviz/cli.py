@@ -586,10 +586,16 @@ def _train(args, stop_requested, place) -> int:
                             world if parallel else None)
         bar = _BatchBar()
         saver = _EpochSaver(args, out, facts, bar, held_out)
-        result = train(model, x_train, y_train, config, x_test, y_test, on_batch=bar.on_batch,
-                       on_epoch=saver.on_epoch, should_stop=stop_requested, device=device,
-                       parallel=parallel)
-        bar.close()
+        try:
+            result = train(model, x_train, y_train, config, x_test, y_test,
+                           on_batch=bar.on_batch, on_epoch=saver.on_epoch,
+                           should_stop=stop_requested, device=device, parallel=parallel)
+        except (MemoryError, RuntimeError) as exc:
+            _raise_if_out_of_memory(exc, f"give a smaller --batch-size (now {args.batch_size}); "
+                                         f"{saver.kept()}")
+            raise
+        finally:
+            bar.close()
     finally:
         if parallel is not None:
             leave()
@@ -608,6 +614,16 @@ def _train(args, stop_requested, place) -> int:
               f"s since the command started); test accuracy "
               f"{result.epochs[-1].test_accuracy:.4f}. Wrote {out}")
     return 0
+
+
+def _raise_if_out_of_memory(exc: BaseException, hint: str) -> None:
+    """An allocation that failed (numpy's MemoryError, torch's "not enough memory"): one
+    line with the hint (what to change). Any other error: nothing (the caller raises it)."""
+    from .core.memory import out_of_memory
+
+    what = out_of_memory(exc)
+    if what is not None:
+        raise CliError(f"not enough memory ({what}); {hint}") from None
 
 
 def cmd_evaluate(args) -> int:
@@ -697,6 +713,16 @@ def cmd_predict(args) -> int:
         except (ImageError, ValueError) as exc:
             failed = True
             results.append({"file": name, "error": str(exc)})
+            continue
+        except (MemoryError, RuntimeError) as exc:
+            from .core.memory import out_of_memory
+
+            what = out_of_memory(exc)
+            if what is None:
+                raise
+            failed = True
+            results.append({"file": name, "error": f"not enough memory to read it ({what}); "
+                                                   "try a smaller picture"})
             continue
         prep = result.digit
         if prep.empty:  # an all-zero input still gets a confident answer; it means nothing
@@ -976,6 +1002,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
+    except (MemoryError, RuntimeError) as exc:  # an allocation anywhere else: one line too
+        from .core.memory import out_of_memory
+
+        what = out_of_memory(exc)
+        if what is None:
+            raise
+        print(f"cnnviz {command}: error: not enough memory ({what})", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # the reader stopped reading (| head): nothing more to say
         _silence_stdout()
         return 1

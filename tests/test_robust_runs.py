@@ -370,3 +370,100 @@ def test_a_mistyped_command_is_still_an_invalid_choice(capsys, window_opens):
     with pytest.raises(SystemExit):
         main(["trian"])
     assert "invalid choice: 'trian'" in capsys.readouterr().err and window_opens == []
+
+
+# ------------------------------------------------------------------ memory limits
+
+ALLOCATOR_ERROR = ("[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: not enough "
+                   "memory: you tried to allocate 1073741824 bytes.")
+
+
+@pytest.fixture
+def cgroup(tmp_path, monkeypatch):
+    """A control group's files, as under /sys/fs/cgroup (v2), with a 200 MB limit."""
+    from cnnviz.core import memory
+
+    root = tmp_path / "cgroup"
+    root.mkdir()
+    (root / "memory.max").write_text(f"{200 * 2**20}\n")
+    (root / "memory.current").write_text(f"{60 * 2**20}\n")
+    (root / "memory.stat").write_text(f"anon {40 * 2**20}\ninactive_file {10 * 2**20}\n")
+    monkeypatch.setattr(memory, "CGROUP_ROOT", root)
+    return root
+
+
+def test_a_control_groups_memory_limit_is_the_memory_there_is(cgroup):
+    from cnnviz.core import memory
+
+    # 200 MB allowed, 60 MB used of which 10 MB is file cache the kernel can drop
+    assert memory.available_memory_bytes() == (200 - 50) * 2**20
+
+
+def test_no_limit_in_the_control_group_is_no_limit(cgroup):
+    from cnnviz.core import memory
+
+    (cgroup / "memory.max").write_text("max\n")
+    got = memory.available_memory_bytes()
+    assert got is None or got > 200 * 2**20
+
+
+def mapped_bytes() -> int:
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmSize:"))
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="Linux only")
+def test_an_address_space_limit_is_the_memory_there_is(monkeypatch):
+    """`ulimit -v`: what is left of it once this process's own mappings are taken off."""
+    import resource
+
+    from cnnviz.core import memory
+
+    real = resource.getrlimit
+    limit = mapped_bytes() + 2**30
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (
+        (limit, resource.RLIM_INFINITY) if which == resource.RLIMIT_AS else real(which)))
+    got = memory.available_memory_bytes()
+    assert got is not None and 2**30 - 64 * 2**20 <= got <= 2**30
+
+
+def test_training_that_cannot_fit_under_the_limit_is_refused_with_the_numbers(
+        tmp_path, capsys, cgroup, mnist_dir):
+    got = run(capsys, "train", "--arch", "cnnviz", "--epochs", "1", "--limit", "2000",
+              "--batch-size", "2000", "--no-augment", "--outlier-exposure", "0", "--hold-out",
+              "0", "--data-dir", mnist_dir, "--out", str(tmp_path / "w.safetensors"))
+    assert got.returncode == 1 and one_line(got.stderr), got.stderr
+    assert "150.0 MB is available" in got.stderr and "200.0 MB" in got.stderr
+    assert "memory.max" in got.stderr and "Training" not in got.stdout
+
+
+@pytest.mark.parametrize("error", [MemoryError(), RuntimeError(ALLOCATOR_ERROR)])
+def test_running_out_of_memory_while_training_is_one_line(tmp_path, capsys, monkeypatch,
+                                                          mnist_dir, error):
+    from cnnviz.core import training
+
+    def out_of_memory(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(training, "train", out_of_memory)
+    got = run(capsys, "train", *TINY, "--epochs", "1", "--data-dir", mnist_dir,
+              "--out", str(tmp_path / "w.safetensors"))
+    assert got.returncode == 1 and one_line(got.stderr), got.stderr
+    assert "not enough memory" in got.stderr and "--batch-size" in got.stderr
+
+
+@pytest.mark.parametrize("error", [MemoryError(), RuntimeError(ALLOCATOR_ERROR)])
+def test_running_out_of_memory_in_predict_is_one_line_per_picture(tmp_path, capsys,
+                                                                  monkeypatch, error):
+    from PIL import Image
+
+    from cnnviz.core import inference
+
+    def out_of_memory(*args, **kwargs):
+        raise error
+
+    Image.new("L", (28, 28)).save(tmp_path / "a.png")
+    monkeypatch.setattr(inference, "analyze", out_of_memory)
+    got = run(capsys, "predict", str(tmp_path / "a.png"))
+    assert got.returncode == 1 and one_line(got.stderr), got.stderr
+    assert "a.png: error: not enough memory" in got.stderr

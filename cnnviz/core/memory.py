@@ -18,6 +18,7 @@ Calibrated against the peak resident memory of real runs: benchmarks/bench_memor
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -71,9 +72,25 @@ def estimate_training_memory(arch: Architecture, batch_size: int, train_images: 
     )
 
 
+# Where the control group's memory files are (cgroup v2: memory.max; v1: memory/...).
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+# cgroup v1 writes "no limit" as a number near 2**63
+_NO_LIMIT = 2**60
+
+
 def available_memory_bytes() -> int | None:
-    """Memory the system can give without swapping: MemAvailable on Linux, psutil where it
-    is installed, else None (unknown: no check is made)."""
+    """Memory this process can have: the least of what the system can give without
+    swapping (MemAvailable on Linux, psutil where it is installed) and the room under the
+    limits that figure does not show (`memory_limits`: ulimit -v, a container's memory
+    limit); None when none of them can be told (no check is made)."""
+    figures = [room for room, _ in memory_limits()]
+    system = _system_available()
+    if system is not None:
+        figures.append(system)
+    return min(figures) if figures else None
+
+
+def _system_available() -> int | None:
     try:
         with open("/proc/meminfo", encoding="ascii") as fh:
             for line in fh:
@@ -89,6 +106,97 @@ def available_memory_bytes() -> int | None:
         return int(psutil.virtual_memory().available)
     except Exception:  # noqa: BLE001 - a sandbox may refuse; then we cannot tell
         return None
+
+
+def memory_limits() -> list[tuple[int, str]]:
+    """The limits on this process's memory that the system's free memory does not show,
+    each as (bytes still free under it, the limit in words): the address-space limit
+    (RLIMIT_AS, `ulimit -v`) less what the process maps already, and the control group's
+    limit (a container's: memory.max, or cgroup v1's memory.limit_in_bytes) less what the
+    group uses (its file cache the kernel can drop is not counted)."""
+    limits = []
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft not in (resource.RLIM_INFINITY, -1) and soft > 0:
+            used = _mapped_bytes()
+            limits.append((max(0, soft - used), f"the address-space limit (ulimit -v) of "
+                           f"{format_bytes(soft)}, {format_bytes(used)} of it mapped already"))
+    except (ImportError, OSError, ValueError, AttributeError):  # not on Windows
+        pass
+    for limit_name, usage_name, cache in (("memory.max", "memory.current", "inactive_file"),
+                                          ("memory/memory.limit_in_bytes",
+                                           "memory/memory.usage_in_bytes",
+                                           "total_inactive_file")):
+        limit = _read_number(CGROUP_ROOT / limit_name)
+        if limit is None:
+            continue
+        if limit < _NO_LIMIT:
+            used = _read_number(CGROUP_ROOT / usage_name) or 0
+            stat_file = CGROUP_ROOT / Path(limit_name).with_name("memory.stat")
+            used = max(0, used - (_read_stat(stat_file, cache) or 0))
+            limits.append((max(0, limit - used), f"the control group's memory limit "
+                           f"({CGROUP_ROOT / limit_name}) of {format_bytes(limit)}, "
+                           f"{format_bytes(used)} of it in use"))
+        break
+    return limits
+
+
+def _mapped_bytes() -> int:
+    """What this process maps now (VmSize: what RLIMIT_AS counts), 0 when unknown."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _read_number(path: Path) -> int | None:
+    """A control-group file's number; None when it is missing, unreadable or "max"."""
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _read_stat(path: Path, key: str) -> int | None:
+    try:
+        for line in path.read_text().splitlines():
+            name, _, value = line.partition(" ")
+            if name == key:
+                return int(value)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def limit_words(have: int) -> str | None:
+    """The limit (in words) that makes `have` what is available, when one does."""
+    binding = min(memory_limits(), default=None)
+    if binding is not None and binding[0] <= have + 16 * 2**20:  # (read a moment apart)
+        return binding[1]
+    return None
+
+
+def out_of_memory(exc: BaseException) -> str | None:
+    """When exc is an allocation that failed (numpy's MemoryError, torch's "not enough
+    memory" from its CPU allocator, CUDA's "out of memory"), its first line in words;
+    None for any other error."""
+    if isinstance(exc, MemoryError):
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else "MemoryError"
+    if not isinstance(exc, RuntimeError):
+        return None
+    text = str(exc).strip()
+    low = text.lower()
+    if not any(w in low for w in ("not enough memory", "defaultcpuallocator", "out of memory",
+                                  "cannot allocate memory")):
+        return None
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return first.split("] ", 1)[-1] if first.startswith("[enforce fail") else first
 
 
 def device_memory_bytes(device) -> int | None:
@@ -125,6 +233,7 @@ def training_memory_problem(arch: Architecture, batch_size: int, train_images: i
     (it fits, or the memory cannot be told). `available` overrides what the system says."""
     est = estimate_training_memory(arch, batch_size, train_images, test_images)
     on_device = device_memory_bytes(device) if available is None else None
+    limit = None
     if on_device is not None:  # a GPU: the batch and the model there, the data on the host
         need = est.model_bytes + max(est.batch_bytes, est.eval_bytes) + RUNTIME_BYTES
         where, have = "on the GPU", on_device
@@ -134,6 +243,7 @@ def training_memory_problem(arch: Architecture, batch_size: int, train_images: i
         if have is None:
             return None
         need, where, fits = est.total_bytes, "", est.largest_batch(have)
+        limit = limit_words(have) if available is None else None
     if need <= have:
         return None
     hint = (f"a batch of at most about {_round_down(fits):,} images fits" if fits >= 1 else
@@ -141,4 +251,5 @@ def training_memory_problem(arch: Architecture, batch_size: int, train_images: i
     batch_size = min(batch_size, train_images) if train_images > 0 else batch_size
     return (f"a batch of {batch_size:,} images needs about {format_bytes(need)} of memory "
             f"{where + ' ' if where else ''}(the network's layer outputs for every image, "
-            f"their gradients and the data) but {format_bytes(have)} is available; {hint}")
+            f"their gradients and the data) but {format_bytes(have)} is available"
+            f"{f' (under {limit})' if limit else ''}; {hint}")

@@ -494,23 +494,20 @@ class _Child:
             epochs = self.wait_for_more()
 
     def _train_once(self, train, model, x_train, y_train, config):
-        import torch
-
         last_good = {k: v.detach().clone() for k, v in model.state_dict().items()}
         try:
             return train(model, x_train, y_train, config, on_batch=self.on_batch,
                          on_epoch=self.on_epoch, should_stop=self.should_stop,
                          device=self.device)
-        except (MemoryError, torch.cuda.OutOfMemoryError) as exc:
-            message = ("out of memory: try a smaller batch size or a smaller network "
-                       f"({type(exc).__name__})")
-            kind = "out_of_memory"
-        except RuntimeError as exc:
-            text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            if "out of memory" in text.lower() or "not enough memory" in text.lower():
-                message, kind = f"out of memory: try a smaller batch size ({text})", \
-                    "out_of_memory"
+        except (MemoryError, RuntimeError) as exc:  # torch.cuda.OutOfMemoryError is one
+            from .memory import out_of_memory
+
+            what = out_of_memory(exc)
+            if what is not None:
+                message, kind = (f"out of memory: try a smaller batch size or a smaller "
+                                 f"network ({what})"), "out_of_memory"
             else:
+                text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 message, kind = f"training failed: {text}", "failed"
         except ValueError as exc:  # a setting train() refuses
             message, kind = str(exc), "bad_setting"
