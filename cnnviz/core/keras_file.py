@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .graph_builder import GraphBuilder
 from .input_scale import FROM_FILE
 from .limits import MAX_ARCH_LAYERS
 
@@ -275,47 +276,16 @@ def _input_shape(layers: list[dict], config: dict) -> tuple[int, int, int]:
     return c, h, w
 
 
-class _Builder:
-    """Walks the Keras layers in order, making cnnviz specs, their torch tensors and what
-    each reads. Outputs are numbered as an Architecture's sources are: 0 is the input,
-    k the output of spec k (from 1)."""
+class _Builder(GraphBuilder):
+    """Walks the Keras layers in order, adding cnnviz specs (GraphBuilder) for each."""
 
     def __init__(self, input_shape: tuple[int, int, int], graph: bool):
+        super().__init__(input_shape, KerasFileError)
         self.graph = graph
-        self.shapes: list[tuple[int, ...]] = [input_shape]  # of the input and every spec
-        self.tip = 0  # the output the next layer reads (the last one, in a chain)
-        self.specs: list = []
-        self.sources: list[tuple[int, ...]] = []
-        self.tensors: list[dict] = []  # per spec: torch-layout arrays by parameter name
-        self.keras_names: list[str] = []  # per spec: the Keras layer it came from
         self.produced: dict[str, int] = {}  # Keras layer name -> the output it ends in
         self.input_mean, self.input_std = 0.0, 1.0
         self.rescaling: str | None = None  # the Rescaling layer folded into the input
         self.input_said: tuple[str, str] | None = None  # (scale, why) when the file says
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self.shapes[self.tip]
-
-    def add(self, spec, tensors: dict | None, keras_name: str,
-            sources: tuple[int, ...] | None = None) -> None:
-        from .layers import LayerError
-
-        sources = sources or (self.tip,)
-        in_shape = self.shapes[sources[0]] if len(sources) == 1 \
-            else tuple(self.shapes[i] for i in sources)
-        try:
-            out = spec.output_shape(in_shape)
-        except LayerError as exc:
-            raise KerasFileError(f"layer {keras_name!r}: {exc}") from None
-        if len(self.specs) >= MAX_ARCH_LAYERS:
-            raise KerasFileError(f"the model makes more than {MAX_ARCH_LAYERS} layers")
-        self.specs.append(spec)
-        self.sources.append(tuple(sources))
-        self.tensors.append(tensors or {})
-        self.keras_names.append(keras_name)
-        self.shapes.append(tuple(out))
-        self.tip = len(self.shapes) - 1
 
     def activation(self, name, keras_name: str, where: str) -> None:
         from .layers import Activation
@@ -694,11 +664,8 @@ def _take(weights: list[np.ndarray], i: int, shape: tuple[int, ...] | None,
 
 def read_keras(raw: bytes, path: Path | None = None):
     """A .keras or .h5 file's bytes -> a cnnviz LoadedModel; KerasFileError in words."""
-    import torch
-
     from .card import read_card
     from .data import DATASETS
-    from .models import Architecture, ArchitectureError, Network
     from .weights import LoadedModel
 
     if raw[:2] == b"PK":  # a zip (a damaged one says so in _read_zip)
@@ -715,39 +682,21 @@ def read_keras(raw: bytes, path: Path | None = None):
     builder = _Builder(input_shape, graph)
     for i, (layer, values) in enumerate(zip(layers, weights)):
         builder.layer(i, layer, values)
-    if not builder.specs:
-        raise KerasFileError("the model has no layer cnnviz can show")
     if graph:
         outputs = _output_names(config)
         last = (layers[-1].get("config") or {}).get("name")
         if len(outputs) != 1 or outputs[0] != last:
             raise KerasFileError(f"cnnviz shows models with one output, their last layer; "
                                  f"this one's outputs are {', '.join(map(str, outputs))[:80]}")
-        if builder.tip != len(builder.specs):
+        if builder.specs and builder.tip != len(builder.specs):
             raise KerasFileError("the model's last layer computes nothing cnnviz shows")
-    if len(builder.shape) != 1:
-        raise KerasFileError("the model must end in a flat output (Flatten, Dense, global "
-                             "pooling)")
-    chain = all(src == (i,) for i, src in enumerate(builder.sources))
     stem = path.stem if path is not None else "keras model"
     name = str((config.get("config") or {}).get("name") or stem)[:60]
-    try:
-        arch = Architecture(name=name, description=f"{name}, a Keras model ({made_with})",
-                            layers=tuple(builder.specs), input_shape=input_shape,
-                            input_mean=builder.input_mean, input_std=builder.input_std,
-                            sources=None if chain else tuple(builder.sources))
-        net = Network(arch)
-    except (ArchitectureError, ValueError) as exc:
-        raise KerasFileError(f"cnnviz cannot build this network: {exc}") from None
-    state = net.state_dict()
-    for info, tensors in zip(net.layer_infos, builder.tensors):
-        for key, value in tensors.items():
-            full = f"layers.{info.name}.{key}"
-            state[full] = torch.from_numpy(np.ascontiguousarray(value)).to(state[full].dtype)
-    net.load_state_dict(state)
+    net = builder.network(name, f"{name}, a Keras model ({made_with})", builder.input_mean,
+                          builder.input_std)
     # cnnviz layer -> the Keras layer it came from (a Rescaling layer is the input's scaling)
     keras_layers = {"input": builder.rescaling} if builder.rescaling else {}
-    keras_layers.update(zip([i.name for i in net.layer_infos], builder.keras_names))
+    keras_layers.update(zip([i.name for i in net.layer_infos], builder.names))
     facts = {"model_name": stem, "made_with": made_with, "keras_layers": keras_layers}
     if builder.input_said:
         facts.update(input_scale=builder.input_said[0], input_scale_source=builder.input_said[1])
