@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from ...core.formulas import fmt_count, fmt_shape
 from ...core.layer_cards import ROLE_CLASS_SCORES, ROLE_PROBABILITIES
+from ..widgets.file_text import as_html
 from .bar_plot import BarPlot
 from .feature_maps import FeatureMapGrid
 
@@ -133,9 +134,11 @@ class LayerPage(QWidget):
 
     def show_layer(self, text, block: list[str], labels: dict[str, str]) -> None:
         """The info line and the options for a newly selected layer."""
+        # A layer's name and words may come from a model file: escaped inside rich text.
         self.info_label.setText(
-            f"<b>{text.name}</b> — {text.label} &nbsp;·&nbsp; <b>output {fmt_shape(text.shape)}"
-            f"</b>: {text.shape_formula}<br><b>parameters</b>: {text.param_formula}")
+            f"<b>{as_html(text.name)}</b> — {as_html(text.label)} &nbsp;·&nbsp; <b>output "
+            f"{fmt_shape(text.shape)}</b>: {html.escape(text.shape_formula)}<br>"
+            f"<b>parameters</b>: {html.escape(text.param_formula)}")
         self.show_block.setEnabled(len(block) > 1)
         if len(block) > 1:
             self.show_block.setText("Side by side: " + " → ".join(block))
@@ -152,8 +155,9 @@ class LayerPage(QWidget):
         self.hover_label.setText(MAP_HINT)
         self.pages.setCurrentWidget(self.grid_area)
         one = len(stages) == 1
-        self.grid.set_stages([(t.name, f"<b>{t.name}</b> {t.label} · {fmt_shape(t.shape)}"
-                               if one else f"<b>{t.name}</b> {fmt_shape(t.shape)}", t.shape)
+        self.grid.set_stages([(t.name, f"<b>{as_html(t.name)}</b> {as_html(t.label)} · "
+                               f"{fmt_shape(t.shape)}" if one
+                               else f"<b>{as_html(t.name)}</b> {fmt_shape(t.shape)}", t.shape)
                               for t in stages])
 
     def show_bars(self, text, classes: list[str]) -> None:
@@ -162,13 +166,14 @@ class LayerPage(QWidget):
         n = text.shape[0]
         per_class = n == len(classes)
         names, groups, top, fixed = None, 0, False, None
-        title = f"{text.name} — {text.label}: {fmt_count(n)} values"
+        name = as_html(text.name)  # the plot's title is rich text
+        title = f"{name} — {as_html(text.label)}: {fmt_count(n)} values"
         if text.role == ROLE_PROBABILITIES and per_class:
             names, top, fixed = classes, True, (0.0, 1.05)
-            title = f"{text.name}: the probability of each class"
+            title = f"{name}: the probability of each class"
         elif text.role == ROLE_CLASS_SCORES and per_class:
             names = classes
-            title = f"{text.name}: one score per class (before softmax)"
+            title = f"{name}: one score per class (before softmax)"
         elif text.flattens_maps:
             c, h, w = text.in_shape
             groups = c

@@ -7,6 +7,8 @@ on the input: the square of pixels it is worked out from (cnnviz.core.receptive_
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
 from ...core.formulas import fmt_number
 from ...core.mosaic import StickyScale
 from ...core.receptive_field import LayerField, receptive_fields, unit_field
+from ..widgets.file_text import as_html
 from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP, ImagePanel
 from .bar_plot import BarPlot
 from .kernel_view import KernelView, StageStrip
@@ -36,6 +39,17 @@ INPUT_TIP = ("The network's input: your drawing after the preprocessing (28×28 
              "unit of a map outlines its receptive field here, the pixels that unit can see: a "
              "unit of a deeper layer sees a larger square (the lecture's “spatial hierarchies "
              "of patterns”).")
+
+
+def _words(text: str) -> str:
+    """Plain words (an explanation, a note) inside rich text: escaped, lines kept."""
+    return html.escape(str(text)).replace("\n", "<br>")
+
+
+def _title(text: str) -> str:
+    """A plot title (a QLabel that guesses the format): the text escaped, marked as rich
+    text so the escapes are drawn as the characters they stand for."""
+    return f"<span>{as_html(text)}</span>"
 
 
 class MapDetail(QScrollArea):
@@ -143,9 +157,12 @@ class MapDetail(QScrollArea):
         self.kernel_caption.setVisible(kernel)
         self.kernels.setVisible(kernel)
 
+    # A layer's name and words, and a class's name, may come from a model file: inside the
+    # rich text of these labels they are escaped (as_html; _words for the long explanations).
+
     def show_text(self, text) -> None:
-        self.header.setText(f"<b>{text.name}</b> — {text.label}")
-        self.explain.setText(text.explanation)
+        self.header.setText(f"<b>{as_html(text.name)}</b> — {as_html(text.label)}")
+        self.explain.setText(_words(text.explanation))
         self._show_parts(False, False, False, False)
 
     def show_map(self, text, c: int, value: np.ndarray, stage_maps: dict) -> None:
@@ -153,9 +170,9 @@ class MapDetail(QScrollArea):
         self.map_value = value
         self.channel = c
         n = text.shape[0]
-        self._set_header(f"<b>{text.name} · map {c}</b> of {n} · "
-                         f"{value.shape[0]}×{value.shape[1]} · {text.label}")
-        self._set_big_map(f"{text.name}[{c}]", value)
+        self._set_header(f"<b>{as_html(text.name)} · map {c}</b> of {n} · "
+                         f"{value.shape[0]}×{value.shape[1]} · {as_html(text.label)}")
+        self._set_big_map(_title(f"{text.name}[{c}]"), value)
         has_stages = len(stage_maps) > 1
         if has_stages:
             self.stages.set_stages(list(stage_maps))
@@ -169,8 +186,9 @@ class MapDetail(QScrollArea):
         self.map_value = None
         self.channel = c
         self._big_key = None
-        self._set_header(f"<b>{text.name} · map {c}</b> of {text.shape[0]} · {text.label}")
-        self.map_panel.show_message(note, title=f"{text.name}[{c}]")
+        self._set_header(f"<b>{as_html(text.name)} · map {c}</b> of {text.shape[0]} · "
+                         f"{as_html(text.label)}")
+        self.map_panel.show_message(note, title=_title(f"{text.name}[{c}]"))
         self._show_parts(True, False, False, self.kernels.weights is not None)
 
     def show_unit_empty(self, text, i: int, note: str) -> None:
@@ -178,8 +196,8 @@ class MapDetail(QScrollArea):
         self._name = text.name
         self.kernels.clear_kernels()
         self.kernel_layer = None
-        self._set_header(f"<b>{text.name} · value {i}</b> · {text.label}")
-        self.explain.setText(f"{note}<br>{text.explanation}")
+        self._set_header(f"<b>{as_html(text.name)} · value {i}</b> · {as_html(text.label)}")
+        self.explain.setText(f"{note}<br>{_words(text.explanation)}")  # (note: rich text)
         self._show_parts(False, False, False, False)
 
     def _set_header(self, html: str) -> None:
@@ -223,9 +241,9 @@ class MapDetail(QScrollArea):
             self.kernel_layer = None
             self.kernels.setVisible(False)
             self.kernel_caption.setVisible(False)
-            self.explain.setText(text.explanation)
+            self.explain.setText(_words(text.explanation))
             return
-        conv, c, bias = kernel.layer, kernel.channel, kernel.bias
+        conv, c, bias = as_html(kernel.layer), kernel.channel, kernel.bias
         n_in, kh, kw = kernel.weight.shape
         self.kernel_layer, self.kernel_channel = conv, c
         self.kernels.set_kernels(kernel.weight)
@@ -248,7 +266,7 @@ class MapDetail(QScrollArea):
                  f"⋆ slides the {kh}×{kw} window across {inputs}, multiplies and adds: “a "
                  f"weighted sum of the pixel values of the image as the window slides across the "
                  f"whole image”. Point at a kernel cell to read its weight."]
-        lines += [f"then <b>{step.name}</b>: {step.text}" for step in steps]
+        lines += [f"then <b>{as_html(step.name)}</b>: {_words(step.text)}" for step in steps]
         self.explain.setText("<br>".join(lines))
         self.kernels.setVisible(True)
         self.kernel_caption.setVisible(True)
@@ -257,16 +275,17 @@ class MapDetail(QScrollArea):
         self._name = text.name
         self.kernels.clear_kernels()
         self.kernel_layer = None
-        what = f"class {label}" if label is not None else f"value {i}"
-        self._set_header(f"<b>{text.name} · {what}</b> = <b>{fmt_number(value)}</b> · {text.label}")
+        what = f"class {as_html(label)}" if label is not None else f"value {i}"
+        self._set_header(f"<b>{as_html(text.name)} · {what}</b> = <b>{fmt_number(value)}</b> · "
+                         f"{as_html(text.label)}")
         if incoming is not None:
             n = incoming.size
             self.unit_bars.configure(n, title=f"weights into unit {i} ({n:,} inputs)")
             self.unit_bars.set_values(incoming)
             explain = (f"unit {i} = Σ over the {n:,} inputs of (weight × input) + bias, bias b = "
-                       f"<b>{fmt_number(bias)}</b>. {text.explanation}")
+                       f"<b>{fmt_number(bias)}</b>. {_words(text.explanation)}")
         else:
-            explain = text.explanation
+            explain = _words(text.explanation)
         self.explain.setText(explain + "<br><i>Click a bar to choose the unit shown here.</i>")
         self._show_parts(False, incoming is not None, False, False)
 
@@ -275,7 +294,7 @@ class MapDetail(QScrollArea):
             self.clear_field()
             return
         value = float(self.map_value[row, col])
-        self.hover_text.emit(f"{self._name} · map {self.channel} · row {row}, column {col} · "
+        self.hover_text.emit(f"{as_html(self._name)} · map {self.channel} · row {row}, column {col} · "
                              f"value <b>{fmt_number(value)}</b>")
         self.show_field(self._name, self.channel, row, col, value)
 
@@ -312,7 +331,7 @@ class MapDetail(QScrollArea):
         self.field_outline.show()
         self.pointed = (layer, c, row, col)
         self.field_caption.setText(
-            f"<b>{layer}</b> map {c}, row {row}, column {col} = <b>{fmt_number(value)}</b> "
+            f"<b>{as_html(layer)}</b> map {c}, row {row}, column {col} = <b>{fmt_number(value)}</b> "
             f"is worked out from input rows {top}–{bottom - 1}, columns {left}–{right - 1} "
             f"({self._field_words(field, bottom - top, right - left)}).")
 
@@ -331,6 +350,6 @@ class MapDetail(QScrollArea):
         self.field_caption.setText(FIELD_HINT)
 
     def _on_kernel_hover(self, c: int, r: int, k: int, value: float) -> None:
-        self.hover_text.emit(f"{self.kernel_layer}.weight[{self.kernel_channel}, {c}, {r}, {k}]"
+        self.hover_text.emit(f"{as_html(self.kernel_layer)}.weight[{self.kernel_channel}, {c}, {r}, {k}]"
                              f" = <b>{fmt_number(value)}</b>")
 

@@ -9,6 +9,8 @@ formulas with this layer's own numbers.
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePol
 from ...core.formulas import fmt_count, fmt_count_short, fmt_shape
 from ...core.layer_cards import LayerText
 from ...core.thumbnails import GAP_INDEX, thumbnail_indices
+from ..widgets.file_text import as_html, shown
 from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP
 
 __all__ = ["KIND_COLORS", "LayerCard", "NetworkStrip", "Thumbnail", "fmt_shape", "thumbnail_image",
@@ -37,7 +40,14 @@ KIND_COLORS = {
 
 THUMB_W, THUMB_H = 112, 56
 COMPACT_W, COMPACT_H = 52, 26  # the thumbnail when the cards must be small to fit
+CARD_NAME_CHARS = 30  # a card's title: a longer layer name is shortened (the tooltip has more)
 BLANK_FILL = QColor(0, 0, 0, 28)  # a thumbnail with nothing to show: a faint grey box
+
+
+def _words(text: str) -> str:
+    """Plain words inside rich text: escaped, lines kept (a layer's name and words may come
+    from a model file)."""
+    return html.escape(str(text)).replace("\n", "<br>")
 
 
 def tooltip_html(t: LayerText) -> str:
@@ -45,9 +55,9 @@ def tooltip_html(t: LayerText) -> str:
     if t.has_maps:
         c, h, w = t.shape
         keras = f" (Keras writes it {h}×{w}×{c})"
-    return (f"<b>{t.name}</b> — {t.label}<br>{t.explanation}<br><br>"
-            f"<b>Output</b> {fmt_shape(t.shape)}{keras}: {t.shape_formula}<br>"
-            f"<b>Parameters</b>: {t.param_formula}<br>{field_html(t)}"
+    return (f"<b>{as_html(t.name)}</b> — {as_html(t.label)}<br>{_words(t.explanation)}<br><br>"
+            f"<b>Output</b> {fmt_shape(t.shape)}{keras}: {_words(t.shape_formula)}<br>"
+            f"<b>Parameters</b>: {_words(t.param_formula)}<br>{field_html(t)}"
             f"<i>Click to see this layer's output.</i>")
 
 
@@ -55,7 +65,8 @@ def field_html(t: LayerText) -> str:
     """The tooltip's receptive-field paragraph ("" for a layer without one)."""
     if not t.field_label:
         return ""
-    return f"<b>Receptive field</b> {t.field_size[0]}×{t.field_size[1]}: {t.field_words}<br>"
+    return (f"<b>Receptive field</b> {t.field_size[0]}×{t.field_size[1]}: "
+            f"{_words(t.field_words)}<br>")
 
 
 # ---------------------------------------------------------------------------------------
@@ -150,8 +161,9 @@ class LayerCard(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(1)
-        self.title = QLabel(f"<b>{text.name}</b>")
-        self.kind_label = QLabel(text.label)
+        self.title = QLabel(f"<b>{as_html(text.name, CARD_NAME_CHARS)}</b>")
+        self.kind_label = QLabel(shown(text.label))
+        self.kind_label.setTextFormat(Qt.TextFormat.PlainText)
         self.thumb = Thumbnail()
         self.thumb.setToolTip(self.toolTip())
         self.shape_label = QLabel(fmt_shape(text.shape))
@@ -218,7 +230,7 @@ class LayerCard(QFrame):
             return THUMB_W + 16
         bold = QFont(self.title.font())
         bold.setBold(True)
-        widest = max(QFontMetrics(bold).horizontalAdvance(self.name),
+        widest = max(QFontMetrics(bold).horizontalAdvance(shown(self.name, CARD_NAME_CHARS)),
                      QFontMetrics(self._font("shape", True)).horizontalAdvance(
                          self.shape_label.text()),
                      QFontMetrics(self._font("params", True)).horizontalAdvance(
