@@ -18,6 +18,8 @@ import time
 import warnings
 from pathlib import Path
 
+from .core.text_safety import printable  # (light: no torch)
+
 EXIT_USAGE = 2
 
 
@@ -42,16 +44,22 @@ def _add_model_choice(p: argparse.ArgumentParser) -> None:
 
 
 def _add_input_scale(p: argparse.ArgumentParser) -> None:
+    """The options that say how to read a model made elsewhere: its input values and the
+    names of its outputs."""
     p.add_argument("--input-scale", choices=["0-1", "0-255", "mnist"], default=None,
                    help="what a model made elsewhere takes: 0..1 (x / 255, as the lecture), "
                         "0..255, or MNIST-normalised; default: read from the file or worked "
                         "out on MNIST test digits")
+    p.add_argument("--labels", metavar="FILE", default=None,
+                   help="a text file naming the model's outputs, one name per line in output "
+                        "order (a labels.txt from Teachable Machine or Keras)")
 
 
 def _add_gui(sub) -> None:
     p = sub.add_parser("gui", help="open the desktop app (the default)")
     p.add_argument("image", nargs="?", metavar="FILE", help="a picture (the input) or a model "
                    "(cnnviz .safetensors, Keras .keras or .h5) to open at start, by its content")
+    _add_input_scale(p)
     _add_data_dir(p)
 
 
@@ -185,7 +193,28 @@ def _open_model(args):
             raise CliError("--input-scale is for models made elsewhere that do not say what "
                            "they take; this one does (cnnviz's own, or a Rescaling layer)")
         loaded = with_input_scale(loaded, scale)
+    labels = getattr(args, "labels", None)
+    if labels:
+        from .core.class_names import LabelsError, read_labels, with_class_names
+
+        try:
+            loaded = with_class_names(loaded, read_labels(labels, len(loaded.classes)),
+                                      Path(labels).name)
+        except LabelsError as exc:
+            raise CliError(f"--labels {labels}: {exc}") from None
+    _attach_cached_verdict(loaded)
     return loaded
+
+
+def _attach_cached_verdict(loaded) -> None:
+    """A digit model made elsewhere gets the unsure verdict the app calibrated for it
+    (cached by file), else the default rule (the app calibrates when it opens one)."""
+    from .core import opened_verdict
+
+    if opened_verdict.needs_calibration(loaded):
+        verdict = opened_verdict.cached(loaded)
+        if verdict is not None:
+            loaded.card["verdict"] = verdict
 
 
 def _load_data(dataset, split, data_dir):
@@ -641,11 +670,13 @@ def cmd_evaluate(args) -> int:
     seconds = time.perf_counter() - t0
     if args.json:
         out = {k: v for k, v in m.items() if k not in ("predictions", "confidence")}
-        out.update(model=loaded.name, dataset=dataset, seconds=round(seconds, 2))
+        out.update(model=loaded.name, dataset=dataset, seconds=round(seconds, 2),
+                   input_scale=loaded.card.get("input_scale", "0-1"), classes=loaded.classes)
         print(json.dumps(out))
         return 0
-    classes = loaded.classes
-    print(f"Model {loaded.name} on the {dataset} test set ({m['count']:,} images, {seconds:.1f} s)")
+    classes = [printable(c) for c in loaded.classes]  # names from a file: no terminal codes
+    print(f"Model {printable(loaded.name)} on the {dataset} test set ({m['count']:,} images, "
+          f"{seconds:.1f} s)")
     right = round(m["accuracy"] * m["count"])
     print(f"Accuracy: {m['accuracy'] * 100:.2f}%  ({right:,} right, "
           f"{m['count'] - right:,} wrong)   mean loss {m['loss']:.4f}")
@@ -670,7 +701,7 @@ def cmd_summary(args) -> int:
         if args.arch:  # the file's own architecture would silently win
             raise CliError(f"give an architecture name ({args.arch}) or --weights FILE, not both")
         loaded = _open_model(args)
-        print(format_summary(loaded.model.arch))
+        print(printable(format_summary(loaded.model.arch)))  # names from the file
         if "input_scale" in loaded.card:
             from .core.input_scale import WORDS
 
@@ -744,7 +775,7 @@ def cmd_predict(args) -> int:
     if args.json:
         print(_strict_json(results))
     else:
-        classes = loaded.classes
+        classes = [printable(c) for c in loaded.classes]  # names from a file: no terminal codes
         for r in results:
             if "error" in r:  # stderr, so stdout holds only results
                 print(f"{r['file']}: error: {r['error']}", file=sys.stderr)
@@ -928,7 +959,14 @@ def run_gui(args) -> int:
         image = str(path)
     from .ui.window.app import run_app
 
-    return run_app(image=image, data_dir=getattr(args, "data_dir", None))
+    scale, labels = getattr(args, "input_scale", None), getattr(args, "labels", None)
+    if (scale or labels) and not image:
+        raise CliError("--input-scale and --labels are for a model file opened at start "
+                       "(cnnviz gui MODEL --input-scale 0-255)")
+    if labels and not Path(labels).expanduser().is_file():
+        raise CliError(f"--labels {labels}: no such file")
+    return run_app(image=image, data_dir=getattr(args, "data_dir", None),
+                   model_options={"input_scale": scale, "labels": labels})
 
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,

@@ -52,3 +52,70 @@ def test_terminal_codes_and_special_files_are_refused_or_dropped(tmp_path):
         read_labels(fifo, 2)
     with pytest.raises(LabelsError, match="cannot open"):
         read_labels(tmp_path / "missing.txt", 2)
+
+
+# ----- the command line and the app ------------------------------------------------------------
+
+def _run(capsys, *args):
+    from cnnviz.cli import main
+
+    capsys.readouterr()
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_labels_on_the_command_line(capsys, tmp_path):
+    from cnnviz.core.images import save_image
+
+    labels = tmp_path / "labels.txt"
+    labels.write_text("\x1b]0;owned\x07cat\ndog\nbird\nfish\nfrog\n")
+    picture = tmp_path / "red.png"
+    save_image(picture, np.tile(np.array([255, 0, 0], np.uint8), (40, 40, 1)))
+    code, out, err = _run(capsys, "predict", "--weights", str(COLOUR), "--labels", str(labels),
+                          str(picture))
+    assert code == 0 and "\x1b" not in out
+    assert out.split(": ")[1].split()[0] in ("cat", "dog", "bird", "fish", "frog")
+    code, out, err = _run(capsys, "predict", "--weights", str(COLOUR), "--labels",
+                          str(tmp_path / "none.txt"), str(picture))
+    assert code == 1 and "--labels" in err and "cannot open" in err and "Traceback" not in err
+
+
+def test_file_text_printed_without_terminal_codes(capsys, tmp_path):
+    from cnnviz.core.weights import save_weights
+
+    loaded = load_weights(COLOUR)
+    path = save_weights(loaded.model, tmp_path / "evil.safetensors",
+                        card={**loaded.card, "model_name": "x\x1b[2J\x1b]0;title\x07y",
+                              "classes": ["a\x1b[31m", "b", "c", "d", "e"]})
+    picture = tmp_path / "grey.png"
+    from cnnviz.core.images import save_image
+
+    save_image(picture, np.random.default_rng(0).integers(0, 256, (40, 40), dtype=np.uint8))
+    code, out, _ = _run(capsys, "predict", "--weights", str(path), str(picture))
+    assert code == 0 and "\x1b" not in out and out.count(":") == 1
+
+
+def test_gui_options_need_a_model_file(capsys):
+    code, _, err = _run(capsys, "gui", "--input-scale", "0-255")
+    assert code == 1 and "for a model file opened at start" in err
+
+
+def test_the_window_applies_options_given_with_a_model_file(qtbot, settings_sandbox, tmp_path,
+                                                            monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from cnnviz.app_state import AppState
+    from cnnviz.ui.window.main_window import MainWindow
+
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *a, **k: None))
+    labels = tmp_path / "labels.txt"
+    labels.write_text("cat\ndog\nbird\nfish\nfrog\n")
+    window = MainWindow(AppState())
+    qtbot.addWidget(window)
+    window.load_defaults()
+    window.open_file(COLOUR, input_scale="0-255", labels=str(labels))
+    qtbot.waitUntil(lambda: window.state.model is not None and window.state.model.path is not None
+                    and window.state.model.classes[0] == "cat", timeout=30_000)
+    assert window.state.model.card["input_scale"] == "0-255"
+    window.close()

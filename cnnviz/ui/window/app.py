@@ -38,10 +38,12 @@ def app_icon() -> QIcon:
     return icon
 
 
-def run_app(image: str | None = None, data_dir: str | None = None) -> int:
+def run_app(image: str | None = None, data_dir: str | None = None,
+            model_options: dict | None = None) -> int:
     """Open the main window (with the shipped model and a real MNIST digit) and run the
     event loop; `image`: a file to open by what it is (a picture as the input, a model as
-    the network). Returns the exit code."""
+    the network); model_options: {"input_scale", "labels"} for that model, as the Model
+    menu would set them. Returns the exit code."""
     from .crash_log import enable_crash_log
 
     enable_crash_log()
@@ -62,7 +64,7 @@ def run_app(image: str | None = None, data_dir: str | None = None) -> int:
     window.show()
     QTimer.singleShot(0, window.start_loading)
     if image:
-        window.open_file(image)
+        window.open_file(image, **{k: v for k, v in (model_options or {}).items() if v})
     try:
         return app.exec()
     finally:

@@ -368,14 +368,18 @@ class MainWindow(QMainWindow):
             return None
         return self.explorers[max(0, self.tabs.currentIndex())]
 
-    def open_file(self, path: str | Path, kind: str | None = None) -> None:
+    def open_file(self, path: str | Path, kind: str | None = None,
+                  input_scale: str | None = None, labels: str | None = None) -> None:
         """Open a file by what it is (its content, not its name): a model becomes the
         network, a picture the input; anything else gets one message naming both kinds.
-        kind: what cnnviz.core.files.open_as already said of it."""
+        kind: what cnnviz.core.files.open_as already said of it. input_scale, labels: for
+        a model, as the Model menu sets them, once it has opened."""
         from cnnviz.core.files import ACCEPTED_KINDS, open_as
 
         kind = kind or open_as(path)
         if kind == "model":
+            if input_scale or labels:
+                self._options_for = (Path(path).resolve(), input_scale, labels)
             self.open_model_file(path)
         elif kind == "picture":
             self.open_image_file(path)
@@ -430,6 +434,39 @@ class MainWindow(QMainWindow):
         self._replace_model(with_class_names(loaded, names, Path(path).name))
         self.statusBar().showMessage(f"Classes named from {shown(Path(path).name)}: "
                                      f"{shown(', '.join(names))}", 8000)
+
+    _options_for: tuple | None = None  # (model file, input scale, labels file) to apply
+
+    def _apply_options_given(self, loaded) -> None:
+        """The input scale and class names given with a model file at start (cnnviz gui
+        MODEL --input-scale 0-255 --labels labels.txt), once that file has opened: the
+        changed model is set next."""
+        from cnnviz.core.class_names import LabelsError, read_labels, with_class_names
+        from cnnviz.core.input_scale import fixed_by_file, with_input_scale
+
+        if self._options_for is None or loaded.path is None \
+                or Path(loaded.path).resolve() != self._options_for[0]:
+            return
+        _, scale, labels = self._options_for
+        self._options_for = None
+        changed = loaded
+        if scale and scale != loaded.card.get("input_scale"):
+            if fixed_by_file(loaded):
+                self.warn("Input values", "This model says what it takes, so --input-scale "
+                          "is left aside.")
+            else:
+                changed = with_input_scale(changed, scale, "chosen with --input-scale")
+        if labels:
+            try:
+                changed = with_class_names(changed, read_labels(labels, len(changed.classes)),
+                                           Path(labels).name)
+            except LabelsError as exc:
+                self.warn("Cannot name the classes", str(exc))
+        if changed is loaded:
+            return
+        # after every view has had this model: a model set inside the signal's delivery
+        # would reach some views before the one being delivered
+        QTimer.singleShot(0, lambda: self._replace_model(changed))
 
     def _replace_model(self, loaded) -> None:
         """The current model's entry in the picker becomes this one, and it is shown."""
@@ -571,6 +608,7 @@ class MainWindow(QMainWindow):
     def _on_model_changed(self, loaded) -> None:
         if loaded is None:
             return
+        self._apply_options_given(loaded)
         self._sync_model_menu(loaded)
         if self.verdict_calibrator.consider(loaded):
             self._on_verdict_progress(0.0)
