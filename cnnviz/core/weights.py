@@ -271,7 +271,9 @@ def load_weights(path: str | os.PathLike) -> LoadedModel:
     """Open a cnnviz .safetensors file, or a Keras .keras or .h5 file (by its content: see
     cnnviz.core.keras_file); raise WeightsError with a plain reason if unusable.
     A FIFO, a device (/dev/zero), a folder or a file over MAX_WEIGHTS_FILE_BYTES is refused
-    before anything is read."""
+    before anything is read, a header over MAX_HEADER_BYTES from the file's first 8 bytes,
+    and a network of more than MAX_MULTIPLY_ADDS per picture before its tensors are read
+    (check_multiply_adds)."""
     path = Path(path)
     if not path.exists() and not path.is_symlink():
         raise WeightsError(f"no such file: {path}")
