@@ -232,7 +232,7 @@ def test_pooling_padding_matches_torch():
 
 
 @pytest.mark.parametrize("settings, image, words", [
-    (KernelSettings(activation="swish"), np.zeros((8, 8)), ["swish", "relu"]),
+    (KernelSettings(activation="mish"), np.zeros((8, 8)), ["mish", "relu"]),
     (KernelSettings(pool_kind="median"), np.zeros((8, 8)), ["median", "max"]),
     (KernelSettings(kernel=np.array([[1.0, np.nan]])), np.zeros((8, 8)), ["finite"]),
     (KernelSettings(kernel=np.ones(3)), np.zeros((8, 8)), ["rows and columns", "(3,)"]),
@@ -670,3 +670,14 @@ def test_previews_shrink_each_block_as_a_brute_force_loop_does(shape, side, peak
                      for i in range(0, h, f)] for plane in planes], axis=-1)
     np.testing.assert_allclose(p.array, ref if colour else ref[..., 0], rtol=1e-5, atol=1e-6)
     assert p.levels == (float(a.min()), float(a.max()))
+
+
+@pytest.mark.parametrize("kind, reference", [("gelu", F.gelu), ("swish", F.silu)])
+def test_gelu_and_swish_in_the_kernel_explorer_match_torch(kind, reference):
+    from cnnviz.core.pixel_explanations import explain_activation_pixel
+
+    r = run_pipeline(RNG.uniform(0, 255, (9, 9)), KernelSettings(activation=kind))
+    assert r.error is None
+    np.testing.assert_allclose(r.activated, reference(torch.tensor(r.conv)).numpy(), rtol=1e-6,
+                               atol=1e-6)
+    assert explain_activation_pixel(r, 1, 1).startswith(("GELU(", "swish("))

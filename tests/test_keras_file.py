@@ -346,3 +346,19 @@ def test_damaged_hdf5_gets_one_message(damage, tmp_path):
     path.write_bytes(damage((FIXTURES / "keras2.h5").read_bytes()))
     with pytest.raises(WeightsError, match="damaged|missing|no Keras model"):
         load_weights(path)
+
+
+def test_a_network_too_heavy_to_run_is_refused_from_its_shapes():
+    """Within every size limit, wide padded convolutions can cost minutes per picture: every
+    reader's builder counts the multiply-adds from the layer shapes before the network is
+    built or run."""
+    from cnnviz.core.graph_builder import GraphBuilder
+    from cnnviz.core.layers import Conv, Dense, GlobalPool
+
+    builder = GraphBuilder((64, 1000, 1000), KerasFileError)
+    for name in ("a", "b"):
+        builder.add(Conv(64, (9, 9), padding=(4, 4)), None, name)
+    builder.add(GlobalPool("max"), None, "pool")
+    builder.add(Dense(10), None, "dense")
+    with pytest.raises(KerasFileError, match="multiply-adds"):
+        builder.network("heavy", "too heavy")

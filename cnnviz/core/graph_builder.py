@@ -60,7 +60,8 @@ class GraphBuilder:
         """The Network these specs make, with their weights, in eval mode."""
         import torch
 
-        from .models import Architecture, ArchitectureError, Network
+        from .models import Architecture, ArchitectureError, Network, summarize
+        from .weights import WeightsError, check_multiply_adds
 
         if not self.specs:
             raise self.error("the model has no layer cnnviz can show")
@@ -72,7 +73,10 @@ class GraphBuilder:
             arch = Architecture(name=name, description=description, layers=tuple(self.specs),
                                 input_shape=self.shapes[0], input_mean=mean, input_std=std,
                                 sources=None if chain else tuple(self.sources))
+            check_multiply_adds(summarize(arch))  # from the shapes, before anything runs
             net = Network(arch)
+        except WeightsError as exc:
+            raise self.error(str(exc)) from None
         except (ArchitectureError, ValueError) as exc:
             raise self.error(f"cnnviz cannot build this network: {exc}") from None
         state = net.state_dict()

@@ -176,6 +176,10 @@ def activation_text(kind: str, x: float, y: float) -> str:
         return f"leaky ReLU({a}) = {a if x >= 0 else '0.01×' + a} = {b}"
     if kind == "elu":
         return f"ELU({a}) = {a if x > 0 else 'e^' + a + f' {MINUS} 1'} = {b}"
+    if kind == "gelu":
+        return f"GELU({a}) = {a} × Φ({a}) = {b}"
+    if kind == "swish":
+        return f"swish({a}) = {a} × sigmoid({a}) = {b}"
     if kind == "tanh":
         return f"tanh({a}) = {b}"
     if kind == "sigmoid":

@@ -41,6 +41,12 @@ ACTIVATION_CHOICES = _table(
     StageChoice("elu", "ELU", "ELU",
                 "ELU (exponential linear unit): x above 0; e^x − 1 below 0, so negative values "
                 "bend smoothly towards −1."),
+    StageChoice("gelu", "GELU", "GELU: x·Φ(x)",
+                "GELU: x times the chance that a standard normal number is below x: close to "
+                "ReLU, but smooth, and slightly negative just below 0."),
+    StageChoice("swish", "swish", "Swish: x·sigmoid(x)",
+                "Swish (also called SiLU): x times sigmoid(x): close to ReLU far from 0, smooth "
+                "near it."),
     StageChoice("tanh", "tanh", "tanh (−1 to 1)",
                 "Tangent hyperbolic: \"Its output always lies between -1 and 1 no matter what "
                 "inputs are\"."),
