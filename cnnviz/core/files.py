@@ -121,10 +121,10 @@ def read_regular_file(path: str | os.PathLike, max_bytes: int, what: str = "file
 _PICTURE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM",
                   b"II*\x00", b"MM\x00*")
 ACCEPTED_KINDS = ("a picture (PNG, JPEG, BMP, GIF, TIFF, WebP) or a model (a cnnviz "
-                  ".safetensors file, a Keras .keras or .h5 file)")
+                  ".safetensors file, a Keras .keras or .h5 file, an ONNX .onnx file)")
 
 
-MODEL_SUFFIXES = (".safetensors", ".keras", ".h5", ".hdf5", ".pt", ".pth")
+MODEL_SUFFIXES = (".safetensors", ".keras", ".h5", ".hdf5", ".onnx", ".pt", ".pth")
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm",
                     ".ppm", ".pbm")
 
@@ -172,4 +172,8 @@ def file_kind(path: str | os.PathLike) -> str | None:
         return "model"  # safetensors: an 8-byte header length, then its JSON
     if head.startswith(_PICTURE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
         return "picture"
+    from .onnx_file import is_onnx
+
+    if is_onnx(head):
+        return "model"  # ONNX: a protobuf ModelProto
     return None

@@ -86,6 +86,6 @@ class GraphBuilder:
                 if tuple(state[full].shape) != tuple(np.shape(value)):
                     raise self.error(f"layer {info.name}: its {key} has shape "
                                      f"{tuple(np.shape(value))}, not {tuple(state[full].shape)}")
-                state[full] = torch.from_numpy(np.ascontiguousarray(value)).to(state[full].dtype)
+                state[full] = torch.from_numpy(np.array(value, np.float32)).to(state[full].dtype)
         net.load_state_dict(state)
         return net.eval()

@@ -296,6 +296,15 @@ def load_weights(path: str | os.PathLike) -> LoadedModel:
             raise WeightsError(f"this Keras file cannot be opened: {exc}") from None
         check_computes_numbers(loaded.model)
         return loaded
+    from .onnx_file import OnnxFileError, is_onnx, read_onnx
+
+    if is_onnx(raw, path.suffix):
+        try:
+            loaded = read_onnx(raw, path)
+        except OnnxFileError as exc:
+            raise WeightsError(f"this ONNX file cannot be opened: {exc}") from None
+        check_computes_numbers(loaded.model)
+        return loaded
     return load_weights_bytes(raw, path)
 
 

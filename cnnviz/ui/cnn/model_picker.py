@@ -106,7 +106,8 @@ class ModelPicker(QWidget):
             combo.setItemData(row, literal(tip), Qt.ItemDataRole.ToolTipRole)
         combo.insertSeparator(combo.count())
         combo.addItem(OPEN_ITEM, -1)
-        combo.setItemData(combo.count() - 1, "Choose a .safetensors weights file",
+        combo.setItemData(combo.count() - 1, "Choose a model file: cnnviz .safetensors, Keras "
+                          ".keras or .h5, or ONNX .onnx",
                           Qt.ItemDataRole.ToolTipRole)
         combo.blockSignals(False)
         self._sync()
@@ -161,8 +162,8 @@ class ModelPicker(QWidget):
             start = str(Path(current.path).parent)
         path, _ = QFileDialog.getOpenFileName(
             self, "Open model file", start,
-            "Models (*.safetensors *.keras *.h5);;cnnviz weights (*.safetensors);;"
-            "Keras models (*.keras *.h5);;All files (*)")
+            "Models (*.safetensors *.keras *.h5 *.onnx);;cnnviz weights (*.safetensors);;"
+            "Keras models (*.keras *.h5);;ONNX models (*.onnx);;All files (*)")
         if path:
             self.load_weights_file(path)
 

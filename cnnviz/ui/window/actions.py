@@ -42,8 +42,8 @@ def create_actions(window) -> None:
         "Open an image file as the input: any size, grey or colour", _icon(TI.DocumentOpen, SP.SP_DialogOpenButton))
     window.open_weights_action = make_action(window,
         "Open &model…", window.open_weights, "Ctrl+Shift+O",
-        "Load a trained model into the CNN explorer: a cnnviz .safetensors file, or a Keras "
-        ".keras or .h5 file (read without TensorFlow)",
+        "Load a trained model into the CNN explorer: a cnnviz .safetensors file, a Keras "
+        ".keras or .h5 file (read without TensorFlow), or an ONNX .onnx file",
         _icon(TI.DocumentOpenRecent, SP.SP_DirOpenIcon))
     # Model › Input values: what a model made elsewhere is fed (its input contract)
     window.input_scale_group = QActionGroup(window)
