@@ -341,7 +341,8 @@ def window_opens(monkeypatch):
     from cnnviz.ui.window import app
 
     opened = []
-    monkeypatch.setattr(app, "run_app", lambda image=None, data_dir=None: opened.append(image) or 0)
+    monkeypatch.setattr(app, "run_app", lambda image=None, data_dir=None, model_options=None:
+                        opened.append(image) or 0)
     return opened
 
 
