@@ -181,3 +181,13 @@ def test_a_keras_model_in_memory_opens_through_its_own_save():
     with torch.no_grad():
         ours = net(torch.from_numpy(x.transpose(0, 3, 1, 2).copy())).numpy()
     np.testing.assert_allclose(ours, np.asarray(model(x)), atol=1e-4)
+
+
+def test_every_kind_of_model_file_is_opened_by_its_content(tmp_path):
+    from cnnviz.core.files import file_kind, open_as
+
+    for name in ("examples.pt2", "examples.onnx", "graph.onnx"):
+        copy = tmp_path / "no-suffix"
+        copy.write_bytes((FIXTURES / name).read_bytes())
+        assert file_kind(copy) == "model" and open_as(copy) == "model", name
+        assert load_weights(copy).model.layer_infos, name

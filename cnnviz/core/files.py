@@ -121,10 +121,11 @@ def read_regular_file(path: str | os.PathLike, max_bytes: int, what: str = "file
 _PICTURE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM",
                   b"II*\x00", b"MM\x00*")
 ACCEPTED_KINDS = ("a picture (PNG, JPEG, BMP, GIF, TIFF, WebP) or a model (a cnnviz "
-                  ".safetensors file, a Keras .keras or .h5 file, an ONNX .onnx file)")
+                  ".safetensors file, a Keras .keras or .h5 file, an ONNX .onnx file, a torch.export "
+                  ".pt2 file)")
 
 
-MODEL_SUFFIXES = (".safetensors", ".keras", ".h5", ".hdf5", ".onnx", ".pt", ".pth")
+MODEL_SUFFIXES = (".safetensors", ".keras", ".h5", ".hdf5", ".onnx", ".pt2", ".pt", ".pth")
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm",
                     ".ppm", ".pbm")
 
@@ -165,7 +166,9 @@ def file_kind(path: str | os.PathLike) -> str | None:
 
         try:
             with zipfile.ZipFile(path) as z:
-                return "model" if "config.json" in z.namelist() else None
+                names = z.namelist()  # Keras's config.json, torch.export's archive_format
+                return "model" if "config.json" in names or any(
+                    n.endswith("/archive_format") for n in names) else None
         except (zipfile.BadZipFile, OSError, ValueError):
             return None
     if len(head) >= 9 and head[8:9] == b"{" and 0 < int.from_bytes(head[:8], "little") < 100_000_000:
