@@ -1,6 +1,7 @@
 """Opening a model made elsewhere: from the file chosen to the first prediction, with torch
 already loaded (as in the app once it has started), for the lecture's Keras homework model
-saved by Keras (.keras and .h5) and the same network in cnnviz's own format. Prints
+saved by Keras (.keras and .h5), a residual Keras graph, a pytorch/examples-shaped network
+exported to ONNX and torch.export, and the lecture's network in cnnviz's own format. Prints
 figures; asserts nothing. Target: <= 2 s for the lecture-sized model.
 
     python benchmarks/bench_open_model.py [--runs 20]
@@ -37,6 +38,9 @@ def main() -> None:
     drawing = np.kron(default_sample()[0].astype(np.float32), np.ones((10, 10), np.float32))
     files = {"Keras .keras": ROOT / "tests/data/keras/lecture.keras",
              "Keras .h5": ROOT / "tests/data/keras/lecture.h5",
+             "Keras .keras, residual graph": ROOT / "tests/data/keras/residual.keras",
+             "ONNX (pytorch/examples-shaped)": ROOT / "tests/data/torch/examples.onnx",
+             "torch.export .pt2 (the same)": ROOT / "tests/data/torch/examples.pt2",
              "cnnviz .safetensors (lecture-keras)": shipped_weights_path("lecture-keras")}
     analyze(load_weights(files["Keras .keras"]).model, drawing)  # imports, caches: once
     print(f"CPU: {cpu_model()} ({os.cpu_count()} cores), load average "
