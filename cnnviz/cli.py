@@ -39,7 +39,8 @@ def _add_model_choice(p: argparse.ArgumentParser) -> None:
                    help="a shipped model: cnnviz (default), lecture-keras, lecture-deep, "
                         "cnnviz-fashion")
     g.add_argument("--weights", metavar="FILE", help="a model file: a .safetensors file written "
-                   "by cnnviz, a Keras .keras or .h5 file, an ONNX .onnx file or a torch.export .pt2 file")
+                   "by cnnviz, a Keras .keras or .h5 file, an ONNX .onnx file, a torch.export .pt2 or "
+                   "TorchScript .pt file")
     _add_input_scale(p)
 
 
@@ -58,7 +59,7 @@ def _add_input_scale(p: argparse.ArgumentParser) -> None:
 def _add_gui(sub) -> None:
     p = sub.add_parser("gui", help="open the desktop app (the default)")
     p.add_argument("image", nargs="?", metavar="FILE", help="a picture (the input) or a model "
-                   "(cnnviz .safetensors, Keras .keras or .h5, ONNX .onnx, torch.export .pt2) to open at start, by its content")
+                   "(cnnviz .safetensors, Keras, ONNX, torch.export or TorchScript) to open at start, by its content")
     _add_input_scale(p)
     _add_data_dir(p)
 

@@ -122,7 +122,7 @@ _PICTURE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b
                   b"II*\x00", b"MM\x00*")
 ACCEPTED_KINDS = ("a picture (PNG, JPEG, BMP, GIF, TIFF, WebP) or a model (a cnnviz "
                   ".safetensors file, a Keras .keras or .h5 file, an ONNX .onnx file, a torch.export "
-                  ".pt2 file)")
+                  ".pt2 or TorchScript .pt file)")
 
 
 MODEL_SUFFIXES = (".safetensors", ".keras", ".h5", ".hdf5", ".onnx", ".pt2", ".pt", ".pth")
@@ -166,9 +166,11 @@ def file_kind(path: str | os.PathLike) -> str | None:
 
         try:
             with zipfile.ZipFile(path) as z:
-                names = z.namelist()  # Keras's config.json, torch.export's archive_format
+                names = z.namelist()  # Keras's config.json, torch.export's archive_format,
+                # TorchScript's code/ (a plain torch.save zip is opened as a model only by name)
                 return "model" if "config.json" in names or any(
-                    n.endswith("/archive_format") for n in names) else None
+                    n.endswith("/archive_format") or "/code/__torch__" in n for n in names) \
+                    else None
         except (zipfile.BadZipFile, OSError, ValueError):
             return None
     if len(head) >= 9 and head[8:9] == b"{" and 0 < int.from_bytes(head[:8], "little") < 100_000_000:

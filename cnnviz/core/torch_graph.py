@@ -1,6 +1,7 @@
 """PyTorch networks made elsewhere: a torch.export `.pt2` file, read with zip and JSON
-(never torch.export.load, which may unpickle), or a torch.nn.Module in memory (through
-torch.export.export). Both give the same ATen graph, whose ops are checked against
+(never torch.export.load, which may unpickle), a TorchScript file (torch.jit.save; its
+graph's every operator checked before it is frozen or run), or a torch.nn.Module in
+memory (through torch.export.export). Both give the same ATen graph, whose ops are checked against
 SUPPORTED_OPS before anything runs and turned into cnnviz layer specs (the builder the
 Keras and ONNX readers use), so every view works on it.
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -19,7 +21,8 @@ import numpy as np
 
 from .graph_builder import GraphBuilder
 
-__all__ = ["SUPPORTED_OPS", "TorchGraphError", "from_module", "is_pt2", "read_pt2"]
+__all__ = ["SUPPORTED_OPS", "TorchGraphError", "from_module", "is_pt2", "is_torchscript",
+           "read_pt2", "read_torchscript"]
 
 SUPPORTED_OPS = ("conv2d", "linear", "relu", "leaky_relu", "elu", "gelu", "silu", "sigmoid",
                  "tanh", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "dropout",
@@ -156,6 +159,7 @@ class _Reader(GraphBuilder):
                               "cnnviz reads weights that are the network's own parameters")
 
     def node(self, op: str, a: dict, out: str) -> None:
+        op = op.rstrip("_") if op.endswith("_") and not op.startswith("_") else op  # relu_
         from .layers import (
             Activation,
             Add,
@@ -374,3 +378,121 @@ def from_module(module, input_shape: tuple[int, int, int] = (1, 28, 28), name: s
     return _network(nodes, signature.user_inputs[0], tuple(input_shape), weights,
                     signature.user_outputs[0], name or type(module).__name__,
                     f"a torch.nn.Module, PyTorch {torch.__version__}")
+
+
+# ----- TorchScript -------------------------------------------------------------------------
+
+# What a TorchScript graph may hold besides SUPPORTED_OPS: its plumbing (constants, lists,
+# attribute reads, the checks nn.functional makes). Nothing here reads or writes a file.
+_SCRIPT_PLUMBING = {
+    "prim::Constant", "prim::GetAttr", "prim::ListConstruct", "prim::ListUnpack",
+    "prim::TupleConstruct", "prim::TupleUnpack", "prim::If", "prim::RaiseException",
+    "prim::Uninitialized", "prim::unchecked_cast", "prim::isinstance", "prim::dtype",
+    "prim::device", "prim::NumToTensor", "aten::__is__", "aten::__isnot__", "aten::__not__",
+    "aten::dim", "aten::size", "aten::len", "aten::eq", "aten::ne", "aten::gt", "aten::lt",
+    "aten::ge", "aten::le", "aten::__getitem__", "aten::format", "aten::warn", "aten::Int",
+    "aten::Bool", "aten::Float", "aten::str", "aten::__and__", "aten::__or__"}
+
+
+def is_torchscript(raw: bytes) -> bool:
+    """A TorchScript archive (torch.jit.save): a zip with <name>/code/__torch__... entries."""
+    if raw[:2] != b"PK":
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            return any("/code/__torch__" in n for n in z.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+
+
+def _script_ops(block, seen: set) -> None:
+    for node in block.nodes():
+        seen.add(node.kind())
+        for inner in node.blocks():
+            _script_ops(inner, seen)
+
+
+def read_torchscript(raw: bytes, path: Path | None = None,
+                     input_shape: tuple[int, int, int] | None = None):
+    """A TorchScript file's bytes -> a cnnviz LoadedModel. Refused before it is loaded when
+    a module would run code on loading (__setstate__); every operator of its graph is
+    checked against SUPPORTED_OPS and the graph's plumbing before it is frozen or run."""
+    import torch
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            for name in z.namelist():
+                if "/code/" in name and name.endswith(".py") and \
+                        b"__setstate__" in z.read(name)[:5_000_000]:
+                    raise TorchGraphError("a module in it runs its own code when it is loaded "
+                                          "(__setstate__); cnnviz does not load such files")
+        with warnings.catch_warnings():  # (torch.jit is deprecated in favour of torch.export)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            module = torch.jit.load(io.BytesIO(raw), map_location="cpu")
+    except TorchGraphError:
+        raise
+    except Exception as exc:  # noqa: BLE001 (torch.jit.load's errors have many types)
+        raise TorchGraphError(f"it is not a TorchScript file cnnviz can read "
+                              f"({type(exc).__name__}: {str(exc)[:100]})") from None
+    kinds: set = set()
+    _script_ops(module.inlined_graph, kinds)
+    allowed = _SCRIPT_PLUMBING | {f"aten::{op}" for op in SUPPORTED_OPS} \
+        | {f"aten::{op}_" for op in _ACTIVATIONS} | {"aten::leaky_relu_"}
+    outside = sorted(k for k in kinds if k not in allowed)
+    if outside:
+        raise TorchGraphError(f"its graph uses {', '.join(outside[:5])}, which cnnviz does not "
+                              f"run; it reads {', '.join(SUPPORTED_OPS)}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            frozen = torch.jit.freeze(module.eval())
+    except Exception as exc:  # noqa: BLE001
+        raise TorchGraphError(f"its graph could not be simplified ({str(exc)[:100]})") from None
+    graph = frozen.graph
+    inputs = [v for v in graph.inputs()][1:]  # (the first is the module itself)
+    outputs = list(graph.outputs())
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise TorchGraphError("cnnviz shows networks with one input and one output")
+    constants, weights, nodes = {}, {}, []
+    for node in graph.nodes():
+        kind = node.kind()
+        out = node.output().debugName() if node.outputsSize() == 1 else None
+        if kind == "prim::Constant":
+            value = node.output().toIValue()
+            if isinstance(value, torch.Tensor):
+                weights[out] = value.detach().cpu().numpy()
+            else:
+                constants[out] = value
+            continue
+        if kind == "prim::ListConstruct":
+            items = [i.debugName() for i in node.inputs()]
+            if all(i in constants for i in items):
+                constants[out] = [constants[i] for i in items]
+            else:
+                constants[out] = [_Ref(i) for i in items]
+            continue
+        if not kind.startswith("aten::") or out is None:
+            raise TorchGraphError(f"its frozen graph still holds {kind}, which cnnviz does not read")
+        schema = torch._C.parse_schema(node.schema()) if node.schema() != "(no schema)" else None
+        names = [a.name for a in schema.arguments] if schema else []
+        args = {}
+        for name, value in zip(names, node.inputs()):
+            key = value.debugName()
+            args[name] = constants[key] if key in constants else _Ref(key)
+        nodes.append((kind.split("::")[1], args, out))
+    if input_shape is None:
+        first = next((w for op, a, _ in nodes for k, w in (("weight", a.get("weight")),)
+                      if op in ("conv2d", "linear") and isinstance(w, _Ref)), None)
+        w = weights.get(first) if first is not None else None
+        if w is not None and w.ndim == 4:
+            input_shape = (int(w.shape[1]), 28, 28)
+        elif w is not None and w.ndim == 2 and w.shape[1] == 784:
+            input_shape = (1, 28, 28)
+        else:
+            raise TorchGraphError("a TorchScript file does not say its input size, and cnnviz "
+                                  "could not tell it from the first layer")
+    stem = path.stem if path is not None else "torchscript model"
+    return _network(nodes, inputs[0].debugName(), tuple(input_shape), weights,
+                    outputs[0].debugName(), stem,
+                    f"TorchScript, PyTorch {torch.__version__}; input taken as "
+                    f"{input_shape[1]}×{input_shape[2]}")

@@ -112,14 +112,12 @@ def _read_header(raw: bytes) -> dict:
     n = int.from_bytes(raw[:8], "little")
     if n <= 0 or n > min(len(raw) - 8, 100_000_000):
         if raw[:2] == b"\x80\x02" or raw[:1] == b"\x80" or raw[:2] == b"PK":
-            torchscript = raw[:2] == b"PK" and b"/code/__torch__" in raw[:1_000_000]
-            what = ("a TorchScript file (torch.jit.save), which cnnviz does not read yet"
-                    if torchscript else "a pickle-based PyTorch file (torch.save, .pt/.pth), "
-                    "which cnnviz never opens: unpickling can run code")
-            raise WeightsError(f"this is {what}. Save the network with torch.export.save "
-                               "(.pt2) or torch.onnx.export (.onnx), or call "
-                               "cnnviz.show(model) on it in Python; cnnviz opens those, "
-                               "cnnviz's .safetensors and Keras's .keras and .h5 files")
+            raise WeightsError("this is a pickle-based PyTorch file (torch.save, .pt/.pth), "
+                               "which cnnviz never opens: unpickling can run code. Save the "
+                               "network with torch.jit.save, torch.export.save (.pt2) or "
+                               "torch.onnx.export (.onnx), or call cnnviz.show(model) on it "
+                               "in Python; cnnviz opens those, cnnviz's .safetensors and "
+                               "Keras's .keras and .h5 files")
         raise WeightsError("not a safetensors weights file (its header is missing or damaged)")
     too_large = _header_size_problem(n)
     if too_large:  # before parsing: Python's objects for 99 MB of "{}," take 2.8 GB
@@ -301,16 +299,18 @@ def load_weights(path: str | os.PathLike) -> LoadedModel:
             raise WeightsError(f"this Keras file cannot be opened: {exc}") from None
         check_computes_numbers(loaded.model)
         return loaded
-    from .torch_graph import TorchGraphError, is_pt2, read_pt2
+    from .torch_graph import TorchGraphError, is_pt2, is_torchscript, read_pt2, read_torchscript
 
-    if is_pt2(raw):
-        try:
-            loaded = read_pt2(raw, path)
-        except TorchGraphError as exc:
-            raise WeightsError(f"this torch.export file cannot be opened: {exc}") from None
-        loaded.path = path
-        check_computes_numbers(loaded.model)
-        return loaded
+    for is_kind, read, kind in ((is_pt2, read_pt2, "torch.export"),
+                                (is_torchscript, read_torchscript, "TorchScript")):
+        if is_kind(raw):
+            try:
+                loaded = read(raw, path)
+            except TorchGraphError as exc:
+                raise WeightsError(f"this {kind} file cannot be opened: {exc}") from None
+            loaded.path = path
+            check_computes_numbers(loaded.model)
+            return loaded
     from .onnx_file import OnnxFileError, is_onnx, read_onnx
 
     if is_onnx(raw, path.suffix):

@@ -107,7 +107,7 @@ class ModelPicker(QWidget):
         combo.insertSeparator(combo.count())
         combo.addItem(OPEN_ITEM, -1)
         combo.setItemData(combo.count() - 1, "Choose a model file: cnnviz .safetensors, Keras "
-                          ".keras or .h5, ONNX .onnx, or torch.export .pt2",
+                          ".keras or .h5, ONNX .onnx, torch.export .pt2 or TorchScript .pt",
                           Qt.ItemDataRole.ToolTipRole)
         combo.blockSignals(False)
         self._sync()
@@ -162,9 +162,9 @@ class ModelPicker(QWidget):
             start = str(Path(current.path).parent)
         path, _ = QFileDialog.getOpenFileName(
             self, "Open model file", start,
-            "Models (*.safetensors *.keras *.h5 *.onnx *.pt2);;cnnviz weights (*.safetensors);;"
-            "Keras models (*.keras *.h5);;ONNX models (*.onnx);;torch.export (*.pt2);;"
-            "All files (*)")
+            "Models (*.safetensors *.keras *.h5 *.onnx *.pt2 *.pt);;cnnviz weights "
+            "(*.safetensors);;Keras models (*.keras *.h5);;ONNX models (*.onnx);;PyTorch "
+            "(torch.export *.pt2, TorchScript *.pt) (*.pt2 *.pt);;All files (*)")
         if path:
             self.load_weights_file(path)
 

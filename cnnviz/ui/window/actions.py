@@ -43,8 +43,8 @@ def create_actions(window) -> None:
     window.open_weights_action = make_action(window,
         "Open &model…", window.open_weights, "Ctrl+Shift+O",
         "Load a trained model into the CNN explorer: a cnnviz .safetensors file, a Keras "
-        ".keras or .h5 file (read without TensorFlow), an ONNX .onnx file or a torch.export "
-        ".pt2 file",
+        ".keras or .h5 file (read without TensorFlow), an ONNX .onnx file, or a PyTorch "
+        "torch.export .pt2 or TorchScript .pt file",
         _icon(TI.DocumentOpenRecent, SP.SP_DirOpenIcon))
     # Model › Input values: what a model made elsewhere is fed (its input contract)
     window.input_scale_group = QActionGroup(window)
