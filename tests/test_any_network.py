@@ -62,7 +62,8 @@ def keras_network(name: str):
 NETWORKS = {"colour": colour_network, "wide": wide_network,
             "residual": keras_network("residual.keras"), "modern": keras_network("modern.h5"),
             "keras2_graph": keras_network("keras2_graph.h5"),
-            "onnx_graph": lambda: load_weights(KERAS.parent / "torch" / "graph.onnx")}
+            "onnx_graph": lambda: load_weights(KERAS.parent / "torch" / "graph.onnx"),
+            "torchscript": lambda: load_weights(KERAS.parent / "torch" / "examples.pt")}
 
 
 def marked_picture(h: int = 90, w: int = 150) -> np.ndarray:

@@ -120,3 +120,12 @@ def test_a_damaged_onnx_file_is_one_message(damage, tmp_path):
     path.write_bytes(damage((FIXTURES / "examples.onnx").read_bytes()))
     with pytest.raises(WeightsError, match="ONNX"):
         load_weights(path)
+
+
+def test_the_layer_cards_say_what_a_join_reads():
+    from cnnviz.core.layer_cards import describe_layers
+
+    texts = {t.name: t for t in describe_layers(opened("graph").model)}
+    assert texts["add1"].reads == ("relu1", "conv2")
+    assert texts["conv4"].reads == ("pool1",)  # the second branch starts from pool1
+    assert texts["conv3"].reads == ()  # reads the layer before it

@@ -45,6 +45,9 @@ class LayerText:
     # plain words about it (the lecture's "spatial hierarchies of patterns")
     field_size: tuple[int, int] | None = None
     field_words: str = ""
+    # in a network that is not one chain: the layers it reads, when that is not simply the
+    # layer before it (a join reads several)
+    reads: tuple[str, ...] = ()
 
     @property
     def field_label(self) -> str:
@@ -104,6 +107,10 @@ def describe_layers(model) -> list[LayerText]:
     infos = list(model.layer_infos)
     roles = _roles(infos)
     texts = [layer_text(i, roles.get(i.name, ROLE_NONE)) for i in infos]
+    for k, info in enumerate(infos):
+        before = infos[k - 1].name if k else "input"
+        if info.inputs and (len(info.inputs) > 1 or info.inputs[0] != before):
+            texts[k] = replace(texts[k], reads=tuple(info.inputs))
     sizes = field_sizes(infos)
     spec = model.input_spec
     words = _field_words(infos, (spec.height, spec.width))

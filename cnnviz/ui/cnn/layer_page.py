@@ -135,8 +135,10 @@ class LayerPage(QWidget):
     def show_layer(self, text, block: list[str], labels: dict[str, str]) -> None:
         """The info line and the options for a newly selected layer."""
         # A layer's name and words may come from a model file: escaped inside rich text.
+        reads = (f" &nbsp;·&nbsp; <b>reads</b> {as_html(' + '.join(text.reads))}"
+                 if getattr(text, "reads", ()) else "")
         self.info_label.setText(
-            f"<b>{as_html(text.name)}</b> — {as_html(text.label)} &nbsp;·&nbsp; <b>output "
+            f"<b>{as_html(text.name)}</b> — {as_html(text.label)}{reads} &nbsp;·&nbsp; <b>output "
             f"{fmt_shape(text.shape)}</b>: {html.escape(text.shape_formula)}<br>"
             f"<b>parameters</b>: {html.escape(text.param_formula)}")
         self.show_block.setEnabled(len(block) > 1)
