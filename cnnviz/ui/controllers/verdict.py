@@ -14,8 +14,21 @@ from PySide6.QtCore import QObject, Signal
 from .runner import LatestRequestRunner
 
 
+def _lower_this_threads_priority() -> None:
+    """On Linux a thread has a priority of its own: the calibration yields the CPU to the
+    pen and the analysis while it works (elsewhere it simply runs)."""
+    import contextlib
+    import os
+    import threading
+
+    with contextlib.suppress(AttributeError, OSError):  # (not Linux)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
 def _calibrate(loaded, data_dir, progress):
     from cnnviz.core import opened_verdict
+
+    _lower_this_threads_priority()
 
     key = opened_verdict.cache_key(loaded)
     verdict = opened_verdict.cached(loaded, key)
