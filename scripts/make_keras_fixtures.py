@@ -5,11 +5,12 @@ framework that made the files (the tests never need TensorFlow).
 Not part of cnnviz: run it in its own environment (made with TensorFlow 2.21.0, Keras
 3.15.1 and tf-keras 2.21.0, Keras 2's code, on Python 3.11, CPU):
 
-    python -m venv /tmp/tfenv && /tmp/tfenv/bin/pip install tensorflow-cpu tf-keras
+    python -m venv /tmp/tfenv && /tmp/tfenv/bin/pip install tensorflow-cpu tf-keras tf2onnx
     CNNVIZ_DATA_DIR=../shared/data /tmp/tfenv/bin/python scripts/make_keras_fixtures.py
 
 Writes tests/data/keras/NAME.keras and NAME.h5 (Keras 3's zip and its legacy HDF5 form;
-keras2.h5 as Keras 2 writes it)
+keras2.h5 and keras2_graph.h5 as Keras 2 writes them; lecture.onnx as Keras 3 exports the
+lecture model, through tf2onnx, which the environment also needs)
 and NAME.npz: the inputs (`__input__`, as the model takes them) and each layer's output on
 the first few (`__layers_input__`), keyed by layer name, the final output on all of them
 (`__output__`: 100 MNIST test digits and 10 noise pictures for the MNIST models) and
@@ -192,6 +193,8 @@ def main(only: list[str]) -> None:
         keras2(x, y, xt, yt, probe)
     if not only or "keras2_graph" in only:
         keras2_graph(probe)
+    if not only or "lecture_onnx" in only:
+        onnx_export(probe)
 
 
 def keras2(x, y, xt, yt, probe) -> None:
@@ -223,6 +226,19 @@ def keras2(x, y, xt, yt, probe) -> None:
     np.savez_compressed(OUT / "keras2.npz", **data)
     print(f"keras2 (tf-keras {k2.__version__}): accuracy {accuracy:.4f}, "
           f"{model.count_params():,} parameters")
+
+
+def onnx_export(probe) -> None:
+    """The trained lecture model as Keras 3 exports it to ONNX (model.export(format="onnx"),
+    through tf2onnx: a channels-last input, shape arithmetic for the flatten), with Keras's
+    own outputs on the probe pictures (lecture_onnx.npz, inputs channels-last, 0..1)."""
+    model = keras.saving.load_model(OUT / "lecture.keras", compile=False)
+    x = (probe / 255.0).astype(np.float32)
+    model.predict(x[:1], verbose=0)  # (export needs a model that has been called)
+    model.export(OUT / "lecture.onnx", format="onnx")
+    np.savez_compressed(OUT / "lecture_onnx.npz", __input__=x,
+                        __output__=np.asarray(model.predict(x, verbose=0), np.float32))
+    print("lecture.onnx: exported by Keras", keras.__version__)
 
 
 def keras2_graph(probe) -> None:

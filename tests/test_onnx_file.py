@@ -12,6 +12,9 @@ every module and onnxruntime's of the file beside them.
 |   BatchNormalization, LeakyRelu, AveragePool,    |          |
 |   Sigmoid, Tanh, Concat, GlobalAveragePool,      |          |
 |   Flatten, a fixed batch of 1 (the old exporter) |          |
+| Keras 3's export (tf2onnx, in tests/data/keras): | lecture  |
+|   channels-last input, Transpose, MatMul, the    |          |
+|   flatten's Shape/Gather/Slice/Concat/Cast       |          |
 """
 
 from __future__ import annotations
@@ -129,3 +132,19 @@ def test_the_layer_cards_say_what_a_join_reads():
     assert texts["add1"].reads == ("relu1", "conv2")
     assert texts["conv4"].reads == ("pool1",)  # the second branch starts from pool1
     assert texts["conv3"].reads == ()  # reads the layer before it
+
+
+def test_a_keras_export_agrees_with_keras():
+    """Keras 3's model.export(format="onnx") (through tf2onnx): a channels-last input made
+    channels-first by a Reshape, Keras's flatten order by a Transpose, the flatten's shape
+    worked out by Shape, Gather, Slice and Concat nodes."""
+    keras_dir = FIXTURES.parent / "keras"
+    loaded = load_weights(keras_dir / "lecture.onnx")
+    ref = np.load(keras_dir / "lecture_onnx.npz")
+    x = np.ascontiguousarray(ref["__input__"].transpose(0, 3, 1, 2))  # Keras's (N, H, W, C)
+    np.testing.assert_allclose(loaded.model.predict_proba(x), ref["__output__"], atol=1e-4)
+    assert sum(i.parameters for i in loaded.model.layer_infos) == 53_578  # count_params()
+    assert [i.kind for i in loaded.model.layer_infos] == [
+        "conv", "activation", "pool", "conv", "activation", "pool", "flatten", "dense",
+        "activation"]
+    assert loaded.model.layer_infos[6].spec.order == "hwc"

@@ -31,10 +31,12 @@ __all__ = ["OnnxFileError", "SUPPORTED_OPS", "is_onnx", "read_onnx"]
 SUPPORTED_OPS = ("Conv", "Gemm", "MatMul", "Add", "BatchNormalization", "MaxPool", "AveragePool",
                  "GlobalAveragePool", "GlobalMaxPool", "Flatten", "Reshape", "Transpose", "Relu",
                  "LeakyRelu", "Elu", "Gelu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
-                 "Dropout", "Concat", "Cast", "Identity", "Constant")
+                 "Dropout", "Concat", "Cast", "Identity", "Constant", "Shape", "Gather", "Slice",
+                 "Unsqueeze", "Squeeze")
 _ACTIVATIONS = {"Relu": "relu", "Elu": "elu", "Gelu": "gelu", "Sigmoid": "sigmoid",
                 "Tanh": "tanh"}
 _PASS_THROUGH = ("Cast", "Identity")
+_SHAPE_OPS = ("Shape", "Gather", "Slice", "Concat", "Cast", "Unsqueeze", "Squeeze")
 
 
 class OnnxFileError(ValueError):
@@ -149,6 +151,10 @@ class _Reader(GraphBuilder):
                 raise OnnxFileError(f"node {name} (Constant) holds no tensor")
             self.constants[node.output[0]] = _array(value, f"node {name}")
             return
+        if op in _SHAPE_OPS and self._shape_arithmetic(node, op, a):
+            return
+        if op == "Reshape" and self._input_layout(node):
+            return
         if op in _PASS_THROUGH or (op == "Dropout" and len(node.output) > 1
                                    and node.output[1] in self.consumers):
             self._done(node, self._read(node))
@@ -217,6 +223,63 @@ class _Reader(GraphBuilder):
             raise OnnxFileError(f"node {name} is {op}, which cnnviz does not read yet; it "
                                 f"reads {', '.join(SUPPORTED_OPS)}")
         self._done(node, self.tip)
+
+    def _shape_arithmetic(self, node, op: str, a) -> bool:
+        """The arithmetic exporters (tf2onnx) put on shapes: Shape of a layer's output, and
+        Gather, Slice, Concat, Cast, Unsqueeze, Squeeze of constants, worked out here (the
+        batch is 1). False when it is not shape arithmetic (a Concat of two branches)."""
+        if op == "Shape":
+            name = node.input[0]
+            if name in self.channels_last:
+                c, h, w = self.shapes[self.channels_last[name]]
+                dims = [1, h, w, c]
+            elif name in self.produced:
+                dims = [1, *self.shapes[self.produced[name]]]
+            else:
+                return False
+            self.constants[node.output[0]] = np.array(dims, np.int64)
+            return True
+        values = [self.constants.get(i) for i in node.input if i]
+        if not values or any(v is None for v in values):
+            return False
+        try:
+            if op == "Gather":
+                out = np.take(values[0], values[1], axis=a.get("axis", 0))
+            elif op == "Slice":
+                starts, ends = (np.ravel(v).astype(int) for v in values[1:3])
+                axes = np.ravel(values[3]).astype(int) if len(values) > 3 else range(len(starts))
+                steps = np.ravel(values[4]).astype(int) if len(values) > 4 else [1] * len(starts)
+                index = [slice(None)] * np.ndim(values[0])
+                for axis, b, e, st in zip(axes, starts, ends, steps):
+                    index[axis] = slice(int(b), int(min(e, 2**31)), int(st))
+                out = values[0][tuple(index)]
+            elif op == "Concat":
+                out = np.concatenate([np.atleast_1d(v) for v in values], axis=a.get("axis", 0))
+            elif op == "Cast":
+                out = np.asarray(values[0])
+            elif op == "Unsqueeze":
+                axes = a.get("axes", list(np.ravel(values[1])) if len(values) > 1 else [0])
+                out = np.expand_dims(values[0], tuple(int(x) for x in axes))
+            else:  # Squeeze
+                axes = a.get("axes", list(np.ravel(values[1])) if len(values) > 1 else None)
+                out = np.squeeze(values[0], None if axes is None else tuple(int(x) for x in axes))
+        except (ValueError, IndexError, TypeError) as exc:
+            raise OnnxFileError(f"node {self._name(node)} ({op}): {exc}") from None
+        self.constants[node.output[0]] = np.asarray(out)
+        return True
+
+    def _input_layout(self, node) -> bool:
+        """A Keras export of one-channel pictures: a Reshape of the (batch, H, W, 1) input to
+        (batch, 1, H, W) (the same numbers: with one channel the layouts agree)."""
+        target = self._constant(node, 1)
+        if node.input[0] != self.first or self.specs or target is None or np.size(target) != 4:
+            return False
+        h, w, c = self.layout
+        if c != 1 or [int(v) for v in np.ravel(target)[1:]] != [1, h, w]:
+            return False
+        self.shapes[0] = (1, h, w)
+        self.produced[node.output[0]] = 0
+        return True
 
     def _transpose(self, node, a) -> None:
         perm = list(a.get("perm", []))
