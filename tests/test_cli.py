@@ -217,7 +217,7 @@ def test_filter_colour_png_and_per_channel(tmp_path, capsys):
     (["--kernel", "nosuchpreset"], "preset"),
     (["--kernel", "sharpen", "--stride", "zero"], "--stride"),
     (["--kernel", "sharpen", "--pool", "max:x"], "--pool"),
-    (["--kernel", "sharpen", "--activation", "swish"], "swish"),
+    (["--kernel", "sharpen", "--activation", "mish"], "mish"),
     (["--kernel", "sharpen", "--pool", "max:2:2:7"], "--pool takes at most KIND:SIZE:STRIDE"),
     (["--kernel", "sharpen", "--pool", "max:0"], "pooling size must be at least 1 (got 0)"),
     (["--kernel", "sharpen", "--pool", "max:2:0"], "pooling stride must be at least 1 (got 0)"),

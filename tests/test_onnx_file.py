@@ -148,3 +148,21 @@ def test_a_keras_export_agrees_with_keras():
         "conv", "activation", "pool", "conv", "activation", "pool", "flatten", "dense",
         "activation"]
     assert loaded.model.layer_infos[6].spec.order == "hwc"
+
+
+def test_a_safetensors_file_is_never_taken_for_onnx(tmp_path):
+    """A safetensors header length can start with 0x08 like an ONNX file's IR version, and
+    its JSON holds ':' bytes: content sniffing must not read it as ONNX."""
+    from cnnviz.core.onnx_file import is_onnx
+    from cnnviz.core.weights import save_weights
+
+    loaded = load_weights(FIXTURES / "graph.onnx")
+    for pad in range(0, 300, 7):  # headers of many lengths, so one starts with 0x08
+        card = {**loaded.card, "model_name": "x" * pad}
+        path = save_weights(loaded.model, tmp_path / "m.safetensors", card=card)
+        raw = path.read_bytes()
+        assert not is_onnx(raw, ".safetensors") and not is_onnx(raw, ".onnx")
+        assert load_weights(path).model.layer_infos
+    for name in ("examples.onnx", "graph.onnx"):
+        assert is_onnx((FIXTURES / name).read_bytes())
+    assert is_onnx((FIXTURES.parent / "keras" / "lecture.onnx").read_bytes())

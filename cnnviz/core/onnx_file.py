@@ -39,15 +39,25 @@ _PASS_THROUGH = ("Cast", "Identity")
 _SHAPE_OPS = ("Shape", "Gather", "Slice", "Concat", "Cast", "Unsqueeze", "Squeeze")
 
 
+# ModelProto's length-delimited fields 2-8, 10, 14, 20 (producer_name ... graph, opset_import,
+# metadata_props, training_info, functions): what follows the IR version in an ONNX file
+_MODEL_FIELD_TAGS = {0x12, 0x1A, 0x22, 0x2A, 0x32, 0x3A, 0x42, 0x52, 0x72, 0xA2}
+
+
 class OnnxFileError(ValueError):
     """An ONNX file cnnviz cannot read; the message says why in plain words."""
 
 
 def is_onnx(raw: bytes, suffix: str = "") -> bool:
-    """An ONNX model's bytes: a protobuf ModelProto (field 1, the IR version, first), or a
-    .onnx file whatever its bytes (a damaged one is then refused as ONNX)."""
-    return suffix.lower() == ".onnx" or (raw[:1] == b"\x08" and 3 <= raw[1:2][0] <= 30
-                                         if len(raw) > 1 else False) and b"\x3a" in raw[:64]
+    """An ONNX model's bytes: a protobuf ModelProto, whose first field is its IR version
+    (tag 0x08, a small number) followed by another of its fields (the producer's name, the
+    graph, the opset...), or a .onnx file that is not a safetensors file (a damaged ONNX file
+    is then refused as ONNX). A safetensors file's third byte is its header length's, 0 for
+    every header cnnviz opens."""
+    if raw[8:9] == b"{":  # safetensors: an 8-byte header length, then its JSON
+        return False
+    return suffix.lower() == ".onnx" or (len(raw) > 2 and raw[0] == 0x08 and 3 <= raw[1] <= 30
+                                         and raw[2] in _MODEL_FIELD_TAGS)
 
 
 def _parse(raw: bytes):
