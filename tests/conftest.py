@@ -79,6 +79,18 @@ def _cache_folder_of_the_tests(tmp_path_factory):
         os.environ["CNNVIZ_CACHE_DIR"] = old
 
 
+@pytest.fixture(autouse=True)
+def _verdicts_calibrated_on_the_shipped_digits(monkeypatch):
+    """Window tests open digit models made elsewhere, whose unsure verdict is then calibrated
+    on a background thread: on the 300 shipped digits (as without the data folder), so that
+    work does not compete with the tests for a quarter of a minute each time."""
+    from cnnviz.core import opened_verdict
+    from cnnviz.core.samples import load_samples
+
+    monkeypatch.setattr(opened_verdict, "_digits", lambda data_dir: (
+        load_samples("mnist")[0], "cnnviz's 300 shipped MNIST test digits"))
+
+
 @pytest.fixture
 def settings_sandbox(qapp, tmp_path):
     """QSettings go to a temporary folder under a test organisation, never the user's or
