@@ -76,7 +76,7 @@ def show(model, input_shape=(1, 28, 28), picture=None) -> None:
     window = MainWindow(AppState())
     window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     window.load_defaults()
-    window._replace_model(loaded)
+    window.replace_model(loaded)
     if picture is not None:
         from .core.images import load_image
 

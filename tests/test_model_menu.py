@@ -32,7 +32,7 @@ def window(qtbot, settings_sandbox, monkeypatch):
 
 def test_the_input_values_of_a_model_made_elsewhere_can_be_changed(window):
     lecture = load_weights(KERAS / "lecture.keras")  # worked out: 0..1
-    window._replace_model(lecture)
+    window.replace_model(lecture)
     actions = window.input_scale_actions
     assert window.input_scale_menu.isEnabled() and actions["0-1"].isChecked()
     actions["0-255"].trigger()
@@ -47,7 +47,7 @@ def test_the_input_values_of_a_model_made_elsewhere_can_be_changed(window):
 
 
 def test_models_that_say_what_they_take_keep_it(window):
-    window._replace_model(load_weights(KERAS / "rescaled.keras"))  # a Rescaling layer inside
+    window.replace_model(load_weights(KERAS / "rescaled.keras"))  # a Rescaling layer inside
     assert not window.input_scale_menu.isEnabled()
     window.set_input_scale("0-1")
     assert window.state.model.card["input_scale"] == "0-255" and window.warnings
@@ -57,7 +57,7 @@ def test_classes_named_from_a_labels_file(window, monkeypatch, tmp_path):
     labels = tmp_path / "labels.txt"
     labels.write_text("cat\ndog\nbird\nfish\nfrog\n")
     colour = load_weights(KERAS / "colour.keras")
-    window._replace_model(colour)
+    window.replace_model(colour)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(labels), "")))
     window.class_names_action.trigger()
     assert window.state.model.classes == ["cat", "dog", "bird", "fish", "frog"]

@@ -85,7 +85,7 @@ def test_the_window_calibrates_an_opened_keras_model(qtbot, settings_sandbox, tm
     window.load_defaults()
     lecture = load_weights(KERAS / "lecture.keras")
     assert "verdict" not in lecture.card
-    window._replace_model(lecture)
+    window.replace_model(lecture)
     qtbot.waitUntil(lambda: "verdict" in window.state.model.card, timeout=120_000)
     assert window.state.model is lecture and lecture.model.card["verdict"]["score"] == "max_logit"
     threshold = lecture.card["verdict"]["threshold"]

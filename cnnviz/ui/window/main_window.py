@@ -28,12 +28,12 @@ from cnnviz.core.files import FileProblem
 from cnnviz.core.samples import default_sample, load_samples
 
 from ..controllers import AnalysisController
-from ..controllers.verdict import VerdictCalibrator
 from ..input.panel import InputPanel
 from ..widgets.file_text import as_html, literal, shown
 from ..widgets.scrolling import scrolling
 from ..widgets.tooltips import wrap_long_tooltips
 from . import actions, dialogs, files, settings
+from .model_options import ModelOptions
 from .shortcuts import WindowShortcutsInFields
 
 TAB_NAMES = ("cnn-explorer", "kernel-explorer", "training-lab", "experiments")
@@ -93,10 +93,7 @@ class MainWindow(QMainWindow):
 
         self.controller = AnalysisController(self.state, self)
         self.opener = files.ImageOpener(self)
-        self.verdict_calibrator = VerdictCalibrator(data_dir, self)
-        self.verdict_calibrator.progress.connect(self._on_verdict_progress)
-        self.verdict_calibrator.ready.connect(self._on_verdict_ready)
-        self.verdict_calibrator.failed.connect(self._on_verdict_failed)
+        self.model_options = ModelOptions(self, data_dir)
         self.image_loader = self.opener.loader  # (tests wait on it)
         self.opener.opened.connect(self._on_image_opened)
         self.opener.problem.connect(self._on_open_problem)
@@ -378,8 +375,7 @@ class MainWindow(QMainWindow):
 
         kind = kind or open_as(path)
         if kind == "model":
-            if input_scale or labels:
-                self._options_for = (Path(path).resolve(), input_scale, labels)
+            self.model_options.give_with_file(path, input_scale, labels)
             self.open_model_file(path)
         elif kind == "picture":
             self.open_image_file(path)
@@ -395,115 +391,17 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(0)
         self.cnn_explorer.load_weights_file(path)
 
-    # ----- the model's input values and class names (Model menu) ---------------------------
+    # ----- the Model menu (model_options.py) ------------------------------------------------
 
     def set_input_scale(self, scale: str) -> None:
-        """Feed the current model another input convention (a model made elsewhere that
-        does not say what it takes); cnnviz's own and self-describing models keep theirs."""
-        from cnnviz.core.input_scale import WORDS, fixed_by_file, with_input_scale
-
-        loaded = self.state.model
-        if loaded is None or scale == loaded.card.get("input_scale"):
-            return
-        if fixed_by_file(loaded):
-            self._sync_model_menu(loaded)
-            self.warn("Input values", "This model says what it takes (it is one of cnnviz's "
-                      "own, or its file has a Rescaling or Normalization layer), so there is "
-                      "nothing to choose.")
-            return
-        self._replace_model(with_input_scale(loaded, scale, "chosen in the app"))
-        self.statusBar().showMessage(f"The model is now fed {WORDS[scale]}.", 6000)
+        self.model_options.set_input_scale(scale)
 
     def name_classes_dialog(self) -> None:
-        from cnnviz.core.class_names import LabelsError, read_labels, with_class_names
+        self.model_options.name_classes_dialog()
 
-        loaded = self.state.model
-        if loaded is None:
-            return
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Name the classes from a file", self._start_dir(),
-            "Text files (*.txt *.labels *.names *.csv);;All files (*)")
-        if not path:
-            return
-        self.last_dir = str(Path(path).parent)
-        try:
-            names = read_labels(path, len(loaded.classes))
-        except LabelsError as exc:
-            self.warn("Cannot name the classes", str(exc))
-            return
-        self._replace_model(with_class_names(loaded, names, Path(path).name))
-        self.statusBar().showMessage(f"Classes named from {shown(Path(path).name)}: "
-                                     f"{shown(', '.join(names))}", 8000)
-
-    _options_for: tuple | None = None  # (model file, input scale, labels file) to apply
-
-    def _apply_options_given(self, loaded) -> None:
-        """The input scale and class names given with a model file at start (cnnviz gui
-        MODEL --input-scale 0-255 --labels labels.txt), once that file has opened: the
-        changed model is set next."""
-        from cnnviz.core.class_names import LabelsError, read_labels, with_class_names
-        from cnnviz.core.input_scale import fixed_by_file, with_input_scale
-
-        if self._options_for is None or loaded.path is None \
-                or Path(loaded.path).resolve() != self._options_for[0]:
-            return
-        _, scale, labels = self._options_for
-        self._options_for = None
-        changed = loaded
-        if scale and scale != loaded.card.get("input_scale"):
-            if fixed_by_file(loaded):
-                self.warn("Input values", "This model says what it takes, so --input-scale "
-                          "is left aside.")
-            else:
-                changed = with_input_scale(changed, scale, "chosen with --input-scale")
-        if labels:
-            try:
-                changed = with_class_names(changed, read_labels(labels, len(changed.classes)),
-                                           Path(labels).name)
-            except LabelsError as exc:
-                self.warn("Cannot name the classes", str(exc))
-        if changed is loaded:
-            return
-        # after every view has had this model: a model set inside the signal's delivery
-        # would reach some views before the one being delivered
-        QTimer.singleShot(0, lambda: self._replace_model(changed))
-
-    def _replace_model(self, loaded) -> None:
-        """The current model's entry in the picker becomes this one, and it is shown."""
-        from cnnviz.core import catalogue
-
-        self.state.set_catalogue(catalogue.with_entry(self.state.catalogue,
-                                                      catalogue.model_entry(loaded)))
-        self.state.set_model(loaded)
-
-    VERDICT_WORK = "Working out when this model should say “unsure”"
-
-    def _on_verdict_progress(self, share: float) -> None:
-        self.statusBar().showMessage(f"{self.VERDICT_WORK} (on MNIST test digits): "
-                                     f"{share:.0%}…", 30000)
-
-    def _on_verdict_ready(self, loaded, verdict: dict) -> None:
-        """The model's own threshold: its card holds it from now on, and the current
-        picture is read again with it (only if it is still the model shown)."""
-        for card in {id(loaded.card): loaded.card, id(loaded.model.card): loaded.model.card}.values():
-            card["verdict"] = verdict
-        if self.state.model is loaded:
-            self.state.set_model(loaded)
-        self.statusBar().showMessage(
-            f"The unsure verdict is calibrated for this model ({verdict.get('source', '')}).", 8000)
-
-    def _on_verdict_failed(self, message: str) -> None:
-        self.statusBar().showMessage(f"The unsure verdict stays the default rule: {message}", 8000)
-
-    def _sync_model_menu(self, loaded) -> None:
-        from cnnviz.core.input_scale import fixed_by_file
-
-        chosen = loaded.card.get("input_scale", "0-1")
-        for scale, action in self.input_scale_actions.items():
-            action.setChecked(scale == chosen)
-        self.input_scale_menu.setEnabled(not fixed_by_file(loaded))
-        self.input_scale_menu.setToolTip(
-            str(loaded.card.get("input_scale_source", "cnnviz's own model: it takes 0..1")))
+    def replace_model(self, loaded) -> None:
+        """Show this model, in place of the picker's entry for its file."""
+        self.model_options.replace_model(loaded)
 
     def open_weights(self) -> None:
         if self.cnn_explorer is None:
@@ -595,7 +493,7 @@ class MainWindow(QMainWindow):
             explorer.shutdown()
         self.controller.shutdown()
         self.opener.shutdown()
-        self.verdict_calibrator.shutdown()
+        self.model_options.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         if not self._shut_down:
@@ -608,10 +506,7 @@ class MainWindow(QMainWindow):
     def _on_model_changed(self, loaded) -> None:
         if loaded is None:
             return
-        self._apply_options_given(loaded)
-        self._sync_model_menu(loaded)
-        if self.verdict_calibrator.consider(loaded):
-            self._on_verdict_progress(0.0)
+        self.model_options.model_changed(loaded)
         # The input panel words things for the model's dataset (digits, or clothes)
         what = "digit" if self.input_panel.words.dataset == "mnist" else "image"
         self.random_action.setText(f"&Random test {what}")
