@@ -160,110 +160,150 @@ class _Reader(GraphBuilder):
 
     def node(self, op: str, a: dict, out: str) -> None:
         op = op.rstrip("_") if op.endswith("_") and not op.startswith("_") else op  # relu_
-        from .layers import (
-            Activation,
-            Add,
-            BatchNorm,
-            Concat,
-            Conv,
-            Dense,
-            Dropout,
-            Flatten,
-            GlobalPool,
-            Pool,
-        )
-
         if op not in SUPPORTED_OPS:
             raise TorchGraphError(f"the graph uses aten.{op[:60]}, which cnnviz does not read; "
                                   f"it reads {', '.join(SUPPORTED_OPS)}")
         if op == "cat":
-            reads = tuple(self._tensor(t, op) for t in a.get("tensors", []))
-            dim = a.get("dim", 0)
-            if len(reads) < 2 or dim not in (1, -3 if len(self.shapes[reads[0]]) == 3 else -1):
-                raise TorchGraphError(f"cat along dim {dim}: cnnviz joins along the channels")
-            self.produced[out] = self.add(Concat(), None, out, reads)
+            self.produced[out] = self._cat(a, out)
             return
         source = self._tensor(a.get("self", a.get("input")), op)
         self.tip = source
         if op in ("clone", "contiguous", "getitem") or (op == "dropout" and not a.get("p")):
-            self.produced[out] = source
-            return
-        if op == "add":
-            other = a.get("other")
-            if a.get("alpha", 1) != 1 or not isinstance(other, _Ref):
-                raise TorchGraphError("add: cnnviz reads the sum of two layers' outputs")
-            self.produced[out] = self.add(Add(), None, out, (source, self._tensor(other, op)))
+            self.produced[out] = source  # nothing a view would show
             return
         if op in ("flatten", "view", "reshape"):
-            shape = self.shapes[source]
-            if op == "flatten":
-                ok = a.get("start_dim", 0) == 1 and a.get("end_dim", -1) == -1
-            else:
-                target = a.get("size", a.get("shape", []))
-                ok = isinstance(target, list) and len(target) == 2 and target[1] in (-1, int(np.prod(shape)))
-            if not ok:
-                raise TorchGraphError(f"{op}: cnnviz reads a flatten to one row per picture")
-            self.produced[out] = source if len(shape) == 1 else self.add(Flatten(), None, out)
+            self.produced[out] = self._flatten(op, a, source, out)
             return
-        if op == "conv2d":
-            w = self._weight(a.get("weight"), op)
-            b = self._weight(a.get("bias"), op, optional=True)
-            pair = lambda v, d: tuple(v) * (2 // len(v)) if isinstance(v, list) and v else (d, d)  # noqa: E731
-            if isinstance(a.get("padding"), str):
-                raise TorchGraphError("conv2d: padding by name ('same') is not read yet")
-            tensors = {"weight": w} | ({"bias": b} if b is not None else {})
-            self.add(Conv(int(w.shape[0]), (int(w.shape[2]), int(w.shape[3])),
-                          pair(a.get("stride"), 1), pair(a.get("padding"), 0), b is not None,
-                          groups=int(a.get("groups", 1)), dilation=pair(a.get("dilation"), 1)),
-                     tensors, out)
-        elif op == "linear":
-            w = self._weight(a.get("weight"), op)
-            b = self._weight(a.get("bias"), op, optional=True)
-            self.add(Dense(int(w.shape[0])), {"weight": w, "bias": b if b is not None
-                                              else np.zeros(w.shape[0], np.float32)}, out)
+        handler = {"add": self._add, "conv2d": self._conv, "linear": self._linear,
+                   "leaky_relu": self._leaky_relu, "max_pool2d": self._pool,
+                   "avg_pool2d": self._pool, "adaptive_avg_pool2d": self._global_pool,
+                   "dropout": self._dropout, "batch_norm": self._batch_norm,
+                   "_native_batch_norm_legit_no_training": self._batch_norm}.get(op)
+        if handler is not None:
+            handler(op, a, out)
         elif op in _ACTIVATIONS:
-            if op == "gelu" and a.get("approximate", "none") != "none":
-                raise TorchGraphError("gelu: the tanh approximation is not read")
-            self.add(Activation(_ACTIVATIONS[op]), None, out)
-        elif op == "leaky_relu":
-            self.add(Activation("leaky_relu", slope=float(a.get("negative_slope", 0.01))), None, out)
-        elif op in ("max_pool2d", "avg_pool2d"):
-            kernel = list(a.get("kernel_size", []))
-            stride = list(a.get("stride") or kernel)
-            padding = a.get("padding", [0, 0])
-            if len(kernel) == 1:
-                kernel = kernel * 2
-            if len(stride) == 1:
-                stride = stride * 2
-            if kernel[0] != kernel[1] or stride[0] != stride[1] or any(padding or [0]) \
-                    or a.get("ceil_mode"):
-                raise TorchGraphError(f"{op}: cnnviz pools with square, unpadded windows")
-            self.add(Pool("max" if op == "max_pool2d" else "avg", int(kernel[0]), int(stride[0])),
-                     None, out)
-        elif op == "adaptive_avg_pool2d":
-            if list(a.get("output_size", [])) not in ([1, 1], [1]):
-                raise TorchGraphError("adaptive_avg_pool2d: only to 1×1 (global average pooling)")
-            self.add(GlobalPool("avg"), None, out)
-        elif op == "dropout":
-            self.add(Dropout(float(a["p"])), None, out)
-        elif op in ("batch_norm", "_native_batch_norm_legit_no_training"):
-            if a.get("training"):
-                raise TorchGraphError("batch_norm in training mode is not read")
-            weight = self._weight(a.get("weight"), op, optional=True)
-            bias = self._weight(a.get("bias"), op, optional=True)
-            mean = self._weight(a.get("running_mean"), op)
-            var = self._weight(a.get("running_var"), op)
-            n = mean.shape[0]
-            self.add(BatchNorm(eps=float(a.get("eps", 1e-5))),
-                     {"weight": weight if weight is not None else np.ones(n, np.float32),
-                      "bias": bias if bias is not None else np.zeros(n, np.float32),
-                      "running_mean": mean, "running_var": var}, out)
-        elif op in ("log_softmax", "softmax", "_softmax", "_log_softmax"):
-            if a.get("dim", -1) not in (-1, 1) or len(self.shape) != 1:
-                raise TorchGraphError(f"{op}: cnnviz reads a softmax over the classes at the end")
-            self.log_softmax = "log" in op
-            self.add(Activation("softmax"), None, out)
+            self._activation(op, a, out)
+        else:  # the softmaxes
+            self._softmax(op, a, out)
         self.produced[out] = self.tip
+
+    def _cat(self, a: dict, out: str) -> int:
+        from .layers import Concat
+
+        reads = tuple(self._tensor(t, "cat") for t in a.get("tensors", []))
+        dim = a.get("dim", 0)
+        if len(reads) < 2 or dim not in (1, -3 if len(self.shapes[reads[0]]) == 3 else -1):
+            raise TorchGraphError(f"cat along dim {dim}: cnnviz joins along the channels")
+        return self.add(Concat(), None, out, reads)
+
+    def _add(self, op: str, a: dict, out: str) -> None:
+        from .layers import Add
+
+        other = a.get("other")
+        if a.get("alpha", 1) != 1 or not isinstance(other, _Ref):
+            raise TorchGraphError("add: cnnviz reads the sum of two layers' outputs")
+        self.add(Add(), None, out, (self.tip, self._tensor(other, op)))
+
+    def _flatten(self, op: str, a: dict, source: int, out: str) -> int:
+        from .layers import Flatten
+
+        shape = self.shapes[source]
+        if op == "flatten":
+            ok = a.get("start_dim", 0) == 1 and a.get("end_dim", -1) == -1
+        else:
+            target = a.get("size", a.get("shape", []))
+            ok = isinstance(target, list) and len(target) == 2 \
+                and target[1] in (-1, int(np.prod(shape)))
+        if not ok:
+            raise TorchGraphError(f"{op}: cnnviz reads a flatten to one row per picture")
+        return source if len(shape) == 1 else self.add(Flatten(), None, out)
+
+    def _conv(self, op: str, a: dict, out: str) -> None:
+        from .layers import Conv
+
+        w = self._weight(a.get("weight"), op)
+        b = self._weight(a.get("bias"), op, optional=True)
+        if isinstance(a.get("padding"), str):
+            raise TorchGraphError("conv2d: padding by name ('same') is not read yet")
+        tensors = {"weight": w} | ({"bias": b} if b is not None else {})
+        self.add(Conv(int(w.shape[0]), (int(w.shape[2]), int(w.shape[3])),
+                      _pair(a.get("stride"), 1), _pair(a.get("padding"), 0), b is not None,
+                      groups=int(a.get("groups", 1)), dilation=_pair(a.get("dilation"), 1)),
+                 tensors, out)
+
+    def _linear(self, op: str, a: dict, out: str) -> None:
+        from .layers import Dense
+
+        w = self._weight(a.get("weight"), op)
+        b = self._weight(a.get("bias"), op, optional=True)
+        self.add(Dense(int(w.shape[0])), {"weight": w, "bias": b if b is not None
+                                          else np.zeros(w.shape[0], np.float32)}, out)
+
+    def _activation(self, op: str, a: dict, out: str) -> None:
+        from .layers import Activation
+
+        if op == "gelu" and a.get("approximate", "none") != "none":
+            raise TorchGraphError("gelu: the tanh approximation is not read")
+        self.add(Activation(_ACTIVATIONS[op]), None, out)
+
+    def _leaky_relu(self, op: str, a: dict, out: str) -> None:
+        from .layers import Activation
+
+        self.add(Activation("leaky_relu", slope=float(a.get("negative_slope", 0.01))), None, out)
+
+    def _pool(self, op: str, a: dict, out: str) -> None:
+        from .layers import Pool
+
+        kernel = _pair(list(a.get("kernel_size", [])), 0)
+        stride = _pair(list(a.get("stride") or kernel), 0)
+        if kernel[0] != kernel[1] or stride[0] != stride[1] or any(a.get("padding") or [0]) \
+                or a.get("ceil_mode"):
+            raise TorchGraphError(f"{op}: cnnviz pools with square, unpadded windows")
+        self.add(Pool("max" if op == "max_pool2d" else "avg", int(kernel[0]), int(stride[0])),
+                 None, out)
+
+    def _global_pool(self, op: str, a: dict, out: str) -> None:
+        from .layers import GlobalPool
+
+        if list(a.get("output_size", [])) not in ([1, 1], [1]):
+            raise TorchGraphError("adaptive_avg_pool2d: only to 1×1 (global average pooling)")
+        self.add(GlobalPool("avg"), None, out)
+
+    def _dropout(self, op: str, a: dict, out: str) -> None:
+        from .layers import Dropout
+
+        self.add(Dropout(float(a["p"])), None, out)
+
+    def _batch_norm(self, op: str, a: dict, out: str) -> None:
+        from .layers import BatchNorm
+
+        if a.get("training"):
+            raise TorchGraphError("batch_norm in training mode is not read")
+        weight = self._weight(a.get("weight"), op, optional=True)
+        bias = self._weight(a.get("bias"), op, optional=True)
+        mean, var = self._weight(a.get("running_mean"), op), self._weight(a.get("running_var"), op)
+        n = mean.shape[0]
+        self.add(BatchNorm(eps=float(a.get("eps", 1e-5))),
+                 {"weight": weight if weight is not None else np.ones(n, np.float32),
+                  "bias": bias if bias is not None else np.zeros(n, np.float32),
+                  "running_mean": mean, "running_var": var}, out)
+
+    def _softmax(self, op: str, a: dict, out: str) -> None:
+        from .layers import Activation
+
+        if a.get("dim", -1) not in (-1, 1) or len(self.shape) != 1:
+            raise TorchGraphError(f"{op}: cnnviz reads a softmax over the classes at the end")
+        self.log_softmax = "log" in op
+        self.add(Activation("softmax"), None, out)
+
+
+def _pair(value, default: int) -> tuple[int, int]:
+    """[3] or [3, 3] or 3 -> (3, 3); empty -> (default, default)."""
+    if isinstance(value, int):
+        return value, value
+    if isinstance(value, list) and value:
+        return (int(value[0]), int(value[-1]))
+    return default, default
 
 
 def _network(nodes, input_name, input_shape, weights, output_name, name, made_with):
@@ -412,11 +452,9 @@ def _script_ops(block, seen: set) -> None:
             _script_ops(inner, seen)
 
 
-def read_torchscript(raw: bytes, path: Path | None = None,
-                     input_shape: tuple[int, int, int] | None = None):
-    """A TorchScript file's bytes -> a cnnviz LoadedModel. Refused before it is loaded when
-    a module would run code on loading (__setstate__); every operator of its graph is
-    checked against SUPPORTED_OPS and the graph's plumbing before it is frozen or run."""
+def _load_checked_script(raw: bytes):
+    """torch.jit.load, after refusing a module that would run code on loading; then every
+    operator of its graph checked (TorchGraphError naming those outside the list)."""
     import torch
 
     try:
@@ -442,17 +480,14 @@ def read_torchscript(raw: bytes, path: Path | None = None,
     if outside:
         raise TorchGraphError(f"its graph uses {', '.join(outside[:5])}, which cnnviz does not "
                               f"run; it reads {', '.join(SUPPORTED_OPS)}")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            frozen = torch.jit.freeze(module.eval())
-    except Exception as exc:  # noqa: BLE001
-        raise TorchGraphError(f"its graph could not be simplified ({str(exc)[:100]})") from None
-    graph = frozen.graph
-    inputs = [v for v in graph.inputs()][1:]  # (the first is the module itself)
-    outputs = list(graph.outputs())
-    if len(inputs) != 1 or len(outputs) != 1:
-        raise TorchGraphError("cnnviz shows networks with one input and one output")
+    return module
+
+
+def _frozen_nodes(graph) -> tuple[list, dict]:
+    """A frozen TorchScript graph -> (op, {argument: value}, output) nodes, and its weights
+    (the tensor constants) by name."""
+    import torch
+
     constants, weights, nodes = {}, {}, []
     for node in graph.nodes():
         kind = node.kind()
@@ -466,33 +501,51 @@ def read_torchscript(raw: bytes, path: Path | None = None,
             continue
         if kind == "prim::ListConstruct":
             items = [i.debugName() for i in node.inputs()]
-            if all(i in constants for i in items):
-                constants[out] = [constants[i] for i in items]
-            else:
-                constants[out] = [_Ref(i) for i in items]
+            constants[out] = [constants[i] if i in constants else _Ref(i) for i in items]
             continue
         if not kind.startswith("aten::") or out is None:
             raise TorchGraphError(f"its frozen graph still holds {kind}, which cnnviz does not read")
         schema = torch._C.parse_schema(node.schema()) if node.schema() != "(no schema)" else None
-        names = [a.name for a in schema.arguments] if schema else []
-        args = {}
-        for name, value in zip(names, node.inputs()):
-            key = value.debugName()
-            args[name] = constants[key] if key in constants else _Ref(key)
+        names = [arg.name for arg in schema.arguments] if schema else []
+        args = {name: constants.get(v.debugName(), _Ref(v.debugName()))
+                for name, v in zip(names, node.inputs())}
         nodes.append((kind.split("::")[1], args, out))
-    if input_shape is None:
-        first = next((w for op, a, _ in nodes for k, w in (("weight", a.get("weight")),)
-                      if op in ("conv2d", "linear") and isinstance(w, _Ref)), None)
-        w = weights.get(first) if first is not None else None
-        if w is not None and w.ndim == 4:
-            input_shape = (int(w.shape[1]), 28, 28)
-        elif w is not None and w.ndim == 2 and w.shape[1] == 784:
-            input_shape = (1, 28, 28)
-        else:
-            raise TorchGraphError("a TorchScript file does not say its input size, and cnnviz "
-                                  "could not tell it from the first layer")
+    return nodes, weights
+
+
+def _script_input_shape(nodes, weights) -> tuple[int, int, int]:
+    """A TorchScript file does not say its input's size: the first layer's channels (or a
+    784-wide first dense layer), at 28×28."""
+    first = next((a.get("weight") for op, a, _ in nodes if op in ("conv2d", "linear")), None)
+    w = weights.get(first) if isinstance(first, _Ref) else None
+    if w is not None and w.ndim == 4:
+        return (int(w.shape[1]), 28, 28)
+    if w is not None and w.ndim == 2 and w.shape[1] == 784:
+        return (1, 28, 28)
+    raise TorchGraphError("a TorchScript file does not say its input size, and cnnviz could "
+                          "not tell it from the first layer")
+
+
+def read_torchscript(raw: bytes, path: Path | None = None,
+                     input_shape: tuple[int, int, int] | None = None):
+    """A TorchScript file's bytes -> a cnnviz LoadedModel. Refused before it is loaded when
+    a module would run code on loading (__setstate__); every operator of its graph is
+    checked against SUPPORTED_OPS and the graph's plumbing before it is frozen or run."""
+    import torch
+
+    module = _load_checked_script(raw)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            frozen = torch.jit.freeze(module.eval())
+    except Exception as exc:  # noqa: BLE001
+        raise TorchGraphError(f"its graph could not be simplified ({str(exc)[:100]})") from None
+    inputs, outputs = list(frozen.graph.inputs())[1:], list(frozen.graph.outputs())
+    if len(inputs) != 1 or len(outputs) != 1:  # (the first input is the module itself)
+        raise TorchGraphError("cnnviz shows networks with one input and one output")
+    nodes, weights = _frozen_nodes(frozen.graph)
+    shape = tuple(input_shape) if input_shape else _script_input_shape(nodes, weights)
     stem = path.stem if path is not None else "torchscript model"
-    return _network(nodes, inputs[0].debugName(), tuple(input_shape), weights,
-                    outputs[0].debugName(), stem,
+    return _network(nodes, inputs[0].debugName(), shape, weights, outputs[0].debugName(), stem,
                     f"TorchScript, PyTorch {torch.__version__}; input taken as "
-                    f"{input_shape[1]}×{input_shape[2]}")
+                    f"{shape[1]}×{shape[2]}")
