@@ -142,14 +142,6 @@ class _Reader(GraphBuilder):
         self.produced[node.output[0]] = output
 
     def node(self, node) -> None:
-        from .layers import (
-            Activation,
-            Add,
-            BatchNorm,
-            Concat,
-            Dropout,
-            GlobalPool,
-        )
 
         op, name = node.op_type, self._name(node)
         a = _attrs(node)
@@ -175,64 +167,89 @@ class _Reader(GraphBuilder):
         if op in ("Flatten", "Reshape"):
             self._flatten(node, op, a)
             return
-        source = self._read(node)
-        self.tip = source
-        if op == "Conv":
-            self._conv(node, a)
-        elif op in ("Gemm", "MatMul"):
-            self._dense(node, op, a)
-        elif op == "Add":
-            constant = self._constant(node, 1) if self._constant(node, 0) is None \
-                else self._constant(node, 0)
-            if constant is not None:
-                self._add_bias(node, constant)
-                return
-            self.add(Add(), None, name, (source, self._read(node, 1)))
-        elif op == "Concat":
-            axis = a.get("axis", 1)
-            reads = tuple(self._read(node, i) for i in range(len(node.input)))
-            if axis not in (1, -3 if len(self.shapes[reads[0]]) == 3 else -1):  # the channels
-                raise OnnxFileError(f"node {name} (Concat): cnnviz joins along the channels "
-                                    f"(axis 1), not axis {axis}")
-            self.add(Concat(), None, name, reads)
-        elif op == "BatchNormalization":
-            if a.get("training_mode", 0):
-                raise OnnxFileError(f"node {name} (BatchNormalization) is in training mode")
-            values = [self._constant(node, i) for i in range(1, 5)]
-            if any(v is None for v in values):
-                raise OnnxFileError(f"node {name} (BatchNormalization): its statistics must "
-                                    "be constants")
-            scale, bias, mean, var = (np.asarray(v, np.float32).reshape(-1) for v in values)
-            self.add(BatchNorm(eps=float(a.get("epsilon", 1e-5))),
-                     {"weight": scale, "bias": bias, "running_mean": mean, "running_var": var},
-                     name)
-        elif op in ("MaxPool", "AveragePool"):
-            self._pool(node, op, a)
-        elif op in ("GlobalAveragePool", "GlobalMaxPool"):
-            self.add(GlobalPool("max" if op == "GlobalMaxPool" else "avg"), None, name)
-        elif op in _ACTIVATIONS:
-            if op == "Gelu" and a.get("approximate", b"none") not in (b"none", "none"):
-                raise OnnxFileError(f"node {name} (Gelu): the tanh approximation is not read")
-            if op == "Elu" and abs(a.get("alpha", 1.0) - 1.0) > 1e-6:
-                raise OnnxFileError(f"node {name} (Elu): cnnviz shows ELU with alpha 1")
-            self.add(Activation(_ACTIVATIONS[op]), None, name)
-        elif op == "LeakyRelu":
-            self.add(Activation("leaky_relu", slope=float(np.float32(a.get("alpha", 0.01)))),
-                     None, name)
-        elif op in ("Softmax", "LogSoftmax"):
-            if a.get("axis", -1) not in (-1, 1) or len(self.shape) != 1:
-                raise OnnxFileError(f"node {name} ({op}): cnnviz reads a softmax over the "
-                                    "classes at the end")
-            self.log_softmax = op == "LogSoftmax"
-            self.add(Activation("softmax"), None, name)
-        elif op == "Dropout":
-            ratio = self._constant(node, 1)
-            p = float(ratio) if ratio is not None and np.size(ratio) == 1 else a.get("ratio", 0.5)
-            self.add(Dropout(float(p) if 0 <= p < 1 else 0.5), None, name)
-        else:
+        self.tip = self._read(node)
+        handler = {"Conv": self._conv, "Gemm": self._dense, "MatMul": self._dense,
+                   "Add": self._add, "Concat": self._concat,
+                   "BatchNormalization": self._batch_norm, "MaxPool": self._pool,
+                   "AveragePool": self._pool, "GlobalAveragePool": self._global_pool,
+                   "GlobalMaxPool": self._global_pool, "LeakyRelu": self._activation,
+                   "Softmax": self._softmax, "LogSoftmax": self._softmax,
+                   "Dropout": self._dropout, **dict.fromkeys(_ACTIVATIONS, self._activation)
+                   }.get(op)
+        if handler is None:
             raise OnnxFileError(f"node {name} is {op}, which cnnviz does not read yet; it "
                                 f"reads {', '.join(SUPPORTED_OPS)}")
+        handler(node, op, a)
         self._done(node, self.tip)
+
+    def _add(self, node, op: str, a) -> None:
+        from .layers import Add
+
+        constant = self._constant(node, 1) if self._constant(node, 0) is None \
+            else self._constant(node, 0)
+        if constant is not None:
+            self._add_bias(node, constant)
+        else:
+            self.add(Add(), None, self._name(node), (self.tip, self._read(node, 1)))
+
+    def _concat(self, node, op: str, a) -> None:
+        from .layers import Concat
+
+        axis = a.get("axis", 1)
+        reads = tuple(self._read(node, i) for i in range(len(node.input)))
+        if axis not in (1, -3 if len(self.shapes[reads[0]]) == 3 else -1):  # the channels
+            raise OnnxFileError(f"node {self._name(node)} (Concat): cnnviz joins along the "
+                                f"channels (axis 1), not axis {axis}")
+        self.add(Concat(), None, self._name(node), reads)
+
+    def _batch_norm(self, node, op: str, a) -> None:
+        from .layers import BatchNorm
+
+        name = self._name(node)
+        if a.get("training_mode", 0):
+            raise OnnxFileError(f"node {name} (BatchNormalization) is in training mode")
+        values = [self._constant(node, i) for i in range(1, 5)]
+        if any(v is None for v in values):
+            raise OnnxFileError(f"node {name} (BatchNormalization): its statistics must be "
+                                "constants")
+        scale, bias, mean, var = (np.asarray(v, np.float32).reshape(-1) for v in values)
+        self.add(BatchNorm(eps=float(a.get("epsilon", 1e-5))),
+                 {"weight": scale, "bias": bias, "running_mean": mean, "running_var": var}, name)
+
+    def _global_pool(self, node, op: str, a) -> None:
+        from .layers import GlobalPool
+
+        self.add(GlobalPool("max" if op == "GlobalMaxPool" else "avg"), None, self._name(node))
+
+    def _activation(self, node, op: str, a) -> None:
+        from .layers import Activation
+
+        name = self._name(node)
+        if op == "LeakyRelu":
+            self.add(Activation("leaky_relu", slope=float(np.float32(a.get("alpha", 0.01)))),
+                     None, name)
+            return
+        if op == "Gelu" and a.get("approximate", b"none") not in (b"none", "none"):
+            raise OnnxFileError(f"node {name} (Gelu): the tanh approximation is not read")
+        if op == "Elu" and abs(a.get("alpha", 1.0) - 1.0) > 1e-6:
+            raise OnnxFileError(f"node {name} (Elu): cnnviz shows ELU with alpha 1")
+        self.add(Activation(_ACTIVATIONS[op]), None, name)
+
+    def _softmax(self, node, op: str, a) -> None:
+        from .layers import Activation
+
+        if a.get("axis", -1) not in (-1, 1) or len(self.shape) != 1:
+            raise OnnxFileError(f"node {self._name(node)} ({op}): cnnviz reads a softmax over "
+                                "the classes at the end")
+        self.log_softmax = op == "LogSoftmax"
+        self.add(Activation("softmax"), None, self._name(node))
+
+    def _dropout(self, node, op: str, a) -> None:
+        from .layers import Dropout
+
+        ratio = self._constant(node, 1)
+        p = float(ratio) if ratio is not None and np.size(ratio) == 1 else a.get("ratio", 0.5)
+        self.add(Dropout(float(p) if 0 <= p < 1 else 0.5), None, self._name(node))
 
     def _shape_arithmetic(self, node, op: str, a) -> bool:
         """The arithmetic exporters (tf2onnx) put on shapes: Shape of a layer's output, and
@@ -330,7 +347,7 @@ class _Reader(GraphBuilder):
         self.add(Flatten(order=order), None, self._name(node))
         self._done(node, self.tip)
 
-    def _conv(self, node, a) -> None:
+    def _conv(self, node, op: str, a) -> None:
         from .layers import Conv, Pad
 
         name = self._name(node)
