@@ -89,6 +89,27 @@ def test_undo_restores_previous_image_exactly(qtbot, pad):
     assert not pad.undo()  # nothing left
 
 
+def test_redo_does_again_what_undo_went_back_over(qtbot, pad):
+    stroke(qtbot, pad, [(40, 40), (120, 120)])
+    first = pad.image()
+    stroke(qtbot, pad, [(200, 40), (60, 220)])
+    both = pad.image()
+    assert not pad.can_redo() and not pad.redo()  # nothing undone yet
+    pad.undo()
+    pad.undo()
+    assert pad.is_empty()
+    with qtbot.waitSignal(pad.changed) as blocker:
+        assert pad.redo()
+    np.testing.assert_array_equal(pad.image(), first)
+    np.testing.assert_array_equal(blocker.args[0], first)
+    assert pad.redo()
+    np.testing.assert_array_equal(pad.image(), both)
+    assert not pad.redo()
+    pad.undo()
+    stroke(qtbot, pad, [(10, 200), (200, 200)])  # something new: the undone step is gone
+    assert not pad.can_redo() and not pad.redo()
+
+
 def test_clear_empties_and_is_undoable(qtbot, pad):
     stroke(qtbot, pad, [(40, 40), (220, 220)])
     drawn = pad.image()

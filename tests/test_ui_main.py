@@ -247,6 +247,13 @@ def test_drawing_over_a_digit_and_undo_restores_it_exactly(qtbot, window):
     assert state.image.shape == (280, 280)
     window.undo_action.trigger()
     assert state.image is original and state.image_source == source  # full resolution again
+    assert window.redo_action.isEnabled()
+    window.redo_action.trigger()  # Ctrl+Shift+Z / Ctrl+Y: the drawing again
+    assert state.image_source == f"your drawing over {source}" and state.image.shape == (280, 280)
+    window.undo_action.trigger()
+    assert state.image is original
+    shortcuts = {s.toString() for s in window.redo_action.shortcuts()}
+    assert {"Ctrl+Shift+Z", "Ctrl+Y"} <= shortcuts
     # Delete clears while the pad has focus
     pad.setFocus()
     QTest.keyClick(pad, Qt.Key.Key_Delete)

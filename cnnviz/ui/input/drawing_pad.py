@@ -123,6 +123,7 @@ class DrawingPad(QWidget):
         self._base: str | None = None  # label of the picture the drawing started from
         self._pristine = False  # the canvas is exactly what set_image showed
         self._undo: deque[_Snapshot] = deque(maxlen=UNDO_LEVELS)
+        self._redo: list[_Snapshot] = []  # what undo went back over, newest last
         self._brush = DEFAULT_BRUSH
         self._points: list[QPointF] = []  # canvas coordinates of the stroke so far
         self._widths: list[float] = []
@@ -201,19 +202,39 @@ class DrawingPad(QWidget):
     def can_undo(self) -> bool:
         return bool(self._undo)
 
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
     def undo(self) -> bool:
         """Go back one step (a stroke, a clear, or a loaded image). False if nothing to undo."""
+        self._finish_stroke(emit=False)
         if not self._undo:
             return False
+        self._redo.append(self._snapshot())
+        self._restore(self._undo.pop())
+        return True
+
+    def redo(self) -> bool:
+        """Do again what undo went back over, until something new is drawn or loaded. False
+        if nothing to redo."""
         self._finish_stroke(emit=False)
-        snap = self._undo.pop()
+        if not self._redo:
+            return False
+        self._undo.append(self._snapshot())
+        self._restore(self._redo.pop())
+        return True
+
+    def _snapshot(self) -> _Snapshot:
+        return _Snapshot(self._canvas.copy(), self._origin, self._base, self._ink,
+                         self._paper, self._empty, self._pristine)
+
+    def _restore(self, snap: _Snapshot) -> None:
         self._canvas = snap.canvas
         self._origin, self._base, self._ink = snap.origin, snap.base, snap.ink
         self._paper = snap.paper
         self._empty, self._pristine = snap.empty, snap.pristine
         self.update()
         self._emit_now()
-        return True
 
     def clear(self) -> None:
         """Blank the pad (black), white ink. Undoable."""
@@ -265,8 +286,9 @@ class DrawingPad(QWidget):
     # ----- drawing --------------------------------------------------------------------------
 
     def _push_undo(self) -> None:
-        self._undo.append(_Snapshot(self._canvas.copy(), self._origin, self._base, self._ink,
-                                    self._paper, self._empty, self._pristine))
+        """Before a new step: it can be undone, and what undo went back over is gone."""
+        self._undo.append(self._snapshot())
+        self._redo.clear()
 
     def _trim_origins(self) -> None:
         """Forget the oldest full-resolution originals once they add up to ORIGIN_BUDGET

@@ -42,6 +42,7 @@ class InputPanel(QWidget):
     open_requested = Signal()
     message = Signal(str)
     undo_available = Signal(bool)
+    redo_available = Signal(bool)
 
     def __init__(self, state, controller=None, parent: QWidget | None = None,
                  data_dir: str | None = None) -> None:
@@ -126,6 +127,12 @@ class InputPanel(QWidget):
             self.message.emit("Nothing to undo")
         return done
 
+    def redo(self) -> bool:
+        done = self.pad.redo()
+        if not done:
+            self.message.emit("Nothing to redo")
+        return done
+
     def clear(self) -> None:
         self.pad.clear()
 
@@ -171,6 +178,7 @@ class InputPanel(QWidget):
         can = self.pad.can_undo()
         self.tools.undo_button.setEnabled(can)
         self.undo_available.emit(can)
+        self.redo_available.emit(self.pad.can_redo())
 
     # ----- state -> views -----------------------------------------------------------------
 

@@ -86,6 +86,12 @@ def create_actions(window) -> None:
     window.undo_action = make_action(window, "&Undo", window.input_panel.undo, K.Undo,
                                     "Undo the last stroke, clear or loaded image",
                                     _icon(TI.EditUndo, SP.SP_ArrowBack))
+    window.redo_action = make_action(window, "&Redo", window.input_panel.redo,
+                                     list(dict.fromkeys(  # the platform's, and both usual ones, once each
+                                         [QKeySequence(K.Redo).toString() or "Ctrl+Shift+Z",
+                                          "Ctrl+Shift+Z", "Ctrl+Y"])),
+                                     "Do again the stroke, clear or loaded image you undid",
+                                     _icon(TI.EditRedo, SP.SP_ArrowForward))
     window.clear_action = make_action(window, "&Clear pad", window.input_panel.clear, "Ctrl+L",
                                      "Clear the drawing pad (Delete works too while the pad has focus)",
                                      _icon(TI.EditClear, SP.SP_DialogResetButton))
@@ -138,7 +144,8 @@ def create_menus(window) -> None:
               window.quit_action):
         file_menu.addSeparator() if a is None else file_menu.addAction(a)
     edit_menu = bar.addMenu("&Edit")
-    for a in (window.undo_action, window.clear_action, None, window.random_action, window.gallery_action):
+    for a in (window.undo_action, window.redo_action, window.clear_action, None,
+              window.random_action, window.gallery_action):
         edit_menu.addSeparator() if a is None else edit_menu.addAction(a)
     model_menu = bar.addMenu("&Model")
     model_menu.addAction(window.open_weights_action)

@@ -84,7 +84,7 @@ def about_text(state) -> str:
 def shortcut_rows(window) -> list[tuple[str, str]]:
     rows = []
     for a in (window.open_action, window.open_weights_action, window.paste_action, window.export_png_action,
-              window.export_npy_action, window.quit_action, window.undo_action, window.clear_action,
+              window.export_npy_action, window.quit_action, window.undo_action, window.redo_action, window.clear_action,
               window.random_action, window.gallery_action, *window.tab_actions, window.fullscreen_action,
               window.shortcuts_action):
         keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in a.shortcuts())

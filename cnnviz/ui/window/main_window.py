@@ -235,6 +235,8 @@ class MainWindow(QMainWindow):
         self.input_panel.open_requested.connect(self.open_image_dialog)
         self.input_panel.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.input_panel.undo_available.connect(self.undo_action.setEnabled)
+        self.input_panel.redo_available.connect(self.redo_action.setEnabled)
+        self.redo_action.setEnabled(False)
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.state.analysis_failed.connect(
             lambda message: self.statusBar().showMessage(f"Analysis failed: {message}", 8000))
