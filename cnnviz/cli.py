@@ -958,8 +958,11 @@ def run_gui(args) -> int:
         if not path.exists():
             raise CliError(f"cannot open {image}: no such file")
         image = str(path)
-    from .ui.window.app import run_app
+    from .ui.window.app import display_problem, run_app
 
+    problem = display_problem()
+    if problem:
+        raise CliError(problem)
     scale, labels = getattr(args, "input_scale", None), getattr(args, "labels", None)
     if (scale or labels) and not image:
         raise CliError("--input-scale and --labels are for a model file opened at start "

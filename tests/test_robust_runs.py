@@ -468,3 +468,17 @@ def test_running_out_of_memory_in_predict_is_one_line_per_picture(tmp_path, caps
     got = run(capsys, "predict", str(tmp_path / "a.png"))
     assert got.returncode == 1 and one_line(got.stderr), got.stderr
     assert "a.png: error: not enough memory" in got.stderr
+
+
+def test_no_display_is_one_line_before_qt_starts(monkeypatch, capsys, window_opens):
+    from cnnviz.ui.window.app import display_problem
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    got = run(capsys, "gui")
+    assert got.returncode == 1 and one_line(got.stderr) and "needs a display" in got.stderr
+    assert window_opens == []  # Qt was never asked
+    assert display_problem({"DISPLAY": ":0"}, "linux") is None
+    assert display_problem({"QT_QPA_PLATFORM": "offscreen"}, "linux") is None
+    assert display_problem({}, "darwin") is None

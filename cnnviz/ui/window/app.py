@@ -12,6 +12,23 @@ from PySide6.QtWidgets import QApplication
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
 
 
+def display_problem(environ=None, platform: str | None = None) -> str | None:
+    """Why the window cannot open here, in one line (None when it can): on Linux without
+    an X or Wayland display Qt would abort with its own message (and a crash log)."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    platform = sys.platform if platform is None else platform
+    qpa = environ.get("QT_QPA_PLATFORM", "")
+    if not platform.startswith("linux") or (qpa and qpa.split(":")[0] not in ("xcb", "wayland")):
+        return None
+    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("cnnviz's window needs a display, and DISPLAY and WAYLAND_DISPLAY are not set "
+            "(over ssh: ssh -X; on a server: xvfb-run cnnviz). The command line works "
+            "without one: cnnviz predict, evaluate, summary, filter, train.")
+
+
 def app_icon() -> QIcon:
     """The app icon (cnnviz/resources/icon.svg), rendered at the usual sizes.
 
