@@ -105,17 +105,19 @@ def calibrate_opened(loaded, data_dir=None,
                      progress: Callable[[float], None] | None = None) -> dict:
     """The verdict for an opened digit model: card["verdict"]'s form (cnnviz.core.verdict),
     its threshold the largest of the held-out digits' and each kind of user picture's.
-    progress(share done, 0..1) is called between the steps."""
+    progress(share done, 0..1) is called between the steps; it may raise to stop the work."""
     from . import verdict as v
 
     report = progress or (lambda _share: None)
     report(0.0)
     digits, words = _digits(data_dir)
-    views = v.user_views(digits, "mnist", share=USER_SHARE)
+    views = v.user_views(digits, "mnist", share=USER_SHARE,
+                         progress=lambda share: report(0.5 * share))
     report(0.5)
     outliers = v.measurement_outliers("mnist")
-    report(0.7)
+    report(0.6)
     card = v.calibrate_for_card(loaded.model, digits, "mnist", source=f"calibrated when opened, "
-                                f"on {words}", outliers=outliers, views=views)
+                                f"on {words}", outliers=outliers, views=views,
+                                progress=lambda share: report(0.6 + 0.4 * share))
     report(1.0)
     return card

@@ -160,11 +160,13 @@ def measurement_outliers(dataset: str, n: int = OUTLIERS_IN_CARD) -> np.ndarray:
     return out
 
 
-def user_views(images, dataset: str = "mnist", share: float = 1.0) -> dict[str, np.ndarray]:
+def user_views(images, dataset: str = "mnist", share: float = 1.0,
+               progress=None) -> dict[str, np.ndarray]:
     """The held-out images made into each kind of user picture and preprocessed as the app
     does: {kind: (N, 28, 28) float32 network inputs} (pictures in which no digit was found
     are left out). USER_PICTURES per kind times `share`, seeded; {} for a non-digit model.
-    The model does not enter: compute this once for several calibrations."""
+    The model does not enter: compute this once for several calibrations. progress(share
+    done) after each kind (it may raise to stop the work)."""
     if dataset != "mnist":
         return {}
     from .preprocess import preprocess_digit
@@ -175,7 +177,9 @@ def user_views(images, dataset: str = "mnist", share: float = 1.0) -> dict[str, 
         a = np.clip(np.rint(a * 255.0), 0, 255).astype(np.uint8)
     labels = np.zeros(len(a), np.int64)
     views = {}
-    for kind, count in USER_PICTURES.items():
+    for done, (kind, count) in enumerate(USER_PICTURES.items()):
+        if progress is not None:
+            progress(done / len(USER_PICTURES))
         pictures, _ = make_set(kind, a, labels, count=max(10, round(count * share)),
                                seed=USER_SEED)
         found = [d.image for d in map(preprocess_digit, pictures) if not d.empty]
@@ -190,20 +194,23 @@ KIND_WORDS = {"tight_crop": "tight crops", "phone_photo": "phone photos",
 
 def calibrate_for_card(model, held_out_images, dataset: str = "mnist", *,
                        source: str = "held-out pictures never trained on",
-                       outliers=None, views: dict | None = None) -> dict:
+                       outliers=None, views: dict | None = None, progress=None) -> dict:
     """What the training lab (and cnnviz train) stores as card["verdict"] after training:
     the threshold from held_out_images ((N, 28, 28) uint8 or 0..1 floats, never trained on);
     for a digit model the largest of that and the USER_QUANTILE of each kind of user picture
     made from the same digits (`views`, from user_views; computed here when None), and the
     share of OUTLIERS_IN_CARD drawn non-digits it flags (pass `outliers` from
-    measurement_outliers(dataset) to draw them once for several calls)."""
+    measurement_outliers(dataset) to draw them once for several calls). progress(share done)
+    is called after each step (it may raise to stop the work)."""
+    report = progress or (lambda _share: None)
     if outliers is None:
         outliers = measurement_outliers(dataset)
     if views is None:
         views = user_views(held_out_images, dataset)
     card = calibrate(model, held_out_images, source=source)
     thresholds = {"held-out": card["threshold"]}
-    for kind, inputs in views.items():
+    for done, (kind, inputs) in enumerate(views.items()):
+        report(done / max(1, len(views)))
         if len(inputs):
             thresholds[f"held-out as {KIND_WORDS.get(kind, kind)}"] = calibrate(
                 model, inputs, quantile=USER_QUANTILE)["threshold"]

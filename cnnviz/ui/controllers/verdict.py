@@ -9,6 +9,8 @@ verdict) for the model it was asked about.
 
 from __future__ import annotations
 
+import threading
+
 from PySide6.QtCore import QObject, Signal
 
 from .runner import LatestRequestRunner
@@ -23,6 +25,10 @@ def _lower_this_threads_priority() -> None:
 
     with contextlib.suppress(AttributeError, OSError):  # (not Linux)
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
+class _Stopped(Exception):
+    """A calibration no longer wanted (the window closes, another model was opened)."""
 
 
 def _calibrate(loaded, data_dir, progress):
@@ -55,6 +61,7 @@ class VerdictCalibrator(QObject):
         self.runner.finished.connect(lambda _g, result: self.ready.emit(*result))
         self.runner.failed.connect(lambda _g, message: self.failed.emit(message))
         self._progress_from_worker.connect(self._on_progress)
+        self._stopping = threading.Event()
 
     def consider(self, loaded) -> bool:
         """Calibrate this model if it needs it; True when a calibration started."""
@@ -65,8 +72,15 @@ class VerdictCalibrator(QObject):
             return False
         generation = self.runner.generation + 1
         self.runner.submit(_calibrate, loaded, self.data_dir,
-                           lambda share: self._progress_from_worker.emit(generation, share))
+                           lambda share: self._step(generation, share))
         return True
+
+    def _step(self, generation: int, share: float) -> None:
+        """On the worker, between the calibration's steps: stop when the window is closing
+        or a newer model is waiting, else report the progress."""
+        if self._stopping.is_set() or generation != self.runner.generation:
+            raise _Stopped
+        self._progress_from_worker.emit(generation, share)
 
     def _on_progress(self, generation: int, share: float) -> None:
         if generation == self.runner.generation:
@@ -76,4 +90,5 @@ class VerdictCalibrator(QObject):
         return self.runner.join(timeout)
 
     def shutdown(self) -> None:
-        self.runner.shutdown()
+        self._stopping.set()  # the running calibration stops at its next step; the window
+        self.runner.shutdown(timeout=0.5)  # does not wait for it (a daemon thread)
