@@ -28,6 +28,7 @@ class GraphBuilder:
         self.sources: list[tuple[int, ...]] = []
         self.tensors: list[dict] = []  # per spec: torch-layout arrays by parameter name
         self.names: list[str] = []  # per spec: the file's layer (or node) it came from
+        self.log_softmax = False  # the file ends in log-softmax (shown as a softmax)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -89,3 +90,20 @@ class GraphBuilder:
                 state[full] = torch.from_numpy(np.array(value, np.float32)).to(state[full].dtype)
         net.load_state_dict(state)
         return net.eval()
+
+    def loaded(self, name: str, what: str, made_with: str, path=None, card_facts=None):
+        """The LoadedModel of these specs: the network (described as `what`, "an ONNX
+        model"), its card (name, what made it, `card_facts`), its input convention settled
+        (cnnviz.core.input_scale)."""
+        from .card import read_card
+        from .data import DATASETS
+        from .input_scale import settle
+        from .weights import LoadedModel
+
+        note = "; its log-softmax is shown as a softmax (the same answer)" if self.log_softmax \
+            else ""
+        net = self.network(name[:60], f"{name[:60]}, {what} ({made_with}){note}")
+        facts = {"model_name": name, "made_with": made_with, **(card_facts or {})}
+        card = read_card(facts, int(np.prod(net.layer_infos[-1].output_shape)), DATASETS)
+        net.card = card
+        return settle(LoadedModel(net, card, path))

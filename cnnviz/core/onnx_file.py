@@ -117,7 +117,6 @@ class _Reader(GraphBuilder):
         for node in graph.node:
             for name in node.input:
                 self.consumers[name] = self.consumers.get(name, 0) + 1
-        self.log_softmax = False
 
     def _read(self, node, i: int = 0) -> int:
         name = node.input[i] if i < len(node.input) else ""
@@ -442,10 +441,6 @@ class _Reader(GraphBuilder):
 
 def read_onnx(raw: bytes, path: Path | None = None):
     """An .onnx file's bytes -> a cnnviz LoadedModel; OnnxFileError in words."""
-    from .card import read_card
-    from .data import DATASETS
-    from .input_scale import settle
-    from .weights import LoadedModel
 
     model = _parse(raw)
     graph = model.graph
@@ -461,10 +456,4 @@ def read_onnx(raw: bytes, path: Path | None = None):
     producer = f"{model.producer_name} {model.producer_version}".strip() or "an unknown tool"
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), "?")
     made_with = f"ONNX opset {opset}, from {producer}"[:80]
-    net = reader.network(stem[:60], f"{stem[:60]}, an ONNX model ({made_with})"
-                         + ("; its LogSoftmax is shown as a softmax (the same answer)"
-                            if reader.log_softmax else ""))
-    card = read_card({"model_name": stem, "made_with": made_with},
-                     int(np.prod(net.layer_infos[-1].output_shape)), DATASETS)
-    net.card = card
-    return settle(LoadedModel(net, card, path))
+    return reader.loaded(stem, "an ONNX model", made_with, path)

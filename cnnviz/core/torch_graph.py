@@ -142,7 +142,6 @@ class _Reader(GraphBuilder):
         super().__init__(input_shape, TorchGraphError)
         self.weights = weights  # graph tensor name -> numpy array (parameters and buffers)
         self.produced = {input_name: 0}
-        self.log_softmax = False
 
     def _tensor(self, value, op: str) -> int:
         if isinstance(value, _Ref) and value in self.produced:
@@ -307,10 +306,6 @@ def _pair(value, default: int) -> tuple[int, int]:
 
 
 def _network(nodes, input_name, input_shape, weights, output_name, name, made_with):
-    from .card import read_card
-    from .data import DATASETS
-    from .input_scale import settle
-    from .weights import LoadedModel
 
     for op, _, _ in nodes:  # every op checked before anything is built or run
         if op not in SUPPORTED_OPS:
@@ -321,13 +316,7 @@ def _network(nodes, input_name, input_shape, weights, output_name, name, made_wi
         reader.node(*node)
     if reader.produced.get(output_name) != len(reader.specs):
         raise TorchGraphError("the network's output is not its last layer")
-    net = reader.network(name[:60], f"{name[:60]}, a PyTorch network ({made_with})"
-                         + ("; its log_softmax is shown as a softmax (the same answer)"
-                            if reader.log_softmax else ""))
-    card = read_card({"model_name": name, "made_with": made_with},
-                     int(np.prod(net.layer_infos[-1].output_shape)), DATASETS)
-    net.card = card
-    return settle(LoadedModel(net, card, None))
+    return reader.loaded(name, "a PyTorch network", made_with)
 
 
 def read_pt2(raw: bytes, path: Path | None = None):

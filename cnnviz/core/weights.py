@@ -270,6 +270,24 @@ def _header_length(path: Path) -> int:
     return n if n <= info.st_size - 8 else 0
 
 
+def _other_formats():  # (built when needed: the readers import torch and onnx late)
+    """(what it is called, is_it(raw, suffix), read(raw, path), its reader's error) for each
+    format made elsewhere, in the order their contents are told apart."""
+    from .keras_file import KerasFileError, is_hdf5, is_keras_zip, read_keras
+    from .onnx_file import OnnxFileError, is_onnx, read_onnx
+    from .torch_graph import TorchGraphError, is_pt2, is_torchscript, read_pt2, read_torchscript
+
+    def is_keras(raw, suffix):
+        return is_keras_zip(raw) or is_hdf5(raw) or (suffix in (".keras", ".h5", ".hdf5")
+                                                     and raw[:2] == b"PK")
+
+    return (("Keras", is_keras, read_keras, KerasFileError),
+            ("torch.export", lambda raw, _s: is_pt2(raw), read_pt2, TorchGraphError),
+            ("TorchScript", lambda raw, _s: is_torchscript(raw), read_torchscript,
+             TorchGraphError),
+            ("ONNX", is_onnx, read_onnx, OnnxFileError))
+
+
 def load_weights(path: str | os.PathLike) -> LoadedModel:
     """Open a cnnviz .safetensors file, or a Keras .keras or .h5 file (by its content: see
     cnnviz.core.keras_file); raise WeightsError with a plain reason if unusable.
@@ -289,37 +307,15 @@ def load_weights(path: str | os.PathLike) -> LoadedModel:
         raw = read_regular_file(path, MAX_WEIGHTS_FILE_BYTES, "weights file")
     except FileProblem as exc:
         raise WeightsError(str(exc)) from None
-    from .keras_file import KerasFileError, is_hdf5, is_keras_zip, read_keras
-
-    keras_suffix = path.suffix.lower() in (".keras", ".h5", ".hdf5")
-    if is_keras_zip(raw) or is_hdf5(raw) or (keras_suffix and raw[:2] == b"PK"):
-        try:
-            loaded = read_keras(raw, path)
-        except KerasFileError as exc:
-            raise WeightsError(f"this Keras file cannot be opened: {exc}") from None
-        check_computes_numbers(loaded.model)
-        return loaded
-    from .torch_graph import TorchGraphError, is_pt2, is_torchscript, read_pt2, read_torchscript
-
-    for is_kind, read, kind in ((is_pt2, read_pt2, "torch.export"),
-                                (is_torchscript, read_torchscript, "TorchScript")):
-        if is_kind(raw):
+    for kind, is_kind, read, refusal in _other_formats():
+        if is_kind(raw, path.suffix.lower()):
             try:
                 loaded = read(raw, path)
-            except TorchGraphError as exc:
+            except refusal as exc:
                 raise WeightsError(f"this {kind} file cannot be opened: {exc}") from None
             loaded.path = path
             check_computes_numbers(loaded.model)
             return loaded
-    from .onnx_file import OnnxFileError, is_onnx, read_onnx
-
-    if is_onnx(raw, path.suffix):
-        try:
-            loaded = read_onnx(raw, path)
-        except OnnxFileError as exc:
-            raise WeightsError(f"this ONNX file cannot be opened: {exc}") from None
-        check_computes_numbers(loaded.model)
-        return loaded
     return load_weights_bytes(raw, path)
 
 
