@@ -37,7 +37,7 @@ from cnnviz.core.inference import analyze  # noqa: E402
 from cnnviz.core.user_pictures import DIGIT_KINDS, KINDS, make_set  # noqa: E402
 from cnnviz.core.weights import load_shipped, load_weights  # noqa: E402
 
-# Targets (issue 8): (least share right, most share "no digit") per digit kind.
+# Targets: (least share right, most share "no digit") per digit kind.
 TARGETS = {
     "tight_crop": (0.98, 0.005),
     "phone_photo": (0.98, 0.005),

@@ -1,7 +1,7 @@
 """Pictures people really load, against independent facts: the MNIST test digit a picture was
 made from (its shape, via correlation, and its label, via the shipped model), where a digit
 was put on a page (the box preprocessing reports in the input's pixels), and what a page
-without a digit is. Each case failed before preprocessing learnt to read it (issue 8)."""
+without a digit is. Each case failed before preprocessing learnt to read it."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import pytest
 
 from cnnviz.core.kernels import KernelError, parse_cell, parse_kernel
 
-# --------------------------------------------------------------------------- issue 8, item 8
+# --------------------------------------------------------------------------- kernels at the limits
 
 
 @pytest.mark.parametrize("text, words", [

@@ -32,7 +32,7 @@ def _write(path, data: bytes):
     return path
 
 
-# --------------------------------------------------------------------------- issue 8, items 6, 7
+# --------------------------------------------------------------------------- damaged and hostile weight files
 
 
 def _with_header(header: bytes, body: bytes = b"") -> bytes:

@@ -90,7 +90,7 @@ def test_a_fifo_as_the_settings_file_is_moved_aside_without_a_hang(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     assert "not a regular file" in _lines(out)["STATUS"]
     assert stat.S_ISFIFO(os.stat(path.parent / "cnnviz.conf.damaged").st_mode)
-    assert path.is_file()  # the settings of this session were saved in a new file
+    assert path.is_file()  # the settings of this run were saved in a new file
 
 
 def test_a_fifo_as_the_crash_log_is_refused_without_a_hang(tmp_path):

@@ -46,7 +46,7 @@ TAB_TIPS = ("A trained network, layer by layer: feature maps after each convolut
             "learn: loss curves, filters, your drawing's answer, the confusion matrix.")
 LOADING_TEXT = "Loading the network (PyTorch, pyqtgraph and the trained model)…"
 STATUS_TIP = "What the current tab is doing (e.g. how long its last update took)"
-TEACH_TITLE = "Experiments"  # the teaching views (issue 10), after the explorers
+TEACH_TITLE = "Experiments"  # the teaching views, after the explorers
 TEACH_TIP = ("Experiments on your own drawing: slide a kernel window step by step, receptive "
              "fields, what the network looked at, shift and rotation invariance, batch norm, "
              "dropout, and the parameters of a fully connected layer against a conv layer.")

@@ -10,8 +10,8 @@ each later one; it is cheap). For each INI file Qt would read for this applicati
 application's file and the organisation's fallback file in the user's folder):
 
 - one that is not a regular file (a FIFO, a device, a folder) is moved aside to
-  NAME.damaged without being opened; if it cannot be moved, this session keeps its settings
-  in a fresh temporary folder (not saved) instead;
+  NAME.damaged without being opened; if it cannot be moved, this run of the app keeps its
+  settings in a fresh temporary folder (not saved) instead;
 - one too large to be settings is moved aside whole;
 - otherwise its raw text is scanned the way Qt's INI reader splits it (quotes, escapes,
   comments, commas, line ends), and every entry in which some value could be decoded with
@@ -165,10 +165,10 @@ def _move_aside(path: Path, why: str) -> str:
 
 
 def _keep_elsewhere(path: Path, why: str) -> str:
-    """This session's settings go to a fresh temporary folder: the file is never opened."""
+    """This run's settings go to a fresh temporary folder: the file is never opened."""
     folder = tempfile.mkdtemp(prefix="cnnviz-settings-")
     QSettings.setPath(QSettings.defaultFormat(), QSettings.Scope.UserScope, folder)
-    return (f"The settings file {path} {why}: this session uses the default settings and "
+    return (f"The settings file {path} {why}: cnnviz uses the default settings this time and "
             "does not save them.")
 
 
