@@ -145,6 +145,23 @@ def open_as(path: str | os.PathLike) -> str | None:
     return None
 
 
+def zip_names(source: bytes | str | os.PathLike) -> list[str]:
+    """The names in a zip (its bytes, or a file's path: only its directory is read); [] for
+    anything that is not a readable zip."""
+    import io
+    import zipfile
+
+    if isinstance(source, bytes):
+        if source[:2] != b"PK":
+            return []
+        source = io.BytesIO(source)
+    try:
+        with zipfile.ZipFile(source) as z:
+            return z.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return []
+
+
 def file_kind(path: str | os.PathLike) -> str | None:
     """"model", "picture" or None (not a regular file, unreadable, or neither), from the
     file's first bytes. A FIFO or a device is never opened (reading one could block)."""
@@ -157,22 +174,17 @@ def file_kind(path: str | os.PathLike) -> str | None:
             head = fh.read(64)
     except OSError:
         return None
-    from .keras_file import HDF5_MAGIC
+    from .hdf5_reader import HDF5_MAGIC
 
     if head.startswith(HDF5_MAGIC):
         return "model"  # HDF5: a Keras .h5
-    if head.startswith(b"PK"):
-        import zipfile
+    if head.startswith(b"PK"):  # a plain torch.save zip is opened as a model only by name
+        from .keras_file import keras_zip_names
+        from .torch_graph import pt2_names, torchscript_names
 
-        try:
-            with zipfile.ZipFile(path) as z:
-                names = z.namelist()  # Keras's config.json, torch.export's archive_format,
-                # TorchScript's code/ (a plain torch.save zip is opened as a model only by name)
-                return "model" if "config.json" in names or any(
-                    n.endswith("/archive_format") or "/code/__torch__" in n for n in names) \
-                    else None
-        except (zipfile.BadZipFile, OSError, ValueError):
-            return None
+        names = zip_names(path)
+        return "model" if any(rule(names) for rule in (keras_zip_names, pt2_names,
+                                                        torchscript_names)) else None
     if len(head) >= 9 and head[8:9] == b"{" and 0 < int.from_bytes(head[:8], "little") < 100_000_000:
         return "model"  # safetensors: an 8-byte header length, then its JSON
     if head.startswith(_PICTURE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):

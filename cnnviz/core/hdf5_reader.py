@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["HDF5Error", "HDF5Contents", "read_hdf5"]
+__all__ = ["HDF5_MAGIC", "HDF5Error", "HDF5Contents", "read_hdf5"]
 
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"  # the first 8 bytes of every HDF5 file
 MAX_OBJECTS = 20_000  # groups and datasets: far more than any model cnnviz opens
 MAX_VALUES_BYTES = 600_000_000  # the numbers a file may hold (the file itself is capped too)
 CHILD_SECONDS = 120  # reading the largest file cnnviz opens takes a few seconds
@@ -108,7 +109,7 @@ def _limit_memory() -> None:  # the child's first step, before it reads anything
 def read_hdf5(raw: bytes) -> HDF5Contents:
     """The numeric datasets and Keras's attributes of an HDF5 file's bytes, read in a
     child process; HDF5Error in words for a damaged, hostile or unreadable file."""
-    if raw[:8] != b"\x89HDF\r\n\x1a\n":
+    if raw[:8] != HDF5_MAGIC:
         raise HDF5Error("it is not HDF5 data")
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     try:

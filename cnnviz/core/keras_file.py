@@ -36,13 +36,15 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import zip_names
 from .graph_builder import GraphBuilder
+from .hdf5_reader import HDF5_MAGIC
 from .input_scale import FROM_FILE
 from .limits import MAX_ARCH_LAYERS
 
-__all__ = ["KerasFileError", "SUPPORTED_LAYERS", "is_hdf5", "is_keras_zip", "read_keras"]
+__all__ = ["HDF5_MAGIC", "KerasFileError", "SUPPORTED_LAYERS", "is_hdf5", "is_keras_zip",
+           "keras_zip_names", "read_keras"]
 
-HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 SUPPORTED_LAYERS = ("InputLayer", "Conv2D", "DepthwiseConv2D", "SeparableConv2D", "MaxPooling2D",
                     "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
                     "ZeroPadding2D", "Flatten", "Reshape", "Dense", "Dropout", "SpatialDropout2D",
@@ -60,14 +62,13 @@ class KerasFileError(ValueError):
     """A Keras file cnnviz cannot read; the message says why in plain words."""
 
 
+def keras_zip_names(names: list[str]) -> bool:
+    """A Keras 3 .keras file, by the names in its zip (cnnviz.core.files.zip_names)."""
+    return "config.json" in names
+
+
 def is_keras_zip(raw: bytes) -> bool:
-    if raw[:2] != b"PK":
-        return False
-    try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as z:
-            return "config.json" in z.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return False
+    return keras_zip_names(zip_names(raw))
 
 
 def is_hdf5(raw: bytes) -> bool:

@@ -19,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import zip_names
 from .graph_builder import GraphBuilder
 
 __all__ = ["SUPPORTED_OPS", "TorchGraphError", "from_module", "is_pt2", "is_torchscript",
-           "read_pt2", "read_torchscript"]
+           "pt2_names", "read_pt2", "read_torchscript", "torchscript_names"]
 
 SUPPORTED_OPS = ("conv2d", "linear", "relu", "leaky_relu", "elu", "gelu", "silu", "sigmoid",
                  "tanh", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "dropout",
@@ -40,15 +41,13 @@ class TorchGraphError(ValueError):
     """A PyTorch network cnnviz cannot read; the message says why in plain words."""
 
 
+def pt2_names(names: list[str]) -> bool:
+    """A torch.export archive, by the names in its zip: <name>/archive_format is there."""
+    return any(n.endswith("/archive_format") for n in names)
+
+
 def is_pt2(raw: bytes) -> bool:
-    """A torch.export archive: a zip with <name>/models/model.json and an archive_format."""
-    if raw[:2] != b"PK":
-        return False
-    try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as z:
-            return any(n.endswith("/archive_format") for n in z.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return False
+    return pt2_names(zip_names(raw))
 
 
 # ----- the graph, as (op, {argument: value}, output) -------------------------------------------
@@ -423,15 +422,13 @@ _SCRIPT_PLUMBING = {
     "aten::Bool", "aten::Float", "aten::str", "aten::__and__", "aten::__or__"}
 
 
+def torchscript_names(names: list[str]) -> bool:
+    """A TorchScript archive (torch.jit.save), by the names in its zip: <name>/code/__torch__..."""
+    return any("/code/__torch__" in n for n in names)
+
+
 def is_torchscript(raw: bytes) -> bool:
-    """A TorchScript archive (torch.jit.save): a zip with <name>/code/__torch__... entries."""
-    if raw[:2] != b"PK":
-        return False
-    try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as z:
-            return any("/code/__torch__" in n for n in z.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return False
+    return torchscript_names(zip_names(raw))
 
 
 def _script_ops(block, seen: set) -> None:
