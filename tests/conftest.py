@@ -54,29 +54,14 @@ def shipped_mnist_evaluation(mnist_test):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _models_folder_of_the_tests(tmp_path_factory):
-    """Every window reads the user's models folder (the training lab keeps models there):
-    tests use a folder of their own, never the user's."""
-    old = os.environ.get("CNNVIZ_MODELS_DIR")
-    os.environ["CNNVIZ_MODELS_DIR"] = str(tmp_path_factory.mktemp("user-models"))
-    yield
-    if old is None:
-        os.environ.pop("CNNVIZ_MODELS_DIR", None)
-    else:
-        os.environ["CNNVIZ_MODELS_DIR"] = old
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _cache_folder_of_the_tests(tmp_path_factory):
-    """Verdicts calibrated for opened models are cached: in a folder of the tests' own,
+def _folders_of_the_tests(tmp_path_factory):
+    """Every window reads the user's models folder (the training lab keeps models there) and
+    caches the verdicts calibrated for opened models: tests use folders of their own,
     shared by the session (a model is calibrated once), never the user's."""
-    old = os.environ.get("CNNVIZ_CACHE_DIR")
-    os.environ["CNNVIZ_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
-    yield
-    if old is None:
-        os.environ.pop("CNNVIZ_CACHE_DIR", None)
-    else:
-        os.environ["CNNVIZ_CACHE_DIR"] = old
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CNNVIZ_MODELS_DIR", str(tmp_path_factory.mktemp("user-models")))
+        patch.setenv("CNNVIZ_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
 
 
 @pytest.fixture(autouse=True)

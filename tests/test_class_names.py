@@ -57,12 +57,10 @@ def test_terminal_codes_and_special_files_are_refused_or_dropped(tmp_path):
 # ----- the command line and the app ------------------------------------------------------------
 
 def _run(capsys, *args):
-    from cnnviz.cli import main
+    from cli_runs import run  # (tests/ is on sys.path)
 
-    capsys.readouterr()
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    got = run(capsys, *args)
+    return got.returncode, got.stdout, got.stderr
 
 
 def test_labels_on_the_command_line(capsys, tmp_path):

@@ -7,26 +7,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-
-from cnnviz.cli import main
+from cli_runs import one_line, run  # (tests/ is on sys.path)
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["--arch", "lecture-keras", "--epochs", "1", "--limit", "64", "--batch-size", "32",
         "--no-augment"]
 
 
-def run(capsys, *args):
-    capsys.readouterr()
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return SimpleNamespace(returncode=code, stdout=captured.out, stderr=captured.err)
-
-
-def one_line(text: str) -> bool:
-    return text.count("\n") == 1 and "Traceback" not in text
 
 
 def child_env() -> dict:

@@ -12,10 +12,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from cli_runs import one_line, run  # (tests/ is on sys.path)
 
 from cnnviz.cli import main
 from cnnviz.core.files import FileProblem, write_atomically
@@ -23,15 +23,6 @@ from cnnviz.core.files import FileProblem, write_atomically
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(capsys, *args):
-    capsys.readouterr()
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return SimpleNamespace(returncode=code, stdout=captured.out, stderr=captured.err)
-
-
-def one_line(text: str) -> bool:
-    return text.count("\n") == 1 and "Traceback" not in text
 
 
 def child_env(**extra) -> dict:
