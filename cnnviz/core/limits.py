@@ -48,6 +48,12 @@ MAX_JSON_DIGITS = 100  # a whole number in a header or an architecture's JSON (c
 # limit needed about 2e11: two minutes a picture. See multiply_adds.
 MAX_MULTIPLY_ADDS = 5_000_000_000
 
+# Keras model code typed or pasted into the lab, or given as `--arch FILE.py`: read, never
+# run. A notebook cell with data loading, the model, compile and fit is 1-3 KB; the lecture's
+# whole example 1.3 KB.
+MAX_KERAS_CODE_CHARS = 100_000
+MAX_KERAS_CODE_DEPTH = 24  # brackets and calls inside one another in one expression
+
 # Training.
 MAX_TRAIN_SEED = 2**31 - 1  # what a spin box holds; torch.manual_seed fails past 2**64
 
@@ -80,3 +86,11 @@ def multiply_adds(layer_infos) -> int:
         elif info.kind == "globalpool":
             total += _count(info.in_shape)
     return total
+
+# Lessons (.cnnviz-lesson files) and their exercises.
+MAX_LESSON_FILE_BYTES = 5 * 1024 * 1024
+MAX_LESSON_STEPS = 200
+MAX_LESSON_TEXT = 2000  # characters of one field of a step (its text, formula, what to try)
+MAX_EXERCISE_GRID = 7  # an exercise's image, kernel or block: at most 7×7
+MAX_EXERCISE_NUMBER = 10_000_000  # a size, depth or count in an exercise (256×256 inputs fit)
+MAX_ANSWER_CHARS = 500  # an answer typed in the lesson panel
