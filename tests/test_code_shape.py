@@ -20,7 +20,6 @@ LONG = {
                                                       "the lab's file work",
     "ui/cnn/explorer.py::CnnExplorer": "composes the CNN explorer and routes its hovering",
     "ui/lab/editor.py::ArchitectureEditor": "table, text, JSON and undo in one widget",
-    "cli.py::_train": "train's steps (data, model, run, save) are to become a command module",
     "core/preprocess.py::preprocess_digit": "preprocessing is to be split into named steps",
     "core/preprocess.py::_polarity": "preprocessing is to be split into named steps",
     "core/training.py::train": "the one training loop; its setup is to move out",

@@ -91,18 +91,18 @@ def test_a_stopped_run_leaves_the_good_model_and_names_its_side_file(
     epoch went to OUT.partial.safetensors, which the one line names."""
     import signal
 
-    from cnnviz import cli
+    from cnnviz.cli import train
     from cnnviz.core.weights import load_weights
 
     out = tmp_path / "good.safetensors"
     out.write_bytes(b"a good model")
-    first_epoch = cli._EpochSaver.on_epoch
+    first_epoch = train._EpochSaver.on_epoch
 
     def then_ctrl_c(self, res, model):
         first_epoch(self, res, model)
         os.kill(os.getpid(), signal.SIGINT)  # as a user's Ctrl-C, after the epoch's save
 
-    monkeypatch.setattr(cli._EpochSaver, "on_epoch", then_ctrl_c)
+    monkeypatch.setattr(train._EpochSaver, "on_epoch", then_ctrl_c)
     got = run(capsys, "train", *TINY, "--epochs", "3", "--data-dir", mnist_dir,
               "--out", str(out))
     assert got.returncode == 130

@@ -1,0 +1,39 @@
+"""`cnnviz [gui] [FILE]`: open the desktop app, with a picture or a model at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .common import CliError, add_data_dir, add_input_scale
+
+NAME = "gui"
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("gui", help="open the desktop app (the default)")
+    p.add_argument("image", nargs="?", metavar="FILE", help="a picture (the input) or a model "
+                   "(cnnviz .safetensors, Keras, ONNX, torch.export or TorchScript) to open at start, by its content")
+    add_input_scale(p)
+    add_data_dir(p)
+
+
+def run(args) -> int:
+    image = getattr(args, "image", None)
+    if image:  # said here, before a window opens only to say it
+        path = Path(image).expanduser()
+        if not path.exists():
+            raise CliError(f"cannot open {image}: no such file")
+        image = str(path)
+    from ..ui.window.app import display_problem, run_app
+
+    problem = display_problem()
+    if problem:
+        raise CliError(problem)
+    scale, labels = getattr(args, "input_scale", None), getattr(args, "labels", None)
+    if (scale or labels) and not image:
+        raise CliError("--input-scale and --labels are for a model file opened at start "
+                       "(cnnviz gui MODEL --input-scale 0-255)")
+    if labels and not Path(labels).expanduser().is_file():
+        raise CliError(f"--labels {labels}: no such file")
+    return run_app(image=image, data_dir=getattr(args, "data_dir", None),
+                   model_options={"input_scale": scale, "labels": labels})
