@@ -51,6 +51,7 @@ __all__ = ["KerasCodeError", "KerasReading", "KerasRow", "looks_like_code", "rea
            "read_keras_file"]
 
 MNIST_INPUT = (1, 28, 28)  # (C, H, W): the lab's pictures, when the code gives no input shape
+KERAS_BN_EPS = 1e-3  # Keras's BatchNormalization epsilon (torch's is 1e-5)
 SHOWN_LINE = 60  # characters of a line quoted in a message
 # Characters that make code read differently from what it is ("Trojan Source"), or that
 # break lines where Python does not: refused with the line they are on.

@@ -14,14 +14,13 @@ import re
 from dataclasses import dataclass, field
 
 from .arch_text import CLASSES, check_layers
-from .keras_code import KerasCodeError, KerasReading, KerasRow, line_words
+from .keras_code import KERAS_BN_EPS, KerasCodeError, KerasReading, KerasRow, line_words
 from .keras_code_reader import Layer, Ref, Tensor
 from .keras_file import _ACTIVATIONS
 from .layers import LEAKY_SLOPE, Activation, BatchNorm, Conv, Dense, Dropout, Flatten, LayerError, Pool
 from .limits import MAX_ARCH_LAYERS
 from .models import Architecture
 
-KERAS_BN_EPS = 1e-3  # BatchNormalization's default epsilon
 _KERAS_LEAKY = {"LeakyReLU": 0.3, "leaky_relu": 0.2}  # the layer's and the function's slopes
 _MAX_SIDE = 4096
 
@@ -53,6 +52,7 @@ class _Converter:
         self.pad: tuple[int, int] | None = None  # a ZeroPadding2D waiting for its Conv2D
         self.names: dict[str, int] = {}
         self.notes: list[str] = []
+        self.mean, self.std = 0.0, 1.0  # a Normalization layer first: the input's
 
     def fail(self, line: int, words: str):
         raise KerasCodeError(f"{line_words(self.reader.lines, line)}: {words}")
@@ -142,7 +142,7 @@ class _Converter:
             self.note(layer.line, f"{', '.join(layer.not_read)} is not read (it does not change "
                                   "shapes or parameter counts; the lab trains without it)")
         handler = getattr(self, f"_{layer.kind.lower()}", None)
-        if handler is None or layer.kind in ("InputLayer", "Rescaling", "Reshape"):
+        if handler is None or layer.kind in ("InputLayer", "Rescaling", "Reshape", "Normalization"):
             self._first_only(layer)
             return
         handler(layer)
@@ -156,8 +156,23 @@ class _Converter:
                                       "its pictures in 0..1 already")
                 self.row(layer)
                 return
+        if layer.kind == "Normalization" and not self.specs and self._normalization(layer):
+            return
         self.fail(layer.line, f"{layer.kind} is read only as the model's first layer"
-                  + (" (Rescaling(1./255))" if layer.kind == "Rescaling" else ""))
+                  + {"Rescaling": " (Rescaling(1./255))",
+                     "Normalization": ", with its mean and variance given as numbers"}.get(
+                         layer.kind, ""))
+
+    def _normalization(self, layer: Layer) -> bool:
+        """Normalization(mean=m, variance=v) first: the network's input normalisation."""
+        kw = layer.kwargs
+        mean, variance = kw.get("mean"), kw.get("variance")
+        if not (isinstance(mean, (int, float)) and isinstance(variance, (int, float))
+                and variance > 0 and kw.get("axis", -1) in (-1, None) and not kw.get("invert")):
+            return False
+        self.mean, self.std = float(mean), math.sqrt(variance)
+        self.row(layer)
+        return True
 
     # ----- the layers the editor builds ------------------------------------------------
 
@@ -360,7 +375,8 @@ def to_architecture(model, reader, default_input: tuple, name: str) -> KerasRead
         conv.fail(conv.rows[-1].line, f"the model makes {len(conv.specs)} layers in the editor; "
                                       f"it holds at most {MAX_ARCH_LAYERS}")
     arch = Architecture(name=name, description=f"Read from Keras code ({model.style}).",
-                        layers=tuple(conv.specs), input_shape=tuple(shape))
+                        layers=tuple(conv.specs), input_shape=tuple(shape),
+                        input_mean=conv.mean, input_std=conv.std)
     checks = check_layers(arch)
     where = {i: row.line for row in conv.rows for i in row.specs}
     for check in checks:

@@ -40,6 +40,7 @@ SIGNATURES = {
     "InputLayer": ("input_shape", "batch_size", "dtype"),
     "Rescaling": ("scale", "offset"),
     "Reshape": ("target_shape",),
+    "Normalization": ("axis", "mean", "variance", "invert"),
 }
 ALIASES = {"Convolution2D": "Conv2D", "MaxPool2D": "MaxPooling2D", "AvgPool2D": "AveragePooling2D"}
 _COMMON = ("input_shape", "batch_input_shape", "shape", "batch_shape", "batch_size",
@@ -55,7 +56,7 @@ _NOT_READ = ("kernel_initializer", "bias_initializer", "kernel_regularizer", "bi
 _OTHER_KERAS = ("SeparableConv2D", "DepthwiseConv2D", "Conv1D", "Conv3D", "Conv2DTranspose",
                 "GlobalAveragePooling2D", "GlobalMaxPooling2D", "PReLU", "SpatialDropout2D",
                 "GaussianNoise", "LayerNormalization", "LSTM", "GRU", "Embedding",
-                "RandomFlip", "RandomRotation", "RandomZoom", "Normalization", "Cropping2D",
+                "RandomFlip", "RandomRotation", "RandomZoom", "Cropping2D",
                 "UpSampling2D", "Permute", "RepeatVector", "Masking", "Attention")
 _JOINS = {"Add": "Add", "add": "Add", "Concatenate": "Concatenate",
           "concatenate": "Concatenate", "Multiply": "Multiply", "multiply": "Multiply",
