@@ -54,6 +54,10 @@ MAX_MULTIPLY_ADDS = 5_000_000_000
 MAX_KERAS_CODE_CHARS = 100_000
 MAX_KERAS_CODE_DEPTH = 24  # brackets and calls inside one another in one expression
 
+# A stored map of what a network learned (cnnviz.core.embedding): 10,000 points on 50 axes
+# are 2 MB; the axes of a 100,000-value layer 40 MB.
+MAX_MAP_CACHE_BYTES = 256 * 1024 * 1024
+
 # Training.
 MAX_TRAIN_SEED = 2**31 - 1  # what a spin box holds; torch.manual_seed fails past 2**64
 
