@@ -84,3 +84,13 @@ def test_at_most_20_opened_models_are_saved_and_not_those_of_the_models_folder(
     saved = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat).value(
         f"{SETTINGS_GROUP}/opened")
     assert saved == opened[-catalogue.MAX_RECENT_MODELS:]
+
+
+@pytest.mark.parametrize("name, file", [
+    ("mine-98.5", "mine-98.5.safetensors"),   # a dot inside a name stays
+    ("..hidden", "hidden.safetensors"),       # never a hidden file
+    ("a..b / c", "a.b-c.safetensors"),
+    ("résumé 1", "r-sum-1.safetensors"),
+])
+def test_a_kept_models_file_keeps_its_name(tmp_path, name, file):
+    assert catalogue.user_model_path(name, tmp_path).name == file

@@ -180,10 +180,12 @@ def model_name_problem(name: str) -> str | None:
 
 
 def file_stem_for(name: str) -> str:
-    """A file name stem from a model's name: letters, digits, '-' and '_' only."""
+    """A file name stem from a model's name: letters, digits, '-', '_' and '.' inside it
+    (so 'mine-98.5' is kept as mine-98.5.safetensors; never a leading dot: a hidden file)."""
     import re
 
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", name.strip()).strip("-_")
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", name.strip()).strip("-_.")
+    stem = re.sub(r"\.{2,}", ".", stem)  # no '..' in a file name
     return stem[:MAX_MODEL_NAME] or "model"
 
 
