@@ -288,3 +288,17 @@ def test_a_training_card_and_its_epochs():
                               EpochResult(2, 0.8, 0.7, 0.7, 0.8, 1.96)], seconds=4.33)
     assert (done["epochs"], done["test_accuracy"], done["seconds_per_epoch"],
             done["training_seconds"]) == (2, 0.8, [2.0, 2.0], 4.3)
+
+
+@pytest.mark.parametrize("command, shown", [
+    ("cnnviz train --arch fast --out /tmp/run/a.safetensors",
+     "cnnviz train --arch fast --out a.safetensors"),
+    ("cnnviz train --init=/home/ana/base.safetensors -o 'my runs/b.safetensors' --data-dir /srv/d",
+     "cnnviz train --init=base.safetensors -o b.safetensors --data-dir d"),
+    ("cnnviz train --arch 'conv 8 3, relu, flatten, dense 10' --out c.safetensors",
+     "cnnviz train --arch 'conv 8 3, relu, flatten, dense 10' --out c.safetensors"),
+])
+def test_a_cards_command_names_files_not_folders(command, shown):
+    from cnnviz.core.card import shareable_command
+
+    assert shareable_command(command) == shown

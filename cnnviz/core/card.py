@@ -14,8 +14,9 @@ import math
 import platform
 import sys
 from dataclasses import asdict
+from pathlib import PurePath
 
-__all__ = ["CARD_FIELDS", "read_card", "training_card", "with_epochs"]
+__all__ = ["CARD_FIELDS", "read_card", "shareable_command", "training_card", "with_epochs"]
 
 _NUMBER = (int, float)
 # Every field a card may hold, with the types it must have to be kept.
@@ -84,7 +85,7 @@ def training_card(*, dataset: str, config, train_images: int, model_name: str | 
         "device": device,
         "processes": processes,
         "trained_in": trained_in,
-        "command": command,
+        "command": shareable_command(command) if command else command,
         "versions": {"cnnviz": __version__, "torch": torch.__version__,
                      "python": platform.python_version()},
     }
@@ -160,3 +161,29 @@ def read_card(card, outputs: int, datasets) -> dict:
     if "dataset" in out and out["dataset"] not in datasets:
         out.pop("dataset")  # LoadedModel.dataset falls back to "mnist"
     return out
+
+
+# The options of `cnnviz train` whose value is a path on the computer that trained.
+_PATH_OPTIONS = ("--out", "-o", "--init", "--data-dir")
+
+
+def shareable_command(command: str) -> str:
+    """A training command as a card shows it: the files it names by their names only
+    (`--out mine.safetensors`), never the folders of the computer that trained (a shared
+    model would show a stranger's temporary or home folder)."""
+    import shlex
+
+    try:
+        words = shlex.split(command)
+    except ValueError:  # an unbalanced quote: the words as they are
+        words = command.split()
+    out, previous = [], ""
+    for word in words:
+        option, eq, value = word.partition("=")
+        if previous in _PATH_OPTIONS:
+            word = PurePath(word).name or word
+        elif eq and option in _PATH_OPTIONS:
+            word = f"{option}={PurePath(value).name or value}"
+        out.append(word)
+        previous = word
+    return shlex.join(out)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz import __version__
+from cnnviz.core.card import shareable_command
 
 from ..widgets.file_text import as_html
 
@@ -65,7 +66,8 @@ def about_text(state) -> str:
                           f"{card.get('schedule', '')}".strip() if card.get("optimizer") else None),
             ("Augmentation", {True: "yes", False: "no"}.get(card.get("augment"))),
             ("Seed", card.get("seed")),
-            ("Trained with", card.get("command")),
+            ("Trained with", shareable_command(card["command"])
+             if isinstance(card.get("command"), str) else None),
             ("File", str(loaded.path) if loaded.path else None),
         ]
         for key, value in facts:
