@@ -62,6 +62,8 @@ _JOINS = {"Add": "Add", "add": "Add", "Concatenate": "Concatenate",
           "concatenate": "Concatenate", "Multiply": "Multiply", "multiply": "Multiply",
           "Average": "Average", "average": "Average", "Subtract": "Subtract",
           "subtract": "Subtract", "Maximum": "Maximum", "maximum": "Maximum"}
+_KERAS_NAMES = frozenset((*SIGNATURES, *ALIASES, *_OTHER_KERAS, "Sequential", "Model", "Input",
+                          "Lambda", "Add", "Concatenate"))
 # Methods of a model that are not about its layers (the lecture calls summary, compile, fit).
 _MODEL_USES = ("summary", "compile", "fit", "evaluate", "predict", "save", "save_weights",
                "load_weights", "to_json", "get_config", "count_params", "predict_on_batch",
@@ -348,6 +350,9 @@ class Reader:
                 continue
             path = self._static_path(n.func)
             if path and (layer_class(path) or path in SEQUENTIAL + MODEL + INPUT):
+                return True
+            last = n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")
+            if last in _KERAS_NAMES:  # inside a def, whose own imports are not followed
                 return True
             if isinstance(n.func, ast.Attribute) and n.func.attr == "add" \
                     and isinstance(n.func.value, ast.Name) \
