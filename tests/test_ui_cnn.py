@@ -4,6 +4,7 @@ way up, kernels match the torch weights, bad weight files are refused."""
 
 from __future__ import annotations
 
+import html
 import pickle
 import shutil
 
@@ -1059,3 +1060,27 @@ def test_a_keras_homework_file_opens_like_a_cnnviz_one(qtbot, env):
     analysis = show(qtbot, env, pad(default_sample()[0]))
     assert list(explorer.strip.cards) == ["input"] + [i.name for i in state.model.model.layer_infos]
     assert analysis.prediction == default_sample()[1]
+
+
+def test_the_softmax_on_a_log_scale_shows_the_runners_up(qtbot, env):
+    """Linear bars show only the winner; on the log scale each bar is its probability's
+    decades above 1e-12, and a tiny probability reads '< 0.01%', never 1.9e-12."""
+    state, _controller, explorer = env
+    analysis = show(qtbot, env, pad(default_sample()[0]))
+    probs = np.asarray(analysis.probabilities, np.float64)
+    plot, box = explorer.answer.prob_plot, explorer.answer.log_box
+    linear = np.asarray(plot.bars.opts["height"], np.float64)
+    np.testing.assert_allclose(linear, probs)
+    box.setChecked(True)
+    shown = np.asarray(plot.bars.opts["height"], np.float64)
+    np.testing.assert_allclose(shown, np.maximum(np.log10(np.maximum(probs, 1e-300)), -12) + 12,
+                               atol=1e-9)
+    runner_up = int(np.argsort(probs)[-2])
+    assert shown[runner_up] > 0.05 * shown.max() > linear[runner_up] / linear.max() * shown.max()
+    tiny = int(np.argmin(probs))
+    assert probs[tiny] < 1e-4
+    explorer._on_prob_hover(tiny, float(probs[tiny]))
+    text = html.unescape(explorer.hover_label.text())  # (rich text)
+    assert "< 0.01%" in text and "e-" not in text
+    box.setChecked(False)
+    np.testing.assert_allclose(np.asarray(plot.bars.opts["height"], np.float64), probs)

@@ -99,6 +99,18 @@ def percent(p: float) -> str:
     return f"{100 * p:.1f}%"
 
 
+def probability_text(p: float) -> str:
+    """A probability as a student reads it, never in e-notation: '0.9731 (97.31%)',
+    '< 0.0001 (< 0.01%)' for the tiny ones the softmax gives every other class."""
+    if not math.isfinite(p):
+        return "undefined"
+    if p < 0.0001:
+        return "< 0.0001 (< 0.01%)"
+    if p > 0.9999:
+        return "> 0.9999 (> 99.99%)"
+    return f"{p:.4f} ({100 * p:.2f}%)"
+
+
 def size_formula(size: int, kernel: int, stride: int, padding: int) -> str:
     """The lecture's (W − F + 2P) / S + 1 for one axis, with its numbers and result.
 

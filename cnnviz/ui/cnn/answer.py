@@ -7,7 +7,7 @@ import html
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...core.formulas import percent
 from ...core.verdict import not_like, trained_only_on, unsure_help
@@ -58,7 +58,20 @@ class AnswerPanel(QWidget):
         self.prob_plot.setMinimumHeight(128)
         self.prob_plot.setMaximumHeight(140)
         self.prob_plot.getAxis("left").setLabel("p")
-        row.addWidget(self.prob_plot, 1)
+        plot_column = QVBoxLayout()
+        plot_column.setSpacing(0)
+        plot_column.addWidget(self.prob_plot, 1)
+        self.log_box = QCheckBox("Log scale")
+        self.log_box.setToolTip("Show the probabilities on a log scale (100%, 1%, 0.01%, …), so "
+                                "the classes the network all but rules out show too, not only "
+                                "the winner.")
+        self.log_box.toggled.connect(self._on_log_toggled)
+        plot_column.addWidget(self.log_box, 0, Qt.AlignmentFlag.AlignRight)
+        row.addLayout(plot_column, 1)
+
+    def _on_log_toggled(self, on: bool) -> None:
+        self.prob_plot.set_log_scale(on)
+        self.prob_plot.getAxis("left").setLabel("p (log)" if on else "p")
 
     def _set_font(self, points: int) -> None:
         font = QFont()

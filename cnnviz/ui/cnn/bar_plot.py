@@ -37,6 +37,19 @@ def fit_label(name: str, room: float, fm: QFontMetrics, wrap: bool = True,
     return short if len(short.rstrip("…")) >= 3 else None
 
 
+# The log scale's floor: the smallest probability a bar shows (10^-12: a trained network
+# gives the classes it rules out 10^-7 to 10^-11); 0 sits on it.
+LOG_FLOOR_DECADES = 12
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def log_heights(values: np.ndarray) -> np.ndarray:
+    """Probabilities as bar heights on a log scale: decades above the floor (1 -> 12,
+    0.01 -> 10, anything at or below 10^-12 -> 0), so the runners-up show beside the winner."""
+    floor = 10.0 ** -LOG_FLOOR_DECADES
+    return np.log10(np.clip(values, floor, None)) + LOG_FLOOR_DECADES
+
+
 class BarPlot(pg.PlotWidget):
     """One bar per unit (dense, flatten, softmax). Class names on the x axis when the
     layer has one unit per class; flatten bars coloured by the map they came from.
@@ -73,6 +86,8 @@ class BarPlot(pg.PlotWidget):
         self._base_brushes = np.array([pg.mkBrush("#4a78c2")], dtype=object)
         self.highlight_top = False
         self._range = (0.0, 0.0)
+        self._fixed: tuple[float, float] | None = None
+        self.log_scale = False
         self.setTitle(title, size="9pt")
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
@@ -115,10 +130,30 @@ class BarPlot(pg.PlotWidget):
         self.bars.setOpts(x=np.arange(n), height=np.zeros(n), width=width,
                           brushes=list(base))
         self.setXRange(-0.6, n - 0.4, padding=0)
-        if fixed_range is not None:
-            self.setYRange(*fixed_range, padding=0.02)
         self._range = (0.0, 0.0)
+        self._set_y_axis()
         self.setTitle(title, size="9pt")
+
+    def set_log_scale(self, on: bool) -> None:
+        """Probabilities on a log scale (decades, labelled in percent) or a linear one."""
+        if on == self.log_scale:
+            return
+        self.log_scale = on
+        self._set_y_axis()
+        self.set_values(self.values)
+
+    def _set_y_axis(self) -> None:
+        axis = self.getAxis("left")
+        if self.log_scale:
+            ticks = [(LOG_FLOOR_DECADES - d, "1" if d == 0 else f"10{str(-d).translate(_SUPERSCRIPT)}")
+                     for d in range(0, LOG_FLOOR_DECADES + 1, 3)]
+            axis.setTicks([ticks])
+            self.setYRange(0.0, LOG_FLOOR_DECADES * 1.05, padding=0)
+        else:
+            axis.setTicks(None)
+            if self._fixed is not None:
+                self.setYRange(*self._fixed, padding=0.02)
+            self._range = (0.0, 0.0)
 
     def _fit_names(self, *_args) -> None:
         """Class names under the bars, fitted to the bars' width, the first way that fits:
@@ -186,11 +221,11 @@ class BarPlot(pg.PlotWidget):
 
     def set_values(self, values: np.ndarray) -> None:
         values = np.asarray(values, dtype=np.float64).ravel()
-        self.values = values
-        opts = {"height": values}
+        self.values = values  # (hover reads the real values, on either scale)
+        opts = {"height": log_heights(values) if self.log_scale else values}
         opts.update(self._recolour(values))
         self.bars.setOpts(**opts)
-        if self._fixed is None and values.size:
+        if self._fixed is None and not self.log_scale and values.size:
             lo, hi = float(min(0.0, values.min())), float(max(0.0, values.max()))
             # grow at once, shrink only when the data is much smaller: no jumping axis
             cur_lo, cur_hi = self._range

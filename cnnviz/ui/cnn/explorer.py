@@ -24,7 +24,7 @@ from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QSplitter, QVBoxLayout, QWidget
 
 from ...core import catalogue
-from ...core.formulas import fmt_number, percent
+from ...core.formulas import fmt_number, probability_text
 from ...core.layer_cards import (
     block_of,
     conv_filter,
@@ -348,7 +348,7 @@ class CnnExplorer(QWidget):
             self.hover_label.setText(self.page.idle_hint())
             return
         self.hover_label.setText(f"softmax · class {i} <b>{html.escape(name)}</b> · "
-                                 f"p = <b>{fmt_number(p)}</b> ({html.escape(percent(p))})")
+                                 f"p = <b>{html.escape(probability_text(p))}</b>")
 
     def _class_of(self, text, i: int) -> str | None:
         """The class a flat layer's value i stands for (None unless one value per class)."""
