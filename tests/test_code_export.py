@@ -106,3 +106,32 @@ def test_a_network_ending_in_scores_says_how_to_compile_it():
     code = keras_code(parse_architecture("flatten, dense 10"))
     assert "from_logits=True" in code
     assert "input_shape=(28, 28, 1)" in code
+
+
+def test_the_labs_export_menu_copies_and_saves_code_that_reads_back(qtbot, tmp_path):
+    from PySide6.QtGui import QGuiApplication
+
+    from cnnviz.ui.lab.editor import ArchitectureEditor
+
+    editor = ArchitectureEditor()
+    qtbot.addWidget(editor)
+    editor.choose_preset("fast")
+    titles = [a.text() for a in editor.export_button.menu().actions()]
+    assert titles == ["Copy as Keras code", "Copy as PyTorch code", "Save as Keras .py…",
+                      "Save as PyTorch .py…"]
+    assert all(a.toolTip() for a in editor.export_button.menu().actions())
+    editor.export_button.menu().actions()[0].trigger()
+    copied = QGuiApplication.clipboard().text()
+    assert read_keras_code(copied).architecture.layers == ARCHITECTURES["fast"].layers
+    path = tmp_path / "homework.py"
+    path.write_text("the student's own file\n")
+    assert editor.export_button.save("pytorch", str(path))  # replaced whole, atomically
+    model = _run(path.read_text())
+    assert sum(p.numel() for p in model.parameters()) == 46_826
+    assert "Saved as PyTorch code" in editor.code_note.text()
+    assert not editor.export_button.save("keras", str(tmp_path / "no-such-folder" / "x.py"))
+    assert editor.text_message.text().startswith("Not saved:")
+    editor.text_edit.setText("conv 4 3, minpool 2, flatten, dense 10")
+    assert editor.apply_text()
+    assert not editor.export_button.copy("keras")
+    assert "Keras has no min pooling" in editor.text_message.text()

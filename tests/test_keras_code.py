@@ -285,3 +285,41 @@ def test_reading_is_the_editors_architecture():
     reading = read_keras_code(LECTURE)
     text = format_architecture(reading.architecture)
     assert parse_architecture(text).layers == reading.architecture.layers
+
+
+def test_the_lab_takes_the_lectures_code_pasted_into_its_text_box(qtbot):
+    from cnnviz.ui.lab.editor import ArchitectureEditor
+
+    editor = ArchitectureEditor()
+    qtbot.addWidget(editor)
+    editor.choose_preset("cnnviz")
+    editor.text_edit.setText(LECTURE)
+    editor.text_edit.textEdited.emit(LECTURE)  # as if pasted: checked at once, no complaint
+    assert editor.text_message.text() == ""
+    assert editor.apply_text()
+    assert editor.architecture().layers == ARCHITECTURES["lecture-keras"].layers
+    assert (editor.architecture().input_mean, editor.architecture().input_std) == (0.0, 1.0)
+    assert "Total: 53,578 parameters" in editor.total_label.text()
+    assert [c.output_shape for c in editor.checks if c.spec.type != "activation"] == [
+        (64, 26, 26), (64, 13, 13), (64, 11, 11), (64, 5, 5), (1600,), (10,)]
+    assert "53,578 parameters as Keras counts them" in editor.code_note.text()
+    assert editor.text_edit.text() == format_architecture(ARCHITECTURES["lecture-keras"])
+    editor.undo_stack.undo()  # one undo step brings the earlier network back
+    assert editor.architecture().layers == ARCHITECTURES["cnnviz"].layers
+
+
+def test_the_lab_names_the_line_it_cannot_read(qtbot):
+    from cnnviz.ui.lab.editor import ArchitectureEditor
+
+    editor = ArchitectureEditor()
+    qtbot.addWidget(editor)
+    before = editor.architecture()
+    code = MODEL_ADD.replace("model.add(Dropout(0.25))\n",
+                             "for size in (64, 32):\n    model.add(Dense(size))\n")
+    editor.text_edit.setText(code)
+    assert not editor.apply_text()
+    assert editor.text_message.text().startswith("Not used: line 14 (for size in (64, 32):)")
+    assert editor.architecture() == before
+    editor.text_edit.setText(MODEL_ADD.replace("(28, 28, 1)", "(32, 32, 3)"))
+    assert not editor.apply_text()
+    assert "this code's input is 3×32×32" in editor.text_message.text()

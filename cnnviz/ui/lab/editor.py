@@ -11,13 +11,14 @@ check_layers, redrawn on every change.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QUndoCommand, QUndoStack
+from PySide6.QtGui import QColor, QGuiApplication, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -41,7 +42,10 @@ from cnnviz.core.arch_text import (
     parse_layer,
     total_parameters,
 )
+from cnnviz.core.code_export import CodeExportError, keras_code, pytorch_code
+from cnnviz.core.files import FileProblem, write_atomically
 from cnnviz.core.formulas import fmt_count, fmt_shape
+from cnnviz.core.keras_code import looks_like_code, read_keras_code
 from cnnviz.core.limits import MAX_ARCH_LAYERS
 from cnnviz.core.models import ARCHITECTURES, Architecture, ArchitectureError
 from cnnviz.core.text_safety import shown
@@ -150,6 +154,80 @@ class _LayerTable(QTableWidget):
             self.resizeRowsToContents()
 
 
+def read_any(text: str, state: EditorState) -> tuple[Architecture | None, str, str]:
+    """(the architecture, "", a note) or (None, why not, "") for text typed or pasted into
+    the lab: cnnviz's one-line form, or Keras code (read, never run; the note says what was
+    read: Keras's parameter count, the lines left out)."""
+    s = state
+    if not looks_like_code(text):
+        arch, problem = read_architecture(
+            parse_architecture, text, name=s.name, description=s.description,
+            input_shape=s.input_shape, input_mean=s.input_mean, input_std=s.input_std)
+        return arch, problem, ""
+    reading, problem = read_architecture(read_keras_code, text, input_shape=s.input_shape)
+    if reading is None:
+        return None, problem, ""
+    arch = reading.architecture
+    if tuple(arch.input_shape) != tuple(s.input_shape):
+        return None, (f"the lab trains on {fmt_shape(s.input_shape)} pictures; this code's "
+                      f"input is {fmt_shape(arch.input_shape)} (channels × height × width)"), ""
+    return arch, "", W.code_note(reading)
+
+
+class ExportButton(QToolButton):
+    """Export ▾: the network as Keras or PyTorch code, copied to the clipboard or saved as a
+    .py file (written atomically: an existing file is replaced whole or not at all)."""
+
+    def __init__(self, architecture, tell, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.architecture, self.tell = architecture, tell  # tell(text, error)
+        self.setText("Export")
+        self.setToolTip(W.EXPORT_TIP)
+        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self)
+        menu.setToolTipsVisible(True)
+        for title, what, to_file, tip in W.EXPORT_ACTIONS:
+            action = menu.addAction(title)
+            action.setToolTip(tip)
+            action.triggered.connect(lambda _c=False, w=what, f=to_file:
+                                     self._ask_and_save(w) if f else self.copy(w))
+        self.setMenu(menu)
+
+    def code(self, what: str) -> str | None:
+        try:
+            return (keras_code if what == "keras" else pytorch_code)(self.architecture())
+        except CodeExportError as exc:
+            self.tell(f"Not exported: {shown(str(exc), MAX_MESSAGE)}", True)
+            return None
+
+    def copy(self, what: str) -> bool:
+        code = self.code(what)
+        if code is None:
+            return False
+        QGuiApplication.clipboard().setText(code)
+        self.tell(f"Copied as {W.CODE_NAMES[what]} code: paste it into your notebook.", False)
+        return True
+
+    def save(self, what: str, path: str) -> bool:
+        code = self.code(what)
+        if code is None:
+            return False
+        try:
+            write_atomically(path, lambda fh: fh.write(code.encode("utf-8")))
+        except FileProblem as exc:
+            self.tell(f"Not saved: {shown(str(exc), MAX_MESSAGE)}", True)
+            return False
+        self.tell(f"Saved as {W.CODE_NAMES[what]} code in {shown(path, MAX_MESSAGE)}.", False)
+        return True
+
+    def _ask_and_save(self, what: str) -> None:
+        suggested = f"{self.architecture().name}-{what}.py"
+        path, _ = QFileDialog.getSaveFileName(self, f"Save as {W.CODE_NAMES[what]} code",
+                                              suggested, "Python files (*.py)")
+        if path:
+            self.save(what, path if path.lower().endswith(".py") else path + ".py")
+
+
 class ArchitectureEditor(QWidget):
     """architecture() -> the Architecture being edited (it may not work: valid() says);
     changed(arch) after every change; set_architecture(arch) as one undoable step."""
@@ -211,6 +289,12 @@ class ArchitectureEditor(QWidget):
         self.text_message.setWordWrap(True)
         self.text_message.setStyleSheet("color: #b00020;")
         root.addWidget(self.text_message)
+        self.code_note = QLabel()
+        self.code_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.code_note.setWordWrap(True)
+        self.code_note.setToolTip(W.CODE_NOTE_TIP)
+        self.code_note.setStyleSheet("color: #555555;")
+        root.addWidget(self.code_note)
         self._build_json(root)
 
     def _build_top_row(self) -> QHBoxLayout:
@@ -268,7 +352,13 @@ class ArchitectureEditor(QWidget):
         for button in (self.remove_button, self.up_button, self.down_button):
             row.addWidget(button)
         row.addStretch(1)
+        self.export_button = ExportButton(self.architecture, self._tell)
+        row.addWidget(self.export_button)
         return row
+
+    def _tell(self, text: str, error: bool) -> None:
+        (self.text_message if error else self.code_note).setText(text)
+        (self.code_note if error else self.text_message).setText("")
 
     def _build_text_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -406,17 +496,17 @@ class ArchitectureEditor(QWidget):
     def apply_text(self) -> bool:
         """Use the one-line text; False (with the parser's message, naming the layer) if it
         does not describe a working network."""
-        s = self.state
-        arch, problem = read_architecture(
-            parse_architecture, self.text_edit.text(), name=s.name, description=s.description,
-            input_shape=s.input_shape, input_mean=s.input_mean, input_std=s.input_std)
+        arch, problem, note = read_any(self.text_edit.text(), self.state)
         if arch is None:
             self.text_message.setText(f"Not used: {problem}")
             return False
         self.text_message.setText("")
         after = self._with_layers(arch.layers, -1)
-        self._push(after, "Use the text")
+        if note:  # Keras code says the whole network, its input normalisation too
+            after = replace(after, input_mean=arch.input_mean, input_std=arch.input_std)
+        self._push(after, "Use the Keras code" if note else "Use the text")
         self._show_text()
+        self.code_note.setText(note)
         return True
 
     def apply_json(self) -> bool:
@@ -430,7 +520,7 @@ class ArchitectureEditor(QWidget):
 
     def _on_text_typed(self, text: str) -> None:
         """Say at once what is wrong with the text being typed (it is used on Enter)."""
-        self.text_message.setText(read_architecture(parse_architecture, text)[1])
+        self.text_message.setText(read_any(text, self.state)[1])
 
     def _on_preset_chosen(self, index: int) -> None:
         key = self.preset_combo.itemData(index)
@@ -569,6 +659,7 @@ class ArchitectureEditor(QWidget):
         if self.text_edit.text() != text:
             self.text_edit.setText(text)
         self.text_message.setText("")
+        self.code_note.setText("")
 
     def _show_json(self) -> None:
         self.json_edit.blockSignals(True)

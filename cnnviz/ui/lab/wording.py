@@ -3,7 +3,7 @@ CNN lecture where it helps."""
 
 from __future__ import annotations
 
-from cnnviz.core.formulas import CONV_PARAM_RULE, DENSE_PARAM_RULE, SIZE_RULE
+from cnnviz.core.formulas import CONV_PARAM_RULE, DENSE_PARAM_RULE, SIZE_RULE, fmt_count
 
 TAB_TIP = ("Build a network layer by layer, train it on MNIST or Fashion-MNIST and watch it "
            "learn: loss curves, the first layer's filters, your own drawing's answer, the "
@@ -29,7 +29,38 @@ TEXT_TIP = ("The whole network as one line: comma-separated layers (-> also work
             "conv 64 3, relu, maxpool 2, conv 64 3, relu, maxpool 2, flatten, dense 10. "
             "Layers: conv F K [stride=S] [pad=P] (K, S, P are 3 or 3x5), maxpool K "
             "[stride=S], avgpool, minpool, relu, leaky_relu, elu, tanh, sigmoid, softmax, bn, "
-            "dropout P, flatten, dense N. Press Enter to use it.")
+            "dropout P, flatten, dense N. Or paste your Keras code (a Sequential list, "
+            "model.add lines or the functional style; a whole notebook cell is fine): it is "
+            "read, never run. Press Enter to use it.")
+EXPORT_TIP = ("Take this network to your notebook: as Keras code in the lecture's style "
+              "(keras.Sequential with layers.Conv2D, ...) or as a PyTorch nn.Module, each "
+              "with the same layers, shapes and parameter count as here.")
+EXPORT_ACTIONS = (
+    # (menu text, what: "keras" or "pytorch", save to a file?, tooltip)
+    ("Copy as Keras code", "keras", False, "Copy the network as Keras code (the lecture's "
+     "style) to the clipboard, ready to paste into a notebook."),
+    ("Copy as PyTorch code", "pytorch", False, "Copy the network as a PyTorch nn.Module (the "
+     "style of PyTorch's MNIST example, with each step's shape) to the clipboard."),
+    ("Save as Keras .py…", "keras", True, "Save the network as a Python file of Keras code."),
+    ("Save as PyTorch .py…", "pytorch", True, "Save the network as a Python file of PyTorch "
+     "code."),
+)
+CODE_NAMES = {"keras": "Keras", "pytorch": "PyTorch"}
+
+
+def code_note(reading) -> str:
+    """What the lab says under the text after reading Keras code (a KerasReading)."""
+    total, trainable = reading.total_parameters, reading.trainable_parameters
+    count = f"{fmt_count(total)} parameters as Keras counts them"
+    if total != trainable:
+        count += (f" ({fmt_count(trainable)} trained; the rest are batch norm's moving means "
+                  "and variances)")
+    return " ".join([f"Read as Keras code ({reading.style}): {len(reading.rows)} Keras layers, "
+                     f"{count}.", *reading.notes])
+
+
+CODE_NOTE_TIP = ("What was read from the pasted Keras code: its parameters as Keras counts "
+                 "them, and which lines were left out or read approximately.")
 JSON_TIP = ("The same network as JSON, in the layout of a weights file's header. It also "
             "holds what the one-line form leaves out: the name, the input shape and the input "
             "normalisation (mean and std). Edit it and press “Use this JSON”.")
