@@ -403,6 +403,18 @@ class ScoreBook:
         except (FileProblem, OSError) as exc:
             self.problem = f"the scores could not be saved ({exc})"
 
+    def position(self, lesson: Lesson) -> int:
+        """The step the student was last at (0 for a new lesson)."""
+        entry = self.data.get(lesson.key)
+        at = entry.get("at", 0) if isinstance(entry, dict) else 0
+        return at if isinstance(at, int) and 0 <= at < len(lesson.steps) else 0
+
+    def set_position(self, lesson: Lesson, step: int) -> None:
+        entry = self._entry(lesson)
+        if entry.get("at") != step:
+            entry["at"] = int(step)
+            self.save()
+
     def forget(self, lesson: Lesson) -> None:
         """Start the lesson's score again."""
         with contextlib.suppress(KeyError):

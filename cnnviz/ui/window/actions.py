@@ -127,6 +127,9 @@ def create_actions(window) -> None:
 
     window.shortcuts_action = make_action(window, "&Keyboard shortcuts", window.show_shortcuts, K.HelpContents,
                                          "All keyboard shortcuts and mouse gestures")
+    window.tour_action = make_action(window, "Take the lecture &tour", window.take_tour, None,
+                                     "Walk through the CNN lecture step by step: each step sets "
+                                     "the app up, says the lecture's point and asks its questions")
     window.about_action = make_action(window, "&About cnnviz", window.show_about, None,
                                      "Version, the key ideas, and the current model's card",
                                      _icon(TI.HelpAbout, SP.SP_MessageBoxInformation))
@@ -160,7 +163,7 @@ def create_menus(window) -> None:
         window.view_menu.addAction(a)
     window.view_menu.addSeparator()
     help_menu = bar.addMenu("&Help")
-    for a in (window.shortcuts_action, None, window.about_action, window.about_qt_action):
+    for a in (window.tour_action, window.shortcuts_action, None, window.about_action, window.about_qt_action):
         help_menu.addSeparator() if a is None else help_menu.addAction(a)
 
 

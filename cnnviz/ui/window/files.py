@@ -144,6 +144,20 @@ class ImageOpener(QObject):
         self.loader.shutdown()
 
 
+def lesson_kind(path: str | Path) -> str | None:
+    """"lesson" when the file is a cnnviz lesson (by its first bytes), else None."""
+    import contextlib
+    import stat
+
+    from cnnviz.core.lesson import is_lesson
+
+    with contextlib.suppress(OSError):
+        if stat.S_ISREG(Path(path).stat().st_mode):
+            with open(path, "rb") as fh:
+                return "lesson" if is_lesson(fh.read(4096)) else None
+    return None
+
+
 def safe_stem(text: str, default: str = "cnnviz-array") -> str:
     """A file-name stem from a layer or view name ('conv1 (32×26×26)' -> 'conv1-32-26-26')."""
     return re.sub(r"[^\w.-]+", "-", text).strip("-") or default

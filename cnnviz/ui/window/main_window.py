@@ -375,14 +375,27 @@ class MainWindow(QMainWindow):
         a model, as the Model menu sets them, once it has opened."""
         from cnnviz.core.files import ACCEPTED_KINDS, open_as
 
-        kind = kind or open_as(path)
-        if kind == "model":
+        kind = kind or files.lesson_kind(path) or open_as(path)
+        if kind == "lesson":
+            self.open_lesson_file(path)
+        elif kind == "model":
             self.model_options.give_with_file(path, input_scale, labels)
             self.open_model_file(path)
         elif kind == "picture":
             self.open_image_file(path)
         else:
             self.warn("Cannot open file", f"{Path(path).name} is neither {ACCEPTED_KINDS}.")
+
+    def take_tour(self):
+        """Help › Take the lecture tour: the lesson panel with the lecture's tour."""
+        from ..lesson.tour import take_tour
+
+        return take_tour(self)
+
+    def open_lesson_file(self, path: str | Path):
+        from ..lesson.tour import open_lesson
+
+        return open_lesson(self, path)
 
     def open_model_file(self, path: str | Path) -> None:
         """A model file becomes the network (read on the loader's thread); during the
@@ -475,9 +488,10 @@ class MainWindow(QMainWindow):
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
         from ..lab.wording import SHORTCUT_ROWS as LAB_ROWS
+        from ..lesson.panel import SHORTCUT_ROWS as LESSON_ROWS
         from ..teach.shortcuts import SHORTCUT_ROWS as TEACH_ROWS
 
-        return dialogs.shortcut_rows(self) + list(LAB_ROWS) + list(TEACH_ROWS)
+        return dialogs.shortcut_rows(self) + list(LAB_ROWS) + list(TEACH_ROWS) + list(LESSON_ROWS)
 
     def show_shortcuts(self) -> None:
         dialogs.show_shortcuts(self, self.shortcut_rows())

@@ -1,0 +1,200 @@
+"""Puts a lesson step's setup in force in the main window, through the state and the
+explorers' public methods (never by clicking widgets), and frames the control the step
+points at for a moment.
+
+    applier = StepApplier(window)
+    problems = applier.apply(step)   # [] when everything the step asks was set
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QObject, QPoint, QRect, Qt, QTimer
+from PySide6.QtWidgets import QFrame, QWidget
+
+from ...core.lesson import TABS, Step
+
+# The Experiments views by the names lesson files use (cnnviz.core.lesson.EXPERIMENTS).
+EXPERIMENT_VIEWS = {
+    "slide-the-window": "ConvStepView", "receptive-fields": "ReceptiveFieldView",
+    "what-it-looked-at": "SaliencyView", "invariance": "InvarianceView",
+    "max-pooling-shifts": "PoolingShiftView", "batch-norm": "BatchNormView",
+    "dropout": "DropoutView", "parameters": "ParametersView",
+}
+HIGHLIGHT_MS = 2500
+_KERNEL_CONTROLS = ("kernel-source", "kernel-preset", "stride", "padding", "activation", "pooling")
+_KERNEL_KEYS = {"stride": "stride", "padding": "padding", "activation": "activation",
+                "pooling": "pool_kind", "pool_size": "pool_size", "pool_stride": "pool_stride"}
+
+
+def sample_picture(test_index: int) -> tuple[np.ndarray, str]:
+    """A shipped MNIST test digit by its number in the test set, as the pad takes it."""
+    from ...core.samples import load_samples
+
+    images, labels, index = load_samples("mnist")
+    i = int(np.flatnonzero(index == test_index)[0])
+    return images[i].astype(np.float32), f"MNIST test digit #{test_index} (a {int(labels[i])})"
+
+
+class Highlight(QFrame):
+    """A coloured frame over a control, for a moment; clicks go through it."""
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self.setObjectName("lesson_highlight")
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setStyleSheet("#lesson_highlight { border: 3px solid #e67e22; border-radius: 4px;"
+                           " background: rgba(230, 126, 34, 40); }")
+        self.target: QWidget | None = None
+        self.timer = QTimer(self, singleShot=True, interval=HIGHLIGHT_MS)
+        self.timer.timeout.connect(self.hide)
+        self.hide()
+
+    def show_over(self, widgets: list[QWidget]) -> bool:
+        shown = [w for w in widgets if w is not None and w.isVisible()]
+        if not shown:
+            self.hide()
+            return False
+        window = self.parentWidget()
+        rect = QRect()
+        for w in shown:
+            rect = rect.united(QRect(w.mapTo(window, QPoint(0, 0)), w.size()))
+        self.target = shown[0]
+        self.setGeometry(rect.adjusted(-4, -4, 4, 4))
+        self.raise_()
+        self.show()
+        self.timer.start()
+        return True
+
+
+class StepApplier(QObject):
+    """Applies steps to a MainWindow. Steps asked for before the explorers exist (the lazy
+    start) are applied once they do."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.highlight = Highlight(window)
+        self._waiting: Step | None = None
+        window.state.model_loading_changed.connect(self._on_loading)
+
+    def ready(self) -> bool:
+        w = self.window
+        return w.cnn_explorer is not None and w.teach_explorer is not None
+
+    def _on_loading(self, loading: bool) -> None:
+        if not loading and self._waiting is not None and self.ready():
+            step, self._waiting = self._waiting, None
+            self.apply(step)
+
+    def apply(self, step: Step) -> list[str]:
+        """Set the app up as the step says; what could not be set, in words."""
+        if not self.ready():
+            self._waiting = step
+            return []
+        problems = []
+        for part in (self._model, self._sample, self._kernel, self._experiment, self._tab,
+                     self._layer):
+            problem = part(step)
+            if problem:
+                problems.append(problem)
+        name = step.setting("highlight")
+        if name:  # once the tab is laid out
+            QTimer.singleShot(50, self, lambda: self.show_highlight(name))
+        return problems
+
+    # ----- one part of the setup each -------------------------------------------------
+
+    def _model(self, step: Step) -> str:
+        key = step.setting("model")
+        if key is None:
+            return ""
+        from ...core.weights import WeightsError
+
+        try:
+            loaded = self.window.cnn_explorer.shipped_model(key)
+        except WeightsError as exc:
+            return f"The model {key} could not be loaded ({exc})."
+        if loaded is not self.window.state.model:
+            self.window.state.set_model(loaded)
+        return ""
+
+    def _sample(self, step: Step) -> str:
+        number = step.setting("sample")
+        if number is None:
+            return ""
+        image, source = sample_picture(number)
+        state = self.window.state
+        if state.image is None or state.image.shape != image.shape or not np.array_equal(state.image, image):
+            self.window.input_panel.show_image(image, source)
+        return ""
+
+    def _kernel(self, step: Step) -> str:
+        from ...core.kernels import PRESETS
+
+        explorer, state = self.window.kernel_explorer, self.window.state
+        source = step.setting("kernel_source")
+        if source is not None and source != state.kernel_source:
+            explorer.set_source(source)
+        changes = {field: step.setting(key) for key, field in _KERNEL_KEYS.items()
+                   if step.setting(key) is not None}
+        preset = step.setting("kernel")
+        if preset is not None:
+            changes.update(kernel=PRESETS[preset].values.astype(np.float64), preset_key=preset)
+        if changes:
+            settings = state.kernel.with_changes(**changes)
+            if not settings.same_as(state.kernel):
+                state.set_kernel(settings)
+        return ""
+
+    def _experiment(self, step: Step) -> str:
+        name = step.setting("experiment")
+        if name is not None:
+            self.window.teach_explorer.show_view(EXPERIMENT_VIEWS[name])
+        return ""
+
+    def _tab(self, step: Step) -> str:
+        tab = step.setting("tab")
+        if tab == "experiments":
+            self.window.show_teach_tab()
+        elif tab is not None:
+            self.window.tabs.setCurrentIndex(TABS.index(tab))
+        return ""
+
+    def _layer(self, step: Step) -> str:
+        name = step.setting("layer")
+        if name is None:
+            return ""
+        model = self.window.state.model
+        names = [info.name for info in model.model.layer_infos] if model is not None else []
+        if name not in names:
+            return f"The model has no layer {name!r} (it has {', '.join(names[:12])})."
+        self.window.state.set_layer(name)
+        return ""
+
+    # ----- the highlighted control -------------------------------------------------------
+
+    def targets(self, name: str) -> list[QWidget]:
+        w = self.window
+        k = w.kernel_explorer.controls if w.kernel_explorer is not None else None
+        found = {
+            "model-picker": lambda: [w.cnn_explorer.picker.combo],
+            "layer-strip": lambda: [w.cnn_explorer.strip],
+            "pad": lambda: [w.input_panel.pad],
+            "kernel-source": lambda: [k.input_box.source_combo],
+            "kernel-preset": lambda: [k.kernel_box.preset_combo],
+            "stride": lambda: list(k.conv_box.stride_spins),
+            "padding": lambda: list(k.conv_box.padding_spins),
+            "activation": lambda: [k.pool_box.activation_combo],
+            "pooling": lambda: [k.pool_box.pool_combo, k.pool_box.pool_size_spin,
+                                k.pool_box.pool_stride_spin],
+            "formula": lambda: [w.kernel_explorer.formula_bar],
+            "experiment-list": lambda: [w.teach_explorer.list],
+            "lab-layers": lambda: [w.lab.editor],
+        }.get(name)
+        return found() if found is not None and self.ready() else []
+
+    def show_highlight(self, name: str) -> bool:
+        if name in _KERNEL_CONTROLS and self.window.kernel_explorer.controls_hidden():
+            self.window.kernel_explorer.set_controls_hidden(False)  # the step is about them
+        return self.highlight.show_over(self.targets(name))
