@@ -132,3 +132,17 @@ def test_a_damaged_scores_file_starts_again(tmp_path):
     assert book.score(tour).answered == 0
     book.record(tour, 1, right=True)
     assert json.loads(path.read_text())[tour.key]["steps"]["1"] == {"tries": 1, "right_at": 1}
+
+
+def test_cnnviz_gui_says_what_is_wrong_with_a_lesson_before_a_window_opens(capsys, tmp_path, monkeypatch):
+    from cli_runs import one_line, run
+
+    bad = tmp_path / "bad.cnnviz-lesson"
+    bad.write_bytes(_bytes({**_doc(), "steps": "all of them"}))
+    result = run(capsys, "gui", str(bad))
+    assert result.returncode != 0 and one_line(result.stderr) and "steps" in result.stderr
+    opened = []
+    monkeypatch.setattr("cnnviz.ui.window.app.display_problem", lambda: None)
+    monkeypatch.setattr("cnnviz.ui.window.app.run_app", lambda image, **_: opened.append(image) or 0)
+    assert run(capsys, str(L.shipped_lesson_path())).returncode == 0  # `cnnviz FILE`
+    assert opened == [str(L.shipped_lesson_path())]

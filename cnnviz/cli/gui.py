@@ -11,8 +11,9 @@ NAME = "gui"
 
 def add_parser(sub) -> None:
     p = sub.add_parser("gui", help="open the desktop app (the default)")
-    p.add_argument("image", nargs="?", metavar="FILE", help="a picture (the input) or a model "
-                   "(cnnviz .safetensors, Keras, ONNX, torch.export or TorchScript) to open at start, by its content")
+    p.add_argument("image", nargs="?", metavar="FILE", help="a picture (the input), a model "
+                   "(cnnviz .safetensors, Keras, ONNX, torch.export or TorchScript) or a lesson "
+                   "(.cnnviz-lesson) to open at start, by its content")
     add_input_scale(p)
     add_data_dir(p)
 
@@ -24,6 +25,7 @@ def run(args) -> int:
         if not path.exists():
             raise CliError(f"cannot open {image}: no such file")
         image = str(path)
+        _check_lesson(path)
     from ..ui.window.app import display_problem, run_app
 
     problem = display_problem()
@@ -37,3 +39,19 @@ def run(args) -> int:
         raise CliError(f"--labels {labels}: no such file")
     return run_app(image=image, data_dir=getattr(args, "data_dir", None),
                    model_options={"input_scale": scale, "labels": labels})
+
+
+def _check_lesson(path: Path) -> None:
+    """A lesson file that cannot be used is said here, in one line, before a window opens."""
+    from ..core.lesson import LessonError, is_lesson, read_lesson
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096) if path.is_file() else b""
+    except OSError:
+        return  # the window says why it cannot be read
+    if is_lesson(head):
+        try:
+            read_lesson(path)
+        except LessonError as exc:
+            raise CliError(str(exc)) from None
