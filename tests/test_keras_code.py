@@ -323,3 +323,17 @@ def test_the_lab_names_the_line_it_cannot_read(qtbot):
     editor.text_edit.setText(MODEL_ADD.replace("(28, 28, 1)", "(32, 32, 3)"))
     assert not editor.apply_text()
     assert "this code's input is 3×32×32" in editor.text_message.text()
+
+
+def test_arch_takes_a_py_file_of_keras_code(tmp_path):
+    from cnnviz.core.arch_text import resolve_architecture
+    from cnnviz.core.models import ArchitectureError
+
+    path = tmp_path / "homework.py"
+    path.write_text(FUNCTIONAL, encoding="utf-8")
+    assert resolve_architecture(str(path)) == read_keras_code(FUNCTIONAL).architecture
+    path.write_text(LECTURE.replace("input_shape=(28, 28, 1)", "input_shape=(img_rows, 28, 1)"))
+    with pytest.raises(ArchitectureError, match=r"homework.py: line 10 \(layers.Conv2D"):
+        resolve_architecture(str(path))
+    with pytest.raises(ArchitectureError, match="no such file"):
+        resolve_architecture(str(tmp_path / "missing.py"))

@@ -45,7 +45,8 @@ def add_input_scale(p: argparse.ArgumentParser) -> None:
 
 
 ARCH_HELP = ("a preset (cnnviz, lecture-keras, lecture-deep, fast, all-conv, fully-connected), "
-             "a .json file (the layout of a weights file's header), or the layers as text, "
+             "a .json file (the layout of a weights file's header), a .py file of Keras "
+             "model code (read, never run), or the layers as text, "
              "e.g. 'conv 64 3, relu, maxpool 2, flatten, dense 10'")
 
 

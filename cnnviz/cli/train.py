@@ -18,7 +18,7 @@ NAME = "train"
 
 def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train a network on MNIST or Fashion-MNIST")
-    p.add_argument("--arch", default="cnnviz", metavar="NAME|FILE.json|TEXT", help=ARCH_HELP)
+    p.add_argument("--arch", default="cnnviz", metavar="NAME|FILE.json|FILE.py|TEXT", help=ARCH_HELP)
     p.add_argument("--dataset", default="mnist", choices=["mnist", "fashion-mnist"])
     p.add_argument("--epochs", type=int, default=None,
                    help="passes over the training set (default: the preset's recipe; 15)")

@@ -350,12 +350,22 @@ def _classes_problem(arch: Architecture) -> str | None:
 
 
 def resolve_architecture(value: str) -> Architecture:
-    """What --arch takes: a preset name if it is one, else a .json file if it exists, else
-    the one-line text form. ArchitectureError in words."""
+    """What --arch takes: a preset name if it is one, else a .json file or a .py file of
+    Keras model code (cnnviz.core.keras_code) if it exists, else the one-line text form.
+    ArchitectureError in words."""
     value = value.strip()
     if value in ARCHITECTURES:
         return ARCHITECTURES[value]
     path = Path(value).expanduser()
+    if value.lower().endswith(".py"):  # Keras model code: read, never run
+        from .keras_code import read_keras_file
+
+        if not path.exists():
+            raise ArchitectureError(f"no such file {value}")
+        try:
+            return read_keras_file(path).architecture
+        except ArchitectureError as exc:
+            raise ArchitectureError(f"{value}: {exc}") from None
     if value.lower().endswith(".json"):
         if not path.exists():
             raise ArchitectureError(f"no such file {value}")
