@@ -277,3 +277,22 @@ def test_every_architecture_cards_field_matches_torch(key):
         assert text.field_label == f"RF {bottom - top}×{right - left}"
         seen += 1
     assert seen >= 3
+
+
+def test_the_enlarged_map_is_the_map_whose_field_is_outlined(qtbot, env):
+    """Pointing at map 5 of the grid outlines a unit of map 5 on the input: the enlarged
+    panel shows map 5 while the pointer is there, and the clicked map when it leaves."""
+    state, _, explorer = env
+    analysis = show_digit(qtbot, env)
+    state.set_layer("conv1")
+    qtbot.waitUntil(lambda: explorer.grid.stage("conv1") is not None)
+    maps = analysis.layer("conv1")
+    qtbot.waitUntil(lambda: explorer.detail.map_value is not None)
+    np.testing.assert_allclose(explorer.detail.map_value, maps[0])
+    _settle(qtbot, explorer)
+    _point_at(qtbot, explorer, explorer.grid.stage("conv1"), 5, 10, 12)
+    qtbot.waitUntil(lambda: explorer.detail.pointed == ("conv1", 5, 10, 12))
+    np.testing.assert_allclose(explorer.detail.map_value, maps[5])
+    QApplication.sendEvent(explorer.grid, QEvent(QEvent.Type.Leave))
+    qtbot.waitUntil(lambda: explorer.detail.pointed is None)
+    np.testing.assert_allclose(explorer.detail.map_value, maps[0])

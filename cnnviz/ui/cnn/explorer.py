@@ -70,6 +70,9 @@ class CnnExplorer(QWidget):
         self.analysis = None  # the analysis now drawn
         self.layer: str | None = None
         self.channel = 0  # the map (or unit) shown enlarged
+        # (stage, map) under the pointer: shown enlarged while pointed at, so the outlined
+        # field and the enlarged map are the same map's; None: the clicked one
+        self._preview: tuple[str, int] | None = None
         self.detail_layer: str | None = None  # the stage it was clicked in (block view)
         self.texts = []  # LayerText per card of the current model
         self._model = None
@@ -230,6 +233,7 @@ class CnnExplorer(QWidget):
         self.strip.set_selected(name)
         if changed:
             self.channel = 0
+            self._preview = None
             self.detail_layer = None
             self.grid.select_channel(0)
             self.bars.select(None)
@@ -336,6 +340,12 @@ class CnnExplorer(QWidget):
     # hover, click, detail
 
     def _on_grid_hover(self, stage: str, c: int, row: int, col: int, value: float) -> None:
+        preview = (stage, c) if stage and (stage, c) != (self._detail_name(), self.channel) \
+            else None
+        if preview != self._preview:
+            self._preview = preview
+            if self.analysis is not None:
+                self._draw_detail(self.analysis)
         if not stage:
             self.hover_label.setText(MAP_HINT)
             return
@@ -371,6 +381,7 @@ class CnnExplorer(QWidget):
 
     def _on_map_clicked(self, stage: str, c: int) -> None:
         self.channel = c
+        self._preview = None
         self.detail_layer = stage  # in block view: the stage whose map was clicked
         self.grid.select_channel(c)
         if self.analysis is not None:
@@ -382,8 +393,14 @@ class CnnExplorer(QWidget):
         if self.analysis is not None:
             self._draw_detail(self.analysis)
 
+    def _detail_name(self) -> str | None:
+        """The layer whose map the user clicked (a stage of the block, else the layer)."""
+        return self.detail_layer if self.detail_layer in self._stage_names() else self.layer
+
     def _draw_detail(self, analysis) -> None:
-        name = self.detail_layer if self.detail_layer in self._stage_names() else self.layer
+        preview = self._preview if self._preview and self._preview[0] in self._stage_names() \
+            else None
+        name = preview[0] if preview else self._detail_name()
         text = self._text(name)
         if text is None:
             return
@@ -404,7 +421,9 @@ class CnnExplorer(QWidget):
         self.detail.show_unit(text, i, float(value[i]), incoming, bias, self._class_of(text, i))
 
     def _draw_map_detail(self, analysis, text, value) -> None:
-        c = min(self.channel, value.shape[0] - 1)
+        shown = self._preview[1] if self._preview and self._preview[0] == text.name \
+            else self.channel
+        c = min(shown, value.shape[0] - 1)
         block = block_of(self._infos(), text.name)
         self.detail.set_input(None if analysis.digit.empty else analysis.digit.image)
         stages = block if len(block) > 1 else []
