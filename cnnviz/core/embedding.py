@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,23 +67,22 @@ class Stopped(Exception):
 # Which layer, which data
 
 
-def _output_index(infos) -> int:
+def _output_index(network) -> int:
     """The index of the output layer: the last one, or the one before a trailing softmax."""
-    last = len(infos) - 1
-    return last - 1 if last > 0 and infos[last].kind == "activation" \
-        and "softmax" in infos[last].label.lower() else last
+    last = len(network.layer_infos) - 1
+    return last - 1 if last > 0 and network.ends_in_softmax else last
 
 
 def flat_layers(network) -> list[str]:
     """The names of the flat layers before the output (those a map can be made of)."""
     infos = network.layer_infos
-    return [i.name for i in infos[:_output_index(infos)] if len(i.output_shape) == 1]
+    return [i.name for i in infos[:_output_index(network)] if len(i.output_shape) == 1]
 
 
 def default_layer(network) -> str:
     """The layer the output layer reads (a dropout's source: the same values in eval mode)."""
     infos = network.layer_infos
-    out = _output_index(infos)
+    out = _output_index(network)
     names = [i.name for i in infos]
     source = infos[out].inputs[0] if infos[out].inputs else (names[out - 1] if out else "input")
     while source in names and infos[names.index(source)].kind == "dropout":
@@ -401,7 +401,7 @@ def _cached(key: str, method: str, layer: str, dataset: str, names) -> Embedding
         raw = read_regular_file(cache_path(key), MAX_MAP_CACHE_BYTES, "cache file")
         with np.load(io.BytesIO(raw), allow_pickle=False) as data:
             a = {name: np.asarray(data[name]) for name in _ARRAYS}
-    except (FileProblem, OSError, ValueError, KeyError, EOFError):
+    except (FileProblem, OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
     n = len(a["indices"])
     ok = (a["labels"].shape == a["answers"].shape == (n,) and a["coords"].shape == (n, 2)
