@@ -104,3 +104,16 @@ def test_views_say_what_a_model_lacks(qtbot, window):
     assert dropout.mask_grid.grid.text == "this network has no dropout layers"
     pooling = _show(qtbot, window, "PoolingShiftView")
     assert pooling.result is not None and pooling.result.after_name == "pool1"
+
+
+def test_batch_norm_formula_brackets_negative_numbers(qtbot, window, tmp_path):
+    """'x − μ' with a negative μ reads '0.5 − (−0.1142)', never '− −'; every unit of the
+    first batch-norm layer is tried until one has a negative mean or shift."""
+    import re
+
+    bn = _show(qtbot, window, "BatchNormView")
+    text = re.sub(r"<[^>]+>", "", bn.formula.text())
+    assert "x = " in text and "γ·" in text
+    for bad in ("− −", "− -", "+ −", "+ -", "× −", "× -"):
+        assert bad not in text, text
+    assert re.search(r"[−+×] \(−\d", text), text  # this digit's numbers include a negative one

@@ -16,7 +16,9 @@ from .base import TeachView, TitledGrid, label
 
 BATCH_SIZES = (8, 32, 100, 300)
 # x̂ in a serif face: Qt's rich text misplaces the combining hat in the default sans face
-XHAT = "<span style='font-family: \"DejaVu Serif\", serif'>x\u0302</span>"
+# (a zero-width non-joiner after the hat ends the cluster inside the span: without it Qt
+# drew a second hat over a later letter of the line)
+XHAT = "<span style='font-family: \"DejaVu Serif\", serif'>x\u0302\u200c</span>"
 
 
 def _test_images(dataset: str, count: int) -> tuple[np.ndarray, str]:
@@ -53,6 +55,13 @@ def _work(network, x, name, size, dataset):
 
 def _n(v: float) -> str:
     return fmt_number(v, 4)
+
+
+def _term(v: float) -> str:
+    """A number after a minus or plus sign: a negative one in brackets, '0.5 − (−0.1142)',
+    never '0.5 − −0.1142'."""
+    text = _n(v)
+    return f"({text})" if text.startswith(("-", "−")) else text
 
 
 class BatchNormView(TeachView):
@@ -193,9 +202,9 @@ class BatchNormView(TeachView):
         per = n * (s.inputs[0, 0].size if s.inputs.ndim == 4 else 1)
 
         def line(f, mode, mu, var):
-            return (f"<b>{mode}</b>: {XHAT} = ({_n(f['x'])} {MINUS} {_n(f['mu'])}) / √({_n(f['var'])} + "
+            return (f"<b>{mode}</b>: {XHAT} = ({_n(f['x'])} {MINUS} {_term(f['mu'])}) / √({_n(f['var'])} + "
                     f"{fmt_number(f['eps'])}) = <b>{_n(f['x_hat'])}</b>; y = γ·{XHAT} + β = "
-                    f"{_n(f['gamma'])} × {_n(f['x_hat'])} + {_n(f['beta'])} = <b>{_n(f['y'])}</b> "
+                    f"{_n(f['gamma'])} × {_term(f['x_hat'])} + {_term(f['beta'])} = <b>{_n(f['y'])}</b> "
                     f"(μ = {mu}, σ² = {var})")
 
         self.formula.setText(
