@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["CALIBRATION_DIGITS", "USER_SHARE", "cache_key", "cached", "calibrate_opened",
+__all__ = ["CALIBRATION_DIGITS", "USER_SHARE", "cache_dir", "cache_key", "cached", "calibrate_opened",
            "needs_calibration", "store"]
 
 CALIBRATION_DIGITS = 2000  # MNIST test digits (the network never trained on them)
@@ -45,12 +45,17 @@ def cache_key(loaded) -> str:
     return f"{digest}:{loaded.card.get('input_scale', '0-1')}"
 
 
-def _cache_path() -> Path:
+def cache_dir() -> Path:
+    """cnnviz's cache folder for what it works out about a model once (CNNVIZ_CACHE_DIR,
+    else the per-user cache folder): the verdicts here, the report cards too."""
     import platformdirs
 
-    base = os.environ.get("CNNVIZ_CACHE_DIR") or platformdirs.user_cache_dir(
-        "cnnviz", appauthor=False, opinion=False)
-    return Path(base) / "verdicts.json"
+    return Path(os.environ.get("CNNVIZ_CACHE_DIR") or platformdirs.user_cache_dir(
+        "cnnviz", appauthor=False, opinion=False))
+
+
+def _cache_path() -> Path:
+    return cache_dir() / "verdicts.json"
 
 
 def _read_cache() -> dict:
