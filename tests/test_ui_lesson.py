@@ -103,7 +103,8 @@ def test_every_step_of_the_tour_applies(qtbot, window):
     assert "98%" in panel.text_label.text()  # the homework
 
 
-def test_each_exercise_wrong_once_and_right_once(qtbot, window):
+def test_each_exercise_wrong_once_and_right_once_keys_and_files(qtbot, window, tmp_path):
+    """One window (a window costs seconds): the exercises, then the keys, then files."""
     w = window
     panel = w.take_tour()
     box = panel.exercise_box
@@ -129,10 +130,11 @@ def test_each_exercise_wrong_once_and_right_once(qtbot, window):
     box.another_button.click()  # a variant from the seed
     assert box.exercise is not another and box.exercise.kind == another.kind
     assert box.exercise.source.endswith("of seed 0")
+    _keys_step_the_tour_from_any_focus_and_leaving_keeps_the_step(qtbot, w)
+    _lesson_files_open_by_content_and_damaged_ones_get_a_message(w, tmp_path)
 
 
-def test_keys_step_the_tour_from_any_focus_and_leaving_keeps_the_step(qtbot, window):
-    w = window
+def _keys_step_the_tour_from_any_focus_and_leaving_keeps_the_step(qtbot, w):
     panel = w.take_tour()
     panel.go(4)  # the kernels table: the kernel explorer
     spin = w.kernel_explorer.controls.conv_box.stride_spins[0]
@@ -154,8 +156,7 @@ def test_keys_step_the_tour_from_any_focus_and_leaving_keeps_the_step(qtbot, win
     assert w.state.kernel.stride == (1, 1)
 
 
-def test_lesson_files_open_by_content_and_damaged_ones_get_a_message(qtbot, window, tmp_path):
-    w = window
+def _lesson_files_open_by_content_and_damaged_ones_get_a_message(w, tmp_path):
     doc = {"format": "cnnviz-lesson", "version": 1, "title": "Two steps",
            "steps": [{"title": "One", "text": "First.", "setup": {"tab": "kernel-explorer", "stride": 2}},
                      {"title": "Two", "text": "Second.", "exercise": {"lecture": "alexnet"}}]}
