@@ -23,6 +23,7 @@ from .bn_view import BatchNormView
 from .conv_view import ConvStepView
 from .dropout_view import DropoutView
 from .invariance_view import InvarianceView
+from .map_view import MapView
 from .params_view import ParametersView
 from .pooling_view import PoolingShiftView
 from .receptive_view import ReceptiveFieldView
@@ -31,7 +32,7 @@ from .saliency_view import SaliencyView
 
 def view_classes() -> list[type]:
     return [ConvStepView, ReceptiveFieldView, SaliencyView, InvarianceView, PoolingShiftView,
-            BatchNormView, DropoutView, ParametersView]
+            BatchNormView, DropoutView, ParametersView, MapView]
 
 
 class TeachExplorer(QWidget):
