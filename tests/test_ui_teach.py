@@ -117,3 +117,24 @@ def test_batch_norm_formula_brackets_negative_numbers(qtbot, window, tmp_path):
     for bad in ("− −", "− -", "+ −", "+ -", "× −", "× -"):
         assert bad not in text, text
     assert re.search(r"[−+×] \(−\d", text), text  # this digit's numbers include a negative one
+
+
+def test_saliency_and_dropout_grids_say_what_their_colours_mean(qtbot, window):
+    """The signed attribution has a colour bar whose ends are ± its largest magnitude; the
+    dropout mask says which colour is dropped."""
+    from cnnviz.core.formulas import fmt_number
+
+    sal = _show(qtbot, window, "SaliencyView")
+    qtbot.waitUntil(lambda: sal.raw_grid.grid.values is not None, timeout=60000)
+    raw = sal.raw_grid.grid.values
+    bound = float(np.abs(raw).max())
+    assert sal.raw_grid.key.isVisible()
+    assert sal.raw_grid.key.texts() == [fmt_number(-bound), "0", fmt_number(bound)]
+    assert sal.input_grid.key.isVisible() and sal.input_grid.key.ramp is not None
+    drop = _show(qtbot, window, "DropoutView")
+    qtbot.waitUntil(lambda: drop.mask_grid.grid.values is not None, timeout=60000)
+    assert drop.mask_grid.key.isVisible()
+    colours = dict((text.split()[0], rgb) for rgb, text in drop.mask_grid.key.swatches)
+    mask_values = drop.mask_grid.grid.values
+    dropped_colour = drop.mask_grid.grid.rgb[mask_values == 0][0]  # (~mask: 0 = dropped)
+    assert tuple(int(v) for v in dropped_colour) == colours["dropped"]

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ..controllers.runner import LatestRequestRunner
-from .grid_view import ArrayGrid
+from .grid_view import ArrayGrid, ColourKey
 
 
 def label(text: str = "", tip: str = "", wrap: bool = True, rich: bool = False) -> QLabel:
@@ -30,7 +30,7 @@ def plain(message: str) -> str:
 
 
 class TitledGrid(QWidget):
-    """An ArrayGrid with a title above it."""
+    """An ArrayGrid with a title above it and, once set, its colour key under it."""
 
     def __init__(self, title: str, tip: str = "", minimum: int = 90) -> None:
         super().__init__()
@@ -43,6 +43,8 @@ class TitledGrid(QWidget):
         layout.setSpacing(2)
         layout.addWidget(self.title)
         layout.addWidget(self.grid, 1)
+        self.key = ColourKey()
+        layout.addWidget(self.key)
         if tip:
             self.setToolTip(tip)
 

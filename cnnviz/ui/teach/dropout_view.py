@@ -16,6 +16,7 @@ from cnnviz.core.receptive_field import mosaic
 
 from ..widgets import plots  # noqa: F401  (pyqtgraph's row-major and white-background set-up)
 from .base import TeachView, TitledGrid, label
+from .grid_view import grey_ramp
 
 SAMPLE_COUNTS = (20, 100, 500)
 
@@ -154,9 +155,12 @@ class DropoutView(TeachView):
                                       levels=(0, 1), numbers=False)
         self.mask_grid.set_title(f"{name}, sample {k + 1}: {int(mask.sum())} of {mask.size} units "
                                  f"dropped ({percent(mask.mean())}; p = {d.rates[name]:g})")
+        self.mask_grid.key.set_swatches([((0, 0, 0), "dropped (turned off)"),
+                                         ((255, 255, 255), "kept (× 1 / (1 − p))")])
         rate = d.masks[name].mean(axis=0)
         self.rate_grid.grid.set_array(mosaic(rate.reshape(shape)), signed=False, levels=(0, 1),
                                       numbers=False)
+        self.rate_grid.key.set_ramp(grey_ramp(), [(0.0, "never dropped"), (1.0, "always")])
         self.rate_grid.set_title(f"How often each unit of {name} was dropped (mean "
                                  f"{percent(rate.mean())})")
 

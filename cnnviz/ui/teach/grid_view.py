@@ -52,6 +52,66 @@ def colour_cells(a: np.ndarray, signed: bool | None = None,
     return _grey_rgb(a, lo, hi)
 
 
+def grey_ramp(steps: int = 64) -> np.ndarray:
+    """The colours of an unsigned grid from its low end to its high end, (steps, 3)."""
+    return _grey_rgb(np.linspace(0.0, 1.0, steps), 0.0, 1.0)
+
+
+def signed_ramp(steps: int = 65) -> np.ndarray:
+    """The colours of a signed grid from −bound through 0 to +bound, (steps, 3)."""
+    return _signed_rgb(np.linspace(-1.0, 1.0, steps), 1.0)
+
+
+class ColourKey(QWidget):
+    """What a grid's colours mean, under it: a colour bar with numbers at its ends
+    (set_ramp) or a few swatches with words (set_swatches). Hidden until set."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ramp: np.ndarray | None = None
+        self.labels: list[tuple[float, str]] = []  # (0..1 along the bar, text)
+        self.swatches: list[tuple[tuple[int, int, int], str]] = []
+        self.setFixedHeight(34)
+        self.hide()
+
+    def set_ramp(self, colours: np.ndarray, labels: list[tuple[float, str]]) -> None:
+        self.ramp, self.labels, self.swatches = np.asarray(colours, np.uint8), list(labels), []
+        self.setFixedHeight(34)
+        self.show()
+        self.update()
+
+    def set_swatches(self, swatches: list[tuple[tuple[int, int, int], str]]) -> None:
+        self.ramp, self.labels, self.swatches = None, [], list(swatches)
+        self.setFixedHeight(20)
+        self.show()
+        self.update()
+
+    def texts(self) -> list[str]:
+        return [text for _at, text in self.labels] + [text for _c, text in self.swatches]
+
+    def paintEvent(self, _event) -> None:  # noqa: N802 (Qt override)
+        p = QPainter(self)
+        p.setPen(QColor("#333"))
+        fm = p.fontMetrics()
+        if self.ramp is not None:
+            left, width = 8.0, max(10.0, self.width() - 16.0)
+            step = width / len(self.ramp)
+            for i, (r, g, b) in enumerate(self.ramp):
+                p.fillRect(QRectF(left + i * step, 2, step + 1, 12), QColor(int(r), int(g), int(b)))
+            p.drawRect(QRectF(left, 2, width, 12))
+            for at, text in self.labels:
+                w = fm.horizontalAdvance(text)
+                x = min(max(left + at * width - w / 2, 0), self.width() - w)
+                p.drawText(QPointF(x, 16 + fm.ascent()), text)
+            return
+        x = 8.0
+        for (r, g, b), text in self.swatches:
+            p.fillRect(QRectF(x, 4, 12, 12), QColor(r, g, b))
+            p.drawRect(QRectF(x, 4, 12, 12))
+            p.drawText(QPointF(x + 16, 4 + fm.ascent()), text)
+            x += 16 + fm.horizontalAdvance(text) + 14
+
+
 class ArrayGrid(QWidget):
     """set_array(values) draws it; outlines=[(top, left, height, width, colour), …] in cells
     (may reach outside the array: padding). hovered(row, col) / clicked(row, col), (-1, -1)

@@ -7,12 +7,12 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout
 
-from cnnviz.core.formulas import percent
+from cnnviz.core.formulas import fmt_number, percent
 from cnnviz.core.images import to_grey
 from cnnviz.core.saliency import LIVE_METHODS, METHODS, conv_layers, eval_copy, explain, to_picture
 
 from .base import TeachView, TitledGrid, label
-from .grid_view import overlay_rgb
+from .grid_view import overlay_rgb, signed_ramp
 
 PICTURE_SIDE = 320  # the picture is shown (and the map laid on it) at most this big
 WORDS = {
@@ -175,6 +175,9 @@ class SaliencyView(TeachView):
         x = analysis.digit.image
         grey = x.mean(axis=-1) if x.ndim == 3 else x  # a colour input: the map over its grey
         self.input_grid.grid.set_array(e.map, rgb=overlay_rgb(grey, e.map), numbers=False)
+        heat = overlay_rgb(np.zeros((1, 64)), np.linspace(0.0, 1.0, 64)[None])[0]
+        for grid in (self.input_grid, self.picture_grid):
+            grid.key.set_ramp(heat, [(0.0, "low"), (1.0, "high: counts most for that class")])
         name = self.state.model.classes[e.target] if self.state.model else str(e.target)
         p = analysis.probabilities[e.target]
         what = f"class {name} ({percent(p)})" + (", the answer" if e.target == analysis.prediction
@@ -190,6 +193,9 @@ class SaliencyView(TeachView):
             self.picture_grid.grid.set_array(on_picture, rgb=overlay_rgb(base, on_picture),
                                              numbers=False)
         self.raw_grid.grid.set_array(e.raw, signed=True, numbers=False)
+        bound = float(np.nanmax(np.abs(e.raw))) if np.isfinite(e.raw).any() else 0.0
+        self.raw_grid.key.set_ramp(signed_ramp(), [
+            (0.0, fmt_number(-bound)), (0.5, "0"), (1.0, fmt_number(bound))])
         self.timing.setText(f"{METHODS[e.method]} took {1000 * e.seconds:.0f} ms on the CPU "
                             "(worker thread; the window never waits).")
         self.status_message.emit(f"{METHODS[e.method]}: {1000 * e.seconds:.0f} ms")
