@@ -138,3 +138,15 @@ def test_saliency_and_dropout_grids_say_what_their_colours_mean(qtbot, window):
     mask_values = drop.mask_grid.grid.values
     dropped_colour = drop.mask_grid.grid.rgb[mask_values == 0][0]  # (~mask: 0 = dropped)
     assert tuple(int(v) for v in dropped_colour) == colours["dropped"]
+
+
+def test_a_views_status_line_does_not_stay_on_the_next_view(qtbot, window):
+    sal = _show(qtbot, window, "SaliencyView")
+    qtbot.waitUntil(lambda: sal.raw_grid.grid.values is not None, timeout=60000)
+    label = window.explorer_status_label
+    qtbot.waitUntil(lambda: " ms" in label.text(), timeout=10000)
+    said = label.text()
+    _show(qtbot, window, "ParametersView")
+    assert label.text() != said
+    _show(qtbot, window, "SaliencyView")
+    assert label.text() == said  # its own line comes back with it

@@ -47,9 +47,10 @@ class TeachExplorer(QWidget):
                              "drawing")
         self.stack = QStackedWidget()
         self.views = []
+        self._status: dict[int, str] = {}  # each view's last status line (by id)
         for cls in view_classes():
             view = cls(state)
-            view.status_message.connect(self.status_message.emit)
+            view.status_message.connect(lambda text, v=view: self._on_view_status(v, text))
             self.views.append(view)
             self.stack.addWidget(view)
             item = QListWidgetItem(cls.TITLE)
@@ -71,6 +72,11 @@ class TeachExplorer(QWidget):
         layout.addWidget(self.stack, 1)
         self.list.setCurrentRow(0)
 
+    def _on_view_status(self, view, text: str) -> None:
+        self._status[id(view)] = text
+        if self.stack.currentWidget() is view:
+            self.status_message.emit(text)
+
     def view(self, cls_name: str):
         return next(v for v in self.views if type(v).__name__ == cls_name)
 
@@ -87,6 +93,8 @@ class TeachExplorer(QWidget):
             view.setSizePolicy(policy, policy)
         self.stack.updateGeometry()
         self.about.setText(type(self.views[row]).TIP)
+        # the status line is the shown view's, never one left by the view shown before
+        self.status_message.emit(self._status.get(id(self.views[row]), ""))
         for i, view in enumerate(self.views):
             view.set_active(self.active and i == row)
 
