@@ -594,3 +594,23 @@ def _shipped_accuracy_text() -> str:
     from cnnviz.core.weights import load_shipped
 
     return f"{load_shipped('cnnviz').card['test_accuracy'] * 100:.2f}%"
+
+
+def test_f1_says_how_to_use_cnnviz_before_the_keys(qtbot, window):
+    """F1 opens help: a how-to page naming each tab with the key the tab really has, then the
+    shortcut table."""
+    from PySide6.QtWidgets import QTabWidget, QTextBrowser
+
+    qtbot.keyClick(window, Qt.Key.Key_F1)
+    qtbot.waitUntil(lambda: getattr(window, "help_dialog", None) is not None
+                    and window.help_dialog.isVisible())
+    pages = window.help_dialog.findChild(QTabWidget)
+    assert [pages.tabText(i) for i in range(pages.count())] == ["How to use", "Keyboard shortcuts"]
+    guide = pages.widget(0).findChild(QTextBrowser) or pages.widget(0)
+    text = guide.toPlainText()
+    for i, action in enumerate(window.tab_actions):
+        key = action.shortcut().toString()
+        title = action.text().replace("&", "").replace("Show the ", "")
+        assert key and f"({key})" in text, (title, key)
+    assert "Draw a digit" in text and "lecture tour" in text
+    window.help_dialog.close()

@@ -65,6 +65,11 @@ def create_actions(window) -> None:
         "&Name the classes from a file…", window.name_classes_dialog, None,
         "Name the model's outputs from a text file: one name per line, in output order "
         "(a labels.txt from Teachable Machine or Keras works)")
+    window.report_card_action = make_action(window,
+        "&Report card…", window.show_report_card, None,
+        "The model's figures beyond its accuracy (per class, on photos and scans, shifted "
+        "and rotated digits, non-digits flagged, calibration, speed), and another model "
+        "beside it")
     window.paste_action = make_action(window,
         "&Paste image", window.paste, K.Paste,
         "Use the picture (or image file) on the clipboard as the input",
@@ -125,8 +130,9 @@ def create_actions(window) -> None:
                                           "Fill the screen (handy on a projector)")
     window.fullscreen_action.setCheckable(True)
 
-    window.shortcuts_action = make_action(window, "&Keyboard shortcuts", window.show_shortcuts, K.HelpContents,
-                                         "All keyboard shortcuts and mouse gestures")
+    window.shortcuts_action = make_action(window, "&Help and keyboard shortcuts", window.show_shortcuts,
+                                         K.HelpContents, "How to use cnnviz, and every keyboard "
+                                         "shortcut and mouse gesture")
     window.tour_action = make_action(window, "Take the lecture &tour", window.take_tour, None,
                                      "Walk through the CNN lecture step by step: each step sets "
                                      "the app up, says the lecture's point and asks its questions")
@@ -158,6 +164,8 @@ def create_menus(window) -> None:
     for action in window.input_scale_actions.values():
         window.input_scale_menu.addAction(action)
     model_menu.addAction(window.class_names_action)
+    model_menu.addSeparator()
+    model_menu.addAction(window.report_card_action)
     window.view_menu = bar.addMenu("&View")
     for a in window.tab_actions:
         window.view_menu.addAction(a)

@@ -1,4 +1,4 @@
-"""Help › About and Help › Keyboard shortcuts."""
+"""Help › About and Help › Help and keyboard shortcuts (F1)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
+    QTextBrowser,
     QVBoxLayout,
 )
 
@@ -101,10 +103,53 @@ def shortcut_rows(window) -> list[tuple[str, str]]:
     return rows
 
 
+# F1's first page: what to do first on each tab, in a few lines (the README has the rest).
+HOW_TO_USE = """
+<h3>How to use cnnviz</h3>
+<p><b>Draw a digit</b> on the black pad at the left with the mouse, a pen or a finger (right
+button: erase), or open, paste or drop a picture or a photo. Everything on the right follows
+as you draw. Ctrl+R gives a random test digit; Ctrl+Z / Ctrl+Shift+Z undo and redo a stroke.</p>
+<p><b>CNN explorer</b> (Ctrl+1): the trained network reads your digit. The cards along the top
+are its layers, left to right; click one to see its feature maps. Click a map to enlarge it
+and see the filter that made it; point at a map to see which input pixels it looks at (its
+receptive field). The bars at the bottom are the class probabilities (tick <i>Log scale</i>
+to see the runners-up). Model › Open model… opens a Keras, ONNX or PyTorch file.</p>
+<p><b>Kernel explorer</b> (Ctrl+2): apply one kernel yourself. Pick a preset (edge
+detection, sharpen, blur…) or type numbers in the grid, set stride, padding, activation and
+pooling, and watch each stage with the lecture's formulas and output sizes.</p>
+<p><b>Training lab</b> (Ctrl+3): build a network layer by layer (or paste Keras code), train
+it on MNIST and watch the loss, the accuracy and the filters as they learn; then keep it and
+read your own digits with it.</p>
+<p><b>Experiments</b> (Ctrl+4): the lecture's claims, tested on your drawing: slide the
+window, receptive fields, what the network looked at, shifts, pooling, batch norm, dropout,
+parameter counts.</p>
+<p><b>New to CNNs?</b> Help › Take the lecture tour walks through the lecture step by step.
+Every control says what it does when you rest the pointer on it.</p>
+"""
+
+
 def show_shortcuts(window, rows: list[tuple[str, str]]) -> None:
+    """F1: how to use cnnviz, then every key and mouse gesture, on two pages."""
     dialog = QDialog(window)
-    dialog.setWindowTitle("Keyboard shortcuts")
+    dialog.setWindowTitle("cnnviz help")
     layout = QVBoxLayout(dialog)
+    pages = QTabWidget()
+    guide = QTextBrowser()
+    guide.setHtml(HOW_TO_USE)
+    guide.setOpenExternalLinks(False)
+    pages.addTab(guide, "How to use")
+    pages.addTab(_shortcut_table(rows), "Keyboard shortcuts")
+    layout.addWidget(pages)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    buttons.rejected.connect(dialog.reject)
+    layout.addWidget(buttons)
+    dialog.resize(620, 520)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    window.help_dialog = dialog  # (tests and a second F1 find it)
+    dialog.show()
+
+
+def _shortcut_table(rows: list[tuple[str, str]]) -> QTableWidget:
     table = QTableWidget(len(rows), 2)
     table.setHorizontalHeaderLabels(["Action", "Keys"])
     table.verticalHeader().hide()
@@ -118,10 +163,4 @@ def show_shortcuts(window, rows: list[tuple[str, str]]) -> None:
         table.setItem(r, 1, QTableWidgetItem(keys))
     table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
     table.horizontalHeader().setStretchLastSection(True)
-    layout.addWidget(table)
-    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-    buttons.rejected.connect(dialog.reject)
-    layout.addWidget(buttons)
-    dialog.resize(580, 470)
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    dialog.show()
+    return table
