@@ -418,6 +418,17 @@ class MainWindow(QMainWindow):
         """Show this model, in place of the picker's entry for its file."""
         self.model_options.replace_model(loaded)
 
+    def show_report_card(self) -> None:
+        """Model › Report card…: the model's report card, in a window of its own."""
+        if getattr(self, "report_window", None) is None:
+            from cnnviz.ui.report import ReportCardWindow
+
+            self.report_window = ReportCardWindow(self.state, self.data_dir, self)
+        self.report_window.show()
+        self.report_window.raise_()
+        self.report_window.activateWindow()
+        self.report_window.show_for_model()
+
     def open_weights(self) -> None:
         if self.cnn_explorer is None:
             self.statusBar().showMessage(LOADING_TEXT + " Open a model once it is ready.", 5000)
@@ -510,6 +521,8 @@ class MainWindow(QMainWindow):
         self.controller.shutdown()
         self.opener.shutdown()
         self.model_options.shutdown()
+        if getattr(self, "report_window", None) is not None:
+            self.report_window.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         if not self._shut_down:
