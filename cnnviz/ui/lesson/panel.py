@@ -28,7 +28,7 @@ NEXT_KEYS = ("PgDown",)
 PREVIOUS_KEYS = ("PgUp",)
 SHORTCUT_ROWS = (("Lesson: next step / previous step (wherever the focus is)", "PgDown / PgUp"),
                  ("Lesson: check the answer", "Enter in the answer box"))
-PANEL_WIDTH = 330
+PANEL_WIDTH = 280  # at least; narrow windows keep room for the tabs
 
 
 class LessonPanel(QDockWidget):
