@@ -183,3 +183,30 @@ def test_the_picture_of_a_map(shipped, small_set):
     assert picture.shape == (400, 600, 3) and picture.dtype == np.uint8
     colours = {tuple(c) for c in picture.reshape(-1, 3)}
     assert all(c in colours for c in E.class_colours(10))  # every class is drawn (and keyed)
+
+
+def test_the_command_writes_a_readable_picture_and_the_coordinates(capsys, mnist_dir, tmp_path):
+    from cli_runs import one_line, run
+
+    from cnnviz.core.images import load_image
+
+    out, coords = tmp_path / "map.png", tmp_path / "map.npy"
+    r = run(capsys, "embed", "--model", "cnnviz", "--points", "300", "-o", str(out),
+            "--coords", str(coords), "--data-dir", mnist_dir)
+    assert r.returncode == 0, r.stderr
+    assert "PCA of relu5 (128 values) for 300 MNIST test digits" in r.stdout
+    picture = load_image(out)
+    assert picture.shape == (760, 1000, 3)
+    xy = np.load(coords)
+    assert xy.shape == (300, 2) and xy.dtype == np.float32
+    indices = np.load(tmp_path / "map.indices.npy")  # which test digits the rows are
+    assert (np.diff(indices) > 0).all() and indices[0] >= 0 and indices[-1] < 10_000
+    assert indices[-1] > 9000  # spread over the whole test set, not its first 300
+    colours = {tuple(c) for c in picture.reshape(-1, 3).astype(int)}
+    assert all(c in colours for c in E.class_colours(10))
+    for args, words in ((("--layer", "conv1"), "conv1 gives 32×26×26"),
+                        (("--layer", "nope"), "no layer named 'nope'"),
+                        (("--method", "tsne", "--data-dir", str(tmp_path / "none")), "needs the mnist")):
+        r = run(capsys, "embed", "-o", str(tmp_path / "x.png"), *args)
+        assert r.returncode == 1 and words in r.stderr and one_line(r.stderr), r.stderr
+    assert not (tmp_path / "x.png").exists()

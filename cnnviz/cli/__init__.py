@@ -11,11 +11,11 @@ import sys
 import warnings
 from pathlib import Path
 
-from . import data, evaluate, filter, gui, kernels, predict, summary, train
+from . import data, embed, evaluate, filter, gui, kernels, predict, summary, train
 from .common import CliError, os_error_line, silence_stdout, writing_output_failed
 
 # The commands in the order `cnnviz --help` lists them.
-COMMAND_MODULES = (gui, train, evaluate, predict, summary, filter, kernels, data)
+COMMAND_MODULES = (gui, train, evaluate, predict, summary, filter, kernels, embed, data)
 COMMANDS = {module.NAME: module.run for module in COMMAND_MODULES}
 
 
