@@ -423,3 +423,25 @@ def test_the_unsure_threshold_is_stored_when_verdict_is_there(lab, qtbot, models
     assert list(kw["views"]) == ["tight_crop"]
     kept = catalogue.user_entries()[0][0].loaded
     assert kept.card["verdict"] == {"score": "max_logit", "threshold": 4.5, "held_out": 2000}
+
+
+def test_a_run_that_blows_up_before_its_first_epoch_says_so(lab):
+    """Adam at lr 1.0: no epoch finished, so nothing is kept and nothing can be shown; the
+    progress bar stops counting down; the box takes a learning rate above 1."""
+    lab.settings.lr.setValue(5.0)
+    assert lab.settings.config().lr == 5.0
+    job = start(lab)
+    job.push("started")
+    job.push("batch", epoch=1, batch=3, batches=100, loss=2.3, elapsed_s=1.0, eta_s=45.0)
+    lab.controller.poll()
+    assert "left" in lab.progress.format()  # counting down while it runs
+    job.push("error",
+             message="training stopped: the loss became nan in epoch 1, batch 4 (the learning "
+                     "rate 5 is probably too high; try one ten times smaller).")
+    lab.controller.poll()
+    text = lab.message.text()
+    assert lab.controller.phase == tc.FAILED
+    assert "Training stopped" in text and "No epoch finished" in text
+    assert "last complete epoch" not in text and ".." not in text
+    assert "left" not in lab.progress.format() and "no epoch finished" in lab.progress.format()
+    assert not lab.follow_button.isEnabled() and not lab.finish_group.isEnabled()

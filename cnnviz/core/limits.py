@@ -59,6 +59,7 @@ MAX_KERAS_CODE_DEPTH = 24  # brackets and calls inside one another in one expres
 MAX_MAP_CACHE_BYTES = 256 * 1024 * 1024
 
 # Training.
+MAX_LAB_LR = 10.0  # the lab's learning-rate box: high enough to watch a run blow up
 MAX_TRAIN_SEED = 2**31 - 1  # what a spin box holds; torch.manual_seed fails past 2**64
 
 

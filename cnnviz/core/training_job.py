@@ -482,8 +482,8 @@ class _Child:
             if result.diverged:
                 self.emit("error", kind="diverged",
                           message=f"training stopped: {result.diverged} (the learning rate "
-                                  f"{config.lr:g} is probably too high); the network keeps "
-                                  f"the weights of its last complete epoch")
+                                  f"{config.lr:g} is probably too high; try one ten times "
+                                  f"smaller).")
             elif result.interrupted:
                 self.emit("stopped", epoch=self.epoch)
             else:
@@ -513,8 +513,7 @@ class _Child:
             message, kind = str(exc), "bad_setting"
         model.to("cpu")
         model.load_state_dict(last_good)
-        self.emit("error", message=message + "; the last complete epoch's weights are kept",
-                  kind=kind)
+        self.emit("error", message=message + ".", kind=kind)  # (the lab says what is kept)
         return None
 
 

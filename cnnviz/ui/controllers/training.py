@@ -344,8 +344,10 @@ class TrainingController(QObject):
         self.error = message
         self._set_phase(FAILED)
         kept = (f" The weights after epoch {self.weights_epoch} are kept."
-                if self.weights is not None else "")
-        self.failed.emit(message + kept)
+                if self.weights is not None else
+                " No epoch finished, so there are no trained weights to keep.")
+        message = message.rstrip()
+        self.failed.emit(message + ("" if message.endswith((".", "!", "?")) else ".") + kept)
 
     def _close_job(self) -> None:
         if self.job is not None:

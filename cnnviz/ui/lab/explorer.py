@@ -316,7 +316,8 @@ class TrainingLab(QWidget):
         can_more = not running and has_weights and phase != tc.IDLE
         self.more_button.setEnabled(can_more)
         self.more_count.setEnabled(can_more)
-        self.follow_button.setEnabled(phase != tc.IDLE)
+        # a failed run with no finished epoch has no network worth showing
+        self.follow_button.setEnabled(phase != tc.IDLE and (phase != tc.FAILED or has_weights))
         self.editor.set_editable(not running)
         self.settings.set_editable(not running)
         done = phase in (tc.DONE, tc.FAILED) and has_weights
@@ -327,6 +328,9 @@ class TrainingLab(QWidget):
             self.progress.show_text(self.progress.format() + " · paused")
         elif phase == tc.STOPPING:
             self.progress.show_text("Stopping…")
+        elif phase == tc.FAILED:  # not "about 0:45 left" any more
+            self.progress.show_text("Stopped: " + ("the last finished epoch is kept" if has_weights
+                                                   else "no epoch finished"), full=False)
         elif phase == tc.DONE:
             acc = self.curves.last_test_accuracy()
             self.progress.show_text("Done" + (f": {percent(acc)} of the test images right"
@@ -372,6 +376,7 @@ class TrainingLab(QWidget):
 
     def _on_failed(self, message: str) -> None:
         head = "" if message.lower().startswith("training") else "<b>Training failed:</b> "
+        message = message[:1].upper() + message[1:] if not head else message
         self._say(f"{head}{html.escape(message)} The app keeps running; change a setting "
                   "and start again.", error=True, escaped=True)
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz.core.data import DATASETS
+from cnnviz.core.limits import MAX_LAB_LR
 from cnnviz.core.training import OPTIMIZER_DEFAULTS, TrainConfig
 
 from . import wording as W
@@ -63,7 +64,7 @@ class TrainingSettings(QWidget):
         self.beta1.setToolTip(W.BETA1_TIP)
         self.lr = QDoubleSpinBox()
         self.lr.setDecimals(5)
-        self.lr.setRange(0.00001, 1.0)
+        self.lr.setRange(0.00001, MAX_LAB_LR)  # (above 1: to see a run blow up)
         self.lr.setSingleStep(0.001)
         self.lr.setToolTip(W.LR_TIP)
         self.batch = _spin(1, 8192, W.BATCH_TIP)

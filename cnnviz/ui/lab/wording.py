@@ -127,7 +127,8 @@ BETA1_TIP = ("Adam's β1: how much of the past gradients its running average kee
              "fast preset's recipe uses 0.7.")
 LR_TIP = ("The learning rate: how big each step is. Too small learns slowly, too big makes "
           "the loss jump or become NaN. The lecture's Keras example uses SGD with 0.01; Adam "
-          "works well around 0.001 to 0.003.")
+          "works well around 0.001 to 0.003. From 0.00001 to 10 (try 1.0 with Adam to see a run "
+          "blow up).")
 BATCH_TIP = ("How many images the network sees before each weight update (the lecture's "
              "Keras example: 128). Larger batches are faster per image, smaller ones update "
              "more often.")
