@@ -519,7 +519,7 @@ def render_map(m: EmbeddingMap, width: int = 1000, height: int = 760) -> np.ndar
     for (x, y), c in zip(xy, m.labels):
         draw.ellipse((x - r, y - r, x + r, y + r), fill=colours[int(c)])
     for x, y in xy[m.misread]:
-        draw.ellipse((x - r - 2, y - r - 2, x + r + 2, y + r + 2), outline="black", width=1)
+        draw.ellipse((x - r - 3, y - r - 3, x + r + 3, y + r + 3), outline="black", width=2)
     misread = int(m.misread.sum())
     draw.text((20, 12), describe(m), fill="black", font=font)
     left = width - legend
@@ -528,6 +528,6 @@ def render_map(m: EmbeddingMap, width: int = 1000, height: int = 760) -> np.ndar
         draw.rectangle((left, top, left + 16, top + 16), fill=colours[k])
         draw.text((left + 24, top - 1), name[:18], fill="black", font=small)
     top = 70 + 26 * len(m.class_names)
-    draw.ellipse((left + 2, top, left + 14, top + 12), outline="black", width=1)
+    draw.ellipse((left + 1, top, left + 15, top + 14), outline="black", width=2)
     draw.text((left + 24, top - 3), f"misread ({fmt_count(misread)})", fill="black", font=small)
     return np.asarray(image)

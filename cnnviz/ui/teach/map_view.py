@@ -110,6 +110,7 @@ class MapView(TeachView):
         self.bar.setToolTip("Making the map: the test digits through the network, then the layout")
         for box in (self.method, self.points, self.layer):
             box.currentIndexChanged.connect(self._on_choice)
+        self.points.setEnabled(self.method.currentData() == "tsne")
         self.make.clicked.connect(self.make_again)
         self.stop.clicked.connect(self.stop_map)
         top = QHBoxLayout()
@@ -249,8 +250,10 @@ class MapView(TeachView):
         self._stop = stop = threading.Event()
         self._wanted = wanted
         self.map = None
-        self.scatter.clear()
-        self.drawing.clear()
+        self.delivered = self.runner.cancel()  # a placement on the old map is not wanted
+        self.where.setText("")
+        for cell in self.near:
+            cell.clear()
         generation = self.maps.generation + 1
 
         def progress(share: float) -> None:
