@@ -99,3 +99,8 @@ MAX_LESSON_TEXT = 2000  # characters of one field of a step (its text, formula, 
 MAX_EXERCISE_GRID = 7  # an exercise's image, kernel or block: at most 7×7
 MAX_EXERCISE_NUMBER = 10_000_000  # a size, depth or count in an exercise (256×256 inputs fit)
 MAX_ANSWER_CHARS = 500  # an answer typed in the lesson panel
+
+# The user's own sets (cnnviz.core.user_set).
+MAX_SET_FILES = 100_000  # pictures in a set or an image folder read as one
+MAX_SET_CLASSES = 50
+MAX_SET_MANIFEST_BYTES = 256 * 1024 * 1024  # cnnviz-set.json with every sample's strokes
