@@ -242,3 +242,27 @@ def test_a_network_that_reads_no_digits_gets_the_reasons():
     f = card.figures
     assert f["parameters"] == 1809 and f["ms_per_image"] > 0 and card.predictions is None
     assert "accuracy" not in f and "3×32×32" in f["omitted"]["accuracy"]
+
+
+def test_the_command_line_compares_two_models(capsys, monkeypatch, mnist_test, lecture_card):
+    import json
+
+    from cli_runs import one_line, run
+
+    for name, small in (("KIND_COUNT", "kind_count"), ("INVARIANCE_COUNT", "invariance_count"),
+                        ("OUTLIERS_IN_CARD", "outlier_count")):
+        monkeypatch.setattr(rc, name, SMALL[small])
+    n = str(SMALL["test_limit"])
+    out = run(capsys, "report", "--model", "lecture-keras", "--test-images", n, "--json")
+    assert out.returncode == 0
+    figures = json.loads(out.stdout)
+    assert figures["accuracy"] == lecture_card.figures["accuracy"]
+    assert figures["test_source"].startswith(f"the first {n} of the 10,000 MNIST test digits")
+    out = run(capsys, "report", "--model", "cnnviz", "--compare", "lecture-keras", "--test-images", n)
+    assert out.returncode == 0
+    header, accuracy = out.stdout.splitlines()[0], out.stdout.splitlines()[2]
+    assert header.split() == ["cnnviz", "lecture-keras"]
+    assert accuracy.split()[-1] != "*" and accuracy.split()[2] == "*"  # cnnviz's is the better
+    assert "* the better of the two" in out.stdout
+    out = run(capsys, "report", "--model", "lecture-keras", "--compare", "no-such-model.keras")
+    assert out.returncode == 1 and one_line(out.stderr) and "no such file" in out.stderr

@@ -1,5 +1,5 @@
-"""The command line: cnnviz [gui] | train | evaluate | predict | summary | filter | kernels |
-data, one module per command (NAME, add_parser, run).
+"""The command line: cnnviz [gui] | train | evaluate | report | predict | summary | filter |
+kernels | data, one module per command (NAME, add_parser, run).
 
 Every failure a user can cause prints one clear line to stderr and exits non-zero.
 """
@@ -11,11 +11,11 @@ import sys
 import warnings
 from pathlib import Path
 
-from . import data, embed, evaluate, filter, gui, kernels, predict, summary, train
+from . import data, embed, evaluate, filter, gui, kernels, predict, report, summary, train
 from .common import CliError, os_error_line, silence_stdout, writing_output_failed
 
 # The commands in the order `cnnviz --help` lists them.
-COMMAND_MODULES = (gui, train, evaluate, predict, summary, filter, kernels, embed, data)
+COMMAND_MODULES = (gui, train, evaluate, report, predict, summary, filter, kernels, embed, data)
 COMMANDS = {module.NAME: module.run for module in COMMAND_MODULES}
 
 

@@ -472,7 +472,9 @@ def compute(loaded, data_dir=None, *, test_limit: int | None = None,
         return ReportCard(figures)
     dataset = loaded.dataset
     images, labels, words = test_set(dataset, data_dir)
-    images, labels = images[:test_limit], labels[:test_limit]
+    if test_limit is not None and test_limit < len(labels):
+        images, labels = images[:test_limit], labels[:test_limit]
+        words = f"the first {len(labels):,} of {words}"
     key = _card_key(loaded, dataset, images, labels, (kind_count, invariance_count, outlier_count)) \
         if use_cache else None
     found = _cached(key)
