@@ -67,7 +67,7 @@ def tsne_run(reduced, labels, n: int) -> None:
         warnings.simplefilter("ignore")
         embedding = TSNE(n_jobs=max(1, (os.cpu_count() or 2) - 1), random_state=0
                          ).prepare_initial(reduced[chosen], initialization=coords)
-    embedding.optimize(0)  # (an embedding with its affinities, at the same coordinates)
+        embedding.optimize(0)  # (an embedding with its affinities, at the same coordinates)
     theirs, s_theirs = timed(embedding.transform, reduced[others[:1]])
     spread = float(np.ptp(coords, axis=0).max())
     print(f"  placing 5 drawings: cnnviz {1000 * s_ours / 5:.1f} ms each; openTSNE's transform "
