@@ -73,3 +73,16 @@ def test_fmt_count_short():
     assert [formulas.fmt_count_short(n) for n in (0, 320, 999, 1000, 9248, 18496, 131200,
                                                   1179776, 2_000_000)] == \
         ["0", "320", "999", "1k", "9.2k", "18k", "131k", "1.2M", "2M"]
+
+
+@pytest.mark.parametrize("value, shown", [
+    (0.25, "0.25"), (-0.347, "−0.35"), (-0.4242, "−0.42"), (9.3e-05, "≈0"), (-0.00004, "≈0"),
+    (2.0, "2"), (-12345.0, "−12k"), (12345.0, "12345"), (123456.0, "123k"), (-123456.0, "−123k"),
+    (2.8216, "2.822"), (12.3456, "12.35"), (1234.5, "≈1234"), (0.9999999, "≈1"),
+    (float("inf"), "∞"), (float("nan"), "?"),
+])
+def test_a_grid_cell_holds_at_most_five_characters_and_no_e_notation(value, shown):
+    from cnnviz.core.formulas import cell_number
+
+    assert cell_number(value) == shown
+    assert len(shown) <= 5 and "e" not in shown

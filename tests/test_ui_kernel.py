@@ -819,13 +819,33 @@ def test_network_input_source(qtbot, env):
     state, ex = env
     model = ex.controls.input_box.source_combo.model()
     assert not model.item(ex.controls.input_box.source_combo.findData(SOURCE_NETWORK)).isEnabled()
-    analysis = analyze(load_shipped("cnnviz").model, state.image)
+    loaded = load_shipped("cnnviz")
+    state.set_model(loaded)
+    analysis = analyze(loaded.model, state.image)
     state.publish_analysis(analysis)
     assert model.item(ex.controls.input_box.source_combo.findData(SOURCE_NETWORK)).isEnabled()
     choose(ex.controls.input_box.source_combo, SOURCE_NETWORK)
     wait(qtbot, ex)
-    np.testing.assert_allclose(ex.view.result.input, analysis.digit.image * 255, rtol=1e-6)
-    check_panels(ex, analysis.digit.image * 255)
+    # the values the first convolution receives, caught by a torch hook on it
+    received = first_layer_input(loaded.model, analysis.layers[0][1])
+    np.testing.assert_allclose(ex.view.result.input, received, rtol=1e-5, atol=1e-5)
+    check_panels(ex, received)
+    assert "(x − 0.1307) / 0.3081" in ex.stages.panels["input"].title()
+
+
+def first_layer_input(network, traced_input) -> np.ndarray:
+    """What the network's first layer is given, read with a forward hook (grey: (H, W))."""
+    import torch
+
+    seen = []
+    first = network.layers[network.layer_infos[0].name]
+    hook = first.register_forward_hook(lambda _m, args, _out: seen.append(args[0].detach()))
+    try:
+        with torch.no_grad():
+            network(torch.as_tensor(np.asarray(traced_input, np.float32))[None])
+    finally:
+        hook.remove()
+    return seen[0][0, 0].numpy()
 
 
 # --------------------------------------------------------------------------- big photos

@@ -608,7 +608,7 @@ def test_f1_says_how_to_use_cnnviz_before_the_keys(qtbot, window):
     assert [pages.tabText(i) for i in range(pages.count())] == ["How to use", "Keyboard shortcuts"]
     guide = pages.widget(0).findChild(QTextBrowser) or pages.widget(0)
     text = guide.toPlainText()
-    for i, action in enumerate(window.tab_actions):
+    for action in window.tab_actions:
         key = action.shortcut().toString()
         title = action.text().replace("&", "").replace("Show the ", "")
         assert key and f"({key})" in text, (title, key)

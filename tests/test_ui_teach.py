@@ -150,3 +150,23 @@ def test_a_views_status_line_does_not_stay_on_the_next_view(qtbot, window):
     assert label.text() != said
     _show(qtbot, window, "SaliencyView")
     assert label.text() == said  # its own line comes back with it
+
+
+def test_the_slide_on_the_network_input_shows_what_the_first_layer_receives(qtbot, window):
+    """The same numbers as the kernel explorer's Network input (a torch hook on the first
+    layer says which), the scale named beside the grid, and cells of at most 5 characters
+    without e-notation."""
+    from test_ui_kernel import first_layer_input
+
+    from cnnviz.core.formulas import cell_number
+
+    view = _show(qtbot, window, "ConvStepView")
+    view.select_source("network")
+    qtbot.waitUntil(lambda: view.is_settled() and view.plan is not None
+                    and view.plan.image.shape == (28, 28), timeout=20000)
+    analysis = window.state.analysis
+    received = first_layer_input(window.state.model.model, analysis.layers[0][1])
+    np.testing.assert_allclose(view.plan.image, received, rtol=1e-5, atol=1e-5)
+    assert "(x − 0.1307) / 0.3081" in view.input_grid.title.text()
+    cells = [cell_number(v) for v in view.plan.image.ravel()]
+    assert max(len(c) for c in cells) <= 5 and not any("e" in c for c in cells)

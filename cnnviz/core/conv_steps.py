@@ -227,6 +227,23 @@ def region_for(shape: tuple[int, int], top: int, left: int, bottom: int, right: 
     return t, l_, b, r
 
 
+def first_conv_input(network, traced_input: np.ndarray) -> tuple[np.ndarray, str]:
+    """The values the network's first layer receives for this input (its traced input,
+    (C, H, W) or (H, W); colour averaged to grey), normalised as the network does inside,
+    and their scale in words ("0..1 input, then (x − 0.1307) / 0.3081"). The slide view and
+    the kernel explorer's "Network input" both show these, so they agree."""
+    x = np.asarray(traced_input, dtype=np.float64)
+    if x.ndim == 3:
+        x = x.mean(axis=0)
+    spec = network.input_spec
+    scale = f"{spec.low:g}..{spec.high:g}"
+    mean, std = float(network.input_mean), float(network.input_std)
+    if (mean, std) == (0.0, 1.0):
+        return x, f"values {scale}, as the first layer receives them"
+    return (x - mean) / std, (f"values as the first layer receives them: the {scale} input, "
+                              f"then (x − {mean:g}) / {std:g}")
+
+
 def network_filter(network, index: int) -> tuple[np.ndarray, float, float, float, str]:
     """Filter `index` of a network's first conv layer (grey input): (kernel (kh, kw), bias,
     input_mean, input_std, layer name). Stepping it over (x − mean) / std walks exactly what

@@ -58,6 +58,40 @@ def fmt_number(v: float, digits: int = 4, decimals: int | None = None) -> str:
     return text.replace("-", MINUS)
 
 
+def cell_number(v: float, width: int = 5) -> str:
+    """A value in a small grid cell: at most `width` characters, never e-notation, never a
+    value that is not whole shown as a whole number. 0.25 -> '0.25', −0.347 -> '−0.35',
+    9.3e-05 -> '≈0', 1234.5 -> '≈1235', 123456 -> '123k' (the hover gives the exact value)."""
+    v = float(v)
+    if math.isnan(v):
+        return "?"
+    if math.isinf(v):
+        return "∞" if v > 0 else MINUS + "∞"
+    if v.is_integer():
+        text = str(int(v))
+        if len(text) <= width:
+            return text.replace("-", MINUS)
+    elif abs(v) < 0.0005:
+        return "≈0"
+    else:
+        for decimals in (3, 2, 1):
+            text = f"{v:.{decimals}f}".rstrip("0").rstrip(".")
+            if len(text) <= width and not float(text).is_integer():
+                return text.replace("-", MINUS)
+        text = f"≈{v:.0f}"
+        if len(text) <= width:
+            return text.replace("-", MINUS)
+    for unit, size in (("k", 1e3), ("M", 1e6), ("G", 1e9), ("T", 1e12), ("P", 1e15),
+                       ("E", 1e18)):
+        for decimals in (1, 0):
+            number = f"{v / size:.{decimals}f}"
+            if len(number) + 1 <= width and float(number) != 0:
+                return (number + unit).replace("-", MINUS)
+    if abs(v) < 1e21 and width < 8:  # (−123456 in 4: one more character, not a lie)
+        return cell_number(v, width + 1)
+    return MINUS + "∞" if v < 0 else "∞"  # beyond 10^21: as good as infinite here
+
+
 def fmt_count(n: int) -> str:
     """1179776 -> '1,179,776' (parameter counts, units)."""
     return f"{int(n):,}"

@@ -228,6 +228,7 @@ class KernelView:
     activated: StageView | None
     pooled: StageView | None
     seconds: float  # pipeline + previews, on the worker
+    scale: str = ""  # what the input's values are, when that needs saying (the network input)
 
     def stage(self, key: str) -> StageView | None:
         """"input", "conv", "activation" or "pool"."""
@@ -236,7 +237,8 @@ class KernelView:
 
 
 def compute_view(image: np.ndarray, settings: KernelSettings, channel_view: str, source_key: str,
-                 reuse: FilterResult | None = None, input_view: StageView | None = None) -> KernelView:
+                 reuse: FilterResult | None = None, input_view: StageView | None = None,
+                 scale: str = "") -> KernelView:
     """Runs on the worker thread: the pipeline (or `reuse` when only the view changed) and
     the previews to draw (input_view: the input's, kept from an earlier result)."""
     start = time.perf_counter()
@@ -249,4 +251,5 @@ def compute_view(image: np.ndarray, settings: KernelSettings, channel_view: str,
     conv = stage_view(result.conv, channel_view, cache, peaks)
     act = stage_view(result.activated, channel_view, cache, peaks)
     pooled = stage_view(result.pooled, channel_view, cache, peaks)
-    return KernelView(result, source_key, input_view, conv, act, pooled, time.perf_counter() - start)
+    return KernelView(result, source_key, input_view, conv, act, pooled, time.perf_counter() - start,
+                      scale)

@@ -15,6 +15,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ...app_state import KERNEL_SOURCE_IMAGE, KERNEL_SOURCE_NETWORK, LECTURE_SOURCE_PREFIX
+from ...core.conv_steps import first_conv_input
 from ...core.kernel_edits import matching_preset
 from ...core.kernel_previews import KernelView, StageView, compute_view
 from ...core.lecture_examples import LECTURE_EXAMPLES, LectureExample
@@ -46,7 +47,7 @@ class KernelController(QObject):
         self._shut = False
         self._active = True  # False while the tab is hidden: inputs are noted, not computed
         self._refresh_when_active = False
-        self._network_cache: tuple[object, np.ndarray] | None = None  # (analysis, 0..255 image)
+        self._network_cache: tuple[object, np.ndarray, str] | None = None  # (analysis, values, scale)
         self._input_cache: tuple[object, StageView] | None = None  # a big input: (image, view)
         self._pending_image = None
         self._busy_timer = QTimer(self)
@@ -114,8 +115,27 @@ class KernelController(QObject):
         self.state.set_kernel_source(self._valid_source(source, say=False))
         self.state.set_kernel(settings)  # -> a new request
 
+    def _first_layer_input(self, analysis) -> tuple[np.ndarray, str]:
+        """The network input as the first layer receives it (the slide view shows the same
+        numbers), and its scale in words."""
+        loaded = self.state.model
+        traced = analysis.layers[0][1]
+        if loaded is None:
+            x = np.asarray(traced, dtype=np.float64)
+            return (x.mean(axis=0) if x.ndim == 3 else x), "values 0..1"
+        x, scale = first_conv_input(loaded.model, traced)
+        return x.astype(np.float32), scale
+
+    def source_scale(self) -> str:
+        """The scale of what is filtered, in words: only the network input needs saying."""
+        if self.example() is None and self.state.kernel_source == KERNEL_SOURCE_NETWORK \
+                and self._network_cache is not None:
+            return self._network_cache[2]
+        return ""
+
     def source_image(self) -> np.ndarray | None:
-        """What is filtered now: (H, W) or (H, W, 3), 0..255; None when there is nothing."""
+        """What is filtered now: (H, W) or (H, W, 3): a picture 0..255, a lecture example, or
+        the network's input as its first layer receives it; None when there is nothing."""
         example = self.example()
         if example is not None:
             return example.image
@@ -124,8 +144,7 @@ class KernelController(QObject):
             if analysis is None:
                 return None
             if self._network_cache is None or self._network_cache[0] is not analysis:
-                img = np.asarray(analysis.digit.image, dtype=np.float32) * 255.0  # 0..1 -> 0..255
-                self._network_cache = (analysis, img)
+                self._network_cache = (analysis, *self._first_layer_input(analysis))
             return self._network_cache[1]
         return self.state.image
 
@@ -156,7 +175,7 @@ class KernelController(QObject):
         if self._input_cache is not None and self._input_cache[0] is image:
             input_view = self._input_cache[1]
         self._requested = self.runner.submit(compute_view, image, settings, self.state.channel_view,
-                                             source, reuse_result, input_view)
+                                             source, reuse_result, input_view, self.source_scale())
         self._pending_image = image
         if not self._busy and not self._busy_timer.isActive():
             self._busy_timer.start()

@@ -149,6 +149,8 @@ class StagePanels(QObject):
             title += f" + zero padding → {fmt_shape(p.shape)}"
         if p.factor > 1:
             title += f" (shown at 1/{p.factor})"
+        if view.scale:
+            title += f"<br><small>{view.scale}</small>"
         place = _placement(stage)
         if p.array.ndim == 3:
             self.input.set_array(p.array, rect=place)

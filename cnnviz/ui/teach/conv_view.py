@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from cnnviz.core.conv_steps import (
     MAX_STEP_POSITIONS,
+    first_conv_input,
     network_filter,
     products_text,
     region_for,
@@ -40,7 +41,7 @@ def _prepare(source: str, image, digit, settings, region, network=None, filter_i
     explorer's kernel (over the input normalised as the network does it)."""
     overview = None
     offset = (0, 0)
-    bias, note = 0.0, ""
+    bias, note, scale = 0.0, "", ""
     if source.startswith("lecture:"):
         ex = LECTURE_EXAMPLES[source.split(":", 1)[1]]
         x = np.asarray(ex.image, float)
@@ -65,11 +66,11 @@ def _prepare(source: str, image, digit, settings, region, network=None, filter_i
         if source == "network":
             if digit is None:
                 raise ValueError("no network input yet: draw a digit first")
-            x = np.asarray(digit, float)
-            if x.ndim == 3:  # a colour network's input: the window slides over its grey
-                x = x.mean(axis=2)
-            if norm is not None:
-                x = (x - norm[0]) / norm[1]
+            if network is not None:  # what the first layer receives: the same numbers as
+                x, scale = first_conv_input(network, digit)  # the kernel explorer's
+            else:
+                x = np.asarray(digit, float)
+                x, scale = (x.mean(axis=0) if x.ndim == 3 else x), "values 0..1"
         else:
             if image is None:
                 raise ValueError("no picture yet: draw or open one first")
@@ -82,11 +83,13 @@ def _prepare(source: str, image, digit, settings, region, network=None, filter_i
                 region = (max(0, h // 2 - side // 2), max(0, w // 2 - side // 2), h, w)
             t, l_, b, r = region_for((h, w), *region, k.shape, stride, padding)
             x, offset = grey[t:b, l_:r], (t, l_)
+            scale = "grey 0..255"
             if norm is not None:
                 x = (x / 255.0 - norm[0]) / norm[1]
+                scale = f"grey 0..1, then (x − {norm[0]:g}) / {norm[1]:g}"
     plan = step_plan(x, k, stride, padding, bias=bias, activation=act, pool_kind=pk,
                      pool_size=ps, pool_stride=pst)
-    return plan, overview, offset, note
+    return plan, overview, offset, note, scale
 
 
 class ConvStepView(TeachView):
@@ -264,7 +267,8 @@ class ConvStepView(TeachView):
 
     def refresh(self) -> None:
         analysis = self.state.analysis
-        digit = None if analysis is None or analysis.digit.empty else analysis.digit.image
+        # the network's input as traced (its own scale), not the 0..1 framed picture
+        digit = None if analysis is None or analysis.digit.empty else analysis.layers[0][1]
         if self.kernel_box.count() == 1 and self.state.model is not None:
             self._on_model(self.state.model)
         loaded = self.state.model
@@ -273,7 +277,7 @@ class ConvStepView(TeachView):
                     self.kernel_box.currentData())
 
     def show_result(self, result) -> None:
-        plan, self.overview, self.offset, model_note = result
+        plan, self.overview, self.offset, model_note, scale = result
         same_walk = self.plan is not None and len(self.plan) == len(plan)
         self.plan = plan
         self.slider.blockSignals(True)
@@ -287,7 +291,8 @@ class ConvStepView(TeachView):
         self.input_grid.grid.ring = (ph, pw) if ph or pw else None
         h, w = plan.image.shape
         self.input_grid.set_title(f"Input {h}×{w}" + (f", padded to {h + 2 * ph}×{w + 2 * pw}"
-                                                      if ph or pw else ""))
+                                                      if ph or pw else "")
+                                  + (f"<br><small>{scale}</small>" if scale else ""))
         self.size_label.setText(
             "Output size, rows: " + size_formula(h, k.shape[0], plan.stride[0], ph)
             + "; columns: " + size_formula(w, k.shape[1], plan.stride[1], pw))
@@ -303,7 +308,7 @@ class ConvStepView(TeachView):
             t, l_ = self.offset
             self.picture_grid.grid.set_outlines([(t / f, l_ / f, h / f, w / f, WINDOW)])
             notes.append(f"Stepping rows {t}–{t + h - 1}, columns {l_}–{l_ + w - 1} of your "
-                         f"picture (grey 0–255).")
+                         f"picture.")
         self.note_label.setText(" ".join(notes))
         self.go(min(self.t, len(plan) - 1) if same_walk else 0, force=True)
 

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from cnnviz.core.formulas import fmt_number
+from cnnviz.core.formulas import cell_number
 
 EMPTY = QColor("#dcdcdc")  # a cell not computed yet (or no value)
 GRID_LINE = QColor("#b8b8b8")
@@ -252,7 +252,7 @@ class ArrayGrid(QWidget):
                 dark = 0.299 * red + 0.587 * green + 0.114 * blue < 128
                 p.setPen(QColor("white") if dark else QColor("black"))
                 p.drawText(QRectF(x0 + c * size, y0 + r * size, size, size),
-                           Qt.AlignmentFlag.AlignCenter, fmt_number(v, 3 if size > 30 else 2))
+                           Qt.AlignmentFlag.AlignCenter, cell_number(v, 5 if size > 30 else 4))
 
     # ----- mouse
 
