@@ -33,7 +33,14 @@ def _wait(qtbot, w, timeout=60_000):
     qtbot.waitUntil(lambda: not w.stop_button.isEnabled(), timeout=timeout)
 
 
-def test_a_students_model_beside_the_lectures(qtbot, report, mnist_test):
+def test_a_students_model_beside_the_lectures(qtbot, report, mnist_test, monkeypatch, tmp_path):
+    from cnnviz.core import opened_verdict
+    from cnnviz.core.weights import load_weights
+
+    # the student's model was opened in the app before: its unsure verdict is cached
+    monkeypatch.setenv("CNNVIZ_CACHE_DIR", str(tmp_path))
+    student = load_weights(KERAS / "rescaled.keras")
+    opened_verdict.store(opened_verdict.cache_key(student), {"score": "max_logit", "threshold": -4.0})
     report.show()
     progress = []
     report.controller.progress.connect(lambda share, _words: progress.append(share))
@@ -64,7 +71,8 @@ def test_a_students_model_beside_the_lectures(qtbot, report, mnist_test):
 
 def test_stop(qtbot, report):
     report.controller.options = dict(SMALL, test_limit=None)  # the whole test set: slow
-    report.show_for_model()
+    report.compare_with(("shipped", "cnnviz"))
+    assert report.compare_box.currentText().startswith("cnnviz (")
     assert report.stop_button.isEnabled()
     report.stop_button.click()
     _wait(qtbot, report)

@@ -81,9 +81,9 @@ class ReportCardWindow(QWidget):
         row = QHBoxLayout()
         row.addWidget(QLabel("Compare with:"))
         self.compare_box = QComboBox()
-        self.compare_box.addItem(NOTHING, None)
+        self.compare_box.addItem(NOTHING, "")
         for name, (_file, words) in SHIPPED.items():
-            self.compare_box.addItem(f"{name} ({words})", ("shipped", name))
+            self.compare_box.addItem(f"{name} ({words})", _key(("shipped", name)))
         self.compare_box.addItem(OPEN_FILE, "open")
         self.compare_box.setToolTip("Set a second model beside this one: one shipped with "
                                     "cnnviz (the lecture's Keras model, lecture-keras, for "
@@ -139,9 +139,9 @@ class ReportCardWindow(QWidget):
     def compare_with(self, spec) -> None:
         """None, ("shipped", name) or ("file", path): the model set beside this one."""
         self._compare = spec
-        if spec is not None and spec[0] == "file" and self.compare_box.findData(spec) < 0:
-            self.compare_box.insertItem(self.compare_box.count() - 1, Path(spec[1]).name, spec)
-        self.compare_box.setCurrentIndex(max(0, self.compare_box.findData(spec)))
+        if spec is not None and spec[0] == "file" and self.compare_box.findData(_key(spec)) < 0:
+            self.compare_box.insertItem(self.compare_box.count() - 1, Path(spec[1]).name, _key(spec))
+        self.compare_box.setCurrentIndex(max(0, self.compare_box.findData(_key(spec))))
         self.show_for_model()
 
     def _on_compare_chosen(self, index: int) -> None:
@@ -149,10 +149,11 @@ class ReportCardWindow(QWidget):
         if data == "open":
             path, _ = QFileDialog.getOpenFileName(self, "Compare with a model file", "", MODEL_FILES)
             if not path:
-                self.compare_box.setCurrentIndex(max(0, self.compare_box.findData(self._compare)))
+                self.compare_box.setCurrentIndex(max(0, self.compare_box.findData(_key(self._compare))))
                 return
-            data = ("file", path)
-        self.compare_with(data)
+            self.compare_with(("file", path))
+            return
+        self.compare_with(None if data in (None, "") else tuple(data.split(":", 1)))
 
     def _on_model_changed(self, _loaded) -> None:
         if self.isVisible():
@@ -218,6 +219,11 @@ class ReportCardWindow(QWidget):
 
     def shutdown(self) -> None:
         self.controller.shutdown()
+
+
+def _key(spec) -> str:
+    """A comparison as the picker keeps it: "" (none), "shipped:NAME" or "file:PATH"."""
+    return "" if spec is None else f"{spec[0]}:{spec[1]}"
 
 
 def _distinct(names: list[str]) -> list[str]:
