@@ -11,6 +11,12 @@ questions, or a kind with its numbers; see cnnviz.core.exercises). A file that i
 too large, or holds a key or value cnnviz does not know is refused with one LessonError
 that says what and where. The lecture's tour ships inside the package (shipped_lesson_path).
 
+A lesson a teacher records in the app (cnnviz.ui.lesson.recorder) may also set: "model" as
+{"file": NAME, "sha256": HEX} (a model of one's own, looked for beside the lesson), "picture"
+({"png": base64 PNG, "name": …}: the input picture or drawing), "kernel_values" (a typed
+kernel, rows of numbers) and "lab_architecture" (the lab's network, its JSON form). A missing
+model or a picture that cannot be read is named when the step is shown, never fatal.
+
 Scores: ScoreBook keeps, per lesson (by its content's SHA-256), which exercises were
 answered right and at which try, in a small JSON file written atomically. Qt-free.
 """
@@ -39,8 +45,8 @@ from .limits import (
 from .text_safety import printable
 
 __all__ = ["EXPERIMENTS", "HIGHLIGHTS", "LESSON_FORMAT", "LESSON_SUFFIX", "Lesson", "LessonError",
-           "ScoreBook", "Step", "TABS", "is_lesson", "parse_lesson", "read_lesson",
-           "shipped_lesson", "shipped_lesson_path"]
+           "ScoreBook", "Step", "TABS", "is_lesson", "lesson_document", "parse_lesson",
+           "read_lesson", "shipped_lesson", "shipped_lesson_path", "write_lesson"]
 
 LESSON_FORMAT = "cnnviz-lesson"
 LESSON_VERSION = 1
@@ -57,9 +63,9 @@ HIGHLIGHTS = ("model-picker", "layer-strip", "pad", "kernel-source", "kernel-pre
 
 TOP_KEYS = ("format", "version", "title", "about", "seed", "steps")
 STEP_KEYS = ("title", "text", "formula", "try", "setup", "exercise")
-SETUP_KEYS = ("tab", "model", "sample", "kernel_source", "kernel", "stride", "padding",
-              "activation", "pooling", "pool_size", "pool_stride", "experiment", "layer",
-              "highlight")
+SETUP_KEYS = ("tab", "model", "sample", "picture", "kernel_source", "kernel", "kernel_values",
+              "stride", "padding", "activation", "pooling", "pool_size", "pool_stride",
+              "experiment", "layer", "lab_architecture", "highlight")
 EXERCISE_KEYS = ("lecture", "kind", "values")
 
 
@@ -89,6 +95,7 @@ class Lesson:
     seed: int = 0
     key: str = ""  # SHA-256 of the file's bytes: scores are kept under it
     name: str = ""  # the file's name
+    folder: Path | None = None  # the file's folder: a step's model file is looked for there
 
     @property
     def exercise_count(self) -> int:
@@ -111,7 +118,33 @@ def read_lesson(path: str | os.PathLike) -> Lesson:
         data = read_regular_file(path, MAX_LESSON_FILE_BYTES, "lesson file")
     except FileProblem as exc:
         raise LessonError(str(exc)) from None
-    return parse_lesson(data, path.name)
+    lesson = parse_lesson(data, path.name)
+    return Lesson(**{**lesson.__dict__, "folder": path.parent})
+
+
+def lesson_document(title: str, steps: list[dict], about: str = "", seed: int = 0) -> dict:
+    """A lesson as its file's JSON object (steps as the file writes them)."""
+    doc = {"format": LESSON_FORMAT, "version": LESSON_VERSION, "title": title}
+    if about:
+        doc["about"] = about
+    if seed:
+        doc["seed"] = seed
+    doc["steps"] = steps
+    return doc
+
+
+def write_lesson(path: str | os.PathLike, doc: dict) -> Lesson:
+    """Check `doc` as a lesson file would be read, then write it atomically (LessonError in
+    words, and nothing written, if it is not one cnnviz can open again)."""
+    from .session import write_json_file
+
+    data = json.dumps(doc, indent=1, ensure_ascii=False).encode("utf-8")
+    lesson = parse_lesson(data, Path(path).name)
+    try:
+        write_json_file(path, doc, MAX_LESSON_FILE_BYTES)
+    except FileProblem as exc:
+        raise LessonError(str(exc)) from None
+    return Lesson(**{**lesson.__dict__, "folder": Path(path).parent})
 
 
 def _no_duplicates(pairs):
@@ -246,12 +279,6 @@ def _kernel_source(value) -> str:
     return _choice(value, options, "the kernel source")
 
 
-def _shipped_models() -> tuple[str, ...]:
-    from .weights import SHIPPED
-
-    return tuple(SHIPPED)
-
-
 def _sample(value) -> int:
     from .samples import load_samples
 
@@ -269,8 +296,8 @@ def _setting(key: str, value):
 
     if key == "tab":
         return _choice(value, TABS, "the tab")
-    if key == "model":
-        return _choice(value, _shipped_models(), "the model")
+    if key in ("model", "picture", "kernel_values", "lab_architecture"):
+        return _recorded(key, value)
     if key == "sample":
         return _sample(value)
     if key == "kernel_source":
@@ -294,6 +321,52 @@ def _setting(key: str, value):
     if not isinstance(value, str) or not 0 < len(value) <= 60:  # layer
         raise LessonError("the layer must be a layer's name (text, at most 60 characters)")
     return printable(value)
+
+
+def _recorded(key: str, value):
+    """The setup values a recorded lesson adds: a model of one's own (file name and
+    SHA-256), an embedded picture, a typed kernel, the lab's network."""
+    from . import session
+
+    try:
+        if key == "model":
+            return session.check_model_reference(value)
+        if key == "picture":
+            return session.check_picture(value)
+        if key == "kernel_values":
+            return _kernel_values(value)
+        return _architecture(value)
+    except LessonError:
+        raise
+    except ValueError as exc:
+        raise LessonError(str(exc)) from None
+
+
+def _kernel_values(value) -> tuple[tuple[float, ...], ...]:
+    from .limits import MAX_TYPED_KERNEL_SIDE
+
+    side = MAX_TYPED_KERNEL_SIDE
+    if not isinstance(value, list) or not 1 <= len(value) <= side or not all(
+            isinstance(row, list) and len(row) == len(value[0]) and 1 <= len(row) <= side
+            and all(not isinstance(v, bool) and isinstance(v, (int, float))
+                    and abs(v) <= 1e6 for v in row) for row in value):
+        raise LessonError(f"the kernel values must be rows of numbers (at most {side}×{side}, "
+                          "each row as long, every number within ±1,000,000)")
+    return tuple(tuple(float(v) for v in row) for row in value)
+
+
+def _architecture(value) -> str:
+    """The lab's network as its JSON text (checked layer by layer)."""
+    from .arch_text import architecture_from_json
+
+    if not isinstance(value, dict):
+        raise LessonError("the lab architecture must be an object (the lab's JSON form)")
+    text = json.dumps(value)
+    try:
+        architecture_from_json(text)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise LessonError(f"the lab architecture is not a working network ({exc})") from None
+    return text
 
 
 # --------------------------------------------------------------------------- the shipped tour

@@ -106,6 +106,8 @@ class _Snapshot:
     paper: int
     empty: bool
     pristine: bool
+    strokes: tuple = ()  # the strokes drawn since the picture was set or cleared
+    under: QImage | None = None  # the canvas those strokes were drawn over
 
 
 class DrawingPad(QWidget):
@@ -122,6 +124,11 @@ class DrawingPad(QWidget):
         self._origin: object = None  # what set_image was given, until the user draws
         self._base: str | None = None  # label of the picture the drawing started from
         self._pristine = False  # the canvas is exactly what set_image showed
+        # The strokes since the picture was last set or cleared, in canvas coordinates
+        # ((erase, [(x, y, width), …]), …), and the canvas they were drawn over (None: a
+        # blank pad): a session keeps the drawing as these (strokes(), draw_strokes()).
+        self._strokes: list[tuple[bool, list[tuple[float, float, float]]]] = []
+        self._under: QImage | None = None
         self._undo: deque[_Snapshot] = deque(maxlen=UNDO_LEVELS)
         self._redo: list[_Snapshot] = []  # what undo went back over, newest last
         self._brush = DEFAULT_BRUSH
@@ -224,15 +231,52 @@ class DrawingPad(QWidget):
         self._restore(self._redo.pop())
         return True
 
+    def strokes(self) -> list[tuple[bool, list[tuple[float, float, float]]]]:
+        """The strokes since the picture was last set or cleared: (erase, [(x, y, width),
+        …]) in canvas coordinates (0..280), oldest first (a copy)."""
+        return [(erase, list(points)) for erase, points in self._strokes]
+
+    def under_strokes(self) -> np.ndarray | None:
+        """The canvas the strokes were drawn over, (280, 280) uint8; None for a blank pad."""
+        return None if self._under is None else qimage_to_array(self._under)
+
+    def draw_strokes(self, under: np.ndarray | None, strokes, ink: int = 255,
+                     paper: int = 0, label: str | None = None) -> None:
+        """Draw a saved drawing again, exactly: its canvas `under` ((280, 280) uint8, or
+        None for a blank pad), its ink and paper levels, then each stroke as it was drawn.
+        Undoable stroke by stroke; emits changed once at the end."""
+        self._finish_stroke(emit=False)
+        self._push_undo()
+        if under is None:
+            self._canvas.fill(0)
+            self._under, self._empty = None, True
+        else:
+            self._canvas = array_to_qimage(np.ascontiguousarray(under, dtype=np.uint8), (0, 255))
+            self._under, self._empty = self._canvas.copy(), False
+        self._ink, self._paper = int(ink), int(paper)
+        self._origin, self._base, self._pristine, self._strokes = None, label, under is not None, []
+        for erase, points in strokes:
+            (x, y, w), rest = points[0], points[1:]
+            self._begin_stroke(QPointF(x, y), bool(erase), width=w)
+            for x, y, w in rest:
+                self._extend_stroke(QPointF(x, y), width=w)
+            self._finish_stroke(emit=False)
+        self.update()
+        self._emit_now()
+
     def _snapshot(self) -> _Snapshot:
         return _Snapshot(self._canvas.copy(), self._origin, self._base, self._ink,
-                         self._paper, self._empty, self._pristine)
+                         self._paper, self._empty, self._pristine,
+                         tuple((erase, tuple(points)) for erase, points in self._strokes),
+                         self._under)
 
     def _restore(self, snap: _Snapshot) -> None:
         self._canvas = snap.canvas
         self._origin, self._base, self._ink = snap.origin, snap.base, snap.ink
         self._paper = snap.paper
         self._empty, self._pristine = snap.empty, snap.pristine
+        self._strokes = [(erase, list(points)) for erase, points in snap.strokes]
+        self._under = snap.under
         self.update()
         self._emit_now()
 
@@ -246,6 +290,7 @@ class DrawingPad(QWidget):
         self._ink, self._empty, self._origin, self._base = 255, True, None, None
         self._paper = 0
         self._pristine = False
+        self._strokes, self._under = [], None
         self.update()
         self._emit_now()
 
@@ -278,6 +323,7 @@ class DrawingPad(QWidget):
         painter.drawImage((PAD_SIZE - fitted.width()) // 2, (PAD_SIZE - fitted.height()) // 2, fitted)
         painter.end()
         self._canvas = canvas
+        self._strokes, self._under = [], canvas.copy()
         self._origin, self._base = origin, label
         self._empty, self._pristine = False, True
         self._trim_origins()
@@ -319,14 +365,17 @@ class DrawingPad(QWidget):
         return QRectF(sq.x() + r.x() * k, sq.y() + r.y() * k, r.width() * k,
                       r.height() * k).toAlignedRect().adjusted(-2, -2, 2, 2)
 
-    def _begin_stroke(self, pos: QPointF, erase: bool, pressure: float | None = None) -> None:
+    def _begin_stroke(self, pos: QPointF, erase: bool, pressure: float | None = None,
+                      width: float | None = None) -> None:
+        """width given: a stroke drawn again (draw_strokes), pos in canvas coordinates."""
         self._finish_stroke(emit=False)
         self._push_undo()
         self._stroking = True
         self._stroke_colour = self._paper if erase else self._ink
-        p = self._to_canvas(pos)
+        p = self._to_canvas(pos) if width is None else pos
         self._points = [p]
-        self._widths = [self._width_for(pressure)]
+        self._widths = [self._width_for(pressure) if width is None else width]
+        self._strokes.append((erase, [(p.x(), p.y(), self._widths[0])]))
         self._last_mid = p
         self._origin = None  # the picture is no longer exactly the loaded image
         self._pristine = False
@@ -336,15 +385,17 @@ class DrawingPad(QWidget):
         self._paint_path(None, p, self._widths[0])
         self._schedule_changed()
 
-    def _extend_stroke(self, pos: QPointF, pressure: float | None = None) -> None:
+    def _extend_stroke(self, pos: QPointF, pressure: float | None = None,
+                       width: float | None = None) -> None:
         if not self._stroking:
             return
-        p = self._to_canvas(pos)
+        p = self._to_canvas(pos) if width is None else pos
         last = self._points[-1]
         if abs(p.x() - last.x()) + abs(p.y() - last.y()) < 0.5:
             return
         self._points.append(p)
-        self._widths.append(self._width_for(pressure))
+        self._widths.append(self._width_for(pressure) if width is None else width)
+        self._strokes[-1][1].append((p.x(), p.y(), self._widths[-1]))
         if len(self._points) > 3:  # only the last three points matter
             del self._points[0]
             del self._widths[0]

@@ -133,6 +133,7 @@ class LessonPanel(QDockWidget):
     def set_lesson(self, lesson: Lesson) -> None:
         """Follow `lesson` from the step the student was last at."""
         self.lesson = lesson
+        self.applier.folders = (lesson.folder,) if lesson.folder is not None else ()
         self.setWindowTitle(f"Lesson: {lesson.title}")
         self.lesson_label.setText(lesson.title)
         self.lesson_label.setToolTip(lesson.about or lesson.title)

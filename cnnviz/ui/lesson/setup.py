@@ -8,6 +8,8 @@ points at for a moment.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PySide6.QtCore import QObject, QPoint, QRect, Qt, QTimer
 from PySide6.QtWidgets import QFrame, QWidget
@@ -34,6 +36,50 @@ def sample_picture(test_index: int) -> tuple[np.ndarray, str]:
     images, labels, index = load_samples("mnist")
     i = int(np.flatnonzero(index == test_index)[0])
     return images[i].astype(np.float32), f"MNIST test digit #{test_index} (a {int(labels[i])})"
+
+
+def show_tab(window, tab: str | None) -> None:
+    """Show a tab by the name lesson and session files use (cnnviz.core.lesson.TABS)."""
+    if tab == "experiments":
+        window.show_teach_tab()
+    elif tab is not None:
+        window.tabs.setCurrentIndex(TABS.index(tab))
+
+
+def current_tab(window) -> str:
+    if window.tabs.currentWidget() is window.teach_page:
+        return "experiments"
+    return TABS[max(0, min(window.tabs.currentIndex(), len(TABS) - 1))]
+
+
+def model_folders(window, first=()) -> list:
+    """Where a model file named by a lesson or session is looked for: the file's own folder
+    first, then the folders of models opened before and the lab's models folder."""
+    folders = [f for f in first if f is not None]
+    explorer = window.cnn_explorer
+    for entry in (explorer.entries if explorer is not None else []):
+        if entry.path is not None and not entry.shipped:
+            folders.append(Path(entry.path).parent)
+    if window.lab is not None:
+        folders.append(window.lab.models_folder())
+    return list(dict.fromkeys(folders))
+
+
+def use_model_file(window, reference: dict, folders=()) -> tuple[str, bool]:
+    """Make the model a file reference names the current one: (what went wrong, in words
+    or "", whether it is being read on the loader's thread)."""
+    from ...core.data import sha256_of
+    from ...core.session import find_model
+
+    current = window.state.model
+    if current is not None and current.path is not None and not current.shipped_as and \
+            Path(current.path).is_file() and sha256_of(Path(current.path)) == reference["sha256"]:
+        return "", False
+    path, problem = find_model(reference, model_folders(window, folders))
+    if path is None:
+        return f"{problem[:1].upper()}{problem[1:]} (the current model is kept).", False
+    window.cnn_explorer.load_weights_file(path)
+    return "", True
 
 
 class Highlight(QFrame):
@@ -76,7 +122,10 @@ class StepApplier(QObject):
         self.window = window
         self.highlight = Highlight(window)
         self._waiting: Step | None = None
+        self._layer_after_model: str | None = None  # a model file loads on a worker first
+        self.folders: tuple = ()  # where a step's model file is looked for (the lesson's folder)
         window.state.model_loading_changed.connect(self._on_loading)
+        window.state.model_changed.connect(self._on_model_arrived)
 
     def ready(self) -> bool:
         w = self.window
@@ -93,8 +142,9 @@ class StepApplier(QObject):
             self._waiting = step
             return []
         problems = []
-        for part in (self._model, self._sample, self._kernel, self._experiment, self._tab,
-                     self._layer):
+        self._layer_after_model = None
+        for part in (self._model, self._sample, self._kernel, self._lab, self._experiment,
+                     self._tab, self._layer):
             problem = part(step)
             if problem:
                 problems.append(problem)
@@ -109,6 +159,11 @@ class StepApplier(QObject):
         key = step.setting("model")
         if key is None:
             return ""
+        if isinstance(key, dict):
+            problem, pending = use_model_file(self.window, key, self.folders)
+            if pending:
+                self._layer_after_model = step.setting("layer")
+            return problem
         from ...core.weights import WeightsError
 
         try:
@@ -120,10 +175,19 @@ class StepApplier(QObject):
         return ""
 
     def _sample(self, step: Step) -> str:
-        number = step.setting("sample")
-        if number is None:
+        number, picture = step.setting("sample"), step.setting("picture")
+        if number is None and picture is None:
             return ""
-        image, source = sample_picture(number)
+        if number is None:
+            from ...core.session import decode_picture
+
+            try:
+                image = decode_picture(picture, "the step's picture")
+            except ValueError as exc:
+                return f"{str(exc)[:1].upper()}{str(exc)[1:]}; the current input is kept."
+            source = picture.get("name") or "the lesson's picture"
+        else:
+            image, source = sample_picture(number)
         state = self.window.state
         if state.image is None or state.image.shape != image.shape or not np.array_equal(state.image, image):
             self.window.input_panel.show_image(image, source)
@@ -138,14 +202,34 @@ class StepApplier(QObject):
             explorer.set_source(source)
         changes = {field: step.setting(key) for key, field in _KERNEL_KEYS.items()
                    if step.setting(key) is not None}
-        preset = step.setting("kernel")
+        preset, values = step.setting("kernel"), step.setting("kernel_values")
         if preset is not None:
             changes.update(kernel=PRESETS[preset].values.astype(np.float64), preset_key=preset)
+        elif values is not None:
+            changes.update(kernel=np.array(values, dtype=np.float64), preset_key=None)
         if changes:
             settings = state.kernel.with_changes(**changes)
             if not settings.same_as(state.kernel):
                 state.set_kernel(settings)
         return ""
+
+    def _lab(self, step: Step) -> str:
+        text = step.setting("lab_architecture")
+        if text is None or self.window.lab is None:
+            return ""
+        from ...core.arch_text import architecture_from_json, architecture_to_json
+
+        if architecture_to_json(self.window.lab.editor.architecture()) == \
+                architecture_to_json(architecture_from_json(text)):
+            return ""  # the same network: its undo history stays
+        if not self.window.lab.editor.restore(text):
+            return "The lab's network could not be set up."
+        return ""
+
+    def _on_model_arrived(self, _loaded) -> None:
+        layer, self._layer_after_model = self._layer_after_model, None
+        if layer:
+            self.window.state.set_layer(layer)
 
     def _experiment(self, step: Step) -> str:
         name = step.setting("experiment")
@@ -154,16 +238,12 @@ class StepApplier(QObject):
         return ""
 
     def _tab(self, step: Step) -> str:
-        tab = step.setting("tab")
-        if tab == "experiments":
-            self.window.show_teach_tab()
-        elif tab is not None:
-            self.window.tabs.setCurrentIndex(TABS.index(tab))
+        show_tab(self.window, step.setting("tab"))
         return ""
 
     def _layer(self, step: Step) -> str:
         name = step.setting("layer")
-        if name is None:
+        if name is None or self._layer_after_model is not None:
             return ""
         model = self.window.state.model
         names = [info.name for info in model.model.layer_infos] if model is not None else []
