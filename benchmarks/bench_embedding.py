@@ -62,6 +62,8 @@ def tsne_run(reduced, labels, n: int) -> None:
           f"{knn_accuracy(coords, labels[chosen]):.3f}")
     # Placing a drawing: a test digit that is not on the map, both ways.
     others = np.setdiff1d(np.arange(len(reduced)), chosen)[:5]
+    if len(others) == 0:  # every test digit is on the map: place five of them again
+        others = chosen[:5]
     ours, s_ours = timed(E.place_on_tsne, reduced[chosen], coords, reduced[others])
     with warnings.catch_warnings():  # (the map's own coordinates are not a small random start)
         warnings.simplefilter("ignore")
