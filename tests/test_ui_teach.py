@@ -170,3 +170,18 @@ def test_the_slide_on_the_network_input_shows_what_the_first_layer_receives(qtbo
     assert "(x − 0.1307) / 0.3081" in view.input_grid.title.text()
     cells = [cell_number(v) for v in view.plan.image.ravel()]
     assert max(len(c) for c in cells) <= 5 and not any("e" in c for c in cells)
+
+
+def test_invariance_explains_itself_without_covering_its_curves(qtbot, window):
+    """No legend over the curves; a wrong answer labelled once per run (not '7777799');
+    the lecture's 'translation invariant' explained for this network (its pooling, its
+    training's shifts)."""
+    from cnnviz.ui.teach.invariance_view import answer_labels
+
+    view = _show(qtbot, window, "InvarianceView")
+    qtbot.waitUntil(lambda: view.why.text() != "", timeout=60000)
+    assert all(w.plotItem.legend is None for w in view.plots.values())
+    why = view.why.text()
+    assert "equivariant" in why and "2 pooling layers" in why and "±2.5 px" in why
+    labels = answer_labels([-5, -4, -3, -2, 0, 2, 3, 4], [0.1] * 8, [7, 7, 7, 3, 3, 9, 9, 3], 3)
+    assert [a for _x, _p, a in labels] == [7, 9]

@@ -25,6 +25,7 @@ from PIL import Image
 from .images import to_grey
 
 __all__ = ["COMPARISON_MODELS", "Curves", "PoolingShift", "curves", "pooling_shift", "raw_pad",
+           "why_large_shifts_fail",
            "transform"]
 
 SHIFTS = tuple(range(-10, 11))  # pixels, both axes
@@ -162,3 +163,39 @@ def pooling_shift(network, image: np.ndarray, dx: int = 0, dy: int = 1) -> Pooli
     sa, sa_maps = stayed_same(first[after_name], second[after_name])
     return PoolingShift(before_name, after_name, first[before_name], second[before_name],
                         first[after_name], second[after_name], sb, sa, sb_maps, sa_maps)
+
+
+def why_large_shifts_fail(layer_infos, card: dict, name: str) -> str:
+    """Why a CNN's probability holds for small shifts and collapses for large ones, for this
+    network: what its pooling forgives and what its training showed it (the lecture says
+    "CNN is translation invariant"; this is how far that goes)."""
+    from .training import AUGMENT_SHIFT_PX
+
+    pools = [i for i in layer_infos if i.kind == "pool"]
+    def step(spec) -> int:  # a pool's stride across (an int or (rows, columns))
+        stride = getattr(spec, "stride", None) or getattr(spec, "size", 1) or 1
+        return int(stride if isinstance(stride, int) else stride[-1])
+
+    side = math.prod(step(i.spec) for i in pools)
+    if pools:
+        pooling = (f"its {len(pools)} pooling layer{'s' if len(pools) > 1 else ''} shrink the "
+                   f"maps {side}× a side, so a shift of a pixel or two often stays inside one "
+                   "pooling window and barely changes what comes out")
+    else:
+        pooling = "it has no pooling, so even a one-pixel shift moves every map"
+    augment = card.get("augment")
+    if augment is True:
+        trained = (f"this network ({name}) was trained on images shifted by up to "
+                   f"±{AUGMENT_SHIFT_PX:g} px, so it has seen small shifts and holds up over them")
+    elif augment is False:
+        trained = (f"this network ({name}) was trained on centred digits only (no shifted "
+                   "images), so it falls off sooner")
+    else:
+        trained = f"how far this network ({name}) holds up depends on the shifts it was trained on"
+    return ("Why the probability falls at large shifts: a convolution is translation "
+            "<i>equivariant</i> (a shifted digit gives the same maps, shifted), and "
+            f"{pooling}. The dense layers at the end are not: they learned what each map "
+            f"position means, and a large shift moves strokes to positions they never saw. "
+            f"{trained[0].upper() + trained[1:]}. So “translation invariant” holds for small "
+            "shifts, not large ones (train without “Vary the training images” in the lab to "
+            "see it fall sooner).")

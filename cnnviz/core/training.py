@@ -205,8 +205,13 @@ def pick_device() -> torch.device:
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
-    """uint8 (N, 28, 28) -> float32 (N, 1, 28, 28) in [0, 1]."""
-    return torch.from_numpy(np.array(images, dtype=np.float32)).div_(255.0).unsqueeze(1)
+    """uint8 (N, 28, 28) -> float32 (N, 1, 28, 28) in [0, 1]; (N, C, H, W) keeps its channels."""
+    x = torch.from_numpy(np.array(images, dtype=np.float32)).div_(255.0)
+    return x if x.ndim == 4 else x.unsqueeze(1)
+
+
+# The largest shift augmentation gives a training image, in pixels (each way).
+AUGMENT_SHIFT_PX = 2.5
 
 
 def augment_batch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -225,7 +230,8 @@ def augment_batch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     angle = uniform(-12, 12) * math.pi / 180
     scale = uniform(0.85, 1.15)
     shear = uniform(-0.15, 0.15)
-    tx, ty = uniform(-2.5, 2.5) * 2 / 28, uniform(-2.5, 2.5) * 2 / 28
+    s = AUGMENT_SHIFT_PX
+    tx, ty = uniform(-s, s) * 2 / 28, uniform(-s, s) * 2 / 28
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
     theta = torch.stack([torch.stack([cos, -sin + shear, tx], 1),
                          torch.stack([sin, cos, ty], 1)], 1)
@@ -285,7 +291,7 @@ def evaluate(model: Network, images: np.ndarray | torch.Tensor, labels: np.ndarr
 
 def _optimizer(model: Network, config: TrainConfig, steps: int):
     """(optimizer, scheduler or None) for the config; ValueError for unknown names."""
-    params = model.parameters()
+    params = [p for p in model.parameters() if p.requires_grad]  # frozen layers stay as they are
     if config.optimizer == "sgd":
         opt = torch.optim.SGD(params, lr=config.lr, momentum=config.sgd_momentum,
                               weight_decay=config.weight_decay)
@@ -452,6 +458,7 @@ class _Run:
     def epoch(self, epoch: int) -> tuple[float, float]:
         """One pass over the training images: (mean loss, accuracy)."""
         self.net.train()
+        _keep_frozen_statistics(self.model)
         size = self.batch_size
         order = self.order(epoch)
         loss_sum, correct, seen = 0.0, 0, 0
@@ -474,6 +481,16 @@ class _Run:
         if not _weights_finite(self.model):  # the epoch's last step; a finite loss can't tell
             raise _NotFinite(f"the weights became NaN or infinite in epoch {epoch}")
         return loss_sum / seen, correct / seen
+
+
+def _keep_frozen_statistics(model: Network) -> None:
+    """A batch norm layer whose weights are frozen (fine-tuning only the last layer) keeps
+    its running statistics too: it normalises as it did when its weights were learned."""
+    for module in model.modules():
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+            params = list(module.parameters())
+            if params and not any(p.requires_grad for p in params):
+                module.eval()
 
 
 def train(model: Network, train_images: np.ndarray, train_labels: np.ndarray,

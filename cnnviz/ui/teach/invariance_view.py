@@ -21,10 +21,22 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz.core.formulas import percent
-from cnnviz.core.invariance import COMPARISON_MODELS, curves, raw_pad, transform
+from cnnviz.core.invariance import COMPARISON_MODELS, curves, raw_pad, transform, why_large_shifts_fail
 
 from ..widgets import plots  # noqa: F401  (pyqtgraph's row-major and white-background set-up)
 from .base import TeachView, TitledGrid, label
+
+
+def answer_labels(xs, ps, answers, target: int) -> list[tuple[float, float, int]]:
+    """Where to write the wrong answers on a curve: at the first point of each run of the
+    same wrong answer (not over every point: labels piled up into '7777799')."""
+    out, previous = [], None
+    for xv, pv, a in zip(xs, ps, answers):
+        a = int(a)
+        if a != target and a != previous:
+            out.append((float(xv), float(pv), a))
+        previous = a
+    return out
 
 COLOURS = ("#c0392b", "#2471a3", "#229954", "#7d3c98")
 
@@ -151,12 +163,17 @@ class InvarianceView(TeachView):
             w.setYRange(0, 1.02)
             w.setMouseEnabled(False, False)
             w.hideButtons()
-            w.addLegend(offset=(-4, 4), labelTextSize="8pt") if i == 0 else None
+            # (no legend in the plot: it covered the curves; the list on the left is the key)
             w.setToolTip(f"The class's probability against {title.lower()}, each applied on top "
-                         "of the other sliders' setting (dashed: where the sliders are now); a digit "
-                         "above a point is the answer where it is not the class")
+                         "of the other sliders' setting (dashed: where the sliders are now). "
+                         "Colours: the models listed on the left. Hollow points: a wrong answer; "
+                         "the digit above one is what the current model reads instead")
             self.plots[key] = w
             plot_grid.addWidget(w, i // 2, i % 2)
+        self.why = label(rich=True, tip="What the lecture's “CNN is translation invariant” "
+                                        "means, and how far it goes, for this network")
+        self.why.setStyleSheet("color: #444;")
+        plot_grid.addWidget(self.why, 2, 0, 1, 2)
         plots_box = QWidget()
         plots_box.setLayout(plot_grid)
         layout = QHBoxLayout(self)
@@ -227,11 +244,11 @@ class InvarianceView(TeachView):
         else:
             text = ""
         self.missing.setText(text)
+        loaded = self.state.model
+        self.why.setText("" if loaded is None else
+                         why_large_shifts_fail(loaded.model.layer_infos, loaded.card, loaded.name))
         for key, w in self.plots.items():
             w.clear()
-            legend = w.plotItem.legend
-            if legend is not None:
-                legend.clear()
             for i, (name, (c, _p)) in enumerate(out.items()):
                 colour = COLOURS[i % len(COLOURS)]
                 b = self._asked_base
@@ -240,10 +257,12 @@ class InvarianceView(TeachView):
                                    "shift_y": (b["dy"] + c.shifts, c.p_shift_y, c.answer_shift_y),
                                    "angle": (b["angle"] + c.angles, c.p_angle, c.answer_angle),
                                    "scale": (b["scale"] * c.scales, c.p_scale, c.answer_scale)}[key]
-                w.plot(xs, ps, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=4,
-                       symbolBrush=colour, symbolPen=None, name=name)
-                for xv, pv, a in zip(xs, ps, answers):
-                    if a != target:
+                wrong = np.asarray(answers) != target
+                w.plot(xs, ps, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=5,
+                       symbolBrush=[None if bad else colour for bad in wrong],
+                       symbolPen=[pg.mkPen(colour) if bad else None for bad in wrong], name=name)
+                if i == 0:  # the current model's wrong answers, once per run of the same one
+                    for xv, pv, a in answer_labels(xs, ps, answers, target):
                         t = pg.TextItem(str(int(a)), color=colour, anchor=(0.5, 1.0))
                         t.setPos(float(xv), float(pv) + 0.02)
                         w.addItem(t)
