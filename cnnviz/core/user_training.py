@@ -1,0 +1,303 @@
+"""Training, fine-tuning and evaluating on the user's own set (cnnviz.core.user_set),
+alone or beside MNIST, with the one training loop (cnnviz.core.training.train).
+
+    choice = parse_dataset("mnist+my-digits")              # mnist, fashion-mnist, DIR, mnist+DIR
+    data = load_training_data(choice, test_share=0.2)       # arrays, class names, writers
+    arch, note = with_class_count(get_architecture("fast"), len(data.classes))
+    model, note = fine_tune_start(load_shipped().model, data.classes, only_last_layer=True)
+
+Transfer learning, in the lecture's words: the early convolution layers find local
+patterns (edges, corners, strokes) that any handwriting is made of; only the last layer,
+which says which class those patterns add up to, has to learn the new classes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .data import DATASETS, DataError, load_split
+from .layers import Activation, Dense, Dropout
+from .models import Architecture, ArchitectureError, Network, summarize
+from .user_set import UserSet, UserSetError, split_by_writer, training_problem
+
+__all__ = ["DatasetChoice", "SetEvaluation", "TrainingData", "evaluate_on_set",
+           "fine_tune_start", "load_training_data", "parse_dataset", "set_card_facts",
+           "with_class_count"]
+
+MISREAD_SHOWN = 12  # the most confidently misread samples an evaluation lists
+
+
+@dataclass(frozen=True)
+class DatasetChoice:
+    """What to train or evaluate on: a built-in dataset, a folder, or MNIST plus a folder."""
+
+    builtin: str | None  # "mnist", "fashion-mnist" or None
+    folder: Path | None  # the user's set or image folder
+
+    @property
+    def label(self) -> str:
+        if self.folder is None:
+            return DATASETS[self.builtin].name
+        name = f"your set {self.folder.name!r}"
+        return f"{DATASETS[self.builtin].name} + {name}" if self.builtin else name
+
+
+def parse_dataset(text: str) -> DatasetChoice:
+    """--dataset: mnist, fashion-mnist, a folder (a cnnviz set or an image folder), or
+    mnist+DIR. UserSetError in words."""
+    text = str(text).strip()
+    if text in DATASETS:
+        return DatasetChoice(text, None)
+    builtin, folder = None, text
+    for key in DATASETS:
+        if text.lower().startswith(key + "+"):
+            builtin, folder = key, text[len(key) + 1:]
+            break
+    path = Path(folder).expanduser()
+    if not folder or not path.is_dir():
+        raise UserSetError(f"--dataset {text}: give mnist, fashion-mnist, a folder of your own "
+                           f"pictures, or mnist+FOLDER ({folder or 'nothing'} is not a folder)")
+    return DatasetChoice(builtin, path)
+
+
+@dataclass
+class TrainingData:
+    x_train: np.ndarray  # (N, H, W) uint8
+    y_train: np.ndarray  # (N,) int64
+    x_test: np.ndarray
+    y_test: np.ndarray
+    classes: list[str]
+    input_shape: tuple[int, int, int]
+    choice: DatasetChoice
+    test_writers: list[str] = field(default_factory=list)  # of the user's test samples
+    user_test_count: int = 0  # the first this many of x_test are the user's samples
+    notes: list[str] = field(default_factory=list)
+    set_sha256: str | None = None
+
+    @property
+    def description(self) -> str:
+        return (f"{self.choice.label}: {len(self.x_train):,} training and {len(self.x_test):,} "
+                f"test pictures, {len(self.classes)} classes")
+
+
+def _set_arrays(folder: Path, progress=None, should_stop=None):
+    user = UserSet.open(folder)
+    problem = training_problem(user.counts())
+    if problem:
+        raise UserSetError(f"{user.name}: {problem}")
+    x, y = user.arrays(progress, should_stop)
+    return user, x, y
+
+
+def _manifest_sha(user: UserSet) -> str | None:
+    path = user.folder / "cnnviz-set.json"
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def load_training_data(choice: DatasetChoice, data_dir=None, test_share: float = 0.2,
+                       seed: int = 0, progress=None, should_stop=None,
+                       limit: int | None = None) -> TrainingData:
+    """The training and test pictures of a choice. A user's set is split by writer
+    (split_by_writer: `test_share` held out); MNIST plus a set trains on both, the set's
+    classes after MNIST's ten (a set's class named "7" is MNIST's 7)."""
+    if choice.folder is None:
+        x_train, y_train = load_split(choice.builtin, "train", data_dir)
+        x_test, y_test = load_split(choice.builtin, "test", data_dir)
+        if limit:
+            x_train, y_train = x_train[:limit], y_train[:limit]
+        return TrainingData(x_train, y_train.astype(np.int64), x_test, y_test.astype(np.int64),
+                            list(DATASETS[choice.builtin].classes), (1, 28, 28), choice)
+    user, x, y = _set_arrays(choice.folder, progress, should_stop)
+    writers = user.writer_of_each()
+    train, test = split_by_writer(y, writers, test_share, seed)
+    classes = user.class_names
+    out = TrainingData(x[train], y[train], x[test], y[test], classes, user.input_shape, choice,
+                       [writers[i] for i in test], len(test), set_sha256=_manifest_sha(user))
+    if len(test) == 0 and test_share > 0:
+        out.notes.append("The set is too small to hold any pictures out: no test curve.")
+    if choice.builtin is None:
+        return out
+    if user.input_shape != (1, 28, 28):
+        raise UserSetError(f"{user.name} holds {user.input_shape[1]}×{user.input_shape[2]} "
+                           "pictures; MNIST's are 28×28, so they cannot be trained together")
+    base = list(DATASETS[choice.builtin].classes)
+    merged = base + [c for c in classes if c not in base]
+    remap = np.array([merged.index(c) for c in classes], np.int64)
+    mx, my = load_split(choice.builtin, "train", data_dir)
+    tx, ty = load_split(choice.builtin, "test", data_dir)
+    if limit:
+        mx, my = mx[:limit], my[:limit]
+    out.x_train = np.concatenate([mx, out.x_train])
+    out.y_train = np.concatenate([my.astype(np.int64), remap[out.y_train]])
+    out.x_test = np.concatenate([out.x_test, tx])
+    out.y_test = np.concatenate([remap[out.y_test], ty.astype(np.int64)])
+    out.classes = merged
+    return out
+
+
+def _last_dense(arch: Architecture) -> int:
+    """Where the layer that gives the class scores is: the last dense layer, followed only
+    by activations and dropout."""
+    for i in range(len(arch.layers) - 1, -1, -1):
+        layer = arch.layers[i]
+        if isinstance(layer, Dense):
+            return i
+        if not isinstance(layer, (Activation, Dropout)):
+            break
+    raise ArchitectureError("the network does not end in a dense layer (one output per "
+                            "class), so its number of classes cannot be changed")
+
+
+def with_class_count(arch: Architecture, classes: int) -> tuple[Architecture, str | None]:
+    """The architecture with its last dense layer giving `classes` outputs, and what was
+    changed in words (None when nothing was)."""
+    i = _last_dense(arch)
+    old = arch.layers[i].units
+    if old == classes:
+        return arch, None
+    layers = list(arch.layers)
+    layers[i] = replace(layers[i], units=classes)
+    made = replace(arch, layers=tuple(layers), name=f"{arch.name}-{classes}-classes")
+    summarize(made)
+    return made, (f"The last layer was resized from Dense {old} to Dense {classes}: one output "
+                  f"for each of the set's {classes} classes.")
+
+
+def fine_tune_start(model: Network, classes: list[str], only_last_layer: bool = False,
+                    ) -> tuple[Network, list[str]]:
+    """A copy of `model` to train further on a set with these classes: its weights kept,
+    the last layer replaced (new, random) when the class count differs, and with
+    only_last_layer every other layer frozen (its weights and batch-norm statistics)."""
+    notes = []
+    arch, resized = with_class_count(model.arch, len(classes))
+    last = summarize(arch)[_last_dense(arch)].name
+    out = Network(arch, class_names=list(classes))
+    state = {k: v for k, v in model.state_dict().items()
+             if not (resized and k.startswith(f"layers.{last}."))}
+    out.load_state_dict(state, strict=not resized)
+    if resized:
+        notes.append(resized.replace("resized", "replaced") + " It starts from random weights.")
+    if only_last_layer:
+        for name, p in out.named_parameters():
+            p.requires_grad = name.startswith(f"layers.{last}.")
+        notes.append("Only the last layer is trained (transfer learning): the early layers' "
+                     "local patterns (edges, strokes, corners) are reused as they are.")
+    return out, notes
+
+
+def set_card_facts(card: dict, data: TrainingData) -> dict:
+    """A model card (cnnviz.core.card.training_card) said for the data it really learned:
+    the class names, the set's name and its manifest's SHA-256."""
+    out = dict(card, classes=list(data.classes), train_images=int(len(data.x_train)),
+               test_images=int(len(data.x_test)))
+    if data.choice.folder is not None:
+        out["user_set"] = data.choice.folder.name
+        if data.set_sha256:
+            out["user_set_sha256"] = data.set_sha256
+        if data.choice.builtin is None:
+            out.pop("dataset", None)
+            out.pop("dataset_sha256", None)
+    return out
+
+
+@dataclass
+class SetEvaluation:
+    classes: list[str]
+    count: int
+    correct: int
+    accuracy: float
+    interval: tuple[float, float]
+    per_class: dict[str, float | None]
+    per_writer: dict[str, float]
+    confusion: list[list[int]]
+    misread: list[dict]  # the most confident wrong answers: file, truth, answer, confidence
+    mnist_accuracy: float | None = None
+
+    def to_json(self) -> dict:
+        return {"classes": self.classes, "count": self.count, "accuracy": self.accuracy,
+                "accuracy_interval": list(self.interval), "per_class_accuracy": self.per_class,
+                "per_writer_accuracy": self.per_writer, "confusion": self.confusion,
+                "misread": self.misread, "mnist_accuracy": self.mnist_accuracy}
+
+    @property
+    def sentence(self) -> str:
+        text = f"your set: {self.accuracy:.1%} ({self.interval[0]:.1%}–{self.interval[1]:.1%})"
+        if self.mnist_accuracy is not None:
+            text += f"; MNIST test: {self.mnist_accuracy:.1%}"
+        return text
+
+
+def _class_map(model_classes: list[str], set_classes: list[str]) -> np.ndarray:
+    """For each of the set's classes, the model's output of the same name."""
+    missing = [c for c in set_classes if c not in model_classes]
+    if missing:
+        raise UserSetError(f"the model has no output for the set's class {missing[0]!r} (its "
+                           f"classes: {', '.join(model_classes[:12])}"
+                           f"{'…' if len(model_classes) > 12 else ''})")
+    return np.array([model_classes.index(c) for c in set_classes], np.int64)
+
+
+def evaluate_on_set(model, folder: str | Path, data_dir=None, with_mnist: bool = True,
+                    progress=None, should_stop=None) -> SetEvaluation:
+    """How a model reads the user's set: accuracy with its Wilson 95% interval, per class
+    and per writer, the confusion matrix (rows: the truth, columns: the answer, in the
+    model's classes), the most confidently misread samples, and the same model's MNIST
+    test accuracy beside it (when it reads digits and the files are there)."""
+    from .report_card import wilson_interval
+
+    user = UserSet.open(folder)
+    x, y = user.arrays(progress, should_stop)
+    if len(x) == 0:
+        raise UserSetError(f"{user.name} holds no samples to evaluate on")
+    classes = list(model.class_names)
+    truth = _class_map(classes, user.class_names)[y]
+    if tuple(model.input_spec.shape) != tuple(user.input_shape):
+        raise UserSetError(f"the model takes {model.input_spec.size_text} pictures; the set "
+                           f"holds {user.input_shape[1]}×{user.input_shape[2]}")
+    probs = _probabilities(model, x)
+    answer = probs.argmax(1)
+    right = answer == truth
+    k = len(classes)
+    confusion = np.zeros((k, k), np.int64)
+    np.add.at(confusion, (truth, answer), 1)
+    writers = user.writer_of_each()
+    per_writer = {w or "(no name)": float(right[[i for i, v in enumerate(writers) if v == w]].mean())
+                  for w in sorted(set(writers))}
+    per_class = {c: (float(right[y == i].mean()) if (y == i).any() else None)
+                 for i, c in enumerate(user.class_names)}
+    wrong = np.flatnonzero(~right)
+    wrong = wrong[np.argsort(-probs[wrong, answer[wrong]], kind="stable")][:MISREAD_SHOWN]
+    misread = [{"file": user.samples[i].file, "truth": classes[truth[i]],
+                "answer": classes[answer[i]], "confidence": float(probs[i, answer[i]])}
+               for i in wrong]
+    mnist = _mnist_accuracy(model, data_dir) if with_mnist else None
+    return SetEvaluation(classes, len(x), int(right.sum()), float(right.mean()),
+                         wilson_interval(int(right.sum()), len(x)), per_class, per_writer,
+                         confusion.tolist(), misread, mnist)
+
+
+def _probabilities(model, x: np.ndarray) -> np.ndarray:
+    pics = x.astype(np.float32) / 255.0
+    out = [model.predict_proba(pics[i:i + 512]) for i in range(0, len(pics), 512)]
+    return np.concatenate(out)
+
+
+def _mnist_accuracy(model, data_dir) -> float | None:
+    """The model's accuracy on MNIST's 10,000 test digits, when its outputs include the ten
+    digits and it takes 28×28; None otherwise (or without the files)."""
+    classes = list(model.class_names)
+    if not model.input_spec.is_digit_sized or not all(str(d) in classes for d in range(10)):
+        return None
+    try:
+        x, y = load_split("mnist", "test", data_dir)
+    except DataError:
+        return None
+    digits = np.array([classes.index(str(d)) for d in range(10)])
+    with torch.no_grad():
+        answer = _probabilities(model, x).argmax(1)
+    return float((answer == digits[y]).mean())
