@@ -41,7 +41,7 @@ from .receptive_field import receptive_fields
 from .unit_examples import check_unit, layer_outputs, network_input, scored_layer
 
 __all__ = ["DEFAULT", "HIGH_FREQUENCY", "PLAIN", "Optimised", "Regularisers",
-           "high_frequency_energy", "ideal_digits", "optimise_unit", "read_rate",
+           "high_frequency_energy", "ideal_digits", "optimise_unit", "optimised_position", "read_rate",
            "unit_score"]
 
 HIGH_FREQUENCY = 0.25  # cycles per pixel: patterns finer than 4 pixels a period
@@ -104,6 +104,11 @@ def _target(network, layer: str) -> tuple[tuple, tuple[int, int] | None, int]:
     field = next((f for f in receptive_fields(network.layer_infos) if f.name == layer), None)
     side = min(field.size) if field is not None else max(spec.height, spec.width)
     return tuple(info.output_shape), (h // 2, w // 2), side
+
+
+def optimised_position(network, layer: str) -> tuple[int, int] | None:
+    """The map position optimise_unit works on for `layer` (its centre); None: flat."""
+    return _target(network, scored_layer(network, layer))[1]
 
 
 def _layer_output(network, pictures01: torch.Tensor, layer: str) -> torch.Tensor:

@@ -59,6 +59,7 @@ class BarPlot(pg.PlotWidget):
 
     hovered = Signal(int, float)
     bar_clicked = Signal(int)
+    bar_double_clicked = Signal(int)  # (the unit window: what does this unit look for?)
 
     def __init__(self, parent: QWidget | None = None, title: str = "", grid: bool = True):
         super().__init__(parent)
@@ -254,6 +255,8 @@ class BarPlot(pg.PlotWidget):
             i = self._index_at(event.scenePos())
             if i >= 0:
                 self.bar_clicked.emit(i)
+                if event.double():
+                    self.bar_double_clicked.emit(i)
 
 
 # ---------------------------------------------------------------------------------------

@@ -145,6 +145,21 @@ class CnnExplorer(QWidget):
         self.state.analysis_ready.connect(self._on_analysis)
         self.state.layer_changed.connect(self._on_layer_changed)
         self.state.analysis_failed.connect(self._on_analysis_failed)
+        self._connect_unit_window()
+
+    def _connect_unit_window(self) -> None:
+        """What does a unit look for? A double-click on a map, a bar or a class, or the
+        detail panel's button, opens the unit window (cnnviz.ui.units)."""
+        from ..units import UnitLauncher
+
+        self.units = UnitLauncher(self.state, self)
+        self.grid.map_double_clicked.connect(self.units.open)
+        self.bars.bar_double_clicked.connect(lambda i: self.units.open(self.layer, i))
+        self.prob_plot.bar_double_clicked.connect(
+            lambda i: self.units.open(self._infos()[-1].name, i))
+        self.detail.look_requested.connect(lambda: self.units.open(
+            self.detail_layer if self.detail_layer in self._stage_names() else self.layer,
+            self.channel))
 
     # ------------------------------------------------------------------------------------
     # models
@@ -517,6 +532,7 @@ class CnnExplorer(QWidget):
         self.state.model_changed.disconnect(self._on_model_changed)
         self.state.analysis_ready.disconnect(self._on_analysis)
         self.state.layer_changed.disconnect(self._on_layer_changed)
+        self.units.shutdown()
 
 
 def _as_bool(value) -> bool:

@@ -214,6 +214,7 @@ class FeatureMapGrid(pg.GraphicsLayoutWidget):
 
     hovered = Signal(str, int, int, int, float)
     map_clicked = Signal(str, int)
+    map_double_clicked = Signal(str, int)  # (the unit window: what does this map look for?)
     painted = Signal()
 
     def __init__(self, parent: QWidget | None = None):
@@ -398,6 +399,8 @@ class FeatureMapGrid(pg.GraphicsLayoutWidget):
         stage, hit = self._hit(event.scenePos())
         if stage is not None:
             self.map_clicked.emit(stage.name, hit[0])
+            if event.double():
+                self.map_double_clicked.emit(stage.name, hit[0])
 
     def leaveEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if self._last_hover is not None:

@@ -27,8 +27,10 @@ from ..widgets.file_text import as_html
 from .bar_plot import BarPlot
 from .feature_maps import FeatureMapGrid
 
-MAP_HINT = "Point at a map to read it; click one to enlarge it."
-BAR_HINT = "Point at a bar to read it; click one for details."
+MAP_HINT = ("Point at a map to read it; click one to enlarge it; double-click one to see what "
+            "it looks for.")
+BAR_HINT = ("Point at a bar to read it; click one for details; double-click one to see what "
+            "it looks for.")
 BLOCK_OFF = "Show the block side by side"  # (the check box, when no block is selected)
 BLOCK_TIP = ("Show the stages of this convolution block side by side: what the filters "
              "compute, after batch norm, after the activation (“change all negative values to "

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QGraphicsRectItem,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QScrollArea,
     QSizePolicy,
     QVBoxLayout,
@@ -57,6 +58,7 @@ class MapDetail(QScrollArea):
     made it with its bias and the sum it computes. For flat layers: one unit."""
 
     hover_text = Signal(str)
+    look_requested = Signal()  # "What does it look for?" (the explorer opens the unit window)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -71,6 +73,7 @@ class MapDetail(QScrollArea):
         self.header = QLabel("")
         self.header.setWordWrap(True)
         lay.addWidget(self.header)
+        lay.addWidget(self._look_button(), 0, Qt.AlignmentFlag.AlignLeft)
         self.map_panel = ImagePanel("", colorbar=True)
         self.map_panel.setFixedHeight(200)
         self.map_panel.setToolTip("The chosen map, enlarged. Point at a pixel to read it.")
@@ -141,6 +144,14 @@ class MapDetail(QScrollArea):
         self.fields: dict[str, LayerField] = {}
         self.input_hw = (28, 28)
         self.pointed: tuple[str, int, int, int] | None = None  # the unit whose field is shown
+
+    def _look_button(self) -> QPushButton:
+        self.look_button = QPushButton("What does it look for?")
+        self.look_button.setToolTip("Open a window with the real test pictures this map or unit "
+                                    "answers most to, and pictures made up to excite it (a "
+                                    "double-click on a map or a bar does the same).")
+        self.look_button.clicked.connect(self.look_requested)
+        return self.look_button
 
     def scroll_to_top(self) -> None:
         self.verticalScrollBar().setValue(0)
