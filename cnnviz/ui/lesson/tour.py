@@ -46,3 +46,31 @@ def open_lesson(window, path: str | Path):
     window.statusBar().showMessage(f"Opened the lesson {lesson.title!r} ({len(lesson.steps)} steps)",
                                    6000)
     return show_lesson(window, lesson)
+
+
+def open_lesson_dialog(window):
+    """File › Open lesson…"""
+    from PySide6.QtWidgets import QFileDialog
+
+    from ...core.lesson import LESSON_SUFFIX
+
+    path, _ = QFileDialog.getOpenFileName(window, "Open lesson", window._start_dir(),
+                                          f"cnnviz lessons (*{LESSON_SUFFIX});;All files (*)")
+    if not path:
+        return None
+    window.last_dir = str(Path(path).parent)
+    return open_lesson(window, path)
+
+
+def show_recorder(window):
+    """File › Record a lesson…: the recorder dock, shown (the same one again, with its steps)."""
+    from .recorder import RecorderPanel
+
+    panel = getattr(window, "recorder_panel", None)
+    if panel is None:
+        panel = RecorderPanel(window)
+        window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, panel)
+        window.recorder_panel = panel
+    panel.show()
+    panel.raise_()
+    return panel

@@ -83,6 +83,24 @@ def create_actions(window) -> None:
     window.export_npy_action = make_action(window,
         "Export feature &maps (.npy)…", lambda: window.export_feature_maps(), "Ctrl+Shift+E",
         "Save the array shown in the current tab (e.g. a layer's feature maps) as a NumPy .npy file")
+    # Lessons and sessions (cnnviz.ui.lesson)
+    window.open_lesson_action = make_action(window, "Open &lesson…", window.open_lesson_dialog, None,
+        "Open a .cnnviz-lesson file and follow it step by step in the lesson panel")
+    window.record_lesson_action = make_action(window, "&Record a lesson…", window.record_lesson, None,
+        "Make a lesson of your own: set the app up, write a caption and add the step; save it "
+        "to share with a class")
+    window.save_session_action = make_action(window, "Sa&ve session…", window.save_session,
+        "Ctrl+Shift+S", "Save exactly where you are (drawing, model, every tab's settings) "
+        "as a .cnnviz-session file to come back to")
+    window.open_session_action = make_action(window, "Open sessio&n…", window.open_session_dialog,
+        None, "Come back to a saved .cnnviz-session: the drawing, the model and every tab's "
+        "settings as they were")
+    window.presenter_action = make_action(window, "&Presenter mode", window.toggle_presenter, "F5",
+        "For a projector: the shown tab fills the window with large text, high contrast, "
+        "colour-blind-safe colours and a large pointer; PgDown/PgUp step a lesson; F5 or "
+        "Escape leave it")
+    window.presenter_action.setCheckable(True)
+    window.addAction(window.presenter_action)  # F5 works while the menus are folded away
     window.quit_action = make_action(window, "&Quit", window.close, K.Quit, "Close cnnviz",
                                     _icon(TI.ApplicationExit, SP.SP_DialogCloseButton))
     window.quit_action.setShortcuts([QKeySequence("Ctrl+Q")])
@@ -150,6 +168,8 @@ def create_menus(window) -> None:
     file_menu = bar.addMenu("&File")
     for a in (window.open_action, window.open_weights_action, window.paste_action, None,
               window.export_png_action, window.export_window_action, window.export_npy_action, None,
+              window.open_lesson_action, window.record_lesson_action, None,
+              window.save_session_action, window.open_session_action, None,
               window.quit_action):
         file_menu.addSeparator() if a is None else file_menu.addAction(a)
     edit_menu = bar.addMenu("&Edit")
@@ -188,5 +208,6 @@ def create_toolbar(window) -> None:
     toggle = window.toolbar.toggleViewAction()
     toggle.setText("Show &toolbar")
     toggle.setStatusTip("Show or hide the toolbar")
-    for a in (toggle, window.fullscreen_action, None, window.reset_layout_action):
+    for a in (toggle, window.fullscreen_action, window.presenter_action, None,
+              window.reset_layout_action):
         window.view_menu.addSeparator() if a is None else window.view_menu.addAction(a)

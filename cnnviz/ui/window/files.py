@@ -145,16 +145,19 @@ class ImageOpener(QObject):
 
 
 def lesson_kind(path: str | Path) -> str | None:
-    """"lesson" when the file is a cnnviz lesson (by its first bytes), else None."""
+    """"lesson" or "session" when the file is a cnnviz lesson or session (by its first
+    bytes), else None."""
     import contextlib
     import stat
 
     from cnnviz.core.lesson import is_lesson
+    from cnnviz.core.session import is_session
 
     with contextlib.suppress(OSError):
         if stat.S_ISREG(Path(path).stat().st_mode):
             with open(path, "rb") as fh:
-                return "lesson" if is_lesson(fh.read(4096)) else None
+                head = fh.read(4096)
+            return "lesson" if is_lesson(head) else "session" if is_session(head) else None
     return None
 
 

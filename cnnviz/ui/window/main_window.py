@@ -189,6 +189,9 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(current)
         self.tabs.blockSignals(False)
         settings.restore_explorers(self)
+        from ..presenter.access import name_controls
+
+        name_controls(self)  # every control gets an accessible name from what names it
         self._on_tab_changed(self.tabs.currentIndex())
 
     # ----- the lazy start ---------------------------------------------------------------
@@ -378,6 +381,8 @@ class MainWindow(QMainWindow):
         kind = kind or files.lesson_kind(path) or open_as(path)
         if kind == "lesson":
             self.open_lesson_file(path)
+        elif kind == "session":
+            self.open_session_file(path)
         elif kind == "model":
             self.model_options.give_with_file(path, input_scale, labels)
             self.open_model_file(path)
@@ -396,6 +401,40 @@ class MainWindow(QMainWindow):
         from ..lesson.tour import open_lesson
 
         return open_lesson(self, path)
+
+    # ----- lessons one records, sessions, presenter mode (ui/lesson, ui/presenter) -------
+
+    def open_lesson_dialog(self):
+        from ..lesson.tour import open_lesson_dialog
+
+        return open_lesson_dialog(self)
+
+    def record_lesson(self):
+        from ..lesson.tour import show_recorder
+
+        return show_recorder(self)
+
+    def save_session(self, path: str | None = None):
+        from ..lesson.session import save_session
+
+        return save_session(self, path)
+
+    def open_session_dialog(self):
+        from ..lesson.session import open_session
+
+        return open_session(self)
+
+    def open_session_file(self, path: str | Path):
+        from ..lesson.session import open_session
+
+        return open_session(self, str(path))
+
+    def toggle_presenter(self) -> None:
+        if getattr(self, "presenter", None) is None:
+            from ..presenter import Presenter
+
+            self.presenter = Presenter(self)
+        self.presenter.toggle()
 
     def open_model_file(self, path: str | Path) -> None:
         """A model file becomes the network (read on the loader's thread); during the
