@@ -1235,3 +1235,32 @@ def test_any_panel_opens_large_with_mouse_wheel_zoom(qtbot, env):
     assert "kernel" in ex.enlarged and ex.enlarged["kernel"].numbers.visible_texts()
     big.close()
     qtbot.waitUntil(lambda: "conv" not in ex.enlarged, timeout=5000)
+
+
+def test_a_stroke_keeps_a_chosen_lecture_example_and_the_users_preset_name(qtbot, env):
+    """A pen stroke does not throw the chosen example away (a notice says how to filter the
+    drawing, once); leaving the example brings back the user's kernel under its own name,
+    not 'Custom (changed Lecture example)'."""
+    state, ex = env
+    mine = state.kernel.with_changes(kernel=np.array([[1, 2, 1], [0, 0, 0], [-1, -2, -2]], float),
+                                     preset_key=None)
+    state.set_kernel(mine)
+    wait(qtbot, ex)
+    before = ex.controls.kernel_box.preset_combo.currentText()
+    ex.set_source("lecture:stride-2")
+    wait(qtbot, ex)
+    example_input = np.array(ex.view.result.input, copy=True)
+    stroke = np.zeros((280, 280), np.float32)
+    stroke[100:180, 130:150] = 1.0
+    with qtbot.waitSignal(ex.status_message, timeout=5000,
+                          check_params_cb=lambda text: "Still showing the lecture example" in text):
+        state.set_image(stroke, "your drawing")
+    state.set_image(stroke * 0.5, "your drawing")  # a second stroke: no second notice
+    wait(qtbot, ex)
+    assert ex.source() == "lecture:stride-2"
+    np.testing.assert_array_equal(ex.view.result.input, example_input)
+    choose(ex.controls.input_box.source_combo, SOURCE_IMAGE)
+    wait(qtbot, ex)
+    np.testing.assert_array_equal(state.kernel.kernel, mine.kernel)
+    assert ex.controls.kernel_box.preset_combo.currentText() == before
+    assert "Lecture example" not in ex.controls.kernel_box.preset_label.text()

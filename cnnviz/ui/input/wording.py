@@ -179,6 +179,12 @@ def network_input_tooltip(last_step=None, hw=(28, 28)) -> str:
     return network_input_help(hw) + f"<br><br><b>{last_step.title}</b>: {last_step.explanation}"
 
 
+def made_on_the_pad(source: str) -> bool:
+    """Whether a picture's source (pad_source's words) is a stroke on the pad, not a picture
+    the user opened, pasted or picked."""
+    return source == "empty pad" or source.startswith("your drawing")
+
+
 def pad_source(empty: bool, base: str | None, pristine: bool) -> str:
     """Where a picture the pad made comes from, in words (the input's source line)."""
     if empty:

@@ -141,7 +141,7 @@ class KernelBox(QGroupBox):
     def __init__(self, kernel: np.ndarray | None, example_kernel) -> None:
         super().__init__("Kernel (filter)")
         self._example_kernel = example_kernel  # () -> (kernel, slide) of the lecture example, or None
-        self._origin: str | None = None  # the preset the kernel came from
+        self.origin: str | None = None  # the preset the user's kernel came from
         col = QVBoxLayout(self)
         col.setContentsMargins(6, 6, 6, 6)
         self.preset_combo = _combo()
@@ -164,7 +164,7 @@ class KernelBox(QGroupBox):
 
     def forget_origin(self) -> None:
         """A lecture example's kernel came in: not an edit of the last preset."""
-        self._origin = None
+        self.origin = None
 
     def preset_key(self) -> str | None:
         key = self.preset_combo.currentData()
@@ -186,7 +186,7 @@ class KernelBox(QGroupBox):
         example = self._example_kernel()
         if example is not None and np.array_equal(np.asarray(example[0], float), k):
             return f"The kernel of the slide \u201c{example[1]}\u201d.", "", "Custom (the slide's kernel)"
-        origin = PRESETS.get(self._origin or "")
+        origin = PRESETS.get(self.origin or "")
         if origin is not None:
             return (f"Your own numbers, changed from {origin.name}. Pick a preset above to "
                     "start again.", "", f"Custom (changed {origin.name})")
@@ -194,7 +194,7 @@ class KernelBox(QGroupBox):
 
     def show_preset(self, key: str | None, kernel) -> None:
         if key in PRESETS:
-            self._origin = key
+            self.origin = key
         text, tip, custom = self.texts(key, kernel)
         custom_index = self.preset_combo.findData(CUSTOM)
         self.preset_combo.setItemText(custom_index, custom)
@@ -217,13 +217,13 @@ class KernelBox(QGroupBox):
             return
         longest = max(PRESETS.values(), key=lambda p: len(p.name))
         texts = [p.description for p in PRESETS.values()]
-        saved, self._origin = self._origin, longest.key
+        saved, self.origin = self.origin, longest.key
         try:
             texts.append(self.texts(None, np.zeros((1, 1)))[0])
             grown = resize_centred(longest.values, MAX_GRID_KERNEL_SIDE, MAX_GRID_KERNEL_SIDE)
             texts.append(self.texts(None, grown)[0])
         finally:
-            self._origin = saved
+            self.origin = saved
         fm, flags = self.preset_label.fontMetrics(), int(Qt.TextFlag.TextWordWrap)
         height = max(fm.boundingRect(0, 0, width, 10_000, flags, t).height() for t in texts)
         if self.preset_label.minimumHeight() != height:

@@ -8,6 +8,7 @@ import numpy as np
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QFrame, QScrollArea, QStyle, QVBoxLayout, QWidget
 
+from ...app_state import LECTURE_SOURCE_PREFIX
 from ...core.formulas import fmt_shape
 from ...core.kernel_edits import matching_preset
 from ...core.kernels import PRESETS
@@ -33,6 +34,7 @@ class KernelControls(QScrollArea):
         super().__init__(parent)
         self.state, self.controller = state, controller
         self._syncing = False
+        self._origin_before_example: tuple[str | None] | None = None  # (origin,) while an example is shown
         self.input_box = InputBox()
         kernel = state.kernel.kernel if fits_grid(state.kernel.kernel) else None
         self.kernel_box = KernelBox(kernel, self._example_kernel)
@@ -68,7 +70,7 @@ class KernelControls(QScrollArea):
         self.pool_box.limited.connect(self.status.emit)
         for spin in (self.grid.rows_spin, self.grid.cols_spin):  # a taller kernel may not fit
             spin.valueChanged.connect(lambda _v: QTimer.singleShot(0, self._after_layout))
-        self.controller.example_applied.connect(lambda _ex: self.kernel_box.forget_origin())
+        self.controller.example_applied.connect(self._on_example_applied)
         self._state_slots = ((self.state.kernel_changed, self._on_state_kernel),
                              (self.state.kernel_source_changed, self._on_source),
                              (self.state.channel_view_changed, self.input_box.show_channel),
@@ -118,7 +120,19 @@ class KernelControls(QScrollArea):
                                        "used as it is.")
         self.apply(settings)
 
+    def _on_example_applied(self, _example) -> None:
+        """A lecture example's kernel came in: not an edit of the user's preset, whose name
+        comes back with the user's kernel when the example is left."""
+        if self._origin_before_example is None:
+            self._origin_before_example = (self.kernel_box.origin,)
+        self.kernel_box.forget_origin()
+
     def _on_source(self, key: str) -> None:
+        if not key.startswith(LECTURE_SOURCE_PREFIX) and self._origin_before_example is not None:
+            # (before the user's kernel is restored: it is shown as what it was, not as a
+            # change of the slide's "Lecture example")
+            self.kernel_box.origin = self._origin_before_example[0]
+            self._origin_before_example = None
         self.input_box.show_source(key)
         self._update_enabled()
 

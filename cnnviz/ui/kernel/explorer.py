@@ -24,6 +24,7 @@ from ...app_state import KERNEL_SOURCE_IMAGE
 from ...core.formulas import fmt_shape
 from ...core.kernel_previews import KernelView
 from ..controllers.kernel import KernelController
+from ..input.wording import made_on_the_pad
 from . import persistence
 from .banners import Banners
 from .controls import KernelControls
@@ -96,6 +97,7 @@ class KernelExplorer(QWidget):
         # A new picture while a lecture example is shown: the picture is what the user wants
         # to see now (before, nothing changed and nothing was said).
         self._had_image = state.image is not None
+        self._told_example: str | None = None  # the example the notice above was given for
         state.image_changed.connect(self._on_new_image)
         c.request()
 
@@ -174,16 +176,27 @@ class KernelExplorer(QWidget):
         self.status_message.emit(f"Kernel: {fmt_shape(r.input.shape)} → {shape} in "
                                  f"{1000 * r.seconds:.1f} ms (+{drawing:.0f} ms drawing)")
 
-    def _on_new_image(self, image, _source: str) -> None:
+    def _on_new_image(self, image, source: str) -> None:
+        """A new picture while a lecture example is chosen. One the user opened, pasted or
+        picked replaces the example (it is what they want to see filtered); a stroke on the
+        pad does not (the example was chosen): the first time, a notice says how to filter
+        the drawing instead."""
         had, self._had_image = self._had_image, image is not None
         example = self.controller.example()
         if example is None or image is None or not had:  # not the first image of a start-up
             return
-        text = (f"The new image replaced the lecture example \"{example.short_name}\" "
-                "(your own kernel and settings are back).")
+        if not made_on_the_pad(source):
+            text = (f"The new image replaced the lecture example \"{example.short_name}\" "
+                    "(your own kernel and settings are back).")
+            self.controller.set_source(KERNEL_SOURCE_IMAGE)
+            self.controls.input_box.show_source(self.state.kernel_source)
+        elif self._told_example != example.key:
+            text = (f"Still showing the lecture example \"{example.short_name}\". To filter "
+                    "your drawing, pick Current image or Network input under Input › Source.")
+        else:
+            return
+        self._told_example = example.key
         self.status_line.show_notice(text)
-        self.controller.set_source(KERNEL_SOURCE_IMAGE)
-        self.controls.input_box.show_source(self.state.kernel_source)
         self.status_message.emit(text)
 
     def _on_failed(self, message: str) -> None:
