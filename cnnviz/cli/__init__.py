@@ -11,11 +11,24 @@ import sys
 import warnings
 from pathlib import Path
 
-from . import data, embed, evaluate, filter, gui, kernels, predict, report, summary, train
+from . import (
+    data,
+    embed,
+    evaluate,
+    filter,
+    gui,
+    kernels,
+    predict,
+    report,
+    summary,
+    train,
+    visualize,
+)
 from .common import CliError, os_error_line, silence_stdout, writing_output_failed
 
 # The commands in the order `cnnviz --help` lists them.
-COMMAND_MODULES = (gui, train, evaluate, report, predict, summary, filter, kernels, embed, data)
+COMMAND_MODULES = (gui, train, evaluate, report, predict, summary, filter, kernels, embed,
+                   visualize, data)
 COMMANDS = {module.NAME: module.run for module in COMMAND_MODULES}
 
 

@@ -24,7 +24,15 @@ def show_lesson(window, lesson: Lesson):
         panel.set_lesson(lesson)
     panel.show()
     panel.raise_()
+    _presenting(window)
     return panel
+
+
+def _presenting(window) -> None:
+    """A panel shown in presenter mode takes its large text and names too."""
+    presenter = getattr(window, "presenter", None)
+    if presenter is not None:
+        presenter.refresh()
 
 
 def take_tour(window):
@@ -73,4 +81,5 @@ def show_recorder(window):
         window.recorder_panel = panel
     panel.show()
     panel.raise_()
+    _presenting(window)
     return panel

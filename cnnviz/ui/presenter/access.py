@@ -14,9 +14,11 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QComboBox,
     QFormLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QScrollBar,
     QTabBar,
     QTextEdit,
     QWidget,
@@ -31,7 +33,9 @@ FOCUS_STYLE = ("QAbstractButton:focus, QComboBox:focus, QAbstractSpinBox:focus, 
 
 
 def is_control(widget: QWidget) -> bool:
-    return isinstance(widget, CONTROLS)
+    """A control a user works (a scroll bar or a table's header belongs to its view, which
+    is named)."""
+    return isinstance(widget, CONTROLS) and not isinstance(widget, (QScrollBar, QHeaderView))
 
 
 def _plain(text: str) -> str:

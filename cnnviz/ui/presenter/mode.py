@@ -163,12 +163,20 @@ class Presenter(QObject):
         (kept, to be put back on leaving)."""
         QApplication.processEvents()  # the theme polished first
         for widget in self.window.findChildren(QWidget):
-            if _point_size(widget.font()) >= MIN_POINT_SIZE - 0.01 or not widget.styleSheet():
+            if _point_size(widget.font()) >= MIN_POINT_SIZE - 0.01 or \
+                    any(widget is done for done, _ in self._styled):
                 continue
             style = widget.styleSheet()
             self._styled.append((widget, style))
             extra = f"font-size: {MIN_POINT_SIZE}pt;"
-            widget.setStyleSheet(f"{style}\n* {{ {extra} }}" if "{" in style else f"{style}; {extra}")
+            widget.setStyleSheet(f"{style}\n* {{ {extra} }}" if "{" in style else
+                                 f"{style}; {extra}" if style.strip() else extra)
+
+    def refresh(self) -> None:
+        """After a panel was added while presenting (a lesson, the recorder): its text too."""
+        if self.active:
+            self._lift_small_text()
+            name_controls(self.window)
 
     def _sync_action(self) -> None:
         action = getattr(self.window, "presenter_action", None)
