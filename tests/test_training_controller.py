@@ -445,3 +445,27 @@ def test_a_run_that_blows_up_before_its_first_epoch_says_so(lab):
     assert "last complete epoch" not in text and ".." not in text
     assert "left" not in lab.progress.format() and "no epoch finished" in lab.progress.format()
     assert not lab.follow_button.isEnabled() and not lab.finish_group.isEnabled()
+
+
+def test_the_filters_panel_shows_what_training_changed(lab):
+    """At their own scales random filters and learned ones look alike; 'Change since the
+    start' shows now − start at one scale: here only filter 2 changed, and only it shows."""
+    job = start(lab)
+    job.push("started", epochs=2)
+    start_filters = np.random.default_rng(1).normal(size=(9, 1, 3, 3)).astype(np.float32)
+    job.push("filters", weights=start_filters)
+    later = start_filters.copy()
+    delta = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], np.float32) * 0.25
+    later[2, 0] += delta
+    job.push("filters", weights=later)
+    lab.controller.poll()
+    view = lab.filter_view
+    view.mode.setCurrentIndex(view.mode.findData("change"))
+    shown = view.image.image
+    block = lambda i: shown[1 + (i // 3) * 4:1 + (i // 3) * 4 + 3, 1 + (i % 3) * 4:1 + (i % 3) * 4 + 3]  # noqa: E731
+    np.testing.assert_allclose(block(2), delta / np.abs(delta).max(), atol=1e-6)
+    assert all(np.abs(block(i)).max() == 0 for i in range(9) if i != 2)
+    assert "0.5" in view.title.text  # the largest |Δw|
+    view.mode.setCurrentIndex(view.mode.findData("now"))
+    np.testing.assert_allclose(view.image.image[1:4, 1:4], start_filters[0, 0]
+                               / np.abs(start_filters[0, 0]).max(), atol=1e-6)

@@ -268,6 +268,7 @@ class TrainingLab(QWidget):
         self._cell = None
         self._shown_results = False
         self._arch_trained = self.editor.architecture()
+        self.filter_view.new_run()
         if not self._has_conv(self._arch_trained):
             self.filter_view.show_none("This network has no convolution: no filters to draw")
         ok = self.controller.start(self._arch_trained, dataset, self.controller.data_dir, config,

@@ -11,9 +11,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from cnnviz.core.formulas import percent
+from cnnviz.core.formulas import fmt_number, percent
 
 from ..cnn.bar_plot import BarPlot
 from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP
@@ -35,10 +35,10 @@ def clock(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def filter_mosaic(weights: np.ndarray, gap: int = 1) -> np.ndarray:
+def filter_mosaic(weights: np.ndarray, gap: int = 1, per_filter: bool = True) -> np.ndarray:
     """(out, in, kh, kw) conv weights -> one 2-D picture of the out filters (input channel
-    0), each scaled to its own largest magnitude (so a faint filter shows its pattern),
-    with gap-pixel zero borders. Rows of about sqrt(out) filters."""
+    0), each scaled to its own largest magnitude (so a faint filter shows its pattern) or,
+    per_filter False, as they are; gap-pixel zero borders. Rows of about sqrt(out) filters."""
     w = np.asarray(weights, dtype=np.float32)
     if w.ndim == 4:
         w = w[:, 0]
@@ -48,7 +48,7 @@ def filter_mosaic(weights: np.ndarray, gap: int = 1) -> np.ndarray:
     out = np.zeros((rows * (kh + gap) + gap, cols * (kw + gap) + gap), np.float32)
     for i in range(n):
         r, c = divmod(i, cols)
-        peak = float(np.abs(w[i]).max()) or 1.0
+        peak = (float(np.abs(w[i]).max()) or 1.0) if per_filter else 1.0
         y, x = gap + r * (kh + gap), gap + c * (kw + gap)
         out[y:y + kh, x:x + kw] = w[i] / peak
     return out
@@ -196,32 +196,75 @@ class Progress(QProgressBar):
         self.setFormat(text)
 
 
-class FilterView(pg.GraphicsLayoutWidget):
-    """The first convolution's filters as one mosaic, redrawn as they change."""
+class FilterView(QWidget):
+    """The first convolution's filters as one mosaic, redrawn as they change: as they are
+    now (each at its own scale, so a faint one shows its pattern), or as the change since
+    the run's start (one scale for all, so the filters that learned most stand out; at the
+    start random noise and a learned edge detector look alike at their own scales)."""
+
+    MODES = (("now", "Filters now"), ("change", "Change since the start"))
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setToolTip(W.FILTERS_TIP)
         self.setMinimumSize(110, 140)
-        self.title = self.addLabel("First convolution's filters", row=0, col=0)
-        self.view = self.addViewBox(row=1, col=0, lockAspect=True, invertY=True,
-                                    enableMouse=False)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        self.mode = QComboBox()
+        for key, text in self.MODES:
+            self.mode.addItem(text, key)
+        self.mode.setToolTip(W.FILTER_MODE_TIP)
+        self.mode.currentIndexChanged.connect(lambda _i: self._draw())
+        column.addWidget(self.mode)
+        self.plot = pg.GraphicsLayoutWidget()
+        self.title = self.plot.addLabel("First convolution's filters", row=0, col=0)
+        self.view = self.plot.addViewBox(row=1, col=0, lockAspect=True, invertY=True,
+                                         enableMouse=False)
         self.image = pg.ImageItem()
         self.image.setColorMap(SIGNED_CMAP)
         self.view.addItem(self.image)
+        column.addWidget(self.plot, 1)
         self.shape: tuple | None = None
+        self.start_weights: np.ndarray | None = None  # the run's first filters
+        self.weights: np.ndarray | None = None  # the newest
         self.show_none("Filters appear when training starts")
 
+    def new_run(self) -> None:
+        """A run starts: its first filters become the start the change is measured from."""
+        self.start_weights = self.weights = None
+
     def show_weights(self, weights: np.ndarray) -> None:
-        w = np.asarray(weights)
+        w = np.asarray(weights, dtype=np.float32)
         if w.ndim != 4 or not w.size:
             return
-        mosaic = filter_mosaic(w)
+        if self.start_weights is None or self.start_weights.shape != w.shape:
+            self.start_weights = w.copy()
+        self.weights = w
+        self._draw()
+
+    def _draw(self) -> None:
+        w = self.weights
+        if w is None:
+            return
+        kh, kw = w.shape[2:]
+        if self.mode.currentData() == "change":
+            change = w - self.start_weights
+            peak = float(np.abs(change[:, 0]).max())
+            mosaic = filter_mosaic(change, per_filter=False) / (peak or 1.0)
+            title = (f"Change of the {w.shape[0]} filters since the start (one scale: largest "
+                     f"|Δw| {fmt_number(peak, 2)})" if peak else
+                     f"The {w.shape[0]} filters have not changed yet")
+        else:
+            mosaic = filter_mosaic(w)
+            peaks = np.abs(w[:, 0]).reshape(w.shape[0], -1).max(axis=1)
+            title = (f"First convolution's {w.shape[0]} filters ({kh}×{kw}), each at its own "
+                     f"scale (largest |w| {fmt_number(peaks.min(), 2)} to "
+                     f"{fmt_number(peaks.max(), 2)})")
         self.image.setImage(mosaic, levels=(-1.0, 1.0), autoLevels=False)
         self.shape = mosaic.shape
         self.view.autoRange(padding=0.02)
-        kh, kw = w.shape[2:]
-        self.title.setText(f"First convolution's {w.shape[0]} filters ({kh}×{kw})")
+        self.title.setText(title, size="8pt")
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
@@ -231,6 +274,7 @@ class FilterView(pg.GraphicsLayoutWidget):
     def show_none(self, text: str) -> None:
         self.image.clear()
         self.shape = None
+        self.weights = None
         self.title.setText(text)
 
 

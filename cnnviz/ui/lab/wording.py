@@ -169,6 +169,10 @@ ACC_TIP = ("The share of test images the network gets right after each epoch, an
 FILTERS_TIP = ("The first convolution's filters, redrawn as they learn: they start as random "
                "noise and turn into edge and stroke detectors. “Filters are learned "
                "automatically.” Red is positive, blue negative.")
+FILTER_MODE_TIP = ("Filters now: each filter at its own scale, so even a faint one shows its "
+                   "pattern (random noise at the start looks as strong as a learned edge). "
+                   "Change since the start: what training added, all filters at one scale, so "
+                   "the filters that learned most stand out.")
 PROBE_TIP = ("Your current drawing (the 28×28 input the network reads), read by the network "
              "being trained: its answer and the ten probabilities change as it learns.")
 CONFUSION_TIP = ("After each epoch: how the 10,000 test images were read. A row is the true "
