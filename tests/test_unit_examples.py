@@ -172,3 +172,90 @@ def test_bad_requests_get_one_plain_message(found, shipped, mnist_dir):
 def test_a_missing_dataset_is_a_message(shipped, tmp_path):
     with pytest.raises(ue.UnitProblem, match="mnist"):
         ue.unit_examples(shipped, data_dir=tmp_path)
+
+
+# ---------------------------------------------------------------------------------------
+# cnnviz visualize (on the first SUBSET test pictures: the benchmark scores all of them)
+
+
+@pytest.fixture
+def subset_only(monkeypatch, mnist_test):
+    from cnnviz.core.data import load_split
+
+    def first(dataset, split, data_dir=None, verify=True):
+        images, labels = load_split(dataset, split, data_dir, verify=False)
+        return images[:SUBSET], labels[:SUBSET]
+
+    monkeypatch.setattr(ue, "load_split", first)
+    monkeypatch.setattr("cnnviz.core.data.load_split", first)
+
+
+def test_visualize_writes_the_picture_the_input_and_json(capsys, tmp_path, subset_only,
+                                                         found, hooked):
+    import json
+
+    from cli_runs import run
+
+    out = tmp_path / "unit.png"
+    r = run(capsys, "visualize", "--layer", "conv2", "--unit", "3", "--top", "5", "--json",
+            "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    answer = json.loads(r.stdout)
+    assert set(answer) == {"layer", "unit", "dataset", "top", "optimized", "optimized_score"}
+    assert (answer["layer"], answer["unit"], answer["dataset"]) == ("conv2", 3, "mnist")
+    expected = found.examples("conv2", 3, n=5)
+    assert [t["index"] for t in answer["top"]] == [e.index for e in expected]
+    for t in answer["top"]:  # the score and position, read from the brute-force values
+        assert hooked["conv2"][t["index"], 3][tuple(t["position"])] == pytest.approx(t["score"],
+                                                                                    abs=1e-4)
+    assert out.is_file() and answer["optimized"] == str(tmp_path / "unit.npy")
+    made = np.load(answer["optimized"])
+    assert made.shape == (1, 28, 28) and made.dtype == np.float32
+    assert made.min() >= 0.0 and made.max() <= 1.0
+    seen = _hooked_outputs(load_shipped("cnnviz").model, (made[None, 0] * 255.0))
+    assert seen["conv2"][0, 3].max() == pytest.approx(answer["optimized_score"], rel=0.02)
+    assert answer["optimized_score"] > 0.5 * expected[0].score
+
+
+def test_visualize_a_class_and_its_lowest(capsys, tmp_path, subset_only, found):
+    import json
+
+    from cli_runs import run
+
+    r = run(capsys, "visualize", "--class", "7", "--lowest", "--json", "-o",
+            str(tmp_path / "seven.png"))
+    assert r.returncode == 0, r.stderr
+    answer = json.loads(r.stdout)
+    assert (answer["layer"], answer["unit"]) == ("dense2", 7)
+    assert [t["index"] for t in answer["top"]] == \
+        [e.index for e in found.examples("dense2", 7, lowest=True)]
+    assert all(t["position"] is None for t in answer["top"])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--layer", "conv1", "--unit", "32"], "conv1 has 32 units (0 to 31); there is no unit 32"),
+    (["--layer", "nope", "--unit", "0"], "the network has no layer 'nope'"),
+    (["--class", "10"], "has 10 units (0 to 9); there is no unit 10"),
+    (["--class", "1", "--layer", "conv1"], "not both"),
+    (["--layer", "conv1"], "say which unit"),
+    (["--class", "1", "--top", "0"], "--top must be 1 to 25"),
+])
+def test_visualize_bad_choices_are_one_line(capsys, tmp_path, args, message):
+    from cli_runs import one_line, run
+
+    r = run(capsys, "visualize", *args, "-o", str(tmp_path / "x.png"))
+    assert r.returncode == 1 and one_line(r.stderr) and message in r.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_visualize_bad_outputs_and_missing_data_are_one_line(capsys, tmp_path):
+    from cli_runs import one_line, run
+
+    r = run(capsys, "visualize", "--class", "1", "-o", str(tmp_path / "x.txt"))
+    assert r.returncode == 1 and one_line(r.stderr) and "cannot save x.txt" in r.stderr
+    r = run(capsys, "visualize", "--class", "1", "-o", str(tmp_path / "none" / "x.png"))
+    assert r.returncode == 1 and one_line(r.stderr) and "does not exist" in r.stderr
+    r = run(capsys, "visualize", "--class", "1", "--data-dir", str(tmp_path), "-o",
+            str(tmp_path / "x.png"))
+    assert r.returncode == 1 and one_line(r.stderr) and "mnist" in r.stderr.lower()
+    assert not list(tmp_path.glob("x.*"))
