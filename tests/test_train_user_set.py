@@ -192,3 +192,35 @@ def test_bad_dataset_choices(tmp_path):
     empty.add_picture(np.zeros((28, 28), np.uint8), "a")
     with pytest.raises(UserSetError, match="'b' has no samples"):
         load_training_data(parse_dataset(str(empty.folder)))
+
+
+def test_the_command_line_trains_and_evaluates_on_a_set(strokes, tmp_path, capsys):
+    import json
+
+    from cnnviz.cli import main
+    from cnnviz.core.weights import load_weights
+
+    out = tmp_path / "s.safetensors"
+    code = main(["train", "--dataset", str(strokes), "--arch",
+                 "conv 8 5, maxpool 2, relu, flatten, dense 10", "--epochs", "2",
+                 "--batch-size", "16", "--test-share", "0.34", "--out", str(out)])
+    said = capsys.readouterr().out
+    assert code == 0 and "resized from Dense 10 to Dense 3" in said
+    loaded = load_weights(out)
+    assert loaded.classes == ["circle", "cross", "zigzag"] and loaded.card["user_set"] == "strokes"
+    assert main(["evaluate", "--weights", str(out), "--dataset", str(strokes), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["classes"] == ["circle", "cross", "zigzag"] and result["count"] == 90
+    assert set(result["per_writer_accuracy"]) == set(WRITERS)
+    low, high = result["accuracy_interval"]
+    assert low <= result["accuracy"] <= high and result["mnist_accuracy"] is None
+    picture = tmp_path / "circle.png"
+    Image.fromarray(stroke_drawing("circle", np.random.default_rng(5))[0].astype(np.uint8)).save(picture)
+    main(["predict", str(picture), "--weights", str(out), "--json"])
+    answer = json.loads(capsys.readouterr().out)[0]
+    assert answer["class"] == ["circle", "cross", "zigzag"][answer["prediction"]]
+    with pytest.raises(SystemExit):  # no abbreviations: --data is not --data-dir
+        main(["evaluate", "--model", "cnnviz", "--data", str(strokes)])
+    assert main(["train", "--dataset", str(strokes), "--only-last-layer", "--out",
+                 str(tmp_path / "x.safetensors")]) == 1
+    assert "give --init FILE" in capsys.readouterr().err

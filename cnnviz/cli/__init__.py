@@ -36,12 +36,14 @@ def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
 
     parser = argparse.ArgumentParser(
-        prog="cnnviz",
+        prog="cnnviz", allow_abbrev=False,
         description="See inside convolutional neural networks. With no command, opens the app.")
     parser.add_argument("--version", action="version", version=f"cnnviz {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.add_parser(sub)
+    for command in sub.choices.values():  # "--data X" is never taken for "--data-dir X"
+        command.allow_abbrev = False
     return parser
 
 

@@ -100,6 +100,21 @@ def load_data(dataset, split, data_dir):
         raise CliError(str(exc)) from None
 
 
+DATASET_HELP = ("mnist, fashion-mnist, a folder of your own pictures (a cnnviz set, or one "
+                "subfolder of pictures per class), or mnist+FOLDER (both together)")
+
+
+def dataset_choice(text: str):
+    """--dataset as cnnviz.core.user_training reads it; a one-line CliError if not."""
+    from ..core.user_set import UserSetError
+    from ..core.user_training import parse_dataset
+
+    try:
+        return parse_dataset(text)
+    except UserSetError as exc:
+        raise CliError(str(exc)) from None
+
+
 def raise_if_out_of_memory(exc: BaseException, hint: str) -> None:
     """An allocation that failed (numpy's MemoryError, torch's "not enough memory"): one
     line with the hint (what to change). Any other error: nothing (the caller raises it)."""

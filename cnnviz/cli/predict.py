@@ -62,6 +62,7 @@ def run(args) -> int:
             continue
         # Full precision: rounding shows small probabilities as 0.0
         results.append({"file": name, "prediction": result.prediction,
+                        "class": loaded.classes[result.prediction],
                         "probabilities": [float(p) for p in probs], "unsure": result.unsure})
     if args.json:
         print(strict_json(results))

@@ -11,15 +11,29 @@ import threading
 import time
 from pathlib import Path
 
-from .common import ARCH_HELP, CliError, add_data_dir, load_data, raise_if_out_of_memory
+from .common import (
+    ARCH_HELP,
+    DATASET_HELP,
+    CliError,
+    add_data_dir,
+    dataset_choice,
+    load_data,
+    raise_if_out_of_memory,
+)
 
 NAME = "train"
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("train", help="train a network on MNIST or Fashion-MNIST")
+    p = sub.add_parser("train", help="train a network on MNIST, Fashion-MNIST or your own pictures")
     p.add_argument("--arch", default="cnnviz", metavar="NAME|FILE.json|FILE.py|TEXT", help=ARCH_HELP)
-    p.add_argument("--dataset", default="mnist", choices=["mnist", "fashion-mnist"])
+    p.add_argument("--dataset", default="mnist", metavar="NAME|DIR|mnist+DIR", help=DATASET_HELP)
+    p.add_argument("--test-share", type=float, default=0.2, metavar="S",
+                   help="the share of your own set kept out of training for the test curve, "
+                        "whole writers at a time when there are several (default 0.2)")
+    p.add_argument("--only-last-layer", action="store_true",
+                   help="with --init: train only the last layer (transfer learning: the early "
+                        "layers' local patterns are reused as they are)")
     p.add_argument("--epochs", type=int, default=None,
                    help="passes over the training set (default: the preset's recipe; 15)")
     p.add_argument("--batch-size", type=int, default=None,
@@ -44,8 +58,9 @@ def add_parser(sub) -> None:
                         "look like a digit' threshold on (default 2000; 0 trains on every "
                         "image and the model gets the default rule)")
     p.add_argument("--init", metavar="FILE", default=None,
-                   help="start from the weights in this .safetensors file (same architecture) "
-                        "instead of random ones: fine-tuning, e.g. to add outlier exposure")
+                   help="start from the weights in this file (same architecture; on your own "
+                        "set any network, its last layer replaced when the classes differ) "
+                        "instead of random ones: fine-tuning")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"],
                    help="where to train: auto picks a CUDA GPU, then Apple's MPS, then the CPU")
     p.add_argument("--nproc", type=int, default=1, metavar="N",
@@ -272,29 +287,87 @@ class _EpochSaver:
         return f"kept epoch {self.saved_epoch} in {self.side}{unchanged}"
 
 
-def _card_facts(args, arch, config, train_images: int, device, processes=None) -> dict:
+def _card_facts(args, arch, config, train_images: int, device, processes=None,
+                user_data=None) -> dict:
     """What the model card says about how the model is trained (cnnviz.core.card; the
     per-epoch figures are added by _EpochSaver)."""
     from ..core.arch_text import format_architecture
     from ..core.card import training_card
+    from ..core.user_training import set_card_facts
 
-    return training_card(
-        model_name=args.arch if args.dataset == "mnist" else f"{args.arch}-{args.dataset}",
+    folder = user_data.choice.folder.name if user_data else None
+    card = training_card(
+        model_name=(f"{args.arch}-{folder}" if folder else args.arch if args.dataset == "mnist"
+                    else f"{args.arch}-{args.dataset}"),
         architecture=args.arch, layers=format_architecture(arch),
-        dataset=args.dataset, config=config, train_images=train_images, device=device.type,
+        dataset=user_data.choice.builtin or "mnist" if user_data else args.dataset,
+        config=config, train_images=train_images, device=device.type,
         init=Path(args.init).name if args.init else None,  # fine-tuned from these weights
         processes=processes,
         command="cnnviz " + " ".join(args.argv) if args.argv[:1] == ["train"] else None)
+    return set_card_facts(card, user_data) if user_data else card
+
+
+def _model_and_data(args, arch):
+    """The network to train (fresh, or --init's; on your own set its last layer sized to
+    the set's classes) and the pictures: (train, labels, test, labels, held out for the
+    verdict), and the set's TrainingData (None for MNIST and Fashion-MNIST)."""
+    choice = dataset_choice(args.dataset)
+    if choice.folder is None and not args.only_last_layer:
+        model = _build_model(arch, args.seed)
+        if args.init:
+            model = _initial_weights(args, model)
+        return model, _builtin_arrays(args), None
+    from ..core.models import ArchitectureError
+    from ..core.user_set import UserSetError
+    from ..core.user_training import fine_tune_start, load_training_data, with_class_count
+
+    if args.only_last_layer and not args.init:
+        raise CliError("--only-last-layer trains the last layer of a trained network: give "
+                       "--init FILE (a network trained before)")
+    try:
+        data = load_training_data(choice, args.data_dir, args.test_share, args.seed,
+                                  limit=args.limit)
+        if args.init:
+            model, notes = fine_tune_start(_init_file(args).model, data.classes,
+                                           args.only_last_layer)
+        else:
+            resized, note = with_class_count(arch, len(data.classes))
+            model, notes = _build_model(resized, args.seed), [note] if note else []
+            model.class_names = model.names_for_outputs(data.classes)
+    except (UserSetError, ArchitectureError) as exc:
+        raise CliError(str(exc)) from None
+    except KeyboardInterrupt:
+        raise CliError("stopped while reading the set") from None
+    for line in [data.description, *data.notes, *notes]:
+        print(line, flush=True)
+    return model, (data.x_train, data.y_train, data.x_test, data.y_test, None), data
+
+
+def _builtin_arrays(args):
+    x_train, y_train = load_data(args.dataset, "train", args.data_dir)
+    x_test, y_test = load_data(args.dataset, "test", args.data_dir)
+    held = _held_out_count(args, len(x_train))
+    # the end of the training set, never trained on, fixes the verdict's threshold
+    held_out = x_train[len(x_train) - held:]
+    x_train, y_train = x_train[:len(x_train) - held], y_train[:len(y_train) - held]
+    if args.limit is not None:
+        x_train, y_train = x_train[:args.limit], y_train[:args.limit]
+    return x_train, y_train, x_test, y_test, held_out
+
+
+def _init_file(args):
+    from ..core.weights import WeightsError, load_weights
+
+    try:
+        return load_weights(args.init)
+    except WeightsError as exc:
+        raise CliError(f"--init {args.init}: {exc}") from None
 
 
 def _initial_weights(args, model):
     """--init: the file's network, which must have the architecture being trained."""
-    from ..core.weights import WeightsError, load_weights
-
-    try:
-        start = load_weights(args.init)
-    except WeightsError as exc:
-        raise CliError(f"--init {args.init}: {exc}") from None
+    start = _init_file(args)
     if start.model.arch.to_dict() != model.arch.to_dict():
         raise CliError(f"--init {args.init} holds a different network than --arch {args.arch}")
     return start.model
@@ -397,6 +470,11 @@ def _checked_run(args, place):
         raise CliError(f"--outlier-exposure must be a number from 0 to 100 (got "
                        f"{args.outlier_exposure:g}); 0.5 is the default, 0 turns it off")
     device = _train_device(args)
+    if not 0 <= args.test_share < 1:
+        raise CliError(f"--test-share must be from 0 to below 1 (got {args.test_share:g})")
+    builtin = dataset_choice(args.dataset).folder is None  # (your own symbols are not outliers)
+    if not builtin and (args.nproc > 1 or place is not None):
+        raise CliError("your own set trains in one process (it is small): leave out --nproc")
     launched = place is not None  # one of several processes (--nproc N, or torchrun)
     problem = nproc_problem(place.local_world if launched else args.nproc, device.type)
     if problem:
@@ -404,7 +482,8 @@ def _checked_run(args, place):
     config = replace(recipe, epochs=args.epochs, batch_size=args.batch_size,
                      optimizer=args.optimizer, lr=lr, schedule=schedule,
                      augment=recipe.augment and not args.no_augment, seed=args.seed,
-                     outlier_exposure=args.outlier_exposure, outlier_dataset=args.dataset)
+                     outlier_exposure=args.outlier_exposure if builtin else 0.0,
+                     outlier_dataset=args.dataset if builtin else "mnist")
     if config.optimizer != recipe.optimizer:
         config.adam_beta1 = 0.9
     problem = config_problem(config)  # the lab's checks too (the flags were checked above)
@@ -428,18 +507,8 @@ def _train(args, stop_requested, place) -> int:
     launched = place is not None
     if args.nproc > 1 and not launched:
         return _train_in_processes(args, arch, config, device)
-    model = _build_model(arch, args.seed)
-    if args.init:
-        model = _initial_weights(args, model)
     out = _train_output(args)
-    x_train, y_train = load_data(args.dataset, "train", args.data_dir)
-    x_test, y_test = load_data(args.dataset, "test", args.data_dir)
-    held = _held_out_count(args, len(x_train))
-    # the end of the training set, never trained on, fixes the verdict's threshold
-    held_out = x_train[len(x_train) - held:]
-    x_train, y_train = x_train[:len(x_train) - held], y_train[:len(y_train) - held]
-    if args.limit is not None:
-        x_train, y_train = x_train[:args.limit], y_train[:args.limit]
+    model, (x_train, y_train, x_test, y_test, held_out), user_data = _model_and_data(args, arch)
     parallel = join(device.type) if launched else None
     try:
         world = parallel.world if parallel else 1
@@ -454,8 +523,8 @@ def _train(args, stop_requested, place) -> int:
                   f"{torch.get_num_threads()} threads; {args.optimizer} lr {lr:g} ({schedule}), "
                   f"batch {args.batch_size}, augment {'on' if config.augment else 'off'}, "
                   f"seed {args.seed}", flush=True)
-        facts = _card_facts(args, arch, config, len(x_train), device,
-                            world if parallel else None)
+        facts = _card_facts(args, model.arch, config, len(x_train), device,
+                            world if parallel else None, user_data)
         bar = _BatchBar()
         saver = _EpochSaver(args, out, facts, bar, held_out)
         try:
