@@ -65,6 +65,10 @@ def create_actions(window) -> None:
         "&Name the classes from a file…", window.name_classes_dialog, None,
         "Name the model's outputs from a text file: one name per line, in output order "
         "(a labels.txt from Teachable Machine or Keras works)")
+    window.user_set_action = make_action(window,
+        "&Your own set…", window.show_user_set, None,
+        "Collect your own drawings into a labelled set (any symbols, by class), browse and "
+        "fix it, import a folder, and see how the model reads it beside MNIST")
     window.report_card_action = make_action(window,
         "&Report card…", window.show_report_card, None,
         "The model's figures beyond its accuracy (per class, on photos and scans, shifted "
@@ -186,6 +190,7 @@ def create_menus(window) -> None:
     model_menu.addAction(window.class_names_action)
     model_menu.addSeparator()
     model_menu.addAction(window.report_card_action)
+    model_menu.addAction(window.user_set_action)
     window.view_menu = bar.addMenu("&View")
     for a in window.tab_actions:
         window.view_menu.addAction(a)

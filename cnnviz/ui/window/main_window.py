@@ -468,6 +468,16 @@ class MainWindow(QMainWindow):
         self.report_window.activateWindow()
         self.report_window.show_for_model()
 
+    def show_user_set(self) -> None:
+        """Model › Your own set…: collect, browse and evaluate the user's own set."""
+        if getattr(self, "user_set_window", None) is None:
+            from cnnviz.ui.dataset import SetWindow
+
+            self.user_set_window = SetWindow(self.state, self.data_dir, self.input_panel.pad, self)
+        self.user_set_window.show()
+        self.user_set_window.raise_()
+        self.user_set_window.activateWindow()
+
     def open_weights(self) -> None:
         if self.cnn_explorer is None:
             self.statusBar().showMessage(LOADING_TEXT + " Open a model once it is ready.", 5000)
