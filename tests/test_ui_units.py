@@ -64,6 +64,17 @@ def test_top_examples_optimised_inputs_and_a_click_makes_the_input(qtbot, window
     assert [c.index for c in cells] == [e.index for e in lowest]
 
 
+def test_another_unit_while_scoring_waits_for_the_same_pass(qtbot, window, model, mnist_dir):
+    window.show_unit(model, "conv2", 3)
+    generation = window.controller.examples_runner.generation
+    window.show_unit(model, "conv4", 10)  # the same network: nothing new to score
+    assert window.controller.examples_runner.generation == generation
+    qtbot.waitUntil(lambda: window.result is not None, timeout=30000)
+    expected = ue.unit_examples(model, data_dir=mnist_dir, limit=SUBSET).examples("conv4", 10)
+    assert [c.index for c in window.examples.cells] == [e.index for e in expected]
+    assert window.controller.join(30)
+
+
 def test_a_class_and_the_first_layer(qtbot, window, model):
     _open(qtbot, window, model, "softmax", 7)
     assert window.scored == "dense2"

@@ -64,6 +64,7 @@ class UnitsController(QObject):
         self._examples_stop = threading.Event()
         self._optimise_stop = threading.Event()
         self._known: dict[tuple, tuple] = {}  # (id(model), dataset) -> (model, ExamplesResult)
+        self._scoring: tuple | None = None  # (id(model), dataset) of the newest request
 
     # ----- top examples ---------------------------------------------------------------
 
@@ -72,6 +73,13 @@ class UnitsController(QObject):
         return entry[1] if entry is not None and entry[0] is loaded.model else None
 
     def request_examples(self, loaded, dataset: str) -> int:
+        """Score the network's units on `dataset` (a request for the network and dataset
+        already being scored only waits for that answer: another unit of the same network
+        needs nothing new)."""
+        key = (id(loaded.model), dataset)
+        if key == self._scoring and not self.examples_runner.is_idle():
+            return self.examples_runner.generation
+        self._scoring = key
         self._examples_stop.set()
         self._examples_stop = stop = threading.Event()
         generation = self.examples_runner.generation + 1
@@ -113,6 +121,7 @@ class UnitsController(QObject):
             self.examples_ready.emit(found)
 
     def stop_examples(self) -> None:
+        self._scoring = None
         self._examples_stop.set()
 
     # ----- optimised inputs -----------------------------------------------------------
