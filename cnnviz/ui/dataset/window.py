@@ -131,6 +131,7 @@ class SetWindow(QWidget):
         self.misread.setMaximumHeight(110)
         self.misread.setToolTip("The samples the model misreads most confidently; click one to "
                                 "make it the input and see why")
+        self.misread.setVisible(False)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.stop_button = _button("Stop", "Stop the import or evaluation", self.controller.stop)
@@ -364,6 +365,7 @@ class SetWindow(QWidget):
             if path.is_file():
                 item.setIcon(QIcon(str(path)))
             self.misread.addItem(item)
+        self.misread.setVisible(bool(result.misread))
 
     def _show_misread(self, item) -> None:
         path = self.user_set.folder / item.data(Qt.ItemDataRole.UserRole)
