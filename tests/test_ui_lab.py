@@ -374,3 +374,34 @@ def test_the_network_and_settings_come_back_after_a_restart(qtbot, tmp_path):
     assert third.settings.config().epochs == 3
     again.shutdown()
     third.shutdown()
+
+
+@pytest.mark.parametrize("size", [(1600, 1000), (1366, 768), (1024, 700)])
+def test_the_lab_is_usable_at_every_screen_size(qtbot, settings_sandbox, size):
+    """Six layers of the table in view, live plots at least 150 px tall, and every button
+    of the right side inside its scroll area at its full width (none cut off)."""
+    from PySide6.QtWidgets import QAbstractButton
+
+    from cnnviz.app_state import AppState
+    from cnnviz.ui.window.main_window import MainWindow
+
+    w = MainWindow(AppState())
+    qtbot.addWidget(w)
+    w.load_defaults()
+    w.show()
+    w.setGeometry(0, 0, size[0], size[1] - 28)  # (the screen less a title bar)
+    w.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: w.lab.isVisible() and w.lab.editor.table.rowCount() >= 6)
+    qtbot.wait(50)
+    table = w.lab.editor.table
+    rows_in_view = sum(1 for r in range(table.rowCount())
+                       if table.rowViewportPosition(r) >= 0
+                       and table.rowViewportPosition(r) + table.rowHeight(r)
+                       <= table.viewport().height())
+    assert rows_in_view >= 6, (size, rows_in_view)
+    for plot in (w.lab.curves.loss_plot, w.lab.curves.acc_plot, w.lab.filter_view,
+                 w.lab.probe_view.bars):
+        assert plot.height() >= 150, (size, type(plot).__name__, plot.height())
+    for button in w.lab.findChildren(QAbstractButton):
+        if button.isVisible() and button.text() and not button.text().isdigit():
+            assert button.width() >= button.minimumSizeHint().width(), (size, button.text())

@@ -55,6 +55,8 @@ from .fields import LayerFields
 from .rich_cells import RICH_ROLE, RichTextDelegate
 
 COLUMNS = ("#", "Layer", "Output", "Parameters", "Worked out")
+TABLE_MIN_HEIGHT = 180
+COMPACT_ROWS = 6  # a small window's table still shows this many layers
 BAD_BG = QColor("#fde2e1")
 DEFAULT_PRESET = "lecture-keras"
 
@@ -140,6 +142,7 @@ class _LayerTable(QTableWidget):
     the formulas into a column of single words)."""
 
     WORKED_OUT_MIN = 230
+    fixed_rows = False  # compact: rows one line high
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
@@ -152,6 +155,10 @@ class _LayerTable(QTableWidget):
         if self.columnWidth(last) != want:
             self.setColumnWidth(last, want)
             self.resizeRowsToContents()
+
+    def resizeRowsToContents(self) -> None:  # noqa: N802 (Qt override)
+        if not self.fixed_rows:  # (compact: one line a row, whatever the text)
+            super().resizeRowsToContents()
 
 
 def read_any(text: str, state: EditorState) -> tuple[Architecture | None, str, str]:
@@ -245,7 +252,28 @@ class ArchitectureEditor(QWidget):
 
     # ----- building -------------------------------------------------------------------
 
+    def set_compact(self, compact: bool) -> None:
+        """A small window: one line a layer in the table, tall enough for six (the lab's
+        left side scrolls when the rest does not fit), the hints in each row's tooltip."""
+        if compact == self.compact:
+            return
+        self.compact = compact
+        table, rows = self.table, self.table.verticalHeader()
+        table.setWordWrap(not compact)
+        table.fixed_rows = compact
+        if compact:
+            line = table.fontMetrics().height() + 8
+            rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+            rows.setDefaultSectionSize(line)
+            table.setMinimumHeight(table.horizontalHeader().sizeHint().height()
+                                   + COMPACT_ROWS * line + 2 * table.frameWidth() + 4)
+        else:
+            rows.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            table.setMinimumHeight(TABLE_MIN_HEIGHT)
+        self._fill_table()
+
     def _build_ui(self) -> None:
+        self.compact = False
         root = QVBoxLayout(self)
         root.setContentsMargins(0, 0, 0, 0)
         root.addLayout(self._build_top_row())
@@ -263,7 +291,7 @@ class ArchitectureEditor(QWidget):
         header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setMinimumHeight(180)
+        self.table.setMinimumHeight(TABLE_MIN_HEIGHT)
         self.table.setItemDelegateForColumn(len(COLUMNS) - 1, RichTextDelegate(self.table))
         header.sectionResized.connect(lambda *_a: self.table.resizeRowsToContents())
         self.table.itemSelectionChanged.connect(self._on_row_selected)
@@ -591,10 +619,14 @@ class ArchitectureEditor(QWidget):
                 item.setForeground(QColor("#000000") if c.output_shape is not None or c.problem
                                    else QColor("#888888"))
                 if col == 4:
-                    item.setData(RICH_ROLE, self._how_html(c))
+                    item.setData(RICH_ROLE, self._how_html(c, self.compact))
                 if col in (2, 3):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         table.fit_last_column()
+        if self.compact:  # rows made before it went compact keep their height otherwise
+            line = table.verticalHeader().defaultSectionSize()
+            for r in range(table.rowCount()):
+                table.setRowHeight(r, line)
         table.clearSelection()
         if 0 <= self.state.row < len(self.checks):
             table.selectRow(self.state.row)
@@ -613,14 +645,23 @@ class ArchitectureEditor(QWidget):
         return "\n".join(lines)
 
     @staticmethod
-    def _how_html(c) -> str:
+    def _how_html(c, compact: bool = False) -> str:
+        """The worked-out column: the formulas and hints; compact (a small window), one line
+        a row with the hints as a ⚑ (the row's tooltip and the layer's details say them)."""
         def esc(text: str) -> str:
             return html.escape(text).replace("\n", "<br>")
 
         if c.problem:
+            if compact:
+                return "<span style='color:#b00020'><b>✗ Cannot work</b> (select the row)</span>"
             return f"<span style='color:#b00020'><b>✗ Cannot work:</b> {esc(c.problem)}</span>"
         if c.output_shape is None:
             return "<span style='color:#888'>(unknown until the layer before works)</span>"
+        if compact:
+            flag = " <span style='color:#9a6700'>⚑</span>" if c.hints else ""
+            # the numbers without the general formula: "(28 − 3 + 2×0) / 1 + 1 = 26"
+            first = c.shape_formula.splitlines()[0] if c.shape_formula else ""
+            return esc(first.split(" = ", 1)[-1]) + flag
         parts = [esc(c.shape_formula)]
         if c.parameters:
             parts.append(esc(c.param_formula))

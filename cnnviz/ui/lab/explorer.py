@@ -57,6 +57,10 @@ def _button(text: str, tip: str, slot) -> QPushButton:
     return button
 
 
+# Below this size (width, height) the lab's table shows one line a layer.
+COMPACT_BELOW = (1100, 720)
+
+
 class TrainingLab(QWidget):
     """See the module docstring. Contract with the main window: status_message,
     show_explorer (the user asked to see the network in the CNN explorer), set_active(),
@@ -77,6 +81,7 @@ class TrainingLab(QWidget):
         self._sized = False
         self.test_limit: int | None = None  # test on the first N test images only (tests)
         self._shut = False
+        self._compact = False
         self._build_ui()
         self._connect()
         self._on_phase(tc.IDLE)
@@ -192,14 +197,20 @@ class TrainingLab(QWidget):
         for widget in (self.more_button, self.more_count, self.follow_button):
             second.addWidget(widget)
         second.addStretch(1)
+        self._control_rows = (second, QHBoxLayout())  # a narrow window: Show… on a third row
         rows.addLayout(first)
         rows.addLayout(second)
+        rows.addLayout(self._control_rows[1])
         return rows
 
     def _build_finish(self) -> QWidget:
         group = QGroupBox("Keep the trained network")
         group.setToolTip(W.NAME_TIP)
-        row = QHBoxLayout(group)
+        column = QVBoxLayout(group)
+        row, buttons = QHBoxLayout(), QHBoxLayout()  # (buttons: a narrow window's second row)
+        column.addLayout(row)
+        column.addLayout(buttons)
+        self._finish_rows = (row, buttons)
         row.addWidget(QLabel("Name"))
         self.name_edit = QLineEdit()
         self.name_edit.setToolTip(W.NAME_TIP)
@@ -234,6 +245,22 @@ class TrainingLab(QWidget):
         self.cell_images.image_chosen.connect(self.use_test_image)
         self.editor.changed.connect(self._on_architecture_changed)
         self.editor.preset_chosen.connect(self._on_preset_chosen)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        # a small window: one line a layer, so the table shows six or more; the buttons
+        # that would be cut off go on rows of their own
+        size = event.size()
+        compact = size.height() < COMPACT_BELOW[1] or size.width() < COMPACT_BELOW[0]
+        self.editor.set_compact(compact)
+        if compact == self._compact:
+            return
+        self._compact = compact
+        wide, narrow = self._control_rows
+        (narrow if compact else wide).insertWidget(0 if compact else 2, self.follow_button)
+        row, buttons = self._finish_rows
+        for i, button in enumerate((self.keep_button, self.save_as_button)):
+            (buttons if compact else row).insertWidget(i if compact else row.count(), button)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)

@@ -58,10 +58,13 @@ def _key(colour: str, text: str) -> str:
     return f"<span style='color:{colour}'>━ {text}</span>"
 
 
+MIN_PLOT_HEIGHT = 160  # the live plots never get shorter (the right side scrolls instead)
+
+
 def _plot(title: str, y_label: str, tip: str) -> pg.PlotWidget:
     plot = pg.PlotWidget(title=title)
     plot.setToolTip(tip)
-    plot.setMinimumHeight(140)
+    plot.setMinimumHeight(MIN_PLOT_HEIGHT)
     plot.setMinimumWidth(140)
     plot.setMenuEnabled(False)
     plot.showGrid(x=True, y=True, alpha=0.25)
@@ -207,7 +210,7 @@ class FilterView(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setToolTip(W.FILTERS_TIP)
-        self.setMinimumSize(110, 140)
+        self.setMinimumSize(110, MIN_PLOT_HEIGHT + 30)  # (+ the mode picker)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(2)
@@ -315,7 +318,7 @@ class ProbeView(QWidget):
         left.addStretch(1)
         row.addLayout(left)
         self.bars = BarPlot(title="Probabilities", grid=False)
-        self.bars.setMinimumHeight(140)
+        self.bars.setMinimumHeight(MIN_PLOT_HEIGHT)
         self.bars.setMinimumWidth(120)
         row.addWidget(self.bars, 1)
         self.classes: list[str] = []

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 
 from ..input.drawing_pad import MAX_BRUSH, MIN_BRUSH
 from .settings_file import check_settings_files
+
+# A screen this size or smaller gets a maximised window the first time (width, height).
+SMALL_SCREEN = (1366, 768)
 
 
 def apply_default_geometry(window) -> None:
@@ -27,6 +30,9 @@ def apply_default_geometry(window) -> None:
     frame = window.frameGeometry()
     frame.moveCenter(avail.center())
     window.move(frame.topLeft())
+    if avail.width() <= SMALL_SCREEN[0] and avail.height() <= SMALL_SCREEN[1]:
+        # a laptop's screen: every pixel counts (90% of 1024×700 left the lab unusable)
+        window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)
 
 def apply_default_splitter(window) -> None:
     total = max(window.width(), 800)
