@@ -14,7 +14,7 @@ regularisers that keep small greyscale pictures readable (plain ascent gives noi
 A map unit (a conv channel) is optimised at its map's centre position, so its receptive
 field is the middle of the picture; its score is then its largest value over positions,
 as for the real top examples (cnnviz.core.unit_examples). A dense unit's score is its
-value, a class's its logit. Several random starts run side by side in one batch; the
+value, a class's its logit (a class is ascended on its log-odds against the others). Several random starts run side by side in one batch; the
 user's drawing can be a start. on_step(step, steps, pictures, scores) is called as it
 sharpens; stop() -> True ends it early with what it has.
 
@@ -161,13 +161,17 @@ def _jittered(x: torch.Tensor, pixels: int, rng: np.random.Generator) -> torch.T
 
 def _objective(network, x: torch.Tensor, target: tuple) -> torch.Tensor:
     """(B,) the value ascended: a map unit's value at its position, a flat unit's value, a
-    class's log-probability (its logit alone is raised by ink anywhere: the logit of an 8
-    rose faster than a 1's own, and nine classes in ten came out read as 8)."""
+    class's log-odds against all the others (its logit minus the log-sum-exp of theirs).
+    A class's logit alone is raised by ink anywhere (the logit of an 8 rose faster than a
+    1's own: nine in ten came out read as 8); its log-probability stops rising once the
+    network is sure, leaving faint digits (a quarter of full ink) that other networks read
+    as 1; the log-odds keeps asking for more of the class, and less of every other."""
     layer, unit, position, is_class = target
     out = _layer_output(network, x, layer)
     if is_class:  # unit: one class, or a tensor of one class per start
         chosen = unit.view(-1, 1) if torch.is_tensor(unit) else torch.full((len(out), 1), unit)
-        return torch.log_softmax(out, dim=1).gather(1, chosen)[:, 0]
+        others = out.scatter(1, chosen, float("-inf"))
+        return out.gather(1, chosen)[:, 0] - torch.logsumexp(others, dim=1)
     return out[:, unit, position[0], position[1]] if position is not None else out[:, unit]
 
 
@@ -310,7 +314,7 @@ def _display(pictures: torch.Tensor) -> np.ndarray:
 def ideal_digits(network, starts: int = 10, reg: Regularisers = DEFAULT, seed: int = 0,
                  classes=None, stop: Callable[[], bool] | None = None) -> np.ndarray:
     """Each class's optimised inputs: (classes, starts, C, H, W) in 0..1, from `starts`
-    random starts each (the output layer's unit for the class, its log-probability), all
+    random starts each (the output layer's unit for the class, its log-odds), all
     in one batch."""
     out_layer = scored_layer(network, network.layer_infos[-1].name)
     count = int(next(i for i in network.layer_infos if i.name == out_layer).output_shape[0])
