@@ -17,6 +17,7 @@ from cnnviz.app_state import AppState
 from cnnviz.core import lesson as L
 from cnnviz.core.arch_text import parse_architecture
 from cnnviz.core.session import read_session
+from cnnviz.ui.input import drawing_pad
 from cnnviz.ui.lesson.capture import capture_setup
 from cnnviz.ui.window.main_window import MainWindow
 
@@ -152,7 +153,7 @@ def test_a_session_brings_back_the_drawing_and_every_tab(qtbot, window, tmp_path
     _set_up_something(w, seed=5)
     w.input_panel.set_brush_size(31)
     pad = w.input_panel.pad
-    drawn, strokes = pad.image(), pad.strokes()
+    drawn, strokes = pad.image(), drawing_pad.strokes(pad)
     arch = w.lab.editor.architecture().to_json()
     path = w.save_session(str(tmp_path / "here.cnnviz-session"))
     session = read_session(path)
@@ -166,14 +167,14 @@ def test_a_session_brings_back_the_drawing_and_every_tab(qtbot, window, tmp_path
     w.tabs.setCurrentIndex(0)
     w.teach_explorer.show_view("DropoutView")
     assert w.open_session_file(path) == []
-    assert np.array_equal(pad.image(), drawn) and pad.strokes() == strokes
+    assert np.array_equal(pad.image(), drawn) and drawing_pad.strokes(pad) == strokes
     assert np.array_equal(w.state.image, drawn)
     assert w.state.kernel.same_as(kernel) and w.state.layer == layer
     assert w.state.model.shipped_as == "lecture-keras" and w.input_panel.brush_size() == 31
     assert w.lab.editor.architecture().to_json() == arch
     assert type(w.teach_explorer.views[w.teach_explorer.list.currentRow()]).__name__ == "InvarianceView"
     assert w.tabs.currentIndex() == 1
-    assert pad.undo() and len(pad.strokes()) == 2  # the strokes are strokes again: undoable
+    assert pad.undo() and len(drawing_pad.strokes(pad)) == 2  # the strokes are strokes again: undoable
 
     damaged = tmp_path / "damaged.cnnviz-session"
     damaged.write_bytes(path.read_bytes()[:-40])

@@ -15,6 +15,11 @@ Signals:
   changed(np.ndarray)  the user changed the picture (a stroke in progress, undo, clear),
                        at most once per pass of the event loop; set_image() does not emit it.
   stroke_finished()    the pen or mouse button was released.
+
+The pad keeps the strokes drawn since its picture was last set or cleared, in canvas
+coordinates, and the canvas they were drawn over (strokes(pad), under_strokes(pad)); a
+session keeps the drawing as these and draws them again exactly (draw_strokes(pad, …)):
+_begin_stroke / _extend_stroke given a width take canvas coordinates.
 """
 
 from __future__ import annotations
@@ -124,11 +129,8 @@ class DrawingPad(QWidget):
         self._origin: object = None  # what set_image was given, until the user draws
         self._base: str | None = None  # label of the picture the drawing started from
         self._pristine = False  # the canvas is exactly what set_image showed
-        # The strokes since the picture was last set or cleared, in canvas coordinates
-        # ((erase, [(x, y, width), …]), …), and the canvas they were drawn over (None: a
-        # blank pad): a session keeps the drawing as these (strokes(), draw_strokes()).
-        self._strokes: list[tuple[bool, list[tuple[float, float, float]]]] = []
-        self._under: QImage | None = None
+        self._strokes: list = []  # [(erase, [(x, y, width), …]), …] since the picture was set
+        self._under: QImage | None = None  # the canvas those strokes were drawn over
         self._undo: deque[_Snapshot] = deque(maxlen=UNDO_LEVELS)
         self._redo: list[_Snapshot] = []  # what undo went back over, newest last
         self._brush = DEFAULT_BRUSH
@@ -231,52 +233,16 @@ class DrawingPad(QWidget):
         self._restore(self._redo.pop())
         return True
 
-    def strokes(self) -> list[tuple[bool, list[tuple[float, float, float]]]]:
-        """The strokes since the picture was last set or cleared: (erase, [(x, y, width),
-        …]) in canvas coordinates (0..280), oldest first (a copy)."""
-        return [(erase, list(points)) for erase, points in self._strokes]
-
-    def under_strokes(self) -> np.ndarray | None:
-        """The canvas the strokes were drawn over, (280, 280) uint8; None for a blank pad."""
-        return None if self._under is None else qimage_to_array(self._under)
-
-    def draw_strokes(self, under: np.ndarray | None, strokes, ink: int = 255,
-                     paper: int = 0, label: str | None = None) -> None:
-        """Draw a saved drawing again, exactly: its canvas `under` ((280, 280) uint8, or
-        None for a blank pad), its ink and paper levels, then each stroke as it was drawn.
-        Undoable stroke by stroke; emits changed once at the end."""
-        self._finish_stroke(emit=False)
-        self._push_undo()
-        if under is None:
-            self._canvas.fill(0)
-            self._under, self._empty = None, True
-        else:
-            self._canvas = array_to_qimage(np.ascontiguousarray(under, dtype=np.uint8), (0, 255))
-            self._under, self._empty = self._canvas.copy(), False
-        self._ink, self._paper = int(ink), int(paper)
-        self._origin, self._base, self._pristine, self._strokes = None, label, under is not None, []
-        for erase, points in strokes:
-            (x, y, w), rest = points[0], points[1:]
-            self._begin_stroke(QPointF(x, y), bool(erase), width=w)
-            for x, y, w in rest:
-                self._extend_stroke(QPointF(x, y), width=w)
-            self._finish_stroke(emit=False)
-        self.update()
-        self._emit_now()
-
     def _snapshot(self) -> _Snapshot:
-        return _Snapshot(self._canvas.copy(), self._origin, self._base, self._ink,
-                         self._paper, self._empty, self._pristine,
-                         tuple((erase, tuple(points)) for erase, points in self._strokes),
-                         self._under)
+        return _Snapshot(self._canvas.copy(), self._origin, self._base, self._ink, self._paper,
+                         self._empty, self._pristine, tuple((e, tuple(p)) for e, p in self._strokes), self._under)
 
     def _restore(self, snap: _Snapshot) -> None:
         self._canvas = snap.canvas
         self._origin, self._base, self._ink = snap.origin, snap.base, snap.ink
         self._paper = snap.paper
         self._empty, self._pristine = snap.empty, snap.pristine
-        self._strokes = [(erase, list(points)) for erase, points in snap.strokes]
-        self._under = snap.under
+        self._strokes, self._under = [(e, list(p)) for e, p in snap.strokes], snap.under
         self.update()
         self._emit_now()
 
@@ -288,9 +254,7 @@ class DrawingPad(QWidget):
         self._push_undo()
         self._canvas.fill(0)
         self._ink, self._empty, self._origin, self._base = 255, True, None, None
-        self._paper = 0
-        self._pristine = False
-        self._strokes, self._under = [], None
+        self._paper, self._pristine, self._strokes, self._under = 0, False, [], None
         self.update()
         self._emit_now()
 
@@ -322,8 +286,7 @@ class DrawingPad(QWidget):
         painter = QPainter(canvas)
         painter.drawImage((PAD_SIZE - fitted.width()) // 2, (PAD_SIZE - fitted.height()) // 2, fitted)
         painter.end()
-        self._canvas = canvas
-        self._strokes, self._under = [], canvas.copy()
+        self._canvas, self._strokes, self._under = canvas, [], canvas.copy()
         self._origin, self._base = origin, label
         self._empty, self._pristine = False, True
         self._trim_origins()
@@ -365,9 +328,7 @@ class DrawingPad(QWidget):
         return QRectF(sq.x() + r.x() * k, sq.y() + r.y() * k, r.width() * k,
                       r.height() * k).toAlignedRect().adjusted(-2, -2, 2, 2)
 
-    def _begin_stroke(self, pos: QPointF, erase: bool, pressure: float | None = None,
-                      width: float | None = None) -> None:
-        """width given: a stroke drawn again (draw_strokes), pos in canvas coordinates."""
+    def _begin_stroke(self, pos: QPointF, erase: bool, pressure=None, width=None) -> None:
         self._finish_stroke(emit=False)
         self._push_undo()
         self._stroking = True
@@ -385,8 +346,7 @@ class DrawingPad(QWidget):
         self._paint_path(None, p, self._widths[0])
         self._schedule_changed()
 
-    def _extend_stroke(self, pos: QPointF, pressure: float | None = None,
-                       width: float | None = None) -> None:
+    def _extend_stroke(self, pos: QPointF, pressure=None, width=None) -> None:
         if not self._stroking:
             return
         p = self._to_canvas(pos) if width is None else pos
@@ -555,3 +515,41 @@ class DrawingPad(QWidget):
             painter.setPen(QPen(QColor(255, 140, 0, 200), 1.2))
             painter.drawEllipse(self._hover, r, r)
         painter.end()
+
+
+# ----- the strokes of a drawing (a session keeps the drawing as these) -----------------
+
+def strokes(pad) -> list[tuple[bool, list[tuple[float, float, float]]]]:
+    """The strokes since the picture was last set or cleared: (erase, [(x, y, width),
+    …]) in canvas coordinates (0..280), oldest first (a copy)."""
+    return [(erase, list(points)) for erase, points in pad._strokes]
+
+
+def under_strokes(pad) -> np.ndarray | None:
+    """The canvas the strokes were drawn over, (280, 280) uint8; None for a blank pad."""
+    return None if pad._under is None else qimage_to_array(pad._under)
+
+
+def draw_strokes(pad, under: np.ndarray | None, strokes, ink: int = 255,
+                 paper: int = 0, label: str | None = None) -> None:
+    """Draw a saved drawing again, exactly: its canvas `under` ((280, 280) uint8, or
+    None for a blank pad), its ink and paper levels, then each stroke as it was drawn.
+    Undoable stroke by stroke; emits changed once at the end."""
+    pad._finish_stroke(emit=False)
+    pad._push_undo()
+    if under is None:
+        pad._canvas.fill(0)
+        pad._under, pad._empty = None, True
+    else:
+        pad._canvas = array_to_qimage(np.ascontiguousarray(under, dtype=np.uint8), (0, 255))
+        pad._under, pad._empty = pad._canvas.copy(), False
+    pad._ink, pad._paper = int(ink), int(paper)
+    pad._origin, pad._base, pad._pristine, pad._strokes = None, label, under is not None, []
+    for erase, points in strokes:
+        (x, y, w), rest = points[0], points[1:]
+        pad._begin_stroke(QPointF(x, y), bool(erase), width=w)
+        for x, y, w in rest:
+            pad._extend_stroke(QPointF(x, y), width=w)
+        pad._finish_stroke(emit=False)
+    pad.update()
+    pad._emit_now()

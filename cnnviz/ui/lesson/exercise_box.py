@@ -74,11 +74,11 @@ class ExerciseBox(QGroupBox):
         buttons = QHBoxLayout()
         for widget in (self.check_button, self.another_button):
             buttons.addWidget(widget)
-        buttons.addWidget(self.seed_spin)
         layout = QVBoxLayout(self)
         for widget in (self.source_label, self.question, self.answer):
             layout.addWidget(widget)
         layout.addLayout(buttons)
+        layout.addWidget(self.seed_spin)  # its own row: the panel stays narrow at large text
         layout.addWidget(self.verdict)
         layout.addWidget(self.working)
 

@@ -25,6 +25,7 @@ from ...core.session import (
     session_document,
     write_json_file,
 )
+from ..input import drawing_pad
 from .capture import picture_of, shipped_sample_number
 from .setup import current_tab, sample_picture, show_tab, use_model_file
 
@@ -78,9 +79,9 @@ def capture_input(window) -> dict:
     if pad.origin() is not None:  # exactly a picture that was opened or picked
         number = shipped_sample_number(window.state.image)
         return {"sample": number} if number is not None else {"picture": picture_of(window)}
-    under = pad.under_strokes()
+    under = drawing_pad.under_strokes(pad)
     strokes = [{"erase": erase, "points": [list(p) for p in points]}
-               for erase, points in pad.strokes()]
+               for erase, points in drawing_pad.strokes(pad)]
     return {"drawing": {"base": None if under is None else encode_picture(under, pad.base() or ""),
                         "ink": pad.ink(), "paper": pad.paper(), "strokes": strokes}}
 
@@ -101,7 +102,7 @@ def restore_input(window, value: dict) -> str:
             under = None if base is None else decode_picture(base, "the picture under the drawing")
             if under is not None and under.shape != (280, 280):
                 return "The picture under the drawing is not the pad's 280×280; the drawing was not restored."
-            panel.pad.draw_strokes(None if under is None else np.rint(under).astype(np.uint8),
+            drawing_pad.draw_strokes(panel.pad, None if under is None else np.rint(under).astype(np.uint8),
                                    [(s["erase"], s["points"]) for s in drawing["strokes"]],
                                    drawing["ink"], drawing["paper"],
                                    None if base is None else (base.get("name") or None))

@@ -114,7 +114,7 @@ class Presenter(QObject):
             return
         w = self.window
         self._saved = {
-            "style": w.styleSheet(), "splitter": w.splitter.saveState(),
+            "style": w.styleSheet(), "splitter": w.splitter.saveState(), "docks": w.saveState(),
             "input": w.input_panel.isVisible(), "toolbar": w.toolbar.isVisible(),
             "status": w.statusBar().isVisible(), "menu": w.menuBar().isVisible(),
             "tab_bar": w.tabs.tabBar().isVisible(),
@@ -132,6 +132,7 @@ class Presenter(QObject):
         self._lift_small_text()
         self.colour_maps.use_safe(w)
         name_controls(w)
+        self._widen_lesson()
         QApplication.setOverrideCursor(big_pointer())
         self.leave_action.setEnabled(True)
         self._sync_action()
@@ -143,8 +144,11 @@ class Presenter(QObject):
         self.active = False
         QApplication.restoreOverrideCursor()
         self.leave_action.setEnabled(False)
+        from shiboken6 import isValid
+
         for widget, style in self._styled:
-            widget.setStyleSheet(style)
+            if isValid(widget):  # (a view may have rebuilt some of its labels meanwhile)
+                widget.setStyleSheet(style)
         self._styled = []
         w.setStyleSheet(saved["style"])
         self.colour_maps.restore(w)
@@ -154,6 +158,7 @@ class Presenter(QObject):
         w.menuBar().setVisible(saved["menu"])
         w.tabs.tabBar().setVisible(saved["tab_bar"])
         w.splitter.restoreState(saved["splitter"])
+        w.restoreState(saved["docks"])
         if w.kernel_explorer is not None and saved["controls_hidden"] is not None:
             w.kernel_explorer.set_controls_hidden(saved["controls_hidden"])
         self._sync_action()
@@ -161,10 +166,12 @@ class Presenter(QObject):
     def _lift_small_text(self) -> None:
         """Widgets whose own style sheet sets a smaller font get MIN_POINT_SIZE on top of it
         (kept, to be put back on leaving)."""
+        from shiboken6 import isValid
+
         QApplication.processEvents()  # the theme polished first
         for widget in self.window.findChildren(QWidget):
             if _point_size(widget.font()) >= MIN_POINT_SIZE - 0.01 or \
-                    any(widget is done for done, _ in self._styled):
+                    any(widget is done for done, _ in self._styled if isValid(done)):
                 continue
             style = widget.styleSheet()
             self._styled.append((widget, style))
@@ -177,6 +184,14 @@ class Presenter(QObject):
         if self.active:
             self._lift_small_text()
             name_controls(self.window)
+            self._widen_lesson()
+
+    def _widen_lesson(self) -> None:
+        """The lesson beside the view, wide enough for its large text (about 45%)."""
+        panel = getattr(self.window, "lesson_panel", None)
+        if panel is not None and panel.isVisible():
+            self.window.resizeDocks([panel], [int(self.window.width() * 0.45)],
+                                    Qt.Orientation.Horizontal)
 
     def _sync_action(self) -> None:
         action = getattr(self.window, "presenter_action", None)
