@@ -13,7 +13,7 @@ def add_parser(sub) -> None:
     p = sub.add_parser("gui", help="open the desktop app (the default)")
     p.add_argument("image", nargs="?", metavar="FILE", help="a picture (the input), a model "
                    "(cnnviz .safetensors, Keras, ONNX, torch.export or TorchScript) or a lesson "
-                   "(.cnnviz-lesson) to open at start, by its content")
+                   "(.cnnviz-lesson) or a session (.cnnviz-session) to open at start, by its content")
     add_input_scale(p)
     add_data_dir(p)
 
@@ -54,4 +54,11 @@ def _check_lesson(path: Path) -> None:
         try:
             read_lesson(path)
         except LessonError as exc:
+            raise CliError(str(exc)) from None
+    from ..core.session import SessionError, is_session, read_session
+
+    if is_session(head):
+        try:
+            read_session(path)
+        except SessionError as exc:
             raise CliError(str(exc)) from None
