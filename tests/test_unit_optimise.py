@@ -48,6 +48,20 @@ def test_the_optimised_input_of_one_oriented_kernel_is_that_kernel(layer):
     assert result.scores.min() > uo.unit_score(net, layer, 0, other)[0]
 
 
+def test_a_relu_off_at_every_start_is_still_optimised():
+    """A bias of −1 keeps the ReLU at 0 on faint noise, with no gradient: what it reads is
+    ascended instead, and the kernel is found all the same."""
+    kernel = _oriented_kernel()
+    net = _one_kernel_network(kernel)
+    with torch.no_grad():
+        net.layers["conv1"].bias.fill_(-1.0)
+    result = uo.optimise_unit(net, "relu1", 0, starts=2, seed=3)
+    assert (result.scores > 0).all()
+    top, left, bottom, right = crop_box(net, "relu1", result.position)
+    crop = result.pictures[0][top:bottom, left:right]
+    assert np.corrcoef(crop.ravel(), kernel.ravel())[0, 1] >= 0.8
+
+
 def test_the_weights_are_left_as_they_were():
     net = load_shipped("lecture-keras").model
     before = {k: v.clone() for k, v in net.state_dict().items()}

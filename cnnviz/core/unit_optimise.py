@@ -106,6 +106,24 @@ def _target(network, layer: str) -> tuple[tuple, tuple[int, int] | None, int]:
     return tuple(info.output_shape), (h // 2, w // 2), side
 
 
+MONOTONE = ("relu", "leaky_relu", "elu", "tanh", "sigmoid")  # larger in, larger out
+
+
+def _ascended_layer(network, layer: str) -> str:
+    """The layer whose value is ascended for `layer`: the one a monotone activation reads
+    (same shape, same order: the same pictures excite both), else the layer itself. A ReLU
+    that is 0 on a start gives it no gradient at all; what it reads always does."""
+    infos = list(network.layer_infos)
+    names = [i.name for i in infos]
+    at = names.index(layer)
+    info = infos[at]
+    reads = info.inputs or ((names[at - 1],) if at else ())
+    if info.kind == "activation" and getattr(info.spec, "kind", "") in MONOTONE \
+            and len(reads) == 1 and reads[0] in names:
+        return reads[0]
+    return layer
+
+
 def optimised_position(network, layer: str) -> tuple[int, int] | None:
     """The map position optimise_unit works on for `layer` (its centre); None: flat."""
     return _target(network, scored_layer(network, layer))[1]
@@ -166,7 +184,7 @@ def _objective(network, x: torch.Tensor, target: tuple) -> torch.Tensor:
     1's own: nine in ten came out read as 8); its log-probability stops rising once the
     network is sure, leaving faint digits (a quarter of full ink) that other networks read
     as 1; the log-odds keeps asking for more of the class, and less of every other."""
-    layer, unit, position, is_class = target
+    layer, unit, position, is_class = target[:4]
     out = _layer_output(network, x, layer)
     if is_class:  # unit: one class, or a tensor of one class per start
         chosen = unit.view(-1, 1) if torch.is_tensor(unit) else torch.full((len(out), 1), unit)
@@ -232,7 +250,9 @@ def optimise_unit(network, layer: str, unit: int, starts: int = 4, start_picture
     check_unit(layer, unit, shape[0])
     spec = network.input_spec
     network = _private_copy(network)
-    target = (layer, unit, position, layer == scored_layer(network, network.layer_infos[-1].name))
+    is_class = layer == scored_layer(network, network.layer_infos[-1].name)
+    target = (layer if is_class else _ascended_layer(network, layer), unit, position, is_class,
+              layer)
     x = _starts(spec, max(1, int(starts)), seed, start_picture)
     with one_torch_thread():
         final, done = _run(network, x, target, reg, side, np.random.default_rng(seed + 1),
@@ -246,7 +266,9 @@ def optimise_unit(network, layer: str, unit: int, starts: int = 4, start_picture
 
 def _run(network, x: torch.Tensor, target: tuple, reg: Regularisers, side: int,
          rng: np.random.Generator, coarse_first: bool, on_step, stop, every: int):
-    """The ascent from starts x: (the final pictures (B, C, H, W) in 0..1, steps done)."""
+    """The ascent from starts x: (the final pictures (B, C, H, W) in 0..1, steps done).
+    target: (the layer ascended, the unit, its map position or None, whether it is a class,
+    the layer scored)."""
     scale = min(1.0, side / 10.0)  # a 3×3 field is not blurred or jittered like a 28×28 one
     jitter, sigma = min(reg.jitter, side // 8), reg.blur_sigma * scale
     full = tuple(x.shape[2:])
@@ -271,7 +293,7 @@ def _run(network, x: torch.Tensor, target: tuple, reg: Regularisers, side: int,
         if on_step is not None and (done % every == 0 or done == reg.steps):
             pictures = _step_input(params.detach(), full)
             on_step(done, reg.steps, _display(pictures),
-                    unit_score(network, target[0], target[1], pictures))
+                    unit_score(network, target[4], target[1], pictures))
     final = _step_input(params.detach(), full)
     return (final.clamp(0.0, 1.0) if reg.clamp else final), done
 
@@ -326,7 +348,7 @@ def ideal_digits(network, starts: int = 10, reg: Regularisers = DEFAULT, seed: i
     x = _starts(network.input_spec, len(units), seed, None)
     network = _private_copy(network)
     with one_torch_thread():
-        final, _done = _run(network, x, (out_layer, units, None, True), reg, side,
+        final, _done = _run(network, x, (out_layer, units, None, True, out_layer), reg, side,
                             np.random.default_rng(seed + 1), coarse_first=True, on_step=None,
                             stop=stop, every=1)
     return final.numpy().astype(np.float32).reshape(len(chosen), starts, *final.shape[1:])

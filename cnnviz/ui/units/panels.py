@@ -120,18 +120,20 @@ class OptimisedPanel(QGroupBox):
         self.note.setWordWrap(True)
         layout.addWidget(self.note)
         grid = QGridLayout()
-        self.pictures = []
+        self.pictures, self.captions = [], []
         for i in range(STARTS):
             label = PictureLabel("One optimised input: gradient ascent from its own random start "
                                  "(or from your drawing), kept smooth and in the input's range. "
                                  "The orange square is the field the unit sees.")
-            grid.addWidget(label, i // 2, i % 2)
+            caption = QLabel()
+            caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            caption.setToolTip("What the unit gives this picture (for a map: its largest value "
+                               "anywhere on the map), the score its real examples have.")
+            grid.addWidget(label, 2 * (i // 2), i % 2)
+            grid.addWidget(caption, 2 * (i // 2) + 1, i % 2)
             self.pictures.append(label)
+            self.captions.append(caption)
         layout.addLayout(grid)
-        self.scores = QLabel()
-        self.scores.setToolTip("Each optimised input's score: what the unit gives it (for a map: "
-                               "its largest value anywhere on the map).")
-        layout.addWidget(self.scores)
         row, self.progress, self.stop = _progress_row("Stop the optimisation where it is.")
         self.stop.clicked.connect(self.stop_clicked)
         layout.addLayout(row)
@@ -187,9 +189,10 @@ class OptimisedPanel(QGroupBox):
 
     def show_pictures(self, pictures, captions: list[str], box, whole: bool) -> None:
         """The optimised pictures ((N, H, W) 0..1), each with its field and crop."""
-        for i, label in enumerate(self.pictures):
+        for i, (label, caption) in enumerate(zip(self.pictures, self.captions)):
             if i >= len(pictures):
                 label.clear()
+                caption.clear()
                 continue
             full = picture_pixmap(pictures[i], 2 * PICTURE, None if whole else box,
                                   value_range=(0.0, 1.0))
@@ -197,8 +200,8 @@ class OptimisedPanel(QGroupBox):
                 full = side_by_side(picture_pixmap(crop(pictures[i], box), 2 * PICTURE,
                                                    value_range=(0.0, 1.0)), full)
             label.setPixmap(full)
-            label.setAccessibleName(captions[i])
-        self.scores.setText("   ".join(captions))
+            label.setAccessibleName(f"optimised input {i + 1}, score {captions[i]}")
+            caption.setText(f"score {captions[i]}")
 
     def show_kernel(self, kernel, field_picture) -> None:
         """The learned kernel beside the first optimised input's field (first conv layer);
