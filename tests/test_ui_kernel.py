@@ -1264,3 +1264,23 @@ def test_a_stroke_keeps_a_chosen_lecture_example_and_the_users_preset_name(qtbot
     np.testing.assert_array_equal(state.kernel.kernel, mine.kernel)
     assert ex.controls.kernel_box.preset_combo.currentText() == before
     assert "Lecture example" not in ex.controls.kernel_box.preset_label.text()
+
+
+@pytest.mark.parametrize("height, compact, sizes", [(1000, False, (3, 4, 5)),
+                                                    (640, True, (2, 3, 4))])
+def test_the_boxes_under_the_kernel_stay_put_when_it_grows(qtbot, env, height, compact, sizes):
+    """Growing the kernel moved the convolution and pooling boxes under the mouse: the grid
+    keeps room for a 5×5 kernel (a short screen: for 4×4)."""
+    _state, ex = env
+    c = ex.controls
+    ex.resize(1300, height)
+    qtbot.waitUntil(lambda: c.compact == compact)
+    qtbot.wait(50)
+    places = []
+    for n in sizes:
+        c.grid.rows_spin.setValue(n)
+        c.grid.cols_spin.setValue(n)
+        qtbot.wait(20)
+        places.append(tuple(box.mapTo(ex, box.rect().topLeft()).y()
+                            for box in (c.conv_box, c.pool_box)))
+    assert len(set(places)) == 1, places

@@ -32,6 +32,11 @@ from ...core.limits import MAX_GRID_KERNEL_SIDE, MAX_KERNEL_VALUE
 MAX_SIDE = MAX_GRID_KERNEL_SIDE
 CELL_WIDTH = 36
 CELL_SPACING = 2
+# Room kept for a kernel this tall, so the boxes below stay put while it grows up to it
+# (all of MAX_SIDE pushed the controls into their compact form at 1100×800; 5 would scroll
+# them at 1024×700).
+RESERVED_ROWS = 5
+COMPACT_RESERVED_ROWS = 4
 APPLY_DELAY_MS = 800  # a pause in typing this long applies the cell
 BAD_STYLE = "QLineEdit { border: 2px solid #d32f2f; background: #ffebee; }"
 CELL_TIP = ("Row {r}, column {c} of the kernel: one weight. Type a number (2, -0.5) or a fraction "
@@ -221,7 +226,17 @@ class KernelGrid(QWidget):
                 row.append(cell)
             self.cells.append(row)
         grid.setColumnStretch(MAX_SIDE, 1)
+        grid.setRowStretch(MAX_SIDE, 1)  # (the cells stay at the top of the reserved room)
+        self._cell_area = cell_area
+        self._reserve_height(True)
         return cell_area
+
+    def _reserve_height(self, full: bool) -> None:
+        """Room for a 5×5 kernel (4×4 on a short screen), so the boxes under the grid do not
+        move while the kernel grows up to it (they moved under the mouse)."""
+        rows = min(MAX_SIDE, RESERVED_ROWS if full else COMPACT_RESERVED_ROWS)
+        line = self.cells[0][0].sizeHint().height()
+        self._cell_area.setMinimumHeight(rows * line + (rows - 1) * CELL_SPACING)
 
     # ----------------------------------------------------------------- public
 
@@ -229,6 +244,7 @@ class KernelGrid(QWidget):
         """Lines kept for the message: 4 fit the longest (a bad cell's reason and the kernel
         still in force), 3 on a short screen (the whole message is in its tooltip)."""
         lines = 3 if compact else 4
+        self._reserve_height(not compact)
         self.problem_label.setFixedHeight(self.problem_label.fontMetrics().lineSpacing() * lines + 4)
 
     def kernel(self) -> np.ndarray:
