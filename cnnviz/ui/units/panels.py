@@ -159,8 +159,15 @@ class OptimisedPanel(QGroupBox):
 
     def _kernel_row(self, layout: QVBoxLayout) -> None:
         self.kernel_box = QWidget()
-        row = QHBoxLayout(self.kernel_box)
-        row.setContentsMargins(0, 0, 0, 0)
+        box = QVBoxLayout(self.kernel_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        words = QLabel("The learned kernel that makes this map (left; mid-grey is 0) and the "
+                       "first optimised input cut to the same square (right): what the filter "
+                       "looks for is the pattern of its own weights.")
+        words.setWordWrap(True)
+        box.addWidget(words)
+        row = QHBoxLayout()
+        box.addLayout(row)
         self.kernel = PictureLabel("The learned kernel that makes this map (mid-grey is 0, "
                                    "white the largest weight, black the most negative).")
         self.kernel_field = PictureLabel("The first optimised input, cut to the kernel's "
