@@ -23,7 +23,6 @@ LONG = {
     "core/preprocess.py::preprocess_digit": "preprocessing is to be split into named steps",
     "core/preprocess.py::_polarity": "preprocessing is to be split into named steps",
     "core/training.py::train": "the one training loop; its setup is to move out",
-    "core/training_job.py::run": "the lab child's loop, with its typed events to come",
     "core/images.py::load_image": "one decoder per picture format, in order",
     "core/arch_text.py::_parse_layer": "one parser per layer word",
     "core/keras_file.py::_one": "one branch per Keras layer kind",

@@ -425,8 +425,9 @@ def _layer_names(arch: Architecture) -> list[str]:
     return names(arch.layers)
 
 
-def check_layers(arch: Architecture) -> list[LayerCheck]:
+def check_layers(arch: Architecture, classes: int = CLASSES) -> list[LayerCheck]:
     """Every layer's output shape, parameters, formulas, problem and hints; never raises.
+    The last layer must give `classes` outputs (ten, or a set's own class count).
 
     After the first layer with a problem the shapes are unknown (None) and the later
     layers have no problem of their own reported."""
@@ -454,13 +455,13 @@ def check_layers(arch: Architecture) -> list[LayerCheck]:
             elif total + params > MAX_ARCH_PARAMETERS:
                 problem = (f"the network would have more than {fmt_count(MAX_ARCH_PARAMETERS)} "
                            f"parameters")
-            elif index == last and out != (CLASSES,):
+            elif index == last and out != (classes,):
                 problem = (f"the last layer gives {fmt_shape(out)} outputs; it must give "
-                           f"{CLASSES}, one per class (end with dense {CLASSES})")
+                           f"{classes}, one per class (end with dense {classes})")
             elif (index == last - 1 and arch.layers[last].ends_network
-                  and out != (CLASSES,) and len(out) == 1):
+                  and out != (classes,) and len(out) == 1):
                 problem = (f"this layer gives {fmt_shape(out)} outputs before the softmax; it "
-                           f"must give {CLASSES}, one per class (dense {CLASSES})")
+                           f"must give {classes}, one per class (dense {classes})")
         except (LayerError, ValueError, TypeError, IndexError) as exc:
             checks.append(LayerCheck(index, names[index], text, spec, shape, None, 0, "", "",
                                      _problem_words(spec, shape, exc), hints))

@@ -4,13 +4,17 @@ The parent side (`TrainingJob`) has no Qt: the lab's controller calls `poll()` f
 timer and turns the events into state. The child process runs `cnnviz.core.training.train`
 (the same code as `cnnviz train`) and talks back in plain dicts, each with a "type":
 
-    started   train_images, test_images, batches_per_epoch, epochs, threads
+    started   train_images, test_images, batches_per_epoch, epochs, threads, classes (the
+              names of the network's outputs), notes (what was said of the data), and on
+              the user's own set set_sha256
+    test_set  images (N, H, W) uint8, labels: the held-out pictures (on the user's own set,
+              whose split the child makes), before the first epoch
     batch     epoch, batch, batches, loss, elapsed_s, eta_s
     filters   epoch, batch, weights (the first convolution's, float32 (F, C, kh, kw))
-    probe     probabilities (10,), prediction (the user's drawing, read by the network
+    probe     probabilities (classes,), prediction (the user's drawing, read by the network
               being trained)
     epoch     epoch, train_loss, train_accuracy, test_loss, test_accuracy, confusion
-              (10x10), test_predictions (int), test_confidence (float), test_labels, seconds
+              (classes x classes), test_predictions (int), test_confidence (float), test_labels, seconds
     weights   epoch, state (dict of numpy arrays): the last good weights, after each epoch
     paused, resumed, finished, stopped (epoch: the last complete one)
     error     message (in words), kind: missing_data | diverged | out_of_memory |
@@ -80,6 +84,23 @@ class _Setup:
     initial_state: dict | None
     threads: int
     device: str
+    user_set: str | None = None  # cnnviz.core.user_training.parse_dataset's text: DIR, mnist+DIR
+    test_share: float = 0.2  # of the user's set, held out by writer
+    only_last_layer: bool = False  # fine-tuning: every other layer frozen
+
+
+def _set_problem(text: str, test_share: float) -> tuple[str | None, str | None]:
+    """(why the user's set cannot be trained on, or None; the built-in dataset trained
+    beside it, or None). Only looks at the folder's name; the child reads the set."""
+    from .user_set import UserSetError
+    from .user_training import parse_dataset
+
+    if not 0.0 <= test_share < 1.0:
+        return f"the held-out share must be from 0 to less than 1, got {test_share:g}", None
+    try:
+        return None, parse_dataset(text).builtin
+    except UserSetError as exc:
+        return str(exc), None
 
 
 class TrainingJob:
@@ -93,7 +114,9 @@ class TrainingJob:
                  data_dir: str | os.PathLike | None = None, config=None,
                  limit: int | None = None, test_limit: int | None = None,
                  initial_state: dict | None = None, threads: int | None = None,
-                 device: str = "cpu"):  # "auto", "cpu", "cuda" or "mps"
+                 device: str = "cpu",  # "auto", "cpu", "cuda" or "mps"
+                 user_set: str | None = None, test_share: float = 0.2,
+                 only_last_layer: bool = False):
         from .training import TrainConfig
 
         self.architecture = architecture
@@ -104,6 +127,8 @@ class TrainingJob:
         self.initial_state = initial_state
         self.threads = threads if threads is not None else training_threads()
         self.device = device
+        self.user_set, self.test_share = user_set, float(test_share)
+        self.only_last_layer = bool(only_last_layer)
         self.state = "new"
         self.last_weights: dict | None = None  # state dict of the last complete epoch
         self.last_weights_epoch: int | None = None
@@ -126,6 +151,9 @@ class TrainingJob:
 
         problem = config_problem(self.config) or batch_problem(self.architecture, self.config,
                                                                self.limit)
+        builtin = self.dataset
+        if problem is None and self.user_set is not None:
+            problem, builtin = _set_problem(self.user_set, self.test_share)
         if problem is None and self.dataset not in DATASETS:
             problem = f"unknown dataset {self.dataset!r} (known: {', '.join(DATASETS)})"
         if problem is None and self.limit is not None and self.limit < 1:
@@ -136,15 +164,17 @@ class TrainingJob:
         # The training set must be there (the lab offers the download otherwise); only
         # names are looked at here, the child reads and checks the files.
         parts = ("train-images", "train-labels", "test-images", "test-labels")
-        if not all(find_file(self.dataset, part, self.data_dir).is_file() for part in parts):
-            self._fail(missing_message(self.dataset, self.data_dir), "missing_data")
+        if builtin and not all(find_file(builtin, part, self.data_dir).is_file()
+                               for part in parts):
+            self._fail(missing_message(builtin, self.data_dir), "missing_data")
             return
         ctx = mp.get_context("spawn")
         self._commands = ctx.Queue()
         self._events = ctx.Queue()
         setup = _Setup(self.architecture.to_dict(), self.dataset, self.data_dir,
                        asdict(self.config), self.limit, self.test_limit, self.initial_state,
-                       self.threads, self.device)
+                       self.threads, self.device, self.user_set, self.test_share,
+                       self.only_last_layer)
         self._process = ctx.Process(target=_child_main, args=(setup, self._commands,
                                                               self._events),
                                     name="cnnviz-training", daemon=True)
@@ -278,6 +308,7 @@ class _Child:
         self.session_started = 0.0
         self.paused_seconds = 0.0
         self.batches_per_epoch = 1
+        self.classes = 10  # outputs of the network trained
 
     def emit(self, event_type: str, **fields) -> None:
         self.events.put({"type": event_type, **fields})
@@ -351,6 +382,8 @@ class _Child:
         import torch
 
         model = self.model
+        if tuple(model.input_spec.shape) != (1, 28, 28):
+            return  # the drawing is 28x28; a set of another size has no live answer
         was_training = model.training
         device = next(model.parameters()).device
         model.eval()
@@ -409,10 +442,11 @@ class _Child:
         except _Stop:
             self.send_weights(model, evaluated=False)  # the epoch is complete; keep it
             raise KeyboardInterrupt from None  # train() stops and keeps these weights
+        k = self.classes  # evaluate() makes at least 10x10; fewer classes: their own rows
         self.emit("epoch", epoch=self.epoch, train_loss=result.train_loss,
                   train_accuracy=result.train_accuracy, test_loss=metrics["loss"],
                   test_accuracy=metrics["accuracy"],
-                  confusion=np.asarray(metrics["confusion"], np.int64),
+                  confusion=np.asarray(metrics["confusion"], np.int64)[:k, :k],
                   test_predictions=np.asarray(metrics["predictions"], np.int64),
                   test_confidence=np.asarray(metrics["confidence"], np.float32),
                   test_labels=self.y_test_numpy,
@@ -428,24 +462,16 @@ class _Child:
     def run(self) -> None:
         import torch
 
-        from .data import DataError, load_split
-        from .models import Network
         from .training import TrainConfig, resolve_device, steps_per_epoch, to_tensor, train
 
         setup = self.setup
         torch.set_num_threads(setup.threads)
         arch = Architecture.from_dict(setup.architecture)
         config = TrainConfig(**setup.config)
-        try:
-            x_train, y_train = load_split(setup.dataset, "train", setup.data_dir)
-            x_test, y_test = load_split(setup.dataset, "test", setup.data_dir)
-        except DataError as exc:
-            self.emit("error", message=str(exc), kind="missing_data")
+        data = self._load_data(config.seed)
+        if data is None:
             return
-        if setup.limit is not None:
-            x_train, y_train = x_train[:setup.limit], y_train[:setup.limit]
-        if setup.test_limit is not None:
-            x_test, y_test = x_test[:setup.test_limit], y_test[:setup.test_limit]
+        x_train, y_train, x_test, y_test, facts = data
         try:
             self.device = resolve_device(setup.device)
         except ValueError as exc:
@@ -455,19 +481,17 @@ class _Child:
         self.y_test = y_test
         self.y_test_numpy = np.asarray(y_test, np.int64)
         torch.manual_seed(config.seed)
-        self.model = model = Network(arch)
-        if setup.initial_state is not None:
-            try:
-                model.load_state_dict({k: torch.as_tensor(np.asarray(v))
-                                       for k, v in setup.initial_state.items()})
-            except (RuntimeError, KeyError, ValueError, TypeError) as exc:
-                self.emit("error", message=f"the starting weights do not fit this network "
-                                           f"({str(exc).splitlines()[0]})", kind="bad_setting")
-                return
+        self.classes = len(facts["classes"])
+        self.model = model = self._network(arch, self.classes)
+        if model is None:
+            return
         self.batches_per_epoch = steps_per_epoch(arch, len(x_train), config)
         self.emit("started", train_images=int(len(x_train)), test_images=int(len(x_test)),
                   batches_per_epoch=self.batches_per_epoch, epochs=config.epochs,
-                  threads=torch.get_num_threads())
+                  threads=torch.get_num_threads(), **facts)
+        if setup.user_set is not None:  # the held-out split is made here: the lab shows it
+            self.emit("test_set", images=np.asarray(x_test, np.uint8),
+                      labels=self.y_test_numpy)
         self.send_filters(0)
         self.read_probe()  # a drawing sent before the network existed: the random answer
         epochs, session = config.epochs, 0
@@ -492,6 +516,69 @@ class _Child:
                 return
             session += 1
             epochs = self.wait_for_more()
+
+    def _load_data(self, seed: int):
+        """(x_train, y_train, x_test, y_test, facts for the started event), or None when
+        the data cannot be read (said as an error event)."""
+        from .data import DATASETS, DataError, load_split
+        from .user_set import UserSetError
+        from .user_training import load_training_data, parse_dataset
+
+        setup = self.setup
+        facts = {"classes": list(DATASETS[setup.dataset].classes), "notes": []}
+        try:
+            if setup.user_set is None:
+                x_train, y_train = load_split(setup.dataset, "train", setup.data_dir)
+                x_test, y_test = load_split(setup.dataset, "test", setup.data_dir)
+                if setup.limit is not None:
+                    x_train, y_train = x_train[:setup.limit], y_train[:setup.limit]
+            else:
+                data = load_training_data(parse_dataset(setup.user_set), setup.data_dir,
+                                          setup.test_share, seed, should_stop=self.should_stop,
+                                          limit=setup.limit)
+                x_train, y_train, x_test, y_test = (data.x_train, data.y_train, data.x_test,
+                                                    data.y_test)
+                facts = {"classes": data.classes, "notes": [data.description, *data.notes],
+                         "set_sha256": data.set_sha256}
+        except DataError as exc:
+            self.emit("error", message=str(exc), kind="missing_data")
+            return None
+        except UserSetError as exc:
+            self.emit("error", message=str(exc), kind="bad_setting")
+            return None
+        except KeyboardInterrupt:  # stopped while the set was read
+            self.emit("stopped", epoch=0)
+            return None
+        if setup.test_limit is not None:
+            x_test, y_test = x_test[:setup.test_limit], y_test[:setup.test_limit]
+        return x_train, y_train, x_test, y_test, facts
+
+    def _network(self, arch: Architecture, classes: int):
+        """The network to train: fresh (seeded), or from the starting weights (and with
+        only its last layer trainable when asked); None when they do not fit (said)."""
+        import torch
+
+        from .models import Network
+        from .user_training import train_only_last_layer
+
+        model = Network(arch)
+        outputs = int(np.prod(model.layer_infos[-1].output_shape))
+        if outputs != classes:
+            self.emit("error", kind="bad_setting",
+                      message=f"the network gives {outputs} outputs but the data has {classes} "
+                              f"classes (choose the dataset again so the last layer follows)")
+            return None
+        if self.setup.initial_state is not None:
+            try:
+                model.load_state_dict({k: torch.as_tensor(np.asarray(v))
+                                       for k, v in self.setup.initial_state.items()})
+            except (RuntimeError, KeyError, ValueError, TypeError) as exc:
+                self.emit("error", message=f"the starting weights do not fit this network "
+                                           f"({str(exc).splitlines()[0]})", kind="bad_setting")
+                return None
+        if self.setup.only_last_layer:
+            train_only_last_layer(model)
+        return model
 
     def _train_once(self, train, model, x_train, y_train, config):
         last_good = {k: v.detach().clone() for k, v in model.state_dict().items()}

@@ -14,6 +14,7 @@ which says which class those patterns add up to, has to learn the new classes.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -25,11 +26,14 @@ from .layers import Activation, Dense, Dropout
 from .models import Architecture, ArchitectureError, Network, summarize
 from .user_set import UserSet, UserSetError, split_by_writer, training_problem
 
-__all__ = ["DatasetChoice", "SetEvaluation", "TrainingData", "evaluate_on_set",
-           "fine_tune_start", "load_training_data", "parse_dataset", "set_card_facts",
+__all__ = ["DatasetChoice", "SetEvaluation", "TrainingData", "card_for_set",
+           "classes_of_choice", "evaluate_on_set", "fine_tune_start", "load_training_data",
+           "parse_dataset", "preview_pictures", "set_card_facts", "train_only_last_layer",
            "with_class_count"]
 
 MISREAD_SHOWN = 12  # the most confidently misread samples an evaluation lists
+PREVIEW_SIZE = 8  # pictures an augmentation preview shows
+PREVIEW_READ = 512  # training pictures an augmentation preview chooses from
 
 
 @dataclass(frozen=True)
@@ -125,8 +129,7 @@ def load_training_data(choice: DatasetChoice, data_dir=None, test_share: float =
     if user.input_shape != (1, 28, 28):
         raise UserSetError(f"{user.name} holds {user.input_shape[1]}×{user.input_shape[2]} "
                            "pictures; MNIST's are 28×28, so they cannot be trained together")
-    base = list(DATASETS[choice.builtin].classes)
-    merged = base + [c for c in classes if c not in base]
+    merged = _merged_classes(choice.builtin, classes)
     remap = np.array([merged.index(c) for c in classes], np.int64)
     mx, my = load_split(choice.builtin, "train", data_dir)
     tx, ty = load_split(choice.builtin, "test", data_dir)
@@ -138,6 +141,27 @@ def load_training_data(choice: DatasetChoice, data_dir=None, test_share: float =
     out.y_test = np.concatenate([remap[out.y_test], ty.astype(np.int64)])
     out.classes = merged
     return out
+
+
+def _merged_classes(builtin: str, classes: list[str]) -> list[str]:
+    """A built-in dataset's classes, then the set's that are not among them."""
+    base = list(DATASETS[builtin].classes)
+    return base + [c for c in classes if c not in base]
+
+
+def classes_of_choice(choice: DatasetChoice) -> list[str]:
+    """The classes a choice trains on, in the order load_training_data gives them (MNIST's
+    ten first for mnist+DIR). Reads the set's manifest (or its folder names), no pictures.
+    UserSetError in words (also for a set too small to train on)."""
+    if choice.folder is None:
+        return list(DATASETS[choice.builtin].classes)
+    user = UserSet.open(choice.folder)
+    problem = training_problem(user.counts())
+    if problem:
+        raise UserSetError(f"{user.name}: {problem}")
+    if choice.builtin is None:
+        return user.class_names
+    return _merged_classes(choice.builtin, user.class_names)
 
 
 def _last_dense(arch: Architecture) -> int:
@@ -162,7 +186,8 @@ def with_class_count(arch: Architecture, classes: int) -> tuple[Architecture, st
         return arch, None
     layers = list(arch.layers)
     layers[i] = replace(layers[i], units=classes)
-    made = replace(arch, layers=tuple(layers), name=f"{arch.name}-{classes}-classes")
+    base = re.sub(r"-\d+-classes$", "", arch.name)  # resized before: named once
+    made = replace(arch, layers=tuple(layers), name=f"{base}-{classes}-classes")
     summarize(made)
     return made, (f"The last layer was resized from Dense {old} to Dense {classes}: one output "
                   f"for each of the set's {classes} classes.")
@@ -183,23 +208,37 @@ def fine_tune_start(model: Network, classes: list[str], only_last_layer: bool = 
     if resized:
         notes.append(resized.replace("resized", "replaced") + " It starts from random weights.")
     if only_last_layer:
-        for name, p in out.named_parameters():
-            p.requires_grad = name.startswith(f"layers.{last}.")
+        train_only_last_layer(out)
         notes.append("Only the last layer is trained (transfer learning): the early layers' "
                      "local patterns (edges, strokes, corners) are reused as they are.")
     return out, notes
 
 
+def train_only_last_layer(model: Network) -> None:
+    """Freeze every parameter but the last dense layer's (transfer learning); the training
+    loop then also keeps the frozen batch-norm layers' statistics."""
+    last = model.layer_infos[_last_dense(model.arch)].name
+    for name, p in model.named_parameters():
+        p.requires_grad = name.startswith(f"layers.{last}.")
+
+
 def set_card_facts(card: dict, data: TrainingData) -> dict:
     """A model card (cnnviz.core.card.training_card) said for the data it really learned:
     the class names, the set's name and its manifest's SHA-256."""
-    out = dict(card, classes=list(data.classes), train_images=int(len(data.x_train)),
-               test_images=int(len(data.x_test)))
-    if data.choice.folder is not None:
-        out["user_set"] = data.choice.folder.name
-        if data.set_sha256:
-            out["user_set_sha256"] = data.set_sha256
-        if data.choice.builtin is None:
+    return card_for_set(card, data.classes, data.choice, data.set_sha256,
+                        len(data.x_train), len(data.x_test))
+
+
+def card_for_set(card: dict, classes: list[str], choice: DatasetChoice, set_sha256: str | None,
+                 train_images: int, test_images: int) -> dict:
+    """set_card_facts from its parts (the lab's run knows them without the arrays)."""
+    out = dict(card, classes=list(classes), train_images=int(train_images),
+               test_images=int(test_images))
+    if choice.folder is not None:
+        out["user_set"] = choice.folder.name
+        if set_sha256:
+            out["user_set_sha256"] = set_sha256
+        if choice.builtin is None:
             out.pop("dataset", None)
             out.pop("dataset_sha256", None)
     return out
@@ -301,3 +340,35 @@ def _mnist_accuracy(model, data_dir) -> float | None:
     with torch.no_grad():
         answer = _probabilities(model, x).argmax(1)
     return float((answer == digits[y]).mean())
+
+
+def augment_preview(images: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`count` of the pictures (chosen with the seed) as the network gets them, and what
+    cnnviz.core.training.augment_batch makes of them with a generator seeded the same:
+    (originals, augmented), float32 in [0, 1], (count, C, H, W)."""
+    from .training import augment_batch, to_tensor
+
+    rng = np.random.default_rng(seed)
+    chosen = np.sort(rng.choice(len(images), size=min(count, len(images)), replace=False))
+    x = to_tensor(images[chosen])
+    out = augment_batch(x.clone(), torch.Generator().manual_seed(seed))
+    return x.numpy(), out.numpy()
+
+
+def preview_pictures(choice: DatasetChoice, data_dir=None) -> tuple[np.ndarray, str]:
+    """Training pictures to preview augmentation on (up to PREVIEW_READ, uint8) and what
+    they are in words: the user's set's (the first of each class in turn), else the
+    built-in dataset's first training images."""
+    if choice.folder is None:
+        x, _y = load_split(choice.builtin, "train", data_dir)
+        return x[:PREVIEW_READ], f"{DATASETS[choice.builtin].name}'s training images"
+    user = UserSet.open(choice.folder)
+    by_class = [[s for s in user.samples if s.cls == c] for c in user.class_names]
+    order = [s for group in zip(*by_class) for s in group] if all(by_class) else user.samples
+    order = (order or user.samples)[:PREVIEW_READ]
+    if not order:
+        raise UserSetError(f"{user.name} holds no pictures yet")
+    pictures = np.stack([user.picture(s) for s in order])
+    if pictures.ndim == 4:  # colour pictures are (N, H, W, 3) on disk
+        pictures = np.moveaxis(pictures, -1, 1)
+    return pictures, f"your set {user.name!r}"

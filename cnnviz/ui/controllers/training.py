@@ -39,10 +39,21 @@ IDLE, STARTING, RUNNING, PAUSED, STOPPING, DONE, FAILED = (
 class RunSettings:
     """What a run was started with (the model card's training settings)."""
 
-    dataset: str
+    dataset: str  # the built-in dataset ("mnist" also for the user's own set: its drawings)
     config: object  # cnnviz.core.training.TrainConfig
     limit: int | None
     test_limit: int | None
+    user_set: str | None = None  # parse_dataset's text (DIR or mnist+DIR)
+    test_share: float = 0.2
+    start_name: str | None = None  # the network fine-tuned, by name
+    only_last_layer: bool = False
+
+    def job_options(self) -> dict:
+        """What a job is told beyond the built-in dataset (nothing for a plain run)."""
+        if self.user_set is None and not self.only_last_layer:
+            return {}
+        return {"user_set": self.user_set, "test_share": self.test_share,
+                "only_last_layer": self.only_last_layer}
 
 
 def training_set_problem(dataset: str, data_dir) -> str | None:
@@ -161,6 +172,10 @@ class TrainingController(QObject):
     download_failed = Signal(str)  # the message (offline said as such)
     saved = Signal(str, object)  # ("keep" or "save-as", path)
     save_failed = Signal(str)
+    set_classes = Signal(str, object)  # (the dataset text, its class names) read on a worker
+    set_failed = Signal(str, str)  # (the dataset text, why it cannot be trained on)
+    preview_ready = Signal(object, object, str)  # (originals, augmented, what they are)
+    preview_failed = Signal(str)
 
     def __init__(self, state, parent: QObject | None = None, job_factory=None) -> None:
         super().__init__(parent)
@@ -173,6 +188,9 @@ class TrainingController(QObject):
         self.epochs: list[dict] = []  # every epoch event of the run, in order
         self.weights: dict | None = None  # the last good weights (state dict of numpy arrays)
         self.weights_epoch = 0  # the epoch those weights finished (0: none yet)
+        self.classes: list[str] = []  # the names of the network's outputs
+        self.set_sha256: str | None = None  # the user's set's manifest, as the run read it
+        self._started_event: dict | None = None
         self.error: str | None = None
         self.following = False  # the CNN explorer shows the network being trained
         self.same_job = False  # the last "train more" went on in the same job (its epochs count on)
@@ -189,6 +207,11 @@ class TrainingController(QObject):
         self.worker.failed.connect(self._on_work_failed)
         self.probe_runner = LatestRequestRunner("lab-probe", self)
         self.probe_runner.finished.connect(lambda _g, image: self._send_probe(image))
+        self.preview_runner = LatestRequestRunner("lab-preview", self)
+        self.preview_runner.finished.connect(lambda _g, r: self.preview_ready.emit(*r))
+        self.preview_runner.failed.connect(lambda _g, text: self.preview_failed.emit(text))
+        self._preview_key = None
+        self._preview_pictures = None
         self._test_key = None  # (dataset, data_dir) of the test set loaded or loading
         self.test_images = self.test_labels = None
         self._published = None  # the LoadedModel this controller last made the state's model
@@ -209,17 +232,49 @@ class TrainingController(QObject):
             self.phase_changed.emit(phase)
 
     def start(self, arch, dataset: str, data_dir, config, limit: int | None = None,
-              test_limit: int | None = None) -> bool:
-        """Train arch from random weights (seeded by config.seed). False (with a message)
-        when a run is going or the job cannot be made."""
+              test_limit: int | None = None, *, user_set: str | None = None,
+              test_share: float = 0.2, classes: list[str] | None = None, start_from=None,
+              only_last_layer: bool = False) -> bool:
+        """Train arch from random weights (seeded by config.seed), on a built-in dataset or
+        the user's set (user_set: DIR or mnist+DIR, `classes` its classes); or fine-tune
+        start_from (a LoadedModel: its weights, the last layer replaced when the class count
+        differs, optionally the only one trained). False (with a message) when a run is
+        going or the job cannot be made."""
+        from cnnviz.core.data import get_dataset_info
+
         if self.running:
             self.message.emit("A training is running: stop it first.")
             return False
         self._close_job()
-        self.arch = arch
-        self.settings = RunSettings(dataset, config, limit, test_limit)
+        classes = list(classes or get_dataset_info(dataset).classes)
+        initial_state = None
+        if start_from is not None:
+            initial_state, arch = self._fine_tune_state(start_from, classes, only_last_layer)
+            if initial_state is None:
+                return False
+        self.arch, self.classes, self.set_sha256 = arch, classes, None
+        self.settings = RunSettings(dataset, config, limit, test_limit, user_set, test_share,
+                                    start_from.name if start_from is not None else None,
+                                    only_last_layer)
         self.epochs, self.weights, self.weights_epoch, self.error = [], None, 0, None
-        return self._launch(initial_state=None)
+        if user_set is not None:
+            self._test_key, self.test_images, self.test_labels = ("run",), None, None
+        return self._launch(initial_state=initial_state)
+
+    def _fine_tune_state(self, start_from, classes, only_last_layer):
+        """(the starting weights as numpy arrays, the architecture) of fine-tuning a model;
+        (None, None) with the reason said when it cannot be."""
+        from cnnviz.core.user_training import fine_tune_start
+
+        try:
+            model, notes = fine_tune_start(start_from.model, classes, only_last_layer)
+        except Exception as exc:  # a network without a last dense layer, in words
+            self._fail(f"{start_from.name} cannot be fine-tuned: {exc}")
+            return None, None
+        for line in notes:
+            self.message.emit(line)
+        state = {k: v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()}
+        return state, model.arch
 
     def more_epochs(self, n: int) -> bool:
         """Train the same network n more epochs (the job's own more_epochs when it is still
@@ -250,7 +305,7 @@ class TrainingController(QObject):
             factory = self._job_factory or _default_job_factory()
             self.job = factory(self.arch, settings.dataset, self._data_dir, settings.config,
                                limit=settings.limit, test_limit=settings.test_limit,
-                               initial_state=initial_state)
+                               initial_state=initial_state, **settings.job_options())
             self.job.start()
         except Exception as exc:  # a bad setting: said in the lab, the app stays up
             self.job = None
@@ -305,7 +360,14 @@ class TrainingController(QObject):
         kind = event.get("type")
         if kind == "started":
             self._set_phase(RUNNING)
+            if event.get("classes"):
+                self.classes = [str(c) for c in event["classes"]]
+            self.set_sha256 = event.get("set_sha256")
+            self._started_event = event
             self.started.emit(event)
+        elif kind == "test_set":  # the held-out part of the user's set, as the run split it
+            self.test_images, self.test_labels = event["images"], event["labels"]
+            self.test_set_ready.emit(self.test_images, self.test_labels)
         elif kind == "batch":
             self.batch.emit(event)
         elif kind == "filters":
@@ -369,9 +431,27 @@ class TrainingController(QObject):
                              train_images=settings.limit or 60_000,
                              architecture=self.architecture_text(),
                              test_images=settings.test_limit or None,
-                             trained_in="cnnviz training lab")
+                             init=settings.start_name, trained_in="cnnviz training lab")
+        card = self._set_facts(card)
         epochs = [{"epoch": i + 1, **e} for i, e in enumerate(self.epochs[:self.weights_epoch])]
         return with_epochs(card, epochs)
+
+    def _set_facts(self, card: dict) -> dict:
+        """The card said for the data the run learned: its classes, and on the user's own
+        set the set's name and manifest (cnnviz.core.user_training.card_for_set)."""
+        card = dict(card, classes=list(self.classes)) if self.classes else card
+        settings = self.settings
+        if settings.user_set is None:
+            return card
+        from cnnviz.core.user_training import card_for_set, parse_dataset
+
+        started = self._started_event or {}
+        try:
+            choice = parse_dataset(settings.user_set)
+        except ValueError:  # the folder went away since: the card keeps the classes
+            return card
+        return card_for_set(card, self.classes, choice, self.set_sha256,
+                            started.get("train_images", 0), started.get("test_images", 0))
 
     def architecture_text(self) -> str:
         from cnnviz.core.arch_text import format_architecture
@@ -387,7 +467,7 @@ class TrainingController(QObject):
         from cnnviz.core.models import Network
         from cnnviz.core.weights import LoadedModel
 
-        net = Network(self.arch)
+        net = Network(self.arch, class_names=self.classes or None)
         net.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in self.weights.items()})
         net.eval()
         card = self.run_card()
@@ -429,7 +509,8 @@ class TrainingController(QObject):
         from cnnviz.core.data import DATASET_NAMES
 
         acc = loaded.card.get("test_accuracy")
-        facts = DATASET_NAMES[loaded.dataset] + (f", {100 * acc:.1f}%" if acc is not None else "")
+        data = loaded.card.get("user_set") or DATASET_NAMES[loaded.dataset]
+        facts = data + (f", {100 * acc:.1f}%" if acc is not None else "")
         label = f"{self.arch.name} — being trained, epoch {self.weights_epoch} — {facts}"
         return ModelEntry(f"training:{self.arch.name}", label, loaded, None, False)
 
@@ -472,6 +553,8 @@ class TrainingController(QObject):
     def load_test_set(self, dataset: str, data_dir) -> None:
         """The test split for the confusion matrix's pictures, read on a worker
         (test_set_ready follows); nothing when it is loaded or loading already."""
+        if self.settings is not None and self.settings.user_set is not None:
+            return  # the run's own held-out pictures come from the job (test_set)
         key = (dataset, str(data_dir))
         if key == self._test_key:
             if self.test_images is not None:
@@ -514,7 +597,7 @@ class TrainingController(QObject):
             self.save_failed.emit(problem or "there are no trained weights yet")
             return False
         loaded = self.current_model(name.strip())
-        images, labels = self.test_images, self.test_labels
+        images, labels = self._calibration_images()
         self.worker.run("keep", lambda: (loaded, save_user_model(
             loaded.model, name, _with_calibration(loaded, images, labels), folder)))
         return True
@@ -527,10 +610,41 @@ class TrainingController(QObject):
             self.save_failed.emit("there are no trained weights yet")
             return False
         loaded = self.current_model(name.strip() or None)
-        images, labels = self.test_images, self.test_labels
+        images, labels = self._calibration_images()
         self.worker.run("save-as", lambda: (loaded, save_weights(
             loaded.model, path, _with_calibration(loaded, images, labels))))
         return True
+
+    def _calibration_images(self):
+        """The test pictures the unsure threshold is measured on: a built-in dataset's (the
+        threshold is about digits and clothes; a network of the user's own classes has
+        none)."""
+        if self.settings is not None and self.settings.user_set is not None:
+            return None, None
+        return self.test_images, self.test_labels
+
+    def read_set_classes(self, text: str) -> None:
+        """The classes of a dataset text (DIR or mnist+DIR), read on a worker: set_classes
+        or set_failed follows."""
+        from cnnviz.core.user_training import classes_of_choice, parse_dataset
+
+        self.worker.run("set-classes", lambda: (text, classes_of_choice(parse_dataset(text))))
+
+    def preview(self, text: str, seed: int, data_dir=None) -> None:
+        """Augmented training pictures of a dataset text (mnist, fashion-mnist, DIR,
+        mnist+DIR: the set's own), made on a worker: preview_ready or preview_failed."""
+        from cnnviz.core.user_training import PREVIEW_SIZE, augment_preview
+
+        key = (text, str(data_dir))
+
+        def work():
+            if self._preview_key != key:
+                self._preview_pictures = _preview_source(text, data_dir)
+                self._preview_key = key
+            pictures, what = self._preview_pictures
+            return (*augment_preview(pictures, PREVIEW_SIZE, seed), what)
+
+        self.preview_runner.submit(work)
 
     def load_user_models(self, folder=None) -> None:
         """The models kept in the user's folder, read on a worker, added to the catalogue."""
@@ -572,6 +686,8 @@ class TrainingController(QObject):
                 self._published = kept
                 self.state.set_model(kept)
             self.saved.emit(tag, path)
+        elif tag == "set-classes":
+            self.set_classes.emit(*result)
         elif tag == "user-models":
             entries, problems = result
             if entries:
@@ -592,6 +708,9 @@ class TrainingController(QObject):
             self.save_failed.emit(message)
         elif tag == "user-models":
             self.message.emit(f"Your kept models could not be read: {message}")
+        elif tag == "set-classes":
+            self.set_failed.emit("", message.split(": ", 1)[-1] if "Error: " in message
+                                 else message)
 
     def _end_download(self) -> None:
         self._download = None
@@ -610,10 +729,22 @@ class TrainingController(QObject):
         self._end_download()
         self._close_job()
         self.probe_runner.shutdown(timeout=1.0)
+        self.preview_runner.shutdown(timeout=1.0)
         self.worker.shutdown()
         self.state.analysis_ready.disconnect(self._on_analysis)
         self.state.model_changed.disconnect(self._on_model_changed)
         self.state.set_training(False)
+
+
+def _preview_source(text: str, data_dir):
+    """(pictures, what they are) of a dataset text, for the augmentation preview."""
+    from cnnviz.core.data import DATASETS
+    from cnnviz.core.user_training import DatasetChoice, parse_dataset, preview_pictures
+
+    choice = DatasetChoice(text, None) if text in DATASETS else parse_dataset(text)
+    if choice.folder is not None and choice.builtin is not None:
+        choice = DatasetChoice(None, choice.folder)  # MNIST + a set: the set's pictures
+    return preview_pictures(choice, data_dir)
 
 
 def _default_job_factory():

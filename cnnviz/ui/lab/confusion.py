@@ -43,7 +43,8 @@ def cell_colour(count: int, row_total: int, diagonal: bool) -> QColor:
 
 
 class ConfusionView(QTableWidget):
-    """10×10 counts; rows the true class, columns the prediction. cell_clicked(true, pred)."""
+    """k×k counts (ten, or the user's set's classes); rows the true class, columns the
+    prediction. cell_clicked(true, pred)."""
 
     cell_clicked = Signal(int, int)
 
@@ -65,6 +66,13 @@ class ConfusionView(QTableWidget):
         self.cellClicked.connect(lambda r, c: self.cell_clicked.emit(r, c))
 
     def set_classes(self, classes: list[str]) -> None:
+        """The class names of the rows and columns; another count empties the matrix."""
+        k = len(classes)
+        if (self.rowCount(), self.columnCount()) != (k, k):
+            self.clearContents()
+            self.setRowCount(k)
+            self.setColumnCount(k)
+            self.confusion = np.zeros((k, k), np.int64)
         short = [c if len(c) <= 6 else c[:5] + "…" for c in classes]
         self.setHorizontalHeaderLabels(short)
         self.setVerticalHeaderLabels(short)
@@ -75,12 +83,13 @@ class ConfusionView(QTableWidget):
 
     def show_confusion(self, confusion) -> None:
         m = np.asarray(confusion, dtype=np.int64)
-        if m.shape != (10, 10):
+        k = len(self.classes)
+        if m.shape != (k, k):
             return
         self.confusion = m
         totals = m.sum(axis=1)
-        for r in range(10):
-            for c in range(10):
+        for r in range(k):
+            for c in range(k):
                 item = self.item(r, c)
                 if item is None:
                     item = QTableWidgetItem()
@@ -95,8 +104,10 @@ class ConfusionView(QTableWidget):
 
 
 def image_icon(image: np.ndarray) -> QIcon:
-    """A (28, 28) uint8 image as an icon, enlarged without blurring."""
-    a = np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
+    """An (H, W) uint8 image (or (C, H, W): its first channel) as an icon, enlarged
+    without blurring."""
+    a = np.asarray(image, dtype=np.uint8)
+    a = np.ascontiguousarray(a[0] if a.ndim == 3 else a)
     h, w = a.shape
     qimage = QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
     pixmap = QPixmap.fromImage(qimage).scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz.core.arch_text import (
+    CLASSES,
     architecture_from_json,
     architecture_to_json,
     check_layers,
@@ -247,6 +248,8 @@ class ArchitectureEditor(QWidget):
         self.undo_stack = QUndoStack(self)
         self.state = EditorState.of(ARCHITECTURES[DEFAULT_PRESET], preset=DEFAULT_PRESET)
         self.checks: list = []
+        self.class_names: list[str] = []  # a set's classes; none: the ten of MNIST
+        self._class_text = ""
         self._build_ui()
         self._show_state(self.state)
 
@@ -301,6 +304,13 @@ class ArchitectureEditor(QWidget):
         self.total_label.setToolTip(W.TOTAL_TIP)
         self.total_label.setWordWrap(True)
         root.addWidget(self.total_label)
+        self.class_note = QLabel()  # the classes the last layer gives, and what changed it
+        self.class_note.setWordWrap(True)
+        self.class_note.setToolTip("The classes the network learns: its last layer gives one "
+                                   "output for each.")
+        self.class_note.setStyleSheet("color: #1a4f8b;")
+        self.class_note.setVisible(False)
+        root.addWidget(self.class_note)
         self.layer_title = QLabel()
         self.layer_title.setWordWrap(True)
         root.addWidget(self.layer_title)
@@ -482,7 +492,58 @@ class ArchitectureEditor(QWidget):
         return True
 
     def choose_preset(self, key: str) -> None:
-        self.set_architecture(ARCHITECTURES[key], f"Start from {key}", preset=key)
+        arch, note = self.fitted(ARCHITECTURES[key])
+        self.set_architecture(arch, f"Start from {key}", preset=key)
+        if note:
+            self._show_class_note(note)
+
+    def fitted(self, arch: Architecture) -> tuple[Architecture, str | None]:
+        """arch with its last layer giving one output per class of the data chosen (the
+        set's, else ten), and what was changed in words (None: nothing)."""
+        from cnnviz.core.user_training import with_class_count
+
+        try:
+            return with_class_count(arch, len(self.class_names) or CLASSES)
+        except ArchitectureError as exc:
+            return arch, str(exc)
+
+    def set_classes(self, names: list[str], note: str = "") -> None:
+        """The classes the network is to learn (none: the ten of a built-in dataset): the
+        last layer is resized to their count as one undoable step, and the line under the
+        total names them and says what was changed (note: said before it)."""
+        self.class_names = [str(n) for n in names]
+        arch, resized = self.fitted(self.architecture())
+        if arch.layers != self.state.layers:
+            self.set_architecture(arch, "Resize the last layer to the classes")
+        else:
+            self._show_state(self.state)
+        self._show_class_note(" ".join(t for t in (note, resized or "") if t))
+
+    def _show_class_note(self, changed: str = "") -> None:
+        names = self.class_names
+        if not names:  # a built-in dataset's ten: nothing to say
+            self._class_text = ""
+        else:
+            listed = ", ".join(names[:20]) + (f" and {len(names) - 20} more"
+                                               if len(names) > 20 else "")
+            self._class_text = (f"The last layer gives {len(names)} outputs, one per class: "
+                                f"{listed}." + (f" {changed}" if changed else ""))
+        self.class_note.setText(self._class_text)
+        self.class_note.setVisible(bool(self._class_text))
+        self._name_outputs()
+
+    def _name_outputs(self) -> None:
+        """The last layer's row says which class each output is."""
+        if not self.class_names or not self.checks:
+            return
+        row = len(self.checks) - 1
+        if getattr(self.checks[row].spec, "ends_network", False) and row > 0:
+            row -= 1
+        for col in range(self.table.columnCount()):
+            item = self.table.item(row, col)
+            if item is not None:
+                item.setToolTip(f"{self._row_tip(self.checks[row])}\nOutputs: "
+                                f"{', '.join(self.class_names)}")
 
     def add_layer(self, text: str, title: str = "layer") -> None:
         if len(self.state.layers) >= MAX_ARCH_LAYERS:
@@ -529,6 +590,7 @@ class ArchitectureEditor(QWidget):
             self.text_message.setText(f"Not used: {problem}")
             return False
         self.text_message.setText("")
+        arch = self.fitted(arch)[0]  # ten outputs read; a set's classes wanted
         after = self._with_layers(arch.layers, -1)
         if note:  # Keras code says the whole network, its input normalisation too
             after = replace(after, input_mean=arch.input_mean, input_std=arch.input_std)
@@ -543,7 +605,7 @@ class ArchitectureEditor(QWidget):
             self.json_message.setText(f"Not used: {problem}")
             return False
         self.json_message.setText("")
-        self.set_architecture(arch, "Use the JSON")
+        self.set_architecture(self.fitted(arch)[0], "Use the JSON")
         return True
 
     def _on_text_typed(self, text: str) -> None:
@@ -586,11 +648,12 @@ class ArchitectureEditor(QWidget):
 
     def _show_state(self, state: EditorState) -> None:
         self.state = state
-        self.checks = check_layers(state.architecture())
+        self.checks = check_layers(state.architecture(), len(self.class_names) or CLASSES)
         i = self.preset_combo.findData(state.preset)
         if i >= 0:
             self.preset_combo.setCurrentIndex(i)
         self._fill_table()
+        self._name_outputs()
         self._show_total()
         self._show_text()
         if self.json_toggle.isChecked():

@@ -44,6 +44,7 @@ from . import wording as W
 from .confusion import MAX_CELL_IMAGES, CellImages, ConfusionView
 from .editor import ArchitectureEditor
 from .live import Curves, FilterView, ProbeView, Progress
+from .own_data_flow import OwnDataFlow
 from .settings_panel import SETTINGS_GROUP, TrainingSettings
 
 ERROR_STYLE = "color: #b00020;"
@@ -84,6 +85,7 @@ class TrainingLab(QWidget):
         self._compact = False
         self._build_ui()
         self._connect()
+        self.own_data = OwnDataFlow(self)  # your own set, fine-tuning, the preview
         self._on_phase(tc.IDLE)
         self._check_data()
         self.controller.load_user_models()
@@ -279,16 +281,19 @@ class TrainingLab(QWidget):
             self.left_tabs.setCurrentIndex(0)
             return False
         dataset = self.settings.dataset()
-        missing = tc.training_set_problem(dataset, self.controller.data_dir)
+        missing = self.own_data.data_problem()
         if missing:
             self._check_data()
             self._say(missing, error=True)
             return False
+        options = self.own_data.run_options()
+        if options is None:
+            return False
         config = self.settings.config()
         self.curves.clear()
         self.progress.reset_run(config.epochs)
-        self.confusion.set_classes(list(get_dataset_info(dataset).classes))
-        self.probe_view.set_classes(list(get_dataset_info(dataset).classes))
+        self.confusion.set_classes(options["classes"])
+        self.probe_view.set_classes(options["classes"])
         self.probe_view.clear()
         self.cell_images.show_text("Click a cell of the matrix to see its test images.")
         self.last_epoch = None
@@ -299,10 +304,13 @@ class TrainingLab(QWidget):
         if not self._has_conv(self._arch_trained):
             self.filter_view.show_none("This network has no convolution: no filters to draw")
         ok = self.controller.start(self._arch_trained, dataset, self.controller.data_dir, config,
-                                   limit=self.settings.limit_value(), test_limit=self.test_limit)
+                                   limit=self.settings.limit_value(), test_limit=self.test_limit,
+                                   **options)
         if ok:
-            self._say(f"Training {html.escape(self._arch_trained.name)} on "
-                      f"{DATASET_NAMES[dataset]}…")
+            what = ("your set" if options["user_set"] and not options["user_set"].startswith(
+                "mnist+") else "MNIST + your set" if options["user_set"] else
+                    DATASET_NAMES[dataset])
+            self._say(f"Training {html.escape(self.controller.arch.name)} on {what}…")
             self.controller.load_test_set(dataset, self.controller.data_dir)
         return ok
 
@@ -456,15 +464,18 @@ class TrainingLab(QWidget):
             return
         settings = self.controller.settings
         dataset = settings.dataset if settings is not None else "mnist"
-        name = get_dataset_info(dataset).classes[int(labels[index])]
+        names = self.controller.classes or get_dataset_info(dataset).classes
+        name = names[int(labels[index])]
+        source = ("your set's held-out" if settings is not None and settings.user_set
+                  else DATASET_NAMES[dataset])
         self.state.set_image(images[index].astype(np.float32),
-                             f"{DATASET_NAMES[dataset]} test image #{index} (a {name})")
+                             f"{source} test image #{index} (a {name})")
         self.status_message.emit(f"Test image #{index} is the input now")
 
     # ----- data -------------------------------------------------------------------------
 
     def _check_data(self) -> bool:
-        problem = tc.training_set_problem(self.settings.dataset(), self.controller.data_dir)
+        problem = self.own_data.data_problem()
         self.data_banner.setVisible(problem is not None)
         if problem:
             self.data_label.setText(f"{problem} Download it, or choose a folder that has it.")

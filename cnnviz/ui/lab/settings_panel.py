@@ -1,6 +1,8 @@
-"""The training settings: dataset, optimizer (SGD with its momentum, Adam), learning rate,
+"""The training settings: dataset (MNIST, Fashion-MNIST, the user's own set, or MNIST plus
+it, with the share held out), the network to start from (fine-tuning), optimizer (SGD with its momentum, Adam), learning rate,
 batch size, epochs, schedule, augmentation, seed and how many training images; with
-sensible defaults and a button for the lecture's own Keras settings."""
+sensible defaults and a button for the lecture's own Keras settings; and a preview of
+the varied pictures augmentation trains on."""
 
 from __future__ import annotations
 
@@ -22,11 +24,17 @@ from cnnviz.core.limits import MAX_LAB_LR
 from cnnviz.core.training import OPTIMIZER_DEFAULTS, TrainConfig
 
 from . import wording as W
+from .own_data import AugmentPreview, SetChoice, StartFrom
 
 SETTINGS_GROUP = "TrainingLab"
 DEFAULTS = {"dataset": "mnist", "optimizer": "adam", "momentum": 0.0, "beta1": 0.9, "lr": 0.003,
             "batch_size": 128, "epochs": 3, "schedule": "onecycle", "augment": False,
-            "seed": 0, "limit": 0}
+            "seed": 0, "limit": 0, "set_folder": "", "test_share": 20}
+OWN_SET, MNIST_AND_SET = "set", "mnist+set"  # the dataset choices of the user's own set
+OWN_SET_TIP = (" My set… trains on your own set (a folder made with Model › Your own set…, or "
+               "any folder with a subfolder of pictures per class): the network's last layer "
+               "gets one output per class. MNIST + my set learns MNIST's digits and your set's "
+               "classes together.")
 LECTURE = {"optimizer": "sgd", "momentum": 0.0, "beta1": 0.9, "lr": 0.01, "batch_size": 128, "epochs": 5,
            "schedule": "constant", "augment": False}
 
@@ -47,7 +55,14 @@ class TrainingSettings(QWidget):
         self.dataset_combo = QComboBox()
         for key, info in DATASETS.items():
             self.dataset_combo.addItem(info.title, key)
-        self.dataset_combo.setToolTip(W.DATASET_TIP)
+        self.dataset_combo.addItem("My set…", OWN_SET)
+        self.dataset_combo.addItem("MNIST + my set", MNIST_AND_SET)
+        self.dataset_combo.setToolTip(W.DATASET_TIP + OWN_SET_TIP)
+        self._choice = "mnist"
+        self._applying = False
+        self.set_choice = SetChoice()
+        self.start_from = StartFrom()
+        self.preview = AugmentPreview()
         self.optimizer_combo = QComboBox()
         self.optimizer_combo.addItem("Adam", "adam")
         self.optimizer_combo.addItem("SGD (as in the lecture's Keras example)", "sgd")
@@ -83,6 +98,8 @@ class TrainingSettings(QWidget):
         self.lecture_button.setToolTip(W.LECTURE_SETTINGS_TIP)
         self.lecture_button.clicked.connect(lambda: self.apply(LECTURE))
         form.addRow("Dataset", self.dataset_combo)
+        form.addRow("Your set", self.set_choice)
+        form.addRow("Start from", self.start_from)
         form.addRow("Optimizer", self.optimizer_combo)
         form.addRow("Momentum (SGD)", self.momentum)
         form.addRow("β1 (Adam)", self.beta1)
@@ -94,16 +111,40 @@ class TrainingSettings(QWidget):
         form.addRow("Seed", self.seed)
         form.addRow("Training images", self.limit)
         form.addRow(self.lecture_button)
+        form.addRow(self.preview)
         self.apply(DEFAULTS)
         self.optimizer_combo.currentIndexChanged.connect(self._on_optimizer)
-        self.dataset_combo.currentIndexChanged.connect(
-            lambda _i: self.dataset_changed.emit(self.dataset()))
+        self.dataset_combo.currentIndexChanged.connect(lambda _i: self._on_dataset())
+        self.set_choice.folder_chosen.connect(lambda _f: self._on_folder())
+        self.set_choice.changed.connect(self.changed.emit)
+        self.start_from.changed.connect(self.changed.emit)
         for widget in (self.dataset_combo, self.optimizer_combo, self.schedule_combo):
             widget.currentIndexChanged.connect(lambda _i: self.changed.emit())
         for widget in (self.momentum, self.beta1, self.lr, self.batch, self.epochs, self.seed,
                        self.limit):
             widget.valueChanged.connect(lambda _v: self.changed.emit())
         self.augment.toggled.connect(lambda _v: self.changed.emit())
+
+    def _on_dataset(self) -> None:
+        """My set… without a folder asks for one (cancelled: the choice before stays)."""
+        choice = self.choice()
+        if (choice in (OWN_SET, MNIST_AND_SET) and not self.set_choice.folder
+                and not self._applying and not self.set_choice.ask_folder()):
+            _choose(self.dataset_combo, self._choice)
+            return
+        self._choice = choice
+        self._show_set_row()
+        self.dataset_changed.emit(self.dataset_text())
+
+    def _on_folder(self) -> None:
+        if self.choice() not in (OWN_SET, MNIST_AND_SET):
+            _choose(self.dataset_combo, OWN_SET)  # (its own dataset_changed follows)
+        else:
+            self.dataset_changed.emit(self.dataset_text())
+
+    def _show_set_row(self) -> None:
+        own = self.choice() in (OWN_SET, MNIST_AND_SET)
+        self.set_choice.share.setEnabled(own and self.isEnabled())
 
     def _on_optimizer(self, _index: int) -> None:
         optimizer = self.optimizer_combo.currentData()
@@ -128,8 +169,15 @@ class TrainingSettings(QWidget):
 
     def apply(self, values: dict) -> None:
         """Put these settings on screen (keys as in DEFAULTS)."""
+        self._applying = True
+        if "set_folder" in values:
+            self.set_choice.set_folder(values["set_folder"])
         for key, value in values.items():
-            if key == "dataset":
+            if key == "set_folder":
+                continue
+            if key == "test_share":
+                self.set_choice.share.setValue(int(value))
+            elif key == "dataset":
                 _choose(self.dataset_combo, value)
             elif key == "optimizer":
                 self.optimizer_combo.blockSignals(True)
@@ -143,10 +191,31 @@ class TrainingSettings(QWidget):
                 {"momentum": self.momentum, "beta1": self.beta1, "lr": self.lr,
                  "batch_size": self.batch,
                  "epochs": self.epochs, "seed": self.seed, "limit": self.limit}[key].setValue(value)
+        self._applying = False
         self._enable_optimizer_fields()
 
-    def dataset(self) -> str:
+    def choice(self) -> str:
+        """mnist, fashion-mnist, OWN_SET or MNIST_AND_SET."""
         return self.dataset_combo.currentData()
+
+    def dataset(self) -> str:
+        """The built-in dataset: the pictures' preprocessing ("mnist" for the user's own
+        set too: its drawings are framed as MNIST's digits are)."""
+        choice = self.choice()
+        return "mnist" if choice in (OWN_SET, MNIST_AND_SET) else choice
+
+    def user_set(self) -> str | None:
+        """The user's set as cnnviz.core.user_training.parse_dataset reads it (DIR or
+        mnist+DIR); "" when it is chosen without a folder; None for a built-in dataset."""
+        choice = self.choice()
+        if choice not in (OWN_SET, MNIST_AND_SET):
+            return None
+        folder = self.set_choice.folder
+        return "" if not folder else folder if choice == OWN_SET else f"mnist+{folder}"
+
+    def dataset_text(self) -> str:
+        """What to train on as one text: mnist, fashion-mnist, DIR or mnist+DIR."""
+        return self.user_set() or self.dataset()
 
     def limit_value(self) -> int | None:
         return self.limit.value() or None
@@ -164,7 +233,8 @@ class TrainingSettings(QWidget):
 
     def values(self) -> dict:
         c = self.config()
-        return {"dataset": self.dataset(), "optimizer": c.optimizer,
+        return {"dataset": self.choice(), "set_folder": self.set_choice.folder,
+                "test_share": self.set_choice.share.value(), "optimizer": c.optimizer,
                 "momentum": float(self.momentum.value()), "beta1": float(self.beta1.value()),
                 "lr": c.lr, "batch_size": c.batch_size,
                 "epochs": c.epochs, "schedule": c.schedule, "augment": c.augment,
@@ -194,6 +264,8 @@ class TrainingSettings(QWidget):
             widget.setEnabled(editable)
         if editable:
             self._enable_optimizer_fields()
+            self._show_set_row()
+            self.start_from.refresh_enabled()
 
 
 def _spin(low: int, high: int, tip: str) -> QSpinBox:
