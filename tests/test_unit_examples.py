@@ -53,7 +53,7 @@ def _brute_force(values: np.ndarray, n: int, lowest: bool):
     return order[:, :n], np.take_along_axis(scores, order[:, :n], 1)
 
 
-@pytest.mark.parametrize("layer", ["conv1", "relu2", "pool1", "conv4", "dense1", "dense2"])
+@pytest.mark.parametrize("layer", ["conv1", "pool1", "relu4", "dense2"])
 @pytest.mark.parametrize("lowest", [False, True])
 def test_top_examples_match_a_brute_force_pass(found, hooked, layer, lowest):
     values = hooked[layer]
@@ -116,8 +116,8 @@ def test_crop_is_the_field_torch_autograd_finds_on_a_linear_network():
 
 def test_crops_of_the_shipped_model_hold_every_pixel_with_a_gradient(found, shipped,
                                                                      mnist_test):
-    for layer in ("conv2", "pool1", "relu3", "pool2"):
-        for e in found.examples(layer, 5, n=3):
+    for layer in ("conv2", "pool2"):
+        for e in found.examples(layer, 5, n=2):
             top, left, bottom, right = ue.crop_box(shipped.model, layer, e.position)
             mask = _field_by_autograd(shipped.model, layer, 5, e.position,
                                       mnist_test[0][e.index] / 255.0)
