@@ -181,7 +181,8 @@ def test_invariance_explains_itself_without_covering_its_curves(qtbot, window):
     view = _show(qtbot, window, "InvarianceView")
     qtbot.waitUntil(lambda: view.why.text() != "", timeout=60000)
     assert all(w.plotItem.legend is None for w in view.plots.values())
-    why = view.why.text()
+    why = view.why.toolTip()  # (the label says it in two sentences)
     assert "equivariant" in why and "2 pooling layers" in why and "±2.5 px" in why
+    assert "±2.5 px" in view.why.text() and "dense layers" in view.why.text()
     labels = answer_labels([-5, -4, -3, -2, 0, 2, 3, 4], [0.1] * 8, [7, 7, 7, 3, 3, 9, 9, 3], 3)
     assert [a for _x, _p, a in labels] == [7, 9]

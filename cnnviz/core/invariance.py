@@ -165,10 +165,10 @@ def pooling_shift(network, image: np.ndarray, dx: int = 0, dy: int = 1) -> Pooli
                         first[after_name], second[after_name], sb, sa, sb_maps, sa_maps)
 
 
-def why_large_shifts_fail(layer_infos, card: dict, name: str) -> str:
+def why_large_shifts_fail(layer_infos, card: dict, name: str) -> tuple[str, str]:
     """Why a CNN's probability holds for small shifts and collapses for large ones, for this
     network: what its pooling forgives and what its training showed it (the lecture says
-    "CNN is translation invariant"; this is how far that goes)."""
+    "CNN is translation invariant"; this is how far that goes). (In two sentences, in full.)"""
     from .training import AUGMENT_SHIFT_PX
 
     pools = [i for i in layer_infos if i.kind == "pool"]
@@ -192,7 +192,10 @@ def why_large_shifts_fail(layer_infos, card: dict, name: str) -> str:
                    "images), so it falls off sooner")
     else:
         trained = f"how far this network ({name}) holds up depends on the shifts it was trained on"
-    return ("Why the probability falls at large shifts: a convolution is translation "
+    return (f"<b>Why it falls at large shifts:</b> convolutions shift their maps with the "
+            f"digit and pooling forgives a pixel or two, but the dense layers learned what each "
+            f"position means. {trained[0].upper() + trained[1:]}.",
+            "Why the probability falls at large shifts: a convolution is translation "
             "<i>equivariant</i> (a shifted digit gives the same maps, shifted), and "
             f"{pooling}. The dense layers at the end are not: they learned what each map "
             f"position means, and a large shift moves strokes to positions they never saw. "

@@ -245,8 +245,10 @@ class InvarianceView(TeachView):
             text = ""
         self.missing.setText(text)
         loaded = self.state.model
-        self.why.setText("" if loaded is None else
-                         why_large_shifts_fail(loaded.model.layer_infos, loaded.card, loaded.name))
+        short, full = ("", "") if loaded is None else why_large_shifts_fail(
+            loaded.model.layer_infos, loaded.card, loaded.name)
+        self.why.setText(short)
+        self.why.setToolTip(full)
         for key, w in self.plots.items():
             w.clear()
             for i, (name, (c, _p)) in enumerate(out.items()):
