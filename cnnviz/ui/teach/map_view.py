@@ -60,7 +60,7 @@ def pixmap(image: np.ndarray, side: int = THUMB) -> QPixmap:
 
 
 class MapView(TeachView):
-    TITLE = "What the network learned: a map"
+    TITLE = "Map of what it learned"
     TIP = ("The values of the layer before the output for the test digits, laid out in 2-D: "
            "digits the network sees as alike lie close together. Points are coloured by their "
            "true class, misread ones ringed; your drawing is the star and moves as you draw. "
