@@ -259,3 +259,32 @@ def test_visualize_bad_outputs_and_missing_data_are_one_line(capsys, tmp_path):
             str(tmp_path / "x.png"))
     assert r.returncode == 1 and one_line(r.stderr) and "mnist" in r.stderr.lower()
     assert not list(tmp_path.glob("x.*"))
+
+
+def test_an_opened_keras_model(mnist_dir, mnist_test):
+    """A Keras file (the lecture's model, with a Rescaling layer: 0..255 inside) does not
+    say its data: it asks, then scores on the set chosen, through its own input scaling;
+    a colour 32×32 network cannot take MNIST's pictures, but is optimised all the same."""
+    from pathlib import Path
+
+    from cnnviz.core.unit_optimise import DEFAULT, optimise_unit, with_steps
+    from cnnviz.core.weights import load_weights
+
+    keras = Path(__file__).parent / "data" / "keras"
+    loaded = load_weights(keras / "rescaled.keras")
+    with pytest.raises(ue.UnitProblem, match="does not say which pictures"):
+        ue.unit_examples(loaded, data_dir=mnist_dir, limit=200)
+    found = ue.unit_examples(loaded, "mnist", mnist_dir, limit=200)
+    values = _hooked_outputs(loaded.model, mnist_test[0][:200])
+    for layer in ("relu1", "dense2"):
+        scores = values[layer].reshape(200, values[layer].shape[1], -1).max(2)
+        for unit in (0, 3):
+            got = [e.score for e in found.examples(layer, unit, n=5)]
+            np.testing.assert_allclose(got, np.sort(scores[:, unit])[::-1][:5], rtol=1e-4,
+                                       atol=1e-4)
+    colour = Network(parse_architecture("conv 4 3, relu, conv 4 3, flatten, dense 10",
+                                        input_shape=(3, 32, 32)))
+    with pytest.raises(ue.UnitProblem, match="this network takes 32×32"):
+        ue.unit_examples(LoadedModel(colour, {"dataset": "mnist"}, None), data_dir=mnist_dir)
+    made = optimise_unit(colour, "conv2", 1, starts=2, reg=with_steps(DEFAULT, 20))
+    assert made.pictures.shape == (2, 32, 32, 3) and made.inputs.shape == (2, 3, 32, 32)
