@@ -74,7 +74,7 @@ def last_dense_row(lab: TrainingLab) -> int:
     return rows - 2 if getattr(last.spec, "ends_network", False) else rows - 1
 
 
-def test_choosing_the_set_resizes_the_last_layer_and_names_its_outputs(qtbot, monkeypatch,
+def test_choosing_the_set_resizes_the_last_layer_names_its_outputs_and_previews_it(qtbot, monkeypatch,
                                                                       mnist_dir, small_set):
     lab = make_lab(qtbot, monkeypatch, mnist_dir, OptionsJob)
     lab.editor.choose_preset("lecture-keras")
@@ -86,6 +86,8 @@ def test_choosing_the_set_resizes_the_last_layer_and_names_its_outputs(qtbot, mo
         lab.editor.class_note.text()
     assert lab.editor.valid()
     assert Network(lab.editor.architecture())(torch.zeros(1, 1, 28, 28)).shape == (1, 3)
+    assert lab.confusion.classes == NAMES and lab.probe_view.classes == NAMES  # before a run
+    check_the_preview_is_augment_batch_with_the_same_seed(lab, qtbot, small_set)
     # back to MNIST: ten outputs again
     lab.settings.apply({"dataset": "mnist"})
     assert lab.editor.table.item(last_dense_row(lab), 2).text() == "10"
@@ -164,12 +166,9 @@ def test_only_the_last_layer_changes_when_only_it_is_trained(small_set):
             assert np.array_equal(after[key], value), key
 
 
-def test_the_preview_is_augment_batch_with_the_same_seed(qtbot, monkeypatch, mnist_dir,
-                                                         small_set):
+def check_the_preview_is_augment_batch_with_the_same_seed(lab, qtbot, small_set):
     from cnnviz.core.user_training import PREVIEW_SIZE, parse_dataset, preview_pictures
 
-    lab = make_lab(qtbot, monkeypatch, mnist_dir, OptionsJob)
-    choose_set(lab, qtbot, small_set)
     preview = lab.settings.preview
     lab.own_data.preview_again()
     qtbot.waitUntil(lambda: preview.augmented is not None, timeout=30_000)
@@ -185,7 +184,6 @@ def test_the_preview_is_augment_batch_with_the_same_seed(qtbot, monkeypatch, mni
     lab.settings.preview.again_button.click()
     qtbot.waitUntil(lambda: not np.array_equal(preview.augmented, first), timeout=30_000)
     assert preview.cells[1][0].pixmap() is not None and preview.toolTip()
-    lab.shutdown()
 
 
 def test_the_lab_trains_on_the_set_and_the_names_reach_every_view(qtbot, monkeypatch,

@@ -47,7 +47,7 @@ PREVIEW_TIP = ("Pictures of the training data as the network sees them with 'Var
                "scaled, shifted, sheared, thicker or thinner strokes, some made low-resolution). "
                "Each epoch the network sees new changes like these.")
 PREVIEW_AGAIN_TIP = "Other pictures, changed at random again (the same seed shows the same ones)."
-PREVIEW_PIXELS = 56  # each picture's side on screen
+PREVIEW_PIXELS = 40  # each picture's side on screen
 
 
 class SetChoice(QWidget):

@@ -54,6 +54,7 @@ class OwnDataFlow:
             self.controller.read_set_classes(text)
         elif self.settings.user_set() is None:
             self.editor.set_classes([])  # ten outputs again
+            self._name_views(self.classes())
         if self.previewed:
             self.preview_again(same=True)
 
@@ -62,6 +63,7 @@ class OwnDataFlow:
             return  # another choice since
         self.known = (text, list(names))
         self.editor.set_classes(list(names))
+        self._name_views(list(names))
         if self.start_waiting:
             self.start_waiting = False
             self.lab.start()
@@ -69,6 +71,12 @@ class OwnDataFlow:
     def _on_set_failed(self, _text: str, message: str) -> None:
         self.start_waiting = False
         self.lab._say(f"Your set cannot be trained on: {message}", error=True)
+
+    def _name_views(self, names: list[str]) -> None:
+        """Before a run: the matrix and the bars with the classes chosen (not mid-run)."""
+        if not self.controller.running and names != self.lab.confusion.classes:
+            self.lab.confusion.set_classes(names)
+            self.lab.probe_view.set_classes(names)
 
     def _on_started(self, _event: dict) -> None:
         """The run's own classes (MNIST + a set merges them) name the live views."""
