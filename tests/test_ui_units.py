@@ -143,7 +143,7 @@ def test_one_click_from_the_cnn_explorer(qtbot, model, mnist_dir):
         explorer.bars.bar_double_clicked.emit(9)
         assert (win.layer, win.unit) == ("dense1", 9)
         explorer.layer, explorer.detail_layer, explorer.channel = "relu3", None, 5
-        explorer.detail.look_button.click()
+        explorer.detail.header.linkActivated.emit("look")  # the header's link
         assert (win.layer, win.unit) == ("relu3", 5)
         assert win.controller.join(60)
     finally:

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QGraphicsRectItem,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QScrollArea,
     QSizePolicy,
     QVBoxLayout,
@@ -33,6 +32,9 @@ from .bar_plot import BarPlot
 from .kernel_view import KernelView, StageStrip
 
 FIELD_PEN = QColor(255, 140, 0)  # the receptive field's outline: the grid's selection orange
+# opens the unit window (the explorer listens to look_requested); a double-click on a map or
+# a bar does the same
+LOOK_LINK = ' · <a href="look">What does it look for?</a>'
 FIELD_HINT = ("Point at a unit of a map to outline, on the network's input, the square of "
               "pixels it is worked out from: its receptive field.")
 INPUT_TIP = ("The network's input: your drawing after the preprocessing (28×28 for an MNIST "
@@ -73,7 +75,7 @@ class MapDetail(QScrollArea):
         self.header = QLabel("")
         self.header.setWordWrap(True)
         lay.addWidget(self.header)
-        lay.addWidget(self._look_button(), 0, Qt.AlignmentFlag.AlignLeft)
+        self.header.linkActivated.connect(lambda _link: self.look_requested.emit())
         self.map_panel = ImagePanel("", colorbar=True)
         self.map_panel.setFixedHeight(200)
         self.map_panel.setToolTip("The chosen map, enlarged. Point at a pixel to read it.")
@@ -145,14 +147,6 @@ class MapDetail(QScrollArea):
         self.input_hw = (28, 28)
         self.pointed: tuple[str, int, int, int] | None = None  # the unit whose field is shown
 
-    def _look_button(self) -> QPushButton:
-        self.look_button = QPushButton("What does it look for?")
-        self.look_button.setToolTip("Open a window with the real test pictures this map or unit "
-                                    "answers most to, and pictures made up to excite it (a "
-                                    "double-click on a map or a bar does the same).")
-        self.look_button.clicked.connect(self.look_requested)
-        return self.look_button
-
     def scroll_to_top(self) -> None:
         self.verticalScrollBar().setValue(0)
 
@@ -212,6 +206,7 @@ class MapDetail(QScrollArea):
         self._show_parts(False, False, False, False)
 
     def _set_header(self, html: str) -> None:
+        html += LOOK_LINK  # (a link, not a button: no row of its own in a tight panel)
         if self.header.text() != html:
             self.header.setText(html)
 
