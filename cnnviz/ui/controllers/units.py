@@ -19,6 +19,8 @@ from PySide6.QtCore import QObject, Signal
 
 from .runner import LatestRequestRunner
 
+KNOWN_NETWORKS = 4  # scored networks kept in memory (each holds its test set, 8 MB)
+
 
 @dataclass(frozen=True)
 class ExamplesResult:
@@ -118,6 +120,8 @@ class UnitsController(QObject):
         else:
             loaded, found = result
             self._known[(id(loaded.model), found.found.dataset)] = (loaded.model, found)
+            for key in list(self._known)[:-KNOWN_NETWORKS]:  # the oldest forgotten (on disk)
+                del self._known[key]
             self.examples_ready.emit(found)
 
     def stop_examples(self) -> None:
