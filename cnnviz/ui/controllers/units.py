@@ -18,6 +18,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from .runner import LatestRequestRunner
+from .verdict import _lower_this_threads_priority  # (the one way a worker yields the CPU)
 
 KNOWN_NETWORKS = 4  # scored networks kept in memory (each holds its test set, 8 MB)
 
@@ -96,6 +97,7 @@ class UnitsController(QObject):
         from cnnviz.core.data import DataError, load_split
         from cnnviz.core.unit_examples import Stopped, UnitProblem, unit_examples
 
+        _lower_this_threads_priority()  # the pen and the analysis first
         try:
             found = unit_examples(loaded, dataset, self.data_dir, self.limit, progress,
                                   stop.is_set)
@@ -146,6 +148,7 @@ class UnitsController(QObject):
         from cnnviz.core.unit_examples import UnitProblem
         from cnnviz.core.unit_optimise import optimise_unit
 
+        _lower_this_threads_priority()
         try:
             return optimise_unit(network, layer, unit, starts, start_picture, self.regularisers,
                                  seed, on_step, stop.is_set)
