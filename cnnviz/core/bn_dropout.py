@@ -85,6 +85,8 @@ def batch_statistics(network, images: np.ndarray, name: str) -> BatchStatistics:
     layer = network.layers[name]
     if not isinstance(layer, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
         raise ValueError(f"{name} is not a batch-norm layer")
+    if layer.running_mean is None or layer.running_var is None:
+        raise ValueError(f"{name} keeps no running mean and variance")
     x = _inputs_of(network, images, name).double()
     if x.shape[0] < 2:
         raise ValueError("a batch needs at least two images for a variance")

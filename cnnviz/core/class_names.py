@@ -34,8 +34,9 @@ def parse_labels(text: str, count: int) -> list[str]:
     "0 cat") lose the number; control characters are dropped."""
     lines = [printable(line).strip() for line in text.splitlines()]
     names = [line for line in lines if line]
-    numbered = [_NUMBERED.match(n) for n in names]
-    if names and all(numbered) and [int(m.group(1)) for m in numbered] == list(range(len(names))):
+    numbered = [m for m in (_NUMBERED.match(n) for n in names) if m is not None]
+    if names and len(numbered) == len(names) \
+            and [int(m.group(1)) for m in numbered] == list(range(len(names))):
         names = [m.group(2).strip() for m in numbered]
     if len(names) != count:
         raise LabelsError(f"the file names {len(names)} class{'es' if len(names) != 1 else ''}; "

@@ -134,8 +134,8 @@ def _keras_layer(spec, activation: str | None) -> list[str]:
             raise CodeExportError("Keras has no min pooling layer; use max or average pooling "
                                   "to export this network as Keras code")
         name = "MaxPooling2D" if spec.kind == "max" else "AveragePooling2D"
-        stride = "" if spec.stride == spec.size else f", strides=({spec.stride}, {spec.stride})"
-        return [f"layers.{name}(({spec.size}, {spec.size}){stride})"]
+        strides = "" if spec.stride == spec.size else f", strides=({spec.stride}, {spec.stride})"
+        return [f"layers.{name}(({spec.size}, {spec.size}){strides})"]
     if isinstance(spec, Activation):
         if spec.kind == "leaky_relu":
             return [f"layers.LeakyReLU(negative_slope={_number(spec.slope)})"]

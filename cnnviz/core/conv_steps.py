@@ -130,6 +130,7 @@ class StepPlan:
                     wp.total + self.bias)
 
     def _pool_step(self, i: int) -> Step:
+        assert self.pooled is not None  # the walk has a pool phase only when it pools
         hp, wp = self.pooled.shape
         row, col = divmod(i, wp)
         top, left, k = row * self.pool_stride, col * self.pool_stride, self.pool_size

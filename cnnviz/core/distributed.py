@@ -78,8 +78,8 @@ def _whole(name: str, default: int | None = None, lowest: int = 0,
     if text is None and default is not None:
         return default
     try:
-        value = int(text.strip())
-    except (AttributeError, ValueError):
+        value = int((text or "").strip())
+    except ValueError:
         raise DistributedTrainingError(f"the environment's {name}={text} is not a whole "
                                        f"number; {_GROUP_HINT}") from None
     if value < lowest or (below is not None and value >= below):
@@ -218,8 +218,9 @@ def average_batch_norm_statistics(model, world: int, cuda: bool) -> None:
     for module in model.modules():
         if isinstance(module, nn.modules.batchnorm._BatchNorm) and module.track_running_stats:
             for buffer in (module.running_mean, module.running_var):
-                dist.all_reduce(buffer)
-                buffer.div_(world)
+                if buffer is not None:  # always, while it tracks running statistics
+                    dist.all_reduce(buffer)
+                    buffer.div_(world)
 
 
 def run_local(argv: list[str], nproc: int, env: dict | None = None) -> int:

@@ -175,6 +175,8 @@ def _batch_values(network, x: np.ndarray, layer: str):
             for name, out in network.layer_outputs(h):
                 found = out if name == layer else found
                 last = out
+        if found is None or last is None:
+            raise EmbeddingError(f"This network has no layer named {layer!r}.")
         return found.numpy(), last.float().numpy()
     traces = [dict(network.trace(one)) for one in x]
     last = network.layer_infos[-1].name
@@ -486,7 +488,7 @@ _TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
 
 def class_colours(count: int) -> list[tuple[int, int, int]]:
     """One (r, g, b) colour per class, the ten of tab10 repeated beyond ten classes."""
-    return [tuple(int(c[i:i + 2], 16) for i in (1, 3, 5)) for c in
+    return [(int(c[1:3], 16), int(c[3:5], 16), int(c[5:7], 16)) for c in
             (_TAB10[k % len(_TAB10)] for k in range(count))]
 
 

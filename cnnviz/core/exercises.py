@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -77,7 +78,7 @@ class Exercise:
     values: dict
     question: str
     form: str
-    answer: object  # int, (rows, cols) or an (H, W) array
+    answer: int | tuple[int, int] | np.ndarray  # int, (rows, cols) or an (H, W) array
     working: tuple[str, ...]
     slips: tuple[tuple[object, str], ...] = field(default=())
     source: str = ""  # "lecture: <slide>" or "variant <n> of seed <s>"
@@ -480,7 +481,7 @@ def _receptive_field(layers) -> dict:
                  "start with R = 1, J = 1.", *steps))
 
 
-_BUILDERS = {"conv-output": _conv_output, "positions": _positions, "output-size": _output_size,
+_BUILDERS: dict[str, Callable[..., dict]] = {"conv-output": _conv_output, "positions": _positions, "output-size": _output_size,
              "conv-params": _conv_params, "dense-params": _dense_params, "max-pool": _max_pool,
              "receptive-field": _receptive_field}
 VALUE_KEYS = {

@@ -55,9 +55,10 @@ def compare_shapes(input_shape, kernel, filters, output_shape, conv_name: str = 
     c, h, w = (int(v) for v in input_shape)
     kh, kw = (int(v) for v in kernel)
     inputs = c * h * w
-    units = int(output_shape[0]) * int(output_shape[1]) * int(output_shape[2])
+    f, oh, ow = (int(v) for v in output_shape)
+    units = f * oh * ow
     return Comparison(
-        (c, h, w), conv_name, (kh, kw), int(filters), tuple(int(v) for v in output_shape),
+        (c, h, w), conv_name, (kh, kw), int(filters), (f, oh, ow),
         inputs, units, inputs * units, ops.dense_params(inputs, units),
         ops.conv_params(kh, kw, c, filters),
         dense_params_formula(inputs, units), dense_params_formula(inputs, units, bias=False),
@@ -67,11 +68,12 @@ def compare_shapes(input_shape, kernel, filters, output_shape, conv_name: str = 
 def compare(network_or_arch) -> Comparison | None:
     """For a network's (or an architecture's) first conv layer; None when it has none (a
     fully connected net)."""
+    from .layers import Conv
     from .models import summarize
 
     infos = getattr(network_or_arch, "layer_infos", None)
     for info in infos if infos is not None else summarize(network_or_arch):
-        if info.kind == "conv":
+        if info.kind == "conv" and isinstance(info.spec, Conv):
             return compare_shapes(info.in_shape, info.spec.kernel, info.spec.filters,
                                   info.output_shape, info.name)
     return None

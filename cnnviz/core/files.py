@@ -151,12 +151,15 @@ def zip_names(source: bytes | str | os.PathLike) -> list[str]:
     import io
     import zipfile
 
+    opened: str | os.PathLike | io.BytesIO
     if isinstance(source, bytes):
         if source[:2] != b"PK":
             return []
-        source = io.BytesIO(source)
+        opened = io.BytesIO(source)
+    else:
+        opened = source
     try:
-        with zipfile.ZipFile(source) as z:
+        with zipfile.ZipFile(opened) as z:
             return z.namelist()
     except (zipfile.BadZipFile, OSError, ValueError):
         return []

@@ -112,8 +112,10 @@ class FilterResult:
     @property
     def floored(self) -> tuple[bool, bool]:
         """(rows, columns): True where (W - F + 2P) / S + 1 was not whole and was floored."""
-        return tuple(a is not None and a.value is not None and a.value != a.exact
-                     for a in (self.conv_rows, self.conv_cols))
+        def floored(a: AxisSize | None) -> bool:
+            return a is not None and a.value is not None and a.value != a.exact
+
+        return floored(self.conv_rows), floored(self.conv_cols)
 
     def left_out(self, axis: int) -> tuple[int, int] | None:
         """(first, last) input rows (axis 0) or columns (axis 1), padding included (so they
@@ -207,11 +209,12 @@ def _last(count: int, unit: str) -> str:
 def _floor_entries(result: FilterResult) -> list[tuple[str, AxisSize, bool, str, str]]:
     """(head, axis, both, word, what is left out) for each floored conv axis; one entry
     for both axes when their numbers are the same (a square case)."""
-    axes = []
+    axes: list[tuple[AxisSize, str, str, tuple[int, int]]] = []
     for axis, (a, word, unit) in enumerate(zip((result.conv_rows, result.conv_cols),
                                               AXIS_WORDS, ("row", "column"))):
-        if result.floored[axis]:
-            axes.append((a, word, unit, result.left_out(axis)))
+        left_out = result.left_out(axis)
+        if result.floored[axis] and a is not None and left_out is not None:
+            axes.append((a, word, unit, left_out))
     same = len(axes) == 2 and (
         (axes[0][0].size, axes[0][0].kernel, axes[0][0].stride, axes[0][0].padding)
         == (axes[1][0].size, axes[1][0].kernel, axes[1][0].stride, axes[1][0].padding))
@@ -296,8 +299,9 @@ class _Work:
     conv: np.ndarray | None = None
     act: np.ndarray | None = None
     pooled: np.ndarray | None = None
-    axes: tuple = (None, None)  # conv rows, columns (floored to what torch computes)
-    paxes: tuple = (None, None)  # pool rows, columns
+    # conv rows, columns (floored to what torch computes); pool rows, columns
+    axes: tuple[AxisSize | None, AxisSize | None] = (None, None)
+    paxes: tuple[AxisSize | None, AxisSize | None] = (None, None)
 
     def done(self, error: str | None) -> FilterResult:
         s = self.settings
@@ -346,28 +350,30 @@ def _conv_sizes(work: _Work) -> str | None:
             floors.append(None)
     work.lines.extend(_size_line("conv", i, a, a.problem is not None and f is None)
                       for i, (a, f) in enumerate(zip(axes, floors)))
-    work.axes = tuple(axes)
+    work.axes = (axes[0], axes[1])
     for a, word, f in zip(axes, AXIS_WORDS, floors):
         if a.problem and f is None:
             what = "rows" if word == "height" else "columns"
             return f"Convolution, output {word} ({what}): {typeset(a.problem)}"
     # Floored axes become whole sizes (what torch computes), the working kept in the formula.
-    work.axes = tuple(a if f is None else replace(a, value=f, problem=None)
-                      for a, f in zip(axes, floors))
-    too_big = ops.size_problem((h, w), s.padding, (work.axes[0].value, work.axes[1].value))
+    rows, cols = (a if f is None else replace(a, value=f, problem=None)
+                  for a, f in zip(axes, floors))
+    work.axes = (rows, cols)
+    assert rows.value is not None and cols.value is not None  # both fit, whole or floored
+    too_big = ops.size_problem((h, w), s.padding, (rows.value, cols.value))
     if too_big:  # said before a byte of the huge padded image is allocated
         return f"Convolution: {typeset(too_big)}"
-    return _per_channel_problem(work)
+    return _per_channel_problem(work, rows.value, cols.value)
 
 
-def _per_channel_problem(work: _Work) -> str | None:
+def _per_channel_problem(work: _Work, ho: int, wo: int) -> str | None:
     """Why a colour picture cannot be filtered channel by channel, or None: each stage then
     holds one map per channel, and all the maps of a stage together are limited to
     MAX_IMAGE_PIXELS values, like one map of a grey or summed filter (three 49-megapixel
     maps per stage, with the picture, peaked at 4.5 GB). Said before anything is allocated."""
     if work.x.ndim != 3 or not work.settings.per_channel:
         return None
-    c, ho, wo = work.x.shape[0], work.axes[0].value, work.axes[1].value
+    c = work.x.shape[0]
     values = c * ho * wo
     if values <= MAX_IMAGE_PIXELS:
         return None
@@ -389,6 +395,7 @@ def _conv_per_channel(x: np.ndarray, k: np.ndarray, stride, padding) -> np.ndarr
             out = out.astype(np.result_type(out.dtype, conv.dtype))
         out[c] = conv
         del conv
+    assert out is not None  # an image has at least one channel
     return out
 
 
@@ -415,13 +422,14 @@ def _convolve(work: _Work) -> str | None:
 def _pool(work: _Work) -> str | None:
     """Pooling of the activation output, floored like torch and Keras."""
     s, kind = work.settings, _pool_key(work.settings)
+    assert work.act is not None  # pooling runs only after the convolution went through
     try:
         paxes = [ops.pool_axis(n, s.pool_size, s.pool_stride, work.pool_padding)
-                 for n in work.conv.shape[-2:]]
+                 for n in work.act.shape[-2:]]
     except ops.ShapeError as exc:
         return f"pooling: {exc}"
     work.lines.extend(_size_line("pool", i, a, a.problem is not None) for i, a in enumerate(paxes))
-    work.paxes = tuple(paxes)
+    work.paxes = (paxes[0], paxes[1])
     for a, word in zip(paxes, AXIS_WORDS):
         if a.problem:
             return f"Pooling, pooled {word}: {typeset(a.problem)}"

@@ -20,7 +20,7 @@ class GraphBuilder:
     """specs, their sources and tensors, and the file's name for each (what it came from).
     error: the reader's exception class (its messages name the file's own layer)."""
 
-    def __init__(self, input_shape: tuple[int, ...], error: type[Exception] = ValueError):
+    def __init__(self, input_shape: tuple[int, int, int], error: type[Exception] = ValueError):
         self.error = error
         self.shapes: list[tuple[int, ...]] = [tuple(input_shape)]  # the input's and every spec's
         self.tip = 0  # the output the next layer reads (the last one, in a chain)
@@ -70,9 +70,10 @@ class GraphBuilder:
             raise self.error("the model must end in a flat output (Flatten, Dense, global "
                              "pooling)")
         chain = all(src == (i,) for i, src in enumerate(self.sources))
+        c, h, w = self.shapes[0]  # the input (C, H, W), as the reader settled it
         try:
             arch = Architecture(name=name, description=description, layers=tuple(self.specs),
-                                input_shape=self.shapes[0], input_mean=mean, input_std=std,
+                                input_shape=(c, h, w), input_mean=mean, input_std=std,
                                 sources=None if chain else tuple(self.sources))
             check_multiply_adds(summarize(arch))  # from the shapes, before anything runs
             net = Network(arch)

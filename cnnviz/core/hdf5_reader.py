@@ -93,7 +93,7 @@ def _dump(raw: bytes) -> bytes:
         f.visititems(visit)
     arrays["manifest"] = np.frombuffer(json.dumps(manifest).encode(), np.uint8)
     out = io.BytesIO()
-    np.savez(out, **arrays)
+    np.savez(out, allow_pickle=False, **arrays)
     return out.getvalue()
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from . import files
 from .files import FileProblem, output_problem
@@ -169,7 +169,7 @@ def _grey_la16(raw: np.ndarray) -> np.ndarray:
     return (grey * alpha + 255.0 * (1.0 - alpha)).astype(np.float32)
 
 
-def _raw_la16(im: Image.Image) -> bool:
+def _raw_la16(im: ImageFile.ImageFile) -> bool:
     """Pillow decodes a 16-bit grey+alpha PNG to 8-bit RGBA ("LA;16B" -> "RGBA"), dropping
     the low byte of every value. Decoding the same bytes with the plain "RGBA" unpacker (the
     same 4 bytes per pixel, so PNG's unfiltering is the same) keeps all 16 bits: the
@@ -178,7 +178,8 @@ def _raw_la16(im: Image.Image) -> bool:
         return False
     if not all(isinstance(t[3], str) and t[3] == "LA;16B" for t in im.tile):
         return False
-    im.tile = [(t[0], t[1], t[2], "RGBA") for t in im.tile]
+    # Plain tuples, which Pillow reads as tiles: its _Tile class is private (and new in 11).
+    im.tile = [(t[0], t[1], t[2], "RGBA") for t in im.tile]  # type: ignore[misc]
     return True
 
 
@@ -299,6 +300,7 @@ def load_image(source: str | os.PathLike | bytes, *, mode: str = "auto") -> np.n
                              "WebP and TIFF work)") from None
         except Exception as exc:  # a damaged header can raise almost anything inside Pillow
             raise ImageError(_damaged(name, exc)) from None
+        picture: Image.Image = im  # turned upright below, from its EXIF orientation
         try:
             width, height = im.size
             if width <= 0 or height <= 0:
@@ -321,19 +323,19 @@ def load_image(source: str | os.PathLike | bytes, *, mode: str = "auto") -> np.n
             except Exception:  # broken EXIF: use the picture as stored
                 upright = im
             if upright is not None:
-                im = upright
+                picture = upright
             try:
-                array = (_grey_la16(np.asarray(im)) if la16
-                         else _to_array(im, _transparent_value(im, rawmode)))
+                array = (_grey_la16(np.asarray(picture)) if la16
+                         else _to_array(picture, _transparent_value(picture, rawmode)))
             except MemoryError:
                 raise ImageError(f"{name} is too large to convert in the available memory") from None
             except ImageError:
                 raise
             except Exception as exc:
                 raise ImageError(f"{name} has a pixel format cnnviz cannot convert "
-                                 f"({im.mode}): {exc}") from None
+                                 f"({picture.mode}): {exc}") from None
         finally:
-            im.close()
+            picture.close()
     if mode == "grey" and array.ndim == 3:
         array = _luma(array)
     elif mode == "rgb" and array.ndim == 2:

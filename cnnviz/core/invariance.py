@@ -71,9 +71,9 @@ def transform(image: np.ndarray, dx: float = 0.0, dy: float = 0.0, angle: float 
     # PIL samples at pixel centres (x + 0.5); the matrix above is for pixel indices
     c_pil = c_ + 0.5 - 0.5 * (a_ + b_)
     f_pil = f_ + 0.5 - 0.5 * (d_ + e_)
-    out = im.transform((w, h), Image.Transform.AFFINE, (a_, b_, c_pil, d_, e_, f_pil),
-                       resample=Image.Resampling.BILINEAR, fillcolor=0.0)
-    return np.array(out, dtype=np.float32)  # a writable copy (PIL's buffer is read-only)
+    moved = im.transform((w, h), Image.Transform.AFFINE, (a_, b_, c_pil, d_, e_, f_pil),
+                         resample=Image.Resampling.BILINEAR, fillcolor=0.0)
+    return np.array(moved, dtype=np.float32)  # a writable copy (PIL's buffer is read-only)
 
 
 def raw_pad(picture: np.ndarray, inverted: bool = False) -> np.ndarray:

@@ -172,7 +172,7 @@ def _functional(reader, node: ast.Call, depth: int) -> Model:
         raise Stop("keras.Model needs one output, a layer's output (cnnviz reads models with "
                    "one output)", line)
     chain = []
-    tensor = outputs
+    tensor: Tensor | None = outputs
     while tensor is not None and tensor.layer is not None:
         chain.append(tensor.layer)
         tensor = tensor.parent

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from .arch_text import CLASSES, check_layers
 from .keras_code import KERAS_BN_EPS, KerasCodeError, KerasReading, KerasRow, line_words
@@ -54,7 +55,7 @@ class _Converter:
         self.notes: list[str] = []
         self.mean, self.std = 0.0, 1.0  # a Normalization layer first: the input's
 
-    def fail(self, line: int, words: str):
+    def fail(self, line: int, words: str) -> NoReturn:
         raise KerasCodeError(f"{line_words(self.reader.lines, line)}: {words}")
 
     def note(self, line: int, words: str) -> None:

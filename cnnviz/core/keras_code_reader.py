@@ -9,7 +9,9 @@ Unknown is fine until the model uses it; then the line is named.
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NoReturn, TypeGuard
 
 from .keras_code import KerasCodeError, line_words
 from .limits import MAX_ARCH_LAYERS, MAX_KERAS_CODE_DEPTH
@@ -187,7 +189,7 @@ class Reader:
         self.left_out: list[int] = []  # lines not about the model
         self.notes: list[str] = []
 
-    def fail(self, line: int, words: str):
+    def fail(self, line: int, words: str) -> NoReturn:
         raise KerasCodeError(f"{line_words(self.lines, line)}: {words}")
 
     def read(self, body: list[ast.stmt]) -> Model:
@@ -235,7 +237,7 @@ class Reader:
             self._leave_out(stmt)
 
     @staticmethod
-    def _main_block(stmt: ast.stmt) -> bool:
+    def _main_block(stmt: ast.stmt) -> TypeGuard[ast.If]:
         return (isinstance(stmt, ast.If) and isinstance(stmt.test, ast.Compare)
                 and isinstance(stmt.test.left, ast.Name) and stmt.test.left.id == "__name__")
 
@@ -271,7 +273,7 @@ class Reader:
             else:
                 self.names[alias.asname or alias.name] = Ref(f"{module}.{alias.name}")
 
-    def _assign(self, stmt: ast.stmt, targets: list[ast.expr], node: ast.expr) -> None:
+    def _assign(self, stmt: ast.stmt, targets: Sequence[ast.expr], node: ast.expr) -> None:
         names = [t.id for t in targets if isinstance(t, ast.Name)]
         if len(names) != len(targets) or not names:
             for target in targets:  # a, b = ...: only running the code would tell
@@ -307,6 +309,7 @@ class Reader:
                     self.fail(stop.line, stop.words)
             self._leave_out(stmt)
             return
+        assert isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)  # as above
         method = call.func.attr
         try:
             if method == "add":

@@ -14,6 +14,7 @@ string is cnnviz.core.formulas's: nothing here re-derives either.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -257,7 +258,7 @@ class Conv:
 
     def build(self, in_shape) -> nn.Module:
         return nn.Conv2d(in_shape[0], self.filters, self.kernel, self.stride, self.padding,
-                         dilation=tuple(self.dilation), groups=self.groups, bias=self.bias)
+                         dilation=(self.dilation[0], self.dilation[1]), groups=self.groups, bias=self.bias)
 
 
 _ACTIVATION_LABELS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU", "elu": "ELU", "gelu": "GELU",
@@ -279,7 +280,7 @@ _ACTIVATION_WORDS = {
     "tanh": "Tanh: “its output always lies between −1 and 1 no matter what inputs are”.",
     "sigmoid": "Sigmoid: “its output always lies between 0 and 1 no matter what inputs are”.",
 }
-_ACTIVATION_MODULES = {"relu": nn.ReLU, "elu": nn.ELU, "gelu": nn.GELU, "swish": nn.SiLU,
+_ACTIVATION_MODULES: dict[str, Callable[[], nn.Module]] = {"relu": nn.ReLU, "elu": nn.ELU, "gelu": nn.GELU, "swish": nn.SiLU,
                        "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
                        "softmax": lambda: nn.Softmax(dim=1)}
 LEAKY_SLOPE = 0.01  # torch's default negative slope (Keras's LeakyReLU layer: 0.3)
@@ -394,6 +395,7 @@ class Pool(_NoParameters):
         # Like Keras and torch, pooling drops a ragged last row/column (11 -> 5).
         rows = ops.pool_axis(h, self.size, self.stride).value
         cols = ops.pool_axis(w, self.size, self.stride).value
+        assert rows is not None and cols is not None  # the window fits, checked above
         return (c, rows, cols)
 
     def floor_notes(self, in_shape) -> list[str]:
@@ -747,6 +749,9 @@ NORMALIZE_EPS = 1e-7  # Keras's backend epsilon: the smallest √variance it div
 
 
 class _Normalize(nn.Module):
+    mean: torch.Tensor  # buffers (register_buffer in __init__)
+    variance: torch.Tensor
+
     def __init__(self, channels: int, dims: int):
         super().__init__()
         shape = (channels,) + (1,) * (dims - 1)

@@ -234,6 +234,7 @@ def training_memory_problem(arch: Architecture, batch_size: int, train_images: i
     est = estimate_training_memory(arch, batch_size, train_images, test_images)
     on_device = device_memory_bytes(device) if available is None else None
     limit = None
+    have: int | None
     if on_device is not None:  # a GPU: the batch and the model there, the data on the host
         need = est.model_bytes + max(est.batch_bytes, est.eval_bytes) + RUNTIME_BYTES
         where, have = "on the GPU", on_device

@@ -104,7 +104,7 @@ class Architecture:
                 raise ArchitectureError(f"bad input shape {shape}")
             arch = cls(name=str(data.get("name", "custom"))[:100],
                        description=str(data.get("description", ""))[:1000],
-                       layers=layers, input_shape=shape,  # type: ignore[arg-type]
+                       layers=layers, input_shape=shape,
                        input_mean=_real(data.get("input_mean", 0.0), "input_mean"),
                        input_std=_real(data.get("input_std", 1.0), "input_std"),
                        sources=_sources_from(data.get("sources"), len(layers)))
@@ -371,7 +371,7 @@ def _layer_names(layers) -> list[str]:
     return names
 
 
-def _layer_info(name: str, spec: LayerSpec, in_shape: tuple[int, ...],
+def _layer_info(name: str, spec: LayerSpec, in_shape: tuple,
                 inputs: tuple[str, ...] = ()) -> LayerInfo:
     """One layer's summary; LayerError (from the spec) when the numbers do not fit.
     in_shape: for a layer that joins several (add, concatenate), the tuple of their shapes."""
@@ -404,11 +404,11 @@ def summarize(arch: Architecture) -> list[LayerInfo]:
             if getattr(spec, "joins", False) != (len(sources) > 1):
                 raise LayerError("only add and concatenate read several layers" if len(sources) > 1
                                  else "add and concatenate need two or more layers to join")
-            shape = shapes[sources[0]] if len(sources) == 1 \
-                else tuple(shapes[s] for s in sources)
+            in_shape: tuple = shapes[sources[0]] if len(sources) == 1 \
+                else tuple(shapes[s] for s in sources)  # a join reads several shapes
             inputs = () if arch.is_chain else tuple(names[s] for s in sources)
-            info = _layer_info(name, spec, shape, inputs)
-            if spec.ends_network and (len(shape) != 1
+            info = _layer_info(name, spec, in_shape, inputs)
+            if spec.ends_network and (len(in_shape) != 1
                                                          or index != len(arch.layers) - 1):
                 raise LayerError("softmax must be the last layer, after a dense layer")
         except LayerError as exc:
@@ -482,6 +482,9 @@ class Network(nn.Module):
     `forward` returns logits (a trailing softmax is left out so training can use
     cross-entropy); `trace` returns every layer's output, softmax included.
     """
+
+    input_mean: torch.Tensor  # buffers (register_buffer in __init__)
+    input_std: torch.Tensor
 
     def __init__(self, arch: Architecture, class_names: list[str] | None = None,
                  card: dict | None = None):

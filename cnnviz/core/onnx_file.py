@@ -79,6 +79,14 @@ def _attrs(node) -> dict:
     return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
 
 
+def _two(values, what: str) -> tuple[int, int]:
+    """An attribute of two whole numbers (rows, columns), as Conv's strides and dilations."""
+    numbers = [int(v) for v in values]
+    if len(numbers) != 2:
+        raise OnnxFileError(f"{what} must be two numbers (rows, columns), got {numbers}")
+    return numbers[0], numbers[1]
+
+
 def _array(tensor, what: str) -> np.ndarray:
     from onnx import TensorProto, numpy_helper
 
@@ -105,11 +113,12 @@ class _Reader(GraphBuilder):
                                 "with one picture as input")
         dims = [d.dim_value if d.HasField("dim_value") else None
                 for d in inputs[0].type.tensor_type.shape.dim]
-        if len(dims) != 4 or not all(isinstance(v, int) and v > 0 for v in dims[1:]):
+        sizes = [v for v in dims[1:] if isinstance(v, int) and v > 0]
+        if len(dims) != 4 or len(sizes) != 3:
             raise OnnxFileError(f"the model's input must be pictures (batch, channels, height, "
                                 f"width); its shape is {dims}")
-        self.layout = dims[1:]  # (C, H, W), or (H, W, C) until a first Transpose says so
-        super().__init__(tuple(dims[1:]), OnnxFileError)
+        self.layout = sizes  # (C, H, W), or (H, W, C) until a first Transpose says so
+        super().__init__((sizes[0], sizes[1], sizes[2]), OnnxFileError)
         self.produced: dict[str, int] = {inputs[0].name: 0}
         self.channels_last: dict[str, int] = {}  # maps read pixel by pixel (before a flatten)
         self.first = inputs[0].name
@@ -265,8 +274,9 @@ class _Reader(GraphBuilder):
                 return False
             self.constants[node.output[0]] = np.array(dims, np.int64)
             return True
-        values = [self.constants.get(i) for i in node.input if i]
-        if not values or any(v is None for v in values):
+        found = [self.constants.get(i) for i in node.input if i]
+        values = [v for v in found if v is not None]
+        if not values or len(values) != len(found):
             return False
         try:
             if op == "Gather":
@@ -357,20 +367,20 @@ class _Reader(GraphBuilder):
             raise OnnxFileError(f"node {name} (Conv): its bias must be a constant")
         filters, _, kh, kw = weight.shape
         group = int(a.get("group", 1))
-        stride = tuple(int(v) for v in a.get("strides", [1, 1]))
-        dilation = tuple(int(v) for v in a.get("dilations", [1, 1]))
+        stride = _two(a.get("strides", [1, 1]), f"node {name} (Conv): strides")
+        dilation = _two(a.get("dilations", [1, 1]), f"node {name} (Conv): dilations")
         pads = [int(v) for v in a.get("pads", [0, 0, 0, 0])]
         auto = a.get("auto_pad", b"NOTSET")
         auto = auto.decode() if isinstance(auto, bytes) else str(auto)
         if len(self.shape) != 3:
             raise OnnxFileError(f"node {name} (Conv) needs feature maps")
         if auto in ("SAME_UPPER", "SAME_LOWER"):
-            pads = []
+            sides = []  # (before, after) for rows, then columns
             for n, k, s, d in zip(self.shape[1:], (kh, kw), stride, dilation):
                 total = max((-(-n // s) - 1) * s + d * (k - 1) + 1 - n, 0)
                 small, big = total // 2, total - total // 2
-                pads.append((big, small) if auto == "SAME_LOWER" else (small, big))
-            pads = [pads[0][0], pads[1][0], pads[0][1], pads[1][1]]
+                sides.append((big, small) if auto == "SAME_LOWER" else (small, big))
+            pads = [sides[0][0], sides[1][0], sides[0][1], sides[1][1]]
         elif auto not in ("NOTSET", "VALID"):
             raise OnnxFileError(f"node {name} (Conv): auto_pad {auto!r} is not read")
         top, left, bottom, right = pads

@@ -508,7 +508,7 @@ def pool2d(x, kind: str = "max", size=2, stride=None, padding=0) -> np.ndarray:
     dims = []
     for axis, n, k, s, p in (("height", h, kh, sh, ph), ("width", w, kw, sw, pw)):
         a = pool_axis(n, k, s, p)
-        if a.problem:
+        if a.value is None:  # None exactly when there is a problem
             raise ShapeError(f"pooling {axis}: {a.problem}")
         dims.append(a.value)
     ho, wo = dims

@@ -426,8 +426,10 @@ def _cached(key: str | None) -> ReportCard | None:
     if key is None:
         return None
     stored = _read_npz(cache_dir() / "report-cards" / f"card-{key}.npz")
+    if not stored:
+        return None
     try:
-        figures = json.loads(str(stored["figures"])) if stored else None
+        figures = json.loads(str(stored["figures"]))
     except (KeyError, ValueError, RecursionError):
         return None
     if not isinstance(figures, dict) or figures.get("version") != VERSION:

@@ -174,9 +174,8 @@ class OutputLock:
         self.acquire()
         return self
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc) -> None:
         self.release()
-        return False
 
 
 def prepare_output(path: str | os.PathLike) -> list[Path]:

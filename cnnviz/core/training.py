@@ -289,9 +289,11 @@ def evaluate(model: Network, images: np.ndarray | torch.Tensor, labels: np.ndarr
     }
 
 
-def _optimizer(model: Network, config: TrainConfig, steps: int):
+def _optimizer(model: torch.nn.Module, config: TrainConfig, steps: int
+               ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler | None]:
     """(optimizer, scheduler or None) for the config; ValueError for unknown names."""
     params = [p for p in model.parameters() if p.requires_grad]  # frozen layers stay as they are
+    opt: torch.optim.Optimizer
     if config.optimizer == "sgd":
         opt = torch.optim.SGD(params, lr=config.lr, momentum=config.sgd_momentum,
                               weight_decay=config.weight_decay)
@@ -388,7 +390,7 @@ class _Run:
     device: torch.device
     gen: torch.Generator
     opt: torch.optim.Optimizer
-    sched: object
+    sched: torch.optim.lr_scheduler.LRScheduler | None
     on_batch: Callable[[int, int, float], None] | None
     should_stop: Callable[[], bool] | None
     watch: DivergenceWatch = field(default_factory=DivergenceWatch)  # for the whole run
@@ -461,7 +463,7 @@ class _Run:
         _keep_frozen_statistics(self.model)
         size = self.batch_size
         order = self.order(epoch)
-        loss_sum, correct, seen = 0.0, 0, 0
+        loss_sum, correct, seen = 0.0, 0.0, 0.0  # floats: a parallel run adds them up
         for b in range(self.steps):
             stop = bool(self.should_stop and self.should_stop())
             if stop and self.parallel is None:
@@ -522,7 +524,7 @@ def train(model: Network, train_images: np.ndarray, train_labels: np.ndarray,
     gen = torch.Generator().manual_seed(config.seed + (parallel.rank if parallel else 0))
     model.to(device)
     if device.type == "cpu":
-        model.to(memory_format=torch.channels_last)
+        model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stub lacks memory_format
     net: torch.nn.Module = model
     leader = parallel is None or parallel.leader
     if parallel is not None:
@@ -553,7 +555,7 @@ def train(model: Network, train_images: np.ndarray, train_labels: np.ndarray,
             t0 = time.perf_counter()
             train_loss, train_acc = run.epoch(epoch)
             test_loss = test_acc = None
-            if x_test is not None and leader:
+            if x_test is not None and test_labels is not None and leader:
                 metrics = evaluate(model, x_test, test_labels, device=device)
                 test_loss, test_acc = metrics["loss"], metrics["accuracy"]
             epoch_result = EpochResult(epoch, train_loss, train_acc, test_loss, test_acc,
@@ -573,7 +575,7 @@ def train(model: Network, train_images: np.ndarray, train_labels: np.ndarray,
         result.diverged = str(exc)
         model.load_state_dict(last_good)
     finally:
-        model.to(memory_format=torch.contiguous_format)
+        model.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]  # as above
         model.to("cpu")
         model.eval()
         result.seconds = time.perf_counter() - started
