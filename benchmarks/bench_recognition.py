@@ -5,13 +5,13 @@ the targets; asserts nothing.
         [--kinds tight_crop phone_photo ...] [--weights FILE] [--seed 0]
 
 Each kind (cnnviz/core/user_pictures.py) is made from MNIST *test* digits, as a user would
-make a picture: a tight crop, a phone photo, faint pencil, low-resolution scans, a blank
-page and a colourful photo. Every picture goes through cnnviz.core.inference.analyze (the
+make a picture: a tight crop, a phone photo, faint pencil, low-resolution scans, photos of
+lined and squared notebook paper, a blank page, an empty notebook page and a colourful photo. Every picture goes through cnnviz.core.inference.analyze (the
 app's preprocessing and the network), and per kind the run prints:
 
     right      the answer is the MNIST label (digit kinds)
     no digit   preprocessing found nothing to read (digit.empty); for blank_page the share
-               called "blank", for colourful_photo the share called "no single digit"
+               and empty_notebook the share called "blank", for colourful_photo the share called "no single digit"
     unsure     the verdict said "does not look like a digit" (analysis.unsure, under the
                model card's stored threshold, as in the app), once the
                verdict exists; n/a before
@@ -44,8 +44,11 @@ TARGETS = {
     "faint_pencil": (0.98, 0.005),
     "low_res_blocky": (0.93, None),
     "low_res_smooth": (0.93, None),
+    "notebook_lined": (0.98, 0.005),
+    "notebook_squared": (0.98, 0.005),
 }
-EMPTY_TARGETS = {"blank_page": ("blank", 1.0), "colourful_photo": ("no single digit", None)}
+EMPTY_TARGETS = {"blank_page": ("blank", 1.0), "colourful_photo": ("no single digit", None),
+                 "empty_notebook": ("blank", 1.0)}
 
 
 def reason_of(digit) -> str:

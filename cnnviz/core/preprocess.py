@@ -446,7 +446,10 @@ def _polarity(grey: np.ndarray, invert: bool | str) -> _Polarity:
     fills = float(ink.mean()) >= 0.12 and _regions(ink) <= 3
     # Last, the strokes cut the paper into pieces (corners, holes); uneven light on a blank
     # page leaves it in one.
-    tight = fills and min(reach) > 0 and not along and not full and _regions(~ink) >= 2
+    # Nor is a grid of lines both ways (squared paper) a digit.
+    grid = all(_ruling(m.astype(np.float32), 1.0, 3) is not None for m in (ink, ink.T))
+    tight = (fills and min(reach) > 0 and not along and not full and _regions(~ink) >= 2
+             and not grid)
     return _Polarity(flip, tight, paper, True, by_strokes, fills=fills)
 
 
@@ -551,30 +554,85 @@ def _run_lengths(mask: np.ndarray) -> np.ndarray:
     return out.reshape(w, h + 1)[:, 1:].T
 
 
+def _ruling(target: np.ndarray, threshold: float, least: int = 2, along: int = 0
+            ) -> tuple[np.ndarray, np.ndarray, int, np.ndarray] | None:
+    """The horizontal lines of a page's ruling in a cleaned picture (use its transpose for
+    the vertical ones): (rows the lines run along, their pixels, k: how far a hand-held
+    photo's line strays from one row), or None when there is no ruling: thin lines that run
+    across LINE_COVERAGE of the page, at least `least` of them (ruling comes as several
+    parallel lines; a margin line, alone, counts only beside a ruling the other way).
+    along: average this many pixels either way along the lines first (a faint line in
+    noise). Also returns the (averaged) shades on the lines' pixels."""
+    if along:
+        c = np.cumsum(np.pad(target, ((0, 0), (along + 1, along)), mode="edge"), axis=1)
+        target = (c[:, 2 * along + 1:] - c[:, :-(2 * along + 1)]) / np.float32(2 * along + 1)
+    # A faint line is a line too (averaged, the noise is a third of what set the threshold).
+    mask = target > (0.5 * threshold / (3.0 if along else 1.0))
+    h, w = mask.shape
+    if h < 60 or w < 60:  # too small for a page of ruled paper
+        return None
+    k = 1 + h // 200  # a hand-held photo's lines are not quite level
+    c = np.cumsum(np.pad(mask, ((k + 1, k), (0, 0))).astype(np.int32), axis=0)
+    near = (c[2 * k + 1:] - c[:-(2 * k + 1)]) > 0
+    rows = near.mean(axis=1) >= LINE_COVERAGE
+    groups = int(np.count_nonzero(np.diff(np.concatenate([[0], rows.astype(np.int8), [0]])) == 1))
+    if groups < least:
+        return None
+    thin = _run_lengths(mask) <= 2 * k + 3 + h // 150
+    line = mask & thin & rows[:, None]
+    return (rows, line, k, target[line]) if line.any() else None
+
+
+# Notebook ruling is printed in a light colour (blue to purple, 150-170 of 255 in grey on a
+# page of 240) and a pen is darker (navy, blue or black: 30-90): in a cleaned picture, where
+# the pen is about 1, the lines reach about 0.35-0.45. Everything up to RULING_MARGIN times
+# the ruling's level (the RULING_LEVEL-th percentile of its pixels: the lines in the
+# brightest light) is taken as paper, when that floor is below RULING_MOST (the lines are
+# plainly lighter than the ink; a ruling as dark as the pen is left to the line removal).
+RULING_LEVEL = 90
+RULING_MARGIN = 1.3
+RULING_MOST = 0.7
+RULING_ALONG = 4  # to find a faint ruling in noise, shades are averaged 4 px either way along it
+
+
+def _lift_ruling(cleaned: np.ndarray, threshold: float) -> np.ndarray | None:
+    """A light ruling (horizontal, vertical or both) lifted off the page in place: the
+    shades up to a floor above the lines' own go to paper, the rest is stretched back to
+    0..1, so the pen's strokes stay whole where lines cross them. Returns where the lines
+    ran (a mask, for what is left of them), or None when there was no light ruling."""
+    found = []
+    for target in (cleaned, cleaned.T):
+        ruling = _ruling(target, threshold, 1 if found else 2, RULING_ALONG)
+        if ruling is not None:
+            found.append((ruling, target))
+    if not found:
+        return None
+    values = np.concatenate([ruling[3] for ruling, _ in found])
+    floor = RULING_MARGIN * float(np.percentile(values, RULING_LEVEL))
+    if floor >= RULING_MOST:
+        return None
+    bands = np.zeros(cleaned.shape, bool)
+    for (_, line, _, _), target in found:
+        band = bands if target is cleaned else bands.T
+        band |= _dilate(line.astype(np.float32), 2) > 0
+    np.clip((cleaned - np.float32(floor)) * np.float32(1 / (1 - floor)), 0, 1, out=cleaned)
+    return bands
+
+
 def _remove_ruled_lines(cleaned: np.ndarray, threshold: float) -> tuple[int, np.ndarray]:
     """Thin lines that run across (nearly) the whole page, horizontal or vertical, are the
     paper's ruling, not ink: cleared in place, except where a stroke of the digit crosses
-    them. Returns how many lines were cleared and where they ran (a mask of their rows and
-    columns, a little wider than the lines)."""
+    them. Returns how many lines were cleared and where they ran (a mask of their pixels,
+    grown a little)."""
     count = 0
     bands = np.zeros(cleaned.shape, bool)
     for target, band in ((cleaned, bands), (cleaned.T, bands.T)):
-        mask = target > 0.5 * threshold  # a faint line is a line too
-        h, w = mask.shape
-        if h < 60 or w < 60:  # too small for a page of ruled paper
+        found = _ruling(target, threshold, 1 if count else 2)
+        if found is None:
             continue
-        k = 1 + h // 200  # a hand-held photo's lines are not quite level
-        c = np.cumsum(np.pad(mask, ((k + 1, k), (0, 0))).astype(np.int32), axis=0)
-        near = (c[2 * k + 1:] - c[:-(2 * k + 1)]) > 0
-        rows = near.mean(axis=1) >= LINE_COVERAGE
-        groups = int(np.count_nonzero(np.diff(np.concatenate([[0], rows.astype(np.int8), [0]])) == 1))
-        # Ruling comes as several parallel lines (a margin line, alone, only with them).
-        if groups < (1 if count else 2):
-            continue
-        thin = _run_lengths(mask) <= 2 * k + 3 + h // 150
-        line = mask & thin & rows[:, None]
-        if not line.any():
-            continue
+        _, line, k, _ = found
+        mask = target > 0.5 * threshold
+        thin = _run_lengths(mask) <= 2 * k + 3 + target.shape[0] // 150
         # The line's soft edges (just below the ink threshold) go too.
         grown = line.copy()
         grown[1:] |= line[:-1]
@@ -582,7 +640,7 @@ def _remove_ruled_lines(cleaned: np.ndarray, threshold: float) -> tuple[int, np.
         target[grown & ~(mask & ~thin)] = 0.0
         hit = line.any(axis=1)
         count += int(np.count_nonzero(np.diff(np.concatenate([[0], hit.astype(np.int8), [0]])) == 1))
-        band[np.convolve(rows, np.ones(2 * k + 5), "same") > 0] = True
+        band |= _dilate(line.astype(np.float32), k + 2) > 0
     return count, bands
 
 
@@ -681,6 +739,42 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
+def _clear_background(cleaned: np.ndarray, threshold: float) -> list[str]:
+    """A photo's background cleared in place: a light notebook ruling, the table along its
+    edges, ruled lines, marks away from the digit, and what is then left if it is not a
+    digit's strokes. Returns what was done, in plain sentences."""
+    notes = []
+    lifted = _lift_ruling(cleaned, threshold)
+    if lifted is not None:
+        notes.append("The notebook's ruled lines are lighter than the pen, so every shade "
+                     "as light as theirs was taken as paper.")
+    sides = _remove_bands(cleaned, threshold)
+    if sides:
+        notes.append("Ignored a dark band along the " + " and ".join(sides) + " edge"
+                     + ("s" if len(sides) > 1 else "") + " (the table, not ink).")
+    lines, bands = _remove_ruled_lines(cleaned, threshold)
+    if lines:
+        notes.append(f"Removed {_plural(lines, 'ruled line')} that run across the page "
+                     "(the paper, not ink).")
+    ruled = bool(lines) or lifted is not None  # what is left is judged as on ruled paper
+    if lifted is not None:
+        bands |= lifted
+    specks = _keep_digit(cleaned, threshold)
+    if specks:
+        notes.append(f"Cleared {_plural(specks, 'small mark')} away from the digit.")
+    if sides or ruled:  # the band or the lines may have set the contrast: stretch the rest
+        rest = cleaned[cleaned > threshold]
+        if rest.size:
+            top = float(np.percentile(rest, 99))
+            if 0 < top < 0.95:
+                np.clip(cleaned * np.float32(1 / top), 0, 1, out=cleaned)
+    leftover = _not_strokes(cleaned, threshold, bands if ruled else None)
+    if leftover:
+        cleaned[:] = 0.0
+        notes.append(f"What was left is {leftover}, so it was cleared too.")
+    return notes
+
+
 def _find_ink(v: np.ndarray, tight: bool, paper: float) -> tuple[np.ndarray, float, list[str], int]:
     """White-on-black picture -> (cleaned, ink threshold or 0, notes ending with the
     cleaning's own explanation, paper border added). A tight crop gets a paper border first;
@@ -696,27 +790,7 @@ def _find_ink(v: np.ndarray, tight: bool, paper: float) -> tuple[np.ndarray, flo
     cleaned, threshold, why = _clean(v)
     photo = not why.startswith(("Not needed", "The background is black"))
     if threshold > 0 and photo and not tight:
-        sides = _remove_bands(cleaned, threshold)
-        if sides:
-            notes.append("Ignored a dark band along the " + " and ".join(sides) + " edge"
-                         + ("s" if len(sides) > 1 else "") + " (the table, not ink).")
-        lines, bands = _remove_ruled_lines(cleaned, threshold)
-        if lines:
-            notes.append(f"Removed {_plural(lines, 'ruled line')} that run across the page "
-                         "(the paper, not ink).")
-        specks = _keep_digit(cleaned, threshold)
-        if specks:
-            notes.append(f"Cleared {_plural(specks, 'small mark')} away from the digit.")
-        if sides or lines:  # the band may have set the contrast: stretch what is left again
-            rest = cleaned[cleaned > threshold]
-            if rest.size:
-                top = float(np.percentile(rest, 99))
-                if 0 < top < 0.95:
-                    np.clip(cleaned * np.float32(1 / top), 0, 1, out=cleaned)
-        leftover = _not_strokes(cleaned, threshold, bands if lines else None)
-        if leftover:
-            cleaned[:] = 0.0
-            notes.append(f"What was left is {leftover}, so it was cleared too.")
+        notes += _clear_background(cleaned, threshold)
     return cleaned, threshold, notes + [why], pad
 
 

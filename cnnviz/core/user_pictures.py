@@ -11,6 +11,12 @@ Each kind turns one 28x28 MNIST digit (white on black, 0..255) into what a user 
     low_res_smooth   the same, blown up bilinear or bicubic
     blank_page       paper with shading, noise and JPEG, sometimes ruled lines: no digit
     colourful_photo  a colourful photo-like scene with no digit in it
+    notebook_lined   a phone photo of a pen digit on lined notebook paper: a cream to white
+                     page, blue to purple lines every 24-48 px (1-3 px), sometimes a red
+                     margin line, the lines through the digit or the digit in the page's
+                     unruled top band, a navy, blue or black pen, blur sigma 0.5-2
+    notebook_squared the same on squared paper (lines both ways every 24-48 px)
+    empty_notebook   a lined or squared notebook page photographed the same way: no digit
 
     rng = np.random.default_rng(0)
     picture = make("phone_photo", digit, rng)   # (H, W) or (H, W, 3) float32 0..255
@@ -30,9 +36,13 @@ import io
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-DIGIT_KINDS = ("tight_crop", "phone_photo", "faint_pencil", "low_res_blocky", "low_res_smooth")
-EMPTY_KINDS = ("blank_page", "colourful_photo")
-KINDS = DIGIT_KINDS + EMPTY_KINDS
+DIGIT_KINDS = ("tight_crop", "phone_photo", "faint_pencil", "low_res_blocky", "low_res_smooth",
+               "notebook_lined", "notebook_squared")
+EMPTY_KINDS = ("blank_page", "colourful_photo", "empty_notebook")
+# In the order the kinds were added: a kind's seed is its index here, so adding a kind leaves
+# the pictures of the others as they were.
+KINDS = ("tight_crop", "phone_photo", "faint_pencil", "low_res_blocky", "low_res_smooth",
+         "blank_page", "colourful_photo", "notebook_lined", "notebook_squared", "empty_notebook")
 
 
 # ----- helpers -------------------------------------------------------------------------------
@@ -273,6 +283,108 @@ def colourful_photo(digit: np.ndarray | None, rng) -> np.ndarray:
     return _jpeg(picture, int(rng.integers(50, 95)))
 
 
+# ----- notebook paper ------------------------------------------------------------------------
+
+PENS = {"navy": (25, 30, 90), "blue": (35, 60, 160), "black": (30, 30, 35)}  # RGB, ink in a photo
+CREAM, WHITE = (250, 242, 220), (250, 250, 248)  # a notebook page's colour, its two ends
+BLUE_LINE, PURPLE_LINE = (150, 170, 220), (165, 150, 215)  # the ruling's colour, its two ends
+RED_MARGIN = (225, 110, 120)
+
+
+def notebook_photo(digit: np.ndarray | None, *, height: int, size: tuple[int, int] = (600, 800),
+                   at: tuple[float, float] = (0.5, 0.5), squared: bool = False,
+                   gap: float = 36.0, first: float = 10.0, thick: int = 2,
+                   line: tuple = BLUE_LINE, margin: float | None = None,
+                   ruled_from: float = 0.0, tilt: float = 0.0, paper: tuple = CREAM,
+                   pen: tuple = PENS["navy"], strength: float = 1.3, blur: float = 1.0,
+                   light=None, noise: float = 0.0, quality: int | None = None,
+                   rng=None) -> np.ndarray:
+    """A photo of a pen digit (or none) on notebook paper, every part set by hand.
+
+    size (h, w); height: the digit's in pixels, its centre `at` (row, column shares); lines
+    every `gap` px from `first`, `thick` px, from the row `ruled_from` (a share of h: the
+    page's unruled top band above it) down, both ways when `squared`; a red margin line at
+    the column share `margin`; tilt: the lines' slope (rows per column); light: an (h, w)
+    field of the paper's brightness (1 = as given) or None; blur: the Gaussian's sigma;
+    noise (sigma, grey levels) and JPEG at `quality` need `rng`. (h, w, 3) float32 0..255."""
+    h, w = size
+    page = np.ones((h, w, 3), np.float32) * np.asarray(paper, np.float32)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    ruled = np.zeros((h, w), np.float32)
+    across = (yy - tilt * (xx - w / 2) - first) % gap  # distance below the last line
+    ruled[(across < thick) & (yy >= ruled_from * h)] = 1.0
+    if squared:
+        down = (xx + tilt * (yy - h / 2) - first) % gap
+        ruled[down < thick] = 1.0
+    colour = np.asarray(line, np.float32) / 255.0
+    page = page * (1 - ruled[..., None] * (1 - colour))
+    if margin is not None:
+        x0 = int(margin * w)
+        page[:, x0:x0 + thick] = page[:, x0:x0 + thick] * (np.asarray(RED_MARGIN, np.float32) / 255)
+    if digit is not None:
+        ink = _ink(digit, height)
+        ih, iw = ink.shape
+        top = int(np.clip(at[0] * h - ih / 2, 0, h - ih))
+        left = int(np.clip(at[1] * w - iw / 2, 0, w - iw))
+        alpha = np.zeros((h, w), np.float32)
+        alpha[top:top + ih, left:left + iw] = np.clip(ink[:h - top, :w - left] * strength, 0, 1)
+        page = page * (1 - alpha[..., None]) + np.asarray(pen, np.float32) * alpha[..., None]
+    if light is not None:
+        page = page * light[..., None]
+    page = _blur(page, blur)
+    if rng is not None and noise > 0:
+        page = page + rng.normal(0, noise, page.shape)
+    if quality is not None:
+        return _jpeg(page, quality)
+    return np.clip(page, 0, 255).astype(np.float32)
+
+
+def _mix(rng, a: tuple, b: tuple, spread: float = 0.0) -> tuple:
+    """A colour between a and b (and a little either way)."""
+    t = rng.uniform(0, 1)
+    c = (1 - t) * np.asarray(a, np.float32) + t * np.asarray(b, np.float32)
+    return tuple(np.clip(c + rng.uniform(-spread, spread, 3), 0, 255))
+
+
+def _notebook(digit: np.ndarray | None, rng, squared: bool) -> np.ndarray:
+    """A phone photo of notebook paper with the parameters drawn from rng."""
+    h, w = int(rng.integers(360, 1000)), int(rng.integers(360, 1000))
+    height = int(rng.uniform(0.25, 0.55) * min(h, w))
+    gap = float(rng.uniform(24, 48))
+    ruled_from, at = 0.0, (rng.uniform(0.3, 0.7), rng.uniform(0.3, 0.7))
+    if not squared and digit is not None and rng.random() < 0.3:
+        # Written in the page's unruled top band: the lines run beside the digit, not through.
+        height = int(rng.uniform(0.15, 0.3) * min(h, w))
+        at = (0.05 + 0.55 * height / h, rng.uniform(0.3, 0.7))
+        ruled_from = at[0] + 0.6 * height / h
+    margin = rng.uniform(0.06, 0.2) if (not squared and rng.random() < 0.4) else None
+    paper = _paper(rng, h, w, 1.0, rng.uniform(0.04, 0.2))  # the light: 1 +- a little
+    pen = _mix(rng, *[PENS[k] for k in rng.choice(list(PENS), 2)], spread=15)
+    return notebook_photo(
+        digit, height=height, size=(h, w), at=at, squared=squared, gap=gap,
+        first=rng.uniform(0, gap), thick=int(rng.integers(1, 4)),
+        line=_mix(rng, BLUE_LINE, PURPLE_LINE, spread=12), margin=margin,
+        ruled_from=ruled_from, tilt=rng.uniform(-0.01, 0.01), paper=_mix(rng, CREAM, WHITE),
+        pen=pen, strength=rng.uniform(1.0, 1.6), blur=rng.uniform(0.5, 2.0),
+        light=paper * np.float32(rng.uniform(0.75, 1.0)), noise=rng.uniform(2, 6),
+        quality=int(rng.integers(35, 90)), rng=rng)
+
+
+def notebook_lined(digit: np.ndarray, rng) -> np.ndarray:
+    """A phone photo of a pen digit on lined notebook paper (see notebook_photo)."""
+    return _notebook(digit, rng, squared=False)
+
+
+def notebook_squared(digit: np.ndarray, rng) -> np.ndarray:
+    """A phone photo of a pen digit on squared notebook paper (see notebook_photo)."""
+    return _notebook(digit, rng, squared=True)
+
+
+def empty_notebook(digit: np.ndarray | None, rng) -> np.ndarray:
+    """A lined or squared notebook page photographed the same way, with no digit."""
+    return _notebook(None, rng, squared=bool(rng.random() < 0.4))
+
+
 MAKERS = {
     "tight_crop": tight_crop,
     "phone_photo": phone_photo,
@@ -281,11 +393,14 @@ MAKERS = {
     "low_res_smooth": low_res_smooth,
     "blank_page": blank_page,
     "colourful_photo": colourful_photo,
+    "notebook_lined": notebook_lined,
+    "notebook_squared": notebook_squared,
+    "empty_notebook": empty_notebook,
 }
 
 
 def make(kind: str, digit: np.ndarray | None, rng) -> np.ndarray:
-    """One picture of `kind` made from `digit` (ignored for blank_page and colourful_photo)."""
+    """One picture of `kind` made from `digit` (ignored for the EMPTY_KINDS)."""
     if kind not in MAKERS:
         raise ValueError(f"unknown kind {kind!r}; kinds: {', '.join(KINDS)}")
     return MAKERS[kind](digit, rng)
