@@ -152,7 +152,8 @@ def test_accuracy_and_per_class_against_brute_force(mnist_test, lecture, lecture
     assert 0.0 <= f["ece"] < 0.2 and f["ms_per_image"] > 0
     assert f["parameters"] == 53_578  # the lecture's Keras model, as Keras counts it
     assert set(f["picture_kinds"]) == {"tight_crop", "phone_photo", "faint_pencil",
-                                       "low_res_blocky", "low_res_smooth"}
+                                       "low_res_blocky", "low_res_smooth", "notebook_lined",
+                                       "notebook_squared"}
     assert lecture_card.predictions.shape == (n,)
 
 

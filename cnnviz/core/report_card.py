@@ -86,7 +86,8 @@ FIGURES = (
 UNITS = {"shift_accuracy": " px", "rotation_accuracy": "°"}
 KIND_LABELS = {"tight_crop": "tight crops", "phone_photo": "phone photos",
                "faint_pencil": "faint pencil", "low_res_blocky": "blocky low-res",
-               "low_res_smooth": "smooth low-res"}
+               "low_res_smooth": "smooth low-res", "notebook_lined": "lined notebook",
+               "notebook_squared": "squared notebook"}
 
 
 class ReportStopped(Exception):
