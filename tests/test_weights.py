@@ -302,3 +302,15 @@ def test_a_cards_command_names_files_not_folders(command, shown):
     from cnnviz.core.card import shareable_command
 
     assert shareable_command(command) == shown
+
+
+def test_a_model_trained_on_the_users_set_says_so_not_mnist():
+    from dataclasses import replace
+
+    loaded = load_shipped("cnnviz")
+    own = replace(loaded, card={**{k: v for k, v in loaded.card.items() if k != "dataset"},
+                                "user_set": "shapes"})
+    assert own.trained_on == "the set “shapes”"
+    both = replace(loaded, card={**loaded.card, "user_set": "our-digits"})
+    assert both.trained_on == "MNIST + the set “our-digits”"
+    assert loaded.trained_on == "MNIST"

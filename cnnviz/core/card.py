@@ -54,6 +54,8 @@ CARD_FIELDS: dict[str, tuple[type, ...]] = {
     "input_scale": (str,),  # what such a model takes: cnnviz.core.input_scale.INPUT_SCALES
     "input_scale_source": (str,),  # how that was found
     "keras_layers": (dict,),  # cnnviz layer -> the Keras layer it came from
+    "user_set": (str,),  # trained on the user's own set: its folder's name
+    "user_set_sha256": (str,),  # that set's manifest, as it was
 }
 
 

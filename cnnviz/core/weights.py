@@ -70,6 +70,11 @@ class LoadedModel:
         that is not MNIST-sized and whose card does not say."""
         from .data import DATASET_NAMES
 
+        user_set = self.card.get("user_set")
+        if isinstance(user_set, str) and user_set:  # trained on the user's own set
+            builtin = self.card.get("dataset")
+            plus = f"{DATASET_NAMES[builtin]} + " if builtin in DATASET_NAMES else ""
+            return f"{plus}the set “{user_set}”"
         made_elsewhere = "made_with" in self.card  # (a Keras file does not say its data)
         if "dataset" not in self.card and (made_elsewhere or not self.model.input_spec.is_digit_sized):
             return ""
