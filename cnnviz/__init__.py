@@ -68,7 +68,8 @@ def show(model, input_shape=(1, 28, 28), picture=None) -> None:
     from PySide6.QtWidgets import QApplication
 
     loaded = _loaded(model, input_shape)
-    app = QApplication.instance() or QApplication(sys.argv[:1] or ["cnnviz"])
+    running = QApplication.instance()
+    app = running if isinstance(running, QApplication) else QApplication(sys.argv[:1] or ["cnnviz"])
     app.setQuitOnLastWindowClosed(False)  # a notebook's own event loop goes on after it
     from .app_state import AppState
     from .ui.window.main_window import MainWindow

@@ -112,7 +112,7 @@ def test_the_recorder_edits_reorders_and_deletes(qtbot, window, tmp_path):
         recorder.step_title.setText(name)
         recorder.add_button.click()
     recorder.list.setCurrentRow(0)
-    recorder.move(1)
+    recorder.move_step(1)
     assert [s["title"] for s in recorder.steps] == ["B", "A", "C"]
     recorder.list.setCurrentRow(2)
     recorder.step_text.setPlainText("Edited")

@@ -102,8 +102,8 @@ def _on_set(args, loaded, choice) -> int:
     for writer, acc in result.per_writer.items():
         print(f"  {printable(writer)[:20]:>20}  {acc * 100:6.2f}%")
     print("\nPer class:")
-    for name, acc in result.per_class.items():
-        print(f"  {printable(name)[:20]:>20}  " + ("   –" if acc is None else f"{acc * 100:6.2f}%"))
+    for name, share in result.per_class.items():
+        print(f"  {printable(name)[:20]:>20}  " + ("   –" if share is None else f"{share * 100:6.2f}%"))
     if result.misread:
         print("\nMisread most confidently:")
         for m in result.misread[:5]:

@@ -143,6 +143,7 @@ def run(args) -> int:
     for note in r.notes:
         print(f"note: {note}", file=sys.stderr)
     result = r.final
+    assert result is not None  # no error: every stage asked for was computed
     if result.ndim == 3:
         result = np.moveaxis(result, 0, -1)  # per channel: (H, W, C), as images are stored
     _write_filter_output(out, result)

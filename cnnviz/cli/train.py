@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .common import (
     ARCH_HELP,
@@ -20,6 +21,9 @@ from .common import (
     load_data,
     raise_if_out_of_memory,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 NAME = "train"
 
@@ -226,8 +230,9 @@ class _EpochSaver:
         self.args, self.out, self.facts, self.bar = args, out, card_facts, bar
         self.side = partial_path(out)
         self.held_out = held_out  # images never trained on: the verdict's threshold
-        self.verdict_outliers = None  # drawn non-digits, made once
-        self.verdict_views = None  # the held-out digits as users' pictures, made once
+        self.verdict_outliers: np.ndarray | None = None  # drawn non-digits, made once
+        # the held-out digits as users' pictures, made once
+        self.verdict_views: dict[str, np.ndarray] | None = None
         self.started = time.perf_counter()
         self.epochs: list = []
         self.saved_epoch = None  # set only once its file is complete

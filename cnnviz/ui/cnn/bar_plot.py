@@ -176,8 +176,9 @@ class BarPlot(pg.PlotWidget):
                 (2 * bar - 6, {"wrap": False}, True)]
         shown, overflow = [str(i) for i in range(len(names))], 0
         for room, how, alternate in ways:
-            labels = [fit_label(name, room, fm, **how) for name in names]
-            if all(label is not None for label in labels):
+            fitted = [fit_label(name, room, fm, **how) for name in names]
+            labels = [label for label in fitted if label is not None]
+            if len(labels) == len(fitted):
                 shown = [s if i % 2 == 0 or not alternate else f"\n{s}"
                          for i, s in enumerate(labels)]
                 overflow = stagger_overflow if alternate else 0

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QHBoxLayout, QSplitter, QVBoxLayout, QWidget
 from ...core import catalogue
 from ...core.formulas import fmt_number, probability_text
 from ...core.layer_cards import (
+    LayerText,
     block_of,
     conv_filter,
     dense_unit,
@@ -74,9 +75,9 @@ class CnnExplorer(QWidget):
         # field and the enlarged map are the same map's; None: the clicked one
         self._preview: tuple[str, int] | None = None
         self.detail_layer: str | None = None  # the stage it was clicked in (block view)
-        self.texts = []  # LayerText per card of the current model
-        self._model = None
-        self._kernel_key = None
+        self.texts: list[LayerText] = []  # per card of the current model
+        self._model: LoadedModel | None = None
+        self._kernel_key: tuple | None = None  # what the kernel panel shows
         self.last_update_ms = 0.0
         self.last_update_started = 0.0  # time.perf_counter() at the start of the last redraw
         self.last_update_finished = 0.0
@@ -377,7 +378,7 @@ class CnnExplorer(QWidget):
 
     def _class_of(self, text, i: int) -> str | None:
         """The class a flat layer's value i stands for (None unless one value per class)."""
-        classes = self._model.classes if self._model is not None else []
+        classes: list[str] = self._model.classes if self._model is not None else []
         per_class = text is not None and not text.has_maps and text.shape[0] == len(classes)
         return classes[i] if per_class and 0 <= i < len(classes) else None
 
@@ -417,7 +418,7 @@ class CnnExplorer(QWidget):
             else None
         name = preview[0] if preview else self._detail_name()
         text = self._text(name)
-        if text is None:
+        if text is None or name is None or self._model is None:  # (texts come with a model)
             return
         value = analysis.layer(name)
         if text.has_maps:
@@ -436,6 +437,8 @@ class CnnExplorer(QWidget):
         self.detail.show_unit(text, i, float(value[i]), incoming, bias, self._class_of(text, i))
 
     def _draw_map_detail(self, analysis, text, value) -> None:
+        if self._model is None:  # (maps come with a model)
+            return
         shown = self._preview[1] if self._preview and self._preview[0] == text.name \
             else self.channel
         c = min(shown, value.shape[0] - 1)

@@ -227,7 +227,7 @@ class FeatureMapGrid(pg.GraphicsLayoutWidget):
         self.scale_note: pg.LabelItem | None = None  # one line under all the colour bars
         self._spec: tuple = ()
         self._selected_channel: int | None = None
-        self._last_hover = None
+        self._last_hover: tuple | None = None  # (stage name, *hit) last pointed at
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         self._relayout = QTimer(self)

@@ -141,7 +141,7 @@ class MapDetail(QScrollArea):
         self.kernel_layer: str | None = None
         self.kernel_channel: int | None = None
         self._name = ""
-        self._big_key = None
+        self._big_key: str | None = None
         self.channel = 0
         self.fields: dict[str, LayerField] = {}
         self.input_hw = (28, 28)
@@ -214,6 +214,8 @@ class MapDetail(QScrollArea):
         """Update the enlarged map in place: setImage, and the colour bar only when its
         (rounded, sticky) scale changes."""
         panel = self.map_panel
+        colorbar = panel.colorbar
+        assert colorbar is not None  # the big map's panel is made with its colour bar
         if key != self._big_key:
             self._big_key = key
             self._big_scale = StickyScale()
@@ -227,13 +229,13 @@ class MapDetail(QScrollArea):
         cmap = SIGNED_CMAP if self._big_signed else UNSIGNED_CMAP
         if cmap is not self._big_cmap:
             self._big_cmap = cmap
-            panel.colorbar.setColorMap(cmap)
+            colorbar.setColorMap(cmap)
         if panel.message():  # it said "nothing to show": back to the plot
             panel.set_array(value, levels=levels, cmap=cmap)
         panel.image_item.setImage(value, autoLevels=False, levels=levels)
         if levels != self._big_levels:
             self._big_levels = levels
-            panel.colorbar.setLevels(levels)
+            colorbar.setLevels(levels)
         if panel.array is None or panel.array.shape != value.shape:
             panel.plot.setRange(xRange=(0, value.shape[1]), yRange=(0, value.shape[0]),
                                 padding=0.02)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QMessageBox, QPush
 from ...core import catalogue
 from ...core.weights import WeightsError
 from ..controllers import WeightsLoader
+from ..widgets.combo import combo_item
 from ..widgets.file_text import literal, shown
 
 OPEN_ITEM = "Open model file…"
@@ -97,7 +98,9 @@ class ModelPicker(QWidget):
             combo.addItem(shown(entry.label), i)  # a name from a file: shortened
             row = combo.count() - 1
             if entry.missing:
-                combo.model().item(row).setEnabled(False)
+                item = combo_item(combo, row)
+                if item is not None:
+                    item.setEnabled(False)
                 tip = f"{entry.problem}. Reinstall cnnviz to get it back, or open a weights file."
             elif entry.loaded is not None:
                 tip = catalogue.model_tooltip(entry.loaded)

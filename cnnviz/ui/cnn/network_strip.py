@@ -63,7 +63,7 @@ def tooltip_html(t: LayerText) -> str:
 
 def field_html(t: LayerText) -> str:
     """The tooltip's receptive-field paragraph ("" for a layer without one)."""
-    if not t.field_label:
+    if not t.field_label or t.field_size is None:
         return ""
     return (f"<b>Receptive field</b> {t.field_size[0]}×{t.field_size[1]}: "
             f"{_words(t.field_words)}<br>")
@@ -205,7 +205,9 @@ class LayerCard(QFrame):
         self.field_label.setFont(self._font("params", compact))
         # compact: the width is the widest line + 6 (a selected card's 2 px border and
         # 1 px margin on each side), so nothing is cut even when selected
-        self.layout().setContentsMargins(*((1, 2, 1, 2) if compact else (6, 4, 6, 4)))
+        layout = self.layout()
+        if layout is not None:  # (the card's own, made in __init__)
+            layout.setContentsMargins(*((1, 2, 1, 2) if compact else (6, 4, 6, 4)))
         self.setFixedWidth(self.width_for(compact))
         self._restyle()
 
@@ -399,7 +401,8 @@ class NetworkStrip(QScrollArea):
         return best[1] if best else [items]
 
     def _arrange(self) -> None:
-        if not self._items:
+        total = self.total_label
+        if not self._items or total is None:  # (the total comes with the cards)
             return
         room = self.viewport().width() if self.isVisible() else self.width()
         compact, rows = False, 1
@@ -415,19 +418,20 @@ class NetworkStrip(QScrollArea):
         self.rows = rows
         while self._rows.count():
             item = self._rows.takeAt(0)
-            if item.layout() is not None:
-                while item.layout().count():
-                    item.layout().takeAt(0)
+            row_layout = item.layout() if item is not None else None
+            if row_layout is not None:
+                while row_layout.count():
+                    row_layout.takeAt(0)
         for card in self.cards.values():
             card.set_compact(compact)
         for w in self._items:  # compact: no arrows between the cards (the row needs the
             if self._is_arrow(w):  # room; the cards still read left to right)
                 w.setVisible(not compact)
-        self.total_label.setText(self._total_text(compact))
+        total.setText(self._total_text(compact))
         h = self._card_height(compact)
         for card in self.cards.values():
             card.setFixedHeight(h)
-        self.total_label.setFixedHeight(h)
+        total.setFixedHeight(h)
         for row_items in self._split(rows):
             row = QHBoxLayout()
             row.setSpacing(self.COMPACT_SPACING if compact else self.SPACING)

@@ -49,7 +49,7 @@ class KernelController(QObject):
         self._refresh_when_active = False
         self._network_cache: tuple[object, np.ndarray, str] | None = None  # (analysis, values, scale)
         self._input_cache: tuple[object, StageView] | None = None  # a big input: (image, view)
-        self._pending_image = None
+        self._pending_image: np.ndarray | None = None
         self._busy_timer = QTimer(self)
         self._busy_timer.setSingleShot(True)
         self._busy_timer.setInterval(BUSY_DELAY_MS)

@@ -96,7 +96,7 @@ class LatestRequestRunner(QObject):
             with self._cond:
                 while self._pending is None and not self._stopping:
                     self._cond.wait()
-                if self._stopping:
+                if self._stopping or self._pending is None:  # (None only when stopping)
                     return
                 generation, fn, args = self._pending
                 self._pending = None

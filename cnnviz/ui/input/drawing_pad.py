@@ -360,6 +360,7 @@ class DrawingPad(QWidget):
             del self._points[0]
             del self._widths[0]
         mid = (self._points[-2] + p) / 2.0
+        assert self._last_mid is not None  # set when the stroke began
         path = QPainterPath(self._last_mid)
         path.quadTo(self._points[-2], mid)  # a smooth curve through the mid-points
         self._paint_path(path, None, (self._widths[-2] + self._widths[-1]) / 2.0)
@@ -390,6 +391,7 @@ class DrawingPad(QWidget):
         c = self._stroke_colour
         colour = QColor(c, c, c)
         if path is None:  # a single dot where the stroke starts
+            assert dot is not None  # (the callers give a path or a dot)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(colour)
             painter.drawEllipse(dot, width / 2.0, width / 2.0)

@@ -163,8 +163,8 @@ class InputPanel(QWidget):
         self._refresh_undo()
         pad = self.pad
         origin = pad.origin()
-        if origin is not None:  # undo went back to a loaded image: use it at full resolution
-            image, source = origin
+        if isinstance(origin, tuple):  # undo went back to a loaded image: use it at full resolution
+            image, source = origin  # (the (image, source) _show_image gave the pad)
         else:
             image, source = picture, pad_source(pad.is_empty(), pad.base(), pad.is_pristine())
         self.state.set_drawing(pad.is_drawing())

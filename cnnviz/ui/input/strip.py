@@ -55,6 +55,7 @@ class ArrayView(QWidget):
         return QRect((self.width() - side) // 2, (self.height() - side) // 2, side, side)
 
     def _fitted(self, side: int) -> QImage:
+        assert self._array is not None  # drawn only when there is an array
         if self._shown is None or self._shown_side != side:
             self._shown = array_to_qimage(shrink_for(self._array, side), self._range)
             self._shown_side = side

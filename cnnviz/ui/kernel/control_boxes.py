@@ -27,6 +27,7 @@ from ...core.kernels import PRESETS
 from ...core.lecture_examples import LECTURE_EXAMPLES
 from ...core.limits import MAX_GRID_KERNEL_SIDE, MAX_TYPED_PADDING, MAX_TYPED_POOL, MAX_TYPED_STRIDE
 from ...core.stage_names import ACTIVATION_CHOICES, POOL_CHOICES
+from ..widgets.combo import combo_item
 from ..widgets.tooltips import wrapped_tooltip
 from . import wording as w
 from .grid import HINT_STYLE, LIMIT_STYLE, KernelGrid, LimitSpinBox
@@ -103,7 +104,9 @@ class InputBox(QGroupBox):
         self.compact = compact
         for combo in (self.colour_combo, self.channel_combo):  # two share the row's width
             combo.setMinimumWidth(70 if compact else 0)  # texts are elided, tooltips whole
-        (self._colour_row if compact else self._show_row).layout().addWidget(self.channel_combo)
+        row = (self._colour_row if compact else self._show_row).layout()
+        if row is not None:  # (each field has its row, from _field)
+            row.addWidget(self.channel_combo)
         self._form.setRowVisible(self._show_row, not compact)
 
     def show_source(self, key: str) -> None:
@@ -115,7 +118,7 @@ class InputBox(QGroupBox):
     def set_network_available(self, available: bool, shape=(1, 28, 28)) -> None:
         """shape: the network's input (C, H, W), which the item names."""
         index = self.source_combo.findData(KERNEL_SOURCE_NETWORK)
-        item = self.source_combo.model().item(index)
+        item = combo_item(self.source_combo, index)
         if item is not None:
             c, h, wide = shape
             size = f"{h}×{wide}" + ("" if c == 1 else f", {c} channels")

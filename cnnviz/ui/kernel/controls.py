@@ -199,8 +199,9 @@ class KernelControls(QScrollArea):
         self._column_layout.setSpacing(2 if compact else 6)
 
     def _fit_height(self) -> None:
-        if not self.compact:
-            self._natural_height = self.widget().sizeHint().height()
+        inner = self.widget()
+        if not self.compact and inner is not None:  # (the column, set once built)
+            self._natural_height = inner.sizeHint().height()
         compact = self.viewport().height() < self._natural_height
         if compact != self.compact:
             self.set_compact(compact)

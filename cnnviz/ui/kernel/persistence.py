@@ -26,7 +26,7 @@ SETTINGS_GROUP = "KernelExplorer"
 MAX_KERNEL_TEXT = 2000  # characters: a 7×7 kernel of long fractions is far shorter
 
 
-def _int_pair(value, default: tuple[int, int], low: int, high: int) -> tuple[int, int]:
+def _int_pair(value, low: int, high: int) -> tuple[int, int] | None:
     try:
         if isinstance(value, str):
             parts = [int(p) for p in value.replace("(", "").replace(")", "").split(",")]
@@ -36,7 +36,7 @@ def _int_pair(value, default: tuple[int, int], low: int, high: int) -> tuple[int
             return parts[0], parts[1]
     except (TypeError, ValueError):
         pass
-    return default
+    return None
 
 
 def _as_bool(value, default: bool = False) -> bool:
@@ -131,7 +131,7 @@ def _one_of(names):
 
 
 def _pair(low: int, high: int):
-    return lambda value: _int_pair(value, None, low, high)
+    return lambda value: _int_pair(value, low, high)
 
 
 _FLAG_WORDS = ("1", "true", "yes", "on", "0", "false", "no", "off")

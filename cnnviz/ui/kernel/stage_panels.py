@@ -212,6 +212,7 @@ class StagePanels(QObject):
     def _draw_stage(self, key: str, r: FilterResult, stage: StageView, title: str) -> None:
         panel, p = self.panels[key], stage.preview
         full = {"conv": r.conv, "activation": r.activated, "pool": r.pooled}[key]
+        assert full is not None  # a stage has a view only when it was computed
         text = f"{title} {fmt_shape(full.shape)}"
         if stage.channel is not None:
             text += f" · {channel_names(full.shape[0])[stage.channel]}"

@@ -75,8 +75,8 @@ class ExerciseBox(QGroupBox):
         for widget in (self.check_button, self.another_button):
             buttons.addWidget(widget)
         layout = QVBoxLayout(self)
-        for widget in (self.source_label, self.question, self.answer):
-            layout.addWidget(widget)
+        for part in (self.source_label, self.question, self.answer):
+            layout.addWidget(part)
         layout.addLayout(buttons)
         layout.addWidget(self.seed_spin)  # its own row: the panel stays narrow at large text
         layout.addWidget(self.verdict)

@@ -112,9 +112,9 @@ class RecorderPanel(QDockWidget):
 
     def _order_buttons(self) -> QGridLayout:
         self.up_button = self._button("Move up", "Move the chosen step one place earlier",
-                                      lambda: self.move(-1))
+                                      lambda: self.move_step(-1))
         self.down_button = self._button("Move down", "Move the chosen step one place later",
-                                        lambda: self.move(1))
+                                        lambda: self.move_step(1))
         self.delete_button = self._button("Delete step", "Remove the chosen step from the lesson",
                                           self.delete)
         self.play_button = self._button("Play lesson", "Follow the lesson in the lesson panel, as "
@@ -131,7 +131,7 @@ class RecorderPanel(QDockWidget):
     # ----- steps -------------------------------------------------------------------------
 
     def _text_of_fields(self) -> dict:
-        step = {"title": self.step_title.text().strip() or f"Step {len(self.steps) + 1}",
+        step: dict[str, object] = {"title": self.step_title.text().strip() or f"Step {len(self.steps) + 1}",
                 "text": self.step_text.toPlainText().strip() or "(no caption)"}
         if self.try_edit.text().strip():
             step["try"] = self.try_edit.text().strip()
@@ -183,7 +183,7 @@ class RecorderPanel(QDockWidget):
         applier.folders = (self.saved_path.parent,) if self.saved_path else ()
         self._say(f"Showing step {row + 1}.", applier.apply(lesson.steps[0]))
 
-    def move(self, by: int) -> None:
+    def move_step(self, by: int) -> None:
         row = self._chosen()
         if row is None or not 0 <= row + by < len(self.steps):
             return

@@ -39,7 +39,7 @@ _LOCAL_KEYS = ("CnnExplorer/model", "CnnExplorer/opened", "/data_dir")
 
 def _json_value(value):
     if isinstance(value, QByteArray):
-        return {"bytes": base64.b64encode(bytes(value)).decode("ascii")}
+        return {"bytes": base64.b64encode(value.data()).decode("ascii")}
     if isinstance(value, (list, tuple)):
         return [str(v) for v in value]
     return value if isinstance(value, (bool, int, float)) else str(value)

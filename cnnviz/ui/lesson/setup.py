@@ -98,10 +98,10 @@ class Highlight(QFrame):
 
     def show_over(self, widgets: list[QWidget]) -> bool:
         shown = [w for w in widgets if w is not None and w.isVisible()]
-        if not shown:
+        window = self.parentWidget()
+        if not shown or window is None:  # (its parent is the main window)
             self.hide()
             return False
-        window = self.parentWidget()
         rect = QRect()
         for w in shown:
             rect = rect.united(QRect(w.mapTo(window, QPoint(0, 0)), w.size()))
@@ -256,7 +256,9 @@ class StepApplier(QObject):
 
     def targets(self, name: str) -> list[QWidget]:
         w = self.window
-        k = w.kernel_explorer.controls if w.kernel_explorer is not None else None
+        if not self.ready() or w.kernel_explorer is None:  # the explorers come together
+            return []
+        k = w.kernel_explorer.controls
         found = {
             "model-picker": lambda: [w.cnn_explorer.picker.combo],
             "layer-strip": lambda: [w.cnn_explorer.strip],
@@ -272,7 +274,7 @@ class StepApplier(QObject):
             "experiment-list": lambda: [w.teach_explorer.list],
             "lab-layers": lambda: [w.lab.editor],
         }.get(name)
-        return found() if found is not None and self.ready() else []
+        return found() if found is not None else []
 
     def show_highlight(self, name: str) -> bool:
         if name in _KERNEL_CONTROLS and self.window.kernel_explorer.controls_hidden():

@@ -84,19 +84,19 @@ class BatchNormView(TeachView):
         self.layer = QComboBox()
         self.layer.setToolTip("Which batch-norm layer of the network")
         self.layer.currentIndexChanged.connect(self.mark_dirty)
-        self.size = QComboBox()
+        self.batch_combo = QComboBox()
         for n in BATCH_SIZES:
-            self.size.addItem(f"batch of {n}", n)
-        self.size.setCurrentIndex(1)
-        self.size.setToolTip("How many digits make the batch: your digit and that many − 1 real "
+            self.batch_combo.addItem(f"batch of {n}", n)
+        self.batch_combo.setCurrentIndex(1)
+        self.batch_combo.setToolTip("How many digits make the batch: your digit and that many − 1 real "
                              "MNIST test digits. Small batches give noisier statistics.")
-        self.size.currentIndexChanged.connect(self.mark_dirty)
+        self.batch_combo.currentIndexChanged.connect(self.mark_dirty)
         self.channel = QSpinBox()
         self.channel.setPrefix("channel ")
         self.channel.setToolTip("Which channel (feature map) to point at")
         self.channel.valueChanged.connect(lambda _v: self._draw())
         top = QHBoxLayout()
-        for text, w in (("Layer", self.layer), ("", self.size), ("", self.channel)):
+        for text, w in (("Layer", self.layer), ("", self.batch_combo), ("", self.channel)):
             if text:
                 top.addWidget(QLabel(text))
             top.addWidget(w)
@@ -153,7 +153,7 @@ class BatchNormView(TeachView):
                 w.clear()
             return
         self.submit(_work, loaded.model, analysis.layers[0][1], self.layer.currentData(),
-                    int(self.size.currentData()), loaded.dataset)
+                    int(self.batch_combo.currentData()), loaded.dataset)
 
     def show_result(self, result) -> None:
         stats, self.batch_words = result

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from cnnviz.core.conv_steps import (
     MAX_STEP_POSITIONS,
+    StepPlan,
     first_conv_input,
     network_filter,
     products_text,
@@ -81,7 +82,9 @@ def _prepare(source: str, image, digit, settings, region, network=None, filter_i
             if region is None:  # the middle, as much as fits
                 side = MAX_STEP_POSITIONS * min(stride) + k.shape[0]
                 region = (max(0, h // 2 - side // 2), max(0, w // 2 - side // 2), h, w)
-            t, l_, b, r = region_for((h, w), *region, k.shape, stride, padding)
+            top, left, bottom, right = region
+            t, l_, b, r = region_for((h, w), top, left, bottom, right, (k.shape[0], k.shape[1]),
+                                     stride, padding)
             x, offset = grey[t:b, l_:r], (t, l_)
             scale = "grey 0..255"
             if norm is not None:
@@ -101,7 +104,7 @@ class ConvStepView(TeachView):
 
     def __init__(self, state, parent=None) -> None:
         super().__init__(state, parent)
-        self.plan = None
+        self.plan: StepPlan | None = None
         self.t = 0
         self.overview = None
         self.offset = (0, 0)
@@ -337,6 +340,8 @@ class ConvStepView(TeachView):
 
     def _draw(self) -> None:
         plan, t = self.plan, self.t
+        if plan is None:
+            return
         step = plan.step(t)
         ph, pw = plan.padding
         padded = plan.padded
@@ -399,6 +404,7 @@ class ConvStepView(TeachView):
                 f"value alone”: {negatives} of {plan.conv_out.size} pixels were negative."
                 if plan.activation == "relu" else f"{plan.activation} applied to each pixel.")
         else:
+            assert plan.pooled is not None  # the walk has a pool phase only when it pools
             hp, wp = plan.pooled.shape
             self.phase_label.setText(
                 f"Step {t + 1} of {total} · {word}: pooled pixel ({step.row}, {step.col}) of "

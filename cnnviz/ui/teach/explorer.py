@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .base import TeachView
 from .bn_view import BatchNormView
 from .conv_view import ConvStepView
 from .dropout_view import DropoutView
@@ -30,7 +31,7 @@ from .receptive_view import ReceptiveFieldView
 from .saliency_view import SaliencyView
 
 
-def view_classes() -> list[type]:
+def view_classes() -> list[type[TeachView]]:
     return [ConvStepView, ReceptiveFieldView, SaliencyView, InvarianceView, PoolingShiftView,
             BatchNormView, DropoutView, ParametersView, MapView]
 
@@ -115,7 +116,7 @@ class TeachExplorer(QWidget):
 
     def restore_settings(self, settings: QSettings) -> None:
         try:
-            row = int(settings.value("teach/view", 0))
+            row = int(str(settings.value("teach/view", 0)))
         except (TypeError, ValueError):
             row = 0
         self.list.setCurrentRow(min(max(row, 0), len(self.views) - 1))

@@ -222,7 +222,7 @@ class ArrayGrid(QWidget):
             p.setPen(QPen(GRID_LINE, 1))
             p.drawRect(QRectF(x0, y0, w * size, h * size))
         if self.numbers and size >= NUMBERS_FROM_CELL:
-            self._paint_numbers(p, size, x0, y0)
+            self._paint_numbers(p, self.values, rgb, size, x0, y0)
         for top, left, height, width, colour, *rest in self.outlines:
             pen = QPen(QColor(colour), rest[0] if rest else 2.5)
             p.setPen(pen)
@@ -238,17 +238,18 @@ class ArrayGrid(QWidget):
             p.drawRect(QRectF(x0 + min(c0, c1) * size, y0 + min(r0, r1) * size,
                               (abs(c1 - c0) + 1) * size, (abs(r1 - r0) + 1) * size))
 
-    def _paint_numbers(self, p: QPainter, size: float, x0: float, y0: float) -> None:
+    def _paint_numbers(self, p: QPainter, values: np.ndarray, rgb: np.ndarray, size: float,
+                       x0: float, y0: float) -> None:
         font = QFont(self.font())
         font.setPointSizeF(max(6.0, min(11.0, size / 3.6)))
         p.setFont(font)
-        h, w = self.values.shape
+        h, w = values.shape
         for r in range(h):
             for c in range(w):
-                v = self.values[r, c]
+                v = values[r, c]
                 if not np.isfinite(v):
                     continue
-                red, green, blue = (int(x) for x in self.rgb[r, c])
+                red, green, blue = (int(x) for x in rgb[r, c])
                 dark = 0.299 * red + 0.587 * green + 0.114 * blue < 128
                 p.setPen(QColor("white") if dark else QColor("black"))
                 p.drawText(QRectF(x0 + c * size, y0 + r * size, size, size),

@@ -21,7 +21,14 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from cnnviz.core.embedding import DEFAULT_POINTS, METHODS, NEAREST, POINT_CHOICES, describe
+from cnnviz.core.embedding import (
+    DEFAULT_POINTS,
+    METHODS,
+    NEAREST,
+    POINT_CHOICES,
+    EmbeddingMap,
+    describe,
+)
 from cnnviz.core.formulas import fmt_count
 
 from ..controllers.runner import LatestRequestRunner
@@ -69,7 +76,7 @@ class MapView(TeachView):
 
     def __init__(self, state, parent=None) -> None:
         super().__init__(state, parent)
-        self.map = None  # the EmbeddingMap shown
+        self.map: EmbeddingMap | None = None  # the map shown
         self._wanted = None  # (network, method, layer, points) of the map shown or being made
         self._stop = threading.Event()
         self._held = False  # stopped, or failed: made again only when asked
@@ -117,8 +124,8 @@ class MapView(TeachView):
         for text, w in (("Method", self.method), ("Digits", self.points), ("Layer", self.layer)):
             top.addWidget(QLabel(text))
             top.addWidget(w)
-        for w in (self.make, self.stop, self.bar):
-            top.addWidget(w)
+        for widget in (self.make, self.stop, self.bar):
+            top.addWidget(widget)
         top.addStretch(1)
         self._build_plot()
         side = self._build_side()
@@ -344,7 +351,7 @@ class MapView(TeachView):
     def show_result(self, result) -> None:
         xy, nearest, (c, distance, typical) = result
         m = self.map
-        if m is None:
+        if m is None or m.images is None:  # (a map is made with its thumbnails)
             return
         self.drawing.setData(pos=[xy])
         for cell, i in zip(self.near, nearest):
@@ -365,12 +372,13 @@ class MapView(TeachView):
 
     def _digit_words(self, i: int) -> str:
         m = self.map
+        assert m is not None  # (said only of a digit on the map shown)
         truth, answer = m.class_names[int(m.labels[i])], m.class_names[int(m.answers[i])]
         read = f"read as {answer}" + ("" if truth == answer else " (misread)")
         return f"Test digit #{int(m.indices[i])}: a {truth}, {read}"
 
     def _on_hover(self, _item, points, _ev) -> None:
-        if self.map is None or len(points) == 0:
+        if self.map is None or self.map.images is None or len(points) == 0:
             return
         i = int(points[0].data())
         self.hover_image.setPixmap(pixmap(self.map.images[i], 2 * THUMB))
@@ -385,6 +393,8 @@ class MapView(TeachView):
         from cnnviz.core.data import DATASET_NAMES
 
         m = self.map
+        if m is None or m.images is None:
+            return
         name = m.class_names[int(m.labels[i])]
         self.state.set_image(m.images[i].astype(np.float32),
                              f"{DATASET_NAMES.get(m.dataset, m.dataset)} test image "

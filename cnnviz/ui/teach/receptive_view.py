@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz.core.formulas import fmt_number, fmt_shape
-from cnnviz.core.receptive_field import incoming_weights, mosaic, receptive_fields, unit_field
+from cnnviz.core.receptive_field import LayerField, incoming_weights, mosaic, receptive_fields, unit_field
 
 from .base import TeachView, TitledGrid, label
 
@@ -35,7 +35,7 @@ class ReceptiveFieldView(TeachView):
 
     def __init__(self, state, parent=None) -> None:
         super().__init__(state, parent)
-        self.fields = []
+        self.fields: list[LayerField] = []
         self.unit = (0, 0)
         self._build()
         self.listen(state.analysis_ready, self.mark_dirty)

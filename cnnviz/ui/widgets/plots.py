@@ -97,7 +97,7 @@ def drawable(array: np.ndarray, levels: tuple[float, float]) -> Drawable:
         hi = lo + 1.0
     with np.errstate(all="ignore"):
         a = np.asarray(array)
-        values = a.astype(np.float64) / scale if scale != 1.0 else a.astype(np.float32, copy=False)
+        values: np.ndarray = a.astype(np.float64) / scale if scale != 1.0 else a.astype(np.float32, copy=False)
         finite = np.isfinite(values)
         if not finite.all():
             if not np.isfinite(a).all():
@@ -346,7 +346,8 @@ class ImagePanel(QWidget):
 
     def is_over_image(self, pos) -> bool:
         """True when pos (panel coordinates) is over the drawn image."""
-        if self.array is None or self.stack.currentWidget() is not self.view:
+        view = self.view
+        if self.array is None or self.stack.currentWidget() is not view:
             return False
         scene_pos = self.view.mapToScene(self.view.mapFrom(self, pos))
         return self.image_item.sceneBoundingRect().contains(scene_pos)

@@ -64,7 +64,8 @@ def run_app(image: str | None = None, data_dir: str | None = None,
     from .crash_log import enable_crash_log
 
     enable_crash_log()
-    app = QApplication.instance() or QApplication(sys.argv)
+    running = QApplication.instance()
+    app = running if isinstance(running, QApplication) else QApplication(sys.argv)
     app.setOrganizationName("cnnviz")
     app.setApplicationName("cnnviz")
     app.setWindowIcon(app_icon())

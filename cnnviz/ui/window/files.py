@@ -172,7 +172,7 @@ def save_png(pixmap: QPixmap, path: str | Path) -> Path:
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     if not pixmap.save(buffer, "PNG"):
         raise FileProblem("the picture could not be encoded as PNG")
-    data = bytes(buffer.data())
+    data = buffer.data().data()
     return write_atomically(path, lambda fh: fh.write(data))
 
 

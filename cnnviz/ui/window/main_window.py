@@ -9,17 +9,28 @@ routes the state's events to the status bar.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QImage
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QImage,
+)
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSplitter,
     QTabWidget,
+    QToolBar,
     QWidget,
 )
 
@@ -35,6 +46,12 @@ from ..widgets.tooltips import wrap_long_tooltips
 from . import actions, dialogs, files, settings
 from .model_options import ModelOptions
 from .shortcuts import WindowShortcutsInFields
+
+if TYPE_CHECKING:  # (imported lazily at run time: they load torch and pyqtgraph)
+    from ..cnn.explorer import CnnExplorer
+    from ..kernel.explorer import KernelExplorer
+    from ..lab.explorer import TrainingLab
+    from ..teach.explorer import TeachExplorer
 
 TAB_NAMES = ("cnn-explorer", "kernel-explorer", "training-lab", "experiments")
 TAB_TITLES = ("CNN explorer", "Kernel explorer", "Training lab")
@@ -80,6 +97,42 @@ class MainWindow(QMainWindow):
 
     _explorers_imported = Signal(object)  # (classes) or (Exception) from the import thread
 
+    # Made by actions.create_actions, create_menus and create_toolbar
+    open_action: QAction
+    open_weights_action: QAction
+    input_scale_group: QActionGroup
+    input_scale_actions: dict[str, QAction]  # by input scale: "0-1", "0-255", "mnist"
+    class_names_action: QAction
+    user_set_action: QAction
+    report_card_action: QAction
+    paste_action: QAction
+    export_png_action: QAction
+    export_window_action: QAction
+    export_npy_action: QAction
+    open_lesson_action: QAction
+    record_lesson_action: QAction
+    save_session_action: QAction
+    open_session_action: QAction
+    presenter_action: QAction
+    quit_action: QAction
+    undo_action: QAction
+    redo_action: QAction
+    clear_action: QAction
+    random_action: QAction
+    gallery_action: QAction
+    tab_group: QActionGroup
+    tab_actions: list[QAction]  # one per tab, in order
+    teach_tab_action: QAction
+    reset_layout_action: QAction
+    fullscreen_action: QAction
+    shortcuts_action: QAction
+    tour_action: QAction
+    about_action: QAction
+    about_qt_action: QAction
+    input_scale_menu: QMenu
+    view_menu: QMenu
+    toolbar: QToolBar
+
     def __init__(self, state: AppState | None = None, data_dir: str | None = None,
                  parent: QWidget | None = None, lazy: bool = False) -> None:
         super().__init__(parent)
@@ -100,9 +153,11 @@ class MainWindow(QMainWindow):
         self.opener.status.connect(self.statusBar().showMessage)
 
         self.input_panel = InputPanel(self.state, self.controller, self, data_dir=data_dir)
-        self.cnn_explorer = self.kernel_explorer = self.lab = None
+        self.cnn_explorer: CnnExplorer | None = None
+        self.kernel_explorer: KernelExplorer | None = None
+        self.lab: TrainingLab | None = None
         self._model_to_open: Path | None = None  # a model asked for before the explorers exist
-        self.explorers: tuple = ()
+        self.explorers: tuple = ()  # the explorers, one per tab, once built
         self._build_tabs()
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("main_splitter")
@@ -145,10 +200,10 @@ class MainWindow(QMainWindow):
             page.setStyleSheet("color: #666;")
             self.tabs.addTab(page, title)
             self.tabs.setTabToolTip(i, TAB_TIPS[i])
-        self.teach_explorer = None
+        self.teach_explorer: TeachExplorer | None = None
         self.teach_placeholder = QLabel(LOADING_TEXT)
         self.teach_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.teach_page = self.teach_placeholder
+        self.teach_page: QWidget = self.teach_placeholder
         self.tabs.addTab(self.teach_placeholder, TEACH_TITLE)
         self.tabs.setTabToolTip(self.tabs.count() - 1, TEACH_TIP)
 
@@ -156,15 +211,15 @@ class MainWindow(QMainWindow):
         """The Experiments tab in place of its placeholder, after the other explorers."""
         from ..teach.explorer import TeachExplorer
 
-        self.teach_explorer = TeachExplorer(self.state)
+        self.teach_explorer = teach = TeachExplorer(self.state)
         index = self.tabs.indexOf(self.teach_placeholder)
         self.tabs.removeTab(index)
-        self.teach_page = scrolling(self.teach_explorer)
+        self.teach_page = scrolling(teach)
         self.tabs.insertTab(index, self.teach_page, TEACH_TITLE)
         self.tabs.setTabToolTip(index, TEACH_TIP)
         self.teach_placeholder.deleteLater()
-        self.explorers = (*self.explorers, self.teach_explorer)
-        self.teach_explorer.status_message.connect(
+        self.explorers = (*self.explorers, teach)
+        teach.status_message.connect(
             lambda text, i=index: self._on_explorer_status(i, text))
 
     def show_teach_tab(self) -> None:
@@ -173,9 +228,9 @@ class MainWindow(QMainWindow):
     def _build_explorers(self, cnn_class: type, kernel_class: type, lab_class: type) -> None:
         self.cnn_explorer = cnn_class(self.state, self.controller)
         self.kernel_explorer = kernel_class(self.state)
-        self.lab = lab_class(self.state, data_dir=self.data_dir)
-        self.lab.show_explorer.connect(lambda: self.tabs.setCurrentIndex(0))
-        self.explorers = (self.cnn_explorer, self.kernel_explorer, self.lab)
+        self.lab = lab = lab_class(self.state, data_dir=self.data_dir)
+        lab.show_explorer.connect(lambda: self.tabs.setCurrentIndex(0))
+        self.explorers = (self.cnn_explorer, self.kernel_explorer, lab)
         current = self.tabs.currentIndex()
         self.tabs.blockSignals(True)  # the current tab stays; _on_tab_changed runs once below
         for i, explorer in enumerate(self.explorers):
@@ -183,7 +238,8 @@ class MainWindow(QMainWindow):
             self.tabs.removeTab(i)
             self.tabs.insertTab(i, scrolling(explorer), TAB_TITLES[i])
             self.tabs.setTabToolTip(i, TAB_TIPS[i])
-            placeholder.deleteLater()
+            if placeholder is not None:
+                placeholder.deleteLater()
             explorer.status_message.connect(lambda text, i=i: self._on_explorer_status(i, text))
         self._build_teach_tab()
         self.tabs.setCurrentIndex(current)
@@ -206,6 +262,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(LOADING_TEXT)
 
         def work() -> None:
+            result: tuple[type, type, type] | Exception
             try:
                 result = import_explorers()
             except Exception as exc:  # a broken install: said in the window, never a crash

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QMainWindow, QWidget
 
 
@@ -25,10 +25,13 @@ class WindowShortcutsInFields(QObject):
     def __init__(self, window: QMainWindow) -> None:
         super().__init__(window)
         self._window = window
-        QApplication.instance().focusChanged.connect(self._on_focus_changed)
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)  # a window exists only under a QApplication
+        self._app = app
+        app.focusChanged.connect(self._on_focus_changed)
 
     def stop(self) -> None:
-        QApplication.instance().focusChanged.disconnect(self._on_focus_changed)
+        self._app.focusChanged.disconnect(self._on_focus_changed)
 
     def _on_focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
         if old is not None:
@@ -42,7 +45,7 @@ class WindowShortcutsInFields(QObject):
                 for k in a.shortcuts()} - editing
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        if (event.type() == QEvent.Type.ShortcutOverride
+        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
                 and QKeySequence(event.keyCombination()).toString() in self.window_keys()):
             event.ignore()  # not overridden: the window's shortcut fires
             return True
