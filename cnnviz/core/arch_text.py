@@ -238,8 +238,9 @@ def parse_architecture(text: str, name: str = "custom", description: str = "",
             layers.append(_parse_layer(part))
         except _Bad as exc:
             raise ArchitectureError(f"layer {index + 1} ({_part_words(part)}): {exc}") from None
+    c, h, w = input_shape
     arch = Architecture(name=name, description=description, layers=tuple(layers),
-                        input_shape=tuple(input_shape), input_mean=input_mean,
+                        input_shape=(c, h, w), input_mean=input_mean,
                         input_std=input_std)
     for check in check_layers(arch):
         if check.problem:

@@ -127,7 +127,7 @@ def scored_layer(network, layer: str) -> str:
     info = infos[names.index(layer)]
     if info.spec is not None and getattr(info.spec, "ends_network", False):
         at = names.index(layer)
-        reads = info.inputs or ((names[at - 1],) if at else ())
+        reads: tuple[str, ...] = info.inputs or ((names[at - 1],) if at else ())
         if len(reads) == 1 and reads[0] in names:
             return reads[0]
     return layer
@@ -246,7 +246,7 @@ def score_images(network, images, progress: Callable[[float], None] | None = Non
 
 def _layer_examples(name: str, best: tuple, worst: tuple, shape: tuple) -> LayerExamples:
     """(score, index, position) tensors kept for the best and the worst -> LayerExamples."""
-    def arrays(kept):
+    def arrays(kept) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         score, index, where = kept
         return (index.numpy().astype(np.int32), score.numpy().astype(np.float32),
                 where.numpy().astype(np.int32))
@@ -285,13 +285,18 @@ def _store(key: str, layers: dict[str, LayerExamples]) -> None:
     for i, found in enumerate(layers.values()):
         arrays.update({f"{i}_{f}": getattr(found, f) for f in FIELDS})
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    np.savez(buffer, allow_pickle=False, **arrays)
     path = _cache_path(key)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(path, lambda fh: fh.write(buffer.getvalue()), mode=0o600)
     except (FileProblem, OSError):
         pass
+
+
+def _stored_layer(name: str, a: list[np.ndarray], width: int) -> LayerExamples:
+    """A layer's examples from its stored arrays, in the order of FIELDS."""
+    return LayerExamples(name, a[0], a[1], a[2], a[3], a[4], a[5], width)
 
 
 def _cached(key: str, network) -> dict[str, LayerExamples] | None:
@@ -304,7 +309,7 @@ def _cached(key: str, network) -> dict[str, LayerExamples] | None:
         with np.load(io.BytesIO(raw), allow_pickle=False) as data:
             names = [str(n) for n in data["names"]]
             widths = [int(w) for w in data["widths"]]
-            layers = {name: LayerExamples(name, *(np.asarray(data[f"{i}_{f}"]) for f in FIELDS),
+            layers = {name: _stored_layer(name, [np.asarray(data[f"{i}_{f}"]) for f in FIELDS],
                                           widths[i]) for i, name in enumerate(names)}
     except (FileProblem, OSError, ValueError, KeyError, EOFError):
         return None

@@ -117,7 +117,7 @@ def _ascended_layer(network, layer: str) -> str:
     names = [i.name for i in infos]
     at = names.index(layer)
     info = infos[at]
-    reads = info.inputs or ((names[at - 1],) if at else ())
+    reads: tuple[str, ...] = info.inputs or ((names[at - 1],) if at else ())
     if info.kind == "activation" and getattr(info.spec, "kind", "") in MONOTONE \
             and len(reads) == 1 and reads[0] in names:
         return reads[0]
@@ -271,7 +271,7 @@ def _run(network, x: torch.Tensor, target: tuple, reg: Regularisers, side: int,
     the layer scored)."""
     scale = min(1.0, side / 10.0)  # a 3×3 field is not blurred or jittered like a 28×28 one
     jitter, sigma = min(reg.jitter, side // 8), reg.blur_sigma * scale
-    full = tuple(x.shape[2:])
+    full = (int(x.shape[2]), int(x.shape[3]))  # (H, W)
     low = reg.low_res_steps > 0 and coarse_first and min(full) >= 8
     params = (torch.nn.functional.interpolate(x, scale_factor=0.5, mode="area") if low
               else x).requires_grad_(True)
@@ -364,6 +364,7 @@ def read_rate(network, pictures01: np.ndarray, classes=None) -> float:
         out = None
         for _name, h in layer_outputs(network, network_input(x, network.input_spec)):
             out = h
+    assert out is not None  # a network has layers
     return float((out.argmax(1).numpy() == wanted).mean())
 
 

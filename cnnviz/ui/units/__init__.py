@@ -6,7 +6,12 @@ first use) for the state's model; shutdown() stops its work when the app closes.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QWidget
+
+if TYPE_CHECKING:  # (imported when first opened: it loads torch)
+    from .window import UnitWindow
 
 __all__ = ["UnitLauncher"]
 
@@ -15,7 +20,7 @@ class UnitLauncher:
     def __init__(self, state, parent: QWidget) -> None:
         self.state = state
         self.parent = parent
-        self.window = None
+        self.window: UnitWindow | None = None
 
     def open(self, layer: str | None, unit: int) -> None:
         if self.state.model is None or not layer:

@@ -84,7 +84,7 @@ class ExamplesPanel(QGroupBox):
         busy = share is not None
         self.progress.setVisible(busy)
         self.stop.setVisible(busy)
-        if busy:
+        if share is not None:
             self.progress.setValue(int(round(100 * share)))
             self.progress.setFormat(f"{words} %p%")
             for cell in self.cells:
