@@ -170,7 +170,8 @@ class Conv:
     @property
     def reach(self) -> tuple[int, int]:
         """The rows and columns one output looks at: the kernel, spread by the dilation."""
-        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))  # type: ignore[return-value]
+        (kh, kw), (dh, dw) = self.kernel, self.dilation
+        return dh * (kh - 1) + 1, dw * (kw - 1) + 1
 
     @property
     def plain(self) -> bool:
