@@ -205,11 +205,11 @@ def test_predict_never_writes_nan_into_json(tmp_path, capsys):
 
 
 def test_strict_json_refuses_non_finite_numbers():
-    from cnnviz.cli import CliError, _strict_json
+    from cnnviz.cli.common import CliError, strict_json
 
-    assert strict_loads(_strict_json([{"p": 0.5, "unsure": True}])) == [{"p": 0.5, "unsure": True}]
+    assert strict_loads(strict_json([{"p": 0.5, "unsure": True}])) == [{"p": 0.5, "unsure": True}]
     with pytest.raises(CliError, match="not finite"):
-        _strict_json([{"p": float("nan")}])
+        strict_json([{"p": float("nan")}])
 
 
 # ----- the shipped models -------------------------------------------------------------------
