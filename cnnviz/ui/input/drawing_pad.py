@@ -343,11 +343,11 @@ class DrawingPad(QWidget):
         if not erase and self._empty:
             self._empty = False
             self.update()  # the whole pad: the empty-pad hint must go, not just the dab's rect
-        self._paint_path(None, p, self._widths[0])
+        self._paint_path(p, self._widths[0])
         self._schedule_changed()
 
     def _extend_stroke(self, pos: QPointF, pressure=None, width=None) -> None:
-        if not self._stroking:
+        if not self._stroking or self._last_mid is None:  # (set when the stroke began)
             return
         p = self._to_canvas(pos) if width is None else pos
         last = self._points[-1]
@@ -360,10 +360,9 @@ class DrawingPad(QWidget):
             del self._points[0]
             del self._widths[0]
         mid = (self._points[-2] + p) / 2.0
-        assert self._last_mid is not None  # set when the stroke began
         path = QPainterPath(self._last_mid)
         path.quadTo(self._points[-2], mid)  # a smooth curve through the mid-points
-        self._paint_path(path, None, (self._widths[-2] + self._widths[-1]) / 2.0)
+        self._paint_path(path, (self._widths[-2] + self._widths[-1]) / 2.0)
         self._last_mid = mid
         self._schedule_changed()
 
@@ -374,7 +373,7 @@ class DrawingPad(QWidget):
         if len(self._points) >= 2 and self._last_mid is not None:
             path = QPainterPath(self._last_mid)
             path.lineTo(self._points[-1])
-            self._paint_path(path, None, self._widths[-1])
+            self._paint_path(path, self._widths[-1])
         self._points, self._widths, self._last_mid = [], [], None
         if emit:
             self._emit_now()  # the stroke's tail was just painted: always report the end
@@ -385,17 +384,16 @@ class DrawingPad(QWidget):
             return self._brush
         return self._brush * (0.7 + 0.6 * min(1.0, pressure))  # 70%..130% of the brush
 
-    def _paint_path(self, path: QPainterPath | None, dot: QPointF | None, width: float) -> None:
+    def _paint_path(self, path: QPainterPath | QPointF, width: float) -> None:
         painter = QPainter(self._canvas)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         c = self._stroke_colour
         colour = QColor(c, c, c)
-        if path is None:  # a single dot where the stroke starts
-            assert dot is not None  # (the callers give a path or a dot)
+        if isinstance(path, QPointF):  # a single dot where the stroke starts
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(colour)
-            painter.drawEllipse(dot, width / 2.0, width / 2.0)
-            dirty = QRectF(dot.x() - width, dot.y() - width, 2 * width, 2 * width)
+            painter.drawEllipse(path, width / 2.0, width / 2.0)
+            dirty = QRectF(path.x() - width, path.y() - width, 2 * width, 2 * width)
         else:
             painter.setPen(QPen(colour, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
                                 Qt.PenJoinStyle.RoundJoin))
