@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 from PySide6.QtWidgets import QMessageBox
+from torch_reference import first_layer_input
 
 from cnnviz.app_state import KERNEL_SOURCE_NETWORK, AppState
 from cnnviz.core.inference import analyze
@@ -248,7 +249,9 @@ def test_the_kernel_explorer_filters_the_network_input(qtbot, window, which):
         kernel.controller.set_source(KERNEL_SOURCE_NETWORK)
     source = kernel.controller.source_image()
     assert source.shape == ((h, w) if c == 1 else (h, w, c))
-    np.testing.assert_allclose(source, window.state.analysis.digit.image * 255.0, rtol=1e-6)
+    # what the network's first layer is given (a torch hook on it), channels last
+    received = first_layer_input(loaded.model, window.state.analysis.layers[0][1])
+    np.testing.assert_allclose(source, received, rtol=1e-5, atol=1e-5)
     result = blocker.args[0].result
     assert (result.conv_rows.size, result.conv_cols.size) == (h, w)  # rows are the height
 

@@ -15,7 +15,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSettings, Qt, QTime
 from PySide6.QtGui import QFontMetrics, QMouseEvent, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
-from torch_reference import torch_pipeline
+from torch_reference import first_layer_input, torch_pipeline
 
 from cnnviz.app_state import KERNEL_SOURCE_IMAGE as SOURCE_IMAGE
 from cnnviz.app_state import KERNEL_SOURCE_NETWORK as SOURCE_NETWORK
@@ -831,21 +831,6 @@ def test_network_input_source(qtbot, env):
     np.testing.assert_allclose(ex.view.result.input, received, rtol=1e-5, atol=1e-5)
     check_panels(ex, received)
     assert "(x − 0.1307) / 0.3081" in ex.stages.panels["input"].title()
-
-
-def first_layer_input(network, traced_input) -> np.ndarray:
-    """What the network's first layer is given, read with a forward hook (grey: (H, W))."""
-    import torch
-
-    seen = []
-    first = network.layers[network.layer_infos[0].name]
-    hook = first.register_forward_hook(lambda _m, args, _out: seen.append(args[0].detach()))
-    try:
-        with torch.no_grad():
-            network(torch.as_tensor(np.asarray(traced_input, np.float32))[None])
-    finally:
-        hook.remove()
-    return seen[0][0, 0].numpy()
 
 
 # --------------------------------------------------------------------------- big photos

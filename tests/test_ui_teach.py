@@ -156,7 +156,7 @@ def test_the_slide_on_the_network_input_shows_what_the_first_layer_receives(qtbo
     """The same numbers as the kernel explorer's Network input (a torch hook on the first
     layer says which), the scale named beside the grid, and cells of at most 5 characters
     without e-notation."""
-    from test_ui_kernel import first_layer_input
+    from torch_reference import first_layer_input
 
     from cnnviz.core.formulas import cell_number
 

@@ -46,3 +46,18 @@ def torch_pipeline(image, s: KernelSettings) -> tuple[np.ndarray, np.ndarray, np
             p = F.avg_pool2d(a, s.pool_size, s.pool_stride)
         pooled = (p[0] if act.ndim == 2 else p).numpy()
     return conv.numpy(), act.numpy(), pooled
+
+
+def first_layer_input(network, traced_input) -> np.ndarray:
+    """What a network's first layer is given for a traced input, read with a forward hook:
+    (H, W) for one channel, (H, W, C) for colour (channels last, as pictures are kept)."""
+    seen = []
+    first = network.layers[network.layer_infos[0].name]
+    hook = first.register_forward_hook(lambda _m, args, _out: seen.append(args[0].detach()))
+    try:
+        with torch.no_grad():
+            network(torch.as_tensor(np.asarray(traced_input, np.float32))[None])
+    finally:
+        hook.remove()
+    x = seen[0][0].numpy()
+    return x[0] if x.shape[0] == 1 else np.moveaxis(x, 0, -1)

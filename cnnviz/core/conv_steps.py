@@ -230,12 +230,13 @@ def region_for(shape: tuple[int, int], top: int, left: int, bottom: int, right: 
 
 def first_conv_input(network, traced_input: np.ndarray) -> tuple[np.ndarray, str]:
     """The values the network's first layer receives for this input (its traced input,
-    (C, H, W) or (H, W); colour averaged to grey), normalised as the network does inside,
-    and their scale in words ("0..1 input, then (x − 0.1307) / 0.3081"). The slide view and
-    the kernel explorer's "Network input" both show these, so they agree."""
+    (C, H, W) or (H, W)), normalised as the network does inside: (H, W) for one channel,
+    (H, W, C) for colour (channels last, as pictures are kept); and their scale in words
+    ("0..1 input, then (x − 0.1307) / 0.3081"). The slide view and the kernel explorer's
+    "Network input" both show these, so they agree."""
     x = np.asarray(traced_input, dtype=np.float64)
     if x.ndim == 3:
-        x = x.mean(axis=0)
+        x = x[0] if x.shape[0] == 1 else np.moveaxis(x, 0, -1)
     spec = network.input_spec
     scale = f"{spec.low:g}..{spec.high:g}"
     mean, std = float(network.input_mean), float(network.input_std)

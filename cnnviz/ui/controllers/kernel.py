@@ -120,9 +120,9 @@ class KernelController(QObject):
         numbers), and its scale in words."""
         loaded = self.state.model
         traced = analysis.layers[0][1]
-        if loaded is None:
-            x = np.asarray(traced, dtype=np.float64)
-            return (x.mean(axis=0) if x.ndim == 3 else x), "values 0..1"
+        if loaded is None:  # (no model yet: the traced input as it is, channels last)
+            x = np.asarray(traced, dtype=np.float32)
+            return (x[0] if x.shape[0] == 1 else np.moveaxis(x, 0, -1)), "values 0..1"
         x, scale = first_conv_input(loaded.model, traced)
         return x.astype(np.float32), scale
 

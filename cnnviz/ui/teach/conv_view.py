@@ -69,6 +69,8 @@ def _prepare(source: str, image, digit, settings, region, network=None, filter_i
                 raise ValueError("no network input yet: draw a digit first")
             if network is not None:  # what the first layer receives: the same numbers as
                 x, scale = first_conv_input(network, digit)  # the kernel explorer's
+                if x.ndim == 3:  # a colour network's input: the window slides over its grey
+                    x, scale = x.mean(axis=2), scale + ", its channels averaged"
             else:
                 x = np.asarray(digit, float)
                 x, scale = (x.mean(axis=0) if x.ndim == 3 else x), "values 0..1"
