@@ -43,10 +43,20 @@ class DatasetChoice:
     builtin: str | None  # "mnist", "fashion-mnist" or None
     folder: Path | None  # the user's set or image folder
 
+    def __post_init__(self):
+        if self.builtin is None and self.folder is None:
+            raise ValueError("a dataset choice needs a built-in dataset, a folder, or both")
+
+    @property
+    def only_builtin(self) -> str:
+        """The built-in dataset's key, for a choice without a folder (which always has one)."""
+        assert self.builtin is not None, "a choice without a folder names a built-in dataset"
+        return self.builtin
+
     @property
     def label(self) -> str:
         if self.folder is None:
-            return DATASETS[self.builtin].name
+            return DATASETS[self.only_builtin].name
         name = f"your set {self.folder.name!r}"
         return f"{DATASETS[self.builtin].name} + {name}" if self.builtin else name
 
@@ -110,12 +120,13 @@ def load_training_data(choice: DatasetChoice, data_dir=None, test_share: float =
     (split_by_writer: `test_share` held out); MNIST plus a set trains on both, the set's
     classes after MNIST's ten (a set's class named "7" is MNIST's 7)."""
     if choice.folder is None:
-        x_train, y_train = load_split(choice.builtin, "train", data_dir)
-        x_test, y_test = load_split(choice.builtin, "test", data_dir)
+        builtin = choice.only_builtin
+        x_train, y_train = load_split(builtin, "train", data_dir)
+        x_test, y_test = load_split(builtin, "test", data_dir)
         if limit:
             x_train, y_train = x_train[:limit], y_train[:limit]
         return TrainingData(x_train, y_train.astype(np.int64), x_test, y_test.astype(np.int64),
-                            list(DATASETS[choice.builtin].classes), (1, 28, 28), choice)
+                            list(DATASETS[builtin].classes), (1, 28, 28), choice)
     user, x, y = _set_arrays(choice.folder, progress, should_stop)
     writers = user.writer_of_each()
     train, test = split_by_writer(y, writers, test_share, seed)
@@ -154,7 +165,7 @@ def classes_of_choice(choice: DatasetChoice) -> list[str]:
     ten first for mnist+DIR). Reads the set's manifest (or its folder names), no pictures.
     UserSetError in words (also for a set too small to train on)."""
     if choice.folder is None:
-        return list(DATASETS[choice.builtin].classes)
+        return list(DATASETS[choice.only_builtin].classes)
     user = UserSet.open(choice.folder)
     problem = training_problem(user.counts())
     if problem:
@@ -181,11 +192,13 @@ def with_class_count(arch: Architecture, classes: int) -> tuple[Architecture, st
     """The architecture with its last dense layer giving `classes` outputs, and what was
     changed in words (None when nothing was)."""
     i = _last_dense(arch)
-    old = arch.layers[i].units
+    last = arch.layers[i]
+    assert isinstance(last, Dense)  # _last_dense gives a Dense layer's place
+    old = last.units
     if old == classes:
         return arch, None
     layers = list(arch.layers)
-    layers[i] = replace(layers[i], units=classes)
+    layers[i] = replace(last, units=classes)
     base = re.sub(r"-\d+-classes$", "", arch.name)  # resized before: named once
     made = replace(arch, layers=tuple(layers), name=f"{base}-{classes}-classes")
     summarize(made)
@@ -360,8 +373,8 @@ def preview_pictures(choice: DatasetChoice, data_dir=None) -> tuple[np.ndarray, 
     they are in words: the user's set's (the first of each class in turn), else the
     built-in dataset's first training images."""
     if choice.folder is None:
-        x, _y = load_split(choice.builtin, "train", data_dir)
-        return x[:PREVIEW_READ], f"{DATASETS[choice.builtin].name}'s training images"
+        x, _y = load_split(choice.only_builtin, "train", data_dir)
+        return x[:PREVIEW_READ], f"{DATASETS[choice.only_builtin].name}'s training images"
     user = UserSet.open(choice.folder)
     by_class = [[s for s in user.samples if s.cls == c] for c in user.class_names]
     order = [s for group in zip(*by_class) for s in group] if all(by_class) else user.samples
