@@ -29,8 +29,9 @@ import json
 import os
 import re
 import secrets
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,7 +93,7 @@ def clean_class_name(name: object) -> str:
     return text
 
 
-def folder_name_for(name: str, taken: set[str] = frozenset()) -> str:
+def folder_name_for(name: str, taken: Iterable[str] = ()) -> str:
     """A folder name that is safe on every system for a display name ("7", "arrow up",
     "a/b" -> "a_b", "CON" -> "CON_", "?" -> "class"), unique (ignoring case) among `taken`."""
     base = re.sub(r"[^\w\-. ]", "_", name, flags=re.ASCII).strip(" .")
@@ -125,7 +126,7 @@ def _locked(folder: Path):
     except OSError as exc:
         raise UserSetError(f"cannot change the set in {folder.name}: {exc.strerror or exc}") from None
     try:
-        if os.name == "nt":  # pragma: no cover (Windows)
+        if sys.platform == "win32":  # pragma: no cover (Windows)
             import msvcrt
 
             fh.seek(0)
@@ -142,6 +143,14 @@ def _locked(folder: Path):
         yield
     finally:
         fh.close()  # (closing releases the lock)
+
+
+def _write_bytes(path: Path, data: bytes) -> Path:
+    """`data` written to `path` atomically; UserSetError in words."""
+    try:
+        return write_atomically(path, lambda fh: fh.write(data))
+    except FileProblem as exc:
+        raise UserSetError(str(exc)) from None
 
 
 # ----- reading ----------------------------------------------------------------------------
@@ -185,10 +194,13 @@ def _manifest_from(raw: bytes, folder: Path) -> tuple[tuple[int, int, int], list
         file = s["file"]
         if file.startswith("/") or ".." in file.split("/"):
             continue
-        strokes = s.get("strokes") if isinstance(s.get("strokes"), list) else []
+        strokes = s.get("strokes")
+        if not isinstance(strokes, list):
+            strokes = []
         samples.append(Sample(file, s["class"], str(s.get("writer") or "")[:MAX_CLASS_NAME],
                               str(s.get("time") or "")[:40], strokes))
-    return (tuple(shape), classes, samples)  # type: ignore[return-value]
+    depth, height, width = shape
+    return ((depth, height, width), classes, samples)
 
 
 def _picture_files(folder: Path, limit: int) -> list[Path]:
@@ -442,10 +454,7 @@ class UserSet:
         with self._change():
             for s, data in removed:
                 self._add_class(s.cls)
-                try:
-                    write_atomically(self.path_of(s), lambda fh, d=data: fh.write(d))
-                except FileProblem as exc:
-                    raise UserSetError(str(exc)) from None
+                _write_bytes(self.path_of(s), data)
                 if s.file not in {x.file for x in self.samples}:
                     self.samples.append(s)
 
@@ -536,10 +545,7 @@ class UserSet:
         out = []
         for name, data in ((f"{prefix}-images-idx3-ubyte", images),
                            (f"{prefix}-labels-idx1-ubyte", labels)):
-            try:
-                out.append(write_atomically(folder / name, lambda fh, d=data: fh.write(d)))
-            except FileProblem as exc:
-                raise UserSetError(str(exc)) from None
+            out.append(_write_bytes(folder / name, data))
         return out[0], out[1]
 
 
@@ -656,7 +662,7 @@ def set_warnings(counts: dict[str, int]) -> list[str]:
         out.append(f"Few samples in {', '.join(map(repr, tiny))} (under {MIN_PER_CLASS}): the "
                    "network will learn these poorly; aim for 20 or more each.")
     if len(full) >= 2 and max(full.values()) >= UNBALANCED_RATIO * min(full.values()):
-        big, small = max(full, key=full.get), min(full, key=full.get)
+        big, small = max(full, key=full.__getitem__), min(full, key=full.__getitem__)
         out.append(f"Unbalanced: {big!r} has {full[big]} samples, {small!r} only {full[small]}; "
                    "the network will lean towards the larger classes.")
     return out
@@ -689,7 +695,8 @@ def split_by_writer(labels: np.ndarray, writers: list[str], test_share: float,
     if len(names) >= 2:
         order = [names[i] for i in rng.permutation(len(names))]
         per = {w: sum(1 for x in writers if x == w) for w in names}
-        held, count = set(), 0
+        held: set[str] = set()
+        count = 0
         for w in order[:-1]:
             if held and count + per[w] / 2 > test_share * n:
                 break
