@@ -42,6 +42,9 @@ import queue
 import sys
 import time
 from dataclasses import asdict, dataclass, replace
+from multiprocessing.process import BaseProcess
+from multiprocessing.queues import Queue
+from typing import Any
 
 import numpy as np
 
@@ -134,9 +137,9 @@ class TrainingJob:
         self.last_weights_epoch: int | None = None
         self.epochs_done = 0
         self._pending: list[dict] = []  # events made here (missing data, ended)
-        self._process = None
-        self._commands = None
-        self._events = None
+        self._process: BaseProcess | None = None
+        self._commands: Queue | None = None
+        self._events: Queue | None = None
         self._ended_reported = False
 
     # -- the child's life ---------------------------------------------------------------
@@ -151,7 +154,7 @@ class TrainingJob:
 
         problem = config_problem(self.config) or batch_problem(self.architecture, self.config,
                                                                self.limit)
-        builtin = self.dataset
+        builtin: str | None = self.dataset
         if problem is None and self.user_set is not None:
             problem, builtin = _set_problem(self.user_set, self.test_share)
         if problem is None and self.dataset not in DATASETS:
@@ -175,10 +178,10 @@ class TrainingJob:
                        asdict(self.config), self.limit, self.test_limit, self.initial_state,
                        self.threads, self.device, self.user_set, self.test_share,
                        self.only_last_layer)
-        self._process = ctx.Process(target=_child_main, args=(setup, self._commands,
-                                                              self._events),
-                                    name="cnnviz-training", daemon=True)
-        self._process.start()
+        self._process = process = ctx.Process(target=_child_main,
+                                              args=(setup, self._commands, self._events),
+                                              name="cnnviz-training", daemon=True)
+        process.start()
         self.state = "starting"
 
     def _fail(self, message: str, kind: str) -> None:
@@ -186,7 +189,7 @@ class TrainingJob:
         self.state = "error"
 
     def _send(self, *command) -> None:
-        if self._process is None or not self._process.is_alive():
+        if self._process is None or self._commands is None or not self._process.is_alive():
             return
         self._commands.put(command)
 
@@ -260,7 +263,7 @@ class TrainingJob:
         """End the child (asking first, then terminating); safe to call twice."""
         process, self._process = self._process, None
         if process is not None:
-            if process.is_alive():
+            if process.is_alive() and self._commands is not None:  # (made with the process)
                 with contextlib.suppress(OSError, ValueError):
                     self._commands.put(("close",))
                 process.join(timeout)
@@ -336,7 +339,8 @@ class _Child:
     def _parent_gone(self) -> bool:
         from .parent import parent_gone
 
-        return self.parent is not None and parent_gone(self.parent.pid)
+        pid = None if self.parent is None else self.parent.pid
+        return pid is not None and parent_gone(pid)
 
     def check(self) -> None:
         """Between batches: read every waiting command; wait while paused; _Stop to stop
@@ -494,7 +498,8 @@ class _Child:
                       labels=self.y_test_numpy)
         self.send_filters(0)
         self.read_probe()  # a drawing sent before the network existed: the random answer
-        epochs, session = config.epochs, 0
+        epochs: int | None = config.epochs
+        session = 0
         while epochs is not None:
             self.session_epochs, self.session_epochs_done = epochs, 0
             self.session_started, self.paused_seconds = time.perf_counter(), 0.0
@@ -525,7 +530,7 @@ class _Child:
         from .user_training import load_training_data, parse_dataset
 
         setup = self.setup
-        facts = {"classes": list(DATASETS[setup.dataset].classes), "notes": []}
+        facts: dict[str, Any] = {"classes": list(DATASETS[setup.dataset].classes), "notes": []}
         try:
             if setup.user_set is None:
                 x_train, y_train = load_split(setup.dataset, "train", setup.data_dir)
