@@ -600,7 +600,7 @@ def _lift_ruling(cleaned: np.ndarray, threshold: float) -> np.ndarray | None:
     shades up to a floor above the lines' own go to paper, the rest is stretched back to
     0..1, so the pen's strokes stay whole where lines cross them. Returns where the lines
     ran (a mask, for what is left of them), or None when there was no light ruling."""
-    found = []
+    found: list[tuple[tuple[np.ndarray, np.ndarray, int, np.ndarray], np.ndarray]] = []
     for target in (cleaned, cleaned.T):
         ruling = _ruling(target, threshold, 1 if found else 2, RULING_ALONG)
         if ruling is not None:

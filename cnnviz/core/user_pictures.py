@@ -32,6 +32,7 @@ photographs or scans is rarely called unsure.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -359,7 +360,8 @@ def _notebook(digit: np.ndarray | None, rng, squared: bool) -> np.ndarray:
         ruled_from = at[0] + 0.6 * height / h
     margin = rng.uniform(0.06, 0.2) if (not squared and rng.random() < 0.4) else None
     paper = _paper(rng, h, w, 1.0, rng.uniform(0.04, 0.2))  # the light: 1 +- a little
-    pen = _mix(rng, *[PENS[k] for k in rng.choice(list(PENS), 2)], spread=15)
+    pen_a, pen_b = (PENS[k] for k in rng.choice(list(PENS), 2))
+    pen = _mix(rng, pen_a, pen_b, spread=15)
     return notebook_photo(
         digit, height=height, size=(h, w), at=at, squared=squared, gap=gap,
         first=rng.uniform(0, gap), thick=int(rng.integers(1, 4)),
@@ -385,7 +387,8 @@ def empty_notebook(digit: np.ndarray | None, rng) -> np.ndarray:
     return _notebook(None, rng, squared=bool(rng.random() < 0.4))
 
 
-MAKERS = {
+# Each takes (digit, rng); only the EMPTY_KINDS' makers take None for the digit (make checks).
+MAKERS: dict[str, Callable[..., np.ndarray]] = {
     "tight_crop": tight_crop,
     "phone_photo": phone_photo,
     "faint_pencil": faint_pencil,
@@ -403,6 +406,8 @@ def make(kind: str, digit: np.ndarray | None, rng) -> np.ndarray:
     """One picture of `kind` made from `digit` (ignored for the EMPTY_KINDS)."""
     if kind not in MAKERS:
         raise ValueError(f"unknown kind {kind!r}; kinds: {', '.join(KINDS)}")
+    if digit is None and kind not in EMPTY_KINDS:
+        raise ValueError(f"{kind} pictures are made from a digit; none was given")
     return MAKERS[kind](digit, rng)
 
 
