@@ -20,11 +20,17 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from .runner import LatestRequestRunner
+
+if TYPE_CHECKING:
+    from cnnviz.core.models import Architecture
+    from cnnviz.core.training import TrainConfig
+    from cnnviz.core.training_job import TrainingJob
 
 POLL_MS = 50  # how often the job's events are read (each poll is a queue drain, no wait)
 FOLLOW_MIN_S = 1.5  # the CNN explorer follows the training's weights at most this often
@@ -40,7 +46,7 @@ class RunSettings:
     """What a run was started with (the model card's training settings)."""
 
     dataset: str  # the built-in dataset ("mnist" also for the user's own set: its drawings)
-    config: object  # cnnviz.core.training.TrainConfig
+    config: TrainConfig
     limit: int | None
     test_limit: int | None
     user_set: str | None = None  # parse_dataset's text (DIR or mnist+DIR)
@@ -181,9 +187,9 @@ class TrainingController(QObject):
         super().__init__(parent)
         self.state = state
         self._job_factory = job_factory  # tests may give one; default TrainingJob
-        self.job = None
+        self.job: TrainingJob | None = None  # (or what the tests' job_factory makes)
         self.phase = IDLE
-        self.arch = None  # the Architecture of the current (or last) run
+        self.arch: Architecture | None = None  # the architecture of the current (or last) run
         self.settings: RunSettings | None = None
         self.epochs: list[dict] = []  # every epoch event of the run, in order
         self.weights: dict | None = None  # the last good weights (state dict of numpy arrays)
@@ -210,9 +216,9 @@ class TrainingController(QObject):
         self.preview_runner = LatestRequestRunner("lab-preview", self)
         self.preview_runner.finished.connect(lambda _g, r: self.preview_ready.emit(*r))
         self.preview_runner.failed.connect(lambda _g, text: self.preview_failed.emit(text))
-        self._preview_key = None
-        self._preview_pictures = None
-        self._test_key = None  # (dataset, data_dir) of the test set loaded or loading
+        self._preview_key: tuple[str, str] | None = None
+        self._preview_pictures: tuple[np.ndarray, str] | None = None
+        self._test_key: tuple[str, ...] | None = None  # (dataset, data_dir) of the test set
         self.test_images = self.test_labels = None
         self._published = None  # the LoadedModel this controller last made the state's model
         state.analysis_ready.connect(self._on_analysis)
@@ -301,12 +307,14 @@ class TrainingController(QObject):
 
     def _launch(self, initial_state) -> bool:
         settings = self.settings
+        assert settings is not None and self.arch is not None  # both set before any launch
         try:
             factory = self._job_factory or _default_job_factory()
-            self.job = factory(self.arch, settings.dataset, self._data_dir, settings.config,
-                               limit=settings.limit, test_limit=settings.test_limit,
-                               initial_state=initial_state, **settings.job_options())
-            self.job.start()
+            self.job = job = factory(self.arch, settings.dataset, self._data_dir,
+                                     settings.config, limit=settings.limit,
+                                     test_limit=settings.test_limit,
+                                     initial_state=initial_state, **settings.job_options())
+            job.start()
         except Exception as exc:  # a bad setting: said in the lab, the app stays up
             self.job = None
             self._fail(f"Training could not start: {exc}")
@@ -432,15 +440,14 @@ class TrainingController(QObject):
                              architecture=self.architecture_text(),
                              test_images=settings.test_limit or None,
                              init=settings.start_name, trained_in="cnnviz training lab")
-        card = self._set_facts(card)
+        card = self._set_facts(card, settings)
         epochs = [{"epoch": i + 1, **e} for i, e in enumerate(self.epochs[:self.weights_epoch])]
         return with_epochs(card, epochs)
 
-    def _set_facts(self, card: dict) -> dict:
+    def _set_facts(self, card: dict, settings: RunSettings) -> dict:
         """The card said for the data the run learned: its classes, and on the user's own
         set the set's name and manifest (cnnviz.core.user_training.card_for_set)."""
         card = dict(card, classes=list(self.classes)) if self.classes else card
-        settings = self.settings
         if settings.user_set is None:
             return card
         from cnnviz.core.user_training import card_for_set, parse_dataset
@@ -508,6 +515,7 @@ class TrainingController(QObject):
         from cnnviz.core.catalogue import ModelEntry
         from cnnviz.core.data import DATASET_NAMES
 
+        assert self.arch is not None  # current_model() gave `loaded`: there is a run
         acc = loaded.card.get("test_accuracy")
         data = loaded.card.get("user_set") or DATASET_NAMES[loaded.dataset]
         facts = data + (f", {100 * acc:.1f}%" if acc is not None else "")
@@ -641,6 +649,7 @@ class TrainingController(QObject):
             if self._preview_key != key:
                 self._preview_pictures = _preview_source(text, data_dir)
                 self._preview_key = key
+            assert self._preview_pictures is not None  # (read just above when missing)
             pictures, what = self._preview_pictures
             return (*augment_preview(pictures, PREVIEW_SIZE, seed), what)
 
