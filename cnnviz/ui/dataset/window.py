@@ -9,6 +9,7 @@ evaluations off the GUI thread."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt
@@ -27,12 +28,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnviz.core.user_set import UserSet, UserSetError, set_warnings
+from cnnviz.core.user_set import Sample, UserSet, UserSetError, set_warnings
 
 from ..controllers.user_set import UserSetController
 from .collect import CollectBox, StrokeRecorder
 
 MAX_SHOWN = 400  # samples of one class shown in the grid at a time
+# What undo goes back over: a delete (the samples and their files' bytes) or a move
+# (the class they came from, and their files as they are named now).
+_Undo = (tuple[Literal["delete"], list[tuple[Sample, bytes]]]
+         | tuple[Literal["move"], tuple[str, list[str]]])
 
 
 def _icon(picture: np.ndarray) -> QIcon:
@@ -87,7 +92,7 @@ class SetWindow(QWidget):
         self.setWindowTitle("Your own set")
         self.state, self.data_dir, self.pad = state, data_dir, pad
         self.user_set: UserSet | None = None
-        self._undo: list[tuple[str, object]] = []
+        self._undo: list[_Undo] = []
         self.controller = UserSetController(self)
         self.recorder = StrokeRecorder(pad, self) if pad is not None else None
         self._build()
@@ -281,7 +286,7 @@ class SetWindow(QWidget):
     def move_selected(self) -> None:
         files = [i.data(Qt.ItemDataRole.UserRole) for i in self.grid.selectedItems()]
         target, source = self.move_to.currentText(), self._current_class()
-        if files and self.user_set and target and target != source:
+        if files and self.user_set and target and source is not None and target != source:
             moves = self._act(self.user_set.relabel, files, target)
             if moves:
                 self._undo.append(("move", (source, [new for _, new in moves])))
@@ -291,11 +296,11 @@ class SetWindow(QWidget):
         if not self._undo or self.user_set is None:
             self.title.setText("Nothing to undo.")
             return
-        kind, what = self._undo.pop()
-        if kind == "delete":
-            self._act(self.user_set.restore, what)
+        step = self._undo.pop()
+        if step[0] == "delete":
+            self._act(self.user_set.restore, step[1])
         else:
-            source, files = what
+            source, files = step[1]
             self._act(self.user_set.relabel, files, source)
         self._show_set()
 
@@ -358,16 +363,19 @@ class SetWindow(QWidget):
         lines.append("Per writer: " + ", ".join(f"{w}: {a:.1%}" for w, a in result.per_writer.items()))
         self.result.setText("\n".join(lines))
         self.misread.clear()
+        folder = None if self.user_set is None else self.user_set.folder
         for m in result.misread:
             item = QListWidgetItem(f"{m['truth']} → {m['answer']}\n{m['confidence']:.0%}")
             item.setData(Qt.ItemDataRole.UserRole, m["file"])
-            path = self.user_set.folder / m["file"]
-            if path.is_file():
+            path = None if folder is None else folder / m["file"]
+            if path is not None and path.is_file():
                 item.setIcon(QIcon(str(path)))
             self.misread.addItem(item)
         self.misread.setVisible(bool(result.misread))
 
     def _show_misread(self, item) -> None:
+        if self.user_set is None:
+            return
         path = self.user_set.folder / item.data(Qt.ItemDataRole.UserRole)
         if path.is_file():
             from cnnviz.core.images import load_image
