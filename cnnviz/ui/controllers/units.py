@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from .runner import LatestRequestRunner
 from .verdict import _lower_this_threads_priority  # (the one way a worker yields the CPU)
+
+if TYPE_CHECKING:
+    from cnnviz.core.unit_examples import UnitExamples
 
 KNOWN_NETWORKS = 4  # scored networks kept in memory (each holds its test set, 8 MB)
 
@@ -27,7 +31,7 @@ KNOWN_NETWORKS = 4  # scored networks kept in memory (each holds its test set, 8
 class ExamplesResult:
     """A network's scored units and the test pictures they point into."""
 
-    found: object  # cnnviz.core.unit_examples.UnitExamples
+    found: UnitExamples
     images: np.ndarray  # (N, 28, 28) uint8, the dataset's test pictures in their own order
     labels: np.ndarray  # (N,)
 

@@ -9,6 +9,7 @@ makes it the app's input. The work runs on the controller's workers."""
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -22,6 +23,11 @@ from cnnviz.ui.widgets.tooltips import wrap_long_tooltips
 
 from .panels import SHOWN, STARTS, ExamplesPanel, OptimisedPanel
 
+if TYPE_CHECKING:
+    from cnnviz.core.unit_optimise import Optimised
+    from cnnviz.core.weights import LoadedModel
+    from cnnviz.ui.controllers.units import ExamplesResult
+
 CHOOSE = "Choose…"
 
 
@@ -33,12 +39,12 @@ class UnitWindow(QWidget):
         self.setWindowTitle("What does this unit look for?")
         self.state = state
         self.controller = UnitsController(data_dir, self)
-        self.loaded = None
+        self.loaded: LoadedModel | None = None
         self.layer: str | None = None  # as asked (a softmax); the scored layer: self.scored
         self.scored: str | None = None
         self.unit = 0
-        self.result = None  # the ExamplesResult shown
-        self.optimised = None  # the last Optimised
+        self.result: ExamplesResult | None = None  # the examples shown
+        self.optimised: Optimised | None = None  # the last optimised pictures
         self.lowest = False
         self._seed = 0
         self._chosen: dict[int, str] = {}  # id(model) -> the dataset the user picked
@@ -116,11 +122,17 @@ class UnitWindow(QWidget):
         self._request_examples()
         self._optimise(from_drawing=False)
 
+    def _shown(self) -> tuple[LoadedModel, str]:
+        """The model and the scored layer of the unit shown (what follows runs only then)."""
+        assert self.loaded is not None and self.scored is not None, "no unit is shown"
+        return self.loaded, self.scored
+
     def _what(self) -> str:
         """'map 12 of conv3', 'unit 5 of dense1' or 'class 7' in plain words."""
-        classes = self.loaded.classes
-        info = next(i for i in self.loaded.model.layer_infos if i.name == self.scored)
-        if self.scored == self._class_layer() and len(classes) == info.output_shape[0]:
+        loaded, scored = self._shown()
+        classes = loaded.classes
+        info = next(i for i in loaded.model.layer_infos if i.name == scored)
+        if scored == self._class_layer() and len(classes) == info.output_shape[0]:
             return f"class {classes[self.unit]}"
         kind = "map" if len(info.output_shape) == 3 else "unit"
         return f"{kind} {self.unit} of {self.layer}"
@@ -128,15 +140,17 @@ class UnitWindow(QWidget):
     def _class_layer(self) -> str:
         from cnnviz.core.unit_examples import scored_layer
 
-        return scored_layer(self.loaded.model, self.loaded.model.layer_infos[-1].name)
+        model = self._shown()[0].model
+        return scored_layer(model, model.layer_infos[-1].name)
 
     def _has_maps(self) -> bool:
-        info = next(i for i in self.loaded.model.layer_infos if i.name == self.scored)
+        loaded, scored = self._shown()
+        info = next(i for i in loaded.model.layer_infos if i.name == scored)
         return len(info.output_shape) == 3
 
     def _header_text(self) -> str:
         what = html.escape(self._what())
-        name = html.escape(self.loaded.name)
+        name = html.escape(self._shown()[0].name)
         score = ("its largest value anywhere on the map" if self._has_maps() else
                  "its score before softmax" if self.scored == self._class_layer() else
                  "its value")
@@ -148,7 +162,8 @@ class UnitWindow(QWidget):
     def _made_words(self) -> str:
         where = ("its map's centre unit (the orange square: what that unit sees, enlarged "
                  "on the left)" if self._has_maps() else "it")
-        return (f"Gradient ascent on the {self.loaded.model.input_spec.size_text} input for "
+        size = self._shown()[0].model.input_spec.size_text
+        return (f"Gradient ascent on the {size} input for "
                 f"{where}, from {STARTS} faint random starts, kept smooth (jitter, blur) and "
                 "in the input's range.")
 
@@ -157,21 +172,22 @@ class UnitWindow(QWidget):
     def _request_examples(self) -> None:
         from cnnviz.core.unit_examples import UnitProblem, dataset_for
 
-        chosen = self._chosen.get(id(self.loaded.model))
+        loaded = self._shown()[0]
+        chosen = self._chosen.get(id(loaded.model))
         try:
-            dataset = dataset_for(self.loaded, chosen)
+            dataset = dataset_for(loaded, chosen)
         except UnitProblem as exc:
             self._set_dataset(None)
             self.examples.show_message(html.escape(f"{str(exc)[:1].upper()}{str(exc)[1:]}.", quote=False))
             return
         self._set_dataset(dataset)
-        known = self.controller.known_examples(self.loaded, dataset)
+        known = self.controller.known_examples(loaded, dataset)
         if known is not None:
             self._on_examples(known)
             return
         self.examples.show_message("")
         self.examples.show_busy(0.0, "Scoring")
-        self.controller.request_examples(self.loaded, dataset)
+        self.controller.request_examples(loaded, dataset)
 
     def _set_dataset(self, dataset: str | None) -> None:
         if self.dataset.findData(None) < 0 and dataset is None:
@@ -205,17 +221,21 @@ class UnitWindow(QWidget):
     def _draw_examples(self) -> None:
         from cnnviz.core.unit_examples import crop_box
 
-        found = self.result.found
+        result = self.result
+        if result is None:
+            return
+        loaded, scored = self._shown()
+        found = result.found
         title = DATASET_NAMES[found.dataset]
         names = CLASS_NAMES.get(found.dataset)
         cells = []
-        for e in found.examples(self.scored, self.unit, SHOWN, self.lowest):
-            label = int(self.result.labels[e.index])
+        for e in found.examples(scored, self.unit, SHOWN, self.lowest):
+            label = int(result.labels[e.index])
             where = f", at row {e.position[0]}, column {e.position[1]}" if e.position else ""
             tip = (f"{sample_source(e.index, label, title, names)}. Score {fmt_number(e.score)}"
                    f"{where}. Click to make it the input.")
-            cells.append((e.index, self.result.images[e.index],
-                          crop_box(self.loaded.model, self.scored, e.position),
+            cells.append((e.index, result.images[e.index],
+                          crop_box(loaded.model, scored, e.position),
                           e.position is None, fmt_number(e.score), tip))
         which = "least" if self.lowest else "most"
         crop = (" Each is cut to the field of the position that won, enlarged beside the whole "
@@ -250,7 +270,7 @@ class UnitWindow(QWidget):
                                 "Draw or load an input first: it can then be the first start.")
 
     def _optimise(self, from_drawing: bool) -> None:
-        if self.loaded is None or self.scored is None:
+        if self.loaded is None or self.scored is None or self.layer is None:
             return
         self._seed += 1
         self.optimised = None
@@ -264,8 +284,9 @@ class UnitWindow(QWidget):
         from cnnviz.core.unit_examples import crop_box
         from cnnviz.core.unit_optimise import optimised_position
 
-        position = optimised_position(self.loaded.model, self.scored)
-        return crop_box(self.loaded.model, self.scored, position), position is None
+        loaded, scored = self._shown()
+        position = optimised_position(loaded.model, scored)
+        return crop_box(loaded.model, scored, position), position is None
 
     def _on_step(self, step: int, steps: int, pictures, scores) -> None:
         if self.loaded is None or self.scored is None:
@@ -295,11 +316,12 @@ class UnitWindow(QWidget):
         of the first conv layer's block; else None."""
         from cnnviz.core.layer_cards import block_of, conv_filter, first_conv
 
-        infos = list(self.loaded.model.layer_infos)
-        block = block_of(infos, self.scored)
+        loaded, scored = self._shown()
+        infos = list(loaded.model.layer_infos)
+        block = block_of(infos, scored)
         if not block or block[0] != first_conv(infos) or infos[0].kind != "conv":
             return None
-        return conv_filter(self.loaded.model, block[0], self.unit).weight.mean(axis=0)
+        return conv_filter(loaded.model, block[0], self.unit).weight.mean(axis=0)
 
     def _draw_compare(self) -> None:
         if self.optimised is None:
@@ -308,7 +330,7 @@ class UnitWindow(QWidget):
         words = f"The best optimised input scores <b>{fmt_number(best)}</b>"
         if self.optimised.stopped:
             words += f" (stopped after {self.optimised.steps} steps)"
-        if self.result is not None:
+        if self.result is not None and self.scored is not None:
             real = self.result.found.examples(self.scored, self.unit, 1)[0].score
             words += f"; the best real test picture <b>{fmt_number(real)}</b>"
             if real > 0 and best > 0:
