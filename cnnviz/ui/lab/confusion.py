@@ -77,8 +77,10 @@ class ConfusionView(QTableWidget):
         self.setHorizontalHeaderLabels(short)
         self.setVerticalHeaderLabels(short)
         for i, name in enumerate(classes):
-            self.horizontalHeaderItem(i).setToolTip(f"The network said: {name}")
-            self.verticalHeaderItem(i).setToolTip(f"Truly: {name}")
+            across, down = self.horizontalHeaderItem(i), self.verticalHeaderItem(i)
+            assert across is not None and down is not None  # (their labels were set above)
+            across.setToolTip(f"The network said: {name}")
+            down.setToolTip(f"Truly: {name}")
         self.classes = list(classes)
 
     def show_confusion(self, confusion) -> None:

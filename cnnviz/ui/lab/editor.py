@@ -11,7 +11,9 @@ check_layers, redrawn on every change.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QUndoCommand, QUndoStack
@@ -65,7 +67,10 @@ DEFAULT_PRESET = "lecture-keras"
 MAX_MESSAGE = 300  # characters of a parser's message shown (it may quote the pasted text)
 
 
-def read_architecture(parse, *args, **kwargs) -> tuple[Architecture | None, str]:
+_Read = TypeVar("_Read")  # what the parser gives: an Architecture, or a reading of code
+
+
+def read_architecture(parse: Callable[..., _Read], *args, **kwargs) -> tuple[_Read | None, str]:
     """(the architecture, "") or (None, why not in one sentence) for text typed or pasted
     into the lab. Besides ArchitectureError, the parser lets some hostile text through as
     other errors (an integer of more than 4,300 digits: ValueError; Infinity or 1e400 where
@@ -242,6 +247,10 @@ class ArchitectureEditor(QWidget):
 
     changed = Signal(object)
     preset_chosen = Signal(str)  # the user picked a preset (its recipe may come with it)
+    # Made in _build_ui (and set_compact), read by methods defined before it:
+    compact: bool
+    table: _LayerTable
+    json_message: QLabel
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)

@@ -196,8 +196,8 @@ class TrainingLab(QWidget):
         for widget in (self.start_button, self.pause_button, self.stop_button):
             first.addWidget(widget)
         first.addStretch(1)
-        for widget in (self.more_button, self.more_count, self.follow_button):
-            second.addWidget(widget)
+        for later in (self.more_button, self.more_count, self.follow_button):
+            second.addWidget(later)
         second.addStretch(1)
         self._control_rows = (second, QHBoxLayout())  # a narrow window: Show… on a third row
         rows.addLayout(first)
@@ -306,11 +306,12 @@ class TrainingLab(QWidget):
         ok = self.controller.start(self._arch_trained, dataset, self.controller.data_dir, config,
                                    limit=self.settings.limit_value(), test_limit=self.test_limit,
                                    **options)
-        if ok:
+        arch = self.controller.arch
+        if ok and arch is not None:  # (a started run always has its architecture)
             what = ("your set" if options["user_set"] and not options["user_set"].startswith(
                 "mnist+") else "MNIST + your set" if options["user_set"] else
                     DATASET_NAMES[dataset])
-            self._say(f"Training {html.escape(self.controller.arch.name)} on {what}…")
+            self._say(f"Training {html.escape(arch.name)} on {what}…")
             self.controller.load_test_set(dataset, self.controller.data_dir)
         return ok
 

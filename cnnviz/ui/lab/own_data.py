@@ -209,14 +209,16 @@ class AugmentPreview(QWidget):
         self.again_button.setToolTip(PREVIEW_AGAIN_TIP)
         self.again_button.clicked.connect(lambda _c=False: self.again.emit())
         box.addWidget(self.again_button, 0, Qt.AlignmentFlag.AlignLeft)
-        self.originals = self.augmented = None
+        self.originals: np.ndarray | None = None
+        self.augmented: np.ndarray | None = None
 
     def show_pictures(self, originals: np.ndarray, augmented: np.ndarray, source: str) -> None:
-        self.originals, self.augmented = np.asarray(originals), np.asarray(augmented)
-        for row, pictures in zip(self.cells, (self.originals, self.augmented)):
+        self.originals = shown = np.asarray(originals)
+        self.augmented = varied = np.asarray(augmented)
+        for row, pictures in zip(self.cells, (shown, varied)):
             for label, picture in zip(row, pictures):
                 label.setPixmap(picture_pixmap(picture))
-        self.caption.setText(f"<b>What the network trains on</b>: {len(self.originals)} of "
+        self.caption.setText(f"<b>What the network trains on</b>: {len(shown)} of "
                              f"{source}, as they are (top) and varied (below)")
 
     def show_text(self, text: str) -> None:

@@ -120,9 +120,9 @@ class TrainingSettings(QWidget):
         self.start_from.changed.connect(self.changed.emit)
         for widget in (self.dataset_combo, self.optimizer_combo, self.schedule_combo):
             widget.currentIndexChanged.connect(lambda _i: self.changed.emit())
-        for widget in (self.momentum, self.beta1, self.lr, self.batch, self.epochs, self.seed,
-                       self.limit):
-            widget.valueChanged.connect(lambda _v: self.changed.emit())
+        for box in (self.momentum, self.beta1, self.lr, self.batch, self.epochs, self.seed,
+                    self.limit):
+            box.valueChanged.connect(lambda _v: self.changed.emit())
         self.augment.toggled.connect(lambda _v: self.changed.emit())
 
     def _on_dataset(self) -> None:
@@ -188,9 +188,11 @@ class TrainingSettings(QWidget):
             elif key == "augment":
                 self.augment.setChecked(bool(value))
             else:
-                {"momentum": self.momentum, "beta1": self.beta1, "lr": self.lr,
-                 "batch_size": self.batch,
-                 "epochs": self.epochs, "seed": self.seed, "limit": self.limit}[key].setValue(value)
+                boxes: dict[str, QSpinBox | QDoubleSpinBox] = {
+                    "momentum": self.momentum, "beta1": self.beta1, "lr": self.lr,
+                    "batch_size": self.batch, "epochs": self.epochs, "seed": self.seed,
+                    "limit": self.limit}
+                boxes[key].setValue(value)
         self._applying = False
         self._enable_optimizer_fields()
 
@@ -245,13 +247,15 @@ class TrainingSettings(QWidget):
             settings.setValue(f"{SETTINGS_GROUP}/{key}", value)
 
     def restore_settings(self, settings: QSettings) -> None:
-        values = {}
+        values: dict[str, object] = {}
         for key, default in DEFAULTS.items():
             raw = settings.value(f"{SETTINGS_GROUP}/{key}", default)
             try:
                 if isinstance(default, bool):
                     values[key] = raw if isinstance(raw, bool) else str(raw).lower() in ("1", "true")
                 elif isinstance(default, (int, float)) and not isinstance(default, bool):
+                    if not isinstance(raw, (int, float, str)):
+                        raise TypeError(f"{key} is not a number")
                     values[key] = type(default)(raw)
                 else:
                     values[key] = str(raw)
