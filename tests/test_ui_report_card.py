@@ -93,3 +93,12 @@ def test_the_model_menu_opens_it(qtbot, settings_sandbox, monkeypatch):
     w.report_card_action.trigger()
     assert w.report_window.isVisible()
     w.close()
+
+
+def test_the_table_names_its_columns_before_the_first_card(qtbot):
+    from cnnviz.ui.report.table import FigureTable
+
+    table = FigureTable()
+    qtbot.addWidget(table)
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert headers == ["Figure", "This model"]

@@ -23,6 +23,9 @@ class FigureTable(QTableWidget):
         self.setToolTip("Each figure of the report card; hover over a row to see what it "
                         "measures. ★ marks the better of two models.")
         self.setWordWrap(False)
+        # (before the first card: named columns, not Qt's bare "1" and "2")
+        self.setHorizontalHeaderLabels(["Figure", "This model"])
+        self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
 
     def show_rows(self, rows, names: list[str]) -> None:
         self.clear()
