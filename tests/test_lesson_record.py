@@ -11,29 +11,19 @@ import json
 
 import numpy as np
 import pytest
+from lesson_windows import open_window
 from PySide6.QtCore import QPointF
 
-from cnnviz.app_state import AppState
 from cnnviz.core import lesson as L
 from cnnviz.core.arch_text import parse_architecture
 from cnnviz.core.session import read_session
 from cnnviz.ui.input import drawing_pad
 from cnnviz.ui.lesson.capture import capture_setup
-from cnnviz.ui.window.main_window import MainWindow
 
 
 @pytest.fixture
 def window(qtbot, settings_sandbox, tmp_path, monkeypatch):
-    monkeypatch.setenv("CNNVIZ_SCORES_DIR", str(tmp_path / "scores"))
-    w = MainWindow(AppState())
-    qtbot.addWidget(w)
-    w.load_defaults()
-    w.resize(1366, 768)
-    w.show()
-    qtbot.waitExposed(w)
-    w.warnings = []
-    w.warn = lambda title, text: w.warnings.append((title, text))
-    return w
+    return open_window(qtbot, tmp_path, monkeypatch)
 
 
 def _draw(pad, seed: int, strokes: int = 3) -> None:

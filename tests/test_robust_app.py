@@ -1,4 +1,4 @@
-"""Issue 8, item 7 in the app: a remembered model that computes NaN is refused at start-up,
+"""In the app: a remembered model that computes NaN is refused at start-up,
 the default model is used instead, and the window says why where it stays visible."""
 
 from __future__ import annotations

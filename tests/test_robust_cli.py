@@ -1,4 +1,4 @@
-"""Issue 8, items 3, 5, 6 and 9 on the command line: what a user or the machine gets wrong
+"""On the command line: what a user or the machine gets wrong
 ends in one clear line (no traceback, no hang, no out-of-memory kill, no lost file)."""
 
 from __future__ import annotations

@@ -8,28 +8,18 @@ import json
 
 import numpy as np
 import pytest
+from lesson_windows import open_window
 from PySide6.QtCore import Qt
 
-from cnnviz.app_state import AppState
 from cnnviz.core.kernels import PRESETS
 from cnnviz.core.lesson import shipped_lesson
 from cnnviz.core.samples import load_samples
 from cnnviz.ui.lesson.setup import EXPERIMENT_VIEWS
-from cnnviz.ui.window.main_window import MainWindow
 
 
 @pytest.fixture
 def window(qtbot, settings_sandbox, tmp_path, monkeypatch):
-    monkeypatch.setenv("CNNVIZ_SCORES_DIR", str(tmp_path / "scores"))
-    w = MainWindow(AppState())
-    qtbot.addWidget(w)
-    w.load_defaults()
-    w.resize(1366, 768)
-    w.show()
-    qtbot.waitExposed(w)
-    w.warnings = []
-    w.warn = lambda title, text: w.warnings.append((title, text))
-    return w
+    return open_window(qtbot, tmp_path, monkeypatch)
 
 
 def _sample(number: int) -> np.ndarray:

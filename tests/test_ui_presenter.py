@@ -7,26 +7,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from lesson_windows import open_window
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QTableView, QWidget
 
-from cnnviz.app_state import AppState
 from cnnviz.ui.presenter.access import is_control
 from cnnviz.ui.presenter.mode import MIN_POINT_SIZE, _point_size
-from cnnviz.ui.window.main_window import MainWindow
 
 
 @pytest.fixture
 def window(qtbot, settings_sandbox, tmp_path, monkeypatch):
-    monkeypatch.setenv("CNNVIZ_SCORES_DIR", str(tmp_path / "scores"))
-    w = MainWindow(AppState())
-    qtbot.addWidget(w)
-    w.load_defaults()
-    w.resize(1024, 768)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+    return open_window(qtbot, tmp_path, monkeypatch, size=(1024, 768), keep_warnings=False)
 
 
 def _shown(root: QWidget) -> list[QWidget]:

@@ -291,7 +291,7 @@ def test_a_training_card_and_its_epochs():
 
 
 @pytest.mark.parametrize("command, shown", [
-    ("cnnviz train --arch fast --out /tmp/run/a.safetensors",
+    ("cnnviz train --arch fast --out runs/today/a.safetensors",
      "cnnviz train --arch fast --out a.safetensors"),
     ("cnnviz train --init=/home/ana/base.safetensors -o 'my runs/b.safetensors' --data-dir /srv/d",
      "cnnviz train --init=base.safetensors -o b.safetensors --data-dir d"),

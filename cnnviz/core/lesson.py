@@ -414,7 +414,7 @@ class Score:
 class ScoreBook:
     """Per lesson, per step: tries and whether (and at which try) it was answered right.
     A file that cannot be read starts empty; one that cannot be written is left as it was
-    (the score of this session is still shown)."""
+    (the score so far is still shown, from memory)."""
 
     def __init__(self, path: str | os.PathLike | None = None) -> None:
         self.path = Path(path) if path is not None else scores_path()
