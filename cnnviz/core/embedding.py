@@ -509,11 +509,11 @@ def render_map(m: EmbeddingMap, width: int = 1000, height: int = 760) -> np.ndar
     misread ones ringed in black, a legend of the classes and a title."""
     from PIL import Image, ImageDraw
 
-    from .outliers import _font
+    from .outliers import pil_font
 
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
-    font, small = _font(18), _font(15)
+    font, small = pil_font(18), pil_font(15)
     legend = 190
     xy = _plot_positions(m.coords.astype(np.float64), (30, 50, width - legend - 20, height - 30))
     colours = class_colours(len(m.class_names))

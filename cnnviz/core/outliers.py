@@ -99,7 +99,7 @@ CLOTHES = {
 }
 
 
-def _font(size: int):
+def pil_font(size: int):
     """Pillow's own font (bundled with Pillow since 10.1, so the same everywhere), else
     DejaVu Sans if installed; None when neither can be had (letters are then pen-drawn)."""
     try:
@@ -191,7 +191,7 @@ def _circle(cx, cy, rx, ry, n=40, start=0.0, stop=2 * math.pi):
 
 def _text(pen: _Pen, text: str) -> None:
     """Text in a font, filled, scaled to the sheet's size and rotated a little."""
-    font = _font(200)
+    font = pil_font(200)
     if font is None:
         _pen_strokes(pen, PEN_LETTERS if not text.isdigit() else PEN_DIGITS, text[:1])
         return

@@ -69,9 +69,9 @@ def render_unit(title: str, cells: list[Cell], optimised: Cell, note: str = "") 
     right, under a title: an (H, W, 3) uint8 picture."""
     from PIL import Image, ImageDraw
 
-    from .outliers import _font
+    from .outliers import pil_font
 
-    font, small = _font(16), _font(13)
+    font, small = pil_font(16), pil_font(13)
     columns = max(1, math.ceil(math.sqrt(len(cells))))
     rows = max(1, math.ceil(len(cells) / columns))
     cell_w = 2 * SIDE + 4 + GAP

@@ -19,7 +19,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from .runner import LatestRequestRunner
-from .verdict import _lower_this_threads_priority  # (the one way a worker yields the CPU)
+from .verdict import lower_this_threads_priority  # (the one way a worker yields the CPU)
 
 if TYPE_CHECKING:
     from cnnviz.core.unit_examples import UnitExamples
@@ -101,7 +101,7 @@ class UnitsController(QObject):
         from cnnviz.core.data import DataError, load_split
         from cnnviz.core.unit_examples import Stopped, UnitProblem, unit_examples
 
-        _lower_this_threads_priority()  # the pen and the analysis first
+        lower_this_threads_priority()  # the pen and the analysis first
         try:
             found = unit_examples(loaded, dataset, self.data_dir, self.limit, progress,
                                   stop.is_set)
@@ -152,7 +152,7 @@ class UnitsController(QObject):
         from cnnviz.core.unit_examples import UnitProblem
         from cnnviz.core.unit_optimise import optimise_unit
 
-        _lower_this_threads_priority()
+        lower_this_threads_priority()
         try:
             return optimise_unit(network, layer, unit, starts, start_picture, self.regularisers,
                                  seed, on_step, stop.is_set)

@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from .runner import LatestRequestRunner
 
 
-def _lower_this_threads_priority() -> None:
+def lower_this_threads_priority() -> None:
     """On Linux a thread has a priority of its own: the calibration yields the CPU to the
     pen and the analysis while it works (elsewhere it simply runs)."""
     import contextlib
@@ -34,7 +34,7 @@ class _Stopped(Exception):
 def _calibrate(loaded, data_dir, progress):
     from cnnviz.core import opened_verdict
 
-    _lower_this_threads_priority()
+    lower_this_threads_priority()
 
     key = opened_verdict.cache_key(loaded)
     verdict = opened_verdict.cached(loaded, key)

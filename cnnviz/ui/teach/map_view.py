@@ -47,9 +47,9 @@ METHOD_TIPS = {
 def _make_map(network, dataset, method, layer, points, progress):
     from cnnviz.core.embedding import make_map
 
-    from ..controllers.verdict import _lower_this_threads_priority
+    from ..controllers.verdict import lower_this_threads_priority
 
-    _lower_this_threads_priority()  # the pen and the analysis keep the CPU while it works
+    lower_this_threads_priority()  # the pen and the analysis keep the CPU while it works
     return make_map(network, dataset, method, layer, points, progress=progress)
 
 
