@@ -2,12 +2,27 @@
 Prints figures beside the targets; asserts nothing.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/bench_stroke_latency.py [--strokes 300]
-        [--rate 0] [--layer conv1] [--model cnnviz] [--block] [--explorer-only]
+        [--rate 0] [--layer conv1] [--model cnnviz] [--block] [--explorer-only] [--views]
+        [--compare OTHER_CHECKOUT [--rounds 3]]
 
 By default the whole main window (1366x768, a laptop screen) gets real mouse events on its
-drawing pad, and the clock stops when the CNN explorer's feature maps have painted the
-result of that pen step, in the same pass that repaints the pad, the preprocessing strip,
-the answer and the probability bars. This is what a user feels.
+drawing pad, and the clock stops when every view of the window has painted the result of
+that pen step: once the views have taken the result, the clock waits until the window is
+quiet (no paint, no layout pass and no repaint request left: a fence event posted below
+every other priority comes back with nothing painted since, and a 0 ms timer after it
+too), and stops at the end of the last paint. The pad, the preprocessing strip, the
+answer, the probability bars, the layer cards and the feature maps all count, whether they
+paint in the same pass as the feature maps or in one a layout pass causes after it. This is
+what a user feels. The layout passes (LayoutRequest events on the window's widgets) per pen
+step are printed too.
+
+--views: each view's share of the paint time (ms per pen step), timed around every paint
+event (the timing itself adds a little).
+
+--compare DIR: the same measurement of another checkout of cnnviz (e.g. a git worktree of
+an older commit), run in turn with this one in child processes (--rounds times each,
+alternating, on the same CPU), then both side by side with the load average of each run
+and the best run of each (lowest total p95).
 
 --explorer-only: the CNN explorer alone (1100x800); a disc stamped along an '8' on a
 280x280 canvas goes to AppState.set_image after each step, as the pad does.
@@ -27,17 +42,21 @@ default now).
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 from machine import cpu_model  # benchmarks/machine.py (the script's folder is on sys.path)
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, Qt, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from cnnviz.app_state import AppState  # noqa: E402
 from cnnviz.core.inference import analyze  # noqa: E402
@@ -118,14 +137,21 @@ def bare_figures(loaded, runs: int = 100) -> dict[str, list[float]]:
     return figures
 
 
-class Clock:
+FENCE = QEvent.Type(QEvent.registerEventType())  # posted below every other priority
+FENCE_PRIORITY = int(Qt.EventPriority.LowEventPriority.value) - 10  # repaints are Low
+
+
+class Clock(QObject):
     """Follows each pen step to the screen. A step's image is sent to the analysis worker
     (runner.submit, wrapped here) now or later (the controller paces while the pen moves);
-    its result is shown when the feature-map grid paints after the views took it."""
+    its result is on screen when, after the views took it, every view has painted: the
+    window is quiet (see the module docstring) and the feature-map grid has painted."""
 
     def __init__(self, state, controller, grid) -> None:
+        super().__init__()
         self.controller = controller
         self.runner = runner = controller.runner
+        self.grid = grid
         self.step_t0 = 0.0  # when the newest pen step started
         self.step_image_t = 0.0  # when that step reached state.set_image
         # generation -> (its pen step's t0, when it reached set_image, when it was sent)
@@ -136,6 +162,12 @@ class Clock:
         self.pending: dict = {}
         self.on_frame = None  # called after each frame is recorded
         self.last_step = 0.0
+        self.paints = 0  # paint events in the window (all of them, since the start)
+        self.layouts = 0  # LayoutRequest events on the window's widgets
+        self.grid_paints = 0
+        self.unpainted_grid = 0  # frames whose feature maps did not paint (a view's bug)
+        self._seen = 0  # self.paints + self.layouts when the last fence was posted
+        self._timer_checked = False
         submit = runner.submit
 
         def counted_submit(fn, *args):
@@ -152,7 +184,9 @@ class Clock:
         state.image_changed.connect(self._on_image, priority=1000)  # before the controller
         state.analysis_ready.connect(self._views_start, priority=1000)
         state.analysis_ready.connect(self._views_end, priority=-1000)
-        grid.painted.connect(self._on_painted)
+        app = QCoreApplication.instance()
+        assert app is not None
+        app.installEventFilter(self)
 
     def start_step(self) -> None:
         self.step_t0 = time.perf_counter()
@@ -171,23 +205,68 @@ class Clock:
                 del self.sent[old]  # dropped unstarted or stale
 
     def _views_end(self, _analysis) -> None:
-        if self.pending:
-            self.pending["views_end"] = time.perf_counter()
+        if self.pending and "views_end" not in self.pending:
+            now = time.perf_counter()
+            self.pending.update(views_end=now, painted_end=now, grid_paints=self.grid_paints)
+            self._post_fence()
 
-    def _on_painted(self) -> None:
-        if "views_end" in self.pending and "painted" not in self.pending:
-            self.pending["painted"] = True
-            QTimer.singleShot(0, self._finish)  # the rest of the window paints in this pass
+    # -- waiting until every view has painted ---------------------------------------------
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
+        kind = event.type()
+        if kind == QEvent.Type.Paint:
+            self.paints += 1
+            if watched is self.grid or (isinstance(watched, QWidget)
+                                        and watched.parentWidget() is self.grid):
+                self.grid_paints += 1  # (the grid, or its viewport)
+        elif kind == QEvent.Type.LayoutRequest and isinstance(watched, QWidget):
+            self.layouts += 1
+        return False
+
+    def _post_fence(self) -> None:
+        self._seen = self.paints + self.layouts
+        self._timer_checked = False
+        QCoreApplication.postEvent(self, QEvent(FENCE), FENCE_PRIORITY)
+
+    def event(self, event) -> bool:  # noqa: D102 (Qt override)
+        if event.type() == FENCE:
+            self._on_fence()
+            return True
+        return super().event(event)
+
+    def _quiet(self) -> bool:
+        """True when nothing painted or asked for a layout since the last fence was posted;
+        else the end of that activity is noted and another fence goes out."""
+        if self.paints + self.layouts == self._seen:
+            return True
+        self.pending["painted_end"] = time.perf_counter()  # (the fence follows the pass)
+        self._post_fence()
+        return False
+
+    def _on_fence(self) -> None:
+        if "views_end" not in self.pending or not self._quiet():
+            return
+        if not self._timer_checked:  # a repaint asked for by a 0 ms timer is awaited too
+            self._timer_checked = True
+            QTimer.singleShot(0, self._after_timer)
+            return
+        self._finish()
+
+    def _after_timer(self) -> None:
+        if "views_end" in self.pending and self._quiet():
+            self._finish()
 
     def _finish(self) -> None:
         p, self.pending = self.pending, {}
         if not p:
             return
-        now = time.perf_counter()
+        if self.grid_paints == p["grid_paints"]:
+            self.unpainted_grid += 1
+        end = p["painted_end"]
         self.frames.append(dict(
-            total=now - p["t0"], pen=p["image"] - p["t0"], held=p["submitted"] - p["image"],
+            total=end - p["t0"], pen=p["image"] - p["t0"], held=p["submitted"] - p["image"],
             model=p["model"], handover=p["views_start"] - p["submitted"] - p["model"],
-            views=p["views_end"] - p["views_start"], paint=now - p["views_end"], end=now))
+            views=p["views_end"] - p["views_start"], paint=end - p["views_end"], end=end))
         if self.on_frame is not None:
             self.on_frame()
 
@@ -210,7 +289,10 @@ def run_steps(app, clock: Clock, step, count: int, rate: float) -> float:
     for i in range(WARM_UP):
         one(i)
     clock.frames.clear()
-    clock.requests = clock.superseding = 0
+    clock.requests = clock.superseding = clock.unpainted_grid = 0
+    clock.layouts = 0
+    if isinstance(app, TimedApp):
+        app.timing = True
     t_start = time.perf_counter()
     if rate <= 0:
         for i in range(WARM_UP, WARM_UP + count):
@@ -240,14 +322,12 @@ def run_steps(app, clock: Clock, step, count: int, rate: float) -> float:
 
 def window_setup(args):
     """A real MainWindow, 1366x768, conv1 shown; returns (window, step function)."""
-    import tempfile
-
-    from PySide6.QtCore import QPoint, QSettings, Qt
+    from PySide6.QtCore import QPoint, QSettings
     from PySide6.QtTest import QTest
 
     from cnnviz.ui.window.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = make_app(args)
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)  # never the user's settings
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
     app.setOrganizationName("cnnviz-bench")
@@ -280,7 +360,7 @@ def explorer_setup(args):
     from cnnviz.ui.cnn.explorer import CnnExplorer
     from cnnviz.ui.controllers import AnalysisController
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = make_app(args)
     state = AppState()
     controller = AnalysisController(state)
     state.set_model(_model(args.model))
@@ -302,6 +382,63 @@ def explorer_setup(args):
     return app, state, controller, explorer, step, finish
 
 
+class TimedApp(QApplication):
+    """--views: a QApplication that times every paint event, by the view it belongs to."""
+
+    def __init__(self, argv: list[str]) -> None:
+        super().__init__(argv)
+        self.timing = False
+        self.views: dict[int, str] = {}  # id(widget) -> the view's name
+        self.seconds: dict[str, float] = {}
+        self.count: dict[str, int] = {}
+
+    def notify(self, receiver, event) -> bool:  # noqa: D102 (Qt override)
+        if not self.timing or event.type() != QEvent.Type.Paint:
+            return super().notify(receiver, event)
+        t0 = time.perf_counter()
+        done = super().notify(receiver, event)
+        name = self.view_of(receiver)
+        self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
+        self.count[name] = self.count.get(name, 0) + 1
+        return done
+
+    def view_of(self, widget) -> str:
+        w = widget
+        while w is not None:
+            name = self.views.get(id(w))
+            if name is not None:
+                return name
+            w = w.parentWidget() if isinstance(w, QWidget) else None
+        return "the rest of the window"
+
+
+def make_app(args) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        app = TimedApp(sys.argv[:1]) if args.views else QApplication(sys.argv[:1])
+    return app  # type: ignore[return-value]
+
+
+def name_views(app, explorer) -> None:
+    """The views --views reports, by name (the innermost named one owns a widget)."""
+    if not isinstance(app, TimedApp):
+        return
+    window = explorer.window()
+    named = [("CNN explorer, the rest", explorer),
+             ("answer and probability bars", getattr(explorer, "answer", None)),
+             ("layer cards", explorer.strip), ("feature maps", explorer.grid),
+             ("map detail", explorer.detail),
+             ("layer page (info, options)", getattr(explorer, "page", None))]
+    panel = getattr(window, "input_panel", None)
+    if panel is not None:
+        named += [("input panel, the rest", panel), ("pad", panel.pad),
+                  ("preprocessing strip", panel.preprocessing), ("answer under the pad",
+                                                                 panel.answer)]
+    if window is not explorer:
+        named += [("status bar", window.statusBar())]
+    app.views = {id(w): name for name, w in named if w is not None}
+
+
 def show_layer(state, explorer, args) -> None:
     infos = state.model.model.layer_infos
     layer = args.layer or max((i for i in infos if len(i.output_shape) == 3),
@@ -315,9 +452,14 @@ def report(args, clock: Clock, wall: float, bare: dict, state) -> None:
     base = pct(bare["analyze"], 50)
     c, h, w = state.analysis.layer(args.shown_layer).shape
     where = "CNN explorer alone, 1100x800" if args.explorer_only else "whole window, 1366x768"
+    app = QApplication.instance()
+    platform = app.platformName() if isinstance(app, QApplication) else "?"
     print(f"CPU: {cpu_model()} ({os.cpu_count()} cores), load average "
           f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}")
-    print(f"{where} offscreen, model {args.model}, {args.shown_layer} shown "
+    import cnnviz
+
+    print(f"cnnviz from {Path(cnnviz.__file__).resolve().parents[1]}")
+    print(f"{where} (Qt platform {platform}), model {args.model}, {args.shown_layer} shown "
           f"({c}x{h}x{w}{', whole block' if args.block else ''})")
     print(f"bare analyze() on a 280x280 drawing: p50 {base:.2f} ms, p95 "
           f"{pct(bare['analyze'], 95):.2f} ms (the ratios below are to its p50)")
@@ -347,9 +489,65 @@ def report(args, clock: Clock, wall: float, bare: dict, state) -> None:
         goal = f"  target <= {target:g}" if target else ""
         print(f"  {what:34s} {pct(values, 50):6.1f} / {pct(values, 95):6.1f}  "
               f"({pct(values, 50) / base:4.1f}x){goal}")
+    steps = max(1, len(frames))
+    print(f"layout passes (LayoutRequest events on the window's widgets): "
+          f"{clock.layouts / steps:.2f} per pen step ({clock.layouts} in {len(frames)} steps)")
+    if clock.unpainted_grid:
+        print(f"frames whose feature maps did not paint: {clock.unpainted_grid}")
     if args.rate > 0 and frames:
         lag = (frames[-1]["end"] - clock.last_step) * 1e3
         print(f"last pen step -> its result on screen: {lag:.1f} ms")
+    if isinstance(app, TimedApp) and frames:
+        print("paint time by view, ms per pen step (paint events per pen step):")
+        for name, seconds in sorted(app.seconds.items(), key=lambda kv: -kv[1]):
+            print(f"  {name:34s} {seconds / steps * 1e3:6.2f}  ({app.count[name] / steps:5.1f})")
+        print(f"  {'all of them':34s} {sum(app.seconds.values()) / steps * 1e3:6.2f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(dict(
+            cpu=cpu_model(), load=os.getloadavg(), platform=platform,
+            total_p50=pct(total, 50), total_p95=pct(total, 95),
+            paint_p50=pct(ms.get("paint", []), 50), paint_p95=pct(ms.get("paint", []), 95),
+            model_p50=pct(ms.get("model", []), 50), layouts_per_step=clock.layouts / steps,
+            frames=len(frames), analyze_p50=base)))
+
+
+def compare(args, argv: list[str]) -> None:
+    """Run this checkout and args.compare in turn (child processes), then print both."""
+    here = Path(__file__).resolve().parents[1]
+    other = Path(args.compare).resolve()
+    child, skip = [], False
+    for a in argv:  # the same options, less those of the comparison itself
+        if skip:
+            skip = False
+        elif a in ("--compare", "--rounds", "--json"):
+            skip = True
+        elif not a.startswith(("--compare=", "--rounds=", "--json=")):
+            child.append(a)
+    runs: dict[str, list[dict]] = {"this": [], "other": []}
+    for i in range(args.rounds):
+        for which, root in (("other", other), ("this", here)) if i % 2 else \
+                (("this", here), ("other", other)):
+            with tempfile.TemporaryDirectory() as tmp:
+                out = Path(tmp) / "figures.json"
+                env = dict(os.environ, PYTHONPATH=str(root))
+                print(f"\n=== round {i + 1}: {which} ({root}) ===", flush=True)
+                subprocess.run([sys.executable, __file__, *child, "--json", str(out)],
+                               cwd=root, env=env, check=True)
+                runs[which].append(json.loads(out.read_text()))
+    print(f"\nCPU: {cpu_model()} ({os.cpu_count()} cores); this = {here}, other = {other}")
+    print("run     load (1 min)  total p50 / p95 ms   paint p50 / p95 ms   layouts/step")
+    for which in ("other", "this"):
+        for r in runs[which]:
+            print(f"{which:7s} {r['load'][0]:6.2f}        {r['total_p50']:6.1f} / {r['total_p95']:6.1f}"
+                  f"      {r['paint_p50']:6.1f} / {r['paint_p95']:6.1f}       "
+                  f"{r['layouts_per_step']:.2f}")
+    best = {k: min(v, key=lambda r: r["total_p95"]) for k, v in runs.items()}
+    o, t = best["other"], best["this"]
+    print("best run of each (lowest total p95):")
+    for key in ("total_p50", "total_p95", "paint_p50", "paint_p95"):
+        print(f"  {key:10s} other {o[key]:6.1f} ms  this {t[key]:6.1f} ms  "
+              f"({o[key] / t[key]:.1f}x lower)" if t[key] else "")
+    print(f"  load average (1 min) during them: other {o['load'][0]:.2f}, this {t['load'][0]:.2f}")
 
 
 def main() -> None:
@@ -361,10 +559,18 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=0.0, help="pen steps per second (0: wait)")
     ap.add_argument("--explorer-only", action="store_true", help="the CNN explorer alone")
     ap.add_argument("--window", action="store_true", help="(the default) the whole window")
+    ap.add_argument("--views", action="store_true", help="each view's share of the paint time")
+    ap.add_argument("--compare", metavar="DIR", help="another checkout, measured in turn")
+    ap.add_argument("--rounds", type=int, default=3, help="--compare: runs of each")
+    ap.add_argument("--json", metavar="FILE", help="also write the main figures here")
     args = ap.parse_args()
+    if args.compare:
+        compare(args, sys.argv[1:])
+        return
     bare = bare_figures(_model(args.model))
     setup = explorer_setup if args.explorer_only else window_setup
     app, state, controller, explorer, step, finish = setup(args)
+    name_views(app, explorer)
     clock = Clock(state, controller, explorer.grid)
     wall = run_steps(app, clock, step, args.strokes, args.rate)
     report(args, clock, wall, bare, state)
