@@ -324,7 +324,9 @@ class CnnExplorer(QWidget):
         t0 = time.perf_counter()
         self.analysis = analysis
         self.answer.show_analysis(analysis, self._model.classes, self.words)
-        self.strip.set_outputs(analysis.layers, blank=analysis.digit.empty)
+        # while the pen moves the thumbnails in view take turns (all take the final result)
+        self.strip.set_outputs(analysis.layers, blank=analysis.digit.empty,
+                               paced=bool(getattr(self.state, "drawing", False)))
         self._draw_layer(analysis)
         self._draw_detail(analysis)
         t1 = time.perf_counter()

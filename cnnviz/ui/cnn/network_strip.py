@@ -39,6 +39,10 @@ KIND_COLORS = {
 }
 
 THUMB_W, THUMB_H = 112, 56
+# While the pen moves, this many of the thumbnails in view take each new result (those
+# shown longest first), so each is at most a few results behind; when the pen is lifted
+# every thumbnail takes the final one.
+LIVE_THUMBNAILS = 4
 COMPACT_W, COMPACT_H = 52, 26  # the thumbnail when the cards must be small to fit
 CARD_NAME_CHARS = 30  # a card's title: a longer layer name is shortened (the tooltip has more)
 BLANK_FILL = QColor(0, 0, 0, 28)  # a thumbnail with nothing to show: a faint grey box
@@ -89,8 +93,10 @@ def _table(cmap) -> list[int]:
     return _TABLES[key]
 
 
-def thumbnail_image(value: np.ndarray) -> QImage:
-    u8, signed = thumbnail_indices(value)
+def thumbnail_image(value: np.ndarray, fit: tuple[int, int] | None = None) -> QImage:
+    """The thumbnail as an 8-bit indexed picture; fit (width, height): no larger than this
+    (sampled down as a painter would draw it, so only the pixels shown are worked out)."""
+    u8, signed = thumbnail_indices(value, fit)
     h, w = u8.shape
     img = QImage(u8.data, w, h, u8.strides[0], QImage.Format.Format_Indexed8)
     img.setColorTable(_table(SIGNED_CMAP if signed else UNSIGNED_CMAP))
@@ -99,17 +105,29 @@ def thumbnail_image(value: np.ndarray) -> QImage:
 
 class Thumbnail(QWidget):
     """Draws a layer output as a small picture scaled to fit (nearest pixel, no smoothing:
-    pixels stay crisp). The picture is made when the thumbnail is painted, so cards scrolled
-    out of view cost nothing while the pen moves."""
+    pixels stay crisp). The picture is made when the thumbnail is painted, at the size it is
+    shown, so cards scrolled out of view cost nothing while the pen moves. It paints its
+    whole box (in the card's colour around the picture): the card under it is not
+    repainted with it."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setFixedSize(THUMB_W, THUMB_H)
-        self._value: np.ndarray | None = None  # the newest output, not drawn yet
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        self._value: np.ndarray | None = None  # the newest output
         self._image: QImage | None = None
+        self._made_for: tuple[int, int] | None = None  # (box size, when _image was made)
+        self._background = QColor(255, 255, 255)
+        self.refreshed = 0  # when it last took a new output (NetworkStrip's count)
+
+    def set_background(self, colour: QColor) -> None:
+        """The colour around the picture (the card's)."""
+        self._background = QColor(colour)
+        self.update()
 
     def set_value(self, value: np.ndarray) -> None:
         self._value = value
+        self._image = None
         self.update()
 
     def set_blank(self) -> None:
@@ -120,22 +138,24 @@ class Thumbnail(QWidget):
         self.update()
 
     def is_blank(self) -> bool:
-        return self._value is None and self._image is None
+        return self._value is None
 
     def image(self) -> QImage | None:
-        """The picture for the newest output (made now if it was not painted yet)."""
-        if self._value is not None:
-            self._image, self._value = thumbnail_image(self._value), None
+        """The picture for the newest output, at most the box's size (made now if it was
+        not painted yet, or the box changed size since)."""
+        size = (self.width(), self.height())
+        if self._value is not None and (self._image is None or self._made_for != size):
+            self._image, self._made_for = thumbnail_image(self._value, size), size
         return self._image
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), self._background)
         image = self.image()
         if image is None or image.isNull():
-            painter = QPainter(self)
             painter.fillRect(self.rect().adjusted(8, 4, -8, -4), BLANK_FILL)
             painter.end()
             return
-        painter = QPainter(self)
         iw, ih = image.width(), image.height()
         scale = min(self.width() / iw, self.height() / ih)
         w, h = iw * scale, ih * scale
@@ -166,6 +186,7 @@ class LayerCard(QFrame):
         self.kind_label.setTextFormat(Qt.TextFormat.PlainText)
         self.thumb = Thumbnail()
         self.thumb.setToolTip(self.toolTip())
+        self.thumb.set_background(QColor(KIND_COLORS.get(text.kind, KIND_COLORS["dropout"])[1]))
         self.shape_label = QLabel(fmt_shape(text.shape))
         self.params_label = QLabel(f"{fmt_count(text.parameters)} params")
         # (on every card, empty where there is no field, so the cards' lines stay level)
@@ -300,6 +321,7 @@ class NetworkStrip(QScrollArea):
         self._selected: str | None = None
         self.max_rows = 1
         self.rows = 1  # how many rows the cards take now
+        self._results = 0  # results shown (set_outputs calls)
         self._layout_key: tuple = ()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -484,15 +506,30 @@ class NetworkStrip(QScrollArea):
         if name in self.cards:
             self.ensureWidgetVisible(self.cards[name], 40, 0)
 
-    def set_outputs(self, layers: list[tuple[str, np.ndarray]], blank: bool = False) -> None:
+    def set_outputs(self, layers: list[tuple[str, np.ndarray]], blank: bool = False,
+                    paced: bool = False) -> None:
         """Each card's thumbnail from its output. blank: nothing was found to read, so the
         layers' outputs are constants (biases) and every card but the input shows an empty
-        grey box."""
+        grey box. paced (the pen is moving): of the thumbnails in view, only the
+        LIVE_THUMBNAILS that took a result longest ago take this one (those out of view
+        take it: they cost nothing until they are scrolled into view)."""
+        self._results += 1
+        in_view = []
         for name, value in layers:
             card = self.cards.get(name)
             if card is None:
                 continue
-            if blank and name != "input":
-                card.thumb.set_blank()
+            if paced and not card.thumb.visibleRegion().isEmpty():
+                in_view.append((card, name, value))
             else:
-                card.set_output(value)
+                self._show_output(card, name, value, blank)
+        in_view.sort(key=lambda item: item[0].thumb.refreshed)  # (stable: left first)
+        for card, name, value in in_view[:LIVE_THUMBNAILS]:
+            self._show_output(card, name, value, blank)
+
+    def _show_output(self, card: LayerCard, name: str, value: np.ndarray, blank: bool) -> None:
+        card.thumb.refreshed = self._results
+        if blank and name != "input":
+            card.thumb.set_blank()
+        else:
+            card.set_output(value)
