@@ -135,28 +135,65 @@ def calibrate(model, held_out, *, score: str = SCORE, quantile: float = QUANTILE
     interpolation). outliers: synthetic non-digits (28x28) whose flagged share is recorded."""
     if len(held_out) == 0:
         raise ValueError("calibrating the verdict needs at least one held-out picture")
-    real = scores(logits_of(model, held_out), score)
-    real = real[np.isfinite(real)]
+    logits = _logits_of_groups(model, {"held-out": held_out, "outliers": outliers})
+    return _verdict(logits["held-out"], score, quantile, source, logits.get("outliers"))
+
+
+def _verdict(held_out_logits: np.ndarray, score: str, quantile: float, source: str,
+             outlier_logits: np.ndarray | None = None) -> dict:
+    all_real = scores(held_out_logits, score)
+    real = all_real[np.isfinite(all_real)]
     if real.size == 0:
         raise ValueError("the network gives no finite output on the held-out pictures")
     threshold = float(np.quantile(real, quantile))
     verdict = {"score": score, "threshold": threshold, "quantile": quantile,
-               "held_out": int(len(held_out)),
+               "held_out": int(len(held_out_logits)),
                "flagged_real": float(np.mean(real > threshold)), "source": source}
-    if outliers is not None and len(outliers):
-        verdict["flagged_outliers"] = float(np.mean(scores(logits_of(model, outliers), score)
-                                                    > threshold))
+    if outlier_logits is not None and len(outlier_logits):
+        verdict["flagged_outliers"] = float(np.mean(scores(outlier_logits, score) > threshold))
     return verdict
+
+
+def _logits_of_groups(model, groups: dict, progress=None,
+                      batch_size: int = 1000) -> dict[str, np.ndarray]:
+    """{name: logits} of several groups of (N, 28, 28) pictures (uint8 0..255 or floats
+    0..1; None or empty groups left out) in one pass through the network, in batches;
+    progress(share done) after each batch (it may raise to stop the work)."""
+    import torch
+
+    parts = {}
+    for name, images in groups.items():
+        if images is not None and len(images):
+            a = np.asarray(images)
+            a = a.astype(np.float32) / (255.0 if a.dtype == np.uint8 else 1.0)
+            parts[name] = a[:, None] if a.ndim == 3 else a
+    if not parts:
+        return {}
+    x = torch.from_numpy(np.concatenate(list(parts.values())))
+    model.eval()
+    device = next(model.parameters()).device
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(x), batch_size):
+            out.append(model(x[i:i + batch_size].to(device)).float().cpu())
+            if progress is not None:
+                progress(min(1.0, (i + batch_size) / len(x)))
+    logits = torch.cat(out).numpy()
+    ends = np.cumsum([len(a) for a in parts.values()])
+    return dict(zip(parts, np.split(logits, ends[:-1]), strict=True))
 
 
 @functools.lru_cache(maxsize=4)
 def measurement_outliers(dataset: str, n: int = OUTLIERS_IN_CARD) -> np.ndarray:
     """Non-digits (non-clothes) from the measurement stream, preprocessed for the dataset.
-    The same every time (seed 0): made once (a few seconds), read-only."""
+    The same every time (seed 0): made once and kept in cnnviz's cache; read-only."""
     from .outliers import STREAM_MEASURE, outlier_inputs
+    from .picture_cache import cached
 
-    out = outlier_inputs(n, dataset, stream=STREAM_MEASURE, seed=0)[0]
-    out.setflags(write=False)
+    out = cached("measurement-outliers", (n, dataset, STREAM_MEASURE, 0),
+                 lambda: outlier_inputs(n, dataset, stream=STREAM_MEASURE, seed=0)[0],
+                 dtype="float32")
+    out.setflags(write=False)  # shared by every caller (lru_cache)
     return out
 
 
@@ -169,19 +206,28 @@ def user_views(images, dataset: str = "mnist", share: float = 1.0,
     done) after each kind (it may raise to stop the work)."""
     if dataset != "mnist":
         return {}
-    from .preprocess import preprocess_digit
-    from .user_pictures import make_set
+    from .picture_cache import cached_dict
 
     a = np.asarray(images)
     if a.dtype != np.uint8:
         a = np.clip(np.rint(a * 255.0), 0, 255).astype(np.uint8)
-    labels = np.zeros(len(a), np.int64)
+    counts = {kind: max(10, round(count * share)) for kind, count in USER_PICTURES.items()}
+    # the same digits give the same pictures: made once, then read from the cache
+    return cached_dict("user-views", (counts, USER_SEED), lambda: _make_user_views(
+        a, counts, progress), arrays=(a,), dtype="float32")
+
+
+def _make_user_views(images: np.ndarray, counts: dict[str, int],
+                     progress) -> dict[str, np.ndarray]:
+    from .preprocess import preprocess_digit
+    from .user_pictures import make_set
+
+    labels = np.zeros(len(images), np.int64)
     views = {}
-    for done, (kind, count) in enumerate(USER_PICTURES.items()):
+    for done, (kind, count) in enumerate(counts.items()):
         if progress is not None:
-            progress(done / len(USER_PICTURES))
-        pictures, _ = make_set(kind, a, labels, count=max(10, round(count * share)),
-                               seed=USER_SEED)
+            progress(done / len(counts))
+        pictures, _ = make_set(kind, images, labels, count=count, seed=USER_SEED)
         found = [d.image for d in map(preprocess_digit, pictures) if not d.empty]
         views[kind] = np.asarray(found, np.float32).reshape(-1, 28, 28)
     return views
@@ -202,28 +248,32 @@ def calibrate_for_card(model, held_out_images, dataset: str = "mnist", *,
     share of OUTLIERS_IN_CARD drawn non-digits it flags (pass `outliers` from
     measurement_outliers(dataset) to draw them once for several calls). progress(share done)
     is called after each step (it may raise to stop the work)."""
-    report = progress or (lambda _share: None)
     if outliers is None:
         outliers = measurement_outliers(dataset)
     if views is None:
         views = user_views(held_out_images, dataset)
-    card = calibrate(model, held_out_images, source=source)
+    if len(held_out_images) == 0:
+        raise ValueError("calibrating the verdict needs at least one held-out picture")
+    # every group in one pass through the network (each picture once)
+    logits = _logits_of_groups(model, {"held-out": held_out_images, "outliers": outliers,
+                                       **{f"as {kind}": v for kind, v in views.items()}},
+                               progress)
+    card = _verdict(logits["held-out"], SCORE, QUANTILE, source)
     thresholds = {"held-out": card["threshold"]}
-    for done, (kind, inputs) in enumerate(views.items()):
-        report(done / max(1, len(views)))
-        if len(inputs):
-            thresholds[f"held-out as {KIND_WORDS.get(kind, kind)}"] = calibrate(
-                model, inputs, quantile=USER_QUANTILE)["threshold"]
+    for kind in views:
+        if f"as {kind}" in logits:
+            thresholds[f"held-out as {KIND_WORDS.get(kind, kind)}"] = _verdict(
+                logits[f"as {kind}"], SCORE, USER_QUANTILE, source)["threshold"]
     if len(thresholds) > 1:
         card["thresholds"] = thresholds
         card["user_quantile"] = USER_QUANTILE
         top = max(thresholds.values())
         if top > card["threshold"]:
             card["threshold"] = top
-            real = scores(logits_of(model, held_out_images), card["score"])
+            real = scores(logits["held-out"], card["score"])
             card["flagged_real"] = float(np.mean(real > top))
-    if len(outliers):
-        flagged = scores(logits_of(model, outliers), card["score"]) > card["threshold"]
+    if "outliers" in logits:
+        flagged = scores(logits["outliers"], card["score"]) > card["threshold"]
         card["flagged_outliers"] = float(np.mean(flagged))
     return card
 

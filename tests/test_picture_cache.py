@@ -1,0 +1,148 @@
+"""The cache of pictures made by code (outlier exposure's non-digits, the verdict's user
+pictures): read back exactly, made again whenever the content key or the file is not right,
+and never a reason for a run to fail."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnnviz.core import picture_cache
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNVIZ_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache" / picture_cache.FOLDER
+
+
+class Maker:
+    """make() for the cache, counting its calls."""
+
+    def __init__(self, value=None):
+        self.calls = 0
+        self.value = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28) \
+            if value is None else value
+
+    def __call__(self):
+        self.calls += 1
+        return self.value.copy()
+
+
+def test_made_once_then_read_back_exactly(cache):
+    make = Maker()
+    first = picture_cache.cached("p", (1, "mnist"), make)
+    second = picture_cache.cached("p", (1, "mnist"), make)
+    assert make.calls == 1
+    np.testing.assert_array_equal(second, make.value)
+    assert second.dtype == np.uint8 and first.flags.writeable and second.flags.writeable
+    assert len(list(cache.glob("p-*.npz"))) == 1
+
+
+def test_any_change_of_the_content_makes_a_new_entry(cache, monkeypatch):
+    make = Maker()
+    images = np.zeros((3, 28, 28), np.uint8)
+    picture_cache.cached("p", (1,), make, arrays=(images,))
+    picture_cache.cached("p", (2,), make, arrays=(images,))  # another argument
+    changed = images.copy()
+    changed[1, 5, 5] = 1
+    picture_cache.cached("p", (1,), make, arrays=(changed,))  # one pixel of the input
+    picture_cache.cached("q", (1,), make, arrays=(images,))  # another name
+    assert make.calls == 4
+    monkeypatch.setattr(picture_cache, "code_fingerprint", lambda: "other code")
+    picture_cache.cached("p", (1,), make, arrays=(images,))  # the code that draws changed
+    assert make.calls == 5
+
+
+def test_the_fingerprint_follows_the_source_of_the_core(monkeypatch, tmp_path):
+    folder = tmp_path / "core"
+    folder.mkdir()
+    (folder / "a.py").write_text("x = 1\n")
+    monkeypatch.setattr(picture_cache, "__file__", str(folder / "picture_cache.py"))
+    picture_cache.code_fingerprint.cache_clear()
+    try:
+        before = picture_cache.code_fingerprint()
+        picture_cache.code_fingerprint.cache_clear()
+        (folder / "a.py").write_text("x = 2\n")
+        assert picture_cache.code_fingerprint() != before
+    finally:
+        picture_cache.code_fingerprint.cache_clear()
+
+
+@pytest.mark.parametrize("damage", [b"", b"not a zip file at all", b"PK\x03\x04broken"])
+def test_a_damaged_file_is_made_again(cache, damage):
+    make = Maker()
+    picture_cache.cached("p", (1,), make)
+    (path,) = cache.glob("p-*.npz")
+    path.write_bytes(damage)
+    np.testing.assert_array_equal(picture_cache.cached("p", (1,), make), make.value)
+    assert make.calls == 2
+    np.testing.assert_array_equal(picture_cache.cached("p", (1,), make), make.value)
+    assert make.calls == 2  # written again, whole
+
+
+def test_an_entry_of_the_wrong_kind_is_not_used(cache):
+    make = Maker()
+    picture_cache.cached("p", (1,), make)
+    (path,) = cache.glob("p-*.npz")
+    with open(path, "wb") as fh:  # floats of another size under the right name
+        np.savez(fh, pictures=np.ones((2, 5, 5), np.float64))
+    np.testing.assert_array_equal(picture_cache.cached("p", (1,), make), make.value)
+    assert make.calls == 2
+
+
+def test_a_pickle_in_the_cache_is_never_loaded(cache):
+    make = Maker()
+    picture_cache.cached("p", (1,), make)
+    (path,) = cache.glob("p-*.npz")
+    with open(path, "wb") as fh:
+        np.savez(fh, pictures=np.array([{"x": 1}, None], dtype=object))
+    np.testing.assert_array_equal(picture_cache.cached("p", (1,), make), make.value)
+
+
+def test_a_cache_that_cannot_be_written_only_costs_time(tmp_path, monkeypatch):
+    blocker = tmp_path / "a file"
+    blocker.write_text("in the way")
+    monkeypatch.setenv("CNNVIZ_CACHE_DIR", str(blocker))  # the folder cannot be made
+    make = Maker()
+    for _ in range(2):
+        np.testing.assert_array_equal(picture_cache.cached("p", (1,), make), make.value)
+    assert make.calls == 2
+
+
+def test_only_the_newest_entries_are_kept(cache, monkeypatch):
+    monkeypatch.setattr(picture_cache, "MAX_FILES", 3)
+    make = Maker()
+    for i in range(6):
+        picture_cache.cached("p", (i,), make)
+    assert len(list(cache.glob("*.npz"))) == 3
+    picture_cache.cached("p", (5,), make)  # the newest is still there
+    assert make.calls == 6
+
+
+def test_training_outliers_from_the_cache_equal_the_drawn_ones(cache):
+    """The reference: the drawings through the preprocessing, without the cache."""
+    from cnnviz.core.outliers import STREAM_TRAIN, outlier_inputs, training_outliers
+
+    images, _ = outlier_inputs(40, "mnist", stream=STREAM_TRAIN, seed=3)
+    expected = np.round(images * 255.0).astype(np.uint8)
+    for _ in range(2):  # made, then read
+        np.testing.assert_array_equal(training_outliers(40, "mnist", seed=3), expected)
+    assert len(list(cache.glob("training-outliers-*.npz"))) == 1
+
+
+def test_user_views_from_the_cache_equal_the_made_ones(cache):
+    from cnnviz.core import verdict
+    from cnnviz.core.samples import load_samples
+
+    digits = load_samples("mnist")[0][:30]
+    share = 0.05
+    counts = {k: max(10, round(c * share)) for k, c in verdict.USER_PICTURES.items()}
+    expected = verdict._make_user_views(digits, counts, None)
+    made = verdict.user_views(digits, share=share)
+    read = verdict.user_views(digits, share=share)
+    assert list(read) == list(expected) == list(verdict.USER_PICTURES)
+    for kind in expected:
+        np.testing.assert_array_equal(made[kind], expected[kind])
+        np.testing.assert_array_equal(read[kind], expected[kind])
+        assert read[kind].dtype == np.float32
