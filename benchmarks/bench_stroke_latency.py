@@ -13,7 +13,7 @@ every other priority comes back with nothing painted since, and a 0 ms timer aft
 too), and stops at the end of the last paint. The pad, the preprocessing strip, the
 answer, the probability bars, the layer cards and the feature maps all count, whether they
 paint in the same pass as the feature maps or in one a layout pass causes after it. This is
-what a user feels. The layout passes (LayoutRequest events on the window's widgets) per pen
+what a user feels. The layout passes (LayoutRequest events on widgets with a layout) per pen
 step are printed too.
 
 --views: each view's share of the paint time (ms per pen step), timed around every paint
@@ -163,7 +163,7 @@ class Clock(QObject):
         self.on_frame = None  # called after each frame is recorded
         self.last_step = 0.0
         self.paints = 0  # paint events in the window (all of them, since the start)
-        self.layouts = 0  # LayoutRequest events on the window's widgets
+        self.layouts = 0  # LayoutRequest events on widgets with a layout
         self.grid_paints = 0
         self.unpainted_grid = 0  # frames whose feature maps did not paint (a view's bug)
         self._seen = 0  # self.paints + self.layouts when the last fence was posted
@@ -219,7 +219,8 @@ class Clock(QObject):
             if watched is self.grid or (isinstance(watched, QWidget)
                                         and watched.parentWidget() is self.grid):
                 self.grid_paints += 1  # (the grid, or its viewport)
-        elif kind == QEvent.Type.LayoutRequest and isinstance(watched, QWidget):
+        elif kind == QEvent.Type.LayoutRequest and isinstance(watched, QWidget) \
+                and watched.layout() is not None:  # (without a layout Qt drops the request)
             self.layouts += 1
         return False
 
@@ -490,7 +491,7 @@ def report(args, clock: Clock, wall: float, bare: dict, state) -> None:
         print(f"  {what:34s} {pct(values, 50):6.1f} / {pct(values, 95):6.1f}  "
               f"({pct(values, 50) / base:4.1f}x){goal}")
     steps = max(1, len(frames))
-    print(f"layout passes (LayoutRequest events on the window's widgets): "
+    print(f"layout passes (LayoutRequest events on the window's widgets with a layout): "
           f"{clock.layouts / steps:.2f} per pen step ({clock.layouts} in {len(frames)} steps)")
     if clock.unpainted_grid:
         print(f"frames whose feature maps did not paint: {clock.unpainted_grid}")

@@ -13,6 +13,7 @@ from ...core.formulas import percent
 from ...core.verdict import not_like, trained_only_on, unsure_help
 from ..input.answer import class_name
 from ..input.wording import DIGITS, blank_input, nothing_to_read
+from ..widgets.text_slot import TextSlot
 from .bar_plot import BarPlot
 
 PROB_TITLE = "Class probabilities (softmax)"
@@ -38,18 +39,22 @@ class AnswerPanel(QWidget):
         answer.addWidget(cap)
         self.digit_label = QLabel("—")
         self.digit_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.digit_label.setMinimumWidth(150)
         self.digit_label.setToolTip(ANSWER_TIP)
         self.digit_label.setTextFormat(Qt.TextFormat.PlainText)  # a class name from the file
+        # both change with every pen step, without a layout pass (see TextSlot); the sizes
+        # are the slots'
+        self.digit_slot = TextSlot(self.digit_label)
+        self.digit_slot.setMinimumWidth(150)
         self._set_font(64)
-        answer.addWidget(self.digit_label)
+        answer.addWidget(self.digit_slot)
         self.prob_label = QLabel(DIGITS.prompt)
         self.prob_label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.prob_label.setWordWrap(True)
-        self.prob_label.setMaximumWidth(230)  # the verdict's sentence wraps instead of widening
         self.prob_label.setToolTip("How sure the network is: the softmax probability of its "
                                    "answer (all 10 add up to 100%).")
-        answer.addWidget(self.prob_label)
+        self.prob_slot = TextSlot(self.prob_label)
+        self.prob_slot.setMaximumWidth(230)  # the verdict's sentence wraps instead of widening
+        answer.addWidget(self.prob_slot)
         row.addLayout(answer)
         self.prob_plot = BarPlot(title=PROB_TITLE, grid=False)
         self.prob_plot.setToolTip("The softmax layer's output: one probability per class, "
@@ -78,6 +83,7 @@ class AnswerPanel(QWidget):
         font.setPointSize(points)
         font.setBold(True)
         self.digit_label.setFont(font)
+        self.digit_slot.refit()
 
     def set_classes(self, classes: list[str]) -> None:
         self.prob_plot.configure(len(classes), names=classes, highlight_top=True,
@@ -100,14 +106,14 @@ class AnswerPanel(QWidget):
             dataset = words.dataset
             self.prob_label.setToolTip(unsure_help(dataset))
             self.digit_label.setToolTip(unsure_help(dataset))
-            self.prob_label.setText(
+            self.prob_slot.set_text(
                 f"<span style='color:{UNSURE_COLOUR}'><b>This {not_like(dataset)}</b></span><br>"
                 f"best guess {html.escape(name)} ({sure}), but it was trained only on "
                 f"{html.escape(trained_only_on(dataset))}")
         else:
             self.prob_label.setToolTip(SURE_TIP)
             self.digit_label.setToolTip(ANSWER_TIP)
-            self.prob_label.setText(f"<b>{sure}</b> sure{extra}")
+            self.prob_slot.set_text(f"<b>{sure}</b> sure{extra}")
         self.prob_plot.set_values(probs)
 
     def _show_nothing(self, analysis, n: int, words) -> None:
@@ -116,7 +122,7 @@ class AnswerPanel(QWidget):
         self._set_answer("—" if blank else "", 24)
         self.digit_label.setToolTip(ANSWER_TIP)  # (a 64 pt dash is a black bar)
         # a blank pad asks for a drawing; a picture without ink says so, in bold
-        self.prob_label.setText(short if blank else f"<b>{short}</b>")
+        self.prob_slot.set_text(short if blank else f"<b>{short}</b>")
         self.prob_label.setToolTip(why)
         self.prob_plot.set_values(np.zeros(n))
 
@@ -124,7 +130,7 @@ class AnswerPanel(QWidget):
         if self.digit_label.font().pointSize() != points:
             self._set_font(points)
         if self.digit_label.text() != text:
-            self.digit_label.setText(text)
+            self.digit_slot.set_text(text)
         style = f"color: {DOUBTFUL_COLOUR};" if doubtful else ""  # grey: not to be trusted
         if self.digit_label.styleSheet() != style:
             self.digit_label.setStyleSheet(style)

@@ -218,9 +218,10 @@ class CnnExplorer(QWidget):
             big.setPointSize(64 if len(name) <= 2 else 24)  # (the answer panel's two sizes)
             widest = max(widest, QFontMetrics(big).horizontalAdvance(name))
         width = max(150, widest + 16)
-        self.answer.digit_label.setFixedWidth(width)
-        self.answer.prob_label.setFixedWidth(width)  # "next: Pullover 12.3%" wraps, never widens
+        self.answer.digit_slot.setFixedWidth(width)
+        self.answer.prob_slot.setFixedWidth(width)  # "next: Pullover 12.3%" wraps, never widens
         self.answer.prob_label.setWordWrap(True)
+        self.answer.prob_slot.refit()
 
     # ------------------------------------------------------------------------------------
     # layer selection

@@ -13,6 +13,7 @@ from cnnviz.core.formulas import percent
 from cnnviz.core.text_safety import shown
 from cnnviz.core.verdict import not_like, trained_only_on, unsure_help
 
+from ..widgets.text_slot import TextSlot
 from .wording import (
     ANSWER_HELP,
     LOADING_MODEL,
@@ -41,7 +42,6 @@ class AnswerView(QWidget):
         self.name_font = QFont(self.big_font)  # a class name ("Sandal", "T-shirt/top")
         self.name_font.setPointSizeF(base * 1.3)
         self.label.setFont(self.big_font)
-        self.label.setMinimumWidth(self.label.fontMetrics().horizontalAdvance("88"))
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.label.setToolTip(ANSWER_HELP)
         self.label.setTextFormat(Qt.TextFormat.PlainText)  # a class name from the model file
@@ -49,22 +49,26 @@ class AnswerView(QWidget):
         self.text.setWordWrap(True)
         self.text.setTextFormat(Qt.TextFormat.RichText)
         self.text.setToolTip(SOFTMAX_HELP)
+        # new words with every pen step, without a layout pass (see TextSlot)
+        self.label_slot = TextSlot(self.label)
+        self.label_slot.setMinimumWidth(self.label.fontMetrics().horizontalAdvance("88"))
+        self.text_slot = TextSlot(self.text)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(10)
-        layout.addWidget(self.label)
-        layout.addWidget(self.text, 1)
+        layout.addWidget(self.label_slot)
+        layout.addWidget(self.text_slot, 1)
 
     def show_waiting(self, model, words: Wording, loading: bool = False) -> None:
-        self.label.setText("")
+        self.label_slot.set_text("")
         if model is None:
-            self.text.setText(LOADING_MODEL if loading else NO_MODEL)
+            self.text_slot.set_text(LOADING_MODEL if loading else NO_MODEL)
         else:
-            self.text.setText(words.prompt)
+            self.text_slot.set_text(words.prompt)
 
     def show_failure(self, message: str) -> None:
-        self.label.setText("?")
-        self.text.setText(f"<span style='color:#c0392b'>The network could not read this input: "
+        self.label_slot.set_text("?")
+        self.text_slot.set_text(f"<span style='color:#c0392b'>The network could not read this input: "
                           f"{html.escape(message)}</span>")
 
     def show_analysis(self, analysis, classes: list[str], words: Wording) -> None:
@@ -73,7 +77,7 @@ class AnswerView(QWidget):
             short, why = nothing_to_read(digit, words)
             self._set_answer("")
             self.text.setToolTip(SOFTMAX_HELP)
-            self.text.setText(short if blank_input(digit)
+            self.text_slot.set_text(short if blank_input(digit)
                               else f"<b>{short}</b>.<br><span style='color:gray'>{why}</span>")
             self.label.setToolTip(why)
             return
@@ -88,7 +92,7 @@ class AnswerView(QWidget):
             # The verdict beside the unchanged softmax: the best guess is still named.
             self.label.setToolTip(unsure_help(words.dataset))
             self.text.setToolTip(unsure_help(words.dataset))
-            self.text.setText(
+            self.text_slot.set_text(
                 f"<span style='color:{UNSURE_COLOUR}'><b>This {not_like(words.dataset)}</b></span>"
                 f" — the network's best guess is <b>{html.escape(name)}</b> "
                 f"({html.escape(percent(p))}), but it was trained only on "
@@ -97,7 +101,7 @@ class AnswerView(QWidget):
             return
         self.label.setToolTip(ANSWER_HELP)
         self.text.setToolTip(SOFTMAX_HELP)
-        self.text.setText(
+        self.text_slot.set_text(
             f"The network reads <b>{html.escape(name)}</b> — {html.escape(percent(p))} "
             f"({confidence(p)}).<br><span style='color:gray'>Next: {others}</span>")
 
@@ -107,7 +111,8 @@ class AnswerView(QWidget):
         font = self.big_font if len(name) <= 2 else self.name_font
         if self.label.font() != font:
             self.label.setFont(font)
-        self.label.setText(name)
+            self.label_slot.refit()
+        self.label_slot.set_text(name)
         style = f"color: {DOUBTFUL_COLOUR};" if doubtful else ""
         if self.label.styleSheet() != style:
             self.label.setStyleSheet(style)

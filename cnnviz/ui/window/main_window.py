@@ -42,6 +42,7 @@ from ..controllers import AnalysisController
 from ..input.panel import InputPanel
 from ..widgets.file_text import as_html, literal, shown
 from ..widgets.scrolling import scrolling
+from ..widgets.text_slot import TextSlot
 from ..widgets.tooltips import wrap_long_tooltips
 from . import actions, dialogs, files, settings
 from .model_options import ModelOptions
@@ -312,7 +313,11 @@ class MainWindow(QMainWindow):
         self.model_status_label.setTextFormat(Qt.TextFormat.RichText)
         for label in (self.explorer_status_label, self.input_status_label, self.model_status_label):
             label.setContentsMargins(6, 0, 6, 0)
-            bar.addPermanentWidget(label)
+        # "Updated in 1.5 ms" changes with every pen step: its room only grows (no layout
+        # pass of the window for a narrower number), until another tab is shown
+        self.explorer_status_slot = TextSlot(self.explorer_status_label, grow_only=True)
+        for widget in (self.explorer_status_slot, self.input_status_label, self.model_status_label):
+            bar.addPermanentWidget(widget)
         bar.showMessage("Ready: draw on the pad, or open or drop an image", 6000)
 
     def load_defaults(self) -> bool:
@@ -678,14 +683,15 @@ class MainWindow(QMainWindow):
     def _on_explorer_status(self, index: int, text: str) -> None:
         self._explorer_status[index] = text
         if index == self.tabs.currentIndex():
-            self.explorer_status_label.setText(text)
+            self.explorer_status_slot.set_text(text)
 
     def _on_tab_changed(self, index: int) -> None:
         for i, explorer in enumerate(self.explorers):
             explorer.set_active(i == index)
         if 0 <= index < len(self.tab_actions):
             self.tab_actions[index].setChecked(True)
-        self.explorer_status_label.setText(self._explorer_status.get(index, ""))
+        self.explorer_status_slot.set_text(self._explorer_status.get(index, ""))
+        self.explorer_status_slot.reset_width()
         explorer = self.current_explorer()
         self.explorer_status_label.setToolTip(getattr(explorer, "status_tip", STATUS_TIP))
         wrap_long_tooltips(self)  # the shown tab may have reworded some
