@@ -10,6 +10,7 @@ from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QWidget
 
 from ...core.text_safety import MAX_SHOWN_CHARS, shown
+from ..widgets.plots import keep_drawn
 
 EDGE_ROOM = 10  # pixels a bar plot's first or last x label may reach past the axis ends
 
@@ -69,6 +70,7 @@ class BarPlot(pg.PlotWidget):
         if grid:  # (grid lines make the axis repaint with every update of the bars)
             self.showGrid(y=True, alpha=0.25)
         self.getAxis("left").setWidth(44)
+        keep_drawn(self.getAxis("left"), self.getAxis("bottom"), self.getPlotItem().titleLabel)
         self.getAxis("bottom").setStyle(hideOverlappingLabels=EDGE_ROOM)  # keep the first "0"
         self.getPlotItem().setContentsMargins(0, 0, 12, 0)  # room for the last bar's name
         self.bars = pg.BarGraphItem(x=np.arange(1), height=np.zeros(1), width=0.8,

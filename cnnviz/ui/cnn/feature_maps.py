@@ -1,10 +1,15 @@
 """Feature maps, drawn fast enough to follow the pen.
 
 A layer's C maps of H×W are laid out in a grid inside ONE ImageItem (a mosaic with
-transparent gaps), one mosaic per stage (conv → BN → ReLU → pool side by side). The
+white gaps), one mosaic per stage (conv → BN → ReLU → pool side by side). The
 items are built once per (layer, grid size); each update only copies numbers into the
 mosaic and calls setImage. Measured offscreen: 32 maps as one mosaic paint in ~0.9 ms,
 as 32 separate ImageItems in ~4.3 ms. Where each map goes is cnnviz.core.mosaic's.
+
+The mosaic is handed over as 8-bit colour indices (254 steps of the colour map, and white
+for the gaps), which Qt draws as an indexed picture with no transparency to blend; the
+frames and the channel numbers, which do not change while the pen moves, are drawn once
+into a cached picture and blitted.
 
 Images are row-major and the view's y axis is inverted, so row 0 of a map is at the top,
 as in the input drawing.
@@ -26,7 +31,10 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.mosaic import GAP_X, MosaicGeometry, StickyScale, band_height, best_columns
-from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP
+from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP, QuickImageItem, keep_drawn
+
+GAP_INDEX = 255  # the mosaic's gaps (and empty maps): white; 0..254 carry the colour map
+COLOURS = 255  # steps of the colour map
 
 PER_MAP_NOTE = "colours: each map ÷ its own largest |value|"  # under the colour bars
 MIN_MAP_PX = 48  # maps are never drawn narrower than this: the grid scrolls instead
@@ -51,6 +59,8 @@ class ChannelNumbers(QGraphicsItem):
         self.color = QColor(60, 60, 60)
         self.spots = [(QPointF(*geometry.origin(c)[::-1]), str(c)) for c in range(geometry.n)]
         self.drawn = False  # whether the last paint wrote the numbers (tests)
+        # drawn once per size into a picture Qt keeps: not again for every new result
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
         h, w = self.geometry.shape
@@ -90,13 +100,16 @@ class MosaicStage:
         self.view.setMouseEnabled(False, False)
         self.view.setMenuEnabled(False)
         self.view.enableAutoRange(enable=False)
-        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.image_item = QuickImageItem(axisOrder="row-major")
         self.image_item.setColorMap(UNSIGNED_CMAP)
         self.view.addItem(self.image_item)
         g = geometry
-        self._buffer = np.full(g.shape, np.nan, np.float32)
+        self._buffer = np.full(g.shape, np.nan, np.float32)  # the values drawn (NaN: gaps)
         self._slots = np.full((g.rows * g.cols, g.h, g.w), np.nan, np.float32)
         self._view4 = self._buffer.reshape(g.rows, g.cell_h, g.cols, g.cell_w)
+        self._gaps = np.isnan(self._mosaic_of(np.zeros((g.n, g.h, g.w), np.float32)))
+        self._indices = np.full(g.shape, GAP_INDEX, np.uint8)  # what the ImageItem shows
+        self._scratch = np.empty(g.shape, np.float32)
         # frames around all maps: one path item, painted in one go
         path = QPainterPath()
         for c in range(g.n):
@@ -107,6 +120,7 @@ class MosaicStage:
         pen.setCosmetic(True)
         pen.setWidthF(1.0)
         self.frames.setPen(pen)
+        self.frames.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.view.addItem(self.frames)
         self.numbers: ChannelNumbers | None = None
         if show_numbers:
@@ -123,6 +137,7 @@ class MosaicStage:
                                         interactive=False, orientation="horizontal",
                                         colorMapMenu=False)
         layout.addItem(self.colorbar, row=2, col=col)
+        keep_drawn(self.title, self.colorbar.axis)
         h, w = g.shape
         self.view.setRange(xRange=(0, w), yRange=(0, h), padding=0.01)
         self.data: np.ndarray | None = None  # the raw (C, H, W) values now shown
@@ -138,6 +153,14 @@ class MosaicStage:
         self.highlight.setRect(QRectF(c0 - 0.25, r0 - 0.25, g.w + 0.5, g.h + 0.5))
         self.highlight.show()
 
+    def _mosaic_of(self, maps: np.ndarray) -> np.ndarray:
+        """maps (n, H, W) laid out in the mosaic buffer (which is returned)."""
+        g = self.geometry
+        self._slots[:g.n] = maps
+        self._view4[:, g.gap_top:, :, :g.w] = (
+            self._slots.reshape(g.rows, g.cols, g.h, g.w).transpose(0, 2, 1, 3))
+        return self._buffer
+
     def set_data(self, data: np.ndarray, shared: bool) -> None:
         """data: (C, H, W). shared: one colour scale for all maps, else each map scaled to
         its own largest |value|."""
@@ -149,7 +172,7 @@ class MosaicStage:
         if shared:
             top = self._scale.update(float(np.abs(data).max()) if data.size else 0.0)
             levels = (-top, top) if self.signed else (0.0, top)
-            self._slots[:g.n] = data
+            self._mosaic_of(data)
         else:
             flat = data.reshape(g.n, -1)
             peak = np.abs(flat).max(axis=1)
@@ -160,35 +183,50 @@ class MosaicStage:
             peak[constant] = layer_peak
             peak[~(peak > 0)] = 1.0
             np.divide(data, peak[:, None, None], out=self._slots[:g.n])
+            self._mosaic_of(self._slots[:g.n])
             levels = (-1.0, 1.0) if self.signed else (0.0, 1.0)
-        self._view4[:, g.gap_top:, :, :g.w] = (
-            self._slots.reshape(g.rows, g.cols, g.h, g.w).transpose(0, 2, 1, 3))
         if cmap is not self._cmap:
             self._cmap = cmap
-            self.image_item.setColorMap(cmap)
             self.colorbar.setColorMap(cmap)
-        self.image_item.setImage(self._buffer, autoLevels=False, levels=levels)
+        self._show(levels, holes=bool(data.size) and bool(np.isnan(data.max())))
         self.colorbar.setVisible(True)
         if levels != self.levels:
             self.levels = levels
             self.colorbar.setLevels(values=levels)
+
+    def _show(self, levels: tuple[float, float], holes: bool = False) -> None:
+        """The buffer's values as colour indices on `levels` (as pyqtgraph would scale
+        them: the low level the first colour, the high level the last), gaps white.
+        holes: some values are NaN (left white too)."""
+        lo, hi = levels
+        span = float(hi - lo) or 1.0
+        f = self._scratch
+        np.subtract(self._buffer, np.float32(lo), out=f)
+        np.multiply(f, np.float32(COLOURS / span), out=f)
+        np.clip(f, 0, COLOURS - 1, out=f)  # (NaN stays NaN: a gap, set below)
+        with np.errstate(invalid="ignore"):
+            np.copyto(self._indices, f, casting="unsafe")
+        self._indices[self._gaps] = GAP_INDEX
+        if holes:
+            self._indices[np.isnan(f)] = GAP_INDEX
+        self.image_item.set_indices(self._indices, self._cmap or UNSIGNED_CMAP)
 
     def set_empty(self) -> None:
         """Nothing to show (no digit found): the frames stay, the maps are left empty and
         the colour bar is hidden; pointing at a map reads nothing."""
         self.data = None
         self._buffer[:] = np.nan
-        self.image_item.setImage(self._buffer, autoLevels=False, levels=self.levels)
+        self._show(self.levels, holes=True)
         self.colorbar.setVisible(False)
 
     def is_empty(self) -> bool:
         return self.data is None
 
     def map_array(self, c: int) -> np.ndarray:
-        """Map c as displayed (the slice of the mosaic ImageItem's image)."""
+        """Map c as drawn: the values its colours stand for (NaN where it is empty)."""
         g = self.geometry
         r0, c0 = g.origin(c)
-        return self.image_item.image[r0:r0 + g.h, c0:c0 + g.w]
+        return self._buffer[r0:r0 + g.h, c0:c0 + g.w]
 
     def hit(self, scene_pos: QPointF) -> tuple[int, int, int] | None:
         if not self.view.sceneBoundingRect().contains(scene_pos):

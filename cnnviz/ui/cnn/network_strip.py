@@ -116,6 +116,7 @@ class Thumbnail(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self._value: np.ndarray | None = None  # the newest output
         self._image: QImage | None = None
+        self._drawn = QImage()  # the picture converted for painting
         self._made_for: tuple[int, int] | None = None  # (box size, when _image was made)
         self._background = QColor(255, 255, 255)
         self.refreshed = 0  # when it last took a new output (NetworkStrip's count)
@@ -146,12 +147,14 @@ class Thumbnail(QWidget):
         size = (self.width(), self.height())
         if self._value is not None and (self._image is None or self._made_for != size):
             self._image, self._made_for = thumbnail_image(self._value, size), size
+            # what is painted: 32-bit (Qt draws an indexed picture many times more slowly)
+            self._drawn = self._image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
         return self._image
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
         painter = QPainter(self)
         painter.fillRect(self.rect(), self._background)
-        image = self.image()
+        image = self._drawn if self.image() is not None else None
         if image is None or image.isNull():
             painter.fillRect(self.rect().adjusted(8, 4, -8, -4), BLANK_FILL)
             painter.end()
