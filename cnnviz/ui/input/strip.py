@@ -23,7 +23,9 @@ class ArrayView(QWidget):
 
     The picture is converted for the screen when it is painted, at the size it is shown
     (a 280x280 step in a 52 px box is first averaged down in blocks), so a step that is
-    replaced before it is painted costs nothing."""
+    replaced before it is painted costs nothing; a step that handed on its picture
+    unchanged shows the view before it's (same_as), converted once. It paints its whole
+    area, so the step and the strip under it are not repainted with it."""
 
     def __init__(self, side: int = 56, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -31,16 +33,22 @@ class ArrayView(QWidget):
         self._range: tuple[float, float] | None = None
         self._shown: QImage | None = None  # the picture as painted, for the box side below
         self._shown_side = 0
+        self._same_as: ArrayView | None = None
         self._side = side
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self.setMinimumSize(28, 28)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFixedHeight(side)
 
     def set_array(self, array: np.ndarray | None,
-                  value_range: tuple[float, float] | None = None) -> None:
+                  value_range: tuple[float, float] | None = None,
+                  same_as: ArrayView | None = None) -> None:
+        """same_as: a view showing the same picture on the same range (its conversion for
+        the screen is used)."""
         self._array = None if array is None else np.asarray(array)
         self._range = value_range
         self._shown = None
+        self._same_as = same_as
         self.update()
 
     def qimage(self) -> QImage | None:
@@ -56,14 +64,20 @@ class ArrayView(QWidget):
 
     def _fitted(self, side: int) -> QImage:
         assert self._array is not None  # drawn only when there is an array
+        twin = self._same_as
+        if twin is not None and twin._array is not None and twin._array.shape == self._array.shape:
+            return twin._fitted(side)
         if self._shown is None or self._shown_side != side:
-            self._shown = array_to_qimage(shrink_for(self._array, side), self._range)
+            # (32-bit: Qt scales a grey or indexed picture many times more slowly)
+            self._shown = array_to_qimage(shrink_for(self._array, side), self._range) \
+                .convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
             self._shown_side = side
         return self._shown
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         painter = QPainter(self)
         box = self._box()
+        painter.fillRect(event.rect(), self.palette().window())
         painter.fillRect(box, QColor(0, 0, 0))
         if self._array is not None:
             ih, iw = self._array.shape[:2]
@@ -164,14 +178,16 @@ class StepView(QWidget):
             strip.fit_pictures()
 
     def show_step(self, key: str, lines: list[str], tooltip: str, image: np.ndarray | None,
-                  greyed: bool = False) -> None:
-        """image: float 0..1 (preprocessing's convention). greyed: the step did nothing."""
+                  greyed: bool = False, same_as: StepView | None = None) -> None:
+        """image: float 0..1 (preprocessing's convention). greyed: the step did nothing.
+        same_as: the step before, when this one handed on its picture unchanged."""
         self.key = key
         self.caption.set_lines(lines)
         if greyed != self._greyed:  # a style sheet change re-polishes the widget: only on change
             self._greyed = greyed
             self.caption.setStyleSheet("color: gray;" if greyed else "")
-        self.picture.set_array(image, (0.0, 1.0))
+        self.picture.set_array(image, (0.0, 1.0),
+                               same_as.picture if same_as is not None else None)
         self.setToolTip(tooltip)
 
 
@@ -243,16 +259,17 @@ class PreprocessingStrip(QWidget):
         if merged:  # the last step made the network input: shown once, explained in its tooltip
             steps = steps[:-1]
         self._rebuild([s.key for s in steps])
-        before = None
+        before, previous = None, None
         for view, step in zip(self.steps, steps):
             image = np.asarray(step.image)
             # no ink found: the steps after cleaning had nothing to do (grey, like "not needed")
             idle = digit.empty and step.key not in ("grey", "colour", "invert", "clean")
             size = f" ({image.shape[1]}×{image.shape[0]})"
+            same = unchanged(before, image)
             view.show_step(step.key, [step_caption(step.key)],
                            f"<b>{step.title}</b>{size}<br>{step.explanation}", image,
-                           greyed=idle or unchanged(before, image))
-            before = image
+                           greyed=idle or same, same_as=previous if same else None)
+            before, previous = image, view
         shown = np.asarray(digit.image)
         self.network_input.show_step("network-input", network_input_lines(shown.shape[:2]),
                                      network_input_tooltip(last if merged else None,
