@@ -62,16 +62,32 @@ class ArrayView(QWidget):
         side = min(self.width(), self.height())
         return QRect((self.width() - side) // 2, (self.height() - side) // 2, side, side)
 
-    def _fitted(self, side: int) -> QImage:
+    def _target(self, box: QRect) -> QRect:
+        """Where the picture goes in the box: as large as fits, its aspect ratio kept."""
+        assert self._array is not None
+        ih, iw = self._array.shape[:2]
+        side = box.width()
+        k = min(side / iw, side / ih)
+        w, h = max(1, round(iw * k)), max(1, round(ih * k))
+        return QRect(box.x() + (side - w) // 2, box.y() + (side - h) // 2, w, h)
+
+    def _fitted(self, side: int, size: QSize) -> QImage:
+        """The picture at the size it is shown in a box of this side (made once)."""
         assert self._array is not None  # drawn only when there is an array
         twin = self._same_as
         if twin is not None and twin._array is not None and twin._array.shape == self._array.shape:
-            return twin._fitted(side)
+            return twin._fitted(side, size)
         if self._shown is None or self._shown_side != side:
-            # (32-bit: Qt scales a grey or indexed picture many times more slowly)
-            self._shown = array_to_qimage(shrink_for(self._array, side), self._range) \
+            # 32-bit (Qt draws a grey picture many times more slowly), at the size shown:
+            # averaged down smoothly or enlarged with crisp pixels, once, and then copied
+            shown = array_to_qimage(shrink_for(self._array, side), self._range) \
                 .convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
-            self._shown_side = side
+            if shown.size() != size:
+                shown = shown.scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio,
+                                     Qt.TransformationMode.SmoothTransformation
+                                     if shown.width() > size.width()
+                                     else Qt.TransformationMode.FastTransformation)
+            self._shown, self._shown_side = shown, side
         return self._shown
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
@@ -80,15 +96,8 @@ class ArrayView(QWidget):
         painter.fillRect(event.rect(), self.palette().window())
         painter.fillRect(box, QColor(0, 0, 0))
         if self._array is not None:
-            ih, iw = self._array.shape[:2]
-            side = box.width()
-            k = min(side / iw, side / ih)
-            w, h = max(1, round(iw * k)), max(1, round(ih * k))
-            target = QRect(box.x() + (side - w) // 2, box.y() + (side - h) // 2, w, h)
-            shown = self._fitted(side)
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform,
-                                  shown.width() > w)
-            painter.drawImage(target, shown)
+            target = self._target(box)
+            painter.drawImage(target.topLeft(), self._fitted(box.width(), target.size()))
         painter.setPen(QPen(self.palette().mid().color(), 1))
         painter.drawRect(box.adjusted(0, 0, -1, -1))
         painter.end()
