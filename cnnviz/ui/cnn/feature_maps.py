@@ -6,10 +6,10 @@ items are built once per (layer, grid size); each update only copies numbers int
 mosaic and calls setImage. Measured offscreen: 32 maps as one mosaic paint in ~0.9 ms,
 as 32 separate ImageItems in ~4.3 ms. Where each map goes is cnnviz.core.mosaic's.
 
-The mosaic is handed over as 8-bit colour indices (254 steps of the colour map, and white
-for the gaps), which Qt draws as an indexed picture with no transparency to blend; the
-frames and the channel numbers, which do not change while the pen moves, are drawn once
-into a cached picture and blitted.
+The mosaic is handed over as 8-bit colour indices (255 steps of the colour map, and white
+for the gaps), turned into an opaque 32-bit picture through a table (QuickImageItem): no
+transparency to blend, no conversion when Qt draws it. The frames and the channel numbers,
+which do not change while the pen moves, are drawn once into a cached picture and copied.
 
 Images are row-major and the view's y axis is inverted, so row 0 of a map is at the top,
 as in the input drawing.

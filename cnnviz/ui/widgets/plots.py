@@ -128,7 +128,6 @@ def keep_drawn(*items) -> None:
             item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
-
 class QuickImageItem(pg.ImageItem):
     """An ImageItem whose picture Qt draws quickly. pyqtgraph hands Qt an 8-bit indexed
     picture for a one-channel image, which Qt's raster engine scales about ten times more
@@ -174,7 +173,6 @@ class QuickImageItem(pg.ImageItem):
         picture = self.qimage
         if picture is not None and picture.format() != QImage.Format.Format_ARGB32_Premultiplied:
             self.qimage = picture.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
-
 
     def _float_argb(self, image: np.ndarray) -> np.ndarray | None:
         """A grey float image on its levels through the item's colour table, worked out as
