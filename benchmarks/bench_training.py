@@ -8,11 +8,14 @@
    seconds per epoch and accuracy after 5 epochs; benchmarks/keras_lecture.py runs the
    lecture's own Keras script on the same machine to compare.
 3. Single-image latency of predict-with-full-trace (preprocessing + every layer's output).
-4. --fast: `cnnviz train --arch fast --out FILE` (the fast preset's own recipe), its whole
-   wall time from start to weights written and its training loop's own time, against the
-   time the lecture's own Keras script spends in fit() (benchmarks/keras_lecture.py, run
-   in the same session with a TensorFlow venv: --keras-python or $CNNVIZ_KERAS_PYTHON);
-   the target is a ratio of 0.2 or less at 99% test accuracy.
+4. --fast: `cnnviz train --arch fast --seed S --out FILE` (the fast preset's own recipe)
+   for seeds 0-4: the wall time from the process's start to the weights written, with the
+   command's own split of it (start-up, data, outlier pictures, epochs, verdict, saving),
+   against the time the lecture's own Keras script spends in fit() (benchmarks/
+   keras_lecture.py, run in the same session with a TensorFlow venv: --keras-python or
+   $CNNVIZ_KERAS_PYTHON). The target: the slowest seed at 0.10 of the Keras time or less,
+   every seed at 99% test accuracy (read back from the file it wrote) with its verdict
+   calibrated. A first run with an empty cache (the pictures made) is printed apart.
 """
 
 from __future__ import annotations
@@ -125,9 +128,14 @@ def run_keras(keras_python: str) -> float:
     return float(found.group(1))
 
 
-def run_fast_command(xt, yt) -> tuple[float, float, float]:
-    """(whole wall time, training loop time, test accuracy evaluated here) of
-    `cnnviz train --arch fast --out FILE` with no other option."""
+TARGET_RATIO = 0.10  # command start to weights written, against the Keras script's fit()
+SEEDS = (0, 1, 2, 3, 4)
+
+
+def run_fast_command(xt, yt, seed: int, cache: str) -> dict:
+    """`cnnviz train --arch fast --seed S --out FILE` with no other option, its cache folder
+    `cache`: its wall time from process start to the weights written, the split it prints,
+    and the test accuracy and verdict read back from the file it wrote."""
     from cnnviz.core.training import evaluate
     from cnnviz.core.weights import load_weights
 
@@ -135,34 +143,49 @@ def run_fast_command(xt, yt) -> tuple[float, float, float]:
         out = Path(folder) / "fast.safetensors"
         t0, cpu0 = time.perf_counter(), children_cpu_seconds()
         proc = subprocess.run([sys.executable, "-m", "cnnviz", "train", "--arch", "fast",
-                               "--out", str(out)], capture_output=True, text=True)
+                               "--seed", str(seed), "--out", str(out)], capture_output=True,
+                              text=True, env={**os.environ, "CNNVIZ_CACHE_DIR": cache})
         wall = time.perf_counter() - t0
         cpu = children_cpu_seconds() - cpu0
-        found = re.search(r"Done in ([\d.]+) s of training", proc.stdout)
+        found = re.search(r"since the command started: (.*?)\. Test accuracy", proc.stdout)
         if proc.returncode or not found or not out.is_file():
             raise SystemExit(f"cnnviz train failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
-        accuracy = evaluate(load_weights(out).model, xt, yt)["accuracy"]
-    print(f"  cnnviz train --arch fast: {wall:.1f} s from start to weights written, "
-          f"{float(found.group(1)):.1f} s in the training loop, {cpu:.1f} CPU seconds, test "
-          f"accuracy {accuracy:.4f}",
-          flush=True)
-    return wall, float(found.group(1)), accuracy
+        loaded = load_weights(out)
+        accuracy = evaluate(loaded.model, xt, yt)["accuracy"]
+        verdict = loaded.card.get("verdict", {})
+    calibrated = len(verdict.get("thresholds", {})) > 1 and "flagged_outliers" in verdict
+    print(f"  seed {seed}: {wall:.1f} s from start to weights written ({found.group(1)}; "
+          f"{cpu:.1f} CPU seconds); test accuracy {accuracy:.4f} read from the file; verdict "
+          f"{'calibrated' if calibrated else 'MISSING'}", flush=True)
+    return {"wall": wall, "accuracy": accuracy, "calibrated": calibrated}
 
 
-def bench_fast_vs_keras(keras_python: str | None, xt, yt, repeats: int) -> None:
+def bench_fast_vs_keras(keras_python: str | None, xt, yt, seeds) -> None:
     print(f"CPU: {cpu_model()}, {os.cpu_count()} cores; load average {load_average()}")
     keras_fit = run_keras(keras_python) if keras_python else None
-    runs = [run_fast_command(xt, yt) for _ in range(repeats)]
-    wall, loop, accuracy = min(runs)  # the least disturbed run
+    with tempfile.TemporaryDirectory() as cache:
+        print("first run, nothing cached yet (outlier exposure's pictures and the verdict's "
+              "user pictures are made):", flush=True)
+        cold = run_fast_command(xt, yt, seeds[0], cache)
+        print("then with the pictures cached, as every later run:", flush=True)
+        runs = [run_fast_command(xt, yt, seed, cache) for seed in seeds]
     print(f"load average after: {load_average()}")
+    slowest = max(r["wall"] for r in runs)
+    worst = min(r["accuracy"] for r in runs)
+    every_verdict = all(r["calibrated"] for r in runs)
+    summary = (f"fast preset, {len(runs)} seeds: slowest {slowest:.1f} s, median "
+               f"{statistics.median(r['wall'] for r in runs):.1f} s from start to weights "
+               f"written (first run ever {cold['wall']:.1f} s); lowest test accuracy {worst:.4f}; "
+               f"verdict calibrated in {'every' if every_verdict else 'NOT every'} run")
     if keras_fit is None:
-        print(f"fast preset: {wall:.1f} s wall ({loop:.1f} s training loop), accuracy "
-              f"{accuracy:.4f}; no Keras time (give --keras-python)")
+        print(f"{summary}; no Keras time (give --keras-python)")
         return
-    print(f"fast preset vs the lecture's Keras fit(): {wall:.1f} s / {keras_fit:.1f} s = "
-          f"{wall / keras_fit:.3f} of the time (training loop alone: "
-          f"{loop / keras_fit:.3f}); target 0.2; test accuracy {accuracy:.4f} "
-          f"({'reaches' if accuracy >= 0.99 else 'misses'} 99%)")
+    ratio = slowest / keras_fit
+    met = ratio <= TARGET_RATIO and worst >= 0.99 and every_verdict
+    print(f"{summary}\nagainst the lecture's Keras fit() in the same run: {slowest:.1f} s / "
+          f"{keras_fit:.1f} s = {ratio:.3f} of the time (first run ever "
+          f"{cold['wall'] / keras_fit:.3f}); target <= {TARGET_RATIO} at >= 99% in every "
+          f"seed: {'MET' if met else 'NOT MET'}")
 
 
 def main():
@@ -173,12 +196,13 @@ def main():
                         help="only the fast preset against the lecture's Keras script")
     parser.add_argument("--keras-python", default=os.environ.get("CNNVIZ_KERAS_PYTHON"),
                         help="a Python with TensorFlow, for benchmarks/keras_lecture.py")
-    parser.add_argument("--repeats", type=int, default=3, help="runs of the fast command")
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS),
+                        help="the fast command's seeds (default 0 1 2 3 4)")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     if args.fast:
         xt, yt = load_split("mnist", "test")
-        bench_fast_vs_keras(args.keras_python, xt, yt, args.repeats)
+        bench_fast_vs_keras(args.keras_python, xt, yt, args.seeds)
         return
     bench_trace_latency()
     if args.quick:

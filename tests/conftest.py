@@ -76,6 +76,17 @@ def _verdicts_calibrated_on_the_shipped_digits(monkeypatch):
         load_samples("mnist")[0], "cnnviz's 300 shipped MNIST test digits"))
 
 
+@pytest.fixture(autouse=True)
+def _no_calibration_pictures_made_ahead(request, monkeypatch):
+    """The training lab makes the pictures Keep calibrates on as soon as its test set is
+    read, on a thread of its own: in window tests that thread would compete with the tests
+    for the CPU, and outlive its window. Off, except for tests marked `made_ahead`."""
+    if request.node.get_closest_marker("made_ahead") is None:
+        from cnnviz.ui.controllers import training
+
+        monkeypatch.setattr(training, "_make_calibration_pictures", lambda *args: None)
+
+
 @pytest.fixture
 def settings_sandbox(qapp, tmp_path):
     """QSettings go to a temporary folder under a test organisation, never the user's or

@@ -132,17 +132,43 @@ def test_training_outliers_from_the_cache_equal_the_drawn_ones(cache):
 
 
 def test_user_views_from_the_cache_equal_the_made_ones(cache):
+    """The reference: user_pictures.make_set through preprocess_digit, without the cache."""
     from cnnviz.core import verdict
+    from cnnviz.core.preprocess import preprocess_digit
     from cnnviz.core.samples import load_samples
+    from cnnviz.core.user_pictures import make_set
 
     digits = load_samples("mnist")[0][:30]
     share = 0.05
-    counts = {k: max(10, round(c * share)) for k, c in verdict.USER_PICTURES.items()}
-    expected = verdict._make_user_views(digits, counts, None)
     made = verdict.user_views(digits, share=share)
     read = verdict.user_views(digits, share=share)
-    assert list(read) == list(expected) == list(verdict.USER_PICTURES)
-    for kind in expected:
-        np.testing.assert_array_equal(made[kind], expected[kind])
-        np.testing.assert_array_equal(read[kind], expected[kind])
+    assert list(made) == list(read) == list(verdict.USER_PICTURES)
+    for kind, count in verdict.USER_PICTURES.items():
+        pictures, _ = make_set(kind, digits, np.zeros(30, np.int64),
+                               count=max(10, round(count * share)), seed=verdict.USER_SEED)
+        expected = np.asarray([d.image for d in map(preprocess_digit, pictures)
+                               if not d.empty], np.float32)
+        np.testing.assert_array_equal(made[kind], expected)
+        np.testing.assert_array_equal(read[kind], expected)
         assert read[kind].dtype == np.float32
+    assert len(list(cache.glob("user-view-*.npz"))) == len(verdict.USER_PICTURES)
+
+
+def test_user_views_stopped_part_way_keep_the_kinds_made(cache):
+    """Stopped between kinds (the lab's early start gives way to Keep): what was made is
+    read back next time, only the rest is made."""
+    from cnnviz.core import verdict
+    from cnnviz.core.samples import load_samples
+
+    digits = load_samples("mnist")[0][:20]
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_two(share):
+        if share >= 2 / len(verdict.USER_PICTURES):
+            raise Stop
+
+    with pytest.raises(Stop):
+        verdict.user_views(digits, share=0.05, progress=stop_after_two)
+    assert len(list(cache.glob("user-view-*.npz"))) == 2

@@ -203,8 +203,17 @@ def test_a_kept_network_is_in_the_folder_and_the_picker_after_a_restart(lab, qtb
     job.push("finished")
     lab.controller.poll()
     lab.name_edit.setText("my keras 98")
-    with qtbot.waitSignal(lab.controller.saved, timeout=10000):
+    steps = []
+    lab.controller.save_progress.connect(lambda step, share: steps.append((step, share)))
+    with qtbot.waitSignal(lab.controller.saved, timeout=30000):
         assert lab.keep()
+        # said before any work is done (the signal from the worker comes later)
+        assert not lab.save_bar.isHidden() and "Keeping “my keras 98”" in lab.message.text()
+        assert not lab.keep_button.isEnabled() and not lab.save_as_button.isEnabled()
+    assert lab.save_bar.isHidden() and lab.keep_button.isEnabled()
+    assert steps[0] == ("calibrating the unsure verdict", 0.0)
+    assert steps[-1] == ("writing the file", 0.95)
+    assert [share for _, share in steps] == sorted(share for _, share in steps)
     files = list(models_dir.glob("*.safetensors"))
     assert [f.name for f in files] == ["my-keras-98.safetensors"]
     assert any(e.label.startswith("my keras 98 (yours)") for e in lab.state.catalogue)
@@ -262,6 +271,53 @@ def test_save_as_writes_a_file_cnnviz_predict_reads(lab, qtbot, tmp_path, capsys
     out = capsys.readouterr().out
     assert '"prediction"' in out and '"probabilities"' in out
     # (evaluate opens --weights through the same load_weights; it reads 10,000 images)
+
+
+@pytest.mark.made_ahead
+def test_keep_finds_its_pictures_made_ahead(lab, qtbot, tmp_path, monkeypatch):
+    """Once the test set is read, the pictures Keep calibrates on are made on a thread of
+    their own; Keep then only runs the network over them (no step makes pictures)."""
+    from cnnviz.core import picture_cache, verdict
+    from cnnviz.ui.controllers import verdict as verdict_controller
+
+    monkeypatch.setenv("CNNVIZ_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(tc, "CALIBRATION_SHARE", 0.05)  # 10 to 20 pictures of each kind
+    # (a thread of low priority may wait long on a busy machine; its priority is not tested)
+    monkeypatch.setattr(verdict_controller, "lower_this_threads_priority", lambda: None)
+    tc._views_cache.clear()
+    verdict.measurement_outliers.cache_clear()
+    job = start(lab)
+    qtbot.waitUntil(lambda: lab.controller.test_images is not None, timeout=30000)
+    assert lab.controller.worker.join(timeout=120)  # the pictures made ahead
+    made = sorted(p.name.split("-")[:-1] == ["user", "view"] for p in
+                  (tmp_path / "cache" / picture_cache.FOLDER).glob("*.npz"))
+    assert made.count(True) == len(verdict.USER_PICTURES) and made.count(False) == 1
+    job.push("started")
+    run_epoch(job, 1)
+    job.push("finished")
+    lab.controller.poll()
+    steps = []
+    lab.controller.save_progress.connect(lambda step, share: steps.append(step))
+    with qtbot.waitSignal(lab.controller.saved, timeout=30000):
+        assert lab.save_as(str(tmp_path / "out.safetensors"))
+    assert "making the pictures users load (once)" not in steps
+    assert steps[-1] == "writing the file"
+
+
+def test_a_save_that_fails_says_so_and_gives_the_buttons_back(lab, qtbot, tmp_path):
+    job = start(lab)
+    job.push("started")
+    run_epoch(job, 1)
+    job.push("finished")
+    lab.controller.poll()
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    with qtbot.waitSignal(lab.controller.save_failed, timeout=30000):
+        assert lab.save_as(str(blocker / "out.safetensors"))
+        assert not lab.save_as_button.isEnabled()
+    assert lab.message.text().startswith("Not saved:")
+    assert lab.save_bar.isHidden()
+    assert lab.keep_button.isEnabled() and lab.save_as_button.isEnabled()
 
 
 def test_a_bad_name_is_said_and_nothing_written(lab, models_dir):
@@ -400,7 +456,7 @@ def test_the_unsure_threshold_is_stored_when_verdict_is_there(lab, qtbot, models
 
     made = []
 
-    def user_views(images, dataset, share=1.0):  # the test images as users' pictures
+    def user_views(images, dataset, share=1.0, progress=None):  # the test pictures as users' pictures
         made.append((images.shape, dataset, share))
         return {"tight_crop": np.zeros((3, 28, 28), np.float32)}
 

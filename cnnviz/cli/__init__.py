@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -63,6 +64,7 @@ def _names_a_file(word: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    started = time.perf_counter()  # (a command may say each phase's share of its time)
     parser = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
     if words and not words[0].startswith("-") and words[0] not in COMMANDS \
@@ -70,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         words = ["gui", *words]  # `cnnviz FILE` opens FILE in the app, by what it is
     args = parser.parse_args(words)
     args.argv = words  # (--nproc runs it again)
+    args.started = started
     command = args.command or "gui"
     try:
         with warnings.catch_warnings():

@@ -236,6 +236,7 @@ class _EpochSaver:
         self.started = time.perf_counter()
         self.epochs: list = []
         self.saved_epoch = None  # set only once its file is complete
+        self.verdict_seconds = self.saving_seconds = 0.0  # (the run's split)
 
     def card(self) -> dict:
         from ..core.card import with_epochs
@@ -248,6 +249,7 @@ class _EpochSaver:
 
         self.bar.close()
         self.epochs.append(res)
+        t0 = time.perf_counter()
         if self.held_out is not None and len(self.held_out):
             from ..core import verdict
 
@@ -262,11 +264,14 @@ class _EpochSaver:
                 source=f"the last {len(self.held_out):,} {self.args.dataset} training images, "
                        "kept out of training" + (" (the --init weights may have seen them)"
                                                  if self.args.init else ""))
+        t1 = time.perf_counter()
+        self.verdict_seconds += t1 - t0
         print(f"epoch {res.epoch:>3}/{self.args.epochs}  loss {res.train_loss:.4f}  "
               f"train acc {res.train_accuracy:.4f}  test loss {res.test_loss:.4f}  "
               f"test acc {res.test_accuracy:.4f}  {res.seconds:.1f} s", flush=True)
         try:
             save_weights(model, self.side, self.card())
+            self.saving_seconds += time.perf_counter() - t1
         except FileProblem as exc:
             raise CliError(f"cannot write {self.side}: {exc}; {self.kept()}") from None
         except OSError as exc:
@@ -279,8 +284,10 @@ class _EpochSaver:
         from ..core.files import FileProblem
         from ..core.run_output import promote
 
+        t0 = time.perf_counter()
         try:
             promote(self.out)
+            self.saving_seconds += time.perf_counter() - t0
         except FileProblem as exc:
             raise CliError(f"cannot write {self.out}: {exc}; the trained model is in "
                            f"{self.side}") from None
@@ -506,14 +513,15 @@ def _train(args, stop_requested, place) -> int:
     from ..core.distributed import join, leave
     from ..core.training import train
 
-    started = time.perf_counter()
     arch, config, device = _checked_run(args, place)
     lr, schedule = config.lr, config.schedule
     launched = place is not None
     if args.nproc > 1 and not launched:
         return _train_in_processes(args, arch, config, device)
     out = _train_output(args)
+    data_started = time.perf_counter()
     model, (x_train, y_train, x_test, y_test, held_out), user_data = _model_and_data(args, arch)
+    split = {"start-up": data_started - args.started, "data": time.perf_counter() - data_started}
     parallel = join(device.type) if launched else None
     try:
         world = parallel.world if parallel else 1
@@ -533,9 +541,13 @@ def _train(args, stop_requested, place) -> int:
         bar = _BatchBar()
         saver = _EpochSaver(args, out, facts, bar, held_out)
         try:
+            train_started = time.perf_counter()
             result = train(model, x_train, y_train, config, x_test, y_test,
                            on_batch=bar.on_batch, on_epoch=saver.on_epoch,
                            should_stop=stop_requested, device=device, parallel=parallel)
+            # before the first epoch: outlier exposure's pictures (made once, then cached)
+            split["pictures"] = time.perf_counter() - train_started - result.seconds
+            split["training"] = sum(e.seconds for e in result.epochs)
         except (MemoryError, RuntimeError) as exc:
             raise_if_out_of_memory(exc, f"give a smaller --batch-size (now {args.batch_size}); "
                                          f"{saver.kept()}")
@@ -545,10 +557,11 @@ def _train(args, stop_requested, place) -> int:
     finally:
         if parallel is not None:
             leave()
-    return _said_and_kept(result, saver, leader, started, config.lr)
+    return _said_and_kept(result, saver, leader, split, config.lr, args.started)
 
 
-def _said_and_kept(result, saver, leader, started, lr: float) -> int:
+def _said_and_kept(result, saver, leader, split: dict[str, float], lr: float,
+                   started: float) -> int:
     """How the run ended, said once (by the first process), and its exit code; a finished
     run's side file becomes --out."""
     if result.diverged:
@@ -562,7 +575,13 @@ def _said_and_kept(result, saver, leader, started, lr: float) -> int:
         return 130
     if leader:
         saver.finish()
-        print(f"Done in {result.seconds:.1f} s of training ({time.perf_counter() - started:.1f} "
-              f"s since the command started); test accuracy "
-              f"{result.epochs[-1].test_accuracy:.4f}. Wrote {saver.out}")
+        split.update(verdict=saver.verdict_seconds, saving=saver.saving_seconds)
+        epochs = len(result.epochs)
+        words = {"start-up": "start-up", "data": "reading the data",
+                 "pictures": "outlier pictures",
+                 "training": f"{epochs} epoch{'s' if epochs > 1 else ''}",
+                 "verdict": "calibrating the verdict", "saving": "saving"}
+        print(f"Done in {time.perf_counter() - started:.1f} s since the command started: "
+              + ", ".join(f"{words[k]} {v:.1f} s" for k, v in split.items())
+              + f". Test accuracy {result.epochs[-1].test_accuracy:.4f}. Wrote {saver.out}")
     return 0

@@ -27,7 +27,7 @@ import numpy as np
 __all__ = ["FOLDER", "MAX_FILES", "cached", "cached_dict", "code_fingerprint", "content_key"]
 
 FOLDER = "pictures"  # under cnnviz's cache folder (opened_verdict.cache_dir)
-MAX_FILES = 24  # the newest are kept: a few datasets, held-out sets and pool sizes
+MAX_FILES = 48  # the newest are kept: a few datasets, held-out sets and pool sizes
 MAX_FILE_BYTES = 64 * 1024 * 1024  # far above any entry (the largest is about 6 MB)
 
 

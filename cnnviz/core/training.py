@@ -539,11 +539,13 @@ def train(model: Network, train_images: np.ndarray, train_labels: np.ndarray,
     opt, sched = _optimizer(net, config, _steps(len(x_all), config.batch_size, parallel,
                                                 drop_one))
     outliers = None
-    if config.outlier_exposure > 0:  # drawn once per run, from the training stream only
+    if config.outlier_exposure > 0:  # from the training stream only
         from .outliers import training_outliers
         from .verdict import outlier_pool_size
+        # one pool for every seed, like the training images (made once, then cached): the
+        # run's seed picks which of them go into each batch
         outliers = to_tensor(training_outliers(outlier_pool_size(len(x_all)),
-                                               config.outlier_dataset, config.seed))
+                                               config.outlier_dataset))
     run = _Run(model, net, config, x_all, y_all, device, gen, opt, sched, on_batch, should_stop,
                outliers=outliers, parallel=parallel, drop_one=drop_one)
 

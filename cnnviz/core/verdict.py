@@ -206,31 +206,32 @@ def user_views(images, dataset: str = "mnist", share: float = 1.0,
     done) after each kind (it may raise to stop the work)."""
     if dataset != "mnist":
         return {}
-    from .picture_cache import cached_dict
+    from .picture_cache import cached
 
     a = np.asarray(images)
     if a.dtype != np.uint8:
         a = np.clip(np.rint(a * 255.0), 0, 255).astype(np.uint8)
-    counts = {kind: max(10, round(count * share)) for kind, count in USER_PICTURES.items()}
-    # the same digits give the same pictures: made once, then read from the cache
-    return cached_dict("user-views", (counts, USER_SEED), lambda: _make_user_views(
-        a, counts, progress), arrays=(a,), dtype="float32")
+    views = {}
+    for done, (kind, count) in enumerate(USER_PICTURES.items()):
+        if progress is not None:
+            progress(done / len(USER_PICTURES))
+        n = max(10, round(count * share))
+        # the same digits give the same pictures: made once, then read from the cache
+        views[kind] = cached("user-view", (kind, n, USER_SEED),
+                             functools.partial(_user_view, a, kind, n), arrays=(a,),
+                             dtype="float32")
+    return views
 
 
-def _make_user_views(images: np.ndarray, counts: dict[str, int],
-                     progress) -> dict[str, np.ndarray]:
+def _user_view(images: np.ndarray, kind: str, count: int) -> np.ndarray:
+    """count pictures of one kind made from the digits, through the app's preprocessing."""
     from .preprocess import preprocess_digit
     from .user_pictures import make_set
 
-    labels = np.zeros(len(images), np.int64)
-    views = {}
-    for done, (kind, count) in enumerate(counts.items()):
-        if progress is not None:
-            progress(done / len(counts))
-        pictures, _ = make_set(kind, images, labels, count=count, seed=USER_SEED)
-        found = [d.image for d in map(preprocess_digit, pictures) if not d.empty]
-        views[kind] = np.asarray(found, np.float32).reshape(-1, 28, 28)
-    return views
+    pictures, _ = make_set(kind, images, np.zeros(len(images), np.int64), count=count,
+                           seed=USER_SEED)
+    found = [d.image for d in map(preprocess_digit, pictures) if not d.empty]
+    return np.asarray(found, np.float32).reshape(-1, 28, 28)
 
 
 KIND_WORDS = {"tight_crop": "tight crops", "phone_photo": "phone photos",

@@ -178,6 +178,7 @@ class TrainingController(QObject):
     download_failed = Signal(str)  # the message (offline said as such)
     saved = Signal(str, object)  # ("keep" or "save-as", path)
     save_failed = Signal(str)
+    save_progress = Signal(str, float)  # (the step in words, share done 0..1) while saving
     set_classes = Signal(str, object)  # (the dataset text, its class names) read on a worker
     set_failed = Signal(str, str)  # (the dataset text, why it cannot be trained on)
     preview_ready = Signal(object, object, str)  # (originals, augmented, what they are)
@@ -221,6 +222,7 @@ class TrainingController(QObject):
         self._test_key: tuple[str, ...] | None = None  # (dataset, data_dir) of the test set
         self.test_images = self.test_labels = None
         self._published = None  # the LoadedModel this controller last made the state's model
+        self._saving = False  # a model is being kept or saved: the early start gives way
         state.analysis_ready.connect(self._on_analysis)
         state.model_changed.connect(self._on_model_changed)
 
@@ -606,8 +608,9 @@ class TrainingController(QObject):
             return False
         loaded = self.current_model(name.strip())
         images, labels = self._calibration_images()
+        progress = self._saving_progress()
         self.worker.run("keep", lambda: (loaded, save_user_model(
-            loaded.model, name, _with_calibration(loaded, images, labels), folder)))
+            loaded.model, name, _with_calibration(loaded, images, labels, progress), folder)))
         return True
 
     def save_as(self, path, name: str) -> bool:
@@ -619,9 +622,17 @@ class TrainingController(QObject):
             return False
         loaded = self.current_model(name.strip() or None)
         images, labels = self._calibration_images()
+        progress = self._saving_progress()
         self.worker.run("save-as", lambda: (loaded, save_weights(
-            loaded.model, path, _with_calibration(loaded, images, labels))))
+            loaded.model, path, _with_calibration(loaded, images, labels, progress))))
         return True
+
+    def _saving_progress(self) -> Callable[[str, float], None]:
+        """Said at once (the lab shows it before any work starts), then from the worker as
+        the steps go (a queued signal: it reaches the lab on the GUI thread)."""
+        self._saving = True  # the pictures made ahead stop at their next kind
+        self.save_progress.emit("calibrating the unsure verdict", 0.0)
+        return self.save_progress.emit
 
     def _calibration_images(self):
         """The test pictures the unsure threshold is measured on: a built-in dataset's (the
@@ -671,11 +682,15 @@ class TrainingController(QObject):
             if key == self._test_key:
                 self.test_images, self.test_labels = images, labels
                 self.test_set_ready.emit(images, labels)
+                # what keeping a model calibrates on, made now (quietly) rather than then
+                self.worker.run("calibration-pictures", _make_calibration_pictures,
+                                images, key[0], lambda: self._saving or self._shut)
         elif tag == "download":
             dataset = self._download[0] if self._download else ""
             self._end_download()
             self.download_finished.emit(dataset)
         elif tag in ("keep", "save-as"):
+            self._saving = False
             loaded, path = result
             from cnnviz.core.weights import load_weights
 
@@ -714,6 +729,7 @@ class TrainingController(QObject):
             self._end_download()
             self.download_failed.emit(offline_message(Exception(message)))
         elif tag in ("keep", "save-as"):
+            self._saving = False
             self.save_failed.emit(message)
         elif tag == "user-models":
             self.message.emit(f"Your kept models could not be read: {message}")
@@ -767,38 +783,71 @@ CALIBRATION_IMAGES = 2000  # test images the unsure threshold is measured on (as
 # keeping a model takes seconds; made once per set of test images (they do not depend on it).
 CALIBRATION_SHARE = 0.5
 _views_cache: dict = {}
+_views_lock = threading.Lock()
 
 
-def _with_calibration(loaded, images, _labels=None) -> dict:
+def _with_calibration(loaded, images, _labels=None, progress=None) -> dict:
     """The card, with card["verdict"] (the unsure threshold) when cnnviz.core.verdict can
-    compute one: on test images, which the lab never trains on."""
+    compute one: on test images, which the lab never trains on. progress(step in words,
+    share done) as the work goes."""
+    report = progress or (lambda _step, _share: None)
     card = dict(loaded.card)
     try:
         from cnnviz.core.verdict import calibrate_for_card
     except ImportError:
         return card
-    if images is None:
-        return card
-    try:
-        held = images[:CALIBRATION_IMAGES]
-        views = _views_for(held, loaded.dataset)
-        verdict = calibrate_for_card(loaded.model, held, loaded.dataset, views=views,
-                                     source="test images the lab never trained on")
-    except Exception:  # a threshold is a nicety; the model is kept without one
-        return card
-    if isinstance(verdict, dict):
-        card["verdict"] = verdict
+    if images is not None:
+        try:
+            held = images[:CALIBRATION_IMAGES]
+            views = _views_for(held, loaded.dataset, lambda share: report(
+                "making the pictures users load (once)", 0.6 * share))
+            verdict = calibrate_for_card(
+                loaded.model, held, loaded.dataset, views=views,
+                source="test images the lab never trained on",
+                progress=lambda share: report("calibrating the unsure verdict",
+                                              0.6 + 0.35 * share))
+        except Exception:  # a threshold is a nicety; the model is kept without one
+            verdict = None
+        if isinstance(verdict, dict):
+            card["verdict"] = verdict
+    report("writing the file", 0.95)
     return card
 
 
-def _views_for(images, dataset: str) -> dict:
-    """cnnviz.core.verdict.user_views of these images, made once per images and dataset."""
+def _views_for(images, dataset: str, progress=None) -> dict:
+    """cnnviz.core.verdict.user_views of these images, made once per images and dataset
+    (and kept on disk: cnnviz.core.picture_cache); one thread makes them at a time."""
     import hashlib
 
     from cnnviz.core.verdict import user_views
 
     key = (hashlib.sha1(np.ascontiguousarray(images).tobytes()).hexdigest(), dataset)
-    if key not in _views_cache:
-        _views_cache.clear()
-        _views_cache[key] = user_views(images, dataset, share=CALIBRATION_SHARE)
-    return _views_cache[key]
+    with _views_lock:
+        if key not in _views_cache:
+            views = user_views(images, dataset, share=CALIBRATION_SHARE, progress=progress)
+            _views_cache.clear()
+            _views_cache[key] = views
+        return _views_cache[key]
+
+
+class _GaveWay(Exception):
+    """The pictures made ahead are wanted now: Keep makes the rest itself."""
+
+
+def _make_calibration_pictures(images, dataset: str, give_way: Callable[[], bool]) -> None:
+    """What keeping a model calibrates on, made ahead on a low-priority thread: the pictures
+    do not depend on the weights, so Keep and Save as then take about a second. Stops
+    between kinds once give_way() (what was made stays cached) so that a Keep clicked
+    meanwhile never waits for a thread of low priority."""
+    from cnnviz.core.verdict import measurement_outliers
+
+    from .verdict import lower_this_threads_priority
+
+    def check(_share: float) -> None:
+        if give_way():
+            raise _GaveWay
+
+    lower_this_threads_priority()
+    _views_for(images[:CALIBRATION_IMAGES], dataset, check)
+    check(1.0)
+    measurement_outliers(dataset)

@@ -80,6 +80,7 @@ class TrainingLab(QWidget):
         self._cell: tuple[int, int] | None = None  # the cell whose images are shown
         self._shown_results = False
         self._sized = False
+        self._saving_what = "the network"  # said while it is kept or saved
         self.test_limit: int | None = None  # test on the first N test images only (tests)
         self._shut = False
         self._compact = False
@@ -223,6 +224,11 @@ class TrainingLab(QWidget):
         self.save_as_button = _button("Save as…", W.SAVE_AS_TIP, self.save_as)
         row.addWidget(self.keep_button)
         row.addWidget(self.save_as_button)
+        self.save_bar = QProgressBar()  # keeping or saving: the steps as they go
+        self.save_bar.setToolTip(W.SAVE_PROGRESS_TIP)
+        self.save_bar.setRange(0, 100)
+        self.save_bar.setVisible(False)
+        column.addWidget(self.save_bar)
         self.finish_group = group
         return group
 
@@ -241,7 +247,8 @@ class TrainingLab(QWidget):
         c.download_finished.connect(self._on_download_finished)
         c.download_failed.connect(self._on_download_failed)
         c.saved.connect(self._on_saved)
-        c.save_failed.connect(lambda text: self._say(f"Not saved: {text}", error=True))
+        c.save_failed.connect(self._on_save_failed)
+        c.save_progress.connect(self._on_save_progress)
         self.settings.dataset_changed.connect(lambda _d: self._check_data())
         self.confusion.cell_clicked.connect(self.show_cell)
         self.cell_images.image_chosen.connect(self.use_test_image)
@@ -526,7 +533,7 @@ class TrainingLab(QWidget):
         if problem:
             self._say(f"Not kept: {problem}.", error=True)
             return False
-        self.keep_button.setEnabled(False)
+        self._saving_what = f"Keeping “{name}”"
         return self.controller.keep(name)
 
     def save_as(self, path: str | None = None) -> bool:
@@ -539,10 +546,30 @@ class TrainingLab(QWidget):
                 return False
         if not str(path).endswith(".safetensors"):
             path = f"{path}.safetensors"
+        self._saving_what = f"Saving {Path(path).name}"
         return self.controller.save_as(path, name)
 
+    def _on_save_progress(self, step: str, share: float) -> None:
+        """Keeping or saving has started (said at once) or moved on a step; the buttons
+        wait until it is done."""
+        for button in (self.keep_button, self.save_as_button):
+            button.setEnabled(False)
+        self.save_bar.setVisible(True)
+        self.save_bar.setValue(round(100 * share))
+        self.save_bar.setFormat(f"%p% · {step}")
+        self._say(f"{self._saving_what}: {step}…")
+
+    def _end_saving(self) -> None:
+        self.save_bar.setVisible(False)
+        for button in (self.keep_button, self.save_as_button):
+            button.setEnabled(True)
+
+    def _on_save_failed(self, text: str) -> None:
+        self._end_saving()
+        self._say(f"Not saved: {text}", error=True)
+
     def _on_saved(self, tag: str, path) -> None:
-        self.keep_button.setEnabled(True)
+        self._end_saving()
         if tag == "keep":
             self._say(f"Kept as <b>{html.escape(Path(path).stem)}</b> in "
                       f"{html.escape(str(Path(path).parent))}: it is in the CNN explorer's "

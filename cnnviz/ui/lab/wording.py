@@ -189,6 +189,8 @@ KEEP_TIP = ("Keep the network in your models folder and add it to the CNN explor
 SAVE_AS_TIP = ("Save the network as a .safetensors file with its card (architecture, dataset, "
                "accuracy, training settings, seed); `cnnviz evaluate --weights FILE` and "
                "`cnnviz predict --weights FILE` read it.")
+SAVE_PROGRESS_TIP = ("Keeping or saving the network: the unsure verdict's threshold is "
+                     "measured on test pictures first, then the file is written.")
 DOWNLOAD_TIP = ("Download the four official files from the public mirrors (about 11 MB for "
                 "MNIST, 30 MB for Fashion-MNIST), each checked against its published SHA-256.")
 CHOOSE_FOLDER_TIP = ("Choose a folder that holds mnist/ or fashion-mnist/ with the four "
