@@ -514,6 +514,7 @@ def _train(args, stop_requested, place) -> int:
     from ..core.training import train
 
     arch, config, device = _checked_run(args, place)
+    _import_ahead("torch._dynamo")  # (the optimizer's first step needs it: ~1 s of imports)
     lr, schedule = config.lr, config.schedule
     launched = place is not None
     if args.nproc > 1 and not launched:
@@ -558,6 +559,18 @@ def _train(args, stop_requested, place) -> int:
         if parallel is not None:
             leave()
     return _said_and_kept(result, saver, leader, split, config.lr, args.started)
+
+
+def _import_ahead(module: str) -> None:
+    """Import a module on a thread of its own while this one reads the data (which mostly
+    waits on gzip and hashing, outside the GIL); a later import finds it done or waits."""
+    import importlib
+
+    def work() -> None:
+        with contextlib.suppress(Exception):  # then it is imported, and said, where needed
+            importlib.import_module(module)
+
+    threading.Thread(target=work, name=f"cnnviz-import-{module}", daemon=True).start()
 
 
 def _said_and_kept(result, saver, leader, split: dict[str, float], lr: float,
