@@ -4,6 +4,7 @@ behaviour needs one: start-up, imports, signals."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 import warnings
@@ -112,6 +113,14 @@ def test_train_tiny_run_and_resume_safe_output(tmp_path, capsys, mnist_test):
     assert out.returncode == 0, out.stderr
     assert "epoch   1/1" in out.stdout and target.is_file()
     assert [p.name for p in tmp_path.iterdir()] == ["tiny.safetensors"]  # no temp files left
+    # where the time went: each phase, adding up to no more than the whole
+    done = re.search(r"Done in ([\d.]+) s since the command started: (.*)\. Test accuracy",
+                     out.stdout)
+    assert done, out.stdout
+    phases = dict(re.findall(r"(start-up|reading the data|outlier pictures|1 epoch|"
+                             r"calibrating the verdict|saving) ([\d.]+) s", done.group(2)))
+    assert len(phases) == 6, done.group(2)
+    assert sum(map(float, phases.values())) <= float(done.group(1)) + 0.3  # (each rounded)
     ev = run(capsys, "evaluate", "--weights", str(target), "--json")
     acc = json.loads(ev.stdout)["accuracy"]
     assert acc > 0.8
