@@ -172,3 +172,39 @@ def test_user_views_stopped_part_way_keep_the_kinds_made(cache):
     with pytest.raises(Stop):
         verdict.user_views(digits, share=0.05, progress=stop_after_two)
     assert len(list(cache.glob("user-view-*.npz"))) == 2
+
+
+def test_a_dataset_is_checked_and_decoded_once_and_again_when_its_file_changes(
+        cache, tmp_path, monkeypatch, mnist_dir):
+    """The reference: the official file unpacked with gzip and read as IDX by numpy."""
+    import gzip
+    import os
+    import shutil
+    from pathlib import Path
+
+    from cnnviz.core import data
+
+    folder = tmp_path / "data" / "mnist"
+    folder.mkdir(parents=True)
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        shutil.copy(Path(mnist_dir) / "mnist" / name, folder / name)
+    checked = []
+    real_verify = data.verify_file
+    monkeypatch.setattr(data, "verify_file", lambda path, expected: (
+        checked.append(path.name), real_verify(path, expected)))
+    raw = gzip.decompress((folder / "t10k-images-idx3-ubyte.gz").read_bytes())
+    expected = np.frombuffer(raw, np.uint8, offset=16).reshape(-1, 28, 28)
+    labels = np.frombuffer(gzip.decompress((folder / "t10k-labels-idx1-ubyte.gz").read_bytes()),
+                           np.uint8, offset=8)
+    for _ in range(2):
+        images, got = data.load_split("mnist", "test", tmp_path / "data")
+        np.testing.assert_array_equal(images, expected)
+        np.testing.assert_array_equal(got, labels)
+    assert len(checked) == 2  # the two files, checked the first time only
+    later = (folder / "t10k-labels-idx1-ubyte.gz").stat().st_mtime_ns + 10**9
+    os.utime(folder / "t10k-labels-idx1-ubyte.gz", ns=(later, later))  # a new copy
+    data.load_split("mnist", "test", tmp_path / "data")
+    assert len(checked) == 4
+    (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(b"damaged")  # a damaged copy: said
+    with pytest.raises(data.DataError):
+        data.load_split("mnist", "test", tmp_path / "data")

@@ -226,13 +226,27 @@ def load_split(dataset: str = "mnist", split: str = "test", data_dir=None,
     if split not in ("train", "test"):
         raise DataError(f"split must be 'train' or 'test', got {split!r}")
     info = get_dataset_info(dataset)
-    paths = {}
-    for kind in ("images", "labels"):
-        part = f"{split}-{kind}"
-        path = _find(dataset, part, data_dir)
-        if verify:
-            verify_file(path, info.files[part])
-        paths[kind] = path
+    paths = {kind: _find(dataset, f"{split}-{kind}", data_dir) for kind in ("images", "labels")}
+    if not verify:
+        return _decoded(info, split, paths, verify)
+    from .picture_cache import cached_dict
+
+    try:  # checked and decoded once; again when a file changes (its size or time)
+        stats = tuple((str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns)
+                      for p in paths.values())
+    except OSError as exc:
+        raise DataError(f"cannot read {dataset}: {exc}") from None
+    found = cached_dict(f"{dataset}-{split}", stats, lambda: dict(zip(
+        ("images", "labels"), _decoded(info, split, paths, verify), strict=True)),
+        tail={"images": (28, 28), "labels": ()})
+    return found["images"], found["labels"]
+
+
+def _decoded(info: DatasetInfo, split: str, paths: dict[str, Path],
+             verify: bool) -> tuple[np.ndarray, np.ndarray]:
+    if verify:
+        for kind, path in paths.items():
+            verify_file(path, info.files[f"{split}-{kind}"])
     images = _read_idx(paths["images"], 2051, (28, 28))
     labels = _read_idx(paths["labels"], 2049, ())
     if len(images) != len(labels):

@@ -1,6 +1,6 @@
 """Pictures made by code rather than learned (outlier exposure's drawn non-digits, the
-unsure verdict's user pictures): the same inputs always give the same pictures, and making
-them takes longer than a whole epoch of the fast preset. So they are kept on disk, keyed by
+unsure verdict's user pictures, a dataset's decoded files): the same inputs always give the
+same pictures, and making them takes longer than a whole epoch of the fast preset. So they are kept on disk, keyed by
 their content: a name, the arguments, the bytes of any input images, and the source of
 cnnviz.core with the numpy and Pillow versions (a change to the code that draws or
 preprocesses them makes a new key; nothing stale is ever read).
@@ -28,7 +28,7 @@ __all__ = ["FOLDER", "MAX_FILES", "cached", "cached_dict", "code_fingerprint", "
 
 FOLDER = "pictures"  # under cnnviz's cache folder (opened_verdict.cache_dir)
 MAX_FILES = 48  # the newest are kept: a few datasets, held-out sets and pool sizes
-MAX_FILE_BYTES = 64 * 1024 * 1024  # far above any entry (the largest is about 6 MB)
+MAX_FILE_BYTES = 64 * 1024 * 1024  # above any entry (the largest: MNIST's 60,000 training digits)
 
 
 @functools.lru_cache(maxsize=1)
@@ -92,16 +92,19 @@ def _forget_oldest(folder: Path) -> None:
             p.unlink()
 
 
-def _checked(found: dict[str, np.ndarray] | None, dtype: str, tail: tuple) -> bool:
-    """A read entry holds what this code writes: arrays of `dtype`, each (N, *tail)."""
-    if not found:
+def _checked(found: dict[str, np.ndarray] | None, dtype: str, tail: tuple | dict) -> bool:
+    """A read entry holds what this code writes: arrays of `dtype`, each (N, *tail) (tail:
+    one for all, or {name: tail} naming every array)."""
+    if not found or (isinstance(tail, dict) and set(found) != set(tail)):
         return False
-    return all(a.dtype == np.dtype(dtype) and a.shape[1:] == tail for a in found.values())
+    return all(a.dtype == np.dtype(dtype)
+               and a.shape[1:] == (tail[k] if isinstance(tail, dict) else tail)
+               for k, a in found.items())
 
 
 def cached_dict(name: str, parts: tuple, make: Callable[[], dict[str, np.ndarray]],
                 arrays: tuple = (), dtype: str = "uint8",
-                tail: tuple = (28, 28)) -> dict[str, np.ndarray]:
+                tail: tuple | dict = (28, 28)) -> dict[str, np.ndarray]:
     """make()'s {name: (N, *tail) array of dtype}, read from the cache when an entry with
     the same content key is there, else made and stored: fresh arrays, the caller's own."""
     path = _folder() / f"{content_key(name, parts, arrays)}.npz"
