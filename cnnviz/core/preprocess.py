@@ -261,6 +261,8 @@ TIGHT_PAD = 0.25  # paper added around a tight crop, as a share of its longest s
 BAND_CONTACT = 0.6  # a dark region along this share of a side (or more) is background
 LINE_COVERAGE = 0.6  # a thin line across this share of the page is a ruled line, not ink
 LINE_BITS = 0.8  # ink left on the ruled lines' rows and columns, this share or more: no digit
+LINE_BIT = 4  # on ruled paper, ink this thin (pixels) and 20 times as long is a bit of a line
+# (a line 1-3 px, blurred, may leave a piece 3-4 px thick)
 MIN_FILL = 0.03  # a photo's ink filling less of its box than this is noise, not strokes
 FLAT = 4.0  # a photo's ink this many times wider than tall is a bit of a line, not a digit
 # A colourful photo, not ink on paper (measured on cnnviz/core/user_pictures.py's 500 phone
@@ -615,6 +617,9 @@ def _lift_ruling(cleaned: np.ndarray, threshold: float) -> np.ndarray | None:
     for (_, line, _, _), target in found:
         band = bands if target is cleaned else bands.T
         band |= _dilate(line.astype(np.float32), 2) > 0
+    if len(found) == 2:  # where the lines cross (neither line's thin pixels) is ruling too
+        rows, cols = found[0][0][0], found[1][0][0]
+        bands |= rows[:, None] & cols[None, :]
     np.clip((cleaned - np.float32(floor)) * np.float32(1 / (1 - floor)), 0, 1, out=cleaned)
     return bands
 
@@ -626,11 +631,12 @@ def _remove_ruled_lines(cleaned: np.ndarray, threshold: float) -> tuple[int, np.
     grown a little)."""
     count = 0
     bands = np.zeros(cleaned.shape, bool)
-    for target, band in ((cleaned, bands), (cleaned.T, bands.T)):
+    along: list[np.ndarray | None] = [None, None]  # the rows, the columns the lines run along
+    for side, (target, band) in enumerate(((cleaned, bands), (cleaned.T, bands.T))):
         found = _ruling(target, threshold, 1 if count else 2)
         if found is None:
             continue
-        _, line, k, _ = found
+        along[side], line, k, _ = found
         mask = target > 0.5 * threshold
         thin = _run_lengths(mask) <= 2 * k + 3 + target.shape[0] // 150
         # The line's soft edges (just below the ink threshold) go too.
@@ -641,6 +647,9 @@ def _remove_ruled_lines(cleaned: np.ndarray, threshold: float) -> tuple[int, np.
         hit = line.any(axis=1)
         count += int(np.count_nonzero(np.diff(np.concatenate([[0], hit.astype(np.int8), [0]])) == 1))
         band |= _dilate(line.astype(np.float32), k + 2) > 0
+    rows, cols = along
+    if rows is not None and cols is not None:  # where the lines cross is ruling too
+        bands |= rows[:, None] & cols[None, :]
     return count, bands
 
 
@@ -698,7 +707,8 @@ def _keep_digit(cleaned: np.ndarray, threshold: float) -> int:
 def _not_strokes(cleaned: np.ndarray, threshold: float, bands: np.ndarray | None) -> str:
     """Why the ink left in a photo after the table, the ruling and the specks went is not a
     digit's strokes ('' when it is): nearly all of it lies on the ruled lines' rows and
-    columns or, on ruled paper, it is one or two pixels thin and long (bits of those lines),
+    columns or, on ruled paper, it is LINE_BIT pixels thin or less and long (bits of those
+    lines; where lines cross, neither line's thin pixels, counts as on them),
     or FLAT times wider than tall (digits are taller than wide), or a dot, or it fills under
     MIN_FILL of its box and is on ruled paper or a scatter of specks (_scattered) (strokes fill more: measured on cnnviz/core/user_pictures.py,
     faint pencil 5% and more, pen 14% and more)."""
@@ -713,7 +723,7 @@ def _not_strokes(cleaned: np.ndarray, threshold: float, bands: np.ndarray | None
         return ""
     top, left, bottom, right = box
     height, width = bottom - top, right - left
-    if bands is not None and min(height, width) <= 2 and max(height, width) >= 20 * min(height, width):
+    if bands is not None and min(height, width) <= LINE_BIT and max(height, width) >= 20 * min(height, width):
         return "bits of the ruled lines, not a digit's strokes"
     if width >= FLAT * height:
         return "a flat mark (a bit of a line), not a digit's shape"
@@ -885,9 +895,10 @@ def preprocess_digit(image: np.ndarray, *, invert: bool | str = "auto",
         return _nothing_found(steps, flip, "No ink was found, so there is nothing to do here.")
     cleaned, threshold, notes, pad = _find_ink(v, tight, reading.paper)
     box = _ink_box(cleaned, threshold) if threshold > 0 else None
-    if box is None and reading.fills and not tight and not already_centered:
-        # Clear ink and paper, yet nothing found: most likely a crop so tight that the paper
-        # is the minority. Read it again with a paper border.
+    if box is None and threshold == 0 and reading.fills and not tight and not already_centered:
+        # Clear ink and paper, yet no ink found: most likely a crop so tight that the paper
+        # is the minority. Read it again with a paper border. (Ink found and then cleared
+        # as the page's background, such as squared paper's grid, is not read again.)
         cleaned, threshold, notes, pad = _find_ink(v, True, reading.paper)
         box = _ink_box(cleaned, threshold) if threshold > 0 else None
     why = notes.pop()
