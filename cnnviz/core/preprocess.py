@@ -202,11 +202,11 @@ def _ink_box(clean: np.ndarray, threshold: float) -> tuple[int, int, int, int] |
     return rows[0], cols[0], rows[1], cols[1]
 
 
-def _stroke_width(patch: np.ndarray) -> float:
-    """Mean stroke width in the patch's pixels: 2 x area / perimeter of the ink (> 0.5).
+def _stroke_width(patch: np.ndarray, level: float = 0.5) -> float:
+    """Mean stroke width in the patch's pixels: 2 x area / perimeter of the ink (> level).
 
     For a stroke of width d and length L this is d L / (L + d), about d."""
-    mask = patch > 0.5
+    mask = patch > level
     area = int(mask.sum())
     if area == 0:
         return 0.0
@@ -653,6 +653,57 @@ def _remove_ruled_lines(cleaned: np.ndarray, threshold: float) -> tuple[int, np.
     return count, bands
 
 
+# How wide the ink left after cleaning is (_stroke_width: 2 x area / perimeter), measured on
+# cnnviz/core/user_pictures.py's pictures of digits (500 a kind): a pen on lined paper 2.1 px
+# and more (the small digits in the page's unruled top band), on squared paper 4 and more, in
+# phone photos 3.3 and more, but faint pencil (broken by the paper's grain) from 0.55; what
+# cleaning leaves of a ruling is hairlines, 0.6-1.8. Ink under THIN_INK may be what is left
+# of a ruling that the cleaned picture lost in part (faint lines under uneven light), so the
+# page is looked at again for one (_faint_ruling); where one runs, ink under HAIRLINE that
+# reaches the picture's edge is a line the edge cut.
+HAIRLINE = 1.5
+THIN_INK = 2.5
+FAINT_RULING = 4.0  # a faint line's pixels stand this many times the noise above the paper
+
+
+def _ridges(target: np.ndarray) -> tuple[np.ndarray, float]:
+    """How far each pixel (averaged RULING_ALONG pixels either way along its row) stands
+    above the brighter of the pixels a few rows above and below it: thin horizontal lines
+    stand out, uneven light (smooth) and wide strokes do not. Returns that and its noise
+    (a sigma: the spread of the averages along the rows, which the lines do not change)."""
+    along = RULING_ALONG
+    c = np.cumsum(np.pad(target, ((0, 0), (along + 1, along)), mode="edge"), axis=1)
+    a = (c[:, 2 * along + 1:] - c[:, :-(2 * along + 1)]) / np.float32(2 * along + 1)
+    d = 3 + target.shape[0] // 200  # past a line's width (and its blur) either way
+    p = np.pad(a, ((d, d), (0, 0)), mode="edge")
+    ridge = a - np.maximum(p[:-2 * d], p[2 * d:])
+    apart = a[:, 2 * along + 1:] - a[:, :-(2 * along + 1)]  # independent averages
+    noise = 1.4826 * float(np.median(np.abs(apart))) / math.sqrt(2) if apart.size else 0.0
+    return ridge, noise
+
+
+def _faint_ruling(v: np.ndarray) -> np.ndarray | None:
+    """A ruling found on the picture's own shades v (ink bright), for when the cleaned
+    picture lost it: where the light is uneven a faint line falls below the paper's noise
+    floor over much of the page, so it no longer runs across it. Returns where the lines
+    ran (grown by 2 pixels, with the squares where they cross), or None."""
+    along: list[np.ndarray | None] = [None, None]  # the rows, the columns the lines run along
+    bands = np.zeros(v.shape, bool)
+    for side, (target, band) in enumerate(((v, bands), (v.T, bands.T))):
+        ridge, noise = _ridges(target)
+        found = _ruling(ridge, 2 * FAINT_RULING * max(noise, 1 / 255),
+                        1 if along[0] is not None else 2)
+        if found is not None:
+            along[side] = found[0]
+            band |= _dilate(found[1].astype(np.float32), 2) > 0
+    rows, cols = along
+    if rows is None and cols is None:
+        return None
+    if rows is not None and cols is not None:
+        bands |= rows[:, None] & cols[None, :]
+    return bands
+
+
 def _pieces(mask: np.ndarray, most: int = 96) -> tuple[np.ndarray, int, np.ndarray, int]:
     """The connected pieces of a mask, worked out on a copy at most `most` cells a side (a
     cell is step x step pixels; a cell with any ink is ink): (labels per cell, how many
@@ -745,14 +796,20 @@ def _scattered(mask: np.ndarray) -> bool:
     return n > 1 and float(mass[1:].max()) < 0.5 * float(mass[1:].sum())
 
 
+def _touches_edge(mask: np.ndarray) -> bool:
+    """Some of the mask lies on the picture's outermost rows or columns."""
+    return bool(mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any())
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def _clear_background(cleaned: np.ndarray, threshold: float) -> list[str]:
+def _clear_background(cleaned: np.ndarray, threshold: float, v: np.ndarray) -> list[str]:
     """A photo's background cleared in place: a light notebook ruling, the table along its
     edges, ruled lines, marks away from the digit, and what is then left if it is not a
-    digit's strokes. Returns what was done, in plain sentences."""
+    digit's strokes (v: the picture before cleaning, to look again for a faint ruling).
+    Returns what was done, in plain sentences."""
     notes = []
     lifted = _lift_ruling(cleaned, threshold)
     if lifted is not None:
@@ -779,6 +836,15 @@ def _clear_background(cleaned: np.ndarray, threshold: float) -> list[str]:
             if 0 < top < 0.95:
                 np.clip(cleaned * np.float32(1 / top), 0, 1, out=cleaned)
     leftover = _not_strokes(cleaned, threshold, bands if ruled else None)
+    width = _stroke_width(cleaned, threshold) if not leftover else 0.0
+    if 0 < width < THIN_INK:
+        # Thinner than a pen's strokes: what is left of a ruling that the cleaned picture
+        # lost in part (faint lines under uneven light, lines cut by the picture's edge)?
+        faint = _faint_ruling(v)
+        if faint is not None:
+            leftover = _not_strokes(cleaned, threshold, faint | bands)
+            if not leftover and width < HAIRLINE and _touches_edge(cleaned > threshold):
+                leftover = "hairlines on ruled paper (bits of its lines), not a pen's strokes"
     if leftover:
         cleaned[:] = 0.0
         notes.append(f"What was left is {leftover}, so it was cleared too.")
@@ -800,7 +866,7 @@ def _find_ink(v: np.ndarray, tight: bool, paper: float) -> tuple[np.ndarray, flo
     cleaned, threshold, why = _clean(v)
     photo = not why.startswith(("Not needed", "The background is black"))
     if threshold > 0 and photo and not tight:
-        notes += _clear_background(cleaned, threshold)
+        notes += _clear_background(cleaned, threshold, v)
     return cleaned, threshold, notes + [why], pad
 
 
