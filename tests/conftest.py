@@ -4,6 +4,7 @@ MNIST files are found through the product's own data-folder setting."""
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -87,22 +88,39 @@ def _no_calibration_pictures_made_ahead(request, monkeypatch):
         monkeypatch.setattr(training, "_make_calibration_pictures", lambda *args: None)
 
 
+@contextmanager
+def _settings_in(qapp, folder):
+    """QSettings in `folder` under a test organisation while the block runs."""
+    from PySide6.QtCore import QSettings
+
+    old = (qapp.organizationName(), qapp.applicationName(), QSettings.defaultFormat())
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    qapp.setOrganizationName("cnnviz-test")
+    qapp.setApplicationName("cnnviz-test")
+    try:
+        yield folder
+    finally:
+        qapp.setOrganizationName(old[0])
+        qapp.setApplicationName(old[1])
+        QSettings.setDefaultFormat(old[2])
+
+
 @pytest.fixture
 def settings_sandbox(qapp, tmp_path):
     """QSettings go to a temporary folder under a test organisation, never the user's or
     the other tests' (a model or tab saved in one test must not follow into the next).
     Yields the folder."""
-    from PySide6.QtCore import QSettings
+    with _settings_in(qapp, tmp_path / "settings") as folder:
+        yield folder
 
-    old = (qapp.organizationName(), qapp.applicationName(), QSettings.defaultFormat())
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    qapp.setOrganizationName("cnnviz-test")
-    qapp.setApplicationName("cnnviz-test")
-    yield tmp_path / "settings"
-    qapp.setOrganizationName(old[0])
-    qapp.setApplicationName(old[1])
-    QSettings.setDefaultFormat(old[2])
+
+@pytest.fixture(scope="module")
+def module_settings_sandbox(qapp, tmp_path_factory):
+    """settings_sandbox for a module whose tests share one window: a folder of the
+    module's own, never the user's or another module's."""
+    with _settings_in(qapp, tmp_path_factory.mktemp("settings")) as folder:
+        yield folder
 
 
 @pytest.fixture(autouse=True)

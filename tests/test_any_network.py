@@ -181,28 +181,59 @@ def test_predict_reads_any_network(tmp_path, capsys):
 # ----- the window ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def window(qtbot, settings_sandbox, monkeypatch, tmp_path):
+@pytest.fixture(scope="module")
+def opened_window(qapp, module_settings_sandbox):
+    """One main window for the module's window tests (opening one takes seconds), as the
+    tests found it when each opened its own: the shipped model on the default picture, the
+    window at 1400×900, the message boxes kept quiet. `window` brings it back to that."""
+    from PySide6.QtTest import QTest
+
     from cnnviz.ui.window.main_window import MainWindow
 
-    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *a, **k: None))
-    monkeypatch.setattr(QMessageBox, "information", staticmethod(lambda *a, **k: None))
-    w = MainWindow(AppState())
-    qtbot.addWidget(w)
-    w.load_defaults()
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(QMessageBox, "warning", staticmethod(lambda *a, **k: None))
+        patch.setattr(QMessageBox, "information", staticmethod(lambda *a, **k: None))
+        w = MainWindow(AppState())
+        w.load_defaults()
+        w.resize(1400, 900)
+        w.show()
+        assert QTest.qWaitForWindowExposed(w)
+        w.controller.join()
+        opened = (w.state.model, w.state.image, w.state.image_source, w.state.layer,
+                  w.state.kernel_source, w.tabs.currentIndex())
+        try:
+            yield w, opened
+        finally:
+            w.close()
+            w.deleteLater()
+
+
+@pytest.fixture
+def window(qtbot, opened_window):
+    """The shared window as it opened: its model, picture and layer, its tab, and the
+    kernel explorer's source; the default model's analysis of the picture shown."""
+    w, (model, image, source, layer, kernel_source, tab) = opened_window
+    state = w.state
+    w.tabs.setCurrentIndex(tab)
+    w.kernel_explorer.controller.set_source(kernel_source)
+    state.set_model(model)
+    state.set_image(image, source)
+    state.set_layer(layer)
+    w.controller.join()
+    qtbot.waitUntil(lambda: state.analysis is not None and state.analysis.layer_infos
+                    == list(model.model.layer_infos), timeout=20000)
+    w.kernel_explorer.controller.join()
+    assert state.kernel_source == kernel_source and state.layer == layer
+    return w
 
 
 def show_on(qtbot, window, loaded, picture):
     state = window.state
+    before = state.analysis
     state.set_model(loaded)
     state.set_image(picture, "test picture")
     window.controller.join()
-    qtbot.waitUntil(lambda: state.analysis is not None and state.analysis.layer_infos
+    qtbot.waitUntil(lambda: state.analysis is not before and state.analysis.layer_infos
                     == list(loaded.model.layer_infos)
                     and state.analysis.layers[0][1].shape == loaded.input_spec.shape,
                     timeout=20000)
