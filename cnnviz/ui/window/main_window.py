@@ -41,6 +41,7 @@ from cnnviz.core.samples import default_sample, load_samples
 from ..controllers import AnalysisController
 from ..input.panel import InputPanel
 from ..widgets.file_text import as_html, literal, shown
+from ..widgets.paint_pass import OnePaintPass
 from ..widgets.scrolling import scrolling
 from ..widgets.text_slot import TextSlot
 from ..widgets.tooltips import wrap_long_tooltips
@@ -146,6 +147,10 @@ class MainWindow(QMainWindow):
         self.setObjectName("cnnviz_main_window")
 
         self.controller = AnalysisController(self.state, self)
+        # a new result is painted in one pass once every view has taken it (not one pass
+        # per plot): after the views' own listeners
+        self.paint_pass = OnePaintPass(self)
+        self.state.analysis_ready.connect(self._paint_result, priority=-100)
         self.opener = files.ImageOpener(self)
         self.model_options = ModelOptions(self, data_dir)
         self.image_loader = self.opener.loader  # (tests wait on it)
@@ -232,6 +237,7 @@ class MainWindow(QMainWindow):
         self.lab = lab = lab_class(self.state, data_dir=self.data_dir)
         lab.show_explorer.connect(lambda: self.tabs.setCurrentIndex(0))
         self.explorers = (self.cnn_explorer, self.kernel_explorer, lab)
+        self.paint_pass.forget_views()  # (the explorers' plots are new)
         current = self.tabs.currentIndex()
         self.tabs.blockSignals(True)  # the current tab stays; _on_tab_changed runs once below
         for i, explorer in enumerate(self.explorers):
@@ -673,6 +679,10 @@ class MainWindow(QMainWindow):
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         self.input_status_label.setVisible(self.width() >= self.COMPACT_STATUS_WIDTH)
+
+    def _paint_result(self, _analysis) -> None:
+        if not self._shut_down and self.isVisible():
+            self.paint_pass.run()
 
     def _on_image_changed(self, image, source: str) -> None:
         text = f"Input: {source}" if source else ""
