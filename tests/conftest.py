@@ -61,8 +61,15 @@ def _folders_of_the_tests(tmp_path_factory):
     shared by the session (a model is calibrated once), never the user's."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CNNVIZ_MODELS_DIR", str(tmp_path_factory.mktemp("user-models")))
-        patch.setenv("CNNVIZ_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        yield
+        cache = tmp_path_factory.mktemp("cache")
+        patch.setenv("CNNVIZ_CACHE_DIR", str(cache))
+        yield cache
+
+
+@pytest.fixture(scope="session")
+def tests_cache_dir(_folders_of_the_tests):
+    """The cache folder the tests share (CNNVIZ_CACHE_DIR, unless a test sets its own)."""
+    return _folders_of_the_tests
 
 
 @pytest.fixture(autouse=True)

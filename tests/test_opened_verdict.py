@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.core import opened_verdict
+from cnnviz.core import opened_verdict, picture_cache
 from cnnviz.core.input_scale import with_input_scale
 from cnnviz.core.samples import load_samples
 from cnnviz.core.verdict import rule_for
@@ -25,13 +25,24 @@ def cache_dir(tmp_path, monkeypatch):
     return tmp_path / "cache"
 
 
+@pytest.fixture
+def pictures_made_once(cache_dir, tests_cache_dir):
+    """The pictures a calibration scores are drawn and preprocessed by code (the same digits
+    and code give the same pictures: cached by their content) and take longer than the
+    rest of it: kept in the cache folder the tests share. The verdicts stay in the test's."""
+    shared = tests_cache_dir / picture_cache.FOLDER
+    shared.mkdir(exist_ok=True)
+    cache_dir.mkdir()
+    (cache_dir / picture_cache.FOLDER).symlink_to(shared, target_is_directory=True)
+
+
 def test_which_models_are_calibrated_when_opened():
     assert opened_verdict.needs_calibration(load_weights(KERAS / "lecture.keras"))
     assert not opened_verdict.needs_calibration(load_weights(KERAS / "colour.keras"))  # 3×32×32
     assert not opened_verdict.needs_calibration(load_shipped("cnnviz"))  # its card has one
 
 
-def test_the_threshold_is_the_quantile_of_real_digits_scores(tmp_path):
+def test_the_threshold_is_the_quantile_of_real_digits_scores(tmp_path, pictures_made_once):
     lecture = load_weights(KERAS / "lecture.keras")
     steps = []
     verdict = opened_verdict.calibrate_opened(lecture, tmp_path / "no-data", steps.append)
@@ -73,7 +84,8 @@ def test_a_damaged_or_special_cache_is_ignored(cache_dir):
     assert opened_verdict.cached(lecture) is None  # never blocks on a pipe
 
 
-def test_the_window_calibrates_an_opened_keras_model(qtbot, settings_sandbox, tmp_path, monkeypatch):
+def test_the_window_calibrates_an_opened_keras_model(qtbot, settings_sandbox, tmp_path, monkeypatch,
+                                                   pictures_made_once):
     from PySide6.QtWidgets import QMessageBox
 
     from cnnviz.app_state import AppState
