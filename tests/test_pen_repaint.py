@@ -44,6 +44,8 @@ class Counter(QObject):
         super().__init__()
         self.paints: list[QWidget] = []
         self.layouts: list[str] = []
+        self.passes = 0  # paint passes: a window's UpdateRequests that something painted in
+        self._asked = False
         self.on = False
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
@@ -51,12 +53,16 @@ class Counter(QObject):
             kind = event.type()
             if kind == QEvent.Type.Paint:
                 self.paints.append(watched)
+                self.passes += self._asked
+                self._asked = False
             elif kind == QEvent.Type.LayoutRequest and watched.layout() is not None:
                 self.layouts.append(type(watched).__name__)
+            elif kind == QEvent.Type.UpdateRequest and watched.isWindow():
+                self._asked = True
         return False
 
     def reset(self) -> None:
-        self.paints, self.layouts = [], []
+        self.paints, self.layouts, self.passes = [], [], 0
 
 
 @pytest.fixture
@@ -160,6 +166,22 @@ def test_a_pen_step_asks_for_no_layout_pass(qtbot, window, counter):
     counter.on = False
     pen.up()
     assert len(counter.layouts) <= STEPS // 10, counter.layouts  # ideally none
+
+
+def test_a_pen_steps_result_is_painted_in_one_pass(qtbot, window, counter):
+    """Each plot's scene painted the window's pending changes when it had worked out its
+    own: about five paint passes per pen step. Now the pad's new ink is painted at once
+    (before the drawing goes to the network) and the result in one pass."""
+    pen = Pen(qtbot, window, WARM_UP + STEPS)
+    pen.down()
+    for _ in range(WARM_UP):
+        pen.step()
+    counter.on = True
+    for _ in range(STEPS):
+        pen.step()
+    counter.on = False
+    pen.up()
+    assert counter.passes <= 2 * STEPS + 2, counter.passes
 
 
 def test_nothing_outside_the_tab_shown_paints_during_a_stroke(qtbot, window, counter):
