@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 import torch
 from PySide6.QtWidgets import QMessageBox
+from shared_windows import window_opened_once
 from torch_reference import first_layer_input
 
-from cnnviz.app_state import KERNEL_SOURCE_NETWORK, AppState
+from cnnviz.app_state import KERNEL_SOURCE_NETWORK
 from cnnviz.core.inference import analyze
 from cnnviz.core.models import (
     Activation,
@@ -183,48 +184,18 @@ def test_predict_reads_any_network(tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def opened_window(qapp, module_settings_sandbox):
-    """One main window for the module's window tests (opening one takes seconds), as the
-    tests found it when each opened its own: the shipped model on the default picture, the
-    window at 1400×900, the message boxes kept quiet. `window` brings it back to that."""
-    from PySide6.QtTest import QTest
-
-    from cnnviz.ui.window.main_window import MainWindow
-
+    """One main window for the module's window tests, at 1400×900, its message boxes kept
+    quiet."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(QMessageBox, "warning", staticmethod(lambda *a, **k: None))
         patch.setattr(QMessageBox, "information", staticmethod(lambda *a, **k: None))
-        w = MainWindow(AppState())
-        w.load_defaults()
-        w.resize(1400, 900)
-        w.show()
-        assert QTest.qWaitForWindowExposed(w)
-        w.controller.join()
-        opened = (w.state.model, w.state.image, w.state.image_source, w.state.layer,
-                  w.state.kernel_source, w.tabs.currentIndex())
-        try:
-            yield w, opened
-        finally:
-            w.close()
-            w.deleteLater()
+        with window_opened_once((1400, 900)) as opened:
+            yield opened
 
 
 @pytest.fixture
 def window(qtbot, opened_window):
-    """The shared window as it opened: its model, picture and layer, its tab, and the
-    kernel explorer's source; the default model's analysis of the picture shown."""
-    w, (model, image, source, layer, kernel_source, tab) = opened_window
-    state = w.state
-    w.tabs.setCurrentIndex(tab)
-    w.kernel_explorer.controller.set_source(kernel_source)
-    state.set_model(model)
-    state.set_image(image, source)
-    state.set_layer(layer)
-    w.controller.join()
-    qtbot.waitUntil(lambda: state.analysis is not None and state.analysis.layer_infos
-                    == list(model.model.layer_infos), timeout=20000)
-    w.kernel_explorer.controller.join()
-    assert state.kernel_source == kernel_source and state.layer == layer
-    return w
+    return opened_window.as_opened(qtbot)
 
 
 def show_on(qtbot, window, loaded, picture):

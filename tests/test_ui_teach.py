@@ -5,19 +5,43 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from shared_windows import window_opened_once
 
 from cnnviz.app_state import AppState
 from cnnviz.ui.window.main_window import MainWindow
 
 
 @pytest.fixture
-def window(qtbot, settings_sandbox):
+def own_window(qtbot, settings_sandbox):
+    """A window of the test's own: for a test that changes the slide view (its step, source,
+    filter or region), which the window does not undo."""
     w = MainWindow(AppState())
     qtbot.addWidget(w)
     w.load_defaults()
     w.show()
     qtbot.waitExposed(w)
     qtbot.waitUntil(lambda: w.state.analysis is not None, timeout=20000)
+    return w
+
+
+@pytest.fixture(scope="module")
+def opened_window(qapp, module_settings_sandbox):
+    """The module's window, the experiment it listed first and the invariance view's shift
+    as it opened (the one setting of a view a test here changes)."""
+    with window_opened_once() as opened:
+        ex = opened.window.teach_explorer
+        yield opened, ex.list.currentRow(), ex.view("InvarianceView").dx.value()
+
+
+@pytest.fixture
+def window(qtbot, opened_window):
+    """The module's window as it opened."""
+    opened, row, dx = opened_window
+    w = opened.as_opened(qtbot)
+    ex = w.teach_explorer
+    ex.list.setCurrentRow(row)
+    ex.view("InvarianceView").dx.setValue(dx)
+    assert ex.list.currentRow() == row and ex.view("InvarianceView").dx.value() == dx
     return w
 
 
@@ -32,7 +56,8 @@ def _show(qtbot, window, name):
     return view
 
 
-def test_slide_the_window(qtbot, window):
+def test_slide_the_window(qtbot, own_window):
+    window = own_window
     view = _show(qtbot, window, "ConvStepView")
     assert view.plan is not None and view.plan.conv_out.shape == (3, 3)  # the lecture's Recap
     assert view.sum_label.text().endswith("= 2")
@@ -80,7 +105,8 @@ def test_f1_lists_the_experiments_keys(window):
     assert any("Alt+P" in keys for keys in rows.values())
 
 
-def test_slide_the_window_with_the_networks_own_filter(qtbot, window):
+def test_slide_the_window_with_the_networks_own_filter(qtbot, own_window):
+    window = own_window
     view = _show(qtbot, window, "ConvStepView")
     view.select_source("network")
     view.kernel_box.setCurrentIndex(view.kernel_box.findData(7))
@@ -152,10 +178,11 @@ def test_a_views_status_line_does_not_stay_on_the_next_view(qtbot, window):
     assert label.text() == said  # its own line comes back with it
 
 
-def test_the_slide_on_the_network_input_shows_what_the_first_layer_receives(qtbot, window):
+def test_the_slide_on_the_network_input_shows_what_the_first_layer_receives(qtbot, own_window):
     """The same numbers as the kernel explorer's Network input (a torch hook on the first
     layer says which), the scale named beside the grid, and cells of at most 5 characters
     without e-notation."""
+    window = own_window
     from torch_reference import first_layer_input
 
     from cnnviz.core.formulas import cell_number
