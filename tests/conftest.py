@@ -1,5 +1,6 @@
-"""Test session set-up: Qt runs offscreen here (not in the user's real run), and the
-MNIST files are found through the product's own data-folder setting."""
+"""Test session set-up: Qt runs offscreen here (not in the user's real run), the MNIST
+files are found through the product's own data-folder setting, and xdist's workers share
+the cores."""
 
 from __future__ import annotations
 
@@ -12,6 +13,18 @@ import pytest  # noqa: E402
 from data_policy import need_data as _need_data  # noqa: E402 (the one data policy)
 
 from cnnviz.core.data import load_split  # noqa: E402
+
+
+def pytest_configure(config):
+    """Under pytest-xdist each worker runs torch on its share of the cores (one each when
+    there are as many workers as cores, as with -n auto): with torch's default of one
+    thread per core in every worker, the workers' threads wait for each other and the
+    whole run takes longer. A run without xdist keeps torch's default."""
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers:
+        import torch
+
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(workers)))
 
 
 @pytest.fixture(scope="session")
