@@ -231,9 +231,9 @@ def load_split(dataset: str = "mnist", split: str = "test", data_dir=None,
         return _decoded(info, split, paths, verify)
     from .picture_cache import cached_dict
 
-    try:  # checked and decoded once; again when a file changes (its size or time)
-        stats = tuple((str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns)
-                      for p in paths.values())
+    try:  # checked and decoded once; again when a file or its permissions change
+        stats = tuple((str(p.absolute()), st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+                      for p, st in ((p, p.stat()) for p in paths.values()))
     except OSError as exc:
         raise DataError(f"cannot read {dataset}: {exc}") from None
     found = cached_dict(f"{dataset}-{split}", stats, lambda: dict(zip(
