@@ -12,7 +12,7 @@
    for seeds 0-4: the wall time from the process's start to the weights written, with the
    command's own split of it (start-up, data, outlier pictures, epochs, verdict, saving),
    against the time the lecture's own Keras script spends in fit() (benchmarks/
-   keras_lecture.py, run in the same session with a TensorFlow venv: --keras-python or
+   keras_lecture.py, run in the same benchmark run with a TensorFlow venv: --keras-python or
    $CNNVIZ_KERAS_PYTHON). The target: the slowest seed at 0.10 of the Keras time or less,
    every seed at 99% test accuracy (read back from the file it wrote) with its verdict
    calibrated. A first run with an empty cache (the pictures made) is printed apart.
