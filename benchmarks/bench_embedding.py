@@ -1,4 +1,4 @@
-"""The map of what a network learned (cnnviz.core.embedding), timed. Prints figures;
+"""The map of what a network learned (cnnviz.core.units.embedding), timed. Prints figures;
 asserts nothing.
 
     CNNVIZ_DATA_DIR=../shared/data python benchmarks/bench_embedding.py [--model cnnviz]
@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # machine.py beside th
 
 from machine import cpu_model  # benchmarks/machine.py (the script's folder is on sys.path)
 
-from cnnviz.core import embedding as E  # noqa: E402
-from cnnviz.core.data import load_split  # noqa: E402
-from cnnviz.core.weights import load_shipped  # noqa: E402
+from cnnviz.core.datasets.data import load_split  # noqa: E402
+from cnnviz.core.networks.weights import load_shipped  # noqa: E402
+from cnnviz.core.units import embedding as E  # noqa: E402
 
 
 def knn_accuracy(coords: np.ndarray, labels: np.ndarray, k: int = 5) -> float:

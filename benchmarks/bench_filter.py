@@ -15,9 +15,9 @@ import time
 import numpy as np
 
 from cnnviz.app_state import KernelSettings
-from cnnviz.core.filtering import run_pipeline
-from cnnviz.core.kernel_previews import preview
-from cnnviz.core.kernels import PRESETS
+from cnnviz.core.convolution.filtering import run_pipeline
+from cnnviz.core.convolution.kernel_previews import preview
+from cnnviz.core.convolution.kernels import PRESETS
 
 
 def main() -> None:

@@ -70,7 +70,7 @@ def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv)
 
     from cnnviz.app_state import AppState
-    from cnnviz.core import catalogue
+    from cnnviz.core.networks import catalogue
     from cnnviz.ui.controllers import training as tc
     from cnnviz.ui.lab.explorer import TrainingLab
 

@@ -6,7 +6,7 @@ handing it to pyqtgraph on the GUI thread. Prints figures; asserts nothing.
 
 Before: the block reductions as they were (numpy reductions over two strided axes, np.pad
 copies for ragged blocks), timed here in the same run as the reference. After:
-cnnviz.core.kernel_previews. The GUI part compares drawing the preview (at most
+cnnviz.core.convolution.kernel_previews. The GUI part compares drawing the preview (at most
 PREVIEW_SIDE pixels a side, about the size of the panel on screen) with drawing the full array.
 """
 
@@ -21,7 +21,7 @@ import time
 import numpy as np
 from machine import cpu_model  # benchmarks/machine.py (the script's folder is on sys.path)
 
-from cnnviz.core.kernel_previews import PREVIEW_SIDE, preview
+from cnnviz.core.convolution.kernel_previews import PREVIEW_SIDE, preview
 
 # --------------------------------------------------------------------------- the reference
 

@@ -1,4 +1,4 @@
-"""The training memory estimate (cnnviz.core.memory) against the real peak.
+"""The training memory estimate (cnnviz.core.networks.memory) against the real peak.
 
 Each run is its own process: import torch, build the model and load the data, note the
 resident memory, train one epoch of one or two batches (no test set), and report the peak
@@ -21,9 +21,9 @@ from machine import cpu_model  # benchmarks/machine.py (the script's folder is o
 CHILD = r"""
 import json, resource, sys
 import torch
-from cnnviz.core.data import load_split
-from cnnviz.core.models import build_model
-from cnnviz.core.training import TrainConfig, train, to_tensor
+from cnnviz.core.datasets.data import load_split
+from cnnviz.core.networks.models import build_model
+from cnnviz.core.training.loop import TrainConfig, train, to_tensor
 
 arch, batch = sys.argv[1], int(sys.argv[2])
 x, y = load_split("mnist", "train")
@@ -44,8 +44,8 @@ print(json.dumps({"base": base, "peak": peak}))
 
 
 def main() -> None:
-    from cnnviz.core.memory import RUNTIME_BYTES, estimate_training_memory, format_bytes
-    from cnnviz.core.models import get_architecture
+    from cnnviz.core.networks.memory import RUNTIME_BYTES, estimate_training_memory, format_bytes
+    from cnnviz.core.networks.models import get_architecture
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--arch", default="cnnviz")

@@ -31,9 +31,9 @@ def main() -> None:
     args = ap.parse_args()
     import torch  # noqa: F401 (already loaded in the app: not part of the figure)
 
-    from cnnviz.core.inference import analyze
-    from cnnviz.core.samples import default_sample
-    from cnnviz.core.weights import load_weights, shipped_weights_path
+    from cnnviz.core.networks.weights import load_weights, shipped_weights_path
+    from cnnviz.core.pictures.samples import default_sample
+    from cnnviz.core.reading.inference import analyze
 
     drawing = np.kron(default_sample()[0].astype(np.float32), np.ones((10, 10), np.float32))
     files = {"Keras .keras": ROOT / "tests/data/keras/lecture.keras",

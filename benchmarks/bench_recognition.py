@@ -4,9 +4,9 @@ the targets; asserts nothing.
     CNNVIZ_DATA_DIR=... python benchmarks/bench_recognition.py [--count 500]
         [--kinds tight_crop phone_photo ...] [--weights FILE] [--seed 0]
 
-Each kind (cnnviz/core/user_pictures.py) is made from MNIST *test* digits, as a user would
+Each kind (cnnviz/core/pictures/user_pictures.py) is made from MNIST *test* digits, as a user would
 make a picture: a tight crop, a phone photo, faint pencil, low-resolution scans, photos of
-lined and squared notebook paper, a blank page, an empty notebook page and a colourful photo. Every picture goes through cnnviz.core.inference.analyze (the
+lined and squared notebook paper, a blank page, an empty notebook page and a colourful photo. Every picture goes through cnnviz.core.reading.inference.analyze (the
 app's preprocessing and the network), and per kind the run prints:
 
     right      the answer is the MNIST label (digit kinds)
@@ -32,10 +32,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import cpu_model  # benchmarks/machine.py (the script's folder is on sys.path)
 
-from cnnviz.core.data import load_split  # noqa: E402
-from cnnviz.core.inference import analyze  # noqa: E402
-from cnnviz.core.user_pictures import DIGIT_KINDS, KINDS, make_set  # noqa: E402
-from cnnviz.core.weights import load_shipped, load_weights  # noqa: E402
+from cnnviz.core.datasets.data import load_split  # noqa: E402
+from cnnviz.core.networks.weights import load_shipped, load_weights  # noqa: E402
+from cnnviz.core.pictures.user_pictures import DIGIT_KINDS, KINDS, make_set  # noqa: E402
+from cnnviz.core.reading.inference import analyze  # noqa: E402
 
 # Targets: (least share right, most share "no digit") per digit kind.
 TARGETS = {

@@ -38,8 +38,8 @@ def main() -> int:
         specs = [("shipped", "cnnviz"), ("shipped", "lecture-keras"), ("file", str(STUDENT))]
     with tempfile.TemporaryDirectory() as cache:
         os.environ["CNNVIZ_CACHE_DIR"] = cache  # fresh: nothing remembered from before
-        from cnnviz.core import report_card as rc
-        from cnnviz.core.weights import load_shipped, load_weights
+        from cnnviz.core.networks.weights import load_shipped, load_weights
+        from cnnviz.core.training import report_card as rc
 
         print(f"CPU: {cpu_model()} ({os.cpu_count()} cores), load average "
               f"{', '.join(f'{v:.1f}' for v in os.getloadavg())}")

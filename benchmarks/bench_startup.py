@@ -85,14 +85,14 @@ def rss_mib() -> float:
 
 
 def bare_analyze_ms(repeats: int = 50) -> float:
-    """Median time of cnnviz.core.inference.analyze on the default digit, on a worker thread
+    """Median time of cnnviz.core.reading.inference.analyze on the default digit, on a worker thread
     as the app runs it (the reference every figure is divided by, so machines compare)."""
     import statistics
     import threading
 
-    from cnnviz.core.inference import analyze
-    from cnnviz.core.samples import default_sample
-    from cnnviz.core.weights import load_shipped
+    from cnnviz.core.networks.weights import load_shipped
+    from cnnviz.core.pictures.samples import default_sample
+    from cnnviz.core.reading.inference import analyze
 
     model = load_shipped("cnnviz").model
     digit = default_sample()[0].astype("float32")
@@ -156,7 +156,7 @@ def memory_while_drawing(total: int, input_only: bool) -> None:
     app.setOrganizationName("cnnviz-bench")
 
     from cnnviz.app_state import AppState
-    from cnnviz.core.weights import load_shipped
+    from cnnviz.core.networks.weights import load_shipped
 
     state = AppState()
     if input_only:

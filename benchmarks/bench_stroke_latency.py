@@ -33,7 +33,7 @@ The newest request must win and nothing may queue up: the run reports the analys
 requested, how many were sent while an earlier one was unanswered (work thrown away), the
 latency of the frames shown and the lag from the last pen step to its result on screen.
 
-The same run first times the bare cnnviz.core.inference.analyze() (preprocessing + every
+The same run first times the bare cnnviz.core.reading.inference.analyze() (preprocessing + every
 layer) on a drawing, and every figure is also printed as a ratio to it, so runs on
 different machines compare. --window is accepted for older command lines (it is the
 default now).
@@ -59,9 +59,9 @@ from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, Qt, QT
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from cnnviz.app_state import AppState  # noqa: E402
-from cnnviz.core.inference import analyze  # noqa: E402
-from cnnviz.core.preprocess import preprocess_for  # noqa: E402
-from cnnviz.core.weights import SHIPPED, load_shipped, load_weights  # noqa: E402
+from cnnviz.core.networks.weights import SHIPPED, load_shipped, load_weights  # noqa: E402
+from cnnviz.core.pictures.preprocess import preprocess_for  # noqa: E402
+from cnnviz.core.reading.inference import analyze  # noqa: E402
 
 
 def _model(name: str):

@@ -61,9 +61,9 @@ def main() -> int:
     args.explorer_only, args.rate = False, 0.0
     args.strokes = 2 * n + 2 * base.WARM_UP + 2  # one long stroke for both phases
 
-    from cnnviz.core.models import ARCHITECTURES
-    from cnnviz.core.training import TrainConfig
-    from cnnviz.core.weights import load_shipped
+    from cnnviz.core.networks.models import ARCHITECTURES
+    from cnnviz.core.networks.weights import load_shipped
+    from cnnviz.core.training.loop import TrainConfig
     from cnnviz.ui.controllers.training import training_set_problem
 
     problem = training_set_problem("mnist", None)

@@ -34,12 +34,12 @@ import numpy as np
 import torch
 from machine import cpu_model  # benchmarks/machine.py (the script's folder is on sys.path)
 
-from cnnviz.core.data import load_split
-from cnnviz.core.inference import analyze
-from cnnviz.core.models import build_model
-from cnnviz.core.samples import load_samples
-from cnnviz.core.training import TrainConfig, train
-from cnnviz.core.weights import load_shipped
+from cnnviz.core.datasets.data import load_split
+from cnnviz.core.networks.models import build_model
+from cnnviz.core.networks.weights import load_shipped
+from cnnviz.core.pictures.samples import load_samples
+from cnnviz.core.reading.inference import analyze
+from cnnviz.core.training.loop import TrainConfig, train
 
 
 class Reached(Exception):
@@ -136,8 +136,8 @@ def run_fast_command(xt, yt, seed: int, cache: str) -> dict:
     """`cnnviz train --arch fast --seed S --out FILE` with no other option, its cache folder
     `cache`: its wall time from process start to the weights written, the split it prints,
     and the test accuracy and verdict read back from the file it wrote."""
-    from cnnviz.core.training import evaluate
-    from cnnviz.core.weights import load_weights
+    from cnnviz.core.networks.weights import load_weights
+    from cnnviz.core.training.loop import evaluate
 
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "fast.safetensors"

@@ -3,7 +3,7 @@ process. Prints figures; asserts nothing.
 
     CNNVIZ_DATA_DIR=../shared/data python benchmarks/bench_training_job.py [--seconds 25]
 
-The window's own work for one pen step is cnnviz.core.inference.analyze() on the drawing
+The window's own work for one pen step is cnnviz.core.reading.inference.analyze() on the drawing
 (preprocessing and every layer of the shown model). This times it idle, then while the
 cnnviz network trains in each of:
 
@@ -29,13 +29,13 @@ import numpy as np
 import torch
 from machine import cpu_model  # benchmarks/machine.py (the script's folder is on sys.path)
 
-from cnnviz.core.data import load_split
-from cnnviz.core.inference import analyze
-from cnnviz.core.models import ARCHITECTURES, build_model
-from cnnviz.core.samples import load_samples
-from cnnviz.core.training import TrainConfig, train
-from cnnviz.core.training_job import TrainingJob
-from cnnviz.core.weights import load_shipped
+from cnnviz.core.datasets.data import load_split
+from cnnviz.core.networks.models import ARCHITECTURES, build_model
+from cnnviz.core.networks.weights import load_shipped
+from cnnviz.core.pictures.samples import load_samples
+from cnnviz.core.reading.inference import analyze
+from cnnviz.core.training.job import TrainingJob
+from cnnviz.core.training.loop import TrainConfig, train
 
 CONFIG = TrainConfig(epochs=50, batch_size=128, optimizer="adam", lr=3e-3,
                      schedule="constant", augment=True)

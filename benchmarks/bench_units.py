@@ -30,10 +30,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import cpu_model  # noqa: E402
 
-from cnnviz.core import unit_examples as ue  # noqa: E402
-from cnnviz.core import unit_optimise as uo  # noqa: E402
-from cnnviz.core.data import load_split  # noqa: E402
-from cnnviz.core.weights import SHIPPED, load_shipped  # noqa: E402
+from cnnviz.core.datasets.data import load_split  # noqa: E402
+from cnnviz.core.networks.weights import SHIPPED, load_shipped  # noqa: E402
+from cnnviz.core.units import unit_examples as ue  # noqa: E402
+from cnnviz.core.units import unit_optimise as uo  # noqa: E402
 
 CHECKED = ("conv1", "relu2", "pool1", "relu4", "dense1", "dense2")
 
@@ -117,7 +117,7 @@ def main() -> None:
     for stem in ("cnnviz-noaug-mnist", "fully-connected-mnist"):
         path = extra / f"{stem}.safetensors"
         if path.is_file():
-            from cnnviz.core.weights import load_weights
+            from cnnviz.core.networks.weights import load_weights
 
             others[stem.removesuffix("-mnist")] = load_weights(path).model
     ideal_digits(loaded.model, others, 3 if quick else 10)

@@ -29,10 +29,10 @@ case, path, out = sys.argv[1], sys.argv[2], sys.argv[3]
 def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-from cnnviz.core.filter_settings import KernelSettings
-from cnnviz.core.filtering import run_pipeline
-from cnnviz.core.images import load_image, save_image
-from cnnviz.core.weights import WeightsError, load_weights
+from cnnviz.core.convolution.filter_settings import KernelSettings
+from cnnviz.core.convolution.filtering import run_pipeline
+from cnnviz.core.pictures.images import load_image, save_image
+from cnnviz.core.networks.weights import WeightsError, load_weights
 
 base = peak_mb()
 start = time.perf_counter()

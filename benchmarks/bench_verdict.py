@@ -4,7 +4,7 @@
         [--model cnnviz] [--model cnnviz-fashion] [--weights FILE] [--user-count 300]
 
 For each model (default: the shipped cnnviz and cnnviz-fashion):
-1. Drawn non-members (cnnviz.core.outliers' measurement stream, never trained on) through
+1. Drawn non-members (cnnviz.core.reading.outliers' measurement stream, never trained on) through
    the real preprocessing: the share of each kind called unsure (target: at least 70% over
    all kinds), under the threshold stored in the model's card (or the default rule).
 2. The model's own test set (all 10,000): the share called unsure (target: at most 2%).
@@ -31,11 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # machine.py beside th
 
 from machine import cpu_model  # benchmarks/machine.py (the script's folder is on sys.path)
 
-from cnnviz.core import verdict  # noqa: E402
-from cnnviz.core.data import DataError, load_split  # noqa: E402
-from cnnviz.core.outliers import KINDS, STREAM_MEASURE, outlier_inputs  # noqa: E402
-from cnnviz.core.preprocess import preprocess_for  # noqa: E402
-from cnnviz.core.weights import load_shipped, load_weights  # noqa: E402
+from cnnviz.core.datasets.data import DataError, load_split  # noqa: E402
+from cnnviz.core.networks.weights import load_shipped, load_weights  # noqa: E402
+from cnnviz.core.pictures.preprocess import preprocess_for  # noqa: E402
+from cnnviz.core.reading import verdict  # noqa: E402
+from cnnviz.core.reading.outliers import KINDS, STREAM_MEASURE, outlier_inputs  # noqa: E402
 
 TARGET_OUTLIERS = 0.70
 TARGET_REAL = 0.02
@@ -57,7 +57,7 @@ def mark(value: float, target: float, above: bool) -> str:
 
 def user_picture_rates(loaded, count: int, data_dir) -> list[tuple[str, float, float, int]]:
     """(kind, unsure share, no-digit share, pictures) per user-picture kind, or []."""
-    from cnnviz.core import user_pictures
+    from cnnviz.core.pictures import user_pictures
 
     x, y = load_split("mnist", "test", data_dir)
     prep = preprocess_for(loaded.dataset)

@@ -21,7 +21,7 @@ def _loaded(source, input_shape=(1, 28, 28)):
     import tempfile
     from pathlib import Path
 
-    from .core.weights import LoadedModel, load_weights
+    from .core.networks.weights import LoadedModel, load_weights
 
     if isinstance(source, (str, os.PathLike)):
         return load_weights(Path(source).expanduser())
@@ -38,8 +38,8 @@ def _loaded(source, input_shape=(1, 28, 28)):
             return loaded
     import torch
 
-    from .core.models import Network
-    from .core.torch_graph import from_module
+    from .core.networks.models import Network
+    from .core.networks.torch_graph import from_module
 
     if isinstance(source, Network):
         return LoadedModel(source, source.card, None)
@@ -50,11 +50,11 @@ def _loaded(source, input_shape=(1, 28, 28)):
 
 
 def open_model(source, input_shape=(1, 28, 28)):
-    """The inspectable network (cnnviz.core.network.InspectableNetwork) of a model file
+    """The inspectable network (cnnviz.core.networks.network.InspectableNetwork) of a model file
     (cnnviz .safetensors, Keras .keras or .h5, ONNX .onnx, torch.export .pt2), of a
     torch.nn.Module in memory (followed by torch.export on one picture of input_shape,
     (C, H, W)), or of a Keras model object (saved with its own model.save). Raises
-    cnnviz.core.weights.WeightsError, or TorchGraphError, in words."""
+    cnnviz.core.networks.weights.WeightsError, or TorchGraphError, in words."""
     return _loaded(source, input_shape).model
 
 
@@ -79,7 +79,7 @@ def show(model, input_shape=(1, 28, 28), picture=None) -> None:
     window.load_defaults()
     window.replace_model(loaded)
     if picture is not None:
-        from .core.images import load_image
+        from .core.pictures.images import load_image
 
         window.state.set_image(load_image(picture) if isinstance(picture, (str, bytes)) or
                                hasattr(picture, "__fspath__") else picture, "the picture given")

@@ -14,13 +14,13 @@ from __future__ import annotations
 import numpy as np
 from psygnal import Signal
 
-from cnnviz.core.filter_settings import KernelSettings
+from cnnviz.core.convolution.filter_settings import KernelSettings
 
 __all__ = ["AppState", "KernelSettings", "KERNEL_SOURCE_IMAGE", "KERNEL_SOURCE_NETWORK",
            "LECTURE_SOURCE_PREFIX"]
 
 # What the kernel explorer filters: the current image, the network's 28×28 input, or a
-# lecture example ("lecture:<key>", see cnnviz.core.lecture_examples).
+# lecture example ("lecture:<key>", see cnnviz.core.convolution.lecture_examples).
 KERNEL_SOURCE_IMAGE = "image"
 KERNEL_SOURCE_NETWORK = "network"
 LECTURE_SOURCE_PREFIX = "lecture:"
@@ -29,7 +29,7 @@ LECTURE_SOURCE_PREFIX = "lecture:"
 class AppState:
     """The current input image, model, kernel settings and selections, and the latest
     analysis. image: (H, W) grey or (H, W, 3) colour, float32 0..255, as
-    cnnviz.core.images loads it (a drawing is white ink on black)."""
+    cnnviz.core.pictures.images loads it (a drawing is white ink on black)."""
 
     image_changed = Signal(object, str)  # (image, source)
     model_changed = Signal(object)  # (LoadedModel)
@@ -38,8 +38,8 @@ class AppState:
     kernel_source_changed = Signal(str)  # "image", "network" or "lecture:<key>"
     channel_view_changed = Signal(str)  # "all", "0", "1", "2" (per-channel colour view)
     layer_changed = Signal(str)  # the CNN explorer's selected layer
-    catalogue_changed = Signal(object)  # (list of cnnviz.core.catalogue.ModelEntry)
-    analysis_ready = Signal(object)  # (cnnviz.core.inference.Analysis)
+    catalogue_changed = Signal(object)  # (list of cnnviz.core.networks.catalogue.ModelEntry)
+    analysis_ready = Signal(object)  # (cnnviz.core.reading.inference.Analysis)
     analysis_failed = Signal(str)
     busy_changed = Signal(str, bool)  # (which worker, busy)
     drawing_changed = Signal(bool)  # a pen stroke on the pad began (True) or ended (False)
@@ -48,7 +48,7 @@ class AppState:
     def __init__(self) -> None:
         self.image: np.ndarray | None = None
         self.image_source: str = ""
-        self.model = None  # cnnviz.core.weights.LoadedModel
+        self.model = None  # cnnviz.core.networks.weights.LoadedModel
         self.model_loading = False  # True while start-up loads torch and the default model
         self.kernel = KernelSettings()
         self.kernel_source: str = KERNEL_SOURCE_IMAGE
@@ -57,7 +57,7 @@ class AppState:
         self.channel_view: str = "all"
         self.layer: str | None = None
         self.catalogue: list = []
-        self.analysis = None  # the latest cnnviz.core.inference.Analysis
+        self.analysis = None  # the latest cnnviz.core.reading.inference.Analysis
         self.analysis_error: str | None = None
         # True while a pen stroke is in progress: images then arrive faster than they can
         # be analysed, and the analysis controller paces them (cnnviz.ui.controllers).

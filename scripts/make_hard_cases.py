@@ -1,6 +1,6 @@
 """Store the recognition benchmark's hard cases as small picture files for the tests.
 
-Each case is one picture that cnnviz.core.user_pictures made exactly as the benchmark
+Each case is one picture that cnnviz.core.pictures.user_pictures made exactly as the benchmark
 makes it, from an MNIST test digit, and that was read wrongly or not at all before the
 preprocessing learnt it. The tests read the files, so they need neither the MNIST files nor
 this generator to stay the same. Run from the repository root with the MNIST files found:
@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from cnnviz.core import user_pictures
-from cnnviz.core.data import load_split
+from cnnviz.core.datasets.data import load_split
+from cnnviz.core.pictures import user_pictures
 
 OUT = Path(__file__).resolve().parents[1] / "tests" / "data" / "hard_cases"
 # (kind, count, seed, picks): the set each case comes from, as the benchmark made it.

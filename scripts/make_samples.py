@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnviz.core.data import load_split
-from cnnviz.core.samples import SAMPLE_FILES
+from cnnviz.core.datasets.data import load_split
+from cnnviz.core.pictures.samples import SAMPLE_FILES
 
 PER_CLASS = {"mnist": 30, "fashion-mnist": 10}
 

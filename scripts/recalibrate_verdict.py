@@ -1,5 +1,5 @@
 """Fix a digit model's "unsure" threshold again, on the images cnnviz train held out, as
-cnnviz train now does it (cnnviz.core.verdict.calibrate_for_card), and write the weights
+cnnviz train now does it (cnnviz.core.reading.verdict.calibrate_for_card), and write the weights
 with the new card["verdict"] to a new file (the tensors are unchanged).
 
     CNNVIZ_DATA_DIR=../shared/data python scripts/recalibrate_verdict.py IN.safetensors OUT.safetensors
@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import sys
 
-from cnnviz.core import verdict
-from cnnviz.core.data import load_split
-from cnnviz.core.weights import load_weights, save_weights
+from cnnviz.core.datasets.data import load_split
+from cnnviz.core.networks.weights import load_weights, save_weights
+from cnnviz.core.reading import verdict
 
 
 def main(argv: list[str]) -> int:

@@ -12,7 +12,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 from data_policy import need_data as _need_data  # noqa: E402 (the one data policy)
 
-from cnnviz.core.data import load_split  # noqa: E402
+from cnnviz.core.datasets.data import load_split  # noqa: E402
 
 
 def pytest_configure(config):
@@ -60,8 +60,8 @@ def shipped_mnist_evaluation(mnist_test):
     images, computed once a session (once per xdist worker) and shared by every test that
     needs it: the dict evaluate returns (count, accuracy, loss, per_class_accuracy,
     confusion, predictions). Treat it as read-only."""
-    from cnnviz.core.training import evaluate
-    from cnnviz.core.weights import load_shipped
+    from cnnviz.core.networks.weights import load_shipped
+    from cnnviz.core.training.loop import evaluate
 
     xt, yt = mnist_test
     return evaluate(load_shipped("cnnviz").model, xt, yt)
@@ -90,8 +90,8 @@ def _verdicts_calibrated_on_the_shipped_digits(monkeypatch):
     """Window tests open digit models made elsewhere, whose unsure verdict is then calibrated
     on a background thread: on the 300 shipped digits (as without the data folder), so that
     work does not compete with the tests for a quarter of a minute each time."""
-    from cnnviz.core import opened_verdict
-    from cnnviz.core.samples import load_samples
+    from cnnviz.core.pictures.samples import load_samples
+    from cnnviz.core.reading import opened_verdict
 
     monkeypatch.setattr(opened_verdict, "_digits", lambda data_dir: (
         load_samples("mnist")[0], "cnnviz's 300 shipped MNIST test digits"))

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from cnnviz.core.data import DataError, load_split, resolve_data_dir
+from cnnviz.core.datasets.data import DataError, load_split, resolve_data_dir
 
 
 def need_data(dataset: str = "mnist") -> str:

@@ -1,4 +1,4 @@
-"""A scripted stand-in for cnnviz.core.training_job.TrainingJob: the controller's tests
+"""A scripted stand-in for cnnviz.core.training.job.TrainingJob: the controller's tests
 drive every event (and failures) by hand, with no training and no timing."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 and only the newest waiting image is sent; otherwise the newest request wins and stale
 results are dropped; busy state and failures reach the app state.
 
-The worker runs a stand-in for cnnviz.core.inference.analyze that waits at a gate, so each
+The worker runs a stand-in for cnnviz.core.reading.inference.analyze that waits at a gate, so each
 test decides when an analysis finishes (no sleeps, no clocks)."""
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
-import cnnviz.core.inference
+import cnnviz.core.reading.inference
 from cnnviz.app_state import AppState
 from cnnviz.ui.controllers import AnalysisController
 from cnnviz.ui.controllers.analysis import BUSY_KEY
 
-REAL_ANALYZE = cnnviz.core.inference.analyze
+REAL_ANALYZE = cnnviz.core.reading.inference.analyze
 
 
 class GatedAnalysis:
@@ -65,7 +65,7 @@ class GatedAnalysis:
 @pytest.fixture
 def fake(monkeypatch):
     gated = GatedAnalysis()
-    monkeypatch.setattr(cnnviz.core.inference, "analyze", gated)
+    monkeypatch.setattr(cnnviz.core.reading.inference, "analyze", gated)
     return gated
 
 
@@ -203,7 +203,7 @@ def test_pad_strokes_reach_the_controller_through_the_state(qtbot, fake):
     """Real mouse events on the input panel's pad: every picture goes to the state, the
     controller sends one at a time while the pen moves, and the last one at once on release;
     the panel shows the result."""
-    from cnnviz.core.weights import load_shipped
+    from cnnviz.core.networks.weights import load_shipped
     from cnnviz.ui.input.panel import InputPanel
 
     fake.inner = REAL_ANALYZE

@@ -15,8 +15,7 @@ from shared_windows import window_opened_once
 from torch_reference import first_layer_input
 
 from cnnviz.app_state import KERNEL_SOURCE_NETWORK
-from cnnviz.core.inference import analyze
-from cnnviz.core.models import (
+from cnnviz.core.networks.models import (
     Activation,
     Architecture,
     BatchNorm,
@@ -28,8 +27,9 @@ from cnnviz.core.models import (
     Pool,
     summarize,
 )
-from cnnviz.core.network import InputSpec, InspectableNetwork, fit_picture
-from cnnviz.core.weights import LoadedModel, load_weights, save_weights
+from cnnviz.core.networks.network import InputSpec, InspectableNetwork, fit_picture
+from cnnviz.core.networks.weights import LoadedModel, load_weights, save_weights
+from cnnviz.core.reading.inference import analyze
 
 COLOUR_CLASSES = ["cat", "dog", "bird", "fish", "frog"]
 
@@ -79,7 +79,7 @@ def marked_picture(h: int = 90, w: int = 150) -> np.ndarray:
 def picture_for(loaded) -> np.ndarray:
     """A real MNIST digit for a digit-sized network (a marked block is rightly read as no
     digit there, and shown empty), the marked colour picture for any other."""
-    from cnnviz.core.samples import load_samples
+    from cnnviz.core.pictures.samples import load_samples
 
     if loaded.input_spec.is_digit_sized:
         return np.repeat(load_samples("mnist")[0][0][..., None], 3, axis=2).astype(np.float32)
@@ -157,7 +157,7 @@ def test_summary_floors_and_says_so(capsys):
 
 
 def test_the_editor_floors_with_a_note():
-    from cnnviz.core.arch_text import check_layers, parse_architecture
+    from cnnviz.core.networks.arch_text import check_layers, parse_architecture
 
     checks = check_layers(parse_architecture("conv 8 3 stride=2, relu, flatten, dense 10"))
     assert checks[0].ok and checks[0].output_shape == (8, 13, 13)
@@ -260,12 +260,12 @@ def test_the_kernel_explorer_filters_the_network_input(qtbot, window, which):
 
 @pytest.mark.parametrize("which", list(NETWORKS))
 def test_every_experiment_draws_or_says_why_not(qtbot, window, which):
-    from cnnviz.ui.teach.grid_view import ArrayGrid
+    from cnnviz.ui.experiments.grid_view import ArrayGrid
 
     loaded = NETWORKS[which]()
     show_on(qtbot, window, loaded, picture_for(loaded))
-    window.teach_tab_action.trigger()
-    ex = window.teach_explorer
+    window.experiments_tab_action.trigger()
+    ex = window.experiments_explorer
     for name in ["ReceptiveFieldView", "SaliencyView", "InvarianceView", "PoolingShiftView",
                  "BatchNormView", "DropoutView", "ParametersView", "ConvStepView"]:
         ex.show_view(name)
@@ -300,7 +300,7 @@ def test_export_writes_the_networks_maps(qtbot, window, which, tmp_path):
 def test_outputs_become_probabilities_in_one_place_and_never_twice():
     from scipy.special import softmax
 
-    from cnnviz.core.network import probabilities
+    from cnnviz.core.networks.network import probabilities
 
     logits = np.array([[1000.0, 999.0, -5.0], [0.1, 0.2, 0.3]])
     np.testing.assert_allclose(probabilities(logits), softmax(logits, axis=1), rtol=1e-12)

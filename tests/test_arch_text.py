@@ -12,7 +12,7 @@ import torch
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from cnnviz.core.arch_text import (
+from cnnviz.core.networks.arch_text import (
     architecture_from_json,
     architecture_to_json,
     check_layers,
@@ -21,7 +21,7 @@ from cnnviz.core.arch_text import (
     resolve_architecture,
     total_parameters,
 )
-from cnnviz.core.models import (
+from cnnviz.core.networks.models import (
     ARCHITECTURES,
     Activation,
     Architecture,

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.core.bn_dropout import batch_statistics, dropout_samples, layer_names
-from cnnviz.core.models import build_model, get_architecture
-from cnnviz.core.weights import load_shipped
+from cnnviz.core.experiments.bn_dropout import batch_statistics, dropout_samples, layer_names
+from cnnviz.core.networks.models import build_model, get_architecture
+from cnnviz.core.networks.weights import load_shipped
 
 
 @pytest.fixture(scope="module")
@@ -15,7 +15,7 @@ def shipped():
 
 
 def _batch(n=32, seed=0):
-    from cnnviz.core.samples import load_samples
+    from cnnviz.core.pictures.samples import load_samples
 
     images, _labels, _index = load_samples()
     return images[:n].astype(np.float32) / 255.0

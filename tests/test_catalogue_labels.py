@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cnnviz.core import catalogue
-from cnnviz.core.weights import load_shipped
+from cnnviz.core.networks import catalogue
+from cnnviz.core.networks.weights import load_shipped
 
 
 def test_kept_models_of_one_name_get_their_file_names(tmp_path):

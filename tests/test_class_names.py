@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnnviz.core.class_names import LabelsError, parse_labels, read_labels, with_class_names
-from cnnviz.core.weights import load_weights
+from cnnviz.core.networks.class_names import LabelsError, parse_labels, read_labels, with_class_names
+from cnnviz.core.networks.weights import load_weights
 
 COLOUR = Path(__file__).resolve().parent / "data" / "keras" / "colour.keras"
 
@@ -64,7 +64,7 @@ def _run(capsys, *args):
 
 
 def test_labels_on_the_command_line(capsys, tmp_path):
-    from cnnviz.core.images import save_image
+    from cnnviz.core.pictures.images import save_image
 
     labels = tmp_path / "labels.txt"
     labels.write_text("\x1b]0;owned\x07cat\ndog\nbird\nfish\nfrog\n")
@@ -80,14 +80,14 @@ def test_labels_on_the_command_line(capsys, tmp_path):
 
 
 def test_file_text_printed_without_terminal_codes(capsys, tmp_path):
-    from cnnviz.core.weights import save_weights
+    from cnnviz.core.networks.weights import save_weights
 
     loaded = load_weights(COLOUR)
     path = save_weights(loaded.model, tmp_path / "evil.safetensors",
                         card={**loaded.card, "model_name": "x\x1b[2J\x1b]0;title\x07y",
                               "classes": ["a\x1b[31m", "b", "c", "d", "e"]})
     picture = tmp_path / "grey.png"
-    from cnnviz.core.images import save_image
+    from cnnviz.core.pictures.images import save_image
 
     save_image(picture, np.random.default_rng(0).integers(0, 256, (40, 40), dtype=np.uint8))
     code, out, _ = _run(capsys, "predict", "--weights", str(path), str(picture))

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from cnnviz.cli import main
-from cnnviz.core.samples import load_samples
+from cnnviz.core.pictures.samples import load_samples
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,7 +62,7 @@ def test_importing_the_cli_does_not_import_torch_or_qt():
 
 
 def test_summary_of_shipped_weights(capsys):
-    from cnnviz.core.weights import shipped_weights_path
+    from cnnviz.core.networks.weights import shipped_weights_path
 
     assert main(["summary", "--weights", str(shipped_weights_path("cnnviz"))]) == 0
     out = capsys.readouterr().out
@@ -76,7 +76,7 @@ def test_unknown_architecture_is_one_line(capsys):
 
 
 def test_evaluate_json(capsys, monkeypatch, mnist_test, shipped_mnist_evaluation):
-    import cnnviz.core.training as training
+    import cnnviz.core.training.loop as training
 
     # The 10,000-image evaluation runs once a session (conftest); here the command gets
     # that result and must pass the model and the whole test set to it, and print it.
@@ -176,7 +176,7 @@ def test_kernels_lists_lecture_presets(capsys):
 
 
 def test_kernels_shows_the_names_kernel_accepts(capsys):
-    from cnnviz.core.kernels import ALIASES, PRESETS, kernel_from_text_or_preset
+    from cnnviz.core.convolution.kernels import ALIASES, PRESETS, kernel_from_text_or_preset
 
     assert main(["kernels"]) == 0
     out = capsys.readouterr().out
@@ -367,7 +367,7 @@ def test_data_where_and_verify(tmp_path, capsys):
 def test_data_verify_checks_unpacked_files(tmp_path, capsys, mnist_test):
     import gzip
 
-    from cnnviz.core.data import get_dataset_info, resolve_data_dir
+    from cnnviz.core.datasets.data import get_dataset_info, resolve_data_dir
 
     src, dst = resolve_data_dir() / "mnist", tmp_path / "mnist"
     dst.mkdir()
@@ -392,7 +392,7 @@ def test_data_verify_checks_unpacked_files(tmp_path, capsys, mnist_test):
 def test_ctrl_c_keeps_last_complete_epoch(tmp_path, mnist_test, inherited):
     import signal
 
-    from cnnviz.core.weights import load_weights
+    from cnnviz.core.networks.weights import load_weights
 
     # A non-interactive shell starts background jobs with SIGINT ignored; train must still stop.
     disposition = signal.SIG_IGN if inherited == "ignored" else signal.SIG_DFL
@@ -425,7 +425,7 @@ def test_ctrl_c_keeps_last_complete_epoch(tmp_path, mnist_test, inherited):
 
 
 def test_ctrl_c_during_a_save_reports_the_epoch_on_disk(tmp_path, capsys, monkeypatch, mnist_test):
-    import cnnviz.core.weights as weights
+    import cnnviz.core.networks.weights as weights
 
     real_save = weights.save_weights
     calls = []
@@ -482,7 +482,7 @@ def test_train_out_that_is_a_folder_is_refused_before_training(tmp_path, capsys)
 
 
 def test_summary_refuses_an_architecture_and_weights_together(capsys):
-    from cnnviz.core.weights import shipped_weights_path
+    from cnnviz.core.networks.weights import shipped_weights_path
 
     assert main(["summary", "lecture-keras", "--weights", str(shipped_weights_path("cnnviz"))]) == 1
     captured = capsys.readouterr()
@@ -532,9 +532,9 @@ def test_predict_text_errors_go_to_stderr(tmp_path, capsys):
 
 
 def test_predict_json_probabilities_keep_full_precision(tmp_path, capsys):
-    from cnnviz.core.images import load_image
-    from cnnviz.core.preprocess import preprocess_digit
-    from cnnviz.core.weights import load_shipped
+    from cnnviz.core.networks.weights import load_shipped
+    from cnnviz.core.pictures.images import load_image
+    from cnnviz.core.pictures.preprocess import preprocess_digit
 
     path = tmp_path / "digit.png"
     _digit_png(path, 0)
@@ -550,10 +550,10 @@ def test_predict_json_probabilities_keep_full_precision(tmp_path, capsys):
 
 def test_a_five_class_network_predicts_but_does_not_evaluate_on_mnist(tmp_path, capsys):
     """Any network reads a picture; evaluating on MNIST's ten digits is refused in one line."""
-    from cnnviz.core.images import load_image
-    from cnnviz.core.models import Architecture, Conv, Dense, Flatten, build_model
-    from cnnviz.core.preprocess import preprocess_digit
-    from cnnviz.core.weights import save_weights
+    from cnnviz.core.networks.models import Architecture, Conv, Dense, Flatten, build_model
+    from cnnviz.core.networks.weights import save_weights
+    from cnnviz.core.pictures.images import load_image
+    from cnnviz.core.pictures.preprocess import preprocess_digit
 
     five = tmp_path / "five.safetensors"
     model = build_model(Architecture("five", "", (Conv(8, (3, 3)), Flatten(), Dense(5))), seed=0)
@@ -571,8 +571,8 @@ def test_a_five_class_network_predicts_but_does_not_evaluate_on_mnist(tmp_path, 
 
 
 def test_evaluate_text_counts(tmp_path, capsys, mnist_test):
-    from cnnviz.core.models import build_model
-    from cnnviz.core.weights import save_weights
+    from cnnviz.core.networks.models import build_model
+    from cnnviz.core.networks.weights import save_weights
 
     untrained = tmp_path / "u.safetensors"  # near chance: thousands wrong
     save_weights(build_model("lecture-keras", seed=0), untrained)

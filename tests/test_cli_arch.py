@@ -7,10 +7,10 @@ import json
 from types import SimpleNamespace
 
 from cnnviz.cli import main
-from cnnviz.core.arch_text import architecture_to_json, parse_architecture
-from cnnviz.core.models import ARCHITECTURES
-from cnnviz.core.training import RECIPES
-from cnnviz.core.weights import load_weights
+from cnnviz.core.networks.arch_text import architecture_to_json, parse_architecture
+from cnnviz.core.networks.models import ARCHITECTURES
+from cnnviz.core.networks.weights import load_weights
+from cnnviz.core.training.loop import RECIPES
 
 TEXT = "conv 8 3, relu, maxpool 2, flatten, dense 10"
 

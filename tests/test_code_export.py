@@ -8,10 +8,10 @@ import pytest
 import torch
 from torch import nn
 
-from cnnviz.core.arch_text import check_layers, parse_architecture, total_parameters
-from cnnviz.core.code_export import CodeExportError, keras_code, pytorch_code
-from cnnviz.core.keras_code import read_keras_code
-from cnnviz.core.models import ARCHITECTURES, Architecture, Conv, Dense, Flatten, Network
+from cnnviz.core.networks.arch_text import check_layers, parse_architecture, total_parameters
+from cnnviz.core.networks.code_export import CodeExportError, keras_code, pytorch_code
+from cnnviz.core.networks.keras_code import read_keras_code
+from cnnviz.core.networks.models import ARCHITECTURES, Architecture, Conv, Dense, Flatten, Network
 
 # Every kind of layer the editor builds, with strides, padding, odd kernels, min pooling.
 TEXTS = [

@@ -5,9 +5,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnviz.core.conv_steps import MAX_STEP_POSITIONS, products_text, region_for, step_plan
-from cnnviz.core.lecture_examples import LECTURE_EXAMPLES
-from cnnviz.core.ops import ShapeError
+from cnnviz.core.convolution.conv_steps import MAX_STEP_POSITIONS, products_text, region_for, step_plan
+from cnnviz.core.convolution.lecture_examples import LECTURE_EXAMPLES
+from cnnviz.core.convolution.ops import ShapeError
 
 
 def _torch_conv(image, kernel, stride, padding, bias=0.0):
@@ -91,8 +91,8 @@ def test_too_many_positions_and_region():
 
 
 def test_a_network_filter_stepped_is_that_layer_map():
-    from cnnviz.core.conv_steps import network_filter
-    from cnnviz.core.models import build_model, get_architecture
+    from cnnviz.core.convolution.conv_steps import network_filter
+    from cnnviz.core.networks.models import build_model, get_architecture
 
     torch.manual_seed(0)
     net = build_model(get_architecture("lecture-keras"))

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnnviz.core.data import (
+from cnnviz.core.datasets.data import (
     ENV_VAR,
     DataError,
     get_dataset_info,
@@ -43,7 +43,7 @@ def test_a_relative_data_dir_is_made_absolute_where_it_is_read(monkeypatch, tmp_
 def test_the_cache_folder_is_the_one_the_readme_names(monkeypatch):
     import sys
 
-    from cnnviz.core.data import user_cache_dir
+    from cnnviz.core.datasets.data import user_cache_dir
 
     if not sys.platform.startswith("linux"):
         pytest.skip("the README's Linux folder")

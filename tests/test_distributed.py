@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from cnnviz.cli import main
-from cnnviz.core.data import load_split
-from cnnviz.core.training import Parallel
-from cnnviz.core.weights import load_shipped, load_weights, shipped_weights_path
+from cnnviz.core.datasets.data import load_split
+from cnnviz.core.networks.weights import load_shipped, load_weights, shipped_weights_path
+from cnnviz.core.training.loop import Parallel
 
 TINY = "conv 4 3, bn, relu, maxpool 2, flatten, dense 10"
 
@@ -121,7 +121,7 @@ def test_bad_options_are_refused_before_any_process_starts(tmp_path, data_dir, c
 
 
 def test_the_memory_estimate_applies_to_each_process(tmp_path, data_dir, capfd, monkeypatch):
-    from cnnviz.core import memory
+    from cnnviz.core.networks import memory
 
     monkeypatch.setattr(memory, "available_memory_bytes", lambda: 64 * 2**20)
     code, out = train(tmp_path, data_dir, "--epochs", "1", "--batch-size", "60000",

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from cnnviz.core import download as download_module
-from cnnviz.core.data import DATASETS, resolve_data_dir, verify_file
-from cnnviz.core.download import DownloadError, download_dataset
+from cnnviz.core.datasets import download as download_module
+from cnnviz.core.datasets.data import DATASETS, resolve_data_dir, verify_file
+from cnnviz.core.datasets.download import DownloadError, download_dataset
 
 INFO = DATASETS["mnist"]
 TEST_IMAGES = INFO.files["test-images"]  # 1.6 MB: the file the misbehaving servers spoil

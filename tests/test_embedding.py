@@ -1,4 +1,4 @@
-"""The map of what a network learned (cnnviz.core.embedding), against references computed
+"""The map of what a network learned (cnnviz.core.units.embedding), against references computed
 here: the layer's values through a torch forward hook, PCA through numpy's SVD (and
 scikit-learn's PCA), t-SNE's placement of new points through openTSNE's own transform."""
 
@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.core import embedding as E
-from cnnviz.core.models import Activation, Architecture, Conv, Dense, Flatten, Network
-from cnnviz.core.weights import load_shipped, load_weights
+from cnnviz.core.networks.models import Activation, Architecture, Conv, Dense, Flatten, Network
+from cnnviz.core.networks.weights import load_shipped, load_weights
+from cnnviz.core.units import embedding as E
 
 SMALL = 500  # test digits in these tests (the benchmark maps all 10,000)
 
@@ -188,7 +188,7 @@ def test_the_picture_of_a_map(shipped, small_set):
 def test_the_command_writes_a_readable_picture_and_the_coordinates(capsys, mnist_dir, tmp_path):
     from cli_runs import one_line, run
 
-    from cnnviz.core.images import load_image
+    from cnnviz.core.pictures.images import load_image
 
     out, coords = tmp_path / "map.png", tmp_path / "map.npy"
     r = run(capsys, "embed", "--model", "cnnviz", "--points", "300", "-o", str(out),

@@ -8,8 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnviz.core import exercises as ex
-from cnnviz.core.exercises import check, lecture_question, make, variant
+from cnnviz.core.experiments import exercises as ex
+from cnnviz.core.experiments.exercises import check, lecture_question, make, variant
 
 # --------------------------------------------------------------------------- the lecture's own
 

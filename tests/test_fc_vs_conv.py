@@ -3,8 +3,8 @@
 import torch
 from torch import nn
 
-from cnnviz.core.fc_vs_conv import LECTURE_SLIDE, compare, compare_shapes
-from cnnviz.core.models import get_architecture
+from cnnviz.core.experiments.fc_vs_conv import LECTURE_SLIDE, compare, compare_shapes
+from cnnviz.core.networks.models import get_architecture
 
 
 def _numel(module: nn.Module) -> int:

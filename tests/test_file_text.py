@@ -11,8 +11,8 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from cnnviz.app_state import AppState
-from cnnviz.core.text_safety import MAX_SHOWN_CHARS, printable, shown
-from cnnviz.core.weights import load_weights, shipped_weights_path
+from cnnviz.core.basics.text_safety import MAX_SHOWN_CHARS, printable, shown
+from cnnviz.core.networks.weights import load_weights, shipped_weights_path
 
 IMG = "<img src='x' width=20000 height=20000>"
 

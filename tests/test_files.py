@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from cnnviz.core.files import FileProblem, read_regular_file, write_atomically
+from cnnviz.core.basics.files import FileProblem, read_regular_file, write_atomically
 
 
 def test_failed_write_keeps_the_old_file(tmp_path):

@@ -1,4 +1,4 @@
-"""cnnviz.core.filtering: the kernel explorer's pipeline (conv -> activation -> pooling)
+"""cnnviz.core.convolution.filtering: the kernel explorer's pipeline (conv -> activation -> pooling)
 checked against torch.nn.functional, its plain-words errors and its size formulas; and the
 modules beside it: the lecture's worked examples (core.lecture_examples), the hover
 explanations (core.pixel_explanations: window products, pooling sources, receptive fields),
@@ -12,11 +12,11 @@ import torch
 import torch.nn.functional as F
 
 from cnnviz.app_state import KernelSettings
-from cnnviz.core import ops
-from cnnviz.core.filtering import floor_note, run_pipeline
-from cnnviz.core.kernel_previews import preview
-from cnnviz.core.lecture_examples import LECTURE_EXAMPLES
-from cnnviz.core.pixel_explanations import explain_conv_pixel, explain_pool_pixel, input_window
+from cnnviz.core.convolution import ops
+from cnnviz.core.convolution.filtering import floor_note, run_pipeline
+from cnnviz.core.convolution.kernel_previews import preview
+from cnnviz.core.convolution.lecture_examples import LECTURE_EXAMPLES
+from cnnviz.core.convolution.pixel_explanations import explain_conv_pixel, explain_pool_pixel, input_window
 
 RNG = np.random.default_rng(1234)
 
@@ -378,7 +378,7 @@ def test_preview_block_means_and_levels():
 
 
 def test_fmt_number_of_the_hover_texts():
-    from cnnviz.core.formulas import fmt_number
+    from cnnviz.core.basics.formulas import fmt_number
 
     assert fmt_number(2.0) == "2" and fmt_number(-3) == "−3" and fmt_number(13.5) == "13.5"
     assert fmt_number(1 / 9) == "0.1111" and fmt_number(2.99999999) != "3"
@@ -429,8 +429,8 @@ def test_a_result_that_overflows_float64_is_a_plain_error():
 
 
 def test_softmax_is_offered_and_explained():
-    from cnnviz.core.filtering import ACTIVATION_NAMES
-    from cnnviz.core.pixel_explanations import activation_text
+    from cnnviz.core.convolution.filtering import ACTIVATION_NAMES
+    from cnnviz.core.convolution.pixel_explanations import activation_text
 
     assert set(ACTIVATION_NAMES) == set(ops.ACTIVATIONS)  # every activation has a name to show
     r = run_pipeline(RNG.uniform(0, 255, (8, 8, 3)), KernelSettings(activation="softmax",
@@ -444,7 +444,7 @@ def test_softmax_is_offered_and_explained():
 
 
 def test_resize_centred_keeps_the_centre():
-    from cnnviz.core.kernel_edits import resize_centred
+    from cnnviz.core.convolution.kernel_edits import resize_centred
 
     sharpen = np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], float)
     grown = resize_centred(sharpen, 5, 5)
@@ -525,7 +525,7 @@ def test_size_lines_are_structured():
 
 
 def test_stage_names_are_one_table_keyed_like_ops():
-    from cnnviz.core import stage_names
+    from cnnviz.core.convolution import stage_names
 
     assert tuple(stage_names.ACTIVATION_CHOICES) == ops.ACTIVATIONS
     assert tuple(stage_names.POOL_CHOICES) == ("none",) + ops.POOL_KINDS
@@ -533,7 +533,7 @@ def test_stage_names_are_one_table_keyed_like_ops():
         assert all(c.key == key and c.name and c.label for key, c in table.items())
     assert all(c.description for c in stage_names.ACTIVATION_CHOICES.values())
     assert stage_names.POOL_NAMES["avg"] == "average"
-    from cnnviz.core.filtering import ACTIVATION_NAMES  # what `cnnviz filter` checks against
+    from cnnviz.core.convolution.filtering import ACTIVATION_NAMES  # what `cnnviz filter` checks against
 
     assert ACTIVATION_NAMES is stage_names.ACTIVATION_NAMES
 
@@ -549,7 +549,7 @@ def test_lecture_examples_have_short_names_and_check_answers():
 
 
 def test_display_levels_and_edge_kernels():
-    from cnnviz.core.kernel_previews import display_levels, input_levels, is_edge_kernel
+    from cnnviz.core.convolution.kernel_previews import display_levels, input_levels, is_edge_kernel
 
     assert display_levels((-2.0, 5.0)) == (True, (-5.0, 5.0))
     assert display_levels((1.0, 1.0)) == (False, (0.0, 1.0))  # one value: against 0
@@ -562,7 +562,7 @@ def test_display_levels_and_edge_kernels():
 
 
 def test_compute_view_places_previews_on_full_size_pixels():
-    from cnnviz.core.kernel_previews import compute_view
+    from cnnviz.core.convolution.kernel_previews import compute_view
 
     photo = RNG.uniform(0, 255, (1700, 2400, 3)).astype(np.float32)
     s = KernelSettings(kernel=np.array([[1.0, 0, -1]] * 3), activation="none",
@@ -587,7 +587,7 @@ def test_compute_view_places_previews_on_full_size_pixels():
 
 
 def test_small_padded_input_is_drawn_with_its_zeros():
-    from cnnviz.core.kernel_previews import compute_view
+    from cnnviz.core.convolution.kernel_previews import compute_view
 
     ex = LECTURE_EXAMPLES["padding-1"]
     view = compute_view(ex.image, ex.settings(), "all", "lecture:padding-1")
@@ -598,7 +598,7 @@ def test_small_padded_input_is_drawn_with_its_zeros():
 
 
 def test_input_pixels_and_left_out_windows():
-    from cnnviz.core.pixel_explanations import explain_input_pixel, last_window_left_out
+    from cnnviz.core.convolution.pixel_explanations import explain_input_pixel, last_window_left_out
 
     r = run_pipeline(RNG.uniform(0, 255, (28, 28)), KernelSettings(), stride=(2, 2))
     assert explain_input_pixel(r, 27, 5).left_out and not explain_input_pixel(r, 26, 5).left_out
@@ -613,7 +613,7 @@ def test_input_pixels_and_left_out_windows():
 
 
 def test_explained_channels_and_activation_pixels():
-    from cnnviz.core.pixel_explanations import explain_activation_pixel, explained_channels
+    from cnnviz.core.convolution.pixel_explanations import explain_activation_pixel, explained_channels
 
     grey = run_pipeline(RNG.uniform(-5, 5, (6, 6)), KernelSettings(activation="relu"))
     assert explained_channels(grey, None) == [None]
@@ -674,7 +674,7 @@ def test_previews_shrink_each_block_as_a_brute_force_loop_does(shape, side, peak
 
 @pytest.mark.parametrize("kind, reference", [("gelu", F.gelu), ("swish", F.silu)])
 def test_gelu_and_swish_in_the_kernel_explorer_match_torch(kind, reference):
-    from cnnviz.core.pixel_explanations import explain_activation_pixel
+    from cnnviz.core.convolution.pixel_explanations import explain_activation_pixel
 
     r = run_pipeline(RNG.uniform(0, 255, (9, 9)), KernelSettings(activation=kind))
     assert r.error is None

@@ -5,7 +5,8 @@ import itertools
 import pytest
 import torch
 
-from cnnviz.core import formulas, ops
+from cnnviz.core.basics import formulas
+from cnnviz.core.convolution import ops
 
 
 @pytest.mark.parametrize("size,kernel,stride,padding",
@@ -82,7 +83,7 @@ def test_fmt_count_short():
     (float("inf"), "∞"), (float("nan"), "?"),
 ])
 def test_a_grid_cell_holds_at_most_five_characters_and_no_e_notation(value, shown):
-    from cnnviz.core.formulas import cell_number
+    from cnnviz.core.basics.formulas import cell_number
 
     assert cell_number(value) == shown
     assert len(shown) <= 5 and "e" not in shown

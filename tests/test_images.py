@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from cnnviz.core.images import (
+from cnnviz.core.basics.limits import MAX_IMAGE_FILE_BYTES
+from cnnviz.core.pictures.images import (
     MAX_PIXELS,
     ImageError,
     load_image,
     save_image,
     write_atomically,
 )
-from cnnviz.core.limits import MAX_IMAGE_FILE_BYTES
 
 
 def gradient(h=24, w=32) -> np.ndarray:

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from cnnviz.core.inference import analyze
-from cnnviz.core.samples import load_samples
-from cnnviz.core.weights import load_shipped
+from cnnviz.core.networks.weights import load_shipped
+from cnnviz.core.pictures.samples import load_samples
+from cnnviz.core.reading.inference import analyze
 
 
 def test_shipped_samples_are_read_correctly():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QImage
 
-from cnnviz.core.preprocess import preprocess_digit
+from cnnviz.core.pictures.preprocess import preprocess_digit
 from cnnviz.ui.input.answer import AnswerView
 from cnnviz.ui.input.drawing_pad import qimage_to_array
 from cnnviz.ui.input.strip import PreprocessingStrip

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.core.invariance import curves, pooling_shift, raw_pad, stayed_same, transform
-from cnnviz.core.models import build_model, get_architecture
+from cnnviz.core.experiments.invariance import curves, pooling_shift, raw_pad, stayed_same, transform
+from cnnviz.core.networks.models import build_model, get_architecture
 
 
 @pytest.fixture(scope="module")

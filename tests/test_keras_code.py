@@ -9,10 +9,10 @@ import pytest
 import torch
 from torch import nn
 
-from cnnviz.core.arch_text import format_architecture, parse_architecture
-from cnnviz.core.keras_code import KerasCodeError, looks_like_code, read_keras_code
-from cnnviz.core.limits import MAX_KERAS_CODE_CHARS
-from cnnviz.core.models import ARCHITECTURES
+from cnnviz.core.basics.limits import MAX_KERAS_CODE_CHARS
+from cnnviz.core.networks.arch_text import format_architecture, parse_architecture
+from cnnviz.core.networks.keras_code import KerasCodeError, looks_like_code, read_keras_code
+from cnnviz.core.networks.models import ARCHITECTURES
 
 # The lecture's Keras example, both of its code blocks as the slides show them (the
 # trailing spaces and the broken lines of the compile and reshape calls included).
@@ -326,8 +326,8 @@ def test_the_lab_names_the_line_it_cannot_read(qtbot):
 
 
 def test_arch_takes_a_py_file_of_keras_code(tmp_path):
-    from cnnviz.core.arch_text import resolve_architecture
-    from cnnviz.core.models import ArchitectureError
+    from cnnviz.core.networks.arch_text import resolve_architecture
+    from cnnviz.core.networks.models import ArchitectureError
 
     path = tmp_path / "homework.py"
     path.write_text(FUNCTIONAL, encoding="utf-8")

@@ -50,9 +50,9 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.core.keras_file import KerasFileError, read_keras
-from cnnviz.core.models import format_summary
-from cnnviz.core.weights import WeightsError, load_weights
+from cnnviz.core.networks.keras_file import KerasFileError, read_keras
+from cnnviz.core.networks.models import format_summary
+from cnnviz.core.networks.weights import WeightsError, load_weights
 
 FIXTURES = Path(__file__).resolve().parent / "data" / "keras"
 NAMES = ["lecture", "rescaled", "colour", "modern", "residual"]
@@ -117,7 +117,7 @@ def test_every_layer_agrees_with_keras(name, ext):
 
 
 def test_accuracy_on_the_mnist_test_set_is_keras_own(mnist_test):
-    from cnnviz.core.training import evaluate
+    from cnnviz.core.training.loop import evaluate
 
     x, y = mnist_test
     for name, ext in (("lecture", ".keras"), ("rescaled", ".keras"), ("keras2", ".h5"),
@@ -150,7 +150,7 @@ def test_parameter_counts_are_keras_counts():
 
 
 def test_a_graph_keeps_its_wiring_through_a_cnnviz_file(tmp_path):
-    from cnnviz.core.weights import save_weights
+    from cnnviz.core.networks.weights import save_weights
 
     residual = opened("residual.keras")
     assert not residual.model.arch.is_chain
@@ -176,7 +176,7 @@ def test_what_the_files_say_about_their_input():
 
 
 def test_an_opened_keras_model_reads_a_drawn_digit(mnist_test):
-    from cnnviz.core.inference import analyze
+    from cnnviz.core.reading.inference import analyze
 
     x, y = mnist_test
     loaded = opened("lecture.keras")
@@ -234,7 +234,7 @@ def test_a_weights_file_of_the_wrong_shape_is_named():
 
 
 def test_an_opened_keras_model_saves_in_cnnviz_format(tmp_path):
-    from cnnviz.core.weights import save_weights
+    from cnnviz.core.networks.weights import save_weights
 
     loaded = opened("rescaled.h5")
     again = load_weights(save_weights(loaded.model, tmp_path / "r.safetensors", loaded.card))
@@ -256,7 +256,7 @@ def test_the_input_contract_is_read_or_worked_out():
     """A Rescaling layer says 0..255; otherwise the convention is worked out on the shipped
     digits: a network whose first convolution expects 0..255 (or MNIST-normalised values)
     is recognised as such, and the lecture's own file stays 0..1."""
-    from cnnviz.core.input_scale import INPUT_SCALES, settle, with_input_scale
+    from cnnviz.core.networks.input_scale import INPUT_SCALES, settle, with_input_scale
 
     lecture = opened("lecture.keras")
     assert lecture.card["input_scale"] == "0-1" and "300 MNIST" in lecture.card["input_scale_source"]
@@ -294,8 +294,8 @@ def test_input_scale_on_the_command_line(capsys):
 
 
 def test_the_editor_says_why_it_cannot_edit_a_network_made_elsewhere():
-    from cnnviz.core.arch_text import architecture_from_json, editing_problem, format_architecture
-    from cnnviz.core.models import ArchitectureError
+    from cnnviz.core.networks.arch_text import architecture_from_json, editing_problem, format_architecture
+    from cnnviz.core.networks.models import ArchitectureError
 
     residual = opened("residual.keras").model.arch
     assert "not one chain" in editing_problem(residual) and "add1" in editing_problem(residual)
@@ -315,7 +315,7 @@ def test_hdf5_is_read_in_a_child_so_a_crash_is_one_message(monkeypatch):
     comes back as one clear line."""
     import subprocess
 
-    from cnnviz.core import hdf5_reader
+    from cnnviz.core.networks import hdf5_reader
 
     raw = (FIXTURES / "keras2.h5").read_bytes()
     contents = hdf5_reader.read_hdf5(raw)
@@ -352,8 +352,8 @@ def test_a_network_too_heavy_to_run_is_refused_from_its_shapes():
     """Within every size limit, wide padded convolutions can cost minutes per picture: every
     reader's builder counts the multiply-adds from the layer shapes before the network is
     built or run."""
-    from cnnviz.core.graph_builder import GraphBuilder
-    from cnnviz.core.layers import Conv, Dense, GlobalPool
+    from cnnviz.core.networks.graph_builder import GraphBuilder
+    from cnnviz.core.networks.layers import Conv, Dense, GlobalPool
 
     builder = GraphBuilder((128, 200, 200), KerasFileError)
     for name in ("a", "b"):

@@ -12,9 +12,9 @@ from PySide6.QtTest import QSignalSpy
 from torch_reference import torch_pipeline
 
 from cnnviz.app_state import KERNEL_SOURCE_IMAGE, KERNEL_SOURCE_NETWORK, AppState
-from cnnviz.core import kernel_previews
-from cnnviz.core.kernels import PRESETS
-from cnnviz.core.lecture_examples import LECTURE_EXAMPLES
+from cnnviz.core.convolution import kernel_previews
+from cnnviz.core.convolution.kernels import PRESETS
+from cnnviz.core.convolution.lecture_examples import LECTURE_EXAMPLES
 from cnnviz.ui.controllers import kernel as kernel_controller
 from cnnviz.ui.controllers.kernel import KernelController
 

@@ -9,8 +9,8 @@ import scipy.ndimage as ndi
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnnviz.core import ops
-from cnnviz.core.kernels import (
+from cnnviz.core.convolution import ops
+from cnnviz.core.convolution.kernels import (
     PRESETS,
     KernelError,
     KernelPreset,

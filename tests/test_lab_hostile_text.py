@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from cnnviz.core.models import ARCHITECTURES
+from cnnviz.core.networks.models import ARCHITECTURES
 from cnnviz.ui.lab.editor import ArchitectureEditor
 
 GOOD = ARCHITECTURES["lecture-keras"].to_json()

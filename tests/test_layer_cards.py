@@ -1,5 +1,5 @@
 """Every formula a layer card shows agrees with the arithmetic (worked out here from the
-numbers in the text), with cnnviz.core.ops, and with what the built torch module really
+numbers in the text), with cnnviz.core.convolution.ops, and with what the built torch module really
 does (a zeros input through it, and sum(p.numel())). The layer specs' methods agree with
 torch for random valid architectures too."""
 
@@ -12,18 +12,18 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.core import ops
-from cnnviz.core.layer_cards import (
+from cnnviz.core.convolution import ops
+from cnnviz.core.networks.layer_cards import (
     ROLE_CLASS_SCORES,
     ROLE_PROBABILITIES,
     block_of,
     describe_layers,
     flat_source,
 )
-from cnnviz.core.layers import Activation, BatchNorm, Conv, Dense, Dropout, Flatten, Pool
-from cnnviz.core.models import Architecture, build_model, summarize
-from cnnviz.core.thumbnails import GAP_INDEX, thumbnail_array, thumbnail_indices
-from cnnviz.core.weights import SHIPPED, load_shipped
+from cnnviz.core.networks.layers import Activation, BatchNorm, Conv, Dense, Dropout, Flatten, Pool
+from cnnviz.core.networks.models import Architecture, build_model, summarize
+from cnnviz.core.networks.weights import SHIPPED, load_shipped
+from cnnviz.core.pictures.thumbnails import GAP_INDEX, thumbnail_array, thumbnail_indices
 
 NUM = r"[\d,]+(?:\.\d+)?"
 SIZE = re.compile(rf"\((\d+) − (\d+) \+ 2×(\d+)\) / (\d+) \+ 1 = ({NUM})(?: → ⌊({NUM})⌋ = (\d+))?")

@@ -12,8 +12,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnviz.core import formulas, ops
-from cnnviz.core.kernels import PRESETS
+from cnnviz.core.basics import formulas
+from cnnviz.core.convolution import ops
+from cnnviz.core.convolution.kernels import PRESETS
 
 # "What is the Output?": the 5x5 binary input image and the 3x3 kernel.
 IMAGE_5x5 = np.array([

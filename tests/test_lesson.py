@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from cnnviz.core import lesson as L
-from cnnviz.core.exercises import check
+from cnnviz.core.experiments.exercises import check
+from cnnviz.core.lessons import lesson as L
 
 
 def _doc(**step_changes) -> dict:
@@ -39,7 +39,7 @@ def test_the_shipped_tour_follows_the_lecture():
     assert answers["What is the Output?"] == "2  1  −1 / −1  1  3 / 2  1  1"
     assert tour.exercise_count == 12
     assert {s.exercise.kind for s in tour.steps if s.exercise} == set(__import__(
-        "cnnviz.core.exercises", fromlist=["KINDS"]).KINDS)
+        "cnnviz.core.experiments.exercises", fromlist=["KINDS"]).KINDS)
 
 
 def test_a_lesson_is_told_by_its_content():

@@ -14,9 +14,9 @@ import pytest
 from lesson_windows import open_window
 from PySide6.QtCore import QPointF
 
-from cnnviz.core import lesson as L
-from cnnviz.core.arch_text import parse_architecture
-from cnnviz.core.session import read_session
+from cnnviz.core.lessons import lesson as L
+from cnnviz.core.lessons.session import read_session
+from cnnviz.core.networks.arch_text import parse_architecture
 from cnnviz.ui.input import drawing_pad
 from cnnviz.ui.lesson.capture import capture_setup
 
@@ -50,7 +50,7 @@ def _set_up_something(w, seed: int) -> None:
     w.state.set_layer(names[2])
     w.lab.editor.set_architecture(parse_architecture("conv 8 3, relu, maxpool 2, flatten, dense 10"),
                                   "test")
-    w.teach_explorer.show_view("InvarianceView")
+    w.experiments_explorer.show_view("InvarianceView")
     w.tabs.setCurrentIndex(1)
 
 
@@ -155,14 +155,14 @@ def test_a_session_brings_back_the_drawing_and_every_tab(qtbot, window, tmp_path
     w.state.set_model(w.cnn_explorer.shipped_model("cnnviz"))
     w.input_panel.set_brush_size(10)
     w.tabs.setCurrentIndex(0)
-    w.teach_explorer.show_view("DropoutView")
+    w.experiments_explorer.show_view("DropoutView")
     assert w.open_session_file(path) == []
     assert np.array_equal(pad.image(), drawn) and drawing_pad.strokes(pad) == strokes
     assert np.array_equal(w.state.image, drawn)
     assert w.state.kernel.same_as(kernel) and w.state.layer == layer
     assert w.state.model.shipped_as == "lecture-keras" and w.input_panel.brush_size() == 31
     assert w.lab.editor.architecture().to_json() == arch
-    assert type(w.teach_explorer.views[w.teach_explorer.list.currentRow()]).__name__ == "InvarianceView"
+    assert type(w.experiments_explorer.views[w.experiments_explorer.list.currentRow()]).__name__ == "InvarianceView"
     assert w.tabs.currentIndex() == 1
     assert pad.undo() and len(drawing_pad.strokes(pad)) == 2  # the strokes are strokes again: undoable
 

@@ -11,7 +11,7 @@ import torch
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from cnnviz.app_state import AppState
-from cnnviz.core.weights import load_weights
+from cnnviz.core.networks.weights import load_weights
 
 KERAS = Path(__file__).resolve().parent / "data" / "keras"
 

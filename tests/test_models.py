@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.core.models import (
+from cnnviz.core.networks.models import (
     ARCHITECTURES,
     Activation,
     Architecture,
@@ -154,7 +154,7 @@ def test_min_pool_keeps_each_windows_smallest_value():
 
 def test_specs_agree_with_torch_layer_by_layer():
     """Each spec's output shape and parameter count is what its torch module really does."""
-    from cnnviz.core.layers import BatchNorm, Dropout
+    from cnnviz.core.networks.layers import BatchNorm, Dropout
 
     cases = [((3, 28, 28), Conv(5, (3, 5), (3, 1), (1, 2))), ((5, 10, 28), Pool("avg", 3, 2)),
              ((5, 11, 11), Pool("max", 2, 2)), ((5, 6, 7), BatchNorm()), ((40,), BatchNorm()),

@@ -1,7 +1,7 @@
 """Digits photographed on notebook paper are read; an empty notebook page is blank.
 
 The pictures are MNIST test digits written with a pen on lined or squared paper
-(cnnviz.core.user_pictures.notebook_photo); the truth is the digit's MNIST label, or
+(cnnviz.core.pictures.user_pictures.notebook_photo); the truth is the digit's MNIST label, or
 "no digit" for an empty page."""
 
 from __future__ import annotations
@@ -9,15 +9,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnviz.core import user_pictures as U
-from cnnviz.core.preprocess import preprocess_digit
+from cnnviz.core.pictures import user_pictures as U
+from cnnviz.core.pictures.preprocess import preprocess_digit
 
 PICKS = (0, 1, 2, 3, 4)  # MNIST test digits 7, 2, 1, 0, 4
 
 
 @pytest.fixture(scope="module")
 def model():
-    from cnnviz.core.weights import load_shipped
+    from cnnviz.core.networks.weights import load_shipped
 
     return load_shipped("cnnviz").model
 

@@ -26,8 +26,8 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.core.onnx_file import OnnxFileError, read_onnx
-from cnnviz.core.weights import WeightsError, load_weights
+from cnnviz.core.networks.onnx_file import OnnxFileError, read_onnx
+from cnnviz.core.networks.weights import WeightsError, load_weights
 
 FIXTURES = Path(__file__).resolve().parent / "data" / "torch"
 NAMES = ["examples", "graph"]
@@ -67,7 +67,7 @@ def test_every_module_agrees_with_pytorch(name):
 
 
 def test_the_input_convention_and_accuracy_are_pytorchs(mnist_test):
-    from cnnviz.core.training import evaluate
+    from cnnviz.core.training.loop import evaluate
 
     examples = opened("examples")
     assert examples.card["input_scale"] == "mnist"  # as pytorch/examples normalises
@@ -126,7 +126,7 @@ def test_a_damaged_onnx_file_is_one_message(damage, tmp_path):
 
 
 def test_the_layer_cards_say_what_a_join_reads():
-    from cnnviz.core.layer_cards import describe_layers
+    from cnnviz.core.networks.layer_cards import describe_layers
 
     texts = {t.name: t for t in describe_layers(opened("graph").model)}
     assert texts["add1"].reads == ("relu1", "conv2")
@@ -153,8 +153,8 @@ def test_a_keras_export_agrees_with_keras():
 def test_a_safetensors_file_is_never_taken_for_onnx(tmp_path):
     """A safetensors header length can start with 0x08 like an ONNX file's IR version, and
     its JSON holds ':' bytes: content sniffing must not read it as ONNX."""
-    from cnnviz.core.onnx_file import is_onnx
-    from cnnviz.core.weights import save_weights
+    from cnnviz.core.networks.onnx_file import is_onnx
+    from cnnviz.core.networks.weights import save_weights
 
     loaded = load_weights(FIXTURES / "graph.onnx")
     for pad in range(0, 300, 7):  # headers of many lengths, so one starts with 0x08

@@ -13,8 +13,8 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
 
-from cnnviz.core.files import file_kind, open_as
-from cnnviz.core.weights import shipped_weights_path
+from cnnviz.core.networks.file_kinds import file_kind, open_as
+from cnnviz.core.networks.weights import shipped_weights_path
 
 KERAS = Path(__file__).resolve().parent / "data" / "keras"
 

@@ -17,8 +17,8 @@ import torch.nn.functional as F
 from torch import nn
 
 import cnnviz
-from cnnviz.core.torch_graph import TorchGraphError
-from cnnviz.core.weights import WeightsError, load_weights
+from cnnviz.core.networks.torch_graph import TorchGraphError
+from cnnviz.core.networks.weights import WeightsError, load_weights
 
 FIXTURES = Path(__file__).resolve().parent / "data" / "torch"
 
@@ -182,7 +182,7 @@ def test_a_keras_model_in_memory_opens_through_its_own_save():
 
 
 def test_every_kind_of_model_file_is_opened_by_its_content(tmp_path):
-    from cnnviz.core.files import file_kind, open_as
+    from cnnviz.core.networks.file_kinds import file_kind, open_as
 
     for name in ("examples.pt2", "examples.pt", "examples.onnx", "graph.onnx"):
         copy = tmp_path / "no-suffix"

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.core import opened_verdict, picture_cache
-from cnnviz.core.input_scale import with_input_scale
-from cnnviz.core.samples import load_samples
-from cnnviz.core.verdict import rule_for
-from cnnviz.core.weights import load_shipped, load_weights
+from cnnviz.core.basics import picture_cache
+from cnnviz.core.networks.input_scale import with_input_scale
+from cnnviz.core.networks.weights import load_shipped, load_weights
+from cnnviz.core.pictures.samples import load_samples
+from cnnviz.core.reading import opened_verdict
+from cnnviz.core.reading.verdict import rule_for
 
 KERAS = Path(__file__).resolve().parent / "data" / "keras"
 

@@ -1,4 +1,4 @@
-"""cnnviz.core.ops against independent references: torch.nn.functional, literal loops and
+"""cnnviz.core.convolution.ops against independent references: torch.nn.functional, literal loops and
 hand-worked numbers. Never against its own output."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnnviz.core import ops
+from cnnviz.core.convolution import ops
 
 SETTINGS = settings(max_examples=150, deadline=None)
 
@@ -492,7 +492,8 @@ def test_size_limit_boundary():
 
 
 def test_the_filter_cap_is_the_image_loaders_cap():
-    from cnnviz.core import images, limits
+    from cnnviz.core.basics import limits
+    from cnnviz.core.pictures import images
 
     assert images.MAX_PIXELS == limits.MAX_IMAGE_PIXELS
     side = int(limits.MAX_IMAGE_PIXELS ** 0.5) + 1  # a padded input one row past the cap

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnviz.core import picture_cache
+from cnnviz.core.basics import picture_cache
 
 
 @pytest.fixture
@@ -55,16 +55,22 @@ def test_any_change_of_the_content_makes_a_new_entry(cache, monkeypatch):
 
 
 def test_the_fingerprint_follows_the_source_of_the_core(monkeypatch, tmp_path):
-    folder = tmp_path / "core"
-    folder.mkdir()
-    (folder / "a.py").write_text("x = 1\n")
-    monkeypatch.setattr(picture_cache, "__file__", str(folder / "picture_cache.py"))
+    # Every module of the core counts, in any of its subpackages, and so does where it is.
+    core = tmp_path / "core"
+    (core / "basics").mkdir(parents=True)
+    (core / "pictures").mkdir()
+    (core / "pictures" / "a.py").write_text("x = 1\n")
+    monkeypatch.setattr(picture_cache, "__file__", str(core / "basics" / "picture_cache.py"))
     picture_cache.code_fingerprint.cache_clear()
     try:
         before = picture_cache.code_fingerprint()
         picture_cache.code_fingerprint.cache_clear()
-        (folder / "a.py").write_text("x = 2\n")
-        assert picture_cache.code_fingerprint() != before
+        (core / "pictures" / "a.py").write_text("x = 2\n")
+        changed = picture_cache.code_fingerprint()
+        picture_cache.code_fingerprint.cache_clear()
+        (core / "pictures" / "a.py").rename(core / "basics" / "a.py")
+        moved = picture_cache.code_fingerprint()
+        assert len({before, changed, moved}) == 3
     finally:
         picture_cache.code_fingerprint.cache_clear()
 
@@ -122,7 +128,7 @@ def test_only_the_newest_entries_are_kept(cache, monkeypatch):
 
 def test_training_outliers_from_the_cache_equal_the_drawn_ones(cache):
     """The reference: the drawings through the preprocessing, without the cache."""
-    from cnnviz.core.outliers import STREAM_TRAIN, outlier_inputs, training_outliers
+    from cnnviz.core.reading.outliers import STREAM_TRAIN, outlier_inputs, training_outliers
 
     images, _ = outlier_inputs(40, "mnist", stream=STREAM_TRAIN, seed=3)
     expected = np.round(images * 255.0).astype(np.uint8)
@@ -133,10 +139,10 @@ def test_training_outliers_from_the_cache_equal_the_drawn_ones(cache):
 
 def test_user_views_from_the_cache_equal_the_made_ones(cache):
     """The reference: user_pictures.make_set through preprocess_digit, without the cache."""
-    from cnnviz.core import verdict
-    from cnnviz.core.preprocess import preprocess_digit
-    from cnnviz.core.samples import load_samples
-    from cnnviz.core.user_pictures import make_set
+    from cnnviz.core.pictures.preprocess import preprocess_digit
+    from cnnviz.core.pictures.samples import load_samples
+    from cnnviz.core.pictures.user_pictures import make_set
+    from cnnviz.core.reading import verdict
 
     digits = load_samples("mnist")[0][:30]
     share = 0.05
@@ -157,8 +163,8 @@ def test_user_views_from_the_cache_equal_the_made_ones(cache):
 def test_user_views_stopped_part_way_keep_the_kinds_made(cache):
     """Stopped between kinds (the lab's early start gives way to Keep): what was made is
     read back next time, only the rest is made."""
-    from cnnviz.core import verdict
-    from cnnviz.core.samples import load_samples
+    from cnnviz.core.pictures.samples import load_samples
+    from cnnviz.core.reading import verdict
 
     digits = load_samples("mnist")[0][:20]
 
@@ -182,7 +188,7 @@ def test_a_dataset_is_checked_and_decoded_once_and_again_when_its_file_changes(
     import shutil
     from pathlib import Path
 
-    from cnnviz.core import data
+    from cnnviz.core.datasets import data
 
     folder = tmp_path / "data" / "mnist"
     folder.mkdir(parents=True)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from cnnviz.core.preprocess import BOX, CENTER, SIZE, DigitInput, preprocess_digit, preprocess_for
+from cnnviz.core.pictures.preprocess import BOX, CENTER, SIZE, DigitInput, preprocess_digit, preprocess_for
 
 KEYS = ["grey", "invert", "clean", "crop", "thicken", "scale", "center"]
 WEIGHTS = Path(__file__).resolve().parents[1] / "cnnviz" / "weights" / "cnnviz-mnist.safetensors"
@@ -133,7 +133,7 @@ def test_colour_input(mnist_test):
 
 @pytest.mark.skipif(not WEIGHTS.is_file(), reason=f"no shipped model at {WEIGHTS}")
 def test_model_reads_preprocessed_digits_like_raw(mnist_test):
-    from cnnviz.core.weights import load_weights
+    from cnnviz.core.networks.weights import load_weights
 
     model = load_weights(WEIGHTS).model
     x, y = mnist_test
@@ -163,7 +163,7 @@ def test_random_blobs_centred_and_boxed():
 
 
 def test_bbox_in_input_pixels_and_big_photo_is_shrunk_first():
-    from cnnviz.core.preprocess import WORK_SIZE
+    from cnnviz.core.pictures.preprocess import WORK_SIZE
 
     photo = np.full((3000, 4000, 3), 215, np.float32)
     photo[1000:2200, 1800:1950] = 30  # a dark "1" on white paper
@@ -310,8 +310,8 @@ def test_fashion_items_are_framed_as_fashion_mnist_was(fashion_test):
     """Fashion-MNIST scaled each item's longest side to 28 and kept its shading; MNIST's
     20x20 box and contrast cleaning would shrink and flatten it. Checked with the shipped
     Fashion model, whose test accuracy on the raw images is the reference."""
-    from cnnviz.core.inference import analyze
-    from cnnviz.core.weights import load_shipped
+    from cnnviz.core.networks.weights import load_shipped
+    from cnnviz.core.reading.inference import analyze
 
     x, y = fashion_test
     n = 300

@@ -78,7 +78,7 @@ def _same(got, want) -> bool:
 def _provide_pictures(code: str, folder: Path) -> None:
     from PIL import Image
 
-    from cnnviz.core.samples import load_samples
+    from cnnviz.core.pictures.samples import load_samples
 
     images, _, _ = load_samples()
     for name in PICTURE.findall(code):

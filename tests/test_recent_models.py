@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from cnnviz.app_state import AppState
-from cnnviz.core import catalogue
-from cnnviz.core.weights import load_shipped
+from cnnviz.core.networks import catalogue
+from cnnviz.core.networks.weights import load_shipped
 from cnnviz.ui.cnn.explorer import SETTINGS_GROUP, CnnExplorer
 from cnnviz.ui.controllers import AnalysisController
 

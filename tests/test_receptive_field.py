@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.core.layers import Add, Pad
-from cnnviz.core.models import (
+from cnnviz.core.convolution.receptive_field import incoming_weights, mosaic, receptive_fields, unit_field
+from cnnviz.core.networks.layers import Add, Pad
+from cnnviz.core.networks.models import (
     Architecture,
     Conv,
     Dense,
@@ -14,7 +15,6 @@ from cnnviz.core.models import (
     build_model,
     get_architecture,
 )
-from cnnviz.core.receptive_field import incoming_weights, mosaic, receptive_fields, unit_field
 
 
 def _grad_box(network, name, channel, row, col):
@@ -117,7 +117,7 @@ def test_dense_weights_as_maps_in_kerass_order():
     the map, row and column Keras's own Flatten put there."""
     from pathlib import Path
 
-    from cnnviz.core.weights import load_weights
+    from cnnviz.core.networks.weights import load_weights
 
     loaded = load_weights(Path(__file__).resolve().parent / "data" / "keras" / "lecture.keras")
     net = loaded.model

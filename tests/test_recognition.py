@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from cnnviz.core.preprocess import preprocess_digit
+from cnnviz.core.pictures.preprocess import preprocess_digit
 
 N = 20  # MNIST test digits per case
 
@@ -43,7 +43,7 @@ def jpeg(picture: np.ndarray, quality: int = 60) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def model():
-    from cnnviz.core.weights import load_shipped
+    from cnnviz.core.networks.weights import load_shipped
 
     return load_shipped("cnnviz").model
 

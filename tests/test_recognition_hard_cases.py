@@ -1,4 +1,4 @@
-"""The hard cases the recognition benchmark found (cnnviz/core/user_pictures.py, the pictures
+"""The hard cases the recognition benchmark found (cnnviz/core/pictures/user_pictures.py, the pictures
 made exactly as the benchmark makes them, stored under tests/data/hard_cases by
 scripts/make_hard_cases.py), each read wrongly or not at all before the preprocessing
 learnt it. The digits are MNIST test digits; the truth is their label, or "no digit" for a
@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz.core import user_pictures
-from cnnviz.core.preprocess import preprocess_digit
+from cnnviz.core.pictures import user_pictures
+from cnnviz.core.pictures.preprocess import preprocess_digit
 
 
 @pytest.fixture(scope="module")
 def model():
-    from cnnviz.core.weights import load_shipped
+    from cnnviz.core.networks.weights import load_shipped
 
     return load_shipped("cnnviz").model
 

@@ -1,4 +1,4 @@
-"""The report card (cnnviz.core.report_card): its interval against scipy, its calibration
+"""The report card (cnnviz.core.training.report_card): its interval against scipy, its calibration
 error against a hand-worked example, its per-class accuracy against a brute-force torch
 count, its shifted and rotated pictures against np.roll and scipy.ndimage.rotate, and the
 card of a student's Keras model beside the lecture's."""
@@ -15,8 +15,8 @@ import torch
 from scipy import ndimage
 from scipy.stats import binomtest
 
-from cnnviz.core import report_card as rc
-from cnnviz.core.weights import load_shipped, load_weights
+from cnnviz.core.networks.weights import load_shipped, load_weights
+from cnnviz.core.training import report_card as rc
 
 KERAS = Path(__file__).parent / "data" / "keras"
 SMALL = {"test_limit": 300, "kind_count": 6, "invariance_count": 40, "outlier_count": 60}
@@ -160,7 +160,7 @@ def test_accuracy_and_per_class_against_brute_force(mnist_test, lecture, lecture
 def test_non_digits_flagged_is_the_verdicts_share():
     # cnnviz's own model has a stored verdict: unsure when its largest logit, negated, is
     # above the threshold; counted here by hand on the same drawn non-digits
-    from cnnviz.core.verdict import measurement_outliers
+    from cnnviz.core.reading.verdict import measurement_outliers
 
     loaded = load_shipped("cnnviz")
     card = rc.compute(loaded, **SMALL)
@@ -173,8 +173,8 @@ def test_non_digits_flagged_is_the_verdicts_share():
 
 
 def test_a_students_model_beside_the_lectures(mnist_test, lecture_card, monkeypatch, tmp_path):
-    from cnnviz.core import opened_verdict
-    from cnnviz.core.verdict import measurement_outliers
+    from cnnviz.core.reading import opened_verdict
+    from cnnviz.core.reading.verdict import measurement_outliers
 
     monkeypatch.setenv("CNNVIZ_CACHE_DIR", str(tmp_path))  # (a verdict for this test only)
     student = load_weights(KERAS / "rescaled.keras")

@@ -9,8 +9,8 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 from cnnviz.app_state import AppState
-from cnnviz.core.models import build_model
-from cnnviz.core.weights import save_weights
+from cnnviz.core.networks.models import build_model
+from cnnviz.core.networks.weights import save_weights
 from cnnviz.ui.cnn.explorer import SETTINGS_GROUP
 from cnnviz.ui.window.main_window import MainWindow
 

@@ -93,7 +93,7 @@ def _data_folder_linking_mnist(tmp_path) -> Path:
     """A data folder whose mnist/ links to the real files (sizes right, contents real)."""
     from data_policy import need_data
 
-    from cnnviz.core.data import get_dataset_info
+    from cnnviz.core.datasets.data import get_dataset_info
 
     real = Path(need_data("mnist")) / "mnist"
     folder = tmp_path / "data" / "mnist"
@@ -106,7 +106,7 @@ def _data_folder_linking_mnist(tmp_path) -> Path:
 def test_an_unreadable_data_file_is_one_line(tmp_path, capsys, monkeypatch):
     """sha256_of's PermissionError was a traceback (`data verify`, `train`). Root reads any
     file, so the refusal is made where the operating system would make it."""
-    import cnnviz.core.data as data
+    import cnnviz.core.datasets.data as data
 
     data_dir = _data_folder_linking_mnist(tmp_path)
 
@@ -145,7 +145,7 @@ def test_a_batch_that_cannot_fit_is_refused_before_training(tmp_path, capsys, mo
     """`train --batch-size 60000` was killed by the out-of-memory killer on a 24 GB machine
     without a word. The machine's free memory is fixed here so the test means the same on
     any machine (and never really tries)."""
-    import cnnviz.core.memory as memory
+    import cnnviz.core.networks.memory as memory
 
     monkeypatch.setattr(memory, "available_memory_bytes", lambda: 24 * 2**30)
     out = run(capsys, "train", "--batch-size", "60000", "--epochs", "1",
@@ -192,7 +192,7 @@ def test_a_read_only_or_full_folder_is_found_by_writing_a_probe(tmp_path, capsys
     where such a disk makes it (the probe's write), and the probe never stays."""
     import errno
 
-    import cnnviz.core.run_output as run_output
+    import cnnviz.core.training.run_output as run_output
 
     code = getattr(errno, errno_name)
 

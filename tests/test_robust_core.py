@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.core import memory
-from cnnviz.core.divergence import DivergenceWatch
-from cnnviz.core.models import build_model, get_architecture
-from cnnviz.core.run_output import OutputLock, leftover_parts, writing_problem
+from cnnviz.core.networks import memory
+from cnnviz.core.networks.models import build_model, get_architecture
+from cnnviz.core.training.divergence import DivergenceWatch
+from cnnviz.core.training.run_output import OutputLock, leftover_parts, writing_problem
 
 # ----------------------------------------------------------------------------- memory
 
@@ -87,7 +87,7 @@ def test_a_gpu_is_judged_by_its_own_free_memory(monkeypatch):
 def test_a_real_training_curve_never_alarms():
     """Losses of a real run (lecture-keras, Adam 0.003, 30 batches) and of a long noisy
     one that gets very good: neither is divergence."""
-    from cnnviz.core.training import TrainConfig, train
+    from cnnviz.core.training.loop import TrainConfig, train
 
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (960, 28, 28), dtype=np.uint8)
@@ -154,7 +154,7 @@ def test_an_empty_lock_is_stale_only_when_old(tmp_path):
 
 
 def test_leftover_parts_match_only_killed_saves_of_this_output(tmp_path):
-    from cnnviz.core.files import write_atomically
+    from cnnviz.core.basics.files import write_atomically
 
     out = tmp_path / "w.safetensors"
 

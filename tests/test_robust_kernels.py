@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnviz.core.kernels import KernelError, parse_cell, parse_kernel
+from cnnviz.core.convolution.kernels import KernelError, parse_cell, parse_kernel
 
 # --------------------------------------------------------------------------- kernels at the limits
 
@@ -34,7 +34,7 @@ def test_parse_kernel_refuses_what_is_not_a_plain_number(text, words):
 
 
 def test_kernel_value_limit_is_named_and_inclusive():
-    from cnnviz.core.limits import MAX_KERNEL_VALUE
+    from cnnviz.core.basics.limits import MAX_KERNEL_VALUE
 
     assert MAX_KERNEL_VALUE == 1e6
     assert parse_cell("1e6") == 1e6 and parse_cell("-1000000") == -1e6

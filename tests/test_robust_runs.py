@@ -18,7 +18,7 @@ import pytest
 from cli_runs import one_line, run  # (tests/ is on sys.path)
 
 from cnnviz.cli import main
-from cnnviz.core.files import FileProblem, write_atomically
+from cnnviz.core.basics.files import FileProblem, write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,7 +67,7 @@ def test_a_read_only_file_is_never_replaced(tmp_path):
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
 def test_filter_onto_a_read_only_output_is_one_line(tmp_path, capsys):
     picture = tmp_path / "in.png"
-    from cnnviz.core.images import save_image
+    from cnnviz.core.pictures.images import save_image
 
     save_image(picture, np.arange(64, dtype=np.float32).reshape(8, 8), normalize=True)
     target = tmp_path / "out.npy"
@@ -92,7 +92,7 @@ def test_a_stopped_run_leaves_the_good_model_and_names_its_side_file(
     import signal
 
     from cnnviz.cli import train
-    from cnnviz.core.weights import load_weights
+    from cnnviz.core.networks.weights import load_weights
 
     out = tmp_path / "good.safetensors"
     out.write_bytes(b"a good model")
@@ -113,7 +113,7 @@ def test_a_stopped_run_leaves_the_good_model_and_names_its_side_file(
 
 
 def test_a_finished_run_replaces_the_file_and_removes_the_side_file(tmp_path, capsys, mnist_dir):
-    from cnnviz.core.weights import load_weights
+    from cnnviz.core.networks.weights import load_weights
 
     out = tmp_path / "good.safetensors"
     out.write_bytes(b"an old model")
@@ -133,8 +133,8 @@ DENSE_BN = "conv 4 3, relu, maxpool 2, flatten, dense 16, bn, relu, dense 10"
 
 
 def dense_bn_model():
-    from cnnviz.core.arch_text import resolve_architecture
-    from cnnviz.core.models import build_model
+    from cnnviz.core.networks.arch_text import resolve_architecture
+    from cnnviz.core.networks.models import build_model
 
     return build_model(resolve_architecture(DENSE_BN), seed=0)
 
@@ -143,7 +143,7 @@ def test_a_last_batch_of_one_image_trains_with_batch_norm_after_dense(mnist_test
     """5 images in batches of 2: the last batch holds one image, which batch norm after a
     dense layer cannot normalise ("Expected more than 1 value per channel"): it is left
     out of that epoch (a different image each epoch, as the order is shuffled)."""
-    from cnnviz.core.training import TrainConfig, train
+    from cnnviz.core.training.loop import TrainConfig, train
 
     x, y = mnist_test
     steps = []
@@ -175,7 +175,7 @@ def test_a_command_line_run_whose_last_batch_is_one_image_finishes(tmp_path, cap
 
 def test_batch_size_one_with_outlier_exposure_still_trains(mnist_test):
     """Outlier exposure adds non-digits to every batch, so batch norm sees two images."""
-    from cnnviz.core.training import TrainConfig, train
+    from cnnviz.core.training.loop import TrainConfig, train
 
     x, y = mnist_test
     result = train(dense_bn_model(), x[:3], y[:3],
@@ -220,9 +220,9 @@ def test_a_broken_process_group_environment_is_one_line(tmp_path, capsys, monkey
 
 LAB_PARENT = '''
 import sys, time
-from cnnviz.core.models import get_architecture
-from cnnviz.core.training import TrainConfig
-from cnnviz.core.training_job import TrainingJob
+from cnnviz.core.networks.models import get_architecture
+from cnnviz.core.training.loop import TrainConfig
+from cnnviz.core.training.job import TrainingJob
 
 if __name__ == "__main__":
     job = TrainingJob(get_architecture("lecture-keras"), "mnist", sys.argv[1],
@@ -302,7 +302,7 @@ def test_a_launched_training_stops_when_its_launcher_is_killed(tmp_path, mnist_d
 
 
 def test_the_launcher_tells_each_process_who_started_it(monkeypatch):
-    from cnnviz.core import distributed
+    from cnnviz.core.training import distributed
 
     seen = []
 
@@ -373,7 +373,7 @@ ALLOCATOR_ERROR = ("[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocato
 @pytest.fixture
 def cgroup(tmp_path, monkeypatch):
     """A control group's files, as under /sys/fs/cgroup (v2), with a 200 MB limit."""
-    from cnnviz.core import memory
+    from cnnviz.core.networks import memory
 
     root = tmp_path / "cgroup"
     root.mkdir()
@@ -385,14 +385,14 @@ def cgroup(tmp_path, monkeypatch):
 
 
 def test_a_control_groups_memory_limit_is_the_memory_there_is(cgroup):
-    from cnnviz.core import memory
+    from cnnviz.core.networks import memory
 
     # 200 MB allowed, 60 MB used of which 10 MB is file cache the kernel can drop
     assert memory.available_memory_bytes() == (200 - 50) * 2**20
 
 
 def test_no_limit_in_the_control_group_is_no_limit(cgroup):
-    from cnnviz.core import memory
+    from cnnviz.core.networks import memory
 
     (cgroup / "memory.max").write_text("max\n")
     got = memory.available_memory_bytes()
@@ -409,7 +409,7 @@ def test_an_address_space_limit_is_the_memory_there_is(monkeypatch):
     """`ulimit -v`: what is left of it once this process's own mappings are taken off."""
     import resource
 
-    from cnnviz.core import memory
+    from cnnviz.core.networks import memory
 
     real = resource.getrlimit
     limit = mapped_bytes() + 2**30
@@ -432,7 +432,7 @@ def test_training_that_cannot_fit_under_the_limit_is_refused_with_the_numbers(
 @pytest.mark.parametrize("error", [MemoryError(), RuntimeError(ALLOCATOR_ERROR)])
 def test_running_out_of_memory_while_training_is_one_line(tmp_path, capsys, monkeypatch,
                                                           mnist_dir, error):
-    from cnnviz.core import training
+    from cnnviz.core.training import loop as training
 
     def out_of_memory(*args, **kwargs):
         raise error
@@ -449,7 +449,7 @@ def test_running_out_of_memory_in_predict_is_one_line_per_picture(tmp_path, caps
                                                                   monkeypatch, error):
     from PIL import Image
 
-    from cnnviz.core import inference
+    from cnnviz.core.reading import inference
 
     def out_of_memory(*args, **kwargs):
         raise error

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.core.models import build_model
-from cnnviz.core.weights import WeightsError, load_weights, save_weights
+from cnnviz.core.networks.models import build_model
+from cnnviz.core.networks.weights import WeightsError, load_weights, save_weights
 
 
 @pytest.fixture

@@ -5,9 +5,17 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.core.models import Architecture, Conv, Dense, Flatten, Network, build_model, get_architecture
-from cnnviz.core.preprocess import preprocess_digit
-from cnnviz.core.saliency import METHODS, eval_copy, explain, to_picture
+from cnnviz.core.networks.models import (
+    Architecture,
+    Conv,
+    Dense,
+    Flatten,
+    Network,
+    build_model,
+    get_architecture,
+)
+from cnnviz.core.pictures.preprocess import preprocess_digit
+from cnnviz.core.units.saliency import METHODS, eval_copy, explain, to_picture
 
 PIXEL = (12, 17)
 

@@ -10,7 +10,7 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMessageBox
 
 from cnnviz.app_state import AppState, KernelSettings
-from cnnviz.core.kernels import PRESETS
+from cnnviz.core.convolution.kernels import PRESETS
 from cnnviz.ui.kernel import persistence
 from cnnviz.ui.window.main_window import MainWindow
 

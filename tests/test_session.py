@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz.core import session as S
-from cnnviz.core.files import FileProblem
+from cnnviz.core.basics.files import FileProblem
+from cnnviz.core.lessons import session as S
 
 
 def _doc(**changes) -> dict:
@@ -56,7 +56,7 @@ def test_pictures_embed_as_png_and_come_back_exactly():
 
 
 def test_models_are_named_by_shipped_name_or_file_and_sha256(tmp_path):
-    from cnnviz.core.weights import load_shipped
+    from cnnviz.core.networks.weights import load_shipped
 
     assert S.model_reference(load_shipped("cnnviz")) == "cnnviz"
     mine = tmp_path / "mine.safetensors"

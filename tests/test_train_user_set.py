@@ -1,4 +1,4 @@
-"""Training, fine-tuning and evaluating on the user's own set (cnnviz.core.user_training):
+"""Training, fine-tuning and evaluating on the user's own set (cnnviz.core.training.user_training):
 a tiny network learns three drawn stroke classes and reads a writer it never saw; the
 last layer is resized to the set's classes and the card names them; fine-tuning only the
 last layer leaves every other weight as it was; the evaluation's figures are checked
@@ -13,11 +13,11 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from cnnviz.core.layers import Activation, Conv, Dense, Flatten, Pool
-from cnnviz.core.models import Architecture, Network
-from cnnviz.core.training import TrainConfig, train
-from cnnviz.core.user_set import UserSet, UserSetError
-from cnnviz.core.user_training import (
+from cnnviz.core.networks.layers import Activation, Conv, Dense, Flatten, Pool
+from cnnviz.core.networks.models import Architecture, Network
+from cnnviz.core.training.loop import TrainConfig, train
+from cnnviz.core.training.user_set import UserSet, UserSetError
+from cnnviz.core.training.user_training import (
     evaluate_on_set,
     fine_tune_start,
     load_training_data,
@@ -104,7 +104,7 @@ def test_a_tiny_network_reads_a_writer_it_never_saw(strokes):
 
 
 def test_fine_tuning_only_the_last_layer_keeps_the_others(strokes, tmp_path):
-    from cnnviz.core.weights import load_shipped, load_weights, save_weights
+    from cnnviz.core.networks.weights import load_shipped, load_weights, save_weights
 
     shipped = load_shipped("cnnviz").model
     data = load_training_data(parse_dataset(str(strokes)), test_share=0.34, seed=1)
@@ -122,7 +122,7 @@ def test_fine_tuning_only_the_last_layer_keeps_the_others(strokes, tmp_path):
         if not key.startswith(f"layers.{last}."):
             assert torch.equal(value, after[key]), key
 
-    from cnnviz.core.card import training_card
+    from cnnviz.core.networks.card import training_card
 
     card = set_card_facts(training_card(dataset="mnist", config=config,
                                         train_images=len(data.x_train)), data)
@@ -198,7 +198,7 @@ def test_the_command_line_trains_and_evaluates_on_a_set(strokes, tmp_path, capsy
     import json
 
     from cnnviz.cli import main
-    from cnnviz.core.weights import load_weights
+    from cnnviz.core.networks.weights import load_weights
 
     out = tmp_path / "s.safetensors"
     code = main(["train", "--dataset", str(strokes), "--arch",

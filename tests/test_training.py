@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.core.models import build_model
-from cnnviz.core.training import TrainConfig, augment_batch, evaluate, to_tensor, train
-from cnnviz.core.weights import load_shipped
+from cnnviz.core.networks.models import build_model
+from cnnviz.core.networks.weights import load_shipped
+from cnnviz.core.training.loop import TrainConfig, augment_batch, evaluate, to_tensor, train
 
 
 def test_short_training_run_learns(mnist_train, mnist_test):

@@ -12,9 +12,9 @@ import torch
 from lab_fakes import ScriptedJob  # (tests/ is on sys.path)
 
 from cnnviz.app_state import AppState
-from cnnviz.core import catalogue
-from cnnviz.core.models import ARCHITECTURES, Network
-from cnnviz.core.training import TrainConfig
+from cnnviz.core.networks import catalogue
+from cnnviz.core.networks.models import ARCHITECTURES, Network
+from cnnviz.core.training.loop import TrainConfig
 from cnnviz.ui.controllers import training as tc
 from cnnviz.ui.lab.explorer import TrainingLab
 
@@ -247,7 +247,7 @@ def test_a_kept_network_is_in_the_folder_and_the_picker_after_a_restart(lab, qtb
 
 
 def test_save_as_writes_a_file_cnnviz_predict_reads(lab, qtbot, tmp_path, capsys):
-    from cnnviz.core.weights import load_weights
+    from cnnviz.core.networks.weights import load_weights
 
     job = start(lab)
     job.push("started")
@@ -277,7 +277,8 @@ def test_save_as_writes_a_file_cnnviz_predict_reads(lab, qtbot, tmp_path, capsys
 def test_keep_finds_its_pictures_made_ahead(lab, qtbot, tmp_path, monkeypatch):
     """Once the test set is read, the pictures Keep calibrates on are made on a thread of
     their own; Keep then only runs the network over them (no step makes pictures)."""
-    from cnnviz.core import picture_cache, verdict
+    from cnnviz.core.basics import picture_cache
+    from cnnviz.core.reading import verdict
     from cnnviz.ui.controllers import verdict as verdict_controller
 
     monkeypatch.setenv("CNNVIZ_CACHE_DIR", str(tmp_path / "cache"))
@@ -351,7 +352,7 @@ def test_offline_download_says_so(lab, qtbot, tmp_path, monkeypatch):
         raise OSError("<urlopen error [Errno -3] Temporary failure in name resolution>")
 
     monkeypatch.setattr(urllib.request, "urlopen", offline)
-    monkeypatch.setattr("cnnviz.core.download.RETRY_DELAY_S", 0.0)
+    monkeypatch.setattr("cnnviz.core.datasets.download.RETRY_DELAY_S", 0.0)
     lab.set_data_dir(tmp_path)
     with qtbot.waitSignal(lab.controller.download_failed, timeout=20000):
         lab.download()
@@ -444,7 +445,7 @@ def test_lab_training_runs_for_real(qtbot, models_dir, monkeypatch, mnist_test, 
 
 def test_the_unsure_threshold_is_stored_when_verdict_is_there(lab, qtbot, models_dir,
                                                               monkeypatch):
-    """cnnviz.core.verdict (another branch) may be missing; where it is, keeping a network
+    """cnnviz.core.reading.verdict (another branch) may be missing; where it is, keeping a network
     stores its calibrate_for_card result as card["verdict"], measured on test images."""
     import sys
     import types
@@ -462,10 +463,10 @@ def test_the_unsure_threshold_is_stored_when_verdict_is_there(lab, qtbot, models
         return {"tight_crop": np.zeros((3, 28, 28), np.float32)}
 
     monkeypatch.setattr(tc, "_views_cache", {})  # (none made for these images yet)
-    fake = types.ModuleType("cnnviz.core.verdict")
+    fake = types.ModuleType("cnnviz.core.reading.verdict")
     fake.calibrate_for_card = calibrate_for_card
     fake.user_views = user_views
-    monkeypatch.setitem(sys.modules, "cnnviz.core.verdict", fake)
+    monkeypatch.setitem(sys.modules, "cnnviz.core.reading.verdict", fake)
     job = start(lab)  # reads the test set on a worker
     qtbot.waitUntil(lambda: lab.controller.test_images is not None, timeout=30000)
     job.push("started")

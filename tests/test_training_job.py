@@ -12,11 +12,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnviz.core.arch_text import parse_architecture
-from cnnviz.core.data import load_split
-from cnnviz.core.models import Network
-from cnnviz.core.training import TrainConfig, to_tensor
-from cnnviz.core.training_job import TrainingJob, TrainingJobError, training_threads
+from cnnviz.core.datasets.data import load_split
+from cnnviz.core.networks.arch_text import parse_architecture
+from cnnviz.core.networks.models import Network
+from cnnviz.core.training.job import TrainingJob, TrainingJobError, training_threads
+from cnnviz.core.training.loop import TrainConfig, to_tensor
 
 ARCH = parse_architecture("conv 4 3, relu, maxpool 2, flatten, dense 10", name="tiny")
 STARTUP_S = 120  # a spawned process imports torch: slow on a busy 2-core machine

@@ -15,12 +15,12 @@ from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from cnnviz.app_state import AppState
-from cnnviz.core import formulas
-from cnnviz.core import weights as weights_module
-from cnnviz.core.inference import analyze
-from cnnviz.core.layer_cards import ROLE_PROBABILITIES, block_of
-from cnnviz.core.samples import default_sample
-from cnnviz.core.weights import load_shipped, shipped_weights_path
+from cnnviz.core.basics import formulas
+from cnnviz.core.networks import weights as weights_module
+from cnnviz.core.networks.layer_cards import ROLE_PROBABILITIES, block_of
+from cnnviz.core.networks.weights import load_shipped, shipped_weights_path
+from cnnviz.core.pictures.samples import default_sample
+from cnnviz.core.reading.inference import analyze
 from cnnviz.ui.cnn import explorer as cnn_module
 from cnnviz.ui.cnn.explorer import CnnExplorer
 from cnnviz.ui.controllers import AnalysisController
@@ -401,7 +401,7 @@ def test_fashion_model_names_its_classes_and_layers_follow_model_changes(qtbot, 
 
 
 def test_missing_shipped_model_is_shown_disabled(qtbot, monkeypatch, cnnviz_model):
-    # the same dict cnnviz.core.weights.load_shipped reads
+    # the same dict cnnviz.core.networks.weights.load_shipped reads
     monkeypatch.setitem(weights_module.SHIPPED, "ghost",
                         ("ghost-mnist.safetensors", "a model that was never trained"))
     state = AppState()
@@ -493,7 +493,7 @@ def test_weights_are_read_off_the_gui_thread(qtbot, env, tmp_path, warnings, mon
 
     from PySide6.QtCore import QTimer
 
-    from cnnviz.core import files as files_module
+    from cnnviz.core.basics import files as files_module
 
     state, _, explorer = env
     mine = tmp_path / "slow.safetensors"
@@ -573,7 +573,7 @@ def test_an_unusual_architecture_non_square_maps_stride_padding(qtbot, env, tmp_
     """A model the user trained: non-square kernels (so non-square maps), stride and
     padding, tanh and average pooling. Its maps are shown un-transposed and the cards work
     the lecture's formulas with its numbers."""
-    from cnnviz.core.models import (
+    from cnnviz.core.networks.models import (
         Activation,
         Architecture,
         Conv,
@@ -582,7 +582,7 @@ def test_an_unusual_architecture_non_square_maps_stride_padding(qtbot, env, tmp_
         Pool,
         build_model,
     )
-    from cnnviz.core.weights import save_weights
+    from cnnviz.core.networks.weights import save_weights
 
     arch = Architecture(name="odd", description="test", layers=(
         Conv(6, (3, 5)), Activation("tanh"), Pool("avg", 2, 2),
@@ -770,7 +770,7 @@ def test_fashion_class_names_all_readable_in_a_narrow_window(qtbot, env):
 def test_long_class_names_do_not_resize_the_probability_plot(qtbot, env):
     """"Ankle boot" as the answer made the answer column wider than "Bag" did, and the
     probability plot beside it changed size with every prediction."""
-    from cnnviz.core.samples import load_samples
+    from cnnviz.core.pictures.samples import load_samples
 
     state, _, explorer = env
     choose(explorer, "cnnviz-fashion")
@@ -789,7 +789,7 @@ def test_long_class_names_do_not_resize_the_probability_plot(qtbot, env):
 
 
 def test_fashion_answer_and_a_sure_answer_never_says_100_percent(qtbot, env):
-    from cnnviz.core.samples import load_samples
+    from cnnviz.core.pictures.samples import load_samples
 
     state, _, explorer = env
     images, labels, _ = load_samples()
@@ -857,7 +857,7 @@ def test_a_constant_map_keeps_the_layer_scale_when_each_map_has_its_own(qtbot):
 
 
 def test_softmax_is_not_explained_as_adding_non_linearity(cnnviz_model):
-    from cnnviz.core.layer_cards import describe_layers
+    from cnnviz.core.networks.layer_cards import describe_layers
 
     text = next(t for t in describe_layers(cnnviz_model.model) if t.role == ROLE_PROBABILITIES)
     assert text.name == "softmax"
@@ -936,7 +936,7 @@ def test_fashion_wording_and_samples(qtbot, panel_env, fashion_test):
 def test_fashion_without_its_files_gets_the_shipped_fashion_images(qtbot, panel_env, tmp_path):
     """Without a data folder a Fashion-MNIST model got MNIST digits from Random and the
     gallery; now 100 Fashion-MNIST test images ship with cnnviz and it gets those."""
-    from cnnviz.core.samples import load_samples
+    from cnnviz.core.pictures.samples import load_samples
 
     state, controller, panel = panel_env(data_dir=str(tmp_path / "nothing-here"))
     assert "Only MNIST" not in panel.hint.text()
@@ -961,7 +961,7 @@ def test_fashion_without_its_files_gets_the_shipped_fashion_images(qtbot, panel_
 
 
 def test_the_shipped_fashion_images_are_real_test_images(fashion_test):
-    from cnnviz.core.samples import load_samples
+    from cnnviz.core.pictures.samples import load_samples
 
     images, labels, index = load_samples("fashion-mnist")
     all_images, all_labels = fashion_test
@@ -1025,8 +1025,8 @@ def test_a_weights_file_with_an_odd_card_opens(qtbot, env, tmp_path):
     raise out of the explorer's labels and the status bar)."""
     import json
 
-    from cnnviz.core.models import build_model
-    from cnnviz.core.weights import save_weights
+    from cnnviz.core.networks.models import build_model
+    from cnnviz.core.networks.weights import save_weights
 
     path = save_weights(build_model("lecture-keras", seed=1), tmp_path / "odd.safetensors",
                         {"dataset": ["mnist"], "test_accuracy": "high"})
@@ -1038,9 +1038,9 @@ def test_a_weights_file_with_an_odd_card_opens(qtbot, env, tmp_path):
 
 
 def test_a_tiny_negative_weight_is_not_written_minus_zero(qtbot):
-    from cnnviz.ui.cnn.kernel_view import KernelView
+    from cnnviz.ui.cnn.kernel_view import LayerKernelsView
 
-    view = KernelView()
+    view = LayerKernelsView()
     qtbot.addWidget(view)
     view.set_kernels(np.array([[[-0.003, 0.25, -0.4], [0.0, -0.0, 1.0], [2e-9, -2e-9, 0.1]]],
                               np.float32))

@@ -17,12 +17,12 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
 from cnnviz.app_state import AppState
-from cnnviz.core.formulas import fmt_number
-from cnnviz.core.layer_cards import describe_layers
-from cnnviz.core.models import build_model, get_architecture
-from cnnviz.core.receptive_field import receptive_fields, unit_field
-from cnnviz.core.samples import default_sample
-from cnnviz.core.weights import load_shipped
+from cnnviz.core.basics.formulas import fmt_number
+from cnnviz.core.convolution.receptive_field import receptive_fields, unit_field
+from cnnviz.core.networks.layer_cards import describe_layers
+from cnnviz.core.networks.models import build_model, get_architecture
+from cnnviz.core.networks.weights import load_shipped
+from cnnviz.core.pictures.samples import default_sample
 from cnnviz.ui.cnn.explorer import CnnExplorer
 from cnnviz.ui.cnn.map_detail import FIELD_PEN
 from cnnviz.ui.controllers import AnalysisController

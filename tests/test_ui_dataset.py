@@ -12,10 +12,10 @@ from PIL import Image
 from test_train_user_set import stroke_drawing, tiny_arch
 
 from cnnviz.app_state import AppState
-from cnnviz.core.models import Network
-from cnnviz.core.user_set import UserSet
-from cnnviz.core.user_training import with_class_count
-from cnnviz.core.weights import LoadedModel
+from cnnviz.core.networks.models import Network
+from cnnviz.core.networks.weights import LoadedModel
+from cnnviz.core.training.user_set import UserSet
+from cnnviz.core.training.user_training import with_class_count
 from cnnviz.ui.dataset import SetWindow
 
 
@@ -104,7 +104,7 @@ def test_import_runs_off_the_gui_thread_with_progress(window, qtbot, tmp_path):
 
 
 def test_a_model_evaluated_on_the_set_and_class_names_under_the_pad(window, qtbot):
-    from cnnviz.core.inference import analyze
+    from cnnviz.core.reading.inference import analyze
     from cnnviz.ui.input.panel import InputPanel
 
     w = window

@@ -20,12 +20,12 @@ from torch_reference import first_layer_input, torch_pipeline
 from cnnviz.app_state import KERNEL_SOURCE_IMAGE as SOURCE_IMAGE
 from cnnviz.app_state import KERNEL_SOURCE_NETWORK as SOURCE_NETWORK
 from cnnviz.app_state import AppState, KernelSettings
-from cnnviz.core.kernels import PRESETS
-from cnnviz.core.lecture_examples import LECTURE_EXAMPLES
-from cnnviz.core.limits import MAX_TYPED_PADDING as MAX_PADDING
-from cnnviz.core.limits import MAX_TYPED_STRIDE as MAX_STRIDE
-from cnnviz.core.samples import default_sample
-from cnnviz.core.stage_names import ACTIVATION_NAMES
+from cnnviz.core.basics.limits import MAX_TYPED_PADDING as MAX_PADDING
+from cnnviz.core.basics.limits import MAX_TYPED_STRIDE as MAX_STRIDE
+from cnnviz.core.convolution.kernels import PRESETS
+from cnnviz.core.convolution.lecture_examples import LECTURE_EXAMPLES
+from cnnviz.core.convolution.stage_names import ACTIVATION_NAMES
+from cnnviz.core.pictures.samples import default_sample
 from cnnviz.ui.kernel.explorer import KernelExplorer
 from cnnviz.ui.kernel.grid import KernelGrid
 from cnnviz.ui.widgets.plots import UNSIGNED_CMAP
@@ -786,7 +786,7 @@ def test_a_colour_photo_is_drawn_in_the_input_panel(qtbot, env, tmp_path, size):
     pixels painted on screen are the picture's colours, read back from the panel."""
     from PIL import Image
 
-    from cnnviz.core.images import load_image
+    from cnnviz.core.pictures.images import load_image
 
     state, ex = env
     h, w = size
@@ -813,8 +813,8 @@ def test_a_colour_photo_is_drawn_in_the_input_panel(qtbot, env, tmp_path, size):
 
 
 def test_network_input_source(qtbot, env):
-    from cnnviz.core.inference import analyze
-    from cnnviz.core.weights import load_shipped
+    from cnnviz.core.networks.weights import load_shipped
+    from cnnviz.core.reading.inference import analyze
 
     state, ex = env
     model = ex.controls.input_box.source_combo.model()
@@ -1094,7 +1094,7 @@ def test_every_formula_line_shown_agrees_with_ops_and_torch(qtbot, env, stride, 
     """The lines the formula bar shows (and formula_text returns) end on ops' sizes and
     torch's conv2d / max_pool2d output shapes, with ⌊…⌋ exactly where the division is not
     whole, for the digit with a 3×3 kernel and a 2×2 pool."""
-    from cnnviz.core import ops
+    from cnnviz.core.convolution import ops
 
     state, ex = env
     for spin, value in ((ex.controls.conv_box.stride_spins[0], stride),

@@ -13,10 +13,10 @@ import torch
 from lab_fakes import ScriptedJob  # (tests/ is on sys.path)
 
 from cnnviz.app_state import AppState
-from cnnviz.core.arch_text import parse_architecture
-from cnnviz.core.formulas import fmt_count, fmt_shape
-from cnnviz.core.layers import Conv, Dense, Dropout, Pool
-from cnnviz.core.models import ARCHITECTURES, Architecture, Network
+from cnnviz.core.basics.formulas import fmt_count, fmt_shape
+from cnnviz.core.networks.arch_text import parse_architecture
+from cnnviz.core.networks.layers import Conv, Dense, Dropout, Pool
+from cnnviz.core.networks.models import ARCHITECTURES, Architecture, Network
 from cnnviz.ui.lab.editor import ArchitectureEditor
 from cnnviz.ui.lab.explorer import TrainingLab
 from cnnviz.ui.lab.live import clock, filter_mosaic
@@ -255,7 +255,7 @@ def test_a_confusion_cell_shows_exactly_its_test_images(qtbot, mnist_test, tmp_p
     """Predictions of the shipped lecture-keras model on 300 test images, computed here with
     torch; a scripted epoch carries them; each cell shows the images whose label and
     prediction are that cell's, most confident first, and a click makes one the input."""
-    from cnnviz.core.weights import load_shipped
+    from cnnviz.core.networks.weights import load_shipped
 
     images, labels = mnist_test
     images, labels = images[:300], labels[:300]

@@ -3,7 +3,7 @@ in the lab's child process and the class names reach the editor's last layer, th
 probability bars, the confusion matrix (checked against the kept weights run here with
 torch) and the kept model's card; fine-tuning only the last layer changes only the last
 layer (the training child run in this process, its weights compared tensor by tensor);
-the augmentation preview shows what cnnviz.core.training.augment_batch makes with the same
+the augmentation preview shows what cnnviz.core.training.loop.augment_batch makes with the same
 generator seed."""
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from lab_fakes import ScriptedJob  # (tests/ is on sys.path)
 from test_train_user_set import SHAPES, stroke_drawing, stroke_set, tiny_arch
 
 from cnnviz.app_state import AppState
-from cnnviz.core import catalogue
-from cnnviz.core.models import Network
-from cnnviz.core.training import TrainConfig, augment_batch, to_tensor
-from cnnviz.core.training_job import _Child, _Setup
-from cnnviz.core.weights import load_weights
+from cnnviz.core.networks import catalogue
+from cnnviz.core.networks.models import Network
+from cnnviz.core.networks.weights import load_weights
+from cnnviz.core.training.job import _Child, _Setup
+from cnnviz.core.training.loop import TrainConfig, augment_batch, to_tensor
 from cnnviz.ui.controllers import training as tc
 from cnnviz.ui.lab.explorer import TrainingLab
 from cnnviz.ui.lab.settings_panel import OWN_SET
@@ -167,7 +167,7 @@ def test_only_the_last_layer_changes_when_only_it_is_trained(small_set):
 
 
 def check_the_preview_is_augment_batch_with_the_same_seed(lab, qtbot, small_set):
-    from cnnviz.core.user_training import PREVIEW_SIZE, parse_dataset, preview_pictures
+    from cnnviz.core.training.user_training import PREVIEW_SIZE, parse_dataset, preview_pictures
 
     preview = lab.settings.preview
     lab.own_data.preview_again()

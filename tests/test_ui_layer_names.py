@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from cnnviz.core.layer_cards import LayerText
+from cnnviz.core.networks.layer_cards import LayerText
 
 IMG = "<img src='x' width=20000 height=20000>"
 

@@ -11,9 +11,9 @@ import pytest
 from lesson_windows import open_window
 from PySide6.QtCore import Qt
 
-from cnnviz.core.kernels import PRESETS
-from cnnviz.core.lesson import shipped_lesson
-from cnnviz.core.samples import load_samples
+from cnnviz.core.convolution.kernels import PRESETS
+from cnnviz.core.lessons.lesson import shipped_lesson
+from cnnviz.core.pictures.samples import load_samples
 from cnnviz.ui.lesson.setup import EXPERIMENT_VIEWS
 
 
@@ -30,7 +30,7 @@ def _sample(number: int) -> np.ndarray:
 def _check_tab(w, tab: str) -> None:
     expected = {"cnn-explorer": 0, "kernel-explorer": 1, "training-lab": 2}
     if tab == "experiments":
-        assert w.tabs.currentWidget() is w.teach_page
+        assert w.tabs.currentWidget() is w.experiments_page
     else:
         assert w.tabs.currentIndex() == expected[tab]
 
@@ -65,7 +65,7 @@ def _check_step(w, step) -> None:
         assert np.array_equal(w.state.image, _sample(s["sample"]))
     _check_kernel(w, s)
     if "experiment" in s:
-        view = w.teach_explorer.views[w.teach_explorer.list.currentRow()]
+        view = w.experiments_explorer.views[w.experiments_explorer.list.currentRow()]
         assert type(view).__name__ == EXPERIMENT_VIEWS[s["experiment"]]
     if "layer" in s:
         assert w.state.layer == s["layer"]

@@ -15,8 +15,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
 from cnnviz.app_state import AppState
-from cnnviz.core import weights as weights_module
-from cnnviz.core.samples import load_samples
+from cnnviz.core.networks import weights as weights_module
+from cnnviz.core.pictures.samples import load_samples
 from cnnviz.ui.controllers import LatestRequestRunner
 from cnnviz.ui.window import files as window_files
 from cnnviz.ui.window.app import app_icon
@@ -379,9 +379,9 @@ def test_random_digit_uses_the_full_test_set_when_available(qtbot, window, mnist
 
 
 def test_random_digit_falls_back_to_shipped_samples(qtbot, window, tmp_path):
-    from cnnviz.ui.input.gallery import TestDigits
+    from cnnviz.ui.input.gallery import GalleryPictures
 
-    digits = TestDigits(data_dir=str(tmp_path / "no-data-here"), seed=1)
+    digits = GalleryPictures(data_dir=str(tmp_path / "no-data-here"), seed=1)
     image, source, label = digits.random()
     images, labels, index = load_samples()
     m = re.fullmatch(r"MNIST test digit #(\d+), labelled (\d)", source)
@@ -393,18 +393,18 @@ def test_random_digit_falls_back_to_shipped_samples(qtbot, window, tmp_path):
 def test_random_pick_follows_the_model_dataset(tmp_path):
     from data_policy import need_data
 
-    from cnnviz.core.data import load_split
-    from cnnviz.ui.input.gallery import CLASS_NAMES, TestDigits
+    from cnnviz.core.datasets.data import load_split
+    from cnnviz.ui.input.gallery import CLASS_NAMES, GalleryPictures
 
     need_data("fashion-mnist")
     images, labels = load_split("fashion-mnist", "test", verify=False)
-    image, source, label = TestDigits(seed=3).random("fashion-mnist")
+    image, source, label = GalleryPictures(seed=3).random("fashion-mnist")
     m = re.fullmatch(r"Fashion-MNIST test image #(\d+), labelled (.+)", source)
     assert m and m.group(2) == CLASS_NAMES["fashion-mnist"][label]
     np.testing.assert_array_equal(images[int(m.group(1))], image)
     # without the files: one of the Fashion-MNIST images shipped with cnnviz (it was an
     # MNIST digit), named by its index in the test set
-    digits = TestDigits(data_dir=str(tmp_path), seed=3)
+    digits = GalleryPictures(data_dir=str(tmp_path), seed=3)
     image, source, label = digits.random("fashion-mnist")
     m = re.fullmatch(r"Fashion-MNIST test image #(\d+), labelled (.+)", source)
     assert m and m.group(2) == CLASS_NAMES["fashion-mnist"][label]
@@ -452,7 +452,7 @@ def test_about_and_shortcuts(window):
 
 
 def test_menu_words_follow_the_model_dataset(qtbot, window):
-    from cnnviz.core.weights import load_shipped
+    from cnnviz.core.networks.weights import load_shipped
 
     window.state.set_model(load_shipped("cnnviz-fashion"))
     assert window.random_action.text() == "&Random test image"
@@ -482,7 +482,7 @@ def test_export_over_an_existing_file_keeps_it_when_the_write_fails(qtbot, windo
     in the same folder and replaces the old one only when complete."""
     import errno
 
-    from cnnviz.core import files as core_files
+    from cnnviz.core.basics import files as core_files
 
     wait_analysis(qtbot, window)
     npy, png = tmp_path / "maps.npy", tmp_path / "view.png"
@@ -592,7 +592,7 @@ def test_lazy_start_takes_strokes_before_the_network_and_predicts_once_it_is_loa
 def _shipped_accuracy_text() -> str:
     """The default model's test accuracy as its card records it (e.g. "99.70%"), read
     from the file itself so the test follows a retrained model."""
-    from cnnviz.core.weights import load_shipped
+    from cnnviz.core.networks.weights import load_shipped
 
     return f"{load_shipped('cnnviz').card['test_accuracy'] * 100:.2f}%"
 

@@ -9,12 +9,12 @@ import pytest
 import torch
 
 from cnnviz.app_state import AppState
-from cnnviz.core import embedding as E
-from cnnviz.core.inference import analyze
-from cnnviz.core.models import Architecture, Conv, Flatten, Network
-from cnnviz.core.weights import LoadedModel, load_shipped
-from cnnviz.ui.teach import map_view
-from cnnviz.ui.teach.map_view import MapView
+from cnnviz.core.networks.models import Architecture, Conv, Flatten, Network
+from cnnviz.core.networks.weights import LoadedModel, load_shipped
+from cnnviz.core.reading.inference import analyze
+from cnnviz.core.units import embedding as E
+from cnnviz.ui.experiments import map_view
+from cnnviz.ui.experiments.map_view import MapView
 
 POINTS = 400  # the map's test digits here (all 10,000 in the app)
 

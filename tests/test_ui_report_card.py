@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cnnviz.app_state import AppState
-from cnnviz.core.weights import load_shipped
+from cnnviz.core.networks.weights import load_shipped
 
 KERAS = Path(__file__).resolve().parent / "data" / "keras"
 SMALL = {"test_limit": 300, "kind_count": 6, "invariance_count": 40, "outlier_count": 60}
@@ -34,8 +34,8 @@ def _wait(qtbot, w, timeout=60_000):
 
 
 def test_a_students_model_beside_the_lectures(qtbot, report, mnist_test, monkeypatch, tmp_path):
-    from cnnviz.core import opened_verdict
-    from cnnviz.core.weights import load_weights
+    from cnnviz.core.networks.weights import load_weights
+    from cnnviz.core.reading import opened_verdict
 
     # the student's model was opened in the app before: its unsure verdict is cached
     monkeypatch.setenv("CNNVIZ_CACHE_DIR", str(tmp_path))

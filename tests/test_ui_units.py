@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from cnnviz.app_state import AppState
-from cnnviz.core import unit_examples as ue
-from cnnviz.core.unit_optimise import DEFAULT, with_steps
-from cnnviz.core.weights import LoadedModel, load_shipped
+from cnnviz.core.networks.weights import LoadedModel, load_shipped
+from cnnviz.core.units import unit_examples as ue
+from cnnviz.core.units.unit_optimise import DEFAULT, with_steps
 from cnnviz.ui.units.window import CHOOSE, UnitWindow
 
 SUBSET = 300  # test pictures scored in these tests

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.core import unit_examples as ue
-from cnnviz.core.arch_text import parse_architecture
-from cnnviz.core.models import Network
-from cnnviz.core.weights import LoadedModel, load_shipped
+from cnnviz.core.networks.arch_text import parse_architecture
+from cnnviz.core.networks.models import Network
+from cnnviz.core.networks.weights import LoadedModel, load_shipped
+from cnnviz.core.units import unit_examples as ue
 
 SUBSET = 500  # test images (the benchmark scores all 10,000)
 
@@ -180,14 +180,14 @@ def test_a_missing_dataset_is_a_message(shipped, tmp_path):
 
 @pytest.fixture
 def subset_only(monkeypatch, mnist_test):
-    from cnnviz.core.data import load_split
+    from cnnviz.core.datasets.data import load_split
 
     def first(dataset, split, data_dir=None, verify=True):
         images, labels = load_split(dataset, split, data_dir, verify=False)
         return images[:SUBSET], labels[:SUBSET]
 
     monkeypatch.setattr(ue, "load_split", first)
-    monkeypatch.setattr("cnnviz.core.data.load_split", first)
+    monkeypatch.setattr("cnnviz.core.datasets.data.load_split", first)
 
 
 def test_visualize_writes_the_picture_the_input_and_json(capsys, tmp_path, subset_only,
@@ -267,8 +267,8 @@ def test_an_opened_keras_model(mnist_dir, mnist_test):
     a colour 32×32 network cannot take MNIST's pictures, but is optimised all the same."""
     from pathlib import Path
 
-    from cnnviz.core.unit_optimise import DEFAULT, optimise_unit, with_steps
-    from cnnviz.core.weights import load_weights
+    from cnnviz.core.networks.weights import load_weights
+    from cnnviz.core.units.unit_optimise import DEFAULT, optimise_unit, with_steps
 
     keras = Path(__file__).parent / "data" / "keras"
     loaded = load_weights(keras / "rescaled.keras")

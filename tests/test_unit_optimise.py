@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.core import unit_optimise as uo
-from cnnviz.core.arch_text import parse_architecture
-from cnnviz.core.models import Network
-from cnnviz.core.unit_examples import UnitProblem, crop_box
-from cnnviz.core.weights import load_shipped
+from cnnviz.core.networks.arch_text import parse_architecture
+from cnnviz.core.networks.models import Network
+from cnnviz.core.networks.weights import load_shipped
+from cnnviz.core.units import unit_optimise as uo
+from cnnviz.core.units.unit_examples import UnitProblem, crop_box
 
 
 def _oriented_kernel(size: int = 7) -> np.ndarray:

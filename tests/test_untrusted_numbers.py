@@ -14,11 +14,11 @@ import pytest
 import torch
 from safetensors.torch import save as st_save
 
-from cnnviz.core import catalogue
-from cnnviz.core.arch_text import architecture_from_json, parse_architecture, resolve_architecture
-from cnnviz.core.models import Architecture, ArchitectureError, build_model
-from cnnviz.core.verdict import DEFAULT_RULE, rule_for
-from cnnviz.core.weights import FORMAT, WeightsError, load_weights, save_weights
+from cnnviz.core.networks import catalogue
+from cnnviz.core.networks.arch_text import architecture_from_json, parse_architecture, resolve_architecture
+from cnnviz.core.networks.models import Architecture, ArchitectureError, build_model
+from cnnviz.core.networks.weights import FORMAT, WeightsError, load_weights, save_weights
+from cnnviz.core.reading.verdict import DEFAULT_RULE, rule_for
 
 HUGE = "9" * 5000  # more digits than Python's int() reads from text (4,300)
 
@@ -52,7 +52,7 @@ def test_one_unreadable_file_leaves_the_other_kept_models_in_the_picker(tmp_path
     model = build_model("lecture-keras", seed=1)
     for name in ("first", "broken", "second"):
         catalogue.save_user_model(model, name, {}, tmp_path)
-    import cnnviz.core.weights as weights
+    import cnnviz.core.networks.weights as weights
 
     real = weights.load_weights
 
@@ -95,7 +95,7 @@ def test_card_numbers_past_a_floats_range_are_dropped(tmp_path, capsys):
 
 def test_a_card_drops_each_field_holding_a_number_past_a_floats_range():
     """However a card comes (a file, a Keras file's facts), each such field goes alone."""
-    from cnnviz.core.card import read_card
+    from cnnviz.core.networks.card import read_card
 
     big = 10**400
     card = {"model_name": "big", "epochs": 2, "test_accuracy": big, "lr": -big,

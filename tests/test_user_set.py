@@ -1,4 +1,4 @@
-"""The user's own sets (cnnviz.core.user_set): the folder format round-trips (write, read,
+"""The user's own sets (cnnviz.core.training.user_set): the folder format round-trips (write, read,
 export, re-import), MNIST's own digits export to IDX records equal to the official ones
 byte for byte, the image-folder layout is read as torchvision reads it, and every bad
 input gets a message or a safe outcome with no sample lost."""
@@ -14,9 +14,9 @@ import pytest
 from data_policy import need_data
 from PIL import Image
 
-from cnnviz.core import user_set
-from cnnviz.core.data import find_file
-from cnnviz.core.user_set import (
+from cnnviz.core.datasets.data import find_file
+from cnnviz.core.training import user_set
+from cnnviz.core.training.user_set import (
     MANIFEST,
     UserSet,
     UserSetError,
@@ -126,7 +126,7 @@ def test_an_image_folder_is_read_as_torchvision_reads_it(tmp_path):
 
 
 def test_a_drawing_goes_through_the_apps_preprocessing(tmp_path):
-    from cnnviz.core.preprocess import preprocess_digit
+    from cnnviz.core.pictures.preprocess import preprocess_digit
 
     pad = np.full((280, 280), 255.0, np.float32)
     pad[60:220, 130:150] = 0  # a dark "1" on white

@@ -14,10 +14,10 @@ import torch
 from PIL import Image
 
 from cnnviz.cli import main
-from cnnviz.core import outliers, verdict
-from cnnviz.core.inference import analyze
-from cnnviz.core.models import build_model
-from cnnviz.core.weights import load_shipped, save_weights
+from cnnviz.core.networks.models import build_model
+from cnnviz.core.networks.weights import load_shipped, save_weights
+from cnnviz.core.reading import outliers, verdict
+from cnnviz.core.reading.inference import analyze
 
 
 def _no_constants(name):
@@ -254,8 +254,8 @@ def test_the_fashion_model_flags_drawn_digits_but_few_real_clothes(fashion_test)
 
 
 def test_cnnviz_train_stores_a_verdict_fixed_on_images_it_did_not_train_on(tmp_path, mnist_test):
-    from cnnviz.core.data import load_split
-    from cnnviz.core.weights import load_weights
+    from cnnviz.core.datasets.data import load_split
+    from cnnviz.core.networks.weights import load_weights
 
     out = tmp_path / "tiny.safetensors"
     assert main(["train", "--limit", "256", "--epochs", "1", "--batch-size", "64",
@@ -338,7 +338,7 @@ def test_the_cnn_explorers_answer_keeps_the_ten_probabilities_when_unsure(qtbot)
 
 
 def test_hold_out_zero_trains_on_every_image_and_keeps_no_verdict(tmp_path, mnist_test):
-    from cnnviz.core.weights import load_weights
+    from cnnviz.core.networks.weights import load_weights
 
     out = tmp_path / "all.safetensors"
     assert main(["train", "--limit", "128", "--epochs", "1", "--batch-size", "64",
@@ -349,7 +349,7 @@ def test_hold_out_zero_trains_on_every_image_and_keeps_no_verdict(tmp_path, mnis
 
 
 def test_init_refuses_weights_of_another_network(tmp_path, capsys):
-    from cnnviz.core.weights import shipped_weights_path
+    from cnnviz.core.networks.weights import shipped_weights_path
 
     code = main(["train", "--arch", "lecture-deep", "--init", str(shipped_weights_path("cnnviz")),
                  "--out", str(tmp_path / "x.safetensors")])

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.core.models import Architecture, Conv, Dense, Flatten, Network, build_model
-from cnnviz.core.weights import SHIPPED, WeightsError, load_shipped, load_weights, save_weights
+from cnnviz.core.networks.models import Architecture, Conv, Dense, Flatten, Network, build_model
+from cnnviz.core.networks.weights import SHIPPED, WeightsError, load_shipped, load_weights, save_weights
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
     fifo = tmp_path / "pipe.safetensors"
     os.mkfifo(fifo)
     # In a child with a deadline: reading a FIFO that nobody writes would block forever.
-    code = ("import sys\nfrom cnnviz.core.weights import WeightsError, load_weights\n"
+    code = ("import sys\nfrom cnnviz.core.networks.weights import WeightsError, load_weights\n"
             "try:\n    load_weights(sys.argv[1])\nexcept WeightsError as e:\n    print(e)\n")
     out = subprocess.run([sys.executable, "-c", code, str(fifo)], capture_output=True, text=True,
                          timeout=120, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
@@ -110,7 +110,7 @@ def test_dev_zero_is_refused_before_reading():
 
 
 def test_a_file_over_the_cap_is_refused_before_reading(tmp_path, monkeypatch):
-    import cnnviz.core.weights as weights
+    import cnnviz.core.networks.weights as weights
 
     big = tmp_path / "big.safetensors"
     big.write_bytes(bytes(2048))
@@ -211,7 +211,7 @@ def test_damaged_card_is_dropped_not_fatal(saved, tmp_path, card):
 def test_a_network_of_any_input_and_class_count_opens(tmp_path, layers, input_shape, words):
     """A network that does not take MNIST's 1x28x28 or give ten scores opens with its own
     input spec and class count (the views follow it); only MNIST's own steps decline."""
-    from cnnviz.core.network import digit_mismatch
+    from cnnviz.core.networks.network import digit_mismatch
 
     model = Network(Architecture("odd", "", tuple(layers), input_shape))
     loaded = load_weights(save_weights(model, tmp_path / "odd.safetensors"))
@@ -265,9 +265,9 @@ def test_odd_card_values_are_dropped(saved, tmp_path, field, value):
 
 
 def test_a_card_keeps_known_fields_of_the_right_type_only():
-    """One schema (cnnviz.core.card): a number where text belongs, NaN, True for a count and
+    """One schema (cnnviz.core.networks.card): a number where text belongs, NaN, True for a count and
     a class list of the wrong length are dropped; unknown fields stay."""
-    from cnnviz.core.card import read_card
+    from cnnviz.core.networks.card import read_card
 
     card = read_card({"model_name": 7, "test_accuracy": float("nan"), "epochs": True,
                       "seed": 3, "classes": ["a", "b"], "dataset": "mnist", "lr": 0.003,
@@ -277,8 +277,8 @@ def test_a_card_keeps_known_fields_of_the_right_type_only():
 
 
 def test_a_training_card_and_its_epochs():
-    from cnnviz.core.card import training_card, with_epochs
-    from cnnviz.core.training import EpochResult, TrainConfig
+    from cnnviz.core.networks.card import training_card, with_epochs
+    from cnnviz.core.training.loop import EpochResult, TrainConfig
 
     card = training_card(dataset="mnist", config=TrainConfig(optimizer="sgd", lr=0.01),
                          train_images=100, architecture="tiny")
@@ -299,7 +299,7 @@ def test_a_training_card_and_its_epochs():
      "cnnviz train --arch 'conv 8 3, relu, flatten, dense 10' --out c.safetensors"),
 ])
 def test_a_cards_command_names_files_not_folders(command, shown):
-    from cnnviz.core.card import shareable_command
+    from cnnviz.core.networks.card import shareable_command
 
     assert shareable_command(command) == shown
 

@@ -15,15 +15,15 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from cnnviz.core.filter_settings import KernelSettings
-from cnnviz.core.filtering import run_pipeline
-from cnnviz.core.limits import (
+from cnnviz.core.basics.limits import (
     MAX_HEADER_BYTES,
     MAX_IMAGE_PIXELS,
     MAX_MULTIPLY_ADDS,
     multiply_adds,
 )
-from cnnviz.core.models import (
+from cnnviz.core.convolution.filter_settings import KernelSettings
+from cnnviz.core.convolution.filtering import run_pipeline
+from cnnviz.core.networks.models import (
     ARCHITECTURES,
     Activation,
     Architecture,
@@ -34,7 +34,7 @@ from cnnviz.core.models import (
     Pool,
     summarize,
 )
-from cnnviz.core.weights import (
+from cnnviz.core.networks.weights import (
     FORMAT,
     SHIPPED,
     WeightsError,

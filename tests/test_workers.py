@@ -86,7 +86,7 @@ def test_analysis_frames_the_picture_for_the_model_dataset(qtbot):
     import numpy as np
 
     from cnnviz.app_state import AppState
-    from cnnviz.core.weights import load_shipped
+    from cnnviz.core.networks.weights import load_shipped
     from cnnviz.ui.controllers import AnalysisController
 
     state = AppState()

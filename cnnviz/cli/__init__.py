@@ -55,9 +55,9 @@ _NUMPY_FLOAT_WARNINGS = (r"(overflow|underflow|invalid value|divide by zero) enc
 def _names_a_file(word: str) -> bool:
     """Whether the first word is a file for the app rather than a command: a file that is
     there, or a name the app would open as a picture or a model (the one rule,
-    cnnviz.core.files.open_as), so a missing photo.png is "no such file", not "invalid
+    cnnviz.core.networks.file_kinds.open_as), so a missing photo.png is "no such file", not "invalid
     choice"."""
-    from ..core.files import open_as
+    from ..core.networks.file_kinds import open_as
 
     path = Path(word).expanduser()
     return path.exists() or open_as(path) is not None
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         print("Interrupted.", file=sys.stderr)
         return 130
     except (MemoryError, RuntimeError) as exc:  # an allocation anywhere else: one line too
-        from ..core.memory import out_of_memory
+        from ..core.networks.memory import out_of_memory
 
         what = out_of_memory(exc)
         if what is None:

@@ -51,8 +51,8 @@ ARCH_HELP = ("a preset (cnnviz, lecture-keras, lecture-deep, fast, all-conv, ful
 
 
 def open_model(args):
-    from ..core.input_scale import fixed_by_file, with_input_scale
-    from ..core.weights import WeightsError, load_shipped, load_weights
+    from ..core.networks.input_scale import fixed_by_file, with_input_scale
+    from ..core.networks.weights import WeightsError, load_shipped, load_weights
 
     try:
         if getattr(args, "weights", None):
@@ -69,7 +69,7 @@ def open_model(args):
         loaded = with_input_scale(loaded, scale)
     labels = getattr(args, "labels", None)
     if labels:
-        from ..core.class_names import LabelsError, read_labels, with_class_names
+        from ..core.networks.class_names import LabelsError, read_labels, with_class_names
 
         try:
             loaded = with_class_names(loaded, read_labels(labels, len(loaded.classes)),
@@ -83,7 +83,7 @@ def open_model(args):
 def attach_cached_verdict(loaded) -> None:
     """A digit model made elsewhere gets the unsure verdict the app calibrated for it
     (cached by file), else the default rule (the app calibrates when it opens one)."""
-    from ..core import opened_verdict
+    from ..core.reading import opened_verdict
 
     if opened_verdict.needs_calibration(loaded):
         verdict = opened_verdict.cached(loaded)
@@ -92,7 +92,7 @@ def attach_cached_verdict(loaded) -> None:
 
 
 def load_data(dataset, split, data_dir):
-    from ..core.data import DataError, load_split
+    from ..core.datasets.data import DataError, load_split
 
     try:
         return load_split(dataset, split, data_dir)
@@ -105,9 +105,9 @@ DATASET_HELP = ("mnist, fashion-mnist, a folder of your own pictures (a cnnviz s
 
 
 def dataset_choice(text: str):
-    """--dataset as cnnviz.core.user_training reads it; a one-line CliError if not."""
-    from ..core.user_set import UserSetError
-    from ..core.user_training import parse_dataset
+    """--dataset as cnnviz.core.training.user_training reads it; a one-line CliError if not."""
+    from ..core.training.user_set import UserSetError
+    from ..core.training.user_training import parse_dataset
 
     try:
         return parse_dataset(text)
@@ -118,7 +118,7 @@ def dataset_choice(text: str):
 def raise_if_out_of_memory(exc: BaseException, hint: str) -> None:
     """An allocation that failed (numpy's MemoryError, torch's "not enough memory"): one
     line with the hint (what to change). Any other error: nothing (the caller raises it)."""
-    from ..core.memory import out_of_memory
+    from ..core.networks.memory import out_of_memory
 
     what = out_of_memory(exc)
     if what is not None:

@@ -17,7 +17,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..core.data import DataError, find_file, get_dataset_info, resolve_data_dir, verify_file
+    from ..core.datasets.data import DataError, find_file, get_dataset_info, resolve_data_dir, verify_file
 
     info = get_dataset_info(args.dataset)
     folder = resolve_data_dir(args.data_dir) / info.key
@@ -25,7 +25,7 @@ def run(args) -> int:
         print(folder)
         return 0
     if args.action == "download":
-        from ..core.download import DownloadError, download_dataset
+        from ..core.datasets.download import DownloadError, download_dataset
 
         try:
             download_dataset(args.dataset, args.data_dir, progress=sys.stderr.isatty())

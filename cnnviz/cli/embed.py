@@ -1,4 +1,4 @@
-"""`cnnviz embed`: a map of what a network learned (cnnviz.core.embedding) as a picture:
+"""`cnnviz embed`: a map of what a network learned (cnnviz.core.units.embedding) as a picture:
 a flat layer's values (by default the one before the output) for the test set, in 2-D by
 PCA or t-SNE, coloured by true class; optionally the coordinates as a .npy file."""
 
@@ -34,8 +34,8 @@ def add_parser(sub) -> None:
 
 def _check_outputs(args) -> None:
     """Every output can be written, before any work is done."""
-    from ..core.files import output_problem
-    from ..core.images import SAVE_FORMATS
+    from ..core.basics.files import output_problem
+    from ..core.pictures.images import SAVE_FORMATS
 
     if Path(args.output).suffix.lower() not in SAVE_FORMATS:
         raise CliError(f"cannot save {Path(args.output).name}: use one of "
@@ -53,7 +53,7 @@ def _check_outputs(args) -> None:
 def _write_coords(path: str, m) -> str:
     import numpy as np
 
-    from ..core.files import write_atomically
+    from ..core.basics.files import write_atomically
 
     write_atomically(path, lambda fh: np.save(fh, m.coords.astype(np.float32)))
     words = f"; coordinates in {path} ({len(m.coords)}×2)"
@@ -65,10 +65,10 @@ def _write_coords(path: str, m) -> str:
 
 
 def run(args) -> int:
-    from ..core.embedding import EmbeddingError, describe, make_map, render_map
-    from ..core.files import FileProblem
-    from ..core.images import ImageError, save_image
-    from ..core.text_safety import printable
+    from ..core.basics.files import FileProblem
+    from ..core.basics.text_safety import printable
+    from ..core.pictures.images import ImageError, save_image
+    from ..core.units.embedding import EmbeddingError, describe, make_map, render_map
 
     _check_outputs(args)
     loaded = open_model(args)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from ..core.text_safety import printable  # (light: no torch)
+from ..core.basics.text_safety import printable  # (light: no torch)
 from .common import (
     DATASET_HELP,
     CliError,
@@ -30,8 +30,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..core.network import digit_mismatch
-    from ..core.training import evaluate
+    from ..core.networks.network import digit_mismatch
+    from ..core.training.loop import evaluate
 
     loaded = open_model(args)
     choice = dataset_choice(args.dataset) if args.dataset else None
@@ -47,7 +47,7 @@ def run(args) -> int:
     seconds = time.perf_counter() - t0
     if args.json:
         out = {k: v for k, v in m.items() if k not in ("predictions", "confidence")}
-        from ..core.report_card import wilson_interval
+        from ..core.training.report_card import wilson_interval
 
         right = round(m["accuracy"] * m["count"])
         out.update(model=loaded.name, dataset=dataset, seconds=round(seconds, 2),
@@ -76,8 +76,8 @@ def run(args) -> int:
 def _on_set(args, loaded, choice) -> int:
     """Your own set: accuracy with its interval, per class and writer, the confusion matrix,
     the most confident misreads, and the model's MNIST test accuracy beside them."""
-    from ..core.user_set import UserSetError
-    from ..core.user_training import evaluate_on_set
+    from ..core.training.user_set import UserSetError
+    from ..core.training.user_training import evaluate_on_set
 
     if choice.builtin is not None:
         raise CliError("evaluate reads one set at a time: give the folder alone (its MNIST "

@@ -49,7 +49,7 @@ def _parse_pair(text: str, what: str, most: int) -> tuple[int, int]:
 
 def _parse_pool(text: str | None) -> tuple[str, int, int] | None:
     """--pool KIND[:SIZE[:STRIDE]] -> (kind, size, stride), or None for no pooling."""
-    from ..core.ops import POOL_KINDS
+    from ..core.convolution.ops import POOL_KINDS
 
     if text is None:
         return None
@@ -85,8 +85,8 @@ def _write_filter_output(out: Path, result) -> None:
     .png: a picture stretched to 0..255. Never half a file."""
     import numpy as np
 
-    from ..core.files import FileProblem, write_atomically
-    from ..core.images import ImageError, save_image
+    from ..core.basics.files import FileProblem, write_atomically
+    from ..core.pictures.images import ImageError, save_image
 
     try:
         if out.suffix.lower() == ".npy":
@@ -100,12 +100,12 @@ def _write_filter_output(out: Path, result) -> None:
 def run(args) -> int:
     import numpy as np
 
-    from ..core.files import output_problem
-    from ..core.filter_settings import KernelSettings
-    from ..core.filtering import ACTIVATION_NAMES, run_pipeline
-    from ..core.images import ImageError, load_image
-    from ..core.kernels import KernelError, kernel_from_text_or_preset
-    from ..core.limits import MAX_FILTER_PADDING, MAX_FILTER_STRIDE
+    from ..core.basics.files import output_problem
+    from ..core.basics.limits import MAX_FILTER_PADDING, MAX_FILTER_STRIDE
+    from ..core.convolution.filter_settings import KernelSettings
+    from ..core.convolution.filtering import ACTIVATION_NAMES, run_pipeline
+    from ..core.convolution.kernels import KernelError, kernel_from_text_or_preset
+    from ..core.pictures.images import ImageError, load_image
 
     try:
         kernel = kernel_from_text_or_preset(args.kernel)

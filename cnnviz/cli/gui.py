@@ -43,7 +43,7 @@ def run(args) -> int:
 
 def _check_lesson(path: Path) -> None:
     """A lesson file that cannot be used is said here, in one line, before a window opens."""
-    from ..core.lesson import LessonError, is_lesson, read_lesson
+    from ..core.lessons.lesson import LessonError, is_lesson, read_lesson
 
     try:
         with open(path, "rb") as fh:
@@ -55,7 +55,7 @@ def _check_lesson(path: Path) -> None:
             read_lesson(path)
         except LessonError as exc:
             raise CliError(str(exc)) from None
-    from ..core.session import SessionError, is_session, read_session
+    from ..core.lessons.session import SessionError, is_session, read_session
 
     if is_session(head):
         try:

@@ -10,7 +10,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..core.kernels import ALIASES, PRESETS, format_kernel
+    from ..core.convolution.kernels import ALIASES, PRESETS, format_kernel
 
     print("Pass the name at the start of a line to --kernel, e.g. "
           "cnnviz filter IMAGE --kernel sharpen -o out.png\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ..core.text_safety import printable  # (light: no torch)
+from ..core.basics.text_safety import printable  # (light: no torch)
 from .common import add_model_choice, open_model, strict_json
 
 NAME = "predict"
@@ -20,10 +20,10 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     import numpy as np
 
-    from ..core import verdict
-    from ..core.formulas import percent
-    from ..core.images import ImageError, load_image
-    from ..core.inference import analyze
+    from ..core.basics.formulas import percent
+    from ..core.pictures.images import ImageError, load_image
+    from ..core.reading import verdict
+    from ..core.reading.inference import analyze
 
     loaded = open_model(args)
     results, failed = [], False
@@ -37,7 +37,7 @@ def run(args) -> int:
             results.append({"file": name, "error": str(exc)})
             continue
         except (MemoryError, RuntimeError) as exc:
-            from ..core.memory import out_of_memory
+            from ..core.networks.memory import out_of_memory
 
             what = out_of_memory(exc)
             if what is None:

@@ -1,4 +1,4 @@
-"""`cnnviz report`: a model's report card (cnnviz.core.report_card), alone or beside another
+"""`cnnviz report`: a model's report card (cnnviz.core.training.report_card), alone or beside another
 model, as a table or as JSON."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..core.text_safety import printable  # (light: no torch)
+from ..core.basics.text_safety import printable  # (light: no torch)
 from .common import CliError, add_data_dir, add_model_choice, open_model, strict_json
 
 NAME = "report"
@@ -28,7 +28,7 @@ def add_parser(sub) -> None:
 
 
 def _open_compared(name_or_file: str):
-    from ..core.weights import SHIPPED
+    from ..core.networks.weights import SHIPPED
 
     shipped = name_or_file in SHIPPED
     return open_model(argparse.Namespace(model=name_or_file if shipped else None,
@@ -53,8 +53,8 @@ class _Progress:
 
 
 def _card(loaded, args):
-    from ..core import report_card as rc
-    from ..core.data import DataError
+    from ..core.datasets.data import DataError
+    from ..core.training import report_card as rc
 
     progress = _Progress(loaded.name)
     try:
@@ -69,7 +69,7 @@ def _card(loaded, args):
 
 def table(cards: list[dict]) -> str:
     """The figures as a table: a column per model, MARK beside the better of two."""
-    from ..core.report_card import rows
+    from ..core.training.report_card import rows
 
     names = [printable(str(c.get("model", ""))) for c in cards]
     lines = [(r.label if r.heading or r.key in ("parameters", "accuracy", "accuracy_interval",

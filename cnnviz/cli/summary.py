@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..core.text_safety import printable  # (light: no torch)
+from ..core.basics.text_safety import printable  # (light: no torch)
 from .common import ARCH_HELP, CliError, add_input_scale, open_model
 
 NAME = "summary"
@@ -18,8 +18,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..core.arch_text import format_architecture, resolve_architecture
-    from ..core.models import ArchitectureError, format_summary
+    from ..core.networks.arch_text import format_architecture, resolve_architecture
+    from ..core.networks.models import ArchitectureError, format_summary
 
     if args.arch and args.arch_option and args.arch != args.arch_option:
         raise CliError("give the architecture once (as ARCH or --arch), not both")
@@ -30,7 +30,7 @@ def run(args) -> int:
         loaded = open_model(args)
         print(printable(format_summary(loaded.model.arch)))  # names from the file
         if "input_scale" in loaded.card:
-            from ..core.input_scale import WORDS
+            from ..core.networks.input_scale import WORDS
 
             print(f"Input: {WORDS.get(loaded.card['input_scale'], loaded.card['input_scale'])}, "
                   f"{loaded.card.get('input_scale_source', '')}")

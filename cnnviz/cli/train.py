@@ -95,7 +95,7 @@ class _stop_on_ctrl_c:
         self.requested = True
 
     def __enter__(self):
-        from ..core.parent import launcher_gone
+        from ..core.training.parent import launcher_gone
 
         if threading.current_thread() is threading.main_thread():  # signals: main thread only
             self.previous = signal.signal(signal.SIGINT, self._handle)
@@ -111,7 +111,7 @@ class _stop_on_ctrl_c:
 
 
 def run(args) -> int:
-    from ..core.distributed import DistributedTrainingError, process_place
+    from ..core.training.distributed import DistributedTrainingError, process_place
 
     try:
         place = process_place()  # one of several processes (--nproc N, or torchrun)?
@@ -126,8 +126,8 @@ def run(args) -> int:
 def _output_held(args, place):
     """--out checked by writing next to it, then locked (OUT.lock) for the whole run so a
     second training to the same file is refused, and cleared of what killed saves left."""
-    from ..core.files import FileProblem
-    from ..core.run_output import OutputLock, prepare_output
+    from ..core.basics.files import FileProblem
+    from ..core.training.run_output import OutputLock, prepare_output
 
     out = _train_output(args)
     launcher = args.nproc > 1 and place is None  # its rank 0 takes the lock
@@ -150,7 +150,7 @@ def _output_held(args, place):
 
 def _train_settings(args) -> tuple[float, str]:
     """The learning rate and schedule, every number checked before any data is read."""
-    from ..core.limits import MAX_TRAIN_SEED
+    from ..core.basics.limits import MAX_TRAIN_SEED
 
     if args.epochs < 1 or args.batch_size < 1:
         raise CliError("--epochs and --batch-size must be at least 1")
@@ -160,7 +160,7 @@ def _train_settings(args) -> tuple[float, str]:
     if not 0 <= args.seed <= MAX_TRAIN_SEED:  # torch takes 64 bits, the lab's box 31
         raise CliError(f"--seed must be a whole number from 0 to {MAX_TRAIN_SEED:,} "
                        f"(got {args.seed:,})")
-    from ..core.training import OPTIMIZER_DEFAULTS
+    from ..core.training.loop import OPTIMIZER_DEFAULTS
 
     default_lr, default_schedule = OPTIMIZER_DEFAULTS[args.optimizer]
     lr = args.lr if args.lr is not None else default_lr
@@ -170,7 +170,7 @@ def _train_settings(args) -> tuple[float, str]:
 
 
 def _train_output(args) -> Path:
-    from ..core.run_output import writing_problem
+    from ..core.training.run_output import writing_problem
 
     out = Path(args.out)
     if out.suffix != ".safetensors":
@@ -188,7 +188,7 @@ def _refuse_what_cannot_fit(args, arch, train_images: int, test_images: int, dev
     """The memory one batch needs (estimated from the layer shapes) against what there is:
     the out-of-memory killer would end the run without a word. batch_size and available:
     one process's share of a multi-process run."""
-    from ..core.memory import training_memory_problem
+    from ..core.networks.memory import training_memory_problem
 
     problem = training_memory_problem(arch, batch_size or args.batch_size, train_images,
                                       test_images, device, available=available)
@@ -225,7 +225,7 @@ class _EpochSaver:
     the epoch really in the side file."""
 
     def __init__(self, args, out: Path, card_facts: dict, bar: _BatchBar, held_out=None):
-        from ..core.run_output import partial_path
+        from ..core.training.run_output import partial_path
 
         self.args, self.out, self.facts, self.bar = args, out, card_facts, bar
         self.side = partial_path(out)
@@ -239,19 +239,19 @@ class _EpochSaver:
         self.verdict_seconds = self.saving_seconds = 0.0  # (the run's split)
 
     def card(self) -> dict:
-        from ..core.card import with_epochs
+        from ..core.networks.card import with_epochs
 
         return with_epochs(self.facts, self.epochs, time.perf_counter() - self.started)
 
     def on_epoch(self, res, model):
-        from ..core.files import FileProblem
-        from ..core.weights import save_weights
+        from ..core.basics.files import FileProblem
+        from ..core.networks.weights import save_weights
 
         self.bar.close()
         self.epochs.append(res)
         t0 = time.perf_counter()
         if self.held_out is not None and len(self.held_out):
-            from ..core import verdict
+            from ..core.reading import verdict
 
             if self.verdict_outliers is None:
                 self.verdict_outliers = verdict.measurement_outliers(self.args.dataset)
@@ -281,8 +281,8 @@ class _EpochSaver:
 
     def finish(self) -> None:
         """The run is done: its side file becomes OUT (atomically; the old OUT until then)."""
-        from ..core.files import FileProblem
-        from ..core.run_output import promote
+        from ..core.basics.files import FileProblem
+        from ..core.training.run_output import promote
 
         t0 = time.perf_counter()
         try:
@@ -301,11 +301,11 @@ class _EpochSaver:
 
 def _card_facts(args, arch, config, train_images: int, device, processes=None,
                 user_data=None) -> dict:
-    """What the model card says about how the model is trained (cnnviz.core.card; the
+    """What the model card says about how the model is trained (cnnviz.core.networks.card; the
     per-epoch figures are added by _EpochSaver)."""
-    from ..core.arch_text import format_architecture
-    from ..core.card import training_card
-    from ..core.user_training import set_card_facts
+    from ..core.networks.arch_text import format_architecture
+    from ..core.networks.card import training_card
+    from ..core.training.user_training import set_card_facts
 
     folder = user_data.choice.folder.name if user_data else None
     card = training_card(
@@ -330,9 +330,9 @@ def _model_and_data(args, arch):
         if args.init:
             model = _initial_weights(args, model)
         return model, _builtin_arrays(args), None
-    from ..core.models import ArchitectureError
-    from ..core.user_set import UserSetError
-    from ..core.user_training import fine_tune_start, load_training_data, with_class_count
+    from ..core.networks.models import ArchitectureError
+    from ..core.training.user_set import UserSetError
+    from ..core.training.user_training import fine_tune_start, load_training_data, with_class_count
 
     if args.only_last_layer and not args.init:
         raise CliError("--only-last-layer trains the last layer of a trained network: give "
@@ -369,7 +369,7 @@ def _builtin_arrays(args):
 
 
 def _init_file(args):
-    from ..core.weights import WeightsError, load_weights
+    from ..core.networks.weights import WeightsError, load_weights
 
     try:
         return load_weights(args.init)
@@ -389,9 +389,9 @@ def _train_architecture(args):
     """--arch as the editor reads it (a preset, a .json file or the text form), and the
     settings left out filled from the preset's own recipe: `cnnviz train --arch fast
     --out FILE` trains the way the fast preset is meant to be trained."""
-    from ..core.arch_text import resolve_architecture
-    from ..core.models import ArchitectureError
-    from ..core.training import recipe_for
+    from ..core.networks.arch_text import resolve_architecture
+    from ..core.networks.models import ArchitectureError
+    from ..core.training.loop import recipe_for
 
     try:
         arch = resolve_architecture(args.arch)
@@ -409,7 +409,7 @@ def _train_architecture(args):
 
 
 def _train_device(args):
-    from ..core.training import resolve_device
+    from ..core.training.loop import resolve_device
 
     try:
         return resolve_device(args.device)
@@ -420,8 +420,8 @@ def _train_device(args):
 def _train_in_processes(args, arch, config, device) -> int:
     """--nproc N: the same command in N processes here (each joins the group and runs the
     one training loop); every option is checked here first, so a mistake is said once."""
-    from ..core.distributed import run_local
-    from ..core.memory import available_memory_bytes
+    from ..core.networks.memory import available_memory_bytes
+    from ..core.training.distributed import run_local
 
     if args.init:
         _initial_weights(args, _build_model(arch, args.seed))
@@ -450,7 +450,7 @@ def _without_nproc(argv: list[str]) -> list[str]:
 
 
 def _build_model(arch, seed):
-    from ..core.models import ArchitectureError, build_model
+    from ..core.networks.models import ArchitectureError, build_model
 
     try:
         return build_model(arch, seed=seed)
@@ -460,7 +460,7 @@ def _build_model(arch, seed):
 
 def _held_out_count(args, train_images: int) -> int:
     """--hold-out: the last N training images, never trained on, fix the verdict's threshold."""
-    from ..core.verdict import HELD_OUT
+    from ..core.reading.verdict import HELD_OUT
 
     held = HELD_OUT if args.hold_out is None else args.hold_out
     if not 0 <= held <= train_images // 2:
@@ -473,8 +473,8 @@ def _checked_run(args, place):
     own checks) before any data is read."""
     from dataclasses import replace
 
-    from ..core.distributed import nproc_problem
-    from ..core.training import batch_problem, config_problem
+    from ..core.training.distributed import nproc_problem
+    from ..core.training.loop import batch_problem, config_problem
 
     arch, recipe = _train_architecture(args)
     lr, schedule = _train_settings(args)
@@ -510,8 +510,8 @@ def _checked_run(args, place):
 def _train(args, stop_requested, place) -> int:
     import torch
 
-    from ..core.distributed import join, leave
-    from ..core.training import train
+    from ..core.training.distributed import join, leave
+    from ..core.training.loop import train
 
     arch, config, device = _checked_run(args, place)
     _import_ahead("torch._dynamo")  # (the optimizer's first step needs it: ~1 s of imports)

@@ -45,9 +45,9 @@ def add_parser(sub) -> None:
 def _check_args(args) -> Path:
     """The choices hang together and every output can be written (before any work): the
     .npy path."""
-    from ..core.files import output_problem
-    from ..core.images import SAVE_FORMATS
-    from ..core.unit_examples import TOP_KEPT
+    from ..core.basics.files import output_problem
+    from ..core.pictures.images import SAVE_FORMATS
+    from ..core.units.unit_examples import TOP_KEPT
 
     if args.klass is not None and (args.layer is not None or args.unit is not None):
         raise CliError("give --class K, or --layer NAME with --unit K, not both")
@@ -68,7 +68,7 @@ def _check_args(args) -> Path:
 
 def _unit(loaded, args) -> tuple[str, int]:
     """(the layer scored, the unit), checked: UnitProblem as one line."""
-    from ..core.unit_examples import UnitProblem, check_unit, scored_layer, unit_count
+    from ..core.units.unit_examples import UnitProblem, check_unit, scored_layer, unit_count
 
     net = loaded.model
     layer = net.layer_infos[-1].name if args.klass is not None else args.layer
@@ -82,8 +82,8 @@ def _unit(loaded, args) -> tuple[str, int]:
 
 
 def _examples(loaded, args, layer: str, unit: int):
-    from ..core.text_safety import printable
-    from ..core.unit_examples import UnitProblem, unit_examples
+    from ..core.basics.text_safety import printable
+    from ..core.units.unit_examples import UnitProblem, unit_examples
 
     on_terminal = sys.stderr.isatty()
 
@@ -104,10 +104,10 @@ def _examples(loaded, args, layer: str, unit: int):
 
 
 def _picture(loaded, args, found, layer, unit, top, result, best):
-    from ..core.data import DATASET_NAMES, load_split
-    from ..core.formulas import fmt_count, fmt_number
-    from ..core.unit_examples import crop_box
-    from ..core.unit_picture import Cell, render_unit, score_caption
+    from ..core.basics.formulas import fmt_count, fmt_number
+    from ..core.datasets.data import DATASET_NAMES, load_split
+    from ..core.units.unit_examples import crop_box
+    from ..core.units.unit_picture import Cell, render_unit, score_caption
 
     images, _labels = load_split(found.dataset, "test", args.data_dir, verify=False)
     cells = [Cell(images[e.index] / 255.0, crop_box(loaded.model, layer, e.position)
@@ -127,9 +127,9 @@ def _picture(loaded, args, found, layer, unit, top, result, best):
 def run(args) -> int:
     import numpy as np
 
-    from ..core.files import FileProblem, write_atomically
-    from ..core.images import ImageError, save_image
-    from ..core.unit_optimise import optimise_unit
+    from ..core.basics.files import FileProblem, write_atomically
+    from ..core.pictures.images import ImageError, save_image
+    from ..core.units.unit_optimise import optimise_unit
 
     npy = _check_args(args)
     loaded = open_model(args)
@@ -151,7 +151,7 @@ def run(args) -> int:
                     for e in top],
             "optimized": str(npy), "optimized_score": score}))
     else:
-        from ..core.formulas import fmt_number
+        from ..core.basics.formulas import fmt_number
 
         print(f"Wrote {args.output}: {layer} unit {unit}, {'lowest' if args.lowest else 'top'} "
               f"{len(top)} test pictures (best {fmt_number(top[0].score)}); the optimised "

@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from ...core.formulas import percent
-from ...core.verdict import not_like, trained_only_on, unsure_help
+from ...core.basics.formulas import percent
+from ...core.reading.verdict import not_like, trained_only_on, unsure_help
 from ..input.answer import class_name
 from ..input.wording import DIGITS, blank_input, nothing_to_read
 from ..widgets.text_slot import TextSlot

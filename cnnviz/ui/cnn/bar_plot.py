@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QWidget
 
-from ...core.text_safety import MAX_SHOWN_CHARS, shown
+from ...core.basics.text_safety import MAX_SHOWN_CHARS, shown
 from ..widgets.plots import keep_drawn
 
 EDGE_ROOM = 10  # pixels a bar plot's first or last x label may reach past the axis ends

@@ -23,9 +23,9 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QSplitter, QVBoxLayout, QWidget
 
-from ...core import catalogue
-from ...core.formulas import fmt_number, probability_text
-from ...core.layer_cards import (
+from ...core.basics.formulas import fmt_number, probability_text
+from ...core.networks import catalogue
+from ...core.networks.layer_cards import (
     LayerText,
     block_of,
     conv_filter,
@@ -35,7 +35,7 @@ from ...core.layer_cards import (
     flat_source,
     stage_steps,
 )
-from ...core.weights import LoadedModel
+from ...core.networks.weights import LoadedModel
 from ..input.wording import DIGITS, nothing_to_read, wording
 from .answer import PROB_TITLE, AnswerPanel
 from .layer_page import BAR_HINT, BLOCK_OFF, MAP_HINT, LayerPage

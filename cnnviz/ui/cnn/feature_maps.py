@@ -4,7 +4,7 @@ A layer's C maps of H×W are laid out in a grid inside ONE ImageItem (a mosaic w
 white gaps), one mosaic per stage (conv → BN → ReLU → pool side by side). The
 items are built once per (layer, grid size); each update only copies numbers into the
 mosaic and calls setImage. Measured offscreen: 32 maps as one mosaic paint in ~0.9 ms,
-as 32 separate ImageItems in ~4.3 ms. Where each map goes is cnnviz.core.mosaic's.
+as 32 separate ImageItems in ~4.3 ms. Where each map goes is cnnviz.core.pictures.mosaic's.
 
 The mosaic is handed over as 8-bit colour indices (255 steps of the colour map, and white
 for the gaps), turned into an opaque 32-bit picture through a table (QuickImageItem): no
@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.mosaic import GAP_X, MosaicGeometry, StickyScale, band_height, best_columns
+from ...core.pictures.mosaic import GAP_X, MosaicGeometry, StickyScale, band_height, best_columns
 from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP, QuickImageItem, keep_drawn
 
 GAP_INDEX = 255  # the mosaic's gaps (and empty maps): white; 0..254 carry the colour map

@@ -9,13 +9,13 @@ from PySide6.QtCore import QRectF, Signal
 from PySide6.QtGui import QFont, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QWidget
 
-from ...core.formulas import fmt_number
-from ...core.mosaic import MosaicGeometry, StickyScale, best_columns
+from ...core.basics.formulas import fmt_number
+from ...core.pictures.mosaic import MosaicGeometry, StickyScale, best_columns
 from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP
 from .feature_maps import FRAME_PEN
 
 
-class KernelView(pg.GraphicsLayoutWidget):
+class LayerKernelsView(pg.GraphicsLayoutWidget):
     """weight[c] of a conv layer: (in_channels, kh, kw) as a mosaic of heat maps on a
     blue-white-red scale centred on zero, with the numbers written in when there are few.
 

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.formulas import fmt_count, fmt_shape
-from ...core.layer_cards import ROLE_CLASS_SCORES, ROLE_PROBABILITIES
+from ...core.basics.formulas import fmt_count, fmt_shape
+from ...core.networks.layer_cards import ROLE_CLASS_SCORES, ROLE_PROBABILITIES
 from ..widgets.file_text import as_html
 from .bar_plot import BarPlot
 from .feature_maps import FeatureMapGrid

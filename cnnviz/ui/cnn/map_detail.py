@@ -3,7 +3,7 @@ same channel through its block, and the learned kernel that made it with its bia
 sum it computes; for a flat layer, one unit and the weights into it.
 
 Pointing at a unit of a map (in the grid or the enlarged map) outlines its receptive field
-on the input: the square of pixels it is worked out from (cnnviz.core.receptive_field)."""
+on the input: the square of pixels it is worked out from (cnnviz.core.convolution.receptive_field)."""
 
 from __future__ import annotations
 
@@ -23,13 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.formulas import fmt_number
-from ...core.mosaic import StickyScale
-from ...core.receptive_field import LayerField, receptive_fields, unit_field
+from ...core.basics.formulas import fmt_number
+from ...core.convolution.receptive_field import LayerField, receptive_fields, unit_field
+from ...core.pictures.mosaic import StickyScale
 from ..widgets.file_text import as_html
 from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP, ImagePanel
 from .bar_plot import BarPlot
-from .kernel_view import KernelView, StageStrip
+from .kernel_view import LayerKernelsView, StageStrip
 
 FIELD_PEN = QColor(255, 140, 0)  # the receptive field's outline: the grid's selection orange
 # opens the unit window (the explorer listens to look_requested); a double-click on a map or
@@ -121,7 +121,7 @@ class MapDetail(QScrollArea):
         self.kernel_caption = QLabel("")
         self.kernel_caption.setWordWrap(True)
         lay.addWidget(self.kernel_caption)
-        self.kernels = KernelView()
+        self.kernels = LayerKernelsView()
         self.kernels.setFixedHeight(170)
         self.kernels.setToolTip("The learned weights of this filter: one small kernel per "
                                 "input map, blue = negative, red = positive. Training chose "
@@ -242,7 +242,7 @@ class MapDetail(QScrollArea):
         panel.array = value  # what hover reads
 
     def show_kernel(self, kernel, steps, text, first_conv: bool = False, arch=None) -> None:
-        """kernel: a cnnviz.core.layer_cards.Filter (None: no conv made this map); steps:
+        """kernel: a cnnviz.core.networks.layer_cards.Filter (None: no conv made this map); steps:
         the StageSteps after the conv."""
         if kernel is None:
             self.kernels.clear_kernels()

@@ -9,8 +9,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
-from ...core import catalogue
-from ...core.weights import WeightsError
+from ...core.networks import catalogue
+from ...core.networks.weights import WeightsError
 from ..controllers import WeightsLoader
 from ..widgets.combo import combo_item
 from ..widgets.file_text import literal, shown

@@ -2,7 +2,7 @@
 thumbnail of what the layer outputs now, so every layer's output is visible at once; a conv
 or pool card also says how large a square of the input one of its units sees ("RF 5×5").
 
-The texts are cnnviz.core.layer_cards's (from the layer specs, quoting the lecture): each
+The texts are cnnviz.core.networks.layer_cards's (from the layer specs, quoting the lecture): each
 card's tooltip says what the layer does and works the lecture's size and parameter
 formulas with this layer's own numbers.
 """
@@ -16,9 +16,9 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
-from ...core.formulas import fmt_count, fmt_count_short, fmt_shape
-from ...core.layer_cards import LayerText
-from ...core.thumbnails import GAP_INDEX, thumbnail_indices
+from ...core.basics.formulas import fmt_count, fmt_count_short, fmt_shape
+from ...core.networks.layer_cards import LayerText
+from ...core.pictures.thumbnails import GAP_INDEX, thumbnail_indices
 from ..widgets.file_text import as_html, shown
 from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP
 

@@ -28,7 +28,7 @@ BUSY_KEY = "analysis"  # the name this worker goes by in state.busy_changed
 
 
 class AnalysisController(QObject):
-    """Runs cnnviz.core.inference.analyze on a worker whenever the image or model changes,
+    """Runs cnnviz.core.reading.inference.analyze on a worker whenever the image or model changes,
     and publishes the newest result on the AppState (GUI thread).
 
     analysis_failed(str): also published as state.analysis_failed; kept for listeners that
@@ -78,7 +78,7 @@ class AnalysisController(QObject):
         self._waiting = False
         if self.state.image is None or self.state.model is None:
             return None
-        from cnnviz.core.inference import analyze  # (torch: not before a model exists)
+        from cnnviz.core.reading.inference import analyze  # (torch: not before a model exists)
 
         # The model object is only read by the worker; a model switch makes a new one.
         loaded = self.state.model

@@ -15,10 +15,10 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ...app_state import KERNEL_SOURCE_IMAGE, KERNEL_SOURCE_NETWORK, LECTURE_SOURCE_PREFIX
-from ...core.conv_steps import first_conv_input
-from ...core.kernel_edits import matching_preset
-from ...core.kernel_previews import KernelView, StageView, compute_view
-from ...core.lecture_examples import LECTURE_EXAMPLES, LectureExample
+from ...core.convolution.conv_steps import first_conv_input
+from ...core.convolution.kernel_edits import matching_preset
+from ...core.convolution.kernel_previews import KernelPreview, StageView, compute_view
+from ...core.convolution.lecture_examples import LECTURE_EXAMPLES, LectureExample
 from .runner import LatestRequestRunner
 
 BUSY_DELAY_MS = 150  # quicker results never show the busy bar (it would only flicker)
@@ -27,7 +27,7 @@ BUSY_DELAY_MS = 150  # quicker results never show the busy bar (it would only fl
 class KernelController(QObject):
     """See the module docstring. All slots and signals are on the GUI thread."""
 
-    result_ready = Signal(object)  # KernelView: the newest result and its previews
+    result_ready = Signal(object)  # KernelPreview: the newest result and its previews
     failed = Signal(str)  # the worker raised: the message
     emptied = Signal()  # nothing to filter (no image yet)
     busy_changed = Signal(bool)
@@ -40,7 +40,7 @@ class KernelController(QObject):
         self.runner = LatestRequestRunner("kernel", self)
         self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(self._on_failed)
-        self.view: KernelView | None = None  # the newest result delivered
+        self.view: KernelPreview | None = None  # the newest result delivered
         self._requested = 0  # generation of the newest request
         self._delivered = 0  # generation of the newest result (or failure) delivered
         self._busy = False
@@ -237,7 +237,7 @@ class KernelController(QObject):
         self._busy_timer.stop()
         self._set_busy(False)
 
-    def _on_finished(self, generation: int, view: KernelView) -> None:
+    def _on_finished(self, generation: int, view: KernelPreview) -> None:
         if self._shut:
             return
         self._delivered_now(generation)

@@ -1,4 +1,4 @@
-"""Computing report cards off the GUI thread (cnnviz.core.report_card).
+"""Computing report cards off the GUI thread (cnnviz.core.training.report_card).
 
 ReportCardController.request(first, second) computes the card of the window's model and,
 when asked, of a second one to compare it with (a shipped model's name or a file, opened on
@@ -27,7 +27,7 @@ class Comparison:
     on the same test set) the test pictures one reads right and the other wrong."""
 
     names: list[str]
-    cards: list  # [cnnviz.core.report_card.ReportCard]
+    cards: list  # [cnnviz.core.training.report_card.ReportCard]
     dataset: str = "mnist"
     # for each direction (first right & second wrong, the reverse): test indices, pictures
     # (N, 28, 28) uint8, labels, each model's answers
@@ -43,7 +43,7 @@ class _Stopped(Exception):
 
 def _open(spec):
     """A LoadedModel, a shipped model's name, or a file's path -> a LoadedModel."""
-    from cnnviz.core.weights import LoadedModel, load_shipped, load_weights
+    from cnnviz.core.networks.weights import LoadedModel, load_shipped, load_weights
 
     if spec is None or isinstance(spec, LoadedModel):
         return spec
@@ -52,7 +52,7 @@ def _open(spec):
 
 
 def _right_wrong(comparison: Comparison, data_dir) -> None:
-    from cnnviz.core.report_card import disagreements, test_set
+    from cnnviz.core.training.report_card import disagreements, test_set
 
     first, second = comparison.cards
     f, s = first.figures, second.figures
@@ -75,7 +75,7 @@ def _right_wrong(comparison: Comparison, data_dir) -> None:
 
 def _work(specs, known, data_dir, stop: threading.Event, progress, options: dict):
     """On the worker: each model's card (known ones reused), then the disagreements."""
-    from cnnviz.core.report_card import ReportStopped, compute
+    from cnnviz.core.training.report_card import ReportStopped, compute
 
     loaded = [_open(spec) for spec in specs]
     todo = [i for i, card in enumerate(known) if card is None and loaded[i] is not None]
@@ -137,8 +137,8 @@ class ReportCardController(QObject):
     def _guarded(self, specs, known, stop, progress):
         """The comparison; None when stopped; a message in plain words for a model file
         that cannot be opened or a test set that cannot be read."""
-        from cnnviz.core.data import DataError
-        from cnnviz.core.weights import WeightsError
+        from cnnviz.core.datasets.data import DataError
+        from cnnviz.core.networks.weights import WeightsError
 
         try:
             return _work(specs, known, self.data_dir, stop, progress, dict(self.options))

@@ -1,6 +1,6 @@
 """The training controller: one training lab run at a time, polled, never blocking.
 
-It owns the cnnviz.core.training_job.TrainingJob (which trains off the GUI thread), a QTimer
+It owns the cnnviz.core.training.job.TrainingJob (which trains off the GUI thread), a QTimer
 that polls the job's events and turns them into Qt signals, the last good weights (a
 failure keeps them), the network being trained as a model the CNN explorer can show, and
 the lab's file work: whether the data folder has the training set, the download, the test
@@ -28,9 +28,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from .runner import LatestRequestRunner
 
 if TYPE_CHECKING:
-    from cnnviz.core.models import Architecture
-    from cnnviz.core.training import TrainConfig
-    from cnnviz.core.training_job import TrainingJob
+    from cnnviz.core.networks.models import Architecture
+    from cnnviz.core.training.job import TrainingJob
+    from cnnviz.core.training.loop import TrainConfig
 
 POLL_MS = 50  # how often the job's events are read (each poll is a queue drain, no wait)
 FOLLOW_MIN_S = 1.5  # the CNN explorer follows the training's weights at most this often
@@ -65,7 +65,7 @@ class RunSettings:
 def training_set_problem(dataset: str, data_dir) -> str | None:
     """Why the lab cannot train on dataset from data_dir (the files are not there), or None.
     Only looks whether the files exist (no reading)."""
-    from cnnviz.core.data import find_file, get_dataset_info, resolve_data_dir
+    from cnnviz.core.datasets.data import find_file, get_dataset_info, resolve_data_dir
 
     info = get_dataset_info(dataset)
     missing = [part for part in info.files if not find_file(dataset, part, data_dir).is_file()]
@@ -79,7 +79,7 @@ def training_set_problem(dataset: str, data_dir) -> str | None:
 
 def download_progress(dataset: str, data_dir) -> tuple[int, int]:
     """(bytes there, bytes in all) of the dataset's four files, finished or part-downloaded."""
-    from cnnviz.core.data import get_dataset_info, resolve_data_dir
+    from cnnviz.core.datasets.data import get_dataset_info, resolve_data_dir
 
     info = get_dataset_info(dataset)
     folder = resolve_data_dir(data_dir) / info.key
@@ -248,7 +248,7 @@ class TrainingController(QObject):
         start_from (a LoadedModel: its weights, the last layer replaced when the class count
         differs, optionally the only one trained). False (with a message) when a run is
         going or the job cannot be made."""
-        from cnnviz.core.data import get_dataset_info
+        from cnnviz.core.datasets.data import get_dataset_info
 
         if self.running:
             self.message.emit("A training is running: stop it first.")
@@ -272,7 +272,7 @@ class TrainingController(QObject):
     def _fine_tune_state(self, start_from, classes, only_last_layer):
         """(the starting weights as numpy arrays, the architecture) of fine-tuning a model;
         (None, None) with the reason said when it cannot be."""
-        from cnnviz.core.user_training import fine_tune_start
+        from cnnviz.core.training.user_training import fine_tune_start
 
         try:
             model, notes = fine_tune_start(start_from.model, classes, only_last_layer)
@@ -430,9 +430,9 @@ class TrainingController(QObject):
     # ----- the network being trained, as a model -------------------------------------------
 
     def run_card(self) -> dict:
-        """The model card of the current weights (cnnviz.core.card): architecture, dataset,
+        """The model card of the current weights (cnnviz.core.networks.card): architecture, dataset,
         accuracy, training settings, seed, and the epochs' figures."""
-        from cnnviz.core.card import training_card, with_epochs
+        from cnnviz.core.networks.card import training_card, with_epochs
 
         settings = self.settings
         if settings is None:
@@ -448,11 +448,11 @@ class TrainingController(QObject):
 
     def _set_facts(self, card: dict, settings: RunSettings) -> dict:
         """The card said for the data the run learned: its classes, and on the user's own
-        set the set's name and manifest (cnnviz.core.user_training.card_for_set)."""
+        set the set's name and manifest (cnnviz.core.training.user_training.card_for_set)."""
         card = dict(card, classes=list(self.classes)) if self.classes else card
         if settings.user_set is None:
             return card
-        from cnnviz.core.user_training import card_for_set, parse_dataset
+        from cnnviz.core.training.user_training import card_for_set, parse_dataset
 
         started = self._started_event or {}
         try:
@@ -463,7 +463,7 @@ class TrainingController(QObject):
                             started.get("train_images", 0), started.get("test_images", 0))
 
     def architecture_text(self) -> str:
-        from cnnviz.core.arch_text import format_architecture
+        from cnnviz.core.networks.arch_text import format_architecture
 
         return format_architecture(self.arch) if self.arch is not None else ""
 
@@ -473,8 +473,8 @@ class TrainingController(QObject):
             return None
         import torch
 
-        from cnnviz.core.models import Network
-        from cnnviz.core.weights import LoadedModel
+        from cnnviz.core.networks.models import Network
+        from cnnviz.core.networks.weights import LoadedModel
 
         net = Network(self.arch, class_names=self.classes or None)
         net.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in self.weights.items()})
@@ -504,7 +504,7 @@ class TrainingController(QObject):
         if loaded is None:
             return
         self._followed_at = time.monotonic()
-        from cnnviz.core import catalogue
+        from cnnviz.core.networks import catalogue
 
         entries = [e for e in self.state.catalogue
                    if self._published is None or e.loaded is not self._published]
@@ -514,8 +514,8 @@ class TrainingController(QObject):
 
     def _training_entry(self, loaded):
         """The model picker's line for the network being trained."""
-        from cnnviz.core.catalogue import ModelEntry
-        from cnnviz.core.data import DATASET_NAMES
+        from cnnviz.core.datasets.data import DATASET_NAMES
+        from cnnviz.core.networks.catalogue import ModelEntry
 
         assert self.arch is not None  # current_model() gave `loaded`: there is a run
         acc = loaded.card.get("test_accuracy")
@@ -544,7 +544,7 @@ class TrainingController(QObject):
         image = self.state.image
         if image is None or self.settings is None:
             return
-        from cnnviz.core.preprocess import preprocess_for
+        from cnnviz.core.pictures.preprocess import preprocess_for
 
         self.probe_runner.submit(lambda img, ds: preprocess_for(ds)(img).image, image,
                                  self.settings.dataset)
@@ -572,14 +572,14 @@ class TrainingController(QObject):
             return
         self._test_key = key
         self.test_images = self.test_labels = None
-        from cnnviz.core.data import load_split
+        from cnnviz.core.datasets.data import load_split
 
         self.worker.run("test-set", lambda: (key, load_split(dataset, "test", data_dir)))
 
     def download(self, dataset: str, data_dir) -> None:
         if self._download is not None:
             return
-        from cnnviz.core.download import download_dataset
+        from cnnviz.core.datasets.download import download_dataset
 
         self._download = (dataset, data_dir)
         self.worker.run("download", download_dataset, dataset, data_dir)
@@ -600,7 +600,7 @@ class TrainingController(QObject):
     def keep(self, name: str, folder=None) -> bool:
         """Keep the last good weights in the user's models folder under name (written on a
         worker; saved('keep', path) follows and the network joins the model picker)."""
-        from cnnviz.core.catalogue import model_name_problem, save_user_model
+        from cnnviz.core.networks.catalogue import model_name_problem, save_user_model
 
         problem = model_name_problem(name)
         if problem or self.weights is None:
@@ -615,7 +615,7 @@ class TrainingController(QObject):
 
     def save_as(self, path, name: str) -> bool:
         """Write the last good weights and their card to path (.safetensors), atomically."""
-        from cnnviz.core.weights import save_weights
+        from cnnviz.core.networks.weights import save_weights
 
         if self.weights is None:
             self.save_failed.emit("there are no trained weights yet")
@@ -645,14 +645,14 @@ class TrainingController(QObject):
     def read_set_classes(self, text: str) -> None:
         """The classes of a dataset text (DIR or mnist+DIR), read on a worker: set_classes
         or set_failed follows."""
-        from cnnviz.core.user_training import classes_of_choice, parse_dataset
+        from cnnviz.core.training.user_training import classes_of_choice, parse_dataset
 
         self.worker.run("set-classes", lambda: (text, classes_of_choice(parse_dataset(text))))
 
     def preview(self, text: str, seed: int, data_dir=None) -> None:
         """Augmented training pictures of a dataset text (mnist, fashion-mnist, DIR,
         mnist+DIR: the set's own), made on a worker: preview_ready or preview_failed."""
-        from cnnviz.core.user_training import PREVIEW_SIZE, augment_preview
+        from cnnviz.core.training.user_training import PREVIEW_SIZE, augment_preview
 
         key = (text, str(data_dir))
 
@@ -668,14 +668,14 @@ class TrainingController(QObject):
 
     def load_user_models(self, folder=None) -> None:
         """The models kept in the user's folder, read on a worker, added to the catalogue."""
-        from cnnviz.core.catalogue import user_entries
+        from cnnviz.core.networks.catalogue import user_entries
 
         self.worker.run("user-models", user_entries, folder)
 
     def _on_work_done(self, tag: str, result) -> None:
         if self._shut:
             return
-        from cnnviz.core import catalogue
+        from cnnviz.core.networks import catalogue
 
         if tag == "test-set":
             key, (images, labels) = result
@@ -692,7 +692,7 @@ class TrainingController(QObject):
         elif tag in ("keep", "save-as"):
             self._saving = False
             loaded, path = result
-            from cnnviz.core.weights import load_weights
+            from cnnviz.core.networks.weights import load_weights
 
             try:  # the file as written, so the picker holds what a restart would read
                 kept = load_weights(path)
@@ -763,8 +763,8 @@ class TrainingController(QObject):
 
 def _preview_source(text: str, data_dir):
     """(pictures, what they are) of a dataset text, for the augmentation preview."""
-    from cnnviz.core.data import DATASETS
-    from cnnviz.core.user_training import DatasetChoice, parse_dataset, preview_pictures
+    from cnnviz.core.datasets.data import DATASETS
+    from cnnviz.core.training.user_training import DatasetChoice, parse_dataset, preview_pictures
 
     choice = DatasetChoice(text, None) if text in DATASETS else parse_dataset(text)
     if choice.folder is not None and choice.builtin is not None:
@@ -773,13 +773,13 @@ def _preview_source(text: str, data_dir):
 
 
 def _default_job_factory():
-    from cnnviz.core.training_job import TrainingJob
+    from cnnviz.core.training.job import TrainingJob
 
     return TrainingJob
 
 
 CALIBRATION_IMAGES = 2000  # test images the unsure threshold is measured on (as cnnviz train)
-# Of cnnviz train's user pictures per kind (cnnviz.core.verdict.USER_PICTURES): half, so that
+# Of cnnviz train's user pictures per kind (cnnviz.core.reading.verdict.USER_PICTURES): half, so that
 # keeping a model takes seconds; made once per set of test images (they do not depend on it).
 CALIBRATION_SHARE = 0.5
 _views_cache: dict = {}
@@ -787,13 +787,13 @@ _views_lock = threading.Lock()
 
 
 def _with_calibration(loaded, images, _labels=None, progress=None) -> dict:
-    """The card, with card["verdict"] (the unsure threshold) when cnnviz.core.verdict can
+    """The card, with card["verdict"] (the unsure threshold) when cnnviz.core.reading.verdict can
     compute one: on test images, which the lab never trains on. progress(step in words,
     share done) as the work goes."""
     report = progress or (lambda _step, _share: None)
     card = dict(loaded.card)
     try:
-        from cnnviz.core.verdict import calibrate_for_card
+        from cnnviz.core.reading.verdict import calibrate_for_card
     except ImportError:
         return card
     if images is not None:
@@ -815,11 +815,11 @@ def _with_calibration(loaded, images, _labels=None, progress=None) -> dict:
 
 
 def _views_for(images, dataset: str, progress=None) -> dict:
-    """cnnviz.core.verdict.user_views of these images, made once per images and dataset
-    (and kept on disk: cnnviz.core.picture_cache); one thread makes them at a time."""
+    """cnnviz.core.reading.verdict.user_views of these images, made once per images and dataset
+    (and kept on disk: cnnviz.core.basics.picture_cache); one thread makes them at a time."""
     import hashlib
 
-    from cnnviz.core.verdict import user_views
+    from cnnviz.core.reading.verdict import user_views
 
     key = (hashlib.sha1(np.ascontiguousarray(images).tobytes()).hexdigest(), dataset)
     with _views_lock:
@@ -839,7 +839,7 @@ def _make_calibration_pictures(images, dataset: str, give_way: Callable[[], bool
     do not depend on the weights, so Keep and Save as then take about a second. Stops
     between kinds once give_way() (what was made stays cached) so that a Keep clicked
     meanwhile never waits for a thread of low priority."""
-    from cnnviz.core.verdict import measurement_outliers
+    from cnnviz.core.reading.verdict import measurement_outliers
 
     from .verdict import lower_this_threads_priority
 

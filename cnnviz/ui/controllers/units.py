@@ -1,5 +1,5 @@
-"""What a unit looks for, worked out off the GUI thread (cnnviz.core.unit_examples and
-cnnviz.core.unit_optimise).
+"""What a unit looks for, worked out off the GUI thread (cnnviz.core.units.unit_examples and
+cnnviz.core.units.unit_optimise).
 
 UnitsController has two workers where the newest request wins: one scores every unit of a
 network on its test set (progress while it works, then examples_ready; a network scored
@@ -22,7 +22,7 @@ from .runner import LatestRequestRunner
 from .verdict import lower_this_threads_priority  # (the one way a worker yields the CPU)
 
 if TYPE_CHECKING:
-    from cnnviz.core.unit_examples import UnitExamples
+    from cnnviz.core.units.unit_examples import UnitExamples
 
 KNOWN_NETWORKS = 4  # scored networks kept in memory (each holds its test set, 8 MB)
 
@@ -48,14 +48,14 @@ class UnitsController(QObject):
     examples_failed = Signal(str)
     examples_stopped = Signal()
     optimise_step = Signal(int, int, object, object)  # step, steps, pictures, scores
-    optimise_ready = Signal(object)  # cnnviz.core.unit_optimise.Optimised
+    optimise_ready = Signal(object)  # cnnviz.core.units.unit_optimise.Optimised
     optimise_failed = Signal(str)
     _progress_from_worker = Signal(int, float)
     _step_from_worker = Signal(int, int, int, object, object)
 
     def __init__(self, data_dir=None, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        from cnnviz.core.unit_optimise import DEFAULT
+        from cnnviz.core.units.unit_optimise import DEFAULT
 
         self.data_dir = data_dir
         self.limit: int | None = None  # score only the first test pictures (tests)
@@ -98,8 +98,8 @@ class UnitsController(QObject):
 
     def _examples(self, loaded, dataset, progress, stop):
         """On the worker: the result, a message in plain words, or None when stopped."""
-        from cnnviz.core.data import DataError, load_split
-        from cnnviz.core.unit_examples import Stopped, UnitProblem, unit_examples
+        from cnnviz.core.datasets.data import DataError, load_split
+        from cnnviz.core.units.unit_examples import Stopped, UnitProblem, unit_examples
 
         lower_this_threads_priority()  # the pen and the analysis first
         try:
@@ -149,8 +149,8 @@ class UnitsController(QObject):
                                            start_picture, seed, on_step, stop)
 
     def _optimise(self, network, layer, unit, starts, start_picture, seed, on_step, stop):
-        from cnnviz.core.unit_examples import UnitProblem
-        from cnnviz.core.unit_optimise import optimise_unit
+        from cnnviz.core.units.unit_examples import UnitProblem
+        from cnnviz.core.units.unit_optimise import optimise_unit
 
         lower_this_threads_priority()
         try:

@@ -1,6 +1,6 @@
 """The set browser's long work off the GUI thread: importing an image folder into a set
-and evaluating a model on a set, with progress and Stop (cnnviz.core.user_set and
-cnnviz.core.user_training do the work; this only runs it and reports back)."""
+and evaluating a model on a set, with progress and Stop (cnnviz.core.training.user_set and
+cnnviz.core.training.user_training do the work; this only runs it and reports back)."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ class UserSetController(QObject):
         self._runner.submit(fn, *args)
 
     def _import(self, user_set, source, preprocess):
-        from cnnviz.core.user_set import UserSetError
+        from cnnviz.core.training.user_set import UserSetError
 
         try:
             return user_set.import_folder(source, preprocess=preprocess, progress=self.progress.emit,
@@ -64,8 +64,8 @@ class UserSetController(QObject):
             return exc
 
     def _evaluate(self, model, folder, data_dir):
-        from cnnviz.core.user_set import UserSetError
-        from cnnviz.core.user_training import evaluate_on_set
+        from cnnviz.core.training.user_set import UserSetError
+        from cnnviz.core.training.user_training import evaluate_on_set
 
         try:
             return evaluate_on_set(model, folder, data_dir, progress=self.progress.emit,

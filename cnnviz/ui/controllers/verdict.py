@@ -2,7 +2,7 @@
 
 When the window's model is a Keras file that reads MNIST-sized digits, the verdict it
 shows until now is the default rule (it hesitates); VerdictCalibrator fixes the model's
-own threshold (cnnviz.core.opened_verdict: from the cache when this file was seen before,
+own threshold (cnnviz.core.reading.opened_verdict: from the cache when this file was seen before,
 else on MNIST test digits, some seconds, with progress) and answers with ready(loaded,
 verdict) for the model it was asked about.
 """
@@ -32,7 +32,7 @@ class _Stopped(Exception):
 
 
 def _calibrate(loaded, data_dir, progress):
-    from cnnviz.core import opened_verdict
+    from cnnviz.core.reading import opened_verdict
 
     lower_this_threads_priority()
 
@@ -65,7 +65,7 @@ class VerdictCalibrator(QObject):
 
     def consider(self, loaded) -> bool:
         """Calibrate this model if it needs it; True when a calibration started."""
-        from cnnviz.core.opened_verdict import needs_calibration
+        from cnnviz.core.reading.opened_verdict import needs_calibration
 
         if loaded is None or not needs_calibration(loaded):
             self.runner.cancel()

@@ -19,7 +19,7 @@ def read_weights(path: Path):
     """Runs on the loader's thread: ("ok", LoadedModel) or ("error", reason in plain words).
     Anything that is not a regular file (a FIFO, a device, a folder) is refused by
     load_weights before a byte is read."""
-    from cnnviz.core.weights import WeightsError, load_weights
+    from cnnviz.core.networks.weights import WeightsError, load_weights
 
     try:
         return "ok", load_weights(path)

@@ -3,7 +3,7 @@ it, browse it class by class (delete, move to another class, undo), import a fol
 drop photos on a class, export it, and see how the current model reads it beside its
 MNIST accuracy, with the samples it misreads most confidently.
 
-A thin view: cnnviz.core.user_set keeps the set, the UserSetController runs imports and
+A thin view: cnnviz.core.training.user_set keeps the set, the UserSetController runs imports and
 evaluations off the GUI thread."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnviz.core.user_set import Sample, UserSet, UserSetError, set_warnings
+from cnnviz.core.training.user_set import Sample, UserSet, UserSetError, set_warnings
 
 from ..controllers.user_set import UserSetController
 from .collect import CollectBox, StrokeRecorder
@@ -262,7 +262,7 @@ class SetWindow(QWidget):
         name = self._current_class()
         if name is None or self.user_set is None:
             return
-        from cnnviz.core.images import ImageError, load_image
+        from cnnviz.core.pictures.images import ImageError, load_image
 
         kept, problems = 0, []
         for path in paths:
@@ -378,7 +378,7 @@ class SetWindow(QWidget):
             return
         path = self.user_set.folder / item.data(Qt.ItemDataRole.UserRole)
         if path.is_file():
-            from cnnviz.core.images import load_image
+            from cnnviz.core.pictures.images import load_image
 
             self.state.set_image(load_image(path), f"your set: {path.name}")
 

@@ -9,9 +9,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
-from cnnviz.core.formulas import percent
-from cnnviz.core.text_safety import shown
-from cnnviz.core.verdict import not_like, trained_only_on, unsure_help
+from cnnviz.core.basics.formulas import percent
+from cnnviz.core.basics.text_safety import shown
+from cnnviz.core.reading.verdict import not_like, trained_only_on, unsure_help
 
 from ..widgets.text_slot import TextSlot
 from .wording import (

@@ -42,7 +42,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from cnnviz.core.images import to_grey_uint8  # noqa: F401  (re-exported for the input views)
+from cnnviz.core.pictures.images import to_grey_uint8  # noqa: F401  (re-exported for the input views)
 
 PAD_SIZE = 280  # canvas pixels per side; MNIST is 28, so one MNIST pixel = 10 pad pixels
 DEFAULT_BRUSH = 20.0  # a digit drawn to fill the pad ends up ~2 px thick in 28x28, like MNIST

@@ -27,16 +27,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnviz.core.data import DATASET_NAMES
-from cnnviz.core.samples import has_samples, load_samples
-from cnnviz.core.test_digits import CLASS_NAMES, PER_CLASS, TestDigits, sample_source
+from cnnviz.core.datasets.data import DATASET_NAMES
+from cnnviz.core.datasets.gallery import CLASS_NAMES, PER_CLASS, GalleryPictures, sample_source
+from cnnviz.core.pictures.samples import has_samples, load_samples
 
 from .drawing_pad import array_to_qimage
 from .wording import gallery_fallback_note, shipped_gallery_note
 
-# TestDigits, CLASS_NAMES, PER_CLASS and sample_source live in cnnviz.core.test_digits (no
+# GalleryPictures, CLASS_NAMES, PER_CLASS and sample_source live in cnnviz.core.datasets.gallery (no
 # Qt); they are re-exported here for the code that found them here first.
-__all__ = ["CLASS_NAMES", "PER_CLASS", "GalleryDialog", "TestDigits", "TestPictures",
+__all__ = ["CLASS_NAMES", "PER_CLASS", "GalleryDialog", "GalleryPictures", "ModelPictures",
            "sample_source"]
 
 THUMB = 56  # pixels per thumbnail side (2x MNIST)
@@ -175,8 +175,8 @@ class GalleryDialog(QDialog):
             self.pick(i)
 
 
-class TestPictures(QObject):
-    """The Random button's and the gallery's source: the model's test pictures (TestDigits)
+class ModelPictures(QObject):
+    """The Random button's and the gallery's source: the model's test pictures (GalleryPictures)
     and the gallery window, made when first asked for and kept filled for the model's dataset.
 
     picked(image, source): the user clicked a gallery picture.
@@ -187,7 +187,7 @@ class TestPictures(QObject):
 
     def __init__(self, data_dir: str | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.digits = TestDigits(data_dir)
+        self.digits = GalleryPictures(data_dir)
         self.dialog: GalleryDialog | None = None
         self._dataset = "mnist"  # the model's dataset
         self._filled_for = ""  # the dataset the gallery was filled for

@@ -17,11 +17,11 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
-from cnnviz.core.network import default_class_names
+from cnnviz.core.networks.network import default_class_names
 
 from .answer import AnswerView
 from .drawing_pad import MAX_BRUSH, MIN_BRUSH, DrawingPad
-from .gallery import GalleryDialog, TestPictures
+from .gallery import GalleryDialog, ModelPictures
 from .strip import PreprocessingStrip
 from .tools import PadTools
 from .wording import DIGITS, PAD_HELP, heading, pad_source, wording
@@ -50,7 +50,7 @@ class InputPanel(QWidget):
         self.state = state
         self.words = DIGITS
         self._from_pad = False  # True while we set state.image from the pad
-        self.pictures = TestPictures(data_dir, self)
+        self.pictures = ModelPictures(data_dir, self)
         self.test_digits = self.pictures.digits
         self.hint = _label(DIGITS.heading, PAD_HELP)
         self.pad = DrawingPad()

@@ -261,7 +261,7 @@ class PreprocessingStrip(QWidget):
                            "made (grey: not needed):")
 
     def show_digit(self, digit) -> None:
-        """Draw a cnnviz.core.preprocess.DigitInput: its steps and the network input."""
+        """Draw a cnnviz.core.pictures.preprocess.DigitInput: its steps and the network input."""
         steps = list(digit.steps or [])
         last = steps[-1] if steps else None
         merged = last is not None and unchanged(np.asarray(last.image), np.asarray(digit.image))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnviz.core.data import DATASET_NAMES
+from cnnviz.core.datasets.data import DATASET_NAMES
 
 
 @dataclass(frozen=True)

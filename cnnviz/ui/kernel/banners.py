@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from ...core.filtering import FilterResult, floor_note
+from ...core.convolution.filtering import FilterResult, floor_note
 from . import wording as w
 
 NOTE_TIP = ("(W − F + 2P) / S + 1 is not a whole number. PyTorch and Keras then floor it: the "

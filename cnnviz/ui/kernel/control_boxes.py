@@ -20,13 +20,13 @@ from PySide6.QtWidgets import (
 )
 
 from ...app_state import KERNEL_SOURCE_IMAGE, KERNEL_SOURCE_NETWORK, LECTURE_SOURCE_PREFIX
-from ...core.formulas import fmt_shape
-from ...core.kernel_edits import grown_preset, matching_preset, resize_centred
-from ...core.kernel_previews import CHANNEL_VIEWS
-from ...core.kernels import PRESETS
-from ...core.lecture_examples import LECTURE_EXAMPLES
-from ...core.limits import MAX_GRID_KERNEL_SIDE, MAX_TYPED_PADDING, MAX_TYPED_POOL, MAX_TYPED_STRIDE
-from ...core.stage_names import ACTIVATION_CHOICES, POOL_CHOICES
+from ...core.basics.formulas import fmt_shape
+from ...core.basics.limits import MAX_GRID_KERNEL_SIDE, MAX_TYPED_PADDING, MAX_TYPED_POOL, MAX_TYPED_STRIDE
+from ...core.convolution.kernel_edits import grown_preset, matching_preset, resize_centred
+from ...core.convolution.kernel_previews import CHANNEL_VIEWS
+from ...core.convolution.kernels import PRESETS
+from ...core.convolution.lecture_examples import LECTURE_EXAMPLES
+from ...core.convolution.stage_names import ACTIVATION_CHOICES, POOL_CHOICES
 from ..widgets.combo import combo_item
 from ..widgets.tooltips import wrapped_tooltip
 from . import wording as w

@@ -9,10 +9,10 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QFrame, QScrollArea, QStyle, QVBoxLayout, QWidget
 
 from ...app_state import LECTURE_SOURCE_PREFIX
-from ...core.formulas import fmt_shape
-from ...core.kernel_edits import matching_preset
-from ...core.kernels import PRESETS
-from ...core.limits import MAX_GRID_KERNEL_SIDE
+from ...core.basics.formulas import fmt_shape
+from ...core.basics.limits import MAX_GRID_KERNEL_SIDE
+from ...core.convolution.kernel_edits import matching_preset
+from ...core.convolution.kernels import PRESETS
 from .control_boxes import ConvolutionBox, InputBox, KernelBox, PoolingBox
 
 CONTROLS_WIDTH = 290  # at least; more if the fonts need it

@@ -1,6 +1,6 @@
 """What the pixel under the mouse is made of: the input window (outlined on the input),
 the products of the kernel's weights and the pixels under them, their sum; the activation
-applied; the pooling window and which value won. Texts from cnnviz.core.pixel_explanations."""
+applied; the pooling window and which value won. Texts from cnnviz.core.convolution.pixel_explanations."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QScrollArea
 
-from ...core.filtering import FilterResult
-from ...core.formulas import fmt_number
-from ...core.kernel_previews import StageView
-from ...core.pixel_explanations import (
+from ...core.basics.formulas import fmt_number
+from ...core.convolution.filtering import FilterResult
+from ...core.convolution.kernel_previews import StageView
+from ...core.convolution.pixel_explanations import (
     channel_names,
     explain_activation_pixel,
     explain_conv_pixel,
@@ -23,7 +23,7 @@ from ...core.pixel_explanations import (
     input_window,
     last_window_left_out,
 )
-from ...core.stage_names import POOL_NAMES
+from ...core.convolution.stage_names import POOL_NAMES
 from . import wording as w
 
 HINT = ("<b>Point at a pixel</b> of the convolution, activation or pooling output to see how it "

@@ -21,8 +21,8 @@ from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from ...app_state import KERNEL_SOURCE_IMAGE
-from ...core.formulas import fmt_shape
-from ...core.kernel_previews import KernelView
+from ...core.basics.formulas import fmt_shape
+from ...core.convolution.kernel_previews import KernelPreview
 from ..controllers.kernel import KernelController
 from ..input.wording import made_on_the_pad
 from . import persistence
@@ -158,7 +158,7 @@ class KernelExplorer(QWidget):
 
     # ----------------------------------------------------------------- results
 
-    def _on_result(self, view: KernelView) -> None:
+    def _on_result(self, view: KernelPreview) -> None:
         start = time.perf_counter()
         r = view.result
         self.formula_bar.draw(r)
@@ -218,7 +218,7 @@ class KernelExplorer(QWidget):
         return self.controller.runner
 
     @property
-    def view(self) -> KernelView | None:
+    def view(self) -> KernelPreview | None:
         """The newest result delivered."""
         return self.controller.view
 

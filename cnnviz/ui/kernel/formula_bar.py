@@ -9,9 +9,9 @@ import html
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from ...core.filtering import FilterResult, SizeLine
-from ...core.formulas import fmt_shape
-from ...core.stage_names import ACTIVATION_NAMES, POOL_NAMES
+from ...core.basics.formulas import fmt_shape
+from ...core.convolution.filtering import FilterResult, SizeLine
+from ...core.convolution.stage_names import ACTIVATION_NAMES, POOL_NAMES
 from . import wording as w
 
 FORMULA_BIG_FROM = 760  # tab heights from which the formulas are drawn 1.2 times larger

@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.formulas import fmt_number
-from ...core.kernel_edits import resize_centred
-from ...core.kernels import KernelError, parse_cell
-from ...core.limits import MAX_GRID_KERNEL_SIDE, MAX_KERNEL_VALUE
+from ...core.basics.formulas import fmt_number
+from ...core.basics.limits import MAX_GRID_KERNEL_SIDE, MAX_KERNEL_VALUE
+from ...core.convolution.kernel_edits import resize_centred
+from ...core.convolution.kernels import KernelError, parse_cell
 
 MAX_SIDE = MAX_GRID_KERNEL_SIDE
 CELL_WIDTH = 36

@@ -9,16 +9,16 @@ import numpy as np
 from PySide6.QtCore import QSettings
 
 from ...app_state import KERNEL_SOURCE_IMAGE
-from ...core.kernel_edits import matching_preset
-from ...core.kernel_previews import CHANNEL_VIEWS
-from ...core.kernels import PRESETS, KernelError, parse_kernel
-from ...core.limits import (
+from ...core.basics.limits import (
     MAX_KERNEL_VALUE,
     MAX_TYPED_PADDING,
     MAX_TYPED_POOL,
     MAX_TYPED_STRIDE,
 )
-from ...core.stage_names import ACTIVATION_NAMES, POOL_NAMES
+from ...core.convolution.kernel_edits import matching_preset
+from ...core.convolution.kernel_previews import CHANNEL_VIEWS
+from ...core.convolution.kernels import PRESETS, KernelError, parse_kernel
+from ...core.convolution.stage_names import ACTIVATION_NAMES, POOL_NAMES
 from .controls import fits_grid
 from .grid import cell_texts
 

@@ -10,11 +10,17 @@ from PySide6.QtCore import QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
-from ...core.filtering import FilterResult
-from ...core.formulas import fmt_number, fmt_shape
-from ...core.kernel_previews import KernelView, Preview, StageView, display_levels, input_levels
-from ...core.pixel_explanations import channel_names
-from ...core.stage_names import ACTIVATION_NAMES, POOL_NAMES
+from ...core.basics.formulas import fmt_number, fmt_shape
+from ...core.convolution.filtering import FilterResult
+from ...core.convolution.kernel_previews import (
+    KernelPreview,
+    Preview,
+    StageView,
+    display_levels,
+    input_levels,
+)
+from ...core.convolution.pixel_explanations import channel_names
+from ...core.convolution.stage_names import ACTIVATION_NAMES, POOL_NAMES
 from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP, ImagePanel, symmetric_levels
 from ..widgets.tooltips import wrapped_tooltip
 from . import wording as w
@@ -101,7 +107,7 @@ class StagePanels(QObject):
 
     # ----------------------------------------------------------------- drawing
 
-    def draw(self, view: KernelView) -> None:
+    def draw(self, view: KernelPreview) -> None:
         """Input and kernel always follow the newest request; outputs only when valid."""
         r = view.result
         self._draw_input(view)
@@ -139,7 +145,7 @@ class StagePanels(QObject):
         for item in self.left_out_rects:
             item.hide()
 
-    def _draw_input(self, view: KernelView) -> None:
+    def _draw_input(self, view: KernelPreview) -> None:
         stage, r = view.input, view.result
         p = stage.preview
         full = fmt_shape(r.input.shape if r.input.ndim == 2 else

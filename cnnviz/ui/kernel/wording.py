@@ -3,9 +3,9 @@ so the panels stay short and a wording change is one edit)."""
 
 from __future__ import annotations
 
-from ...core.limits import MAX_TYPED_PADDING as MAX_PADDING
-from ...core.limits import MAX_TYPED_POOL as MAX_POOL
-from ...core.limits import MAX_TYPED_STRIDE as MAX_STRIDE
+from ...core.basics.limits import MAX_TYPED_PADDING as MAX_PADDING
+from ...core.basics.limits import MAX_TYPED_POOL as MAX_POOL
+from ...core.basics.limits import MAX_TYPED_STRIDE as MAX_STRIDE
 
 CUSTOM_TEXT = "Custom (your own numbers)"
 LIMITS_TEXT = f"Stride 1 to {MAX_STRIDE}, padding 0 to {MAX_PADDING}."

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnviz.core.formulas import fmt_count, percent
+from cnnviz.core.basics.formulas import fmt_count, percent
 
 from . import wording as W
 

@@ -4,7 +4,7 @@ The editor holds a tuple of layer specs and the rest of the architecture (name,
 description, input shape, normalisation). Every change (a field, add, remove, move, a
 preset, the text, the JSON) is a QUndoCommand holding the before and after, so Undo and
 Redo go over all of them; typing in one field makes one undo step. Each layer's output
-shape, parameters, formulas, problem and hints come from cnnviz.core.arch_text's
+shape, parameters, formulas, problem and hints come from cnnviz.core.networks.arch_text's
 check_layers, redrawn on every change.
 """
 
@@ -35,7 +35,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnviz.core.arch_text import (
+from cnnviz.core.basics.files import FileProblem, write_atomically
+from cnnviz.core.basics.formulas import fmt_count, fmt_shape
+from cnnviz.core.basics.limits import MAX_ARCH_LAYERS
+from cnnviz.core.basics.text_safety import shown
+from cnnviz.core.networks.arch_text import (
     CLASSES,
     architecture_from_json,
     architecture_to_json,
@@ -45,13 +49,9 @@ from cnnviz.core.arch_text import (
     parse_layer,
     total_parameters,
 )
-from cnnviz.core.code_export import CodeExportError, keras_code, pytorch_code
-from cnnviz.core.files import FileProblem, write_atomically
-from cnnviz.core.formulas import fmt_count, fmt_shape
-from cnnviz.core.keras_code import looks_like_code, read_keras_code
-from cnnviz.core.limits import MAX_ARCH_LAYERS
-from cnnviz.core.models import ARCHITECTURES, Architecture, ArchitectureError
-from cnnviz.core.text_safety import shown
+from cnnviz.core.networks.code_export import CodeExportError, keras_code, pytorch_code
+from cnnviz.core.networks.keras_code import looks_like_code, read_keras_code
+from cnnviz.core.networks.models import ARCHITECTURES, Architecture, ArchitectureError
 
 from . import wording as W
 from .fields import LayerFields
@@ -509,7 +509,7 @@ class ArchitectureEditor(QWidget):
     def fitted(self, arch: Architecture) -> tuple[Architecture, str | None]:
         """arch with its last layer giving one output per class of the data chosen (the
         set's, else ten), and what was changed in words (None: nothing)."""
-        from cnnviz.core.user_training import with_class_count
+        from cnnviz.core.training.user_training import with_class_count
 
         try:
             return with_class_count(arch, len(self.class_names) or CLASSES)

@@ -34,16 +34,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnviz.core.catalogue import model_name_problem, user_models_dir
-from cnnviz.core.data import DATASET_NAMES, get_dataset_info, resolve_data_dir
-from cnnviz.core.formulas import percent
+from cnnviz.core.basics.formulas import percent
+from cnnviz.core.datasets.data import DATASET_NAMES, get_dataset_info, resolve_data_dir
+from cnnviz.core.networks.catalogue import model_name_problem, user_models_dir
 
 from ..controllers import training as tc
 from ..widgets.scrolling import scrolling
 from . import wording as W
 from .confusion import MAX_CELL_IMAGES, CellImages, ConfusionView
 from .editor import ArchitectureEditor
-from .live import Curves, FilterView, ProbeView, Progress
+from .live import FilterView, LossCurves, ProbeView, Progress
 from .own_data_flow import OwnDataFlow
 from .settings_panel import SETTINGS_GROUP, TrainingSettings
 
@@ -119,7 +119,7 @@ class TrainingLab(QWidget):
         self.message.setWordWrap(True)
         self.message.setTextFormat(Qt.TextFormat.RichText)
         box.addWidget(self.message)
-        self.curves = Curves()
+        self.curves = LossCurves()
         self.live_splitter = QSplitter(Qt.Orientation.Vertical)  # curves above, the rest below
         self.live_splitter.setChildrenCollapsible(False)
         self.live_splitter.addWidget(self.curves)
@@ -432,7 +432,7 @@ class TrainingLab(QWidget):
 
     def _on_preset_chosen(self, key: str) -> None:
         """A preset with its own training recipe (the fast one) brings its settings."""
-        from cnnviz.core.training import RECIPES
+        from cnnviz.core.training.loop import RECIPES
 
         if key in RECIPES:
             self.settings.apply_recipe(RECIPES[key])

@@ -17,7 +17,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnviz.core.layers import (
+from cnnviz.core.basics.limits import (
+    MAX_ARCH_CHANNELS,
+    MAX_ARCH_KERNEL_SIDE,
+    MAX_ARCH_PADDING,
+    MAX_ARCH_STRIDE,
+    MAX_ARCH_UNITS,
+)
+from cnnviz.core.networks.layers import (
     LAYER_ACTIVATIONS,
     POOL_KINDS,
     Activation,
@@ -27,13 +34,6 @@ from cnnviz.core.layers import (
     Dropout,
     Flatten,
     Pool,
-)
-from cnnviz.core.limits import (
-    MAX_ARCH_CHANNELS,
-    MAX_ARCH_KERNEL_SIDE,
-    MAX_ARCH_PADDING,
-    MAX_ARCH_STRIDE,
-    MAX_ARCH_UNITS,
 )
 
 from .wording import FIELD_TIPS

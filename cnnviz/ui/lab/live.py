@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from cnnviz.core.formulas import fmt_number, percent
+from cnnviz.core.basics.formulas import fmt_number, percent
 
 from ..cnn.bar_plot import BarPlot
 from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP
@@ -75,7 +75,7 @@ def _plot(title: str, y_label: str, tip: str) -> pg.PlotWidget:
     return plot
 
 
-class Curves(QWidget):
+class LossCurves(QWidget):
     """The loss (per batch, and the test loss per epoch) and accuracy (per epoch) curves."""
 
     def __init__(self, parent: QWidget | None = None):

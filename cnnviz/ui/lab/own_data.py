@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnviz.core.user_training import PREVIEW_SIZE
+from cnnviz.core.training.user_training import PREVIEW_SIZE
 
 SET_FOLDER_TIP = ("The folder of your own set: one made with Model › Your own set… (its "
                   "drawings, classes and writers), or any folder with a subfolder of pictures "
@@ -125,7 +125,7 @@ class StartFrom(QWidget):
         self._on_choice(emit=False)
 
     def set_models(self, entries) -> None:
-        """The catalogue's models (cnnviz.core.catalogue.ModelEntry) that can be chosen."""
+        """The catalogue's models (cnnviz.core.networks.catalogue.ModelEntry) that can be chosen."""
         key = self.combo.currentData()
         self.combo.blockSignals(True)
         while self.combo.count() > 1:

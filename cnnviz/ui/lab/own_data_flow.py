@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 
-from cnnviz.core.data import get_dataset_info
+from cnnviz.core.datasets.data import get_dataset_info
 
 from .settings_panel import MNIST_AND_SET, OWN_SET
 

@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnviz.core.data import DATASETS
-from cnnviz.core.limits import MAX_LAB_LR
-from cnnviz.core.training import OPTIMIZER_DEFAULTS, TrainConfig
+from cnnviz.core.basics.limits import MAX_LAB_LR
+from cnnviz.core.datasets.data import DATASETS
+from cnnviz.core.training.loop import OPTIMIZER_DEFAULTS, TrainConfig
 
 from . import wording as W
 from .own_data import AugmentPreview, SetChoice, StartFrom
@@ -157,7 +157,7 @@ class TrainingSettings(QWidget):
         self.beta1.setEnabled(optimizer == "adam" and config_has("adam_beta1"))
 
     def apply_recipe(self, config: TrainConfig) -> None:
-        """A preset's own training recipe (cnnviz.core.training.recipe_for) on screen."""
+        """A preset's own training recipe (cnnviz.core.training.loop.recipe_for) on screen."""
         values = {"optimizer": config.optimizer, "lr": config.lr, "batch_size": config.batch_size,
                   "epochs": config.epochs, "schedule": config.schedule, "augment": config.augment,
                   "seed": config.seed}
@@ -207,7 +207,7 @@ class TrainingSettings(QWidget):
         return "mnist" if choice in (OWN_SET, MNIST_AND_SET) else choice
 
     def user_set(self) -> str | None:
-        """The user's set as cnnviz.core.user_training.parse_dataset reads it (DIR or
+        """The user's set as cnnviz.core.training.user_training.parse_dataset reads it (DIR or
         mnist+DIR); "" when it is chosen without a folder; None for a built-in dataset."""
         choice = self.choice()
         if choice not in (OWN_SET, MNIST_AND_SET):

@@ -3,7 +3,7 @@ CNN lecture where it helps."""
 
 from __future__ import annotations
 
-from cnnviz.core.formulas import CONV_PARAM_RULE, DENSE_PARAM_RULE, SIZE_RULE, fmt_count
+from cnnviz.core.basics.formulas import CONV_PARAM_RULE, DENSE_PARAM_RULE, SIZE_RULE, fmt_count
 
 TAB_TIP = ("Build a network layer by layer, train it on MNIST or Fashion-MNIST and watch it "
            "learn: loss curves, the first layer's filters, your own drawing's answer, the "

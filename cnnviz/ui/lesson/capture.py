@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 
-from ...core.session import MAX_PICTURE_BYTES, encode_picture, model_reference
+from ...core.lessons.session import MAX_PICTURE_BYTES, encode_picture, model_reference
 from .setup import EXPERIMENT_VIEWS, current_tab
 
 _VIEW_NAMES = {view: name for name, view in EXPERIMENT_VIEWS.items()}
@@ -18,7 +18,7 @@ _VIEW_NAMES = {view: name for name, view in EXPERIMENT_VIEWS.items()}
 
 def shipped_sample_number(image) -> int | None:
     """The test-set number of a shipped MNIST digit equal to `image`, else None."""
-    from ...core.samples import load_samples
+    from ...core.pictures.samples import load_samples
 
     if image is None or np.shape(image) != (28, 28):
         return None
@@ -49,7 +49,7 @@ def capture_input(window) -> dict:
 
 
 def capture_kernel(window) -> dict:
-    from ...core.kernels import PRESETS
+    from ...core.convolution.kernels import PRESETS
 
     state = window.state
     k = state.kernel
@@ -67,7 +67,7 @@ def capture_kernel(window) -> dict:
 
 def capture_setup(window) -> dict:
     """The window's state as a step's "setup" object, ready for the lesson file."""
-    from ...core.arch_text import architecture_to_json
+    from ...core.networks.arch_text import architecture_to_json
 
     state = window.state
     setup: dict = {"tab": current_tab(window)}
@@ -76,9 +76,9 @@ def capture_setup(window) -> dict:
         setup["model"] = model
     setup.update(capture_input(window))
     setup.update(capture_kernel(window))
-    teach = window.teach_explorer
-    if teach is not None and teach.list.currentRow() >= 0:
-        view = type(teach.views[teach.list.currentRow()]).__name__
+    experiments = window.experiments_explorer
+    if experiments is not None and experiments.list.currentRow() >= 0:
+        view = type(experiments.views[experiments.list.currentRow()]).__name__
         if view in _VIEW_NAMES:
             setup["experiment"] = _VIEW_NAMES[view]
     if state.layer and state.model is not None and \

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from ...core import exercises
-from ...core.limits import MAX_ANSWER_CHARS, MAX_TRAIN_SEED
+from ...core.basics.limits import MAX_ANSWER_CHARS, MAX_TRAIN_SEED
+from ...core.experiments import exercises
 
 PLACEHOLDERS = {"count": "e.g. 448", "pair": "rows × columns, e.g. 24x14",
                 "size": "one number, e.g. 55", "grid": "rows split by ';', e.g. 2 1; 0 3"}

@@ -2,7 +2,7 @@
 app up (setup.StepApplier), shows the lecture's point with its formula and what to try,
 and may ask an exercise (exercise_box.ExerciseBox). PageDown / PageUp step through it
 wherever the focus is; leaving the tour keeps the step, and the score is kept per lesson
-(cnnviz.core.lesson.ScoreBook)."""
+(cnnviz.core.lessons.lesson.ScoreBook)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.lesson import Lesson, ScoreBook
+from ...core.lessons.lesson import Lesson, ScoreBook
 from .exercise_box import ExerciseBox, wrapped_label
 from .setup import StepApplier
 

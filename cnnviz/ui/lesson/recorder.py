@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.exercises import LECTURE_QUESTIONS
-from ...core.lesson import LESSON_SUFFIX, LessonError, lesson_document, parse_lesson, write_lesson
+from ...core.experiments.exercises import LECTURE_QUESTIONS
+from ...core.lessons.lesson import LESSON_SUFFIX, LessonError, lesson_document, parse_lesson, write_lesson
 from ..window.files import safe_stem
 from .capture import capture_setup, missing_from_capture
 from .setup import StepApplier

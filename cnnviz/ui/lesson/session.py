@@ -1,7 +1,7 @@
 """File › Save session / Open session: exactly where the user was (the tab, the model, the
 drawing as its strokes or the picture, the brush, the layer, and every tab's own settings,
 saved through the same save_settings / restore_settings the window uses between runs, in a
-QSettings file of their own), as a `.cnnviz-session` file (cnnviz.core.session)."""
+QSettings file of their own), as a `.cnnviz-session` file (cnnviz.core.lessons.session)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import numpy as np
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QFileDialog
 
-from ...core.files import FileProblem
-from ...core.session import (
+from ...core.basics.files import FileProblem
+from ...core.lessons.session import (
     SESSION_SUFFIX,
     Session,
     SessionError,
@@ -121,7 +121,7 @@ def capture_session(window) -> Session:
 
 def restore_session(window, session: Session) -> list[str]:
     """Put the window where the session was; what could not be, in words."""
-    from ...core.weights import WeightsError
+    from ...core.networks.weights import WeightsError
 
     problems, pending_layer = [], False
     if isinstance(session.model, str):

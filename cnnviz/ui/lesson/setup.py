@@ -14,9 +14,9 @@ import numpy as np
 from PySide6.QtCore import QObject, QPoint, QRect, Qt, QTimer
 from PySide6.QtWidgets import QFrame, QWidget
 
-from ...core.lesson import TABS, Step
+from ...core.lessons.lesson import TABS, LessonStep
 
-# The Experiments views by the names lesson files use (cnnviz.core.lesson.EXPERIMENTS).
+# The Experiments views by the names lesson files use (cnnviz.core.lessons.lesson.EXPERIMENTS).
 EXPERIMENT_VIEWS = {
     "slide-the-window": "ConvStepView", "receptive-fields": "ReceptiveFieldView",
     "what-it-looked-at": "SaliencyView", "invariance": "InvarianceView",
@@ -31,7 +31,7 @@ _KERNEL_KEYS = {"stride": "stride", "padding": "padding", "activation": "activat
 
 def sample_picture(test_index: int) -> tuple[np.ndarray, str]:
     """A shipped MNIST test digit by its number in the test set, as the pad takes it."""
-    from ...core.samples import load_samples
+    from ...core.pictures.samples import load_samples
 
     images, labels, index = load_samples("mnist")
     i = int(np.flatnonzero(index == test_index)[0])
@@ -39,15 +39,15 @@ def sample_picture(test_index: int) -> tuple[np.ndarray, str]:
 
 
 def show_tab(window, tab: str | None) -> None:
-    """Show a tab by the name lesson and session files use (cnnviz.core.lesson.TABS)."""
+    """Show a tab by the name lesson and session files use (cnnviz.core.lessons.lesson.TABS)."""
     if tab == "experiments":
-        window.show_teach_tab()
+        window.show_experiments_tab()
     elif tab is not None:
         window.tabs.setCurrentIndex(TABS.index(tab))
 
 
 def current_tab(window) -> str:
-    if window.tabs.currentWidget() is window.teach_page:
+    if window.tabs.currentWidget() is window.experiments_page:
         return "experiments"
     return TABS[max(0, min(window.tabs.currentIndex(), len(TABS) - 1))]
 
@@ -68,8 +68,8 @@ def model_folders(window, first=()) -> list:
 def use_model_file(window, reference: dict, folders=()) -> tuple[str, bool]:
     """Make the model a file reference names the current one: (what went wrong, in words
     or "", whether it is being read on the loader's thread)."""
-    from ...core.data import sha256_of
-    from ...core.session import find_model
+    from ...core.datasets.data import sha256_of
+    from ...core.lessons.session import find_model
 
     current = window.state.model
     if current is not None and current.path is not None and not current.shipped_as and \
@@ -121,7 +121,7 @@ class StepApplier(QObject):
         super().__init__(window)
         self.window = window
         self.highlight = Highlight(window)
-        self._waiting: Step | None = None
+        self._waiting: LessonStep | None = None
         self._layer_after_model: str | None = None  # a model file loads on a worker first
         self.folders: tuple = ()  # where a step's model file is looked for (the lesson's folder)
         window.state.model_loading_changed.connect(self._on_loading)
@@ -129,14 +129,14 @@ class StepApplier(QObject):
 
     def ready(self) -> bool:
         w = self.window
-        return w.cnn_explorer is not None and w.teach_explorer is not None
+        return w.cnn_explorer is not None and w.experiments_explorer is not None
 
     def _on_loading(self, loading: bool) -> None:
         if not loading and self._waiting is not None and self.ready():
             step, self._waiting = self._waiting, None
             self.apply(step)
 
-    def apply(self, step: Step) -> list[str]:
+    def apply(self, step: LessonStep) -> list[str]:
         """Set the app up as the step says; what could not be set, in words."""
         if not self.ready():
             self._waiting = step
@@ -155,7 +155,7 @@ class StepApplier(QObject):
 
     # ----- one part of the setup each -------------------------------------------------
 
-    def _model(self, step: Step) -> str:
+    def _model(self, step: LessonStep) -> str:
         key = step.setting("model")
         if key is None:
             return ""
@@ -164,7 +164,7 @@ class StepApplier(QObject):
             if pending:
                 self._layer_after_model = step.setting("layer")
             return problem
-        from ...core.weights import WeightsError
+        from ...core.networks.weights import WeightsError
 
         try:
             loaded = self.window.cnn_explorer.shipped_model(key)
@@ -174,12 +174,12 @@ class StepApplier(QObject):
             self.window.state.set_model(loaded)
         return ""
 
-    def _sample(self, step: Step) -> str:
+    def _sample(self, step: LessonStep) -> str:
         number, picture = step.setting("sample"), step.setting("picture")
         if number is None and picture is None:
             return ""
         if number is None:
-            from ...core.session import decode_picture
+            from ...core.lessons.session import decode_picture
 
             try:
                 image = decode_picture(picture, "the step's picture")
@@ -193,8 +193,8 @@ class StepApplier(QObject):
             self.window.input_panel.show_image(image, source)
         return ""
 
-    def _kernel(self, step: Step) -> str:
-        from ...core.kernels import PRESETS
+    def _kernel(self, step: LessonStep) -> str:
+        from ...core.convolution.kernels import PRESETS
 
         explorer, state = self.window.kernel_explorer, self.window.state
         source = step.setting("kernel_source")
@@ -213,11 +213,11 @@ class StepApplier(QObject):
                 state.set_kernel(settings)
         return ""
 
-    def _lab(self, step: Step) -> str:
+    def _lab(self, step: LessonStep) -> str:
         text = step.setting("lab_architecture")
         if text is None or self.window.lab is None:
             return ""
-        from ...core.arch_text import architecture_from_json, architecture_to_json
+        from ...core.networks.arch_text import architecture_from_json, architecture_to_json
 
         if architecture_to_json(self.window.lab.editor.architecture()) == \
                 architecture_to_json(architecture_from_json(text)):
@@ -231,17 +231,17 @@ class StepApplier(QObject):
         if layer:
             self.window.state.set_layer(layer)
 
-    def _experiment(self, step: Step) -> str:
+    def _experiment(self, step: LessonStep) -> str:
         name = step.setting("experiment")
         if name is not None:
-            self.window.teach_explorer.show_view(EXPERIMENT_VIEWS[name])
+            self.window.experiments_explorer.show_view(EXPERIMENT_VIEWS[name])
         return ""
 
-    def _tab(self, step: Step) -> str:
+    def _tab(self, step: LessonStep) -> str:
         show_tab(self.window, step.setting("tab"))
         return ""
 
-    def _layer(self, step: Step) -> str:
+    def _layer(self, step: LessonStep) -> str:
         name = step.setting("layer")
         if name is None or self._layer_after_model is not None:
             return ""
@@ -271,7 +271,7 @@ class StepApplier(QObject):
             "pooling": lambda: [k.pool_box.pool_combo, k.pool_box.pool_size_spin,
                                 k.pool_box.pool_stride_spin],
             "formula": lambda: [w.kernel_explorer.formula_bar],
-            "experiment-list": lambda: [w.teach_explorer.list],
+            "experiment-list": lambda: [w.experiments_explorer.list],
             "lab-layers": lambda: [w.lab.editor],
         }.get(name)
         return found() if found is not None else []

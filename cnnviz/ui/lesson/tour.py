@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from ...core.lesson import Lesson, LessonError, read_lesson, shipped_lesson
+from ...core.lessons.lesson import Lesson, LessonError, read_lesson, shipped_lesson
 
 
 def show_lesson(window, lesson: Lesson):
@@ -60,7 +60,7 @@ def open_lesson_dialog(window):
     """File › Open lesson…"""
     from PySide6.QtWidgets import QFileDialog
 
-    from ...core.lesson import LESSON_SUFFIX
+    from ...core.lessons.lesson import LESSON_SUFFIX
 
     path, _ = QFileDialog.getOpenFileName(window, "Open lesson", window._start_dir(),
                                           f"cnnviz lessons (*{LESSON_SUFFIX});;All files (*)")

@@ -1,5 +1,5 @@
 """The report card window: a model's figures beyond its accuracy, and two models side by
-side (cnnviz.core.report_card computes them; cnnviz.ui.controllers.report_card runs it)."""
+side (cnnviz.core.training.report_card computes them; cnnviz.ui.controllers.report_card runs it)."""
 
 from .window import ReportCardWindow
 

@@ -13,7 +13,7 @@ BETTER_COLOUR = QColor(214, 240, 214)  # a light green behind the better figure
 
 
 class FigureTable(QTableWidget):
-    """show(rows, names): rows from cnnviz.core.report_card.rows, names the models'."""
+    """show(rows, names): rows from cnnviz.core.training.report_card.rows, names the models'."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(0, 2, parent)

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnviz.core.test_digits import CLASS_NAMES, sample_source
-from cnnviz.core.weights import SHIPPED
+from cnnviz.core.datasets.gallery import CLASS_NAMES, sample_source
+from cnnviz.core.networks.weights import SHIPPED
 from cnnviz.ui.controllers.report_card import ReportCardController
 from cnnviz.ui.widgets.tooltips import wrap_long_tooltips
 
@@ -170,7 +170,7 @@ class ReportCardWindow(QWidget):
         self.status.setText(message)
 
     def _on_ready(self, comparison) -> None:
-        from cnnviz.core.report_card import rows
+        from cnnviz.core.training.report_card import rows
 
         self.progress_bar.setValue(100)
         remembered = all(card.cached for card in comparison.cards)

@@ -15,17 +15,17 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from cnnviz.core.data import DATASET_NAMES
-from cnnviz.core.formulas import fmt_count, fmt_number
-from cnnviz.core.test_digits import CLASS_NAMES, sample_source
+from cnnviz.core.basics.formulas import fmt_count, fmt_number
+from cnnviz.core.datasets.data import DATASET_NAMES
+from cnnviz.core.datasets.gallery import CLASS_NAMES, sample_source
 from cnnviz.ui.controllers.units import UnitsController
 from cnnviz.ui.widgets.tooltips import wrap_long_tooltips
 
 from .panels import SHOWN, STARTS, ExamplesPanel, OptimisedPanel
 
 if TYPE_CHECKING:
-    from cnnviz.core.unit_optimise import Optimised
-    from cnnviz.core.weights import LoadedModel
+    from cnnviz.core.networks.weights import LoadedModel
+    from cnnviz.core.units.unit_optimise import Optimised
     from cnnviz.ui.controllers.units import ExamplesResult
 
 CHOOSE = "Choose…"
@@ -100,7 +100,7 @@ class UnitWindow(QWidget):
 
     def show_unit(self, loaded, layer: str, unit: int) -> None:
         """Show unit `unit` of `layer` of the LoadedModel (a softmax's: the class's)."""
-        from cnnviz.core.unit_examples import UnitProblem, check_unit, scored_layer, unit_count
+        from cnnviz.core.units.unit_examples import UnitProblem, check_unit, scored_layer, unit_count
 
         self.loaded, self.layer, self.unit = loaded, layer, unit
         self.result = self.optimised = None
@@ -138,7 +138,7 @@ class UnitWindow(QWidget):
         return f"{kind} {self.unit} of {self.layer}"
 
     def _class_layer(self) -> str:
-        from cnnviz.core.unit_examples import scored_layer
+        from cnnviz.core.units.unit_examples import scored_layer
 
         model = self._shown()[0].model
         return scored_layer(model, model.layer_infos[-1].name)
@@ -170,7 +170,7 @@ class UnitWindow(QWidget):
     # ----- real examples --------------------------------------------------------------
 
     def _request_examples(self) -> None:
-        from cnnviz.core.unit_examples import UnitProblem, dataset_for
+        from cnnviz.core.units.unit_examples import UnitProblem, dataset_for
 
         loaded = self._shown()[0]
         chosen = self._chosen.get(id(loaded.model))
@@ -219,7 +219,7 @@ class UnitWindow(QWidget):
             self._draw_examples()
 
     def _draw_examples(self) -> None:
-        from cnnviz.core.unit_examples import crop_box
+        from cnnviz.core.units.unit_examples import crop_box
 
         result = self.result
         if result is None:
@@ -281,8 +281,8 @@ class UnitWindow(QWidget):
                                          seed=self._seed)
 
     def _box(self):
-        from cnnviz.core.unit_examples import crop_box
-        from cnnviz.core.unit_optimise import optimised_position
+        from cnnviz.core.units.unit_examples import crop_box
+        from cnnviz.core.units.unit_optimise import optimised_position
 
         loaded, scored = self._shown()
         position = optimised_position(loaded.model, scored)
@@ -314,7 +314,7 @@ class UnitWindow(QWidget):
     def _first_kernel(self):
         """The learned kernel behind the map (in_channels averaged) when the unit is a map
         of the first conv layer's block; else None."""
-        from cnnviz.core.layer_cards import block_of, conv_filter, first_conv
+        from cnnviz.core.networks.layer_cards import block_of, conv_filter, first_conv
 
         loaded, scored = self._shown()
         infos = list(loaded.model.layer_infos)

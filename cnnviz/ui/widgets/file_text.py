@@ -5,14 +5,14 @@ Qt takes a label's or a tooltip's text as rich text when it looks like HTML: a m
 '<img width=20000>' stretched the main window to 20,504 pixels. Every place that shows such
 text goes through one of these: as_html inside rich text, literal for a tooltip or a
 message box (always rich, with everything escaped, so Qt never guesses), and shown
-(cnnviz.core.text_safety) for plain-text places (combo box items, axis labels).
+(cnnviz.core.basics.text_safety) for plain-text places (combo box items, axis labels).
 """
 
 from __future__ import annotations
 
 import html
 
-from cnnviz.core.text_safety import MAX_SHOWN_CHARS, shown
+from cnnviz.core.basics.text_safety import MAX_SHOWN_CHARS, shown
 
 __all__ = ["MAX_SHOWN_CHARS", "as_html", "literal", "shown"]
 

@@ -138,11 +138,11 @@ def create_actions(window) -> None:
         action.setCheckable(True)
         window.tab_group.addAction(action)
         window.tab_actions.append(action)
-    window.teach_tab_action = make_action(window, "E&xperiments", window.show_teach_tab, "Ctrl+4",
+    window.experiments_tab_action = make_action(window, "E&xperiments", window.show_experiments_tab, "Ctrl+4",
                                           "Show the Experiments tab (teaching views)")
-    window.teach_tab_action.setCheckable(True)
-    window.tab_group.addAction(window.teach_tab_action)
-    window.tab_actions.append(window.teach_tab_action)
+    window.experiments_tab_action.setCheckable(True)
+    window.tab_group.addAction(window.experiments_tab_action)
+    window.tab_actions.append(window.experiments_tab_action)
     window.reset_layout_action = make_action(window, "&Reset layout", window.reset_layout, None,
                                             "Default window size, panel widths and toolbar")
     # F11 everywhere: the platform's own full-screen key is empty on some X11 desktops

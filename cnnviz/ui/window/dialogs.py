@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz import __version__
-from cnnviz.core.card import shareable_command
+from cnnviz.core.networks.card import shareable_command
 
 from ..widgets.file_text import as_html
 

@@ -12,9 +12,10 @@ import numpy as np
 from PySide6.QtCore import QBuffer, QIODevice, QMimeData, QObject, QUrl, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from cnnviz.core import limits
-from cnnviz.core.files import PICTURE_SUFFIXES, FileProblem, write_atomically
-from cnnviz.core.images import ImageError, load_image
+from cnnviz.core.basics import limits
+from cnnviz.core.basics.files import FileProblem, write_atomically
+from cnnviz.core.networks.file_kinds import PICTURE_SUFFIXES
+from cnnviz.core.pictures.images import ImageError, load_image
 
 from ..controllers import LatestRequestRunner
 
@@ -150,8 +151,8 @@ def lesson_kind(path: str | Path) -> str | None:
     import contextlib
     import stat
 
-    from cnnviz.core.lesson import is_lesson
-    from cnnviz.core.session import is_session
+    from cnnviz.core.lessons.lesson import is_lesson
+    from cnnviz.core.lessons.session import is_session
 
     with contextlib.suppress(OSError):
         if stat.S_ISREG(Path(path).stat().st_mode):

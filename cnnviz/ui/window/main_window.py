@@ -35,8 +35,8 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz.app_state import AppState
-from cnnviz.core.files import FileProblem
-from cnnviz.core.samples import default_sample, load_samples
+from cnnviz.core.basics.files import FileProblem
+from cnnviz.core.pictures.samples import default_sample, load_samples
 
 from ..controllers import AnalysisController
 from ..input.panel import InputPanel
@@ -51,9 +51,9 @@ from .shortcuts import WindowShortcutsInFields
 
 if TYPE_CHECKING:  # (imported lazily at run time: they load torch and pyqtgraph)
     from ..cnn.explorer import CnnExplorer
+    from ..experiments.explorer import ExperimentsExplorer
     from ..kernel.explorer import KernelExplorer
     from ..lab.explorer import TrainingLab
-    from ..teach.explorer import TeachExplorer
 
 TAB_NAMES = ("cnn-explorer", "kernel-explorer", "training-lab", "experiments")
 TAB_TITLES = ("CNN explorer", "Kernel explorer", "Training lab")
@@ -65,8 +65,8 @@ TAB_TIPS = ("A trained network, layer by layer: feature maps after each convolut
             "learn: loss curves, filters, your drawing's answer, the confusion matrix.")
 LOADING_TEXT = "Loading the network (PyTorch, pyqtgraph and the trained model)…"
 STATUS_TIP = "What the current tab is doing (e.g. how long its last update took)"
-TEACH_TITLE = "Experiments"  # the teaching views, after the explorers
-TEACH_TIP = ("Experiments on your own drawing: slide a kernel window step by step, receptive "
+EXPERIMENTS_TITLE = "Experiments"  # the teaching views, after the explorers
+EXPERIMENTS_TIP = ("Experiments on your own drawing: slide a kernel window step by step, receptive "
              "fields, what the network looked at, shift and rotation invariance, batch norm, "
              "dropout, and the parameters of a fully connected layer against a conv layer.")
 
@@ -124,7 +124,7 @@ class MainWindow(QMainWindow):
     gallery_action: QAction
     tab_group: QActionGroup
     tab_actions: list[QAction]  # one per tab, in order
-    teach_tab_action: QAction
+    experiments_tab_action: QAction
     reset_layout_action: QAction
     fullscreen_action: QAction
     shortcuts_action: QAction
@@ -206,30 +206,30 @@ class MainWindow(QMainWindow):
             page.setStyleSheet("color: #666;")
             self.tabs.addTab(page, title)
             self.tabs.setTabToolTip(i, TAB_TIPS[i])
-        self.teach_explorer: TeachExplorer | None = None
-        self.teach_placeholder = QLabel(LOADING_TEXT)
-        self.teach_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.teach_page: QWidget = self.teach_placeholder
-        self.tabs.addTab(self.teach_placeholder, TEACH_TITLE)
-        self.tabs.setTabToolTip(self.tabs.count() - 1, TEACH_TIP)
+        self.experiments_explorer: ExperimentsExplorer | None = None
+        self.experiments_placeholder = QLabel(LOADING_TEXT)
+        self.experiments_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.experiments_page: QWidget = self.experiments_placeholder
+        self.tabs.addTab(self.experiments_placeholder, EXPERIMENTS_TITLE)
+        self.tabs.setTabToolTip(self.tabs.count() - 1, EXPERIMENTS_TIP)
 
-    def _build_teach_tab(self) -> None:
+    def _build_experiments_tab(self) -> None:
         """The Experiments tab in place of its placeholder, after the other explorers."""
-        from ..teach.explorer import TeachExplorer
+        from ..experiments.explorer import ExperimentsExplorer
 
-        self.teach_explorer = teach = TeachExplorer(self.state)
-        index = self.tabs.indexOf(self.teach_placeholder)
+        self.experiments_explorer = experiments = ExperimentsExplorer(self.state)
+        index = self.tabs.indexOf(self.experiments_placeholder)
         self.tabs.removeTab(index)
-        self.teach_page = scrolling(teach)
-        self.tabs.insertTab(index, self.teach_page, TEACH_TITLE)
-        self.tabs.setTabToolTip(index, TEACH_TIP)
-        self.teach_placeholder.deleteLater()
-        self.explorers = (*self.explorers, teach)
-        teach.status_message.connect(
+        self.experiments_page = scrolling(experiments)
+        self.tabs.insertTab(index, self.experiments_page, EXPERIMENTS_TITLE)
+        self.tabs.setTabToolTip(index, EXPERIMENTS_TIP)
+        self.experiments_placeholder.deleteLater()
+        self.explorers = (*self.explorers, experiments)
+        experiments.status_message.connect(
             lambda text, i=index: self._on_explorer_status(i, text))
 
-    def show_teach_tab(self) -> None:
-        self.tabs.setCurrentWidget(self.teach_page)
+    def show_experiments_tab(self) -> None:
+        self.tabs.setCurrentWidget(self.experiments_page)
 
     def _build_explorers(self, cnn_class: type, kernel_class: type, lab_class: type) -> None:
         self.cnn_explorer = cnn_class(self.state, self.controller)
@@ -248,7 +248,7 @@ class MainWindow(QMainWindow):
             if placeholder is not None:
                 placeholder.deleteLater()
             explorer.status_message.connect(lambda text, i=i: self._on_explorer_status(i, text))
-        self._build_teach_tab()
+        self._build_experiments_tab()
         self.tabs.setCurrentIndex(current)
         self.tabs.blockSignals(False)
         settings.restore_explorers(self)
@@ -329,7 +329,7 @@ class MainWindow(QMainWindow):
     def load_defaults(self) -> bool:
         """The shipped model and a real MNIST "3", so the window is never empty.
         False (with a visible message) if the model is missing or damaged."""
-        from cnnviz.core.weights import WeightsError
+        from cnnviz.core.networks.weights import WeightsError
 
         ok = True
         if self.state.model is None and self.cnn_explorer is not None:
@@ -418,7 +418,7 @@ class MainWindow(QMainWindow):
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
-        from cnnviz.core.files import open_as
+        from cnnviz.core.networks.file_kinds import open_as
 
         mime = event.mimeData()
         files = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
@@ -442,9 +442,9 @@ class MainWindow(QMainWindow):
                   input_scale: str | None = None, labels: str | None = None) -> None:
         """Open a file by what it is (its content, not its name): a model becomes the
         network, a picture the input; anything else gets one message naming both kinds.
-        kind: what cnnviz.core.files.open_as already said of it. input_scale, labels: for
+        kind: what cnnviz.core.networks.file_kinds.open_as already said of it. input_scale, labels: for
         a model, as the Model menu sets them, once it has opened."""
-        from cnnviz.core.files import ACCEPTED_KINDS, open_as
+        from cnnviz.core.networks.file_kinds import ACCEPTED_KINDS, open_as
 
         kind = kind or files.lesson_kind(path) or open_as(path)
         if kind == "lesson":
@@ -615,11 +615,11 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About cnnviz", self.about_text())
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
+        from ..experiments.shortcuts import SHORTCUT_ROWS as EXPERIMENTS_ROWS
         from ..lab.wording import SHORTCUT_ROWS as LAB_ROWS
         from ..lesson.panel import SHORTCUT_ROWS as LESSON_ROWS
-        from ..teach.shortcuts import SHORTCUT_ROWS as TEACH_ROWS
 
-        return dialogs.shortcut_rows(self) + list(LAB_ROWS) + list(TEACH_ROWS) + list(LESSON_ROWS)
+        return dialogs.shortcut_rows(self) + list(LAB_ROWS) + list(EXPERIMENTS_ROWS) + list(LESSON_ROWS)
 
     def show_shortcuts(self) -> None:
         dialogs.show_shortcuts(self, self.shortcut_rows())

@@ -36,7 +36,7 @@ class ModelOptions(QObject):
 
     def replace_model(self, loaded) -> None:
         """The current model's entry in the picker becomes this one, and it is shown."""
-        from cnnviz.core import catalogue
+        from cnnviz.core.networks import catalogue
 
         self.state.set_catalogue(catalogue.with_entry(self.state.catalogue,
                                                       catalogue.model_entry(loaded)))
@@ -58,7 +58,7 @@ class ModelOptions(QObject):
     def set_input_scale(self, scale: str) -> None:
         """Feed the current model another input convention (a model made elsewhere that
         does not say what it takes); cnnviz's own and self-describing models keep theirs."""
-        from cnnviz.core.input_scale import WORDS, fixed_by_file, with_input_scale
+        from cnnviz.core.networks.input_scale import WORDS, fixed_by_file, with_input_scale
 
         loaded = self.state.model
         if loaded is None or scale == loaded.card.get("input_scale"):
@@ -73,7 +73,7 @@ class ModelOptions(QObject):
         self._status(f"The model is now fed {WORDS[scale]}.", 6000)
 
     def name_classes_dialog(self) -> None:
-        from cnnviz.core.class_names import LabelsError, read_labels, with_class_names
+        from cnnviz.core.networks.class_names import LabelsError, read_labels, with_class_names
 
         loaded = self.state.model
         if loaded is None:
@@ -100,8 +100,8 @@ class ModelOptions(QObject):
             self.given = (Path(path).resolve(), input_scale, labels)
 
     def _apply_given(self, loaded) -> None:
-        from cnnviz.core.class_names import LabelsError, read_labels, with_class_names
-        from cnnviz.core.input_scale import fixed_by_file, with_input_scale
+        from cnnviz.core.networks.class_names import LabelsError, read_labels, with_class_names
+        from cnnviz.core.networks.input_scale import fixed_by_file, with_input_scale
 
         if self.given is None or loaded.path is None \
                 or Path(loaded.path).resolve() != self.given[0]:
@@ -127,7 +127,7 @@ class ModelOptions(QObject):
             QTimer.singleShot(0, lambda: self.replace_model(changed))
 
     def _sync_menu(self, loaded) -> None:
-        from cnnviz.core.input_scale import fixed_by_file
+        from cnnviz.core.networks.input_scale import fixed_by_file
 
         chosen = loaded.card.get("input_scale", "0-1")
         for scale, action in self.window.input_scale_actions.items():

@@ -1,0 +1,632 @@
+"""Training in a separate process, for the lab: the window never waits and keeps a CPU.
+
+The parent side (`TrainingJob`) has no Qt: the lab's controller calls `poll()` from a
+timer and turns the events into state. The child process runs `cnnviz.core.training.loop.train`
+(the same code as `cnnviz train`) and talks back in plain dicts, each with a "type":
+
+    started   train_images, test_images, batches_per_epoch, epochs, threads, classes (the
+              names of the network's outputs), notes (what was said of the data), and on
+              the user's own set set_sha256
+    test_set  images (N, H, W) uint8, labels: the held-out pictures (on the user's own set,
+              whose split the child makes), before the first epoch
+    batch     epoch, batch, batches, loss, elapsed_s, eta_s
+    filters   epoch, batch, weights (the first convolution's, float32 (F, C, kh, kw))
+    probe     probabilities (classes,), prediction (the user's drawing, read by the network
+              being trained)
+    epoch     epoch, train_loss, train_accuracy, test_loss, test_accuracy, confusion
+              (classes x classes), test_predictions (int), test_confidence (float), test_labels, seconds
+    weights   epoch, state (dict of numpy arrays): the last good weights, after each epoch
+    paused, resumed, finished, stopped (epoch: the last complete one)
+    error     message (in words), kind: missing_data | diverged | out_of_memory |
+              bad_setting | failed | ended
+
+Why a process and not a thread: torch's intra-op threads cannot be given a lower
+priority than the GUI's, and on 2 cores a training thread with torch's threads limited
+to 1 still takes the interpreter lock between its kernels, so strokes wait for it. A
+child process has its own interpreter, runs at a lower priority (nice 10), and uses
+`training_threads()` torch threads: one fewer than the CPUs there are, so one is left for
+the window (the measurements are in the README). Spawned (not forked) because the parent
+holds Qt's and torch's threads, which fork does not copy safely.
+
+Commands reach the child between batches (and between the test set's evaluation
+batches), so stop, pause and a new drawing take effect within one batch. A failure keeps
+the weights of the last complete epoch in the child and in the parent (`last_weights`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+import queue
+import sys
+import time
+from dataclasses import asdict, dataclass, replace
+from multiprocessing.process import BaseProcess
+from multiprocessing.queues import Queue
+from typing import Any
+
+import numpy as np
+
+from ..networks.models import Architecture
+from ..networks.network import probabilities
+
+__all__ = ["TrainingJob", "TrainingJobError", "training_threads"]
+
+FILTERS_EVERY = 20  # batches between two "filters" events
+PROBE_EVERY = 10  # batches between two readings of the user's drawing
+CHILD_NICE = 10  # the child's priority below the window's
+STATES = ("new", "starting", "running", "paused", "finished", "stopped", "error", "closed")
+
+
+class TrainingJobError(RuntimeError):
+    """Asking the job for something it cannot do now (more epochs before it started)."""
+
+
+def training_threads(cpus: int | None = None) -> int:
+    """Torch threads for the training process: all but one CPU (one is left for the
+    window), at least one. 2 cores -> 1 thread."""
+    if cpus is None:
+        try:
+            cpus = len(os.sched_getaffinity(0))
+        except AttributeError:  # macOS, Windows
+            cpus = os.cpu_count() or 1
+    return max(1, cpus - 1)
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """What the child needs (picklable; the images are read in the child)."""
+
+    architecture: dict
+    dataset: str
+    data_dir: str | None
+    config: dict
+    limit: int | None
+    test_limit: int | None
+    initial_state: dict | None
+    threads: int
+    device: str
+    user_set: str | None = None  # cnnviz.core.training.user_training.parse_dataset's text: DIR, mnist+DIR
+    test_share: float = 0.2  # of the user's set, held out by writer
+    only_last_layer: bool = False  # fine-tuning: every other layer frozen
+
+
+def _set_problem(text: str, test_share: float) -> tuple[str | None, str | None]:
+    """(why the user's set cannot be trained on, or None; the built-in dataset trained
+    beside it, or None). Only looks at the folder's name; the child reads the set."""
+    from .user_set import UserSetError
+    from .user_training import parse_dataset
+
+    if not 0.0 <= test_share < 1.0:
+        return f"the held-out share must be from 0 to less than 1, got {test_share:g}", None
+    try:
+        return None, parse_dataset(text).builtin
+    except UserSetError as exc:
+        return str(exc), None
+
+
+class TrainingJob:
+    """One network trained in a child process. Not thread-safe: call from one thread.
+
+    start() starts it; pause(), resume(), stop(), more_epochs(n) and set_probe(image) ask
+    the child; poll() returns the events that have arrived (never waits); close() ends
+    the child (also mid-training, as when the window closes)."""
+
+    def __init__(self, architecture: Architecture, dataset: str = "mnist",
+                 data_dir: str | os.PathLike | None = None, config=None,
+                 limit: int | None = None, test_limit: int | None = None,
+                 initial_state: dict | None = None, threads: int | None = None,
+                 device: str = "cpu",  # "auto", "cpu", "cuda" or "mps"
+                 user_set: str | None = None, test_share: float = 0.2,
+                 only_last_layer: bool = False):
+        from .loop import TrainConfig
+
+        self.architecture = architecture
+        self.dataset = dataset
+        self.data_dir = None if data_dir is None else str(data_dir)
+        self.config = config if config is not None else TrainConfig()
+        self.limit, self.test_limit = limit, test_limit
+        self.initial_state = initial_state
+        self.threads = threads if threads is not None else training_threads()
+        self.device = device
+        self.user_set, self.test_share = user_set, float(test_share)
+        self.only_last_layer = bool(only_last_layer)
+        self.state = "new"
+        self.last_weights: dict | None = None  # state dict of the last complete epoch
+        self.last_weights_epoch: int | None = None
+        self.epochs_done = 0
+        self._pending: list[dict] = []  # events made here (missing data, ended)
+        self._process: BaseProcess | None = None
+        self._commands: Queue | None = None
+        self._events: Queue | None = None
+        self._ended_reported = False
+
+    # -- the child's life ---------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start training. Problems found before any work (a bad setting, the dataset
+        missing from the data folder) come back from poll() as an error event."""
+        if self.state != "new":
+            raise TrainingJobError("this job has already been started; make a new one")
+        from ..datasets.data import DATASETS, find_file, missing_message
+        from .loop import batch_problem, config_problem
+
+        problem = config_problem(self.config) or batch_problem(self.architecture, self.config,
+                                                               self.limit)
+        builtin: str | None = self.dataset
+        if problem is None and self.user_set is not None:
+            problem, builtin = _set_problem(self.user_set, self.test_share)
+        if problem is None and self.dataset not in DATASETS:
+            problem = f"unknown dataset {self.dataset!r} (known: {', '.join(DATASETS)})"
+        if problem is None and self.limit is not None and self.limit < 1:
+            problem = f"the image limit must be at least 1, got {self.limit}"
+        if problem:
+            self._fail(problem, "bad_setting")
+            return
+        # The training set must be there (the lab offers the download otherwise); only
+        # names are looked at here, the child reads and checks the files.
+        parts = ("train-images", "train-labels", "test-images", "test-labels")
+        if builtin and not all(find_file(builtin, part, self.data_dir).is_file()
+                               for part in parts):
+            self._fail(missing_message(builtin, self.data_dir), "missing_data")
+            return
+        ctx = mp.get_context("spawn")
+        self._commands = ctx.Queue()
+        self._events = ctx.Queue()
+        setup = _Setup(self.architecture.to_dict(), self.dataset, self.data_dir,
+                       asdict(self.config), self.limit, self.test_limit, self.initial_state,
+                       self.threads, self.device, self.user_set, self.test_share,
+                       self.only_last_layer)
+        self._process = process = ctx.Process(target=_child_main,
+                                              args=(setup, self._commands, self._events),
+                                              name="cnnviz-training", daemon=True)
+        process.start()
+        self.state = "starting"
+
+    def _fail(self, message: str, kind: str) -> None:
+        self._pending.append({"type": "error", "message": message, "kind": kind})
+        self.state = "error"
+
+    def _send(self, *command) -> None:
+        if self._process is None or self._commands is None or not self._process.is_alive():
+            return
+        self._commands.put(command)
+
+    def pause(self) -> None:
+        self._send("pause")
+
+    def resume(self) -> None:
+        self._send("resume")
+
+    def stop(self) -> None:
+        """Stop after the current batch; the network keeps its last complete epoch."""
+        self._send("stop")
+
+    def more_epochs(self, n: int) -> None:
+        """Train n more epochs on the same network (after finished or stopped)."""
+        if self._process is None or not self._process.is_alive():
+            raise TrainingJobError("the training process is not running; start a new job")
+        if not (isinstance(n, int) and 1 <= n <= 10_000):
+            raise TrainingJobError(f"more epochs must be 1 to 10,000, got {n!r}")
+        if self.state not in ("finished", "stopped"):
+            raise TrainingJobError(f"more epochs can be asked for when training has finished "
+                                   f"or stopped (it is {self.state})")
+        self._send("more", n)
+        self.state = "running"
+
+    def set_probe(self, image28) -> None:
+        """The user's current preprocessed drawing ((28, 28) in [0, 1]), or None."""
+        self._send("probe", None if image28 is None else np.asarray(image28, np.float32))
+
+    @property
+    def is_alive(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    def poll(self) -> list[dict]:
+        """The events that have arrived since the last call, oldest first (never waits)."""
+        events, self._pending = self._pending, []
+        if self._events is not None:
+            while True:
+                try:
+                    events.append(self._events.get_nowait())
+                except (queue.Empty, OSError, ValueError, EOFError):
+                    break
+        for event in events:
+            self._note(event)
+        if (self._process is not None and not self._process.is_alive()
+                and self.state in ("starting", "running", "paused")
+                and not self._ended_reported):
+            # Died without a word (killed, out of memory in the C++ side): say so.
+            self._ended_reported = True
+            code = self._process.exitcode
+            ended = {"type": "error", "kind": "ended",
+                     "message": f"the training process ended unexpectedly (exit code {code}); "
+                                f"the last complete epoch's weights are kept"}
+            self._note(ended)
+            events.append(ended)
+        return events
+
+    def _note(self, event: dict) -> None:
+        kind = event.get("type")
+        if kind == "weights":
+            self.last_weights = event["state"]
+            self.last_weights_epoch = event["epoch"]
+        elif kind == "epoch":
+            self.epochs_done = event["epoch"]
+        elif kind in ("started", "resumed"):
+            self.state = "running"
+        elif kind in ("paused", "finished", "stopped", "error"):
+            self.state = kind
+
+    def close(self, timeout: float = 3.0) -> None:
+        """End the child (asking first, then terminating); safe to call twice."""
+        process, self._process = self._process, None
+        if process is not None:
+            if process.is_alive() and self._commands is not None:  # (made with the process)
+                with contextlib.suppress(OSError, ValueError):
+                    self._commands.put(("close",))
+                process.join(timeout)
+            if process.is_alive():
+                process.terminate()
+                process.join(1.0)
+            if process.is_alive():
+                process.kill()
+                process.join(1.0)
+        for q in (self._commands, self._events):
+            if q is not None:
+                q.cancel_join_thread()  # never wait on data the child will not read
+                q.close()
+        self._commands = self._events = None
+        self.state = "closed"
+
+    def __del__(self):  # a job dropped without close() must not leave a process behind
+        try:
+            if self._process is not None and self._process.is_alive():
+                self._process.terminate()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
+
+# ---------------------------------------------------------------------------------------
+# The child process
+
+
+class _Stop(Exception):
+    """Internal: stop was asked for (or the parent went away)."""
+
+
+class _Child:
+    def __init__(self, setup: _Setup, commands, events):
+        self.setup, self.commands, self.events = setup, commands, events
+        self.paused = False
+        self.stop_asked = False
+        self.closing = False
+        self.probe: np.ndarray | None = None
+        self.more: list[int] = []
+        self.parent = mp.parent_process()
+        self.epoch = 0  # epochs completed over the whole job
+        self.session_epochs = 0
+        self.batch_count = 0
+        self.session_started = 0.0
+        self.paused_seconds = 0.0
+        self.batches_per_epoch = 1
+        self.classes = 10  # outputs of the network trained
+
+    def emit(self, event_type: str, **fields) -> None:
+        self.events.put({"type": event_type, **fields})
+
+    # Commands ---------------------------------------------------------------------------
+
+    def _handle(self, command: tuple) -> None:
+        name = command[0]
+        if name == "pause" and not self.paused:
+            self.paused = True
+            self.emit("paused", epoch=self.epoch + 1)
+        elif name == "resume" and self.paused:
+            self.paused = False
+            self.emit("resumed", epoch=self.epoch + 1)
+        elif name == "stop":
+            self.stop_asked = True
+        elif name == "close":
+            self.closing = self.stop_asked = True
+        elif name == "more":
+            self.more.append(int(command[1]))
+        elif name == "probe":
+            self.probe = command[1]
+            self.read_probe()
+
+    def _parent_gone(self) -> bool:
+        from .parent import parent_gone
+
+        pid = None if self.parent is None else self.parent.pid
+        return pid is not None and parent_gone(pid)
+
+    def check(self) -> None:
+        """Between batches: read every waiting command; wait while paused; _Stop to stop
+        (also when the window was killed: nobody would see the rest)."""
+        while True:
+            try:
+                self._handle(self.commands.get_nowait())
+            except queue.Empty:
+                break
+        if self._parent_gone():
+            self.closing = self.stop_asked = True
+        if self.paused and not self.stop_asked:
+            since = time.perf_counter()
+            while self.paused and not self.stop_asked:
+                try:
+                    self._handle(self.commands.get(timeout=0.2))
+                except queue.Empty:
+                    if self._parent_gone():
+                        self.closing = self.stop_asked = True
+            self.paused_seconds += time.perf_counter() - since
+        if self.stop_asked:
+            raise _Stop
+
+    def wait_for_more(self) -> int | None:
+        """After finishing or stopping: the next 'more epochs' (None: close)."""
+        self.stop_asked = self.paused = False
+        while not self.closing:
+            if self.more:
+                return self.more.pop(0)
+            try:
+                self._handle(self.commands.get(timeout=0.5))
+            except queue.Empty:
+                if self._parent_gone():
+                    return None
+            self.stop_asked = False  # a stop while idle means nothing
+        return None
+
+    # What the lab shows -----------------------------------------------------------------
+
+    def read_probe(self) -> None:
+        if self.probe is None or getattr(self, "model", None) is None:
+            return
+        import torch
+
+        model = self.model
+        if tuple(model.input_spec.shape) != (1, 28, 28):
+            return  # the drawing is 28x28; a set of another size has no live answer
+        was_training = model.training
+        device = next(model.parameters()).device
+        model.eval()
+        with torch.no_grad():
+            x = torch.as_tensor(self.probe, dtype=torch.float32).reshape(1, 1, 28, 28)
+            probs = probabilities(model(x.to(device)))[0].cpu().numpy()
+        model.train(was_training)
+        self.emit("probe", probabilities=probs.astype(np.float32),
+                  prediction=int(probs.argmax()))
+
+    def send_filters(self, batch: int) -> None:
+        from torch import nn
+
+        for layer in self.model.layers.values():
+            if isinstance(layer, nn.Conv2d):
+                weights = layer.weight.detach().float().cpu().contiguous().numpy().copy()
+                self.emit("filters", epoch=self.epoch + 1, batch=batch, weights=weights)
+                return
+
+    def send_weights(self, model, evaluated: bool = True) -> None:
+        state = {k: v.detach().cpu().contiguous().numpy().copy()
+                 for k, v in model.state_dict().items()}
+        self.emit("weights", epoch=self.epoch, state=state, evaluated=evaluated)
+
+    # Callbacks of training.train ------------------------------------------------------
+
+    def should_stop(self) -> bool:
+        try:
+            self.check()
+        except _Stop:
+            return True
+        return False
+
+    def on_batch(self, b: int, steps: int, loss: float) -> None:
+        self.batch_count += 1
+        done = self.session_epochs_done * steps + b + 1
+        total = self.session_epochs * steps
+        elapsed = time.perf_counter() - self.session_started - self.paused_seconds
+        eta = elapsed / done * (total - done) if done else float("nan")
+        self.emit("batch", epoch=self.epoch + 1, batch=b + 1, batches=steps, loss=loss,
+                  elapsed_s=elapsed, eta_s=eta)
+        if (b + 1) % FILTERS_EVERY == 0:
+            self.send_filters(b + 1)
+        if self.probe is not None and (b + 1) % PROBE_EVERY == 0:
+            self.read_probe()
+
+    def on_epoch(self, result, model) -> None:
+        from .loop import evaluate
+
+        self.epoch += 1
+        self.session_epochs_done += 1
+        t0 = time.perf_counter()
+        try:
+            metrics = evaluate(model, self.x_test, self.y_test, device=self.device,
+                               between_batches=self.check)
+        except _Stop:
+            self.send_weights(model, evaluated=False)  # the epoch is complete; keep it
+            raise KeyboardInterrupt from None  # train() stops and keeps these weights
+        k = self.classes  # evaluate() makes at least 10x10; fewer classes: their own rows
+        self.emit("epoch", epoch=self.epoch, train_loss=result.train_loss,
+                  train_accuracy=result.train_accuracy, test_loss=metrics["loss"],
+                  test_accuracy=metrics["accuracy"],
+                  confusion=np.asarray(metrics["confusion"], np.int64)[:k, :k],
+                  test_predictions=np.asarray(metrics["predictions"], np.int64),
+                  test_confidence=np.asarray(metrics["confidence"], np.float32),
+                  test_labels=self.y_test_numpy,
+                  seconds=result.seconds + time.perf_counter() - t0)
+        self.send_weights(model)
+        self.send_filters(self.batches_per_epoch)
+        if self.probe is not None:
+            self.read_probe()
+        model.train()  # evaluate() left it in eval mode; the next epoch trains
+
+    # The run --------------------------------------------------------------------------
+
+    def run(self) -> None:
+        import torch
+
+        from .loop import TrainConfig, resolve_device, steps_per_epoch, to_tensor, train
+
+        setup = self.setup
+        torch.set_num_threads(setup.threads)
+        arch = Architecture.from_dict(setup.architecture)
+        config = TrainConfig(**setup.config)
+        data = self._load_data(config.seed)
+        if data is None:
+            return
+        x_train, y_train, x_test, y_test, facts = data
+        try:
+            self.device = resolve_device(setup.device)
+        except ValueError as exc:
+            self.emit("error", message=str(exc), kind="bad_setting")
+            return
+        self.x_test = to_tensor(x_test)
+        self.y_test = y_test
+        self.y_test_numpy = np.asarray(y_test, np.int64)
+        torch.manual_seed(config.seed)
+        self.classes = len(facts["classes"])
+        self.model = model = self._network(arch, self.classes)
+        if model is None:
+            return
+        self.batches_per_epoch = steps_per_epoch(arch, len(x_train), config)
+        self.emit("started", train_images=int(len(x_train)), test_images=int(len(x_test)),
+                  batches_per_epoch=self.batches_per_epoch, epochs=config.epochs,
+                  threads=torch.get_num_threads(), **facts)
+        if setup.user_set is not None:  # the held-out split is made here: the lab shows it
+            self.emit("test_set", images=np.asarray(x_test, np.uint8),
+                      labels=self.y_test_numpy)
+        self.send_filters(0)
+        self.read_probe()  # a drawing sent before the network existed: the random answer
+        epochs: int | None = config.epochs
+        session = 0
+        while epochs is not None:
+            self.session_epochs, self.session_epochs_done = epochs, 0
+            self.session_started, self.paused_seconds = time.perf_counter(), 0.0
+            # A later session: new data order, a fresh schedule over its own epochs.
+            run_config = replace(config, epochs=epochs, seed=config.seed + session)
+            result = self._train_once(train, model, x_train, y_train, run_config)
+            if result is None:  # out of memory or another failure, already said
+                return
+            if result.diverged:
+                self.emit("error", kind="diverged",
+                          message=f"training stopped: {result.diverged} (the learning rate "
+                                  f"{config.lr:g} is probably too high; try one ten times "
+                                  f"smaller).")
+            elif result.interrupted:
+                self.emit("stopped", epoch=self.epoch)
+            else:
+                self.emit("finished", epoch=self.epoch)
+            if self.closing:
+                return
+            session += 1
+            epochs = self.wait_for_more()
+
+    def _load_data(self, seed: int):
+        """(x_train, y_train, x_test, y_test, facts for the started event), or None when
+        the data cannot be read (said as an error event)."""
+        from ..datasets.data import DATASETS, DataError, load_split
+        from .user_set import UserSetError
+        from .user_training import load_training_data, parse_dataset
+
+        setup = self.setup
+        facts: dict[str, Any] = {"classes": list(DATASETS[setup.dataset].classes), "notes": []}
+        try:
+            if setup.user_set is None:
+                x_train, y_train = load_split(setup.dataset, "train", setup.data_dir)
+                x_test, y_test = load_split(setup.dataset, "test", setup.data_dir)
+                if setup.limit is not None:
+                    x_train, y_train = x_train[:setup.limit], y_train[:setup.limit]
+            else:
+                data = load_training_data(parse_dataset(setup.user_set), setup.data_dir,
+                                          setup.test_share, seed, should_stop=self.should_stop,
+                                          limit=setup.limit)
+                x_train, y_train, x_test, y_test = (data.x_train, data.y_train, data.x_test,
+                                                    data.y_test)
+                facts = {"classes": data.classes, "notes": [data.description, *data.notes],
+                         "set_sha256": data.set_sha256}
+        except DataError as exc:
+            self.emit("error", message=str(exc), kind="missing_data")
+            return None
+        except UserSetError as exc:
+            self.emit("error", message=str(exc), kind="bad_setting")
+            return None
+        except KeyboardInterrupt:  # stopped while the set was read
+            self.emit("stopped", epoch=0)
+            return None
+        if setup.test_limit is not None:
+            x_test, y_test = x_test[:setup.test_limit], y_test[:setup.test_limit]
+        return x_train, y_train, x_test, y_test, facts
+
+    def _network(self, arch: Architecture, classes: int):
+        """The network to train: fresh (seeded), or from the starting weights (and with
+        only its last layer trainable when asked); None when they do not fit (said)."""
+        import torch
+
+        from ..networks.models import Network
+        from .user_training import train_only_last_layer
+
+        model = Network(arch)
+        outputs = int(np.prod(model.layer_infos[-1].output_shape))
+        if outputs != classes:
+            self.emit("error", kind="bad_setting",
+                      message=f"the network gives {outputs} outputs but the data has {classes} "
+                              f"classes (choose the dataset again so the last layer follows)")
+            return None
+        if self.setup.initial_state is not None:
+            try:
+                model.load_state_dict({k: torch.as_tensor(np.asarray(v))
+                                       for k, v in self.setup.initial_state.items()})
+            except (RuntimeError, KeyError, ValueError, TypeError) as exc:
+                self.emit("error", message=f"the starting weights do not fit this network "
+                                           f"({str(exc).splitlines()[0]})", kind="bad_setting")
+                return None
+        if self.setup.only_last_layer:
+            train_only_last_layer(model)
+        return model
+
+    def _train_once(self, train, model, x_train, y_train, config):
+        last_good = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        try:
+            return train(model, x_train, y_train, config, on_batch=self.on_batch,
+                         on_epoch=self.on_epoch, should_stop=self.should_stop,
+                         device=self.device)
+        except (MemoryError, RuntimeError) as exc:  # torch.cuda.OutOfMemoryError is one
+            from ..networks.memory import out_of_memory
+
+            what = out_of_memory(exc)
+            if what is not None:
+                message, kind = (f"out of memory: try a smaller batch size or a smaller "
+                                 f"network ({what})"), "out_of_memory"
+            else:
+                text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                message, kind = f"training failed: {text}", "failed"
+        except ValueError as exc:  # a setting train() refuses
+            message, kind = str(exc), "bad_setting"
+        model.to("cpu")
+        model.load_state_dict(last_good)
+        self.emit("error", message=message + ".", kind=kind)  # (the lab says what is kept)
+        return None
+
+
+def _child_main(setup: _Setup, commands, events) -> None:
+    with contextlib.suppress(AttributeError, OSError):  # not on Windows
+        os.nice(CHILD_NICE)  # the window before training, when both want the CPU
+    child = _Child(setup, commands, events)
+    try:
+        child.run()
+    except Exception as exc:  # noqa: BLE001 - the parent must hear it in words
+        events.put({"type": "error", "kind": "failed",
+                    "message": f"training failed: {type(exc).__name__}: {exc}"})
+    finally:
+        events.close()
+        if child.closing or child._parent_gone():
+            events.cancel_join_thread()  # nobody reads what is left; do not wait for it
+        else:
+            events.join_thread()  # everything said reaches the parent before the exit
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+    # Everything is said: skip the interpreter's teardown of torch (seconds on a busy
+    # machine), so closing the window is quick.
+    os._exit(0)
