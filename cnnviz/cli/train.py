@@ -50,6 +50,10 @@ def add_parser(sub) -> None:
                    help="learning-rate schedule (default onecycle for adam, constant for sgd)")
     p.add_argument("--no-augment", action="store_true",
                    help="train on the images as they are (no shifts, rotations, thickness)")
+    p.add_argument("--float32", action="store_true",
+                   help="compute every step in float32, also where the preset's recipe would "
+                        "use the CPU's bfloat16 (the fast preset, on a CPU with AMX or "
+                        "AVX-512 BF16)")
     p.add_argument("--limit", type=int, default=None, metavar="N",
                    help="train on the first N training images only (quick experiments)")
     p.add_argument("--seed", type=int, default=0)
@@ -495,7 +499,8 @@ def _checked_run(args, place):
                      optimizer=args.optimizer, lr=lr, schedule=schedule,
                      augment=recipe.augment and not args.no_augment, seed=args.seed,
                      outlier_exposure=args.outlier_exposure if builtin else 0.0,
-                     outlier_dataset=args.dataset if builtin else "mnist")
+                     outlier_dataset=args.dataset if builtin else "mnist",
+                     bfloat16=recipe.bfloat16 and not args.float32)
     if config.optimizer != recipe.optimizer:
         config.adam_beta1 = 0.9
     problem = config_problem(config)  # the lab's checks too (the flags were checked above)
@@ -511,7 +516,7 @@ def _train(args, stop_requested, place) -> int:
     import torch
 
     from ..core.training.distributed import join, leave
-    from ..core.training.loop import train
+    from ..core.training.loop import train, uses_bfloat16
 
     arch, config, device = _checked_run(args, place)
     _import_ahead("torch._dynamo")  # (the optimizer's first step needs it: ~1 s of imports)
@@ -536,7 +541,9 @@ def _train(args, stop_requested, place) -> int:
                   f"{args.epochs} epochs on {device.type}{processes}, "
                   f"{torch.get_num_threads()} threads; {args.optimizer} lr {lr:g} ({schedule}), "
                   f"batch {args.batch_size}, augment {'on' if config.augment else 'off'}, "
-                  f"seed {args.seed}", flush=True)
+                  f"seed {args.seed}"
+                  + (", bfloat16 forward pass" if uses_bfloat16(config, device.type) else ""),
+                  flush=True)
         facts = _card_facts(args, model.arch, config, len(x_train), device,
                             world if parallel else None, user_data)
         bar = _BatchBar()

@@ -69,6 +69,16 @@ def test_the_fast_preset_trains_with_its_own_recipe(capsys, tmp_path, monkeypatc
         recipe.epochs, recipe.batch_size, recipe.optimizer, recipe.lr, recipe.schedule,
         recipe.augment, recipe.adam_beta1)
     assert "for 1 epochs" in done.stdout and f"batch {recipe.batch_size}," in done.stdout
+    # its bfloat16 forward pass where the CPU has it, said and recorded; --float32 turns it off
+    from cnnviz.core.basics.machine import cpu_computes_bfloat16
+
+    native = cpu_computes_bfloat16()
+    assert ("precision" in card) == native == ("bfloat16 forward pass" in done.stdout)
+    plain = run(capsys, "train", "--arch", "fast", "--limit", "512", "--hold-out", "0",
+                "--float32", "--out", str(tmp_path / "plain.safetensors"))
+    assert plain.returncode == 0, plain.stderr
+    assert "precision" not in load_weights(tmp_path / "plain.safetensors").card
+    assert "bfloat16" not in plain.stdout
 
 
 def test_bad_arch_and_device_are_one_line(capsys, tmp_path):

@@ -19,6 +19,7 @@ from pathlib import PurePath
 __all__ = ["CARD_FIELDS", "read_card", "shareable_command", "training_card", "with_epochs"]
 
 _NUMBER = (int, float)
+BFLOAT16_FORWARD = "bfloat16 forward pass"  # a card's precision when training used it
 # Every field a card may hold, with the types it must have to be kept.
 CARD_FIELDS: dict[str, tuple[type, ...]] = {
     "model_name": (str,),  # what the picker, the status bar and --model call it
@@ -36,6 +37,7 @@ CARD_FIELDS: dict[str, tuple[type, ...]] = {
     "momentum": _NUMBER,
     "adam_beta1": _NUMBER,
     "augment": (bool,),
+    "precision": (str,),  # "bfloat16 forward pass" where training used it
     "outlier_exposure": _NUMBER,
     "init": (str,),  # the file it was fine-tuned from
     "seed": (int,),
@@ -95,6 +97,11 @@ def training_card(*, dataset: str, config, train_images: int, model_name: str | 
         card["momentum"] = config.sgd_momentum
     if config.optimizer == "adam":
         card["adam_beta1"] = config.adam_beta1
+    if getattr(config, "bfloat16", False) and (device or "cpu") == "cpu":
+        from ..basics.machine import cpu_computes_bfloat16
+
+        if cpu_computes_bfloat16():
+            card["precision"] = BFLOAT16_FORWARD
     return {k: v for k, v in card.items() if v is not None}
 
 

@@ -8,6 +8,7 @@ command line, the lab's training process and every process of a multi-process ru
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -41,6 +42,10 @@ class TrainConfig:
     # softmax; 0 = off.
     outlier_exposure: float = 0.0
     outlier_dataset: str = "mnist"
+    # The forward pass in bfloat16 where the CPU computes it natively (AMX or AVX-512 BF16),
+    # weights, gradients and optimizer in float32: steps about 1.4x quicker there. Ignored
+    # on any other CPU or device; the model is always saved and evaluated in float32.
+    bfloat16: bool = False
 
 
 @dataclass
@@ -127,9 +132,10 @@ def _weights_finite(model: Network) -> bool:
 RECIPES: dict[str, TrainConfig] = {
     # One pass over the training set in large batches, one-cycle, Adam with a low beta1,
     # no augmentation: 99% MNIST test accuracy in the fewest CPU seconds (the fast preset).
-    # Peak lr 0.015: seeds 0-9 ended at 99.10-99.21%; at 0.01, seed 2 at 98.96%.
-    "fast": TrainConfig(epochs=1, batch_size=256, optimizer="adam", lr=0.015, adam_beta1=0.7,
-                        schedule="onecycle", augment=False, seed=0),
+    # Peak lr 0.012 with the bfloat16 forward pass: seeds 0-9 ended at 99.06-99.20% (float32
+    # at 0.015: 99.10-99.21%; at 0.01, seed 2 at 98.96%).
+    "fast": TrainConfig(epochs=1, batch_size=256, optimizer="adam", lr=0.012, adam_beta1=0.7,
+                        schedule="onecycle", augment=False, seed=0, bfloat16=True),
 }
 
 
@@ -375,6 +381,20 @@ def batch_problem(arch: Architecture, config: TrainConfig, images: int | None = 
     return None
 
 
+def uses_bfloat16(config: TrainConfig, device: str) -> bool:
+    """Whether a run of these settings on this device computes its forward pass in bfloat16."""
+    from ..basics.machine import cpu_computes_bfloat16
+
+    return config.bfloat16 and device == "cpu" and cpu_computes_bfloat16()
+
+
+def forward_precision(config: TrainConfig, device: torch.device) -> contextlib.AbstractContextManager:
+    """The forward pass's autocast: bfloat16 when asked for and native here, else none."""
+    if uses_bfloat16(config, device.type):
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
 @dataclass
 class _Run:
     """What every batch of a training run needs (the data on the host, the device, the
@@ -426,7 +446,8 @@ class _Run:
         xb, yb = xb.to(self.device), yb.to(self.device)
         if self.device.type == "cpu":  # channels last: ~1.8x faster convolutions on CPU
             xb = xb.contiguous(memory_format=torch.channels_last)
-        logits_all = self.net(xb)
+        with forward_precision(self.config, self.device):
+            logits_all = self.net(xb).float()
         logits = logits_all[:n_in]
         loss = F.cross_entropy(logits, yb)
         loss_value = loss.item()  # the digits' loss is what is reported

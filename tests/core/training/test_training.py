@@ -132,3 +132,33 @@ def test_weights_going_non_finite_on_an_epochs_last_batch_are_not_kept(mnist_tra
     assert len(saved) == len(result.epochs) == 1
     for key, value in model.state_dict().items():
         assert torch.equal(value, saved[0][key]), key
+
+
+@pytest.mark.parametrize("asked, native, device, expected", [
+    (True, True, "cpu", torch.bfloat16), (True, False, "cpu", torch.float32),
+    (False, True, "cpu", torch.float32), (True, True, "meta", torch.float32)])
+def test_the_forward_pass_is_bfloat16_only_when_asked_for_and_native(
+        monkeypatch, asked, native, device, expected):
+    from cnnviz.core.basics import machine
+    from cnnviz.core.training.loop import forward_precision, uses_bfloat16
+
+    monkeypatch.setattr(machine, "cpu_computes_bfloat16", lambda: native)
+    config = TrainConfig(bfloat16=asked)
+    assert uses_bfloat16(config, device) == (expected == torch.bfloat16)
+    if device == "cpu":
+        with forward_precision(config, torch.device("cpu")):
+            out = torch.nn.functional.linear(torch.ones(2, 3), torch.ones(4, 3))
+        assert out.dtype == expected
+
+
+def test_the_card_says_bfloat16_only_where_it_was_used(monkeypatch):
+    from cnnviz.core.basics import machine
+    from cnnviz.core.networks.card import BFLOAT16_FORWARD, training_card
+
+    for native in (True, False):
+        monkeypatch.setattr(machine, "cpu_computes_bfloat16", lambda native=native: native)
+        card = training_card(dataset="mnist", config=TrainConfig(bfloat16=True),
+                             train_images=10, device="cpu")
+        assert card.get("precision") == (BFLOAT16_FORWARD if native else None)
+    plain = training_card(dataset="mnist", config=TrainConfig(), train_images=10, device="cpu")
+    assert "precision" not in plain
