@@ -11,9 +11,10 @@ import pytest
 import torch
 from lab_fakes import ScriptedJob  # (tests/ is on sys.path)
 
-from cnnviz.app_state import AppState
+from cnnviz.app_state import AppState, InputImage
 from cnnviz.core.networks import catalogue
 from cnnviz.core.networks.models import ARCHITECTURES, Network
+from cnnviz.core.training.job import RunPhase
 from cnnviz.core.training.loop import TrainConfig
 from cnnviz.ui.controllers import training as tc
 from cnnviz.ui.lab.explorer import TrainingLab
@@ -33,7 +34,7 @@ def lab(qtbot, models_dir, monkeypatch, mnist_dir):
     monkeypatch.setenv("CNNVIZ_DATA_DIR", mnist_dir)
     ScriptedJob.made.clear()
     state = AppState()
-    state.set_catalogue(catalogue.shipped_entries())
+    state.catalogue = catalogue.shipped_entries()
     widget = TrainingLab(state, job_factory=ScriptedJob)
     qtbot.addWidget(widget)
     yield widget
@@ -69,11 +70,11 @@ def start(lab: TrainingLab) -> ScriptedJob:
 
 def test_events_become_curves_progress_and_a_confusion_matrix(lab):
     job = start(lab)
-    assert lab.controller.phase == tc.STARTING and lab.state.training
+    assert lab.controller.phase == RunPhase.STARTING and lab.state.training
     assert not lab.start_button.isEnabled() and not lab.editor.add_button.isEnabled()
     job.push("started", epochs=2)
     lab.controller.poll()
-    assert lab.controller.phase == tc.RUNNING and lab.stop_button.isEnabled()
+    assert lab.controller.phase == RunPhase.RUNNING and lab.stop_button.isEnabled()
     run_epoch(job, 1)
     filters = np.random.default_rng(0).normal(size=(64, 1, 3, 3)).astype(np.float32)
     job.push("filters", weights=filters)
@@ -95,24 +96,24 @@ def test_pause_resume_stop_and_train_more_reach_the_job(lab):
     lab.pause_button.click()
     job.push("paused")
     lab.controller.poll()
-    assert lab.controller.phase == tc.PAUSED and lab.pause_button.text() == "Resume"
+    assert lab.controller.phase == RunPhase.PAUSED and lab.pause_button.text() == "Resume"
     lab.pause_button.click()
     job.push("resumed")
     lab.controller.poll()
-    assert lab.controller.phase == tc.RUNNING
+    assert lab.controller.phase == RunPhase.RUNNING
     run_epoch(job, 1)
     lab.controller.poll()
     lab.stop_button.click()
-    assert lab.controller.phase == tc.STOPPING
+    assert lab.controller.phase == RunPhase.STOPPING
     job.push("stopped")
     lab.controller.poll()
     assert job.calls == ["start", "pause", "resume", "stop"]
-    assert lab.controller.phase == tc.DONE and not lab.state.training
+    assert lab.controller.phase is RunPhase.STOPPED and not lab.state.training
     assert lab.finish_group.isEnabled() and lab.name_edit.text() == "lecture-keras-90.0"
     assert lab.more_button.isEnabled() and lab.start_button.isEnabled()
     lab.more_count.setValue(2)
     assert lab.train_more()
-    assert job.calls[-1] == "more 2" and lab.controller.phase == tc.RUNNING
+    assert job.calls[-1] == "more 2" and lab.controller.phase == RunPhase.RUNNING
     run_epoch(job, 2, acc=0.95, seed=1)  # the same job: its epochs count on
     lab.controller.poll()
     assert list(lab.curves.epoch_x) == [1.0, 2.0]
@@ -126,7 +127,7 @@ def test_a_failure_is_a_message_and_the_last_good_weights_stay(lab):
     lab.controller.poll()
     job.push("error", message="the loss became nan in epoch 2, batch 5")
     lab.controller.poll()
-    assert lab.controller.phase == tc.FAILED and not lab.state.training
+    assert lab.controller.phase == RunPhase.FAILED and not lab.state.training
     assert "Training failed" in lab.message.text() and "nan" in lab.message.text()
     assert "after epoch 1 are kept" in lab.message.text()
     kept = lab.controller.current_model("x")
@@ -143,7 +144,7 @@ def test_a_job_that_cannot_start_is_a_message(lab, qtbot):
     lab.controller._job_factory = Broken
     assert not lab.start()
     assert "could not start" in lab.message.text() and "batch size" in lab.message.text()
-    assert lab.controller.phase == tc.FAILED and lab.start_button.isEnabled()
+    assert lab.controller.phase == RunPhase.FAILED and lab.start_button.isEnabled()
 
 
 def test_an_impossible_network_is_not_started(lab):
@@ -161,7 +162,7 @@ def test_the_drawing_is_sent_to_the_training_and_its_answer_shown(lab, qtbot):
     lab.controller.poll()
     image = np.zeros((280, 280), np.float32)
     image[60:220, 130:150] = 255  # a "1"
-    lab.state.set_image(image, "drawing")
+    lab.state.input_image = InputImage(image, "drawing")
     lab.controller._send_current_probe()
     qtbot.waitUntil(lambda: len(job.probes) >= 1, timeout=5000)
     probe = job.probes[-1]
@@ -189,7 +190,7 @@ def test_the_cnn_explorer_can_show_the_network_being_trained(lab):
     lab.controller._follow_now(force=True)
     labels = [e.label for e in lab.state.catalogue if "being trained" in e.label]
     assert labels == ["lecture-keras — being trained, epoch 2 — MNIST, 90.0%"]  # one line
-    lab.state.set_model(catalogue.shipped_loaded(lab.state.catalogue, "cnnviz"))
+    lab.state.model = catalogue.shipped_loaded(lab.state.catalogue, "cnnviz")
     assert not lab.controller.following  # the user chose another model
 
 
@@ -226,7 +227,7 @@ def test_a_kept_network_is_in_the_folder_and_the_picker_after_a_restart(lab, qtb
                                     "flatten, dense 10, softmax")
     assert card["epochs"] == 1 and card["seed"] == 0 and card["optimizer"] == "adam"
     state = AppState()
-    state.set_catalogue(catalogue.with_entries(catalogue.shipped_entries(), entries))
+    state.catalogue = catalogue.with_entries(catalogue.shipped_entries(), entries)
     controller = AnalysisController(state)
     explorer = CnnExplorer(state, controller)
     qtbot.addWidget(explorer)
@@ -239,7 +240,7 @@ def test_a_kept_network_is_in_the_folder_and_the_picker_after_a_restart(lab, qtb
         assert np.array_equal(state.model.model.state_dict()[k].numpy(), v)
     image = np.zeros((28, 28), np.float32)
     image[4:24, 12:16] = 255
-    state.set_image(image, "drawing")
+    state.input_image = InputImage(image, "drawing")
     qtbot.waitUntil(lambda: explorer.analysis is not None, timeout=10000)
     assert explorer.analysis.layer("conv1").shape == (64, 26, 26)
     explorer.shutdown()
@@ -394,7 +395,7 @@ def test_lab_training_runs_for_real(qtbot, models_dir, monkeypatch, mnist_test, 
 
     monkeypatch.setenv("CNNVIZ_DATA_DIR", mnist_dir)
     state = AppState()
-    state.set_catalogue(catalogue.shipped_entries())
+    state.catalogue = catalogue.shipped_entries()
     lab = TrainingLab(state)
     qtbot.addWidget(lab)
     lab.test_limit = 200
@@ -406,14 +407,14 @@ def test_lab_training_runs_for_real(qtbot, models_dir, monkeypatch, mnist_test, 
     job = lab.controller.job
     qtbot.waitUntil(lambda: len(lab.curves.batch_loss) >= 3, timeout=180_000)
     lab.pause_button.click()
-    qtbot.waitUntil(lambda: lab.controller.phase == tc.PAUSED, timeout=30_000)
+    qtbot.waitUntil(lambda: lab.controller.phase == RunPhase.PAUSED, timeout=30_000)
     lab.pause_button.click()
-    qtbot.waitUntil(lambda: lab.controller.phase == tc.RUNNING, timeout=30_000)
+    qtbot.waitUntil(lambda: lab.controller.phase == RunPhase.RUNNING, timeout=30_000)
     qtbot.waitUntil(lambda: lab.last_epoch is not None and lab.controller.weights is not None,
                     timeout=120_000)
     lab.stop_button.click()
-    qtbot.waitUntil(lambda: lab.controller.phase in (tc.DONE, tc.FAILED), timeout=30_000)
-    assert lab.controller.phase == tc.DONE, lab.message.text()
+    qtbot.waitUntil(lambda: lab.controller.phase in (RunPhase.STOPPED, RunPhase.FINISHED, RunPhase.FAILED), timeout=30_000)
+    assert lab.controller.phase is RunPhase.STOPPED, lab.message.text()
     assert lab.filter_view.image.image is not None  # the first conv's 4 filters
     # the confusion matrix shown against the weights kept, evaluated here
     images, labels = mnist_test
@@ -423,8 +424,8 @@ def test_lab_training_runs_for_real(qtbot, models_dir, monkeypatch, mnist_test, 
         predicted = net(torch.tensor(images[:200]).float()[:, None] / 255).argmax(1).numpy()
     confusion = np.zeros((10, 10), int)
     np.add.at(confusion, (labels[:200], predicted), 1)
-    assert np.array_equal(np.asarray(epoch["confusion"]), confusion)
-    assert epoch["test_accuracy"] == pytest.approx((predicted == labels[:200]).mean())
+    assert np.array_equal(np.asarray(epoch.confusion), confusion)
+    assert epoch.test_accuracy == pytest.approx((predicted == labels[:200]).mean())
     shown = [[lab.confusion.item(r, c).text() for c in range(10)] for r in range(10)]
     assert shown == [[str(n) if n else "" for n in row] for row in confusion.tolist()]
     # train more on the same network, shown in the CNN explorer meanwhile
@@ -433,7 +434,7 @@ def test_lab_training_runs_for_real(qtbot, models_dir, monkeypatch, mnist_test, 
     lab.more_count.setValue(1)
     assert lab.train_more()
     lab.show_in_explorer()
-    qtbot.waitUntil(lambda: lab.controller.phase in (tc.DONE, tc.FAILED), timeout=180_000)
+    qtbot.waitUntil(lambda: lab.controller.phase in (RunPhase.STOPPED, RunPhase.FINISHED, RunPhase.FAILED), timeout=180_000)
     assert len(lab.controller.epochs) == before + 1, lab.message.text()
     qtbot.waitUntil(lambda: state.model is not None and state.model.card.get("epochs") == before + 1,
                     timeout=10_000)
@@ -499,7 +500,7 @@ def test_a_run_that_blows_up_before_its_first_epoch_says_so(lab):
                      "rate 5 is probably too high; try one ten times smaller).")
     lab.controller.poll()
     text = lab.message.text()
-    assert lab.controller.phase == tc.FAILED
+    assert lab.controller.phase == RunPhase.FAILED
     assert "Training stopped" in text and "No epoch finished" in text
     assert "last complete epoch" not in text and ".." not in text
     assert "left" not in lab.progress.format() and "no epoch finished" in lab.progress.format()

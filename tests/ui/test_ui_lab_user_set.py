@@ -17,13 +17,12 @@ import torch
 from lab_fakes import ScriptedJob  # (tests/ is on sys.path)
 from stroke_sets import SHAPES, stroke_drawing, stroke_set, tiny_arch
 
-from cnnviz.app_state import AppState
+from cnnviz.app_state import AppState, InputImage
 from cnnviz.core.networks import catalogue
 from cnnviz.core.networks.models import Network
 from cnnviz.core.networks.weights import load_weights
-from cnnviz.core.training.job import _Child, _Setup
+from cnnviz.core.training.job import RunPhase, _Child, _Setup
 from cnnviz.core.training.loop import TrainConfig, augment_batch, to_tensor
-from cnnviz.ui.controllers import training as tc
 from cnnviz.ui.lab.explorer import TrainingLab
 from cnnviz.ui.lab.settings_panel import OWN_SET
 
@@ -56,7 +55,7 @@ class OptionsJob(ScriptedJob):
 def make_lab(qtbot, monkeypatch, mnist_dir, job_factory=None) -> TrainingLab:
     monkeypatch.setenv("CNNVIZ_DATA_DIR", mnist_dir)
     state = AppState()
-    state.set_catalogue(catalogue.shipped_entries())
+    state.catalogue = catalogue.shipped_entries()
     lab = TrainingLab(state, job_factory=job_factory)
     qtbot.addWidget(lab)
     return lab
@@ -197,10 +196,10 @@ def test_the_lab_trains_on_the_set_and_the_names_reach_every_view(qtbot, monkeyp
     lab.settings.apply({"optimizer": "adam", "lr": 0.01, "batch_size": 8, "epochs": 2,
                         "schedule": "constant", "augment": False, "limit": 0})
     drawing, _strokes = stroke_drawing("cross", np.random.default_rng(9))
-    lab.state.set_image(drawing, "a cross")
+    lab.state.input_image = InputImage(drawing, "a cross")
     assert lab.start(), lab.message.text()
-    qtbot.waitUntil(lambda: lab.controller.phase in (tc.DONE, tc.FAILED), timeout=240_000)
-    assert lab.controller.phase == tc.DONE, lab.message.text()
+    qtbot.waitUntil(lambda: lab.controller.phase in (RunPhase.FINISHED, RunPhase.STOPPED, RunPhase.FAILED), timeout=240_000)
+    assert lab.controller.phase is RunPhase.FINISHED, lab.message.text()
     assert lab.confusion.classes == NAMES and lab.confusion.rowCount() == 3
     assert lab.probe_view.classes == NAMES
     assert lab.probe_view.answer.text() in NAMES

@@ -1,24 +1,29 @@
 """Training in a separate process, for the lab: the window never waits and keeps a CPU.
 
 The parent side (`TrainingJob`) has no Qt: the lab's controller calls `poll()` from a
-timer and turns the events into state. The child process runs `cnnviz.core.training.loop.train`
-(the same code as `cnnviz train`) and talks back in plain dicts, each with a "type":
+timer. The child process runs `cnnviz.core.training.loop.train` (the same code as
+`cnnviz train`) and talks back in typed events (dataclasses that pickle; `as_event` is the
+one place where what arrives becomes one, and each also reads as a mapping, event["type"]):
 
-    started   train_images, test_images, batches_per_epoch, epochs, threads, classes (the
-              names of the network's outputs), notes (what was said of the data), and on
-              the user's own set set_sha256
-    test_set  images (N, H, W) uint8, labels: the held-out pictures (on the user's own set,
-              whose split the child makes), before the first epoch
-    batch     epoch, batch, batches, loss, elapsed_s, eta_s
-    filters   epoch, batch, weights (the first convolution's, float32 (F, C, kh, kw))
-    probe     probabilities (classes,), prediction (the user's drawing, read by the network
-              being trained)
-    epoch     epoch, train_loss, train_accuracy, test_loss, test_accuracy, confusion
-              (classes x classes), test_predictions (int), test_confidence (float), test_labels, seconds
-    weights   epoch, state (dict of numpy arrays): the last good weights, after each epoch
-    paused, resumed, finished, stopped (epoch: the last complete one)
-    error     message (in words), kind: missing_data | diverged | out_of_memory |
-              bad_setting | failed | ended
+    RunStarted   train_images, test_images, batches_per_epoch, epochs, threads, classes
+                 (the names of the network's outputs), notes (what was said of the data),
+                 and on the user's own set set_sha256
+    HeldOutSet   images (N, H, W) uint8, labels: the held-out pictures (on the user's own
+                 set, whose split the child makes), before the first epoch
+    BatchDone    epoch, batch, batches, loss, elapsed_s, eta_s
+    FiltersNow   weights (the first convolution's, float32 (F, C, kh, kw)), epoch, batch
+    ProbeAnswer  probabilities (classes,), prediction (the user's drawing, read by the
+                 network being trained)
+    EpochDone    epoch, train_loss, train_accuracy, test_loss, test_accuracy, confusion
+                 (classes x classes), test_predictions (int), test_confidence (float),
+                 test_labels, seconds
+    WeightsKept  state (dict of numpy arrays): the last good weights, after each epoch
+    RunPaused, RunResumed, RunFinished, RunStopped (epoch: the last complete one)
+    RunFailed    message (in words), kind: missing_data | diverged | out_of_memory |
+                 bad_setting | failed | ended
+
+The run's phase (`RunPhase`) is one state machine: `phase_after(phase, event)`, kept by
+the job as `job.phase` (stop() makes it STOPPING, more_epochs() RUNNING).
 
 Why a process and not a thread: torch's intra-op threads cannot be given a lower
 priority than the GUI's, and on 2 cores a training thread with torch's threads limited
@@ -41,22 +46,221 @@ import os
 import queue
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, fields, replace
+from enum import Enum
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ..networks.models import Architecture
 from ..networks.network import probabilities
 
-__all__ = ["TrainingJob", "TrainingJobError", "training_threads"]
+__all__ = ["TrainingJob", "TrainingJobError", "training_threads", "RunPhase", "RunEvent",
+           "RunStarted", "HeldOutSet", "BatchDone", "FiltersNow", "ProbeAnswer", "EpochDone",
+           "WeightsKept", "RunPaused", "RunResumed", "RunFinished", "RunStopped", "RunFailed",
+           "as_event", "phase_after"]
 
 FILTERS_EVERY = 20  # batches between two "filters" events
 PROBE_EVERY = 10  # batches between two readings of the user's drawing
 CHILD_NICE = 10  # the child's priority below the window's
-STATES = ("new", "starting", "running", "paused", "finished", "stopped", "error", "closed")
+
+
+# ---------------------------------------------------------------------------------------
+# What the child says: typed events (module-level dataclasses, so they pickle across the
+# process boundary). Each also reads as the wire form's mapping: event["type"], event["loss"].
+
+
+class RunPhase(Enum):
+    """The run's phase: the one state machine of a run (phase_after() moves it on)."""
+
+    IDLE = "idle"  # nothing started yet
+    STARTING = "starting"  # the child is reading the data
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPING = "stopping"  # stop asked; stopped follows within a batch
+    FINISHED = "finished"  # every epoch asked for is done (more epochs may follow)
+    STOPPED = "stopped"  # stopped by the user (more epochs may follow)
+    FAILED = "failed"  # an error (the last complete epoch's weights are kept)
+    CLOSED = "closed"  # the child has ended
+
+    @property
+    def active(self) -> bool:
+        """Training is going (or about to, or stopping): the settings cannot change."""
+        return self in _ACTIVE
+
+    @property
+    def done(self) -> bool:
+        """Finished or stopped: the network can be kept or trained more."""
+        return self in (RunPhase.FINISHED, RunPhase.STOPPED)
+
+
+_ACTIVE = (RunPhase.STARTING, RunPhase.RUNNING, RunPhase.PAUSED, RunPhase.STOPPING)
+
+
+@dataclass(frozen=True, eq=False)
+class RunEvent:
+    """One thing the child said. eq=False: events carry arrays, compared by identity."""
+
+    type: ClassVar[str] = ""
+
+    def __getitem__(self, key: str):
+        return self.type if key == "type" else getattr(self, key)
+
+    def get(self, key: str, default=None):
+        return self.type if key == "type" else getattr(self, key, default)
+
+
+@dataclass(frozen=True, eq=False)
+class RunStarted(RunEvent):
+    """The data is read and the network made; training begins."""
+
+    type: ClassVar[str] = "started"
+    train_images: int = 0
+    test_images: int = 0
+    batches_per_epoch: int = 0
+    epochs: int = 0
+    threads: int = 1
+    classes: list = field(default_factory=list)  # the names of the network's outputs
+    notes: list = field(default_factory=list)  # what was said of the data
+    set_sha256: str | None = None  # the user's set's manifest (on the user's own set)
+
+
+@dataclass(frozen=True, eq=False)
+class HeldOutSet(RunEvent):
+    """The held-out pictures of the user's own set (the child makes the split)."""
+
+    type: ClassVar[str] = "test_set"
+    images: np.ndarray  # (N, H, W) uint8
+    labels: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class BatchDone(RunEvent):
+    type: ClassVar[str] = "batch"
+    epoch: int = 1
+    batch: int = 1  # from 1 within its epoch
+    batches: int = 1
+    loss: float = float("nan")
+    elapsed_s: float | None = None
+    eta_s: float | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class FiltersNow(RunEvent):
+    """The first convolution's weights, float32 (F, C, kh, kw)."""
+
+    type: ClassVar[str] = "filters"
+    weights: np.ndarray
+    epoch: int = 0
+    batch: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class ProbeAnswer(RunEvent):
+    """The user's drawing read by the network being trained."""
+
+    type: ClassVar[str] = "probe"
+    probabilities: np.ndarray  # (classes,)
+    prediction: int | None = None  # (None: the most probable)
+
+    @property
+    def answer(self) -> int:
+        return (int(self.prediction) if self.prediction is not None
+                else int(np.argmax(self.probabilities)))
+
+
+@dataclass(frozen=True, eq=False)
+class EpochDone(RunEvent):
+    """An epoch's figures on the training and test sets."""
+
+    type: ClassVar[str] = "epoch"
+    epoch: int = 0
+    train_loss: float | None = None
+    train_accuracy: float | None = None
+    test_loss: float | None = None
+    test_accuracy: float | None = None
+    confusion: np.ndarray | None = None  # classes x classes
+    test_predictions: np.ndarray | None = None  # int, of the test images in order
+    test_confidence: np.ndarray | None = None  # float
+    test_labels: np.ndarray | None = None
+    seconds: float = 0.0
+
+    def figures(self) -> dict:
+        """The epoch's fields as a dict (what the model card reads)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True, eq=False)
+class WeightsKept(RunEvent):
+    """The last good weights (state dict of numpy arrays), after an epoch."""
+
+    type: ClassVar[str] = "weights"
+    state: dict
+    epoch: int = 0
+    evaluated: bool = True  # False: stopped while testing (its accuracy is not known)
+
+
+@dataclass(frozen=True, eq=False)
+class RunPaused(RunEvent):
+    type: ClassVar[str] = "paused"
+    epoch: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class RunResumed(RunEvent):
+    type: ClassVar[str] = "resumed"
+    epoch: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class RunFinished(RunEvent):
+    type: ClassVar[str] = "finished"
+    epoch: int = 0  # the last complete one
+
+
+@dataclass(frozen=True, eq=False)
+class RunStopped(RunEvent):
+    type: ClassVar[str] = "stopped"
+    epoch: int = 0  # the last complete one
+
+
+@dataclass(frozen=True, eq=False)
+class RunFailed(RunEvent):
+    """kind: missing_data | diverged | out_of_memory | bad_setting | failed | ended."""
+
+    type: ClassVar[str] = "error"
+    message: str = "training failed"
+    kind: str = "failed"
+
+
+EVENT_TYPES: dict[str, type[RunEvent]] = {cls.type: cls for cls in (
+    RunStarted, HeldOutSet, BatchDone, FiltersNow, ProbeAnswer, EpochDone, WeightsKept,
+    RunPaused, RunResumed, RunFinished, RunStopped, RunFailed)}
+
+_PHASE_AFTER = {RunStarted: RunPhase.RUNNING, RunResumed: RunPhase.RUNNING,
+                RunPaused: RunPhase.PAUSED, RunFinished: RunPhase.FINISHED,
+                RunStopped: RunPhase.STOPPED, RunFailed: RunPhase.FAILED}
+
+
+def as_event(message) -> RunEvent:
+    """A message received from the child (or a stand-in's dict with a "type") as its typed
+    event: the one place where what arrives becomes an event. Unknown fields are left out."""
+    if isinstance(message, RunEvent):
+        return message
+    cls = EVENT_TYPES.get(str(message.get("type"))) if isinstance(message, dict) else None
+    if cls is None:
+        raise ValueError(f"not a training event: {message!r:.80}")
+    known = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in message.items() if k in known})
+
+
+def phase_after(phase: RunPhase, event: RunEvent) -> RunPhase:
+    """The run's phase once event has arrived (a closed run stays closed)."""
+    if phase is RunPhase.CLOSED:
+        return phase
+    return _PHASE_AFTER.get(type(event), phase)
 
 
 class TrainingJobError(RuntimeError):
@@ -132,11 +336,11 @@ class TrainingJob:
         self.device = device
         self.user_set, self.test_share = user_set, float(test_share)
         self.only_last_layer = bool(only_last_layer)
-        self.state = "new"
+        self.phase = RunPhase.IDLE
         self.last_weights: dict | None = None  # state dict of the last complete epoch
         self.last_weights_epoch: int | None = None
         self.epochs_done = 0
-        self._pending: list[dict] = []  # events made here (missing data, ended)
+        self._pending: list[RunEvent] = []  # events made here (missing data, ended)
         self._process: BaseProcess | None = None
         self._commands: Queue | None = None
         self._events: Queue | None = None
@@ -147,7 +351,7 @@ class TrainingJob:
     def start(self) -> None:
         """Start training. Problems found before any work (a bad setting, the dataset
         missing from the data folder) come back from poll() as an error event."""
-        if self.state != "new":
+        if self.phase is not RunPhase.IDLE:
             raise TrainingJobError("this job has already been started; make a new one")
         from ..datasets.data import DATASETS, find_file, missing_message
         from .loop import batch_problem, config_problem
@@ -182,11 +386,11 @@ class TrainingJob:
                                               args=(setup, self._commands, self._events),
                                               name="cnnviz-training", daemon=True)
         process.start()
-        self.state = "starting"
+        self.phase = RunPhase.STARTING
 
     def _fail(self, message: str, kind: str) -> None:
-        self._pending.append({"type": "error", "message": message, "kind": kind})
-        self.state = "error"
+        self._pending.append(RunFailed(message, kind))
+        self.phase = RunPhase.FAILED
 
     def _send(self, *command) -> None:
         if self._process is None or self._commands is None or not self._process.is_alive():
@@ -201,19 +405,21 @@ class TrainingJob:
 
     def stop(self) -> None:
         """Stop after the current batch; the network keeps its last complete epoch."""
+        if self.phase in (RunPhase.STARTING, RunPhase.RUNNING, RunPhase.PAUSED):
+            self.phase = RunPhase.STOPPING
         self._send("stop")
 
     def more_epochs(self, n: int) -> None:
         """Train n more epochs on the same network (after finished or stopped)."""
-        if self._process is None or not self._process.is_alive():
+        if not self.is_alive:
             raise TrainingJobError("the training process is not running; start a new job")
         if not (isinstance(n, int) and 1 <= n <= 10_000):
             raise TrainingJobError(f"more epochs must be 1 to 10,000, got {n!r}")
-        if self.state not in ("finished", "stopped"):
+        if not self.phase.done:
             raise TrainingJobError(f"more epochs can be asked for when training has finished "
-                                   f"or stopped (it is {self.state})")
+                                   f"or stopped (it is {self.phase.value})")
         self._send("more", n)
-        self.state = "running"
+        self.phase = RunPhase.RUNNING
 
     def set_probe(self, image28) -> None:
         """The user's current preprocessed drawing ((28, 28) in [0, 1]), or None."""
@@ -223,41 +429,43 @@ class TrainingJob:
     def is_alive(self) -> bool:
         return self._process is not None and self._process.is_alive()
 
-    def poll(self) -> list[dict]:
-        """The events that have arrived since the last call, oldest first (never waits)."""
+    def poll(self) -> list[RunEvent]:
+        """The events that have arrived since the last call, oldest first (never waits);
+        the run's phase follows them."""
         events, self._pending = self._pending, []
-        if self._events is not None:
-            while True:
-                try:
-                    events.append(self._events.get_nowait())
-                except (queue.Empty, OSError, ValueError, EOFError):
-                    break
-        for event in events:
+        for message in self._received():
+            event = as_event(message)
             self._note(event)
+            events.append(event)
         if (self._process is not None and not self._process.is_alive()
-                and self.state in ("starting", "running", "paused")
-                and not self._ended_reported):
+                and self.phase.active and not self._ended_reported):
             # Died without a word (killed, out of memory in the C++ side): say so.
             self._ended_reported = True
             code = self._process.exitcode
-            ended = {"type": "error", "kind": "ended",
-                     "message": f"the training process ended unexpectedly (exit code {code}); "
-                                f"the last complete epoch's weights are kept"}
+            ended = RunFailed(f"the training process ended unexpectedly (exit code {code}); "
+                              f"the last complete epoch's weights are kept", "ended")
             self._note(ended)
             events.append(ended)
         return events
 
-    def _note(self, event: dict) -> None:
-        kind = event.get("type")
-        if kind == "weights":
-            self.last_weights = event["state"]
-            self.last_weights_epoch = event["epoch"]
-        elif kind == "epoch":
-            self.epochs_done = event["epoch"]
-        elif kind in ("started", "resumed"):
-            self.state = "running"
-        elif kind in ("paused", "finished", "stopped", "error"):
-            self.state = kind
+    def _received(self) -> list:
+        """What the child has sent since the last call (never waits)."""
+        messages: list = []
+        if self._events is not None:
+            while True:
+                try:
+                    messages.append(self._events.get_nowait())
+                except (queue.Empty, OSError, ValueError, EOFError):
+                    break
+        return messages
+
+    def _note(self, event: RunEvent) -> None:
+        if isinstance(event, WeightsKept):
+            self.last_weights = event.state
+            self.last_weights_epoch = event.epoch
+        elif isinstance(event, EpochDone):
+            self.epochs_done = event.epoch
+        self.phase = phase_after(self.phase, event)
 
     def close(self, timeout: float = 3.0) -> None:
         """End the child (asking first, then terminating); safe to call twice."""
@@ -278,7 +486,7 @@ class TrainingJob:
                 q.cancel_join_thread()  # never wait on data the child will not read
                 q.close()
         self._commands = self._events = None
-        self.state = "closed"
+        self.phase = RunPhase.CLOSED
 
     def __del__(self):  # a job dropped without close() must not leave a process behind
         try:
@@ -313,8 +521,8 @@ class _Child:
         self.batches_per_epoch = 1
         self.classes = 10  # outputs of the network trained
 
-    def emit(self, event_type: str, **fields) -> None:
-        self.events.put({"type": event_type, **fields})
+    def emit(self, event: RunEvent) -> None:
+        self.events.put(event)
 
     # Commands ---------------------------------------------------------------------------
 
@@ -322,10 +530,10 @@ class _Child:
         name = command[0]
         if name == "pause" and not self.paused:
             self.paused = True
-            self.emit("paused", epoch=self.epoch + 1)
+            self.emit(RunPaused(self.epoch + 1))
         elif name == "resume" and self.paused:
             self.paused = False
-            self.emit("resumed", epoch=self.epoch + 1)
+            self.emit(RunResumed(self.epoch + 1))
         elif name == "stop":
             self.stop_asked = True
         elif name == "close":
@@ -395,8 +603,7 @@ class _Child:
             x = torch.as_tensor(self.probe, dtype=torch.float32).reshape(1, 1, 28, 28)
             probs = probabilities(model(x.to(device)))[0].cpu().numpy()
         model.train(was_training)
-        self.emit("probe", probabilities=probs.astype(np.float32),
-                  prediction=int(probs.argmax()))
+        self.emit(ProbeAnswer(probs.astype(np.float32), int(probs.argmax())))
 
     def send_filters(self, batch: int) -> None:
         from torch import nn
@@ -404,13 +611,13 @@ class _Child:
         for layer in self.model.layers.values():
             if isinstance(layer, nn.Conv2d):
                 weights = layer.weight.detach().float().cpu().contiguous().numpy().copy()
-                self.emit("filters", epoch=self.epoch + 1, batch=batch, weights=weights)
+                self.emit(FiltersNow(weights, self.epoch + 1, batch))
                 return
 
     def send_weights(self, model, evaluated: bool = True) -> None:
         state = {k: v.detach().cpu().contiguous().numpy().copy()
                  for k, v in model.state_dict().items()}
-        self.emit("weights", epoch=self.epoch, state=state, evaluated=evaluated)
+        self.emit(WeightsKept(state, self.epoch, evaluated))
 
     # Callbacks of training.train ------------------------------------------------------
 
@@ -427,8 +634,7 @@ class _Child:
         total = self.session_epochs * steps
         elapsed = time.perf_counter() - self.session_started - self.paused_seconds
         eta = elapsed / done * (total - done) if done else float("nan")
-        self.emit("batch", epoch=self.epoch + 1, batch=b + 1, batches=steps, loss=loss,
-                  elapsed_s=elapsed, eta_s=eta)
+        self.emit(BatchDone(self.epoch + 1, b + 1, steps, loss, elapsed, eta))
         if (b + 1) % FILTERS_EVERY == 0:
             self.send_filters(b + 1)
         if self.probe is not None and (b + 1) % PROBE_EVERY == 0:
@@ -447,14 +653,14 @@ class _Child:
             self.send_weights(model, evaluated=False)  # the epoch is complete; keep it
             raise KeyboardInterrupt from None  # train() stops and keeps these weights
         k = self.classes  # evaluate() makes at least 10x10; fewer classes: their own rows
-        self.emit("epoch", epoch=self.epoch, train_loss=result.train_loss,
-                  train_accuracy=result.train_accuracy, test_loss=metrics["loss"],
-                  test_accuracy=metrics["accuracy"],
-                  confusion=np.asarray(metrics["confusion"], np.int64)[:k, :k],
-                  test_predictions=np.asarray(metrics["predictions"], np.int64),
-                  test_confidence=np.asarray(metrics["confidence"], np.float32),
-                  test_labels=self.y_test_numpy,
-                  seconds=result.seconds + time.perf_counter() - t0)
+        self.emit(EpochDone(epoch=self.epoch, train_loss=result.train_loss,
+                            train_accuracy=result.train_accuracy, test_loss=metrics["loss"],
+                            test_accuracy=metrics["accuracy"],
+                            confusion=np.asarray(metrics["confusion"], np.int64)[:k, :k],
+                            test_predictions=np.asarray(metrics["predictions"], np.int64),
+                            test_confidence=np.asarray(metrics["confidence"], np.float32),
+                            test_labels=self.y_test_numpy,
+                            seconds=result.seconds + time.perf_counter() - t0))
         self.send_weights(model)
         self.send_filters(self.batches_per_epoch)
         if self.probe is not None:
@@ -479,7 +685,7 @@ class _Child:
         try:
             self.device = resolve_device(setup.device)
         except ValueError as exc:
-            self.emit("error", message=str(exc), kind="bad_setting")
+            self.emit(RunFailed(str(exc), "bad_setting"))
             return
         self.x_test = to_tensor(x_test)
         self.y_test = y_test
@@ -490,12 +696,11 @@ class _Child:
         if model is None:
             return
         self.batches_per_epoch = steps_per_epoch(arch, len(x_train), config)
-        self.emit("started", train_images=int(len(x_train)), test_images=int(len(x_test)),
-                  batches_per_epoch=self.batches_per_epoch, epochs=config.epochs,
-                  threads=torch.get_num_threads(), **facts)
+        self.emit(RunStarted(train_images=int(len(x_train)), test_images=int(len(x_test)),
+                             batches_per_epoch=self.batches_per_epoch, epochs=config.epochs,
+                             threads=torch.get_num_threads(), **facts))
         if setup.user_set is not None:  # the held-out split is made here: the lab shows it
-            self.emit("test_set", images=np.asarray(x_test, np.uint8),
-                      labels=self.y_test_numpy)
+            self.emit(HeldOutSet(np.asarray(x_test, np.uint8), self.y_test_numpy))
         self.send_filters(0)
         self.read_probe()  # a drawing sent before the network existed: the random answer
         epochs: int | None = config.epochs
@@ -509,14 +714,13 @@ class _Child:
             if result is None:  # out of memory or another failure, already said
                 return
             if result.diverged:
-                self.emit("error", kind="diverged",
-                          message=f"training stopped: {result.diverged} (the learning rate "
-                                  f"{config.lr:g} is probably too high; try one ten times "
-                                  f"smaller).")
+                self.emit(RunFailed(f"training stopped: {result.diverged} (the learning rate "
+                                    f"{config.lr:g} is probably too high; try one ten times "
+                                    f"smaller).", "diverged"))
             elif result.interrupted:
-                self.emit("stopped", epoch=self.epoch)
+                self.emit(RunStopped(self.epoch))
             else:
-                self.emit("finished", epoch=self.epoch)
+                self.emit(RunFinished(self.epoch))
             if self.closing:
                 return
             session += 1
@@ -546,13 +750,13 @@ class _Child:
                 facts = {"classes": data.classes, "notes": [data.description, *data.notes],
                          "set_sha256": data.set_sha256}
         except DataError as exc:
-            self.emit("error", message=str(exc), kind="missing_data")
+            self.emit(RunFailed(str(exc), "missing_data"))
             return None
         except UserSetError as exc:
-            self.emit("error", message=str(exc), kind="bad_setting")
+            self.emit(RunFailed(str(exc), "bad_setting"))
             return None
         except KeyboardInterrupt:  # stopped while the set was read
-            self.emit("stopped", epoch=0)
+            self.emit(RunStopped(0))
             return None
         if setup.test_limit is not None:
             x_test, y_test = x_test[:setup.test_limit], y_test[:setup.test_limit]
@@ -569,17 +773,17 @@ class _Child:
         model = Network(arch)
         outputs = int(np.prod(model.layer_infos[-1].output_shape))
         if outputs != classes:
-            self.emit("error", kind="bad_setting",
-                      message=f"the network gives {outputs} outputs but the data has {classes} "
-                              f"classes (choose the dataset again so the last layer follows)")
+            self.emit(RunFailed(f"the network gives {outputs} outputs but the data has "
+                                f"{classes} classes (choose the dataset again so the last "
+                                f"layer follows)", "bad_setting"))
             return None
         if self.setup.initial_state is not None:
             try:
                 model.load_state_dict({k: torch.as_tensor(np.asarray(v))
                                        for k, v in self.setup.initial_state.items()})
             except (RuntimeError, KeyError, ValueError, TypeError) as exc:
-                self.emit("error", message=f"the starting weights do not fit this network "
-                                           f"({str(exc).splitlines()[0]})", kind="bad_setting")
+                self.emit(RunFailed(f"the starting weights do not fit this network "
+                                    f"({str(exc).splitlines()[0]})", "bad_setting"))
                 return None
         if self.setup.only_last_layer:
             train_only_last_layer(model)
@@ -605,7 +809,7 @@ class _Child:
             message, kind = str(exc), "bad_setting"
         model.to("cpu")
         model.load_state_dict(last_good)
-        self.emit("error", message=message + ".", kind=kind)  # (the lab says what is kept)
+        self.emit(RunFailed(message + ".", kind))  # (the lab says what is kept)
         return None
 
 
@@ -616,8 +820,7 @@ def _child_main(setup: _Setup, commands, events) -> None:
     try:
         child.run()
     except Exception as exc:  # noqa: BLE001 - the parent must hear it in words
-        events.put({"type": "error", "kind": "failed",
-                    "message": f"training failed: {type(exc).__name__}: {exc}"})
+        events.put(RunFailed(f"training failed: {type(exc).__name__}: {exc}", "failed"))
     finally:
         events.close()
         if child.closing or child._parent_gone():

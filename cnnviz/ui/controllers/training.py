@@ -25,6 +25,22 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from cnnviz.core.training.job import (
+    BatchDone,
+    EpochDone,
+    FiltersNow,
+    HeldOutSet,
+    ProbeAnswer,
+    RunEvent,
+    RunFailed,
+    RunFinished,
+    RunPhase,
+    RunStarted,
+    RunStopped,
+    WeightsKept,
+    phase_after,
+)
+
 from .runner import LatestRequestRunner
 
 if TYPE_CHECKING:
@@ -36,9 +52,6 @@ POLL_MS = 50  # how often the job's events are read (each poll is a queue drain,
 FOLLOW_MIN_S = 1.5  # the CNN explorer follows the training's weights at most this often
 BUSY_KEY = "training"
 
-# What the lab is doing: the buttons and messages follow it.
-IDLE, STARTING, RUNNING, PAUSED, STOPPING, DONE, FAILED = (
-    "idle", "starting", "running", "paused", "stopping", "done", "failed")
 
 
 @dataclass
@@ -163,10 +176,10 @@ class _Worker(QObject):
 class TrainingController(QObject):
     """See the module docstring. All signals are emitted on the GUI thread."""
 
-    phase_changed = Signal(str)  # IDLE, STARTING, RUNNING, PAUSED, STOPPING, DONE, FAILED
-    started = Signal(object)  # the start event (dict)
-    batch = Signal(object)  # epoch, batch, batches, loss, elapsed_s, eta_s
-    epoch_done = Signal(object)  # the epoch event: losses, accuracies, confusion, predictions
+    phase_changed = Signal(object)  # the RunPhase
+    started = Signal(object)  # RunStarted
+    batch = Signal(object)  # BatchDone: epoch, batch, batches, loss, elapsed_s, eta_s
+    epoch_done = Signal(object)  # EpochDone: losses, accuracies, confusion, predictions
     filters = Signal(object)  # the first convolution's weights (out, in, kh, kw)
     probe = Signal(object, int)  # (probabilities, prediction) for the user's drawing
     probe_input = Signal(object)  # the (28, 28) picture of the drawing sent to the training
@@ -189,15 +202,15 @@ class TrainingController(QObject):
         self.state = state
         self._job_factory = job_factory  # tests may give one; default TrainingJob
         self.job: TrainingJob | None = None  # (or what the tests' job_factory makes)
-        self.phase = IDLE
+        self.phase = RunPhase.IDLE  # the job's, event by event (FAILED also when none starts)
         self.arch: Architecture | None = None  # the architecture of the current (or last) run
         self.settings: RunSettings | None = None
-        self.epochs: list[dict] = []  # every epoch event of the run, in order
+        self.epochs: list[EpochDone] = []  # every epoch of the run, in order
         self.weights: dict | None = None  # the last good weights (state dict of numpy arrays)
         self.weights_epoch = 0  # the epoch those weights finished (0: none yet)
         self.classes: list[str] = []  # the names of the network's outputs
         self.set_sha256: str | None = None  # the user's set's manifest, as the run read it
-        self._started_event: dict | None = None
+        self._started_event: RunStarted | None = None
         self.error: str | None = None
         self.following = False  # the CNN explorer shows the network being trained
         self.same_job = False  # the last "train more" went on in the same job (its epochs count on)
@@ -220,23 +233,27 @@ class TrainingController(QObject):
         self._preview_key: tuple[str, str] | None = None
         self._preview_pictures: tuple[np.ndarray, str] | None = None
         self._test_key: tuple[str, ...] | None = None  # (dataset, data_dir) of the test set
-        self.test_images = self.test_labels = None
+        self.test_images: np.ndarray | None = None
+        self.test_labels: np.ndarray | None = None
         self._published = None  # the LoadedModel this controller last made the state's model
         self._saving = False  # a model is being kept or saved: the early start gives way
         state.analysis_ready.connect(self._on_analysis)
-        state.model_changed.connect(self._on_model_changed)
+        state.events.model.connect(self._on_model_changed)
 
     # ----- the run ------------------------------------------------------------------------
 
     @property
     def running(self) -> bool:
-        return self.phase in (STARTING, RUNNING, PAUSED, STOPPING)
+        return self.phase.active
 
-    def _set_phase(self, phase: str) -> None:
+    def _set_phase(self, phase: RunPhase) -> None:
+        if phase is RunPhase.CLOSED:
+            return  # (a job closed for the next one: the lab shows how the last one ended)
         if phase != self.phase:
             self.phase = phase
-            self.state.set_training(self.running)
-            self.state.busy_changed.emit(BUSY_KEY, phase in (STARTING, RUNNING, STOPPING))
+            self.state.training = self.running
+            self.state.busy_changed.emit(BUSY_KEY, phase in (
+                RunPhase.STARTING, RunPhase.RUNNING, RunPhase.STOPPING))
             self.phase_changed.emit(phase)
 
     def start(self, arch, dataset: str, data_dir, config, limit: int | None = None,
@@ -298,7 +315,7 @@ class TrainingController(QObject):
             else:
                 self.same_job = True
                 self._started_at = time.monotonic()
-                self._set_phase(RUNNING)
+                self._set_phase(self.job.phase)
                 self.timer.start()
                 return True
         from dataclasses import replace
@@ -322,7 +339,7 @@ class TrainingController(QObject):
             self._fail(f"Training could not start: {exc}")
             return False
         self._started_at = time.monotonic()
-        self._set_phase(STARTING)
+        self._set_phase(job.phase)
         self.timer.start()
         self._send_current_probe()
         return True
@@ -337,11 +354,11 @@ class TrainingController(QObject):
         return self._data_dir
 
     def pause(self) -> None:
-        if self.job is not None and self.phase == RUNNING:
+        if self.job is not None and self.phase is RunPhase.RUNNING:
             self.job.pause()
 
     def resume(self) -> None:
-        if self.job is not None and self.phase == PAUSED:
+        if self.job is not None and self.phase is RunPhase.PAUSED:
             self.job.resume()
 
     def stop(self) -> None:
@@ -349,7 +366,7 @@ class TrainingController(QObject):
         are kept)."""
         if self.job is not None and self.running:
             self.job.stop()
-            self._set_phase(STOPPING)
+            self._set_phase(self.job.phase)
 
     def poll(self) -> None:
         """Read the job's events (never waits) and publish each."""
@@ -366,55 +383,48 @@ class TrainingController(QObject):
         if self._follow_pending:
             self._follow_now()
 
-    def _on_event(self, event: dict) -> None:
-        kind = event.get("type")
-        if kind == "started":
-            self._set_phase(RUNNING)
-            if event.get("classes"):
-                self.classes = [str(c) for c in event["classes"]]
-            self.set_sha256 = event.get("set_sha256")
+    def _on_event(self, event: RunEvent) -> None:
+        self._set_phase(phase_after(self.phase, event))  # (the job's machine, event by event)
+        if isinstance(event, RunStarted):
+            if event.classes:
+                self.classes = [str(c) for c in event.classes]
+            self.set_sha256 = event.set_sha256
             self._started_event = event
             self.started.emit(event)
-        elif kind == "test_set":  # the held-out part of the user's set, as the run split it
-            self.test_images, self.test_labels = event["images"], event["labels"]
+        elif isinstance(event, HeldOutSet):  # the held-out part of the user's set
+            self.test_images, self.test_labels = event.images, event.labels
             self.test_set_ready.emit(self.test_images, self.test_labels)
-        elif kind == "batch":
+        elif isinstance(event, BatchDone):
             self.batch.emit(event)
-        elif kind == "filters":
-            self.filters.emit(np.asarray(event.get("weights")))
-        elif kind == "probe":
-            probs = np.asarray(event.get("probabilities"), dtype=np.float64)
-            self.probe.emit(probs, int(event.get("prediction", int(np.argmax(probs)))))
-        elif kind == "epoch":
+        elif isinstance(event, FiltersNow):
+            self.filters.emit(np.asarray(event.weights))
+        elif isinstance(event, ProbeAnswer):
+            self.probe.emit(np.asarray(event.probabilities, dtype=np.float64), event.answer)
+        elif isinstance(event, EpochDone):
             self.epochs.append(event)
             self.epoch_done.emit(event)
-        elif kind == "weights":
-            if event.get("evaluated") is False:
+        elif isinstance(event, WeightsKept):
+            if not event.evaluated:
                 return  # stopped while testing: keep the weights whose accuracy is known
-            self.weights = event.get("state") or event.get("weights")
+            self.weights = event.state
             self.weights_epoch = len(self.epochs)
             if self.following:
                 self._follow_pending = True
-        elif kind == "paused":
-            self._set_phase(PAUSED)
-        elif kind == "resumed":
-            self._set_phase(RUNNING)
-        elif kind in ("finished", "stopped"):
+        elif isinstance(event, (RunFinished, RunStopped)):
             self.timer.stop()
-            self._set_phase(DONE)
             done = len(self.epochs)
-            self.message.emit(f"Training {'finished' if kind == 'finished' else 'stopped'} "
-                              f"after {done} epoch{'s' if done != 1 else ''}."
+            what = "finished" if isinstance(event, RunFinished) else "stopped"
+            self.message.emit(f"Training {what} after {done} epoch{'s' if done != 1 else ''}."
                               + (" Name the network to keep it." if self.weights else ""))
             if self.following:
                 self._follow_pending = True
-        elif kind == "error":
-            self._fail(str(event.get("message") or "training failed"))
+        elif isinstance(event, RunFailed):
+            self._fail(event.message or "training failed")
 
     def _fail(self, message: str) -> None:
         self.timer.stop()
         self.error = message
-        self._set_phase(FAILED)
+        self._set_phase(RunPhase.FAILED)
         kept = (f" The weights after epoch {self.weights_epoch} are kept."
                 if self.weights is not None else
                 " No epoch finished, so there are no trained weights to keep.")
@@ -443,7 +453,8 @@ class TrainingController(QObject):
                              test_images=settings.test_limit or None,
                              init=settings.start_name, trained_in="cnnviz training lab")
         card = self._set_facts(card, settings)
-        epochs = [{"epoch": i + 1, **e} for i, e in enumerate(self.epochs[:self.weights_epoch])]
+        epochs = [dict(e.figures(), epoch=i + 1)
+                  for i, e in enumerate(self.epochs[:self.weights_epoch])]
         return with_epochs(card, epochs)
 
     def _set_facts(self, card: dict, settings: RunSettings) -> dict:
@@ -454,13 +465,13 @@ class TrainingController(QObject):
             return card
         from cnnviz.core.training.user_training import card_for_set, parse_dataset
 
-        started = self._started_event or {}
+        started = self._started_event or RunStarted()
         try:
             choice = parse_dataset(settings.user_set)
         except ValueError:  # the folder went away since: the card keeps the classes
             return card
         return card_for_set(card, self.classes, choice, self.set_sha256,
-                            started.get("train_images", 0), started.get("test_images", 0))
+                            started.train_images, started.test_images)
 
     def architecture_text(self) -> str:
         from cnnviz.core.networks.arch_text import format_architecture
@@ -509,8 +520,8 @@ class TrainingController(QObject):
         entries = [e for e in self.state.catalogue
                    if self._published is None or e.loaded is not self._published]
         self._published = loaded
-        self.state.set_catalogue(catalogue.with_entry(entries, self._training_entry(loaded)))
-        self.state.set_model(loaded)
+        self.state.catalogue = catalogue.with_entry(entries, self._training_entry(loaded))
+        self.state.model = loaded
 
     def _training_entry(self, loaded):
         """The model picker's line for the network being trained."""
@@ -705,17 +716,17 @@ class TrainingController(QObject):
             if tag == "keep" and self._published is not None:
                 # the network shown while training now has a name: one entry, not two
                 entries = [e for e in entries if e.loaded is not self._published]
-            self.state.set_catalogue(catalogue.with_entry(entries, entry))
+            self.state.catalogue = catalogue.with_entry(entries, entry)
             if tag == "keep" and self._published is not None and self.state.model is self._published:
                 self._published = kept
-                self.state.set_model(kept)
+                self.state.model = kept
             self.saved.emit(tag, path)
         elif tag == "set-classes":
             self.set_classes.emit(*result)
         elif tag == "user-models":
             entries, problems = result
             if entries:
-                self.state.set_catalogue(catalogue.with_entries(self.state.catalogue, entries))
+                self.state.catalogue = catalogue.with_entries(self.state.catalogue, entries)
             for line in problems[:3]:
                 self.message.emit(f"A kept model could not be read: {line}")
 
@@ -757,8 +768,8 @@ class TrainingController(QObject):
         self.preview_runner.shutdown(timeout=1.0)
         self.worker.shutdown()
         self.state.analysis_ready.disconnect(self._on_analysis)
-        self.state.model_changed.disconnect(self._on_model_changed)
-        self.state.set_training(False)
+        self.state.events.model.disconnect(self._on_model_changed)
+        self.state.training = False
 
 
 def _preview_source(text: str, data_dir):

@@ -34,9 +34,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnviz.app_state import InputImage
 from cnnviz.core.basics.formulas import percent
 from cnnviz.core.datasets.data import DATASET_NAMES, get_dataset_info, resolve_data_dir
 from cnnviz.core.networks.catalogue import model_name_problem, user_models_dir
+from cnnviz.core.training.job import RunPhase
 
 from ..controllers import training as tc
 from ..widgets.scrolling import scrolling
@@ -87,7 +89,7 @@ class TrainingLab(QWidget):
         self._build_ui()
         self._connect()
         self.own_data = OwnDataFlow(self)  # your own set, fine-tuning, the preview
-        self._on_phase(tc.IDLE)
+        self._on_phase(RunPhase.IDLE)
         self._check_data()
         self.controller.load_user_models()
 
@@ -327,7 +329,7 @@ class TrainingLab(QWidget):
         return any(getattr(spec, "type", "") == "conv" for spec in arch.layers)
 
     def toggle_pause(self) -> None:
-        if self.controller.phase == tc.PAUSED:
+        if self.controller.phase is RunPhase.PAUSED:
             self.controller.resume()
         else:
             self.controller.pause()
@@ -349,33 +351,35 @@ class TrainingLab(QWidget):
                       "weights.")
             self.show_explorer.emit()
 
-    def _on_phase(self, phase: str) -> None:
-        running = phase in (tc.STARTING, tc.RUNNING, tc.PAUSED, tc.STOPPING)
+    def _on_phase(self, phase: RunPhase) -> None:
+        P = RunPhase  # noqa: N806
+        running = phase.active
         has_weights = self.controller.weights is not None
         self.start_button.setEnabled(not running)
-        self.pause_button.setEnabled(phase in (tc.RUNNING, tc.PAUSED))
-        self.pause_button.setText("Resume" if phase == tc.PAUSED else "Pause")
-        self.pause_button.setToolTip(W.RESUME_TIP if phase == tc.PAUSED else W.PAUSE_TIP)
-        self.stop_button.setEnabled(phase in (tc.STARTING, tc.RUNNING, tc.PAUSED))
-        can_more = not running and has_weights and phase != tc.IDLE
+        self.pause_button.setEnabled(phase in (P.RUNNING, P.PAUSED))
+        self.pause_button.setText("Resume" if phase is P.PAUSED else "Pause")
+        self.pause_button.setToolTip(W.RESUME_TIP if phase is P.PAUSED else W.PAUSE_TIP)
+        self.stop_button.setEnabled(phase in (P.STARTING, P.RUNNING, P.PAUSED))
+        can_more = not running and has_weights and phase is not P.IDLE
         self.more_button.setEnabled(can_more)
         self.more_count.setEnabled(can_more)
         # a failed run with no finished epoch has no network worth showing
-        self.follow_button.setEnabled(phase != tc.IDLE and (phase != tc.FAILED or has_weights))
+        self.follow_button.setEnabled(phase is not P.IDLE
+                                      and (phase is not P.FAILED or has_weights))
         self.editor.set_editable(not running)
         self.settings.set_editable(not running)
-        done = phase in (tc.DONE, tc.FAILED) and has_weights
+        done = (phase.done or phase is P.FAILED) and has_weights
         self.finish_group.setEnabled(done)
-        if phase == tc.STARTING:
+        if phase is P.STARTING:
             self.progress.show_text("Starting: reading the training images…")
-        elif phase == tc.PAUSED:
+        elif phase is P.PAUSED:
             self.progress.show_text(self.progress.format() + " · paused")
-        elif phase == tc.STOPPING:
+        elif phase is P.STOPPING:
             self.progress.show_text("Stopping…")
-        elif phase == tc.FAILED:  # not "about 0:45 left" any more
+        elif phase is P.FAILED:  # not "about 0:45 left" any more
             self.progress.show_text("Stopped: " + ("the last finished epoch is kept" if has_weights
                                                    else "no epoch finished"), full=False)
-        elif phase == tc.DONE:
+        elif phase.done:
             acc = self.curves.last_test_accuracy()
             self.progress.show_text("Done" + (f": {percent(acc)} of the test images right"
                                               if acc is not None else ""), full=True)
@@ -391,7 +395,7 @@ class TrainingLab(QWidget):
 
     def _on_batch(self, event: dict) -> None:
         self.curves.add_batch(event)
-        if self.controller.phase == tc.RUNNING:
+        if self.controller.phase is RunPhase.RUNNING:
             self.progress.show_batch(event)
 
     def _on_epoch(self, event: dict) -> None:
@@ -468,7 +472,7 @@ class TrainingLab(QWidget):
 
     def use_test_image(self, index: int) -> None:
         images, labels = self.controller.test_images, self.controller.test_labels
-        if images is None or not 0 <= index < len(images):
+        if images is None or labels is None or not 0 <= index < len(images):
             return
         settings = self.controller.settings
         dataset = settings.dataset if settings is not None else "mnist"
@@ -476,8 +480,8 @@ class TrainingLab(QWidget):
         name = names[int(labels[index])]
         source = ("your set's held-out" if settings is not None and settings.user_set
                   else DATASET_NAMES[dataset])
-        self.state.set_image(images[index].astype(np.float32),
-                             f"{source} test image #{index} (a {name})")
+        self.state.input_image = InputImage(images[index].astype(np.float32),
+                                            f"{source} test image #{index} (a {name})")
         self.status_message.emit(f"Test image #{index} is the input now")
 
     # ----- data -------------------------------------------------------------------------
