@@ -14,7 +14,7 @@ from lab_fakes import ScriptedJob  # (tests/ is on sys.path)
 from cnnviz.app_state import AppState, InputImage
 from cnnviz.core.networks import catalogue
 from cnnviz.core.networks.models import ARCHITECTURES, Network
-from cnnviz.core.training.job import RunPhase
+from cnnviz.core.training.job import EpochDone, RunPhase
 from cnnviz.core.training.loop import TrainConfig
 from cnnviz.ui.controllers import training as tc
 from cnnviz.ui.lab.explorer import TrainingLab
@@ -89,6 +89,26 @@ def test_events_become_curves_progress_and_a_confusion_matrix(lab):
     assert lab.controller.weights_epoch == 1
 
 
+def test_the_run_model_hears_each_event_once_and_views_follow_it(lab):
+    run = lab.controller.run
+    phases, epochs = [], []
+    run.events.phase.connect(phases.append)
+    run.events.epochs.connect(lambda e: epochs.append(len(e)))
+    job = start(lab)
+    job.push("started", classes=[str(i) for i in range(10)])
+    run_epoch(job, 1, acc=0.93)
+    job.push("finished")
+    lab.controller.poll()
+    assert phases == [RunPhase.STARTING, RunPhase.RUNNING, RunPhase.FINISHED]
+    assert epochs == [1] and isinstance(run.epochs[0], EpochDone)
+    assert run.progress.batch == 4 and run.batch_losses == [2.0, 1.0, 2 / 3, 0.5]
+    assert run.confusion.shape == (10, 10) and run.last_test_accuracy() == 0.93
+    assert lab.name_edit.text() == "lecture-keras-93.0"  # the lab reads the model
+    run.add_epoch(EpochDone(epoch=2, test_accuracy=0.5, confusion=np.eye(10, dtype=int)))
+    assert "after epoch 2 on 10 test images" in lab.confusion_title.text()
+    assert lab.confusion.item(0, 0).text() == "1"
+
+
 def test_pause_resume_stop_and_train_more_reach_the_job(lab):
     job = start(lab)
     job.push("started")
@@ -116,7 +136,7 @@ def test_pause_resume_stop_and_train_more_reach_the_job(lab):
     assert job.calls[-1] == "more 2" and lab.controller.phase == RunPhase.RUNNING
     run_epoch(job, 2, acc=0.95, seed=1)  # the same job: its epochs count on
     lab.controller.poll()
-    assert list(lab.curves.epoch_x) == [1.0, 2.0]
+    assert list(lab.curves.epoch_x) == [1.0, 2.0] and len(lab.run.epochs) == 2
     assert "epoch 2 of 3" in lab.progress.format()
 
 
@@ -405,7 +425,7 @@ def test_lab_training_runs_for_real(qtbot, models_dir, monkeypatch, mnist_test, 
                         "schedule": "constant", "augment": False, "limit": 640})
     assert lab.start()
     job = lab.controller.job
-    qtbot.waitUntil(lambda: len(lab.curves.batch_loss) >= 3, timeout=180_000)
+    qtbot.waitUntil(lambda: len(lab.run.batch_losses) >= 3, timeout=180_000)
     lab.pause_button.click()
     qtbot.waitUntil(lambda: lab.controller.phase == RunPhase.PAUSED, timeout=30_000)
     lab.pause_button.click()

@@ -17,6 +17,7 @@ from cnnviz.core.basics.formulas import fmt_count, fmt_shape
 from cnnviz.core.networks.arch_text import parse_architecture
 from cnnviz.core.networks.layers import Conv, Dense, Dropout, Pool
 from cnnviz.core.networks.models import ARCHITECTURES, Architecture, Network
+from cnnviz.core.training.job import EpochDone
 from cnnviz.ui.lab.editor import ArchitectureEditor
 from cnnviz.ui.lab.explorer import TrainingLab
 from cnnviz.ui.lab.live import clock, filter_mosaic
@@ -273,9 +274,12 @@ def test_a_confusion_cell_shows_exactly_its_test_images(qtbot, mnist_test, tmp_p
     qtbot.addWidget(lab)
     lab.controller.test_images, lab.controller.test_labels = images, labels
     lab.controller._test_key = ("mnist", "x")
-    lab.last_epoch = {"test_predictions": predictions, "test_confidence": confidence,
-                      "confusion": confusion.tolist()}
-    lab.confusion.show_confusion(confusion)
+    lab.run.add_epoch(EpochDone(epoch=1, train_loss=0.2, train_accuracy=0.95, test_loss=0.3,
+                                test_accuracy=float((predictions == labels).mean()),
+                                test_predictions=predictions, test_confidence=confidence,
+                                confusion=confusion))
+    assert lab.last_epoch is lab.run.epochs[-1] and lab.confusion.item(3, 3).text() == str(
+        confusion[3, 3])  # the matrix follows the run model
     wrong = [(t, p) for t in range(10) for p in range(10) if t != p and confusion[t, p]]
     for t, p in [(3, 3)] + wrong[:3]:
         lab.confusion.cell_clicked.emit(t, p)

@@ -41,6 +41,7 @@ from cnnviz.core.training.job import (
     phase_after,
 )
 
+from ..lab.run_model import RunModel
 from .runner import LatestRequestRunner
 
 if TYPE_CHECKING:
@@ -176,14 +177,8 @@ class _Worker(QObject):
 class TrainingController(QObject):
     """See the module docstring. All signals are emitted on the GUI thread."""
 
-    phase_changed = Signal(object)  # the RunPhase
-    started = Signal(object)  # RunStarted
-    batch = Signal(object)  # BatchDone: epoch, batch, batches, loss, elapsed_s, eta_s
-    epoch_done = Signal(object)  # EpochDone: losses, accuracies, confusion, predictions
-    filters = Signal(object)  # the first convolution's weights (out, in, kh, kw)
-    probe = Signal(object, int)  # (probabilities, prediction) for the user's drawing
-    probe_input = Signal(object)  # the (28, 28) picture of the drawing sent to the training
-    failed = Signal(str)  # a training failure, in words (the last good weights are kept)
+    # The run itself (phase, batches, epochs, filters, the drawing's reading, the error)
+    # is told through self.run, an evented RunModel the lab's views subscribe to.
     message = Signal(str)  # a sentence for the lab's status line
     test_set_ready = Signal(object, object)  # (images (N, 28, 28) uint8, labels (N,))
     download_progress = Signal(int, int)  # bytes there, bytes in all
@@ -202,16 +197,14 @@ class TrainingController(QObject):
         self.state = state
         self._job_factory = job_factory  # tests may give one; default TrainingJob
         self.job: TrainingJob | None = None  # (or what the tests' job_factory makes)
-        self.phase = RunPhase.IDLE  # the job's, event by event (FAILED also when none starts)
+        self.run = RunModel()  # what the run has said, for the lab's views
         self.arch: Architecture | None = None  # the architecture of the current (or last) run
         self.settings: RunSettings | None = None
-        self.epochs: list[EpochDone] = []  # every epoch of the run, in order
         self.weights: dict | None = None  # the last good weights (state dict of numpy arrays)
         self.weights_epoch = 0  # the epoch those weights finished (0: none yet)
         self.classes: list[str] = []  # the names of the network's outputs
         self.set_sha256: str | None = None  # the user's set's manifest, as the run read it
         self._started_event: RunStarted | None = None
-        self.error: str | None = None
         self.following = False  # the CNN explorer shows the network being trained
         self.same_job = False  # the last "train more" went on in the same job (its epochs count on)
         self._followed_at = 0.0
@@ -243,6 +236,19 @@ class TrainingController(QObject):
     # ----- the run ------------------------------------------------------------------------
 
     @property
+    def phase(self) -> RunPhase:
+        """The job's phase, event by event (FAILED also when no job could start)."""
+        return self.run.phase
+
+    @property
+    def epochs(self) -> list[EpochDone]:
+        return self.run.epochs
+
+    @property
+    def error(self) -> str | None:
+        return self.run.error
+
+    @property
     def running(self) -> bool:
         return self.phase.active
 
@@ -250,11 +256,10 @@ class TrainingController(QObject):
         if phase is RunPhase.CLOSED:
             return  # (a job closed for the next one: the lab shows how the last one ended)
         if phase != self.phase:
-            self.phase = phase
-            self.state.training = self.running
+            self.state.training = phase.active
             self.state.busy_changed.emit(BUSY_KEY, phase in (
                 RunPhase.STARTING, RunPhase.RUNNING, RunPhase.STOPPING))
-            self.phase_changed.emit(phase)
+            self.run.phase = phase
 
     def start(self, arch, dataset: str, data_dir, config, limit: int | None = None,
               test_limit: int | None = None, *, user_set: str | None = None,
@@ -281,7 +286,8 @@ class TrainingController(QObject):
         self.settings = RunSettings(dataset, config, limit, test_limit, user_set, test_share,
                                     start_from.name if start_from is not None else None,
                                     only_last_layer)
-        self.epochs, self.weights, self.weights_epoch, self.error = [], None, 0, None
+        self.weights, self.weights_epoch = None, 0
+        self.run.new_run(classes)
         if user_set is not None:
             self._test_key, self.test_images, self.test_labels = ("run",), None, None
         return self._launch(initial_state=initial_state)
@@ -327,6 +333,7 @@ class TrainingController(QObject):
     def _launch(self, initial_state) -> bool:
         settings = self.settings
         assert settings is not None and self.arch is not None  # both set before any launch
+        self.run.error = None
         try:
             factory = self._job_factory or _default_job_factory()
             self.job = job = factory(self.arch, settings.dataset, self._data_dir,
@@ -388,21 +395,20 @@ class TrainingController(QObject):
         if isinstance(event, RunStarted):
             if event.classes:
                 self.classes = [str(c) for c in event.classes]
+                self.run.classes = list(self.classes)
             self.set_sha256 = event.set_sha256
             self._started_event = event
-            self.started.emit(event)
         elif isinstance(event, HeldOutSet):  # the held-out part of the user's set
             self.test_images, self.test_labels = event.images, event.labels
             self.test_set_ready.emit(self.test_images, self.test_labels)
         elif isinstance(event, BatchDone):
-            self.batch.emit(event)
+            self.run.add_batch(event)
         elif isinstance(event, FiltersNow):
-            self.filters.emit(np.asarray(event.weights))
+            self.run.filters = np.asarray(event.weights)
         elif isinstance(event, ProbeAnswer):
-            self.probe.emit(np.asarray(event.probabilities, dtype=np.float64), event.answer)
+            self.run.probe = event
         elif isinstance(event, EpochDone):
-            self.epochs.append(event)
-            self.epoch_done.emit(event)
+            self.run.add_epoch(event)
         elif isinstance(event, WeightsKept):
             if not event.evaluated:
                 return  # stopped while testing: keep the weights whose accuracy is known
@@ -423,13 +429,12 @@ class TrainingController(QObject):
 
     def _fail(self, message: str) -> None:
         self.timer.stop()
-        self.error = message
-        self._set_phase(RunPhase.FAILED)
         kept = (f" The weights after epoch {self.weights_epoch} are kept."
                 if self.weights is not None else
                 " No epoch finished, so there are no trained weights to keep.")
         message = message.rstrip()
-        self.failed.emit(message + ("" if message.endswith((".", "!", "?")) else ".") + kept)
+        self.run.error = message + ("" if message.endswith((".", "!", "?")) else ".") + kept
+        self._set_phase(RunPhase.FAILED)
 
     def _close_job(self) -> None:
         if self.job is not None:
@@ -563,7 +568,7 @@ class TrainingController(QObject):
     def _send_probe(self, image28) -> None:
         if self.job is not None and self.running:
             image28 = np.asarray(image28, dtype=np.float32)
-            self.probe_input.emit(image28)
+            self.run.probe_input = image28
             try:
                 self.job.set_probe(image28)
             except Exception as exc:  # the probe is a nicety: never stop training for it

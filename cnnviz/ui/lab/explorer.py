@@ -47,6 +47,7 @@ from .confusion import MAX_CELL_IMAGES, CellImages, ConfusionView
 from .editor import ArchitectureEditor
 from .live import FilterView, LossCurves, ProbeView, Progress
 from .own_data_flow import OwnDataFlow
+from .run_model import RunModel
 from .settings_panel import SETTINGS_GROUP, TrainingSettings
 
 ERROR_STYLE = "color: #b00020;"
@@ -77,7 +78,6 @@ class TrainingLab(QWidget):
         self.state = state
         self.controller = tc.TrainingController(state, self, job_factory=job_factory)
         self.controller.set_data_dir(data_dir)
-        self.last_epoch: dict | None = None
         self._pending_cell: tuple[int, int] | None = None
         self._cell: tuple[int, int] | None = None  # the cell whose images are shown
         self._shown_results = False
@@ -236,13 +236,15 @@ class TrainingLab(QWidget):
 
     def _connect(self) -> None:
         c = self.controller
-        c.phase_changed.connect(self._on_phase)
-        c.batch.connect(self._on_batch)
-        c.epoch_done.connect(self._on_epoch)
-        c.filters.connect(self.filter_view.show_weights)
-        c.probe.connect(self.probe_view.show_answer)
-        c.probe_input.connect(self.probe_view.show_input)
-        c.failed.connect(self._on_failed)
+        run = self.run.events  # the run's views follow the run model
+        run.phase.connect(self._on_phase)
+        run.progress.connect(self._on_batch)
+        run.epochs.connect(self._on_epochs)
+        run.confusion.connect(self._on_confusion)
+        run.filters.connect(self._on_filters)
+        run.probe.connect(self._on_probe)
+        run.probe_input.connect(self._on_probe_input)
+        run.error.connect(self._on_failed)
         c.message.connect(self._say)
         c.test_set_ready.connect(self._on_test_set)
         c.download_progress.connect(self._on_download_progress)
@@ -305,7 +307,6 @@ class TrainingLab(QWidget):
         self.probe_view.set_classes(options["classes"])
         self.probe_view.clear()
         self.cell_images.show_text("Click a cell of the matrix to see its test images.")
-        self.last_epoch = None
         self._cell = None
         self._shown_results = False
         self._arch_trained = self.editor.architecture()
@@ -336,7 +337,7 @@ class TrainingLab(QWidget):
 
     def train_more(self) -> bool:
         n = self.more_count.value()
-        done = len(self.curves.epoch_x)
+        done = len(self.run.epochs)
         ok = self.controller.more_epochs(n)
         if ok:
             if not self.controller.same_job:  # a new job counts its epochs from 1 again
@@ -380,7 +381,7 @@ class TrainingLab(QWidget):
             self.progress.show_text("Stopped: " + ("the last finished epoch is kept" if has_weights
                                                    else "no epoch finished"), full=False)
         elif phase.done:
-            acc = self.curves.last_test_accuracy()
+            acc = self.run.last_test_accuracy()
             self.progress.show_text("Done" + (f": {percent(acc)} of the test images right"
                                               if acc is not None else ""), full=True)
             if done and not self.name_edit.text():
@@ -390,20 +391,49 @@ class TrainingLab(QWidget):
 
     def _suggested_name(self) -> str:
         base = self.controller.arch.name if self.controller.arch is not None else "my-network"
-        acc = self.curves.last_test_accuracy()
+        acc = self.run.last_test_accuracy()
         return f"{base}-{100 * acc:.1f}" if acc is not None else base
 
-    def _on_batch(self, event: dict) -> None:
-        self.curves.add_batch(event)
-        if self.controller.phase is RunPhase.RUNNING:
-            self.progress.show_batch(event)
+    @property
+    def run(self) -> RunModel:
+        """The run model the controller writes and the lab's views follow."""
+        return self.controller.run
 
-    def _on_epoch(self, event: dict) -> None:
-        self.curves.add_epoch(event)
-        self.last_epoch = event
-        confusion = event.get("confusion")
+    @property
+    def last_epoch(self):
+        return self.run.last_epoch
+
+    def _on_batch(self, batch) -> None:
+        if batch is None:  # a new run
+            return
+        self.curves.add_batch(batch)
+        if self.run.phase is RunPhase.RUNNING:
+            self.progress.show_batch(batch)
+
+    def _on_confusion(self, confusion) -> None:
         if confusion is not None:
             self.confusion.show_confusion(confusion)
+
+    def _on_filters(self, weights) -> None:
+        if weights is not None:
+            self.filter_view.show_weights(weights)
+
+    def _on_probe(self, answer) -> None:
+        if answer is not None:
+            self.probe_view.show_answer(np.asarray(answer.probabilities, np.float64),
+                                        answer.answer)
+
+    def _on_probe_input(self, image28) -> None:
+        if image28 is not None:
+            self.probe_view.show_input(image28)
+
+    def _on_epochs(self, epochs) -> None:
+        if not epochs:  # a new run
+            return
+        epoch = epochs[-1]
+        self.curves.add_epoch(epoch)
+        acc = epoch.test_accuracy
+        if epoch.confusion is not None:
             if not self._shown_results:  # once a run: the user may go back to the network
                 self._shown_results = True
                 self.left_tabs.setCurrentIndex(2)
@@ -411,18 +441,19 @@ class TrainingLab(QWidget):
                 self.show_cell(*self._cell)
             else:
                 self.cell_images.show_text("Click a cell of the matrix to see its test images.")
-            n = int(np.asarray(confusion).sum())
-            acc = event.get("test_accuracy")
+            n = int(np.asarray(epoch.confusion).sum())
             self.confusion_title.setText(
-                f"<b>Confusion matrix</b> after epoch {len(self.curves.epoch_x)} on {n:,} test "
+                f"<b>Confusion matrix</b> after epoch {len(epochs)} on {n:,} test "
                 f"images ({percent(acc) if acc is not None else '?'} right). Rows: true class; "
                 "columns: the network's answer. Click a cell.")
-        acc = event.get("test_accuracy")
         if acc is not None:
-            self._say(f"Epoch {event.get('epoch')}: {percent(float(acc))} of the test images "
-                      f"right, test loss {float(event.get('test_loss', float('nan'))):.4f}.")
+            loss = epoch.test_loss if epoch.test_loss is not None else float("nan")
+            self._say(f"Epoch {epoch.epoch}: {percent(float(acc))} of the test images "
+                      f"right, test loss {float(loss):.4f}.")
 
-    def _on_failed(self, message: str) -> None:
+    def _on_failed(self, message: str | None) -> None:
+        if not message:  # a new run
+            return
         head = "" if message.lower().startswith("training") else "<b>Training failed:</b> "
         message = message[:1].upper() + message[1:] if not head else message
         self._say(f"{head}{html.escape(message)} The app keeps running; change a setting "
@@ -447,7 +478,8 @@ class TrainingLab(QWidget):
 
     def show_cell(self, true: int, predicted: int) -> None:
         self._cell = (true, predicted)
-        if self.last_epoch is None or self.last_epoch.get("test_predictions") is None:
+        epoch = self.last_epoch
+        if epoch is None or epoch.test_predictions is None:
             self.cell_images.show_text("The matrix fills in after the first epoch.")
             return
         if self.controller.test_images is None:
@@ -457,9 +489,9 @@ class TrainingLab(QWidget):
             if settings is not None:
                 self.controller.load_test_set(settings.dataset, self.controller.data_dir)
             return
-        predictions = np.asarray(self.last_epoch["test_predictions"])
-        confidence = self.last_epoch.get("test_confidence")
-        confidence = np.asarray(confidence) if confidence is not None else None
+        predictions = np.asarray(epoch.test_predictions)
+        confidence = (np.asarray(epoch.test_confidence) if epoch.test_confidence is not None
+                      else None)
         indices, count = tc.cell_members(self.controller.test_labels, predictions, confidence,
                                          true, predicted, MAX_CELL_IMAGES)
         self.cell_images.show_cell(true, predicted, indices, self.controller.test_images,
@@ -596,10 +628,10 @@ class TrainingLab(QWidget):
         """Training goes on while the tab is hidden; the curves keep their data."""
 
     def export_array(self) -> tuple[str, np.ndarray] | None:
-        if self.last_epoch is not None and self.last_epoch.get("confusion") is not None:
-            return "training-lab-confusion", np.asarray(self.last_epoch["confusion"])
-        if self.curves.batch_loss:
-            return "training-lab-loss", np.asarray(self.curves.batch_loss)
+        if self.run.confusion is not None:
+            return "training-lab-confusion", np.asarray(self.run.confusion)
+        if self.run.batch_losses:
+            return "training-lab-loss", np.asarray(self.run.batch_losses)
         return None
 
     def save_settings(self, settings: QSettings) -> None:

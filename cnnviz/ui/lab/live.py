@@ -1,7 +1,7 @@
 """What the lab shows while a network trains: the loss and accuracy curves (pyqtgraph), the
 progress bar with elapsed time and time left, the first convolution's filters, and the
-user's drawing read by the network being trained. Views only: they draw what the training
-controller's signals carry, at most every REDRAW_MS."""
+user's drawing read by the network being trained. Views only: they draw what the lab's run
+model (run_model.py) holds, at most every REDRAW_MS."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from cnnviz.core.basics.formulas import fmt_number, percent
+from cnnviz.core.training.job import BatchDone, EpochDone
 
 from ..cnn.bar_plot import BarPlot
 from ..widgets.plots import SIGNED_CMAP, UNSIGNED_CMAP
@@ -122,21 +123,21 @@ class LossCurves(QWidget):
         """The next run trains the same network on: its epochs count on from here."""
         self.epoch_offset = len(self.epoch_x)
 
-    def add_batch(self, event: dict) -> None:
-        """A batch event (batch counts from 1 within its epoch)."""
-        batches = max(1, int(event.get("batches", 1)))
-        x = self.epoch_offset + int(event.get("epoch", 1)) - 1 + int(event.get("batch", 1)) / batches
-        loss = float(event.get("loss", float("nan")))
+    def add_batch(self, batch: BatchDone) -> None:
+        """A batch (counted from 1 within its epoch)."""
+        batches = max(1, int(batch.batches))
+        x = self.epoch_offset + int(batch.epoch) - 1 + int(batch.batch) / batches
+        loss = float(batch.loss)
         if math.isfinite(loss):
             self.batch_x.append(x)
             self.batch_loss.append(loss)
         self._schedule()
 
-    def add_epoch(self, event: dict) -> None:
-        self.epoch_x.append(float(self.epoch_offset + int(event.get("epoch", len(self.epoch_x) + 1))))
-        for values, key in ((self.test_loss, "test_loss"), (self.test_acc, "test_accuracy"),
-                            (self.train_acc, "train_accuracy")):
-            value = event.get(key)
+    def add_epoch(self, epoch: EpochDone) -> None:
+        self.epoch_x.append(float(self.epoch_offset + int(epoch.epoch or len(self.epoch_x) + 1)))
+        for values, value in ((self.test_loss, epoch.test_loss),
+                              (self.test_acc, epoch.test_accuracy),
+                              (self.train_acc, epoch.train_accuracy)):
             values.append(float(value) if value is not None else float("nan"))
         self.redraw()
 
@@ -159,9 +160,6 @@ class LossCurves(QWidget):
         low = max(0.0, float(seen.min()) - 3.0) if seen.size else 0.0
         self.acc_plot.setYRange(low, 100, padding=0.02)
 
-    def last_test_accuracy(self) -> float | None:
-        return self.test_acc[-1] if self.test_acc else None
-
 
 class Progress(QProgressBar):
     """Batches done of the run, with 'epoch 2 of 5 · batch 120 of 469 · 0:42 so far · about
@@ -181,17 +179,16 @@ class Progress(QProgressBar):
         self.setValue(0)
         self.setFormat("Not started")
 
-    def show_batch(self, event: dict) -> None:
-        """A batch event: its epoch (counted over the whole network's training) and batch
+    def show_batch(self, event: BatchDone) -> None:
+        """A batch: its epoch (counted over the whole network's training) and batch
         (from 1), the time so far and the time left."""
-        epoch = int(event.get("epoch", self.first_epoch))
-        batch, batches = int(event.get("batch", 1)), max(1, int(event.get("batches", 1)))
+        epoch = int(event.epoch)
+        batch, batches = int(event.batch), max(1, int(event.batches))
         run = self.last_epoch - self.first_epoch + 1
         done = ((epoch - self.first_epoch) * batches + batch) / (run * batches)
         self.setValue(int(round(1000 * min(1.0, max(0.0, done)))))
         self.setFormat(f"epoch {epoch} of {self.last_epoch} · batch {batch}/{batches} · "
-                       f"{clock(event.get('elapsed_s'))} so far · about "
-                       f"{clock(event.get('eta_s'))} left")
+                       f"{clock(event.elapsed_s)} so far · about {clock(event.eta_s)} left")
 
     def show_text(self, text: str, full: bool | None = None) -> None:
         if full:

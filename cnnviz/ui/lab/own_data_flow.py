@@ -28,14 +28,14 @@ class OwnDataFlow:
         c = self.controller
         c.set_classes.connect(self._on_set_classes)
         c.set_failed.connect(self._on_set_failed)
-        c.started.connect(self._on_started)
+        c.run.events.classes.connect(self._on_run_classes)
         c.preview_ready.connect(self.settings.preview.show_pictures)
         c.preview_failed.connect(lambda text: self.settings.preview.show_text(
             f"no pictures to show ({text.split(': ', 1)[-1]})"))
         self.settings.dataset_changed.connect(self._on_dataset)
         self.settings.start_from.changed.connect(self._on_start_from)
         self.settings.preview.again.connect(self.preview_again)
-        lab.state.catalogue_changed.connect(self.settings.start_from.set_models)
+        lab.state.events.catalogue.connect(self.settings.start_from.set_models)
         self.settings.start_from.set_models(lab.state.catalogue)
         lab.left_tabs.currentChanged.connect(self._on_tab)
 
@@ -78,9 +78,8 @@ class OwnDataFlow:
             self.lab.confusion.set_classes(names)
             self.lab.probe_view.set_classes(names)
 
-    def _on_started(self, _event: dict) -> None:
+    def _on_run_classes(self, names: list[str]) -> None:
         """The run's own classes (MNIST + a set merges them) name the live views."""
-        names = self.controller.classes
         if names and names != self.lab.confusion.classes:
             self.lab.confusion.set_classes(names)
         if names and names != self.lab.probe_view.classes:
