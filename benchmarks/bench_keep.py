@@ -77,7 +77,7 @@ def main() -> int:
     print(f"CPU: {cpu_model()}, {os.cpu_count()} cores; load average "
           f"{' '.join(f'{v:.1f}' for v in os.getloadavg())}")
     state = AppState()
-    state.set_catalogue(catalogue.shipped_entries())
+    state.catalogue = catalogue.shipped_entries()
     lab = TrainingLab(state)
     lab.resize(1366, 768)
     lab.show()

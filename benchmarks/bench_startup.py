@@ -6,7 +6,7 @@
    is on screen; with the longest event-loop stall while torch loads (what a pen stroke would
    wait), and each figure's ratio to the bare analyze() time of the same run. Repeated a few times (the first run pays for cold disk caches).
 2. Memory: resident set size (RSS) of a window after 100 and after 10,000 simulated pen
-   strokes on the drawing pad (mouse events -> pad.changed -> state.set_image -> analysis on
+   strokes on the drawing pad (mouse events -> pad.changed -> state.input_image -> analysis on
    the worker -> explorers redraw), processing events after each stroke. Flat numbers mean
    nothing grows per stroke (the undo history is bounded, stale results are dropped).
 
@@ -165,7 +165,7 @@ def memory_while_drawing(total: int, input_only: bool) -> None:
 
         controller = AnalysisController(state)
         widget = InputPanel(state, controller)
-        state.set_model(load_shipped("cnnviz"))
+        state.model = load_shipped("cnnviz")
         what = "input panel + analysis worker"
     else:
         from cnnviz.ui.window.main_window import MainWindow

@@ -58,7 +58,7 @@ from machine import cpu_model  # benchmarks/machine.py (the script's folder is o
 from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
-from cnnviz.app_state import AppState  # noqa: E402
+from cnnviz.app_state import AppState, InputImage  # noqa: E402
 from cnnviz.core.networks.weights import SHIPPED, load_shipped, load_weights  # noqa: E402
 from cnnviz.core.pictures.preprocess import preprocess_for  # noqa: E402
 from cnnviz.core.reading.inference import analyze  # noqa: E402
@@ -153,7 +153,7 @@ class Clock(QObject):
         self.runner = runner = controller.runner
         self.grid = grid
         self.step_t0 = 0.0  # when the newest pen step started
-        self.step_image_t = 0.0  # when that step reached state.set_image
+        self.step_image_t = 0.0  # when that step reached state.input_image
         # generation -> (its pen step's t0, when it reached set_image, when it was sent)
         self.sent: dict[int, tuple[float, float, float]] = {}
         self.requests = 0
@@ -181,7 +181,7 @@ class Clock(QObject):
             return generation
 
         runner.submit = counted_submit
-        state.image_changed.connect(self._on_image, priority=1000)  # before the controller
+        state.events.input_image.connect(self._on_image, priority=1000)  # before the controller
         state.analysis_ready.connect(self._views_start, priority=1000)
         state.analysis_ready.connect(self._views_end, priority=-1000)
         app = QCoreApplication.instance()
@@ -191,7 +191,7 @@ class Clock(QObject):
     def start_step(self) -> None:
         self.step_t0 = time.perf_counter()
 
-    def _on_image(self, _image, _source) -> None:
+    def _on_image(self, _picture: InputImage) -> None:
         self.step_image_t = time.perf_counter()
 
     def _views_start(self, analysis) -> None:
@@ -333,7 +333,7 @@ def window_setup(args):
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
     app.setOrganizationName("cnnviz-bench")
     window = MainWindow(AppState())
-    window.state.set_model(_model(args.model))
+    window.state.model = _model(args.model)
     window.load_defaults()
     window.resize(1366, 768)
     window.show()
@@ -357,14 +357,14 @@ def window_setup(args):
 
 
 def explorer_setup(args):
-    """The CNN explorer alone, fed by state.set_image as the pad would."""
+    """The CNN explorer alone, fed by state.input_image as the pad would."""
     from cnnviz.ui.cnn.explorer import CnnExplorer
     from cnnviz.ui.controllers import AnalysisController
 
     app = make_app(args)
     state = AppState()
     controller = AnalysisController(state)
-    state.set_model(_model(args.model))
+    state.model = _model(args.model)
     explorer = CnnExplorer(state, controller)
     explorer.resize(1100, 800)
     explorer.show()
@@ -374,7 +374,7 @@ def explorer_setup(args):
 
     def step(i):
         stamp(canvas, *pts[i])
-        state.set_image(canvas.copy(), "benchmark")
+        state.input_image = InputImage(canvas.copy(), "benchmark")
 
     def finish():
         explorer.shutdown()
@@ -444,7 +444,7 @@ def show_layer(state, explorer, args) -> None:
     infos = state.model.model.layer_infos
     layer = args.layer or max((i for i in infos if len(i.output_shape) == 3),
                               key=lambda i: int(np.prod(i.output_shape))).name
-    state.set_layer(layer)
+    state.layer = layer
     explorer.show_block.setChecked(args.block)
     args.shown_layer = layer
 
@@ -480,7 +480,7 @@ def report(args, clock: Clock, wall: float, bare: dict, state) -> None:
           f"{TARGET_TOTAL_P95_MS:g} ms; p95 = {pct(total, 95) / base:.1f}x analyze)")
     print("split, p50 / p95 ms (x analyze p50):")
     for key, what, target in (
-            ("pen", "pen move -> state.set_image", None),
+            ("pen", "pen move -> state.input_image", None),
             ("held", "held by the controller (pacing)", None),
             ("model", "analysis on the worker", None),
             ("handover", "hand-over to the GUI thread", None),

@@ -71,7 +71,7 @@ def show(model, input_shape=(1, 28, 28), picture=None) -> None:
     running = QApplication.instance()
     app = running if isinstance(running, QApplication) else QApplication(sys.argv[:1] or ["cnnviz"])
     app.setQuitOnLastWindowClosed(False)  # a notebook's own event loop goes on after it
-    from .app_state import AppState
+    from .app_state import AppState, InputImage
     from .ui.window.main_window import MainWindow
 
     window = MainWindow(AppState())
@@ -81,8 +81,9 @@ def show(model, input_shape=(1, 28, 28), picture=None) -> None:
     if picture is not None:
         from .core.pictures.images import load_image
 
-        window.state.set_image(load_image(picture) if isinstance(picture, (str, bytes)) or
-                               hasattr(picture, "__fspath__") else picture, "the picture given")
+        pixels = (load_image(picture) if isinstance(picture, (str, bytes))
+                  or hasattr(picture, "__fspath__") else picture)
+        window.state.input_image = InputImage(pixels, "the picture given")
     window.show()
     loop = QEventLoop()
     window.destroyed.connect(loop.quit)

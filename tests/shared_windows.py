@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from PySide6.QtTest import QTest
 
-from cnnviz.app_state import AppState
+from cnnviz.app_state import AppState, InputImage
 from cnnviz.ui.window.main_window import MainWindow
 
 
@@ -27,9 +27,9 @@ class OpenedWindow:
         w, state = self.window, self.window.state
         w.tabs.setCurrentIndex(self.tab)
         w.kernel_explorer.controller.set_source(self.kernel_source)
-        state.set_model(self.model)
-        state.set_image(self.image, self.source)
-        state.set_layer(self.layer)
+        state.model = self.model
+        state.input_image = InputImage(self.image, self.source)
+        state.layer = self.layer
         w.controller.join()
         qtbot.waitUntil(lambda: state.analysis is not None and state.analysis.layer_infos
                         == list(self.model.model.layer_infos)

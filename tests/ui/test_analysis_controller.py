@@ -16,7 +16,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 import cnnviz.core.reading.inference
-from cnnviz.app_state import AppState
+from cnnviz.app_state import AppState, InputImage
 from cnnviz.ui.controllers import AnalysisController
 from cnnviz.ui.controllers.analysis import BUSY_KEY
 
@@ -84,7 +84,7 @@ def env(qtbot, fake):
     state.analysis_ready.connect(lambda result: published.append(result.image_id))
     state.analysis_failed.connect(failures.append)
     state.busy_changed.connect(lambda which, flag: busy.append((which, flag)))
-    state.set_model(SimpleNamespace(model="the network", dataset="mnist"))
+    state.model = SimpleNamespace(model="the network", dataset="mnist")
     yield SimpleNamespace(state=state, controller=controller, fake=fake, published=published,
                           failures=failures, busy=busy, qtbot=qtbot)
     shut_down(controller, fake)
@@ -102,11 +102,11 @@ def answered(env) -> None:
 
 def test_while_drawing_one_request_is_in_flight_and_the_newest_waiting_image_goes_next(env):
     state, controller, fake = env.state, env.controller, env.fake
-    state.set_drawing(True)
-    state.set_image(image(1), "your drawing")
+    state.drawing = True
+    state.input_image = InputImage(image(1), "your drawing")
     fake.wait_started()
     for k in range(2, 7):  # the pen moves on while image 1 is analysed
-        state.set_image(image(k), "your drawing")
+        state.input_image = InputImage(image(k), "your drawing")
         assert controller.requested - controller.answered == 1  # nothing else sent
     assert controller.is_busy() and controller.is_waiting()
     answered(env)
@@ -122,10 +122,10 @@ def test_while_drawing_one_request_is_in_flight_and_the_newest_waiting_image_goe
 
 def test_without_drawing_the_newest_request_wins_and_stale_results_are_dropped(env):
     state, controller, fake = env.state, env.controller, env.fake
-    state.set_image(image(1), "a file")
+    state.input_image = InputImage(image(1), "a file")
     fake.wait_started()
-    state.set_image(image(2), "the gallery")  # sent at once, not held
-    state.set_image(image(3), "the gallery")  # replaces 2 before it starts
+    state.input_image = InputImage(image(2), "the gallery")  # sent at once, not held
+    state.input_image = InputImage(image(3), "the gallery")  # replaces 2 before it starts
     assert controller.requested == 3  # all three sent (the model came before any image)
     fake.finish_one()  # 1 finishes: stale
     fake.wait_started()
@@ -137,14 +137,14 @@ def test_without_drawing_the_newest_request_wins_and_stale_results_are_dropped(e
 
 def test_lifting_the_pen_sends_the_final_picture_at_once(env):
     state, controller, fake = env.state, env.controller, env.fake
-    state.set_drawing(True)
-    state.set_image(image(1), "your drawing")
+    state.drawing = True
+    state.input_image = InputImage(image(1), "your drawing")
     fake.wait_started()
-    state.set_image(image(2), "your drawing")
+    state.input_image = InputImage(image(2), "your drawing")
     assert controller.is_waiting()
     sent = controller.requested
-    state.set_drawing(False)  # the pad's last picture comes after the stroke ends
-    state.set_image(image(3), "your drawing")
+    state.drawing = False  # the pad's last picture comes after the stroke ends
+    state.input_image = InputImage(image(3), "your drawing")
     assert controller.requested == sent + 1 and not controller.is_waiting()
     fake.finish_one()  # 1: stale now
     fake.wait_started()
@@ -154,11 +154,11 @@ def test_lifting_the_pen_sends_the_final_picture_at_once(env):
 
 def test_a_new_model_is_never_held_back_by_drawing(env):
     state, controller, fake = env.state, env.controller, env.fake
-    state.set_drawing(True)
-    state.set_image(image(1), "your drawing")
+    state.drawing = True
+    state.input_image = InputImage(image(1), "your drawing")
     fake.wait_started()
     sent = controller.requested
-    state.set_model(SimpleNamespace(model="another network", dataset="fashion-mnist"))
+    state.model = SimpleNamespace(model="another network", dataset="fashion-mnist")
     assert controller.requested == sent + 1
     fake.finish_one()
     fake.wait_started()
@@ -170,11 +170,11 @@ def test_a_new_model_is_never_held_back_by_drawing(env):
 
 def test_a_failure_is_published_and_the_waiting_image_still_goes(env):
     state, controller, fake = env.state, env.controller, env.fake
-    state.set_drawing(True)
+    state.drawing = True
     fake.fail_next = True
-    state.set_image(image(1), "your drawing")
+    state.input_image = InputImage(image(1), "your drawing")
     fake.wait_started()
-    state.set_image(image(2), "your drawing")
+    state.input_image = InputImage(image(2), "your drawing")
     with env.qtbot.waitSignal(controller.analysis_failed, timeout=10000) as blocker:
         fake.finish_one()
     assert "cannot read image 1" in blocker.args[0]
@@ -193,7 +193,7 @@ def test_nothing_is_requested_without_an_image_or_a_model(qtbot, fake):
         busy = []
         state.busy_changed.connect(lambda which, flag: busy.append(flag))
         assert controller.request() is None
-        state.set_image(image(1), "a file")  # no model yet
+        state.input_image = InputImage(image(1), "a file")  # no model yet
         assert controller.requested == 0 and not controller.is_busy() and busy == []
     finally:
         shut_down(controller, fake)
@@ -208,7 +208,7 @@ def test_pad_strokes_reach_the_controller_through_the_state(qtbot, fake):
 
     fake.inner = REAL_ANALYZE
     state = AppState()
-    state.set_model(load_shipped("cnnviz"))
+    state.model = load_shipped("cnnviz")
     controller = AnalysisController(state)
     try:
         stroke_on_the_panel(qtbot, state, controller, fake, InputPanel(state, controller))
@@ -223,7 +223,7 @@ def stroke_on_the_panel(qtbot, state, controller, fake, panel) -> None:
     qtbot.waitExposed(panel)
     pad = panel.pad
     pictures = []
-    state.image_changed.connect(lambda picture, source: pictures.append(source))
+    state.events.input_image.connect(lambda picture: pictures.append(picture.source))
     side = min(pad.width(), pad.height())
     x0, y0 = (pad.width() - side) // 2, (pad.height() - side) // 2
     pts = [QPoint(x0 + side * (30 + 2 * k) // 100, y0 + side * (10 + 3 * k) // 100)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QMessageBox
 from shared_windows import window_opened_once
 from torch_reference import first_layer_input
 
-from cnnviz.app_state import KERNEL_SOURCE_NETWORK
+from cnnviz.app_state import KERNEL_SOURCE_NETWORK, InputImage
 from cnnviz.core.networks.models import (
     Activation,
     Architecture,
@@ -201,8 +201,8 @@ def window(qtbot, opened_window):
 def show_on(qtbot, window, loaded, picture):
     state = window.state
     before = state.analysis
-    state.set_model(loaded)
-    state.set_image(picture, "test picture")
+    state.model = loaded
+    state.input_image = InputImage(picture, "test picture")
     window.controller.join()
     qtbot.waitUntil(lambda: state.analysis is not before and state.analysis.layer_infos
                     == list(loaded.model.layer_infos)
@@ -220,7 +220,7 @@ def test_the_cnn_explorer_shows_every_layer(qtbot, window, which):
     cards = explorer.strip.cards
     assert cards["input"].shape_label.text() == f"{c}×{h}×{w}"
     for info in loaded.model.layer_infos:
-        state.set_layer(info.name)
+        state.layer = info.name
         assert cards[info.name].shape_label.text() == "×".join(map(str, info.output_shape))
         value = analysis.layer(info.name)
         if value.ndim == 3:
@@ -231,7 +231,7 @@ def test_the_cnn_explorer_shows_every_layer(qtbot, window, which):
         else:
             np.testing.assert_allclose(explorer.bars.values, value, rtol=1e-6)
     last = loaded.model.layer_infos[-1].name
-    state.set_layer(last)
+    state.layer = last
     assert explorer.bars._names == loaded.classes
     assert explorer.answer.digit_label.text() == loaded.classes[analysis.prediction]
     # the detail panel shows the input at the network's size, not 28×28
@@ -291,7 +291,7 @@ def test_export_writes_the_networks_maps(qtbot, window, which, tmp_path):
     analysis = show_on(qtbot, window, loaded, picture_for(loaded))
     window.tabs.setCurrentIndex(0)
     first = loaded.model.layer_infos[0].name
-    window.state.set_layer(first)
+    window.state.layer = first
     path = window.export_feature_maps(str(tmp_path / "maps.npy"))
     assert path is not None
     np.testing.assert_allclose(np.load(path), analysis.layer(first), rtol=1e-6)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from cnnviz.app_state import AppState
+from cnnviz.app_state import AppState, InputImage
 from cnnviz.core.basics.text_safety import MAX_SHOWN_CHARS, printable, shown
 from cnnviz.core.networks.weights import load_weights, shipped_weights_path
 
@@ -53,10 +53,10 @@ def test_a_model_s_own_text_never_becomes_rich_text_in_the_window(
     window.show()
     window.resize(1400, 900)
     qtbot.waitExposed(window)
-    window.state.set_model(hostile_model)
+    window.state.model = hostile_model
     image = np.zeros((280, 280), np.float32)
     image[60:220, 130:150] = 255
-    window.state.set_image(image, "a bar")
+    window.state.input_image = InputImage(image, "a bar")
     qtbot.waitUntil(lambda: "width" in window.input_panel.answer.label.text(), timeout=20000)
     qtbot.wait(200)
     size = window.size()

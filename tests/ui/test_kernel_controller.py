@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtTest import QSignalSpy
 from torch_reference import torch_pipeline
 
-from cnnviz.app_state import KERNEL_SOURCE_IMAGE, KERNEL_SOURCE_NETWORK, AppState
+from cnnviz.app_state import KERNEL_SOURCE_IMAGE, KERNEL_SOURCE_NETWORK, AppState, InputImage
 from cnnviz.core.convolution import kernel_previews
 from cnnviz.core.convolution.kernels import PRESETS
 from cnnviz.core.convolution.lecture_examples import LECTURE_EXAMPLES
@@ -22,7 +22,7 @@ from cnnviz.ui.controllers.kernel import KernelController
 @pytest.fixture
 def setup(qtbot):
     state = AppState()
-    state.set_image(np.random.default_rng(0).uniform(0, 255, (28, 28)).astype(np.float32), "test")
+    state.input_image = InputImage(np.random.default_rng(0).uniform(0, 255, (28, 28)).astype(np.float32), "test")
     controller = KernelController(state)
     yield state, controller
     controller.shutdown()
@@ -57,7 +57,7 @@ def test_latest_request_wins(qtbot, setup):
     spy = QSignalSpy(controller.result_ready)
     kernels = [np.full((3, 3), float(v)) for v in range(1, 6)]
     for k in kernels:  # faster than the worker: no event is processed in between
-        state.set_kernel(state.kernel.with_changes(kernel=k, preset_key=None))
+        state.kernel = state.kernel.with_changes(kernel=k, preset_key=None)
     with qtbot.waitSignal(controller.result_ready, timeout=20000):
         pass
     wait_idle(qtbot, controller)
@@ -74,10 +74,10 @@ def test_stale_result_is_dropped_even_when_it_was_running(qtbot, setup, monkeypa
     gate = Gate()
     monkeypatch.setattr(kernel_controller, "compute_view", gate)
     spy = QSignalSpy(controller.result_ready)
-    state.set_kernel(state.kernel.with_changes(kernel=np.ones((3, 3)), preset_key=None))
+    state.kernel = state.kernel.with_changes(kernel=np.ones((3, 3)), preset_key=None)
     assert gate.started.wait(20)  # the first request is running on the worker
     newest = state.kernel.with_changes(kernel=np.full((3, 3), 2.0), preset_key=None)
-    state.set_kernel(newest)
+    state.kernel = newest
     assert not controller.is_idle()
     gate.release()
     with qtbot.waitSignal(controller.result_ready, timeout=20000) as blocker:
@@ -108,10 +108,10 @@ def test_a_lecture_example_keeps_and_gives_back_the_users_settings(qtbot, setup)
     state, controller = setup
     mine = state.kernel.with_changes(kernel=PRESETS["box-blur"].values.copy(), preset_key="box-blur",
                                      stride=(2, 2), activation="tanh", pool_kind="avg")
-    state.set_kernel(mine)
+    state.kernel = mine
     wait_idle(qtbot, controller)
     sources = []
-    state.kernel_source_changed.connect(sources.append)
+    state.events.kernel_source.connect(sources.append)
     with qtbot.waitSignals([controller.example_applied, controller.result_ready], timeout=20000):
         controller.set_source("lecture:max-pool")
     example = LECTURE_EXAMPLES["max-pool"]
@@ -143,13 +143,13 @@ def test_network_source_needs_an_analysis(qtbot, setup):
 def test_channel_view_reuses_the_result(qtbot, setup):
     state, controller = setup
     rgb = np.random.default_rng(1).uniform(0, 255, (20, 24, 3)).astype(np.float32)
-    state.set_kernel(state.kernel.with_changes(per_channel=True))
+    state.kernel = state.kernel.with_changes(per_channel=True)
     with qtbot.waitSignal(controller.result_ready, timeout=20000):
-        state.set_image(rgb, "colour")
+        state.input_image = InputImage(rgb, "colour")
     wait_idle(qtbot, controller)
     first = controller.view
     with qtbot.waitSignal(controller.result_ready, timeout=20000) as blocker:
-        state.set_channel_view("1")
+        state.channel_view = "1"
     assert blocker.args[0].result is first.result  # drawn again, not recomputed
     assert blocker.args[0].conv.channel == 1
 
@@ -159,7 +159,7 @@ def test_hidden_tab_notes_inputs_and_catches_up(qtbot, setup):
     wait_idle(qtbot, controller)
     controller.set_active(False)
     generation = controller.runner.generation
-    state.set_image(np.zeros((12, 12), np.float32), "new")
+    state.input_image = InputImage(np.zeros((12, 12), np.float32), "new")
     assert controller.runner.generation == generation  # nothing computed while hidden
     with qtbot.waitSignal(controller.result_ready, timeout=20000) as blocker:
         controller.set_active(True)
@@ -175,6 +175,6 @@ def test_no_image_says_empty_and_shutdown_stops_listening(qtbot):
     controller.shutdown()
     assert not controller.runner.is_alive()
     spy = QSignalSpy(controller.result_ready)
-    state.set_image(np.zeros((5, 5), np.float32), "after")
+    state.input_image = InputImage(np.zeros((5, 5), np.float32), "after")
     assert spy.count() == 0 and controller.request() is None
     controller.shutdown()  # twice is fine

@@ -44,10 +44,10 @@ def _set_up_something(w, seed: int) -> None:
     k = w.state.kernel.with_changes(kernel=np.array([[1.0, -2.5], [0.25, 3.0]]), preset_key=None,
                                     stride=(2, 1), padding=(1, 0), activation="tanh",
                                     pool_kind="avg", pool_size=3, pool_stride=1)
-    w.state.set_kernel(k)
-    w.state.set_model(w.cnn_explorer.shipped_model("lecture-keras"))
+    w.state.kernel = k
+    w.state.model = w.cnn_explorer.shipped_model("lecture-keras")
     names = [i.name for i in w.state.model.model.layer_infos]
-    w.state.set_layer(names[2])
+    w.state.layer = names[2]
     w.lab.editor.set_architecture(parse_architecture("conv 8 3, relu, maxpool 2, flatten, dense 10"),
                                   "test")
     w.experiments_explorer.show_view("InvarianceView")
@@ -69,7 +69,7 @@ def test_a_recorded_lesson_round_trips_through_its_file(qtbot, window, tmp_path)
         w.tabs.setCurrentIndex(tab)
         if i == 1:  # a shipped test digit, another kernel
             w.input_panel.random_digit()
-            w.state.set_kernel(w.state.kernel.with_changes(stride=(1, 3)))
+            w.state.kernel = w.state.kernel.with_changes(stride=(1, 3))
         recorder.step_title.setText(f"Step {i}")
         recorder.step_text.setPlainText(f"Caption {i}")
         recorder.exercise_combo.setCurrentIndex(1 if i == 2 else 0)
@@ -84,7 +84,7 @@ def test_a_recorded_lesson_round_trips_through_its_file(qtbot, window, tmp_path)
     assert doc["steps"][2]["exercise"]["lecture"]
 
     _set_up_something(w, seed=9)  # somewhere else, then play the file
-    w.state.set_model(w.cnn_explorer.shipped_model("cnnviz"))
+    w.state.model = w.cnn_explorer.shipped_model("cnnviz")
     w.open_file(path)
     panel = w.lesson_panel
     for i, (setup, image) in enumerate(wanted):
@@ -110,7 +110,7 @@ def test_the_recorder_edits_reorders_and_deletes(qtbot, window, tmp_path):
     assert recorder.steps[2]["text"] == "Edited" and recorder.steps[2]["title"] == "C"
     recorder.delete_button.click()
     assert [s["title"] for s in recorder.steps] == ["B", "A"]
-    w.state.set_kernel(w.state.kernel.with_changes(stride=(3, 3)))
+    w.state.kernel = w.state.kernel.with_changes(stride=(3, 3))
     recorder.list.setCurrentRow(0)
     recorder.show_button.click()
     assert w.state.kernel.stride == (1, 1)
@@ -151,8 +151,8 @@ def test_a_session_brings_back_the_drawing_and_every_tab(qtbot, window, tmp_path
     kernel, layer = w.state.kernel, w.state.layer
 
     _set_up_something(w, seed=11)  # somewhere else entirely
-    w.state.set_kernel(w.state.kernel.with_changes(stride=(1, 1), activation="relu"))
-    w.state.set_model(w.cnn_explorer.shipped_model("cnnviz"))
+    w.state.kernel = w.state.kernel.with_changes(stride=(1, 1), activation="relu")
+    w.state.model = w.cnn_explorer.shipped_model("cnnviz")
     w.input_panel.set_brush_size(10)
     w.tabs.setCurrentIndex(0)
     w.experiments_explorer.show_view("DropoutView")

@@ -20,7 +20,7 @@ from cnnviz.ui.controllers import AnalysisController
 def explorer(qtbot):
     state = AppState()
     controller = AnalysisController(state)
-    state.set_model(load_shipped("cnnviz"))
+    state.model = load_shipped("cnnviz")
     ex = CnnExplorer(state, controller)
     qtbot.addWidget(ex)
     yield ex
@@ -77,7 +77,7 @@ def test_at_most_20_opened_models_are_saved_and_not_those_of_the_models_folder(
     entries = list(explorer.entries)
     for path in opened[:10] + mine + opened[10:]:
         entries.append(catalogue.remembered_entry(path))
-    explorer.state.set_catalogue(entries)
+    explorer.state.catalogue = entries
     settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
     explorer.save_settings(settings)
     settings.sync()

@@ -14,7 +14,7 @@ from pages import redraws
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from cnnviz.app_state import AppState
+from cnnviz.app_state import AppState, InputImage
 from cnnviz.core.basics import formulas
 from cnnviz.core.networks import weights as weights_module
 from cnnviz.core.networks.layer_cards import ROLE_PROBABILITIES, block_of
@@ -35,7 +35,7 @@ def cnnviz_model():
 def env(qtbot, cnnviz_model):
     state = AppState()
     controller = AnalysisController(state)
-    state.set_model(cnnviz_model)
+    state.model = cnnviz_model
     explorer = CnnExplorer(state, controller)
     qtbot.addWidget(explorer)
     explorer.resize(1100, 800)
@@ -49,7 +49,7 @@ def show(qtbot, env, image):
     """Give the explorer an input and wait until it has drawn the analysis of it."""
     state, controller, explorer = env
     before = redraws(explorer)
-    state.set_image(np.asarray(image, dtype=np.float32), "test")
+    state.input_image = InputImage(np.asarray(image, dtype=np.float32), "test")
     assert controller.join(20)
     qtbot.waitUntil(lambda: redraws(explorer) > before
                     and explorer.analysis is state.analysis, timeout=10000)
@@ -130,7 +130,7 @@ def test_every_layer_shows_all_its_outputs(qtbot, env):
     analysis = show(qtbot, env, pad(default_sample()[0]))
     assert state.layer == "conv1"  # the first conv layer is selected at the start
     for info in analysis.layer_infos:
-        state.set_layer(info.name)
+        state.layer = info.name
         assert explorer.strip.cards[info.name].is_selected()
         assert sum(card.is_selected() for card in explorer.strip.cards.values()) == 1
         value = analysis.layer(info.name)
@@ -143,7 +143,7 @@ def test_every_layer_shows_all_its_outputs(qtbot, env):
         else:
             assert explorer.pages.currentWidget() is explorer.bars
             np.testing.assert_allclose(explorer.bars.values, value, rtol=1e-6)
-    state.set_layer("conv1")
+    state.layer = "conv1"
     s = stage(explorer)
     assert s.geometry.n == 32 and s.map_array(31).shape == (26, 26)
     assert "26" in explorer.info_label.text() and "320" in explorer.info_label.text()
@@ -257,7 +257,7 @@ def test_maps_are_never_drawn_under_48_pixels_on_a_small_screen(qtbot, env):
     show(qtbot, env, pad(default_sample()[0]))
     for layer, block in (("conv3", False), ("pool2", False), ("conv2", True)):
         explorer.show_block.setChecked(block)
-        state.set_layer(layer)
+        state.layer = layer
         settle(qtbot, explorer)
         qtbot.waitUntil(lambda: not explorer.grid._relayout.isActive())
         settle(qtbot, explorer)
@@ -267,7 +267,7 @@ def test_maps_are_never_drawn_under_48_pixels_on_a_small_screen(qtbot, env):
     area = explorer.page.grid_area
     assert area.verticalScrollBar().maximum() > 0  # the rest is a scroll away
     explorer.show_block.setChecked(False)
-    state.set_layer("conv1")  # 32 maps fit without scrolling
+    state.layer = "conv1"  # 32 maps fit without scrolling
     settle(qtbot, explorer)
     qtbot.waitUntil(lambda: not explorer.grid._relayout.isActive())
     settle(qtbot, explorer)
@@ -317,7 +317,7 @@ def test_clicking_a_map_shows_the_kernel_that_made_it(qtbot, env):
     assert "(input ⋆ kernel) + bias" in detail.explain.text()
 
     # a ReLU map of the second block: the kernel of conv2 that feeds it, 32 kernels of 3x3
-    state.set_layer("relu2")
+    state.layer = "relu2"
     s = stage(explorer, "relu2")
     pos = grid.mapFromScene(s.scene_point(7))
     qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(pos.x(), pos.y()))
@@ -337,7 +337,7 @@ def test_block_stages_side_by_side(qtbot, env):
     assert block_of(infos, "relu2") == ["conv2", "bn2", "relu2", "pool1"]
     assert block_of(infos, "conv1") == ["conv1", "bn1", "relu1"]
     assert block_of(infos, "flatten") == [] and block_of(infos, "input") == []
-    state.set_layer("relu2")
+    state.layer = "relu2"
     explorer.show_block.setChecked(True)
     names = [s.name for s in explorer.grid.stages]
     assert names == ["conv2", "bn2", "relu2", "pool1"]
@@ -353,12 +353,12 @@ def test_block_stages_side_by_side(qtbot, env):
 def test_flat_layers_are_bars(qtbot, env):
     state, _, explorer = env
     analysis = show(qtbot, env, pad(default_sample()[0]))
-    state.set_layer("softmax")
+    state.layer = "softmax"
     assert explorer.bars._names == state.model.classes
     np.testing.assert_allclose(explorer.bars.values, analysis.probabilities, rtol=1e-6)
-    state.set_layer("flatten")
+    state.layer = "flatten"
     assert explorer.bars.values.size == 1024
-    state.set_layer("dense1")
+    state.layer = "dense1"
     explorer.bars.bar_clicked.emit(9)
     net = state.model.model
     np.testing.assert_allclose(explorer.detail.unit_bars.values,
@@ -377,14 +377,14 @@ def test_model_picker_lists_shipped_models(qtbot, env):
 def test_fashion_model_names_its_classes_and_layers_follow_model_changes(qtbot, env):
     state, _, explorer = env
     show(qtbot, env, pad(default_sample()[0]))
-    state.set_layer("pool2")
+    state.layer = "pool2"
     combo = explorer.model_combo
     row = next(i for i in range(combo.count()) if combo.itemText(i).startswith("lecture-keras"))
     combo.setCurrentIndex(row)
     combo.activated.emit(row)
     assert state.model.name == "lecture-keras"
     assert state.layer == "pool2"  # kept: lecture-keras has a pool2 too
-    state.set_layer("relu1")
+    state.layer = "relu1"
     row = next(i for i in range(combo.count()) if combo.itemText(i).startswith("cnnviz-fashion"))
     combo.activated.emit(row)
     assert "Fashion" in combo.currentText()
@@ -394,7 +394,7 @@ def test_fashion_model_names_its_classes_and_layers_follow_model_changes(qtbot, 
     qtbot.waitUntil(lambda: explorer.analysis is state.analysis and state.analysis is not None)
     assert len(explorer.analysis.layer_infos) == len(state.model.model.layer_infos)
     # a layer name the new model lacks: back to its first conv layer
-    state.set_layer("bn1")
+    state.layer = "bn1"
     row = next(i for i in range(combo.count()) if combo.itemText(i).startswith("lecture-keras"))
     combo.activated.emit(row)
     assert state.layer == "conv1"
@@ -406,7 +406,7 @@ def test_missing_shipped_model_is_shown_disabled(qtbot, monkeypatch, cnnviz_mode
                         ("ghost-mnist.safetensors", "a model that was never trained"))
     state = AppState()
     controller = AnalysisController(state)
-    state.set_model(cnnviz_model)
+    state.model = cnnviz_model
     explorer = CnnExplorer(state, controller)
     qtbot.addWidget(explorer)
     combo = explorer.model_combo
@@ -529,12 +529,12 @@ def test_opening_a_good_file_makes_it_the_model(qtbot, env, tmp_path, warnings):
 def test_export_status_and_settings(qtbot, env, tmp_path):
     state, controller, explorer = env
     with qtbot.waitSignal(explorer.status_message, timeout=10000) as blocker:
-        state.set_image(pad(default_sample()[0]), "test")
+        state.input_image = InputImage(pad(default_sample()[0]), "test")
     assert blocker.args[0].startswith("Updated in ") and "(network " in blocker.args[0]
     assert "background thread" in explorer.status_tip
     assert controller.join(20)
     qtbot.waitUntil(lambda: explorer.analysis is state.analysis)
-    state.set_layer("relu1")
+    state.layer = "relu1"
     stem, array = explorer.export_array()
     assert stem == "cnnviz-relu1"
     np.testing.assert_array_equal(array, state.analysis.layer("relu1"))
@@ -546,7 +546,7 @@ def test_export_status_and_settings(qtbot, env, tmp_path):
 
     state2 = AppState()
     controller2 = AnalysisController(state2)
-    state2.set_model(state.model)
+    state2.model = state.model
     other = CnnExplorer(state2, controller2)
     qtbot.addWidget(other)
     other.restore_settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
@@ -607,7 +607,7 @@ def test_an_unusual_architecture_non_square_maps_stride_padding(qtbot, env, tmp_
     assert "columns (12 − 4 + 2×1) / 2 + 1 = 6" in cards["conv2"].toolTip()
     assert "((3×4×6) + 1) × 4 = 292" in cards["conv2"].toolTip()
     assert "between −1 and 1" in cards["tanh1"].toolTip()
-    state.set_layer("pool1")
+    state.layer = "pool1"
     assert stage(explorer).map_array(5).shape == (13, 12)
     explorer.grid.map_clicked.emit("pool1", 5)
     assert explorer.detail.kernel_layer == "conv1"
@@ -651,7 +651,7 @@ def test_per_map_colour_note_is_written_once_in_the_block_view(qtbot, env):
 
     state, _, explorer = env
     show(qtbot, env, pad(default_sample()[0]))
-    state.set_layer("relu2")
+    state.layer = "relu2"
     explorer.show_block.setChecked(True)
     explorer.shared_scale.setChecked(False)
     settle(qtbot, explorer)
@@ -674,7 +674,7 @@ def test_the_hint_never_runs_over_the_check_boxes(qtbot, env):
 
     state, _, explorer = env
     show(qtbot, env, pad(default_sample()[0]))
-    state.set_layer("relu2")  # the longest block: conv2 → bn2 → relu2 → pool1
+    state.layer = "relu2"  # the longest block: conv2 → bn2 → relu2 → pool1
     explorer.resize(820, 700)
     settle(qtbot, explorer)
     for box in (explorer.shared_scale, explorer.show_block):
@@ -693,7 +693,7 @@ def test_detail_panel_shows_the_whole_block_and_starts_at_the_top(qtbot, env):
     show(qtbot, env, pad(default_sample()[0]))
     explorer.resize(1000, 600)  # a small screen: the detail panel needs its scroll bar
     explorer.splitter.setSizes([10000, 1])  # and is as narrow as it goes
-    state.set_layer("relu2")
+    state.layer = "relu2"
     explorer.grid.map_clicked.emit("relu2", 11)
     settle(qtbot, explorer)
     detail = explorer.detail
@@ -707,7 +707,7 @@ def test_detail_panel_shows_the_whole_block_and_starts_at_the_top(qtbot, env):
     bar = detail.verticalScrollBar()
     assert bar.maximum() > 0
     bar.setValue(bar.maximum())
-    state.set_layer("conv1")
+    state.layer = "conv1"
     assert bar.value() == 0
     bar.setValue(bar.maximum())
     choose(explorer, "lecture-deep")
@@ -720,7 +720,7 @@ def test_dense_unit_weights_plot_is_in_view_with_its_axis(qtbot, env):
     explorer.resize(1000, 700)
     show(qtbot, env, pad(default_sample()[0]))
     for layer in ("conv1", "relu2", "dense1"):  # (the long conv details came first)
-        state.set_layer(layer)
+        state.layer = layer
         settle(qtbot, explorer)
     explorer.bars.bar_clicked.emit(3)
     settle(qtbot, explorer)
@@ -830,9 +830,9 @@ def test_no_digit_found_leaves_the_maps_empty_with_a_note(qtbot, env):
     s = stage(explorer, "conv1")
     assert np.isnan(s.map_array(0)).all() and not s.colorbar.isVisible()
     assert "No digit found" in explorer.detail.map_panel.message()
-    state.set_layer("dense1")  # a flat layer: bars at zero, the note stays
+    state.layer = "dense1"  # a flat layer: bars at zero, the note stays
     assert np.all(explorer.bars.values == 0) and page.empty_note.isVisibleTo(explorer)
-    state.set_layer("conv1")
+    state.layer = "conv1"
     analysis = show(qtbot, env, pad(default_sample()[0]))
     assert not page.empty_note.isVisibleTo(explorer)
     s = stage(explorer, "conv1")
@@ -878,7 +878,7 @@ def panel_env(qtbot):
     def make(model_name="cnnviz-fashion", data_dir=None):
         state = AppState()
         controller = AnalysisController(state)
-        state.set_model(load_shipped(model_name))
+        state.model = load_shipped(model_name)
         panel = InputPanel(state, controller, data_dir=data_dir)
         qtbot.addWidget(panel)
         panel.resize(360, 760)
@@ -894,7 +894,7 @@ def panel_env(qtbot):
 
 
 def analysed(qtbot, controller, state, image, source="test"):
-    state.set_image(np.asarray(image, np.float32), source)
+    state.input_image = InputImage(np.asarray(image, np.float32), source)
     assert controller.join(20)
     qtbot.waitUntil(lambda: state.analysis is not None
                     and state.analysis.digit.image is not None, timeout=10000)
@@ -955,7 +955,7 @@ def test_fashion_without_its_files_gets_the_shipped_fashion_images(qtbot, panel_
     assert dialog.list.item(0).text() in state.model.classes
     assert "cnnviz data download fashion-mnist" in dialog.intro.text()
     # an MNIST model: digits, no note
-    state.set_model(load_shipped("cnnviz"))
+    state.model = load_shipped("cnnviz")
     assert "Draw a digit" in panel.hint.text() and "Only MNIST" not in panel.hint.text()
     assert dialog.dataset == "mnist" and "data download" not in dialog.intro.text()
 

@@ -16,7 +16,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
-from cnnviz.app_state import AppState
+from cnnviz.app_state import AppState, InputImage
 from cnnviz.core.basics.formulas import fmt_number
 from cnnviz.core.convolution.receptive_field import receptive_fields, unit_field
 from cnnviz.core.networks.layer_cards import describe_layers
@@ -64,7 +64,7 @@ def torch_field(network, layer: str, row: int, col: int) -> tuple[int, int, int,
 def env(qtbot, cnnviz_model):
     state = AppState()
     controller = AnalysisController(state)
-    state.set_model(cnnviz_model)
+    state.model = cnnviz_model
     explorer = CnnExplorer(state, controller)
     qtbot.addWidget(explorer)
     explorer.resize(1100, 800)
@@ -79,7 +79,7 @@ def show_digit(qtbot, env):
     state, controller, explorer = env
     before = redraws(explorer)
     three, _ = default_sample()
-    state.set_image(np.kron(np.asarray(three, np.float32), np.ones((10, 10), np.float32)), "test")
+    state.input_image = InputImage(np.kron(np.asarray(three, np.float32), np.ones((10, 10), np.float32)), "test")
     assert controller.join(20)
     qtbot.waitUntil(lambda: redraws(explorer) > before
                     and explorer.analysis is state.analysis, timeout=10000)
@@ -180,7 +180,7 @@ def test_pointing_at_a_unit_outlines_its_field_on_the_input(qtbot, env, cnnviz_m
                                                             layer, c, row, col):
     state, _, explorer = env
     analysis = show_digit(qtbot, env)
-    state.set_layer(layer)
+    state.layer = layer
     qtbot.waitUntil(lambda: explorer.grid.stage(layer) is not None)
     outline = explorer.detail.field_outline
     assert not outline.isVisible()
@@ -218,7 +218,7 @@ def test_pointing_at_a_unit_outlines_its_field_on_the_input(qtbot, env, cnnviz_m
 def test_pointing_at_the_enlarged_map_outlines_the_field_too(qtbot, env, cnnviz_model):
     state, _, explorer = env
     show_digit(qtbot, env)
-    state.set_layer("conv3")
+    state.layer = "conv3"
     qtbot.waitUntil(lambda: explorer.detail.map_value is not None
                     and explorer.detail.map_value.shape == (10, 10))
     panel = explorer.detail.map_panel
@@ -237,18 +237,18 @@ def test_pointing_at_the_enlarged_map_outlines_the_field_too(qtbot, env, cnnviz_
 def test_a_flat_layer_or_an_empty_pad_shows_no_field(qtbot, env):
     state, controller, explorer = env
     show_digit(qtbot, env)
-    state.set_layer("conv2")
+    state.layer = "conv2"
     _settle(qtbot, explorer)
     stage = explorer.grid.stage("conv2")
     _point_at(qtbot, explorer, stage, 0, 3, 3)
     qtbot.waitUntil(lambda: explorer.detail.field_outline.isVisible())
-    state.set_layer("dense1")  # bars, no maps: the field and the input view go
+    state.layer = "dense1"  # bars, no maps: the field and the input view go
     qtbot.waitUntil(lambda: not explorer.detail.field_outline.isVisible())
     assert explorer.detail.map_row.isHidden()
     # an empty pad: nothing to read, the input view says so and no field is drawn
-    state.set_layer("conv2")
+    state.layer = "conv2"
     before = redraws(explorer)
-    state.set_image(np.zeros((280, 280), np.float32), "test")
+    state.input_image = InputImage(np.zeros((280, 280), np.float32), "test")
     assert controller.join(20)
     qtbot.waitUntil(lambda: redraws(explorer) > before)
     assert explorer.detail.input_panel.message()
@@ -284,7 +284,7 @@ def test_the_enlarged_map_is_the_map_whose_field_is_outlined(qtbot, env):
     panel shows map 5 while the pointer is there, and the clicked map when it leaves."""
     state, _, explorer = env
     analysis = show_digit(qtbot, env)
-    state.set_layer("conv1")
+    state.layer = "conv1"
     qtbot.waitUntil(lambda: explorer.grid.stage("conv1") is not None)
     maps = analysis.layer("conv1")
     qtbot.waitUntil(lambda: explorer.detail.map_value is not None)

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 from stroke_sets import stroke_drawing, tiny_arch
 
-from cnnviz.app_state import AppState
+from cnnviz.app_state import AppState, InputImage
 from cnnviz.core.networks.models import Network
 from cnnviz.core.networks.weights import LoadedModel
 from cnnviz.core.training.user_set import UserSet
@@ -43,7 +43,7 @@ def test_collecting_prompted_drawings(window):
     rng = np.random.default_rng(0)
     for _ in range(4):
         shape = w.collect.wanted()
-        w.state.set_image(stroke_drawing(shape, rng)[0], "pad")
+        w.state.input_image = InputImage(stroke_drawing(shape, rng)[0], "pad")
         w.collect.writer.setText("Ana")
         w.collect.add_button.click()
     assert w.user_set.counts() == {"circle": 2, "cross": 2}
@@ -52,7 +52,7 @@ def test_collecting_prompted_drawings(window):
     assert w.classes.item(0).text() == "circle  (2)"
     assert "Few samples in 'circle', 'cross'" in w.warnings.text()
 
-    w.state.set_image(np.full((280, 280), 255.0, np.float32), "pad")  # a blank pad
+    w.state.input_image = InputImage(np.full((280, 280), 255.0, np.float32), "pad")  # a blank pad
     w.collect.mode.setCurrentText("Free")
     w.collect.picker.setCurrentText("cross")
     w.collect.add_button.click()
@@ -117,7 +117,7 @@ def test_a_model_evaluated_on_the_set_and_class_names_under_the_pad(window, qtbo
     net = Network(with_class_count(tiny_arch(), 3)[0], class_names=names,
                   card={"classes": names, "user_set": "mine"})
     loaded = LoadedModel(net, net.card, None)
-    w.state.set_model(loaded)
+    w.state.model = loaded
     with qtbot.waitSignal(w.controller.finished, timeout=20_000):
         w.evaluate()
     ev = w.evaluation

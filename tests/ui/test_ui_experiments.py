@@ -121,7 +121,7 @@ def test_views_say_what_a_model_lacks(qtbot, window):
     """lecture-keras has no batch norm and no dropout: the views say so (no loop, no crash)."""
     from cnnviz.core.networks.weights import load_shipped
 
-    window.state.set_model(load_shipped("lecture-keras"))
+    window.state.model = load_shipped("lecture-keras")
     qtbot.waitUntil(lambda: window.state.analysis is not None
                     and len(window.state.analysis.layers) == 10, timeout=20000)
     bn = _show(qtbot, window, "BatchNormView")

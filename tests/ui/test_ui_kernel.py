@@ -19,7 +19,7 @@ from torch_reference import first_layer_input, torch_pipeline
 
 from cnnviz.app_state import KERNEL_SOURCE_IMAGE as SOURCE_IMAGE
 from cnnviz.app_state import KERNEL_SOURCE_NETWORK as SOURCE_NETWORK
-from cnnviz.app_state import AppState, KernelSettings
+from cnnviz.app_state import AppState, InputImage, KernelSettings
 from cnnviz.core.basics.limits import MAX_TYPED_PADDING as MAX_PADDING
 from cnnviz.core.basics.limits import MAX_TYPED_STRIDE as MAX_STRIDE
 from cnnviz.core.convolution.kernels import PRESETS
@@ -44,7 +44,7 @@ def wait(qtbot, ex, timeout=20000):
 def env(qtbot):
     state = AppState()
     image, _ = default_sample()
-    state.set_image(np.asarray(image, dtype=np.float32), "sample")
+    state.input_image = InputImage(np.asarray(image, dtype=np.float32), "sample")
     ex = KernelExplorer(state)
     qtbot.addWidget(ex)
     ex.resize(1100, 800)
@@ -217,7 +217,7 @@ def test_sharpen_stride_2_is_floored_and_explained(qtbot, env):
     ex.details.show_pixel("conv", 12, 3)
     assert "input row 27 is left out" in ex.details.label.text()
     # On a 27×27 input it is (27 − 3 + 2×0) / 2 + 1 = 13: whole, no note, nothing left out.
-    state.set_image(np.asarray(state.image)[:27, :27].copy(), "crop")
+    state.input_image = InputImage(np.asarray(state.image)[:27, :27].copy(), "crop")
     wait(qtbot, ex)
     assert ex.banners.note.isHidden() and not any(i.isVisible() for i in ex.stages.left_out_rects)
     assert "Output width = (27 − 3 + 2×0) / 2 + 1 = 13" in ex.formula_text()
@@ -326,7 +326,7 @@ def test_huge_kernel_values_draw_safely(qtbot, env, weight):
     kernel[1, 1] = weight
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no overflow RuntimeWarning may print
-        state.set_kernel(state.kernel.with_changes(kernel=kernel, preset_key=None))
+        state.kernel = state.kernel.with_changes(kernel=kernel, preset_key=None)
         wait(qtbot, ex)
         ex.grab()  # paint every panel: the colour bar's axis overflowed here (a segfault)
     assert "too large to draw" in ex.stages.kernel.note()
@@ -618,7 +618,7 @@ def test_images_are_framed_upright_and_axes_fit_them(qtbot, env):
     # An asymmetric image: a bright top-left corner and a dark rest, taller than wide.
     img = np.zeros((20, 12), np.float32)
     img[:3, :2] = 255
-    state.set_image(img, "asymmetric")
+    state.input_image = InputImage(img, "asymmetric")
     wait(qtbot, ex)
     for panel, (h, w) in ((ex.stages.input, (20, 12)), (ex.stages.conv, (18, 10))):
         item = panel.image_item
@@ -726,7 +726,7 @@ def test_hover_pool_and_activation(qtbot, env):
 def test_colour_summed_and_per_channel(qtbot, env):
     state, ex = env
     rgb = np.random.default_rng(0).uniform(0, 255, (20, 24, 3)).astype(np.float32)
-    state.set_image(rgb, "colour")
+    state.input_image = InputImage(rgb, "colour")
     wait(qtbot, ex)
     assert ex.controls.input_box.colour_combo.isEnabled() and not ex.controls.input_box.channel_combo.isEnabled()
     assert ex.view.result.colour_mode == "summed" and ex.stages.conv.array.ndim == 2
@@ -755,7 +755,7 @@ def test_per_channel_colour_shows_signed_values_with_a_colour_bar(qtbot, env):
     state, ex = env
     rgb = np.zeros((12, 12, 3), np.float32)
     rgb[:, 4:8, 0] = 200  # a red bar: a rising and a falling edge in R
-    state.set_image(rgb, "colour")
+    state.input_image = InputImage(rgb, "colour")
     choose(ex.controls.kernel_box.preset_combo, "sobel-x")
     ex.controls.input_box.colour_combo.setCurrentIndex(1)  # each channel alone
     ex.controls.pool_box.pool_combo.setCurrentIndex(ex.controls.pool_box.pool_combo.findData("none"))
@@ -795,7 +795,7 @@ def test_a_colour_photo_is_drawn_in_the_input_panel(qtbot, env, tmp_path, size):
     rgb[h // 2:] = (30, 60, 220)  # blue below
     path = tmp_path / "photo.png"
     Image.fromarray(rgb).save(path)
-    state.set_image(load_image(path), "photo.png")  # as File › Open reads it
+    state.input_image = InputImage(load_image(path), "photo.png")  # as File › Open reads it
     wait(qtbot, ex)
     panel = ex.stages.input
     shot = panel.view.grab().toImage()
@@ -820,7 +820,7 @@ def test_network_input_source(qtbot, env):
     model = ex.controls.input_box.source_combo.model()
     assert not model.item(ex.controls.input_box.source_combo.findData(SOURCE_NETWORK)).isEnabled()
     loaded = load_shipped("cnnviz")
-    state.set_model(loaded)
+    state.model = loaded
     analysis = analyze(loaded.model, state.image)
     state.publish_analysis(analysis)
     assert model.item(ex.controls.input_box.source_combo.findData(SOURCE_NETWORK)).isEnabled()
@@ -850,7 +850,7 @@ def test_big_photo_does_not_block_the_gui(qtbot, env):
     timer = QTimer()
     timer.timeout.connect(tick)
     timer.start(10)
-    state.set_image(photo, "photo")  # returns at once: the work is on the worker
+    state.input_image = InputImage(photo, "photo")  # returns at once: the work is on the worker
     qtbot.waitUntil(ex.is_idle, timeout=180000)
     timer.stop()
     r = ex.view.result
@@ -909,7 +909,7 @@ def test_settings_round_trip(qtbot, env, tmp_path):
     saved = state.kernel
 
     state2 = AppState()
-    state2.set_image(np.asarray(state.image), "sample")
+    state2.input_image = InputImage(np.asarray(state.image), "sample")
     ex2 = KernelExplorer(state2)
     qtbot.addWidget(ex2)
     ex2.restore_settings(QSettings(str(tmp_path / "k.ini"), QSettings.Format.IniFormat))
@@ -941,8 +941,8 @@ def test_status_message_and_shutdown(qtbot, env):
     ex.shutdown()
     assert not ex.runner.is_alive()
     count = redraws(ex)
-    state.set_image(np.zeros((10, 10), np.float32), "after")  # no longer listening
-    state.set_kernel(KernelSettings())
+    state.input_image = InputImage(np.zeros((10, 10), np.float32), "after")  # no longer listening
+    state.kernel = KernelSettings()
     assert redraws(ex) == count
     ex.shutdown()  # twice is fine
 
@@ -997,7 +997,7 @@ def test_a_lecture_example_gives_the_users_settings_back(qtbot, env):
     state, ex = env
     mine = state.kernel.with_changes(kernel=PRESETS["box-blur"].values.copy(), preset_key="box-blur",
                                      stride=(2, 2), activation="tanh", pool_kind="avg")
-    state.set_kernel(mine)
+    state.kernel = mine
     wait(qtbot, ex)
     ex.set_source("lecture:max-pool")
     wait(qtbot, ex)
@@ -1017,13 +1017,13 @@ def test_a_lecture_example_gives_the_users_settings_back(qtbot, env):
 def test_opening_an_image_during_a_lecture_example_switches_to_it_and_says_so(qtbot, env):
     state, ex = env
     mine = state.kernel.with_changes(kernel=PRESETS["box-blur"].values.copy(), preset_key="box-blur")
-    state.set_kernel(mine)
+    state.kernel = mine
     ex.set_source("lecture:stride-2")
     wait(qtbot, ex)
     photo = np.random.default_rng(3).uniform(0, 255, (30, 40)).astype(np.float32)
     with qtbot.waitSignal(ex.status_message, timeout=5000,
                           check_params_cb=lambda text: "replaced the lecture example" in text):
-        state.set_image(photo, "photo.png")  # what File › Open does once the file is read
+        state.input_image = InputImage(photo, "photo.png")  # what File › Open does once the file is read
     wait(qtbot, ex)
     assert ex.source() == SOURCE_IMAGE
     assert ex.controls.input_box.source_combo.currentData() == SOURCE_IMAGE
@@ -1229,7 +1229,7 @@ def test_a_stroke_keeps_a_chosen_lecture_example_and_the_users_preset_name(qtbot
     state, ex = env
     mine = state.kernel.with_changes(kernel=np.array([[1, 2, 1], [0, 0, 0], [-1, -2, -2]], float),
                                      preset_key=None)
-    state.set_kernel(mine)
+    state.kernel = mine
     wait(qtbot, ex)
     before = ex.controls.kernel_box.preset_combo.currentText()
     ex.set_source("lecture:stride-2")
@@ -1239,8 +1239,8 @@ def test_a_stroke_keeps_a_chosen_lecture_example_and_the_users_preset_name(qtbot
     stroke[100:180, 130:150] = 1.0
     with qtbot.waitSignal(ex.status_message, timeout=5000,
                           check_params_cb=lambda text: "Still showing the lecture example" in text):
-        state.set_image(stroke, "your drawing")
-    state.set_image(stroke * 0.5, "your drawing")  # a second stroke: no second notice
+        state.input_image = InputImage(stroke, "your drawing")
+    state.input_image = InputImage(stroke * 0.5, "your drawing")  # a second stroke: no second notice
     wait(qtbot, ex)
     assert ex.source() == "lecture:stride-2"
     np.testing.assert_array_equal(ex.view.result.input, example_input)

@@ -138,7 +138,7 @@ def _keys_step_the_tour_from_any_focus_and_leaving_keeps_the_step(qtbot, w):
     assert not panel.isVisible()
     qtbot.keyClick(spin, Qt.Key.Key_PageDown)  # the keys are the spin box's again
     assert panel.index == 4
-    w.state.set_kernel(w.state.kernel.with_changes(stride=(3, 3)))
+    w.state.kernel = w.state.kernel.with_changes(stride=(3, 3))
     w.tour_action.trigger()  # Help › Take the lecture tour
     assert panel.isVisible() and panel.index == 4
     assert w.state.kernel.stride == (3, 3)  # coming back does not undo the play

@@ -14,7 +14,7 @@ from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
-from cnnviz.app_state import AppState
+from cnnviz.app_state import AppState, InputImage
 from cnnviz.core.networks import weights as weights_module
 from cnnviz.core.pictures.samples import load_samples
 from cnnviz.ui.controllers import LatestRequestRunner
@@ -163,7 +163,7 @@ def test_drawing_makes_the_pad_the_input_live(qtbot, window):
     panel.clear()
     assert state.image_source == "empty pad"
     sources = []
-    state.image_changed.connect(lambda image, source: sources.append(source))
+    state.events.input_image.connect(lambda picture: sources.append(picture.source))
     pts = pad_points(pad, [(0.5, 0.15), (0.5, 0.4), (0.5, 0.65), (0.5, 0.85)])
     first, *rest = [QPoint(*p) for p in pts]
     QTest.mousePress(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, first)
@@ -316,7 +316,7 @@ def test_drop_and_paste_of_a_file_url(qtbot, window, tmp_path):
     # the same handler serves the clipboard: a path as plain text works too
     text = QMimeData()
     text.setText(str(path))
-    window.state.set_image(np.zeros((28, 28), np.float32), "reset")
+    window.state.input_image = InputImage(np.zeros((28, 28), np.float32), "reset")
     assert window.open_mime_data(text)
     qtbot.waitUntil(lambda: window.state.image_source == "dropped.png")
 
@@ -454,11 +454,11 @@ def test_about_and_shortcuts(window):
 def test_menu_words_follow_the_model_dataset(qtbot, window):
     from cnnviz.core.networks.weights import load_shipped
 
-    window.state.set_model(load_shipped("cnnviz-fashion"))
+    window.state.model = load_shipped("cnnviz-fashion")
     assert window.random_action.text() == "&Random test image"
     assert window.gallery_action.text() == "&Gallery of test images…"
     assert "Fashion-MNIST" in window.random_action.toolTip()
-    window.state.set_model(load_shipped("cnnviz"))
+    window.state.model = load_shipped("cnnviz")
     assert window.random_action.text() == "&Random test digit"
     wait_analysis(qtbot, window)
 
@@ -575,7 +575,7 @@ def test_lazy_start_takes_strokes_before_the_network_and_predicts_once_it_is_loa
     window.show()
     qtbot.waitExposed(window)
     loading_seen = []
-    state.model_loading_changed.connect(loading_seen.append)
+    state.events.model_loading.connect(loading_seen.append)
     window.start_loading()
     assert state.model_loading and "Loading" in window.input_panel.prediction_text.text()
     window.input_panel.clear()

@@ -52,7 +52,7 @@ def settle(qtbot, v):
 def test_the_drawing_moves_on_the_map_and_a_digit_becomes_the_input(qtbot, view, mnist_test):
     images, labels = mnist_test
     state = view.state
-    state.set_model(load_shipped("cnnviz"))
+    state.model = load_shipped("cnnviz")
     first = publish(state, images[0].astype(np.float32))  # a 7
     view.set_active(True)
     settle(qtbot, view)
@@ -77,7 +77,7 @@ def test_the_drawing_moves_on_the_map_and_a_digit_becomes_the_input(qtbot, view,
 
 def test_a_picture_that_is_no_digit_shows_its_distance_to_the_nearest_class(qtbot, view, mnist_test):
     state = view.state
-    state.set_model(load_shipped("cnnviz"))
+    state.model = load_shipped("cnnviz")
     view.set_active(True)
     star = np.zeros((28, 28), np.float32)
     star[4:24, 13:15] = star[13:15, 4:24] = 255.0
@@ -92,7 +92,7 @@ def test_a_picture_that_is_no_digit_shows_its_distance_to_the_nearest_class(qtbo
 
 
 def test_stop_ends_a_tsne_map_and_make_starts_it_again(qtbot, view, monkeypatch):
-    view.state.set_model(load_shipped("cnnviz"))
+    view.state.model = load_shipped("cnnviz")
     view.set_active(True)
     settle(qtbot, view)
     view.points.setCurrentIndex(0)
@@ -111,12 +111,12 @@ def test_a_network_or_data_it_cannot_map_gets_one_message(qtbot, view, monkeypat
     torch.manual_seed(0)
     arch = Architecture("no-flat", "a test network", (Conv(10, (15, 15), (15, 15)), Flatten()),
                         input_shape=(1, 28, 28))
-    view.state.set_model(LoadedModel(Network(arch).eval(), {}, None))
+    view.state.model = LoadedModel(Network(arch).eval(), {}, None)
     view.set_active(True)
     qtbot.waitUntil(lambda: view.maps.is_idle() and "no flat layer" in
                     view.message.textItem.toPlainText(), timeout=20000)
     assert view.layer.count() == 0 and view.map is None
     monkeypatch.setenv("CNNVIZ_DATA_DIR", str(tmp_path))
-    view.state.set_model(load_shipped("cnnviz"))
+    view.state.model = load_shipped("cnnviz")
     qtbot.waitUntil(lambda: view.maps.is_idle() and "needs the mnist test set" in
                     view.message.textItem.toPlainText(), timeout=20000)

@@ -21,7 +21,7 @@ def report(qtbot, mnist_test):
     from cnnviz.ui.report import ReportCardWindow
 
     state = AppState()
-    state.set_model(load_shipped("lecture-keras"))
+    state.model = load_shipped("lecture-keras")
     w = ReportCardWindow(state)
     w.controller.options = dict(SMALL)
     qtbot.addWidget(w)

@@ -26,7 +26,7 @@ def model():
 @pytest.fixture
 def window(qtbot, mnist_dir, model):
     state = AppState()
-    state.set_model(model)
+    state.model = model
     win = UnitWindow(state, mnist_dir)
     qtbot.addWidget(win)
     win.controller.limit = SUBSET
@@ -128,7 +128,7 @@ def test_one_click_from_the_cnn_explorer(qtbot, model, mnist_dir):
 
     state = AppState()
     controller = AnalysisController(state)
-    state.set_model(model)
+    state.model = model
     explorer = CnnExplorer(state, controller)
     qtbot.addWidget(explorer)
     win = explorer.units.window = UnitWindow(state, mnist_dir, explorer)  # (made on first use)

@@ -85,7 +85,7 @@ def test_analysis_frames_the_picture_for_the_model_dataset(qtbot):
     model MNIST's 20x20 box."""
     import numpy as np
 
-    from cnnviz.app_state import AppState
+    from cnnviz.app_state import AppState, InputImage
     from cnnviz.core.networks.weights import load_shipped
     from cnnviz.ui.controllers import AnalysisController
 
@@ -96,11 +96,11 @@ def test_analysis_frames_the_picture_for_the_model_dataset(qtbot):
         picture[2:26, 6:22] = 200.0  # a 16 x 24 light item filling the frame
         results = []
         state.analysis_ready.connect(results.append)
-        state.set_model(load_shipped("cnnviz-fashion"))
-        state.set_image(picture, "test")
+        state.model = load_shipped("cnnviz-fashion")
+        state.input_image = InputImage(picture, "test")
         qtbot.waitUntil(lambda: len(results) == 1)
         np.testing.assert_allclose(results[0].digit.image, picture / 255.0, atol=1e-6)
-        state.set_model(load_shipped("cnnviz"))
+        state.model = load_shipped("cnnviz")
         qtbot.waitUntil(lambda: len(results) == 2)
         rows = np.flatnonzero(results[1].digit.image.max(axis=1) > 0.3)
         assert rows[-1] - rows[0] + 1 <= 20  # MNIST framing: into the 20x20 box

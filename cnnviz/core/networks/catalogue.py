@@ -1,6 +1,7 @@
 """The models the CNN explorer offers: the shipped ones (present or missing) and the
 weights files the user opened, with the label and tooltip each shows. The list lives in
-the app state (AppState.catalogue, catalogue_changed); these functions make new lists.
+the app state (AppState.catalogue, heard on AppState.events.catalogue); these functions
+make new lists.
 
     >>> entries = shipped_entries()
     >>> [e.key for e in entries][:1]

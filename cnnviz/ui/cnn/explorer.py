@@ -86,7 +86,7 @@ class CnnExplorer(QWidget):
         self._active = True  # False while the tab is hidden: results are kept, not drawn
         self._redraw_when_active = False
         if not state.catalogue:
-            state.set_catalogue(catalogue.shipped_entries())
+            state.catalogue = catalogue.shipped_entries()
         self._build_ui()
         self._connect()
         if state.model is None:  # the main window loads the default model
@@ -142,9 +142,9 @@ class CnnExplorer(QWidget):
         self.bars.hovered.connect(self._on_bar_hover)
         self.bars.bar_clicked.connect(self._on_bar_clicked)
         self.detail.hover_text.connect(self.hover_label.setText)
-        self.state.model_changed.connect(self._on_model_changed)
+        self.state.events.model.connect(self._on_model_changed)
         self.state.analysis_ready.connect(self._on_analysis)
-        self.state.layer_changed.connect(self._on_layer_changed)
+        self.state.events.layer.connect(self._on_layer_changed)
         self.state.analysis_failed.connect(self._on_analysis_failed)
         self._connect_unit_window()
 
@@ -203,7 +203,7 @@ class CnnExplorer(QWidget):
             keep = first_conv(loaded.model.layer_infos) or names[-1]
         self.layer = None
         if keep != self.state.layer:
-            self.state.set_layer(keep)  # -> _on_layer_changed
+            self.state.layer = keep  # -> _on_layer_changed
         else:
             self._select_layer(keep)
 
@@ -227,7 +227,7 @@ class CnnExplorer(QWidget):
     # layer selection
 
     def _on_card_clicked(self, name: str) -> None:
-        self.state.set_layer(name)
+        self.state.layer = name
         if name == self.layer:  # clicking the selected card again still shows it
             self._select_layer(name)
 
@@ -513,7 +513,7 @@ class CnnExplorer(QWidget):
                 self._restore_model(str(model))
             layer = settings.value("layer")
             if layer and self._text(str(layer)) is not None:
-                self.state.set_layer(str(layer))
+                self.state.layer = str(layer)
         finally:
             settings.endGroup()
 
@@ -521,7 +521,7 @@ class CnnExplorer(QWidget):
         chosen = next((e for e in self.entries if e.shipped and e.key == model), None)
         if chosen is not None and chosen.loaded is not None:
             if chosen.loaded is not self.state.model:
-                self.state.set_model(chosen.loaded)
+                self.state.model = chosen.loaded
         elif chosen is None and Path(model).is_file():
             current = self.state.model
             if current is None or current.path is None or \
@@ -535,9 +535,9 @@ class CnnExplorer(QWidget):
             return
         self._shut = True
         self.picker.disconnect_state()
-        self.state.model_changed.disconnect(self._on_model_changed)
+        self.state.events.model.disconnect(self._on_model_changed)
         self.state.analysis_ready.disconnect(self._on_analysis)
-        self.state.layer_changed.disconnect(self._on_layer_changed)
+        self.state.events.layer.disconnect(self._on_layer_changed)
         self.units.shutdown()
 
 

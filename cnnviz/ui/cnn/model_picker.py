@@ -60,14 +60,14 @@ class ModelPicker(QWidget):
         self.message_label.setMaximumWidth(260)
         box.addWidget(self.message_label)
         box.addStretch(1)
-        state.catalogue_changed.connect(self._fill)
-        state.model_changed.connect(self._on_model_changed)
+        state.events.catalogue.connect(self._fill)
+        state.events.model.connect(self._on_model_changed)
         self._fill(state.catalogue)
 
     def disconnect_state(self) -> None:
         """Stop listening to the state and stop the loader's thread (the window closes)."""
-        self.state.catalogue_changed.disconnect(self._fill)
-        self.state.model_changed.disconnect(self._on_model_changed)
+        self.state.events.catalogue.disconnect(self._fill)
+        self.state.events.model.disconnect(self._on_model_changed)
         self.loader.shutdown()
 
     @property
@@ -131,8 +131,8 @@ class ModelPicker(QWidget):
 
     def _on_model_changed(self, loaded) -> None:
         if loaded is not None and catalogue.index_of(self.entries, loaded) < 0:
-            self.state.set_catalogue(catalogue.with_entry(self.entries,
-                                                          catalogue.model_entry(loaded)))
+            self.state.catalogue = catalogue.with_entry(self.entries,
+                                                        catalogue.model_entry(loaded))
         self._sync()
         self.show_message("")
 
@@ -152,7 +152,7 @@ class ModelPicker(QWidget):
                 self.load_weights_file(entry.path)
             return
         if entry.loaded is not self.state.model:
-            self.state.set_model(entry.loaded)
+            self.state.model = entry.loaded
 
     # -- files ----------------------------------------------------------------------------
 
@@ -189,9 +189,9 @@ class ModelPicker(QWidget):
         return self.loader.loading is not None
 
     def _on_opened(self, path: Path, loaded, quiet: bool) -> None:
-        self.state.set_catalogue(catalogue.with_entry(self.entries,
-                                                      catalogue.file_entry(path, loaded)))
-        self.state.set_model(loaded)
+        self.state.catalogue = catalogue.with_entry(self.entries,
+                                                    catalogue.file_entry(path, loaded))
+        self.state.model = loaded
         if not quiet:
             self.status_message.emit(f"Opened {path.name}: {shown(loaded.name)}")
         self.opened.emit(path)
@@ -202,7 +202,7 @@ class ModelPicker(QWidget):
             text = f"Could not reopen {path.name}: {reason}"
             if self.state.model is None:  # at start-up: the default model, and it says so
                 with contextlib.suppress(WeightsError):  # else the window says no model loaded
-                    self.state.set_model(catalogue.shipped_loaded(self.entries, "cnnviz"))
+                    self.state.model = catalogue.shipped_loaded(self.entries, "cnnviz")
             current = self.state.model
             if current is not None:
                 default = getattr(current, "shipped_as", None) == "cnnviz"
@@ -231,7 +231,7 @@ class ModelPicker(QWidget):
             known.add(key)
             added.append(catalogue.remembered_entry(path))
         if added:
-            self.state.set_catalogue([*self.entries, *added])
+            self.state.catalogue = [*self.entries, *added]
 
     def _refuse(self, path: Path, reason: str) -> None:
         current = shown(self.state.model.name) if self.state.model is not None else "none"

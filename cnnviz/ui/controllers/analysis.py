@@ -5,7 +5,7 @@ generations or threads.
 
 The stroke's path:
 
-    pad stroke -> state.set_image -> AnalysisController -> worker (analyze)
+    pad stroke -> state.input_image -> AnalysisController -> worker (analyze)
                -> state.publish_analysis / publish_analysis_failure -> views
 
 Pacing. While the pen moves (state.drawing), images arrive faster than they can be
@@ -48,8 +48,8 @@ class AnalysisController(QObject):
         self.runner.failed.connect(self._on_failed)
         # After every other listener (the views' own small updates): the worker then starts
         # with the GUI thread idle instead of the two taking turns at Python's lock.
-        state.image_changed.connect(self._on_image_changed, priority=-10)
-        state.model_changed.connect(self._on_model_changed)
+        state.events.input_image.connect(self._on_image_changed, priority=-10)
+        state.events.model.connect(self._on_model_changed)
 
     # ----- requests -------------------------------------------------------------------
 

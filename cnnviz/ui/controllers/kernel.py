@@ -14,7 +14,12 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ...app_state import KERNEL_SOURCE_IMAGE, KERNEL_SOURCE_NETWORK, LECTURE_SOURCE_PREFIX
+from ...app_state import (
+    KERNEL_SOURCE_IMAGE,
+    KERNEL_SOURCE_NETWORK,
+    LECTURE_SOURCE_PREFIX,
+    InputImage,
+)
 from ...core.convolution.conv_steps import first_conv_input
 from ...core.convolution.kernel_edits import matching_preset
 from ...core.convolution.kernel_previews import KernelPreview, StageView, compute_view
@@ -54,10 +59,10 @@ class KernelController(QObject):
         self._busy_timer.setSingleShot(True)
         self._busy_timer.setInterval(BUSY_DELAY_MS)
         self._busy_timer.timeout.connect(self._on_busy_delay)
-        self._connections = ((state.kernel_changed, self._on_kernel),
-                             (state.image_changed, self._on_image),
+        self._connections = ((state.events.kernel, self._on_kernel),
+                             (state.events.input_image, self._on_image),
                              (state.analysis_ready, self._on_analysis),
-                             (state.channel_view_changed, self._on_channel_view))
+                             (state.events.channel_view, self._on_channel_view))
         for signal, slot in self._connections:
             signal.connect(slot)
 
@@ -96,14 +101,14 @@ class KernelController(QObject):
         if was_example and not to_example:
             restore, state.kernel_before_lecture = state.kernel_before_lecture, None
         self._input_cache = None
-        state.set_kernel_source(key)
+        state.kernel_source = key
         example = self.example()
         if example is not None and apply_example:
             settings = example.settings(state.kernel)
             self.example_applied.emit(example)
-            state.set_kernel(settings.with_changes(preset_key=matching_preset(settings.kernel)))
+            state.kernel = settings.with_changes(preset_key=matching_preset(settings.kernel))
         elif restore is not None:
-            state.set_kernel(restore)  # the user's kernel, stride, pooling as they were
+            state.kernel = restore  # the user's kernel, stride, pooling as they were
         else:
             self.request()
 
@@ -112,8 +117,8 @@ class KernelController(QObject):
         the saved settings, not the example's."""
         self._input_cache = None
         self.state.kernel_before_lecture = None
-        self.state.set_kernel_source(self._valid_source(source, say=False))
-        self.state.set_kernel(settings)  # -> a new request
+        self.state.kernel_source = self._valid_source(source, say=False)
+        self.state.kernel = settings  # -> a new request
 
     def _first_layer_input(self, analysis) -> tuple[np.ndarray, str]:
         """The network input as the first layer receives it (the slide view shows the same
@@ -210,7 +215,7 @@ class KernelController(QObject):
     def _on_kernel(self, _settings) -> None:
         self.request()
 
-    def _on_image(self, _image, _source: str) -> None:
+    def _on_image(self, _picture: InputImage | None) -> None:
         if self.state.kernel_source == KERNEL_SOURCE_IMAGE:
             self._input_cache = None
             self._request_if_active()

@@ -1,4 +1,5 @@
-"""A worker thread where the newest request wins (the controllers' one tool for threads).
+"""The controllers' tools for threads: LatestRequestRunner, where the newest request wins,
+and TaskRunner, where every task runs and reaches its own callback.
 
 LatestRequestRunner runs a function on its own worker thread. While the user draws,
 requests arrive faster than they can be served, so only the newest pending request is
@@ -14,8 +15,11 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, Signal
+
+T = TypeVar("T")
 
 
 class LatestRequestRunner(QObject):
@@ -125,3 +129,66 @@ class LatestRequestRunner(QObject):
     def _on_deliver_err(self, generation: int, message: str) -> None:
         if generation == self._generation and not self._stopping:
             self.failed.emit(generation, message)
+
+
+class TaskRunner(QObject):
+    """run(fn, done, failed) runs fn() on a thread of its own and hands its result to
+    done(result), or its error in words to failed(message), on the GUI thread. Unlike
+    LatestRequestRunner nothing is dropped: a save asked for is a save done, and tasks run
+    side by side (a download does not hold up a save). After shutdown() no callback runs."""
+
+    _deliver = Signal(object)  # (callback, payload), queued to the GUI thread
+
+    def __init__(self, name: str = "task", parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._name = name
+        self._threads: list[threading.Thread] = []
+        self._closing = False
+        self._deliver.connect(self._on_deliver)
+
+    def run(self, fn: Callable[[], T], done: Callable[[T], object] | None = None,
+            failed: Callable[[str], object] | None = None, name: str = "task") -> None:
+        def work() -> None:
+            try:
+                result = fn()
+            except Exception as exc:  # said by the caller, never a crash
+                message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+                self._hand_over(failed, message)
+            else:
+                self._hand_over(done, result)
+
+        thread = threading.Thread(target=work, name=f"cnnviz-{self._name}-{name}", daemon=True)
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+
+    def busy(self) -> bool:
+        return any(t.is_alive() for t in self._threads)
+
+    def join(self, timeout: float = 10.0) -> bool:
+        """Wait until every task has ended (for tests and shutdown); True when they have.
+        Their callbacks still have to pass through the Qt event loop."""
+        deadline = time.monotonic() + timeout
+        for thread in list(self._threads):
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not self.busy()
+
+    def shutdown(self, timeout: float = 1.0) -> bool:
+        """No callback runs any more; wait up to timeout for the tasks (those that can
+        stop, like the pictures made ahead, see `closing`). True when none is left."""
+        self._closing = True
+        return self.join(timeout)
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
+    def _hand_over(self, callback, payload) -> None:
+        if callback is None or self._closing:
+            return
+        with contextlib.suppress(RuntimeError):  # the QObject was deleted while we worked
+            self._deliver.emit((callback, payload))
+
+    def _on_deliver(self, item: tuple) -> None:
+        callback, payload = item
+        if not self._closing:
+            callback(payload)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnviz.app_state import InputImage
 from cnnviz.core.training.user_set import Sample, UserSet, UserSetError, set_warnings
 
 from ..controllers.user_set import UserSetController
@@ -380,7 +381,7 @@ class SetWindow(QWidget):
         if path.is_file():
             from cnnviz.core.pictures.images import load_image
 
-            self.state.set_image(load_image(path), f"your set: {path.name}")
+            self.state.input_image = InputImage(load_image(path), f"your set: {path.name}")
 
     # ----- showing -----------------------------------------------------------------------
 

@@ -78,7 +78,7 @@ class BatchNormView(ExperimentView):
         self.unit = (0, 0)
         self._build()
         self.listen(state.analysis_ready, self.mark_dirty)
-        self.listen(state.model_changed, self._on_model)
+        self.listen(state.events.model, self._on_model)
 
     def _build(self) -> None:
         self.layer = QComboBox()

@@ -116,10 +116,10 @@ class ConvStepView(ExperimentView):
         self._build()
         self.picture_grid.setVisible(False)
         self.kernel_box.setEnabled(False)  # a lecture example brings its own kernel
-        self.listen(state.image_changed, self._on_image)
+        self.listen(state.events.input_image, self._on_image)
         self.listen(state.analysis_ready, self._on_analysis)
-        self.listen(state.kernel_changed, self._on_kernel)
-        self.listen(state.model_changed, self._on_model)
+        self.listen(state.events.kernel, self._on_kernel)
+        self.listen(state.events.model, self._on_model)
 
     # ----- widgets
 

@@ -38,7 +38,7 @@ class DropoutView(ExperimentView):
         self.seed = 0
         self._build()
         self.listen(state.analysis_ready, self.mark_dirty)
-        self.listen(state.model_changed, self.mark_dirty)
+        self.listen(state.events.model, self.mark_dirty)
 
     def _build(self) -> None:
         self.count = QComboBox()

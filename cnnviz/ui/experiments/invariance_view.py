@@ -95,7 +95,7 @@ class InvarianceView(ExperimentView):
         self._cache: dict = {}
         self._build()
         self.listen(state.analysis_ready, self.mark_dirty)
-        self.listen(state.model_changed, self.mark_dirty)
+        self.listen(state.events.model, self.mark_dirty)
 
     def _slider(self, lo: int, hi: int, tip: str) -> QSlider:
         s = QSlider(Qt.Orientation.Horizontal)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from cnnviz.app_state import InputImage
 from cnnviz.core.basics.formulas import fmt_count
 from cnnviz.core.units.embedding import (
     DEFAULT_POINTS,
@@ -86,7 +87,7 @@ class MapView(ExperimentView):
         self.map_progress.connect(self._on_progress)
         self._build()
         self.listen(state.analysis_ready, self.mark_dirty)
-        self.listen(state.model_changed, self._on_model)
+        self.listen(state.events.model, self._on_model)
 
     # ----- widgets -------------------------------------------------------------------
 
@@ -396,9 +397,9 @@ class MapView(ExperimentView):
         if m is None or m.images is None:
             return
         name = m.class_names[int(m.labels[i])]
-        self.state.set_image(m.images[i].astype(np.float32),
-                             f"{DATASET_NAMES.get(m.dataset, m.dataset)} test image "
-                             f"#{int(m.indices[i])} (a {name})")
+        source = (f"{DATASET_NAMES.get(m.dataset, m.dataset)} test image "
+                  f"#{int(m.indices[i])} (a {name})")
+        self.state.input_image = InputImage(m.images[i].astype(np.float32), source)
         self.status_message.emit(f"Test digit #{int(m.indices[i])} is the input now")
 
     def is_idle(self) -> bool:

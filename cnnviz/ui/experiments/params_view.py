@@ -44,7 +44,7 @@ class ParametersView(ExperimentView):
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)
         layout.addStretch(1)
-        self.listen(state.model_changed, self.mark_dirty)
+        self.listen(state.events.model, self.mark_dirty)
 
     def refresh(self) -> None:
         parts = []

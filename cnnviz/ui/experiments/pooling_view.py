@@ -28,7 +28,7 @@ class PoolingShiftView(ExperimentView):
         self.result = None
         self._build()
         self.listen(state.analysis_ready, self.mark_dirty)
-        self.listen(state.model_changed, self.mark_dirty)
+        self.listen(state.events.model, self.mark_dirty)
 
     def _build(self) -> None:
         self.shift = QComboBox()

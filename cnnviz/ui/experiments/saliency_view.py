@@ -66,7 +66,7 @@ class SaliencyView(ExperimentView):
         self._build()
         self.progress.connect(self._on_progress)
         self.listen(state.analysis_ready, self.mark_dirty)
-        self.listen(state.model_changed, self._on_model)
+        self.listen(state.events.model, self._on_model)
 
     def _build(self) -> None:
         self.method = QComboBox()

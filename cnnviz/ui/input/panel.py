@@ -2,11 +2,11 @@
 the preprocessing strip that shows how a drawing becomes the network's 28x28 input.
 
 A composition of small panels, bound to the AppState:
-- whatever sets state.image (a file, a paste, the gallery, a random test digit) appears on
-  the pad, scaled to fit;
+- whatever sets state.input_image (a file, a paste, the gallery, a random test digit)
+  appears on the pad, scaled to fit;
 - drawing on the pad makes the pad's picture the input, live, as the pen moves:
-  state.set_drawing(...) and state.set_image(picture, source). The analysis controller
-  paces the requests; the results come back through the state (analysis_ready,
+  state.drawing = ... and state.input_image = InputImage(picture, source). The analysis
+  controller paces the requests; the results come back through the state (analysis_ready,
   analysis_failed) and this panel only draws them.
 """
 
@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
+from cnnviz.app_state import InputImage
 from cnnviz.core.networks.network import default_class_names
 
 from .answer import AnswerView
@@ -95,16 +96,16 @@ class InputPanel(QWidget):
         self.pad.changed.connect(self._on_pad_changed)
         QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self, self.clear,
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.state.image_changed.connect(self._on_image_changed)
+        self.state.events.input_image.connect(self._on_image_changed)
         self.state.analysis_ready.connect(self._on_analysis)
         self.state.analysis_failed.connect(self.answer.show_failure)
-        self.state.model_changed.connect(self._on_model_changed)
-        self.state.model_loading_changed.connect(self._on_model_loading)
+        self.state.events.model.connect(self._on_model_changed)
+        self.state.events.model_loading.connect(self._on_model_loading)
 
     def _show_state(self) -> None:
         state = self.state
-        if state.image is not None:
-            self._on_image_changed(state.image, state.image_source)
+        if state.input_image is not None:
+            self._on_image_changed(state.input_image)
         if state.analysis is not None:
             self._on_analysis(state.analysis)
         else:
@@ -138,7 +139,7 @@ class InputPanel(QWidget):
 
     def show_image(self, image: np.ndarray, source: str) -> None:
         """Make `image` (full resolution) the input; the pad shows it scaled to fit."""
-        self.state.set_image(image, source)
+        self.state.input_image = InputImage(image, source)
 
     def random_digit(self) -> None:
         self.show_image(*self.pictures.random())
@@ -167,10 +168,10 @@ class InputPanel(QWidget):
             image, source = origin  # (the (image, source) _show_image gave the pad)
         else:
             image, source = picture, pad_source(pad.is_empty(), pad.base(), pad.is_pristine())
-        self.state.set_drawing(pad.is_drawing())
+        self.state.drawing = pad.is_drawing()
         self._from_pad = True
         try:
-            self.state.set_image(image, source)
+            self.state.input_image = InputImage(image, source)
         finally:
             self._from_pad = False
 
@@ -182,7 +183,8 @@ class InputPanel(QWidget):
 
     # ----- state -> views -----------------------------------------------------------------
 
-    def _on_image_changed(self, image: np.ndarray, source: str) -> None:
+    def _on_image_changed(self, picture: InputImage | None) -> None:
+        image, source = (None, "") if picture is None else (picture.pixels, picture.source)
         if not self._from_pad and image is not None:
             try:
                 self.pad.set_image(image, origin=(image, source), label=source)

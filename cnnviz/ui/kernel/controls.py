@@ -1,6 +1,6 @@
 """The kernel explorer's control column: the four boxes in a scroll area wide enough for a
 7×7 kernel. It shows the state's settings and publishes the user's changes to the state
-(AppState.set_kernel, set_channel_view); the source goes through the kernel controller."""
+(AppState.kernel, channel_view); the source goes through the kernel controller."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QFrame, QScrollArea, QStyle, QVBoxLayout, QWidget
 
-from ...app_state import LECTURE_SOURCE_PREFIX
+from ...app_state import LECTURE_SOURCE_PREFIX, InputImage
 from ...core.basics.formulas import fmt_shape
 from ...core.basics.limits import MAX_GRID_KERNEL_SIDE
 from ...core.convolution.kernel_edits import matching_preset
@@ -71,10 +71,10 @@ class KernelControls(QScrollArea):
         for spin in (self.grid.rows_spin, self.grid.cols_spin):  # a taller kernel may not fit
             spin.valueChanged.connect(lambda _v: QTimer.singleShot(0, self._after_layout))
         self.controller.example_applied.connect(self._on_example_applied)
-        self._state_slots = ((self.state.kernel_changed, self._on_state_kernel),
-                             (self.state.kernel_source_changed, self._on_source),
-                             (self.state.channel_view_changed, self.input_box.show_channel),
-                             (self.state.image_changed, self._on_image),
+        self._state_slots = ((self.state.events.kernel, self._on_state_kernel),
+                             (self.state.events.kernel_source, self._on_source),
+                             (self.state.events.channel_view, self.input_box.show_channel),
+                             (self.state.events.input_image, self._on_image),
                              (self.state.analysis_ready, self._on_analysis))
         for signal, slot in self._state_slots:
             signal.connect(slot)
@@ -136,7 +136,7 @@ class KernelControls(QScrollArea):
         self.input_box.show_source(key)
         self._update_enabled()
 
-    def _on_image(self, _image, _source: str) -> None:
+    def _on_image(self, _picture: InputImage | None) -> None:
         self._update_enabled()
 
     def _on_analysis(self, *_args) -> None:
@@ -170,7 +170,7 @@ class KernelControls(QScrollArea):
         if self._syncing:
             return
         self._update_enabled()
-        self.state.set_kernel(self.settings())
+        self.state.kernel = self.settings()
 
     def _on_source_chosen(self, key: str) -> None:
         self.controller.set_source(key)
@@ -178,7 +178,7 @@ class KernelControls(QScrollArea):
 
     def _on_channel_chosen(self, view: str) -> None:
         if not self._syncing:
-            self.state.set_channel_view(view)
+            self.state.channel_view = view
 
     # ----------------------------------------------------------------- short screens
 

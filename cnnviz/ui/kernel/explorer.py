@@ -20,7 +20,7 @@ from PySide6.QtCore import QRect, QSettings, Qt, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
-from ...app_state import KERNEL_SOURCE_IMAGE
+from ...app_state import KERNEL_SOURCE_IMAGE, InputImage
 from ...core.basics.formulas import fmt_shape
 from ...core.convolution.kernel_previews import KernelPreview
 from ..controllers.kernel import KernelController
@@ -98,7 +98,7 @@ class KernelExplorer(QWidget):
         # to see now (before, nothing changed and nothing was said).
         self._had_image = state.image is not None
         self._told_example: str | None = None  # the example the notice above was given for
-        state.image_changed.connect(self._on_new_image)
+        state.events.input_image.connect(self._on_new_image)
         c.request()
 
     def _lay_out(self) -> None:
@@ -176,16 +176,16 @@ class KernelExplorer(QWidget):
         self.status_message.emit(f"Kernel: {fmt_shape(r.input.shape)} → {shape} in "
                                  f"{1000 * r.seconds:.1f} ms (+{drawing:.0f} ms drawing)")
 
-    def _on_new_image(self, image, source: str) -> None:
+    def _on_new_image(self, picture: InputImage | None) -> None:
         """A new picture while a lecture example is chosen. One the user opened, pasted or
         picked replaces the example (it is what they want to see filtered); a stroke on the
         pad does not (the example was chosen): the first time, a notice says how to filter
         the drawing instead."""
-        had, self._had_image = self._had_image, image is not None
+        had, self._had_image = self._had_image, picture is not None
         example = self.controller.example()
-        if example is None or image is None or not had:  # not the first image of a start-up
+        if example is None or picture is None or not had:  # not the first image of a start-up
             return
-        if not made_on_the_pad(source):
+        if not made_on_the_pad(picture.source):
             text = (f"The new image replaced the lecture example \"{example.short_name}\" "
                     "(your own kernel and settings are back).")
             self.controller.set_source(KERNEL_SOURCE_IMAGE)
@@ -265,7 +265,7 @@ class KernelExplorer(QWidget):
         restored, source, view, linked, dropped = persistence.read(settings, self.state.kernel)
         self.set_controls_hidden(persistence.read_controls_hidden(settings, dropped))
         self.controls.conv_box.link_check.setChecked(linked)
-        self.state.set_channel_view(view)
+        self.state.channel_view = view
         self.controller.restore(source, restored)
         if dropped:
             self.status_message.emit("Kernel explorer: saved settings that could not be used "
@@ -278,6 +278,6 @@ class KernelExplorer(QWidget):
         self._shut = True
         for view in list(self.enlarged.values()):
             view.close()
-        self.state.image_changed.disconnect(self._on_new_image)
+        self.state.events.input_image.disconnect(self._on_new_image)
         self.controls.disconnect_state()
         self.controller.shutdown()

@@ -128,7 +128,7 @@ def restore_session(window, session: Session) -> list[str]:
         try:
             loaded = window.cnn_explorer.shipped_model(session.model)
             if loaded is not window.state.model:
-                window.state.set_model(loaded)
+                window.state.model = loaded
         except WeightsError as exc:
             problems.append(f"The model {session.model} could not be loaded ({exc}).")
     elif isinstance(session.model, dict):
@@ -154,11 +154,11 @@ def _restore_layer(window, layer: str, after_model: bool) -> None:
     state = window.state
     if after_model:  # the model file is read on a worker: the layer follows it
         def once(_loaded) -> None:
-            state.model_changed.disconnect(once)
-            state.set_layer(layer)
-        state.model_changed.connect(once)
+            state.events.model.disconnect(once)
+            state.layer = layer
+        state.events.model.connect(once)
     elif state.model is not None and layer in [i.name for i in state.model.model.layer_infos]:
-        state.set_layer(layer)
+        state.layer = layer
 
 
 def save_session(window, path: str | None = None) -> Path | None:
@@ -197,9 +197,9 @@ def open_session(window, path: str | None = None) -> list[str] | None:
     if window.cnn_explorer is None:  # a lazy start (cnnviz gui FILE): once the network is there
         def once(loading: bool) -> None:
             if not loading:
-                window.state.model_loading_changed.disconnect(once)
+                window.state.events.model_loading.disconnect(once)
                 open_session(window, path)
-        window.state.model_loading_changed.connect(once)
+        window.state.events.model_loading.connect(once)
         return []
     problems = restore_session(window, session)
     window.last_dir = str(Path(path).parent)

@@ -124,8 +124,8 @@ class StepApplier(QObject):
         self._waiting: LessonStep | None = None
         self._layer_after_model: str | None = None  # a model file loads on a worker first
         self.folders: tuple = ()  # where a step's model file is looked for (the lesson's folder)
-        window.state.model_loading_changed.connect(self._on_loading)
-        window.state.model_changed.connect(self._on_model_arrived)
+        window.state.events.model_loading.connect(self._on_loading)
+        window.state.events.model.connect(self._on_model_arrived)
 
     def ready(self) -> bool:
         w = self.window
@@ -171,7 +171,7 @@ class StepApplier(QObject):
         except WeightsError as exc:
             return f"The model {key} could not be loaded ({exc})."
         if loaded is not self.window.state.model:
-            self.window.state.set_model(loaded)
+            self.window.state.model = loaded
         return ""
 
     def _sample(self, step: LessonStep) -> str:
@@ -210,7 +210,7 @@ class StepApplier(QObject):
         if changes:
             settings = state.kernel.with_changes(**changes)
             if not settings.same_as(state.kernel):
-                state.set_kernel(settings)
+                state.kernel = settings
         return ""
 
     def _lab(self, step: LessonStep) -> str:
@@ -229,7 +229,7 @@ class StepApplier(QObject):
     def _on_model_arrived(self, _loaded) -> None:
         layer, self._layer_after_model = self._layer_after_model, None
         if layer:
-            self.window.state.set_layer(layer)
+            self.window.state.layer = layer
 
     def _experiment(self, step: LessonStep) -> str:
         name = step.setting("experiment")
@@ -249,7 +249,7 @@ class StepApplier(QObject):
         names = [info.name for info in model.model.layer_infos] if model is not None else []
         if name not in names:
             return f"The model has no layer {name!r} (it has {', '.join(names[:12])})."
-        self.window.state.set_layer(name)
+        self.window.state.layer = name
         return ""
 
     # ----- the highlighted control -------------------------------------------------------

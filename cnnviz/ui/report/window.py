@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cnnviz.app_state import InputImage
 from cnnviz.core.datasets.gallery import CLASS_NAMES, sample_source
 from cnnviz.core.networks.weights import SHIPPED
 from cnnviz.ui.controllers.report_card import ReportCardController
@@ -118,7 +119,7 @@ class ReportCardWindow(QWidget):
         self.controller.stopped.connect(lambda: self._finish("Stopped."))
         for d in self.digit_lists:
             d.picked.connect(self._on_digit_picked)
-        self.state.model_changed.connect(self._on_model_changed)
+        self.state.events.model.connect(self._on_model_changed)
 
     # ----- requests --------------------------------------------------------------------
 
@@ -209,7 +210,7 @@ class ReportCardWindow(QWidget):
                 [f"{name(y)}→{name(a)}" for y, a in zip(labels, answers)])
 
     def _on_digit_picked(self, image, source: str) -> None:
-        self.state.set_image(image, source)
+        self.state.input_image = InputImage(image, source)
 
     # ----- closing ---------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from cnnviz.app_state import InputImage
 from cnnviz.core.basics.formulas import fmt_count, fmt_number
 from cnnviz.core.datasets.data import DATASET_NAMES
 from cnnviz.core.datasets.gallery import CLASS_NAMES, sample_source
@@ -93,7 +94,7 @@ class UnitWindow(QWidget):
         self.made.from_drawing_clicked.connect(lambda: self._optimise(from_drawing=True))
         self.made.stop_clicked.connect(c.stop_optimising)
         self.dataset.activated.connect(self._on_dataset_chosen)
-        self.state.model_changed.connect(self._on_model_changed)
+        self.state.events.model.connect(self._on_model_changed)
         self.state.analysis_ready.connect(self._on_analysis)
 
     # ----- which unit -----------------------------------------------------------------
@@ -250,7 +251,7 @@ class UnitWindow(QWidget):
         found = self.result.found
         source = sample_source(index, int(self.result.labels[index]),
                                DATASET_NAMES[found.dataset], CLASS_NAMES.get(found.dataset))
-        self.state.set_image(self.result.images[index].astype(np.float32), source)
+        self.state.input_image = InputImage(self.result.images[index].astype(np.float32), source)
 
     # ----- optimised inputs -----------------------------------------------------------
 
@@ -349,7 +350,7 @@ class UnitWindow(QWidget):
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        self.state.model_changed.disconnect(self._on_model_changed)
+        self.state.events.model.disconnect(self._on_model_changed)
         self.state.analysis_ready.disconnect(self._on_analysis)
         self.controller.shutdown()
         self.close()

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnnviz.app_state import AppState
+from cnnviz.app_state import AppState, InputImage
 from cnnviz.core.basics.files import FileProblem
 from cnnviz.core.pictures.samples import default_sample, load_samples
 
@@ -187,8 +187,8 @@ class MainWindow(QMainWindow):
         settings.read_settings(self)
         if self.state.model is not None:
             self._on_model_changed(self.state.model)
-        if self.state.image is not None:
-            self._on_image_changed(self.state.image, self.state.image_source)
+        if self.state.input_image is not None:
+            self._on_image_changed(self.state.input_image)
         self._on_tab_changed(self.tabs.currentIndex())
         self._explorers_imported.connect(self._on_explorers_imported)
         if not lazy:
@@ -264,7 +264,7 @@ class MainWindow(QMainWindow):
         the default model here (the GUI thread). The pad works meanwhile."""
         import threading
 
-        self.state.set_model_loading(True)
+        self.state.model_loading = True
         self.model_status_label.setText(LOADING_TEXT)
         self.statusBar().showMessage(LOADING_TEXT)
 
@@ -283,7 +283,7 @@ class MainWindow(QMainWindow):
         if self._shut_down:
             return
         if isinstance(result, Exception):
-            self.state.set_model_loading(False)
+            self.state.model_loading = False
             self.show_model_problem(f"the network could not be loaded ({result})")
             return
         self._build_explorers(*result)
@@ -291,7 +291,7 @@ class MainWindow(QMainWindow):
         if self._model_to_open is not None:  # cnnviz gui MODEL, or a model dropped meanwhile
             self.open_model_file(self._model_to_open)
             self._model_to_open = None
-        self.state.set_model_loading(False)
+        self.state.model_loading = False
         notice = getattr(self, "settings_notice", "")  # a settings file repaired at start
         if notice:
             self.statusBar().showMessage(notice, 30000)
@@ -307,8 +307,8 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.state.analysis_failed.connect(
             lambda message: self.statusBar().showMessage(f"Analysis failed: {message}", 8000))
-        self.state.model_changed.connect(self._on_model_changed)
-        self.state.image_changed.connect(self._on_image_changed)
+        self.state.events.model.connect(self._on_model_changed)
+        self.state.events.input_image.connect(self._on_image_changed)
 
     def create_status_bar(self) -> None:
         bar = self.statusBar()
@@ -334,7 +334,7 @@ class MainWindow(QMainWindow):
         ok = True
         if self.state.model is None and self.cnn_explorer is not None:
             try:
-                self.state.set_model(self.cnn_explorer.shipped_model("cnnviz"))
+                self.state.model = self.cnn_explorer.shipped_model("cnnviz")
             except WeightsError as exc:
                 ok = False
                 self.show_model_problem(str(exc))
@@ -345,7 +345,7 @@ class MainWindow(QMainWindow):
         """A real MNIST "3" on the pad, unless there is an input already."""
         if self.state.image is None:
             image, source = default_sample_and_source()
-            self.state.set_image(image, source)
+            self.state.input_image = InputImage(image, source)
 
     def show_model_problem(self, reason: str) -> None:
         text = (f"No model loaded: {reason}. The kernel explorer works without one; load a "
@@ -684,7 +684,8 @@ class MainWindow(QMainWindow):
         if not self._shut_down and self.isVisible():
             self.paint_pass.run()
 
-    def _on_image_changed(self, image, source: str) -> None:
+    def _on_image_changed(self, picture: InputImage | None) -> None:
+        source = picture.source if picture is not None else ""
         text = f"Input: {source}" if source else ""
         metrics = self.input_status_label.fontMetrics()
         self.input_status_label.setText(metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, 260))

@@ -38,9 +38,9 @@ class ModelOptions(QObject):
         """The current model's entry in the picker becomes this one, and it is shown."""
         from cnnviz.core.networks import catalogue
 
-        self.state.set_catalogue(catalogue.with_entry(self.state.catalogue,
-                                                      catalogue.model_entry(loaded)))
-        self.state.set_model(loaded)
+        self.state.catalogue = catalogue.with_entry(self.state.catalogue,
+                                                    catalogue.model_entry(loaded))
+        self.state.model = loaded
 
     def model_changed(self, loaded) -> None:
         """A new model is shown: apply the options given with its file, sync the menu, and
@@ -147,7 +147,7 @@ class ModelOptions(QObject):
         for card in {id(loaded.card): loaded.card, id(loaded.model.card): loaded.model.card}.values():
             card["verdict"] = verdict
         if self.state.model is loaded:
-            self.state.set_model(loaded)
+            self.state.model = loaded
         self._status(f"The unsure verdict is calibrated for this model "
                      f"({verdict.get('source', '')}).", 8000)
 
