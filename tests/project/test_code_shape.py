@@ -20,7 +20,6 @@ LONG = {
                                                       "the lab's file work",
     "ui/cnn/explorer.py::CnnExplorer": "composes the CNN explorer and routes its hovering",
     "ui/lab/editor.py::ArchitectureEditor": "table, text, JSON and undo in one widget",
-    "core/pictures/preprocess.py::preprocess_digit": "preprocessing is to be split into named steps",
     "core/training/loop.py::train": "the one training loop; its setup is to move out",
     "core/pictures/images.py::load_image": "one decoder per picture format, in order",
     "core/networks/arch_text.py::_parse_layer": "one parser per layer word",

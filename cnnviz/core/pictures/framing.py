@@ -10,6 +10,8 @@ import math
 import numpy as np
 from PIL import Image
 
+from .masks import dilate, stroke_width
+
 SIZE = 28  # the network's input, pixels a side
 BOX = 20  # MNIST's digits fit a 20x20 box inside it
 CENTER = 14.0  # MNIST centres of mass (row, column) lie within 14 +- 0.5 (pixel indices)
@@ -22,6 +24,7 @@ CENTER = 14.0  # MNIST centres of mass (row, column) lie within 14 +- 0.5 (pixel
 # pad's 20 px brush nothing changes (the strokes are already MNIST-like).
 THIN_STROKE = 1.3
 TARGET_STROKE = 2.0
+THICKEN_FROM = 2 * BOX  # only crops at least this many pixels long (twice the box) are thickened
 
 
 def _runs(profile: np.ndarray) -> list[tuple[int, int, float]]:
@@ -101,3 +104,32 @@ def place(patch: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
     out = np.zeros((SIZE, SIZE), np.float32)
     out[top:top + h, left:left + w] = patch
     return out, (top, left)
+
+
+def thickening(crop: np.ndarray) -> int:
+    """How many pixels to widen the crop's strokes by on each side so that, scaled to BOX,
+    they are TARGET_STROKE wide; 0 when they are not thinner than THIN_STROKE would be (or
+    the crop is shorter than THICKEN_FROM)."""
+    longest = max(crop.shape)
+    width28 = stroke_width(crop) * BOX / longest  # the stroke width once scaled to the box
+    if not (0 < width28 < THIN_STROKE and longest >= THICKEN_FROM):
+        return 0
+    # Grow by r on each side: (width + 2r) * BOX / (longest + 2r) = TARGET_STROKE.
+    target = TARGET_STROKE / BOX
+    width_px = width28 * longest / BOX
+    return max(1, round((target * longest - width_px) / (2 * (1 - target))))
+
+
+def thicken_strokes(crop: np.ndarray, radius: int) -> np.ndarray:
+    """The crop with its strokes widened by `radius` pixels on each side (and a border as wide)."""
+    return dilate(np.pad(crop, radius), radius)
+
+
+def scale_to(crop: np.ndarray, side: int) -> np.ndarray:
+    """The crop resized so that its longest side is `side` pixels (aspect ratio kept,
+    smoothed; at least a pixel either way)."""
+    ch, cw = crop.shape
+    longest = max(ch, cw)
+    sh = max(1, min(side, round(ch * side / longest)))
+    sw = max(1, min(side, round(cw * side / longest)))
+    return resize(crop, sh, sw)

@@ -14,6 +14,7 @@ from .images import to_grey
 
 WORK_SIZE = 640  # larger inputs are shrunk to about this many pixels a side first
 INK_THRESHOLD_CLEAN = 0.02  # ink for the crop in a noiseless picture (photos: above the noise)
+SMALL_PICTURE = 64  # pictures at most this many pixels a side (tiny scans) count as sharp
 SHARP = 7.0  # edges at least this sharp (see sharpness) are ink or lines, not shading
 
 
@@ -125,4 +126,4 @@ def sharpness(grey: np.ndarray) -> float:
 
 def has_sharp_edges(grey: np.ndarray) -> bool:
     """Small pictures (a 32x32 scan blown up smoothly from 8x8) always count as sharp."""
-    return max(grey.shape) <= 64 or sharpness(grey) >= SHARP
+    return max(grey.shape) <= SMALL_PICTURE or sharpness(grey) >= SHARP

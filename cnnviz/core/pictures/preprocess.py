@@ -7,6 +7,11 @@ the app can show how the network's input was made:
 
     grey -> invert -> clean -> crop -> thicken -> scale -> center
 
+This module composes the steps; each lives with its named thresholds in a module of its
+own: paper.py (grey, the paper's level, the ink's contrast), polarity.py (which shade is
+ink, tight crops), background.py with ruling.py (a photo's table, notebook ruling and
+specks), colour.py (colourful photos) and framing.py (crop, thicken, scale, center).
+
 Fashion-MNIST pictures were made differently (the item's longest side scaled to 28, the
 item centred, its shading kept), so preprocess_item does that for a Fashion-MNIST model;
 preprocess_for(dataset) picks the right one.
@@ -23,10 +28,20 @@ import numpy as np
 
 from .background import find_ink
 from .colour import colourful_photo, colourfulness, saturated_share
-from .framing import BOX, CENTER, SIZE, TARGET_STROKE, THIN_STROKE, box_in_input, ink_box, place, resize
-from .masks import dilate, stroke_width
-from .paper import WORK_SIZE, has_sharp_edges, working_grey
-from .polarity import border_pixels, read_polarity
+from .framing import (
+    BOX,
+    CENTER,
+    SIZE,
+    box_in_input,
+    ink_box,
+    place,
+    resize,
+    scale_to,
+    thicken_strokes,
+    thickening,
+)
+from .paper import SMALL_PICTURE, WORK_SIZE, has_sharp_edges, working_grey
+from .polarity import Polarity, border_pixels, read_polarity
 
 __all__ = ["BOX", "CENTER", "SIZE", "WORK_SIZE", "DigitInput", "PreprocessStep", "colourfulness",
            "preprocess_digit", "preprocess_for", "preprocess_item", "saturated_share"]
@@ -62,9 +77,7 @@ def _grey_and_invert(image: np.ndarray, invert: bool | str, dataset: str):
     if invert not in ("auto", True, False):
         raise ValueError(f"invert must be 'auto', True or False, not {invert!r}")
     grey, factor = working_grey(image)
-    steps = [PreprocessStep("grey", "Grey", "The picture as shades of grey from black (0) to white (1)."
-                  + (f" It was shrunk {factor}x first to keep this fast." if factor > 1 else ""),
-                  grey)]
+    steps = [_grey_step(grey, factor)]
     border = border_pixels(grey)  # a light border means a dark subject on light paper
     flip = float(np.median(border)) > 0.5 if invert == "auto" else bool(invert)
     if flip:
@@ -77,6 +90,9 @@ def _grey_and_invert(image: np.ndarray, invert: bool | str, dataset: str):
                if invert == "auto" else "Not flipped, as asked.")
     steps.append(PreprocessStep("invert", "Invert" if flip else "Invert (not needed)", why, v))
     return grey, factor, v, flip, steps
+
+
+NO_INK = "No ink was found, so there is nothing to do here."
 
 
 def _nothing_found(steps: list[PreprocessStep], flip: bool, why: str, reason: str = "blank") -> DigitInput:
@@ -105,99 +121,113 @@ def preprocess_digit(image: np.ndarray, *, invert: bool | str = "auto",
     if invert not in ("auto", True, False):
         raise ValueError(f"invert must be 'auto', True or False, not {invert!r}")
     grey, factor = working_grey(image)
-    steps = [PreprocessStep("grey", "Grey", "The picture as shades of grey from black (0) to white (1)."
-                  + (f" It was shrunk {factor}x first to keep this fast." if factor > 1 else ""),
-                  grey)]
     reading = read_polarity(grey, invert)
     flip = reading.flip
     v = 1.0 - grey if flip else grey.copy()
+    steps = [_grey_step(grey, factor), _invert_step(v, flip, invert, reading.by_strokes)]
+    if not reading.even and not has_sharp_edges(grey):
+        # Nothing with a sharp edge: only uneven light and noise on a blank page.
+        steps.append(PreprocessStep("clean", "Clean", "No ink was found: nothing in the picture has a "
+                                    "sharp edge, only uneven light and noise (a blank page).",
+                                    np.zeros_like(v)))
+        return _nothing_found(steps, flip, NO_INK)
+    # A small picture (a 32x32 scan) gets a paper border too: its digit fills it.
+    small = max(grey.shape) <= SMALL_PICTURE and not reading.even
+    tight = (reading.tight or small) and not already_centered
+    cleaned, box, pad, notes = _clean_page(v, reading, tight, retry=not already_centered)
+    if colourful_photo(image):
+        steps.append(PreprocessStep("clean", "Clean", " ".join(notes), cleaned))
+        return _nothing_found(steps, flip, "The picture is a colourful photo, not ink on paper, "
+                              "so no single digit was looked for.", reason="no single digit")
+    title = "Clean (not needed)" if notes[0].startswith("Not needed") and len(notes) == 1 else "Clean"
+    steps.append(PreprocessStep("clean", title, " ".join(notes), cleaned))
+    if box is None:
+        return _nothing_found(steps, flip, NO_INK)
+    top, left, bottom, right = box
+    bbox = box_in_input((max(0, top - pad), max(0, left - pad), max(1, bottom - pad),
+                         max(1, right - pad)), factor, image)
+    if already_centered:
+        return _as_mnist_digit(cleaned, steps, flip, bbox)
+    return _framed(cleaned[top:bottom, left:right], steps, flip, bbox, thicken)
+
+
+def _grey_step(grey: np.ndarray, factor: int) -> PreprocessStep:
+    """The first step of every preprocessing: the picture in grey (shrunk `factor` times)."""
+    return PreprocessStep("grey", "Grey", "The picture as shades of grey from black (0) to white (1)."
+                          + (f" It was shrunk {factor}x first to keep this fast." if factor > 1 else ""),
+                          grey)
+
+
+def _invert_step(v: np.ndarray, flip: bool, invert: bool | str, by_strokes: bool) -> PreprocessStep:
+    """The invert step of a digit: v is the picture, white ink on black, after it."""
     if invert != "auto":
         why = "The picture was flipped to white on black, as asked." if flip else "Not flipped, as asked."
     elif flip:
         why = "Dark on a light background was flipped to white on black, like MNIST."
     else:
         why = "Not needed: the picture is already light on a dark background, like MNIST."
-    if reading.by_strokes:
+    if by_strokes:
         why = why[:-1] + (" (the ink reaches every edge, so its strokes told which shade is "
                           "ink).")
-    steps.append(PreprocessStep("invert", "Invert" if flip else ("Invert (not needed)" if invert == "auto"
-                                                        else "Invert (off)"), why, v))
+    title = "Invert" if flip else ("Invert (not needed)" if invert == "auto" else "Invert (off)")
+    return PreprocessStep("invert", title, why, v)
 
-    # A small picture (a 32x32 scan) gets a paper border too: its digit fills it.
-    small = max(grey.shape) <= 64 and not reading.even
-    tight = (reading.tight or small) and not already_centered
-    if not reading.even and not has_sharp_edges(grey):
-        # Nothing with a sharp edge: only uneven light and noise on a blank page.
-        steps.append(PreprocessStep("clean", "Clean", "No ink was found: nothing in the picture has a "
-                          "sharp edge, only uneven light and noise (a blank page).",
-                          np.zeros_like(v)))
-        return _nothing_found(steps, flip, "No ink was found, so there is nothing to do here.")
+
+def _clean_page(v: np.ndarray, reading: Polarity, tight: bool, retry: bool
+                ) -> tuple[np.ndarray, tuple[int, int, int, int] | None, int, list[str]]:
+    """The clean step: (the cleaned picture, the ink's box in it or None, the paper border
+    added, what was done in plain sentences with the cleaning's own explanation last).
+    retry: when a picture with clear ink and paper shows no ink, read it again as a tight
+    crop."""
     cleaned, threshold, notes, pad = find_ink(v, tight, reading.paper)
     box = ink_box(cleaned, threshold) if threshold > 0 else None
-    if box is None and threshold == 0 and reading.fills and not tight and not already_centered:
+    if box is None and threshold == 0 and reading.fills and not tight and retry:
         # Clear ink and paper, yet no ink found: most likely a crop so tight that the paper
         # is the minority. Read it again with a paper border. (Ink found and then cleared
         # as the page's background, such as squared paper's grid, is not read again.)
         cleaned, threshold, notes, pad = find_ink(v, True, reading.paper)
         box = ink_box(cleaned, threshold) if threshold > 0 else None
-    why = notes.pop()
-    if colourful_photo(image):
-        steps.append(PreprocessStep("clean", "Clean", " ".join(notes + [why]), cleaned))
-        return _nothing_found(steps, flip, "The picture is a colourful photo, not ink on paper, "
-                              "so no single digit was looked for.", reason="no single digit")
-    title = "Clean (not needed)" if why.startswith("Not needed") and not notes else "Clean"
-    steps.append(PreprocessStep("clean", title, " ".join(notes + [why]), cleaned))
+    return cleaned, box, pad, notes
 
-    if box is None:
-        return _nothing_found(steps, flip, "No ink was found, so there is nothing to do here.")
-    top, left, bottom, right = box
-    bbox = box_in_input((max(0, top - pad), max(0, left - pad), max(1, bottom - pad),
-                          max(1, right - pad)), factor, image)
 
-    if already_centered:
-        out = resize(cleaned, SIZE, SIZE)
-        same = "Skipped: the input is already an MNIST-style digit."
-        steps += [PreprocessStep("crop", "Crop (skipped)", same, cleaned),
-                  PreprocessStep("thicken", "Thicken (skipped)", same, cleaned),
-                  PreprocessStep("scale", "Scale" if out.shape != cleaned.shape else "Scale (skipped)",
-                       "Resized to 28×28." if cleaned.shape != (SIZE, SIZE) else same, out),
-                  PreprocessStep("center", "Center (skipped)", same, out)]
-        return DigitInput(image=out, steps=steps, inverted=flip, empty=not out.any(), bbox=bbox)
+def _as_mnist_digit(cleaned: np.ndarray, steps: list[PreprocessStep], flip: bool,
+                    bbox: tuple[int, int, int, int]) -> DigitInput:
+    """The rest of the steps for an input that is already an MNIST-style digit: skipped but
+    for a resize to 28x28."""
+    out = resize(cleaned, SIZE, SIZE)
+    same = "Skipped: the input is already an MNIST-style digit."
+    steps += [PreprocessStep("crop", "Crop (skipped)", same, cleaned),
+              PreprocessStep("thicken", "Thicken (skipped)", same, cleaned),
+              PreprocessStep("scale", "Scale" if out.shape != cleaned.shape else "Scale (skipped)",
+                             "Resized to 28×28." if cleaned.shape != (SIZE, SIZE) else same, out),
+              PreprocessStep("center", "Center (skipped)", same, out)]
+    return DigitInput(image=out, steps=steps, inverted=flip, empty=not out.any(), bbox=bbox)
 
-    crop = cleaned[top:bottom, left:right]
+
+def _framed(crop: np.ndarray, steps: list[PreprocessStep], flip: bool,
+            bbox: tuple[int, int, int, int], thicken: bool) -> DigitInput:
+    """The last four steps, as MNIST framed its digits: the crop (the ink's box), its thin
+    strokes widened, scaled so its longest side is BOX, centred by centre of mass."""
     ch, cw = crop.shape
     steps.append(PreprocessStep("crop", "Crop", f"Cut to the ink's bounding box ({cw}×{ch} pixels).", crop))
-
-    # Thicken: stroke width in final (28x28) pixels, if this crop were scaled to the box.
-    longest = max(ch, cw)
-    width28 = stroke_width(crop) * BOX / longest
-    if thicken and 0 < width28 < THIN_STROKE and longest >= 2 * BOX:
-        # Grow by r on each side: (width + 2r) * BOX / (longest + 2r) = TARGET_STROKE.
-        target = TARGET_STROKE / BOX
-        width_px = width28 * longest / BOX
-        radius = max(1, round((target * longest - width_px) / (2 * (1 - target))))
-        crop = dilate(np.pad(crop, radius), radius)
-        ch, cw = crop.shape
-        longest = max(ch, cw)
+    radius = thickening(crop) if thicken else 0
+    if radius:
+        crop = thicken_strokes(crop, radius)
         steps.append(PreprocessStep("thicken", "Thicken",
-                          "The strokes were much thinner than MNIST's, so they were widened "
-                          f"by {radius} pixels on each side to match.", crop))
+                                    "The strokes were much thinner than MNIST's, so they were widened "
+                                    f"by {radius} pixels on each side to match.", crop))
     else:
         reason = ("Not needed: the strokes are about as wide as MNIST's." if thicken
                   else "Not applied, as asked.")
         steps.append(PreprocessStep("thicken", "Thicken (not needed)" if thicken else "Thicken (off)",
-                          reason, crop))
-
-    # Scale the longest side to 20 pixels, keeping the aspect ratio.
-    sh = max(1, min(BOX, round(ch * BOX / longest)))
-    sw = max(1, min(BOX, round(cw * BOX / longest)))
-    patch = resize(crop, sh, sw)
+                                    reason, crop))
+    patch = scale_to(crop, BOX)
+    sh, sw = patch.shape
     steps.append(PreprocessStep("scale", "Scale", f"Resized to {sw}×{sh} pixels so the longest side is "
-                      f"{BOX}, like MNIST's {BOX}×{BOX} box (aspect ratio kept, smoothed).", patch))
-
-    out, (py, px) = place(patch)
+                                f"{BOX}, like MNIST's {BOX}×{BOX} box (aspect ratio kept, smoothed).", patch))
+    out, _ = place(patch)
     steps.append(PreprocessStep("center", "Center", "Placed in a 28×28 frame so the centre of mass of the "
-                      "ink is in the middle, as in MNIST.", out))
+                                "ink is in the middle, as in MNIST.", out))
     return DigitInput(image=out, steps=steps, inverted=flip, empty=not out.any(), bbox=bbox,
                       reason="" if out.any() else "blank")
 
@@ -232,10 +262,8 @@ def preprocess_item(image: np.ndarray, *, invert: bool | str = "auto") -> DigitI
     ch, cw = crop.shape
     steps.append(PreprocessStep("crop", "Crop", f"Cut to the item's bounding box ({cw}×{ch} pixels).", crop))
     steps.append(PreprocessStep("thicken", "Thicken (not needed)", "Not needed: for pen strokes only.", crop))
-    longest = max(ch, cw)
-    sh = max(1, min(SIZE, round(ch * SIZE / longest)))
-    sw = max(1, min(SIZE, round(cw * SIZE / longest)))
-    patch = resize(crop, sh, sw)
+    patch = scale_to(crop, SIZE)
+    sh, sw = patch.shape
     steps.append(PreprocessStep("scale", "Scale", f"Resized to {sw}×{sh} pixels so the longest side is "
                       f"{SIZE}, as Fashion-MNIST's pictures were (aspect ratio kept).", patch))
     out = np.zeros((SIZE, SIZE), np.float32)
