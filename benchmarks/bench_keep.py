@@ -44,7 +44,7 @@ def wait_until(condition, timeout: float) -> bool:
 def timed_save(lab, click) -> tuple[float, float, str]:
     """(seconds to the progress bar painted, seconds to saved or failed, the message)."""
     ended: list[str] = []
-    c = lab.controller
+    c = lab.files
     on_saved = lambda tag, path: ended.append(f"saved {Path(path).name}")  # noqa: E731
     on_failed = lambda text: ended.append(f"FAILED: {text}")  # noqa: E731
     c.saved.connect(on_saved)
@@ -71,7 +71,7 @@ def main() -> int:
 
     from cnnviz.app_state import AppState
     from cnnviz.core.networks import catalogue
-    from cnnviz.ui.controllers import training as tc
+    from cnnviz.core.training.job import RunPhase
     from cnnviz.ui.lab.explorer import TrainingLab
 
     print(f"CPU: {cpu_model()}, {os.cpu_count()} cores; load average "
@@ -87,12 +87,12 @@ def main() -> int:
     if not lab.start():
         print(f"the run did not start: {lab.message.text()}")
         return 1
-    if not wait_until(lambda: lab.controller.phase in (tc.DONE, tc.FAILED), 600):
+    if not wait_until(lambda: lab.run.phase.done or lab.run.phase is RunPhase.FAILED, 600):
         print("the run did not finish in 10 minutes")
         return 1
     print(f"lab run of the fast preset, {args.epochs} epoch(s): {time.perf_counter() - t0:.1f} s "
-          f"({lab.controller.phase}); the pictures made ahead "
-          f"{'were' if not lab.controller.worker.busy() else 'were not yet all'} ready")
+          f"({lab.run.phase.value}); the pictures made ahead "
+          f"{'were' if not lab.files.tasks.busy() else 'were not yet all'} ready")
     rows = []
     lab.name_edit.setText("bench keep")
     rows.append(("Keep (first, just after the run)", *timed_save(lab, lab.keep_button.click)))

@@ -103,9 +103,9 @@ def _no_calibration_pictures_made_ahead(request, monkeypatch):
     read, on a thread of its own: in window tests that thread would compete with the tests
     for the CPU, and outlive its window. Off, except for tests marked `made_ahead`."""
     if request.node.get_closest_marker("made_ahead") is None:
-        from cnnviz.ui.controllers import training
+        from cnnviz.ui.controllers import lab_files
 
-        monkeypatch.setattr(training, "_make_calibration_pictures", lambda *args: None)
+        monkeypatch.setattr(lab_files, "_make_calibration_pictures", lambda *args: None)
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from cnnviz.core.networks import catalogue
 from cnnviz.core.networks.models import ARCHITECTURES, Network
 from cnnviz.core.training.job import EpochDone, RunPhase
 from cnnviz.core.training.loop import TrainConfig
-from cnnviz.ui.controllers import training as tc
+from cnnviz.ui.controllers import lab_files
 from cnnviz.ui.lab.explorer import TrainingLab
 
 ARCH = ARCHITECTURES["lecture-keras"]
@@ -225,8 +225,8 @@ def test_a_kept_network_is_in_the_folder_and_the_picker_after_a_restart(lab, qtb
     lab.controller.poll()
     lab.name_edit.setText("my keras 98")
     steps = []
-    lab.controller.save_progress.connect(lambda step, share: steps.append((step, share)))
-    with qtbot.waitSignal(lab.controller.saved, timeout=30000):
+    lab.files.save_progress.connect(lambda step, share: steps.append((step, share)))
+    with qtbot.waitSignal(lab.files.saved, timeout=30000):
         assert lab.keep()
         # said before any work is done (the signal from the worker comes later)
         assert not lab.save_bar.isHidden() and "Keeping “my keras 98”" in lab.message.text()
@@ -276,7 +276,7 @@ def test_save_as_writes_a_file_cnnviz_predict_reads(lab, qtbot, tmp_path, capsys
     job.push("finished")
     lab.controller.poll()
     path = tmp_path / "out.safetensors"
-    with qtbot.waitSignal(lab.controller.saved, timeout=10000):
+    with qtbot.waitSignal(lab.files.saved, timeout=10000):
         assert lab.save_as(str(path))
     loaded = load_weights(path)
     assert loaded.card["trained_in"] == "cnnviz training lab"
@@ -303,14 +303,14 @@ def test_keep_finds_its_pictures_made_ahead(lab, qtbot, tmp_path, monkeypatch):
     from cnnviz.ui.controllers import verdict as verdict_controller
 
     monkeypatch.setenv("CNNVIZ_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(tc, "CALIBRATION_SHARE", 0.05)  # 10 to 20 pictures of each kind
+    monkeypatch.setattr(lab_files, "CALIBRATION_SHARE", 0.05)  # 10 to 20 pictures of each kind
     # (a thread of low priority may wait long on a busy machine; its priority is not tested)
     monkeypatch.setattr(verdict_controller, "lower_this_threads_priority", lambda: None)
-    tc._views_cache.clear()
+    lab_files._views_cache.clear()
     verdict.measurement_outliers.cache_clear()
     job = start(lab)
-    qtbot.waitUntil(lambda: lab.controller.test_images is not None, timeout=30000)
-    assert lab.controller.worker.join(timeout=120)  # the pictures made ahead
+    qtbot.waitUntil(lambda: lab.files.test_images is not None, timeout=30000)
+    assert lab.files.tasks.join(timeout=120)  # the pictures made ahead
     made = [p.name.rsplit("-", 1)[0] for p in
             (tmp_path / "cache" / picture_cache.FOLDER).glob("*.npz")]
     assert made.count("user-view") == len(verdict.USER_PICTURES)
@@ -320,8 +320,8 @@ def test_keep_finds_its_pictures_made_ahead(lab, qtbot, tmp_path, monkeypatch):
     job.push("finished")
     lab.controller.poll()
     steps = []
-    lab.controller.save_progress.connect(lambda step, share: steps.append(step))
-    with qtbot.waitSignal(lab.controller.saved, timeout=30000):
+    lab.files.save_progress.connect(lambda step, share: steps.append(step))
+    with qtbot.waitSignal(lab.files.saved, timeout=30000):
         assert lab.save_as(str(tmp_path / "out.safetensors"))
     assert "making the pictures users load (once)" not in steps
     assert steps[-1] == "writing the file"
@@ -335,7 +335,7 @@ def test_a_save_that_fails_says_so_and_gives_the_buttons_back(lab, qtbot, tmp_pa
     lab.controller.poll()
     blocker = tmp_path / "a file"
     blocker.write_text("not a folder")
-    with qtbot.waitSignal(lab.controller.save_failed, timeout=30000):
+    with qtbot.waitSignal(lab.files.save_failed, timeout=30000):
         assert lab.save_as(str(blocker / "out.safetensors"))
         assert not lab.save_as_button.isEnabled()
     assert lab.message.text().startswith("Not saved:")
@@ -375,7 +375,7 @@ def test_offline_download_says_so(lab, qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(urllib.request, "urlopen", offline)
     monkeypatch.setattr("cnnviz.core.datasets.download.RETRY_DELAY_S", 0.0)
     lab.set_data_dir(tmp_path)
-    with qtbot.waitSignal(lab.controller.download_failed, timeout=20000):
+    with qtbot.waitSignal(lab.files.download_failed, timeout=20000):
         lab.download()
     assert "offline" in lab.data_label.text()
     assert lab.download_button.isEnabled()
@@ -389,6 +389,36 @@ def test_closing_mid_training_ends_the_job(lab):
     assert job.closed and not lab.state.training and not lab.controller.timer.isActive()
 
 
+def test_the_task_runner_runs_tasks_side_by_side_and_calls_back_on_the_gui_thread(qtbot):
+    import threading
+
+    from cnnviz.ui.controllers.runner import TaskRunner
+
+    runner = TaskRunner("test")
+    gate = threading.Event()
+    results, errors, threads = [], [], []
+
+    def note(value):
+        threads.append(threading.current_thread() is threading.main_thread())
+        results.append(value)
+
+    runner.run(lambda: gate.wait(10) and "slow", note, name="slow")
+    runner.run(lambda: "quick", note, name="quick")  # not held up by the slow one
+    runner.run(lambda: 1 / 0, note, errors.append, name="broken")
+    qtbot.waitUntil(lambda: results == ["quick"] and bool(errors), timeout=5000)
+    assert errors == ["ZeroDivisionError: division by zero"] and runner.busy()
+    gate.set()
+    qtbot.waitUntil(lambda: results == ["quick", "slow"], timeout=5000)
+    assert threads == [True, True] and runner.join(5)
+    gate.clear()
+    runner.run(lambda: gate.wait(10), note)
+    assert not runner.shutdown(timeout=0.05)  # still running: it is waited for, briefly
+    gate.set()
+    assert runner.join(5)
+    qtbot.wait(50)
+    assert results == ["quick", "slow"]  # after shutdown no callback runs
+
+
 def test_cell_members_against_a_loop():
     rng = np.random.default_rng(1)
     labels = rng.integers(0, 10, 500)
@@ -397,7 +427,7 @@ def test_cell_members_against_a_loop():
     for t in range(10):
         for p in range(10):
             want = [i for i in range(400) if labels[i] == t and predictions[i] == p]
-            got, count = tc.cell_members(labels, predictions, confidence, t, p, 1000)
+            got, count = lab_files.cell_members(labels, predictions, confidence, t, p, 1000)
             assert count == len(want) and sorted(got.tolist()) == want
             assert list(confidence[got]) == sorted(confidence[want], reverse=True)
 
@@ -483,23 +513,23 @@ def test_the_unsure_threshold_is_stored_when_verdict_is_there(lab, qtbot, models
         made.append((images.shape, dataset, share))
         return {"tight_crop": np.zeros((3, 28, 28), np.float32)}
 
-    monkeypatch.setattr(tc, "_views_cache", {})  # (none made for these images yet)
+    monkeypatch.setattr(lab_files, "_views_cache", {})  # (none made for these images yet)
     fake = types.ModuleType("cnnviz.core.reading.verdict")
     fake.calibrate_for_card = calibrate_for_card
     fake.user_views = user_views
     monkeypatch.setitem(sys.modules, "cnnviz.core.reading.verdict", fake)
     job = start(lab)  # reads the test set on a worker
-    qtbot.waitUntil(lambda: lab.controller.test_images is not None, timeout=30000)
+    qtbot.waitUntil(lambda: lab.files.test_images is not None, timeout=30000)
     job.push("started")
     run_epoch(job, 1)
     job.push("finished")
     lab.controller.poll()
     lab.name_edit.setText("calibrated")
-    with qtbot.waitSignal(lab.controller.saved, timeout=10000):
+    with qtbot.waitSignal(lab.files.saved, timeout=10000):
         lab.keep()
     [(model, shape, dataset, kw)] = calls
-    assert shape == (tc.CALIBRATION_IMAGES, 28, 28) and dataset == "mnist"
-    assert made == [((tc.CALIBRATION_IMAGES, 28, 28), "mnist", tc.CALIBRATION_SHARE)]
+    assert shape == (lab_files.CALIBRATION_IMAGES, 28, 28) and dataset == "mnist"
+    assert made == [((lab_files.CALIBRATION_IMAGES, 28, 28), "mnist", lab_files.CALIBRATION_SHARE)]
     assert list(kw["views"]) == ["tight_crop"]
     kept = catalogue.user_entries()[0][0].loaded
     assert kept.card["verdict"] == {"score": "max_logit", "threshold": 4.5, "held_out": 2000}

@@ -272,8 +272,8 @@ def test_a_confusion_cell_shows_exactly_its_test_images(qtbot, mnist_test, tmp_p
     state = AppState()
     lab = TrainingLab(state, job_factory=ScriptedJob)
     qtbot.addWidget(lab)
-    lab.controller.test_images, lab.controller.test_labels = images, labels
-    lab.controller._test_key = ("mnist", "x")
+    lab.files.test_images, lab.files.test_labels = images, labels
+    lab.files._test_key = ("mnist", "x")
     lab.run.add_epoch(EpochDone(epoch=1, train_loss=0.2, train_accuracy=0.95, test_loss=0.3,
                                 test_accuracy=float((predictions == labels).mean()),
                                 test_predictions=predictions, test_confidence=confidence,

@@ -205,7 +205,7 @@ def test_the_lab_trains_on_the_set_and_the_names_reach_every_view(qtbot, monkeyp
     assert lab.probe_view.answer.text() in NAMES
     # the matrix shown is what the kept weights make of the held-out pictures
     net = lab.controller.current_model().model.eval()
-    images, labels = lab.controller.test_images, lab.controller.test_labels
+    images, labels = lab.files.test_images, lab.files.test_labels
     with torch.no_grad():
         said = net(torch.tensor(images).float()[:, None] / 255).argmax(1).numpy()
     want = np.zeros((3, 3), int)
@@ -216,7 +216,7 @@ def test_the_lab_trains_on_the_set_and_the_names_reach_every_view(qtbot, monkeyp
     assert "<b>cross</b> read as <b>cross</b>" in lab.cell_images.title.text()
     # kept: the file's card names the classes, and the network reads them back
     lab.name_edit.setText("my-strokes")
-    with qtbot.waitSignal(lab.controller.saved, timeout=60_000) as saved:
+    with qtbot.waitSignal(lab.files.saved, timeout=60_000) as saved:
         assert lab.keep()
     kept = load_weights(saved.args[1])
     assert kept.card["classes"] == NAMES and kept.model.class_names == NAMES

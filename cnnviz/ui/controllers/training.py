@@ -1,24 +1,20 @@
-"""The training controller: one training lab run at a time, polled, never blocking.
+"""The training lab's run: one training at a time, polled, never blocking.
 
-It owns the cnnviz.core.training.job.TrainingJob (which trains off the GUI thread), a QTimer
-that polls the job's events and turns them into Qt signals, the last good weights (a
-failure keeps them), the network being trained as a model the CNN explorer can show, and
-the lab's file work: whether the data folder has the training set, the download, the test
-set for the confusion matrix's pictures, keeping a finished network in the user's models
-folder and saving it as a .safetensors file. Every file read or write, download and
-training step happens on a worker; the GUI thread only copies what arrives.
+TrainingController owns the cnnviz.core.training.job.TrainingJob (which trains in a child
+process), a QTimer that polls the job's typed events and writes them into the lab's run
+model (cnnviz.ui.lab.run_model.RunModel, evented: the views subscribe to it), the last
+good weights (a failure keeps them), the user's drawing sent to the training, and the
+network being trained as a model the CNN explorer can show (with its card). The lab's
+file work (test set, download, keep, save as) is lab_files.LabFilesController's.
 
-    controller.start(arch, "mnist", data_dir, config)   # -> started, batch, epoch, …
-    controller.stop()                                   # within a second -> stopped
+    controller.start(arch, "mnist", data_dir, config)   # run.phase STARTING, RUNNING, …
+    controller.stop()                                   # within a second: STOPPED
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
-import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -91,106 +87,12 @@ def training_set_problem(dataset: str, data_dir) -> str | None:
             f"training images and checks itself on the 10,000 test images.")
 
 
-def download_progress(dataset: str, data_dir) -> tuple[int, int]:
-    """(bytes there, bytes in all) of the dataset's four files, finished or part-downloaded."""
-    from cnnviz.core.datasets.data import get_dataset_info, resolve_data_dir
-
-    info = get_dataset_info(dataset)
-    folder = resolve_data_dir(data_dir) / info.key
-    done = 0
-    for f in info.files.values():
-        for path in (folder / f.name, folder / (f.name + ".part")):
-            try:
-                done += min(path.stat().st_size, f.size)
-                break
-            except OSError:
-                continue
-    return done, sum(f.size for f in info.files.values())
-
-
-def offline_message(exc: Exception) -> str:
-    text = str(exc)
-    words = ("urlopen", "Name or service", "Temporary failure", "Network is unreachable",
-             "timed out", "getaddrinfo", "No route", "Connection refused", "nodename")
-    if any(w in text for w in words):
-        return ("Could not reach the download mirrors: this computer seems to be offline. "
-                "Connect to the internet and try again, or choose a folder that has the "
-                f"files. ({text})")
-    return f"The download failed: {text}"
-
-
-def cell_members(labels, predictions, confidence, true: int, predicted: int,
-                 limit: int) -> tuple[np.ndarray, int]:
-    """The test images of one confusion-matrix cell: (indices, most confident first, at most
-    limit; how many there are). predictions are of the first len(predictions) test images."""
-    predictions = np.asarray(predictions)
-    labels = np.asarray(labels)[:len(predictions)]
-    members = np.flatnonzero((labels == true) & (predictions == predicted))
-    if confidence is not None and members.size:
-        order = np.argsort(-np.asarray(confidence)[members], kind="stable")
-        members = members[order]
-    return members[:limit], int(members.size)
-
-
-class _Worker(QObject):
-    """Runs one function at a time on a thread and reports done(tag, result) or
-    failed(tag, message) on the GUI thread. Unlike LatestRequestRunner nothing is ever
-    dropped: a save asked for is a save done (the lab disables its buttons meanwhile)."""
-
-    done = Signal(str, object)
-    failed = Signal(str, str)
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._threads: list[threading.Thread] = []
-        self._closing = False
-
-    def run(self, tag: str, fn: Callable, *args) -> None:
-        def work() -> None:
-            try:
-                result = fn(*args)
-            except Exception as exc:  # said in the lab, never a crash
-                message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-                if not self._closing:
-                    self.failed.emit(tag, message)
-            else:
-                if not self._closing:
-                    self.done.emit(tag, result)
-
-        thread = threading.Thread(target=work, name=f"cnnviz-lab-{tag}", daemon=True)
-        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-        thread.start()
-
-    def busy(self) -> bool:
-        return any(t.is_alive() for t in self._threads)
-
-    def join(self, timeout: float = 10.0) -> bool:
-        deadline = time.monotonic() + timeout
-        for thread in list(self._threads):
-            thread.join(max(0.0, deadline - time.monotonic()))
-        return not self.busy()
-
-    def shutdown(self) -> None:
-        self._closing = True
-
-
 class TrainingController(QObject):
     """See the module docstring. All signals are emitted on the GUI thread."""
 
     # The run itself (phase, batches, epochs, filters, the drawing's reading, the error)
     # is told through self.run, an evented RunModel the lab's views subscribe to.
     message = Signal(str)  # a sentence for the lab's status line
-    test_set_ready = Signal(object, object)  # (images (N, 28, 28) uint8, labels (N,))
-    download_progress = Signal(int, int)  # bytes there, bytes in all
-    download_finished = Signal(str)  # dataset
-    download_failed = Signal(str)  # the message (offline said as such)
-    saved = Signal(str, object)  # ("keep" or "save-as", path)
-    save_failed = Signal(str)
-    save_progress = Signal(str, float)  # (the step in words, share done 0..1) while saving
-    set_classes = Signal(str, object)  # (the dataset text, its class names) read on a worker
-    set_failed = Signal(str, str)  # (the dataset text, why it cannot be trained on)
-    preview_ready = Signal(object, object, str)  # (originals, augmented, what they are)
-    preview_failed = Signal(str)
 
     def __init__(self, state, parent: QObject | None = None, job_factory=None) -> None:
         super().__init__(parent)
@@ -211,25 +113,12 @@ class TrainingController(QObject):
         self._follow_pending = False
         self._shut = False
         self._started_at = 0.0
-        self._download: tuple[str, object] | None = None  # (dataset, data_dir) while downloading
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
-        self.worker = _Worker(self)
-        self.worker.done.connect(self._on_work_done)
-        self.worker.failed.connect(self._on_work_failed)
         self.probe_runner = LatestRequestRunner("lab-probe", self)
         self.probe_runner.finished.connect(lambda _g, image: self._send_probe(image))
-        self.preview_runner = LatestRequestRunner("lab-preview", self)
-        self.preview_runner.finished.connect(lambda _g, r: self.preview_ready.emit(*r))
-        self.preview_runner.failed.connect(lambda _g, text: self.preview_failed.emit(text))
-        self._preview_key: tuple[str, str] | None = None
-        self._preview_pictures: tuple[np.ndarray, str] | None = None
-        self._test_key: tuple[str, ...] | None = None  # (dataset, data_dir) of the test set
-        self.test_images: np.ndarray | None = None
-        self.test_labels: np.ndarray | None = None
         self._published = None  # the LoadedModel this controller last made the state's model
-        self._saving = False  # a model is being kept or saved: the early start gives way
         state.analysis_ready.connect(self._on_analysis)
         state.events.model.connect(self._on_model_changed)
 
@@ -288,8 +177,6 @@ class TrainingController(QObject):
                                     only_last_layer)
         self.weights, self.weights_epoch = None, 0
         self.run.new_run(classes)
-        if user_set is not None:
-            self._test_key, self.test_images, self.test_labels = ("run",), None, None
         return self._launch(initial_state=initial_state)
 
     def _fine_tune_state(self, start_from, classes, only_last_layer):
@@ -399,8 +286,7 @@ class TrainingController(QObject):
             self.set_sha256 = event.set_sha256
             self._started_event = event
         elif isinstance(event, HeldOutSet):  # the held-out part of the user's set
-            self.test_images, self.test_labels = event.images, event.labels
-            self.test_set_ready.emit(self.test_images, self.test_labels)
+            self.run.held_out = event
         elif isinstance(event, BatchDone):
             self.run.add_batch(event)
         elif isinstance(event, FiltersNow):
@@ -540,6 +426,16 @@ class TrainingController(QObject):
         label = f"{self.arch.name} — being trained, epoch {self.weights_epoch} — {facts}"
         return ModelEntry(f"training:{self.arch.name}", label, loaded, None, False)
 
+    @property
+    def published(self):
+        """The LoadedModel of the network being trained that the CNN explorer was given."""
+        return self._published
+
+    def show_kept(self, kept) -> None:
+        """The network shown while training was kept: the explorer shows it as kept."""
+        self._published = kept
+        self.state.model = kept
+
     def _on_model_changed(self, loaded) -> None:
         if loaded is not self._published:
             self.following = False  # the user chose another model in the picker
@@ -574,191 +470,6 @@ class TrainingController(QObject):
             except Exception as exc:  # the probe is a nicety: never stop training for it
                 self.message.emit(f"Your drawing could not be sent to the training: {exc}")
 
-    # ----- files: the test set, the download, keeping and saving ----------------------------
-
-    def load_test_set(self, dataset: str, data_dir) -> None:
-        """The test split for the confusion matrix's pictures, read on a worker
-        (test_set_ready follows); nothing when it is loaded or loading already."""
-        if self.settings is not None and self.settings.user_set is not None:
-            return  # the run's own held-out pictures come from the job (test_set)
-        key = (dataset, str(data_dir))
-        if key == self._test_key:
-            if self.test_images is not None:
-                self.test_set_ready.emit(self.test_images, self.test_labels)
-            return
-        self._test_key = key
-        self.test_images = self.test_labels = None
-        from cnnviz.core.datasets.data import load_split
-
-        self.worker.run("test-set", lambda: (key, load_split(dataset, "test", data_dir)))
-
-    def download(self, dataset: str, data_dir) -> None:
-        if self._download is not None:
-            return
-        from cnnviz.core.datasets.download import download_dataset
-
-        self._download = (dataset, data_dir)
-        self.worker.run("download", download_dataset, dataset, data_dir)
-        self._download_timer = QTimer(self)
-        self._download_timer.setInterval(250)
-        self._download_timer.timeout.connect(self._on_download_tick)
-        self._download_timer.start()
-        self._on_download_tick()
-
-    @property
-    def downloading(self) -> bool:
-        return self._download is not None
-
-    def _on_download_tick(self) -> None:
-        if self._download is not None:
-            self.download_progress.emit(*download_progress(*self._download))
-
-    def keep(self, name: str, folder=None) -> bool:
-        """Keep the last good weights in the user's models folder under name (written on a
-        worker; saved('keep', path) follows and the network joins the model picker)."""
-        from cnnviz.core.networks.catalogue import model_name_problem, save_user_model
-
-        problem = model_name_problem(name)
-        if problem or self.weights is None:
-            self.save_failed.emit(problem or "there are no trained weights yet")
-            return False
-        loaded = self.current_model(name.strip())
-        images, labels = self._calibration_images()
-        progress = self._saving_progress()
-        self.worker.run("keep", lambda: (loaded, save_user_model(
-            loaded.model, name, _with_calibration(loaded, images, labels, progress), folder)))
-        return True
-
-    def save_as(self, path, name: str) -> bool:
-        """Write the last good weights and their card to path (.safetensors), atomically."""
-        from cnnviz.core.networks.weights import save_weights
-
-        if self.weights is None:
-            self.save_failed.emit("there are no trained weights yet")
-            return False
-        loaded = self.current_model(name.strip() or None)
-        images, labels = self._calibration_images()
-        progress = self._saving_progress()
-        self.worker.run("save-as", lambda: (loaded, save_weights(
-            loaded.model, path, _with_calibration(loaded, images, labels, progress))))
-        return True
-
-    def _saving_progress(self) -> Callable[[str, float], None]:
-        """Said at once (the lab shows it before any work starts), then from the worker as
-        the steps go (a queued signal: it reaches the lab on the GUI thread)."""
-        self._saving = True  # the pictures made ahead stop at their next kind
-        self.save_progress.emit("calibrating the unsure verdict", 0.0)
-        return self.save_progress.emit
-
-    def _calibration_images(self):
-        """The test pictures the unsure threshold is measured on: a built-in dataset's (the
-        threshold is about digits and clothes; a network of the user's own classes has
-        none)."""
-        if self.settings is not None and self.settings.user_set is not None:
-            return None, None
-        return self.test_images, self.test_labels
-
-    def read_set_classes(self, text: str) -> None:
-        """The classes of a dataset text (DIR or mnist+DIR), read on a worker: set_classes
-        or set_failed follows."""
-        from cnnviz.core.training.user_training import classes_of_choice, parse_dataset
-
-        self.worker.run("set-classes", lambda: (text, classes_of_choice(parse_dataset(text))))
-
-    def preview(self, text: str, seed: int, data_dir=None) -> None:
-        """Augmented training pictures of a dataset text (mnist, fashion-mnist, DIR,
-        mnist+DIR: the set's own), made on a worker: preview_ready or preview_failed."""
-        from cnnviz.core.training.user_training import PREVIEW_SIZE, augment_preview
-
-        key = (text, str(data_dir))
-
-        def work():
-            if self._preview_key != key:
-                self._preview_pictures = _preview_source(text, data_dir)
-                self._preview_key = key
-            assert self._preview_pictures is not None  # (read just above when missing)
-            pictures, what = self._preview_pictures
-            return (*augment_preview(pictures, PREVIEW_SIZE, seed), what)
-
-        self.preview_runner.submit(work)
-
-    def load_user_models(self, folder=None) -> None:
-        """The models kept in the user's folder, read on a worker, added to the catalogue."""
-        from cnnviz.core.networks.catalogue import user_entries
-
-        self.worker.run("user-models", user_entries, folder)
-
-    def _on_work_done(self, tag: str, result) -> None:
-        if self._shut:
-            return
-        from cnnviz.core.networks import catalogue
-
-        if tag == "test-set":
-            key, (images, labels) = result
-            if key == self._test_key:
-                self.test_images, self.test_labels = images, labels
-                self.test_set_ready.emit(images, labels)
-                # what keeping a model calibrates on, made now (quietly) rather than then
-                self.worker.run("calibration-pictures", _make_calibration_pictures,
-                                images, key[0], lambda: self._saving or self._shut)
-        elif tag == "download":
-            dataset = self._download[0] if self._download else ""
-            self._end_download()
-            self.download_finished.emit(dataset)
-        elif tag in ("keep", "save-as"):
-            self._saving = False
-            loaded, path = result
-            from cnnviz.core.networks.weights import load_weights
-
-            try:  # the file as written, so the picker holds what a restart would read
-                kept = load_weights(path)
-            except Exception:
-                kept = loaded
-                kept.path = path
-            entry = (catalogue.user_entry(path, kept) if tag == "keep"
-                     else catalogue.file_entry(path, kept))
-            entries = self.state.catalogue
-            if tag == "keep" and self._published is not None:
-                # the network shown while training now has a name: one entry, not two
-                entries = [e for e in entries if e.loaded is not self._published]
-            self.state.catalogue = catalogue.with_entry(entries, entry)
-            if tag == "keep" and self._published is not None and self.state.model is self._published:
-                self._published = kept
-                self.state.model = kept
-            self.saved.emit(tag, path)
-        elif tag == "set-classes":
-            self.set_classes.emit(*result)
-        elif tag == "user-models":
-            entries, problems = result
-            if entries:
-                self.state.catalogue = catalogue.with_entries(self.state.catalogue, entries)
-            for line in problems[:3]:
-                self.message.emit(f"A kept model could not be read: {line}")
-
-    def _on_work_failed(self, tag: str, message: str) -> None:
-        if self._shut:
-            return
-        if tag == "test-set":
-            self._test_key = None
-            self.message.emit(f"The test pictures could not be read: {message}")
-        elif tag == "download":
-            self._end_download()
-            self.download_failed.emit(offline_message(Exception(message)))
-        elif tag in ("keep", "save-as"):
-            self._saving = False
-            self.save_failed.emit(message)
-        elif tag == "user-models":
-            self.message.emit(f"Your kept models could not be read: {message}")
-        elif tag == "set-classes":
-            self.set_failed.emit("", message.split(": ", 1)[-1] if "Error: " in message
-                                 else message)
-
-    def _end_download(self) -> None:
-        self._download = None
-        timer = getattr(self, "_download_timer", None)
-        if timer is not None:
-            timer.stop()
-
     # ----- shutdown ------------------------------------------------------------------------
 
     def shutdown(self) -> None:
@@ -767,103 +478,14 @@ class TrainingController(QObject):
             return
         self._shut = True
         self.timer.stop()
-        self._end_download()
         self._close_job()
         self.probe_runner.shutdown(timeout=1.0)
-        self.preview_runner.shutdown(timeout=1.0)
-        self.worker.shutdown()
         self.state.analysis_ready.disconnect(self._on_analysis)
         self.state.events.model.disconnect(self._on_model_changed)
         self.state.training = False
-
-
-def _preview_source(text: str, data_dir):
-    """(pictures, what they are) of a dataset text, for the augmentation preview."""
-    from cnnviz.core.datasets.data import DATASETS
-    from cnnviz.core.training.user_training import DatasetChoice, parse_dataset, preview_pictures
-
-    choice = DatasetChoice(text, None) if text in DATASETS else parse_dataset(text)
-    if choice.folder is not None and choice.builtin is not None:
-        choice = DatasetChoice(None, choice.folder)  # MNIST + a set: the set's pictures
-    return preview_pictures(choice, data_dir)
 
 
 def _default_job_factory():
     from cnnviz.core.training.job import TrainingJob
 
     return TrainingJob
-
-
-CALIBRATION_IMAGES = 2000  # test images the unsure threshold is measured on (as cnnviz train)
-# Of cnnviz train's user pictures per kind (cnnviz.core.reading.verdict.USER_PICTURES): half, so that
-# keeping a model takes seconds; made once per set of test images (they do not depend on it).
-CALIBRATION_SHARE = 0.5
-_views_cache: dict = {}
-_views_lock = threading.Lock()
-
-
-def _with_calibration(loaded, images, _labels=None, progress=None) -> dict:
-    """The card, with card["verdict"] (the unsure threshold) when cnnviz.core.reading.verdict can
-    compute one: on test images, which the lab never trains on. progress(step in words,
-    share done) as the work goes."""
-    report = progress or (lambda _step, _share: None)
-    card = dict(loaded.card)
-    try:
-        from cnnviz.core.reading.verdict import calibrate_for_card
-    except ImportError:
-        return card
-    if images is not None:
-        try:
-            held = images[:CALIBRATION_IMAGES]
-            views = _views_for(held, loaded.dataset, lambda share: report(
-                "making the pictures users load (once)", 0.6 * share))
-            verdict = calibrate_for_card(
-                loaded.model, held, loaded.dataset, views=views,
-                source="test images the lab never trained on",
-                progress=lambda share: report("calibrating the unsure verdict",
-                                              0.6 + 0.35 * share))
-        except Exception:  # a threshold is a nicety; the model is kept without one
-            verdict = None
-        if isinstance(verdict, dict):
-            card["verdict"] = verdict
-    report("writing the file", 0.95)
-    return card
-
-
-def _views_for(images, dataset: str, progress=None) -> dict:
-    """cnnviz.core.reading.verdict.user_views of these images, made once per images and dataset
-    (and kept on disk: cnnviz.core.basics.picture_cache); one thread makes them at a time."""
-    import hashlib
-
-    from cnnviz.core.reading.verdict import user_views
-
-    key = (hashlib.sha1(np.ascontiguousarray(images).tobytes()).hexdigest(), dataset)
-    with _views_lock:
-        if key not in _views_cache:
-            views = user_views(images, dataset, share=CALIBRATION_SHARE, progress=progress)
-            _views_cache.clear()
-            _views_cache[key] = views
-        return _views_cache[key]
-
-
-class _GaveWay(Exception):
-    """The pictures made ahead are wanted now: Keep makes the rest itself."""
-
-
-def _make_calibration_pictures(images, dataset: str, give_way: Callable[[], bool]) -> None:
-    """What keeping a model calibrates on, made ahead on a low-priority thread: the pictures
-    do not depend on the weights, so Keep and Save as then take about a second. Stops
-    between kinds once give_way() (what was made stays cached) so that a Keep clicked
-    meanwhile never waits for a thread of low priority."""
-    from cnnviz.core.reading.verdict import measurement_outliers
-
-    from .verdict import lower_this_threads_priority
-
-    def check(_share: float) -> None:
-        if give_way():
-            raise _GaveWay
-
-    lower_this_threads_priority()
-    _views_for(images[:CALIBRATION_IMAGES], dataset, check)
-    check(1.0)
-    measurement_outliers(dataset)

@@ -7,8 +7,9 @@ the live curves, the first convolution's filters and the user's drawing read by 
 network being trained (live.py); after each epoch the confusion matrix and a clicked
 cell's test images (confusion.py); and, when it stops, naming and keeping the network.
 
-This class composes the panels and routes the training controller's signals to them
-(cnnviz.ui.controllers.training owns the job, the timer and every file).
+This class composes the panels; the run's views follow the run model (run_model.py) that
+the training controller (cnnviz.ui.controllers.training: the job and its timer) writes, and
+the file controller (cnnviz.ui.controllers.lab_files) reads and writes every file.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from cnnviz.core.networks.catalogue import model_name_problem, user_models_dir
 from cnnviz.core.training.job import RunPhase
 
 from ..controllers import training as tc
+from ..controllers.lab_files import LabFilesController, cell_members
 from ..widgets.scrolling import scrolling
 from . import wording as W
 from .confusion import MAX_CELL_IMAGES, CellImages, ConfusionView
@@ -78,6 +80,7 @@ class TrainingLab(QWidget):
         self.state = state
         self.controller = tc.TrainingController(state, self, job_factory=job_factory)
         self.controller.set_data_dir(data_dir)
+        self.files = LabFilesController(state, self.controller, self)  # test set, keep, …
         self._pending_cell: tuple[int, int] | None = None
         self._cell: tuple[int, int] | None = None  # the cell whose images are shown
         self._shown_results = False
@@ -91,7 +94,7 @@ class TrainingLab(QWidget):
         self.own_data = OwnDataFlow(self)  # your own set, fine-tuning, the preview
         self._on_phase(RunPhase.IDLE)
         self._check_data()
-        self.controller.load_user_models()
+        self.files.load_user_models()
 
     # ----- building -------------------------------------------------------------------
 
@@ -246,13 +249,15 @@ class TrainingLab(QWidget):
         run.probe_input.connect(self._on_probe_input)
         run.error.connect(self._on_failed)
         c.message.connect(self._say)
-        c.test_set_ready.connect(self._on_test_set)
-        c.download_progress.connect(self._on_download_progress)
-        c.download_finished.connect(self._on_download_finished)
-        c.download_failed.connect(self._on_download_failed)
-        c.saved.connect(self._on_saved)
-        c.save_failed.connect(self._on_save_failed)
-        c.save_progress.connect(self._on_save_progress)
+        f = self.files
+        f.message.connect(self._say)
+        f.test_set_ready.connect(self._on_test_set)
+        f.download_progress.connect(self._on_download_progress)
+        f.download_finished.connect(self._on_download_finished)
+        f.download_failed.connect(self._on_download_failed)
+        f.saved.connect(self._on_saved)
+        f.save_failed.connect(self._on_save_failed)
+        f.save_progress.connect(self._on_save_progress)
         self.settings.dataset_changed.connect(lambda _d: self._check_data())
         self.confusion.cell_clicked.connect(self.show_cell)
         self.cell_images.image_chosen.connect(self.use_test_image)
@@ -322,7 +327,8 @@ class TrainingLab(QWidget):
                 "mnist+") else "MNIST + your set" if options["user_set"] else
                     DATASET_NAMES[dataset])
             self._say(f"Training {html.escape(arch.name)} on {what}…")
-            self.controller.load_test_set(dataset, self.controller.data_dir)
+            self.files.new_run(on_user_set=options["user_set"] is not None)
+            self.files.load_test_set(dataset, self.controller.data_dir)
         return ok
 
     @staticmethod
@@ -482,19 +488,19 @@ class TrainingLab(QWidget):
         if epoch is None or epoch.test_predictions is None:
             self.cell_images.show_text("The matrix fills in after the first epoch.")
             return
-        if self.controller.test_images is None:
+        if self.files.test_images is None:
             self._pending_cell = (true, predicted)
             self.cell_images.show_text("Reading the test images…")
             settings = self.controller.settings
             if settings is not None:
-                self.controller.load_test_set(settings.dataset, self.controller.data_dir)
+                self.files.load_test_set(settings.dataset, self.controller.data_dir)
             return
         predictions = np.asarray(epoch.test_predictions)
         confidence = (np.asarray(epoch.test_confidence) if epoch.test_confidence is not None
                       else None)
-        indices, count = tc.cell_members(self.controller.test_labels, predictions, confidence,
+        indices, count = cell_members(self.files.test_labels, predictions, confidence,
                                          true, predicted, MAX_CELL_IMAGES)
-        self.cell_images.show_cell(true, predicted, indices, self.controller.test_images,
+        self.cell_images.show_cell(true, predicted, indices, self.files.test_images,
                                    predictions, confidence, self.confusion.classes, count)
 
     def _on_test_set(self, _images, _labels) -> None:
@@ -503,7 +509,7 @@ class TrainingLab(QWidget):
             self.show_cell(*cell)
 
     def use_test_image(self, index: int) -> None:
-        images, labels = self.controller.test_images, self.controller.test_labels
+        images, labels = self.files.test_images, self.files.test_labels
         if images is None or labels is None or not 0 <= index < len(images):
             return
         settings = self.controller.settings
@@ -532,7 +538,7 @@ class TrainingLab(QWidget):
         self.download_bar.setRange(0, 0)
         self.data_label.setText(f"Downloading {DATASET_NAMES[dataset]} from its public "
                                 "mirrors, each file checked against its published SHA-256…")
-        self.controller.download(dataset, self.controller.data_dir)
+        self.files.download(dataset, self.controller.data_dir)
 
     def _on_download_progress(self, done: int, total: int) -> None:
         self.download_bar.setRange(0, max(1, total))
@@ -570,7 +576,7 @@ class TrainingLab(QWidget):
             self._say(f"Not kept: {problem}.", error=True)
             return False
         self._saving_what = f"Keeping “{name}”"
-        return self.controller.keep(name)
+        return self.files.keep(name)
 
     def save_as(self, path: str | None = None) -> bool:
         name = self.name_edit.text().strip() or self._suggested_name()
@@ -583,7 +589,7 @@ class TrainingLab(QWidget):
         if not str(path).endswith(".safetensors"):
             path = f"{path}.safetensors"
         self._saving_what = f"Saving {Path(path).name}"
-        return self.controller.save_as(path, name)
+        return self.files.save_as(path, name)
 
     def _on_save_progress(self, step: str, share: float) -> None:
         """Keeping or saving has started (said at once) or moved on a step; the buttons
@@ -658,6 +664,7 @@ class TrainingLab(QWidget):
             return
         self._shut = True
         self.controller.shutdown()
+        self.files.shutdown()
 
 
 def _plain(text: str, most: int = 160) -> str:

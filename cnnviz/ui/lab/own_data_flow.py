@@ -1,5 +1,5 @@
 """How the lab's own-data settings reach the rest of the lab: the set's classes (read by the
-training controller on a worker) resize the editor's last layer and name the confusion
+lab's file controller on a worker) resize the editor's last layer and name the confusion
 matrix's rows and the probability bars; a network chosen to fine-tune is shown in the
 editor with its last layer fitted to the classes; the augmentation preview is asked for
 when the Settings tab is shown and again on request. The lab's start() asks run_options()
@@ -25,12 +25,12 @@ class OwnDataFlow:
         self.start_waiting = False  # Start was pressed while the set's classes were read
         self.preview_seed = 0
         self.previewed = False
-        c = self.controller
-        c.set_classes.connect(self._on_set_classes)
-        c.set_failed.connect(self._on_set_failed)
+        c, self.files = self.controller, lab.files
+        self.files.set_classes.connect(self._on_set_classes)
+        self.files.set_failed.connect(self._on_set_failed)
         c.run.events.classes.connect(self._on_run_classes)
-        c.preview_ready.connect(self.settings.preview.show_pictures)
-        c.preview_failed.connect(lambda text: self.settings.preview.show_text(
+        self.files.preview_ready.connect(self.settings.preview.show_pictures)
+        self.files.preview_failed.connect(lambda text: self.settings.preview.show_text(
             f"no pictures to show ({text.split(': ', 1)[-1]})"))
         self.settings.dataset_changed.connect(self._on_dataset)
         self.settings.start_from.changed.connect(self._on_start_from)
@@ -51,7 +51,7 @@ class OwnDataFlow:
     def _on_dataset(self, text: str) -> None:
         self.known = None
         if self.settings.user_set():
-            self.controller.read_set_classes(text)
+            self.files.read_set_classes(text)
         elif self.settings.user_set() is None:
             self.editor.set_classes([])  # ten outputs again
             self._name_views(self.classes())
@@ -110,7 +110,7 @@ class OwnDataFlow:
         classes = self.classes()
         if not classes:
             self.start_waiting = True
-            self.controller.read_set_classes(user_set)
+            self.files.read_set_classes(user_set)
             self.lab._say("Reading your set's classes…")
             return None
         loaded = self.settings.start_from.model()
@@ -150,6 +150,6 @@ class OwnDataFlow:
             self.preview_seed += 1
         self.previewed = True
         self.settings.preview.show_text("making the pictures…")
-        self.controller.preview(self.settings.dataset_text(),
-                                self.settings.seed.value() + self.preview_seed,
-                                self.controller.data_dir)
+        self.files.preview(self.settings.dataset_text(),
+                           self.settings.seed.value() + self.preview_seed,
+                           self.controller.data_dir)

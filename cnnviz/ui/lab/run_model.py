@@ -17,7 +17,7 @@ from typing import ClassVar
 import numpy as np
 from psygnal import SignalGroupDescriptor
 
-from cnnviz.core.training.job import BatchDone, EpochDone, ProbeAnswer, RunPhase
+from cnnviz.core.training.job import BatchDone, EpochDone, HeldOutSet, ProbeAnswer, RunPhase
 
 
 @dataclass
@@ -37,12 +37,13 @@ class RunModel:
     probe_input: np.ndarray | None = None  # the user's drawing as sent to the training
     probe: ProbeAnswer | None = None  # the network's reading of it
     error: str | None = None  # why the run failed, in words (what is kept said)
+    held_out: HeldOutSet | None = None  # on the user's set: its held-out pictures
 
     def new_run(self, classes: list[str]) -> None:
         """A fresh run: everything said before is gone."""
         self.epochs, self.batch_losses, self.progress = [], [], None
         self.confusion = self.filters = self.probe = self.probe_input = None
-        self.error = None
+        self.error = self.held_out = None
         self.classes = list(classes)
 
     def add_batch(self, batch: BatchDone) -> None:
