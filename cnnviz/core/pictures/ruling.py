@@ -10,8 +10,24 @@ import math
 import numpy as np
 
 from .masks import dilate
+from .paper import MAD_SIGMA
 
 LINE_COVERAGE = 0.6  # a thin line across this share of the page is a ruled line, not ink
+LINE_LEVEL = 0.5  # a line's pixels are above this share of the ink threshold (a pale line too)
+AVERAGED_NOISE = 3.0  # averaged along the lines, the noise is a third of what set the threshold
+RULED_PAGE = 60  # a picture under this many pixels a side is too small for a page of ruling
+RULING_LINES = 2  # ruling comes as parallel lines: at least this many (one beside a ruling the other way)
+STRAY_PER = 200  # a hand-held photo's line strays from its row by 1 + a row per this many rows
+# A line is thin: its runs across it at most 2 strays + LINE_WIDTH + a pixel per LINE_WIDTH_PER
+# rows of the picture long.
+LINE_WIDTH = 3
+LINE_WIDTH_PER = 150
+LINES_GROWN = 2  # where a lifted or faint ruling ran: its lines grown by this many pixels
+# A faint line's ridge is measured against the rows RIDGE_GAP + a row per RIDGE_GAP_PER rows
+# away either way (past a line's width and its blur).
+RIDGE_GAP = 3
+RIDGE_GAP_PER = 200
+LEAST_NOISE = 1 / 255  # the noise a faint line is measured against is at least one grey level
 # Notebook ruling is printed in a light colour (blue to purple, 150-170 of 255 in grey on a
 # page of 240) and a pen is darker (navy, blue or black: 30-90): in a cleaned picture, where
 # the pen is about 1, the lines reach about 0.35-0.45. Everything up to RULING_MARGIN times
@@ -38,8 +54,14 @@ def _run_lengths(mask: np.ndarray) -> np.ndarray:
     return out.reshape(w, h + 1)[:, 1:].T
 
 
-def find_ruling(target: np.ndarray, threshold: float, least: int = 2, along: int = 0
-            ) -> tuple[np.ndarray, np.ndarray, int, np.ndarray] | None:
+def _thin(mask: np.ndarray, k: int) -> np.ndarray:
+    """Where the mask's vertical runs are thin enough for a horizontal line that strays k
+    rows either way."""
+    return _run_lengths(mask) <= 2 * k + LINE_WIDTH + mask.shape[0] // LINE_WIDTH_PER
+
+
+def find_ruling(target: np.ndarray, threshold: float, least: int = RULING_LINES, along: int = 0
+                ) -> tuple[np.ndarray, np.ndarray, int, np.ndarray] | None:
     """The horizontal lines of a page's ruling in a cleaned picture (use its transpose for
     the vertical ones): (rows the lines run along, their pixels, k: how far a hand-held
     photo's line strays from one row), or None when there is no ruling: thin lines that run
@@ -51,19 +73,18 @@ def find_ruling(target: np.ndarray, threshold: float, least: int = 2, along: int
         c = np.cumsum(np.pad(target, ((0, 0), (along + 1, along)), mode="edge"), axis=1)
         target = (c[:, 2 * along + 1:] - c[:, :-(2 * along + 1)]) / np.float32(2 * along + 1)
     # A faint line is a line too (averaged, the noise is a third of what set the threshold).
-    mask = target > (0.5 * threshold / (3.0 if along else 1.0))
+    mask = target > (LINE_LEVEL * threshold / (AVERAGED_NOISE if along else 1.0))
     h, w = mask.shape
-    if h < 60 or w < 60:  # too small for a page of ruled paper
+    if h < RULED_PAGE or w < RULED_PAGE:
         return None
-    k = 1 + h // 200  # a hand-held photo's lines are not quite level
+    k = 1 + h // STRAY_PER  # a hand-held photo's lines are not quite level
     c = np.cumsum(np.pad(mask, ((k + 1, k), (0, 0))).astype(np.int32), axis=0)
     near = (c[2 * k + 1:] - c[:-(2 * k + 1)]) > 0
     rows = near.mean(axis=1) >= LINE_COVERAGE
     groups = int(np.count_nonzero(np.diff(np.concatenate([[0], rows.astype(np.int8), [0]])) == 1))
     if groups < least:
         return None
-    thin = _run_lengths(mask) <= 2 * k + 3 + h // 150
-    line = mask & thin & rows[:, None]
+    line = mask & _thin(mask, k) & rows[:, None]
     return (rows, line, k, target[line]) if line.any() else None
 
 
@@ -74,7 +95,7 @@ def lift_ruling(cleaned: np.ndarray, threshold: float) -> np.ndarray | None:
     ran (a mask, for what is left of them), or None when there was no light ruling."""
     found: list[tuple[tuple[np.ndarray, np.ndarray, int, np.ndarray], np.ndarray]] = []
     for target in (cleaned, cleaned.T):
-        ruling = find_ruling(target, threshold, 1 if found else 2, RULING_ALONG)
+        ruling = find_ruling(target, threshold, 1 if found else RULING_LINES, RULING_ALONG)
         if ruling is not None:
             found.append((ruling, target))
     if not found:
@@ -86,7 +107,7 @@ def lift_ruling(cleaned: np.ndarray, threshold: float) -> np.ndarray | None:
     bands = np.zeros(cleaned.shape, bool)
     for (_, line, _, _), target in found:
         band = bands if target is cleaned else bands.T
-        band |= dilate(line.astype(np.float32), 2) > 0
+        band |= dilate(line.astype(np.float32), LINES_GROWN) > 0
     if len(found) == 2:  # where the lines cross (neither line's thin pixels) is ruling too
         rows, cols = found[0][0][0], found[1][0][0]
         bands |= rows[:, None] & cols[None, :]
@@ -103,12 +124,12 @@ def remove_ruled_lines(cleaned: np.ndarray, threshold: float) -> tuple[int, np.n
     bands = np.zeros(cleaned.shape, bool)
     along: list[np.ndarray | None] = [None, None]  # the rows, the columns the lines run along
     for side, (target, band) in enumerate(((cleaned, bands), (cleaned.T, bands.T))):
-        found = find_ruling(target, threshold, 1 if count else 2)
+        found = find_ruling(target, threshold, 1 if count else RULING_LINES)
         if found is None:
             continue
         along[side], line, k, _ = found
-        mask = target > 0.5 * threshold
-        thin = _run_lengths(mask) <= 2 * k + 3 + target.shape[0] // 150
+        mask = target > LINE_LEVEL * threshold
+        thin = _thin(mask, k)
         # The line's soft edges (just below the ink threshold) go too.
         grown = line.copy()
         grown[1:] |= line[:-1]
@@ -116,7 +137,7 @@ def remove_ruled_lines(cleaned: np.ndarray, threshold: float) -> tuple[int, np.n
         target[grown & ~(mask & ~thin)] = 0.0
         hit = line.any(axis=1)
         count += int(np.count_nonzero(np.diff(np.concatenate([[0], hit.astype(np.int8), [0]])) == 1))
-        band |= dilate(line.astype(np.float32), k + 2) > 0
+        band |= dilate(line.astype(np.float32), k + LINES_GROWN) > 0
     rows, cols = along
     if rows is not None and cols is not None:  # where the lines cross is ruling too
         bands |= rows[:, None] & cols[None, :]
@@ -131,11 +152,11 @@ def _ridges(target: np.ndarray) -> tuple[np.ndarray, float]:
     along = RULING_ALONG
     c = np.cumsum(np.pad(target, ((0, 0), (along + 1, along)), mode="edge"), axis=1)
     a = (c[:, 2 * along + 1:] - c[:, :-(2 * along + 1)]) / np.float32(2 * along + 1)
-    d = 3 + target.shape[0] // 200  # past a line's width (and its blur) either way
+    d = RIDGE_GAP + target.shape[0] // RIDGE_GAP_PER
     p = np.pad(a, ((d, d), (0, 0)), mode="edge")
     ridge = a - np.maximum(p[:-2 * d], p[2 * d:])
     apart = a[:, 2 * along + 1:] - a[:, :-(2 * along + 1)]  # independent averages
-    noise = 1.4826 * float(np.median(np.abs(apart))) / math.sqrt(2) if apart.size else 0.0
+    noise = MAD_SIGMA * float(np.median(np.abs(apart))) / math.sqrt(2) if apart.size else 0.0
     return ridge, noise
 
 
@@ -148,11 +169,11 @@ def faint_ruling(v: np.ndarray) -> np.ndarray | None:
     bands = np.zeros(v.shape, bool)
     for side, (target, band) in enumerate(((v, bands), (v.T, bands.T))):
         ridge, noise = _ridges(target)
-        found = find_ruling(ridge, 2 * FAINT_RULING * max(noise, 1 / 255),
-                        1 if along[0] is not None else 2)
+        found = find_ruling(ridge, FAINT_RULING * max(noise, LEAST_NOISE) / LINE_LEVEL,
+                            1 if along[0] is not None else RULING_LINES)
         if found is not None:
             along[side] = found[0]
-            band |= dilate(found[1].astype(np.float32), 2) > 0
+            band |= dilate(found[1].astype(np.float32), LINES_GROWN) > 0
     rows, cols = along
     if rows is None and cols is None:
         return None
