@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz.app_state import InputImage
-from cnnviz.core.basics.formulas import percent
 from cnnviz.core.datasets.data import DATASET_NAMES, get_dataset_info, resolve_data_dir
 from cnnviz.core.networks.catalogue import model_name_problem, user_models_dir
 from cnnviz.core.training.job import RunPhase
@@ -50,6 +49,7 @@ from .editor import ArchitectureEditor
 from .live import FilterView, LossCurves, ProbeView, Progress
 from .own_data_flow import OwnDataFlow
 from .run_model import RunModel
+from .run_views import RunViews
 from .settings_panel import SETTINGS_GROUP, TrainingSettings
 
 ERROR_STYLE = "color: #b00020;"
@@ -92,7 +92,7 @@ class TrainingLab(QWidget):
         self._build_ui()
         self._connect()
         self.own_data = OwnDataFlow(self)  # your own set, fine-tuning, the preview
-        self._on_phase(RunPhase.IDLE)
+        self.run_views = RunViews(self)  # the run model drawn in the views and buttons
         self._check_data()
         self.files.load_user_models()
 
@@ -239,15 +239,6 @@ class TrainingLab(QWidget):
 
     def _connect(self) -> None:
         c = self.controller
-        run = self.run.events  # the run's views follow the run model
-        run.phase.connect(self._on_phase)
-        run.progress.connect(self._on_batch)
-        run.epochs.connect(self._on_epochs)
-        run.confusion.connect(self._on_confusion)
-        run.filters.connect(self._on_filters)
-        run.probe.connect(self._on_probe)
-        run.probe_input.connect(self._on_probe_input)
-        run.error.connect(self._on_failed)
         c.message.connect(self._say)
         f = self.files
         f.message.connect(self._say)
@@ -358,48 +349,6 @@ class TrainingLab(QWidget):
                       "weights.")
             self.show_explorer.emit()
 
-    def _on_phase(self, phase: RunPhase) -> None:
-        P = RunPhase  # noqa: N806
-        running = phase.active
-        has_weights = self.controller.weights is not None
-        self.start_button.setEnabled(not running)
-        self.pause_button.setEnabled(phase in (P.RUNNING, P.PAUSED))
-        self.pause_button.setText("Resume" if phase is P.PAUSED else "Pause")
-        self.pause_button.setToolTip(W.RESUME_TIP if phase is P.PAUSED else W.PAUSE_TIP)
-        self.stop_button.setEnabled(phase in (P.STARTING, P.RUNNING, P.PAUSED))
-        can_more = not running and has_weights and phase is not P.IDLE
-        self.more_button.setEnabled(can_more)
-        self.more_count.setEnabled(can_more)
-        # a failed run with no finished epoch has no network worth showing
-        self.follow_button.setEnabled(phase is not P.IDLE
-                                      and (phase is not P.FAILED or has_weights))
-        self.editor.set_editable(not running)
-        self.settings.set_editable(not running)
-        done = (phase.done or phase is P.FAILED) and has_weights
-        self.finish_group.setEnabled(done)
-        if phase is P.STARTING:
-            self.progress.show_text("Starting: reading the training images…")
-        elif phase is P.PAUSED:
-            self.progress.show_text(self.progress.format() + " · paused")
-        elif phase is P.STOPPING:
-            self.progress.show_text("Stopping…")
-        elif phase is P.FAILED:  # not "about 0:45 left" any more
-            self.progress.show_text("Stopped: " + ("the last finished epoch is kept" if has_weights
-                                                   else "no epoch finished"), full=False)
-        elif phase.done:
-            acc = self.run.last_test_accuracy()
-            self.progress.show_text("Done" + (f": {percent(acc)} of the test images right"
-                                              if acc is not None else ""), full=True)
-            if done and not self.name_edit.text():
-                self.name_edit.setText(self._suggested_name())
-        if done:
-            self.name_edit.setFocus()
-
-    def _suggested_name(self) -> str:
-        base = self.controller.arch.name if self.controller.arch is not None else "my-network"
-        acc = self.run.last_test_accuracy()
-        return f"{base}-{100 * acc:.1f}" if acc is not None else base
-
     @property
     def run(self) -> RunModel:
         """The run model the controller writes and the lab's views follow."""
@@ -408,62 +357,6 @@ class TrainingLab(QWidget):
     @property
     def last_epoch(self):
         return self.run.last_epoch
-
-    def _on_batch(self, batch) -> None:
-        if batch is None:  # a new run
-            return
-        self.curves.add_batch(batch)
-        if self.run.phase is RunPhase.RUNNING:
-            self.progress.show_batch(batch)
-
-    def _on_confusion(self, confusion) -> None:
-        if confusion is not None:
-            self.confusion.show_confusion(confusion)
-
-    def _on_filters(self, weights) -> None:
-        if weights is not None:
-            self.filter_view.show_weights(weights)
-
-    def _on_probe(self, answer) -> None:
-        if answer is not None:
-            self.probe_view.show_answer(np.asarray(answer.probabilities, np.float64),
-                                        answer.answer)
-
-    def _on_probe_input(self, image28) -> None:
-        if image28 is not None:
-            self.probe_view.show_input(image28)
-
-    def _on_epochs(self, epochs) -> None:
-        if not epochs:  # a new run
-            return
-        epoch = epochs[-1]
-        self.curves.add_epoch(epoch)
-        acc = epoch.test_accuracy
-        if epoch.confusion is not None:
-            if not self._shown_results:  # once a run: the user may go back to the network
-                self._shown_results = True
-                self.left_tabs.setCurrentIndex(2)
-            if self._cell is not None:  # the chosen cell's images as this epoch reads them
-                self.show_cell(*self._cell)
-            else:
-                self.cell_images.show_text("Click a cell of the matrix to see its test images.")
-            n = int(np.asarray(epoch.confusion).sum())
-            self.confusion_title.setText(
-                f"<b>Confusion matrix</b> after epoch {len(epochs)} on {n:,} test "
-                f"images ({percent(acc) if acc is not None else '?'} right). Rows: true class; "
-                "columns: the network's answer. Click a cell.")
-        if acc is not None:
-            loss = epoch.test_loss if epoch.test_loss is not None else float("nan")
-            self._say(f"Epoch {epoch.epoch}: {percent(float(acc))} of the test images "
-                      f"right, test loss {float(loss):.4f}.")
-
-    def _on_failed(self, message: str | None) -> None:
-        if not message:  # a new run
-            return
-        head = "" if message.lower().startswith("training") else "<b>Training failed:</b> "
-        message = message[:1].upper() + message[1:] if not head else message
-        self._say(f"{head}{html.escape(message)} The app keeps running; change a setting "
-                  "and start again.", error=True, escaped=True)
 
     def _on_architecture_changed(self, _arch) -> None:
         if not self.controller.running:
@@ -579,7 +472,7 @@ class TrainingLab(QWidget):
         return self.files.keep(name)
 
     def save_as(self, path: str | None = None) -> bool:
-        name = self.name_edit.text().strip() or self._suggested_name()
+        name = self.name_edit.text().strip() or self.run_views.suggested_name()
         if path is None:
             suggested = str(Path.home() / f"{name}.safetensors")
             path, _ = QFileDialog.getSaveFileName(self, "Save the trained network", suggested,
