@@ -15,7 +15,6 @@ MAX_FUNCTION_LINES = 60
 LONG = {
     "ui/window/main_window.py::MainWindow": "composes the window; its file and export work "
                                             "is next to move out (as the Model menu's did)",
-    "ui/lab/explorer.py::TrainingLab": "the lab is to move onto an evented run model",
     "ui/cnn/explorer.py::CnnExplorer": "composes the CNN explorer and routes its hovering",
     "ui/lab/editor.py::ArchitectureEditor": "table, text, JSON and undo in one widget",
     "core/training/loop.py::train": "the one training loop; its setup is to move out",

@@ -7,9 +7,11 @@ the live curves, the first convolution's filters and the user's drawing read by 
 network being trained (live.py); after each epoch the confusion matrix and a clicked
 cell's test images (confusion.py); and, when it stops, naming and keeping the network.
 
-This class composes the panels; the run's views follow the run model (run_model.py) that
-the training controller (cnnviz.ui.controllers.training: the job and its timer) writes, and
-the file controller (cnnviz.ui.controllers.lab_files) reads and writes every file.
+This class composes the panels: the banner (data_banner.py), the keep group
+(keep_panel.py), and the run's views, which follow the run model (run_model.py, drawn by
+run_views.py) that the training controller (cnnviz.ui.controllers.training: the job and
+its timer) writes; the file controller (cnnviz.ui.controllers.lab_files) reads and writes
+every file.
 """
 
 from __future__ import annotations
@@ -20,13 +22,8 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
-    QFileDialog,
-    QFrame,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -36,8 +33,8 @@ from PySide6.QtWidgets import (
 )
 
 from cnnviz.app_state import InputImage
-from cnnviz.core.datasets.data import DATASET_NAMES, get_dataset_info, resolve_data_dir
-from cnnviz.core.networks.catalogue import model_name_problem, user_models_dir
+from cnnviz.core.datasets.data import DATASET_NAMES, get_dataset_info
+from cnnviz.core.networks.catalogue import user_models_dir
 from cnnviz.core.training.job import RunPhase
 
 from ..controllers import training as tc
@@ -45,7 +42,9 @@ from ..controllers.lab_files import LabFilesController, cell_members
 from ..widgets.scrolling import scrolling
 from . import wording as W
 from .confusion import MAX_CELL_IMAGES, CellImages, ConfusionView
+from .data_banner import DataBanner
 from .editor import ArchitectureEditor
+from .keep_panel import KeepPanel
 from .live import FilterView, LossCurves, ProbeView, Progress
 from .own_data_flow import OwnDataFlow
 from .run_model import RunModel
@@ -85,7 +84,6 @@ class TrainingLab(QWidget):
         self._cell: tuple[int, int] | None = None  # the cell whose images are shown
         self._shown_results = False
         self._sized = False
-        self._saving_what = "the network"  # said while it is kept or saved
         self.test_limit: int | None = None  # test on the first N test images only (tests)
         self._shut = False
         self._compact = False
@@ -116,7 +114,11 @@ class TrainingLab(QWidget):
         right = QWidget()
         box = QVBoxLayout(right)
         box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(self._build_data_banner())
+        self.data_banner = DataBanner(self)  # the training set missing: download or a folder
+        banner = self.data_banner  # (its parts, as the lab's: tests use them)
+        self.data_label, self.download_button = banner.data_label, banner.download_button
+        self.folder_button = banner.folder_button
+        box.addWidget(banner)
         box.addLayout(self._build_controls())
         self.progress = Progress()
         box.addWidget(self.progress)
@@ -139,7 +141,11 @@ class TrainingLab(QWidget):
         self.live_splitter.setStretchFactor(0, 1)
         self.live_splitter.setStretchFactor(1, 1)
         box.addWidget(self.live_splitter, 1)
-        box.addWidget(self._build_finish())
+        self.keep_panel = self.finish_group = KeepPanel(self)
+        panel = self.keep_panel  # (its parts, as the lab's: tests and benchmarks use them)
+        self.name_edit, self.keep_button = panel.name_edit, panel.keep_button
+        self.save_as_button, self.save_bar = panel.save_as_button, panel.save_bar
+        box.addWidget(panel)
         self.left_tabs.addTab(self._build_results(), "3 Confusion")
         self.left_tabs.setTabToolTip(2, W.CONFUSION_TIP)
         right_scroll = scrolling(right)
@@ -166,26 +172,6 @@ class TrainingLab(QWidget):
         box.addWidget(self.cell_images, 2)
         return page
 
-    def _build_data_banner(self) -> QWidget:
-        self.data_banner = QFrame()
-        self.data_banner.setStyleSheet("QFrame { background: #fff4e5; border-radius: 4px; }")
-        box = QVBoxLayout(self.data_banner)
-        self.data_label = QLabel()
-        self.data_label.setWordWrap(True)
-        box.addWidget(self.data_label)
-        row = QHBoxLayout()
-        self.download_button = _button("Download it", W.DOWNLOAD_TIP, self.download)
-        self.folder_button = _button("Choose a folder…", W.CHOOSE_FOLDER_TIP, self.choose_folder)
-        self.download_bar = QProgressBar()
-        self.download_bar.setToolTip("How much of the four files is here.")
-        self.download_bar.setVisible(False)
-        row.addWidget(self.download_button)
-        row.addWidget(self.folder_button)
-        row.addWidget(self.download_bar, 1)
-        box.addLayout(row)
-        self.data_banner.setVisible(False)
-        return self.data_banner
-
     def _build_controls(self) -> QVBoxLayout:
         rows = QVBoxLayout()
         first, second = QHBoxLayout(), QHBoxLayout()
@@ -211,44 +197,12 @@ class TrainingLab(QWidget):
         rows.addLayout(self._control_rows[1])
         return rows
 
-    def _build_finish(self) -> QWidget:
-        group = QGroupBox("Keep the trained network")
-        group.setToolTip(W.NAME_TIP)
-        column = QVBoxLayout(group)
-        row, buttons = QHBoxLayout(), QHBoxLayout()  # (buttons: a narrow window's second row)
-        column.addLayout(row)
-        column.addLayout(buttons)
-        self._finish_rows = (row, buttons)
-        row.addWidget(QLabel("Name"))
-        self.name_edit = QLineEdit()
-        self.name_edit.setToolTip(W.NAME_TIP)
-        self.name_edit.setPlaceholderText("e.g. my-keras-98")
-        self.name_edit.returnPressed.connect(self.keep)
-        row.addWidget(self.name_edit, 1)
-        self.keep_button = _button("Keep in my models", W.KEEP_TIP, self.keep)
-        self.save_as_button = _button("Save as…", W.SAVE_AS_TIP, self.save_as)
-        row.addWidget(self.keep_button)
-        row.addWidget(self.save_as_button)
-        self.save_bar = QProgressBar()  # keeping or saving: the steps as they go
-        self.save_bar.setToolTip(W.SAVE_PROGRESS_TIP)
-        self.save_bar.setRange(0, 100)
-        self.save_bar.setVisible(False)
-        column.addWidget(self.save_bar)
-        self.finish_group = group
-        return group
-
     def _connect(self) -> None:
         c = self.controller
         c.message.connect(self._say)
         f = self.files
         f.message.connect(self._say)
         f.test_set_ready.connect(self._on_test_set)
-        f.download_progress.connect(self._on_download_progress)
-        f.download_finished.connect(self._on_download_finished)
-        f.download_failed.connect(self._on_download_failed)
-        f.saved.connect(self._on_saved)
-        f.save_failed.connect(self._on_save_failed)
-        f.save_progress.connect(self._on_save_progress)
         self.settings.dataset_changed.connect(lambda _d: self._check_data())
         self.confusion.cell_clicked.connect(self.show_cell)
         self.cell_images.image_chosen.connect(self.use_test_image)
@@ -267,9 +221,7 @@ class TrainingLab(QWidget):
         self._compact = compact
         wide, narrow = self._control_rows
         (narrow if compact else wide).insertWidget(0 if compact else 2, self.follow_button)
-        row, buttons = self._finish_rows
-        for i, button in enumerate((self.keep_button, self.save_as_button)):
-            (buttons if compact else row).insertWidget(i if compact else row.count(), button)
+        self.keep_panel.set_compact(compact)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
@@ -418,101 +370,23 @@ class TrainingLab(QWidget):
     # ----- data -------------------------------------------------------------------------
 
     def _check_data(self) -> bool:
-        problem = self.own_data.data_problem()
-        self.data_banner.setVisible(problem is not None)
-        if problem:
-            self.data_label.setText(f"{problem} Download it, or choose a folder that has it.")
-        return problem is None
+        return self.data_banner.check()
 
     def download(self) -> None:
-        dataset = self.settings.dataset()
-        self.download_button.setEnabled(False)
-        self.download_bar.setVisible(True)
-        self.download_bar.setRange(0, 0)
-        self.data_label.setText(f"Downloading {DATASET_NAMES[dataset]} from its public "
-                                "mirrors, each file checked against its published SHA-256…")
-        self.files.download(dataset, self.controller.data_dir)
-
-    def _on_download_progress(self, done: int, total: int) -> None:
-        self.download_bar.setRange(0, max(1, total))
-        self.download_bar.setValue(done)
-        self.download_bar.setFormat(f"{done / 2**20:.1f} of {total / 2**20:.1f} MB")
-
-    def _on_download_finished(self, dataset: str) -> None:
-        self.download_button.setEnabled(True)
-        self.download_bar.setVisible(False)
-        if self._check_data():
-            self._say(f"{DATASET_NAMES.get(dataset, dataset)} is here: ready to train.")
-
-    def _on_download_failed(self, message: str) -> None:
-        self.download_button.setEnabled(True)
-        self.download_bar.setVisible(False)
-        self.data_label.setText(message)
-
-    def choose_folder(self) -> None:
-        start = str(resolve_data_dir(self.controller.data_dir))
-        folder = QFileDialog.getExistingDirectory(self, "Folder with the datasets", start)
-        if folder:
-            self.set_data_dir(folder)
+        self.data_banner.download()
 
     def set_data_dir(self, folder) -> None:
         self.controller.set_data_dir(folder)
         if self._check_data():
             self._say(f"Using the data in {html.escape(str(folder))}.")
 
-    # ----- keeping --------------------------------------------------------------------------
+    # ----- keeping (keep_panel.py) ----------------------------------------------------------
 
     def keep(self) -> bool:
-        name = self.name_edit.text().strip()
-        problem = model_name_problem(name)
-        if problem:
-            self._say(f"Not kept: {problem}.", error=True)
-            return False
-        self._saving_what = f"Keeping “{name}”"
-        return self.files.keep(name)
+        return self.keep_panel.keep()
 
     def save_as(self, path: str | None = None) -> bool:
-        name = self.name_edit.text().strip() or self.run_views.suggested_name()
-        if path is None:
-            suggested = str(Path.home() / f"{name}.safetensors")
-            path, _ = QFileDialog.getSaveFileName(self, "Save the trained network", suggested,
-                                                  "cnnviz weights (*.safetensors)")
-            if not path:
-                return False
-        if not str(path).endswith(".safetensors"):
-            path = f"{path}.safetensors"
-        self._saving_what = f"Saving {Path(path).name}"
-        return self.files.save_as(path, name)
-
-    def _on_save_progress(self, step: str, share: float) -> None:
-        """Keeping or saving has started (said at once) or moved on a step; the buttons
-        wait until it is done."""
-        for button in (self.keep_button, self.save_as_button):
-            button.setEnabled(False)
-        self.save_bar.setVisible(True)
-        self.save_bar.setValue(round(100 * share))
-        self.save_bar.setFormat(f"%p% · {step}")
-        self._say(f"{self._saving_what}: {step}…")
-
-    def _end_saving(self) -> None:
-        self.save_bar.setVisible(False)
-        for button in (self.keep_button, self.save_as_button):
-            button.setEnabled(True)
-
-    def _on_save_failed(self, text: str) -> None:
-        self._end_saving()
-        self._say(f"Not saved: {text}", error=True)
-
-    def _on_saved(self, tag: str, path) -> None:
-        self._end_saving()
-        if tag == "keep":
-            self._say(f"Kept as <b>{html.escape(Path(path).stem)}</b> in "
-                      f"{html.escape(str(Path(path).parent))}: it is in the CNN explorer's "
-                      "model picker, now and after a restart.", ok=True, escaped=True)
-        else:
-            self._say(f"Saved {html.escape(str(path))}. Try <code>cnnviz evaluate --weights "
-                      f"{html.escape(str(path))}</code>.", ok=True, escaped=True)
-        self.status_message.emit(f"Saved {path}")
+        return self.keep_panel.save_as(path)
 
     # ----- messages -------------------------------------------------------------------------
 
