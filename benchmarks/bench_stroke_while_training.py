@@ -85,7 +85,8 @@ def main() -> int:
     idle = figures(clock)
 
     batches: list[tuple[float, int]] = []
-    lab.controller.batch.connect(lambda e: batches.append((time.perf_counter(), 1)))
+    lab.run.events.progress.connect(  # each batch (None: a new run)
+        lambda e: e is not None and batches.append((time.perf_counter(), 1)))
     config = TrainConfig(epochs=50, batch_size=args.batch_size, optimizer="adam", lr=0.003,
                          schedule="constant", augment=False, seed=0)
     t_start = time.perf_counter()
