@@ -13,12 +13,37 @@ from .paper import subtract_paper
 from .ruling import faint_ruling, lift_ruling, remove_ruled_lines
 
 TIGHT_PAD = 0.25  # paper added around a tight crop, as a share of its longest side
+TIGHT_PAD_LEAST = 2  # ... and at least this many pixels
 BAND_CONTACT = 0.6  # a dark region along this share of a side (or more) is background
+PALE_TABLE = 0.5  # a table's pixels are above this share of the ink threshold (a pale one too)
+BAND_DEPTH = 90  # a band's typical depth: this percentile of its depths from the side
+BAND_MOST = 0.45  # a band this deep (a share of the picture across it) or more is no band
+# A band's soft, uneven edge: BAND_EDGE pixels and one per BAND_EDGE_PER of the picture.
+BAND_EDGE = 2
+BAND_EDGE_PER = 50
+# The digit's ink (keep_digit): the largest piece, what lies within NEAR_DIGIT of its size
+# (and a cell) of it, and any piece with SUBSTANTIAL of its ink or more; pieces under SPECK
+# of its ink, or touching the edge, go. A main piece shorter than FLAT_MAIN of the page (or
+# FLAT_MAIN_CELLS cells) is bits of a line or a smudge.
+NEAR_DIGIT = 0.3
+SUBSTANTIAL = 0.25
+SPECK = 0.03
+FLAT_MAIN = 0.03
+FLAT_MAIN_CELLS = 2
 LINE_BITS = 0.8  # ink left on the ruled lines' rows and columns, this share or more: no digit
-LINE_BIT = 4  # on ruled paper, ink this thin (pixels) and 20 times as long is a bit of a line
+LINE_BIT = 4  # on ruled paper, ink this thin (pixels) and LINE_BIT_LONG times as long is a bit of a line
 # (a line 1-3 px, blurred, may leave a piece 3-4 px thick)
 MIN_FILL = 0.03  # a photo's ink filling less of its box than this is noise, not strokes
+LINE_BIT_LONG = 20
 FLAT = 4.0  # a photo's ink this many times wider than tall is a bit of a line, not a digit
+# Ink under DOT pixels and under DOT_SHARE of the picture's shorter side is a dot, no digit.
+DOT = 8
+DOT_SHARE = 0.03
+SCATTER = 0.5  # ink whose largest piece holds under this share of it is a scatter of specks
+# After the table or the lines are gone, the rest is stretched so that its STRETCH_LEVEL-th
+# percentile is white, when that is under STRETCHED.
+STRETCH_LEVEL = 99
+STRETCHED = 0.95
 # How wide the ink left after cleaning is (stroke_width: 2 x area / perimeter), measured on
 # cnnviz/core/pictures/user_pictures.py's pictures of digits (500 a kind): a pen on lined paper 2.1 px
 # and more (the small digits in the page's unruled top band), on squared paper 4 and more, in
@@ -42,7 +67,7 @@ def _edge_depths(mask: np.ndarray) -> np.ndarray:
 def remove_table_bands(cleaned: np.ndarray, threshold: float) -> list[str]:
     """Ink that runs along most of a side from the edge inwards is the table (or anything
     behind the paper), not the digit: cleared in place. Returns the sides cleared."""
-    mask = cleaned > 0.5 * threshold  # a pale table is still no paper
+    mask = cleaned > PALE_TABLE * threshold
     h, w = mask.shape
     found = []
     views = (lambda a: a, lambda a: a[::-1], lambda a: a.T, lambda a: a.T[::-1])
@@ -52,13 +77,13 @@ def remove_table_bands(cleaned: np.ndarray, threshold: float) -> list[str]:
         if float((depth > 0).mean()) < BAND_CONTACT:
             continue
         across = m.shape[0]
-        typical = float(np.percentile(depth[depth > 0], 90))
-        if typical >= 0.45 * across:  # half the picture is no band: leave it to the rest
+        typical = float(np.percentile(depth[depth > 0], BAND_DEPTH))
+        if typical >= BAND_MOST * across:  # half the picture is no band: leave it to the rest
             continue
         # Each position is cleared to its own depth (or the band's usual depth, where the
         # wood's grain breaks the ink), plus its soft, uneven edge, never much further than
         # the usual depth: a digit near or touching the band keeps the rest of its strokes.
-        margin = 2 + across // 50
+        margin = BAND_EDGE + across // BAND_EDGE_PER
         usual = float(np.median(depth[depth > 0]))
         cap = int(min(across, typical + margin))
         limit = np.minimum(np.maximum(depth, usual) + margin, cap)
@@ -83,19 +108,19 @@ def keep_digit(cleaned: np.ndarray, threshold: float) -> int:
     main = int(np.argmax(mass[1:])) + 1
     ys, xs = np.nonzero(labels == main)
     size = max(ys.max() - ys.min(), xs.max() - xs.min()) + 1
-    margin = 0.3 * size + 1
+    margin = NEAR_DIGIT * size + 1
     top, bottom, left, right = ys.min() - margin, ys.max() + margin, xs.min() - margin, xs.max() + margin
     drop = np.zeros(n + 1, bool)
     for k in range(1, n + 1):
-        if k == main or mass[k] >= 0.25 * mass[main]:
+        if k == main or mass[k] >= SUBSTANTIAL * mass[main]:
             continue
         ky, kx = np.nonzero(labels == k)
         inside = (ky.min() <= bottom and ky.max() >= top and kx.min() <= right and kx.max() >= left)
         edge = ky.min() == 0 or kx.min() == 0 or ky.max() == hs - 1 or kx.max() == ws - 1
-        drop[k] = not inside or edge or mass[k] < 0.03 * mass[main]
+        drop[k] = not inside or edge or mass[k] < SPECK * mass[main]
     # Digits are tall: a main region flatter than 3% of the page (and 2 cells) is the bits of
     # a line or a smudge, not a digit; then everything goes.
-    tall = ys.max() - ys.min() + 1 >= max(2, 0.03 * hs)
+    tall = ys.max() - ys.min() + 1 >= max(FLAT_MAIN_CELLS, FLAT_MAIN * hs)
     if not tall:
         drop[1:] = True
     if not drop.any():
@@ -124,11 +149,11 @@ def not_strokes(cleaned: np.ndarray, threshold: float, bands: np.ndarray | None)
         return ""
     top, left, bottom, right = box
     height, width = bottom - top, right - left
-    if bands is not None and min(height, width) <= LINE_BIT and max(height, width) >= 20 * min(height, width):
+    if bands is not None and min(height, width) <= LINE_BIT and max(height, width) >= LINE_BIT_LONG * min(height, width):
         return "bits of the ruled lines, not a digit's strokes"
     if width >= FLAT * height:
         return "a flat mark (a bit of a line), not a digit's shape"
-    if max(height, width) < max(8, 0.03 * min(cleaned.shape)):
+    if max(height, width) < max(DOT, DOT_SHARE * min(cleaned.shape)):
         return "a dot too small to be a digit"
     fill = float(np.count_nonzero(ink[top:bottom, left:right])) / (height * width)
     # On ruled paper what little is left is bits of lines and specks; elsewhere a thin pen
@@ -143,7 +168,7 @@ def _scattered(mask: np.ndarray) -> bool:
     at most 96 cells a side, which bridges a thin pen line's small gaps) holds under half of
     it. A 1-pixel pen line on a noisy scan stays one piece."""
     _, n, mass, _ = pieces(mask)
-    return n > 1 and float(mass[1:].max()) < 0.5 * float(mass[1:].sum())
+    return n > 1 and float(mass[1:].max()) < SCATTER * float(mass[1:].sum())
 
 
 def _touches_edge(mask: np.ndarray) -> bool:
@@ -182,8 +207,8 @@ def clear_background(cleaned: np.ndarray, threshold: float, v: np.ndarray) -> li
     if sides or ruled:  # the band or the lines may have set the contrast: stretch the rest
         rest = cleaned[cleaned > threshold]
         if rest.size:
-            top = float(np.percentile(rest, 99))
-            if 0 < top < 0.95:
+            top = float(np.percentile(rest, STRETCH_LEVEL))
+            if 0 < top < STRETCHED:
                 np.clip(cleaned * np.float32(1 / top), 0, 1, out=cleaned)
     leftover = not_strokes(cleaned, threshold, bands if ruled else None)
     width = stroke_width(cleaned, threshold) if not leftover else 0.0
@@ -209,7 +234,7 @@ def find_ink(v: np.ndarray, tight: bool, paper: float) -> tuple[np.ndarray, floa
     notes = []
     if tight:
         # No paper border: add one, so that the paper is the majority, as in any other picture.
-        pad = max(2, round(TIGHT_PAD * max(v.shape)))
+        pad = max(TIGHT_PAD_LEAST, round(TIGHT_PAD * max(v.shape)))
         v = np.pad(v, pad, constant_values=np.float32(paper))
         notes.append(f"There is little or no paper around the ink (a tight crop or a small "
                      f"scan), so a {pad}-pixel paper border was added first.")

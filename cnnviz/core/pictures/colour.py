@@ -13,6 +13,10 @@ import numpy as np
 
 COLOURFUL = 55.0  # colourfulness (Hasler and Suesstrunk, 2003)
 SATURATED = 0.4  # share of the middle strongly coloured
+COLOUR_SAMPLE = 8192  # both are measured on a sample of about this many pixels
+STRONG_COLOUR = 0.3  # a pixel is strongly coloured with saturation (max - min) / max above this
+NEAR_BLACK = 40  # ... and its brightest channel above this (of 255): near black is no colour
+MIDDLE = 5  # the middle: without a fifth of the picture along each side (where the table shows)
 
 
 def colourfulness(image: np.ndarray) -> float:
@@ -22,7 +26,7 @@ def colourfulness(image: np.ndarray) -> float:
     a = np.asarray(image)
     if a.ndim != 3 or a.shape[2] < 3:
         return 0.0
-    step = max(1, int(math.sqrt(a.shape[0] * a.shape[1] / 8192)))
+    step = max(1, int(math.sqrt(a.shape[0] * a.shape[1] / COLOUR_SAMPLE)))
     rgb = np.nan_to_num(a[::step, ::step, :3].astype(np.float32))
     if a.dtype == np.bool_:
         rgb = rgb * 255
@@ -39,13 +43,13 @@ def saturated_share(image: np.ndarray) -> float:
     if a.ndim != 3 or a.shape[2] < 3:
         return 0.0
     h, w = a.shape[:2]
-    a = a[h // 5:h - h // 5, w // 5:w - w // 5, :3]
-    step = max(1, int(math.sqrt(a.shape[0] * a.shape[1] / 8192)))
+    a = a[h // MIDDLE:h - h // MIDDLE, w // MIDDLE:w - w // MIDDLE, :3]
+    step = max(1, int(math.sqrt(a.shape[0] * a.shape[1] / COLOUR_SAMPLE)))
     rgb = np.nan_to_num(a[::step, ::step].astype(np.float32))
     if rgb.size == 0:
         return 0.0
     top, low = rgb.max(axis=2), rgb.min(axis=2)
-    return float((((top - low) > 0.3 * np.maximum(top, 1e-6)) & (top > 40)).mean())
+    return float((((top - low) > STRONG_COLOUR * np.maximum(top, 1e-6)) & (top > NEAR_BLACK)).mean())
 
 
 def colourful_photo(image: np.ndarray) -> bool:

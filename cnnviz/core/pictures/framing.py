@@ -24,6 +24,12 @@ CENTER = 14.0  # MNIST centres of mass (row, column) lie within 14 +- 0.5 (pixel
 # pad's 20 px brush nothing changes (the strokes are already MNIST-like).
 THIN_STROKE = 1.3
 TARGET_STROKE = 2.0
+# The ink's box leaves out specks far from the digit: along each axis, a run of ink joins
+# the heaviest one if it holds JOIN_MASS of the ink or more, or lies within JOIN_NEAR of the
+# extent so far (or JOIN_NEAR_PX pixels).
+JOIN_MASS = 0.02
+JOIN_NEAR = 0.3
+JOIN_NEAR_PX = 2
 THICKEN_FROM = 2 * BOX  # only crops at least this many pixels long (twice the box) are thickened
 
 
@@ -50,7 +56,7 @@ def _span(profile: np.ndarray) -> tuple[int, int] | None:
             options.append((lo - runs[i - 1][1], runs[i - 1][2], -1))
         if j < len(runs) - 1:
             options.append((runs[j + 1][0] - hi, runs[j + 1][2], 1))
-        options = [o for o in options if o[1] >= 0.02 * total or o[0] <= max(2, 0.3 * (hi - lo))]
+        options = [o for o in options if o[1] >= JOIN_MASS * total or o[0] <= max(JOIN_NEAR_PX, JOIN_NEAR * (hi - lo))]
         if not options:
             return lo, hi
         _, _, side = min(options)
@@ -63,6 +69,8 @@ def _span(profile: np.ndarray) -> tuple[int, int] | None:
 
 
 def ink_box(clean: np.ndarray, threshold: float) -> tuple[int, int, int, int] | None:
+    """The box (top, left, bottom, right; bottom and right exclusive) of the ink (above
+    threshold), specks far from the digit left out; None when there is no ink."""
     mask = clean > threshold
     if not mask.any():
         return None

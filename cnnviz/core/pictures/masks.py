@@ -10,8 +10,13 @@ import math
 
 import numpy as np
 
+INK_LEVEL = 0.5  # stroke_width counts as ink what is above this shade (unless told)
+REGION_LEAST = 0.01  # count_regions counts regions of at least this share of the picture
+REGIONS_SIZE = 64  # ... worked out on a copy at most this many pixels a side
+PIECES_SIZE = 96  # pieces works on a copy at most this many cells a side
 
-def stroke_width(patch: np.ndarray, level: float = 0.5) -> float:
+
+def stroke_width(patch: np.ndarray, level: float = INK_LEVEL) -> float:
     """Mean stroke width in the patch's pixels: 2 x area / perimeter of the ink (> level).
 
     For a stroke of width d and length L this is d L / (L + d), about d."""
@@ -64,10 +69,10 @@ def label_regions(mask: np.ndarray) -> tuple[np.ndarray, int]:
     return inverse, int(len(roots) - (1 if (~mask).any() else 0))
 
 
-def count_regions(mask: np.ndarray, least: float = 0.01) -> int:
+def count_regions(mask: np.ndarray, least: float = REGION_LEAST) -> int:
     """How many connected regions of at least `least` of the picture's area the mask holds
     (worked out on a copy at most 64 pixels a side)."""
-    step = max(1, math.ceil(max(mask.shape) / 64))
+    step = max(1, math.ceil(max(mask.shape) / REGIONS_SIZE))
     small = mask[::step, ::step]
     labels, n = label_regions(small)
     if n == 0:
@@ -76,7 +81,7 @@ def count_regions(mask: np.ndarray, least: float = 0.01) -> int:
     return int((sizes >= least * small.size).sum())
 
 
-def pieces(mask: np.ndarray, most: int = 96) -> tuple[np.ndarray, int, np.ndarray, int]:
+def pieces(mask: np.ndarray, most: int = PIECES_SIZE) -> tuple[np.ndarray, int, np.ndarray, int]:
     """The connected pieces of a mask, worked out on a copy at most `most` cells a side (a
     cell is step x step pixels; a cell with any ink is ink): (labels per cell, how many
     pieces, each piece's ink in pixels with index 0 for none, step)."""

@@ -17,6 +17,7 @@ from .ruling import find_ruling
 BORDER_RING = 50  # the sides' ring is this fraction (1/50) of the shorter side deep
 EVEN_BORDER = 1e-6  # a border whose shades spread less than this is one even shade
 OTSU_PIXELS = 16384  # Otsu's split is worked out on a sample of about this many pixels
+OTSU_BINS = 64  # ... from a histogram of this many shades
 # A clear split into ink and paper: the two classes' means at least TWO_TONE_GAP apart and
 # the split explaining at least TWO_TONE_EXPLAINED of the variance.
 TWO_TONE_GAP = 0.25
@@ -50,7 +51,7 @@ TABLE_LIGHT_SIDES = 2
 def _otsu(values: np.ndarray) -> tuple[float, float, float, float]:
     """Otsu's two-class split of values in 0..1: (threshold, dark mean, light mean, the
     share of the variance the split explains)."""
-    hist, edges = np.histogram(values, bins=64, range=(0.0, 1.0))
+    hist, edges = np.histogram(values, bins=OTSU_BINS, range=(0.0, 1.0))
     p = hist.astype(np.float64) / max(1, hist.sum())
     centres = (edges[:-1] + edges[1:]) / 2
     w0 = np.cumsum(p)
