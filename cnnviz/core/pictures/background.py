@@ -177,6 +177,7 @@ def _touches_edge(mask: np.ndarray) -> bool:
 
 
 def _plural(n: int, word: str) -> str:
+    """'1 word', '2 words'."""
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 

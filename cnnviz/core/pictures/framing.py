@@ -90,6 +90,7 @@ def box_in_input(box: tuple[int, int, int, int], factor: int, image) -> tuple[in
 
 
 def resize(a: np.ndarray, height: int, width: int) -> np.ndarray:
+    """A 0..1 picture resized to height x width (Lanczos, clipped back to 0..1)."""
     if a.shape == (height, width):
         return a.astype(np.float32, copy=True)
     im = Image.fromarray(np.ascontiguousarray(a, np.float32), "F")

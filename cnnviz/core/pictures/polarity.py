@@ -81,6 +81,8 @@ def _side_shares(mask: np.ndarray, ring: int) -> list[float]:
 
 @dataclass
 class Polarity:
+    """How a picture's shades read: which is ink, and what kind of picture it is."""
+
     flip: bool  # dark ink on light paper: flip to white on black
     tight: bool  # the ink reaches all four sides: the picture has no paper border
     paper: float  # the paper's shade after the flip (0..1)

@@ -49,6 +49,8 @@ __all__ = ["BOX", "CENTER", "SIZE", "WORK_SIZE", "DigitInput", "PreprocessStep",
 
 @dataclass
 class PreprocessStep:
+    """One step of the preprocessing, as the app's preprocessing strip shows it."""
+
     key: str  # "grey", "invert", "clean", "crop", "thicken", "scale", "center"
     title: str  # short, for a caption
     explanation: str  # one plain sentence, for a tooltip
@@ -57,6 +59,8 @@ class PreprocessStep:
 
 @dataclass
 class DigitInput:
+    """The network's input made from a picture, with the steps that made it."""
+
     image: np.ndarray  # (28, 28) float32 in [0, 1], white ink on black: what the network sees
     steps: list[PreprocessStep] = field(default_factory=list)
     inverted: bool = False  # the input was dark ink on a light background
