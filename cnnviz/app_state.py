@@ -74,6 +74,8 @@ class AppState:
     """The current input image, model, kernel settings and selections, and the latest
     analysis. See the module's docstring for which field is heard when."""
 
+    # What psygnal's @evented decorator adds, written out so that type checkers know
+    # state.events; the equality operators say when an assignment is heard.
     events: ClassVar[SignalGroupDescriptor] = SignalGroupDescriptor(
         equality_operators={"input_image": operator.is_, "model": _never_equal,
                             "kernel": _never_equal, "catalogue": _never_equal},
