@@ -50,7 +50,6 @@ FOLLOW_MIN_S = 1.5  # the CNN explorer follows the training's weights at most th
 BUSY_KEY = "training"
 
 
-
 @dataclass
 class RunSettings:
     """What a run was started with (the model card's training settings)."""
