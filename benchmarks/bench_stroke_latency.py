@@ -532,8 +532,10 @@ def compare(args, argv: list[str]) -> None:
                 out = Path(tmp) / "figures.json"
                 env = dict(os.environ, PYTHONPATH=str(root))
                 print(f"\n=== round {i + 1}: {which} ({root}) ===", flush=True)
-                subprocess.run([sys.executable, __file__, *child, "--json", str(out)],
-                               cwd=root, env=env, check=True)
+                # each checkout's own copy of this benchmark: it speaks that checkout's API
+                script = root / "benchmarks" / Path(__file__).name
+                subprocess.run([sys.executable, str(script if script.is_file() else __file__),
+                                *child, "--json", str(out)], cwd=root, env=env, check=True)
                 runs[which].append(json.loads(out.read_text()))
     print(f"\nCPU: {cpu_model()} ({os.cpu_count()} cores); this = {here}, other = {other}")
     print("run     load (1 min)  total p50 / p95 ms   paint p50 / p95 ms   layouts/step")

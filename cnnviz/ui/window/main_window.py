@@ -66,9 +66,10 @@ TAB_TIPS = ("A trained network, layer by layer: feature maps after each convolut
 LOADING_TEXT = "Loading the network (PyTorch, pyqtgraph and the trained model)…"
 STATUS_TIP = "What the current tab is doing (e.g. how long its last update took)"
 EXPERIMENTS_TITLE = "Experiments"  # the teaching views, after the explorers
-EXPERIMENTS_TIP = ("Experiments on your own drawing: slide a kernel window step by step, receptive "
-             "fields, what the network looked at, shift and rotation invariance, batch norm, "
-             "dropout, and the parameters of a fully connected layer against a conv layer.")
+EXPERIMENTS_TIP = ("Experiments on your own drawing: slide a kernel window step by step, "
+                   "receptive fields, what the network looked at, shift and rotation invariance, "
+                   "batch norm, dropout, and the parameters of a fully connected layer against a "
+                   "conv layer.")
 
 
 def import_explorers() -> tuple[type, type, type]:
