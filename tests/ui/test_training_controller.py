@@ -129,6 +129,7 @@ def test_pause_resume_stop_and_train_more_reach_the_job(lab):
     lab.controller.poll()
     assert job.calls == ["start", "pause", "resume", "stop"]
     assert lab.controller.phase is RunPhase.STOPPED and not lab.state.training
+    assert lab.progress.format() == "Stopped: 90.0% of the test images right"
     assert lab.finish_group.isEnabled() and lab.name_edit.text() == "lecture-keras-90.0"
     assert lab.more_button.isEnabled() and lab.start_button.isEnabled()
     lab.more_count.setValue(2)
@@ -579,3 +580,16 @@ def test_the_filters_panel_shows_what_training_changed(lab):
     view.mode.setCurrentIndex(view.mode.findData("now"))
     np.testing.assert_allclose(view.image.image[1:4, 1:4], start_filters[0, 0]
                                / np.abs(start_filters[0, 0]).max(), atol=1e-6)
+
+
+def test_a_run_stopped_before_its_first_epoch_does_not_say_done(lab):
+    job = start(lab)
+    job.push("started")
+    job.push("batch", epoch=1, batch=3, batches=100, loss=2.3, elapsed_s=1.0, eta_s=45.0)
+    lab.controller.poll()
+    lab.stop_button.click()
+    job.push("stopped")
+    lab.controller.poll()
+    assert lab.controller.phase is RunPhase.STOPPED
+    assert lab.progress.format() == "Stopped before the first epoch finished"
+    assert not lab.finish_group.isEnabled() and not lab.more_button.isEnabled()

@@ -59,10 +59,13 @@ class RunViews:
         elif phase is P.FAILED:  # not "about 0:45 left" any more
             lab.progress.show_text("Stopped: " + ("the last finished epoch is kept" if has_weights
                                                   else "no epoch finished"), full=False)
+        elif phase is P.STOPPED and not has_weights:  # nothing to keep: not "Done"
+            lab.progress.show_text("Stopped before the first epoch finished", full=False)
         elif phase.done:
             acc = lab.run.last_test_accuracy()
-            lab.progress.show_text("Done" + (f": {percent(acc)} of the test images right"
-                                             if acc is not None else ""), full=True)
+            lab.progress.show_text(("Stopped" if phase is P.STOPPED else "Done")
+                                   + (f": {percent(acc)} of the test images right"
+                                      if acc is not None else ""), full=True)
             if done and not lab.name_edit.text():
                 lab.name_edit.setText(self.suggested_name())
         if done:
