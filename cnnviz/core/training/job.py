@@ -23,7 +23,9 @@ one place where what arrives becomes one, and each also reads as a mapping, even
                  bad_setting | failed | ended
 
 The run's phase (`RunPhase`) is one state machine: `phase_after(phase, event)`, kept by
-the job as `job.phase` (stop() makes it STOPPING, more_epochs() RUNNING).
+the job alone as `job.phase` (stop() makes it STOPPING, more_epochs() RUNNING);
+poll_phases() hands each event with the phase just after it, for views that show every
+step.
 
 Why a process and not a thread: torch's intra-op threads cannot be given a lower
 priority than the GUI's, and on 2 cores a training thread with torch's threads limited
@@ -432,11 +434,17 @@ class TrainingJob:
     def poll(self) -> list[RunEvent]:
         """The events that have arrived since the last call, oldest first (never waits);
         the run's phase follows them."""
-        events, self._pending = self._pending, []
+        return [event for event, _phase in self.poll_phases()]
+
+    def poll_phases(self) -> list[tuple[RunEvent, RunPhase]]:
+        """poll(), each event with the run's phase just after it: what a view that shows
+        every step of the run follows (the job alone moves the phase)."""
+        events = [(event, self.phase) for event in self._pending]
+        self._pending = []
         for message in self._received():
             event = as_event(message)
             self._note(event)
-            events.append(event)
+            events.append((event, self.phase))
         if (self._process is not None and not self._process.is_alive()
                 and self.phase.active and not self._ended_reported):
             # Died without a word (killed, out of memory in the C++ side): say so.
@@ -445,7 +453,7 @@ class TrainingJob:
             ended = RunFailed(f"the training process ended unexpectedly (exit code {code}); "
                               f"the last complete epoch's weights are kept", "ended")
             self._note(ended)
-            events.append(ended)
+            events.append((ended, self.phase))
         return events
 
     def _received(self) -> list:

@@ -34,7 +34,6 @@ from cnnviz.core.training.job import (
     RunStarted,
     RunStopped,
     WeightsKept,
-    phase_after,
 )
 
 from ..lab.run_model import RunModel
@@ -267,17 +266,17 @@ class TrainingController(QObject):
             self.timer.stop()
             return
         try:
-            events = self.job.poll()
+            events = self.job.poll_phases()
         except Exception as exc:
             self._fail(f"Training stopped: {exc}")
             return
-        for event in events:
+        for event, phase in events:
+            self._set_phase(phase)  # the job's phase just after this event
             self._on_event(event)
         if self._follow_pending:
             self._follow_now()
 
     def _on_event(self, event: RunEvent) -> None:
-        self._set_phase(phase_after(self.phase, event))  # (the job's machine, event by event)
         if isinstance(event, RunStarted):
             if event.classes:
                 self.classes = [str(c) for c in event.classes]

@@ -277,3 +277,21 @@ def test_close_mid_training_ends_the_child(data_dir):
     job.close()
     assert not process.is_alive() and not job.is_alive and job.phase is RunPhase.CLOSED
     job.close()  # twice is fine
+
+
+def test_poll_phases_gives_each_event_with_the_phase_just_after_it():
+    # One holder of the run's phase: what a view shows step by step comes from the job.
+    from lab_fakes import ScriptedJob  # (tests/ is on sys.path)
+
+    from cnnviz.core.networks.models import get_architecture
+    from cnnviz.core.training.job import RunPhase
+    from cnnviz.core.training.loop import TrainConfig
+
+    job = ScriptedJob(get_architecture("lecture-keras"), "mnist", None, TrainConfig(epochs=1))
+    job.start()
+    for kind in ("started", "paused", "resumed", "finished"):
+        job.push(kind)
+    phases = [(type(event).__name__, phase) for event, phase in job.poll_phases()]
+    assert phases == [("RunStarted", RunPhase.RUNNING), ("RunPaused", RunPhase.PAUSED),
+                      ("RunResumed", RunPhase.RUNNING), ("RunFinished", RunPhase.FINISHED)]
+    assert job.phase is RunPhase.FINISHED and job.poll_phases() == []
