@@ -34,7 +34,7 @@ from cnnviz.core.networks.models import ARCHITECTURES, build_model
 from cnnviz.core.networks.weights import load_shipped
 from cnnviz.core.pictures.samples import load_samples
 from cnnviz.core.reading.inference import analyze
-from cnnviz.core.training.job import TrainingJob
+from cnnviz.core.training.job import BatchDone, RunFailed, TrainingJob
 from cnnviz.core.training.loop import TrainConfig, train
 
 CONFIG = TrainConfig(epochs=50, batch_size=128, optimizer="adam", lr=3e-3,
@@ -71,15 +71,15 @@ def with_process(threads: int, net, canvas, seconds: float, idle_p95: float) -> 
     try:
         while True:  # wait for training to run
             events = job.poll()
-            if any(e["type"] == "error" for e in events):
+            if any(isinstance(e, RunFailed) for e in events):
                 raise SystemExit(f"training failed: {events}")
-            if any(e["type"] == "batch" for e in events):
+            if any(isinstance(e, BatchDone) for e in events):
                 t_first = time.perf_counter()
                 break
             time.sleep(0.05)
         times = strokes(net, canvas, seconds)
         events = job.poll()
-        images = sum(1 for e in events if e["type"] == "batch") * CONFIG.batch_size
+        images = sum(1 for e in events if isinstance(e, BatchDone)) * CONFIG.batch_size
         rate = images / (time.perf_counter() - t_first)
     finally:
         job.close()

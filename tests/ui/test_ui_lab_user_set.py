@@ -131,7 +131,7 @@ def run_child(setup: _Setup) -> list[dict]:
     while True:
         event = events.get(timeout=120)
         seen.append(event)
-        if event["type"] in ("finished", "stopped", "error"):
+        if event.type in ("finished", "stopped", "error"):
             break
     commands.put(("close",))
     thread.join(30)
@@ -148,15 +148,15 @@ def test_only_the_last_layer_changes_when_only_it_is_trained(small_set):
     setup = _Setup(tiny_arch(3).to_dict(), "mnist", None, config.__dict__, None, None,
                    initial, 1, "cpu", str(small_set), 0.3, True)
     events = run_child(setup)
-    kinds = [e["type"] for e in events]
+    kinds = [e.type for e in events]
     assert kinds[-1] == "finished", events[-1]
-    started = next(e for e in events if e["type"] == "started")
-    assert started["classes"] == NAMES
-    held = next(e for e in events if e["type"] == "test_set")
-    assert held["images"].shape[1:] == (28, 28) and set(held["labels"]) <= {0, 1, 2}
-    epoch = next(e for e in events if e["type"] == "epoch")
-    assert np.asarray(epoch["confusion"]).shape == (3, 3)
-    after = [e for e in events if e["type"] == "weights"][-1]["state"]
+    started = next(e for e in events if e.type == "started")
+    assert started.classes == NAMES
+    held = next(e for e in events if e.type == "test_set")
+    assert held.images.shape[1:] == (28, 28) and set(held.labels) <= {0, 1, 2}
+    epoch = next(e for e in events if e.type == "epoch")
+    assert np.asarray(epoch.confusion).shape == (3, 3)
+    after = [e for e in events if e.type == "weights"][-1].state
     last = start.layer_infos[-2].name  # the dense layer before the softmax
     for key, value in initial.items():
         if key.startswith(f"layers.{last}."):

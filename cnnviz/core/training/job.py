@@ -3,7 +3,7 @@
 The parent side (`TrainingJob`) has no Qt: the lab's controller calls `poll()` from a
 timer. The child process runs `cnnviz.core.training.loop.train` (the same code as
 `cnnviz train`) and talks back in typed events (dataclasses that pickle; `as_event` is the
-one place where what arrives becomes one, and each also reads as a mapping, event["type"]):
+one place where what arrives becomes one; `event.type` is its name on the wire):
 
     RunStarted   train_images, test_images, batches_per_epoch, epochs, threads, classes
                  (the names of the network's outputs), notes (what was said of the data),
@@ -71,7 +71,7 @@ CHILD_NICE = 10  # the child's priority below the window's
 
 # ---------------------------------------------------------------------------------------
 # What the child says: typed events (module-level dataclasses, so they pickle across the
-# process boundary). Each also reads as the wire form's mapping: event["type"], event["loss"].
+# process boundary); read their fields as attributes (event.loss), their wire name as event.type.
 
 
 class RunPhase(Enum):
@@ -105,13 +105,7 @@ _ACTIVE = (RunPhase.STARTING, RunPhase.RUNNING, RunPhase.PAUSED, RunPhase.STOPPI
 class RunEvent:
     """One thing the child said. eq=False: events carry arrays, compared by identity."""
 
-    type: ClassVar[str] = ""
-
-    def __getitem__(self, key: str):
-        return self.type if key == "type" else getattr(self, key)
-
-    def get(self, key: str, default=None):
-        return self.type if key == "type" else getattr(self, key, default)
+    type: ClassVar[str] = ""  # its name on the wire (a stand-in's dict says it so)
 
 
 @dataclass(frozen=True, eq=False)

@@ -222,14 +222,14 @@ LAB_PARENT = '''
 import sys, time
 from cnnviz.core.networks.models import get_architecture
 from cnnviz.core.training.loop import TrainConfig
-from cnnviz.core.training.job import TrainingJob
+from cnnviz.core.training.job import BatchDone, TrainingJob
 
 if __name__ == "__main__":
     job = TrainingJob(get_architecture("lecture-keras"), "mnist", sys.argv[1],
                       TrainConfig(epochs=1000, batch_size=16, augment=False), limit=2000,
                       test_limit=100, threads=1)
     job.start()
-    while not any(e["type"] == "batch" for e in job.poll()):
+    while not any(isinstance(e, BatchDone) for e in job.poll()):
         time.sleep(0.05)
     print(job._process.pid, flush=True)
     time.sleep(600)

@@ -51,7 +51,7 @@ def collect(job: TrainingJob, until: str, deadline_s: float, log: list | None = 
     while time.monotonic() < end:
         new = job.poll()
         events.extend(new)
-        if any(e["type"] in (until, "error") for e in new):
+        if any(e.type in (until, "error") for e in new):
             return events
         time.sleep(0.02)
     raise AssertionError(f"no {until!r} event within {deadline_s} s; got "
@@ -80,7 +80,7 @@ def test_events_are_typed_pickle_and_move_the_phase():
 
     epoch = EpochDone(epoch=2, test_accuracy=0.9, confusion=np.eye(3, dtype=np.int64))
     again = pickle.loads(pickle.dumps(epoch))
-    assert type(again) is EpochDone and again.epoch == 2 and again["type"] == "epoch"
+    assert type(again) is EpochDone and again.epoch == 2 and again.type == "epoch"
     np.testing.assert_array_equal(again.confusion, np.eye(3))
     batch = as_event({"type": "batch", "epoch": 1, "batch": 3, "batches": 9, "loss": 0.5,
                       "unknown": "left out"})
@@ -105,25 +105,25 @@ def test_events_in_order_and_weights_give_the_reported_accuracy(data_dir):
         events = collect(job, "finished", STARTUP_S)
     finally:
         job.close()
-    types = [e["type"] for e in events]
+    types = [e.type for e in events]
     assert "error" not in types, events[-1]
     assert isinstance(events[0], RunStarted)
     started = events[0]
-    assert (started["train_images"], started["test_images"]) == (320, 200)
-    assert started["batches_per_epoch"] == 10 and started["epochs"] == 1
+    assert (started.train_images, started.test_images) == (320, 200)
+    assert started.batches_per_epoch == 10 and started.epochs == 1
     batches = [e for e in events if isinstance(e, BatchDone)]
-    assert [b["batch"] for b in batches] == list(range(1, 11))
-    assert all(b["batches"] == 10 and b["epoch"] == 1 and np.isfinite(b["loss"]) for b in batches)
-    assert batches[-1]["eta_s"] == pytest.approx(0.0, abs=1e-9)
+    assert [b.batch for b in batches] == list(range(1, 11))
+    assert all(b.batches == 10 and b.epoch == 1 and np.isfinite(b.loss) for b in batches)
+    assert batches[-1].eta_s == pytest.approx(0.0, abs=1e-9)
     epoch_at, weights_at = types.index("epoch"), types.index("weights")
     assert types.index("batch") < epoch_at < weights_at < types.index("finished")
     assert "probe" in types
     filters = [e for e in events if isinstance(e, FiltersNow)]
-    assert filters and filters[0]["weights"].shape == (4, 1, 3, 3)
-    assert filters[0]["weights"].dtype == np.float32
+    assert filters and filters[0].weights.shape == (4, 1, 3, 3)
+    assert filters[0].weights.dtype == np.float32
 
     epoch = events[epoch_at]
-    assert epoch["confusion"].shape == (10, 10) and epoch["confusion"].sum() == 200
+    assert epoch.confusion.shape == (10, 10) and epoch.confusion.sum() == 200
     # Independently: the weights the job kept, on the same 200 test images, with torch.
     x_test, y_test = load_split("mnist", "test", data_dir)
     x, y = to_tensor(x_test[:200]), torch.as_tensor(y_test[:200].astype(np.int64))
@@ -131,19 +131,19 @@ def test_events_in_order_and_weights_give_the_reported_accuracy(data_dir):
     with torch.no_grad():
         logits = net(x)
     predictions = logits.argmax(1).numpy()
-    assert epoch["test_accuracy"] == pytest.approx(float((predictions == y.numpy()).mean()))
-    assert epoch["test_loss"] == pytest.approx(F.cross_entropy(logits, y).item(), rel=1e-4)
-    np.testing.assert_array_equal(epoch["test_predictions"], predictions)
+    assert epoch.test_accuracy == pytest.approx(float((predictions == y.numpy()).mean()))
+    assert epoch.test_loss == pytest.approx(F.cross_entropy(logits, y).item(), rel=1e-4)
+    np.testing.assert_array_equal(epoch.test_predictions, predictions)
     expected = np.zeros((10, 10), np.int64)
     np.add.at(expected, (y.numpy(), predictions), 1)
-    np.testing.assert_array_equal(epoch["confusion"], expected)
-    np.testing.assert_allclose(epoch["test_confidence"],
+    np.testing.assert_array_equal(epoch.confusion, expected)
+    np.testing.assert_allclose(epoch.test_confidence,
                                torch.softmax(logits, 1).max(1).values.numpy(), rtol=1e-5)
     # the last probe answer is the kept network's reading of the (blank) drawing
     probe = [e for e in events if isinstance(e, ProbeAnswer)][-1]
     with torch.no_grad():
         expected_probe = torch.softmax(net(torch.zeros(1, 1, 28, 28)), 1)[0].numpy()
-    np.testing.assert_allclose(probe["probabilities"], expected_probe, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(probe.probabilities, expected_probe, rtol=1e-4, atol=1e-6)
     assert job.phase is RunPhase.CLOSED and not job.is_alive
 
 
@@ -191,8 +191,8 @@ def test_pause_and_resume(data_dir):
         after = collect(job, "resumed", 30, after)
         after = collect(job, "batch", 30, after)
         first = [e for e in after if isinstance(e, BatchDone)][0]
-        assert (first["epoch"], first["batch"]) in ((last_batch["epoch"], last_batch["batch"] + 1),
-                                                    (last_batch["epoch"] + 1, 1))
+        assert (first.epoch, first.batch) in ((last_batch.epoch, last_batch.batch + 1),
+                                                    (last_batch.epoch + 1, 1))
         assert job.phase is RunPhase.RUNNING
     finally:
         job.close()
@@ -212,9 +212,9 @@ def test_more_epochs_continue_from_the_same_weights(data_dir):
         events = collect(job, "finished", 60)
     finally:
         job.close()
-    assert [e["epoch"] for e in events if isinstance(e, EpochDone)] == [2]
+    assert [e.epoch for e in events if isinstance(e, EpochDone)] == [2]
     batch1 = next(e for e in events if isinstance(e, BatchDone))
-    assert (batch1["epoch"], batch1["batch"]) == (2, 1)
+    assert (batch1.epoch, batch1.batch) == (2, 1)
     # The continued session's first batch (its data order is seeded seed + 1), computed
     # here from the first session's weights: the same loss means the same network went on.
     x_train, y_train = load_split("mnist", "train", data_dir)
@@ -224,7 +224,7 @@ def test_more_epochs_continue_from_the_same_weights(data_dir):
     net = network_with(first).train()
     with torch.no_grad():
         loss = F.cross_entropy(net(x), y).item()
-    assert batch1["loss"] == pytest.approx(loss, rel=1e-4)
+    assert batch1.loss == pytest.approx(loss, rel=1e-4)
     assert job.last_weights is not first
 
 
@@ -239,7 +239,7 @@ def test_a_nan_loss_is_an_error_event_that_keeps_the_last_good_weights(data_dir)
         events = collect(job, "error", STARTUP_S)
         error = events[-1]
         assert isinstance(error, RunFailed) and error.kind == "diverged", error
-        assert "learning rate" in error["message"] and "\n" not in error["message"]
+        assert "learning rate" in error.message and "\n" not in error.message
         assert job.phase is RunPhase.FAILED and job.last_weights is None  # no epoch completed
         # the child kept the starting weights: its reading of a drawing is theirs
         job.set_probe(probe_image)
@@ -249,20 +249,20 @@ def test_a_nan_loss_is_an_error_event_that_keeps_the_last_good_weights(data_dir)
     with torch.no_grad():
         expected = torch.softmax(network_with(start)(torch.as_tensor(probe_image)[None, None]),
                                  1)[0].numpy()
-    np.testing.assert_allclose(probe["probabilities"], expected, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(probe.probabilities, expected, rtol=1e-4, atol=1e-6)
 
 
 def test_bad_settings_and_missing_data_are_error_events_without_a_process(tmp_path, data_dir):
     job = job_for(data_dir, config=TrainConfig(lr=-1.0))
     job.start()
     events = job.poll()
-    assert [e["kind"] for e in events] == ["bad_setting"] and "learning rate" in events[0]["message"]
+    assert [e.kind for e in events] == ["bad_setting"] and "learning rate" in events[0].message
     assert not job.is_alive
     job = TrainingJob(ARCH, "mnist", tmp_path, TrainConfig(epochs=1))
     job.start()
     events = job.poll()
-    assert events[0]["type"] == "error" and events[0]["kind"] == "missing_data"
-    assert "download" in events[0]["message"]
+    assert events[0].type == "error" and events[0].kind == "missing_data"
+    assert "download" in events[0].message
     assert not job.is_alive
     job.close()
 
