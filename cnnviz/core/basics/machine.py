@@ -15,3 +15,9 @@ def cpu_computes_bfloat16() -> bool:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (ImportError, AttributeError, RuntimeError):
         return False
+
+
+def bfloat16_forward(asked: bool, device: str | None) -> bool:
+    """Whether a forward pass asked to run in bfloat16 does, on this device: only on a CPU
+    (the default device) that computes bfloat16 natively; everywhere else float32."""
+    return asked and (device or "cpu") == "cpu" and cpu_computes_bfloat16()

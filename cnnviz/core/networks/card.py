@@ -97,11 +97,10 @@ def training_card(*, dataset: str, config, train_images: int, model_name: str | 
         card["momentum"] = config.sgd_momentum
     if config.optimizer == "adam":
         card["adam_beta1"] = config.adam_beta1
-    if getattr(config, "bfloat16", False) and (device or "cpu") == "cpu":
-        from ..basics.machine import cpu_computes_bfloat16
+    from ..basics.machine import bfloat16_forward
 
-        if cpu_computes_bfloat16():
-            card["precision"] = BFLOAT16_FORWARD
+    if bfloat16_forward(getattr(config, "bfloat16", False), device):
+        card["precision"] = BFLOAT16_FORWARD
     return {k: v for k, v in card.items() if v is not None}
 
 

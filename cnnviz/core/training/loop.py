@@ -383,9 +383,9 @@ def batch_problem(arch: Architecture, config: TrainConfig, images: int | None = 
 
 def uses_bfloat16(config: TrainConfig, device: str) -> bool:
     """Whether a run of these settings on this device computes its forward pass in bfloat16."""
-    from ..basics.machine import cpu_computes_bfloat16
+    from ..basics.machine import bfloat16_forward
 
-    return config.bfloat16 and device == "cpu" and cpu_computes_bfloat16()
+    return bfloat16_forward(config.bfloat16, device)
 
 
 def forward_precision(config: TrainConfig, device: torch.device) -> contextlib.AbstractContextManager:
